@@ -1,0 +1,375 @@
+//! Effect sizes from raw study data, as metafor's `escalc()`.
+//!
+//! [`escalc`] turns [`Studies`] into one optional `(yi, vi)` per input row (rows that give no value
+//! are `None`, exactly where metafor gives `NA`); [`EffectSet`] keeps the rows that can be pooled,
+//! with their labels and moderators.
+
+mod binary;
+mod continuous;
+mod correlation;
+mod incidence;
+mod proportion;
+
+use crate::error::{Error, Result};
+use crate::io::{Data, Moderator, Studies};
+use crate::measure::{Measure, Scale};
+
+/// Which studies get the continuity correction (metafor's `to`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AddTo {
+    /// Only studies with a zero cell (metafor's default).
+    Only0,
+    /// Every study.
+    All,
+    /// Every study, if any study has a zero cell.
+    If0all,
+    /// No correction.
+    None,
+}
+
+impl std::str::FromStr for AddTo {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "only0" => Ok(AddTo::Only0),
+            "all" => Ok(AddTo::All),
+            "if0all" => Ok(AddTo::If0all),
+            "none" => Ok(AddTo::None),
+            _ => Err(Error::invalid(format!(
+                "unknown --to '{s}': expected only0, all, if0all or none"
+            ))),
+        }
+    }
+}
+
+impl AddTo {
+    pub fn name(self) -> &'static str {
+        match self {
+            AddTo::Only0 => "only0",
+            AddTo::All => "all",
+            AddTo::If0all => "if0all",
+            AddTo::None => "none",
+        }
+    }
+}
+
+/// Variance type for SMD, RD and PR (metafor's `vtype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum VType {
+    /// Large-sample approximation (default).
+    LS,
+    /// Unbiased estimate.
+    UB,
+}
+
+impl std::str::FromStr for VType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "LS" => Ok(VType::LS),
+            "UB" => Ok(VType::UB),
+            _ => Err(Error::invalid(format!(
+                "unknown --vtype '{s}': expected LS or UB"
+            ))),
+        }
+    }
+}
+
+/// Options of `escalc`, with metafor's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct EscalcOptions {
+    pub add: f64,
+    pub to: AddTo,
+    pub drop00: bool,
+    pub vtype: VType,
+}
+
+impl Default for EscalcOptions {
+    fn default() -> Self {
+        EscalcOptions {
+            add: 0.5,
+            to: AddTo::Only0,
+            drop00: false,
+            vtype: VType::LS,
+        }
+    }
+}
+
+/// The per-row result of `escalc`: `None` where metafor gives `NA`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalc {
+    pub measure: Measure,
+    pub scale: Scale,
+    pub yi: Vec<Option<f64>>,
+    pub vi: Vec<Option<f64>>,
+    /// Rows whose counts received the continuity correction.
+    pub corrected: Vec<bool>,
+}
+
+/// Decides which rows get the continuity correction, given per-row "has a zero cell" flags.
+pub(crate) fn correction_flags(has_zero: &[Option<bool>], to: AddTo) -> Vec<bool> {
+    let any = has_zero.iter().any(|z| *z == Some(true));
+    has_zero
+        .iter()
+        .map(|z| match to {
+            AddTo::All => z.is_some(),
+            AddTo::Only0 => *z == Some(true),
+            AddTo::If0all => any && z.is_some(),
+            AddTo::None => false,
+        })
+        .collect()
+}
+
+/// Keeps a finite (yi, vi) pair; infinite or NaN values become missing, as in metafor.
+pub(crate) fn finite_pair(yi: f64, vi: f64) -> (Option<f64>, Option<f64>) {
+    if yi.is_finite() && vi.is_finite() {
+        (Some(yi), Some(vi))
+    } else {
+        (None, None)
+    }
+}
+
+/// Computes effect sizes and sampling variances for every row.
+pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Result<Escalc> {
+    let mismatch = || {
+        Error::invalid(format!(
+            "{}: measure {measure} does not fit {} (columns for {})",
+            studies.source.display(),
+            studies.data.kind_name(),
+            fitting_measures(&studies.data)
+        ))
+    };
+    let (yi, vi, corrected) = match (&studies.data, measure) {
+        (
+            Data::TwoByTwo { ai, bi, ci, di },
+            Measure::OR | Measure::RR | Measure::RD | Measure::PETO,
+        ) => binary::escalc(measure, ai, bi, ci, di, opts),
+        (
+            Data::Means {
+                m1i,
+                sd1i,
+                n1i,
+                m2i,
+                sd2i,
+                n2i,
+            },
+            Measure::MD | Measure::SMD,
+        ) => continuous::escalc(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, opts),
+        (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR | Measure::IRD) => {
+            incidence::escalc(measure, x1i, t1i, x2i, t2i, opts)
+        }
+        (Data::Proportion { xi, ni }, Measure::PR | Measure::PLO) => {
+            proportion::escalc(measure, xi, ni, opts)
+        }
+        (Data::Correlation { ri, ni }, Measure::ZCOR | Measure::COR) => {
+            correlation::escalc(measure, ri, ni)
+        }
+        (Data::Precomputed { yi, vi }, Measure::GEN) => {
+            let n = yi.len();
+            let mut y = Vec::with_capacity(n);
+            let mut v = Vec::with_capacity(n);
+            for (a, b) in yi.iter().zip(vi) {
+                match (a, b) {
+                    (Some(a), Some(b)) => {
+                        y.push(Some(*a));
+                        v.push(Some(*b));
+                    }
+                    _ => {
+                        y.push(None);
+                        v.push(None);
+                    }
+                }
+            }
+            (y, v, vec![false; n])
+        }
+        (
+            Data::ReportedRatio {
+                estimate,
+                ci_lb,
+                ci_ub,
+                level,
+            },
+            Measure::GEN,
+        ) => {
+            let n = estimate.len();
+            let mut y = Vec::with_capacity(n);
+            let mut v = Vec::with_capacity(n);
+            for i in 0..n {
+                match (estimate[i], ci_lb[i], ci_ub[i]) {
+                    (Some(e), Some(l), Some(u)) => {
+                        let lev = level[i].unwrap_or(95.0);
+                        let crit = crate::stats::qnorm_upper((1.0 - lev / 100.0) / 2.0);
+                        let se = (u.ln() - l.ln()) / (2.0 * crit);
+                        y.push(Some(e.ln()));
+                        v.push(Some(se * se));
+                    }
+                    _ => {
+                        y.push(None);
+                        v.push(None);
+                    }
+                }
+            }
+            (y, v, vec![false; n])
+        }
+        _ => return Err(mismatch()),
+    };
+    let scale = match &studies.data {
+        Data::ReportedRatio { .. } => Scale::Log,
+        _ => measure.scale(),
+    };
+    Ok(Escalc {
+        measure,
+        scale,
+        yi,
+        vi,
+        corrected,
+    })
+}
+
+/// The measures that fit a data type (for error messages).
+pub fn fitting_measures(data: &Data) -> &'static str {
+    match data {
+        Data::TwoByTwo { .. } => "OR, RR, RD, PETO",
+        Data::Means { .. } => "MD, SMD",
+        Data::Incidence { .. } => "IRR, IRD",
+        Data::Proportion { .. } => "PR, PLO",
+        Data::Correlation { .. } => "ZCOR, COR",
+        Data::Precomputed { .. } | Data::ReportedRatio { .. } => "GEN",
+    }
+}
+
+/// A row left out of the analysis, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Omitted {
+    pub row: usize,
+    pub label: String,
+    pub reason: String,
+}
+
+/// The studies that enter a model: effect sizes, sampling variances, labels and moderators.
+#[derive(Debug, Clone)]
+pub struct EffectSet {
+    pub measure: Measure,
+    pub scale: Scale,
+    pub yi: Vec<f64>,
+    pub vi: Vec<f64>,
+    pub labels: Vec<String>,
+    /// Index of each study in the input rows.
+    pub rows: Vec<usize>,
+    /// Moderator columns, restricted to the rows used.
+    pub moderators: Vec<Moderator>,
+    /// Input rows that were dropped.
+    pub omitted: Vec<Omitted>,
+    /// Number of studies that received a continuity correction.
+    pub n_corrected: usize,
+    /// The escalc settings used.
+    pub escalc: EscalcOptions,
+}
+
+impl EffectSet {
+    /// Builds the set from escalc results, dropping rows with no value (metafor's
+    /// "Studies with NAs omitted from model fitting").
+    pub fn new(studies: &Studies, es: &Escalc, opts: &EscalcOptions) -> EffectSet {
+        let mut set = EffectSet {
+            measure: es.measure,
+            scale: es.scale,
+            yi: Vec::new(),
+            vi: Vec::new(),
+            labels: Vec::new(),
+            rows: Vec::new(),
+            moderators: studies
+                .moderators
+                .iter()
+                .map(|m| Moderator {
+                    name: m.name.clone(),
+                    values: Vec::new(),
+                    numeric: m.numeric,
+                })
+                .collect(),
+            omitted: Vec::new(),
+            n_corrected: 0,
+            escalc: *opts,
+        };
+        for i in 0..es.yi.len() {
+            match (es.yi[i], es.vi[i]) {
+                (Some(y), Some(v)) => {
+                    set.yi.push(y);
+                    set.vi.push(v);
+                    set.labels.push(studies.labels[i].clone());
+                    set.rows.push(i);
+                    for (dst, src) in set.moderators.iter_mut().zip(&studies.moderators) {
+                        dst.values.push(src.values[i].clone());
+                    }
+                    if es.corrected[i] {
+                        set.n_corrected += 1;
+                    }
+                }
+                _ => set.omitted.push(Omitted {
+                    row: i,
+                    label: studies.labels[i].clone(),
+                    reason:
+                        "missing data or no computable effect (e.g. double-zero study, NA cells)"
+                            .into(),
+                }),
+            }
+        }
+        set
+    }
+
+    /// Computes effects with `escalc` and keeps the usable rows.
+    pub fn from_studies(
+        studies: &Studies,
+        measure: Measure,
+        opts: &EscalcOptions,
+    ) -> Result<EffectSet> {
+        let es = escalc(studies, measure, opts)?;
+        Ok(EffectSet::new(studies, &es, opts))
+    }
+
+    /// Builds a set directly from effect sizes and variances.
+    pub fn from_yi_vi(yi: Vec<f64>, vi: Vec<f64>, measure: Measure, scale: Scale) -> EffectSet {
+        let k = yi.len();
+        EffectSet {
+            measure,
+            scale,
+            labels: (1..=k).map(|i| format!("Study {i}")).collect(),
+            rows: (0..k).collect(),
+            yi,
+            vi,
+            moderators: Vec::new(),
+            omitted: Vec::new(),
+            n_corrected: 0,
+            escalc: EscalcOptions::default(),
+        }
+    }
+
+    /// Number of studies.
+    pub fn k(&self) -> usize {
+        self.yi.len()
+    }
+
+    /// A subset of the studies by position.
+    pub fn subset(&self, idx: &[usize]) -> EffectSet {
+        EffectSet {
+            measure: self.measure,
+            scale: self.scale,
+            yi: idx.iter().map(|&i| self.yi[i]).collect(),
+            vi: idx.iter().map(|&i| self.vi[i]).collect(),
+            labels: idx.iter().map(|&i| self.labels[i].clone()).collect(),
+            rows: idx.iter().map(|&i| self.rows[i]).collect(),
+            moderators: self
+                .moderators
+                .iter()
+                .map(|m| Moderator {
+                    name: m.name.clone(),
+                    values: idx.iter().map(|&i| m.values[i].clone()).collect(),
+                    numeric: m.numeric,
+                })
+                .collect(),
+            omitted: Vec::new(),
+            n_corrected: 0,
+            escalc: self.escalc,
+        }
+    }
+}

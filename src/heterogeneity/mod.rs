@@ -1,0 +1,204 @@
+//! Heterogeneity: Cochran's Q, I², H², the typical within-study variance, and the Q-profile
+//! confidence interval for τ² (Viechtbauer 2007, *Stat Med* 26:37–52).
+
+use crate::pool::design::Design;
+use crate::pool::tau2::q_gen;
+use crate::stats::{pchisq_upper, qchisq, zeroin};
+
+/// Cochran's Q with FE weights and the quantities derived from it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Heterogeneity {
+    /// Cochran's Q (FE weights 1/vi); for meta-regression the residual QE.
+    pub q: f64,
+    pub q_df: usize,
+    pub q_pval: f64,
+    /// I² in percent.
+    pub i2: f64,
+    pub h2: f64,
+    /// metafor's "typical" within-study variance (k − p)/tr(P_FE).
+    pub vt: f64,
+}
+
+/// Computes Q, I², H² as metafor: for FE models I² = max(0, 100(Q − df)/Q), H² = Q/df; otherwise
+/// I² = 100 τ²/(vt + τ²) and H² = τ²/vt + 1 (Higgins & Thompson 2002).
+pub fn heterogeneity<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    tau2: f64,
+    fixed: bool,
+) -> Heterogeneity {
+    let k = d.k();
+    let p = d.p();
+    if k <= p {
+        return Heterogeneity {
+            q: 0.0,
+            q_df: 0,
+            q_pval: 1.0,
+            i2: 0.0,
+            h2: 1.0,
+            vt: 0.0,
+        };
+    }
+    let w: Vec<f64> = v.iter().map(|x| 1.0 / x).collect();
+    let pq = d.p_quantities(y, &w);
+    let q = pq.ypy.max(0.0);
+    let df = k - p;
+    let vt = df as f64 / pq.tr_p;
+    let (i2, h2) = if fixed {
+        ((100.0 * (q - df as f64) / q).max(0.0), q / df as f64)
+    } else {
+        (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
+    };
+    Heterogeneity {
+        q,
+        q_df: df,
+        q_pval: pchisq_upper(q, df as f64),
+        i2,
+        h2,
+        vt,
+    }
+}
+
+/// Which side a Q-profile bound was censored on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Censor {
+    /// Found by root search.
+    None,
+    /// Below the search range.
+    Below,
+    /// Above the search range.
+    Above,
+}
+
+impl Censor {
+    /// metafor's sign string: "", "<" or ">".
+    pub fn sign(self) -> &'static str {
+        match self {
+            Censor::None => "",
+            Censor::Below => "<",
+            Censor::Above => ">",
+        }
+    }
+}
+
+/// A Q-profile confidence interval for τ², with the derived intervals for τ, I² and H².
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Tau2Ci {
+    pub tau2_lb: f64,
+    pub tau2_ub: f64,
+    pub lb_censor: Censor,
+    pub ub_censor: Censor,
+    /// Even τ² = 0 gives a Q below the lower critical value: the interval is empty (reported 0, 0).
+    pub null: bool,
+    pub tau_lb: f64,
+    pub tau_ub: f64,
+    pub i2_lb: f64,
+    pub i2_ub: f64,
+    pub h2_lb: f64,
+    pub h2_ub: f64,
+}
+
+/// Settings of the Q-profile search (metafor's `confint` control).
+#[derive(Debug, Clone, Copy)]
+pub struct QProfileControl {
+    /// `uniroot` tolerance: metafor's default is eps^0.25.
+    pub tol: f64,
+    pub maxiter: usize,
+}
+
+impl Default for QProfileControl {
+    fn default() -> Self {
+        QProfileControl {
+            tol: f64::EPSILON.powf(0.25),
+            maxiter: 1000,
+        }
+    }
+}
+
+/// The Q-profile CI: τ² bounds solve Q_gen(τ²) = χ²_{k−p} quantiles, searched as metafor does on
+/// [min(0, τ̂²), max(100, 10 τ̂²)]. `None` when k ≤ p or some vi ≤ 0 (metafor refuses those).
+#[allow(clippy::too_many_arguments)]
+pub fn q_profile<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    tau2_hat: f64,
+    vt: f64,
+    level: f64,
+    con: &QProfileControl,
+) -> Option<Tau2Ci> {
+    let k = d.k();
+    let p = d.p();
+    if k <= p || v.iter().any(|&x| x <= 0.0) {
+        return None;
+    }
+    let df = (k - p) as f64;
+    let alpha = 1.0 - level / 100.0;
+    let crit_u = qchisq(1.0 - alpha / 2.0, df);
+    let crit_l = qchisq(alpha / 2.0, df);
+    let tmin = tau2_hat.min(0.0);
+    let tmax = 100f64.max(10.0 * tau2_hat).max(10.0 * tmin);
+    let qmin = q_gen(d, y, v, tmin);
+    let qmax = q_gen(d, y, v, tmax);
+    let root = |target: f64| {
+        zeroin::uniroot(
+            |t| q_gen(d, y, v, t) - target,
+            tmin,
+            tmax,
+            con.tol,
+            con.maxiter,
+        )
+        .ok()
+    };
+
+    let (mut lb, mut ub) = (f64::NAN, f64::NAN);
+    let (mut lb_c, mut ub_c) = (Censor::None, Censor::None);
+    let mut null = false;
+    // Upper bound.
+    if qmin < crit_l {
+        lb = tmin;
+        ub = tmin;
+        lb_c = Censor::Below;
+        ub_c = Censor::Below;
+        if tmin <= 0.0 {
+            null = true;
+        }
+    } else if qmax > crit_l {
+        ub = tmax;
+        ub_c = Censor::Above;
+    } else if let Some(r) = root(crit_l) {
+        ub = r;
+    }
+    // Lower bound.
+    if qmax > crit_u {
+        lb = tmax;
+        ub = tmax;
+        lb_c = Censor::Above;
+        ub_c = Censor::Above;
+    } else if qmin < crit_u {
+        lb = tmin;
+        lb_c = if tmin > 0.0 {
+            Censor::Below
+        } else {
+            Censor::None
+        };
+    } else if let Some(r) = root(crit_u) {
+        lb = r;
+    }
+    let i2 = |t: f64| 100.0 * t / (vt + t);
+    let h2 = |t: f64| t / vt + 1.0;
+    Some(Tau2Ci {
+        tau2_lb: lb,
+        tau2_ub: ub,
+        lb_censor: lb_c,
+        ub_censor: ub_c,
+        null,
+        tau_lb: lb.max(0.0).sqrt(),
+        tau_ub: ub.max(0.0).sqrt(),
+        i2_lb: i2(lb),
+        i2_ub: i2(ub),
+        h2_lb: h2(lb),
+        h2_ub: h2(ub),
+    })
+}

@@ -1,0 +1,21 @@
+//! Input: CSV files of studies, recognised by their column names.
+//!
+//! [`Table`] reads text cells with line numbers; [`Studies`] recognises the data type (2×2 tables,
+//! means, incidence, proportions, correlations, pre-computed effects, reported ratios with CIs) from
+//! metafor's argument names or common aliases, validates every cell, and keeps the remaining
+//! columns as moderators.
+
+pub mod studies;
+pub mod table;
+
+pub use studies::{ColumnMap, Data, Moderator, Studies, Value};
+pub use table::{CsvOptions, Table};
+
+use crate::error::Result;
+use std::path::Path;
+
+/// Reads a CSV file of studies.
+pub fn read_studies(path: &Path, csv: &CsvOptions, map: &ColumnMap) -> Result<Studies> {
+    let table = Table::from_path(path, csv)?;
+    Studies::from_table(&table, map)
+}

@@ -1,0 +1,617 @@
+//! Recognising what kind of study data a table holds, from its column names.
+
+use super::table::{is_missing, parse_number, truncate, Cell, Table};
+use crate::error::{Error, Location, Result};
+use std::collections::BTreeMap;
+
+/// Canonical (metafor) column names and the human aliases accepted for each, case-insensitively.
+pub const ALIASES: &[(&str, &[&str])] = &[
+    (
+        "study",
+        &[
+            "study", "studlab", "slab", "label", "author", "name", "trial",
+        ],
+    ),
+    (
+        "ai",
+        &[
+            "ai",
+            "events1",
+            "event1",
+            "e1",
+            "events_t",
+            "treat_events",
+            "events_exp",
+        ],
+    ),
+    ("bi", &["bi", "nonevents1", "b"]),
+    (
+        "ci",
+        &[
+            "ci",
+            "events2",
+            "event2",
+            "e2",
+            "events_c",
+            "control_events",
+            "events_ctrl",
+        ],
+    ),
+    ("di", &["di", "nonevents2", "d"]),
+    ("n1i", &["n1i", "n1", "total1", "n_t", "treat_n", "n_exp"]),
+    (
+        "n2i",
+        &["n2i", "n2", "total2", "n_c", "control_n", "n_ctrl"],
+    ),
+    ("m1i", &["m1i", "mean1", "m1", "mean_t"]),
+    ("sd1i", &["sd1i", "sd1", "sd_t"]),
+    ("m2i", &["m2i", "mean2", "m2", "mean_c"]),
+    ("sd2i", &["sd2i", "sd2", "sd_c"]),
+    ("x1i", &["x1i", "x1"]),
+    ("t1i", &["t1i", "t1", "time1", "pt1", "persontime1"]),
+    ("x2i", &["x2i", "x2"]),
+    ("t2i", &["t2i", "t2", "time2", "pt2", "persontime2"]),
+    ("xi", &["xi", "events", "x", "cases", "responders"]),
+    ("ni", &["ni", "n", "total", "size"]),
+    ("ri", &["ri", "r", "cor", "correlation"]),
+    ("yi", &["yi", "y", "effect", "es"]),
+    ("vi", &["vi", "v", "var", "variance"]),
+    ("sei", &["sei", "se", "stderr", "std_err"]),
+    (
+        "estimate",
+        &["estimate", "est", "ratio", "or", "rr", "hr", "irr"],
+    ),
+    (
+        "ci_lb",
+        &["ci_lb", "lower", "lcl", "ci_lower", "lb", "ci.lb"],
+    ),
+    (
+        "ci_ub",
+        &["ci_ub", "upper", "ucl", "ci_upper", "ub", "ci.ub"],
+    ),
+    ("level", &["level", "ci_level", "conf_level"]),
+];
+
+/// A column holding per-study data, one optional number per row.
+pub type Values = Vec<Option<f64>>;
+
+/// The study data, by the form it came in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    /// 2×2 tables: events and non-events in group 1 (`ai`, `bi`) and group 2 (`ci`, `di`).
+    TwoByTwo {
+        ai: Values,
+        bi: Values,
+        ci: Values,
+        di: Values,
+    },
+    /// Means, SDs and sizes of two groups.
+    Means {
+        m1i: Values,
+        sd1i: Values,
+        n1i: Values,
+        m2i: Values,
+        sd2i: Values,
+        n2i: Values,
+    },
+    /// Events over person-time in two groups.
+    Incidence {
+        x1i: Values,
+        t1i: Values,
+        x2i: Values,
+        t2i: Values,
+    },
+    /// Events out of a total in a single group.
+    Proportion { xi: Values, ni: Values },
+    /// Correlations with sample sizes.
+    Correlation { ri: Values, ni: Values },
+    /// Effect sizes with sampling variances.
+    Precomputed { yi: Values, vi: Values },
+    /// A ratio (OR, RR, HR, ...) with its confidence interval on the ratio scale.
+    ReportedRatio {
+        estimate: Values,
+        ci_lb: Values,
+        ci_ub: Values,
+        level: Values,
+    },
+}
+
+impl Data {
+    /// The readable name of the data type.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Data::TwoByTwo { .. } => "2x2 tables",
+            Data::Means { .. } => "means and SDs",
+            Data::Incidence { .. } => "incidence counts",
+            Data::Proportion { .. } => "single proportions",
+            Data::Correlation { .. } => "correlations",
+            Data::Precomputed { .. } => "pre-computed effects",
+            Data::ReportedRatio { .. } => "reported ratios with CIs",
+        }
+    }
+
+    /// The measure a batch run uses when none is given.
+    pub fn default_measure(&self) -> crate::Measure {
+        use crate::Measure;
+        match self {
+            Data::TwoByTwo { .. } => Measure::OR,
+            Data::Means { .. } => Measure::MD,
+            Data::Incidence { .. } => Measure::IRR,
+            Data::Proportion { .. } => Measure::PLO,
+            Data::Correlation { .. } => Measure::ZCOR,
+            Data::Precomputed { .. } | Data::ReportedRatio { .. } => Measure::GEN,
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Data::TwoByTwo { ai, .. } => ai.len(),
+            Data::Means { m1i, .. } => m1i.len(),
+            Data::Incidence { x1i, .. } => x1i.len(),
+            Data::Proportion { xi, .. } => xi.len(),
+            Data::Correlation { ri, .. } => ri.len(),
+            Data::Precomputed { yi, .. } => yi.len(),
+            Data::ReportedRatio { estimate, .. } => estimate.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A moderator value: number, text, or missing.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Number(f64),
+    Text(String),
+    Missing,
+}
+
+impl Value {
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+    pub fn as_text(&self) -> String {
+        match self {
+            Value::Number(x) => format!("{x}"),
+            Value::Text(s) => s.clone(),
+            Value::Missing => String::new(),
+        }
+    }
+}
+
+/// A study-level column that is not part of the effect data (moderators, grouping, risk of bias, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moderator {
+    pub name: String,
+    pub values: Vec<Value>,
+    /// Every non-missing value is a number.
+    pub numeric: bool,
+}
+
+/// The studies of one analysis: labels, the effect data, and the other columns.
+#[derive(Debug, Clone)]
+pub struct Studies {
+    pub source: std::path::PathBuf,
+    pub labels: Vec<String>,
+    /// 1-based line of each row in the source file.
+    pub lines: Vec<usize>,
+    pub data: Data,
+    pub moderators: Vec<Moderator>,
+}
+
+/// Explicit mapping of canonical names to columns (`--col ai=events_treated`).
+pub type ColumnMap = BTreeMap<String, String>;
+
+impl Studies {
+    /// Recognises the data type of a table and reads and validates its columns.
+    pub fn from_table(table: &Table, map: &ColumnMap) -> Result<Studies> {
+        for canonical in map.keys() {
+            if !ALIASES
+                .iter()
+                .any(|(c, _)| c.eq_ignore_ascii_case(canonical))
+            {
+                return Err(Error::invalid(format!(
+                    "--col {canonical}=...: '{canonical}' is not a known data column (known: {})",
+                    ALIASES
+                        .iter()
+                        .map(|(c, _)| *c)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        let find = |canonical: &str| -> Result<Option<usize>> {
+            if let Some((_, col)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(canonical)) {
+                return table.column(col).map(Some).ok_or_else(|| {
+                    Error::input(
+                        Location {
+                            file: Some(table.source.clone()),
+                            ..Default::default()
+                        },
+                        format!("--col {canonical}={col}: the file has no column '{col}'"),
+                    )
+                });
+            }
+            let aliases = ALIASES
+                .iter()
+                .find(|(c, _)| *c == canonical)
+                .map_or(&[][..], |(_, a)| a);
+            Ok(aliases.iter().find_map(|a| table.column(a)))
+        };
+        let mut used: Vec<usize> = Vec::new();
+        let mut take = |name: &str, idx: usize| -> Result<Values> {
+            used.push(idx);
+            read_numeric(table, idx, name)
+        };
+        let has = |names: &[&str]| -> Result<Option<Vec<usize>>> {
+            let mut idx = Vec::new();
+            for n in names {
+                match find(n)? {
+                    Some(i) => idx.push(i),
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some(idx))
+        };
+
+        let data = if let Some(ix) = has(&["ai", "bi", "ci", "di"])? {
+            Data::TwoByTwo {
+                ai: take("ai", ix[0])?,
+                bi: take("bi", ix[1])?,
+                ci: take("ci", ix[2])?,
+                di: take("di", ix[3])?,
+            }
+        } else if let Some(ix) = has(&["ai", "n1i", "ci", "n2i"])? {
+            let ai = take("ai", ix[0])?;
+            let n1 = take("n1i", ix[1])?;
+            let ci = take("ci", ix[2])?;
+            let n2 = take("n2i", ix[3])?;
+            check_events_le_total(table, &ai, &n1, ix[0], "n1i")?;
+            check_events_le_total(table, &ci, &n2, ix[2], "n2i")?;
+            let diff = |e: &Values, n: &Values| -> Values {
+                e.iter().zip(n).map(|(e, n)| Some((*n)? - (*e)?)).collect()
+            };
+            Data::TwoByTwo {
+                bi: diff(&ai, &n1),
+                di: diff(&ci, &n2),
+                ai,
+                ci,
+            }
+        } else if let Some(ix) = has(&["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"])? {
+            Data::Means {
+                m1i: take("m1i", ix[0])?,
+                sd1i: take("sd1i", ix[1])?,
+                n1i: take("n1i", ix[2])?,
+                m2i: take("m2i", ix[3])?,
+                sd2i: take("sd2i", ix[4])?,
+                n2i: take("n2i", ix[5])?,
+            }
+        } else if let Some(ix) = has(&["x1i", "t1i", "x2i", "t2i"])? {
+            Data::Incidence {
+                x1i: take("x1i", ix[0])?,
+                t1i: take("t1i", ix[1])?,
+                x2i: take("x2i", ix[2])?,
+                t2i: take("t2i", ix[3])?,
+            }
+        } else if let Some(ix) = has(&["ri", "ni"])? {
+            Data::Correlation {
+                ri: take("ri", ix[0])?,
+                ni: take("ni", ix[1])?,
+            }
+        } else if let Some(ix) = has(&["xi", "ni"])? {
+            let xi = take("xi", ix[0])?;
+            let ni = take("ni", ix[1])?;
+            check_events_le_total(table, &xi, &ni, ix[0], "ni")?;
+            Data::Proportion { xi, ni }
+        } else if let Some(ix) = has(&["yi", "vi"])? {
+            Data::Precomputed {
+                yi: take("yi", ix[0])?,
+                vi: take("vi", ix[1])?,
+            }
+        } else if let Some(ix) = has(&["yi", "sei"])? {
+            let yi = take("yi", ix[0])?;
+            let sei = take("sei", ix[1])?;
+            Data::Precomputed {
+                yi,
+                vi: sei.iter().map(|s| s.map(|s| s * s)).collect(),
+            }
+        } else if let Some(ix) = has(&["estimate", "ci_lb", "ci_ub"])? {
+            let estimate = take("estimate", ix[0])?;
+            let ci_lb = take("ci_lb", ix[1])?;
+            let ci_ub = take("ci_ub", ix[2])?;
+            let level = match find("level")? {
+                Some(i) => take("level", i)?,
+                None => vec![None; estimate.len()],
+            };
+            check_reported_ratios(table, &estimate, &ci_lb, &ci_ub, &level, &ix)?;
+            Data::ReportedRatio {
+                estimate,
+                ci_lb,
+                ci_ub,
+                level,
+            }
+        } else {
+            return Err(Error::input(
+                Location { file: Some(table.source.clone()), ..Default::default() },
+                format!(
+                    "cannot tell the data type from the columns [{}]: expected one of \
+                     ai,bi,ci,di | ai,n1i,ci,n2i | m1i,sd1i,n1i,m2i,sd2i,n2i | x1i,t1i,x2i,t2i | \
+                     xi,ni | ri,ni | yi,vi | yi,sei | estimate,ci_lb,ci_ub (or map columns with --col NAME=COLUMN)",
+                    table.headers.join(", ")
+                ),
+            ));
+        };
+
+        let label_col = find("study")?.or_else(|| {
+            (0..table.headers.len()).find(|&c| {
+                !used.contains(&c)
+                    && table
+                        .rows
+                        .iter()
+                        .any(|r| parse_number(&r[c], table.decimal_comma).is_err())
+            })
+        });
+        let labels = unique_labels(
+            table
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| match label_col {
+                    Some(c) if !r[c].trim().is_empty() => r[c].clone(),
+                    _ => format!("Study {}", i + 1),
+                })
+                .collect(),
+        );
+        if let Some(c) = label_col {
+            used.push(c);
+        }
+        let moderators = (0..table.headers.len())
+            .filter(|c| !used.contains(c))
+            .map(|c| read_moderator(table, c))
+            .collect();
+        Ok(Studies {
+            source: table.source.clone(),
+            labels,
+            lines: table.lines.clone(),
+            data,
+            moderators,
+        })
+    }
+
+    /// A moderator column by case-insensitive name.
+    pub fn moderator(&self, name: &str) -> Option<&Moderator> {
+        self.moderators
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Location of a row, for messages.
+    pub fn location(&self, row: usize, column: Option<&str>) -> Location {
+        Location {
+            file: Some(self.source.clone()),
+            line: self.lines.get(row).copied(),
+            column: column.map(str::to_owned),
+        }
+    }
+}
+
+/// Makes labels unique the way metafor does: repeats get " (1)", " (2)", ... appended... to all copies.
+fn unique_labels(labels: Vec<String>) -> Vec<String> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &labels {
+        *counts.entry(l.as_str()).or_default() += 1;
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    labels
+        .iter()
+        .map(|l| {
+            if counts[l.as_str()] > 1 {
+                let n = seen.entry(l.clone()).or_default();
+                *n += 1;
+                format!("{l} ({n})")
+            } else {
+                l.clone()
+            }
+        })
+        .collect()
+}
+
+fn read_numeric(table: &Table, col: usize, canonical: &str) -> Result<Values> {
+    let nonneg = !matches!(
+        canonical,
+        "yi" | "m1i" | "m2i" | "ri" | "estimate" | "ci_lb" | "ci_ub"
+    );
+    let mut out = Vec::with_capacity(table.rows.len());
+    for (r, row) in table.rows.iter().enumerate() {
+        let v = match parse_number(&row[col], table.decimal_comma) {
+            Ok(Cell::Missing) => None,
+            Ok(Cell::Number(x)) => Some(x),
+            Err(msg) => return Err(Error::input(table.location(r, col), msg)),
+        };
+        if let Some(x) = v {
+            if nonneg && x < 0.0 {
+                let what = match canonical {
+                    "vi" => "a sampling variance",
+                    "sei" => "a standard error",
+                    "sd1i" | "sd2i" => "a standard deviation",
+                    "t1i" | "t2i" => "a person-time",
+                    "level" => "a confidence level",
+                    _ => "a count",
+                };
+                return Err(Error::input(
+                    table.location(r, col),
+                    format!("{what} cannot be negative, found {x}"),
+                ));
+            }
+            if canonical == "ri" && !(-1.0..=1.0).contains(&x) {
+                return Err(Error::input(
+                    table.location(r, col),
+                    format!("a correlation must lie in [-1, 1], found {x}"),
+                ));
+            }
+            if canonical == "level" && !(x > 0.0 && x < 100.0) {
+                return Err(Error::input(
+                    table.location(r, col),
+                    format!("a confidence level must lie strictly between 0 and 100 (percent), found {x}"),
+                ));
+            }
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+fn check_events_le_total(
+    table: &Table,
+    ev: &Values,
+    n: &Values,
+    ev_col: usize,
+    n_name: &str,
+) -> Result<()> {
+    for (r, (e, t)) in ev.iter().zip(n).enumerate() {
+        if let (Some(e), Some(t)) = (e, t) {
+            if e > t {
+                return Err(Error::input(
+                    table.location(r, ev_col),
+                    format!("{e} events exceed the group size {n_name} = {t}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_reported_ratios(
+    table: &Table,
+    est: &Values,
+    lb: &Values,
+    ub: &Values,
+    _level: &Values,
+    ix: &[usize],
+) -> Result<()> {
+    for r in 0..est.len() {
+        for (v, c) in [(est[r], ix[0]), (lb[r], ix[1]), (ub[r], ix[2])] {
+            if let Some(x) = v {
+                if x <= 0.0 {
+                    return Err(Error::input(
+                        table.location(r, c),
+                        format!("a ratio and its CI bounds must be positive, found {x}"),
+                    ));
+                }
+            }
+        }
+        if let (Some(e), Some(l), Some(u)) = (est[r], lb[r], ub[r]) {
+            if l > u {
+                return Err(Error::input(
+                    table.location(r, ix[1]),
+                    format!("CI bounds are reversed: lower {l} > upper {u}"),
+                ));
+            }
+            if e < l || e > u {
+                return Err(Error::input(
+                    table.location(r, ix[0]),
+                    format!("the estimate {e} lies outside its CI [{l}, {u}]"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_moderator(table: &Table, col: usize) -> Moderator {
+    let parsed: Vec<std::result::Result<Cell, String>> = table
+        .rows
+        .iter()
+        .map(|r| parse_number(&r[col], table.decimal_comma))
+        .collect();
+    let numeric = parsed.iter().all(|p| p.is_ok());
+    let values = table
+        .rows
+        .iter()
+        .zip(&parsed)
+        .map(|(r, p)| match p {
+            Ok(Cell::Number(x)) if numeric => Value::Number(*x),
+            _ if is_missing(&r[col]) => Value::Missing,
+            _ => Value::Text(r[col].clone()),
+        })
+        .collect();
+    Moderator {
+        name: table.headers[col].clone(),
+        values,
+        numeric,
+    }
+}
+
+#[allow(dead_code)]
+fn short(s: &str) -> String {
+    truncate(s, 40)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::table::CsvOptions;
+    use std::path::Path;
+
+    fn studies(s: &str) -> Result<Studies> {
+        let t = Table::from_bytes(Path::new("x.csv"), s.as_bytes(), &CsvOptions::default())?;
+        Studies::from_table(&t, &ColumnMap::new())
+    }
+
+    #[test]
+    fn detects_two_by_two_from_totals() {
+        let s = studies("study,ai,n1i,ci,n2i,year\nA,1,10,2,12,1990\n").unwrap();
+        match &s.data {
+            Data::TwoByTwo { bi, di, .. } => {
+                assert_eq!(bi[0], Some(9.0));
+                assert_eq!(di[0], Some(10.0));
+            }
+            d => panic!("{d:?}"),
+        }
+        assert_eq!(s.moderators[0].name, "year");
+        assert!(s.moderators[0].numeric);
+    }
+
+    #[test]
+    fn aliases_are_case_insensitive() {
+        let s = studies("Study,Y,SE\nA,1,0.5\n").unwrap();
+        assert_eq!(
+            s.data,
+            Data::Precomputed {
+                yi: vec![Some(1.0)],
+                vi: vec![Some(0.25)]
+            }
+        );
+    }
+
+    #[test]
+    fn bad_cells_are_located() {
+        let e = studies("study,ai,n1i,ci,n2i\nA,11,10,2,12\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("'ai'") && e.contains("exceed"),
+            "{e}"
+        );
+        let e = studies("study,yi,vi\nA,1,-0.1\n").unwrap_err().to_string();
+        assert!(e.contains("'vi'") && e.contains("negative"), "{e}");
+        let e = studies("study,yi,vi\nA,x1,0.1\n").unwrap_err().to_string();
+        assert!(e.contains("expected a number"), "{e}");
+        let e = studies("study,estimate,ci_lb,ci_ub\nA,2,3,1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("reversed"), "{e}");
+        let e = studies("study,foo\nA,1\n").unwrap_err().to_string();
+        assert!(e.contains("cannot tell the data type"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_labels_made_unique() {
+        let s = studies("study,yi,vi\nA,1,1\nA,2,1\nB,1,1\n").unwrap();
+        assert_eq!(s.labels, vec!["A (1)", "A (2)", "B"]);
+    }
+}

@@ -1,0 +1,309 @@
+//! Reading a CSV file into a rectangular table of text cells, with line numbers kept for errors.
+
+use crate::error::{Error, Location, Result};
+use std::path::{Path, PathBuf};
+
+/// How to split and read cells.
+#[derive(Debug, Clone, Default)]
+pub struct CsvOptions {
+    /// Field delimiter; `None` detects `,`, `;` or tab from the header line.
+    pub delimiter: Option<u8>,
+    /// Decimal separator; `None` means `.`, or `,` when the delimiter is `;` and numbers use commas.
+    pub decimal_comma: Option<bool>,
+}
+
+/// A CSV file as text cells: a header and rows of equal width.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Where the table came from (used in every error message).
+    pub source: PathBuf,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// 1-based line number in the file of each row.
+    pub lines: Vec<usize>,
+    /// Numbers in this file use a decimal comma.
+    pub decimal_comma: bool,
+}
+
+impl Table {
+    /// Reads a CSV file.
+    pub fn from_path(path: &Path, opts: &CsvOptions) -> Result<Table> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Table::from_bytes(path, &bytes, opts)
+    }
+
+    /// Parses CSV bytes; `source` names them in error messages.
+    pub fn from_bytes(source: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<Table> {
+        let loc = |line: Option<usize>| Location {
+            file: Some(source.to_path_buf()),
+            line,
+            column: None,
+        };
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        // Spreadsheets export Latin-1 as often as UTF-8: decode it rather than refuse it.
+        let text: String = match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_owned(),
+            Err(_) => bytes.iter().map(|&b| b as char).collect(),
+        };
+        if text.trim().is_empty() {
+            return Err(Error::input(
+                loc(None),
+                "the file is empty: expected a header row and at least one study",
+            ));
+        }
+        let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let delimiter = opts
+            .delimiter
+            .unwrap_or_else(|| detect_delimiter(first_line));
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        // Line numbers from byte offsets: robust to CRLF, blank lines and quoted newlines.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
+            .collect();
+        // The reader reports where it started reading, which may be a blank line or the '\n' of
+        // a CRLF before the record: skip line breaks to reach the record itself.
+        let raw = text.as_bytes();
+        let line_of = |byte: u64| {
+            let mut b = byte as usize;
+            while b < raw.len() && (raw[b] == b'\r' || raw[b] == b'\n') {
+                b += 1;
+            }
+            line_starts.partition_point(|&s| s <= b)
+        };
+        let mut headers: Option<Vec<String>> = None;
+        let mut rows = Vec::new();
+        let mut lines = Vec::new();
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| {
+                let line = e.position().map(|p| line_of(p.byte()));
+                Error::input(loc(line), format!("cannot read CSV: {e}"))
+            })?;
+            let line = rec.position().map_or(0, |p| line_of(p.byte()));
+            let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
+            if cells.iter().all(|c| c.is_empty()) {
+                continue; // blank line
+            }
+            match &headers {
+                None => {
+                    let mut h = cells;
+                    // A trailing delimiter leaves an empty last header: drop it.
+                    while h.last().is_some_and(|c| c.is_empty()) {
+                        h.pop();
+                    }
+                    for (i, name) in h.iter().enumerate() {
+                        if name.is_empty() {
+                            return Err(Error::input(
+                                loc(Some(line)),
+                                format!(
+                                    "header cell {} is empty: every column needs a name",
+                                    i + 1
+                                ),
+                            ));
+                        }
+                        if let Some(j) = h[..i].iter().position(|o| o.eq_ignore_ascii_case(name)) {
+                            return Err(Error::input(
+                                loc(Some(line)),
+                                format!(
+                                    "duplicate column '{name}' (columns {} and {})",
+                                    j + 1,
+                                    i + 1
+                                ),
+                            ));
+                        }
+                    }
+                    headers = Some(h);
+                }
+                Some(h) => {
+                    let mut cells = cells;
+                    while cells.len() > h.len() && cells.last().is_some_and(|c| c.is_empty()) {
+                        cells.pop();
+                    }
+                    if cells.len() != h.len() {
+                        return Err(Error::input(
+                            loc(Some(line)),
+                            format!(
+                                "expected {} fields as in the header, found {}",
+                                h.len(),
+                                cells.len()
+                            ),
+                        ));
+                    }
+                    rows.push(cells);
+                    lines.push(line);
+                }
+            }
+        }
+        let headers = headers.unwrap_or_default();
+        if rows.is_empty() {
+            return Err(Error::input(
+                loc(None),
+                "the file has a header but no study rows",
+            ));
+        }
+        let decimal_comma = opts
+            .decimal_comma
+            .unwrap_or(delimiter == b';' && rows.iter().flatten().any(|c| looks_decimal_comma(c)));
+        Ok(Table {
+            source: source.to_path_buf(),
+            headers,
+            rows,
+            lines,
+            decimal_comma,
+        })
+    }
+
+    /// Index of a column by case-insensitive name.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+    }
+
+    /// Location of a cell, for error messages.
+    pub fn location(&self, row: usize, col: usize) -> Location {
+        Location {
+            file: Some(self.source.clone()),
+            line: self.lines.get(row).copied(),
+            column: self.headers.get(col).cloned(),
+        }
+    }
+}
+
+fn detect_delimiter(header: &str) -> u8 {
+    let count = |c: char| header.matches(c).count();
+    let (commas, semis, tabs) = (count(','), count(';'), count('\t'));
+    if tabs > commas && tabs > semis {
+        b'\t'
+    } else if semis > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+fn looks_decimal_comma(cell: &str) -> bool {
+    let mut parts = cell.splitn(2, ',');
+    let (a, b) = (parts.next().unwrap_or(""), parts.next());
+    match b {
+        Some(b) => {
+            !b.is_empty()
+                && a.trim_start_matches('-')
+                    .chars()
+                    .all(|c| c.is_ascii_digit())
+                && b.chars().all(|c| c.is_ascii_digit())
+        }
+        None => false,
+    }
+}
+
+/// A parsed numeric cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    Missing,
+    Number(f64),
+}
+
+/// Whether a cell's text means "missing": empty, `NA`, `.`, `NaN`, `NULL`, `-`.
+pub fn is_missing(s: &str) -> bool {
+    let t = s.trim();
+    t.is_empty()
+        || t.eq_ignore_ascii_case("na")
+        || t == "."
+        || t.eq_ignore_ascii_case("nan")
+        || t.eq_ignore_ascii_case("null")
+        || t == "-"
+}
+
+/// Parses a numeric cell; infinite values (including overflow such as `1e400`) and text are refused.
+pub fn parse_number(s: &str, decimal_comma: bool) -> std::result::Result<Cell, String> {
+    if is_missing(s) {
+        return Ok(Cell::Missing);
+    }
+    let t = s.trim();
+    let owned;
+    let t = if decimal_comma && t.contains(',') {
+        owned = t.replace(',', ".");
+        owned.as_str()
+    } else {
+        t
+    };
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Cell::Number(v)),
+        Ok(_) => Err(format!("'{s}' is not a finite number")),
+        Err(_) => Err(format!("expected a number, found '{}'", truncate(s, 40))),
+    }
+}
+
+/// Shortens long text for messages.
+pub fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Table> {
+        Table::from_bytes(Path::new("t.csv"), s.as_bytes(), &CsvOptions::default())
+    }
+
+    #[test]
+    fn reads_bom_crlf_and_blank_lines() {
+        let t = parse("\u{feff}study,yi,vi\r\n\r\nA,1,0.1\r\nB,2,0.2\r\n").unwrap();
+        assert_eq!(t.headers, vec!["study", "yi", "vi"]);
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.lines, vec![3, 4]);
+    }
+
+    #[test]
+    fn semicolons_with_decimal_commas() {
+        let t = parse("study;yi;vi\nA;1,5;0,1\n").unwrap();
+        assert!(t.decimal_comma);
+        assert_eq!(
+            parse_number(&t.rows[0][1], t.decimal_comma),
+            Ok(Cell::Number(1.5))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = parse("study,yi,vi\nA,1\n").unwrap_err().to_string();
+        assert!(
+            e.contains("t.csv") && e.contains("line 2") && e.contains("expected 3 fields"),
+            "{e}"
+        );
+        let e = parse("study,yi,YI\nA,1,2\n").unwrap_err().to_string();
+        assert!(e.contains("duplicate column"), "{e}");
+        assert!(parse("").unwrap_err().to_string().contains("empty"));
+        assert!(parse("study,yi,vi\n")
+            .unwrap_err()
+            .to_string()
+            .contains("no study rows"));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("NA", false), Ok(Cell::Missing));
+        assert!(parse_number("1e400", false).is_err());
+        assert!(parse_number("abc", false).is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! # evident
+//!
+//! Meta-analysis as R's metafor computes it, as a Rust library: effect sizes from raw data
+//! ([`effect`]), pooling by fixed- and random-effects models, Mantel–Haenszel and Peto ([`pool`]),
+//! heterogeneity with Q-profile intervals ([`heterogeneity`]), and CSV input ([`io`]).
+//!
+//! Data flows one way: input rows → [`effect::EffectSet`] → a fitted model → renderers.
+//!
+//! ```
+//! use evident::{effect::EffectSet, pool::{rma, RmaOptions, Method}, Measure, Scale};
+//! let set = EffectSet::from_yi_vi(vec![-0.9, -1.6, -1.4], vec![0.36, 0.21, 0.43], Measure::GEN, Scale::Log);
+//! let fit = rma(&set, &RmaOptions { method: Method::DL, ..Default::default() }).unwrap();
+//! assert!(fit.ci_lb < fit.estimate && fit.estimate < fit.ci_ub);
+//! ```
+
+pub mod effect;
+pub mod error;
+pub mod heterogeneity;
+pub mod io;
+pub mod measure;
+pub mod pool;
+pub mod stats;
+
+pub use error::{Error, Result};
+pub use measure::{Measure, Scale};

@@ -1,0 +1,312 @@
+//! The fitted random/fixed-effects model.
+
+use super::design::{Design, Intercept};
+use super::tau2::{self, Tau2Estimate};
+use super::{Method, PiType, RmaOptions, Test};
+use crate::effect::EffectSet;
+use crate::error::{Error, Result};
+use crate::heterogeneity::{heterogeneity, q_profile, Heterogeneity, QProfileControl, Tau2Ci};
+use crate::stats::{pchisq_upper, pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
+
+/// An interval prediction for a new study.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Prediction {
+    pub lb: f64,
+    pub ub: f64,
+    /// Degrees of freedom of the t quantile; `None` for the normal quantile.
+    pub df: Option<f64>,
+}
+
+/// Log-likelihood and information criteria (metafor's `fit.stats`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct FitStats {
+    pub loglik: f64,
+    pub deviance: f64,
+    pub aic: f64,
+    pub bic: f64,
+    pub aicc: f64,
+    /// `"REML"` for REML fits, else `"ML"`.
+    pub loglik_type: &'static str,
+}
+
+/// A fitted intercept-only random- (or fixed-) effects model.
+#[derive(Debug, Clone)]
+pub struct RmaFit {
+    pub effects: EffectSet,
+    pub options: RmaOptions,
+    /// The test actually used (metafor falls back from Knapp–Hartung to z for k = 1).
+    pub test: Test,
+    pub k: usize,
+    pub estimate: f64,
+    pub se: f64,
+    /// z or t statistic.
+    pub stat: f64,
+    /// t degrees of freedom under Knapp–Hartung.
+    pub df: Option<f64>,
+    pub pval: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    /// Prediction interval (metafor's default); `None` for FE.
+    pub pi: Option<Prediction>,
+    /// Riley/Higgins prediction interval with k − p − 1 df; `None` for FE.
+    pub pi_riley: Option<Prediction>,
+    pub tau2: f64,
+    pub se_tau2: Option<f64>,
+    pub tau2_ci: Option<Tau2Ci>,
+    pub het: Heterogeneity,
+    /// Model weights in percent, one per study.
+    pub weights: Vec<f64>,
+    pub fit: FitStats,
+    /// Knapp–Hartung scale factor s² (1 under z).
+    pub s2w: f64,
+    pub iterations: usize,
+    /// Notes on what was done (fallbacks, truncations), for every output to show.
+    pub notes: Vec<String>,
+}
+
+impl RmaFit {
+    /// The main prediction interval as chosen by `pi_type`.
+    pub fn prediction(&self) -> Option<Prediction> {
+        match self.options.pi_type {
+            PiType::Metafor => self.pi,
+            PiType::Riley => self.pi_riley,
+        }
+    }
+
+    pub fn tau(&self) -> f64 {
+        self.tau2.sqrt()
+    }
+
+    /// The statistic's name: `zval` or `tval`.
+    pub fn stat_name(&self) -> &'static str {
+        if self.test.uses_t() {
+            "tval"
+        } else {
+            "zval"
+        }
+    }
+}
+
+/// Fits the intercept-only model to an effect set.
+pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
+    let k = effects.k();
+    if k == 0 {
+        return Err(Error::invalid(
+            "no studies with usable data: nothing to pool",
+        ));
+    }
+    for (i, (&y, &v)) in effects.yi.iter().zip(&effects.vi).enumerate() {
+        if !y.is_finite() || !v.is_finite() {
+            return Err(Error::invalid(format!(
+                "study '{}': effect or variance is not finite",
+                effects.labels[i]
+            )));
+        }
+        if v < 0.0 {
+            return Err(Error::invalid(format!(
+                "study '{}': negative sampling variance {v}",
+                effects.labels[i]
+            )));
+        }
+    }
+    rma_design(&Intercept { k }, effects, opts)
+}
+
+/// Fits a model with any design (intercept-only here; meta-regression supplies its own).
+pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
+    let y = &effects.yi;
+    let v = &effects.vi;
+    let k = d.k();
+    let p = d.p();
+    if !(opts.level > 0.0 && opts.level < 100.0) {
+        return Err(Error::invalid(format!(
+            "confidence level must lie strictly between 0 and 100, got {}",
+            opts.level
+        )));
+    }
+    let mut notes = Vec::new();
+    let mut test = opts.test;
+    if k == 1 && test != Test::Z {
+        test = Test::Z;
+        notes.push(
+            "k = 1: Knapp–Hartung needs k > 1, so the z test was used (as metafor does)".into(),
+        );
+    }
+    if opts.method.is_fixed() && test != Test::Z {
+        notes.push("Knapp–Hartung is meant for random-effects models; applied to the FE model as requested".into());
+    }
+    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control)?;
+    if est.ll0_reset {
+        notes.push("Fisher scoring may have stopped at a local maximum; tau2 set to 0 (log-likelihood higher there)".into());
+    }
+    let tau2 = if opts.method.is_fixed() {
+        0.0
+    } else {
+        est.tau2
+    };
+    let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
+    if w.iter().any(|x| x.is_infinite()) {
+        return Err(Error::invalid(
+            "division by zero when computing inverse-variance weights: a study has zero sampling variance and tau2 = 0",
+        ));
+    }
+    let wls = d
+        .wls(y, &w)
+        .ok_or_else(|| Error::invalid("the model matrix is singular for these weights"))?;
+    let mut s2w = 1.0;
+    if test.uses_t() {
+        s2w = if wls.rss <= f64::EPSILON {
+            0.0
+        } else {
+            wls.rss / (k - p) as f64
+        };
+        if test == Test::Adhoc && s2w < 1.0 {
+            s2w = 1.0;
+        }
+    }
+    let estimate = wls.beta[0];
+    let se = (s2w * wls.vb[0]).sqrt();
+    let alpha = 1.0 - opts.level / 100.0;
+    let stat = estimate / se;
+    let (pval, crit, df) = if test.uses_t() {
+        let ddf = (k - p) as f64;
+        (
+            pt_two_sided(stat, ddf),
+            qt_upper(alpha / 2.0, ddf),
+            Some(ddf),
+        )
+    } else {
+        (pnorm_two_sided(stat), qnorm_upper(alpha / 2.0), None)
+    };
+    let ci_lb = estimate - crit * se;
+    let ci_ub = estimate + crit * se;
+
+    let fixed = opts.method.is_fixed();
+    let het = heterogeneity(d, y, v, tau2, fixed);
+    let (pi, pi_riley) = if fixed {
+        (None, None)
+    } else {
+        let sp = (se * se + tau2).sqrt();
+        let pi = Prediction {
+            lb: estimate - crit * sp,
+            ub: estimate + crit * sp,
+            df,
+        };
+        let ddf = if test.uses_t() {
+            (k - p) as f64
+        } else {
+            (k - p) as f64
+        };
+        let rdf = (ddf - 1.0).max(1.0);
+        let rc = qt_upper(alpha / 2.0, rdf);
+        (
+            Some(pi),
+            Some(Prediction {
+                lb: estimate - rc * sp,
+                ub: estimate + rc * sp,
+                df: Some(rdf),
+            }),
+        )
+    };
+    let tau2_ci = if fixed || !opts.tau2_ci || k == 1 {
+        None
+    } else {
+        q_profile(
+            d,
+            y,
+            v,
+            tau2,
+            het.vt,
+            opts.level,
+            &QProfileControl {
+                tol: opts.qprofile_tol,
+                maxiter: 1000,
+            },
+        )
+    };
+    let sw: f64 = w.iter().sum();
+    let weights = w.iter().map(|x| 100.0 * x / sw).collect();
+    let fit = fit_stats(d, y, v, tau2, &w, wls.rss, opts.method);
+    let _ = pchisq_upper;
+    Ok(RmaFit {
+        effects: effects.clone(),
+        options: *opts,
+        test,
+        k,
+        estimate,
+        se,
+        stat,
+        df,
+        pval,
+        ci_lb,
+        ci_ub,
+        pi,
+        pi_riley,
+        tau2,
+        se_tau2: if fixed { None } else { est.se_tau2 },
+        tau2_ci,
+        het,
+        weights,
+        fit,
+        s2w,
+        iterations: est.iterations,
+        notes,
+    })
+}
+
+/// metafor's `fit.stats`: ML or REML log-likelihood, deviance, AIC, BIC, AICc.
+fn fit_stats<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    tau2: f64,
+    w: &[f64],
+    rss: f64,
+    method: Method,
+) -> FitStats {
+    let k = d.k() as f64;
+    let p = d.p() as f64;
+    let ln2pi = (2.0 * std::f64::consts::PI).ln();
+    let parms = p + if method.is_fixed() { 0.0 } else { 1.0 };
+    let sum_log_v: f64 = v.iter().map(|vi| (vi + tau2).ln()).sum();
+    let _ = y;
+    let ll_ml = -0.5 * k * ln2pi - 0.5 * sum_log_v - 0.5 * rss;
+    let ll_reml = -0.5 * (k - p) * ln2pi + 0.5 * d.log_det_xx()
+        - 0.5 * sum_log_v
+        - 0.5 * d.log_det_xwx(w)
+        - 0.5 * rss;
+    let allvipos = v.iter().all(|&x| x > 0.0);
+    let dev_ml = if k > p {
+        if allvipos {
+            let sat: f64 = v.iter().map(|vi| -0.5 * (ln2pi + vi.ln())).sum();
+            -2.0 * (ll_ml - sat)
+        } else {
+            -2.0 * ll_ml
+        }
+    } else {
+        0.0
+    };
+    let aicc = |ll: f64, n: f64| {
+        let m = n.max(parms + 2.0);
+        -2.0 * ll + 2.0 * parms * m / (m - parms - 1.0)
+    };
+    if method == Method::REML {
+        FitStats {
+            loglik: ll_reml,
+            deviance: -2.0 * ll_reml,
+            aic: -2.0 * ll_reml + 2.0 * parms,
+            bic: -2.0 * ll_reml + parms * (k - p).ln(),
+            aicc: aicc(ll_reml, k - p),
+            loglik_type: "REML",
+        }
+    } else {
+        FitStats {
+            loglik: ll_ml,
+            deviance: dev_ml,
+            aic: -2.0 * ll_ml + 2.0 * parms,
+            bic: -2.0 * ll_ml + parms * k.ln(),
+            aicc: aicc(ll_ml, k),
+            loglik_type: "ML",
+        }
+    }
+}
