@@ -13,12 +13,18 @@
 //! assert!(fit.ci_lb < fit.estimate && fit.estimate < fit.ci_ub);
 //! ```
 
+// `!(x > 0.0)` is deliberate throughout: it also rejects NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+// Reference values are written with all 17 significant digits R prints.
+#![allow(clippy::excessive_precision)]
+
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
 pub mod io;
 pub mod measure;
 pub mod pool;
+pub mod report;
 pub mod stats;
 
 pub use error::{Error, Result};

@@ -108,8 +108,8 @@ pub struct Escalc {
 }
 
 /// Decides which rows get the continuity correction, given per-row "has a zero cell" flags.
-pub(crate) fn correction_flags(has_zero: &[Option<bool>], to: AddTo) -> Vec<bool> {
-    let any = has_zero.iter().any(|z| *z == Some(true));
+pub fn correction_flags(has_zero: &[Option<bool>], to: AddTo) -> Vec<bool> {
+    let any = has_zero.contains(&Some(true));
     has_zero
         .iter()
         .map(|z| match to {

@@ -178,11 +178,11 @@ pub fn q_profile<D: Design>(
         ub_c = Censor::Above;
     } else if qmin < crit_u {
         lb = tmin;
-        lb_c = if tmin > 0.0 {
-            Censor::Below
-        } else {
-            Censor::None
-        };
+        // metafor only marks the bound when the search range starts above 0; otherwise the
+        // sign set by the upper-bound search (if any) stands.
+        if tmin > 0.0 {
+            lb_c = Censor::Below;
+        }
     } else if let Some(r) = root(crit_u) {
         lb = r;
     }

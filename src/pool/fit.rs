@@ -192,11 +192,8 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
             ub: estimate + crit * sp,
             df,
         };
-        let ddf = if test.uses_t() {
-            (k - p) as f64
-        } else {
-            (k - p) as f64
-        };
+        // Riley: t with k − p − 1 df whatever the test (metafor's pi.type = "riley").
+        let ddf = (k - p) as f64;
         let rdf = (ddf - 1.0).max(1.0);
         let rc = qt_upper(alpha / 2.0, rdf);
         (

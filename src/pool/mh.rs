@@ -1,1 +1,379 @@
+//! Mantel–Haenszel pooling for 2×2 tables (OR, RR, RD) and incidence data (IRR, IRD), as
+//! metafor's `rma.mh`, and the shared result type of Mantel–Haenszel and Peto fits.
 
+use crate::effect::{correction_flags, escalc, AddTo, EscalcOptions};
+use crate::error::{Error, Result};
+use crate::io::{Data, Studies};
+use crate::measure::{Measure, Scale};
+use crate::stats::{pchisq_upper, pnorm_two_sided, qnorm_upper};
+
+/// Options of `rma.mh` / `rma.peto`: element 0 applies to the per-study yi/vi (used for Q),
+/// element 1 to the counts entering the pooled estimate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MhOptions {
+    pub add: [f64; 2],
+    pub to: [AddTo; 2],
+    pub drop00: [bool; 2],
+    /// Continuity correction of the CMH / MH test statistic.
+    pub correct: bool,
+    pub level: f64,
+}
+
+impl Default for MhOptions {
+    fn default() -> Self {
+        MhOptions {
+            add: [0.5, 0.0],
+            to: [AddTo::Only0, AddTo::None],
+            drop00: [true, false],
+            correct: true,
+            level: 95.0,
+        }
+    }
+}
+
+/// A Mantel–Haenszel or Peto fit.
+#[derive(Debug, Clone)]
+pub struct MhFit {
+    pub measure: Measure,
+    pub scale: Scale,
+    pub peto: bool,
+    /// Tables used (no missing counts).
+    pub k: usize,
+    /// Studies with a defined yi, used for Q.
+    pub k_yi: usize,
+    pub estimate: f64,
+    pub se: f64,
+    pub zval: f64,
+    pub pval: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    pub q: f64,
+    pub q_df: usize,
+    pub q_pval: f64,
+    pub i2: f64,
+    pub h2: f64,
+    /// Cochran–Mantel–Haenszel test (OR).
+    pub cmh: Option<(f64, f64)>,
+    /// Tarone's test of homogeneity of ORs (OR).
+    pub tarone: Option<(f64, f64)>,
+    /// Mantel–Haenszel test (IRR).
+    pub mh_irr: Option<(f64, f64)>,
+    /// Per-study yi, vi (escalc with the first-element options) and labels for the studies with yi.
+    pub yi: Vec<f64>,
+    pub vi: Vec<f64>,
+    pub labels: Vec<String>,
+    /// Per-study weights in percent (MH or Peto weights), for the rows with yi.
+    pub weights: Vec<f64>,
+}
+
+impl MhFit {
+    pub fn method_name(&self) -> &'static str {
+        if self.peto {
+            "Peto"
+        } else {
+            "MH"
+        }
+    }
+}
+
+/// Counts of the tables entering the pooled estimate (after drop00[1] and add/to[1]).
+pub(crate) struct Tables {
+    pub rows: Vec<[f64; 4]>,
+}
+
+pub(crate) fn two_by_two_tables(studies: &Studies, o: &MhOptions) -> Option<Tables> {
+    let Data::TwoByTwo { ai, bi, ci, di } = &studies.data else {
+        return None;
+    };
+    let mut rows: Vec<[f64; 4]> = Vec::new();
+    for i in 0..ai.len() {
+        let (Some(a), Some(b), Some(c), Some(d)) = (ai[i], bi[i], ci[i], di[i]) else {
+            continue;
+        };
+        if o.drop00[1] && ((a == 0.0 && c == 0.0) || (b == 0.0 && d == 0.0)) {
+            continue;
+        }
+        rows.push([a, b, c, d]);
+    }
+    let zero: Vec<Option<bool>> = rows.iter().map(|r| Some(r.contains(&0.0))).collect();
+    let corr = correction_flags(&zero, o.to[1]);
+    for (r, c) in rows.iter_mut().zip(corr) {
+        if c {
+            for x in r.iter_mut() {
+                *x += o.add[1];
+            }
+        }
+    }
+    Some(Tables { rows })
+}
+
+/// The per-study effects used for Q (escalc with the first-element options).
+pub(crate) fn per_study(
+    studies: &Studies,
+    measure: Measure,
+    o: &MhOptions,
+) -> Result<(Vec<f64>, Vec<f64>, Vec<String>)> {
+    let eo = EscalcOptions {
+        add: o.add[0],
+        to: o.to[0],
+        drop00: o.drop00[0],
+        ..EscalcOptions::default()
+    };
+    let es = escalc(studies, measure, &eo)?;
+    let (mut y, mut v, mut l) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..es.yi.len() {
+        if let (Some(a), Some(b)) = (es.yi[i], es.vi[i]) {
+            y.push(a);
+            v.push(b);
+            l.push(studies.labels[i].clone());
+        }
+    }
+    Ok((y, v, l))
+}
+
+/// Q, its p-value, I² and H² from per-study effects around a pooled estimate (inverse-variance weights).
+pub(crate) fn q_stats(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f64, f64) {
+    let k = yi.len();
+    if k <= 1 {
+        return (0.0, 0, 1.0, 0.0, 1.0);
+    }
+    let q = yi
+        .iter()
+        .zip(vi)
+        .map(|(y, v)| (y - beta) * (y - beta) / v)
+        .sum::<f64>()
+        .max(0.0);
+    let df = k - 1;
+    (
+        q,
+        df,
+        pchisq_upper(q, df as f64),
+        (100.0 * (q - df as f64) / q).max(0.0),
+        q / df as f64,
+    )
+}
+
+/// Mantel–Haenszel pooled estimate (Mantel & Haenszel 1959; variance of Robins, Breslow &
+/// Greenland 1986 for OR, Greenland & Robins 1985 for RR, Sato, Greenland & Robins 1989 for RD).
+pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFit> {
+    if !(o.level > 0.0 && o.level < 100.0) {
+        return Err(Error::invalid(format!(
+            "confidence level must lie strictly between 0 and 100, got {}",
+            o.level
+        )));
+    }
+    let crit = qnorm_upper((1.0 - o.level / 100.0) / 2.0);
+    let (yi, vi, labels) = per_study(studies, measure, o)?;
+    let mut cmh = None;
+    let mut tarone = None;
+    let mut mh_irr = None;
+    let (beta, se, k, wts): (f64, f64, usize, Vec<f64>) = match (&studies.data, measure) {
+        (Data::TwoByTwo { .. }, Measure::OR | Measure::RR | Measure::RD) => {
+            let t = two_by_two_tables(studies, o).expect("2x2 data");
+            let k = t.rows.len();
+            if k == 0 {
+                return Err(Error::invalid("no tables with complete counts: nothing to pool"));
+            }
+            let mut w = Vec::with_capacity(k);
+            let (beta, se) = match measure {
+                Measure::OR => {
+                    let (mut r, mut s, mut pr, mut psqr, mut qs) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                    for &[a, b, c, d] in &t.rows {
+                        let n = a + b + c + d;
+                        let (pi, qi, ri, si) = (a / n + d / n, b / n + c / n, (a / n) * d, (b / n) * c);
+                        r += ri;
+                        s += si;
+                        pr += pi * ri;
+                        psqr += pi * si + qi * ri;
+                        qs += qi * si;
+                        w.push(si);
+                    }
+                    if r == 0.0 || s == 0.0 {
+                        return Err(Error::invalid("the Mantel–Haenszel odds ratio is undefined (no events, or no non-events, in one arm of every table)"));
+                    }
+                    let beta = (r / s).ln();
+                    let se = (0.5 * (pr / (r * r) + psqr / (r * s) + qs / (s * s))).sqrt();
+                    // Cochran–Mantel–Haenszel test and Tarone's test.
+                    let (mut num, mut den) = (0.0, 0.0);
+                    let (mut sx, mut sy) = (0.0, 0.0);
+                    for &[a, b, c, d] in &t.rows {
+                        let n = a + b + c + d;
+                        let (n1, n2, xt, yt) = (a + b, c + d, a + c, b + d);
+                        num += a - (n1 / n) * xt;
+                        den += (n1 / n) * (n2 / n) * (xt * (yt / (n - 1.0)));
+                        sx += xt;
+                        sy += yt;
+                    }
+                    if sx > 0.0 && sy > 0.0 {
+                        let stat = (num.abs() - if o.correct { 0.5 } else { 0.0 }).powi(2) / den;
+                        cmh = Some((stat, pchisq_upper(stat, 1.0)));
+                    }
+                    tarone = Some(tarone_test(&t.rows, r / s));
+                    (beta, se)
+                }
+                Measure::RR => {
+                    let (mut r, mut s, mut v, mut sa, mut sc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                    for &[a, b, c, d] in &t.rows {
+                        let (n1, n2) = (a + b, c + d);
+                        let n = n1 + n2;
+                        r += a * (n2 / n);
+                        s += c * (n1 / n);
+                        v += (n1 / n) * (n2 / n) * (a + c) - (a / n) * c;
+                        sa += a;
+                        sc += c;
+                        w.push(c * (n1 / n));
+                    }
+                    if sa == 0.0 || sc == 0.0 {
+                        return Err(Error::invalid("the Mantel–Haenszel risk ratio is undefined (no events in one arm of every table)"));
+                    }
+                    ((r / s).ln(), (v / (r * s)).sqrt())
+                }
+                _ => {
+                    let (mut num, mut den, mut a1, mut a2) = (0.0, 0.0, 0.0, 0.0);
+                    for &[a, b, c, d] in &t.rows {
+                        let (n1, n2) = (a + b, c + d);
+                        let n = n1 + n2;
+                        num += a * (n2 / n) - c * (n1 / n);
+                        den += n1 * (n2 / n);
+                        a1 += c * (n1 / n).powi(2) - a * (n2 / n).powi(2) + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
+                        a2 += a * (n2 - c) / n + c * (n1 - a) / n;
+                        w.push(n1 * (n2 / n));
+                    }
+                    let beta = num / den;
+                    (beta, ((beta * a1 + a2 / 2.0) / (den * den)).sqrt())
+                }
+            };
+            (beta, se, k, w)
+        }
+        (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR | Measure::IRD) => {
+            let mut rows: Vec<[f64; 4]> = Vec::new();
+            for i in 0..x1i.len() {
+                let (Some(a), Some(b), Some(c), Some(d)) = (x1i[i], t1i[i], x2i[i], t2i[i]) else { continue };
+                if o.drop00[1] && a == 0.0 && c == 0.0 {
+                    continue;
+                }
+                rows.push([a, b, c, d]);
+            }
+            let zero: Vec<Option<bool>> = rows.iter().map(|r| Some(r[0] == 0.0 || r[2] == 0.0)).collect();
+            for (r, c) in rows.iter_mut().zip(correction_flags(&zero, o.to[1])) {
+                if c {
+                    r[0] += o.add[1];
+                    r[2] += o.add[1];
+                }
+            }
+            let k = rows.len();
+            if k == 0 {
+                return Err(Error::invalid("no studies with complete counts: nothing to pool"));
+            }
+            let mut w = Vec::with_capacity(k);
+            let (beta, se) = if measure == Measure::IRR {
+                let (mut r, mut s, mut v, mut s1, mut s2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                let (mut num, mut den) = (0.0, 0.0);
+                for &[x1, t1, x2, t2] in &rows {
+                    let tt = t1 + t2;
+                    r += x1 * (t2 / tt);
+                    s += x2 * (t1 / tt);
+                    v += (t1 / tt) * (t2 / tt) * (x1 + x2);
+                    s1 += x1;
+                    s2 += x2;
+                    let xt = x1 + x2;
+                    num += x1 - xt * (t1 / tt);
+                    den += xt * (t1 / tt) * (t2 / tt);
+                    w.push(x2 * (t1 / tt));
+                }
+                if s1 == 0.0 || s2 == 0.0 {
+                    return Err(Error::invalid("the Mantel–Haenszel rate ratio is undefined (no events in one group of every study)"));
+                }
+                if s1 + s2 > 0.0 {
+                    let stat = (num.abs() - if o.correct { 0.5 } else { 0.0 }).powi(2) / den;
+                    mh_irr = Some((stat, pchisq_upper(stat, 1.0)));
+                }
+                ((r / s).ln(), (v / (r * s)).sqrt())
+            } else {
+                let (mut num, mut den, mut var) = (0.0, 0.0, 0.0);
+                for &[x1, t1, x2, t2] in &rows {
+                    let tt = t1 + t2;
+                    num += (x1 * t2 - x2 * t1) / tt;
+                    let wi = (t1 / tt) * t2;
+                    den += wi;
+                    var += wi * wi * (x1 / (t1 * t1) + x2 / (t2 * t2));
+                    w.push(wi);
+                }
+                (num / den, var.sqrt() / den)
+            };
+            (beta, se, k, w)
+        }
+        _ => {
+            return Err(Error::invalid(format!(
+                "Mantel–Haenszel pooling needs 2x2 tables (OR, RR, RD) or incidence data (IRR, IRD); got {} with measure {measure}",
+                studies.data.kind_name()
+            )))
+        }
+    };
+    let zval = beta / se;
+    let (q, q_df, q_pval, i2, h2) = q_stats(&yi, &vi, beta);
+    let sw: f64 = wts.iter().sum();
+    Ok(MhFit {
+        measure,
+        scale: measure.scale(),
+        peto: false,
+        k,
+        k_yi: yi.len(),
+        estimate: beta,
+        se,
+        zval,
+        pval: pnorm_two_sided(zval),
+        ci_lb: beta - crit * se,
+        ci_ub: beta + crit * se,
+        q,
+        q_df,
+        q_pval,
+        i2,
+        h2,
+        cmh,
+        tarone,
+        mh_irr,
+        weights: if wts.len() == yi.len() {
+            wts.iter().map(|w| 100.0 * w / sw).collect()
+        } else {
+            Vec::new()
+        },
+        yi,
+        vi,
+        labels,
+    })
+}
+
+/// Tarone's (1985) corrected Breslow–Day test of homogeneity of odds ratios.
+fn tarone_test(rows: &[[f64; 4]], or: f64) -> (f64, f64) {
+    let (mut bd, mut sum_diff, mut sum_var, mut kpos) = (0.0, 0.0, 0.0, 0usize);
+    for &[a, b, c, d] in rows {
+        let (n1, n2, xt, yt) = (a + b, c + d, a + c, b + d);
+        let n = n1 + n2;
+        let n11 = if or == 1.0 {
+            (n1 / n) * xt
+        } else {
+            let aa = or * (n1 + xt) + (n2 - xt);
+            let bb = (aa * aa - 4.0 * n1 * xt * or * (or - 1.0)).sqrt();
+            (aa - bb) / (2.0 * (or - 1.0))
+        };
+        if !(n11 > 0.0 && xt > 0.0 && yt > 0.0) {
+            continue;
+        }
+        kpos += 1;
+        let (n12, n21) = (n1 - n11, xt - n11);
+        let n22 = n11 - n1 - xt + n;
+        let var = 1.0 / (1.0 / n11 + 1.0 / n12 + 1.0 / n21 + 1.0 / n22);
+        bd += (a - n11).powi(2) / var;
+        sum_diff += a - n11;
+        sum_var += var;
+    }
+    let bd = bd.max(0.0);
+    let ta = (bd - sum_diff * sum_diff / sum_var).max(0.0);
+    let p = if kpos > 1 {
+        pchisq_upper(ta, (kpos - 1) as f64)
+    } else {
+        f64::NAN
+    };
+    (ta, p)
+}

@@ -1,0 +1,232 @@
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+//! Shared helpers of the conformance tests: loading cases, mapping options, comparing numbers.
+#![allow(dead_code)]
+
+use evident::effect::{AddTo, EscalcOptions, VType};
+use evident::io::{read_studies, ColumnMap, CsvOptions, Studies};
+use evident::pool::mh::MhOptions;
+use evident::pool::{Control, Method, RmaOptions, Test};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases")
+}
+
+pub struct Case {
+    pub name: String,
+    pub dir: PathBuf,
+    pub expected: Value,
+}
+
+pub fn cases() -> Vec<Case> {
+    let mut out: Vec<Case> = std::fs::read_dir(cases_dir())
+        .expect("tests/conformance/cases exists")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("expected.json").exists())
+        .map(|e| {
+            let dir = e.path();
+            let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
+            Case {
+                name: e.file_name().to_string_lossy().into_owned(),
+                expected: serde_json::from_str(&text).unwrap(),
+                dir,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+pub fn studies(case: &Case) -> Studies {
+    read_studies(
+        &case.dir.join("input.csv"),
+        &CsvOptions::default(),
+        &ColumnMap::new(),
+    )
+    .unwrap()
+}
+
+fn first(v: &Value) -> &Value {
+    match v {
+        Value::Array(a) => &a[0],
+        other => other,
+    }
+}
+
+fn second(v: &Value) -> &Value {
+    match v {
+        Value::Array(a) => &a[1],
+        other => other,
+    }
+}
+
+fn to(v: &Value) -> AddTo {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+pub fn escalc_options(opts: &Value) -> EscalcOptions {
+    let mut o = EscalcOptions::default();
+    if let Some(a) = opts.get("add") {
+        o.add = first(a).as_f64().unwrap();
+    }
+    if let Some(t) = opts.get("to") {
+        o.to = to(first(t));
+    }
+    if let Some(d) = opts.get("drop00") {
+        o.drop00 = first(d).as_bool().unwrap();
+    }
+    if let Some(v) = opts.get("vtype") {
+        o.vtype = if v.as_str() == Some("UB") {
+            VType::UB
+        } else {
+            VType::LS
+        };
+    }
+    o
+}
+
+pub fn mh_options(opts: &Value) -> MhOptions {
+    let mut o = MhOptions::default();
+    if let Some(a) = opts.get("add") {
+        o.add = [first(a).as_f64().unwrap(), second(a).as_f64().unwrap()];
+    }
+    if let Some(t) = opts.get("to") {
+        o.to = [to(first(t)), to(second(t))];
+    }
+    if let Some(d) = opts.get("drop00") {
+        o.drop00 = [first(d).as_bool().unwrap(), second(d).as_bool().unwrap()];
+    }
+    if let Some(c) = opts.get("correct") {
+        o.correct = c.as_bool().unwrap();
+    }
+    if let Some(l) = opts.get("level") {
+        o.level = l.as_f64().unwrap();
+    }
+    o
+}
+
+/// Reads `name=value` from an R call's `control=list(...)`.
+pub fn control_from_call(call: &str, mut con: Control) -> Control {
+    if let Some(start) = call.find("control=list(") {
+        let rest = &call[start + "control=list(".len()..];
+        let body = &rest[..rest.find(')').unwrap_or(rest.len())];
+        for part in body.split(',') {
+            let mut kv = part.splitn(2, '=');
+            let (k, v) = (kv.next().unwrap().trim(), kv.next().unwrap_or("").trim());
+            let num = || {
+                v.parse::<f64>()
+                    .unwrap_or_else(|_| panic!("control value {v} in {call}"))
+            };
+            match k {
+                "threshold" => con.threshold = num(),
+                "maxiter" => {
+                    con.maxiter = num() as usize;
+                    con.uniroot_maxiter = num() as usize;
+                }
+                "tol" => con.tol = num(),
+                "stepadj" => con.stepadj = num(),
+                "ll0check" => con.ll0check = v == "TRUE",
+                other => panic!("unknown control {other} in {call}"),
+            }
+        }
+    }
+    con
+}
+
+pub fn rma_options(opts: &Value, call: &str) -> RmaOptions {
+    let mut o = RmaOptions {
+        method: opts["method"].as_str().unwrap().parse::<Method>().unwrap(),
+        test: opts
+            .get("test")
+            .and_then(|t| t.as_str())
+            .unwrap_or("z")
+            .parse::<Test>()
+            .unwrap(),
+        level: opts.get("level").and_then(|l| l.as_f64()).unwrap_or(95.0),
+        ..RmaOptions::default()
+    };
+    if let Some(c) = opts.get("control") {
+        if let Some(s) = c.get("stepadj").and_then(|v| v.as_f64()) {
+            o.control.stepadj = s;
+        }
+        if let Some(b) = c.get("ll0check").and_then(|v| v.as_bool()) {
+            o.control.ll0check = b;
+        }
+        if let Some(m) = c.get("maxiter").and_then(|v| v.as_u64()) {
+            o.control.maxiter = m as usize;
+            o.control.uniroot_maxiter = m as usize;
+        }
+        if let Some(t) = c.get("threshold").and_then(|v| v.as_f64()) {
+            o.control.threshold = t;
+        }
+    }
+    o.control = control_from_call(call, o.control);
+    o
+}
+
+/// Tolerance for a key, per the corpus README.
+#[derive(Debug, Clone, Copy)]
+pub struct Tol {
+    pub rtol: f64,
+    pub atol: f64,
+}
+
+pub const STRICT: Tol = Tol {
+    rtol: 1e-8,
+    atol: 1e-12,
+};
+
+pub fn key_tol(key: &str, base: Tol) -> Tol {
+    if key.ends_with("pval") {
+        Tol {
+            rtol: base.rtol.max(1e-6),
+            atol: 1e-12,
+        }
+    } else {
+        base
+    }
+}
+
+/// Compares `got` with `expected`, recursing into arrays; pushes one message per miss.
+pub fn compare(
+    path: &str,
+    expected: &Value,
+    got: Option<&Value>,
+    tol: Tol,
+    misses: &mut Vec<String>,
+) {
+    let Some(got) = got else {
+        misses.push(format!(
+            "{path}: expected {expected}, got nothing (key missing)"
+        ));
+        return;
+    };
+    match (expected, got) {
+        (Value::Null, Value::Null) => {}
+        (Value::Number(e), Value::Number(g)) => {
+            let (e, g) = (e.as_f64().unwrap(), g.as_f64().unwrap());
+            if !((g - e).abs() <= tol.atol + tol.rtol * e.abs()) {
+                misses.push(format!(
+                    "{path}: expected {e:e}, got {g:e} (diff {:.2e})",
+                    (g - e).abs()
+                ));
+            }
+        }
+        (Value::Array(e), Value::Array(g)) => {
+            if e.len() != g.len() {
+                misses.push(format!(
+                    "{path}: expected {} entries, got {}",
+                    e.len(),
+                    g.len()
+                ));
+                return;
+            }
+            for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
+                compare(&format!("{path}[{i}]"), ev, Some(gv), tol, misses);
+            }
+        }
+        (e, g) if e == g => {}
+        (e, g) => misses.push(format!("{path}: expected {e}, got {g}")),
+    }
+}
