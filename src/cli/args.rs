@@ -1,0 +1,245 @@
+//! Arguments shared by the subcommands: reading input, escalc options, model options.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use evident::effect::{AddTo, EffectSet, EscalcOptions, VType};
+use evident::io::{read_studies, ColumnMap, CsvOptions, Data, Studies};
+use evident::pool::mh::MhOptions;
+use evident::pool::{Method, PiType, RmaOptions, Test};
+use evident::{Measure, Scale};
+use std::path::PathBuf;
+
+/// Input file and how to read it.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// CSV file of studies (columns as metafor's arguments: ai,bi,ci,di | m1i,... | yi,vi | ...).
+    pub file: PathBuf,
+    /// Effect measure (OR, RR, RD, PETO, MD, SMD, IRR, IRD, PR, PLO, ZCOR, COR, GEN); default by data type.
+    #[arg(long)]
+    pub measure: Option<String>,
+    /// Map a data column: --col ai=events_treated (repeatable).
+    #[arg(long = "col", value_name = "NAME=COLUMN")]
+    pub cols: Vec<String>,
+    /// Field delimiter (default: detected from the header).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// Decimal separator: '.' or ',' (default: detected for ';'-separated files).
+    #[arg(long)]
+    pub decimal: Option<char>,
+    /// Continuity correction added to zero cells.
+    #[arg(long, default_value_t = 0.5)]
+    pub add: f64,
+    /// Which studies get the correction: only0, all, if0all, none.
+    #[arg(long, default_value = "only0")]
+    pub to: String,
+    /// Drop studies with no events (or only events) in both arms.
+    #[arg(long)]
+    pub drop00: bool,
+    /// Variance type for SMD, RD, PR: LS or UB.
+    #[arg(long, default_value = "LS")]
+    pub vtype: String,
+    /// Scale of pre-computed effects (GEN): identity, log, logit, fisherz.
+    #[arg(long)]
+    pub scale: Option<ScaleArg>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum ScaleArg {
+    Identity,
+    Log,
+    Logit,
+    Fisherz,
+}
+
+impl From<ScaleArg> for Scale {
+    fn from(s: ScaleArg) -> Scale {
+        match s {
+            ScaleArg::Identity => Scale::Identity,
+            ScaleArg::Log => Scale::Log,
+            ScaleArg::Logit => Scale::Logit,
+            ScaleArg::Fisherz => Scale::FisherZ,
+        }
+    }
+}
+
+/// What was read: the studies, the measure chosen and the escalc options.
+pub struct Loaded {
+    pub studies: Studies,
+    pub measure: Measure,
+    pub escalc: EscalcOptions,
+    pub scale: Option<Scale>,
+}
+
+impl InputArgs {
+    pub fn load(&self) -> Result<Loaded> {
+        let mut map = ColumnMap::new();
+        for c in &self.cols {
+            let (k, v) = c
+                .split_once('=')
+                .with_context(|| format!("--col expects NAME=COLUMN, got '{c}'"))?;
+            map.insert(k.trim().to_owned(), v.trim().to_owned());
+        }
+        let csv = CsvOptions {
+            delimiter: match self.delimiter {
+                Some(c) if c.is_ascii() => Some(c as u8),
+                Some(c) => bail!("--delimiter must be a single ASCII character, got '{c}'"),
+                None => None,
+            },
+            decimal_comma: match self.decimal {
+                None => None,
+                Some('.') => Some(false),
+                Some(',') => Some(true),
+                Some(c) => bail!("--decimal must be '.' or ',', got '{c}'"),
+            },
+        };
+        let studies = read_studies(&self.file, &csv, &map)?;
+        let measure = match &self.measure {
+            Some(m) => m.parse::<Measure>()?,
+            None => studies.data.default_measure(),
+        };
+        let escalc = EscalcOptions {
+            add: self.add,
+            to: self.to.parse::<AddTo>()?,
+            drop00: self.drop00,
+            vtype: self.vtype.parse::<VType>()?,
+        };
+        if !(escalc.add >= 0.0 && escalc.add.is_finite()) {
+            bail!("--add must be a non-negative number, got {}", self.add);
+        }
+        let scale = self.scale.map(Scale::from).or(match studies.data {
+            Data::ReportedRatio { .. } => Some(Scale::Log),
+            _ => None,
+        });
+        Ok(Loaded {
+            studies,
+            measure,
+            escalc,
+            scale,
+        })
+    }
+}
+
+impl Loaded {
+    /// The effect set for model fitting.
+    pub fn effects(&self) -> Result<EffectSet> {
+        let mut set = EffectSet::from_studies(&self.studies, self.measure, &self.escalc)?;
+        if let Some(s) = self.scale {
+            if self.measure == Measure::GEN {
+                set.scale = s;
+            }
+        }
+        Ok(set)
+    }
+}
+
+/// Preset bundles of defaults.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// REML with Knapp–Hartung, prediction interval and Q-profile CI (current Cochrane guidance; the default).
+    Cochrane,
+    /// metafor's defaults: REML with z tests.
+    Metafor,
+    /// RevMan 5: DerSimonian–Laird with z tests; Mantel–Haenszel for binary data; double-zero studies dropped.
+    Revman5,
+}
+
+/// Model options.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// τ² estimator or pooling method: FE, DL, HE, HS, SJ, ML, REML, EB, PM, MH, Peto.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Inference: z, knha (Knapp–Hartung) or adhoc (Knapp–Hartung never narrower than z).
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Confidence level in percent.
+    #[arg(long, default_value_t = 95.0)]
+    pub level: f64,
+    /// Prediction interval: metafor (default) or riley (t with k − 2 df).
+    #[arg(long, default_value = "metafor")]
+    pub pi: String,
+    /// Bundle of defaults: cochrane, metafor, revman5.
+    #[arg(long, value_enum, default_value = "cochrane")]
+    pub preset: Preset,
+    /// Fisher scoring step multiplier (metafor's stepadj), for REML that does not converge.
+    #[arg(long)]
+    pub stepadj: Option<f64>,
+    /// Fisher scoring iteration limit.
+    #[arg(long)]
+    pub maxiter: Option<usize>,
+    /// Fisher scoring convergence threshold.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+}
+
+/// The pooling method chosen: an `rma` estimator, Mantel–Haenszel, or Peto.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pooling {
+    Rma(RmaOptions),
+    Mh(MhOptions),
+    Peto(MhOptions),
+}
+
+impl ModelArgs {
+    /// Resolves the preset and explicit options for this data.
+    pub fn pooling(&self, loaded: &mut Loaded) -> Result<Pooling> {
+        let binary = matches!(
+            loaded.studies.data,
+            Data::TwoByTwo { .. } | Data::Incidence { .. }
+        );
+        let method = self
+            .method
+            .as_deref()
+            .map(|m| m.trim().to_ascii_uppercase());
+        if self.preset == Preset::Revman5 {
+            loaded.escalc.drop00 = true;
+        }
+        let default_test = match self.preset {
+            Preset::Cochrane => Test::Knha,
+            Preset::Metafor | Preset::Revman5 => Test::Z,
+        };
+        let test = match &self.test {
+            Some(t) => t.parse::<Test>()?,
+            None => default_test,
+        };
+        let mh = MhOptions {
+            level: self.level,
+            ..MhOptions::default()
+        };
+        match method.as_deref() {
+            Some("MH") => return Ok(Pooling::Mh(mh)),
+            Some("PETO") => return Ok(Pooling::Peto(mh)),
+            None if self.preset == Preset::Revman5 && binary && loaded.measure != Measure::PETO => {
+                return Ok(Pooling::Mh(mh))
+            }
+            _ => {}
+        }
+        let m = match method.as_deref() {
+            Some(m) => m.parse::<Method>()?,
+            None => match self.preset {
+                Preset::Revman5 => Method::DL,
+                _ => Method::REML,
+            },
+        };
+        let mut o = RmaOptions {
+            method: m,
+            test,
+            level: self.level,
+            pi_type: self.pi.parse::<PiType>()?,
+            ..RmaOptions::default()
+        };
+        if let Some(s) = self.stepadj {
+            if !(s > 0.0 && s <= 1.0) {
+                bail!("--stepadj must lie in (0, 1], got {s}");
+            }
+            o.control.stepadj = s;
+        }
+        if let Some(n) = self.maxiter {
+            o.control.maxiter = n;
+        }
+        if let Some(t) = self.threshold {
+            o.control.threshold = t;
+        }
+        Ok(Pooling::Rma(o))
+    }
+}
