@@ -18,6 +18,7 @@
 // Reference values are written with all 17 significant digits R prints.
 #![allow(clippy::excessive_precision)]
 
+pub mod batch;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;

@@ -2,6 +2,7 @@
 //! library.
 
 mod args;
+mod batch;
 mod effects;
 mod pool;
 
@@ -25,6 +26,8 @@ enum Command {
     Effects(effects::EffectsArgs),
     /// Pool studies: fixed/random effects (FE, DL, HE, HS, SJ, ML, REML, EB, PM), Mantel–Haenszel, Peto.
     Pool(pool::PoolArgs),
+    /// Many analyses from one long CSV (a column names the analysis), fitted in parallel.
+    Batch(batch::BatchArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +35,12 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Batch(a) => match batch::run_batch(a) {
+            // Exit 2 when some analyses failed (their rows carry the error); the others are written.
+            Ok(false) => return ExitCode::from(2),
+            Ok(true) => Ok(()),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
