@@ -453,6 +453,12 @@ fn read_numeric(table: &Table, col: usize, canonical: &str) -> Result<Values> {
                     format!("a correlation must lie in [-1, 1], found {x}"),
                 ));
             }
+            if canonical == "level" && x > 0.0 && x <= 1.0 {
+                return Err(Error::input(
+                    table.location(r, col),
+                    format!("a confidence level of {x} looks like a fraction: give it in percent (e.g. 95)"),
+                ));
+            }
             if canonical == "level" && !(x > 0.0 && x < 100.0) {
                 return Err(Error::input(
                     table.location(r, col),

@@ -102,6 +102,12 @@ pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
                 effects.labels[i]
             )));
         }
+        if (y * y).is_infinite() || (v * v).is_infinite() {
+            return Err(Error::invalid(format!(
+                "study '{}': effect {y} or variance {v} is too large to analyse (its square overflows)",
+                effects.labels[i]
+            )));
+        }
         if v < 0.0 {
             return Err(Error::invalid(format!(
                 "study '{}': negative sampling variance {v}",
@@ -173,17 +179,28 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     if opts.method.is_fixed() && test != Test::Z {
         notes.push("Knapp–Hartung is meant for random-effects models; applied to the FE model as requested".into());
     }
-    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control)?;
+    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control).map_err(|e| match e {
+        // The estimator cannot name the study; the effect set can.
+        Error::Invalid(m) if m.starts_with("division by zero") => {
+            let i = (0..v.len()).min_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap_or(0);
+            Error::invalid(format!(
+                "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 reached 0",
+                effects.labels[i], v[i]
+            ))
+        }
+        other => other,
+    })?;
     if est.ll0_reset {
         notes.push("Fisher scoring may have stopped at a local maximum; tau2 set to 0 (log-likelihood higher there)".into());
     }
     let fixed = opts.method.is_fixed();
     let tau2 = if fixed { 0.0 } else { est.tau2 };
     let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
-    if w.iter().any(|x| x.is_infinite()) {
-        return Err(Error::invalid(
-            "division by zero when computing inverse-variance weights: a study has zero sampling variance and tau2 = 0",
-        ));
+    if let Some(i) = w.iter().position(|x| x.is_infinite()) {
+        return Err(Error::invalid(format!(
+            "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 = {tau2}",
+            effects.labels[i], v[i]
+        )));
     }
     let wls = d
         .wls(y, &w)
