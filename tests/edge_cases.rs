@@ -93,7 +93,10 @@ fn huge_and_tiny_variances() {
 fn zero_variance_with_fe_is_an_error() {
     let s = set(&[0.1, 0.5], &[0.0, 0.1]);
     let e = rma(&s, &opts(Method::FE, Test::Z)).unwrap_err().to_string();
-    assert!(e.contains("division by zero") && e.contains("sampling variance 0"), "{e}");
+    assert!(
+        e.contains("division by zero") && e.contains("sampling variance 0"),
+        "{e}"
+    );
     // DL refuses non-positive variances outright.
     let e = rma(&s, &opts(Method::DL, Test::Z)).unwrap_err().to_string();
     assert!(e.contains("zero or negative"), "{e}");
