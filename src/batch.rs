@@ -10,7 +10,7 @@ use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
 use crate::io::{ColumnMap, Studies, Table};
 use crate::measure::Measure;
-use crate::pool::{rma, RmaFit, RmaOptions};
+use crate::pool::{rma_owned, RmaFit, RmaOptions};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Read;
@@ -55,7 +55,6 @@ pub fn run<R: Read, F: FnMut(BatchResult) -> Result<()>>(
         .delimiter(opts.delimiter)
         .has_headers(true)
         .flexible(true)
-        .trim(csv::Trim::All)
         .from_reader(reader);
     let loc = |line: Option<usize>, column: Option<String>| Location {
         file: Some(source.to_path_buf()),
@@ -91,10 +90,9 @@ pub fn run<R: Read, F: FnMut(BatchResult) -> Result<()>>(
     let mut current: Option<Block> = None;
     let flush = |pending: &mut Vec<Block>, sink: &mut F| -> Result<()> {
         let results: Vec<BatchResult> = pending
-            .par_iter()
+            .par_drain(..)
             .map(|b| fit_block(source, &data_headers, b, opts))
             .collect();
-        pending.clear();
         for r in results {
             sink(r)?;
         }
@@ -123,7 +121,7 @@ pub fn run<R: Read, F: FnMut(BatchResult) -> Result<()>>(
                 ),
             ));
         }
-        let name = rec[acol].to_owned();
+        let name = rec[acol].trim().to_owned();
         if current.as_ref().is_none_or(|b| b.name != name) {
             if let Some(b) = current.take() {
                 pending.push(b);
@@ -157,16 +155,17 @@ pub fn run<R: Read, F: FnMut(BatchResult) -> Result<()>>(
     flush(&mut pending, &mut sink)
 }
 
-fn fit_block(source: &Path, headers: &[String], b: &Block, opts: &BatchOptions) -> BatchResult {
+fn fit_block(source: &Path, headers: &[String], b: Block, opts: &BatchOptions) -> BatchResult {
+    let name = b.name;
     let fit = (|| {
-        if let Some(e) = &b.error {
-            return Err(Error::invalid(e.clone()));
+        if let Some(e) = b.error {
+            return Err(Error::invalid(e));
         }
         let table = Table {
             source: PathBuf::from(source),
             headers: headers.to_vec(),
-            rows: b.rows.clone(),
-            lines: b.lines.clone(),
+            rows: b.rows,
+            lines: b.lines,
             decimal_comma: false,
         };
         let studies = Studies::from_table(&table, &opts.columns)?;
@@ -174,10 +173,10 @@ fn fit_block(source: &Path, headers: &[String], b: &Block, opts: &BatchOptions) 
             .measure
             .unwrap_or_else(|| studies.data.default_measure());
         let set = EffectSet::from_studies(&studies, measure, &opts.escalc)?;
-        rma(&set, &opts.rma)
+        rma_owned(set, &opts.rma)
     })();
     BatchResult {
-        analysis: b.name.clone(),
+        analysis: name,
         fit,
     }
 }

@@ -361,7 +361,7 @@ impl Studies {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| match label_col {
-                    Some(c) if !r[c].trim().is_empty() => r[c].clone(),
+                    Some(c) if !r[c].trim().is_empty() => r[c].trim().to_owned(),
                     _ => format!("Study {}", i + 1),
                 })
                 .collect(),

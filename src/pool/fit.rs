@@ -89,6 +89,11 @@ impl RmaFit {
 
 /// Fits the intercept-only model to an effect set.
 pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
+    rma_owned(effects.clone(), opts)
+}
+
+/// [`rma`] taking the effect set by value (no copy of labels and moderators: batch runs use it).
+pub fn rma_owned(effects: EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
     let k = effects.k();
     if k == 0 {
         return Err(Error::invalid(
@@ -115,7 +120,9 @@ pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
             )));
         }
     }
-    rma_design(&Intercept { k }, effects, opts)
+    let d = Intercept { k };
+    let core = fit_core(&d, &effects, opts)?;
+    Ok(assemble(&d, effects, opts, core))
 }
 
 /// What every model fit shares, whatever its design: τ², weights, coefficients with their
@@ -245,6 +252,11 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
 /// Fits the intercept-only model with a given design.
 pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
     let core = fit_core(d, effects, opts)?;
+    Ok(assemble(d, effects.clone(), opts, core))
+}
+
+/// Builds the intercept-only fit from the shared core.
+fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCore) -> RmaFit {
     let k = d.k();
     let p = d.p();
     let estimate = core.beta[0];
@@ -293,8 +305,8 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
     };
     let sw: f64 = core.w.iter().sum();
     let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
-    Ok(RmaFit {
-        effects: effects.clone(),
+    RmaFit {
+        effects,
         options: *opts,
         test: core.test,
         k,
@@ -316,7 +328,7 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
         s2w: core.s2w,
         iterations: core.iterations,
         notes: core.notes,
-    })
+    }
 }
 
 /// metafor's `fit.stats`: ML or REML log-likelihood, deviance, AIC, BIC, AICc.
