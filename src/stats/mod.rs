@@ -24,8 +24,9 @@ enum Quantile {
 fn cached(kind: Quantile, p: f64, df: f64, f: fn(f64, f64) -> f64) -> f64 {
     use std::cell::RefCell;
     const SLOTS: usize = 16;
+    type Entry = (Quantile, u64, u64, f64);
     thread_local! {
-        static CACHE: RefCell<(usize, [(Quantile, u64, u64, f64); SLOTS])> =
+        static CACHE: RefCell<(usize, [Entry; SLOTS])> =
             const { RefCell::new((0, [(Quantile::T, u64::MAX, u64::MAX, 0.0); SLOTS])) };
     }
     let key = (kind, p.to_bits(), df.to_bits());
