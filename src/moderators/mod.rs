@@ -1,0 +1,6 @@
+//! Moderators: meta-regression on an R-style formula and subgroup analysis, as metafor's
+//! `rma(mods = ...)` (Thompson & Higgins 2002, *Stat Med* 21:1559–1573).
+
+pub mod formula;
+
+pub use formula::{Formula, ModelMatrix};
