@@ -348,3 +348,259 @@ fn pseudo_r2(
     }
     Some((100.0 * (t0 - tau2) / t0).max(0.0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{read_studies, ColumnMap, CsvOptions};
+    use crate::pool::Method;
+    use crate::Measure;
+
+    fn bcg() -> EffectSet {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/conformance/cases/bcg_rr/input.csv");
+        let s = read_studies(&path, &CsvOptions::default(), &ColumnMap::new()).unwrap();
+        EffectSet::from_studies(&s, Measure::RR, &Default::default()).unwrap()
+    }
+
+    fn close(a: f64, b: f64, rtol: f64) {
+        assert!((a - b).abs() <= 1e-12 + rtol * b.abs(), "{a} vs {b}");
+    }
+
+    fn opts(method: Method, test: Test) -> RmaOptions {
+        RmaOptions {
+            method,
+            test,
+            ..Default::default()
+        }
+    }
+
+    /// (estimates, ses, pvals), QM, tau2, QE, R2, I2 — checked against metafor 3.8-1.
+    #[allow(clippy::type_complexity)]
+    fn check(
+        fit: &MetaregFit,
+        names: &[&str],
+        coef: &[(f64, f64, f64)],
+        qm: (f64, f64),
+        tau2: f64,
+        qe: f64,
+        r2: Option<f64>,
+        i2: f64,
+    ) {
+        assert_eq!(fit.names(), names);
+        for (c, &(b, se, p)) in fit.coefficients.iter().zip(coef) {
+            close(c.estimate, b, 1e-8);
+            close(c.se, se, 1e-8);
+            close(c.pval, p, 1e-6);
+        }
+        close(fit.qm.stat, qm.0, 1e-8);
+        close(fit.qm.pval, qm.1, 1e-6);
+        close(fit.tau2, tau2, 1e-8);
+        close(fit.het.q, qe, 1e-8);
+        match (fit.r2, r2) {
+            (Some(a), Some(b)) => close(a, b, 1e-8),
+            (None, None) => {}
+            other => panic!("R2 {other:?}"),
+        }
+        close(fit.het.i2, i2, 1e-8);
+    }
+
+    // dat <- escalc("RR", ai=ai, bi=bi, ci=ci, di=di, data=d)   (d = bcg_rr/input.csv)
+    #[test]
+    fn text_factor_without_factor_pm_knha() {
+        // rma(yi, vi, mods=~ablat+alloc, data=dat, method="PM", test="knha")
+        let fit = metareg(&bcg(), "ablat + alloc", &opts(Method::PM, Test::Knha)).unwrap();
+        check(
+            &fit,
+            &["intrcpt", "ablat", "allocrandom", "allocsystematic"],
+            &[
+                (
+                    0.28445748533875187,
+                    0.42526566250894976,
+                    0.52034986630215518,
+                ),
+                (
+                    -0.027045508671365279,
+                    0.0096655762568098602,
+                    0.020776116353332312,
+                ),
+                (
+                    -0.27360217160751876,
+                    0.3690900435393441,
+                    0.47741438750636866,
+                ),
+                (
+                    0.067555708312316484,
+                    0.39923426803752093,
+                    0.86937109708476146,
+                ),
+            ],
+            (3.3527431068364142, 0.069143594742906128),
+            0.16386904045123396,
+            26.203436491648535,
+            Some(48.48403651506225),
+            72.664943064567098,
+        );
+        assert_eq!((fit.qm.df, fit.qm.ddf), (3, Some(9.0)));
+    }
+
+    #[test]
+    fn interaction_reml() {
+        // rma(yi, vi, mods=~ablat*year, data=dat, method="REML")
+        let fit = metareg(&bcg(), "~ablat*year", &opts(Method::REML, Test::Z)).unwrap();
+        check(
+            &fit,
+            &["intrcpt", "ablat", "year", "ablat:year"],
+            &[
+                (-30.241782286595093, 127.3070015124438, 0.81223010978428534),
+                (0.53633546612099492, 2.7623491084272915, 0.84605123620193512),
+                (
+                    0.015417502192119143,
+                    0.064454627788930186,
+                    0.81095104130228557,
+                ),
+                (
+                    -0.00028551925736060009,
+                    0.0013989861223680233,
+                    0.83828306837516231,
+                ),
+            ],
+            (9.9223581352071903, 0.019237781360928175),
+            0.14324347013123229,
+            25.169902800989139,
+            Some(54.270862856318637),
+            70.516431730488108,
+        );
+    }
+
+    #[test]
+    fn no_intercept_tests_all_coefficients() {
+        // rma(yi, vi, mods=~alloc-1, data=dat, method="DL"): QM on 3 df, no R2
+        let fit = metareg(&bcg(), "alloc - 1", &opts(Method::DL, Test::Z)).unwrap();
+        check(
+            &fit,
+            &["allocalternate", "allocrandom", "allocsystematic"],
+            &[
+                (
+                    -0.51253015554772552,
+                    0.54212220502083841,
+                    0.34444733798934385,
+                ),
+                (
+                    -0.99052549506652343,
+                    0.31810127677675998,
+                    0.0018465186623571582,
+                ),
+                (
+                    -0.40829934245916089,
+                    0.41417029290179114,
+                    0.32421909815186223,
+                ),
+            ],
+            (11.561835010084369, 0.0090452642401809922),
+            0.55956875012770313,
+            132.3676382627076,
+            None,
+            92.445283355321948,
+        );
+        assert_eq!(fit.qm.df, 3);
+    }
+
+    #[test]
+    fn every_estimator() {
+        // rma(yi, vi, mods=~ablat+year, data=dat, method=m) for m in HE, HS, SJ, EB, ML:
+        // (ablat estimate, ablat se, QM, tau2, R2)
+        let expected = [
+            (
+                Method::HE,
+                -0.026323670011113593,
+                0.014042151619913448,
+                6.4436435326716497,
+                0.23561076081653401,
+                28.290724897816315,
+            ),
+            (
+                Method::HS,
+                -0.030959811575737146,
+                0.0061720907509752385,
+                35.378127962104919,
+                0.025135517359015484,
+                88.99316773563595,
+            ),
+            (
+                Method::SJ,
+                -0.026170701662369882,
+                0.014493665136518001,
+                6.0458135882430835,
+                0.25322612318191423,
+                26.710675662404139,
+            ),
+            (
+                Method::EB,
+                -0.027019561153986758,
+                0.012252350756793024,
+                8.4814801457307301,
+                0.17163840543461481,
+                46.037285388527806,
+            ),
+            (
+                Method::ML,
+                -0.030849959216921845,
+                0.0062886255819973851,
+                33.919241591472634,
+                0.026897177103952098,
+                90.394831704561454,
+            ),
+        ];
+        let set = bcg();
+        for (m, b, se, qm, tau2, r2) in expected {
+            let fit = metareg(&set, "ablat + year", &opts(m, Test::Z)).unwrap();
+            close(fit.coefficients[1].estimate, b, 1e-8);
+            close(fit.coefficients[1].se, se, 1e-8);
+            close(fit.qm.stat, qm, 1e-8);
+            close(fit.tau2, tau2, 1e-8);
+            close(fit.r2.unwrap(), r2, 1e-8);
+        }
+    }
+
+    #[test]
+    fn predicts_at_new_moderator_values() {
+        // r <- rma(yi, vi, mods=~ablat, data=dat, test="knha"); predict(r, newmods=c(10, 50))
+        let fit = metareg(&bcg(), "ablat", &opts(Method::REML, Test::Knha)).unwrap();
+        let expected = [
+            (
+                10.0,
+                -0.039552314905863362,
+                0.21270262973613971,
+                -0.5077076464675736,
+                -0.80705292466569389,
+                0.72794829485396706,
+            ),
+            (
+                50.0,
+                -1.203618752026457,
+                0.19564650406121295,
+                -1.6342338040889954,
+                -1.94881476286849,
+                -0.45842274118442394,
+            ),
+        ];
+        for (x, pred, se, ci_lb, pi_lb, pi_ub) in expected {
+            let p = fit.predict(&[1.0, x]).unwrap();
+            close(p.pred, pred, 1e-8);
+            close(p.se, se, 1e-8);
+            close(p.ci_lb, ci_lb, 1e-8);
+            close(p.pi_lb.unwrap(), pi_lb, 1e-8);
+            close(p.pi_ub.unwrap(), pi_ub, 1e-8);
+        }
+        assert!(fit.predict(&[1.0]).is_err());
+    }
+
+    #[test]
+    fn too_many_coefficients_is_an_error() {
+        let set = bcg().subset(&[0, 1, 2]);
+        let e = metareg(&set, "ablat + year", &opts(Method::REML, Test::Z)).unwrap_err();
+        assert!(e.to_string().contains("cannot support"), "{e}");
+        assert!(metareg(&set, "ablat + year", &opts(Method::FE, Test::Z)).is_ok());
+    }
+}
