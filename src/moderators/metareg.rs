@@ -376,7 +376,7 @@ mod tests {
     }
 
     /// (estimates, ses, pvals), QM, tau2, QE, R2, I2 — checked against metafor 3.8-1.
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::too_many_arguments)]
     fn check(
         fit: &MetaregFit,
         names: &[&str],
