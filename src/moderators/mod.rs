@@ -2,6 +2,7 @@
 //! `rma(mods = ...)` (Thompson & Higgins 2002, *Stat Med* 21:1559–1573).
 
 pub mod formula;
+pub mod interaction;
 pub mod metareg;
 pub mod subgroup;
 
