@@ -24,6 +24,7 @@ pub mod error;
 pub mod heterogeneity;
 pub mod io;
 pub mod measure;
+pub mod moderators;
 pub mod pool;
 pub mod report;
 pub mod stats;
