@@ -18,6 +18,7 @@
 // Reference values are written with all 17 significant digits R prints.
 #![allow(clippy::excessive_precision)]
 
+pub mod bias;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
@@ -25,6 +26,7 @@ pub mod io;
 pub mod measure;
 pub mod pool;
 pub mod report;
+pub mod sensitivity;
 pub mod stats;
 
 pub use error::{Error, Result};

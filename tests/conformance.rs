@@ -17,16 +17,7 @@ use evident::{Measure, Scale};
 use serde_json::{json, Value};
 
 /// Analysis kinds not implemented yet (each belongs to a later issue).
-const PENDING: &[&str] = &[
-    "metareg",
-    "subgroup",
-    "regtest",
-    "ranktest",
-    "trimfill",
-    "leave1out",
-    "cumul",
-    "influence",
-];
+const PENDING: &[&str] = &["metareg", "subgroup"];
 
 fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
     let kind = a["kind"].as_str().unwrap();
@@ -204,6 +195,9 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                 }
                 Err(e) => misses.push(format!("{path}: fit failed: {e}")),
             }
+        }
+        "regtest" | "ranktest" | "trimfill" | "leave1out" | "cumul" | "influence" => {
+            return common::bias::run(case, a, misses);
         }
         k if PENDING.contains(&k) => return false,
         other => misses.push(format!("{path}: unknown kind {other}")),
