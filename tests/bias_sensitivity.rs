@@ -123,3 +123,26 @@ fn regtest_variance_and_peters_predictors_match_metafor() {
     // Sample-size predictors without sample sizes are refused.
     assert!(regtest(&set, &o, RegModel::Lm, Predictor::Ninv, None).is_err());
 }
+
+// PET-PEESE on hackshaw1998_yi_vi, checked against R's lm:
+// summary(lm(yi ~ sqrt(vi), weights=1/vi, data=d))$coef; summary(lm(yi ~ vi, weights=1/vi, data=d))$coef;
+// confint(lm(yi ~ vi, weights=1/vi, data=d))[1,]
+#[test]
+fn pet_peese_matches_weighted_lm() {
+    use evident::bias::{pet_peese, PetPeeseChoice};
+    let set = load("hackshaw1998_yi_vi", Measure::GEN);
+    let pp = pet_peese(&set, &opts(Method::REML, Test::Z), 0.10).unwrap();
+    let pet = pp.pet.limit.unwrap();
+    close(pet.estimate, 0.0050373230754635241, 1e-8);
+    close(pet.se, 0.085902326606864712, 1e-8);
+    close(pet.pval, 0.953572284273408899, 1e-6);
+    let peese = pp.peese.limit.unwrap();
+    close(peese.estimate, 0.12008076466431049, 1e-8);
+    close(peese.se, 0.051903398919997838, 1e-8);
+    close(peese.pval, 0.026688097017720944, 1e-6);
+    close(peese.ci_lb, 0.014711263013682613, 1e-8);
+    close(peese.ci_ub, 0.225450266314938363, 1e-8);
+    // PET's intercept is far from significant: PET's estimate is reported.
+    assert_eq!(pp.choice, PetPeeseChoice::Pet);
+    close(pp.estimate, 0.0050373230754635241, 1e-8);
+}

@@ -107,6 +107,9 @@ impl FromStr for Predictor {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limit {
     pub estimate: f64,
+    /// Standard error of the intercept and the two-sided p-value of its test against 0.
+    pub se: f64,
+    pub pval: f64,
     pub ci_lb: f64,
     pub ci_ub: f64,
 }
@@ -211,6 +214,8 @@ pub fn regtest(
                 let s0 = core.vb[0].sqrt();
                 Limit {
                     estimate: core.beta[0],
+                    se: s0,
+                    pval: core.pval(core.beta[0] / s0),
                     ci_lb: core.beta[0] - core.crit * s0,
                     ci_ub: core.beta[0] + core.crit * s0,
                 }
@@ -253,6 +258,8 @@ pub fn regtest(
                 let s0 = (sigma2 * fit.vb[0]).sqrt();
                 Limit {
                     estimate: fit.beta[0],
+                    se: s0,
+                    pval: pt_two_sided(fit.beta[0] / s0, df),
                     ci_lb: fit.beta[0] - crit * s0,
                     ci_ub: fit.beta[0] + crit * s0,
                 }
