@@ -19,6 +19,7 @@
 #![allow(clippy::excessive_precision)]
 
 pub mod batch;
+pub mod bias;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
@@ -27,6 +28,7 @@ pub mod measure;
 pub mod moderators;
 pub mod pool;
 pub mod report;
+pub mod sensitivity;
 pub mod stats;
 
 pub use error::{Error, Result};
