@@ -25,6 +25,7 @@ pub mod io;
 pub mod measure;
 pub mod pool;
 pub mod report;
+pub mod reported;
 pub mod stats;
 
 pub use error::{Error, Result};
