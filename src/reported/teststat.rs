@@ -50,7 +50,7 @@ pub struct Smd {
 /// the exact J(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)), m = n₁ + n₂ − 2, and
 /// v = 1/n₁ + 1/n₂ + g² / (2(n₁ + n₂)) (Hedges 1981; metafor's `escalc("SMD")`, vtype LS).
 pub fn smd_from_t(t: f64, n1: f64, n2: f64) -> Result<Smd> {
-    if !(n1 >= 2.0 && n2 >= 2.0) || !t.is_finite() {
+    if !(n1 >= 2.0 && n2 >= 2.0 && t.is_finite()) {
         return Err(Error::invalid(
             "an SMD from t needs a finite t and group sizes of at least 2",
         ));

@@ -329,7 +329,7 @@ pub fn lchoose(n: f64, k: f64) -> f64 {
 
 /// Binomial probability mass P(X = x), X ~ Bin(n, p) (R's `dbinom`).
 pub fn dbinom(x: f64, n: f64, p: f64) -> f64 {
-    if !(x >= 0.0 && x <= n) || !(0.0..=1.0).contains(&p) {
+    if !(x >= 0.0 && x <= n && (0.0..=1.0).contains(&p)) {
         return 0.0;
     }
     if p == 0.0 {
