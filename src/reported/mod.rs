@@ -5,7 +5,9 @@
 //! Every conversion returns an [`Effect`] on the analysis scale (log for ratios), so that its result
 //! can enter inverse-variance pooling through [`to_effects`].
 
+pub mod check;
 pub mod ci;
+pub mod combine;
 pub mod counts;
 pub mod effect;
 pub mod median;
