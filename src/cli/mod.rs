@@ -2,8 +2,11 @@
 //! library.
 
 mod args;
+mod check;
+mod combine;
 mod effects;
 mod pool;
+mod recompute;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -25,6 +28,12 @@ enum Command {
     Effects(effects::EffectsArgs),
     /// Pool studies: fixed/random effects (FE, DL, HE, HS, SJ, ML, REML, EB, PM), Mantel–Haenszel, Peto.
     Pool(pool::PoolArgs),
+    /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
+    Recompute(recompute::RecomputeArgs),
+    /// Rounding-aware check that each row's estimate, CI and p-value agree.
+    Check(check::CheckArgs),
+    /// Combine p-values: Fisher, Stouffer, Tippett, Wilkinson, Edgington.
+    Combine(combine::CombineArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +41,9 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Recompute(a) => recompute::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Combine(a) => combine::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,8 +13,10 @@ pub mod effect;
 pub mod median;
 pub mod pvalue;
 pub mod rates;
+pub mod rows;
 pub mod teststat;
 
 pub use ci::{FromP, Sides};
 pub use effect::{scale_of, Effect};
 pub use pvalue::PValue;
+pub use rows::{to_effects, ReportedTable, Rule};
