@@ -1,6 +1,9 @@
 //! The reported-statistics commands end to end: `recompute`, `check`, `combine`, and mixed-form
 //! input to pooling, on the seed studies' numbers (tests/data/reported/).
 
+// Reference values are written with all 17 significant digits R prints.
+#![allow(clippy::excessive_precision)]
+
 use evident::io::{CsvOptions, Table};
 use evident::pool::{rma, Method, RmaOptions};
 use evident::reported::{to_effects, Rule};
