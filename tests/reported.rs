@@ -236,3 +236,23 @@ fn mixed_table_pools() {
         fit.estimate
     );
 }
+
+#[test]
+fn pool_reported_mixed_file() {
+    let f = data("mixed.csv");
+    // Same R reference as mixed_table_pools: rma(yi, vi, method = "DL")$beta = 0.99499810828909585
+    let v = json(&[
+        "pool",
+        f.to_str().unwrap(),
+        "--reported",
+        "--method",
+        "DL",
+        "--preset",
+        "metafor",
+        "--json",
+    ]);
+    assert!(close(&v["estimate"], 0.99499810828909585, 1e-9), "{v}");
+    assert_eq!(v["k"], 3);
+    let (ok, _, err) = run(&["pool", f.to_str().unwrap(), "--reported", "--method", "MH"]);
+    assert!(!ok && err.contains("Mantel"), "{err}");
+}
