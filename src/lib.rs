@@ -28,6 +28,7 @@ pub mod measure;
 pub mod moderators;
 pub mod pool;
 pub mod report;
+pub mod reported;
 pub mod sensitivity;
 pub mod stats;
 

@@ -4,12 +4,15 @@
 mod args;
 mod batch;
 mod bias;
+mod check;
+mod combine;
 mod cumul;
 mod effects;
 mod influence;
 mod leave1out;
 mod pool;
 mod ranktest;
+mod recompute;
 mod regtest;
 mod rma_input;
 mod sensitivity;
@@ -53,6 +56,12 @@ enum Command {
     Bias(bias::BiasArgs),
     /// Leave-one-out and influence diagnostics in one readable report.
     Sensitivity(sensitivity::SensitivityArgs),
+    /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
+    Recompute(recompute::RecomputeArgs),
+    /// Rounding-aware check that each row's estimate, CI and p-value agree.
+    Check(check::CheckArgs),
+    /// Combine p-values: Fisher, Stouffer, Tippett, Wilkinson, Edgington.
+    Combine(combine::CombineArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -74,6 +83,9 @@ pub fn main() -> ExitCode {
         Command::Influence(a) => influence::run(a),
         Command::Bias(a) => bias::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
+        Command::Recompute(a) => recompute::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Combine(a) => combine::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

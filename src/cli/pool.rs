@@ -3,9 +3,11 @@
 use super::args::{InputArgs, ModelArgs, Pooling};
 use anyhow::Result;
 use clap::Args;
+use evident::io::{CsvOptions, Table};
 use evident::moderators::{metareg, subgroup};
 use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
 use evident::report::{json, text};
+use evident::reported::to_effects;
 
 #[derive(Args, Debug)]
 pub struct PoolArgs {
@@ -24,9 +26,16 @@ pub struct PoolArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    /// Rows carry whatever each paper reported (counts, estimate with CI, SE or p, ...): convert
+    /// each by its own rule (as `evident recompute`) and pool the rows that give an SE.
+    #[arg(long)]
+    pub reported: bool,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
+    if args.reported {
+        return run_reported(args);
+    }
     let mut loaded = args.input.load()?;
     let pooling = args.model.pooling(&mut loaded)?;
     match pooling {
@@ -86,6 +95,33 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 print!("{}", text::mh_summary(&fit));
             }
         }
+    }
+    Ok(())
+}
+
+fn run_reported(args: &PoolArgs) -> Result<()> {
+    let options = args.model.rma_options()?;
+    let table = Table::from_path(&args.input.file, &CsvOptions::default())?;
+    let (set, rows, _) = to_effects(&table, args.input.measure.as_deref())?;
+    for r in &rows {
+        let used = if r.effect.is_some() {
+            "pooled"
+        } else {
+            "excluded"
+        };
+        eprintln!(
+            "{} (line {}): {} [{used}]{}",
+            r.study,
+            r.line,
+            r.rule.name(),
+            r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
+        );
+    }
+    let fit = rma(&set, &options)?;
+    if args.json {
+        println!("{}", json::rma_json(&fit));
+    } else {
+        print!("{}", text::rma_summary(&fit));
     }
     Ok(())
 }

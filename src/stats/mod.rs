@@ -362,6 +362,71 @@ pub fn pgamma(x: f64, shape: f64) -> f64 {
     statrs::function::gamma::gamma_lr(shape, x)
 }
 
+/// log of the binomial coefficient C(n, k) for integers 0 <= k <= n (as R's `lchoose`).
+pub fn lchoose(n: f64, k: f64) -> f64 {
+    if !(k >= 0.0 && k <= n) {
+        return f64::NEG_INFINITY;
+    }
+    if k == 0.0 || k == n {
+        return 0.0;
+    }
+    lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0)
+}
+
+/// Binomial probability mass P(X = x), X ~ Bin(n, p) (R's `dbinom`).
+pub fn dbinom(x: f64, n: f64, p: f64) -> f64 {
+    if !(x >= 0.0 && x <= n && (0.0..=1.0).contains(&p)) {
+        return 0.0;
+    }
+    if p == 0.0 {
+        return if x == 0.0 { 1.0 } else { 0.0 };
+    }
+    if p == 1.0 {
+        return if x == n { 1.0 } else { 0.0 };
+    }
+    (lchoose(n, x) + x * p.ln() + (n - x) * (-p).ln_1p()).exp()
+}
+
+/// Binomial CDF P(X <= x) by summing the mass function (R's `pbinom`; fine for the study sizes of
+/// reported counts).
+pub fn pbinom(x: f64, n: f64, p: f64) -> f64 {
+    if x < 0.0 {
+        return 0.0;
+    }
+    if x >= n {
+        return 1.0;
+    }
+    let x = x.floor();
+    // Sum the smaller tail so small probabilities keep their precision.
+    if x < n * p {
+        (0..=x as u64).map(|i| dbinom(i as f64, n, p)).sum::<f64>()
+    } else {
+        1.0 - ((x as u64 + 1)..=n as u64)
+            .map(|i| dbinom(i as f64, n, p))
+            .sum::<f64>()
+    }
+}
+
+/// Binomial upper tail P(X > x).
+pub fn pbinom_upper(x: f64, n: f64, p: f64) -> f64 {
+    if x < 0.0 {
+        return 1.0;
+    }
+    if x >= n {
+        return 0.0;
+    }
+    let x = x.floor();
+    ((x as u64 + 1)..=n as u64)
+        .map(|i| dbinom(i as f64, n, p))
+        .sum::<f64>()
+}
+
+/// log of the hypergeometric mass (R's `dhyper(x, m, n, k, log = TRUE)`): x white balls among k
+/// drawn from an urn of m white and n black.
+pub fn ldhyper(x: f64, m: f64, n: f64, k: f64) -> f64 {
+    lchoose(m, x) + lchoose(n, k - x) - lchoose(m + n, k)
+}
+
 /// Median of a slice (NaN for an empty slice).
 pub fn median(xs: &[f64]) -> f64 {
     if xs.is_empty() {
@@ -439,5 +504,26 @@ mod tests {
         assert!(pchisq_upper(f64::NAN, 3.0).is_nan());
         assert!(qnorm(1.5).is_nan());
         assert!(pbeta(0.5, 0.0, 1.0).is_nan());
+    }
+    #[test]
+    fn discrete_matches_r() {
+        // dbinom(3, 10, 0.2) = 0.20132659200000003
+        assert!(close(dbinom(3.0, 10.0, 0.2), 0.20132659200000003, 1e-12));
+        // pbinom(3, 10, 0.2) = 0.87912611839999988
+        assert!(close(pbinom(3.0, 10.0, 0.2), 0.87912611839999988, 1e-12));
+        // pbinom(7, 10, 0.2, lower.tail = FALSE) = 7.7926400000000068e-05
+        assert!(close(
+            pbinom_upper(7.0, 10.0, 0.2),
+            7.7926400000000068e-05,
+            1e-10
+        ));
+        // dhyper(2, 7, 5, 4, log = TRUE) = -0.85745023185122138
+        assert!(close(
+            ldhyper(2.0, 7.0, 5.0, 4.0),
+            -0.85745023185122138,
+            1e-12
+        ));
+        // lchoose(30, 12) = 18.275576645135224
+        assert!(close(lchoose(30.0, 12.0), 18.275576645135224, 1e-13));
     }
 }
