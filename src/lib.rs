@@ -23,6 +23,7 @@ pub mod error;
 pub mod heterogeneity;
 pub mod io;
 pub mod measure;
+pub mod plot;
 pub mod pool;
 pub mod report;
 pub mod stats;

@@ -3,6 +3,7 @@
 
 mod args;
 mod effects;
+mod forest;
 mod pool;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ enum Command {
     Effects(effects::EffectsArgs),
     /// Pool studies: fixed/random effects (FE, DL, HE, HS, SJ, ML, REML, EB, PM), Mantel–Haenszel, Peto.
     Pool(pool::PoolArgs),
+    /// Forest plot as SVG, PNG or PDF (by the output's extension).
+    Forest(forest::ForestArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +35,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Forest(a) => forest::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
