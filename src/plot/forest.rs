@@ -750,11 +750,7 @@ fn default_limits(
         core_lo = core_lo.min(y);
         core_hi = core_hi.max(y);
     }
-    for g in &opts.subgroups {
-        core_lo = core_lo.min(g.fit.ci_lb);
-        core_hi = core_hi.max(g.fit.ci_ub);
-    }
-    let pad = (core_hi - core_lo).max(0.5);
+    let pad = (0.5 * (core_hi - core_lo)).max(0.5);
     let (cap_lo, cap_hi) = (core_lo - pad, core_hi + pad);
     let (mut lo, mut hi) = (core_lo, core_hi);
     let mut widen = |a: f64, b: f64| {
@@ -767,6 +763,9 @@ fn default_limits(
     }
     if let Some((a, b)) = pi {
         widen(a, b);
+    }
+    for g in &opts.subgroups {
+        widen(g.fit.ci_lb, g.fit.ci_ub);
     }
     (lo, hi)
 }
