@@ -342,3 +342,61 @@ fn cli_errors_are_clear() {
     assert!(run(&["--cols", "dose", "-o", out]).contains("ablat"));
     assert!(!dir.path().join("x.svg").exists());
 }
+
+#[test]
+fn funnel_plots() {
+    use evident::plot::funnel::{funnel, FunnelOptions};
+    let fit = bcg_fit();
+    for contours in [false, true] {
+        let opts = FunnelOptions {
+            title: Some("BCG <funnel>".into()),
+            contours,
+            filled: vec![(0.5, 0.1), (0.9, 0.3)],
+            ..Default::default()
+        };
+        let fig = funnel(&fit, &opts).unwrap();
+        assert_clean_geometry(&fig, "funnel");
+        let circles = |filled: bool| {
+            fig.shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Circle { filled: f, .. } if *f == filled))
+                .count()
+        };
+        assert_eq!(circles(true), 13);
+        // Two imputed studies and the legend's hollow circle.
+        assert_eq!(circles(false), 3);
+        let svg = fig.to_svg().unwrap();
+        assert!(svg.contains("BCG &lt;funnel&gt;"));
+        assert!(svg.contains("Standard error"));
+        assert_eq!(svg.contains("0.01 &lt; p ≤ 0.05"), contours);
+        evident::plot::render::svg_to_png(&svg, 96.0).unwrap();
+    }
+    let err = funnel(
+        &fit,
+        &FunnelOptions {
+            xlim: Some((2.0, 1.0)),
+            ..Default::default()
+        },
+    );
+    assert!(err.is_err());
+}
+
+#[test]
+fn cli_funnel() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.pdf");
+    let o = evident_cli(
+        &[
+            "funnel",
+            bcg_path().to_str().unwrap(),
+            "--measure",
+            "OR",
+            "--contours",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
+}

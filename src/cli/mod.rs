@@ -4,6 +4,7 @@
 mod args;
 mod effects;
 mod forest;
+mod funnel;
 mod pool;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ enum Command {
     Pool(pool::PoolArgs),
     /// Forest plot as SVG, PNG or PDF (by the output's extension).
     Forest(forest::ForestArgs),
+    /// Funnel plot (optionally contour-enhanced) as SVG, PNG or PDF.
+    Funnel(funnel::FunnelArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
         Command::Forest(a) => forest::run(a),
+        Command::Funnel(a) => funnel::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

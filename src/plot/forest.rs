@@ -218,7 +218,7 @@ pub fn overall_test_line(fit: &RmaFit) -> String {
 }
 
 /// The effect's name for the axis and the estimate column header.
-fn effect_names(fit: &RmaFit) -> (String, String) {
+pub(crate) fn effect_names(fit: &RmaFit) -> (String, String) {
     use crate::Measure::*;
     let m = fit.effects.measure;
     let short = match m {

@@ -14,6 +14,7 @@ pub mod figure;
 pub mod fonts;
 pub mod forest;
 pub mod format;
+pub mod funnel;
 pub mod render;
 
 pub use figure::Figure;
