@@ -13,6 +13,15 @@ pub fn forward(scale: Scale, display: f64) -> f64 {
     }
 }
 
+/// Where "no effect" lies on the analysis scale, if the measure has such a value (proportions
+/// do not).
+pub fn null_position(measure: crate::Measure, scale: Scale) -> Option<f64> {
+    if matches!(measure, crate::Measure::PR | crate::Measure::PLO) {
+        return None;
+    }
+    Some(forward(scale, scale.null_value())).filter(|v| v.is_finite())
+}
+
 /// A horizontal axis: limits on the analysis scale and ticks (position, label).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
@@ -35,6 +44,7 @@ impl Axis {
         let (dlo, dhi) = (scale.back(lo), scale.back(hi));
         let mut ticks = match scale {
             Scale::Log => log_ticks(dlo, dhi, fixed),
+            Scale::Logit => logit_ticks(dlo, dhi, fixed),
             _ => linear_ticks(dlo, dhi, fixed),
         };
         // Back-transformed proportions and correlations cannot reach their bounds.
@@ -71,27 +81,7 @@ fn log_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
             cands.push(m * 10f64.powi(e));
         }
     }
-    let pick = |c: &[f64]| -> Vec<f64> {
-        if fixed {
-            return c
-                .iter()
-                .copied()
-                .filter(|&t| t >= lo * (1.0 - 1e-9) && t <= hi * (1.0 + 1e-9))
-                .collect();
-        }
-        let a = c
-            .iter()
-            .rev()
-            .find(|&&t| t <= lo * (1.0 + 1e-9))
-            .copied()
-            .unwrap_or(c[0]);
-        let b = c
-            .iter()
-            .find(|&&t| t >= hi * (1.0 - 1e-9))
-            .copied()
-            .unwrap_or(c[c.len() - 1]);
-        c.iter().copied().filter(|&t| t >= a && t <= b).collect()
-    };
+    let pick = |c: &[f64]| pick(c, lo, hi, fixed);
     let t = pick(&cands);
     if t.len() > 8 {
         let decades: Vec<f64> = (-6..=6).map(|e| 10f64.powi(e)).collect();
@@ -108,6 +98,53 @@ fn log_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
             .collect();
     }
     t
+}
+
+/// The candidates inside `[lo, hi]` (positive values), or, unless `fixed`, from the last one at
+/// or below `lo` to the first one at or above `hi`.
+fn pick(c: &[f64], lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    if fixed {
+        return c
+            .iter()
+            .copied()
+            .filter(|&t| t >= lo * (1.0 - 1e-9) && t <= hi * (1.0 + 1e-9))
+            .collect();
+    }
+    let a = c
+        .iter()
+        .rev()
+        .find(|&&t| t <= lo * (1.0 + 1e-9))
+        .copied()
+        .unwrap_or(c[0]);
+    let b = c
+        .iter()
+        .find(|&&t| t >= hi * (1.0 - 1e-9))
+        .copied()
+        .unwrap_or(c[c.len() - 1]);
+    c.iter().copied().filter(|&t| t >= a && t <= b).collect()
+}
+
+/// Proportions on a logit axis: round values that stay readable near 0 and 1.
+fn logit_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    const LEVELS: [&[f64]; 3] = [
+        &[
+            0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
+        ],
+        &[
+            0.001, 0.01, 0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999,
+        ],
+        &[0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999],
+    ];
+    for (i, c) in LEVELS.iter().enumerate() {
+        let t = pick(c, lo, hi, fixed);
+        if t.len() < 3 && i == 0 {
+            return linear_ticks(lo, hi, fixed);
+        }
+        if t.len() <= 8 {
+            return t;
+        }
+    }
+    pick(LEVELS[2], lo, hi, fixed)
 }
 
 fn linear_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
@@ -138,7 +175,11 @@ pub fn format_tick(v: f64) -> String {
     for d in 0..=4 {
         let s = format!("{v:.d$}");
         if (s.parse::<f64>().unwrap_or(f64::NAN) - v).abs() <= 1e-9 * v.abs().max(1e-12) {
-            return if s == "-0" { "0".into() } else { s };
+            return if s == "-0" {
+                "0".into()
+            } else {
+                s.replacen('-', "\u{2212}", 1)
+            };
         }
     }
     format!("{v:.2e}")
@@ -180,7 +221,7 @@ mod tests {
         let a = Axis::new(Scale::Identity, -0.73, 0.41, false);
         assert_eq!(
             labels(&a),
-            ["-0.8", "-0.6", "-0.4", "-0.2", "0", "0.2", "0.4", "0.6"]
+            ["−0.8", "−0.6", "−0.4", "−0.2", "0", "0.2", "0.4", "0.6"]
         );
         let p = Axis::new(
             Scale::Logit,
@@ -189,7 +230,7 @@ mod tests {
             false,
         );
         assert!(p.ticks.iter().all(|(x, _)| x.is_finite()));
-        assert_eq!(labels(&p), ["0.2", "0.4", "0.6", "0.8"]);
+        assert_eq!(labels(&p), ["0.01", "0.1", "0.5", "0.9", "0.99"]);
         assert!(p.lo.is_finite() && p.hi.is_finite());
     }
 

@@ -5,7 +5,7 @@
 //! Study intervals are the Wald intervals yi ± z·√vi at the fit's confidence level, as metafor's
 //! `forest()` draws them.
 
-use super::axis::{forward, Axis};
+use super::axis::{forward, null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::{estimate_ci, num, p_clause, tau2};
@@ -297,7 +297,7 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     let z = qnorm_upper((1.0 - fit.options.level / 100.0) / 2.0);
     let se: Vec<f64> = fit.effects.vi.iter().map(|v| v.sqrt()).collect();
     let ci = |i: usize| (fit.effects.yi[i] - z * se[i], fit.effects.yi[i] + z * se[i]);
-    let pi = if opts.show_prediction && !fit.options.method.is_fixed() {
+    let pi = if opts.show_prediction && !fit.options.method.is_fixed() && k > 1 {
         fit.prediction()
     } else {
         None
@@ -475,7 +475,8 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
             panel_w = panel_w.max(need / (fb - fa));
         }
     }
-    let null_frac = (forward(scale, scale.null_value()) - axis.lo) / (axis.hi - axis.lo);
+    let null = null_position(fit.effects.measure, scale);
+    let null_frac = null.map_or(0.5, |n| (n - axis.lo) / (axis.hi - axis.lo));
     if let Some((a, b)) = &opts.favours {
         // Each label sits on its side of the line of no effect (or of the centre).
         let f = if (0.0..=1.0).contains(&null_frac) {
@@ -642,9 +643,10 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
 
     // Rules under the header and above the axis region, and the line of no effect.
     fig.line((x_label, rule_y), (x_wt, rule_y), RULE, 1.0);
-    let null = forward(scale, scale.null_value());
-    if null >= axis.lo && null <= axis.hi {
-        let xn = axis.map(null, px0, px1);
+    if let Some(xn) = null
+        .filter(|n| *n >= axis.lo && *n <= axis.hi)
+        .map(|n| axis.map(n, px0, px1))
+    {
         fig.line(
             (xn, body_top),
             (xn, body_bottom),
@@ -701,7 +703,12 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
         y += 18.0;
     }
     y += 6.0;
-    let mut notes = vec![heterogeneity_line(fit), overall_test_line(fit)];
+    // With one study there is no heterogeneity to speak of.
+    let mut notes = Vec::new();
+    if fit.het.q_df > 0 {
+        notes.push(heterogeneity_line(fit));
+    }
+    notes.push(overall_test_line(fit));
     notes.extend(opts.subgroup_test.clone());
     for n in notes {
         width = width.max(x_label + width_of(&n, false, SMALL) + MARGIN);
@@ -722,6 +729,9 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn subgroup_note(f: &RmaFit) -> String {
+    if f.het.q_df == 0 {
+        return "Heterogeneity: not applicable".into();
+    }
     let mut s = String::from("Heterogeneity: ");
     if !f.options.method.is_fixed() {
         s.push_str(&format!("τ² = {}; ", tau2(f.tau2)));
@@ -743,9 +753,9 @@ fn default_limits(
     ci: &dyn Fn(usize) -> (f64, f64),
     pi: Option<(f64, f64)>,
 ) -> (f64, f64) {
-    let null = forward(fit.effects.scale, fit.effects.scale.null_value());
-    let mut core_lo = null.min(fit.ci_lb);
-    let mut core_hi = null.max(fit.ci_ub);
+    let null = null_position(fit.effects.measure, fit.effects.scale);
+    let mut core_lo = null.map_or(fit.ci_lb, |n| n.min(fit.ci_lb));
+    let mut core_hi = null.map_or(fit.ci_ub, |n| n.max(fit.ci_ub));
     for &y in &fit.effects.yi {
         core_lo = core_lo.min(y);
         core_hi = core_hi.max(y);

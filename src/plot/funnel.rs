@@ -4,7 +4,7 @@
 //! Effects on the x axis (back-transformed labels), standard errors on an inverted y axis, a
 //! pseudo confidence region around the pooled estimate of the fit.
 
-use super::axis::{forward, Axis};
+use super::axis::{forward, null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::num;
@@ -95,7 +95,15 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         false,
     );
     let se_max = yaxis.hi;
-    let null = forward(scale, scale.null_value());
+    let null = match null_position(fit.effects.measure, scale) {
+        Some(n) => n,
+        None if opts.contours => {
+            return Err(Error::invalid(
+                "significance contours need a value of no effect; proportions have none",
+            ))
+        }
+        None => f64::NAN,
+    };
     let z99 = qnorm_upper(0.005);
 
     let xaxis = match opts.xlim {
