@@ -400,3 +400,62 @@ fn cli_funnel() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
 }
+
+#[test]
+fn risk_of_bias_columns_and_sort_by_column() {
+    use evident::io::Value;
+    use evident::plot::forest::{rob_columns, RobLevel, SortOrder};
+    let mut fit = bcg_fit();
+    let levels = ["low", "Some concerns", "HIGH", "no information"];
+    fit.effects.moderators.push(evident::io::Moderator {
+        name: "rob_D1".into(),
+        values: (0..13)
+            .map(|i| {
+                if i == 12 {
+                    Value::Missing
+                } else {
+                    Value::Text(levels[i % 4].into())
+                }
+            })
+            .collect(),
+        numeric: false,
+    });
+    let rob = rob_columns(&fit).unwrap();
+    assert_eq!(rob.len(), 1);
+    assert_eq!(rob[0].header, "D1");
+    assert_eq!(rob[0].values[1], Some(RobLevel::SomeConcerns));
+    assert_eq!(rob[0].values[12], None);
+    let opts = ForestOptions {
+        rob,
+        sort: SortOrder::Column("year".into()),
+        ..Default::default()
+    };
+    let fig = forest(&fit, &opts).unwrap();
+    assert_clean_geometry(&fig, "rob");
+    let lights = fig
+        .shapes
+        .iter()
+        .filter(|s| matches!(s, Shape::Circle { filled: true, .. }))
+        .count();
+    assert_eq!(lights, 12);
+    // Sorted by year: Aronson 1948 first, TPT Madras 1980 last.
+    let order: Vec<&str> = fig
+        .labels()
+        .map(|l| l.text.as_str())
+        .filter(|t| fit.effects.labels.iter().any(|l| l == t))
+        .collect();
+    assert_eq!(order.first(), Some(&"Aronson 1948"));
+    assert_eq!(order.last(), Some(&"TPT Madras 1980"));
+    // A judgement that is not one is an error naming the study.
+    fit.effects.moderators.last_mut().unwrap().values[0] = Value::Text("maybe".into());
+    let e = rob_columns(&fit).unwrap_err().to_string();
+    assert!(e.contains("Aronson 1948") && e.contains("maybe"), "{e}");
+    assert!(forest(
+        &fit,
+        &ForestOptions {
+            sort: SortOrder::Column("nope".into()),
+            ..Default::default()
+        }
+    )
+    .is_err());
+}

@@ -2,19 +2,12 @@
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use evident::effect::EffectSet;
 use evident::io::Data;
-use evident::plot::forest::{forest, subgroups, ForestOptions, SortOrder, TextColumn};
+use evident::plot::forest::{forest, rob_columns, subgroups, ForestOptions, SortOrder, TextColumn};
 use evident::pool::{rma, RmaFit, RmaOptions};
 use std::path::PathBuf;
-
-#[derive(ValueEnum, Debug, Clone, Copy)]
-pub enum SortArg {
-    AsGiven,
-    Estimate,
-    Weight,
-}
 
 /// Output options shared by the plot subcommands.
 #[derive(Args, Debug, Clone)]
@@ -44,9 +37,9 @@ pub struct ForestArgs {
     /// Column of the CSV that splits the studies into subgroups.
     #[arg(long, value_name = "COLUMN")]
     pub by: Option<String>,
-    /// Study order.
-    #[arg(long, value_enum, default_value = "as-given")]
-    pub sort: SortArg,
+    /// Study order: as-given, estimate, weight, or the name of a column (e.g. year).
+    #[arg(long, default_value = "as-given")]
+    pub sort: String,
     /// Labels under the axis, left and right of no effect: --labels "Favours vaccine,Favours control".
     #[arg(long, value_name = "LEFT,RIGHT")]
     pub labels: Option<String>,
@@ -205,11 +198,13 @@ pub fn run(args: &ForestArgs) -> Result<()> {
     };
     let opts = ForestOptions {
         title: args.out.title.clone(),
-        sort: match args.sort {
-            SortArg::AsGiven => SortOrder::AsGiven,
-            SortArg::Estimate => SortOrder::Estimate,
-            SortArg::Weight => SortOrder::Weight,
+        sort: match args.sort.trim() {
+            "as-given" => SortOrder::AsGiven,
+            "estimate" => SortOrder::Estimate,
+            "weight" => SortOrder::Weight,
+            col => SortOrder::Column(col.to_string()),
         },
+        rob: rob_columns(&fit)?,
         xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
         favours,
         columns: tidy(columns),

@@ -26,6 +26,9 @@ const GAP: f64 = 16.0;
 const MIN_PANEL: f64 = 300.0;
 /// Indent of study labels under a subgroup header.
 const INDENT: f64 = 10.0;
+/// Radius of risk-of-bias lights and the gap between their columns.
+const ROB_R: f64 = 7.5;
+const ROB_GAP: f64 = 10.0;
 
 /// Ink of study squares (and how tests find them in the SVG).
 pub const STUDY_COLOR: Color = Color(0x2B, 0x4A, 0x6F);
@@ -41,7 +44,7 @@ const RULE: Color = Color(0x99, 0x99, 0x99);
 const WHISKER: Color = Color(0x22, 0x22, 0x22);
 
 /// Study order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum SortOrder {
     /// As in the data.
     #[default]
@@ -50,6 +53,8 @@ pub enum SortOrder {
     Estimate,
     /// By model weight, largest first.
     Weight,
+    /// By a study-level column (e.g. year): numbers numerically, text alphabetically, missing last.
+    Column(String),
 }
 
 /// A column of study-level text (raw data, moderators), one value per study of the fit.
@@ -58,6 +63,101 @@ pub struct TextColumn {
     /// Header, one or two lines.
     pub header: Vec<String>,
     pub values: Vec<String>,
+}
+
+/// A risk-of-bias judgement, as Cochrane's RoB 2 tool grades a domain (Sterne et al. 2019, *BMJ*
+/// 366:l4898).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RobLevel {
+    Low,
+    SomeConcerns,
+    High,
+    NoInformation,
+}
+
+impl RobLevel {
+    /// Reads "low", "some concerns" (or "some", "unclear", "moderate"), "high", "no information"
+    /// (or "ni", "?"), in any case; `None` for anything else.
+    pub fn parse(s: &str) -> Option<RobLevel> {
+        let t = s.trim().to_ascii_lowercase().replace(['_', '-'], " ");
+        match t.as_str() {
+            "low" | "l" | "+" => Some(RobLevel::Low),
+            "some concerns" | "some" | "unclear" | "moderate" | "some concern" => {
+                Some(RobLevel::SomeConcerns)
+            }
+            "high" | "h" | "x" => Some(RobLevel::High),
+            "no information" | "ni" | "?" | "no info" => Some(RobLevel::NoInformation),
+            _ => None,
+        }
+    }
+
+    fn symbol(self) -> &'static str {
+        match self {
+            RobLevel::Low => "+",
+            RobLevel::SomeConcerns => "\u{2212}",
+            RobLevel::High => "\u{00D7}",
+            RobLevel::NoInformation => "?",
+        }
+    }
+
+    /// Fill and symbol colours (robvis's traffic lights).
+    fn colors(self) -> (Color, Color) {
+        match self {
+            RobLevel::Low => (Color(0x02, 0xC3, 0x3B), Color::WHITE),
+            RobLevel::SomeConcerns => (Color(0xE2, 0xDF, 0x07), TEXT),
+            RobLevel::High => (Color(0xBF, 0x00, 0x00), Color::WHITE),
+            RobLevel::NoInformation => (Color(0x4E, 0xA1, 0xF7), Color::WHITE),
+        }
+    }
+}
+
+/// A column of risk-of-bias judgements, one per study of the fit (`None` where not given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RobColumn {
+    pub header: String,
+    pub values: Vec<Option<RobLevel>>,
+}
+
+/// The fit's study-level columns named `rob_*` (any case) as risk-of-bias columns, headed by the
+/// rest of the name.
+pub fn rob_columns(fit: &RmaFit) -> Result<Vec<RobColumn>> {
+    let mut out = Vec::new();
+    for m in &fit.effects.moderators {
+        let Some(rest) = m
+            .name
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("rob_"))
+            .map(|_| &m.name[4..])
+        else {
+            continue;
+        };
+        let values = m
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Missing => Ok(None),
+                v => RobLevel::parse(&v.as_text()).map(Some).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "column '{}', study '{}': '{}' is not a risk-of-bias judgement \
+                         (low, some concerns, high, no information)",
+                        m.name,
+                        fit.effects.labels[i],
+                        v.as_text()
+                    ))
+                }),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out.push(RobColumn {
+            header: if rest.is_empty() {
+                m.name.clone()
+            } else {
+                rest.to_string()
+            },
+            values,
+        });
+    }
+    Ok(out)
 }
 
 /// A subgroup: its name, its own fit, and its studies' positions in the overall fit.
@@ -79,6 +179,8 @@ pub struct ForestOptions {
     pub favours: Option<(String, String)>,
     /// Text columns left of the plot, in order.
     pub columns: Vec<TextColumn>,
+    /// Risk-of-bias traffic lights right of the weights (from [`rob_columns`]).
+    pub rob: Vec<RobColumn>,
     /// Subgroups (from [`subgroups`]); empty for none.
     pub subgroups: Vec<Subgroup>,
     /// A line for the test of subgroup differences, when one is available.
@@ -95,6 +197,7 @@ impl Default for ForestOptions {
             xlim: None,
             favours: None,
             columns: Vec::new(),
+            rob: Vec::new(),
             subgroups: Vec::new(),
             subgroup_test: None,
             show_prediction: true,
@@ -105,27 +208,7 @@ impl Default for ForestOptions {
 
 /// Splits a fit's studies by a moderator column and fits each group with the same options.
 pub fn subgroups(fit: &RmaFit, column: &str) -> Result<Vec<Subgroup>> {
-    let m = fit
-        .effects
-        .moderators
-        .iter()
-        .find(|m| m.name == column)
-        .ok_or_else(|| {
-            let names: Vec<&str> = fit
-                .effects
-                .moderators
-                .iter()
-                .map(|m| m.name.as_str())
-                .collect();
-            Error::invalid(format!(
-                "no column '{column}' to group by; the data have: {}",
-                if names.is_empty() {
-                    "no extra columns".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ))
-        })?;
+    let m = moderator(fit, column, "group by")?;
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (i, v) in m.values.iter().enumerate() {
         let name = match v {
@@ -267,6 +350,16 @@ fn check_columns(fit: &RmaFit, opts: &ForestOptions) -> Result<()> {
             return Err(Error::invalid("a column header has one or two lines"));
         }
     }
+    for c in &opts.rob {
+        if c.values.len() != fit.k {
+            return Err(Error::invalid(format!(
+                "risk-of-bias column '{}' has {} values for {} studies",
+                c.header,
+                c.values.len(),
+                fit.k
+            )));
+        }
+    }
     for g in &opts.subgroups {
         if g.members.iter().any(|&i| i >= fit.k) {
             return Err(Error::invalid(format!(
@@ -278,14 +371,53 @@ fn check_columns(fit: &RmaFit, opts: &ForestOptions) -> Result<()> {
     Ok(())
 }
 
-fn order(fit: &RmaFit, idx: &mut [usize], sort: SortOrder) {
+fn order(fit: &RmaFit, idx: &mut [usize], sort: &SortOrder) -> Result<()> {
     match sort {
         SortOrder::AsGiven => {}
         SortOrder::Estimate => {
             idx.sort_by(|&a, &b| fit.effects.yi[a].total_cmp(&fit.effects.yi[b]))
         }
         SortOrder::Weight => idx.sort_by(|&a, &b| fit.weights[b].total_cmp(&fit.weights[a])),
+        SortOrder::Column(name) => {
+            let m = moderator(fit, name, "sort by")?;
+            let key = |i: usize| match &m.values[i] {
+                Value::Number(x) => (0, *x, String::new()),
+                Value::Text(t) => (1, 0.0, t.clone()),
+                Value::Missing => (2, 0.0, String::new()),
+            };
+            idx.sort_by(|&a, &b| {
+                let (ka, kb) = (key(a), key(b));
+                ka.0.cmp(&kb.0)
+                    .then(ka.1.total_cmp(&kb.1))
+                    .then(ka.2.cmp(&kb.2))
+            });
+        }
     }
+    Ok(())
+}
+
+/// A study-level column of the fit by name, or an error listing the columns there are.
+fn moderator<'a>(fit: &'a RmaFit, column: &str, what: &str) -> Result<&'a crate::io::Moderator> {
+    fit.effects
+        .moderators
+        .iter()
+        .find(|m| m.name == column)
+        .ok_or_else(|| {
+            let names: Vec<&str> = fit
+                .effects
+                .moderators
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect();
+            Error::invalid(format!(
+                "no column '{column}' to {what}; the data have: {}",
+                if names.is_empty() {
+                    "no extra columns".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ))
+        })
 }
 
 /// Lays out the forest plot of `fit`.
@@ -307,13 +439,13 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     let mut rows: Vec<Row> = Vec::new();
     if opts.subgroups.is_empty() {
         let mut idx: Vec<usize> = (0..k).collect();
-        order(fit, &mut idx, opts.sort);
+        order(fit, &mut idx, &opts.sort)?;
         rows.extend(idx.into_iter().map(Row::Study));
     } else {
         for g in &opts.subgroups {
             rows.push(Row::Header(&g.name));
             let mut idx = g.members.clone();
-            order(fit, &mut idx, opts.sort);
+            order(fit, &mut idx, &opts.sort)?;
             rows.extend(idx.iter().map(|&i| Row::Study(i)));
             rows.push(Row::Summary {
                 fit: &g.fit,
@@ -510,7 +642,14 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     let px1 = px0 + panel_w;
     let x_est = px1 + GAP + est_w; // right edge
     let x_wt = x_est + GAP + wt_w; // right edge
-    let mut width = x_wt + MARGIN;
+    let mut rob_x = Vec::new(); // centres
+    let mut x_end = x_wt;
+    for c in &opts.rob {
+        let w = width_of(&c.header, true, FONT).max(2.0 * ROB_R);
+        rob_x.push(x_end + ROB_GAP + w / 2.0);
+        x_end += ROB_GAP + w;
+    }
+    let mut width = x_end + MARGIN;
 
     // Vertical positions.
     let mut fig = Figure::default();
@@ -556,6 +695,9 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     );
     fig.text(x_est, hy, &est_header, FONT, true, Anchor::End, TEXT);
     fig.text(x_wt, hy, "Weight", FONT, true, Anchor::End, TEXT);
+    for (c, &xc) in opts.rob.iter().zip(&rob_x) {
+        fig.text(xc, hy, &c.header, FONT, true, Anchor::Middle, TEXT);
+    }
     let rule_y = header_bottom;
     let body_top = rule_y + 6.0;
 
@@ -579,6 +721,19 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
         if let Row::Study(j) = r {
             for (c, &xr) in opts.columns.iter().zip(&col_x) {
                 fig.text(xr, yc, &c.values[*j], FONT, false, Anchor::End, TEXT);
+            }
+            for (c, &xc) in opts.rob.iter().zip(&rob_x) {
+                if let Some(level) = c.values[*j] {
+                    let (fill, ink) = level.colors();
+                    fig.shapes.push(Shape::Circle {
+                        x: xc,
+                        y: yc,
+                        r: ROB_R,
+                        color: fill,
+                        filled: true,
+                    });
+                    fig.text(xc, yc, level.symbol(), SMALL, true, Anchor::Middle, ink);
+                }
             }
         }
         if let Some((t, b)) = est_text(r) {
@@ -630,6 +785,23 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
                     }),
                     stroke: None,
                 });
+                // A diamond cut by the axis limits says so with arrows, like a study interval.
+                for (cut, tip, dir) in [
+                    (f.ci_lb < axis.lo, px0, -1.0),
+                    (f.ci_ub > axis.hi, px1, 1.0),
+                ] {
+                    if cut {
+                        fig.shapes.push(Shape::Polygon {
+                            points: vec![
+                                (tip + dir * 7.0, yc),
+                                (tip + dir * 1.0, yc - 3.5),
+                                (tip + dir * 1.0, yc + 3.5),
+                            ],
+                            fill: Some(WHISKER),
+                            stroke: None,
+                        });
+                    }
+                }
             }
             Row::Prediction(f) => {
                 if let Some(p) = f.prediction() {
@@ -642,7 +814,7 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     let body_bottom = body_top + rows.len() as f64 * ROW + 4.0;
 
     // Rules under the header and above the axis region, and the line of no effect.
-    fig.line((x_label, rule_y), (x_wt, rule_y), RULE, 1.0);
+    fig.line((x_label, rule_y), (x_end, rule_y), RULE, 1.0);
     if let Some(xn) = null
         .filter(|n| *n >= axis.lo && *n <= axis.hi)
         .map(|n| axis.map(n, px0, px1))
@@ -710,6 +882,11 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     }
     notes.push(overall_test_line(fit));
     notes.extend(opts.subgroup_test.clone());
+    if !opts.rob.is_empty() {
+        notes.push(
+            "Risk of bias: + low; \u{2212} some concerns; \u{00D7} high; ? no information".into(),
+        );
+    }
     for n in notes {
         width = width.max(x_label + width_of(&n, false, SMALL) + MARGIN);
         fig.text(x_label, y, n, SMALL, false, Anchor::Start, TEXT);
