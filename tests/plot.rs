@@ -459,3 +459,42 @@ fn risk_of_bias_columns_and_sort_by_column() {
     )
     .is_err());
 }
+
+/// The BCG forest plot's SVG is fixed: any change in layout shows up here. Regenerate with
+/// `UPDATE_SNAPSHOTS=1 cargo test --test plot` after checking the new picture.
+#[test]
+fn bcg_forest_svg_snapshot() {
+    let fit = bcg_fit();
+    let opts = ForestOptions {
+        title: Some("BCG vaccine and tuberculosis".into()),
+        favours: Some(("Favours vaccine".into(), "Favours control".into())),
+        ..Default::default()
+    };
+    let svg = forest(&fit, &opts).unwrap().to_svg().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/forest_bcg.svg");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &svg).unwrap();
+    }
+    let want =
+        std::fs::read_to_string(&path).expect("snapshot missing: run with UPDATE_SNAPSHOTS=1");
+    assert!(
+        svg == want,
+        "forest SVG changed; compare with {}",
+        path.display()
+    );
+}
+
+/// plotters' `ttf` feature finds fonts through fontconfig and fails on machines without fonts;
+/// nothing may switch it back on.
+#[test]
+fn no_system_font_lookup_in_the_build() {
+    let lock =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock")).unwrap();
+    for banned in ["font-kit", "yeslogic-fontconfig-sys", "servo-fontconfig"] {
+        assert!(
+            !lock.contains(&format!("name = \"{banned}\"")),
+            "{banned} is in the build"
+        );
+    }
+}

@@ -348,3 +348,71 @@ fn fmt_num(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boxes_follow_the_anchor_and_detect_overlap() {
+        let mut f = Figure {
+            width: 200.0,
+            height: 100.0,
+            ..Default::default()
+        };
+        f.text(100.0, 50.0, "Study", 12.0, false, Anchor::End, Color::BLACK);
+        f.text(
+            100.0,
+            50.0,
+            "Study",
+            12.0,
+            false,
+            Anchor::Start,
+            Color::BLACK,
+        );
+        f.text(
+            100.0,
+            55.0,
+            "Study",
+            12.0,
+            false,
+            Anchor::Middle,
+            Color::BLACK,
+        );
+        f.text(0.0, 0.0, "", 12.0, false, Anchor::Start, Color::BLACK);
+        let b = f.text_boxes();
+        assert_eq!(b.len(), 3, "empty text is not drawn");
+        let w = fonts::text_width("Study", 12.0, false);
+        assert!((b[0].1.x1 - 100.0).abs() < 1e-9 && (b[0].1.x1 - b[0].1.x0 - w).abs() < 1e-9);
+        assert!((b[1].1.x0 - 100.0).abs() < 1e-9);
+        // Touching boxes do not overlap; the centred one overlaps both.
+        assert!(!b[0].1.overlaps(&b[1].1));
+        assert!(b[2].1.overlaps(&b[0].1) && b[2].1.overlaps(&b[1].1));
+        // Capitals are centred on y: the box spans it.
+        assert!(b[0].1.y0 < 50.0 && b[0].1.y1 > 50.0);
+    }
+
+    #[test]
+    fn svg_is_sized_in_pixels_with_a_finer_view_box() {
+        let mut f = Figure {
+            width: 120.5,
+            height: 80.0,
+            ..Default::default()
+        };
+        f.line((0.0, 0.0), (10.0, 10.0), Color::BLACK, 1.0);
+        f.shapes.push(Shape::Line {
+            points: vec![(0.0, 5.0), (20.0, 5.0)],
+            color: Color::BLACK,
+            width: 1.0,
+            dash: Some((3.0, 2.0)),
+        });
+        let svg = f.to_svg().unwrap();
+        assert!(
+            svg.starts_with("<svg width=\"120.5\" height=\"80\" viewBox=\"0 0 482 320\""),
+            "{}",
+            &svg[..80]
+        );
+        // 20 px of 3-on 2-off dashes: 4 dashes, plus the solid line.
+        assert_eq!(svg.matches("<polyline").count(), 5);
+    }
+}
