@@ -498,3 +498,52 @@ fn no_system_font_lookup_in_the_build() {
         );
     }
 }
+
+/// The text boxes the layout computes contain the ink resvg actually draws: the measurement
+/// with the bundled font is the rendering.
+#[test]
+fn measured_boxes_contain_rendered_text() {
+    use resvg::usvg::Node;
+    fn texts(g: &resvg::usvg::Group, out: &mut Vec<resvg::usvg::Rect>) {
+        for n in g.children() {
+            match n {
+                Node::Group(g) => texts(g, out),
+                Node::Text(_) => out.push(n.abs_bounding_box()),
+                _ => {}
+            }
+        }
+    }
+    let fit = bcg_fit();
+    let mut fit_long = fit.clone();
+    fit_long.effects.labels[3] = "Wj WAVE Tŷ ffi — a label with kerning pairs: AV To Ye".into();
+    let opts = ForestOptions {
+        title: Some("BCG".into()),
+        favours: Some(("Favours vaccine".into(), "Favours control".into())),
+        ..Default::default()
+    };
+    let fig = forest(&fit_long, &opts).unwrap();
+    let tree = evident::plot::render::parse(&fig.to_svg().unwrap()).unwrap();
+    let mut ink = Vec::new();
+    texts(tree.root(), &mut ink);
+    let labels: Vec<_> = fig.labels().collect();
+    assert_eq!(ink.len(), labels.len());
+    for (l, r) in labels.iter().zip(&ink) {
+        let b = l.bbox();
+        let tol = 1.0;
+        assert!(
+            r.left() as f64 >= b.x0 - tol
+                && r.right() as f64 <= b.x1 + tol
+                && r.top() as f64 >= b.y0 - tol
+                && r.bottom() as f64 <= b.y1 + tol,
+            "'{}': drawn {r:?} outside measured {b:?}",
+            l.text
+        );
+        // And the measured width is not far wider than the ink (no gross overestimate).
+        assert!(
+            (b.x1 - b.x0) - (r.width() as f64) < 0.2 * l.size + 2.0,
+            "'{}': measured {:?} vs drawn {r:?}",
+            l.text,
+            b
+        );
+    }
+}

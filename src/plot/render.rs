@@ -35,7 +35,7 @@ impl Format {
 }
 
 /// Parses an SVG with a font database holding only the bundled font (no system fonts).
-fn parse(svg: &str) -> Result<usvg::Tree> {
+pub fn parse(svg: &str) -> Result<usvg::Tree> {
     let mut opt = usvg::Options {
         font_family: fonts::FAMILY.to_string(),
         ..usvg::Options::default()
