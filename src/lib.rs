@@ -26,6 +26,7 @@ pub mod heterogeneity;
 pub mod io;
 pub mod measure;
 pub mod moderators;
+pub mod plot;
 pub mod pool;
 pub mod report;
 pub mod reported;

@@ -8,6 +8,8 @@ mod check;
 mod combine;
 mod cumul;
 mod effects;
+mod forest;
+mod funnel;
 mod influence;
 mod leave1out;
 mod pool;
@@ -62,6 +64,10 @@ enum Command {
     Check(check::CheckArgs),
     /// Combine p-values: Fisher, Stouffer, Tippett, Wilkinson, Edgington.
     Combine(combine::CombineArgs),
+    /// Forest plot as SVG, PNG or PDF (by the output's extension).
+    Forest(forest::ForestArgs),
+    /// Funnel plot (optionally contour-enhanced) as SVG, PNG or PDF.
+    Funnel(funnel::FunnelArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -86,6 +92,8 @@ pub fn main() -> ExitCode {
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),
         Command::Combine(a) => combine::run(a),
+        Command::Forest(a) => forest::run(a),
+        Command::Funnel(a) => funnel::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,220 @@
+//! `evident forest`: a forest plot as SVG, PNG or PDF.
+
+use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use evident::effect::EffectSet;
+use evident::io::Data;
+use evident::plot::forest::{forest, rob_columns, subgroups, ForestOptions, SortOrder, TextColumn};
+use evident::pool::{rma, RmaFit, RmaOptions};
+use std::path::PathBuf;
+
+/// Output options shared by the plot subcommands.
+#[derive(Args, Debug, Clone)]
+pub struct PlotOutput {
+    /// Output file: .svg, .png or .pdf.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// Resolution of PNG output in dots per inch.
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
+    /// Title above the plot.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Axis limits on the display scale, e.g. --xlim 0.1,10.
+    #[arg(long, value_name = "LO,HI")]
+    pub xlim: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ForestArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub out: PlotOutput,
+    /// Column of the CSV that splits the studies into subgroups.
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Option<String>,
+    /// Study order: as-given, estimate, weight, or the name of a column (e.g. year).
+    #[arg(long, default_value = "as-given")]
+    pub sort: String,
+    /// Labels under the axis, left and right of no effect: --labels "Favours vaccine,Favours control".
+    #[arg(long, value_name = "LEFT,RIGHT")]
+    pub labels: Option<String>,
+    /// Extra CSV columns to show beside the study labels: --cols dose,year.
+    #[arg(
+        long = "cols",
+        id = "show_cols",
+        value_name = "COLUMNS",
+        value_delimiter = ','
+    )]
+    pub show_cols: Vec<String>,
+    /// Leave out the raw-data columns (events/total, mean (SD), n).
+    #[arg(long)]
+    pub no_data: bool,
+}
+
+/// Parses "A,B" into two numbers.
+pub fn parse_xlim(s: &str) -> Result<(f64, f64)> {
+    let (a, b) = s
+        .split_once(',')
+        .with_context(|| format!("--xlim expects LO,HI, got '{s}'"))?;
+    let p = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .with_context(|| format!("--xlim: '{t}' is not a number"))
+    };
+    Ok((p(a)?, p(b)?))
+}
+
+/// Loads, checks the pooling is an `rma` model, and fits it.
+pub fn fit_for_plot(input: &InputArgs, model: &ModelArgs) -> Result<(Loaded, RmaFit)> {
+    let mut loaded = input.load()?;
+    let o: RmaOptions = match model.pooling(&mut loaded)? {
+        Pooling::Rma(o) => o,
+        Pooling::Mh(_) | Pooling::Peto(_) => bail!(
+            "plots are drawn from inverse-variance models; Mantel–Haenszel and Peto pooling \
+             cannot be plotted yet: choose --method FE, DL, REML (or another τ² estimator)"
+        ),
+    };
+    let set = loaded.effects()?;
+    for om in &set.omitted {
+        eprintln!(
+            "warning: {} (line {}): omitted: {}",
+            om.label, loaded.studies.lines[om.row], om.reason
+        );
+    }
+    let fit = rma(&set, &o)?;
+    Ok((loaded, fit))
+}
+
+fn fmt_value(v: Option<f64>) -> String {
+    match v {
+        Some(x) => format!("{x}"),
+        None => "–".into(),
+    }
+}
+
+/// Raw-data columns of the studies that entered the fit, as the data were given.
+fn data_columns(data: &Data, set: &EffectSet) -> Vec<TextColumn> {
+    let rows = &set.rows;
+    let col = |h1: &str, h2: &str, f: &dyn Fn(usize) -> String| TextColumn {
+        header: vec![h1.to_string(), h2.to_string()],
+        values: rows.iter().map(|&r| f(r)).collect(),
+    };
+    let frac = |x: Option<f64>, n: Option<f64>| format!("{}/{}", fmt_value(x), fmt_value(n));
+    let total = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a + b);
+    let msn = |m: Option<f64>, s: Option<f64>, n: Option<f64>| {
+        format!("{} ({}), {}", fmt_value(m), fmt_value(s), fmt_value(n))
+    };
+    match data {
+        Data::TwoByTwo { ai, bi, ci, di } => vec![
+            col("Experimental", "Events/Total", &|r| {
+                frac(ai[r], total(ai[r], bi[r]))
+            }),
+            col("Control", "Events/Total", &|r| {
+                frac(ci[r], total(ci[r], di[r]))
+            }),
+        ],
+        Data::Means {
+            m1i,
+            sd1i,
+            n1i,
+            m2i,
+            sd2i,
+            n2i,
+        } => vec![
+            col("Experimental", "Mean (SD), N", &|r| {
+                msn(m1i[r], sd1i[r], n1i[r])
+            }),
+            col("Control", "Mean (SD), N", &|r| msn(m2i[r], sd2i[r], n2i[r])),
+        ],
+        Data::Incidence { x1i, t1i, x2i, t2i } => vec![
+            col("Experimental", "Events/Time", &|r| frac(x1i[r], t1i[r])),
+            col("Control", "Events/Time", &|r| frac(x2i[r], t2i[r])),
+        ],
+        Data::Proportion { xi, ni } => vec![col("", "Events/Total", &|r| frac(xi[r], ni[r]))],
+        Data::Correlation { ni, .. } => vec![col("", "N", &|r| fmt_value(ni[r]))],
+        Data::Precomputed { .. } | Data::ReportedRatio { .. } => Vec::new(),
+    }
+}
+
+/// Study-level columns named with --cols.
+pub fn extra_columns(set: &EffectSet, names: &[String]) -> Result<Vec<TextColumn>> {
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| {
+            let n = n.trim();
+            let m = set
+                .moderators
+                .iter()
+                .find(|m| m.name == n)
+                .with_context(|| {
+                    let have: Vec<&str> = set.moderators.iter().map(|m| m.name.as_str()).collect();
+                    format!(
+                        "--cols: no column '{n}' in the data (extra columns: {})",
+                        if have.is_empty() {
+                            "none".to_string()
+                        } else {
+                            have.join(", ")
+                        }
+                    )
+                })?;
+            Ok(TextColumn {
+                header: vec![n.to_string()],
+                values: m.values.iter().map(|v| v.as_text()).collect(),
+            })
+        })
+        .collect()
+}
+
+/// Drops a leading empty header line so single-line columns sit on the header's last line.
+fn tidy(mut cols: Vec<TextColumn>) -> Vec<TextColumn> {
+    for c in &mut cols {
+        c.header.retain(|h| !h.is_empty());
+    }
+    cols
+}
+
+pub fn run(args: &ForestArgs) -> Result<()> {
+    let (loaded, fit) = fit_for_plot(&args.input, &args.model)?;
+    let mut columns = if args.no_data {
+        Vec::new()
+    } else {
+        data_columns(&loaded.studies.data, &fit.effects)
+    };
+    columns.extend(extra_columns(&fit.effects, &args.show_cols)?);
+    let favours = match &args.labels {
+        None => None,
+        Some(s) => {
+            let (a, b) = s
+                .split_once(',')
+                .with_context(|| format!("--labels expects \"LEFT,RIGHT\", got '{s}'"))?;
+            Some((a.trim().to_string(), b.trim().to_string()))
+        }
+    };
+    let opts = ForestOptions {
+        title: args.out.title.clone(),
+        sort: match args.sort.trim() {
+            "as-given" => SortOrder::AsGiven,
+            "estimate" => SortOrder::Estimate,
+            "weight" => SortOrder::Weight,
+            col => SortOrder::Column(col.to_string()),
+        },
+        rob: rob_columns(&fit)?,
+        xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
+        favours,
+        columns: tidy(columns),
+        subgroups: match &args.by {
+            Some(c) => subgroups(&fit, c)?,
+            None => Vec::new(),
+        },
+        ..ForestOptions::default()
+    };
+    let fig = forest(&fit, &opts)?;
+    evident::plot::save(&fig, &args.out.output, args.out.dpi)?;
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Axis limits and readable ticks on the display scale (ratios on a log axis, proportions and
+//! correlations back-transformed), positioned on the analysis scale.
+
+use crate::Scale;
+
+/// The analysis-scale value of a display value: the inverse of [`Scale::back`].
+pub fn forward(scale: Scale, display: f64) -> f64 {
+    match scale {
+        Scale::Identity => display,
+        Scale::Log => display.ln(),
+        Scale::Logit => (display / (1.0 - display)).ln(),
+        Scale::FisherZ => display.atanh(),
+    }
+}
+
+/// Where "no effect" lies on the analysis scale, if the measure has such a value (proportions
+/// do not).
+pub fn null_position(measure: crate::Measure, scale: Scale) -> Option<f64> {
+    if matches!(measure, crate::Measure::PR | crate::Measure::PLO) {
+        return None;
+    }
+    Some(forward(scale, scale.null_value())).filter(|v| v.is_finite())
+}
+
+/// A horizontal axis: limits on the analysis scale and ticks (position, label).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub lo: f64,
+    pub hi: f64,
+    pub ticks: Vec<(f64, String)>,
+}
+
+impl Axis {
+    /// An axis covering `[lo, hi]` (analysis scale) with ticks at round display values. Unless
+    /// `fixed`, the limits widen to the outermost ticks.
+    pub fn new(scale: Scale, lo: f64, hi: f64, fixed: bool) -> Axis {
+        let (mut lo, mut hi) = if lo < hi {
+            (lo, hi)
+        } else if lo == hi {
+            (lo - 0.5, hi + 0.5)
+        } else {
+            (hi, lo)
+        };
+        let (dlo, dhi) = (scale.back(lo), scale.back(hi));
+        let mut ticks = match scale {
+            Scale::Log => log_ticks(dlo, dhi, fixed),
+            Scale::Logit => logit_ticks(dlo, dhi, fixed),
+            _ => linear_ticks(dlo, dhi, fixed),
+        };
+        // Back-transformed proportions and correlations cannot reach their bounds.
+        ticks.retain(|&t| forward(scale, t).is_finite());
+        if !fixed {
+            if let (Some(&a), Some(&b)) = (ticks.first(), ticks.last()) {
+                lo = lo.min(forward(scale, a));
+                hi = hi.max(forward(scale, b));
+            }
+        }
+        let eps = 1e-9 * (hi - lo);
+        Axis {
+            lo,
+            hi,
+            ticks: ticks
+                .into_iter()
+                .map(|t| (forward(scale, t), format_tick(t)))
+                .filter(|(p, _)| *p >= lo - eps && *p <= hi + eps)
+                .collect(),
+        }
+    }
+
+    /// Maps an analysis-scale value to `[x0, x1]`.
+    pub fn map(&self, v: f64, x0: f64, x1: f64) -> f64 {
+        x0 + (v - self.lo) / (self.hi - self.lo) * (x1 - x0)
+    }
+}
+
+/// 1-2-5 ticks per decade (thinned to decades over wide ranges), or linear ticks over narrow ones.
+fn log_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    let mut cands = Vec::new();
+    for e in -6..=6 {
+        for m in [1.0, 2.0, 5.0] {
+            cands.push(m * 10f64.powi(e));
+        }
+    }
+    let pick = |c: &[f64]| pick(c, lo, hi, fixed);
+    let t = pick(&cands);
+    if t.len() > 8 {
+        let decades: Vec<f64> = (-6..=6).map(|e| 10f64.powi(e)).collect();
+        let d = pick(&decades);
+        if d.len() > 8 {
+            return d.into_iter().step_by(2).collect();
+        }
+        return d;
+    }
+    if t.len() < 3 {
+        return linear_ticks(lo, hi, fixed)
+            .into_iter()
+            .filter(|&x| x > 0.0)
+            .collect();
+    }
+    t
+}
+
+/// The candidates inside `[lo, hi]` (positive values), or, unless `fixed`, from the last one at
+/// or below `lo` to the first one at or above `hi`.
+fn pick(c: &[f64], lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    if fixed {
+        return c
+            .iter()
+            .copied()
+            .filter(|&t| t >= lo * (1.0 - 1e-9) && t <= hi * (1.0 + 1e-9))
+            .collect();
+    }
+    let a = c
+        .iter()
+        .rev()
+        .find(|&&t| t <= lo * (1.0 + 1e-9))
+        .copied()
+        .unwrap_or(c[0]);
+    let b = c
+        .iter()
+        .find(|&&t| t >= hi * (1.0 - 1e-9))
+        .copied()
+        .unwrap_or(c[c.len() - 1]);
+    c.iter().copied().filter(|&t| t >= a && t <= b).collect()
+}
+
+/// Proportions on a logit axis: round values that stay readable near 0 and 1.
+fn logit_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    const LEVELS: [&[f64]; 3] = [
+        &[
+            0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
+        ],
+        &[
+            0.001, 0.01, 0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999,
+        ],
+        &[0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999],
+    ];
+    for (i, c) in LEVELS.iter().enumerate() {
+        let t = pick(c, lo, hi, fixed);
+        if t.len() < 3 && i == 0 {
+            return linear_ticks(lo, hi, fixed);
+        }
+        if t.len() <= 8 {
+            return t;
+        }
+    }
+    pick(LEVELS[2], lo, hi, fixed)
+}
+
+fn linear_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    let raw = (hi - lo) / 6.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|&s| s >= raw)
+        .unwrap_or(10.0 * mag);
+    let (a, b) = if fixed {
+        ((lo / step - 1e-9).ceil(), (hi / step + 1e-9).floor())
+    } else {
+        ((lo / step + 1e-9).floor(), (hi / step - 1e-9).ceil())
+    };
+    let n = (b - a).round() as i64;
+    (0..=n.max(0))
+        .map(|i| {
+            let v = (a + i as f64) * step;
+            // Clean binary noise so that 0.30000000000000004 prints as 0.3.
+            (v / mag * 1000.0).round() / 1000.0 * mag
+        })
+        .collect()
+}
+
+/// A tick label with as few decimals as the value needs.
+pub fn format_tick(v: f64) -> String {
+    for d in 0..=4 {
+        let s = format!("{v:.d$}");
+        if (s.parse::<f64>().unwrap_or(f64::NAN) - v).abs() <= 1e-9 * v.abs().max(1e-12) {
+            return if s == "-0" {
+                "0".into()
+            } else {
+                s.replacen('-', "\u{2212}", 1)
+            };
+        }
+    }
+    format!("{v:.2e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(a: &Axis) -> Vec<&str> {
+        a.ticks.iter().map(|(_, s)| s.as_str()).collect()
+    }
+
+    #[test]
+    fn log_axis_uses_one_two_five() {
+        let a = Axis::new(Scale::Log, 0.15f64.ln(), 1.6f64.ln(), false);
+        assert_eq!(labels(&a), ["0.1", "0.2", "0.5", "1", "2"]);
+        assert!((a.lo - 0.1f64.ln()).abs() < 1e-12 && (a.hi - 2f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn wide_log_axis_thins_to_decades() {
+        let a = Axis::new(Scale::Log, 0.003f64.ln(), 300f64.ln(), false);
+        assert_eq!(
+            labels(&a),
+            ["0.001", "0.01", "0.1", "1", "10", "100", "1000"]
+        );
+    }
+
+    #[test]
+    fn fixed_limits_keep_ticks_inside() {
+        let a = Axis::new(Scale::Log, 0.25f64.ln(), 4f64.ln(), true);
+        assert_eq!(labels(&a), ["0.5", "1", "2"]);
+        assert_eq!(a.lo, 0.25f64.ln());
+    }
+
+    #[test]
+    fn linear_and_proportion_axes() {
+        let a = Axis::new(Scale::Identity, -0.73, 0.41, false);
+        assert_eq!(
+            labels(&a),
+            ["−0.8", "−0.6", "−0.4", "−0.2", "0", "0.2", "0.4", "0.6"]
+        );
+        let p = Axis::new(
+            Scale::Logit,
+            forward(Scale::Logit, 0.03),
+            forward(Scale::Logit, 0.97),
+            false,
+        );
+        assert!(p.ticks.iter().all(|(x, _)| x.is_finite()));
+        assert_eq!(labels(&p), ["0.01", "0.1", "0.5", "0.9", "0.99"]);
+        assert!(p.lo.is_finite() && p.hi.is_finite());
+    }
+
+    #[test]
+    fn tick_format() {
+        assert_eq!(format_tick(0.5), "0.5");
+        assert_eq!(format_tick(10.0), "10");
+        assert_eq!(format_tick(0.05), "0.05");
+        assert_eq!(format_tick(-0.0), "0");
+    }
+}

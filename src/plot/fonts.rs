@@ -1,0 +1,96 @@
+//! The bundled font (DejaVu Sans regular and bold, see `assets/fonts/LICENSE-DejaVu.txt`).
+//!
+//! Plots never look fonts up on the system: the same bytes measure the text, name it in the SVG,
+//! and render it in the PNG and PDF, so the layout computed here is the layout drawn everywhere.
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+use std::sync::OnceLock;
+
+/// The family name written into the SVG; it is the bundled font's own family name.
+pub const FAMILY: &str = "DejaVu Sans";
+
+/// DejaVu Sans, regular.
+pub static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// DejaVu Sans, bold.
+pub static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+fn faces() -> &'static (FontRef<'static>, FontRef<'static>) {
+    static FACES: OnceLock<(FontRef<'static>, FontRef<'static>)> = OnceLock::new();
+    FACES.get_or_init(|| {
+        (
+            FontRef::try_from_slice(REGULAR).expect("bundled regular font parses"),
+            FontRef::try_from_slice(BOLD).expect("bundled bold font parses"),
+        )
+    })
+}
+
+/// Registers the bundled faces with plotters' ab_glyph font registry (once per process).
+pub fn register_with_plotters() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        use plotters::style::FontStyle;
+        plotters::style::register_font(FAMILY, FontStyle::Normal, REGULAR)
+            .unwrap_or_else(|_| panic!("bundled regular font registers"));
+        plotters::style::register_font(FAMILY, FontStyle::Bold, BOLD)
+            .unwrap_or_else(|_| panic!("bundled bold font registers"));
+    });
+}
+
+/// Advance width of `text` in pixels at font size `size` (px per em), with kerning.
+pub fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    let (r, b) = faces();
+    let font = if bold { b } else { r };
+    let scaled = font.as_scaled(PxScale::from(size as f32 * units_to_px_ratio(font)));
+    let mut w = 0.0f32;
+    let mut prev = None;
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            w += scaled.kern(p, id);
+        }
+        w += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    w as f64
+}
+
+/// ab_glyph's `PxScale` is the height from descender to ascender; SVG's font-size is one em.
+fn units_to_px_ratio(font: &FontRef<'_>) -> f32 {
+    let upem = font.units_per_em().unwrap_or(2048.0);
+    (font.ascent_unscaled() - font.descent_unscaled()) / upem
+}
+
+/// Ascent and descent (both positive) in pixels at font size `size`.
+pub fn vertical_metrics(size: f64, bold: bool) -> (f64, f64) {
+    let (r, b) = faces();
+    let font = if bold { b } else { r };
+    let upem = font.units_per_em().unwrap_or(2048.0) as f64;
+    (
+        font.ascent_unscaled() as f64 / upem * size,
+        -font.descent_unscaled() as f64 / upem * size,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_scale_with_size_and_weight() {
+        let w12 = text_width("Aronson 1948", 12.0, false);
+        assert!((text_width("Aronson 1948", 24.0, false) - 2.0 * w12).abs() < 1e-3);
+        assert!(text_width("Aronson 1948", 12.0, true) > w12);
+        // DejaVu Sans: 'M' advances 1767 of 2048 units per em.
+        assert!((text_width("M", 2048.0, false) - 1767.0).abs() < 0.5);
+        assert_eq!(text_width("", 12.0, false), 0.0);
+    }
+
+    #[test]
+    fn metrics_are_those_of_dejavu() {
+        let (a, d) = vertical_metrics(2048.0, false);
+        assert!(
+            (a - 1901.0).abs() < 1.0 && (d - 483.0).abs() < 1.0,
+            "{a} {d}"
+        );
+    }
+}

@@ -1,0 +1,31 @@
+//! Forest and funnel plots: laid out with the bundled font, drawn to SVG by plotters, rendered to
+//! PNG by resvg and to PDF by krilla, with no system fonts and no external programs.
+//!
+//! ```no_run
+//! # use evident::{effect::EffectSet, pool::{rma, RmaOptions}, Measure, Scale};
+//! # let set = EffectSet::from_yi_vi(vec![-0.9, -1.6], vec![0.36, 0.21], Measure::GEN, Scale::Log);
+//! let fit = rma(&set, &RmaOptions::default()).unwrap();
+//! let fig = evident::plot::forest::forest(&fit, &Default::default()).unwrap();
+//! evident::plot::save(&fig, std::path::Path::new("forest.png"), 300.0).unwrap();
+//! ```
+
+pub mod axis;
+pub mod figure;
+pub mod fonts;
+pub mod forest;
+pub mod format;
+pub mod funnel;
+pub mod render;
+
+pub use figure::Figure;
+pub use render::Format;
+
+use crate::error::Result;
+use std::path::Path;
+
+/// Writes a figure to `path` as SVG, PNG (at `dpi`) or PDF, by the file's extension, atomically.
+pub fn save(fig: &Figure, path: &Path, dpi: f64) -> Result<()> {
+    let format = Format::from_path(path)?;
+    let svg = fig.to_svg()?;
+    render::write_atomic(path, &render::encode(&svg, format, dpi)?)
+}
