@@ -3,6 +3,7 @@
 
 mod args;
 mod effects;
+mod interaction;
 mod pool;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ enum Command {
     Effects(effects::EffectsArgs),
     /// Pool studies: fixed/random effects (FE, DL, HE, HS, SJ, ML, REML, EB, PM), Mantel–Haenszel, Peto.
     Pool(pool::PoolArgs),
+    /// Tests of interaction from reported results: ratio of ratios, RERI/AP/S.
+    Interaction(interaction::InteractionArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +35,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Interaction(a) => interaction::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

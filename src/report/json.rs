@@ -1,5 +1,6 @@
 //! Fitted models as JSON objects whose keys are metafor's (the conformance corpus's) keys.
 
+use crate::moderators::interaction::{Additive, TwoEstimates};
 use crate::moderators::metareg::{MetaregFit, Predicted};
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
@@ -299,4 +300,14 @@ pub fn subgroup_json(s: &SubgroupFit) -> Value {
         );
     }
     Value::Object(m)
+}
+
+/// The comparison of two estimates (ratio of ratios or difference of differences).
+pub fn two_estimates_json(r: &TwoEstimates) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+/// RERI, AP and S with their intervals.
+pub fn additive_json(r: &Additive) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
 }
