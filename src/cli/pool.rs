@@ -3,6 +3,7 @@
 use super::args::{InputArgs, ModelArgs, Pooling};
 use anyhow::Result;
 use clap::Args;
+use evident::moderators::permutation::{permutest, PermutationOptions};
 use evident::moderators::{metareg, subgroup};
 use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
 use evident::report::{json, text};
@@ -17,6 +18,13 @@ pub struct PoolArgs {
     /// "factor(alloc)", "dose*age", "x - 1".
     #[arg(long, value_name = "FORMULA", conflicts_with = "by")]
     pub mods: Option<String>,
+    /// With --mods: permutation test of the coefficients and QM with this many random
+    /// permutations (exact when there are no more distinct permutations than this).
+    #[arg(long, value_name = "N", requires = "mods")]
+    pub permutations: Option<usize>,
+    /// Seed of the random permutations.
+    #[arg(long, default_value_t = 1, requires = "permutations")]
+    pub seed: u64,
     /// Subgroup analysis by a grouping column: separate fits per level and both tests for
     /// subgroup differences.
     #[arg(long, value_name = "COLUMN")]
@@ -46,10 +54,28 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                         om.label, loaded.studies.lines[om.row], om.reason
                     );
                 }
+                let perm = match args.permutations {
+                    Some(iter) => Some(permutest(
+                        &fit,
+                        &PermutationOptions {
+                            iter,
+                            seed: args.seed,
+                            ..Default::default()
+                        },
+                    )?),
+                    None => None,
+                };
                 if args.json {
-                    println!("{}", json::metareg_json(&fit));
+                    let mut v = json::metareg_json(&fit);
+                    if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
+                        obj.insert("permutation".into(), json::permutation_json(&fit, p));
+                    }
+                    println!("{v}");
                 } else {
                     print!("{}", text::metareg_summary(&fit));
+                    if let Some(p) = &perm {
+                        print!("{}", text::permutation_summary(&fit, p));
+                    }
                 }
                 return Ok(());
             }

@@ -2,6 +2,7 @@
 
 use crate::moderators::interaction::{Additive, TwoEstimates};
 use crate::moderators::metareg::{MetaregFit, Predicted};
+use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
 use crate::pool::RmaFit;
@@ -310,4 +311,17 @@ pub fn two_estimates_json(r: &TwoEstimates) -> Value {
 /// RERI, AP and S with their intervals.
 pub fn additive_json(r: &Additive) -> Value {
     serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+/// Permutation p-values keyed like metafor's `permutest` output: per-coefficient `pval` and `QMp`.
+pub fn permutation_json(fit: &MetaregFit, t: &PermutationTest) -> Value {
+    json!({
+        "coefficients": fit.coefficients.iter().zip(&t.pval)
+            .map(|(c, p)| json!({"name": c.name, "pval": num(*p)}))
+            .collect::<Vec<_>>(),
+        "QM_pval": num(t.qm_pval),
+        "iterations": t.iterations,
+        "exact": t.exact,
+        "failed": t.failed,
+    })
 }

@@ -4,6 +4,7 @@ use crate::moderators::interaction::{
     Additive, CiMethod, Contrast, Measure as InteractionMeasure, TwoEstimates,
 };
 use crate::moderators::metareg::{MetaregFit, OmnibusTest};
+use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
 use crate::pool::RmaFit;
@@ -575,6 +576,31 @@ pub fn additive_summary(r: &Additive) -> String {
     let _ = writeln!(s, "No additive interaction: RERI = 0, AP = 0, S = 1.");
     for n in &r.notes {
         let _ = writeln!(s, "Note: {n}");
+    }
+    s
+}
+
+/// Permutation p-values next to the coefficient names.
+pub fn permutation_summary(fit: &MetaregFit, t: &PermutationTest) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nPermutation test ({} {} permutations{}):",
+        t.iterations,
+        if t.exact {
+            "exact: all distinct"
+        } else {
+            "random"
+        },
+        if t.failed > 0 {
+            format!(", {} could not be fitted and were left out", t.failed)
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(s, "  test of moderators: {}", p_clause(t.qm_pval));
+    for (c, p) in fit.coefficients.iter().zip(&t.pval) {
+        let _ = writeln!(s, "  {}: {}", c.name, p_clause(*p));
     }
     s
 }
