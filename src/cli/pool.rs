@@ -18,6 +18,16 @@ pub struct PoolArgs {
     /// "factor(alloc)", "dose*age", "x - 1".
     #[arg(long, value_name = "FORMULA", conflicts_with = "by")]
     pub mods: Option<String>,
+    /// With --mods: predicted effect (CI and prediction interval) at these values of the
+    /// coefficients after the intercept, comma-separated in the order of the coefficient table
+    /// (e.g. --predict 30 for "ablat"); repeat for several points.
+    #[arg(
+        long,
+        value_name = "VALUES",
+        requires = "mods",
+        allow_hyphen_values = true
+    )]
+    pub predict: Vec<String>,
     /// With --mods: permutation test of the coefficients and QM with this many random
     /// permutations (exact when there are no more distinct permutations than this).
     #[arg(long, value_name = "N", requires = "mods")]
@@ -54,6 +64,18 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                         om.label, loaded.studies.lines[om.row], om.reason
                     );
                 }
+                let mut preds = Vec::new();
+                for p in &args.predict {
+                    let values = p
+                        .split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|t| !t.is_empty())
+                        .map(|t| {
+                            t.parse::<f64>()
+                                .map_err(|_| anyhow::anyhow!("--predict: '{t}' is not a number"))
+                        })
+                        .collect::<Result<Vec<f64>>>()?;
+                    preds.push((values.clone(), fit.predict_at(&values)?));
+                }
                 let perm = match args.permutations {
                     Some(iter) => Some(permutest(
                         &fit,
@@ -67,12 +89,20 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 };
                 if args.json {
                     let mut v = json::metareg_json(&fit);
-                    if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
-                        obj.insert("permutation".into(), json::permutation_json(&fit, p));
+                    if let Some(obj) = v.as_object_mut() {
+                        if let Some(p) = &perm {
+                            obj.insert("permutation".into(), json::permutation_json(&fit, p));
+                        }
+                        if !preds.is_empty() {
+                            obj.insert("predictions".into(), json::predictions_json(&fit, &preds));
+                        }
                     }
                     println!("{v}");
                 } else {
                     print!("{}", text::metareg_summary(&fit));
+                    if !preds.is_empty() {
+                        print!("{}", text::predictions_summary(&fit, &preds));
+                    }
                     if let Some(p) = &perm {
                         print!("{}", text::permutation_summary(&fit, p));
                     }

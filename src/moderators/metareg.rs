@@ -143,6 +143,30 @@ impl MetaregFit {
     }
 }
 
+impl MetaregFit {
+    /// The predicted effect at values of the coefficients after the intercept (metafor's
+    /// `predict(res, newmods = values)`): the intercept's 1 is added when the model has one.
+    pub fn predict_at(&self, values: &[f64]) -> Result<Predicted> {
+        if self.matrix.intercept {
+            let mut row = Vec::with_capacity(values.len() + 1);
+            row.push(1.0);
+            row.extend_from_slice(values);
+            let n = self.p - 1;
+            if values.len() != n {
+                return Err(Error::invalid(format!(
+                    "prediction needs {n} value{} (for {}), got {}",
+                    if n == 1 { "" } else { "s" },
+                    self.names()[1..].join(", "),
+                    values.len()
+                )));
+            }
+            self.predict(&row)
+        } else {
+            self.predict(values)
+        }
+    }
+}
+
 /// Fits a meta-regression with moderators given as an R formula's right-hand side.
 pub fn metareg(effects: &EffectSet, formula: &str, opts: &RmaOptions) -> Result<MetaregFit> {
     metareg_formula(effects, &Formula::parse(formula)?, opts)
@@ -586,7 +610,7 @@ mod tests {
             ),
         ];
         for (x, pred, se, ci_lb, pi_lb, pi_ub) in expected {
-            let p = fit.predict(&[1.0, x]).unwrap();
+            let p = fit.predict_at(&[x]).unwrap();
             close(p.pred, pred, 1e-8);
             close(p.se, se, 1e-8);
             close(p.ci_lb, ci_lb, 1e-8);
@@ -594,6 +618,7 @@ mod tests {
             close(p.pi_ub.unwrap(), pi_ub, 1e-8);
         }
         assert!(fit.predict(&[1.0]).is_err());
+        assert!(fit.predict_at(&[1.0, 2.0]).is_err());
     }
 
     #[test]

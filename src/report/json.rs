@@ -325,3 +325,35 @@ pub fn permutation_json(fit: &MetaregFit, t: &PermutationTest) -> Value {
         "failed": t.failed,
     })
 }
+
+/// Predictions at chosen moderator values: `values`, `pred`, `se`, `ci_*`, `pi_*` (and the
+/// back-transformed keys for transformed scales).
+pub fn predictions_json(fit: &MetaregFit, preds: &[(Vec<f64>, Predicted)]) -> Value {
+    Value::Array(
+        preds
+            .iter()
+            .map(|(x, p)| {
+                let mut m = Map::new();
+                m.insert("values".into(), json!(x));
+                m.insert("pred".into(), num(p.pred));
+                m.insert("se".into(), num(p.se));
+                m.insert("ci_lb".into(), num(p.ci_lb));
+                m.insert("ci_ub".into(), num(p.ci_ub));
+                m.insert("pi_lb".into(), opt(p.pi_lb));
+                m.insert("pi_ub".into(), opt(p.pi_ub));
+                add_transformed(
+                    &mut m,
+                    fit.effects.scale,
+                    &[
+                        ("pred", Some(p.pred)),
+                        ("ci_lb", Some(p.ci_lb)),
+                        ("ci_ub", Some(p.ci_ub)),
+                        ("pi_lb", p.pi_lb),
+                        ("pi_ub", p.pi_ub),
+                    ],
+                );
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}

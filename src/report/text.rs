@@ -3,7 +3,7 @@
 use crate::moderators::interaction::{
     Additive, CiMethod, Contrast, Measure as InteractionMeasure, TwoEstimates,
 };
-use crate::moderators::metareg::{MetaregFit, OmnibusTest};
+use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
 use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
@@ -601,6 +601,49 @@ pub fn permutation_summary(fit: &MetaregFit, t: &PermutationTest) -> String {
     let _ = writeln!(s, "  test of moderators: {}", p_clause(t.qm_pval));
     for (c, p) in fit.coefficients.iter().zip(&t.pval) {
         let _ = writeln!(s, "  {}: {}", c.name, p_clause(*p));
+    }
+    s
+}
+
+/// Predicted effects at chosen moderator values, back-transformed where the scale is.
+pub fn predictions_summary(fit: &MetaregFit, preds: &[(Vec<f64>, Predicted)]) -> String {
+    let mut s = String::new();
+    let names = if fit.matrix.intercept {
+        &fit.names()[1..]
+    } else {
+        fit.names()
+    };
+    let scale = fit.effects.scale;
+    let _ = writeln!(s, "\nPredicted effects ({}% intervals):", fit.options.level);
+    for (x, p) in preds {
+        let at: Vec<String> = names
+            .iter()
+            .zip(x)
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect();
+        let pi = match (p.pi_lb, p.pi_ub) {
+            (Some(l), Some(u)) => format!("; PI [{}, {}]", fmt(l), fmt(u)),
+            _ => String::new(),
+        };
+        let _ = write!(
+            s,
+            "  at {}: {} (SE {}), CI [{}, {}]{pi}",
+            at.join(", "),
+            fmt(p.pred),
+            fmt(p.se),
+            fmt(p.ci_lb),
+            fmt(p.ci_ub)
+        );
+        if scale.is_transformed() {
+            let _ = write!(
+                s,
+                " → back-transformed {} [{}, {}]",
+                fmt(scale.back(p.pred)),
+                fmt(scale.back(p.ci_lb)),
+                fmt(scale.back(p.ci_ub))
+            );
+        }
+        let _ = writeln!(s);
     }
     s
 }
