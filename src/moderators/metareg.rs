@@ -5,7 +5,7 @@ use super::formula::{Formula, ModelMatrix};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
-use crate::pool::design::Matrix;
+use crate::pool::design::{Design, Matrix};
 use crate::pool::{fit_core, rma, FitStats, RmaOptions, Test};
 use crate::stats::{pchisq_upper, pf_upper};
 
@@ -267,6 +267,10 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
     } else {
         None
     };
+    let mut notes = core.notes;
+    if !mm.intercept && !spans_constant(&mm.x) {
+        notes.push("no intercept and the moderators do not span a constant: tau2 and QE use the effects as given (weighted least-squares residuals), whereas metafor 3.8-1 mean-centres yi for them, so its tau2 and QE differ here".into());
+    }
     let mut fit = MetaregFit {
         effects: effects.clone(),
         omitted: Vec::new(),
@@ -287,7 +291,7 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
         fit: core.fit,
         fitted: Vec::new(),
         iterations: core.iterations,
-        notes: core.notes,
+        notes,
         matrix: mm,
     };
     fit.fitted = (0..k)
@@ -297,6 +301,14 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
         })
         .collect::<Result<_>>()?;
     Ok(fit)
+}
+
+/// Whether a column of ones lies in the column space of X (then centring y changes nothing).
+fn spans_constant(x: &nalgebra::DMatrix<f64>) -> bool {
+    let k = x.nrows();
+    let ones = vec![1.0; k];
+    let rss = Matrix::new(x.clone()).p_quantities(&ones, &ones).ypy;
+    rss.abs() <= 1e-9 * k as f64
 }
 
 /// Wald test of the coefficients `btt`: b' V⁻¹ b, divided by m and referred to F(m, ddf) under
@@ -619,6 +631,54 @@ mod tests {
         }
         assert!(fit.predict(&[1.0]).is_err());
         assert!(fit.predict_at(&[1.0, 2.0]).is_err());
+    }
+
+    // rma(yi, vi, mods=as.formula(f), data=dat, method="DL"): rownames(r$beta) and r$QM
+    #[test]
+    fn factor_interactions_name_and_fit_as_metafor() {
+        let set = bcg();
+        let o = opts(Method::DL, Test::Z);
+        for (f, names, qm) in [
+            (
+                "~alloc*ablat",
+                &[
+                    "intrcpt",
+                    "allocrandom",
+                    "allocsystematic",
+                    "ablat",
+                    "allocrandom:ablat",
+                    "allocsystematic:ablat",
+                ][..],
+                8.71484556877581,
+            ),
+            (
+                "~ablat:alloc",
+                &[
+                    "intrcpt",
+                    "ablat:allocalternate",
+                    "ablat:allocrandom",
+                    "ablat:allocsystematic",
+                ][..],
+                16.5572521785574,
+            ),
+        ] {
+            let fit = metareg(&set, f, &o).unwrap();
+            assert_eq!(fit.names(), names, "{f}");
+            close(fit.qm.stat, qm, 1e-12);
+        }
+    }
+
+    // Without an intercept and with no constant in the column space, metafor 3.8-1 estimates
+    // tau2 and QE from the mean-centred yi; evident uses yi, i.e. the weighted least-squares
+    // residuals: QE equals sum(resid(lm(yi ~ X - 1, weights=1/vi))^2/vi) = 23.6183654542667
+    // (X = model.matrix(~year + alloc:ablat - 1, dat)), where metafor reports 23.52933.
+    #[test]
+    fn through_origin_uses_uncentred_effects() {
+        let fit = metareg(&bcg(), "year + alloc:ablat - 1", &opts(Method::DL, Test::Z)).unwrap();
+        close(fit.het.q, 23.6183654542667, 1e-12);
+        assert!(fit.notes.iter().any(|n| n.contains("mean-centres")));
+        let fit = metareg(&bcg(), "alloc - 1", &opts(Method::DL, Test::Z)).unwrap();
+        assert!(!fit.notes.iter().any(|n| n.contains("mean-centres")));
     }
 
     #[test]
