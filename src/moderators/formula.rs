@@ -352,6 +352,16 @@ impl Formula {
         let k = effects.k();
         let (used, dropped): (Vec<usize>, Vec<usize>) =
             (0..k).partition(|&i| cols.iter().all(|c| !c.values[i].is_missing()));
+        if used.is_empty() {
+            return Err(Error::invalid(format!(
+                "no study has a value for every moderator ({})",
+                self.variables
+                    .iter()
+                    .map(|v| v.column.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         // Each variable coded as columns: numeric → one column; factor → indicator per level.
         let coded: Vec<Coded> = self
             .variables
