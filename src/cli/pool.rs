@@ -39,6 +39,10 @@ pub struct PoolArgs {
     /// subgroup differences.
     #[arg(long, value_name = "COLUMN")]
     pub by: Option<String>,
+    /// With --by: lead with the subgroup estimates of the model with one tau^2 common to all
+    /// subgroups (the separate fits follow).
+    #[arg(long, requires = "by")]
+    pub common_tau2: bool,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -114,7 +118,7 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 if args.json {
                     println!("{}", json::subgroup_json(&fit));
                 } else {
-                    print!("{}", text::subgroup_summary(&fit));
+                    print!("{}", text::subgroup_summary(&fit, args.common_tau2));
                 }
                 return Ok(());
             }

@@ -407,9 +407,10 @@ pub fn metareg_summary(fit: &MetaregFit) -> String {
     s
 }
 
-/// The summary of a subgroup analysis: one row per subgroup (separate fits), then both tests
-/// for subgroup differences, then the common-τ² estimates.
-pub fn subgroup_summary(sg: &SubgroupFit) -> String {
+/// The summary of a subgroup analysis: the per-subgroup estimates (separate fits with their own
+/// τ², or with `common_tau2` the estimates of the model with one τ² shared by all subgroups),
+/// both tests for subgroup differences, then the other set of estimates.
+pub fn subgroup_summary(sg: &SubgroupFit, common_tau2: bool) -> String {
     let mut s = String::new();
     let Some(first) = sg.groups.first() else {
         return s;
@@ -450,6 +451,7 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
         .max()
         .unwrap_or(0)
         .max(5);
+    let main = std::mem::take(&mut s);
     let _ = writeln!(s, "\nSeparate fits per subgroup (own tau^2):");
     let _ = write!(
         s,
@@ -486,6 +488,7 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
         }
         let _ = writeln!(s);
     }
+    let separate = std::mem::take(&mut s);
     let _ = writeln!(s, "\nTests for subgroup differences:");
     let _ = writeln!(
         s,
@@ -516,13 +519,31 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
         fmt(sg.mixed.het.q),
         p_clause(sg.mixed.het.q_pval)
     );
+    let tests = std::mem::take(&mut s);
     let _ = writeln!(
         s,
         "\nSubgroup estimates with a common tau^2 (~factor({}) - 1):",
         sg.column
     );
     coefficient_table(&mut s, &sg.common);
-    s
+    if scale.is_transformed() {
+        for c in &sg.common.coefficients {
+            let _ = writeln!(
+                s,
+                "  {}: back-transformed {} [{}, {}]",
+                c.name,
+                fmt(scale.back(c.estimate)),
+                fmt(scale.back(c.ci_lb)),
+                fmt(scale.back(c.ci_ub))
+            );
+        }
+    }
+    let common = s;
+    if common_tau2 {
+        format!("{main}{common}{tests}{separate}")
+    } else {
+        format!("{main}{separate}{tests}{common}")
+    }
 }
 
 /// The comparison of two estimates as a short report.
