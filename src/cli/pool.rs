@@ -28,9 +28,10 @@ pub struct PoolArgs {
         allow_hyphen_values = true
     )]
     pub predict: Vec<String>,
-    /// With --mods: permutation test of the coefficients and QM with this many random
-    /// permutations (exact when there are no more distinct permutations than this).
-    #[arg(long, value_name = "N", requires = "mods")]
+    /// With --mods (or --by): permutation test of the coefficients and QM (for --by: of the
+    /// mixed model's test for subgroup differences) with this many random permutations (exact
+    /// when there are no more distinct permutations than this).
+    #[arg(long, value_name = "N")]
     pub permutations: Option<usize>,
     /// Seed of the random permutations.
     #[arg(long, default_value_t = 1, requires = "permutations")]
@@ -115,12 +116,36 @@ pub fn run(args: &PoolArgs) -> Result<()> {
             }
             if let Some(col) = &args.by {
                 let fit = subgroup(&set, col, &o)?;
+                let perm = match args.permutations {
+                    Some(iter) => Some(permutest(
+                        &fit.mixed,
+                        &PermutationOptions {
+                            iter,
+                            seed: args.seed,
+                            ..Default::default()
+                        },
+                    )?),
+                    None => None,
+                };
                 if args.json {
-                    println!("{}", json::subgroup_json(&fit));
+                    let mut v = json::subgroup_json(&fit);
+                    if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
+                        obj.insert(
+                            "mixed_permutation".into(),
+                            json::permutation_json(&fit.mixed, p),
+                        );
+                    }
+                    println!("{v}");
                 } else {
                     print!("{}", text::subgroup_summary(&fit, args.common_tau2));
+                    if let Some(p) = &perm {
+                        print!("{}", text::permutation_summary(&fit.mixed, p));
+                    }
                 }
                 return Ok(());
+            }
+            if args.permutations.is_some() {
+                anyhow::bail!("--permutations needs --mods or --by");
             }
             let fit = rma(&set, &o)?;
             if args.json {
