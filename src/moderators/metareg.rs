@@ -6,8 +6,8 @@ use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
 use crate::pool::design::{Design, Matrix};
-use crate::pool::{fit_core, rma, FitStats, RmaOptions, Test};
-use crate::stats::{pchisq_upper, pf_upper};
+use crate::pool::{fit_core, rma, FitStats, PiType, RmaOptions, Test};
+use crate::stats::{pchisq_upper, pf_upper, qt_upper};
 
 /// One row of the coefficient table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -130,7 +130,15 @@ impl MetaregFit {
             (None, None)
         } else {
             let sp = (var + self.tau2).sqrt();
-            (Some(pred - self.crit * sp), Some(pred + self.crit * sp))
+            // Riley et al. 2011: t with k − p − 1 df whatever the test (as for `rma`).
+            let crit = match self.options.pi_type {
+                PiType::Metafor => self.crit,
+                PiType::Riley => qt_upper(
+                    (1.0 - self.options.level / 100.0) / 2.0,
+                    ((self.k - self.p) as f64 - 1.0).max(1.0),
+                ),
+            };
+            (Some(pred - crit * sp), Some(pred + crit * sp))
         };
         Ok(Predicted {
             pred,
@@ -630,6 +638,19 @@ mod tests {
             close(p.pi_ub.unwrap(), pi_ub, 1e-8);
         }
         assert!(fit.predict(&[1.0]).is_err());
+        // predict(r, newmods=10, pi.type="riley")$pi.lb: t with k - p - 1 = 10 df
+        let riley = metareg(
+            &bcg(),
+            "ablat",
+            &RmaOptions {
+                pi_type: PiType::Riley,
+                ..opts(Method::REML, Test::Knha)
+            },
+        )
+        .unwrap()
+        .predict_at(&[10.0])
+        .unwrap();
+        close(riley.pi_lb.unwrap(), -0.81652162780110937, 1e-8);
         assert!(fit.predict_at(&[1.0, 2.0]).is_err());
     }
 
