@@ -18,6 +18,10 @@ pub struct PoolArgs {
     /// "factor(alloc)", "dose*age", "x - 1".
     #[arg(long, value_name = "FORMULA", conflicts_with = "by")]
     pub mods: Option<String>,
+    /// With --mods: Wald test of the coefficients whose names contain this text, jointly
+    /// (e.g. --test-coefs alloc for all levels of factor(alloc)); repeatable.
+    #[arg(long, value_name = "TEXT", requires = "mods")]
+    pub test_coefs: Vec<String>,
     /// With --mods: predicted effect (CI and prediction interval) at these values of the
     /// coefficients after the intercept, comma-separated in the order of the coefficient table
     /// (e.g. --predict 30 for "ablat"); repeat for several points.
@@ -81,6 +85,11 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                         .collect::<Result<Vec<f64>>>()?;
                     preds.push((values.clone(), fit.predict_at(&values)?));
                 }
+                let wald = args
+                    .test_coefs
+                    .iter()
+                    .map(|t| fit.wald_test(t))
+                    .collect::<evident::Result<Vec<_>>>()?;
                 let perm = match args.permutations {
                     Some(iter) => Some(permutest(
                         &fit,
@@ -101,10 +110,16 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                         if !preds.is_empty() {
                             obj.insert("predictions".into(), json::predictions_json(&fit, &preds));
                         }
+                        if !wald.is_empty() {
+                            obj.insert("wald_tests".into(), json::wald_tests_json(&wald));
+                        }
                     }
                     println!("{v}");
                 } else {
                     print!("{}", text::metareg_summary(&fit));
+                    if !wald.is_empty() {
+                        print!("{}", text::wald_tests_summary(&wald));
+                    }
                     if !preds.is_empty() {
                         print!("{}", text::predictions_summary(&fit, &preds));
                     }

@@ -152,6 +152,23 @@ impl MetaregFit {
 }
 
 impl MetaregFit {
+    /// Wald test (χ², or F under Knapp–Hartung) of the coefficients whose names contain
+    /// `pattern`, e.g. all levels of `factor(alloc)` jointly (metafor's `btt = "alloc"`).
+    pub fn wald_test(&self, pattern: &str) -> Result<(Vec<String>, OmnibusTest)> {
+        let btt: Vec<usize> = (0..self.p)
+            .filter(|&j| self.names()[j].contains(pattern))
+            .collect();
+        if btt.is_empty() {
+            return Err(Error::invalid(format!(
+                "no coefficient name contains '{pattern}' (coefficients: {})",
+                self.names().join(", ")
+            )));
+        }
+        let beta: Vec<f64> = self.coefficients.iter().map(|c| c.estimate).collect();
+        let names = btt.iter().map(|&j| self.names()[j].clone()).collect();
+        Ok((names, omnibus(&beta, &self.vb, self.p, &btt, self.df)))
+    }
+
     /// The predicted effect at values of the coefficients after the intercept (metafor's
     /// `predict(res, newmods = values)`): the intercept's 1 is added when the model has one.
     pub fn predict_at(&self, values: &[f64]) -> Result<Predicted> {
@@ -700,6 +717,23 @@ mod tests {
         assert!(fit.notes.iter().any(|n| n.contains("mean-centres")));
         let fit = metareg(&bcg(), "alloc - 1", &opts(Method::DL, Test::Z)).unwrap();
         assert!(!fit.notes.iter().any(|n| n.contains("mean-centres")));
+    }
+
+    // rma(yi, vi, mods=~ablat+factor(alloc), data=dat, test=t, btt="alloc"): QM, QMp
+    #[test]
+    fn wald_test_of_a_factor() {
+        for (test, qm, p) in [
+            (Test::Z, 1.2850168744411197, 0.52597140164402156),
+            (Test::Knha, 0.60072788702644064, 0.5689991431617154),
+        ] {
+            let fit = metareg(&bcg(), "ablat + factor(alloc)", &opts(Method::REML, test)).unwrap();
+            let (names, t) = fit.wald_test("alloc").unwrap();
+            assert_eq!(names, ["factor(alloc)random", "factor(alloc)systematic"]);
+            close(t.stat, qm, 1e-8);
+            close(t.pval, p, 1e-6);
+        }
+        let fit = metareg(&bcg(), "ablat", &opts(Method::REML, Test::Z)).unwrap();
+        assert!(fit.wald_test("year").is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Fitted models as JSON objects whose keys are metafor's (the conformance corpus's) keys.
 
 use crate::moderators::interaction::{Additive, TwoEstimates};
-use crate::moderators::metareg::{MetaregFit, Predicted};
+use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
 use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
@@ -353,6 +353,25 @@ pub fn predictions_json(fit: &MetaregFit, preds: &[(Vec<f64>, Predicted)]) -> Va
                     ],
                 );
                 Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// Wald tests of coefficient subsets: `coefficients`, `QM`, `QM_df`, `QM_ddf`, `QM_dist`, `QM_pval`.
+pub fn wald_tests_json(tests: &[(Vec<String>, OmnibusTest)]) -> Value {
+    Value::Array(
+        tests
+            .iter()
+            .map(|(names, t)| {
+                json!({
+                    "coefficients": names,
+                    "QM": num(t.stat),
+                    "QM_df": t.df,
+                    "QM_ddf": opt(t.ddf),
+                    "QM_dist": t.dist(),
+                    "QM_pval": num(t.pval),
+                })
             })
             .collect(),
     )

@@ -668,3 +668,12 @@ pub fn predictions_summary(fit: &MetaregFit, preds: &[(Vec<f64>, Predicted)]) ->
     }
     s
 }
+
+/// Wald tests of coefficient subsets, one line each.
+pub fn wald_tests_summary(tests: &[(Vec<String>, OmnibusTest)]) -> String {
+    let mut s = String::new();
+    for (names, t) in tests {
+        let _ = writeln!(s, "\nTest of {}: {}", names.join(", "), omnibus_clause(t));
+    }
+    s
+}
