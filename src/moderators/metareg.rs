@@ -5,7 +5,7 @@ use super::formula::{Formula, ModelMatrix};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
-use crate::pool::design::{Design, Matrix};
+use crate::pool::design::Matrix;
 use crate::pool::{fit_core, rma, FitStats, PiType, RmaOptions, Test};
 use crate::stats::{pchisq_upper, pf_upper, qt_upper};
 
@@ -292,10 +292,7 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
     } else {
         None
     };
-    let mut notes = core.notes;
-    if !mm.intercept && !spans_constant(&mm.x) {
-        notes.push("no intercept and the moderators do not span a constant: tau2 and QE use the effects as given (weighted least-squares residuals), whereas metafor 3.8-1 mean-centres yi for them, so its tau2 and QE differ here".into());
-    }
+    let notes = core.notes;
     let mut fit = MetaregFit {
         effects: effects.clone(),
         omitted: Vec::new(),
@@ -326,14 +323,6 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
         })
         .collect::<Result<_>>()?;
     Ok(fit)
-}
-
-/// Whether a column of ones lies in the column space of X (then centring y changes nothing).
-fn spans_constant(x: &nalgebra::DMatrix<f64>) -> bool {
-    let k = x.nrows();
-    let ones = vec![1.0; k];
-    let rss = Matrix::new(x.clone()).p_quantities(&ones, &ones).ypy;
-    rss.abs() <= 1e-9 * k as f64
 }
 
 /// Wald test of the coefficients `btt`: b' V⁻¹ b, divided by m and referred to F(m, ddf) under
@@ -707,16 +696,15 @@ mod tests {
     }
 
     // Without an intercept and with no constant in the column space, metafor 3.8-1 estimates
-    // tau2 and QE from the mean-centred yi; evident uses yi, i.e. the weighted least-squares
-    // residuals: QE equals sum(resid(lm(yi ~ X - 1, weights=1/vi))^2/vi) = 23.6183654542667
-    // (X = model.matrix(~year + alloc:ablat - 1, dat)), where metafor reports 23.52933.
+    // tau2 and QE from the mean-centred yi (so QE is not the weighted lm residual sum of squares,
+    // 23.6183654542667); fit_core does the same.
+    // r <- rma(yi, vi, mods=~year + alloc:ablat - 1, data=dat, method="DL"): r$QE, r$tau2, r$QM
     #[test]
-    fn through_origin_uses_uncentred_effects() {
+    fn through_origin_as_metafor() {
         let fit = metareg(&bcg(), "year + alloc:ablat - 1", &opts(Method::DL, Test::Z)).unwrap();
-        close(fit.het.q, 23.6183654542667, 1e-12);
-        assert!(fit.notes.iter().any(|n| n.contains("mean-centres")));
-        let fit = metareg(&bcg(), "alloc - 1", &opts(Method::DL, Test::Z)).unwrap();
-        assert!(!fit.notes.iter().any(|n| n.contains("mean-centres")));
+        close(fit.het.q, 23.5293263768898, 1e-12);
+        close(fit.tau2, 0.0853799943933028, 1e-8);
+        close(fit.qm.stat, 52.7211191418318, 1e-8);
     }
 
     // rma(yi, vi, mods=~ablat+factor(alloc), data=dat, test=t, btt="alloc"): QM, QMp
