@@ -11,6 +11,7 @@ mod effects;
 mod forest;
 mod funnel;
 mod influence;
+mod interaction;
 mod leave1out;
 mod pool;
 mod ranktest;
@@ -35,6 +36,7 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only obscure the clap derive
 enum Command {
     /// Per-study effect sizes and sampling variances (metafor's escalc).
     Effects(effects::EffectsArgs),
@@ -68,6 +70,8 @@ enum Command {
     Forest(forest::ForestArgs),
     /// Funnel plot (optionally contour-enhanced) as SVG, PNG or PDF.
     Funnel(funnel::FunnelArgs),
+    /// Tests of interaction from reported results: ratio of ratios, RERI/AP/S.
+    Interaction(interaction::InteractionArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -94,6 +98,7 @@ pub fn main() -> ExitCode {
         Command::Combine(a) => combine::run(a),
         Command::Forest(a) => forest::run(a),
         Command::Funnel(a) => funnel::run(a),
+        Command::Interaction(a) => interaction::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ use super::args::{InputArgs, ModelArgs, Pooling};
 use anyhow::Result;
 use clap::Args;
 use evident::io::{CsvOptions, Table};
+use evident::moderators::permutation::{permutest, PermutationOptions};
 use evident::moderators::{metareg, subgroup};
 use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
 use evident::report::{json, text};
@@ -19,10 +20,36 @@ pub struct PoolArgs {
     /// "factor(alloc)", "dose*age", "x - 1".
     #[arg(long, value_name = "FORMULA", conflicts_with = "by")]
     pub mods: Option<String>,
+    /// With --mods: Wald test of the coefficients whose names contain this text, jointly
+    /// (e.g. --test-coefs alloc for all levels of factor(alloc)); repeatable.
+    #[arg(long, value_name = "TEXT", requires = "mods")]
+    pub test_coefs: Vec<String>,
+    /// With --mods: predicted effect (CI and prediction interval) at these values of the
+    /// coefficients after the intercept, comma-separated in the order of the coefficient table
+    /// (e.g. --predict 30 for "ablat"); repeat for several points.
+    #[arg(
+        long,
+        value_name = "VALUES",
+        requires = "mods",
+        allow_hyphen_values = true
+    )]
+    pub predict: Vec<String>,
+    /// With --mods (or --by): permutation test of the coefficients and QM (for --by: of the
+    /// mixed model's test for subgroup differences) with this many random permutations (exact
+    /// when there are no more distinct permutations than this).
+    #[arg(long, value_name = "N")]
+    pub permutations: Option<usize>,
+    /// Seed of the random permutations.
+    #[arg(long, default_value_t = 1, requires = "permutations")]
+    pub seed: u64,
     /// Subgroup analysis by a grouping column: separate fits per level and both tests for
     /// subgroup differences.
     #[arg(long, value_name = "COLUMN")]
     pub by: Option<String>,
+    /// With --by: lead with the subgroup estimates of the model with one tau^2 common to all
+    /// subgroups (the separate fits follow).
+    #[arg(long, requires = "by")]
+    pub common_tau2: bool,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -55,21 +82,94 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                         om.label, loaded.studies.lines[om.row], om.reason
                     );
                 }
+                let mut preds = Vec::new();
+                for p in &args.predict {
+                    let values = p
+                        .split(|c: char| c == ',' || c.is_whitespace())
+                        .filter(|t| !t.is_empty())
+                        .map(|t| {
+                            t.parse::<f64>()
+                                .map_err(|_| anyhow::anyhow!("--predict: '{t}' is not a number"))
+                        })
+                        .collect::<Result<Vec<f64>>>()?;
+                    preds.push((values.clone(), fit.predict_at(&values)?));
+                }
+                let wald = args
+                    .test_coefs
+                    .iter()
+                    .map(|t| fit.wald_test(t))
+                    .collect::<evident::Result<Vec<_>>>()?;
+                let perm = match args.permutations {
+                    Some(iter) => Some(permutest(
+                        &fit,
+                        &PermutationOptions {
+                            iter,
+                            seed: args.seed,
+                            ..Default::default()
+                        },
+                    )?),
+                    None => None,
+                };
                 if args.json {
-                    println!("{}", json::metareg_json(&fit));
+                    let mut v = json::metareg_json(&fit);
+                    if let Some(obj) = v.as_object_mut() {
+                        if let Some(p) = &perm {
+                            obj.insert("permutation".into(), json::permutation_json(&fit, p));
+                        }
+                        if !preds.is_empty() {
+                            obj.insert("predictions".into(), json::predictions_json(&fit, &preds));
+                        }
+                        if !wald.is_empty() {
+                            obj.insert("wald_tests".into(), json::wald_tests_json(&wald));
+                        }
+                    }
+                    println!("{v}");
                 } else {
                     print!("{}", text::metareg_summary(&fit));
+                    if !wald.is_empty() {
+                        print!("{}", text::wald_tests_summary(&wald));
+                    }
+                    if !preds.is_empty() {
+                        print!("{}", text::predictions_summary(&fit, &preds));
+                    }
+                    if let Some(p) = &perm {
+                        print!("{}", text::permutation_summary(&fit, p));
+                    }
                 }
                 return Ok(());
             }
             if let Some(col) = &args.by {
                 let fit = subgroup(&set, col, &o)?;
+                let perm = match args.permutations {
+                    Some(iter) => Some(permutest(
+                        &fit.mixed,
+                        &PermutationOptions {
+                            iter,
+                            seed: args.seed,
+                            ..Default::default()
+                        },
+                    )?),
+                    None => None,
+                };
                 if args.json {
-                    println!("{}", json::subgroup_json(&fit));
+                    let mut v = json::subgroup_json(&fit);
+                    if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
+                        obj.insert(
+                            "mixed_permutation".into(),
+                            json::permutation_json(&fit.mixed, p),
+                        );
+                    }
+                    println!("{v}");
                 } else {
-                    print!("{}", text::subgroup_summary(&fit));
+                    print!("{}", text::subgroup_summary(&fit, args.common_tau2));
+                    if let Some(p) = &perm {
+                        print!("{}", text::permutation_summary(&fit.mixed, p));
+                    }
                 }
                 return Ok(());
+            }
+            if args.permutations.is_some() {
+                anyhow::bail!("--permutations needs --mods or --by");
             }
             let fit = rma(&set, &o)?;
             if args.json {

@@ -352,6 +352,16 @@ impl Formula {
         let k = effects.k();
         let (used, dropped): (Vec<usize>, Vec<usize>) =
             (0..k).partition(|&i| cols.iter().all(|c| !c.values[i].is_missing()));
+        if used.is_empty() {
+            return Err(Error::invalid(format!(
+                "no study has a value for every moderator ({})",
+                self.variables
+                    .iter()
+                    .map(|v| v.column.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         // Each variable coded as columns: numeric → one column; factor → indicator per level.
         let coded: Vec<Coded> = self
             .variables
@@ -451,12 +461,52 @@ impl Coded {
     }
 }
 
-/// A number as R prints it in factor levels (`2`, `0.5`, `1e-04` aside).
+/// A number as R's `as.character` writes it in factor levels: up to 15 significant digits, in
+/// fixed notation unless scientific is shorter (`2`, `0.5`, `1e+05`, `1e-04`).
 pub fn level_label(x: f64) -> String {
-    if x == x.trunc() && x.abs() < 1e15 {
-        format!("{}", x as i64)
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    // Digits and exponent with 15 significant digits, trailing zeros dropped.
+    let sci = format!("{:.14e}", x.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.replace('.', "").trim_end_matches('0').to_owned();
+    let digits = if digits.is_empty() {
+        "0".to_owned()
     } else {
-        format!("{x}")
+        digits
+    };
+    let sign = if x < 0.0 { "-" } else { "" };
+    let sci_str = {
+        let m = if digits.len() > 1 {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        } else {
+            digits.clone()
+        };
+        format!(
+            "{sign}{m}e{}{:02}",
+            if exp < 0 { "-" } else { "+" },
+            exp.abs()
+        )
+    };
+    let fixed = if exp >= 0 {
+        let e = exp as usize;
+        if digits.len() > e + 1 {
+            format!("{sign}{}.{}", &digits[..e + 1], &digits[e + 1..])
+        } else {
+            format!("{sign}{digits}{}", "0".repeat(e + 1 - digits.len()))
+        }
+    } else {
+        format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
+    };
+    if fixed.len() <= sci_str.len() {
+        fixed
+    } else {
+        sci_str
     }
 }
 
@@ -649,6 +699,29 @@ mod tests {
         assert_eq!(mm.names, ["intrcpt", "factor(n)2.5", "factor(n)10"]);
         assert_eq!(mm.used, [0, 1, 3, 4, 5]);
         assert_eq!(mm.dropped, [2]);
+    }
+
+    // as.character(c(2, 0.5, 1e5, 123456, 1e-4, 0.001, -2.5, 1/3, 1e15))
+    #[test]
+    fn levels_print_as_r() {
+        let got: Vec<String> = [2.0, 0.5, 1e5, 123456.0, 1e-4, 0.001, -2.5, 1.0 / 3.0, 1e15]
+            .iter()
+            .map(|&x| level_label(x))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "2",
+                "0.5",
+                "1e+05",
+                "123456",
+                "1e-04",
+                "0.001",
+                "-2.5",
+                "0.333333333333333",
+                "1e+15"
+            ]
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
 use crate::pool::design::Matrix;
-use crate::pool::{fit_core, rma, FitStats, RmaOptions, Test};
-use crate::stats::{pchisq_upper, pf_upper};
+use crate::pool::{fit_core, rma, FitStats, PiType, RmaOptions, Test};
+use crate::stats::{pchisq_upper, pf_upper, qt_upper};
 
 /// One row of the coefficient table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -130,7 +130,15 @@ impl MetaregFit {
             (None, None)
         } else {
             let sp = (var + self.tau2).sqrt();
-            (Some(pred - self.crit * sp), Some(pred + self.crit * sp))
+            // Riley et al. 2011: t with k − p − 1 df whatever the test (as for `rma`).
+            let crit = match self.options.pi_type {
+                PiType::Metafor => self.crit,
+                PiType::Riley => qt_upper(
+                    (1.0 - self.options.level / 100.0) / 2.0,
+                    ((self.k - self.p) as f64 - 1.0).max(1.0),
+                ),
+            };
+            (Some(pred - crit * sp), Some(pred + crit * sp))
         };
         Ok(Predicted {
             pred,
@@ -140,6 +148,47 @@ impl MetaregFit {
             pi_lb,
             pi_ub,
         })
+    }
+}
+
+impl MetaregFit {
+    /// Wald test (χ², or F under Knapp–Hartung) of the coefficients whose names contain
+    /// `pattern`, e.g. all levels of `factor(alloc)` jointly (metafor's `btt = "alloc"`).
+    pub fn wald_test(&self, pattern: &str) -> Result<(Vec<String>, OmnibusTest)> {
+        let btt: Vec<usize> = (0..self.p)
+            .filter(|&j| self.names()[j].contains(pattern))
+            .collect();
+        if btt.is_empty() {
+            return Err(Error::invalid(format!(
+                "no coefficient name contains '{pattern}' (coefficients: {})",
+                self.names().join(", ")
+            )));
+        }
+        let beta: Vec<f64> = self.coefficients.iter().map(|c| c.estimate).collect();
+        let names = btt.iter().map(|&j| self.names()[j].clone()).collect();
+        Ok((names, omnibus(&beta, &self.vb, self.p, &btt, self.df)))
+    }
+
+    /// The predicted effect at values of the coefficients after the intercept (metafor's
+    /// `predict(res, newmods = values)`): the intercept's 1 is added when the model has one.
+    pub fn predict_at(&self, values: &[f64]) -> Result<Predicted> {
+        if self.matrix.intercept {
+            let mut row = Vec::with_capacity(values.len() + 1);
+            row.push(1.0);
+            row.extend_from_slice(values);
+            let n = self.p - 1;
+            if values.len() != n {
+                return Err(Error::invalid(format!(
+                    "prediction needs {n} value{} (for {}), got {}",
+                    if n == 1 { "" } else { "s" },
+                    self.names()[1..].join(", "),
+                    values.len()
+                )));
+            }
+            self.predict(&row)
+        } else {
+            self.predict(values)
+        }
     }
 }
 
@@ -243,6 +292,7 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
     } else {
         None
     };
+    let notes = core.notes;
     let mut fit = MetaregFit {
         effects: effects.clone(),
         omitted: Vec::new(),
@@ -263,7 +313,7 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
         fit: core.fit,
         fitted: Vec::new(),
         iterations: core.iterations,
-        notes: core.notes,
+        notes,
         matrix: mm,
     };
     fit.fitted = (0..k)
@@ -586,7 +636,7 @@ mod tests {
             ),
         ];
         for (x, pred, se, ci_lb, pi_lb, pi_ub) in expected {
-            let p = fit.predict(&[1.0, x]).unwrap();
+            let p = fit.predict_at(&[x]).unwrap();
             close(p.pred, pred, 1e-8);
             close(p.se, se, 1e-8);
             close(p.ci_lb, ci_lb, 1e-8);
@@ -594,6 +644,84 @@ mod tests {
             close(p.pi_ub.unwrap(), pi_ub, 1e-8);
         }
         assert!(fit.predict(&[1.0]).is_err());
+        // predict(r, newmods=10, pi.type="riley")$pi.lb: t with k - p - 1 = 10 df
+        let riley = metareg(
+            &bcg(),
+            "ablat",
+            &RmaOptions {
+                pi_type: PiType::Riley,
+                ..opts(Method::REML, Test::Knha)
+            },
+        )
+        .unwrap()
+        .predict_at(&[10.0])
+        .unwrap();
+        close(riley.pi_lb.unwrap(), -0.81652162780110937, 1e-8);
+        assert!(fit.predict_at(&[1.0, 2.0]).is_err());
+    }
+
+    // rma(yi, vi, mods=as.formula(f), data=dat, method="DL"): rownames(r$beta) and r$QM
+    #[test]
+    fn factor_interactions_name_and_fit_as_metafor() {
+        let set = bcg();
+        let o = opts(Method::DL, Test::Z);
+        for (f, names, qm) in [
+            (
+                "~alloc*ablat",
+                &[
+                    "intrcpt",
+                    "allocrandom",
+                    "allocsystematic",
+                    "ablat",
+                    "allocrandom:ablat",
+                    "allocsystematic:ablat",
+                ][..],
+                8.71484556877581,
+            ),
+            (
+                "~ablat:alloc",
+                &[
+                    "intrcpt",
+                    "ablat:allocalternate",
+                    "ablat:allocrandom",
+                    "ablat:allocsystematic",
+                ][..],
+                16.5572521785574,
+            ),
+        ] {
+            let fit = metareg(&set, f, &o).unwrap();
+            assert_eq!(fit.names(), names, "{f}");
+            close(fit.qm.stat, qm, 1e-12);
+        }
+    }
+
+    // Without an intercept and with no constant in the column space, metafor 3.8-1 estimates
+    // tau2 and QE from the mean-centred yi (so QE is not the weighted lm residual sum of squares,
+    // 23.6183654542667); fit_core does the same.
+    // r <- rma(yi, vi, mods=~year + alloc:ablat - 1, data=dat, method="DL"): r$QE, r$tau2, r$QM
+    #[test]
+    fn through_origin_as_metafor() {
+        let fit = metareg(&bcg(), "year + alloc:ablat - 1", &opts(Method::DL, Test::Z)).unwrap();
+        close(fit.het.q, 23.5293263768898, 1e-12);
+        close(fit.tau2, 0.0853799943933028, 1e-8);
+        close(fit.qm.stat, 52.7211191418318, 1e-8);
+    }
+
+    // rma(yi, vi, mods=~ablat+factor(alloc), data=dat, test=t, btt="alloc"): QM, QMp
+    #[test]
+    fn wald_test_of_a_factor() {
+        for (test, qm, p) in [
+            (Test::Z, 1.2850168744411197, 0.52597140164402156),
+            (Test::Knha, 0.60072788702644064, 0.5689991431617154),
+        ] {
+            let fit = metareg(&bcg(), "ablat + factor(alloc)", &opts(Method::REML, test)).unwrap();
+            let (names, t) = fit.wald_test("alloc").unwrap();
+            assert_eq!(names, ["factor(alloc)random", "factor(alloc)systematic"]);
+            close(t.stat, qm, 1e-8);
+            close(t.pval, p, 1e-6);
+        }
+        let fit = metareg(&bcg(), "ablat", &opts(Method::REML, Test::Z)).unwrap();
+        assert!(fit.wald_test("year").is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod formula;
 pub mod interaction;
 pub mod metareg;
+pub mod permutation;
 pub mod subgroup;
 
 pub use formula::{Formula, ModelMatrix};

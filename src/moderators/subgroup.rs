@@ -102,3 +102,57 @@ pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<
         common,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{read_studies, ColumnMap, CsvOptions};
+    use crate::pool::Method;
+    use crate::Measure;
+
+    fn bcg() -> EffectSet {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/conformance/cases/bcg_rr/input.csv");
+        let s = read_studies(&path, &CsvOptions::default(), &ColumnMap::new()).unwrap();
+        EffectSet::from_studies(&s, Measure::RR, &Default::default()).unwrap()
+    }
+
+    // Fixed effects: the moderator test of ~factor(alloc) is exactly Q-between of the separate
+    // FE fits. R: rma(yi, vi, mods=~factor(alloc), data=dat, method="FE") -> QM, QMp, R2;
+    // rma(yi=est, sei=se, method="FE")$QE on the per-level FE fits.
+    #[test]
+    fn fixed_effect_tests_agree() {
+        let o = RmaOptions {
+            method: Method::FE,
+            ..Default::default()
+        };
+        let s = subgroup(&bcg(), "alloc", &o).unwrap();
+        let close = |a: f64, b: f64, r: f64| assert!((a - b).abs() <= r * b.abs(), "{a} vs {b}");
+        close(s.mixed.qm.stat, 19.86536981966557, 1e-10);
+        close(s.mixed.qm.pval, 4.8561238362814666e-05, 1e-6);
+        close(s.q_between.q, 19.865369819665638, 1e-10);
+        assert_eq!(s.mixed.r2, Some(0.0));
+        close(s.mixed.het.q, 132.36763826270754, 1e-10);
+        assert_eq!(
+            s.groups
+                .iter()
+                .map(|g| g.level.as_str())
+                .collect::<Vec<_>>(),
+            ["alternate", "random", "systematic"]
+        );
+    }
+
+    #[test]
+    fn bad_grouping_columns_are_errors() {
+        let o = RmaOptions::default();
+        let set = bcg();
+        let e = subgroup(&set, "nope", &o).unwrap_err();
+        assert!(
+            e.to_string().contains("available: ablat, year, alloc"),
+            "{e}"
+        );
+        let one = set.subset(&[0, 1, 2]);
+        let e = subgroup(&one, "alloc", &o).unwrap_err();
+        assert!(e.to_string().contains("1 level"), "{e}");
+    }
+}

@@ -186,7 +186,11 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     if opts.method.is_fixed() && test != Test::Z {
         notes.push("Knapp–Hartung is meant for random-effects models; applied to the FE model as requested".into());
     }
-    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control).map_err(|e| match e {
+    // metafor estimates τ² and QE from the mean-centred yi (`Ymc`); identical whenever the model
+    // spans a constant, different for models through the origin, so do the same.
+    let mean = y.iter().sum::<f64>() / k as f64;
+    let yc: Vec<f64> = y.iter().map(|yi| yi - mean).collect();
+    let est: Tau2Estimate = tau2::estimate(d, &yc, v, opts.method, &opts.control).map_err(|e| match e {
         // The estimator cannot name the study; the effect set can.
         Error::Invalid(m) if m.starts_with("division by zero") => {
             let i = (0..v.len()).min_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap_or(0);
@@ -230,7 +234,7 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     } else {
         (qnorm_upper(alpha / 2.0), None)
     };
-    let het = heterogeneity(d, y, v, tau2, fixed);
+    let het = heterogeneity(d, &yc, v, tau2, fixed);
     let fit = fit_stats(d, y, v, tau2, &w, wls.rss, opts.method);
     Ok(FitCore {
         test,

@@ -1,6 +1,8 @@
 //! Fitted models as JSON objects whose keys are metafor's (the conformance corpus's) keys.
 
-use crate::moderators::metareg::{MetaregFit, Predicted};
+use crate::moderators::interaction::{Additive, TwoEstimates};
+use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
+use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
 use crate::pool::RmaFit;
@@ -422,4 +424,78 @@ pub fn influence_json(inf: &crate::sensitivity::Influence) -> Value {
         "dfbetas": nums(&inf.dfbetas),
         "is_infl": inf.is_infl,
     })
+}
+
+/// The comparison of two estimates (ratio of ratios or difference of differences).
+pub fn two_estimates_json(r: &TwoEstimates) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+/// RERI, AP and S with their intervals.
+pub fn additive_json(r: &Additive) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+/// Permutation p-values keyed like metafor's `permutest` output: per-coefficient `pval` and `QMp`.
+pub fn permutation_json(fit: &MetaregFit, t: &PermutationTest) -> Value {
+    json!({
+        "coefficients": fit.coefficients.iter().zip(&t.pval)
+            .map(|(c, p)| json!({"name": c.name, "pval": num(*p)}))
+            .collect::<Vec<_>>(),
+        "QM_pval": num(t.qm_pval),
+        "iterations": t.iterations,
+        "exact": t.exact,
+        "failed": t.failed,
+    })
+}
+
+/// Predictions at chosen moderator values: `values`, `pred`, `se`, `ci_*`, `pi_*` (and the
+/// back-transformed keys for transformed scales).
+pub fn predictions_json(fit: &MetaregFit, preds: &[(Vec<f64>, Predicted)]) -> Value {
+    Value::Array(
+        preds
+            .iter()
+            .map(|(x, p)| {
+                let mut m = Map::new();
+                m.insert("values".into(), json!(x));
+                m.insert("pred".into(), num(p.pred));
+                m.insert("se".into(), num(p.se));
+                m.insert("ci_lb".into(), num(p.ci_lb));
+                m.insert("ci_ub".into(), num(p.ci_ub));
+                m.insert("pi_lb".into(), opt(p.pi_lb));
+                m.insert("pi_ub".into(), opt(p.pi_ub));
+                add_transformed(
+                    &mut m,
+                    fit.effects.scale,
+                    &[
+                        ("pred", Some(p.pred)),
+                        ("ci_lb", Some(p.ci_lb)),
+                        ("ci_ub", Some(p.ci_ub)),
+                        ("pi_lb", p.pi_lb),
+                        ("pi_ub", p.pi_ub),
+                    ],
+                );
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// Wald tests of coefficient subsets: `coefficients`, `QM`, `QM_df`, `QM_ddf`, `QM_dist`, `QM_pval`.
+pub fn wald_tests_json(tests: &[(Vec<String>, OmnibusTest)]) -> Value {
+    Value::Array(
+        tests
+            .iter()
+            .map(|(names, t)| {
+                json!({
+                    "coefficients": names,
+                    "QM": num(t.stat),
+                    "QM_df": t.df,
+                    "QM_ddf": opt(t.ddf),
+                    "QM_dist": t.dist(),
+                    "QM_pval": num(t.pval),
+                })
+            })
+            .collect(),
+    )
 }

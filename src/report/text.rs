@@ -1,6 +1,10 @@
 //! Readable summaries of fitted models, in the spirit of metafor's `print.rma`.
 
-use crate::moderators::metareg::{MetaregFit, OmnibusTest};
+use crate::moderators::interaction::{
+    Additive, CiMethod, Contrast, Measure as InteractionMeasure, TwoEstimates,
+};
+use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
+use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
 use crate::pool::RmaFit;
@@ -403,9 +407,10 @@ pub fn metareg_summary(fit: &MetaregFit) -> String {
     s
 }
 
-/// The summary of a subgroup analysis: one row per subgroup (separate fits), then both tests
-/// for subgroup differences, then the common-τ² estimates.
-pub fn subgroup_summary(sg: &SubgroupFit) -> String {
+/// The summary of a subgroup analysis: the per-subgroup estimates (separate fits with their own
+/// τ², or with `common_tau2` the estimates of the model with one τ² shared by all subgroups),
+/// both tests for subgroup differences, then the other set of estimates.
+pub fn subgroup_summary(sg: &SubgroupFit, common_tau2: bool) -> String {
     let mut s = String::new();
     let Some(first) = sg.groups.first() else {
         return s;
@@ -446,6 +451,7 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
         .max()
         .unwrap_or(0)
         .max(5);
+    let main = std::mem::take(&mut s);
     let _ = writeln!(s, "\nSeparate fits per subgroup (own tau^2):");
     let _ = write!(
         s,
@@ -482,6 +488,7 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
         }
         let _ = writeln!(s);
     }
+    let separate = std::mem::take(&mut s);
     let _ = writeln!(s, "\nTests for subgroup differences:");
     let _ = writeln!(
         s,
@@ -512,12 +519,162 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
         fmt(sg.mixed.het.q),
         p_clause(sg.mixed.het.q_pval)
     );
+    let tests = std::mem::take(&mut s);
     let _ = writeln!(
         s,
         "\nSubgroup estimates with a common tau^2 (~factor({}) - 1):",
         sg.column
     );
     coefficient_table(&mut s, &sg.common);
+    if scale.is_transformed() {
+        for c in &sg.common.coefficients {
+            let _ = writeln!(
+                s,
+                "  {}: back-transformed {} [{}, {}]",
+                c.name,
+                fmt(scale.back(c.estimate)),
+                fmt(scale.back(c.ci_lb)),
+                fmt(scale.back(c.ci_ub))
+            );
+        }
+    }
+    let common = s;
+    if common_tau2 {
+        format!("{main}{common}{tests}{separate}")
+    } else {
+        format!("{main}{separate}{tests}{common}")
+    }
+}
+
+/// The comparison of two estimates as a short report.
+pub fn two_estimates_summary(r: &TwoEstimates) -> String {
+    let mut s = String::new();
+    let (what, scale) = match r.contrast {
+        Contrast::Ratio => ("Ratio of the two ratios", "log ratio"),
+        Contrast::Difference => ("Difference of the two differences", "difference"),
+    };
+    let _ = writeln!(
+        s,
+        "{what}: {} ({}% CI {} to {})",
+        fmt(r.estimate),
+        r.level,
+        fmt(r.ci_lb),
+        fmt(r.ci_ub)
+    );
+    let _ = writeln!(
+        s,
+        "Test of interaction: {scale} d = {}, SE(d) = {}, z = {}, {}",
+        fmt(r.d),
+        fmt(r.se_d),
+        fmt(r.z),
+        p_clause(r.pval)
+    );
+    for n in &r.notes {
+        let _ = writeln!(s, "Warning: {n}");
+    }
+    s
+}
+
+/// RERI, AP and S as a table.
+pub fn additive_summary(r: &Additive) -> String {
+    let mut s = String::new();
+    let method = match r.method {
+        CiMethod::Delta => "delta method (Hosmer & Lemeshow 1992)",
+        CiMethod::Mover => "MOVER from the separate CIs (Zou 2008)",
+    };
+    let _ = writeln!(s, "Additive interaction; {}% CIs by {method}", r.level);
+    let ci = |m: &InteractionMeasure| match (m.ci_lb, m.ci_ub) {
+        (Some(l), Some(u)) => format!("[{}, {}]", fmt(l), fmt(u)),
+        _ => "not defined".to_string(),
+    };
+    for (name, m) in [
+        ("RERI (relative excess risk due to interaction)", &r.reri),
+        ("AP   (attributable proportion due to interaction)", &r.ap),
+        ("S    (synergy index)", &r.s),
+    ] {
+        let _ = writeln!(s, "{name:<50} {:>8} {}", fmt(m.estimate), ci(m));
+    }
+    let _ = writeln!(s, "No additive interaction: RERI = 0, AP = 0, S = 1.");
+    for n in &r.notes {
+        let _ = writeln!(s, "Note: {n}");
+    }
+    s
+}
+
+/// Permutation p-values next to the coefficient names.
+pub fn permutation_summary(fit: &MetaregFit, t: &PermutationTest) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nPermutation test ({} {} permutations{}):",
+        t.iterations,
+        if t.exact {
+            "exact: all distinct"
+        } else {
+            "random"
+        },
+        if t.failed > 0 {
+            format!(", {} could not be fitted and were left out", t.failed)
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(s, "  test of moderators: {}", p_clause(t.qm_pval));
+    for (c, p) in fit.coefficients.iter().zip(&t.pval) {
+        let _ = writeln!(s, "  {}: {}", c.name, p_clause(*p));
+    }
+    s
+}
+
+/// Predicted effects at chosen moderator values, back-transformed where the scale is.
+pub fn predictions_summary(fit: &MetaregFit, preds: &[(Vec<f64>, Predicted)]) -> String {
+    let mut s = String::new();
+    let names = if fit.matrix.intercept {
+        &fit.names()[1..]
+    } else {
+        fit.names()
+    };
+    let scale = fit.effects.scale;
+    let _ = writeln!(s, "\nPredicted effects ({}% intervals):", fit.options.level);
+    for (x, p) in preds {
+        let at: Vec<String> = names
+            .iter()
+            .zip(x)
+            .map(|(n, v)| format!("{n} = {v}"))
+            .collect();
+        let pi = match (p.pi_lb, p.pi_ub) {
+            (Some(l), Some(u)) => format!("; PI [{}, {}]", fmt(l), fmt(u)),
+            _ => String::new(),
+        };
+        let _ = write!(
+            s,
+            "  at {}: {} (SE {}), CI [{}, {}]{pi}",
+            at.join(", "),
+            fmt(p.pred),
+            fmt(p.se),
+            fmt(p.ci_lb),
+            fmt(p.ci_ub)
+        );
+        if scale.is_transformed() {
+            let _ = write!(
+                s,
+                " → back-transformed {} [{}, {}]",
+                fmt(scale.back(p.pred)),
+                fmt(scale.back(p.ci_lb)),
+                fmt(scale.back(p.ci_ub))
+            );
+        }
+        let _ = writeln!(s);
+    }
+    s
+}
+
+/// Wald tests of coefficient subsets, one line each.
+pub fn wald_tests_summary(tests: &[(Vec<String>, OmnibusTest)]) -> String {
+    let mut s = String::new();
+    for (names, t) in tests {
+        let _ = writeln!(s, "\nTest of {}: {}", names.join(", "), omnibus_clause(t));
+    }
     s
 }
 
