@@ -4,10 +4,12 @@
 //! `leave1out`, `cumul`, `influence`); a refit that fails is reported as missing, as metafor does.
 
 pub mod cumul;
+pub mod gosh;
 pub mod influence;
 pub mod leave1out;
 
 pub use cumul::{cumul, cumul_order};
+pub use gosh::{gosh, Gosh};
 pub use influence::{influence, Influence};
 pub use leave1out::leave1out;
 
