@@ -4,7 +4,9 @@ use super::args::{InputArgs, ModelArgs};
 use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
-use evident::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
+use evident::bias::{
+    fsn, pet_peese, ranktest, regtest, trimfill, Estimator, FsnType, Predictor, RegModel,
+};
 use evident::pool::rma;
 use evident::report::text;
 
@@ -22,6 +24,8 @@ pub fn run(args: &BiasArgs) -> Result<()> {
     let reg = regtest(&set, &opts, RegModel::Rma, Predictor::Sei, None);
     let rank = ranktest(&set);
     let tf = trimfill(&set, &opts, Estimator::L0, None);
-    print!("{}", text::bias_report(&fit, &reg, &rank, &tf));
+    let pp = pet_peese(&set, &opts, 0.10);
+    let fs = fsn(&set, FsnType::Rosenthal, 0.05);
+    print!("{}", text::bias_report(&fit, &reg, &rank, &tf, &pp, &fs));
     Ok(())
 }

@@ -487,6 +487,8 @@ pub fn bias_report(
     regtest: &crate::Result<crate::bias::Regtest>,
     ranktest: &crate::Result<crate::bias::Ranktest>,
     trimfill: &crate::Result<crate::bias::TrimFill>,
+    pet_peese: &crate::Result<crate::bias::PetPeese>,
+    fsn: &crate::Result<crate::bias::Fsn>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -534,6 +536,10 @@ pub fn bias_report(
         }
         o
     }));
+    let _ = writeln!(s, "\n4. PET-PEESE (Stanley & Doucouliagos 2014)");
+    s.push_str(&or_unavailable(pet_peese, pet_peese_summary));
+    let _ = writeln!(s, "\n5. Fail-safe N");
+    s.push_str(&or_unavailable(fsn, fsn_summary));
     let _ = writeln!(
         s,
         "\nAsymmetry can arise from publication bias, but also from heterogeneity, chance or \
@@ -624,5 +630,78 @@ pub fn sensitivity_report(
     s.push_str(&or_unavailable(l1o, leave1out_table));
     let _ = writeln!(s);
     s.push_str(&or_unavailable(inf, influence_table));
+    s
+}
+
+/// PET-PEESE: both regressions and the estimate chosen.
+pub fn pet_peese_summary(p: &crate::bias::PetPeese) -> String {
+    let mut s = String::new();
+    let line = |name: &str, r: &crate::bias::Regtest| {
+        let l = r.limit.expect("PET and PEESE have a limit estimate");
+        format!(
+            "{name}: intercept {} [{}, {}], {}; slope {}, {}\n",
+            fmt(l.estimate),
+            fmt(l.ci_lb),
+            fmt(l.ci_ub),
+            p_clause(l.pval),
+            fmt(r.slope),
+            p_clause(r.pval)
+        )
+    };
+    s.push_str(&line("PET   (yi ~ sei)", &p.pet));
+    s.push_str(&line("PEESE (yi ~ vi) ", &p.peese));
+    let _ = writeln!(
+        s,
+        "PET's intercept {} zero at two-sided {}: the {} estimate is reported: {} [{}, {}]",
+        if p.choice == crate::bias::PetPeeseChoice::Peese {
+            "differs from"
+        } else {
+            "does not differ from"
+        },
+        p.alpha,
+        match p.choice {
+            crate::bias::PetPeeseChoice::Pet => "PET",
+            crate::bias::PetPeeseChoice::Peese => "PEESE",
+        },
+        fmt(p.estimate),
+        fmt(p.ci_lb),
+        fmt(p.ci_ub)
+    );
+    s
+}
+
+/// Fail-safe N.
+pub fn fsn_summary(f: &crate::bias::Fsn) -> String {
+    use crate::bias::FsnType;
+    let what = match f.kind {
+        FsnType::Rosenthal => "Rosenthal (Stouffer)",
+        FsnType::Orwin { .. } => "Orwin",
+        FsnType::Rosenberg => "Rosenberg",
+    };
+    let mut s = format!(
+        "{what}: {} additional null studies would be needed",
+        f.fsnum
+    );
+    match f.kind {
+        FsnType::Orwin { .. } => {
+            let _ = write!(
+                s,
+                " to reduce the mean effect {} to {}",
+                fmt(f.mean_effect.unwrap_or(f64::NAN)),
+                fmt(f.target.unwrap_or(f64::NAN))
+            );
+        }
+        _ => {
+            let _ = write!(
+                s,
+                " to make the result non-significant at alpha = {}",
+                f.alpha
+            );
+        }
+    }
+    if let Some(p) = f.pval {
+        let _ = write!(s, " (observed {})", p_clause(p));
+    }
+    s.push_str(".\nFail-safe N ignores heterogeneity and the size of effects; prefer the analyses above.\n");
     s
 }
