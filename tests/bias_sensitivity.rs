@@ -146,3 +146,25 @@ fn pet_peese_matches_weighted_lm() {
     assert_eq!(pp.choice, PetPeeseChoice::Pet);
     close(pp.estimate, 0.0050373230754635241, 1e-8);
 }
+
+// pdf(NULL); b <- baujat(rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="REML",test="knha"))
+// on bcg_or: b$x[1:3], b$y[1:3]
+#[test]
+fn baujat_matches_metafor() {
+    let set = load("bcg_or", Measure::OR);
+    let b = evident::sensitivity::baujat(&set, &opts(Method::REML, Test::Knha)).unwrap();
+    let x = [
+        0.053890843143206357,
+        1.553870617497529860,
+        0.532985490349723312,
+    ];
+    let y = [
+        0.0017631614129997564,
+        0.1161005930021626747,
+        0.0231458949032146664,
+    ];
+    for i in 0..3 {
+        close(b.x[i], x[i], 1e-7);
+        close(b.y[i], y[i], 1e-7);
+    }
+}
