@@ -116,3 +116,28 @@ fn bias_and_sensitivity_cli_json_matches_corpus() {
     assert!(misses.is_empty(), "{} misses", misses.len());
     assert!(run >= 37, "only {run} analyses");
 }
+
+// Peters' test from 2×2 tables: sample sizes come from the data.
+// regtest(rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="DL"), model="lm",
+//         predictor="ninv", ni=ai+bi+ci+di) on bcg_or: zval -1.4773785861536066, pval 0.16762387572886106
+#[test]
+fn peters_test_through_the_cli() {
+    let dir = common::cases_dir().join("bcg_or/input.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("regtest")
+        .arg(&dir)
+        .args(["--preset", "metafor", "--method", "DL", "--measure", "OR"])
+        .args(["--model", "lm", "--predictor", "ninv", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = v["tval"].as_f64().unwrap();
+    let p = v["pval"].as_f64().unwrap();
+    assert!((t - -1.4773785861536066).abs() < 1e-8);
+    assert!((p - 0.16762387572886106).abs() < 1e-7);
+}

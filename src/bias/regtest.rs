@@ -145,6 +145,24 @@ impl Regtest {
     }
 }
 
+/// Total sample size of each study in `set` (metafor's `ni`): n1 + n2 for 2×2 tables and means,
+/// n for proportions and correlations; `None` when the data carry no sample sizes.
+pub fn sample_sizes(studies: &crate::io::Studies, set: &EffectSet) -> Option<Vec<f64>> {
+    use crate::io::Data;
+    let at = |v: &crate::io::studies::Values, r: usize| v.get(r).copied().flatten();
+    set.rows
+        .iter()
+        .map(|&r| match &studies.data {
+            Data::TwoByTwo { ai, bi, ci, di } => {
+                Some(at(ai, r)? + at(bi, r)? + at(ci, r)? + at(di, r)?)
+            }
+            Data::Means { n1i, n2i, .. } => Some(at(n1i, r)? + at(n2i, r)?),
+            Data::Proportion { ni, .. } | Data::Correlation { ni, .. } => at(ni, r),
+            _ => None,
+        })
+        .collect()
+}
+
 /// metafor refuses a meta-regression when the coefficients and τ² outnumber the studies.
 pub(crate) fn check_parameters(k: usize, p: usize, opts: &RmaOptions) -> Result<()> {
     let needed = p + usize::from(!opts.method.is_fixed());
