@@ -219,6 +219,12 @@ pub fn regtest(
         }
     };
     debug_assert!(!predictor.needs_n() || ni.is_some());
+    if k > 0 && pred.iter().all(|&x| x == pred[0]) {
+        return Err(Error::invalid(format!(
+            "the predictor {} is the same for every study: there is no funnel asymmetry to test",
+            predictor.name()
+        )));
+    }
     let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { pred[i] });
     let design = Matrix::new(x);
     let alpha = 1.0 - opts.level / 100.0;

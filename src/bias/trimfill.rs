@@ -123,6 +123,12 @@ pub fn trimfill(
         Some(s) => s,
         None => {
             check_parameters(k, 2, opts)?;
+            if set.vi.iter().all(|&v| v == set.vi[0]) {
+                return Err(Error::invalid(
+                    "all studies have the same variance, so the side of the missing studies \
+                     cannot be estimated: give it (left or right)",
+                ));
+            }
             let x = nalgebra::DMatrix::from_fn(
                 k,
                 2,

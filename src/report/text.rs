@@ -250,8 +250,9 @@ pub fn mh_summary(fit: &MhFit) -> String {
 pub fn small_k_warning(k: usize) -> Option<String> {
     (k < 10).then(|| {
         format!(
-            "Warning: only {k} studies. Tests for funnel-plot asymmetry have low power with fewer than 10 \
-             studies and should not be used (Cochrane Handbook §13.3.5.4)."
+            "Warning: only {k} {}. Tests for funnel-plot asymmetry have low power with fewer than 10 \
+             studies and should not be used (Cochrane Handbook §13.3.5.4).",
+            if k == 1 { "study" } else { "studies" }
         )
     })
 }
@@ -560,10 +561,11 @@ pub fn sensitivity_report(
     if fit.k < 10 {
         let _ = writeln!(
             s,
-            "Warning: only {} studies. With fewer than 10 studies single studies carry much weight \
+            "Warning: only {} {}. With fewer than 10 studies single studies carry much weight \
              and these diagnostics (like tests for funnel-plot asymmetry, Cochrane Handbook \
              §13.3.5.4) are fragile: read them as descriptions, not tests.",
-            fit.k
+            fit.k,
+            if fit.k == 1 { "study" } else { "studies" }
         );
     }
     let _ = writeln!(
