@@ -101,7 +101,9 @@ impl TrimFill {
 ///
 /// Duval & Tweedie 2000, *Biometrics* 56:455–463 (and *JASA* 95:89–98). As metafor: the side is
 /// left when the slope of yi on √vi (same τ² method) is ≥ 0; ties in |yi − b| rank by position;
-/// the filled model uses the z test. `side = None` chooses the side.
+/// the filled model uses the z test. `side = None` chooses the side. Unlike metafor, which fits the
+/// trimmed and filled models with its default level and iteration control, the caller's `level`
+/// and `control` are used throughout (identical at the defaults).
 pub fn trimfill(
     set: &EffectSet,
     opts: &RmaOptions,

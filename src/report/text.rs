@@ -490,6 +490,7 @@ pub fn bias_report(
     trimfill: &crate::Result<crate::bias::TrimFill>,
     pet_peese: &crate::Result<crate::bias::PetPeese>,
     fsn: &crate::Result<crate::bias::Fsn>,
+    peters: Option<&crate::Result<crate::bias::Regtest>>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -508,11 +509,23 @@ pub fn bias_report(
         fmt(fit.ci_ub),
         p_clause(fit.pval)
     );
-    let _ = writeln!(s, "\n1. Egger's regression test");
+    let mut section = 0;
+    let mut head = |s: &mut String, title: &str| {
+        section += 1;
+        let _ = writeln!(s, "\n{section}. {title}");
+    };
+    head(&mut s, "Egger's regression test");
     s.push_str(&or_unavailable(regtest, regtest_summary));
-    let _ = writeln!(s, "\n2. Begg and Mazumdar's rank correlation test");
+    if let Some(p) = peters {
+        head(
+            &mut s,
+            "Peters' test (binary outcomes: effect on 1/n, weighted by inverse variance)",
+        );
+        s.push_str(&or_unavailable(p, regtest_summary));
+    }
+    head(&mut s, "Begg and Mazumdar's rank correlation test");
     s.push_str(&or_unavailable(ranktest, ranktest_summary));
-    let _ = writeln!(s, "\n3. Trim-and-fill");
+    head(&mut s, "Trim-and-fill");
     s.push_str(&or_unavailable(trimfill, |t| {
         let f = &t.fit;
         let mut o = format!(
@@ -537,9 +550,9 @@ pub fn bias_report(
         }
         o
     }));
-    let _ = writeln!(s, "\n4. PET-PEESE (Stanley & Doucouliagos 2014)");
+    head(&mut s, "PET-PEESE (Stanley & Doucouliagos 2014)");
     s.push_str(&or_unavailable(pet_peese, pet_peese_summary));
-    let _ = writeln!(s, "\n5. Fail-safe N");
+    head(&mut s, "Fail-safe N");
     s.push_str(&or_unavailable(fsn, fsn_summary));
     let _ = writeln!(
         s,
