@@ -17,7 +17,7 @@ use evident::{Measure, Scale};
 use serde_json::{json, Value};
 
 /// Analysis kinds not implemented yet (each belongs to a later issue).
-const PENDING: &[&str] = &["metareg", "subgroup"];
+const PENDING: &[&str] = &[];
 
 fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
     let kind = a["kind"].as_str().unwrap();
@@ -196,6 +196,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                 Err(e) => misses.push(format!("{path}: fit failed: {e}")),
             }
         }
+        "metareg" | "subgroup" => common::moderators::run(case, a, misses),
         "regtest" | "ranktest" | "trimfill" | "leave1out" | "cumul" | "influence" => {
             return common::bias::run(case, a, misses);
         }

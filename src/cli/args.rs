@@ -181,6 +181,27 @@ pub enum Pooling {
 }
 
 impl ModelArgs {
+    /// Resolves the options for a batch of rma fits (no data to inspect: binary-data presets do
+    /// not switch to Mantel–Haenszel here).
+    pub fn pooling_for_batch(&self) -> Result<Pooling> {
+        let mut dummy = Loaded {
+            studies: Studies {
+                source: PathBuf::new(),
+                labels: Vec::new(),
+                lines: Vec::new(),
+                data: Data::Precomputed {
+                    yi: Vec::new(),
+                    vi: Vec::new(),
+                },
+                moderators: Vec::new(),
+            },
+            measure: Measure::GEN,
+            escalc: EscalcOptions::default(),
+            scale: None,
+        };
+        self.pooling(&mut dummy)
+    }
+
     /// Resolves the preset and explicit options for this data.
     pub fn pooling(&self, loaded: &mut Loaded) -> Result<Pooling> {
         let binary = matches!(
@@ -214,7 +235,30 @@ impl ModelArgs {
             }
             _ => {}
         }
-        let m = match method.as_deref() {
+        Ok(Pooling::Rma(self.rma(method.as_deref(), test)?))
+    }
+
+    /// Inverse-variance options for effects that carry only yi and vi (no Mantel–Haenszel or Peto).
+    pub fn rma_options(&self) -> Result<RmaOptions> {
+        let method = self
+            .method
+            .as_deref()
+            .map(|m| m.trim().to_ascii_uppercase());
+        if matches!(method.as_deref(), Some("MH" | "PETO")) {
+            bail!("Mantel–Haenszel and Peto pooling need 2×2 counts in every row; use an inverse-variance method (FE, DL, REML, ...)");
+        }
+        let test = match &self.test {
+            Some(t) => t.parse::<Test>()?,
+            None => match self.preset {
+                Preset::Cochrane => Test::Knha,
+                Preset::Metafor | Preset::Revman5 => Test::Z,
+            },
+        };
+        self.rma(method.as_deref(), test)
+    }
+
+    fn rma(&self, method: Option<&str>, test: Test) -> Result<RmaOptions> {
+        let m = match method {
             Some(m) => m.parse::<Method>()?,
             None => match self.preset {
                 Preset::Revman5 => Method::DL,
@@ -240,6 +284,6 @@ impl ModelArgs {
         if let Some(t) = self.threshold {
             o.control.threshold = t;
         }
-        Ok(Pooling::Rma(o))
+        Ok(o)
     }
 }

@@ -2,13 +2,17 @@
 //! library.
 
 mod args;
+mod batch;
 mod bias;
+mod check;
+mod combine;
 mod cumul;
 mod effects;
 mod influence;
 mod leave1out;
 mod pool;
 mod ranktest;
+mod recompute;
 mod regtest;
 mod rma_input;
 mod sensitivity;
@@ -34,6 +38,8 @@ enum Command {
     Effects(effects::EffectsArgs),
     /// Pool studies: fixed/random effects (FE, DL, HE, HS, SJ, ML, REML, EB, PM), Mantel–Haenszel, Peto.
     Pool(pool::PoolArgs),
+    /// Many analyses from one long CSV (a column names the analysis), fitted in parallel.
+    Batch(batch::BatchArgs),
     /// Egger's regression test for funnel-plot asymmetry (metafor's regtest).
     Regtest(regtest::RegtestArgs),
     /// Begg and Mazumdar's rank correlation test (metafor's ranktest).
@@ -50,6 +56,12 @@ enum Command {
     Bias(bias::BiasArgs),
     /// Leave-one-out and influence diagnostics in one readable report.
     Sensitivity(sensitivity::SensitivityArgs),
+    /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
+    Recompute(recompute::RecomputeArgs),
+    /// Rounding-aware check that each row's estimate, CI and p-value agree.
+    Check(check::CheckArgs),
+    /// Combine p-values: Fisher, Stouffer, Tippett, Wilkinson, Edgington.
+    Combine(combine::CombineArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -57,6 +69,12 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Batch(a) => match batch::run_batch(a) {
+            // Exit 2 when some analyses failed (their rows carry the error); the others are written.
+            Ok(false) => return ExitCode::from(2),
+            Ok(true) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Regtest(a) => regtest::run(a),
         Command::Ranktest(a) => ranktest::run(a),
         Command::Trimfill(a) => trimfill::run(a),
@@ -65,6 +83,9 @@ pub fn main() -> ExitCode {
         Command::Influence(a) => influence::run(a),
         Command::Bias(a) => bias::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
+        Command::Recompute(a) => recompute::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Combine(a) => combine::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

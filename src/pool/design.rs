@@ -52,6 +52,12 @@ pub trait Design {
     fn log_det_xwx(&self, w: &[f64]) -> f64;
     /// log det(X'X).
     fn log_det_xx(&self) -> f64;
+    /// Generalised Q, Σ wᵢ(yᵢ − Xb)² with wᵢ = 1/(vᵢ + τ²), the function PM and the Q-profile
+    /// search evaluate many times.
+    fn q_gen(&self, y: &[f64], v: &[f64], tau2: f64) -> f64 {
+        let w: Vec<f64> = v.iter().map(|&vi| 1.0 / (vi + tau2)).collect();
+        self.p_quantities(y, &w).ypy
+    }
 }
 
 /// The intercept-only model (X = 1): every quantity in closed form, O(k).
@@ -145,6 +151,21 @@ impl Design for Intercept {
 
     fn log_det_xx(&self) -> f64 {
         (self.k as f64).ln()
+    }
+
+    fn q_gen(&self, y: &[f64], v: &[f64], tau2: f64) -> f64 {
+        // Two passes, no allocation: the weighted mean, then the weighted squares about it.
+        let (mut s, mut swy) = (0.0, 0.0);
+        for (&vi, &yi) in v.iter().zip(y) {
+            let w = 1.0 / (vi + tau2);
+            s += w;
+            swy += w * yi;
+        }
+        let b = swy / s;
+        v.iter()
+            .zip(y)
+            .map(|(&vi, &yi)| (yi - b) * (yi - b) / (vi + tau2))
+            .sum()
     }
 }
 

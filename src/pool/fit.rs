@@ -89,6 +89,11 @@ impl RmaFit {
 
 /// Fits the intercept-only model to an effect set.
 pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
+    rma_owned(effects.clone(), opts)
+}
+
+/// [`rma`] taking the effect set by value (no copy of labels and moderators: batch runs use it).
+pub fn rma_owned(effects: EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
     let k = effects.k();
     if k == 0 {
         return Err(Error::invalid(
@@ -102,6 +107,12 @@ pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
                 effects.labels[i]
             )));
         }
+        if (y * y).is_infinite() || (v * v).is_infinite() {
+            return Err(Error::invalid(format!(
+                "study '{}': effect {y} or variance {v} is too large to analyse (its square overflows)",
+                effects.labels[i]
+            )));
+        }
         if v < 0.0 {
             return Err(Error::invalid(format!(
                 "study '{}': negative sampling variance {v}",
@@ -109,7 +120,9 @@ pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
             )));
         }
     }
-    rma_design(&Intercept { k }, effects, opts)
+    let d = Intercept { k };
+    let core = fit_core(&d, &effects, opts)?;
+    Ok(assemble(&d, effects, opts, core))
 }
 
 /// What every model fit shares, whatever its design: τ², weights, coefficients with their
@@ -173,17 +186,28 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     if opts.method.is_fixed() && test != Test::Z {
         notes.push("Knapp–Hartung is meant for random-effects models; applied to the FE model as requested".into());
     }
-    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control)?;
+    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control).map_err(|e| match e {
+        // The estimator cannot name the study; the effect set can.
+        Error::Invalid(m) if m.starts_with("division by zero") => {
+            let i = (0..v.len()).min_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap_or(0);
+            Error::invalid(format!(
+                "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 reached 0",
+                effects.labels[i], v[i]
+            ))
+        }
+        other => other,
+    })?;
     if est.ll0_reset {
         notes.push("Fisher scoring may have stopped at a local maximum; tau2 set to 0 (log-likelihood higher there)".into());
     }
     let fixed = opts.method.is_fixed();
     let tau2 = if fixed { 0.0 } else { est.tau2 };
     let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
-    if w.iter().any(|x| x.is_infinite()) {
-        return Err(Error::invalid(
-            "division by zero when computing inverse-variance weights: a study has zero sampling variance and tau2 = 0",
-        ));
+    if let Some(i) = w.iter().position(|x| x.is_infinite()) {
+        return Err(Error::invalid(format!(
+            "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 = {tau2}",
+            effects.labels[i], v[i]
+        )));
     }
     let wls = d
         .wls(y, &w)
@@ -228,6 +252,11 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
 /// Fits the intercept-only model with a given design.
 pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
     let core = fit_core(d, effects, opts)?;
+    Ok(assemble(d, effects.clone(), opts, core))
+}
+
+/// Builds the intercept-only fit from the shared core.
+fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCore) -> RmaFit {
     let k = d.k();
     let p = d.p();
     let estimate = core.beta[0];
@@ -276,8 +305,8 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
     };
     let sw: f64 = core.w.iter().sum();
     let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
-    Ok(RmaFit {
-        effects: effects.clone(),
+    RmaFit {
+        effects,
         options: *opts,
         test: core.test,
         k,
@@ -299,7 +328,7 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
         s2w: core.s2w,
         iterations: core.iterations,
         notes: core.notes,
-    })
+    }
 }
 
 /// metafor's `fit.stats`: ML or REML log-likelihood, deviance, AIC, BIC, AICc.

@@ -13,6 +13,43 @@ use statrs::distribution::{
     Beta, ChiSquared, Continuous, ContinuousCDF, FisherSnedecor, Normal, StudentsT,
 };
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quantile {
+    T,
+    ChiSq,
+}
+
+/// A batch of analyses asks for the same few critical values (qt(0.975, k − 1), the χ² bounds of
+/// the Q-profile) again and again; each costs a Newton polish on incomplete gamma/beta functions.
+/// A small per-thread cache of the most recent ones makes them free after the first.
+fn cached(kind: Quantile, p: f64, df: f64, f: fn(f64, f64) -> f64) -> f64 {
+    use std::cell::RefCell;
+    const SLOTS: usize = 16;
+    type Entry = (Quantile, u64, u64, f64);
+    thread_local! {
+        static CACHE: RefCell<(usize, [Entry; SLOTS])> =
+            const { RefCell::new((0, [(Quantile::T, u64::MAX, u64::MAX, 0.0); SLOTS])) };
+    }
+    let key = (kind, p.to_bits(), df.to_bits());
+    if let Some(v) = CACHE.with(|c| {
+        c.borrow()
+            .1
+            .iter()
+            .find(|e| (e.0, e.1, e.2) == key)
+            .map(|e| e.3)
+    }) {
+        return v;
+    }
+    let v = f(p, df);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let i = c.0;
+        c.1[i] = (kind, key.1, key.2, v);
+        c.0 = (i + 1) % SLOTS;
+    });
+    v
+}
+
 fn std_normal() -> Normal {
     Normal::new(0.0, 1.0).expect("N(0,1) is valid")
 }
@@ -119,6 +156,10 @@ fn dt(x: f64, df: f64) -> f64 {
 
 /// Student t quantile (lower tail).
 pub fn qt(p: f64, df: f64) -> f64 {
+    cached(Quantile::T, p, df, qt_uncached)
+}
+
+fn qt_uncached(p: f64, df: f64) -> f64 {
     if !(0.0..=1.0).contains(&p) || p.is_nan() || !valid_df(df) {
         return f64::NAN;
     }
@@ -129,7 +170,7 @@ pub fn qt(p: f64, df: f64) -> f64 {
         return f64::INFINITY;
     }
     if p > 0.5 {
-        return -qt(1.0 - p, df);
+        return -qt_uncached(1.0 - p, df);
     }
     if p == 0.5 {
         return 0.0;
@@ -188,6 +229,10 @@ pub fn pchisq_upper(x: f64, df: f64) -> f64 {
 
 /// Chi-square quantile (lower tail): `qchisq(p, df)`.
 pub fn qchisq(p: f64, df: f64) -> f64 {
+    cached(Quantile::ChiSq, p, df, qchisq_uncached)
+}
+
+fn qchisq_uncached(p: f64, df: f64) -> f64 {
     if !(0.0..=1.0).contains(&p) || p.is_nan() || !valid_df(df) {
         return f64::NAN;
     }
@@ -317,6 +362,71 @@ pub fn pgamma(x: f64, shape: f64) -> f64 {
     statrs::function::gamma::gamma_lr(shape, x)
 }
 
+/// log of the binomial coefficient C(n, k) for integers 0 <= k <= n (as R's `lchoose`).
+pub fn lchoose(n: f64, k: f64) -> f64 {
+    if !(k >= 0.0 && k <= n) {
+        return f64::NEG_INFINITY;
+    }
+    if k == 0.0 || k == n {
+        return 0.0;
+    }
+    lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0)
+}
+
+/// Binomial probability mass P(X = x), X ~ Bin(n, p) (R's `dbinom`).
+pub fn dbinom(x: f64, n: f64, p: f64) -> f64 {
+    if !(x >= 0.0 && x <= n && (0.0..=1.0).contains(&p)) {
+        return 0.0;
+    }
+    if p == 0.0 {
+        return if x == 0.0 { 1.0 } else { 0.0 };
+    }
+    if p == 1.0 {
+        return if x == n { 1.0 } else { 0.0 };
+    }
+    (lchoose(n, x) + x * p.ln() + (n - x) * (-p).ln_1p()).exp()
+}
+
+/// Binomial CDF P(X <= x) by summing the mass function (R's `pbinom`; fine for the study sizes of
+/// reported counts).
+pub fn pbinom(x: f64, n: f64, p: f64) -> f64 {
+    if x < 0.0 {
+        return 0.0;
+    }
+    if x >= n {
+        return 1.0;
+    }
+    let x = x.floor();
+    // Sum the smaller tail so small probabilities keep their precision.
+    if x < n * p {
+        (0..=x as u64).map(|i| dbinom(i as f64, n, p)).sum::<f64>()
+    } else {
+        1.0 - ((x as u64 + 1)..=n as u64)
+            .map(|i| dbinom(i as f64, n, p))
+            .sum::<f64>()
+    }
+}
+
+/// Binomial upper tail P(X > x).
+pub fn pbinom_upper(x: f64, n: f64, p: f64) -> f64 {
+    if x < 0.0 {
+        return 1.0;
+    }
+    if x >= n {
+        return 0.0;
+    }
+    let x = x.floor();
+    ((x as u64 + 1)..=n as u64)
+        .map(|i| dbinom(i as f64, n, p))
+        .sum::<f64>()
+}
+
+/// log of the hypergeometric mass (R's `dhyper(x, m, n, k, log = TRUE)`): x white balls among k
+/// drawn from an urn of m white and n black.
+pub fn ldhyper(x: f64, m: f64, n: f64, k: f64) -> f64 {
+    lchoose(m, x) + lchoose(n, k - x) - lchoose(m + n, k)
+}
+
 /// Median of a slice (NaN for an empty slice).
 pub fn median(xs: &[f64]) -> f64 {
     if xs.is_empty() {
@@ -394,5 +504,26 @@ mod tests {
         assert!(pchisq_upper(f64::NAN, 3.0).is_nan());
         assert!(qnorm(1.5).is_nan());
         assert!(pbeta(0.5, 0.0, 1.0).is_nan());
+    }
+    #[test]
+    fn discrete_matches_r() {
+        // dbinom(3, 10, 0.2) = 0.20132659200000003
+        assert!(close(dbinom(3.0, 10.0, 0.2), 0.20132659200000003, 1e-12));
+        // pbinom(3, 10, 0.2) = 0.87912611839999988
+        assert!(close(pbinom(3.0, 10.0, 0.2), 0.87912611839999988, 1e-12));
+        // pbinom(7, 10, 0.2, lower.tail = FALSE) = 7.7926400000000068e-05
+        assert!(close(
+            pbinom_upper(7.0, 10.0, 0.2),
+            7.7926400000000068e-05,
+            1e-10
+        ));
+        // dhyper(2, 7, 5, 4, log = TRUE) = -0.85745023185122138
+        assert!(close(
+            ldhyper(2.0, 7.0, 5.0, 4.0),
+            -0.85745023185122138,
+            1e-12
+        ));
+        // lchoose(30, 12) = 18.275576645135224
+        assert!(close(lchoose(30.0, 12.0), 18.275576645135224, 1e-13));
     }
 }

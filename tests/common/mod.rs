@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bias;
+pub mod moderators;
 
 use evident::effect::{AddTo, EscalcOptions, VType};
 use evident::io::{read_studies, ColumnMap, CsvOptions, Studies};

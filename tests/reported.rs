@@ -1,0 +1,258 @@
+//! The reported-statistics commands end to end: `recompute`, `check`, `combine`, and mixed-form
+//! input to pooling, on the seed studies' numbers (tests/data/reported/).
+
+// Reference values are written with all 17 significant digits R prints.
+#![allow(clippy::excessive_precision)]
+
+use evident::io::{CsvOptions, Table};
+use evident::pool::{rma, Method, RmaOptions};
+use evident::reported::{to_effects, Rule};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/reported")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .output()
+        .expect("the evident binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> Value {
+    let (ok, out, err) = run(args);
+    assert!(ok, "{args:?} failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn close(a: &Value, b: f64, tol: f64) -> bool {
+    let a = a.as_f64().unwrap_or(f64::NAN);
+    (a - b).abs() <= tol * b.abs()
+}
+
+#[test]
+fn recompute_lupus_ors() {
+    let f = data("lupus.csv");
+    let v = json(&["recompute", f.to_str().unwrap(), "--json"]);
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    let r = &rows[0];
+    assert_eq!(r["rule"], "estimate_ci");
+    // R: se <- (log(4.22) - log(1.89)) / (2 * qnorm(0.975)) = 0.20491659676207538;
+    //    2 * pnorm(-log(2.82) / se) = 4.2077310635580044e-07
+    assert!(close(&r["sei"], 0.20491659676207538, 1e-12));
+    assert!(close(&r["pval"], 4.2077310635580044e-07, 1e-9));
+    assert!(close(&r["estimate_exp"], 2.82, 1e-14));
+    assert!(close(&r["ci_lb_exp"], 1.89, 2e-3) && close(&r["ci_ub_exp"], 4.22, 2e-3));
+    // CSV output has exactly the columns.
+    let (ok, out, _) = run(&["recompute", f.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "study,rule,yi,sei,vi,zval,pval,ci_lb,ci_ub,estimate_exp,ci_lb_exp,ci_ub_exp,mean,sd"
+    );
+}
+
+#[test]
+fn recompute_mixed_forms_and_bounds() {
+    let f = data("mixed.csv");
+    let v = json(&["recompute", f.to_str().unwrap(), "--json"]);
+    let rules: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "counts_or_woolf",
+            "estimate_ci",
+            "estimate_p",
+            "estimate_p_bound",
+            "p_only"
+        ]
+    );
+    // escalc("OR", ai=18, n1i=31, ci=9, n2i=30): vi = 0.29120879120879117
+    assert!(close(&v[0]["vi"], 0.29120879120879117, 1e-12));
+    // The bound stays a bound: no SE, p kept as printed.
+    assert!(v[3]["sei"].is_null());
+    assert_eq!(v[3]["pval"], "<0.001");
+    // R: abs(log(2.15)) / qnorm(1 - 0.043 / 2) = 0.3782497717402285
+    assert!(close(&v[2]["sei"], 0.3782497717402285, 1e-9));
+}
+
+#[test]
+fn recompute_medians() {
+    let f = data("median.csv");
+    let v = json(&["recompute", f.to_str().unwrap(), "--json"]);
+    // metafor conv.fivenum (development source), see src/reported/median.rs.
+    assert!(close(&v[0]["mean"], 5.3313058777162681, 1e-12));
+    assert!(close(&v[2]["sd"], 2.5551712718041948, 1e-12));
+    let (_, _, err) = run(&["recompute", f.to_str().unwrap()]);
+    assert!(
+        err.contains("Skewed") && err.contains("skewed distribution"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_catches_inconsistent_rows_only() {
+    let f = data("check.csv");
+    let v = json(&["check", f.to_str().unwrap(), "--json"]);
+    let verdict = |i: usize| v[i]["verdict"].as_str().unwrap().to_string();
+    for i in [0, 1, 2, 3, 8] {
+        assert_eq!(verdict(i), "consistent", "row {i}: {}", v[i]);
+    }
+    // OR 1.90 (1.10-2.60), p = 0.20
+    assert_eq!(verdict(4), "decision_error");
+    assert!(v[4]["reasons"].to_string().contains("geometric centre"));
+    let pr = v[4]["p_range"].as_array().unwrap();
+    assert!(pr[1].as_f64().unwrap() < 0.05);
+    assert_eq!(verdict(5), "inconsistent");
+    assert_eq!(verdict(6), "inconsistent");
+    assert!(v[6]["reasons"].to_string().contains("reversed"));
+    assert_eq!(verdict(7), "inconsistent");
+    assert!(v[7]["reasons"].to_string().contains("outside its CI"));
+    let (ok, out, _) = run(&["check", f.to_str().unwrap()]);
+    assert!(ok);
+    assert!(out.starts_with("study,verdict,reasons,estimate_min,estimate_max,p_min,p_max"));
+}
+
+#[test]
+fn combine_als_p_values() {
+    let f = data("als_p.csv");
+    // R: p <- c(0.2, 0.2, 0.004, 0.031); pchisq(-2 * sum(log(p)), 8, lower.tail = FALSE)
+    //    = 0.0019418326142089312
+    let v = json(&[
+        "combine",
+        f.to_str().unwrap(),
+        "--method",
+        "fisher",
+        "--json",
+    ]);
+    assert!(close(&v["pval"], 0.0019418326142089312, 1e-10));
+    assert_eq!(v["df"], 8.0);
+    assert_eq!(v["k"], 4);
+    // Two-sided with direction +: p/2, weighted by the n column. R: p1 <- p / 2; w <- c(31, 31, 31, 18);
+    //   pnorm(sum(w * qnorm(1 - p1)) / sqrt(sum(w^2)), lower.tail = FALSE) = 0.00012404377102993321
+    let v = json(&[
+        "combine",
+        f.to_str().unwrap(),
+        "--method",
+        "stouffer",
+        "--weights",
+        "n",
+        "--two-sided",
+        "--json",
+    ]);
+    assert!(close(&v["pval"], 0.00012404377102993321, 1e-9));
+    let (ok, _, err) = run(&["combine", f.to_str().unwrap(), "--method", "magic"]);
+    assert!(!ok && err.contains("unknown method"));
+}
+
+#[test]
+fn bad_input_gives_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let cases = [
+        (
+            "study,measure,estimate,ci_lb,ci_ub\nA,OR,5,1,3\n",
+            "outside its CI",
+        ),
+        (
+            "study,measure,estimate,ci_lb,ci_ub,level\nA,OR,2,1,3,100\n",
+            "(0, 100)",
+        ),
+        (
+            "study,measure,estimate,pval\nA,OR,2,1.5\n",
+            "between 0 and 1",
+        ),
+        ("study,measure,estimate,se\nA,MD,2,-0.3\n", "non-negative"),
+        (
+            "study,measure,estimate,pval\nA,OR,2,p<<.05\n",
+            "cannot read the p-value",
+        ),
+        ("study,estimate,ci_lb,ci_ub\nA,2,1,3\n", "no measure"),
+    ];
+    for (text, want) in cases {
+        let p = write("bad.csv", text);
+        let (ok, _, err) = run(&["recompute", p.to_str().unwrap()]);
+        assert!(!ok, "{text}");
+        assert!(
+            err.contains(want) && err.contains("line 2"),
+            "{text}: {err}"
+        );
+    }
+}
+
+#[test]
+fn mixed_table_pools() {
+    let f = data("mixed.csv");
+    let table = Table::from_path(&f, &CsvOptions::default()).unwrap();
+    let (set, rows, omitted) = to_effects(&table, None).unwrap();
+    assert_eq!(set.k(), 3);
+    assert_eq!(set.measure, evident::Measure::OR);
+    assert_eq!(
+        rows.iter().map(|r| r.rule).collect::<Vec<_>>(),
+        [
+            Rule::CountsOrWoolf,
+            Rule::EstimateCi,
+            Rule::EstimateP,
+            Rule::EstimatePBound,
+            Rule::POnly
+        ]
+    );
+    assert_eq!(omitted.len(), 2);
+    // R: yi <- c(1.1727202608218317, log(2.82), log(2.15));
+    //    vi <- c(0.29120879120879117, ((log(4.22)-log(1.89))/(2*qnorm(.975)))^2,
+    //            (log(2.15)/qnorm(1-0.043/2))^2)
+    //    rma(yi, vi, method="DL")$beta = 0.99499810828909585
+    let fit = rma(
+        &set,
+        &RmaOptions {
+            method: Method::DL,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        (fit.estimate - 0.99499810828909585).abs() < 1e-9,
+        "{}",
+        fit.estimate
+    );
+}
+
+#[test]
+fn pool_reported_mixed_file() {
+    let f = data("mixed.csv");
+    // Same R reference as mixed_table_pools: rma(yi, vi, method = "DL")$beta = 0.99499810828909585
+    let v = json(&[
+        "pool",
+        f.to_str().unwrap(),
+        "--reported",
+        "--method",
+        "DL",
+        "--preset",
+        "metafor",
+        "--json",
+    ]);
+    assert!(close(&v["estimate"], 0.99499810828909585, 1e-9), "{v}");
+    assert_eq!(v["k"], 3);
+    let (ok, _, err) = run(&["pool", f.to_str().unwrap(), "--reported", "--method", "MH"]);
+    assert!(!ok && err.contains("Mantel"), "{err}");
+}
