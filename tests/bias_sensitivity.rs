@@ -168,3 +168,30 @@ fn baujat_matches_metafor() {
         close(b.y[i], y[i], 1e-7);
     }
 }
+
+// g <- gosh(rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR"), progbar=FALSE) on bcg_or:
+// sum(is.na(g$res$estimate)) 1, the failed subset g$incl[is.na(...), ] = studies 3,5,7,9,11,12,13;
+// colMeans(g$res, na.rm=TRUE): k 6.500793553900623, QE 62.187284062663295, I2 84.373034868155813,
+// H2 10.520059493555543, tau2 0.335373487341211, estimate -0.747422510646289;
+// mean(g$res$estimate[g$incl[,1]], na.rm=TRUE) -0.755331268956006
+#[test]
+fn gosh_matches_metafor() {
+    use evident::sensitivity::gosh::{gosh, DEFAULT_MAX_SUBSETS};
+    let set = load("bcg_or", Measure::OR);
+    let g = gosh(&set, &opts(Method::REML, Test::Z), DEFAULT_MAX_SUBSETS, 1).unwrap();
+    assert_eq!(g.len(), 8191);
+    let failed: Vec<usize> = (0..g.len()).filter(|&r| g.estimate[r].is_nan()).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(g.members(failed[0]), vec![2, 4, 6, 8, 10, 11, 12]);
+    let ok: Vec<usize> = (0..g.len()).filter(|&r| !g.estimate[r].is_nan()).collect();
+    let mean = |v: &[f64]| ok.iter().map(|&r| v[r]).sum::<f64>() / ok.len() as f64;
+    // metafor keeps k for the failed subset.
+    let mean_k = g.k_sub.iter().sum::<usize>() as f64 / g.len() as f64;
+    close(mean_k, 6.500793553900623, 1e-12);
+    close(mean(&g.qe), 62.187284062663295, 1e-9);
+    close(mean(&g.i2), 84.373034868155813, 1e-8);
+    close(mean(&g.h2), 10.520059493555543, 1e-8);
+    close(mean(&g.tau2), 0.335373487341211, 1e-8);
+    close(mean(&g.estimate), -0.747422510646289, 1e-8);
+    close(g.with_without(0).estimate_with, -0.755331268956006, 1e-8);
+}

@@ -8,6 +8,7 @@ mod check;
 mod combine;
 mod cumul;
 mod effects;
+mod gosh;
 mod influence;
 mod leave1out;
 mod pool;
@@ -56,6 +57,8 @@ enum Command {
     Bias(bias::BiasArgs),
     /// Leave-one-out and influence diagnostics in one readable report.
     Sensitivity(sensitivity::SensitivityArgs),
+    /// GOSH: the model fitted to every subset of studies (or a seeded random sample).
+    Gosh(gosh::GoshArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
     Recompute(recompute::RecomputeArgs),
     /// Rounding-aware check that each row's estimate, CI and p-value agree.
@@ -83,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Influence(a) => influence::run(a),
         Command::Bias(a) => bias::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
+        Command::Gosh(a) => gosh::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),
         Command::Combine(a) => combine::run(a),

@@ -999,3 +999,52 @@ pub fn fsn_summary(f: &crate::bias::Fsn) -> String {
     s.push_str(".\nFail-safe N ignores heterogeneity and the size of effects; prefer the analyses above.\n");
     s
 }
+
+/// GOSH summary: how many fits, the spread of estimates and I², and each study's pull.
+pub fn gosh_summary(g: &crate::sensitivity::Gosh, labels: &[String]) -> String {
+    let mut s = String::new();
+    let ok: Vec<usize> = (0..g.len())
+        .filter(|&r| g.estimate[r].is_finite())
+        .collect();
+    let _ = writeln!(
+        s,
+        "GOSH: {} models fitted to {} of the non-empty subsets of {} studies ({} failed)",
+        g.len(),
+        if g.exact { "all" } else { "a random sample" },
+        g.k,
+        g.len() - ok.len()
+    );
+    let range = |v: &[f64]| {
+        ok.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+                (lo.min(v[r]), hi.max(v[r]))
+            })
+    };
+    let (elo, ehi) = range(&g.estimate);
+    let (ilo, ihi) = range(&g.i2);
+    let _ = writeln!(s, "Estimates range from {} to {}", fmt(elo), fmt(ehi));
+    let _ = writeln!(s, "I^2 ranges from {ilo:.2}% to {ihi:.2}%");
+    let w = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "\n{:<w$} {:>13} {:>13} {:>9} {:>9}",
+        "study", "est. with", "est. without", "I2 with", "I2 w/o"
+    );
+    for (j, label) in labels.iter().enumerate() {
+        let c = g.with_without(j);
+        let _ = writeln!(
+            s,
+            "{label:<w$} {:>13} {:>13} {:>8.2}% {:>8.2}%",
+            fmt(c.estimate_with),
+            fmt(c.estimate_without),
+            c.i2_with,
+            c.i2_without
+        );
+    }
+    s
+}

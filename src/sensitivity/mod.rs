@@ -11,7 +11,7 @@ pub mod leave1out;
 
 pub use baujat::{baujat, Baujat};
 pub use cumul::{cumul, cumul_order};
-pub use gosh::{gosh, Gosh};
+pub use gosh::{gosh, Gosh, StudyContrast};
 pub use influence::{influence, Influence};
 pub use leave1out::leave1out;
 
