@@ -847,6 +847,7 @@ pub fn sensitivity_report(
     fit: &RmaFit,
     l1o: &crate::Result<crate::sensitivity::RefitSeries>,
     inf: &crate::Result<crate::sensitivity::Influence>,
+    baujat: &crate::Result<crate::sensitivity::Baujat>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Sensitivity analysis (k = {})", fit.k);
@@ -919,6 +920,27 @@ pub fn sensitivity_report(
         } else {
             let _ = writeln!(s, "Influential studies: {}", flagged.join(", "));
         }
+    }
+    if let Ok(b) = baujat {
+        let top = |v: &[f64]| {
+            let mut idx: Vec<usize> = (0..v.len()).filter(|&i| v[i].is_finite()).collect();
+            idx.sort_by(|&a, &c| v[c].total_cmp(&v[a]));
+            idx.iter()
+                .take(3)
+                .map(|&i| format!("{} ({})", b.labels[i], fmt(v[i])))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            s,
+            "Largest contributions to heterogeneity (Baujat x): {}",
+            top(&b.x)
+        );
+        let _ = writeln!(
+            s,
+            "Largest influence on the estimate (Baujat y): {}",
+            top(&b.y)
+        );
     }
     let _ = writeln!(s);
     s.push_str(&or_unavailable(l1o, leave1out_table));
