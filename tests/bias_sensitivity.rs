@@ -195,3 +195,30 @@ fn gosh_matches_metafor() {
     close(mean(&g.estimate), -0.747422510646289, 1e-8);
     close(g.with_without(0).estimate_with, -0.755331268956006, 1e-8);
 }
+
+// r <- rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="DL",slab=study) on bcg_or
+#[test]
+fn cumul_by_column_matches_metafor() {
+    use evident::sensitivity::{cumul, cumul_order};
+    let set = load("bcg_or", Measure::OR);
+    let o = opts(Method::DL, Test::Z);
+    // cu <- cumul(r, order=ablat): cu$slab[1:2], cu$estimate[c(1,5,13)], cu$tau2[c(2,7)]
+    let cu = cumul(&set, &o, &cumul_order(&set, "ablat", false).unwrap()).unwrap();
+    assert_eq!(cu.labels[0], "Frimodt-Moller et al 1973");
+    assert_eq!(cu.labels[1], "TPT Madras 1980");
+    assert_eq!(cu.labels[12], "Ferguson & Simes 1949");
+    let est = |i: usize| cu.fits[i].unwrap().estimate;
+    close(est(0), -0.21914108567543253, 1e-10);
+    close(est(4), -0.35123349673106208, 1e-10);
+    close(est(12), -0.74739234973213720, 1e-10);
+    close(cu.fits[1].unwrap().tau2, 0.0, 1e-10);
+    close(cu.fits[6].unwrap().tau2, 0.074703174939365527, 1e-10);
+    // cu2 <- cumul(r, order=alloc) (text column; ties keep file order): cu2$estimate[c(3,9)]
+    let cu = cumul(&set, &o, &cumul_order(&set, "alloc", false).unwrap()).unwrap();
+    assert_eq!(cu.labels[0], "Frimodt-Moller et al 1973");
+    assert_eq!(cu.labels[1], "Stein & Aronson 1953");
+    assert_eq!(cu.labels[12], "Comstock et al 1976");
+    close(cu.fits[2].unwrap().estimate, -0.67635658027756296, 1e-10);
+    close(cu.fits[8].unwrap().estimate, -0.90077482339003501, 1e-10);
+    assert!(cumul_order(&set, "nonexistent", false).is_err());
+}

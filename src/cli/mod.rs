@@ -8,6 +8,7 @@ mod check;
 mod combine;
 mod cumul;
 mod effects;
+mod fsn;
 mod gosh;
 mod influence;
 mod leave1out;
@@ -59,6 +60,8 @@ enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// GOSH: the model fitted to every subset of studies (or a seeded random sample).
     Gosh(gosh::GoshArgs),
+    /// Fail-safe N: Rosenthal, Orwin or Rosenberg (metafor's fsn).
+    Fsn(fsn::FsnArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
     Recompute(recompute::RecomputeArgs),
     /// Rounding-aware check that each row's estimate, CI and p-value agree.
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Bias(a) => bias::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
         Command::Gosh(a) => gosh::run(a),
+        Command::Fsn(a) => fsn::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),
         Command::Combine(a) => combine::run(a),

@@ -524,13 +524,13 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
 // ---------------------------------------------------------------------------------------------
 // Publication bias and sensitivity.
 
-/// The Cochrane Handbook (§13.3.5.4) advises against funnel-plot asymmetry tests with fewer than
+/// The Cochrane Handbook (ch. 13) advises against funnel-plot asymmetry tests with fewer than
 /// 10 studies: their power is too low to tell chance from bias.
 pub fn small_k_warning(k: usize) -> Option<String> {
     (k < 10).then(|| {
         format!(
             "Warning: only {k} {}. Tests for funnel-plot asymmetry have low power with fewer than 10 \
-             studies and should not be used (Cochrane Handbook §13.3.5.4).",
+             studies and should not be used (Cochrane Handbook ch. 13).",
             if k == 1 { "study" } else { "studies" }
         )
     })
@@ -856,7 +856,7 @@ pub fn sensitivity_report(
             s,
             "Warning: only {} {}. With fewer than 10 studies single studies carry much weight \
              and these diagnostics (like tests for funnel-plot asymmetry, Cochrane Handbook \
-             §13.3.5.4) are fragile: read them as descriptions, not tests.",
+             ch. 13) are fragile: read them as descriptions, not tests.",
             fit.k,
             if fit.k == 1 { "study" } else { "studies" }
         );
@@ -1018,7 +1018,7 @@ pub fn fsn_summary(f: &crate::bias::Fsn) -> String {
     if let Some(p) = f.pval {
         let _ = write!(s, " (observed {})", p_clause(p));
     }
-    s.push_str(".\nFail-safe N ignores heterogeneity and the size of effects; prefer the analyses above.\n");
+    s.push_str(".\nFail-safe N ignores heterogeneity and the sizes of effects (the Cochrane Handbook, ch. 13, advises against it); prefer regression tests and trim-and-fill.\n");
     s
 }
 
