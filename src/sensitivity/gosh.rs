@@ -123,6 +123,17 @@ pub fn gosh(set: &EffectSet, opts: &RmaOptions, max_subsets: usize, seed: u64) -
     let words = k.div_ceil(64);
     let all = if k < 64 { (1u64 << k) - 1 } else { u64::MAX };
     let exact = k < 64 && (all as u128) <= max_subsets as u128;
+    // Memory and time grow with subsets × k: refuse what would take hours or exhaust memory.
+    let fits = if exact {
+        all as u128
+    } else {
+        max_subsets as u128
+    };
+    if fits * k as u128 > 2_000_000_000 {
+        return Err(Error::invalid(format!(
+            "GOSH with {fits} subsets of up to {k} studies is too large; lower the number of subsets"
+        )));
+    }
     let incl: Vec<u64> = if exact {
         (1..=all).collect()
     } else {
@@ -264,6 +275,12 @@ mod tests {
             }
             assert!(failed < 10, "{failed} subsets failed");
         }
+    }
+
+    #[test]
+    fn huge_gosh_is_refused() {
+        let s = set(5000);
+        assert!(gosh(&s, &RmaOptions::default(), DEFAULT_MAX_SUBSETS, 1).is_err());
     }
 
     #[test]
