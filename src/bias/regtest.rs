@@ -17,6 +17,7 @@ pub enum RegModel {
 }
 
 impl RegModel {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             RegModel::Rma => "rma",
@@ -56,6 +57,7 @@ pub enum Predictor {
 }
 
 impl Predictor {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             Predictor::Sei => "sei",

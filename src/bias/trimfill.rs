@@ -19,6 +19,7 @@ pub enum Estimator {
 }
 
 impl Estimator {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             Estimator::L0 => "L0",
@@ -50,6 +51,7 @@ pub enum Side {
 }
 
 impl Side {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             Side::Left => "left",

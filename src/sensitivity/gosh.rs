@@ -38,6 +38,7 @@ impl Gosh {
         self.k_sub.len()
     }
 
+    /// True when no subset was fitted.
     pub fn is_empty(&self) -> bool {
         self.k_sub.is_empty()
     }
