@@ -146,3 +146,79 @@ fn pet_peese_matches_weighted_lm() {
     assert_eq!(pp.choice, PetPeeseChoice::Pet);
     close(pp.estimate, 0.0050373230754635241, 1e-8);
 }
+
+// pdf(NULL); b <- baujat(rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="REML",test="knha"))
+// on bcg_or: b$x[1:3], b$y[1:3]
+#[test]
+fn baujat_matches_metafor() {
+    let set = load("bcg_or", Measure::OR);
+    let b = evident::sensitivity::baujat(&set, &opts(Method::REML, Test::Knha)).unwrap();
+    let x = [
+        0.053890843143206357,
+        1.553870617497529860,
+        0.532985490349723312,
+    ];
+    let y = [
+        0.0017631614129997564,
+        0.1161005930021626747,
+        0.0231458949032146664,
+    ];
+    for i in 0..3 {
+        close(b.x[i], x[i], 1e-7);
+        close(b.y[i], y[i], 1e-7);
+    }
+}
+
+// g <- gosh(rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR"), progbar=FALSE) on bcg_or:
+// sum(is.na(g$res$estimate)) 1, the failed subset g$incl[is.na(...), ] = studies 3,5,7,9,11,12,13;
+// colMeans(g$res, na.rm=TRUE): k 6.500793553900623, QE 62.187284062663295, I2 84.373034868155813,
+// H2 10.520059493555543, tau2 0.335373487341211, estimate -0.747422510646289;
+// mean(g$res$estimate[g$incl[,1]], na.rm=TRUE) -0.755331268956006
+#[test]
+fn gosh_matches_metafor() {
+    use evident::sensitivity::gosh::{gosh, DEFAULT_MAX_SUBSETS};
+    let set = load("bcg_or", Measure::OR);
+    let g = gosh(&set, &opts(Method::REML, Test::Z), DEFAULT_MAX_SUBSETS, 1).unwrap();
+    assert_eq!(g.len(), 8191);
+    let failed: Vec<usize> = (0..g.len()).filter(|&r| g.estimate[r].is_nan()).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(g.members(failed[0]), vec![2, 4, 6, 8, 10, 11, 12]);
+    let ok: Vec<usize> = (0..g.len()).filter(|&r| !g.estimate[r].is_nan()).collect();
+    let mean = |v: &[f64]| ok.iter().map(|&r| v[r]).sum::<f64>() / ok.len() as f64;
+    // metafor keeps k for the failed subset.
+    let mean_k = g.k_sub.iter().sum::<usize>() as f64 / g.len() as f64;
+    close(mean_k, 6.500793553900623, 1e-12);
+    close(mean(&g.qe), 62.187284062663295, 1e-9);
+    close(mean(&g.i2), 84.373034868155813, 1e-8);
+    close(mean(&g.h2), 10.520059493555543, 1e-8);
+    close(mean(&g.tau2), 0.335373487341211, 1e-8);
+    close(mean(&g.estimate), -0.747422510646289, 1e-8);
+    close(g.with_without(0).estimate_with, -0.755331268956006, 1e-8);
+}
+
+// r <- rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="DL",slab=study) on bcg_or
+#[test]
+fn cumul_by_column_matches_metafor() {
+    use evident::sensitivity::{cumul, cumul_order};
+    let set = load("bcg_or", Measure::OR);
+    let o = opts(Method::DL, Test::Z);
+    // cu <- cumul(r, order=ablat): cu$slab[1:2], cu$estimate[c(1,5,13)], cu$tau2[c(2,7)]
+    let cu = cumul(&set, &o, &cumul_order(&set, "ablat", false).unwrap()).unwrap();
+    assert_eq!(cu.labels[0], "Frimodt-Moller et al 1973");
+    assert_eq!(cu.labels[1], "TPT Madras 1980");
+    assert_eq!(cu.labels[12], "Ferguson & Simes 1949");
+    let est = |i: usize| cu.fits[i].unwrap().estimate;
+    close(est(0), -0.21914108567543253, 1e-10);
+    close(est(4), -0.35123349673106208, 1e-10);
+    close(est(12), -0.74739234973213720, 1e-10);
+    close(cu.fits[1].unwrap().tau2, 0.0, 1e-10);
+    close(cu.fits[6].unwrap().tau2, 0.074703174939365527, 1e-10);
+    // cu2 <- cumul(r, order=alloc) (text column; ties keep file order): cu2$estimate[c(3,9)]
+    let cu = cumul(&set, &o, &cumul_order(&set, "alloc", false).unwrap()).unwrap();
+    assert_eq!(cu.labels[0], "Frimodt-Moller et al 1973");
+    assert_eq!(cu.labels[1], "Stein & Aronson 1953");
+    assert_eq!(cu.labels[12], "Comstock et al 1976");
+    close(cu.fits[2].unwrap().estimate, -0.67635658027756296, 1e-10);
+    close(cu.fits[8].unwrap().estimate, -0.90077482339003501, 1e-10);
+    assert!(cumul_order(&set, "nonexistent", false).is_err());
+}

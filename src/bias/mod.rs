@@ -12,5 +12,5 @@ pub mod trimfill;
 pub use fsn::{fsn, Fsn, FsnType};
 pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
-pub use regtest::{regtest, Limit, Predictor, RegModel, Regtest};
+pub use regtest::{regtest, sample_sizes, Limit, Predictor, RegModel, Regtest};
 pub use trimfill::{trimfill, Estimator, Side, TrimFill};

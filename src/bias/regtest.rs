@@ -17,6 +17,7 @@ pub enum RegModel {
 }
 
 impl RegModel {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             RegModel::Rma => "rma",
@@ -56,6 +57,7 @@ pub enum Predictor {
 }
 
 impl Predictor {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             Predictor::Sei => "sei",
@@ -145,6 +147,24 @@ impl Regtest {
     }
 }
 
+/// Total sample size of each study in `set` (metafor's `ni`): n1 + n2 for 2×2 tables and means,
+/// n for proportions and correlations; `None` when the data carry no sample sizes.
+pub fn sample_sizes(studies: &crate::io::Studies, set: &EffectSet) -> Option<Vec<f64>> {
+    use crate::io::Data;
+    let at = |v: &crate::io::studies::Values, r: usize| v.get(r).copied().flatten();
+    set.rows
+        .iter()
+        .map(|&r| match &studies.data {
+            Data::TwoByTwo { ai, bi, ci, di } => {
+                Some(at(ai, r)? + at(bi, r)? + at(ci, r)? + at(di, r)?)
+            }
+            Data::Means { n1i, n2i, .. } => Some(at(n1i, r)? + at(n2i, r)?),
+            Data::Proportion { ni, .. } | Data::Correlation { ni, .. } => at(ni, r),
+            _ => None,
+        })
+        .collect()
+}
+
 /// metafor refuses a meta-regression when the coefficients and τ² outnumber the studies.
 pub(crate) fn check_parameters(k: usize, p: usize, opts: &RmaOptions) -> Result<()> {
     let needed = p + usize::from(!opts.method.is_fixed());
@@ -201,6 +221,12 @@ pub fn regtest(
         }
     };
     debug_assert!(!predictor.needs_n() || ni.is_some());
+    if k > 0 && pred.iter().all(|&x| x == pred[0]) {
+        return Err(Error::invalid(format!(
+            "the predictor {} is the same for every study: there is no funnel asymmetry to test",
+            predictor.name()
+        )));
+    }
     let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { pred[i] });
     let design = Matrix::new(x);
     let alpha = 1.0 - opts.level / 100.0;

@@ -19,6 +19,7 @@ pub enum Estimator {
 }
 
 impl Estimator {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             Estimator::L0 => "L0",
@@ -50,6 +51,7 @@ pub enum Side {
 }
 
 impl Side {
+    /// The name metafor uses (and the CLI accepts).
     pub fn name(self) -> &'static str {
         match self {
             Side::Left => "left",
@@ -101,7 +103,9 @@ impl TrimFill {
 ///
 /// Duval & Tweedie 2000, *Biometrics* 56:455–463 (and *JASA* 95:89–98). As metafor: the side is
 /// left when the slope of yi on √vi (same τ² method) is ≥ 0; ties in |yi − b| rank by position;
-/// the filled model uses the z test. `side = None` chooses the side.
+/// the filled model uses the z test. `side = None` chooses the side. Unlike metafor, which fits the
+/// trimmed and filled models with its default level and iteration control, the caller's `level`
+/// and `control` are used throughout (identical at the defaults).
 pub fn trimfill(
     set: &EffectSet,
     opts: &RmaOptions,
@@ -123,6 +127,12 @@ pub fn trimfill(
         Some(s) => s,
         None => {
             check_parameters(k, 2, opts)?;
+            if set.vi.iter().all(|&v| v == set.vi[0]) {
+                return Err(Error::invalid(
+                    "all studies have the same variance, so the side of the missing studies \
+                     cannot be estimated: give it (left or right)",
+                ));
+            }
             let x = nalgebra::DMatrix::from_fn(
                 k,
                 2,

@@ -9,7 +9,9 @@ mod combine;
 mod cumul;
 mod effects;
 mod forest;
+mod fsn;
 mod funnel;
+mod gosh;
 mod influence;
 mod interaction;
 mod leave1out;
@@ -60,6 +62,10 @@ enum Command {
     Bias(bias::BiasArgs),
     /// Leave-one-out and influence diagnostics in one readable report.
     Sensitivity(sensitivity::SensitivityArgs),
+    /// GOSH: the model fitted to every subset of studies (or a seeded random sample).
+    Gosh(gosh::GoshArgs),
+    /// Fail-safe N: Rosenthal, Orwin or Rosenberg (metafor's fsn).
+    Fsn(fsn::FsnArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
     Recompute(recompute::RecomputeArgs),
     /// Rounding-aware check that each row's estimate, CI and p-value agree.
@@ -93,6 +99,8 @@ pub fn main() -> ExitCode {
         Command::Influence(a) => influence::run(a),
         Command::Bias(a) => bias::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
+        Command::Gosh(a) => gosh::run(a),
+        Command::Fsn(a) => fsn::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),
         Command::Combine(a) => combine::run(a),

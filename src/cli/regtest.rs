@@ -1,10 +1,10 @@
 //! `evident regtest`: Egger's regression test for funnel-plot asymmetry.
 
 use super::args::{InputArgs, ModelArgs};
-use super::rma_input::rma_effects;
+use super::rma_input::rma_setup;
 use anyhow::Result;
 use clap::Args;
-use evident::bias::{regtest, Predictor, RegModel};
+use evident::bias::{regtest, sample_sizes, Predictor, RegModel};
 use evident::report::{json, text};
 
 #[derive(Args, Debug)]
@@ -16,7 +16,7 @@ pub struct RegtestArgs {
     /// rma (meta-regression on the predictor, metafor's default) or lm (Egger's weighted regression).
     #[arg(long = "model", default_value = "rma")]
     pub reg_model: String,
-    /// Predictor: sei (Egger) or vi (PEESE).
+    /// Predictor: sei (Egger), vi (PEESE), ninv (Peters: 1/n, with --model lm), ni, sqrtni, sqrtninv.
     #[arg(long, default_value = "sei")]
     pub predictor: String,
     /// Print one JSON object with the conformance corpus's keys.
@@ -25,10 +25,11 @@ pub struct RegtestArgs {
 }
 
 pub fn run(args: &RegtestArgs) -> Result<()> {
-    let (set, opts) = rma_effects(&args.input, &args.model)?;
+    let (loaded, set, opts) = rma_setup(&args.input, &args.model)?;
     let model: RegModel = args.reg_model.parse()?;
     let predictor: Predictor = args.predictor.parse()?;
-    let r = regtest(&set, &opts, model, predictor, None)?;
+    let ni = sample_sizes(&loaded.studies, &set);
+    let r = regtest(&set, &opts, model, predictor, ni.as_deref())?;
     if args.json {
         println!("{}", json::regtest_json(&r));
     } else {

@@ -1,6 +1,6 @@
 //! Shared setup of the bias and sensitivity subcommands: the effect set and the `rma` options.
 
-use super::args::{InputArgs, ModelArgs, Pooling};
+use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use anyhow::{bail, Result};
 use evident::effect::EffectSet;
 use evident::pool::RmaOptions;
@@ -8,6 +8,12 @@ use evident::pool::RmaOptions;
 /// Loads the studies, computes effects (warning about omitted rows) and resolves the model
 /// options; Mantel–Haenszel and Peto pooling are refused (these analyses refit `rma` models).
 pub fn rma_effects(input: &InputArgs, model: &ModelArgs) -> Result<(EffectSet, RmaOptions)> {
+    let (_, set, opts) = rma_setup(input, model)?;
+    Ok((set, opts))
+}
+
+/// As [`rma_effects`], also returning what was read.
+pub fn rma_setup(input: &InputArgs, model: &ModelArgs) -> Result<(Loaded, EffectSet, RmaOptions)> {
     let mut loaded = input.load()?;
     let opts = match model.pooling(&mut loaded)? {
         Pooling::Rma(o) => o,
@@ -23,5 +29,5 @@ pub fn rma_effects(input: &InputArgs, model: &ModelArgs) -> Result<(EffectSet, R
             om.label, loaded.studies.lines[om.row], om.reason
         );
     }
-    Ok((set, opts))
+    Ok((loaded, set, opts))
 }

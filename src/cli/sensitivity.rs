@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use evident::pool::rma;
 use evident::report::text;
-use evident::sensitivity::{influence, leave1out};
+use evident::sensitivity::{baujat, influence, leave1out};
 
 #[derive(Args, Debug)]
 pub struct SensitivityArgs {
@@ -21,6 +21,7 @@ pub fn run(args: &SensitivityArgs) -> Result<()> {
     let fit = rma(&set, &opts)?;
     let l1o = leave1out(&set, &opts);
     let inf = influence(&set, &opts);
-    print!("{}", text::sensitivity_report(&fit, &l1o, &inf));
+    let bj = baujat(&set, &opts);
+    print!("{}", text::sensitivity_report(&fit, &l1o, &inf, &bj));
     Ok(())
 }

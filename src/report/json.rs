@@ -499,3 +499,60 @@ pub fn wald_tests_json(tests: &[(Vec<String>, OmnibusTest)]) -> Value {
             .collect(),
     )
 }
+
+/// A GOSH analysis: one entry per subset (`k` studies, `estimate`, `tau2`, `QE`, `I2`, `H2`) and
+/// `incl`, the member studies of each subset (1-based positions among the studies used).
+pub fn gosh_json(g: &crate::sensitivity::Gosh, labels: &[String]) -> Value {
+    json!({
+        "k_total": g.k,
+        "exact": g.exact,
+        "slab": labels,
+        "k": g.k_sub,
+        "estimate": nums(&g.estimate),
+        "tau2": nums(&g.tau2),
+        "QE": nums(&g.qe),
+        "I2": nums(&g.i2),
+        "H2": nums(&g.h2),
+        "incl": (0..g.len())
+            .map(|r| g.members(r).iter().map(|j| j + 1).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// The Baujat plot's coordinates.
+pub fn baujat_json(b: &crate::sensitivity::Baujat) -> Value {
+    json!({"slab": b.labels, "x": nums(&b.x), "y": nums(&b.y)})
+}
+
+/// A fail-safe N.
+pub fn fsn_json(f: &crate::bias::Fsn) -> Value {
+    use crate::bias::FsnType;
+    json!({
+        "type": match f.kind {
+            FsnType::Rosenthal => "Rosenthal",
+            FsnType::Orwin { .. } => "Orwin",
+            FsnType::Rosenberg => "Rosenberg",
+        },
+        "fsnum": num(f.fsnum),
+        "alpha": f.alpha,
+        "pval": f.pval.map_or(Value::Null, num),
+        "meanes": f.mean_effect.map_or(Value::Null, num),
+        "target": f.target.map_or(Value::Null, num),
+    })
+}
+
+/// PET-PEESE: both regressions and the chosen estimate.
+pub fn pet_peese_json(p: &crate::bias::PetPeese) -> Value {
+    json!({
+        "pet": regtest_json(&p.pet),
+        "peese": regtest_json(&p.peese),
+        "alpha": p.alpha,
+        "choice": match p.choice {
+            crate::bias::PetPeeseChoice::Pet => "PET",
+            crate::bias::PetPeeseChoice::Peese => "PEESE",
+        },
+        "estimate": num(p.estimate),
+        "ci_lb": num(p.ci_lb),
+        "ci_ub": num(p.ci_ub),
+    })
+}

@@ -681,13 +681,14 @@ pub fn wald_tests_summary(tests: &[(Vec<String>, OmnibusTest)]) -> String {
 // ---------------------------------------------------------------------------------------------
 // Publication bias and sensitivity.
 
-/// The Cochrane Handbook (§13.3.5.4) advises against funnel-plot asymmetry tests with fewer than
+/// The Cochrane Handbook (ch. 13) advises against funnel-plot asymmetry tests with fewer than
 /// 10 studies: their power is too low to tell chance from bias.
 pub fn small_k_warning(k: usize) -> Option<String> {
     (k < 10).then(|| {
         format!(
-            "Warning: only {k} studies. Tests for funnel-plot asymmetry have low power with fewer than 10 \
-             studies and should not be used (Cochrane Handbook §13.3.5.4)."
+            "Warning: only {k} {}. Tests for funnel-plot asymmetry have low power with fewer than 10 \
+             studies and should not be used (Cochrane Handbook ch. 13).",
+            if k == 1 { "study" } else { "studies" }
         )
     })
 }
@@ -923,6 +924,9 @@ pub fn bias_report(
     regtest: &crate::Result<crate::bias::Regtest>,
     ranktest: &crate::Result<crate::bias::Ranktest>,
     trimfill: &crate::Result<crate::bias::TrimFill>,
+    pet_peese: &crate::Result<crate::bias::PetPeese>,
+    fsn: &crate::Result<crate::bias::Fsn>,
+    peters: Option<&crate::Result<crate::bias::Regtest>>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -941,11 +945,23 @@ pub fn bias_report(
         fmt(fit.ci_ub),
         p_clause(fit.pval)
     );
-    let _ = writeln!(s, "\n1. Egger's regression test");
+    let mut section = 0;
+    let mut head = |s: &mut String, title: &str| {
+        section += 1;
+        let _ = writeln!(s, "\n{section}. {title}");
+    };
+    head(&mut s, "Egger's regression test");
     s.push_str(&or_unavailable(regtest, regtest_summary));
-    let _ = writeln!(s, "\n2. Begg and Mazumdar's rank correlation test");
+    if let Some(p) = peters {
+        head(
+            &mut s,
+            "Peters' test (binary outcomes: effect on 1/n, weighted by inverse variance)",
+        );
+        s.push_str(&or_unavailable(p, regtest_summary));
+    }
+    head(&mut s, "Begg and Mazumdar's rank correlation test");
     s.push_str(&or_unavailable(ranktest, ranktest_summary));
-    let _ = writeln!(s, "\n3. Trim-and-fill");
+    head(&mut s, "Trim-and-fill");
     s.push_str(&or_unavailable(trimfill, |t| {
         let f = &t.fit;
         let mut o = format!(
@@ -970,6 +986,10 @@ pub fn bias_report(
         }
         o
     }));
+    head(&mut s, "PET-PEESE (Stanley & Doucouliagos 2014)");
+    s.push_str(&or_unavailable(pet_peese, pet_peese_summary));
+    head(&mut s, "Fail-safe N");
+    s.push_str(&or_unavailable(fsn, fsn_summary));
     let _ = writeln!(
         s,
         "\nAsymmetry can arise from publication bias, but also from heterogeneity, chance or \
@@ -984,16 +1004,18 @@ pub fn sensitivity_report(
     fit: &RmaFit,
     l1o: &crate::Result<crate::sensitivity::RefitSeries>,
     inf: &crate::Result<crate::sensitivity::Influence>,
+    baujat: &crate::Result<crate::sensitivity::Baujat>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Sensitivity analysis (k = {})", fit.k);
     if fit.k < 10 {
         let _ = writeln!(
             s,
-            "Warning: only {} studies. With fewer than 10 studies single studies carry much weight \
+            "Warning: only {} {}. With fewer than 10 studies single studies carry much weight \
              and these diagnostics (like tests for funnel-plot asymmetry, Cochrane Handbook \
-             §13.3.5.4) are fragile: read them as descriptions, not tests.",
-            fit.k
+             ch. 13) are fragile: read them as descriptions, not tests.",
+            fit.k,
+            if fit.k == 1 { "study" } else { "studies" }
         );
     }
     let _ = writeln!(
@@ -1056,9 +1078,152 @@ pub fn sensitivity_report(
             let _ = writeln!(s, "Influential studies: {}", flagged.join(", "));
         }
     }
+    if let Ok(b) = baujat {
+        let top = |v: &[f64]| {
+            let mut idx: Vec<usize> = (0..v.len()).filter(|&i| v[i].is_finite()).collect();
+            idx.sort_by(|&a, &c| v[c].total_cmp(&v[a]));
+            idx.iter()
+                .take(3)
+                .map(|&i| format!("{} ({})", b.labels[i], fmt(v[i])))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            s,
+            "Largest contributions to heterogeneity (Baujat x): {}",
+            top(&b.x)
+        );
+        let _ = writeln!(
+            s,
+            "Largest influence on the estimate (Baujat y): {}",
+            top(&b.y)
+        );
+    }
     let _ = writeln!(s);
     s.push_str(&or_unavailable(l1o, leave1out_table));
     let _ = writeln!(s);
     s.push_str(&or_unavailable(inf, influence_table));
+    s
+}
+
+/// PET-PEESE: both regressions and the estimate chosen.
+pub fn pet_peese_summary(p: &crate::bias::PetPeese) -> String {
+    let mut s = String::new();
+    let line = |name: &str, r: &crate::bias::Regtest| {
+        let l = r.limit.expect("PET and PEESE have a limit estimate");
+        format!(
+            "{name}: intercept {} [{}, {}], {}; slope {}, {}\n",
+            fmt(l.estimate),
+            fmt(l.ci_lb),
+            fmt(l.ci_ub),
+            p_clause(l.pval),
+            fmt(r.slope),
+            p_clause(r.pval)
+        )
+    };
+    s.push_str(&line("PET   (yi ~ sei)", &p.pet));
+    s.push_str(&line("PEESE (yi ~ vi) ", &p.peese));
+    let _ = writeln!(
+        s,
+        "PET's intercept {} zero at two-sided {}: the {} estimate is reported: {} [{}, {}]",
+        if p.choice == crate::bias::PetPeeseChoice::Peese {
+            "differs from"
+        } else {
+            "does not differ from"
+        },
+        p.alpha,
+        match p.choice {
+            crate::bias::PetPeeseChoice::Pet => "PET",
+            crate::bias::PetPeeseChoice::Peese => "PEESE",
+        },
+        fmt(p.estimate),
+        fmt(p.ci_lb),
+        fmt(p.ci_ub)
+    );
+    s
+}
+
+/// Fail-safe N.
+pub fn fsn_summary(f: &crate::bias::Fsn) -> String {
+    use crate::bias::FsnType;
+    let what = match f.kind {
+        FsnType::Rosenthal => "Rosenthal (Stouffer)",
+        FsnType::Orwin { .. } => "Orwin",
+        FsnType::Rosenberg => "Rosenberg",
+    };
+    let mut s = format!(
+        "{what}: {} additional null studies would be needed",
+        f.fsnum
+    );
+    match f.kind {
+        FsnType::Orwin { .. } => {
+            let _ = write!(
+                s,
+                " to reduce the mean effect {} to {}",
+                fmt(f.mean_effect.unwrap_or(f64::NAN)),
+                fmt(f.target.unwrap_or(f64::NAN))
+            );
+        }
+        _ => {
+            let _ = write!(
+                s,
+                " to make the result non-significant at alpha = {}",
+                f.alpha
+            );
+        }
+    }
+    if let Some(p) = f.pval {
+        let _ = write!(s, " (observed {})", p_clause(p));
+    }
+    s.push_str(".\nFail-safe N ignores heterogeneity and the sizes of effects (the Cochrane Handbook, ch. 13, advises against it); prefer regression tests and trim-and-fill.\n");
+    s
+}
+
+/// GOSH summary: how many fits, the spread of estimates and I², and each study's pull.
+pub fn gosh_summary(g: &crate::sensitivity::Gosh, labels: &[String]) -> String {
+    let mut s = String::new();
+    let ok: Vec<usize> = (0..g.len())
+        .filter(|&r| g.estimate[r].is_finite())
+        .collect();
+    let _ = writeln!(
+        s,
+        "GOSH: {} models fitted to {} of the non-empty subsets of {} studies ({} failed)",
+        g.len(),
+        if g.exact { "all" } else { "a random sample" },
+        g.k,
+        g.len() - ok.len()
+    );
+    let range = |v: &[f64]| {
+        ok.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| {
+                (lo.min(v[r]), hi.max(v[r]))
+            })
+    };
+    let (elo, ehi) = range(&g.estimate);
+    let (ilo, ihi) = range(&g.i2);
+    let _ = writeln!(s, "Estimates range from {} to {}", fmt(elo), fmt(ehi));
+    let _ = writeln!(s, "I^2 ranges from {ilo:.2}% to {ihi:.2}%");
+    let w = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "\n{:<w$} {:>13} {:>13} {:>9} {:>9}",
+        "study", "est. with", "est. without", "I2 with", "I2 w/o"
+    );
+    for (j, label) in labels.iter().enumerate() {
+        let c = g.with_without(j);
+        let _ = writeln!(
+            s,
+            "{label:<w$} {:>13} {:>13} {:>8.2}% {:>8.2}%",
+            fmt(c.estimate_with),
+            fmt(c.estimate_without),
+            c.i2_with,
+            c.i2_without
+        );
+    }
     s
 }

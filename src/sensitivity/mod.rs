@@ -3,11 +3,15 @@
 //! Each refits the intercept-only model with the original τ² method and test (metafor's
 //! `leave1out`, `cumul`, `influence`); a refit that fails is reported as missing, as metafor does.
 
+pub mod baujat;
 pub mod cumul;
+pub mod gosh;
 pub mod influence;
 pub mod leave1out;
 
+pub use baujat::{baujat, Baujat};
 pub use cumul::{cumul, cumul_order};
+pub use gosh::{gosh, Gosh, StudyContrast};
 pub use influence::{influence, Influence};
 pub use leave1out::leave1out;
 

@@ -1,0 +1,36 @@
+//! `evident gosh`: the model fitted to every subset of studies (or a seeded sample).
+
+use super::args::{InputArgs, ModelArgs};
+use super::rma_input::rma_effects;
+use anyhow::Result;
+use clap::Args;
+use evident::report::{json, text};
+use evident::sensitivity::gosh::{gosh, DEFAULT_MAX_SUBSETS};
+
+#[derive(Args, Debug)]
+pub struct GoshArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Fit every subset when there are at most this many, else a random sample of this size.
+    #[arg(long, default_value_t = DEFAULT_MAX_SUBSETS)]
+    pub max_subsets: usize,
+    /// Seed of the random sample.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON object (one array entry per subset).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &GoshArgs) -> Result<()> {
+    let (set, opts) = rma_effects(&args.input, &args.model)?;
+    let g = gosh(&set, &opts, args.max_subsets, args.seed)?;
+    if args.json {
+        println!("{}", json::gosh_json(&g, &set.labels));
+    } else {
+        print!("{}", text::gosh_summary(&g, &set.labels));
+    }
+    Ok(())
+}

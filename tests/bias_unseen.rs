@@ -1,0 +1,182 @@
+//! Bias and sensitivity analyses on metadat data sets the corpus does not use, against metafor
+//! 3.8-1: `tests/fixtures/bias_unseen/gen.R` wrote the CSVs and `expected.json` (5 methods ×
+//! z/knha × 6 data sets, up to k = 81, so exact Kendall beyond n = 50 too).
+
+use evident::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
+use evident::effect::{EffectSet, EscalcOptions};
+use evident::io::{read_studies, ColumnMap, CsvOptions};
+use evident::pool::{Method, RmaOptions, Test};
+use evident::sensitivity::{cumul, influence, leave1out};
+use evident::Measure;
+use serde_json::Value;
+use std::path::Path;
+
+struct Check {
+    misses: Vec<String>,
+    n: usize,
+}
+
+impl Check {
+    fn num(&mut self, key: &str, e: &Value, g: f64, rtol: f64) {
+        self.n += 1;
+        match e.as_f64() {
+            Some(e) if (g - e).abs() <= 1e-10 + rtol * e.abs() => {}
+            None if e.is_null() && !g.is_finite() => {}
+            _ => self.misses.push(format!("{key}: expected {e}, got {g}")),
+        }
+    }
+    fn arr(&mut self, key: &str, e: &Value, g: &[f64], rtol: f64) {
+        let e = e.as_array().unwrap();
+        if e.len() != g.len() {
+            self.misses
+                .push(format!("{key}: {} entries, got {}", e.len(), g.len()));
+            return;
+        }
+        for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
+            self.num(&format!("{key}[{i}]"), ev, *gv, rtol);
+        }
+    }
+}
+
+#[test]
+fn bias_and_sensitivity_match_metafor_on_unseen_data() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bias_unseen");
+    let exp: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let mut c = Check {
+        misses: Vec::new(),
+        n: 0,
+    };
+    for (key, e) in exp.as_object().unwrap() {
+        let file = dir.join(format!("{}.csv", e["file"].as_str().unwrap()));
+        let studies = read_studies(&file, &CsvOptions::default(), &ColumnMap::new()).unwrap();
+        let set =
+            EffectSet::from_studies(&studies, Measure::GEN, &EscalcOptions::default()).unwrap();
+        let method: Method = e["method"].as_str().unwrap().parse().unwrap();
+        let test: Test = e["test"].as_str().unwrap().parse().unwrap();
+        let o = RmaOptions {
+            method,
+            test,
+            ..RmaOptions::default()
+        };
+        // PM carries metafor's uniroot tolerance; everything else is Fisher scoring or closed form.
+        let rtol = if method == Method::PM { 1e-6 } else { 1e-7 };
+
+        for (name, model) in [("regtest", RegModel::Rma), ("regtest_lm", RegModel::Lm)] {
+            let r = regtest(&set, &o, model, Predictor::Sei, None).unwrap();
+            let x = &e[name];
+            let l = r.limit.unwrap();
+            c.num(&format!("{key} {name} stat"), &x["stat"], r.stat, rtol);
+            c.num(&format!("{key} {name} pval"), &x["pval"], r.pval, rtol);
+            c.num(&format!("{key} {name} est"), &x["est"], l.estimate, rtol);
+            c.num(&format!("{key} {name} lb"), &x["lb"], l.ci_lb, rtol);
+            c.num(&format!("{key} {name} ub"), &x["ub"], l.ci_ub, rtol);
+        }
+        let r = ranktest(&set).unwrap();
+        c.num(&format!("{key} tau"), &e["ranktest"]["tau"], r.tau, 1e-10);
+        c.num(
+            &format!("{key} rank p"),
+            &e["ranktest"]["pval"],
+            r.pval,
+            1e-8,
+        );
+
+        match (trimfill(&set, &o, Estimator::L0, None), &e["trimfill"]) {
+            (Err(_), Value::Null) => {}
+            (Ok(t), x) if !x.is_null() => {
+                if x["k0"].as_u64() != Some(t.k0 as u64) || x["side"] != t.side.name() {
+                    c.misses.push(format!("{key} trimfill k0/side: {x}"));
+                }
+                c.num(&format!("{key} tf se_k0"), &x["se_k0"], t.se_k0, rtol);
+                c.num(&format!("{key} tf est"), &x["est"], t.fit.estimate, rtol);
+                c.num(&format!("{key} tf se"), &x["se"], t.fit.se, rtol);
+                c.num(&format!("{key} tf tau2"), &x["tau2"], t.fit.tau2, rtol);
+            }
+            (got, x) => c.misses.push(format!(
+                "{key} trimfill: expected {x}, got ok = {}",
+                got.is_ok()
+            )),
+        }
+
+        let col = |s: &evident::sensitivity::RefitSeries,
+                   f: fn(&evident::sensitivity::Refit) -> f64| {
+            s.fits
+                .iter()
+                .map(|r| r.as_ref().map_or(f64::NAN, f))
+                .collect::<Vec<f64>>()
+        };
+        let l = leave1out(&set, &o).unwrap();
+        let x = &e["l1o"];
+        c.arr(
+            &format!("{key} l1o est"),
+            &x["est"],
+            &col(&l, |r| r.estimate),
+            rtol,
+        );
+        c.arr(&format!("{key} l1o se"), &x["se"], &col(&l, |r| r.se), rtol);
+        c.arr(
+            &format!("{key} l1o pval"),
+            &x["pval"],
+            &col(&l, |r| r.pval),
+            rtol,
+        );
+        c.arr(&format!("{key} l1o Q"), &x["Q"], &col(&l, |r| r.q), rtol);
+        if !x["tau2"].is_null() {
+            c.arr(
+                &format!("{key} l1o tau2"),
+                &x["tau2"],
+                &col(&l, |r| r.tau2),
+                rtol,
+            );
+        }
+        let order: Vec<usize> = (0..set.k()).collect();
+        let cu = cumul(&set, &o, &order).unwrap();
+        let x = &e["cumul"];
+        c.arr(
+            &format!("{key} cumul est"),
+            &x["est"],
+            &col(&cu, |r| r.estimate),
+            rtol,
+        );
+        c.arr(
+            &format!("{key} cumul se"),
+            &x["se"],
+            &col(&cu, |r| r.se),
+            rtol,
+        );
+        c.arr(
+            &format!("{key} cumul pval"),
+            &x["pval"],
+            &col(&cu, |r| r.pval),
+            rtol,
+        );
+
+        let inf = influence(&set, &o).unwrap();
+        let x = &e["infl"];
+        c.arr(
+            &format!("{key} rstudent"),
+            &x["rstudent"],
+            &inf.rstudent,
+            rtol,
+        );
+        c.arr(&format!("{key} dffits"), &x["dffits"], &inf.dffits, rtol);
+        c.arr(&format!("{key} cooks_d"), &x["cook"], &inf.cooks_d, rtol);
+        c.arr(&format!("{key} cov_r"), &x["covr"], &inf.cov_r, rtol);
+        c.arr(&format!("{key} dfbetas"), &x["dfbetas"], &inf.dfbetas, rtol);
+        c.arr(&format!("{key} hat"), &x["hat"], &inf.hat, rtol);
+        let flags: Vec<Option<bool>> = x["infl"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_bool())
+            .collect();
+        if flags != inf.is_infl {
+            c.misses.push(format!("{key} is_infl"));
+        }
+    }
+    for m in c.misses.iter().take(50) {
+        println!("MISS {m}");
+    }
+    assert!(c.misses.is_empty(), "{} misses of {}", c.misses.len(), c.n);
+    assert!(c.n > 10_000, "only {} values checked", c.n);
+}
