@@ -18,11 +18,13 @@
 // Reference values are written with all 17 significant digits R prints.
 #![allow(clippy::excessive_precision)]
 
+pub mod batch;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
 pub mod io;
 pub mod measure;
+pub mod moderators;
 pub mod pool;
 pub mod report;
 pub mod reported;

@@ -18,8 +18,6 @@ use serde_json::{json, Value};
 
 /// Analysis kinds not implemented yet (each belongs to a later issue).
 const PENDING: &[&str] = &[
-    "metareg",
-    "subgroup",
     "regtest",
     "ranktest",
     "trimfill",
@@ -205,6 +203,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                 Err(e) => misses.push(format!("{path}: fit failed: {e}")),
             }
         }
+        "metareg" | "subgroup" => common::moderators::run(case, a, misses),
         k if PENDING.contains(&k) => return false,
         other => misses.push(format!("{path}: unknown kind {other}")),
     }

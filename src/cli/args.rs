@@ -181,6 +181,27 @@ pub enum Pooling {
 }
 
 impl ModelArgs {
+    /// Resolves the options for a batch of rma fits (no data to inspect: binary-data presets do
+    /// not switch to Mantel–Haenszel here).
+    pub fn pooling_for_batch(&self) -> Result<Pooling> {
+        let mut dummy = Loaded {
+            studies: Studies {
+                source: PathBuf::new(),
+                labels: Vec::new(),
+                lines: Vec::new(),
+                data: Data::Precomputed {
+                    yi: Vec::new(),
+                    vi: Vec::new(),
+                },
+                moderators: Vec::new(),
+            },
+            measure: Measure::GEN,
+            escalc: EscalcOptions::default(),
+            scale: None,
+        };
+        self.pooling(&mut dummy)
+    }
+
     /// Resolves the preset and explicit options for this data.
     pub fn pooling(&self, loaded: &mut Loaded) -> Result<Pooling> {
         let binary = matches!(

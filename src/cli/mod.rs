@@ -2,6 +2,7 @@
 //! library.
 
 mod args;
+mod batch;
 mod check;
 mod combine;
 mod effects;
@@ -28,6 +29,8 @@ enum Command {
     Effects(effects::EffectsArgs),
     /// Pool studies: fixed/random effects (FE, DL, HE, HS, SJ, ML, REML, EB, PM), Mantel–Haenszel, Peto.
     Pool(pool::PoolArgs),
+    /// Many analyses from one long CSV (a column names the analysis), fitted in parallel.
+    Batch(batch::BatchArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
     Recompute(recompute::RecomputeArgs),
     /// Rounding-aware check that each row's estimate, CI and p-value agree.
@@ -41,6 +44,12 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Batch(a) => match batch::run_batch(a) {
+            // Exit 2 when some analyses failed (their rows carry the error); the others are written.
+            Ok(false) => return ExitCode::from(2),
+            Ok(true) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),
         Command::Combine(a) => combine::run(a),

@@ -4,6 +4,7 @@ use super::args::{InputArgs, ModelArgs, Pooling};
 use anyhow::Result;
 use clap::Args;
 use evident::io::{CsvOptions, Table};
+use evident::moderators::{metareg, subgroup};
 use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
 use evident::report::{json, text};
 use evident::reported::to_effects;
@@ -14,12 +15,20 @@ pub struct PoolArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Meta-regression on moderators: the right-hand side of an R formula, e.g. "ablat + year",
+    /// "factor(alloc)", "dose*age", "x - 1".
+    #[arg(long, value_name = "FORMULA", conflicts_with = "by")]
+    pub mods: Option<String>,
+    /// Subgroup analysis by a grouping column: separate fits per level and both tests for
+    /// subgroup differences.
+    #[arg(long, value_name = "COLUMN")]
+    pub by: Option<String>,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
     /// Rows carry whatever each paper reported (counts, estimate with CI, SE or p, ...): convert
     /// each by its own rule (as `evident recompute`) and pool the rows that give an SE.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["mods", "by"])]
     pub reported: bool,
 }
 
@@ -38,12 +47,41 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                     om.label, loaded.studies.lines[om.row], om.reason
                 );
             }
+            if let Some(f) = &args.mods {
+                let fit = metareg(&set, f, &o)?;
+                for om in &fit.omitted {
+                    eprintln!(
+                        "warning: {} (line {}): omitted: {}",
+                        om.label, loaded.studies.lines[om.row], om.reason
+                    );
+                }
+                if args.json {
+                    println!("{}", json::metareg_json(&fit));
+                } else {
+                    print!("{}", text::metareg_summary(&fit));
+                }
+                return Ok(());
+            }
+            if let Some(col) = &args.by {
+                let fit = subgroup(&set, col, &o)?;
+                if args.json {
+                    println!("{}", json::subgroup_json(&fit));
+                } else {
+                    print!("{}", text::subgroup_summary(&fit));
+                }
+                return Ok(());
+            }
             let fit = rma(&set, &o)?;
             if args.json {
                 println!("{}", json::rma_json(&fit));
             } else {
                 print!("{}", text::rma_summary(&fit));
             }
+        }
+        Pooling::Mh(_) | Pooling::Peto(_) if args.mods.is_some() || args.by.is_some() => {
+            anyhow::bail!(
+                "--mods and --by need an inverse-variance model: choose --method (e.g. REML or DL), not Mantel–Haenszel or Peto"
+            );
         }
         Pooling::Mh(o) | Pooling::Peto(o) => {
             let fit = if matches!(pooling, Pooling::Mh(_)) {

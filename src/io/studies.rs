@@ -361,7 +361,7 @@ impl Studies {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| match label_col {
-                    Some(c) if !r[c].trim().is_empty() => r[c].clone(),
+                    Some(c) if !r[c].trim().is_empty() => r[c].trim().to_owned(),
                     _ => format!("Study {}", i + 1),
                 })
                 .collect(),
@@ -451,6 +451,12 @@ fn read_numeric(table: &Table, col: usize, canonical: &str) -> Result<Values> {
                 return Err(Error::input(
                     table.location(r, col),
                     format!("a correlation must lie in [-1, 1], found {x}"),
+                ));
+            }
+            if canonical == "level" && x > 0.0 && x <= 1.0 {
+                return Err(Error::input(
+                    table.location(r, col),
+                    format!("a confidence level of {x} looks like a fraction: give it in percent (e.g. 95)"),
                 ));
             }
             if canonical == "level" && !(x > 0.0 && x < 100.0) {

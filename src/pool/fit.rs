@@ -6,7 +6,7 @@ use super::{Method, PiType, RmaOptions, Test};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::heterogeneity::{heterogeneity, q_profile, Heterogeneity, QProfileControl, Tau2Ci};
-use crate::stats::{pchisq_upper, pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
+use crate::stats::{pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
 
 /// An interval prediction for a new study.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -89,6 +89,11 @@ impl RmaFit {
 
 /// Fits the intercept-only model to an effect set.
 pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
+    rma_owned(effects.clone(), opts)
+}
+
+/// [`rma`] taking the effect set by value (no copy of labels and moderators: batch runs use it).
+pub fn rma_owned(effects: EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
     let k = effects.k();
     if k == 0 {
         return Err(Error::invalid(
@@ -102,6 +107,12 @@ pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
                 effects.labels[i]
             )));
         }
+        if (y * y).is_infinite() || (v * v).is_infinite() {
+            return Err(Error::invalid(format!(
+                "study '{}': effect {y} or variance {v} is too large to analyse (its square overflows)",
+                effects.labels[i]
+            )));
+        }
         if v < 0.0 {
             return Err(Error::invalid(format!(
                 "study '{}': negative sampling variance {v}",
@@ -109,11 +120,46 @@ pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
             )));
         }
     }
-    rma_design(&Intercept { k }, effects, opts)
+    let d = Intercept { k };
+    let core = fit_core(&d, &effects, opts)?;
+    Ok(assemble(&d, effects, opts, core))
 }
 
-/// Fits a model with any design (intercept-only here; meta-regression supplies its own).
-pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
+/// What every model fit shares, whatever its design: τ², weights, coefficients with their
+/// (Knapp–Hartung scaled) covariance, heterogeneity and fit statistics.
+#[derive(Debug, Clone)]
+pub struct FitCore {
+    pub test: Test,
+    pub tau2: f64,
+    pub se_tau2: Option<f64>,
+    pub iterations: usize,
+    /// Model weights 1/(vi + τ²).
+    pub w: Vec<f64>,
+    pub beta: Vec<f64>,
+    /// Covariance of beta, row-major p × p, already multiplied by s2w.
+    pub vb: Vec<f64>,
+    pub s2w: f64,
+    /// t degrees of freedom (k − p) under Knapp–Hartung.
+    pub df: Option<f64>,
+    /// Critical value for CIs at the chosen level.
+    pub crit: f64,
+    pub het: Heterogeneity,
+    pub fit: FitStats,
+    pub notes: Vec<String>,
+}
+
+impl FitCore {
+    /// Two-sided p-value of a Wald statistic under this fit's test.
+    pub fn pval(&self, stat: f64) -> f64 {
+        match self.df {
+            Some(df) => pt_two_sided(stat, df),
+            None => pnorm_two_sided(stat),
+        }
+    }
+}
+
+/// Fits τ², coefficients and heterogeneity for any design, as metafor's `rma.uni`.
+pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<FitCore> {
     let y = &effects.yi;
     let v = &effects.vi;
     let k = d.k();
@@ -122,6 +168,11 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
         return Err(Error::invalid(format!(
             "confidence level must lie strictly between 0 and 100, got {}",
             opts.level
+        )));
+    }
+    if k < p {
+        return Err(Error::invalid(format!(
+            "{k} studies cannot support a model with {p} coefficients"
         )));
     }
     let mut notes = Vec::new();
@@ -135,24 +186,32 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
     if opts.method.is_fixed() && test != Test::Z {
         notes.push("Knapp–Hartung is meant for random-effects models; applied to the FE model as requested".into());
     }
-    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control)?;
+    let est: Tau2Estimate = tau2::estimate(d, y, v, opts.method, &opts.control).map_err(|e| match e {
+        // The estimator cannot name the study; the effect set can.
+        Error::Invalid(m) if m.starts_with("division by zero") => {
+            let i = (0..v.len()).min_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap_or(0);
+            Error::invalid(format!(
+                "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 reached 0",
+                effects.labels[i], v[i]
+            ))
+        }
+        other => other,
+    })?;
     if est.ll0_reset {
         notes.push("Fisher scoring may have stopped at a local maximum; tau2 set to 0 (log-likelihood higher there)".into());
     }
-    let tau2 = if opts.method.is_fixed() {
-        0.0
-    } else {
-        est.tau2
-    };
+    let fixed = opts.method.is_fixed();
+    let tau2 = if fixed { 0.0 } else { est.tau2 };
     let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
-    if w.iter().any(|x| x.is_infinite()) {
-        return Err(Error::invalid(
-            "division by zero when computing inverse-variance weights: a study has zero sampling variance and tau2 = 0",
-        ));
+    if let Some(i) = w.iter().position(|x| x.is_infinite()) {
+        return Err(Error::invalid(format!(
+            "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 = {tau2}",
+            effects.labels[i], v[i]
+        )));
     }
     let wls = d
         .wls(y, &w)
-        .ok_or_else(|| Error::invalid("the model matrix is singular for these weights"))?;
+        .ok_or_else(|| Error::invalid("the model matrix is rank-deficient for these weights"))?;
     let mut s2w = 1.0;
     if test.uses_t() {
         s2w = if wls.rss <= f64::EPSILON {
@@ -164,25 +223,49 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
             s2w = 1.0;
         }
     }
-    let estimate = wls.beta[0];
-    let se = (s2w * wls.vb[0]).sqrt();
     let alpha = 1.0 - opts.level / 100.0;
-    let stat = estimate / se;
-    let (pval, crit, df) = if test.uses_t() {
+    let (crit, df) = if test.uses_t() {
         let ddf = (k - p) as f64;
-        (
-            pt_two_sided(stat, ddf),
-            qt_upper(alpha / 2.0, ddf),
-            Some(ddf),
-        )
+        (qt_upper(alpha / 2.0, ddf), Some(ddf))
     } else {
-        (pnorm_two_sided(stat), qnorm_upper(alpha / 2.0), None)
+        (qnorm_upper(alpha / 2.0), None)
     };
-    let ci_lb = estimate - crit * se;
-    let ci_ub = estimate + crit * se;
-
-    let fixed = opts.method.is_fixed();
     let het = heterogeneity(d, y, v, tau2, fixed);
+    let fit = fit_stats(d, y, v, tau2, &w, wls.rss, opts.method);
+    Ok(FitCore {
+        test,
+        tau2,
+        se_tau2: if fixed { None } else { est.se_tau2 },
+        iterations: est.iterations,
+        vb: wls.vb.iter().map(|x| x * s2w).collect(),
+        beta: wls.beta,
+        w,
+        s2w,
+        df,
+        crit,
+        het,
+        fit,
+        notes,
+    })
+}
+
+/// Fits the intercept-only model with a given design.
+pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
+    let core = fit_core(d, effects, opts)?;
+    Ok(assemble(d, effects.clone(), opts, core))
+}
+
+/// Builds the intercept-only fit from the shared core.
+fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCore) -> RmaFit {
+    let k = d.k();
+    let p = d.p();
+    let estimate = core.beta[0];
+    let se = core.vb[0].sqrt();
+    let stat = estimate / se;
+    let pval = core.pval(stat);
+    let crit = core.crit;
+    let tau2 = core.tau2;
+    let fixed = opts.method.is_fixed();
     let (pi, pi_riley) = if fixed {
         (None, None)
     } else {
@@ -190,12 +273,11 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
         let pi = Prediction {
             lb: estimate - crit * sp,
             ub: estimate + crit * sp,
-            df,
+            df: core.df,
         };
         // Riley: t with k − p − 1 df whatever the test (metafor's pi.type = "riley").
-        let ddf = (k - p) as f64;
-        let rdf = (ddf - 1.0).max(1.0);
-        let rc = qt_upper(alpha / 2.0, rdf);
+        let rdf = ((k - p) as f64 - 1.0).max(1.0);
+        let rc = qt_upper((1.0 - opts.level / 100.0) / 2.0, rdf);
         (
             Some(pi),
             Some(Prediction {
@@ -210,10 +292,10 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
     } else {
         q_profile(
             d,
-            y,
-            v,
+            &effects.yi,
+            &effects.vi,
             tau2,
-            het.vt,
+            core.het.vt,
             opts.level,
             &QProfileControl {
                 tol: opts.qprofile_tol,
@@ -221,34 +303,32 @@ pub fn rma_design<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> R
             },
         )
     };
-    let sw: f64 = w.iter().sum();
-    let weights = w.iter().map(|x| 100.0 * x / sw).collect();
-    let fit = fit_stats(d, y, v, tau2, &w, wls.rss, opts.method);
-    let _ = pchisq_upper;
-    Ok(RmaFit {
-        effects: effects.clone(),
+    let sw: f64 = core.w.iter().sum();
+    let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
+    RmaFit {
+        effects,
         options: *opts,
-        test,
+        test: core.test,
         k,
         estimate,
         se,
         stat,
-        df,
+        df: core.df,
         pval,
-        ci_lb,
-        ci_ub,
+        ci_lb: estimate - crit * se,
+        ci_ub: estimate + crit * se,
         pi,
         pi_riley,
         tau2,
-        se_tau2: if fixed { None } else { est.se_tau2 },
+        se_tau2: core.se_tau2,
         tau2_ci,
-        het,
+        het: core.het,
         weights,
-        fit,
-        s2w,
-        iterations: est.iterations,
-        notes,
-    })
+        fit: core.fit,
+        s2w: core.s2w,
+        iterations: core.iterations,
+        notes: core.notes,
+    }
 }
 
 /// metafor's `fit.stats`: ML or REML log-likelihood, deviance, AIC, BIC, AICc.

@@ -10,7 +10,7 @@ pub mod mh;
 pub mod peto;
 pub mod tau2;
 
-pub use fit::{rma, rma_design, FitStats, Prediction, RmaFit};
+pub use fit::{fit_core, rma, rma_design, rma_owned, FitCore, FitStats, Prediction, RmaFit};
 
 use crate::error::{Error, Result};
 use std::str::FromStr;

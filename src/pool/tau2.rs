@@ -23,7 +23,7 @@ fn weights(v: &[f64], tau2: f64) -> Vec<f64> {
 
 /// Generalised Q statistic Σ wᵢ(yᵢ − Xb)² with wᵢ = 1/(vᵢ + τ²) (Paule–Mandel and Q-profile).
 pub fn q_gen<D: Design>(d: &D, y: &[f64], v: &[f64], tau2: f64) -> f64 {
-    d.p_quantities(y, &weights(v, tau2)).ypy
+    d.q_gen(y, v, tau2)
 }
 
 /// The upper end of the τ² search interval for PM, as metafor: max(100, 10·mad(y)²).

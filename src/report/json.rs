@@ -1,5 +1,7 @@
 //! Fitted models as JSON objects whose keys are metafor's (the conformance corpus's) keys.
 
+use crate::moderators::metareg::{MetaregFit, Predicted};
+use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
 use crate::pool::RmaFit;
 use serde_json::{json, Map, Value};
@@ -149,6 +151,152 @@ pub fn mh_json(fit: &MhFit) -> Value {
     if let Some((s, p)) = fit.mh_irr {
         m.insert("mh".into(), num(s));
         m.insert("mh_pval".into(), num(p));
+    }
+    Value::Object(m)
+}
+
+/// The coefficient table as the corpus's list of `{name, estimate, se, zval|tval (+df), pval, ci_lb, ci_ub}`.
+fn coefficients_json(fit: &MetaregFit) -> Value {
+    Value::Array(
+        fit.coefficients
+            .iter()
+            .map(|c| {
+                let mut m = Map::new();
+                m.insert("name".into(), json!(c.name));
+                m.insert("estimate".into(), num(c.estimate));
+                m.insert("se".into(), num(c.se));
+                m.insert(fit.stat_name().into(), num(c.stat));
+                if let Some(df) = fit.df {
+                    m.insert("df".into(), num(df));
+                }
+                m.insert("pval".into(), num(c.pval));
+                m.insert("ci_lb".into(), num(c.ci_lb));
+                m.insert("ci_ub".into(), num(c.ci_ub));
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// The `metareg` object (`rma` with `mods=`).
+pub fn metareg_json(fit: &MetaregFit) -> Value {
+    let mut m = Map::new();
+    m.insert("k".into(), json!(fit.k));
+    m.insert("p".into(), json!(fit.p));
+    m.insert("method".into(), json!(fit.options.method.name()));
+    m.insert("test".into(), json!(fit.test.name()));
+    m.insert("measure".into(), json!(fit.effects.measure.name()));
+    m.insert("coefficients".into(), coefficients_json(fit));
+    m.insert("QM".into(), num(fit.qm.stat));
+    m.insert("QM_df".into(), json!(fit.qm.df));
+    m.insert("QM_ddf".into(), opt(fit.qm.ddf));
+    m.insert("QM_dist".into(), json!(fit.qm.dist()));
+    m.insert("QM_pval".into(), num(fit.qm.pval));
+    m.insert("QE".into(), num(fit.het.q));
+    m.insert("QE_df".into(), json!(fit.het.q_df));
+    m.insert("QE_pval".into(), num(fit.het.q_pval));
+    m.insert("tau2".into(), num(fit.tau2));
+    m.insert("se_tau2".into(), opt(fit.se_tau2));
+    m.insert("I2".into(), num(fit.het.i2));
+    m.insert("H2".into(), num(fit.het.h2));
+    m.insert("R2".into(), opt(fit.r2));
+    m.insert("tau2_ci_lb".into(), opt(fit.tau2_ci.map(|c| c.tau2_lb)));
+    m.insert("tau2_ci_ub".into(), opt(fit.tau2_ci.map(|c| c.tau2_ub)));
+    m.insert("loglik".into(), num(fit.fit.loglik));
+    m.insert("deviance".into(), num(fit.fit.deviance));
+    m.insert("AIC".into(), num(fit.fit.aic));
+    m.insert("BIC".into(), num(fit.fit.bic));
+    m.insert("AICc".into(), num(fit.fit.aicc));
+    m.insert("loglik_type".into(), json!(fit.fit.loglik_type));
+    let col = |f: &dyn Fn(&Predicted) -> Option<f64>| {
+        Value::Array(fit.fitted.iter().map(|p| opt(f(p))).collect())
+    };
+    let mut fm = Map::new();
+    fm.insert("slab".into(), json!(fit.effects.labels));
+    fm.insert("pred".into(), col(&|p| Some(p.pred)));
+    fm.insert("se".into(), col(&|p| Some(p.se)));
+    fm.insert("ci_lb".into(), col(&|p| Some(p.ci_lb)));
+    fm.insert("ci_ub".into(), col(&|p| Some(p.ci_ub)));
+    // FE models have no prediction interval: the corpus writes a single null.
+    let fixed = fit.options.method.is_fixed();
+    fm.insert(
+        "pi_lb".into(),
+        if fixed {
+            Value::Null
+        } else {
+            col(&|p| p.pi_lb)
+        },
+    );
+    fm.insert(
+        "pi_ub".into(),
+        if fixed {
+            Value::Null
+        } else {
+            col(&|p| p.pi_ub)
+        },
+    );
+    m.insert("fitted".into(), Value::Object(fm));
+    let mut notes = fit.notes.clone();
+    for o in &fit.omitted {
+        notes.push(format!("omitted '{}': {}", o.label, o.reason));
+    }
+    if !notes.is_empty() {
+        m.insert("notes".into(), json!(notes));
+    }
+    Value::Object(m)
+}
+
+/// The `subgroup` object: the mixed model (`mixed_*`), the common-τ² per-level estimates,
+/// the separate per-level fits (`groups`) and the Q-between test from them.
+pub fn subgroup_json(s: &SubgroupFit) -> Value {
+    let mut m = Map::new();
+    m.insert("subgroup".into(), json!(s.column));
+    let mx = &s.mixed;
+    m.insert("mixed_k".into(), json!(mx.k));
+    m.insert("mixed_QM".into(), num(mx.qm.stat));
+    m.insert("mixed_QM_df".into(), json!(mx.qm.df));
+    m.insert("mixed_QM_ddf".into(), opt(mx.qm.ddf));
+    m.insert("mixed_QM_dist".into(), json!(mx.qm.dist()));
+    m.insert("mixed_QM_pval".into(), num(mx.qm.pval));
+    m.insert("mixed_tau2".into(), num(mx.tau2));
+    m.insert("mixed_se_tau2".into(), opt(mx.se_tau2));
+    m.insert("mixed_QE".into(), num(mx.het.q));
+    m.insert("mixed_QE_df".into(), json!(mx.het.q_df));
+    m.insert("mixed_QE_pval".into(), num(mx.het.q_pval));
+    m.insert("mixed_I2".into(), num(mx.het.i2));
+    m.insert("mixed_R2".into(), opt(mx.r2));
+    m.insert("mixed_coefficients".into(), coefficients_json(mx));
+    m.insert(
+        "common_tau2_group_estimates".into(),
+        coefficients_json(&s.common),
+    );
+    m.insert(
+        "groups".into(),
+        Value::Array(
+            s.groups
+                .iter()
+                .map(|g| {
+                    let mut v = rma_json(&g.fit);
+                    if let Value::Object(o) = &mut v {
+                        o.insert("level".into(), json!(g.level));
+                    }
+                    v
+                })
+                .collect(),
+        ),
+    );
+    m.insert("separate_Q_between".into(), num(s.q_between.q));
+    m.insert("separate_Q_between_df".into(), json!(s.q_between.df));
+    m.insert("separate_Q_between_pval".into(), num(s.q_between.pval));
+    if !mx.omitted.is_empty() {
+        m.insert(
+            "notes".into(),
+            json!(mx
+                .omitted
+                .iter()
+                .map(|o| format!("omitted '{}': no value of {}", o.label, s.column))
+                .collect::<Vec<_>>()),
+        );
     }
     Value::Object(m)
 }

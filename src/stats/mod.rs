@@ -12,6 +12,43 @@ use statrs::distribution::{
     Beta, ChiSquared, Continuous, ContinuousCDF, FisherSnedecor, Normal, StudentsT,
 };
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quantile {
+    T,
+    ChiSq,
+}
+
+/// A batch of analyses asks for the same few critical values (qt(0.975, k − 1), the χ² bounds of
+/// the Q-profile) again and again; each costs a Newton polish on incomplete gamma/beta functions.
+/// A small per-thread cache of the most recent ones makes them free after the first.
+fn cached(kind: Quantile, p: f64, df: f64, f: fn(f64, f64) -> f64) -> f64 {
+    use std::cell::RefCell;
+    const SLOTS: usize = 16;
+    type Entry = (Quantile, u64, u64, f64);
+    thread_local! {
+        static CACHE: RefCell<(usize, [Entry; SLOTS])> =
+            const { RefCell::new((0, [(Quantile::T, u64::MAX, u64::MAX, 0.0); SLOTS])) };
+    }
+    let key = (kind, p.to_bits(), df.to_bits());
+    if let Some(v) = CACHE.with(|c| {
+        c.borrow()
+            .1
+            .iter()
+            .find(|e| (e.0, e.1, e.2) == key)
+            .map(|e| e.3)
+    }) {
+        return v;
+    }
+    let v = f(p, df);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let i = c.0;
+        c.1[i] = (kind, key.1, key.2, v);
+        c.0 = (i + 1) % SLOTS;
+    });
+    v
+}
+
 fn std_normal() -> Normal {
     Normal::new(0.0, 1.0).expect("N(0,1) is valid")
 }
@@ -118,6 +155,10 @@ fn dt(x: f64, df: f64) -> f64 {
 
 /// Student t quantile (lower tail).
 pub fn qt(p: f64, df: f64) -> f64 {
+    cached(Quantile::T, p, df, qt_uncached)
+}
+
+fn qt_uncached(p: f64, df: f64) -> f64 {
     if !(0.0..=1.0).contains(&p) || p.is_nan() || !valid_df(df) {
         return f64::NAN;
     }
@@ -128,7 +169,7 @@ pub fn qt(p: f64, df: f64) -> f64 {
         return f64::INFINITY;
     }
     if p > 0.5 {
-        return -qt(1.0 - p, df);
+        return -qt_uncached(1.0 - p, df);
     }
     if p == 0.5 {
         return 0.0;
@@ -187,6 +228,10 @@ pub fn pchisq_upper(x: f64, df: f64) -> f64 {
 
 /// Chi-square quantile (lower tail): `qchisq(p, df)`.
 pub fn qchisq(p: f64, df: f64) -> f64 {
+    cached(Quantile::ChiSq, p, df, qchisq_uncached)
+}
+
+fn qchisq_uncached(p: f64, df: f64) -> f64 {
     if !(0.0..=1.0).contains(&p) || p.is_nan() || !valid_df(df) {
         return f64::NAN;
     }

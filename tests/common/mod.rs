@@ -2,6 +2,8 @@
 //! Shared helpers of the conformance tests: loading cases, mapping options, comparing numbers.
 #![allow(dead_code)]
 
+pub mod moderators;
+
 use evident::effect::{AddTo, EscalcOptions, VType};
 use evident::io::{read_studies, ColumnMap, CsvOptions, Studies};
 use evident::pool::mh::MhOptions;

@@ -1,0 +1,98 @@
+//! `evident batch`: one pooled row per analysis of a long CSV, fitted in parallel.
+
+use super::args::{ModelArgs, Pooling};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use evident::batch::{header, row, run, BatchOptions};
+use evident::effect::{EscalcOptions, VType};
+use evident::io::ColumnMap;
+use evident::Measure;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// Long CSV: one row per study, a column naming the analysis; rows of one analysis contiguous.
+    pub file: PathBuf,
+    /// The column naming the analysis.
+    #[arg(long, default_value = "analysis")]
+    pub analysis: String,
+    /// Effect measure for every analysis (default: by data type).
+    #[arg(long)]
+    pub measure: Option<String>,
+    #[arg(long, default_value_t = 0.5)]
+    pub add: f64,
+    #[arg(long, default_value = "only0")]
+    pub to: String,
+    #[arg(long)]
+    pub drop00: bool,
+    #[arg(long, default_value = "LS")]
+    pub vtype: String,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output CSV (default: standard output). Written atomically.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run_batch(args: &BatchArgs) -> Result<bool> {
+    let measure = args
+        .measure
+        .as_deref()
+        .map(str::parse::<Measure>)
+        .transpose()?;
+    let escalc = EscalcOptions {
+        add: args.add,
+        to: args.to.parse()?,
+        drop00: args.drop00,
+        vtype: args.vtype.parse::<VType>()?,
+    };
+    // Resolve the model options through the same preset logic as `pool` (on a dummy load).
+    let rma = match args.model.pooling_for_batch()? {
+        Pooling::Rma(o) => o,
+        _ => bail!("evident batch fits rma models; Mantel–Haenszel and Peto are available in `evident pool`"),
+    };
+    let opts = BatchOptions {
+        analysis_column: args.analysis.clone(),
+        measure,
+        escalc,
+        rma,
+        columns: ColumnMap::new(),
+        delimiter: b',',
+    };
+    let log_scale = measure.is_some_and(|m| m.scale() == evident::Scale::Log);
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let mut buf: Vec<u8> = Vec::new();
+    let (mut tmp, target) = match &args.output {
+        Some(p) => {
+            let dir = p
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            (Some(tempfile::NamedTempFile::new_in(dir)?), Some(p.clone()))
+        }
+        None => (None, None),
+    };
+    let mut failed = false;
+    {
+        let out: Box<dyn Write> = match tmp.as_mut() {
+            Some(t) => Box::new(std::io::BufWriter::new(t.as_file_mut())),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(header(log_scale))?;
+        run(&args.file, std::io::BufReader::new(file), &opts, |r| {
+            failed |= r.fit.is_err();
+            w.write_record(row(&r, log_scale))
+                .map_err(|e| evident::Error::invalid(e.to_string()))
+        })?;
+        w.flush()?;
+    }
+    buf.clear();
+    if let (Some(t), Some(p)) = (tmp, target) {
+        t.persist(&p)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    Ok(!failed)
+}

@@ -1,0 +1,606 @@
+//! Meta-regression: the mixed-effects (or fixed-effects) model with moderators, as metafor's
+//! `rma(yi, vi, mods = ~ ...)` (Berkey et al. 1995, *Stat Med* 14:395–411; Knapp & Hartung 2003).
+
+use super::formula::{Formula, ModelMatrix};
+use crate::effect::{EffectSet, Omitted};
+use crate::error::{Error, Result};
+use crate::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
+use crate::pool::design::Matrix;
+use crate::pool::{fit_core, rma, FitStats, RmaOptions, Test};
+use crate::stats::{pchisq_upper, pf_upper};
+
+/// One row of the coefficient table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Coefficient {
+    pub name: String,
+    pub estimate: f64,
+    pub se: f64,
+    /// z or t statistic.
+    pub stat: f64,
+    pub pval: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+}
+
+/// The omnibus Wald test of several coefficients: χ²(df), or F(df, ddf) under Knapp–Hartung.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct OmnibusTest {
+    /// χ² statistic, or the F statistic (χ²/df) when `ddf` is set.
+    pub stat: f64,
+    pub df: usize,
+    pub ddf: Option<f64>,
+    pub pval: f64,
+}
+
+impl OmnibusTest {
+    /// metafor's `QMdist`: `chisq` or `F`.
+    pub fn dist(&self) -> &'static str {
+        if self.ddf.is_some() {
+            "F"
+        } else {
+            "chisq"
+        }
+    }
+}
+
+/// A predicted (fitted) value with its CI and, for random-effects models, prediction interval.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Predicted {
+    pub pred: f64,
+    pub se: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    pub pi_lb: Option<f64>,
+    pub pi_ub: Option<f64>,
+}
+
+/// A fitted meta-regression.
+#[derive(Debug, Clone)]
+pub struct MetaregFit {
+    /// The studies in the model (rows with missing moderators removed).
+    pub effects: EffectSet,
+    /// Studies dropped for a missing moderator value.
+    pub omitted: Vec<Omitted>,
+    pub options: RmaOptions,
+    /// The test actually used.
+    pub test: Test,
+    pub matrix: ModelMatrix,
+    pub k: usize,
+    pub p: usize,
+    pub coefficients: Vec<Coefficient>,
+    /// Covariance of the coefficients, row-major p × p.
+    pub vb: Vec<f64>,
+    /// t degrees of freedom (k − p) under Knapp–Hartung.
+    pub df: Option<f64>,
+    pub crit: f64,
+    /// Omnibus test of the moderators (all coefficients but the intercept).
+    pub qm: OmnibusTest,
+    /// Residual heterogeneity: QE with k − p df, I², H² of the residual τ².
+    pub het: Heterogeneity,
+    pub tau2: f64,
+    pub se_tau2: Option<f64>,
+    pub tau2_ci: Option<Tau2Ci>,
+    /// Pseudo-R² in percent (Raudenbush 2009), `None` without an intercept or when undefined.
+    pub r2: Option<f64>,
+    pub fit: FitStats,
+    /// Fitted values for the studies in the model.
+    pub fitted: Vec<Predicted>,
+    pub iterations: usize,
+    pub notes: Vec<String>,
+}
+
+impl MetaregFit {
+    pub fn names(&self) -> &[String] {
+        &self.matrix.names
+    }
+
+    /// The statistic's name: `zval` or `tval`.
+    pub fn stat_name(&self) -> &'static str {
+        if self.test.uses_t() {
+            "tval"
+        } else {
+            "zval"
+        }
+    }
+
+    /// The predicted effect for a row of moderator values `x` (one per coefficient, including
+    /// the intercept's 1), with CI and prediction interval as metafor's `predict`.
+    pub fn predict(&self, x: &[f64]) -> Result<Predicted> {
+        let p = self.p;
+        if x.len() != p {
+            return Err(Error::invalid(format!(
+                "prediction needs {p} values (one per coefficient: {}), got {}",
+                self.names().join(", "),
+                x.len()
+            )));
+        }
+        let pred: f64 = x
+            .iter()
+            .zip(&self.coefficients)
+            .map(|(a, c)| a * c.estimate)
+            .sum();
+        let mut var = 0.0;
+        for r in 0..p {
+            for c in 0..p {
+                var += x[r] * self.vb[r * p + c] * x[c];
+            }
+        }
+        let se = var.sqrt();
+        let (pi_lb, pi_ub) = if self.options.method.is_fixed() {
+            (None, None)
+        } else {
+            let sp = (var + self.tau2).sqrt();
+            (Some(pred - self.crit * sp), Some(pred + self.crit * sp))
+        };
+        Ok(Predicted {
+            pred,
+            se,
+            ci_lb: pred - self.crit * se,
+            ci_ub: pred + self.crit * se,
+            pi_lb,
+            pi_ub,
+        })
+    }
+}
+
+/// Fits a meta-regression with moderators given as an R formula's right-hand side.
+pub fn metareg(effects: &EffectSet, formula: &str, opts: &RmaOptions) -> Result<MetaregFit> {
+    metareg_formula(effects, &Formula::parse(formula)?, opts)
+}
+
+/// Fits a meta-regression with a parsed formula.
+pub fn metareg_formula(
+    effects: &EffectSet,
+    formula: &Formula,
+    opts: &RmaOptions,
+) -> Result<MetaregFit> {
+    let mm = formula.model_matrix(effects)?;
+    let mut omitted = Vec::new();
+    for &i in &mm.dropped {
+        omitted.push(Omitted {
+            row: effects.rows[i],
+            label: effects.labels[i].clone(),
+            reason: "missing moderator value".into(),
+        });
+    }
+    let set = effects.subset(&mm.used);
+    let mut fit = fit_matrix(&set, mm, opts)?;
+    if !omitted.is_empty() {
+        fit.notes.push(format!(
+            "{} stud{} with missing moderator values omitted from model fitting",
+            omitted.len(),
+            if omitted.len() == 1 { "y" } else { "ies" }
+        ));
+    }
+    fit.omitted = omitted;
+    Ok(fit)
+}
+
+/// Fits the model for a model matrix whose rows are the studies of `effects`.
+pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Result<MetaregFit> {
+    let k = effects.k();
+    let p = mm.x.ncols();
+    let fixed = opts.method.is_fixed();
+    // metafor needs one study more than coefficients when τ² is estimated as well.
+    let need = if fixed { p } else { p + 1 };
+    if k < need {
+        return Err(Error::invalid(format!(
+            "{k} studies cannot support a model with {p} coefficients{} (metafor: number of parameters larger than number of observations)",
+            if fixed { "" } else { " and tau2" }
+        )));
+    }
+    for (i, (&y, &v)) in effects.yi.iter().zip(&effects.vi).enumerate() {
+        if !y.is_finite() || !v.is_finite() || v < 0.0 {
+            return Err(Error::invalid(format!(
+                "study '{}': effect or variance is not finite or negative",
+                effects.labels[i]
+            )));
+        }
+    }
+    let design = Matrix::new(mm.x.clone());
+    let core = fit_core(&design, effects, opts)?;
+    let se: Vec<f64> = (0..p).map(|j| core.vb[j * p + j].sqrt()).collect();
+    let coefficients: Vec<Coefficient> = (0..p)
+        .map(|j| {
+            let b = core.beta[j];
+            let stat = b / se[j];
+            Coefficient {
+                name: mm.names[j].clone(),
+                estimate: b,
+                se: se[j],
+                stat,
+                pval: core.pval(stat),
+                ci_lb: b - core.crit * se[j],
+                ci_ub: b + core.crit * se[j],
+            }
+        })
+        .collect();
+    // QM tests every coefficient but the intercept (metafor's default btt).
+    let btt: Vec<usize> = if mm.intercept && p > 1 {
+        (1..p).collect()
+    } else {
+        (0..p).collect()
+    };
+    let qm = omnibus(&core.beta, &core.vb, p, &btt, core.df);
+    let tau2_ci = if fixed || !opts.tau2_ci {
+        None
+    } else {
+        q_profile(
+            &design,
+            &effects.yi,
+            &effects.vi,
+            core.tau2,
+            core.het.vt,
+            opts.level,
+            &QProfileControl {
+                tol: opts.qprofile_tol,
+                maxiter: 1000,
+            },
+        )
+    };
+    let r2 = if mm.intercept && p > 1 {
+        pseudo_r2(effects, &mm, &core.beta, core.tau2, opts)
+    } else {
+        None
+    };
+    let mut fit = MetaregFit {
+        effects: effects.clone(),
+        omitted: Vec::new(),
+        options: *opts,
+        test: core.test,
+        k,
+        p,
+        coefficients,
+        vb: core.vb.clone(),
+        df: core.df,
+        crit: core.crit,
+        qm,
+        het: core.het,
+        tau2: core.tau2,
+        se_tau2: core.se_tau2,
+        tau2_ci,
+        r2,
+        fit: core.fit,
+        fitted: Vec::new(),
+        iterations: core.iterations,
+        notes: core.notes,
+        matrix: mm,
+    };
+    fit.fitted = (0..k)
+        .map(|i| {
+            let row: Vec<f64> = fit.matrix.x.row(i).iter().copied().collect();
+            fit.predict(&row)
+        })
+        .collect::<Result<_>>()?;
+    Ok(fit)
+}
+
+/// Wald test of the coefficients `btt`: b' V⁻¹ b, divided by m and referred to F(m, ddf) under
+/// Knapp–Hartung.
+pub fn omnibus(beta: &[f64], vb: &[f64], p: usize, btt: &[usize], ddf: Option<f64>) -> OmnibusTest {
+    let m = btt.len();
+    let v = nalgebra::DMatrix::from_fn(m, m, |r, c| vb[btt[r] * p + btt[c]]);
+    let b = nalgebra::DVector::from_fn(m, |r, _| beta[btt[r]]);
+    let q = match v.cholesky() {
+        Some(ch) => b.dot(&ch.solve(&b)),
+        None => f64::NAN,
+    };
+    match ddf {
+        Some(d) => {
+            let f = q / m as f64;
+            OmnibusTest {
+                stat: f,
+                df: m,
+                ddf: Some(d),
+                pval: if d > 0.0 {
+                    pf_upper(f, m as f64, d)
+                } else {
+                    f64::NAN
+                },
+            }
+        }
+        None => OmnibusTest {
+            stat: q,
+            df: m,
+            ddf: None,
+            pval: pchisq_upper(q, m as f64),
+        },
+    }
+}
+
+/// metafor's pseudo-R² (%): for random-effects fits the proportional reduction of τ² against the
+/// intercept-only model with the same method (Raudenbush 2009), truncated at 0; for FE fits the
+/// adjusted R² of the weighted least-squares regression, truncated at 0.
+fn pseudo_r2(
+    effects: &EffectSet,
+    mm: &ModelMatrix,
+    beta: &[f64],
+    tau2: f64,
+    opts: &RmaOptions,
+) -> Option<f64> {
+    let y = &effects.yi;
+    let k = y.len();
+    if opts.method.is_fixed() {
+        let mean = y.iter().sum::<f64>() / k as f64;
+        if y.iter().all(|&v| v == mean) {
+            return Some(0.0);
+        }
+        let w: Vec<f64> = effects.vi.iter().map(|v| 1.0 / v).collect();
+        let f: Vec<f64> = (0..k)
+            .map(|i| mm.x.row(i).iter().zip(beta).map(|(a, b)| a * b).sum())
+            .collect();
+        let sw: f64 = w.iter().sum();
+        let fm: f64 = w.iter().zip(&f).map(|(a, b)| a * b).sum::<f64>() / sw;
+        let mss: f64 = (0..k).map(|i| w[i] * (f[i] - fm).powi(2)).sum();
+        let rss: f64 = (0..k).map(|i| w[i] * (y[i] - f[i]).powi(2)).sum();
+        let r2 = mss / (mss + rss);
+        let p = mm.x.ncols() as f64;
+        let adj = 1.0 - (1.0 - r2) * ((k as f64 - 1.0) / (k as f64 - p));
+        return Some((100.0 * adj).max(0.0));
+    }
+    let o = RmaOptions {
+        tau2_ci: false,
+        ..*opts
+    };
+    let t0 = rma(effects, &o).ok()?.tau2;
+    if t0 == 0.0 {
+        return Some(0.0);
+    }
+    Some((100.0 * (t0 - tau2) / t0).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{read_studies, ColumnMap, CsvOptions};
+    use crate::pool::Method;
+    use crate::Measure;
+
+    fn bcg() -> EffectSet {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/conformance/cases/bcg_rr/input.csv");
+        let s = read_studies(&path, &CsvOptions::default(), &ColumnMap::new()).unwrap();
+        EffectSet::from_studies(&s, Measure::RR, &Default::default()).unwrap()
+    }
+
+    fn close(a: f64, b: f64, rtol: f64) {
+        assert!((a - b).abs() <= 1e-12 + rtol * b.abs(), "{a} vs {b}");
+    }
+
+    fn opts(method: Method, test: Test) -> RmaOptions {
+        RmaOptions {
+            method,
+            test,
+            ..Default::default()
+        }
+    }
+
+    /// (estimates, ses, pvals), QM, tau2, QE, R2, I2 — checked against metafor 3.8-1.
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        fit: &MetaregFit,
+        names: &[&str],
+        coef: &[(f64, f64, f64)],
+        qm: (f64, f64),
+        tau2: f64,
+        qe: f64,
+        r2: Option<f64>,
+        i2: f64,
+    ) {
+        assert_eq!(fit.names(), names);
+        for (c, &(b, se, p)) in fit.coefficients.iter().zip(coef) {
+            close(c.estimate, b, 1e-8);
+            close(c.se, se, 1e-8);
+            close(c.pval, p, 1e-6);
+        }
+        close(fit.qm.stat, qm.0, 1e-8);
+        close(fit.qm.pval, qm.1, 1e-6);
+        close(fit.tau2, tau2, 1e-8);
+        close(fit.het.q, qe, 1e-8);
+        match (fit.r2, r2) {
+            (Some(a), Some(b)) => close(a, b, 1e-8),
+            (None, None) => {}
+            other => panic!("R2 {other:?}"),
+        }
+        close(fit.het.i2, i2, 1e-8);
+    }
+
+    // dat <- escalc("RR", ai=ai, bi=bi, ci=ci, di=di, data=d)   (d = bcg_rr/input.csv)
+    #[test]
+    fn text_factor_without_factor_pm_knha() {
+        // rma(yi, vi, mods=~ablat+alloc, data=dat, method="PM", test="knha")
+        let fit = metareg(&bcg(), "ablat + alloc", &opts(Method::PM, Test::Knha)).unwrap();
+        check(
+            &fit,
+            &["intrcpt", "ablat", "allocrandom", "allocsystematic"],
+            &[
+                (
+                    0.28445748533875187,
+                    0.42526566250894976,
+                    0.52034986630215518,
+                ),
+                (
+                    -0.027045508671365279,
+                    0.0096655762568098602,
+                    0.020776116353332312,
+                ),
+                (
+                    -0.27360217160751876,
+                    0.3690900435393441,
+                    0.47741438750636866,
+                ),
+                (
+                    0.067555708312316484,
+                    0.39923426803752093,
+                    0.86937109708476146,
+                ),
+            ],
+            (3.3527431068364142, 0.069143594742906128),
+            0.16386904045123396,
+            26.203436491648535,
+            Some(48.48403651506225),
+            72.664943064567098,
+        );
+        assert_eq!((fit.qm.df, fit.qm.ddf), (3, Some(9.0)));
+    }
+
+    #[test]
+    fn interaction_reml() {
+        // rma(yi, vi, mods=~ablat*year, data=dat, method="REML")
+        let fit = metareg(&bcg(), "~ablat*year", &opts(Method::REML, Test::Z)).unwrap();
+        check(
+            &fit,
+            &["intrcpt", "ablat", "year", "ablat:year"],
+            &[
+                (-30.241782286595093, 127.3070015124438, 0.81223010978428534),
+                (0.53633546612099492, 2.7623491084272915, 0.84605123620193512),
+                (
+                    0.015417502192119143,
+                    0.064454627788930186,
+                    0.81095104130228557,
+                ),
+                (
+                    -0.00028551925736060009,
+                    0.0013989861223680233,
+                    0.83828306837516231,
+                ),
+            ],
+            (9.9223581352071903, 0.019237781360928175),
+            0.14324347013123229,
+            25.169902800989139,
+            Some(54.270862856318637),
+            70.516431730488108,
+        );
+    }
+
+    #[test]
+    fn no_intercept_tests_all_coefficients() {
+        // rma(yi, vi, mods=~alloc-1, data=dat, method="DL"): QM on 3 df, no R2
+        let fit = metareg(&bcg(), "alloc - 1", &opts(Method::DL, Test::Z)).unwrap();
+        check(
+            &fit,
+            &["allocalternate", "allocrandom", "allocsystematic"],
+            &[
+                (
+                    -0.51253015554772552,
+                    0.54212220502083841,
+                    0.34444733798934385,
+                ),
+                (
+                    -0.99052549506652343,
+                    0.31810127677675998,
+                    0.0018465186623571582,
+                ),
+                (
+                    -0.40829934245916089,
+                    0.41417029290179114,
+                    0.32421909815186223,
+                ),
+            ],
+            (11.561835010084369, 0.0090452642401809922),
+            0.55956875012770313,
+            132.3676382627076,
+            None,
+            92.445283355321948,
+        );
+        assert_eq!(fit.qm.df, 3);
+    }
+
+    #[test]
+    fn every_estimator() {
+        // rma(yi, vi, mods=~ablat+year, data=dat, method=m) for m in HE, HS, SJ, EB, ML:
+        // (ablat estimate, ablat se, QM, tau2, R2)
+        let expected = [
+            (
+                Method::HE,
+                -0.026323670011113593,
+                0.014042151619913448,
+                6.4436435326716497,
+                0.23561076081653401,
+                28.290724897816315,
+            ),
+            (
+                Method::HS,
+                -0.030959811575737146,
+                0.0061720907509752385,
+                35.378127962104919,
+                0.025135517359015484,
+                88.99316773563595,
+            ),
+            (
+                Method::SJ,
+                -0.026170701662369882,
+                0.014493665136518001,
+                6.0458135882430835,
+                0.25322612318191423,
+                26.710675662404139,
+            ),
+            (
+                Method::EB,
+                -0.027019561153986758,
+                0.012252350756793024,
+                8.4814801457307301,
+                0.17163840543461481,
+                46.037285388527806,
+            ),
+            (
+                Method::ML,
+                -0.030849959216921845,
+                0.0062886255819973851,
+                33.919241591472634,
+                0.026897177103952098,
+                90.394831704561454,
+            ),
+        ];
+        let set = bcg();
+        for (m, b, se, qm, tau2, r2) in expected {
+            let fit = metareg(&set, "ablat + year", &opts(m, Test::Z)).unwrap();
+            close(fit.coefficients[1].estimate, b, 1e-8);
+            close(fit.coefficients[1].se, se, 1e-8);
+            close(fit.qm.stat, qm, 1e-8);
+            close(fit.tau2, tau2, 1e-8);
+            close(fit.r2.unwrap(), r2, 1e-8);
+        }
+    }
+
+    #[test]
+    fn predicts_at_new_moderator_values() {
+        // r <- rma(yi, vi, mods=~ablat, data=dat, test="knha"); predict(r, newmods=c(10, 50))
+        let fit = metareg(&bcg(), "ablat", &opts(Method::REML, Test::Knha)).unwrap();
+        let expected = [
+            (
+                10.0,
+                -0.039552314905863362,
+                0.21270262973613971,
+                -0.5077076464675736,
+                -0.80705292466569389,
+                0.72794829485396706,
+            ),
+            (
+                50.0,
+                -1.203618752026457,
+                0.19564650406121295,
+                -1.6342338040889954,
+                -1.94881476286849,
+                -0.45842274118442394,
+            ),
+        ];
+        for (x, pred, se, ci_lb, pi_lb, pi_ub) in expected {
+            let p = fit.predict(&[1.0, x]).unwrap();
+            close(p.pred, pred, 1e-8);
+            close(p.se, se, 1e-8);
+            close(p.ci_lb, ci_lb, 1e-8);
+            close(p.pi_lb.unwrap(), pi_lb, 1e-8);
+            close(p.pi_ub.unwrap(), pi_ub, 1e-8);
+        }
+        assert!(fit.predict(&[1.0]).is_err());
+    }
+
+    #[test]
+    fn too_many_coefficients_is_an_error() {
+        let set = bcg().subset(&[0, 1, 2]);
+        let e = metareg(&set, "ablat + year", &opts(Method::REML, Test::Z)).unwrap_err();
+        assert!(e.to_string().contains("cannot support"), "{e}");
+        assert!(metareg(&set, "ablat + year", &opts(Method::FE, Test::Z)).is_ok());
+    }
+}

@@ -1,0 +1,11 @@
+//! Moderators: meta-regression on an R-style formula and subgroup analysis, as metafor's
+//! `rma(mods = ...)` (Thompson & Higgins 2002, *Stat Med* 21:1559–1573).
+
+pub mod formula;
+pub mod interaction;
+pub mod metareg;
+pub mod subgroup;
+
+pub use formula::{Formula, ModelMatrix};
+pub use metareg::{metareg, metareg_formula, MetaregFit};
+pub use subgroup::{subgroup, SubgroupFit};

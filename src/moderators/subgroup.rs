@@ -1,0 +1,104 @@
+//! Subgroup analysis: a separate model per level of a grouping column, the test for subgroup
+//! differences from those fits (Q-between), and the mixed-effects model with the grouping as a
+//! factor (common τ²), whose QM is the moderator test (Borenstein et al. 2009, *Introduction to
+//! Meta-Analysis*, ch. 19).
+
+use super::formula::{factor_levels, Formula};
+use super::metareg::{metareg_formula, MetaregFit};
+use crate::effect::EffectSet;
+use crate::error::{Error, Result};
+use crate::heterogeneity::heterogeneity;
+use crate::pool::design::Intercept;
+use crate::pool::{rma, RmaFit, RmaOptions};
+
+/// The separate fit of one subgroup.
+#[derive(Debug, Clone)]
+pub struct GroupFit {
+    pub level: String,
+    pub fit: RmaFit,
+}
+
+/// Cochran's Q between subgroups: an FE model on the per-level estimates and standard errors.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct QBetween {
+    pub q: f64,
+    pub df: usize,
+    pub pval: f64,
+}
+
+/// A subgroup analysis.
+#[derive(Debug, Clone)]
+pub struct SubgroupFit {
+    /// The grouping column.
+    pub column: String,
+    /// Separate fits, one per level (levels sorted as R's `factor`).
+    pub groups: Vec<GroupFit>,
+    /// Test for subgroup differences from the separate fits.
+    pub q_between: QBetween,
+    /// The mixed-effects model `~ factor(g)` (common τ²); its QM tests subgroup differences.
+    pub mixed: MetaregFit,
+    /// The model `~ factor(g) - 1`: one estimate per level with a common τ².
+    pub common: MetaregFit,
+}
+
+/// Runs the subgroup analysis on the grouping column `column`; studies with no group are dropped.
+pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<SubgroupFit> {
+    let m = effects
+        .moderators
+        .iter()
+        .find(|m| m.name == column)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "grouping column '{column}' is not a column of the data (available: {})",
+                effects
+                    .moderators
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    let present: Vec<usize> = (0..effects.k())
+        .filter(|&i| !m.values[i].is_missing())
+        .collect();
+    let (levels, index) = factor_levels(&m.values, &present);
+    if levels.len() < 2 {
+        return Err(Error::invalid(format!(
+            "grouping column '{column}' has {} level{}: subgroup analysis needs at least 2",
+            levels.len(),
+            if levels.len() == 1 { "" } else { "s" }
+        )));
+    }
+    let mut groups = Vec::with_capacity(levels.len());
+    for (l, level) in levels.iter().enumerate() {
+        let idx: Vec<usize> = present
+            .iter()
+            .zip(&index)
+            .filter(|(_, &j)| j == l)
+            .map(|(&i, _)| i)
+            .collect();
+        let fit = rma(&effects.subset(&idx), opts)
+            .map_err(|e| Error::invalid(format!("subgroup {column} = {level}: {e}")))?;
+        groups.push(GroupFit {
+            level: level.clone(),
+            fit,
+        });
+    }
+    let est: Vec<f64> = groups.iter().map(|g| g.fit.estimate).collect();
+    let var: Vec<f64> = groups.iter().map(|g| g.fit.se * g.fit.se).collect();
+    let h = heterogeneity(&Intercept { k: est.len() }, &est, &var, 0.0, true);
+    let q_between = QBetween {
+        q: h.q,
+        df: h.q_df,
+        pval: h.q_pval,
+    };
+    let mixed = metareg_formula(effects, &Formula::factor(column, true), opts)?;
+    let common = metareg_formula(effects, &Formula::factor(column, false), opts)?;
+    Ok(SubgroupFit {
+        column: column.to_owned(),
+        groups,
+        q_between,
+        mixed,
+        common,
+    })
+}

@@ -1,0 +1,274 @@
+//! The command line, proven on the conformance corpus: `evident pool --json` and
+//! `evident effects --json` must print metafor's numbers, and bad input must fail cleanly.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+fn evident(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .output()
+        .expect("binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn analysis<'a>(case: &'a Case, id: &str) -> &'a Value {
+    case.expected["analyses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("{id}"))
+}
+
+fn check(case_name: &str, id: &str, args: &[&str]) {
+    let case = cases().into_iter().find(|c| c.name == case_name).unwrap();
+    let a = analysis(&case, id);
+    let input = case.dir.join("input.csv");
+    let mut full = vec![args[0], input.to_str().unwrap()];
+    full.extend_from_slice(&args[1..]);
+    full.push("--json");
+    let (ok, stdout, stderr) = evident(&full);
+    assert!(ok, "{case_name}/{id}: evident {full:?} failed: {stderr}");
+    let got: Value = serde_json::from_str(&stdout).unwrap();
+    let mut misses = Vec::new();
+    for (k, ev) in a["expected"].as_object().unwrap() {
+        if k == "converged" || k.ends_with("_precise") {
+            continue;
+        }
+        compare(
+            &format!("{case_name}/{id}/{k}"),
+            ev,
+            got.get(k),
+            key_tol(k, STRICT),
+            &mut misses,
+        );
+    }
+    assert!(misses.is_empty(), "{misses:#?}");
+}
+
+#[test]
+fn pool_json_matches_metafor() {
+    check(
+        "bcg_or",
+        "rma_REML_z",
+        &["pool", "--measure", "OR", "--method", "REML", "--test", "z"],
+    );
+    check(
+        "bcg_or",
+        "rma_DL_knha",
+        &[
+            "pool",
+            "--measure",
+            "or",
+            "--method",
+            "dl",
+            "--test",
+            "knha",
+        ],
+    );
+    check(
+        "bcg_or",
+        "rma_FE_z",
+        &[
+            "pool",
+            "--measure",
+            "OR",
+            "--method",
+            "FE",
+            "--preset",
+            "metafor",
+        ],
+    );
+    check(
+        "normand1999_smd",
+        "rma_PM_z",
+        &["pool", "--measure", "SMD", "--method", "PM", "--test", "z"],
+    );
+    check(
+        "pritz1997_plo",
+        "rma_REML_knha",
+        &[
+            "pool",
+            "--measure",
+            "PLO",
+            "--method",
+            "REML",
+            "--test",
+            "knha",
+        ],
+    );
+    check(
+        "hackshaw1998_yi_vi",
+        "rma_REML_z",
+        &["pool", "--method", "REML", "--test", "z", "--scale", "log"],
+    );
+    check(
+        "bcg_or",
+        "mh_OR",
+        &["pool", "--measure", "OR", "--method", "MH"],
+    );
+    check(
+        "bcg_or",
+        "peto",
+        &["pool", "--measure", "PETO", "--method", "Peto"],
+    );
+    check(
+        "hart1999_irr",
+        "mh_IRR",
+        &["pool", "--measure", "IRR", "--method", "mh"],
+    );
+}
+
+#[test]
+fn default_preset_is_reml_knha() {
+    check("bcg_or", "rma_REML_knha", &["pool", "--measure", "OR"]);
+}
+
+#[test]
+fn effects_json_matches_escalc() {
+    check("bcg_or", "escalc_OR", &["effects", "--measure", "OR"]);
+    check(
+        "normand1999_smd",
+        "escalc_SMD",
+        &["effects", "--measure", "SMD"],
+    );
+}
+
+#[test]
+fn nonconvergence_is_an_error_with_a_remedy() {
+    let input = cases_dir().join("synthetic_reml_nonconvergence/input.csv");
+    let (ok, _, stderr) = evident(&[
+        "pool",
+        input.to_str().unwrap(),
+        "--measure",
+        "OR",
+        "--method",
+        "REML",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("did not converge") && stderr.contains("stepadj"),
+        "{stderr}"
+    );
+    let (ok, stdout, _) = evident(&[
+        "pool",
+        input.to_str().unwrap(),
+        "--measure",
+        "OR",
+        "--method",
+        "REML",
+        "--stepadj",
+        "0.5",
+    ]);
+    assert!(ok, "{stdout}");
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+/// Each bad input fails with a located, specific message and no panic.
+#[test]
+fn bad_input_errors_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("empty.csv", "", &["empty"]),
+        ("header.csv", "study,ai,bi,ci,di\n", &["no study rows"]),
+        (
+            "ragged.csv",
+            "study,yi,vi\nA,1,0.1\nB,2\n",
+            &["line 3", "expected 3 fields"],
+        ),
+        ("dup.csv", "study,yi,yi\nA,1,2\n", &["duplicate column"]),
+        (
+            "missingcol.csv",
+            "study,ai,bi,ci\nA,1,2,3\n",
+            &["cannot tell the data type"],
+        ),
+        (
+            "text.csv",
+            "study,yi,vi\nA,abc,0.1\n",
+            &["line 2", "'yi'", "expected a number"],
+        ),
+        (
+            "inf.csv",
+            "study,yi,vi\nA,1e400,0.1\n",
+            &["'yi'", "not a finite number"],
+        ),
+        (
+            "negcount.csv",
+            "study,ai,bi,ci,di\nA,-1,2,3,4\n",
+            &["'ai'", "negative"],
+        ),
+        (
+            "negsd.csv",
+            "study,m1i,sd1i,n1i,m2i,sd2i,n2i\nA,1,-2,10,1,2,10\n",
+            &["'sd1i'", "negative"],
+        ),
+        (
+            "events.csv",
+            "study,ai,n1i,ci,n2i\nA,12,10,3,10\n",
+            &["'ai'", "exceed"],
+        ),
+        (
+            "negvar.csv",
+            "study,yi,vi\nA,1,-0.1\n",
+            &["'vi'", "negative"],
+        ),
+        (
+            "reversed.csv",
+            "study,estimate,ci_lb,ci_ub\nA,2,3,1\n",
+            &["reversed"],
+        ),
+        (
+            "outside.csv",
+            "study,estimate,ci_lb,ci_ub\nA,5,1,3\n",
+            &["outside its CI"],
+        ),
+    ];
+    for (name, text, needles) in cases {
+        let path = write(&dir, name, text);
+        let (ok, _, stderr) = evident(&["pool", &path]);
+        assert!(!ok, "{name} should fail");
+        assert!(!stderr.contains("panicked"), "{name} panicked: {stderr}");
+        for n in needles.iter() {
+            assert!(stderr.contains(n), "{name}: expected '{n}' in: {stderr}");
+        }
+        if !text.is_empty()
+            && *name != "header.csv"
+            && *name != "missingcol.csv"
+            && *name != "dup.csv"
+        {
+            assert!(
+                stderr.contains(name),
+                "{name}: message should name the file: {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_measure_unknown_method_and_too_few_studies() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "t.csv", "study,ai,bi,ci,di\nA,1,9,2,8\nB,3,7,4,6\n");
+    let (ok, _, e) = evident(&["pool", &p, "--measure", "SMD"]);
+    assert!(
+        !ok && e.contains("does not fit") && e.contains("OR, RR, RD, PETO"),
+        "{e}"
+    );
+    let (ok, _, e) = evident(&["pool", &p, "--method", "XYZ"]);
+    assert!(!ok && e.contains("unknown method"), "{e}");
+    let none = write(&dir, "none.csv", "study,yi,vi\nA,,\nB,NA,NA\n");
+    let (ok, _, e) = evident(&["pool", &none]);
+    assert!(!ok && e.contains("no studies"), "{e}");
+}
