@@ -124,6 +124,10 @@ fn check_catches_inconsistent_rows_only() {
     assert!(v[6]["reasons"].to_string().contains("reversed"));
     assert_eq!(verdict(7), "inconsistent");
     assert!(v[7]["reasons"].to_string().contains("outside its CI"));
+    // The walkthrough's typos (docs/reported.md): OR 2.15 (1.15-4.20); and p = 0.16 for 1.15-4.02.
+    let t = json(&["check", data("typo.csv").to_str().unwrap(), "--json"]);
+    assert_eq!(t[0]["verdict"], "inconsistent");
+    assert_eq!(t[1]["verdict"], "decision_error");
     let (ok, out, _) = run(&["check", f.to_str().unwrap()]);
     assert!(ok);
     assert!(out.starts_with("study,verdict,reasons,estimate_min,estimate_max,p_min,p_max"));
