@@ -257,6 +257,24 @@ fn pool_reported_mixed_file() {
     ]);
     assert!(close(&v["estimate"], 0.99499810828909585, 1e-9), "{v}");
     assert_eq!(v["k"], 3);
+    // With --include-p-bounds the "<0.001" row enters at SE = |log 3.54| / qnorm(1 - 0.0005).
+    // R: yi <- c(1.1727202608218317, log(2.82), log(2.15), log(3.54));
+    //    vi <- c(0.29120879120879117, ((log(4.22)-log(1.89))/(2*qnorm(.975)))^2,
+    //            (log(2.15)/qnorm(1-0.043/2))^2, (log(3.54)/qnorm(1-0.0005))^2)
+    //    rma(yi, vi, method="DL")$beta = 1.0394591687125989
+    let v = json(&[
+        "pool",
+        f.to_str().unwrap(),
+        "--reported",
+        "--include-p-bounds",
+        "--method",
+        "DL",
+        "--preset",
+        "metafor",
+        "--json",
+    ]);
+    assert_eq!(v["k"], 4);
+    assert!(close(&v["estimate"], 1.0394591687125989, 1e-9), "{v}");
     let (ok, _, err) = run(&["pool", f.to_str().unwrap(), "--reported", "--method", "MH"]);
     assert!(!ok && err.contains("Mantel"), "{err}");
 }

@@ -7,7 +7,7 @@ use evident::io::{CsvOptions, Table};
 use evident::moderators::{metareg, subgroup};
 use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
 use evident::report::{json, text};
-use evident::reported::to_effects;
+use evident::reported::to_effects_with;
 
 #[derive(Args, Debug)]
 pub struct PoolArgs {
@@ -30,6 +30,10 @@ pub struct PoolArgs {
     /// each by its own rule (as `evident recompute`) and pool the rows that give an SE.
     #[arg(long, conflicts_with_all = ["mods", "by"])]
     pub reported: bool,
+    /// With --reported: pool rows that give only "p < b" at the largest SE the bound admits
+    /// (conservative); by default they are reported and left out.
+    #[arg(long, requires = "reported")]
+    pub include_p_bounds: bool,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -102,9 +106,14 @@ pub fn run(args: &PoolArgs) -> Result<()> {
 fn run_reported(args: &PoolArgs) -> Result<()> {
     let options = args.model.rma_options()?;
     let table = Table::from_path(&args.input.file, &CsvOptions::default())?;
-    let (set, rows, _) = to_effects(&table, args.input.measure.as_deref())?;
+    let (set, rows, _) =
+        to_effects_with(&table, args.input.measure.as_deref(), args.include_p_bounds)?;
     for r in &rows {
-        let used = if r.effect.is_some() {
+        let bounded = args.include_p_bounds
+            && matches!(r.se_bound, Some(evident::reported::FromP::SeAtMost { .. }));
+        let used = if bounded {
+            "pooled at the SE bound"
+        } else if r.effect.is_some() {
             "pooled"
         } else {
             "excluded"

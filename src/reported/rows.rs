@@ -91,6 +91,8 @@ pub struct RowResult {
 pub struct ReportedTable<'a> {
     table: &'a Table,
     default_measure: Option<String>,
+    /// Formulas for median rows (Luo/Wan/Shi unless Hozo is asked for).
+    pub median_method: MedianMethod,
     cols: Vec<(&'static str, usize)>,
 }
 
@@ -132,6 +134,7 @@ impl<'a> ReportedTable<'a> {
         ReportedTable {
             table,
             default_measure: default_measure.map(str::to_owned),
+            median_method: MedianMethod::default(),
             cols,
         }
     }
@@ -325,7 +328,7 @@ impl<'a> ReportedTable<'a> {
                 max: g("max")?,
                 n: g("ni")?.ok_or_else(|| self.err(r, "ni", "a median row needs n"))?,
             };
-            let ms = median::mean_sd(&f, MedianMethod::LuoWanShi).map_err(|e| wrap("median", e))?;
+            let ms = median::mean_sd(&f, self.median_method).map_err(|e| wrap("median", e))?;
             if let Some(w) = &ms.skew_warning {
                 out.notes.push(w.clone());
             }
@@ -424,6 +427,17 @@ pub fn to_effects(
     table: &Table,
     measure: Option<&str>,
 ) -> Result<(EffectSet, Vec<RowResult>, Vec<Omitted>)> {
+    to_effects_with(table, measure, false)
+}
+
+/// As [`to_effects`]; with `include_se_bounds`, a row whose p-value bound gives SE <= s (`p < b`)
+/// enters with SE = s, the largest SE it admits (conservative: its weight can only be too small).
+/// Rows with SE >= s (`p > b`) are always left out: they admit any weight down to zero.
+pub fn to_effects_with(
+    table: &Table,
+    measure: Option<&str>,
+    include_se_bounds: bool,
+) -> Result<(EffectSet, Vec<RowResult>, Vec<Omitted>)> {
     let rt = ReportedTable::new(table, measure);
     let mut results = Vec::with_capacity(rt.len());
     for r in 0..rt.len() {
@@ -437,8 +451,13 @@ pub fn to_effects(
     let mut names: Vec<String> = Vec::new();
     let mut scale: Option<Scale> = None;
     for (r, res) in results.iter().enumerate() {
-        match res.effect {
-            Some(e) => {
+        let usable = match (res.effect, res.se_bound) {
+            (Some(e), _) => Some((e.yi, e.vi())),
+            (None, Some(FromP::SeAtMost { yi, se })) if include_se_bounds => Some((yi, se * se)),
+            _ => None,
+        };
+        match usable {
+            Some((y, v)) => {
                 if let Some(s) = scale {
                     if s != res.scale {
                         return Err(Error::input(
@@ -452,8 +471,8 @@ pub fn to_effects(
                     }
                 }
                 scale = Some(res.scale);
-                yi.push(e.yi);
-                vi.push(e.vi());
+                yi.push(y);
+                vi.push(v);
                 labels.push(res.study.clone());
                 rows.push(r);
                 if let Some(m) = &res.measure {
