@@ -278,3 +278,23 @@ fn pool_reported_mixed_file() {
     let (ok, _, err) = run(&["pool", f.to_str().unwrap(), "--reported", "--method", "MH"]);
     assert!(!ok && err.contains("Mantel"), "{err}");
 }
+
+#[test]
+fn curated_lupus_files_check_consistent() {
+    // Every reported OR of the lupus seed, as curated in data/ (quotes checked against the seed).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if !(name.starts_with("lupus_") && name.ends_with(".csv")) {
+            continue;
+        }
+        let v = json(&["check", p.to_str().unwrap(), "--json"]);
+        for row in v.as_array().unwrap() {
+            assert_eq!(row["verdict"], "consistent", "{name}: {row}");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 7, "the seed reports seven adjusted ORs");
+}

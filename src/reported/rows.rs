@@ -509,3 +509,59 @@ pub fn to_effects_with(
     set.omitted = omitted.clone();
     Ok((set, results, omitted))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::CsvOptions;
+    use std::path::Path;
+
+    fn table(text: &str) -> Table {
+        Table::from_bytes(Path::new("t.csv"), text.as_bytes(), &CsvOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn ratios_of_different_kinds_pool_as_generic_log() {
+        let t = table("study,measure,estimate,ci_lb,ci_ub\nA,OR,2,1,4\nB,HR,1.5,1.1,2.1\n");
+        let (set, _, _) = to_effects(&t, None).unwrap();
+        assert_eq!((set.measure, set.scale), (Measure::GEN, Scale::Log));
+        assert_eq!(set.k(), 2);
+    }
+
+    #[test]
+    fn ratios_and_differences_do_not_mix() {
+        let t = table("study,measure,estimate,ci_lb,ci_ub\nA,OR,2,1,4\nB,MD,1.5,1.1,2.1\n");
+        let e = to_effects(&t, None).unwrap_err().to_string();
+        assert!(
+            e.contains("line 3") && e.contains("cannot be pooled"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rules_follow_the_filled_in_columns() {
+        let t = table(
+            "study,estimate,ci_lb,ci_ub,se,pval,x1i,t1i,x2i,t2i\n\
+             A,1.2,0.3,2.1,,,,,,\n\
+             B,,0.3,2.1,,,,,,\n\
+             C,1.2,,,0.4,,,,,\n\
+             D,,,,,,6,9,12,9\n",
+        );
+        let rt = ReportedTable::new(&t, Some("MD"));
+        let rules: Vec<Rule> = (0..4).map(|r| rt.convert(r).unwrap().rule).collect();
+        assert_eq!(
+            rules,
+            [
+                Rule::EstimateCi,
+                Rule::CiOnly,
+                Rule::EstimateSe,
+                Rule::RatesIrrWald
+            ]
+        );
+        // escalc("IRR", x1i=6, t1i=9, x2i=12, t2i=9): vi = 0.25
+        assert_eq!(rt.convert(3).unwrap().effect.unwrap().vi(), 0.25);
+        let e = rt.convert(0).unwrap().effect.unwrap();
+        // R: (2.1 - 0.3) / (2 * qnorm(0.975)) = 0.45919211123218867
+        assert!((e.sei - 0.45919211123218867).abs() < 1e-14);
+    }
+}
