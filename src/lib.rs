@@ -19,6 +19,7 @@
 #![allow(clippy::excessive_precision)]
 
 pub mod batch;
+pub mod bias;
 pub mod effect;
 pub mod error;
 pub mod heterogeneity;
@@ -28,6 +29,7 @@ pub mod moderators;
 pub mod pool;
 pub mod report;
 pub mod reported;
+pub mod sensitivity;
 pub mod stats;
 
 pub use error::{Error, Result};

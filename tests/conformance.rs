@@ -17,14 +17,7 @@ use evident::{Measure, Scale};
 use serde_json::{json, Value};
 
 /// Analysis kinds not implemented yet (each belongs to a later issue).
-const PENDING: &[&str] = &[
-    "regtest",
-    "ranktest",
-    "trimfill",
-    "leave1out",
-    "cumul",
-    "influence",
-];
+const PENDING: &[&str] = &[];
 
 fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
     let kind = a["kind"].as_str().unwrap();
@@ -204,6 +197,9 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
             }
         }
         "metareg" | "subgroup" => common::moderators::run(case, a, misses),
+        "regtest" | "ranktest" | "trimfill" | "leave1out" | "cumul" | "influence" => {
+            return common::bias::run(case, a, misses);
+        }
         k if PENDING.contains(&k) => return false,
         other => misses.push(format!("{path}: unknown kind {other}")),
     }

@@ -3,11 +3,20 @@
 
 mod args;
 mod batch;
+mod bias;
 mod check;
 mod combine;
+mod cumul;
 mod effects;
+mod influence;
+mod leave1out;
 mod pool;
+mod ranktest;
 mod recompute;
+mod regtest;
+mod rma_input;
+mod sensitivity;
+mod trimfill;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +40,22 @@ enum Command {
     Pool(pool::PoolArgs),
     /// Many analyses from one long CSV (a column names the analysis), fitted in parallel.
     Batch(batch::BatchArgs),
+    /// Egger's regression test for funnel-plot asymmetry (metafor's regtest).
+    Regtest(regtest::RegtestArgs),
+    /// Begg and Mazumdar's rank correlation test (metafor's ranktest).
+    Ranktest(ranktest::RanktestArgs),
+    /// Duval and Tweedie's trim-and-fill (metafor's trimfill).
+    Trimfill(trimfill::TrimfillArgs),
+    /// Leave-one-out analysis (metafor's leave1out).
+    Leave1out(leave1out::Leave1outArgs),
+    /// Cumulative meta-analysis (metafor's cumul).
+    Cumul(cumul::CumulArgs),
+    /// Influence diagnostics (metafor's influence).
+    Influence(influence::InfluenceArgs),
+    /// All publication-bias checks in one readable report.
+    Bias(bias::BiasArgs),
+    /// Leave-one-out and influence diagnostics in one readable report.
+    Sensitivity(sensitivity::SensitivityArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
     Recompute(recompute::RecomputeArgs),
     /// Rounding-aware check that each row's estimate, CI and p-value agree.
@@ -50,6 +75,14 @@ pub fn main() -> ExitCode {
             Ok(true) => Ok(()),
             Err(e) => Err(e),
         },
+        Command::Regtest(a) => regtest::run(a),
+        Command::Ranktest(a) => ranktest::run(a),
+        Command::Trimfill(a) => trimfill::run(a),
+        Command::Leave1out(a) => leave1out::run(a),
+        Command::Cumul(a) => cumul::run(a),
+        Command::Influence(a) => influence::run(a),
+        Command::Bias(a) => bias::run(a),
+        Command::Sensitivity(a) => sensitivity::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),
         Command::Combine(a) => combine::run(a),

@@ -300,3 +300,126 @@ pub fn subgroup_json(s: &SubgroupFit) -> Value {
     }
     Value::Object(m)
 }
+
+fn nums(xs: &[f64]) -> Value {
+    Value::Array(xs.iter().map(|&x| num(x)).collect())
+}
+
+/// The `regtest` object (Egger's test).
+pub fn regtest_json(r: &crate::bias::Regtest) -> Value {
+    let mut m = Map::new();
+    m.insert("model".into(), json!(r.model.name()));
+    m.insert("predictor".into(), json!(r.predictor.name()));
+    m.insert(r.stat_name().into(), num(r.stat));
+    if let Some(df) = r.df {
+        m.insert("df".into(), num(df));
+    }
+    m.insert("pval".into(), num(r.pval));
+    if let Some(l) = r.limit {
+        m.insert("limit_estimate".into(), num(l.estimate));
+        m.insert("limit_ci_lb".into(), num(l.ci_lb));
+        m.insert("limit_ci_ub".into(), num(l.ci_ub));
+    }
+    Value::Object(m)
+}
+
+/// The `ranktest` object (Begg and Mazumdar's test).
+pub fn ranktest_json(r: &crate::bias::Ranktest) -> Value {
+    json!({"tau": num(r.tau), "pval": num(r.pval), "exact_pval": r.exact})
+}
+
+/// The `trimfill` object: k0, side and the filled model.
+pub fn trimfill_json(t: &crate::bias::TrimFill) -> Value {
+    let f = &t.fit;
+    let mut m = Map::new();
+    m.insert("k0".into(), json!(t.k0));
+    m.insert("se_k0".into(), num(t.se_k0));
+    m.insert("side".into(), json!(t.side.name()));
+    m.insert("estimator".into(), json!(t.estimator.name()));
+    if let Some(p) = t.p_k0 {
+        m.insert("p_k0".into(), num(p));
+    }
+    m.insert("k_filled".into(), json!(t.k_filled()));
+    m.insert("estimate".into(), num(f.estimate));
+    m.insert("se".into(), num(f.se));
+    m.insert(f.stat_name().into(), num(f.stat));
+    if let Some(df) = f.df {
+        m.insert("df".into(), num(df));
+    }
+    m.insert("pval".into(), num(f.pval));
+    m.insert("ci_lb".into(), num(f.ci_lb));
+    m.insert("ci_ub".into(), num(f.ci_ub));
+    m.insert("tau2".into(), num(f.tau2));
+    m.insert("I2".into(), num(f.het.i2));
+    m.insert("Q".into(), num(f.het.q));
+    m.insert("Q_pval".into(), num(f.het.q_pval));
+    add_transformed(
+        &mut m,
+        f.effects.scale,
+        &[
+            ("estimate", Some(f.estimate)),
+            ("ci_lb", Some(f.ci_lb)),
+            ("ci_ub", Some(f.ci_ub)),
+        ],
+    );
+    m.insert("filled_yi".into(), nums(&t.filled_yi));
+    m.insert("filled_vi".into(), nums(&t.filled_vi));
+    Value::Object(m)
+}
+
+fn series_map(s: &crate::sensitivity::RefitSeries) -> Map<String, Value> {
+    let col = |f: &dyn Fn(&crate::sensitivity::Refit) -> f64| {
+        Value::Array(
+            s.fits
+                .iter()
+                .map(|r| r.as_ref().map_or(Value::Null, |r| num(f(r))))
+                .collect(),
+        )
+    };
+    let mut m = Map::new();
+    m.insert("slab".into(), json!(s.labels));
+    m.insert("estimate".into(), col(&|r| r.estimate));
+    m.insert("se".into(), col(&|r| r.se));
+    m.insert(s.stat_name().into(), col(&|r| r.stat));
+    m.insert("pval".into(), col(&|r| r.pval));
+    m.insert("ci_lb".into(), col(&|r| r.ci_lb));
+    m.insert("ci_ub".into(), col(&|r| r.ci_ub));
+    m.insert("Q".into(), col(&|r| r.q));
+    m.insert("Q_pval".into(), col(&|r| r.q_pval));
+    if !s.method.is_fixed() {
+        m.insert("tau2".into(), col(&|r| r.tau2));
+    }
+    m.insert("I2".into(), col(&|r| r.i2));
+    m.insert("H2".into(), col(&|r| r.h2));
+    m
+}
+
+/// The `leave1out` object: entry i is the model without study i.
+pub fn leave1out_json(s: &crate::sensitivity::RefitSeries) -> Value {
+    Value::Object(series_map(s))
+}
+
+/// The `cumul` object: entry i is the model fitted to the first i studies; `order` says in which
+/// order they were taken.
+pub fn cumul_json(s: &crate::sensitivity::RefitSeries, order: &str) -> Value {
+    let mut m = series_map(s);
+    m.insert("order".into(), json!(order));
+    Value::Object(m)
+}
+
+/// The `influence` object.
+pub fn influence_json(inf: &crate::sensitivity::Influence) -> Value {
+    json!({
+        "slab": inf.labels,
+        "rstudent": nums(&inf.rstudent),
+        "dffits": nums(&inf.dffits),
+        "cooks_d": nums(&inf.cooks_d),
+        "cov_r": nums(&inf.cov_r),
+        "tau2_del": nums(&inf.tau2_del),
+        "QE_del": nums(&inf.qe_del),
+        "hat": nums(&inf.hat),
+        "weight": nums(&inf.weight),
+        "dfbetas": nums(&inf.dfbetas),
+        "is_infl": inf.is_infl,
+    })
+}

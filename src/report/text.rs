@@ -520,3 +520,388 @@ pub fn subgroup_summary(sg: &SubgroupFit) -> String {
     coefficient_table(&mut s, &sg.common);
     s
 }
+
+// ---------------------------------------------------------------------------------------------
+// Publication bias and sensitivity.
+
+/// The Cochrane Handbook (§13.3.5.4) advises against funnel-plot asymmetry tests with fewer than
+/// 10 studies: their power is too low to tell chance from bias.
+pub fn small_k_warning(k: usize) -> Option<String> {
+    (k < 10).then(|| {
+        format!(
+            "Warning: only {k} studies. Tests for funnel-plot asymmetry have low power with fewer than 10 \
+             studies and should not be used (Cochrane Handbook §13.3.5.4)."
+        )
+    })
+}
+
+fn stat_with_df(name: &str, stat: f64, df: Option<f64>) -> String {
+    match df {
+        Some(df) => format!("t = {} (df = {df})", fmt(stat)),
+        None => format!(
+            "{} = {}",
+            if name == "zval" { "z" } else { name },
+            fmt(stat)
+        ),
+    }
+}
+
+/// Egger's regression test.
+pub fn regtest_summary(r: &crate::bias::Regtest) -> String {
+    use crate::bias::RegModel;
+    let mut s = String::new();
+    let model = match r.model {
+        RegModel::Rma => "meta-regression model (same tau2 method and test)",
+        RegModel::Lm => "weighted regression with multiplicative dispersion (lm)",
+    };
+    let _ = writeln!(s, "Regression test for funnel plot asymmetry (k = {})", r.k);
+    let _ = writeln!(s, "Model: {model}; predictor: {}", r.predictor.name());
+    let _ = writeln!(
+        s,
+        "Test for asymmetry: {}, {}",
+        stat_with_df(r.stat_name(), r.stat, r.df),
+        p_clause(r.pval)
+    );
+    if let Some(l) = r.limit {
+        let _ = writeln!(
+            s,
+            "Limit estimate (as {} -> 0): {} (CI: {}, {})",
+            r.predictor.name(),
+            fmt(l.estimate),
+            fmt(l.ci_lb),
+            fmt(l.ci_ub)
+        );
+    }
+    s
+}
+
+/// Begg and Mazumdar's rank correlation test.
+pub fn ranktest_summary(r: &crate::bias::Ranktest) -> String {
+    format!(
+        "Rank correlation test for funnel plot asymmetry (k = {})\nKendall's tau = {}, {} ({})\n",
+        r.k,
+        fmt(r.tau),
+        p_clause(r.pval),
+        if r.exact {
+            "exact"
+        } else {
+            "normal approximation, ties present"
+        }
+    )
+}
+
+/// Trim-and-fill: the number of imputed studies and the filled model.
+pub fn trimfill_summary(t: &crate::bias::TrimFill) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Trim-and-fill: estimated number of missing studies on the {} side: {} (SE = {})",
+        t.side.name(),
+        t.k0,
+        fmt(t.se_k0)
+    );
+    let _ = writeln!(s, "Estimator: {}", t.estimator.name());
+    if let Some(p) = t.p_k0 {
+        let _ = writeln!(s, "Test of H0: no missing studies: {}", p_clause(p));
+    }
+    if t.k0 > 0 {
+        let _ = writeln!(s, "Filled studies (yi, vi):");
+        for (y, v) in t.filled_yi.iter().zip(&t.filled_vi) {
+            let _ = writeln!(s, "  {:>9} {:>9}", fmt(*y), fmt(*v));
+        }
+        let _ = writeln!(s, "\nModel with the filled studies:");
+    } else {
+        let _ = writeln!(s, "\nNo studies imputed; the original model:");
+    }
+    s.push_str(&rma_summary(&t.fit));
+    s
+}
+
+fn series_table(sr: &crate::sensitivity::RefitSeries, head: &str) -> String {
+    let mut s = String::new();
+    let w = sr
+        .labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(5);
+    let stat = if sr.stat_name() == "tval" { "t" } else { "z" };
+    let _ = writeln!(s, "{head}");
+    let _ = write!(
+        s,
+        "{:<w$} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9} {:>7}",
+        "study", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "Q", "I2"
+    );
+    if !sr.method.is_fixed() {
+        let _ = write!(s, " {:>8}", "tau2");
+    }
+    let _ = writeln!(s);
+    for (label, f) in sr.labels.iter().zip(&sr.fits) {
+        let _ = write!(s, "{label:<w$}");
+        match f {
+            Some(f) => {
+                let _ = write!(
+                    s,
+                    " {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>9} {:>6.2}%",
+                    fmt(f.estimate),
+                    fmt(f.se),
+                    fmt(f.stat),
+                    fmt_p(f.pval),
+                    fmt(f.ci_lb),
+                    fmt(f.ci_ub),
+                    fmt(f.q),
+                    f.i2
+                );
+                if !sr.method.is_fixed() {
+                    let _ = write!(s, " {:>8}", fmt(f.tau2));
+                }
+            }
+            None => {
+                let _ = write!(s, "  (model could not be fitted)");
+            }
+        }
+        let _ = writeln!(s);
+    }
+    if sr.scale.is_transformed() {
+        let _ = writeln!(
+            s,
+            "(estimates on the {} scale; back-transform for display with {})",
+            match sr.scale {
+                crate::Scale::Log => "log",
+                crate::Scale::Logit => "logit",
+                crate::Scale::FisherZ => "Fisher z",
+                crate::Scale::Identity => "identity",
+            },
+            sr.scale.key_suffix().unwrap_or("")
+        );
+    }
+    s
+}
+
+/// Leave-one-out table: row i is the model without study i.
+pub fn leave1out_table(sr: &crate::sensitivity::RefitSeries) -> String {
+    series_table(
+        sr,
+        &format!(
+            "Leave-one-out analysis ({}): each row omits that study",
+            sr.method.name()
+        ),
+    )
+}
+
+/// Cumulative meta-analysis table: row i is the model fitted to the first i studies.
+pub fn cumul_table(sr: &crate::sensitivity::RefitSeries, order: &str) -> String {
+    series_table(
+        sr,
+        &format!(
+            "Cumulative meta-analysis ({}), order: {order}; each row adds that study",
+            sr.method.name()
+        ),
+    )
+}
+
+/// Influence diagnostics table, influential studies starred.
+pub fn influence_table(inf: &crate::sensitivity::Influence) -> String {
+    let mut s = String::new();
+    let w = inf
+        .labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(5);
+    let _ = writeln!(
+        s,
+        "Influence diagnostics (* = influential by metafor's rules)"
+    );
+    let _ = writeln!(
+        s,
+        "{:<w$} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6} {:>7} {:>8}",
+        "study",
+        "rstudent",
+        "dffits",
+        "cook.d",
+        "cov.r",
+        "tau2.del",
+        "QE.del",
+        "hat",
+        "weight",
+        "dfbetas"
+    );
+    for i in 0..inf.labels.len() {
+        let _ = writeln!(
+            s,
+            "{:<w$} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6.4} {:>6.2}% {:>8}{}",
+            inf.labels[i],
+            fmt(inf.rstudent[i]),
+            fmt(inf.dffits[i]),
+            fmt(inf.cooks_d[i]),
+            fmt(inf.cov_r[i]),
+            fmt(inf.tau2_del[i]),
+            fmt(inf.qe_del[i]),
+            inf.hat[i],
+            inf.weight[i],
+            fmt(inf.dfbetas[i]),
+            if inf.is_infl[i] == Some(true) {
+                " *"
+            } else {
+                ""
+            }
+        );
+    }
+    s
+}
+
+fn or_unavailable<T>(r: &crate::Result<T>, f: impl Fn(&T) -> String) -> String {
+    match r {
+        Ok(x) => f(x),
+        Err(e) => format!("not available: {e}\n"),
+    }
+}
+
+/// `evident bias`: the pooled model and every publication-bias check, in one readable report.
+pub fn bias_report(
+    fit: &RmaFit,
+    regtest: &crate::Result<crate::bias::Regtest>,
+    ranktest: &crate::Result<crate::bias::Ranktest>,
+    trimfill: &crate::Result<crate::bias::TrimFill>,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Publication bias and small-study effects (k = {})",
+        fit.k
+    );
+    if let Some(w) = small_k_warning(fit.k) {
+        let _ = writeln!(s, "{w}");
+    }
+    let _ = writeln!(
+        s,
+        "\nPooled estimate: {} [{}, {}], {}",
+        fmt(fit.estimate),
+        fmt(fit.ci_lb),
+        fmt(fit.ci_ub),
+        p_clause(fit.pval)
+    );
+    let _ = writeln!(s, "\n1. Egger's regression test");
+    s.push_str(&or_unavailable(regtest, regtest_summary));
+    let _ = writeln!(s, "\n2. Begg and Mazumdar's rank correlation test");
+    s.push_str(&or_unavailable(ranktest, ranktest_summary));
+    let _ = writeln!(s, "\n3. Trim-and-fill");
+    s.push_str(&or_unavailable(trimfill, |t| {
+        let f = &t.fit;
+        let mut o = format!(
+            "{} studies imputed on the {} side ({}); adjusted estimate {} [{}, {}], {}\n",
+            t.k0,
+            t.side.name(),
+            t.estimator.name(),
+            fmt(f.estimate),
+            fmt(f.ci_lb),
+            fmt(f.ci_ub),
+            p_clause(f.pval)
+        );
+        if f.effects.scale.is_transformed() {
+            let sc = f.effects.scale;
+            o.push_str(&format!(
+                "Back-transformed ({}): {} [{}, {}]\n",
+                sc.key_suffix().unwrap_or(""),
+                fmt(sc.back(f.estimate)),
+                fmt(sc.back(f.ci_lb)),
+                fmt(sc.back(f.ci_ub))
+            ));
+        }
+        o
+    }));
+    let _ = writeln!(
+        s,
+        "\nAsymmetry can arise from publication bias, but also from heterogeneity, chance or \
+         small-study effects of other kinds; trim-and-fill's adjusted estimate is a sensitivity \
+         analysis, not a corrected result."
+    );
+    s
+}
+
+/// `evident sensitivity`: leave-one-out and influence in one readable report.
+pub fn sensitivity_report(
+    fit: &RmaFit,
+    l1o: &crate::Result<crate::sensitivity::RefitSeries>,
+    inf: &crate::Result<crate::sensitivity::Influence>,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Sensitivity analysis (k = {})", fit.k);
+    if fit.k < 10 {
+        let _ = writeln!(
+            s,
+            "Warning: only {} studies. With fewer than 10 studies single studies carry much weight \
+             and these diagnostics (like tests for funnel-plot asymmetry, Cochrane Handbook \
+             §13.3.5.4) are fragile: read them as descriptions, not tests.",
+            fit.k
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nPooled estimate: {} [{}, {}], {}",
+        fmt(fit.estimate),
+        fmt(fit.ci_lb),
+        fmt(fit.ci_ub),
+        p_clause(fit.pval)
+    );
+    if let Ok(sr) = l1o {
+        let fits: Vec<(usize, &crate::sensitivity::Refit)> = sr
+            .fits
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (i, f)))
+            .collect();
+        if let (Some(lo), Some(hi)) = (
+            fits.iter()
+                .min_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate)),
+            fits.iter()
+                .max_by(|a, b| a.1.estimate.total_cmp(&b.1.estimate)),
+        ) {
+            let _ = writeln!(
+                s,
+                "Leave-one-out estimates range from {} (without {}) to {} (without {})",
+                fmt(lo.1.estimate),
+                sr.labels[lo.0],
+                fmt(hi.1.estimate),
+                sr.labels[hi.0]
+            );
+            let full_sig = fit.pval < 1.0 - fit.options.level / 100.0;
+            let flips: Vec<&str> = fits
+                .iter()
+                .filter(|(_, f)| (f.pval < 1.0 - fit.options.level / 100.0) != full_sig)
+                .map(|(i, _)| sr.labels[*i].as_str())
+                .collect();
+            if flips.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "Omitting any single study leaves the conclusion unchanged."
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "Omitting one of these studies changes statistical significance: {}",
+                    flips.join(", ")
+                );
+            }
+        }
+    }
+    if let Ok(inf) = inf {
+        let flagged: Vec<&str> = (0..inf.labels.len())
+            .filter(|&i| inf.is_infl[i] == Some(true))
+            .map(|i| inf.labels[i].as_str())
+            .collect();
+        if flagged.is_empty() {
+            let _ = writeln!(s, "No study is influential by metafor's rules.");
+        } else {
+            let _ = writeln!(s, "Influential studies: {}", flagged.join(", "));
+        }
+    }
+    let _ = writeln!(s);
+    s.push_str(&or_unavailable(l1o, leave1out_table));
+    let _ = writeln!(s);
+    s.push_str(&or_unavailable(inf, influence_table));
+    s
+}

@@ -2,6 +2,7 @@
 //! Shared helpers of the conformance tests: loading cases, mapping options, comparing numbers.
 #![allow(dead_code)]
 
+pub mod bias;
 pub mod moderators;
 
 use evident::effect::{AddTo, EscalcOptions, VType};

@@ -1,0 +1,16 @@
+//! Publication bias: funnel-plot asymmetry tests, trim-and-fill, fail-safe N.
+//!
+//! Each function takes the effect set and the options of the model it accompanies, and reproduces
+//! the corresponding metafor function (`regtest`, `ranktest`, `trimfill`, `fsn`).
+
+pub mod fsn;
+pub mod petpeese;
+pub mod ranktest;
+pub mod regtest;
+pub mod trimfill;
+
+pub use fsn::{fsn, Fsn, FsnType};
+pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
+pub use ranktest::{ranktest, Ranktest};
+pub use regtest::{regtest, Limit, Predictor, RegModel, Regtest};
+pub use trimfill::{trimfill, Estimator, Side, TrimFill};

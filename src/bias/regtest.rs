@@ -1,0 +1,281 @@
+//! Regression tests for funnel-plot asymmetry (metafor's `regtest`).
+
+use crate::effect::EffectSet;
+use crate::error::{Error, Result};
+use crate::pool::design::{Design, Matrix};
+use crate::pool::{fit_core, RmaOptions};
+use crate::stats::{pt_two_sided, qt_upper};
+use std::str::FromStr;
+
+/// Which model the regression test fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegModel {
+    /// The meta-regression model with the predictor as moderator (same τ² method and test).
+    Rma,
+    /// Egger's classic weighted least squares `lm(yi ~ predictor, weights = 1/vi)`, t with k − 2 df.
+    Lm,
+}
+
+impl RegModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            RegModel::Rma => "rma",
+            RegModel::Lm => "lm",
+        }
+    }
+}
+
+impl FromStr for RegModel {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "rma" => Ok(RegModel::Rma),
+            "lm" => Ok(RegModel::Lm),
+            _ => Err(Error::invalid(format!(
+                "unknown regression-test model '{s}': expected rma or lm"
+            ))),
+        }
+    }
+}
+
+/// The predictor of the regression test (metafor's `predictor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Predictor {
+    /// Standard error √vi (Egger et al. 1997).
+    Sei,
+    /// Sampling variance vi (the PEESE predictor).
+    Vi,
+    /// Sample size n.
+    Ni,
+    /// 1/n (Peters et al. 2006).
+    Ninv,
+    /// √n.
+    SqrtNi,
+    /// 1/√n.
+    SqrtNinv,
+}
+
+impl Predictor {
+    pub fn name(self) -> &'static str {
+        match self {
+            Predictor::Sei => "sei",
+            Predictor::Vi => "vi",
+            Predictor::Ni => "ni",
+            Predictor::Ninv => "ninv",
+            Predictor::SqrtNi => "sqrtni",
+            Predictor::SqrtNinv => "sqrtninv",
+        }
+    }
+
+    fn needs_n(self) -> bool {
+        matches!(
+            self,
+            Predictor::Ni | Predictor::Ninv | Predictor::SqrtNi | Predictor::SqrtNinv
+        )
+    }
+
+    /// Whether the intercept is the estimate where the predictor vanishes (the "limit estimate").
+    fn has_limit(self) -> bool {
+        matches!(
+            self,
+            Predictor::Sei | Predictor::Vi | Predictor::Ninv | Predictor::SqrtNinv
+        )
+    }
+}
+
+impl FromStr for Predictor {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let all = [
+            Predictor::Sei,
+            Predictor::Vi,
+            Predictor::Ni,
+            Predictor::Ninv,
+            Predictor::SqrtNi,
+            Predictor::SqrtNinv,
+        ];
+        let low = s.trim().to_ascii_lowercase();
+        all.into_iter().find(|p| p.name() == low).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown predictor '{s}': expected sei, vi, ni, ninv, sqrtni or sqrtninv"
+            ))
+        })
+    }
+}
+
+/// The estimate as the predictor goes to 0, with its confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub estimate: f64,
+    /// Standard error of the intercept and the two-sided p-value of its test against 0.
+    pub se: f64,
+    pub pval: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+}
+
+/// A regression test for funnel-plot asymmetry.
+#[derive(Debug, Clone)]
+pub struct Regtest {
+    pub model: RegModel,
+    pub predictor: Predictor,
+    pub k: usize,
+    /// Slope of the predictor.
+    pub slope: f64,
+    pub slope_se: f64,
+    /// z or t statistic of the slope.
+    pub stat: f64,
+    /// t degrees of freedom; `None` for a z test.
+    pub df: Option<f64>,
+    pub pval: f64,
+    /// Intercept with its CI, for predictors that vanish for an infinitely precise study.
+    pub limit: Option<Limit>,
+    /// τ² of the `rma` model (0 for FE and for `lm`).
+    pub tau2: f64,
+}
+
+impl Regtest {
+    /// The statistic's name: `zval` or `tval`.
+    pub fn stat_name(&self) -> &'static str {
+        if self.df.is_some() {
+            "tval"
+        } else {
+            "zval"
+        }
+    }
+}
+
+/// metafor refuses a meta-regression when the coefficients and τ² outnumber the studies.
+pub(crate) fn check_parameters(k: usize, p: usize, opts: &RmaOptions) -> Result<()> {
+    let needed = p + usize::from(!opts.method.is_fixed());
+    if needed > k {
+        return Err(Error::invalid(format!(
+            "{k} studies cannot support a model with {needed} parameters ({p} coefficients{})",
+            if opts.method.is_fixed() {
+                ""
+            } else {
+                " and tau2"
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// Regression test for funnel-plot asymmetry: the effect regressed on a precision predictor.
+///
+/// Egger, Davey Smith, Schneider & Minder 1997, *BMJ* 315:629–634 (`Lm` with `Sei`); the
+/// meta-regression form of Sterne & Egger 2005 (*Publication Bias in Meta-Analysis*, ch. 6) as
+/// metafor's `regtest` (`Rma`); Peters et al. 2006, *JAMA* 295:676–680 (`Lm` with `Ninv`).
+/// `ni` (sample sizes, one per study) is needed only for the sample-size predictors.
+pub fn regtest(
+    set: &EffectSet,
+    opts: &RmaOptions,
+    model: RegModel,
+    predictor: Predictor,
+    ni: Option<&[f64]>,
+) -> Result<Regtest> {
+    let k = set.k();
+    let pred: Vec<f64> = match predictor {
+        Predictor::Sei => set.vi.iter().map(|v| v.sqrt()).collect(),
+        Predictor::Vi => set.vi.clone(),
+        _ => {
+            let ni = ni.ok_or_else(|| {
+                Error::invalid(format!(
+                    "predictor '{}' needs the studies' sample sizes, which these data do not give",
+                    predictor.name()
+                ))
+            })?;
+            if ni.len() != k || ni.iter().any(|n| !(*n > 0.0)) {
+                return Err(Error::invalid(
+                    "sample sizes must be positive, one per study",
+                ));
+            }
+            ni.iter()
+                .map(|&n| match predictor {
+                    Predictor::Ni => n,
+                    Predictor::Ninv => 1.0 / n,
+                    Predictor::SqrtNi => n.sqrt(),
+                    _ => 1.0 / n.sqrt(),
+                })
+                .collect()
+        }
+    };
+    debug_assert!(!predictor.needs_n() || ni.is_some());
+    let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { pred[i] });
+    let design = Matrix::new(x);
+    let alpha = 1.0 - opts.level / 100.0;
+    match model {
+        RegModel::Rma => {
+            check_parameters(k, 2, opts)?;
+            let core = fit_core(&design, set, opts)?;
+            let se = core.vb[3].sqrt();
+            let stat = core.beta[1] / se;
+            let limit = predictor.has_limit().then(|| {
+                let s0 = core.vb[0].sqrt();
+                Limit {
+                    estimate: core.beta[0],
+                    se: s0,
+                    pval: core.pval(core.beta[0] / s0),
+                    ci_lb: core.beta[0] - core.crit * s0,
+                    ci_ub: core.beta[0] + core.crit * s0,
+                }
+            });
+            Ok(Regtest {
+                model,
+                predictor,
+                k,
+                slope: core.beta[1],
+                slope_se: se,
+                stat,
+                df: core.df,
+                pval: core.pval(stat),
+                limit,
+                tau2: core.tau2,
+            })
+        }
+        RegModel::Lm => {
+            if k < 3 {
+                return Err(Error::invalid(format!(
+                    "the weighted regression test needs at least 3 studies, got {k}"
+                )));
+            }
+            let w: Vec<f64> = set.vi.iter().map(|v| 1.0 / v).collect();
+            if w.iter().any(|x| !x.is_finite()) {
+                return Err(Error::invalid(
+                    "the weighted regression test needs positive sampling variances",
+                ));
+            }
+            let fit = design.wls(&set.yi, &w).ok_or_else(|| {
+                Error::invalid("the predictor is constant: the regression cannot be fitted")
+            })?;
+            // lm estimates the residual variance: σ² = RSS/(k − 2) scales (X'WX)⁻¹.
+            let df = (k - 2) as f64;
+            let sigma2 = fit.rss / df;
+            let se = (sigma2 * fit.vb[3]).sqrt();
+            let stat = fit.beta[1] / se;
+            let crit = qt_upper(alpha / 2.0, df);
+            let limit = predictor.has_limit().then(|| {
+                let s0 = (sigma2 * fit.vb[0]).sqrt();
+                Limit {
+                    estimate: fit.beta[0],
+                    se: s0,
+                    pval: pt_two_sided(fit.beta[0] / s0, df),
+                    ci_lb: fit.beta[0] - crit * s0,
+                    ci_ub: fit.beta[0] + crit * s0,
+                }
+            });
+            Ok(Regtest {
+                model,
+                predictor,
+                k,
+                slope: fit.beta[1],
+                slope_se: se,
+                stat,
+                df: Some(df),
+                pval: pt_two_sided(stat, df),
+                limit,
+                tau2: 0.0,
+            })
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `evident cumul`: cumulative meta-analysis in file order or by a column.
+
+use super::args::{InputArgs, ModelArgs};
+use super::rma_input::rma_effects;
+use anyhow::Result;
+use clap::Args;
+use evident::report::{json, text};
+use evident::sensitivity::{cumul, cumul_order};
+
+#[derive(Args, Debug)]
+pub struct CumulArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Add studies in the order of this column (e.g. year); default: file order.
+    #[arg(long, value_name = "COLUMN")]
+    pub order: Option<String>,
+    /// With --order: largest values first.
+    #[arg(long)]
+    pub decreasing: bool,
+    /// Print one JSON object with the conformance corpus's keys.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &CumulArgs) -> Result<()> {
+    let (set, opts) = rma_effects(&args.input, &args.model)?;
+    let (order, desc) = match &args.order {
+        Some(col) => (
+            cumul_order(&set, col, args.decreasing)?,
+            format!(
+                "by column {col}, {} (entry i = model fitted to the first i studies)",
+                if args.decreasing {
+                    "decreasing"
+                } else {
+                    "increasing"
+                }
+            ),
+        ),
+        None => (
+            (0..set.k()).collect(),
+            "data rows, as in the input file (entry i = model fitted to rows 1..i)".to_string(),
+        ),
+    };
+    let s = cumul(&set, &opts, &order)?;
+    if args.json {
+        println!("{}", json::cumul_json(&s, &desc));
+    } else {
+        print!("{}", text::cumul_table(&s, &desc));
+    }
+    Ok(())
+}

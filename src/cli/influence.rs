@@ -1,0 +1,30 @@
+//! `evident influence`: case-deletion diagnostics of each study.
+
+use super::args::{InputArgs, ModelArgs};
+use super::rma_input::rma_effects;
+use anyhow::Result;
+use clap::Args;
+use evident::report::{json, text};
+use evident::sensitivity::influence;
+
+#[derive(Args, Debug)]
+pub struct InfluenceArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print one JSON object with the conformance corpus's keys.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &InfluenceArgs) -> Result<()> {
+    let (set, opts) = rma_effects(&args.input, &args.model)?;
+    let inf = influence(&set, &opts)?;
+    if args.json {
+        println!("{}", json::influence_json(&inf));
+    } else {
+        print!("{}", text::influence_table(&inf));
+    }
+    Ok(())
+}

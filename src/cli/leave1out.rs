@@ -1,0 +1,30 @@
+//! `evident leave1out`: the model refitted without each study in turn.
+
+use super::args::{InputArgs, ModelArgs};
+use super::rma_input::rma_effects;
+use anyhow::Result;
+use clap::Args;
+use evident::report::{json, text};
+use evident::sensitivity::leave1out;
+
+#[derive(Args, Debug)]
+pub struct Leave1outArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print one JSON object with the conformance corpus's keys.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &Leave1outArgs) -> Result<()> {
+    let (set, opts) = rma_effects(&args.input, &args.model)?;
+    let s = leave1out(&set, &opts)?;
+    if args.json {
+        println!("{}", json::leave1out_json(&s));
+    } else {
+        print!("{}", text::leave1out_table(&s));
+    }
+    Ok(())
+}

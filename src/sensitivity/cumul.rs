@@ -1,0 +1,74 @@
+//! Cumulative meta-analysis (metafor's `cumul`).
+
+use super::{refit, refit_options, RefitSeries};
+use crate::effect::EffectSet;
+use crate::error::{Error, Result};
+use crate::io::studies::Value;
+use crate::pool::RmaOptions;
+
+/// The model fitted to the first 1, 2, ..., k studies taken in `order` (positions in the set).
+///
+/// Lau et al. 1992, *N Engl J Med* 327:248–254 (cumulative meta-analysis).
+pub fn cumul(set: &EffectSet, opts: &RmaOptions, order: &[usize]) -> Result<RefitSeries> {
+    let k = set.k();
+    let mut seen = vec![false; k];
+    if order.len() != k
+        || order
+            .iter()
+            .any(|&i| i >= k || std::mem::replace(&mut seen[i], true))
+    {
+        return Err(Error::invalid(format!(
+            "the cumulative order must list each of the {k} studies once"
+        )));
+    }
+    let ro = refit_options(opts);
+    let fits = (1..=k).map(|i| refit(set, &order[..i], &ro)).collect();
+    Ok(RefitSeries {
+        labels: order.iter().map(|&i| set.labels[i].clone()).collect(),
+        fits,
+        method: opts.method,
+        test: opts.test,
+        scale: set.scale,
+    })
+}
+
+/// The order of the studies by a column of the input (ascending, ties in file order, missing
+/// values last), as R's `order()`; numbers sort numerically, text by bytes.
+pub fn cumul_order(set: &EffectSet, column: &str, decreasing: bool) -> Result<Vec<usize>> {
+    let m = set
+        .moderators
+        .iter()
+        .find(|m| m.name == column)
+        .ok_or_else(|| {
+            let names: Vec<&str> = set.moderators.iter().map(|m| m.name.as_str()).collect();
+            Error::invalid(format!(
+                "no column '{column}' to order by; available: {}",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ))
+        })?;
+    let mut idx: Vec<usize> = (0..set.k()).collect();
+    idx.sort_by(|&a, &b| {
+        use std::cmp::Ordering;
+        let (va, vb) = (&m.values[a], &m.values[b]);
+        match (va.is_missing(), vb.is_missing()) {
+            (true, true) => return Ordering::Equal,
+            (true, false) => return Ordering::Greater,
+            (false, true) => return Ordering::Less,
+            _ => {}
+        }
+        let o = match (va, vb) {
+            (Value::Number(x), Value::Number(y)) if m.numeric => x.total_cmp(y),
+            _ => va.as_text().cmp(&vb.as_text()),
+        };
+        if decreasing {
+            o.reverse()
+        } else {
+            o
+        }
+    });
+    Ok(idx)
+}

@@ -1,0 +1,90 @@
+//! Sensitivity analyses: leave-one-out, cumulative meta-analysis, influence diagnostics, GOSH.
+//!
+//! Each refits the intercept-only model with the original τ² method and test (metafor's
+//! `leave1out`, `cumul`, `influence`); a refit that fails is reported as missing, as metafor does.
+
+pub mod cumul;
+pub mod influence;
+pub mod leave1out;
+
+pub use cumul::{cumul, cumul_order};
+pub use influence::{influence, Influence};
+pub use leave1out::leave1out;
+
+use crate::effect::EffectSet;
+use crate::pool::{rma, Method, RmaFit, RmaOptions, Test};
+
+/// The summary of one refit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Refit {
+    pub k: usize,
+    pub estimate: f64,
+    pub se: f64,
+    /// z or t statistic (z when k = 1 even under Knapp–Hartung, as metafor).
+    pub stat: f64,
+    pub pval: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    pub q: f64,
+    pub q_pval: f64,
+    pub tau2: f64,
+    pub i2: f64,
+    pub h2: f64,
+}
+
+impl Refit {
+    fn from_fit(f: &RmaFit) -> Refit {
+        Refit {
+            k: f.k,
+            estimate: f.estimate,
+            se: f.se,
+            stat: f.stat,
+            pval: f.pval,
+            ci_lb: f.ci_lb,
+            ci_ub: f.ci_ub,
+            q: f.het.q,
+            q_pval: f.het.q_pval,
+            tau2: f.tau2,
+            i2: f.het.i2,
+            h2: f.het.h2,
+        }
+    }
+}
+
+/// A series of refits, one per study (leave-one-out or cumulative).
+#[derive(Debug, Clone)]
+pub struct RefitSeries {
+    /// Entry i's study label (for cumul: the study added at step i).
+    pub labels: Vec<String>,
+    /// `None` where the refit failed.
+    pub fits: Vec<Option<Refit>>,
+    pub method: Method,
+    /// The test of the original model (names the statistic).
+    pub test: Test,
+    pub scale: crate::Scale,
+}
+
+impl RefitSeries {
+    /// The statistic's name: `zval` or `tval`, after the original model's test.
+    pub fn stat_name(&self) -> &'static str {
+        if self.test.uses_t() {
+            "tval"
+        } else {
+            "zval"
+        }
+    }
+}
+
+/// Options for refits: the same model, without the Q-profile CI nobody reads here.
+fn refit_options(opts: &RmaOptions) -> RmaOptions {
+    RmaOptions {
+        tau2_ci: false,
+        ..*opts
+    }
+}
+
+fn refit(set: &EffectSet, idx: &[usize], opts: &RmaOptions) -> Option<Refit> {
+    rma(&set.subset(idx), opts)
+        .ok()
+        .map(|f| Refit::from_fit(&f))
+}

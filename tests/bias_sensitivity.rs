@@ -1,0 +1,148 @@
+#![allow(clippy::excessive_precision)]
+//! Publication-bias and sensitivity settings the corpus does not cover, checked against R
+//! (metafor 3.8-1); each expected value's R call is in the comment above it.
+
+use evident::bias::{regtest, trimfill, Estimator, Predictor, RegModel, Side};
+use evident::effect::{EffectSet, EscalcOptions};
+use evident::io::{read_studies, ColumnMap, CsvOptions};
+use evident::pool::{Method, RmaOptions, Test};
+use evident::sensitivity::influence;
+use evident::Measure;
+use std::path::Path;
+
+fn load(case: &str, measure: Measure) -> EffectSet {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance/cases")
+        .join(case)
+        .join("input.csv");
+    let s = read_studies(&p, &CsvOptions::default(), &ColumnMap::new()).unwrap();
+    EffectSet::from_studies(&s, measure, &EscalcOptions::default()).unwrap()
+}
+
+fn close(got: f64, want: f64, rtol: f64) {
+    assert!(
+        (got - want).abs() <= 1e-12 + rtol * want.abs(),
+        "got {got:e}, want {want:e}"
+    );
+}
+
+fn opts(method: Method, test: Test) -> RmaOptions {
+    RmaOptions {
+        method,
+        test,
+        ..RmaOptions::default()
+    }
+}
+
+// d <- read.csv("hackshaw1998_yi_vi/input.csv"); r <- rma(yi=yi, vi=vi, data=d, method="DL")
+#[test]
+fn trimfill_r0_and_q0_match_metafor() {
+    let set = load("hackshaw1998_yi_vi", Measure::GEN);
+    // t <- trimfill(r, estimator="R0"): k0 7, se.k0 4, p.k0 0.00390625, beta, se; side "left"
+    let t = trimfill(&set, &opts(Method::DL, Test::Z), Estimator::R0, None).unwrap();
+    assert_eq!((t.k0, t.side), (7, Side::Left));
+    close(t.se_k0, 4.0, 1e-12);
+    close(t.p_k0.unwrap(), 0.00390625, 1e-12);
+    close(t.fit.estimate, 0.173923528441020520, 1e-8);
+    close(t.fit.se, 0.048701502664134373, 1e-8);
+    // t2 <- trimfill(r, side="right", estimator="Q0"): k0 0, se.k0, beta, se, tau2
+    let t = trimfill(
+        &set,
+        &opts(Method::DL, Test::Z),
+        Estimator::Q0,
+        Some(Side::Right),
+    )
+    .unwrap();
+    assert_eq!(t.k0, 0);
+    close(t.se_k0, 2.383545896903916272, 1e-10);
+    close(t.fit.estimate, 0.213888935683922254, 1e-8);
+    close(t.fit.se, 0.047122639437498823, 1e-8);
+    close(t.fit.tau2, 0.017036444317852836, 1e-8);
+}
+
+// i <- influence(rma(yi=yi, vi=vi, data=d, method="REML", test="knha")) on hackshaw1998_yi_vi
+#[test]
+fn influence_under_knapp_hartung_matches_metafor() {
+    let set = load("hackshaw1998_yi_vi", Measure::GEN);
+    let inf = influence(&set, &opts(Method::REML, Test::Knha)).unwrap();
+    // i$inf$rstudent[1:3]
+    let rs = [
+        -0.29474816575130836,
+        0.70037132932322832,
+        0.68697912959469465,
+    ];
+    // i$inf$dffits[1:3]
+    let df = [
+        -0.127022751391912492,
+        0.137397948322427771,
+        0.046096142330285188,
+    ];
+    // i$dfbs$intrcpt[1:3]
+    let dfb = [
+        -0.128620576862677277,
+        0.137480175296190776,
+        0.046110725773566175,
+    ];
+    // i$inf$cov.r[1:3]
+    let cr = [1.1022723324255423, 1.0638866702888456, 1.0191337233483324];
+    for i in 0..3 {
+        close(inf.rstudent[i], rs[i], 1e-7);
+        close(inf.dffits[i], df[i], 1e-7);
+        close(inf.dfbetas[i], dfb[i], 1e-7);
+        close(inf.cov_r[i], cr[i], 1e-7);
+    }
+    // which(i$is.infl): integer(0)
+    assert!(inf.is_infl.iter().all(|x| *x == Some(false)));
+}
+
+// r <- rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="DL") on bcg_or; n <- ai+bi+ci+di
+#[test]
+fn regtest_variance_and_peters_predictors_match_metafor() {
+    let set = load("bcg_or", Measure::OR);
+    let o = opts(Method::DL, Test::Z);
+    // g <- regtest(r, model="lm", predictor="vi"): zval, pval, est, ci.lb, ci.ub
+    let g = regtest(&set, &o, RegModel::Lm, Predictor::Vi, None).unwrap();
+    close(g.stat, -0.8831583841206825936, 1e-8);
+    close(g.pval, 0.3960418188249286153, 1e-6);
+    let l = g.limit.unwrap();
+    close(l.estimate, -0.3786144551207679121, 1e-8);
+    close(l.ci_lb, -0.7533360674092653975, 1e-8);
+    close(l.ci_ub, -0.0038928428322704267, 1e-8);
+    // p <- regtest(r, model="lm", predictor="ninv", ni=n)  (Peters' test)
+    let n = [
+        262., 609., 451., 26465., 10877., 2992., 3174., 176782., 14776., 3381., 77972., 4839.,
+        34767.,
+    ];
+    let p = regtest(&set, &o, RegModel::Lm, Predictor::Ninv, Some(&n)).unwrap();
+    close(p.stat, -1.4773785861536066211, 1e-8);
+    close(p.pval, 0.1676238757288610604, 1e-6);
+    let l = p.limit.unwrap();
+    close(l.estimate, -0.3572681141095251922, 1e-8);
+    close(l.ci_lb, -0.7049984915467730762, 1e-8);
+    close(l.ci_ub, -0.0095377366722773638, 1e-8);
+    // Sample-size predictors without sample sizes are refused.
+    assert!(regtest(&set, &o, RegModel::Lm, Predictor::Ninv, None).is_err());
+}
+
+// PET-PEESE on hackshaw1998_yi_vi, checked against R's lm:
+// summary(lm(yi ~ sqrt(vi), weights=1/vi, data=d))$coef; summary(lm(yi ~ vi, weights=1/vi, data=d))$coef;
+// confint(lm(yi ~ vi, weights=1/vi, data=d))[1,]
+#[test]
+fn pet_peese_matches_weighted_lm() {
+    use evident::bias::{pet_peese, PetPeeseChoice};
+    let set = load("hackshaw1998_yi_vi", Measure::GEN);
+    let pp = pet_peese(&set, &opts(Method::REML, Test::Z), 0.10).unwrap();
+    let pet = pp.pet.limit.unwrap();
+    close(pet.estimate, 0.0050373230754635241, 1e-8);
+    close(pet.se, 0.085902326606864712, 1e-8);
+    close(pet.pval, 0.953572284273408899, 1e-6);
+    let peese = pp.peese.limit.unwrap();
+    close(peese.estimate, 0.12008076466431049, 1e-8);
+    close(peese.se, 0.051903398919997838, 1e-8);
+    close(peese.pval, 0.026688097017720944, 1e-6);
+    close(peese.ci_lb, 0.014711263013682613, 1e-8);
+    close(peese.ci_ub, 0.225450266314938363, 1e-8);
+    // PET's intercept is far from significant: PET's estimate is reported.
+    assert_eq!(pp.choice, PetPeeseChoice::Pet);
+    close(pp.estimate, 0.0050373230754635241, 1e-8);
+}
