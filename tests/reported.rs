@@ -124,6 +124,10 @@ fn check_catches_inconsistent_rows_only() {
     assert!(v[6]["reasons"].to_string().contains("reversed"));
     assert_eq!(verdict(7), "inconsistent");
     assert!(v[7]["reasons"].to_string().contains("outside its CI"));
+    // The walkthrough's typos (docs/reported.md): OR 2.15 (1.15-4.20); and p = 0.16 for 1.15-4.02.
+    let t = json(&["check", data("typo.csv").to_str().unwrap(), "--json"]);
+    assert_eq!(t[0]["verdict"], "inconsistent");
+    assert_eq!(t[1]["verdict"], "decision_error");
     let (ok, out, _) = run(&["check", f.to_str().unwrap()]);
     assert!(ok);
     assert!(out.starts_with("study,verdict,reasons,estimate_min,estimate_max,p_min,p_max"));
@@ -253,6 +257,44 @@ fn pool_reported_mixed_file() {
     ]);
     assert!(close(&v["estimate"], 0.99499810828909585, 1e-9), "{v}");
     assert_eq!(v["k"], 3);
+    // With --include-p-bounds the "<0.001" row enters at SE = |log 3.54| / qnorm(1 - 0.0005).
+    // R: yi <- c(1.1727202608218317, log(2.82), log(2.15), log(3.54));
+    //    vi <- c(0.29120879120879117, ((log(4.22)-log(1.89))/(2*qnorm(.975)))^2,
+    //            (log(2.15)/qnorm(1-0.043/2))^2, (log(3.54)/qnorm(1-0.0005))^2)
+    //    rma(yi, vi, method="DL")$beta = 1.0394591687125989
+    let v = json(&[
+        "pool",
+        f.to_str().unwrap(),
+        "--reported",
+        "--include-p-bounds",
+        "--method",
+        "DL",
+        "--preset",
+        "metafor",
+        "--json",
+    ]);
+    assert_eq!(v["k"], 4);
+    assert!(close(&v["estimate"], 1.0394591687125989, 1e-9), "{v}");
     let (ok, _, err) = run(&["pool", f.to_str().unwrap(), "--reported", "--method", "MH"]);
     assert!(!ok && err.contains("Mantel"), "{err}");
+}
+
+#[test]
+fn curated_lupus_files_check_consistent() {
+    // Every reported OR of the lupus seed, as curated in data/ (quotes checked against the seed).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if !(name.starts_with("lupus_") && name.ends_with(".csv")) {
+            continue;
+        }
+        let v = json(&["check", p.to_str().unwrap(), "--json"]);
+        for row in v.as_array().unwrap() {
+            assert_eq!(row["verdict"], "consistent", "{name}: {row}");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 7, "the seed reports seven adjusted ORs");
 }

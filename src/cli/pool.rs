@@ -8,7 +8,7 @@ use evident::moderators::permutation::{permutest, PermutationOptions};
 use evident::moderators::{metareg, subgroup};
 use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
 use evident::report::{json, text};
-use evident::reported::to_effects;
+use evident::reported::to_effects_with;
 
 #[derive(Args, Debug)]
 pub struct PoolArgs {
@@ -55,8 +55,12 @@ pub struct PoolArgs {
     pub json: bool,
     /// Rows carry whatever each paper reported (counts, estimate with CI, SE or p, ...): convert
     /// each by its own rule (as `evident recompute`) and pool the rows that give an SE.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["mods", "by"])]
     pub reported: bool,
+    /// With --reported: pool rows that give only "p < b" at the largest SE the bound admits
+    /// (conservative); by default they are reported and left out.
+    #[arg(long, requires = "reported")]
+    pub include_p_bounds: bool,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -202,9 +206,14 @@ pub fn run(args: &PoolArgs) -> Result<()> {
 fn run_reported(args: &PoolArgs) -> Result<()> {
     let options = args.model.rma_options()?;
     let table = Table::from_path(&args.input.file, &CsvOptions::default())?;
-    let (set, rows, _) = to_effects(&table, args.input.measure.as_deref())?;
+    let (set, rows, _) =
+        to_effects_with(&table, args.input.measure.as_deref(), args.include_p_bounds)?;
     for r in &rows {
-        let used = if r.effect.is_some() {
+        let bounded = args.include_p_bounds
+            && matches!(r.se_bound, Some(evident::reported::FromP::SeAtMost { .. }));
+        let used = if bounded {
+            "pooled at the SE bound"
+        } else if r.effect.is_some() {
             "pooled"
         } else {
             "excluded"

@@ -5,6 +5,7 @@ use clap::Args;
 use evident::io::{CsvOptions, Table};
 use evident::report::csv_safe;
 use evident::report::json::num;
+use evident::reported::median::MedianMethod;
 use evident::reported::rows::RowResult;
 use evident::reported::{PValue, ReportedTable};
 use evident::Scale;
@@ -19,9 +20,19 @@ pub struct RecomputeArgs {
     /// Measure for rows without a `measure` cell (OR, RR, HR, IRR, MD, RD, SMD, ...).
     #[arg(long)]
     pub measure: Option<String>,
+    /// Mean and SD from medians: luo (Luo 2018 / Wan 2014 / Shi 2020, the default) or hozo (Hozo 2005;
+    /// median and range only).
+    #[arg(long, value_enum, default_value = "luo")]
+    pub median_method: MedianArg,
     /// Print a JSON array of row objects.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy)]
+pub enum MedianArg {
+    Luo,
+    Hozo,
 }
 
 const COLUMNS: [&str; 14] = [
@@ -77,7 +88,11 @@ fn cells(r: &RowResult) -> (Vec<Option<f64>>, Option<String>) {
 
 pub fn run(args: &RecomputeArgs) -> Result<()> {
     let table = Table::from_path(&args.file, &CsvOptions::default())?;
-    let rt = ReportedTable::new(&table, args.measure.as_deref());
+    let mut rt = ReportedTable::new(&table, args.measure.as_deref());
+    rt.median_method = match args.median_method {
+        MedianArg::Luo => MedianMethod::LuoWanShi,
+        MedianArg::Hozo => MedianMethod::Hozo,
+    };
     let mut results = Vec::with_capacity(rt.len());
     for r in 0..rt.len() {
         results.push(rt.convert(r)?);

@@ -132,7 +132,9 @@ pub fn check(input: &CheckInput) -> CheckResult {
             lb.value, ub.value
         ));
     }
-    if ratio && (lb.value <= 0.0 || ub.value <= 0.0) && lb.interval().1 <= 0.0 {
+    // A bound printed as 0.00 may stand for a small positive value; only a non-positive interval
+    // is impossible for a ratio.
+    if ratio && (lb.interval().1 <= 0.0 || ub.interval().1 <= 0.0) {
         fatal.push(format!(
             "a ratio's CI must be positive, got [{}, {}]",
             lb.value, ub.value
@@ -146,7 +148,7 @@ pub fn check(input: &CheckInput) -> CheckResult {
                 e.value, lb.value, ub.value
             ));
         }
-        if ratio && e.value <= 0.0 && ehi <= 0.0 {
+        if ratio && ehi <= 0.0 {
             fatal.push(format!("a ratio must be positive, got {}", e.value));
         }
     }
@@ -370,6 +372,11 @@ mod tests {
         let r = check(&row("5.0", "1.0", "3.0", None, Scale::Log));
         assert_eq!(r.verdict, Verdict::Inconsistent);
         assert!(r.reasons[0].contains("outside its CI"));
+        let r = check(&row("2.0", "-1.0", "3.0", None, Scale::Log));
+        assert!(r.reasons[0].contains("must be positive"), "{:?}", r.reasons);
+        // A lower bound printed as 0.00 can be a small positive ratio: checkable.
+        let r = check(&row("0.05", "0.00", "0.90", None, Scale::Log));
+        assert_ne!(r.verdict, Verdict::NotCheckable);
         let mut no_ci = row("2.0", "1.0", "3.0", Some("0.01"), Scale::Log);
         no_ci.ci_lb = None;
         assert_eq!(check(&no_ci).verdict, Verdict::NotCheckable);

@@ -391,6 +391,23 @@ mod tests {
     }
 
     #[test]
+    fn exact_or_large_and_infinite() {
+        // f <- fisher.test(matrix(c(120, 200, 124, 349), 2)): 1.6876120407633464,
+        //   CI 1.229341918971206 2.3177096624408113, p = 0.000967823566784563
+        let e = or_exact(&Table2x2::new(120.0, 124.0, 200.0, 349.0).unwrap(), 95.0).unwrap();
+        assert!(close(e.estimate, 1.6876120407633464, 1e-8));
+        assert!(close(e.ci_lb, 1.229341918971206, 1e-8));
+        assert!(close(e.ci_ub, 2.3177096624408113, 1e-8));
+        assert!(close(e.pval, 0.000967823566784563, 1e-9));
+        // f <- fisher.test(matrix(c(5, 0, 3, 9), 2)): Inf, CI 1.5131164314171728 Inf,
+        //   p = 0.0090497737556561007
+        let e = or_exact(&Table2x2::new(5.0, 3.0, 0.0, 9.0).unwrap(), 95.0).unwrap();
+        assert!(e.estimate.is_infinite() && e.ci_ub.is_infinite());
+        assert!(close(e.ci_lb, 1.5131164314171728, 1e-8));
+        assert!(close(e.pval, 0.0090497737556561007, 1e-10));
+    }
+
+    #[test]
     fn newcombe_and_proportions_match_r() {
         // w1 <- prop.test(18, 31, correct = FALSE)$conf.int: 0.40766262495369726 0.73584456932687770
         let w = wilson(18.0, 31.0, 95.0).unwrap();

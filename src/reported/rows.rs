@@ -91,6 +91,8 @@ pub struct RowResult {
 pub struct ReportedTable<'a> {
     table: &'a Table,
     default_measure: Option<String>,
+    /// Formulas for median rows (Luo/Wan/Shi unless Hozo is asked for).
+    pub median_method: MedianMethod,
     cols: Vec<(&'static str, usize)>,
 }
 
@@ -132,6 +134,7 @@ impl<'a> ReportedTable<'a> {
         ReportedTable {
             table,
             default_measure: default_measure.map(str::to_owned),
+            median_method: MedianMethod::default(),
             cols,
         }
     }
@@ -325,7 +328,7 @@ impl<'a> ReportedTable<'a> {
                 max: g("max")?,
                 n: g("ni")?.ok_or_else(|| self.err(r, "ni", "a median row needs n"))?,
             };
-            let ms = median::mean_sd(&f, MedianMethod::LuoWanShi).map_err(|e| wrap("median", e))?;
+            let ms = median::mean_sd(&f, self.median_method).map_err(|e| wrap("median", e))?;
             if let Some(w) = &ms.skew_warning {
                 out.notes.push(w.clone());
             }
@@ -424,6 +427,17 @@ pub fn to_effects(
     table: &Table,
     measure: Option<&str>,
 ) -> Result<(EffectSet, Vec<RowResult>, Vec<Omitted>)> {
+    to_effects_with(table, measure, false)
+}
+
+/// As [`to_effects`]; with `include_se_bounds`, a row whose p-value bound gives SE <= s (`p < b`)
+/// enters with SE = s, the largest SE it admits (conservative: its weight can only be too small).
+/// Rows with SE >= s (`p > b`) are always left out: they admit any weight down to zero.
+pub fn to_effects_with(
+    table: &Table,
+    measure: Option<&str>,
+    include_se_bounds: bool,
+) -> Result<(EffectSet, Vec<RowResult>, Vec<Omitted>)> {
     let rt = ReportedTable::new(table, measure);
     let mut results = Vec::with_capacity(rt.len());
     for r in 0..rt.len() {
@@ -437,8 +451,13 @@ pub fn to_effects(
     let mut names: Vec<String> = Vec::new();
     let mut scale: Option<Scale> = None;
     for (r, res) in results.iter().enumerate() {
-        match res.effect {
-            Some(e) => {
+        let usable = match (res.effect, res.se_bound) {
+            (Some(e), _) => Some((e.yi, e.vi())),
+            (None, Some(FromP::SeAtMost { yi, se })) if include_se_bounds => Some((yi, se * se)),
+            _ => None,
+        };
+        match usable {
+            Some((y, v)) => {
                 if let Some(s) = scale {
                     if s != res.scale {
                         return Err(Error::input(
@@ -452,8 +471,8 @@ pub fn to_effects(
                     }
                 }
                 scale = Some(res.scale);
-                yi.push(e.yi);
-                vi.push(e.vi());
+                yi.push(y);
+                vi.push(v);
                 labels.push(res.study.clone());
                 rows.push(r);
                 if let Some(m) = &res.measure {
@@ -489,4 +508,60 @@ pub fn to_effects(
     set.rows = rows;
     set.omitted = omitted.clone();
     Ok((set, results, omitted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::CsvOptions;
+    use std::path::Path;
+
+    fn table(text: &str) -> Table {
+        Table::from_bytes(Path::new("t.csv"), text.as_bytes(), &CsvOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn ratios_of_different_kinds_pool_as_generic_log() {
+        let t = table("study,measure,estimate,ci_lb,ci_ub\nA,OR,2,1,4\nB,HR,1.5,1.1,2.1\n");
+        let (set, _, _) = to_effects(&t, None).unwrap();
+        assert_eq!((set.measure, set.scale), (Measure::GEN, Scale::Log));
+        assert_eq!(set.k(), 2);
+    }
+
+    #[test]
+    fn ratios_and_differences_do_not_mix() {
+        let t = table("study,measure,estimate,ci_lb,ci_ub\nA,OR,2,1,4\nB,MD,1.5,1.1,2.1\n");
+        let e = to_effects(&t, None).unwrap_err().to_string();
+        assert!(
+            e.contains("line 3") && e.contains("cannot be pooled"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rules_follow_the_filled_in_columns() {
+        let t = table(
+            "study,estimate,ci_lb,ci_ub,se,pval,x1i,t1i,x2i,t2i\n\
+             A,1.2,0.3,2.1,,,,,,\n\
+             B,,0.3,2.1,,,,,,\n\
+             C,1.2,,,0.4,,,,,\n\
+             D,,,,,,6,9,12,9\n",
+        );
+        let rt = ReportedTable::new(&t, Some("MD"));
+        let rules: Vec<Rule> = (0..4).map(|r| rt.convert(r).unwrap().rule).collect();
+        assert_eq!(
+            rules,
+            [
+                Rule::EstimateCi,
+                Rule::CiOnly,
+                Rule::EstimateSe,
+                Rule::RatesIrrWald
+            ]
+        );
+        // escalc("IRR", x1i=6, t1i=9, x2i=12, t2i=9): vi = 0.25
+        assert_eq!(rt.convert(3).unwrap().effect.unwrap().vi(), 0.25);
+        let e = rt.convert(0).unwrap().effect.unwrap();
+        // R: (2.1 - 0.3) / (2 * qnorm(0.975)) = 0.45919211123218867
+        assert!((e.sei - 0.45919211123218867).abs() < 1e-14);
+    }
 }
