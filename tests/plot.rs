@@ -547,3 +547,27 @@ fn measured_boxes_contain_rendered_text() {
         );
     }
 }
+
+#[test]
+fn favours_labels_stay_on_the_canvas_when_no_effect_is_at_the_edge() {
+    // Mean differences all above zero, short labels: the null line sits at the axis's left end.
+    let mut set = EffectSet::from_yi_vi(
+        vec![1.0, 1.4, 2.2],
+        vec![0.01, 0.02, 0.015],
+        Measure::GEN,
+        Scale::Identity,
+    );
+    set.labels = vec!["A".into(), "B".into(), "C".into()];
+    let fit = rma(&set, &RmaOptions::default()).unwrap();
+    for xlim in [None, Some((0.0, 3.0)), Some((0.5, 3.0)), Some((-3.0, 0.0))] {
+        let opts = ForestOptions {
+            xlim,
+            favours: Some((
+                "Favours the experimental intervention".into(),
+                "Favours control".into(),
+            )),
+            ..Default::default()
+        };
+        assert_clean_geometry(&forest(&fit, &opts).unwrap(), &format!("{xlim:?}"));
+    }
+}

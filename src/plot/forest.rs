@@ -609,22 +609,25 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     }
     let null = null_position(fit.effects.measure, scale);
     let null_frac = null.map_or(0.5, |n| (n - axis.lo) / (axis.hi - axis.lo));
-    if let Some((a, b)) = &opts.favours {
-        // Each label sits on its side of the line of no effect (or of the centre).
-        let f = if (0.0..=1.0).contains(&null_frac) {
-            null_frac
-        } else {
-            0.5
-        };
+    let favours = opts
+        .favours
+        .as_ref()
+        .map(|(a, b)| (format!("← {a}"), format!("{b} →")));
+    let null_f = if (0.0..=1.0).contains(&null_frac) {
+        null_frac
+    } else {
+        0.5
+    };
+    if let Some((a, b)) = &favours {
+        // Each label sits on its side of the line of no effect (or of the centre), under the panel.
         let (wa, wb) = (
-            width_of(a, false, SMALL) + 8.0,
-            width_of(b, false, SMALL) + 8.0,
+            width_of(a, false, SMALL) + 6.0,
+            width_of(b, false, SMALL) + 6.0,
         );
-        if f > 0.0 {
-            panel_w = panel_w.max(wa / f);
-        }
-        if f < 1.0 {
-            panel_w = panel_w.max(wb / (1.0 - f));
+        panel_w = panel_w.max(wa + wb + 12.0);
+        // Room on both sides of no effect unless it sits near an end (then the labels shift).
+        if (0.25..=0.75).contains(&null_f) {
+            panel_w = panel_w.max(wa / null_f).max(wb / (1.0 - null_f));
         }
     }
     panel_w = panel_w.ceil();
@@ -847,31 +850,11 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
         fig.text(xt, ay + 14.0, lab, SMALL, false, Anchor::Middle, TEXT);
     }
     let mut y = ay + 14.0 + 18.0;
-    if let Some((a, b)) = &opts.favours {
-        let f = if (0.0..=1.0).contains(&null_frac) {
-            null_frac
-        } else {
-            0.5
-        };
-        let xn = px0 + f * panel_w;
-        fig.text(
-            xn - 6.0,
-            y,
-            format!("← {a}"),
-            SMALL,
-            false,
-            Anchor::End,
-            MUTED,
-        );
-        fig.text(
-            xn + 6.0,
-            y,
-            format!("{b} →"),
-            SMALL,
-            false,
-            Anchor::Start,
-            MUTED,
-        );
+    if let Some((a, b)) = &favours {
+        let (wa, wb) = (width_of(a, false, SMALL), width_of(b, false, SMALL));
+        let xn = (px0 + null_f * panel_w).clamp(px0 + wa + 6.0, px1 - wb - 6.0);
+        fig.text(xn - 6.0, y, a, SMALL, false, Anchor::End, MUTED);
+        fig.text(xn + 6.0, y, b, SMALL, false, Anchor::Start, MUTED);
         y += 18.0;
     }
     y += 6.0;
