@@ -571,3 +571,50 @@ fn favours_labels_stay_on_the_canvas_when_no_effect_is_at_the_edge() {
         assert_clean_geometry(&forest(&fit, &opts).unwrap(), &format!("{xlim:?}"));
     }
 }
+
+/// The plot prints what `evident pool --json` reports, to the printed digits.
+#[test]
+fn cli_plot_numbers_match_pool_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = bcg_path();
+    let input = input.to_str().unwrap();
+    let out = dir.path().join("f.svg");
+    for args in [
+        vec!["--measure", "OR"],
+        vec!["--measure", "RR", "--method", "DL", "--test", "z"],
+    ] {
+        let mut pool = vec!["pool", input, "--json"];
+        pool.extend_from_slice(&args);
+        let o = evident_cli(&pool, dir.path());
+        assert!(o.status.success());
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = |k: &str| j[k].as_f64().unwrap();
+        let mut plot = vec![
+            "forest",
+            input,
+            "-o",
+            out.to_str().unwrap(),
+            "--digits",
+            "3",
+        ];
+        plot.extend_from_slice(&args);
+        let o = evident_cli(&plot, dir.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let svg = std::fs::read_to_string(&out).unwrap();
+        let want = [
+            format!(
+                "{:.3} [{:.3}, {:.3}]",
+                f("estimate_exp"),
+                f("ci_lb_exp"),
+                f("ci_ub_exp")
+            ),
+            format!("[{:.3}, {:.3}]", f("pi_lb_exp"), f("pi_ub_exp")),
+            format!("τ² = {:.2}; I² = {:.0}%", f("tau2"), f("I2")),
+            format!("[{:.0}%, {:.0}%]", f("I2_ci_lb"), f("I2_ci_ub")),
+            format!("Q = {:.1}, df = {}", f("Q"), j["Q_df"]),
+        ];
+        for w in want {
+            assert!(svg.contains(&w), "{args:?}: '{w}' not in the plot");
+        }
+    }
+}
