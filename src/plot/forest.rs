@@ -920,7 +920,7 @@ fn default_limits(
         core_lo = core_lo.min(y);
         core_hi = core_hi.max(y);
     }
-    let pad = (0.5 * (core_hi - core_lo)).max(0.5);
+    let pad = (0.75 * (core_hi - core_lo)).max(0.5);
     let (cap_lo, cap_hi) = (core_lo - pad, core_hi + pad);
     let (mut lo, mut hi) = (core_lo, core_hi);
     let mut widen = |a: f64, b: f64| {
