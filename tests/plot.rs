@@ -314,6 +314,26 @@ fn cli_writes_svg_png_pdf_without_system_fonts() {
     }
     let svg = std::fs::read_to_string(dir.path().join("bcg.svg")).unwrap();
     assert!(svg.contains("0.47 [0.33, 0.68]"));
+    // Subgroups and sorting by a column through the CLI.
+    let sub = dir.path().join("sub.svg");
+    let o = evident_cli(
+        &[
+            "forest",
+            input.to_str().unwrap(),
+            "--by",
+            "alloc",
+            "--sort",
+            "year",
+            "-o",
+            sub.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = std::fs::read_to_string(&sub).unwrap();
+    assert_eq!(diamonds(&s), 4);
+    assert!(s.find("Aronson 1948").unwrap() < s.find("Ferguson &amp; Simes 1949").unwrap());
+    assert!(s.contains("Subtotal (7 studies)"));
     assert!(svg.contains("1948") && svg.contains("4/123"));
     // No temporary files are left behind.
     let names: Vec<_> = std::fs::read_dir(dir.path())
