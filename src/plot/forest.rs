@@ -15,6 +15,8 @@ use crate::pool::{rma, RmaFit, Test};
 use crate::stats::qnorm_upper;
 use crate::Scale;
 
+pub use super::rob::{rob_columns, RobColumn, RobLevel};
+
 /// Body text size in pixels (9 pt).
 pub const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
@@ -63,101 +65,6 @@ pub struct TextColumn {
     /// Header, one or two lines.
     pub header: Vec<String>,
     pub values: Vec<String>,
-}
-
-/// A risk-of-bias judgement, as Cochrane's RoB 2 tool grades a domain (Sterne et al. 2019, *BMJ*
-/// 366:l4898).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RobLevel {
-    Low,
-    SomeConcerns,
-    High,
-    NoInformation,
-}
-
-impl RobLevel {
-    /// Reads "low", "some concerns" (or "some", "unclear", "moderate"), "high", "no information"
-    /// (or "ni", "?"), in any case; `None` for anything else.
-    pub fn parse(s: &str) -> Option<RobLevel> {
-        let t = s.trim().to_ascii_lowercase().replace(['_', '-'], " ");
-        match t.as_str() {
-            "low" | "l" | "+" => Some(RobLevel::Low),
-            "some concerns" | "some" | "unclear" | "moderate" | "some concern" => {
-                Some(RobLevel::SomeConcerns)
-            }
-            "high" | "h" | "x" => Some(RobLevel::High),
-            "no information" | "ni" | "?" | "no info" => Some(RobLevel::NoInformation),
-            _ => None,
-        }
-    }
-
-    fn symbol(self) -> &'static str {
-        match self {
-            RobLevel::Low => "+",
-            RobLevel::SomeConcerns => "\u{2212}",
-            RobLevel::High => "\u{00D7}",
-            RobLevel::NoInformation => "?",
-        }
-    }
-
-    /// Fill and symbol colours (robvis's traffic lights).
-    fn colors(self) -> (Color, Color) {
-        match self {
-            RobLevel::Low => (Color(0x02, 0xC3, 0x3B), Color::WHITE),
-            RobLevel::SomeConcerns => (Color(0xE2, 0xDF, 0x07), TEXT),
-            RobLevel::High => (Color(0xBF, 0x00, 0x00), Color::WHITE),
-            RobLevel::NoInformation => (Color(0x4E, 0xA1, 0xF7), Color::WHITE),
-        }
-    }
-}
-
-/// A column of risk-of-bias judgements, one per study of the fit (`None` where not given).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RobColumn {
-    pub header: String,
-    pub values: Vec<Option<RobLevel>>,
-}
-
-/// The fit's study-level columns named `rob_*` (any case) as risk-of-bias columns, headed by the
-/// rest of the name.
-pub fn rob_columns(fit: &RmaFit) -> Result<Vec<RobColumn>> {
-    let mut out = Vec::new();
-    for m in &fit.effects.moderators {
-        let Some(rest) = m
-            .name
-            .get(..4)
-            .filter(|p| p.eq_ignore_ascii_case("rob_"))
-            .map(|_| &m.name[4..])
-        else {
-            continue;
-        };
-        let values = m
-            .values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::Missing => Ok(None),
-                v => RobLevel::parse(&v.as_text()).map(Some).ok_or_else(|| {
-                    Error::invalid(format!(
-                        "column '{}', study '{}': '{}' is not a risk-of-bias judgement \
-                         (low, some concerns, high, no information)",
-                        m.name,
-                        fit.effects.labels[i],
-                        v.as_text()
-                    ))
-                }),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        out.push(RobColumn {
-            header: if rest.is_empty() {
-                m.name.clone()
-            } else {
-                rest.to_string()
-            },
-            values,
-        });
-    }
-    Ok(out)
 }
 
 /// A subgroup: its name, its own fit, and its studies' positions in the overall fit.
