@@ -314,6 +314,26 @@ fn cli_writes_svg_png_pdf_without_system_fonts() {
     }
     let svg = std::fs::read_to_string(dir.path().join("bcg.svg")).unwrap();
     assert!(svg.contains("0.47 [0.33, 0.68]"));
+    // Subgroups and sorting by a column through the CLI.
+    let sub = dir.path().join("sub.svg");
+    let o = evident_cli(
+        &[
+            "forest",
+            input.to_str().unwrap(),
+            "--by",
+            "alloc",
+            "--sort",
+            "year",
+            "-o",
+            sub.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = std::fs::read_to_string(&sub).unwrap();
+    assert_eq!(diamonds(&s), 4);
+    assert!(s.find("Aronson 1948").unwrap() < s.find("Ferguson &amp; Simes 1949").unwrap());
+    assert!(s.contains("Subtotal (7 studies)"));
     assert!(svg.contains("1948") && svg.contains("4/123"));
     // No temporary files are left behind.
     let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -545,5 +565,76 @@ fn measured_boxes_contain_rendered_text() {
             l.text,
             b
         );
+    }
+}
+
+#[test]
+fn favours_labels_stay_on_the_canvas_when_no_effect_is_at_the_edge() {
+    // Mean differences all above zero, short labels: the null line sits at the axis's left end.
+    let mut set = EffectSet::from_yi_vi(
+        vec![1.0, 1.4, 2.2],
+        vec![0.01, 0.02, 0.015],
+        Measure::GEN,
+        Scale::Identity,
+    );
+    set.labels = vec!["A".into(), "B".into(), "C".into()];
+    let fit = rma(&set, &RmaOptions::default()).unwrap();
+    for xlim in [None, Some((0.0, 3.0)), Some((0.5, 3.0)), Some((-3.0, 0.0))] {
+        let opts = ForestOptions {
+            xlim,
+            favours: Some((
+                "Favours the experimental intervention".into(),
+                "Favours control".into(),
+            )),
+            ..Default::default()
+        };
+        assert_clean_geometry(&forest(&fit, &opts).unwrap(), &format!("{xlim:?}"));
+    }
+}
+
+/// The plot prints what `evident pool --json` reports, to the printed digits.
+#[test]
+fn cli_plot_numbers_match_pool_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = bcg_path();
+    let input = input.to_str().unwrap();
+    let out = dir.path().join("f.svg");
+    for args in [
+        vec!["--measure", "OR"],
+        vec!["--measure", "RR", "--method", "DL", "--test", "z"],
+    ] {
+        let mut pool = vec!["pool", input, "--json"];
+        pool.extend_from_slice(&args);
+        let o = evident_cli(&pool, dir.path());
+        assert!(o.status.success());
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = |k: &str| j[k].as_f64().unwrap();
+        let mut plot = vec![
+            "forest",
+            input,
+            "-o",
+            out.to_str().unwrap(),
+            "--digits",
+            "3",
+        ];
+        plot.extend_from_slice(&args);
+        let o = evident_cli(&plot, dir.path());
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let svg = std::fs::read_to_string(&out).unwrap();
+        let want = [
+            format!(
+                "{:.3} [{:.3}, {:.3}]",
+                f("estimate_exp"),
+                f("ci_lb_exp"),
+                f("ci_ub_exp")
+            ),
+            format!("[{:.3}, {:.3}]", f("pi_lb_exp"), f("pi_ub_exp")),
+            format!("τ² = {:.2}; I² = {:.0}%", f("tau2"), f("I2")),
+            format!("[{:.0}%, {:.0}%]", f("I2_ci_lb"), f("I2_ci_ub")),
+            format!("Q = {:.1}, df = {}", f("Q"), j["Q_df"]),
+        ];
+        for w in want {
+            assert!(svg.contains(&w), "{args:?}: '{w}' not in the plot");
+        }
     }
 }

@@ -54,6 +54,12 @@ pub struct ForestArgs {
     /// Leave out the raw-data columns (events/total, mean (SD), n).
     #[arg(long)]
     pub no_data: bool,
+    /// Leave out the prediction interval.
+    #[arg(long)]
+    pub no_prediction: bool,
+    /// Decimals of the estimates and intervals.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=6))]
+    pub digits: u8,
 }
 
 /// Parses "A,B" into two numbers.
@@ -212,7 +218,9 @@ pub fn run(args: &ForestArgs) -> Result<()> {
             Some(c) => subgroups(&fit, c)?,
             None => Vec::new(),
         },
-        ..ForestOptions::default()
+        show_prediction: !args.no_prediction,
+        decimals: args.digits as usize,
+        subgroup_test: None,
     };
     let fig = forest(&fit, &opts)?;
     evident::plot::save(&fig, &args.out.output, args.out.dpi)?;

@@ -217,7 +217,7 @@ impl Figure {
             fmt_num(self.width),
             fmt_num(self.height)
         );
-        Ok(buf.replacen(&header, &size, 1))
+        Ok(round_font_sizes(&buf.replacen(&header, &size, 1)))
     }
 
     fn draw_shape<DB: DrawingBackend>(
@@ -297,7 +297,7 @@ impl Figure {
                 ))
             }
             Shape::Text(l) => {
-                let family = FontFamily::Name(fonts::FAMILY);
+                let family = FontFamily::Name(fonts::SVG_FAMILY);
                 let style = if l.bold {
                     FontStyle::Bold
                 } else {
@@ -341,6 +341,26 @@ fn dashes(points: &[(f64, f64)], on: f64, off: f64) -> Vec<Vec<(f64, f64)>> {
             t += on + off;
         }
     }
+    out
+}
+
+/// plotters divides font sizes by 1.24 on the way out; round away the binary noise that leaves
+/// (`font-size="60.00000000000001"`).
+fn round_font_sizes(svg: &str) -> String {
+    const KEY: &str = "font-size=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(i) = rest.find(KEY) {
+        let (head, tail) = rest.split_at(i + KEY.len());
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        match tail[..end].parse::<f64>() {
+            Ok(v) => out.push_str(&fmt_num(v)),
+            Err(_) => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -414,5 +434,11 @@ mod tests {
         );
         // 20 px of 3-on 2-off dashes: 4 dashes, plus the solid line.
         assert_eq!(svg.matches("<polyline").count(), 5);
+        assert_eq!(
+            round_font_sizes(
+                r#"<text font-size="60.00000000000001">a</text><text font-size="44">"#
+            ),
+            r#"<text font-size="60">a</text><text font-size="44">"#
+        );
     }
 }

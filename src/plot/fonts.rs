@@ -9,6 +9,11 @@ use std::sync::OnceLock;
 /// The family name written into the SVG; it is the bundled font's own family name.
 pub const FAMILY: &str = "DejaVu Sans";
 
+/// The font-family list written into the SVG: the bundled font first; viewers without it fall
+/// back to Verdana, whose metrics are close (DejaVu Sans descends from Bitstream Vera), then any
+/// sans-serif. PNG and PDF output always use the bundled font.
+pub const SVG_FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
+
 /// DejaVu Sans, regular.
 pub static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// DejaVu Sans, bold.
@@ -29,10 +34,12 @@ pub fn register_with_plotters() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
         use plotters::style::FontStyle;
-        plotters::style::register_font(FAMILY, FontStyle::Normal, REGULAR)
-            .unwrap_or_else(|_| panic!("bundled regular font registers"));
-        plotters::style::register_font(FAMILY, FontStyle::Bold, BOLD)
-            .unwrap_or_else(|_| panic!("bundled bold font registers"));
+        for name in [FAMILY, SVG_FAMILY] {
+            plotters::style::register_font(name, FontStyle::Normal, REGULAR)
+                .unwrap_or_else(|_| panic!("bundled regular font registers"));
+            plotters::style::register_font(name, FontStyle::Bold, BOLD)
+                .unwrap_or_else(|_| panic!("bundled bold font registers"));
+        }
     });
 }
 

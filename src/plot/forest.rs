@@ -15,6 +15,8 @@ use crate::pool::{rma, RmaFit, Test};
 use crate::stats::qnorm_upper;
 use crate::Scale;
 
+pub use super::rob::{rob_columns, RobColumn, RobLevel};
+
 /// Body text size in pixels (9 pt).
 pub const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
@@ -63,101 +65,6 @@ pub struct TextColumn {
     /// Header, one or two lines.
     pub header: Vec<String>,
     pub values: Vec<String>,
-}
-
-/// A risk-of-bias judgement, as Cochrane's RoB 2 tool grades a domain (Sterne et al. 2019, *BMJ*
-/// 366:l4898).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RobLevel {
-    Low,
-    SomeConcerns,
-    High,
-    NoInformation,
-}
-
-impl RobLevel {
-    /// Reads "low", "some concerns" (or "some", "unclear", "moderate"), "high", "no information"
-    /// (or "ni", "?"), in any case; `None` for anything else.
-    pub fn parse(s: &str) -> Option<RobLevel> {
-        let t = s.trim().to_ascii_lowercase().replace(['_', '-'], " ");
-        match t.as_str() {
-            "low" | "l" | "+" => Some(RobLevel::Low),
-            "some concerns" | "some" | "unclear" | "moderate" | "some concern" => {
-                Some(RobLevel::SomeConcerns)
-            }
-            "high" | "h" | "x" => Some(RobLevel::High),
-            "no information" | "ni" | "?" | "no info" => Some(RobLevel::NoInformation),
-            _ => None,
-        }
-    }
-
-    fn symbol(self) -> &'static str {
-        match self {
-            RobLevel::Low => "+",
-            RobLevel::SomeConcerns => "\u{2212}",
-            RobLevel::High => "\u{00D7}",
-            RobLevel::NoInformation => "?",
-        }
-    }
-
-    /// Fill and symbol colours (robvis's traffic lights).
-    fn colors(self) -> (Color, Color) {
-        match self {
-            RobLevel::Low => (Color(0x02, 0xC3, 0x3B), Color::WHITE),
-            RobLevel::SomeConcerns => (Color(0xE2, 0xDF, 0x07), TEXT),
-            RobLevel::High => (Color(0xBF, 0x00, 0x00), Color::WHITE),
-            RobLevel::NoInformation => (Color(0x4E, 0xA1, 0xF7), Color::WHITE),
-        }
-    }
-}
-
-/// A column of risk-of-bias judgements, one per study of the fit (`None` where not given).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RobColumn {
-    pub header: String,
-    pub values: Vec<Option<RobLevel>>,
-}
-
-/// The fit's study-level columns named `rob_*` (any case) as risk-of-bias columns, headed by the
-/// rest of the name.
-pub fn rob_columns(fit: &RmaFit) -> Result<Vec<RobColumn>> {
-    let mut out = Vec::new();
-    for m in &fit.effects.moderators {
-        let Some(rest) = m
-            .name
-            .get(..4)
-            .filter(|p| p.eq_ignore_ascii_case("rob_"))
-            .map(|_| &m.name[4..])
-        else {
-            continue;
-        };
-        let values = m
-            .values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Value::Missing => Ok(None),
-                v => RobLevel::parse(&v.as_text()).map(Some).ok_or_else(|| {
-                    Error::invalid(format!(
-                        "column '{}', study '{}': '{}' is not a risk-of-bias judgement \
-                         (low, some concerns, high, no information)",
-                        m.name,
-                        fit.effects.labels[i],
-                        v.as_text()
-                    ))
-                }),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        out.push(RobColumn {
-            header: if rest.is_empty() {
-                m.name.clone()
-            } else {
-                rest.to_string()
-            },
-            values,
-        });
-    }
-    Ok(out)
 }
 
 /// A subgroup: its name, its own fit, and its studies' positions in the overall fit.
@@ -609,22 +516,25 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     }
     let null = null_position(fit.effects.measure, scale);
     let null_frac = null.map_or(0.5, |n| (n - axis.lo) / (axis.hi - axis.lo));
-    if let Some((a, b)) = &opts.favours {
-        // Each label sits on its side of the line of no effect (or of the centre).
-        let f = if (0.0..=1.0).contains(&null_frac) {
-            null_frac
-        } else {
-            0.5
-        };
+    let favours = opts
+        .favours
+        .as_ref()
+        .map(|(a, b)| (format!("← {a}"), format!("{b} →")));
+    let null_f = if (0.0..=1.0).contains(&null_frac) {
+        null_frac
+    } else {
+        0.5
+    };
+    if let Some((a, b)) = &favours {
+        // Each label sits on its side of the line of no effect (or of the centre), under the panel.
         let (wa, wb) = (
-            width_of(a, false, SMALL) + 8.0,
-            width_of(b, false, SMALL) + 8.0,
+            width_of(a, false, SMALL) + 6.0,
+            width_of(b, false, SMALL) + 6.0,
         );
-        if f > 0.0 {
-            panel_w = panel_w.max(wa / f);
-        }
-        if f < 1.0 {
-            panel_w = panel_w.max(wb / (1.0 - f));
+        panel_w = panel_w.max(wa + wb + 12.0);
+        // Room on both sides of no effect unless it sits near an end (then the labels shift).
+        if (0.25..=0.75).contains(&null_f) {
+            panel_w = panel_w.max(wa / null_f).max(wb / (1.0 - null_f));
         }
     }
     panel_w = panel_w.ceil();
@@ -847,31 +757,11 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
         fig.text(xt, ay + 14.0, lab, SMALL, false, Anchor::Middle, TEXT);
     }
     let mut y = ay + 14.0 + 18.0;
-    if let Some((a, b)) = &opts.favours {
-        let f = if (0.0..=1.0).contains(&null_frac) {
-            null_frac
-        } else {
-            0.5
-        };
-        let xn = px0 + f * panel_w;
-        fig.text(
-            xn - 6.0,
-            y,
-            format!("← {a}"),
-            SMALL,
-            false,
-            Anchor::End,
-            MUTED,
-        );
-        fig.text(
-            xn + 6.0,
-            y,
-            format!("{b} →"),
-            SMALL,
-            false,
-            Anchor::Start,
-            MUTED,
-        );
+    if let Some((a, b)) = &favours {
+        let (wa, wb) = (width_of(a, false, SMALL), width_of(b, false, SMALL));
+        let xn = (px0 + null_f * panel_w).clamp(px0 + wa + 6.0, px1 - wb - 6.0);
+        fig.text(xn - 6.0, y, a, SMALL, false, Anchor::End, MUTED);
+        fig.text(xn + 6.0, y, b, SMALL, false, Anchor::Start, MUTED);
         y += 18.0;
     }
     y += 6.0;
@@ -937,7 +827,7 @@ fn default_limits(
         core_lo = core_lo.min(y);
         core_hi = core_hi.max(y);
     }
-    let pad = (0.5 * (core_hi - core_lo)).max(0.5);
+    let pad = (0.75 * (core_hi - core_lo)).max(0.5);
     let (cap_lo, cap_hi) = (core_lo - pad, core_hi + pad);
     let (mut lo, mut hi) = (core_lo, core_hi);
     let mut widen = |a: f64, b: f64| {

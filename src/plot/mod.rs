@@ -16,6 +16,7 @@ pub mod forest;
 pub mod format;
 pub mod funnel;
 pub mod render;
+pub mod rob;
 
 pub use figure::Figure;
 pub use render::Format;

@@ -72,9 +72,50 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    pixmap
+    let png = pixmap
         .encode_png()
-        .map_err(|e| Error::invalid(format!("PNG encoding failed: {e}")))
+        .map_err(|e| Error::invalid(format!("PNG encoding failed: {e}")))?;
+    Ok(with_resolution(png, dpi))
+}
+
+/// Inserts a `pHYs` chunk after `IHDR` so that the image carries its resolution (journals and
+/// word processors read it to size the figure).
+fn with_resolution(png: Vec<u8>, dpi: f64) -> Vec<u8> {
+    // Signature (8) + IHDR chunk (4 length + 4 type + 13 data + 4 CRC).
+    const IHDR_END: usize = 8 + 25;
+    if png.len() < IHDR_END || &png[12..16] != b"IHDR" {
+        return png;
+    }
+    let ppm = (dpi / 0.0254).round() as u32;
+    let mut chunk = Vec::with_capacity(21);
+    chunk.extend_from_slice(&9u32.to_be_bytes());
+    chunk.extend_from_slice(b"pHYs");
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.push(1); // unit: metre
+    let crc = crc32(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    let mut out = Vec::with_capacity(png.len() + chunk.len());
+    out.extend_from_slice(&png[..IHDR_END]);
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[IHDR_END..]);
+    out
+}
+
+/// CRC-32 (ISO 3309) as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
 }
 
 /// Converts an SVG to a one-page PDF of the same physical size, with the font embedded as text.
@@ -136,4 +177,53 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_matches_the_png_specification() {
+        // The CRC of an IEND chunk's type, as in every PNG file.
+        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn png_carries_its_resolution() {
+        let svg = r#"<svg width="20" height="10" viewBox="0 0 20 10" xmlns="http://www.w3.org/2000/svg"><rect x="2" y="2" width="5" height="5"/></svg>"#;
+        let png = svg_to_png(svg, 300.0).unwrap();
+        let at = png.windows(4).position(|w| w == b"pHYs").unwrap();
+        let ppm = u32::from_be_bytes(png[at + 4..at + 8].try_into().unwrap());
+        assert_eq!(ppm, 11811); // 300 dpi
+        let img = tiny_skia::Pixmap::decode_png(&png).unwrap();
+        assert_eq!((img.width(), img.height()), (63, 32));
+        assert!(svg_to_png(svg, 0.0).is_err());
+    }
+
+    #[test]
+    fn format_by_extension() {
+        assert_eq!(
+            Format::from_path(Path::new("a/b.PNG")).unwrap(),
+            Format::Png
+        );
+        assert_eq!(Format::from_path(Path::new("b.svg")).unwrap(), Format::Svg);
+        assert_eq!(Format::from_path(Path::new("b.pdf")).unwrap(), Format::Pdf);
+        assert!(Format::from_path(Path::new("b.jpg")).is_err());
+        assert!(Format::from_path(Path::new("b")).is_err());
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("evident-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.svg");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert!(write_atomic(&dir.join("missing/x.svg"), b"x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
