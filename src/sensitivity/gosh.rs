@@ -271,7 +271,8 @@ mod tests {
                     (g.i2[r], f.het.i2),
                     (g.h2[r], f.het.h2),
                 ] {
-                    assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0), "{a} vs {b}");
+                    // Values near 0 (QE, tau2 of homogeneous subsets) differ by rounding only.
+                    assert!((a - b).abs() <= 1e-12 + 1e-13 * b.abs(), "{a} vs {b}");
                 }
             }
             assert!(failed < 10, "{failed} subsets failed");
