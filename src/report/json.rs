@@ -21,6 +21,30 @@ fn opt(x: Option<f64>) -> Value {
     x.map_or(Value::Null, num)
 }
 
+/// A Wald-type result: estimate, se, statistic (`zval` or `tval`, with `df` under t), p-value and CI.
+#[allow(clippy::too_many_arguments)]
+fn insert_wald(
+    m: &mut Map<String, Value>,
+    estimate: f64,
+    se: f64,
+    stat_name: &str,
+    stat: f64,
+    df: Option<f64>,
+    pval: f64,
+    ci_lb: f64,
+    ci_ub: f64,
+) {
+    m.insert("estimate".into(), num(estimate));
+    m.insert("se".into(), num(se));
+    m.insert(stat_name.into(), num(stat));
+    if let Some(df) = df {
+        m.insert("df".into(), num(df));
+    }
+    m.insert("pval".into(), num(pval));
+    m.insert("ci_lb".into(), num(ci_lb));
+    m.insert("ci_ub".into(), num(ci_ub));
+}
+
 /// Adds the back-transformed keys (`estimate_exp`, ...) for transformed scales.
 fn add_transformed(m: &mut Map<String, Value>, scale: crate::Scale, pairs: &[(&str, Option<f64>)]) {
     if let Some(suffix) = scale.key_suffix() {
@@ -37,15 +61,17 @@ pub fn rma_json(fit: &RmaFit) -> Value {
     m.insert("method".into(), json!(fit.options.method.name()));
     m.insert("test".into(), json!(fit.test.name()));
     m.insert("measure".into(), json!(fit.effects.measure.name()));
-    m.insert("estimate".into(), num(fit.estimate));
-    m.insert("se".into(), num(fit.se));
-    m.insert(fit.stat_name().into(), num(fit.stat));
-    if let Some(df) = fit.df {
-        m.insert("df".into(), num(df));
-    }
-    m.insert("pval".into(), num(fit.pval));
-    m.insert("ci_lb".into(), num(fit.ci_lb));
-    m.insert("ci_ub".into(), num(fit.ci_ub));
+    insert_wald(
+        &mut m,
+        fit.estimate,
+        fit.se,
+        fit.stat_name(),
+        fit.stat,
+        fit.df,
+        fit.pval,
+        fit.ci_lb,
+        fit.ci_ub,
+    );
     m.insert("pi_lb".into(), opt(fit.pi.map(|p| p.lb)));
     m.insert("pi_ub".into(), opt(fit.pi.map(|p| p.ub)));
     m.insert("pi_lb_riley".into(), opt(fit.pi_riley.map(|p| p.lb)));
@@ -122,12 +148,17 @@ pub fn mh_json(fit: &MhFit) -> Value {
     m.insert("k_yi".into(), json!(fit.k_yi));
     m.insert("method".into(), json!(fit.method_name()));
     m.insert("measure".into(), json!(fit.measure.name()));
-    m.insert("estimate".into(), num(fit.estimate));
-    m.insert("se".into(), num(fit.se));
-    m.insert("zval".into(), num(fit.zval));
-    m.insert("pval".into(), num(fit.pval));
-    m.insert("ci_lb".into(), num(fit.ci_lb));
-    m.insert("ci_ub".into(), num(fit.ci_ub));
+    insert_wald(
+        &mut m,
+        fit.estimate,
+        fit.se,
+        "zval",
+        fit.zval,
+        None,
+        fit.pval,
+        fit.ci_lb,
+        fit.ci_ub,
+    );
     add_transformed(
         &mut m,
         fit.scale,
@@ -165,15 +196,17 @@ fn coefficients_json(fit: &MetaregFit) -> Value {
             .map(|c| {
                 let mut m = Map::new();
                 m.insert("name".into(), json!(c.name));
-                m.insert("estimate".into(), num(c.estimate));
-                m.insert("se".into(), num(c.se));
-                m.insert(fit.stat_name().into(), num(c.stat));
-                if let Some(df) = fit.df {
-                    m.insert("df".into(), num(df));
-                }
-                m.insert("pval".into(), num(c.pval));
-                m.insert("ci_lb".into(), num(c.ci_lb));
-                m.insert("ci_ub".into(), num(c.ci_ub));
+                insert_wald(
+                    &mut m,
+                    c.estimate,
+                    c.se,
+                    fit.stat_name(),
+                    c.stat,
+                    fit.df,
+                    c.pval,
+                    c.ci_lb,
+                    c.ci_ub,
+                );
                 Value::Object(m)
             })
             .collect(),
@@ -342,15 +375,17 @@ pub fn trimfill_json(t: &crate::bias::TrimFill) -> Value {
         m.insert("p_k0".into(), num(p));
     }
     m.insert("k_filled".into(), json!(t.k_filled()));
-    m.insert("estimate".into(), num(f.estimate));
-    m.insert("se".into(), num(f.se));
-    m.insert(f.stat_name().into(), num(f.stat));
-    if let Some(df) = f.df {
-        m.insert("df".into(), num(df));
-    }
-    m.insert("pval".into(), num(f.pval));
-    m.insert("ci_lb".into(), num(f.ci_lb));
-    m.insert("ci_ub".into(), num(f.ci_ub));
+    insert_wald(
+        &mut m,
+        f.estimate,
+        f.se,
+        f.stat_name(),
+        f.stat,
+        f.df,
+        f.pval,
+        f.ci_lb,
+        f.ci_ub,
+    );
     m.insert("tau2".into(), num(f.tau2));
     m.insert("I2".into(), num(f.het.i2));
     m.insert("Q".into(), num(f.het.q));

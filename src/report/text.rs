@@ -39,6 +39,32 @@ fn fmt(x: f64) -> String {
     }
 }
 
+/// "tau^2 = 0.3132 (SE = 0.1664), 95% CI [0.1197, 1.1115] (Q-profile)" and a line break.
+fn tau2_line(
+    s: &mut String,
+    name: &str,
+    tau2: f64,
+    se: Option<f64>,
+    ci: Option<&crate::heterogeneity::Tau2Ci>,
+    level: f64,
+) {
+    let _ = write!(s, "{name} = {}", fmt(tau2));
+    if let Some(se) = se {
+        let _ = write!(s, " (SE = {})", fmt(se));
+    }
+    if let Some(ci) = ci {
+        let _ = write!(
+            s,
+            ", {level}% CI [{}{}, {}{}] (Q-profile)",
+            ci.lb_censor.sign(),
+            fmt(ci.tau2_lb),
+            ci.ub_censor.sign(),
+            fmt(ci.tau2_ub)
+        );
+    }
+    let _ = writeln!(s);
+}
+
 /// The summary of an `rma` fit.
 pub fn rma_summary(fit: &RmaFit) -> String {
     let mut s = String::new();
@@ -86,22 +112,14 @@ pub fn rma_summary(fit: &RmaFit) -> String {
     }
     let _ = writeln!(s);
     if !o.method.is_fixed() {
-        let _ = write!(s, "tau^2 = {}", fmt(fit.tau2));
-        if let Some(se) = fit.se_tau2 {
-            let _ = write!(s, " (SE = {})", fmt(se));
-        }
-        if let Some(ci) = &fit.tau2_ci {
-            let _ = write!(
-                s,
-                ", {}% CI [{}{}, {}{}] (Q-profile)",
-                o.level,
-                ci.lb_censor.sign(),
-                fmt(ci.tau2_lb),
-                ci.ub_censor.sign(),
-                fmt(ci.tau2_ub)
-            );
-        }
-        let _ = writeln!(s);
+        tau2_line(
+            &mut s,
+            "tau^2",
+            fit.tau2,
+            fit.se_tau2,
+            fit.tau2_ci.as_ref(),
+            o.level,
+        );
         let _ = writeln!(s, "tau   = {}", fmt(fit.tau()));
     }
     let _ = write!(s, "I^2   = {:.2}%", fit.het.i2);
@@ -336,22 +354,14 @@ pub fn metareg_summary(fit: &MetaregFit) -> String {
     }
     let _ = writeln!(s);
     if !o.method.is_fixed() {
-        let _ = write!(s, "Residual tau^2 = {}", fmt(fit.tau2));
-        if let Some(se) = fit.se_tau2 {
-            let _ = write!(s, " (SE = {})", fmt(se));
-        }
-        if let Some(ci) = &fit.tau2_ci {
-            let _ = write!(
-                s,
-                ", {}% CI [{}{}, {}{}] (Q-profile)",
-                o.level,
-                ci.lb_censor.sign(),
-                fmt(ci.tau2_lb),
-                ci.ub_censor.sign(),
-                fmt(ci.tau2_ub)
-            );
-        }
-        let _ = writeln!(s);
+        tau2_line(
+            &mut s,
+            "Residual tau^2",
+            fit.tau2,
+            fit.se_tau2,
+            fit.tau2_ci.as_ref(),
+            o.level,
+        );
     }
     let _ = writeln!(
         s,
