@@ -9,11 +9,9 @@ mod common;
 
 use common::*;
 use evident::effect::{escalc, EffectSet};
-use evident::heterogeneity::q_profile;
-use evident::pool::design::Intercept;
 use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
 use evident::report::json::{mh_json, rma_json};
-use evident::{Measure, Scale};
+use evident::Measure;
 use serde_json::{json, Value};
 
 /// Analysis kinds not implemented yet (each belongs to a later issue).
@@ -116,43 +114,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                         }
                     }
                     k if k.ends_with("_precise") => {
-                        let ci = q_profile(
-                            &Intercept { k: set.k() },
-                            &set.yi,
-                            &set.vi,
-                            fit.tau2,
-                            fit.het.vt,
-                            ro.level,
-                            &evident::heterogeneity::QProfileControl {
-                                tol: 1e-12,
-                                maxiter: 1000,
-                            },
-                        );
-                        let Some(ci) = ci else {
-                            misses.push(format!("{path} / {k}: no CI computed"));
-                            continue;
-                        };
-                        let val = match k.trim_end_matches("_precise") {
-                            "tau2_ci_lb" => ci.tau2_lb,
-                            "tau2_ci_ub" => ci.tau2_ub,
-                            "I2_ci_lb" => ci.i2_lb,
-                            "I2_ci_ub" => ci.i2_ub,
-                            "H2_ci_lb" => ci.h2_lb,
-                            "H2_ci_ub" => ci.h2_ub,
-                            "tau_ci_lb" => ci.tau_lb,
-                            "tau_ci_ub" => ci.tau_ub,
-                            other => panic!("unknown precise key {other}"),
-                        };
-                        compare(
-                            &format!("{path} / {k}"),
-                            ev,
-                            Some(&json!(val)),
-                            Tol {
-                                rtol: 1e-6,
-                                atol: 1e-8,
-                            },
-                            misses,
-                        );
+                        compare_precise(&format!("{path} / {k}"), k, ev, &fit, ro.level, misses)
                     }
                     k => compare(
                         &format!("{path} / {k}"),
@@ -204,19 +166,6 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
         other => misses.push(format!("{path}: unknown kind {other}")),
     }
     true
-}
-
-fn gen_scale(expected: &Value) -> Scale {
-    let has = |k: &str| expected.get(k).is_some();
-    if has("estimate_exp") {
-        Scale::Log
-    } else if has("estimate_ilogit") {
-        Scale::Logit
-    } else if has("estimate_ztor") {
-        Scale::FisherZ
-    } else {
-        Scale::Identity
-    }
 }
 
 #[test]

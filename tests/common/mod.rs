@@ -6,10 +6,14 @@ pub mod bias;
 pub mod moderators;
 
 use evident::effect::{AddTo, EscalcOptions, VType};
+use evident::heterogeneity::{q_profile, QProfileControl};
 use evident::io::{read_studies, ColumnMap, CsvOptions, Studies};
+use evident::pool::design::Intercept;
 use evident::pool::mh::MhOptions;
+use evident::pool::RmaFit;
 use evident::pool::{Control, Method, RmaOptions, Test};
-use serde_json::Value;
+use evident::Scale;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
 pub fn cases_dir() -> PathBuf {
@@ -232,4 +236,70 @@ pub fn compare(
         (e, g) if e == g => {}
         (e, g) => misses.push(format!("{path}: expected {e}, got {g}")),
     }
+}
+
+/// The scale of pre-computed (GEN) effects, as the corpus says it through the back-transformed
+/// keys it expects (the CLI's `--scale`).
+pub fn gen_scale(expected: &Value) -> Scale {
+    let has = |k: &str| expected.get(k).is_some();
+    if has("estimate_exp") {
+        Scale::Log
+    } else if has("estimate_ilogit") {
+        Scale::Logit
+    } else if has("estimate_ztor") {
+        Scale::FisherZ
+    } else {
+        Scale::Identity
+    }
+}
+
+/// Compares a `*_precise` key: the Q-profile CI recomputed with tol = 1e-12 (metafor's
+/// `confint(res, control = list(tol = 1e-12))`).
+pub fn compare_precise(
+    path: &str,
+    key: &str,
+    ev: &Value,
+    fit: &RmaFit,
+    level: f64,
+    misses: &mut Vec<String>,
+) {
+    let set = &fit.effects;
+    let (tau2, vt) = (fit.tau2, fit.het.vt);
+    let ci = q_profile(
+        &Intercept { k: set.k() },
+        &set.yi,
+        &set.vi,
+        tau2,
+        vt,
+        level,
+        &QProfileControl {
+            tol: 1e-12,
+            maxiter: 1000,
+        },
+    );
+    let Some(ci) = ci else {
+        misses.push(format!("{path}: no CI computed"));
+        return;
+    };
+    let val = match key.trim_end_matches("_precise") {
+        "tau2_ci_lb" => ci.tau2_lb,
+        "tau2_ci_ub" => ci.tau2_ub,
+        "I2_ci_lb" => ci.i2_lb,
+        "I2_ci_ub" => ci.i2_ub,
+        "H2_ci_lb" => ci.h2_lb,
+        "H2_ci_ub" => ci.h2_ub,
+        "tau_ci_lb" => ci.tau_lb,
+        "tau_ci_ub" => ci.tau_ub,
+        other => panic!("unknown precise key {other}"),
+    };
+    compare(
+        path,
+        ev,
+        Some(&json!(val)),
+        Tol {
+            rtol: 1e-6,
+            atol: 1e-8,
+        },
+        misses,
+    );
 }

@@ -2,12 +2,9 @@
 
 use super::*;
 use evident::effect::EffectSet;
-use evident::heterogeneity::{q_profile, QProfileControl};
 use evident::moderators::{metareg, subgroup};
-use evident::pool::design::Intercept;
-use evident::pool::RmaFit;
 use evident::report::json::{metareg_json, rma_json, subgroup_json};
-use evident::{Measure, Scale};
+use evident::Measure;
 use serde_json::{json, Value};
 
 const CONVERGED: Tol = Tol {
@@ -46,62 +43,6 @@ fn compare_deep(
         }
         _ => compare(path, e, g, key_tol(key, base), misses),
     }
-}
-
-fn gen_scale(expected: &Value) -> Scale {
-    let has = |k: &str| expected.get(k).is_some();
-    if has("estimate_exp") {
-        Scale::Log
-    } else if has("estimate_ilogit") {
-        Scale::Logit
-    } else if has("estimate_ztor") {
-        Scale::FisherZ
-    } else {
-        Scale::Identity
-    }
-}
-
-/// The precise Q-profile CI keys of a separate group fit.
-fn precise(path: &str, key: &str, ev: &Value, fit: &RmaFit, level: f64, misses: &mut Vec<String>) {
-    let set = &fit.effects;
-    let (tau2, vt) = (fit.tau2, fit.het.vt);
-    let ci = q_profile(
-        &Intercept { k: set.k() },
-        &set.yi,
-        &set.vi,
-        tau2,
-        vt,
-        level,
-        &QProfileControl {
-            tol: 1e-12,
-            maxiter: 1000,
-        },
-    );
-    let Some(ci) = ci else {
-        misses.push(format!("{path}: no CI computed"));
-        return;
-    };
-    let val = match key.trim_end_matches("_precise") {
-        "tau2_ci_lb" => ci.tau2_lb,
-        "tau2_ci_ub" => ci.tau2_ub,
-        "I2_ci_lb" => ci.i2_lb,
-        "I2_ci_ub" => ci.i2_ub,
-        "H2_ci_lb" => ci.h2_lb,
-        "H2_ci_ub" => ci.h2_ub,
-        "tau_ci_lb" => ci.tau_lb,
-        "tau_ci_ub" => ci.tau_ub,
-        other => panic!("unknown precise key {other}"),
-    };
-    compare(
-        path,
-        ev,
-        Some(&json!(val)),
-        Tol {
-            rtol: 1e-6,
-            atol: 1e-8,
-        },
-        misses,
-    );
 }
 
 /// Runs one `metareg` or `subgroup` analysis and records every miss.
@@ -214,7 +155,7 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
     let column = opts["subgroup"].as_str().unwrap();
     if measure == Measure::GEN {
         if let Some(g) = expected["groups"].get(0) {
-            set.scale = gen_scale(g);
+            set.scale = super::gen_scale(g);
         }
     }
     let fit = match subgroup(&set, column, &ro) {
@@ -248,9 +189,14 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
                                 STRICT,
                                 misses,
                             ),
-                            k if k.ends_with("_precise") => {
-                                precise(&format!("{gp}.{k}"), k, v, &g.fit, ro.level, misses)
-                            }
+                            k if k.ends_with("_precise") => super::compare_precise(
+                                &format!("{gp}.{k}"),
+                                k,
+                                v,
+                                &g.fit,
+                                ro.level,
+                                misses,
+                            ),
                             k => compare(
                                 &format!("{gp}.{k}"),
                                 v,
