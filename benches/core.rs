@@ -127,6 +127,27 @@ pub fn write_batch_input(path: &Path) {
     std::fs::write(path, long_csv(10_000, 10, 5)).unwrap();
 }
 
+fn bench_forest(c: &mut Criterion) {
+    use evident::plot::forest::{forest, ForestOptions};
+    use evident::plot::render::svg_to_png;
+    let mut g = c.benchmark_group("forest");
+    g.sample_size(20);
+    for &k in &[13usize, 50, 200] {
+        let fit = rma(&effects(k, 13), &RmaOptions::default()).unwrap();
+        let opts = ForestOptions::default();
+        g.bench_with_input(BenchmarkId::new("svg", k), &fit, |b, f| {
+            b.iter(|| forest(black_box(f), &opts).unwrap().to_svg().unwrap())
+        });
+        if k != 50 {
+            let svg = forest(&fit, &opts).unwrap().to_svg().unwrap();
+            g.bench_with_input(BenchmarkId::new("png", k), &svg, |b, s| {
+                b.iter(|| svg_to_png(black_box(s), 96.0).unwrap())
+            });
+        }
+    }
+    g.finish();
+}
+
 fn bench_batch(c: &mut Criterion) {
     if let Ok(p) = std::env::var("EVIDENT_WRITE_BATCH_INPUT") {
         write_batch_input(Path::new(&p));
@@ -163,6 +184,7 @@ criterion_group!(
     bench_tau2,
     bench_qprofile,
     bench_escalc_and_csv,
+    bench_forest,
     bench_batch
 );
 criterion_main!(benches);
