@@ -16,6 +16,7 @@ pub const ALIASES: &[(&str, &[&str])] = &[
         "ai",
         &[
             "ai",
+            "tpos",
             "events1",
             "event1",
             "e1",
@@ -24,11 +25,12 @@ pub const ALIASES: &[(&str, &[&str])] = &[
             "events_exp",
         ],
     ),
-    ("bi", &["bi", "nonevents1", "b"]),
+    ("bi", &["bi", "tneg", "nonevents1", "b"]),
     (
         "ci",
         &[
             "ci",
+            "cpos",
             "events2",
             "event2",
             "e2",
@@ -37,7 +39,7 @@ pub const ALIASES: &[(&str, &[&str])] = &[
             "events_ctrl",
         ],
     ),
-    ("di", &["di", "nonevents2", "d"]),
+    ("di", &["di", "cneg", "nonevents2", "d"]),
     ("n1i", &["n1i", "n1", "total1", "n_t", "treat_n", "n_exp"]),
     (
         "n2i",
@@ -53,6 +55,7 @@ pub const ALIASES: &[(&str, &[&str])] = &[
     ("t2i", &["t2i", "t2", "time2", "pt2", "persontime2"]),
     ("xi", &["xi", "events", "x", "cases", "responders"]),
     ("ni", &["ni", "n", "total", "size"]),
+    ("mi", &["mi", "nonevents"]),
     ("ri", &["ri", "r", "cor", "correlation"]),
     ("yi", &["yi", "y", "effect", "es"]),
     ("vi", &["vi", "v", "var", "variance"]),
@@ -306,6 +309,15 @@ impl Studies {
             let xi = take("xi", ix[0])?;
             let ni = take("ni", ix[1])?;
             check_events_le_total(table, &xi, &ni, ix[0], "ni")?;
+            Data::Proportion { xi, ni }
+        } else if let Some(ix) = has(&["xi", "mi"])? {
+            let xi = take("xi", ix[0])?;
+            let mi = take("mi", ix[1])?;
+            let ni = xi
+                .iter()
+                .zip(&mi)
+                .map(|(x, m)| Some((*x)? + (*m)?))
+                .collect();
             Data::Proportion { xi, ni }
         } else if let Some(ix) = has(&["yi", "vi"])? {
             Data::Precomputed {
@@ -580,6 +592,21 @@ mod tests {
         }
         assert_eq!(s.moderators[0].name, "year");
         assert!(s.moderators[0].numeric);
+    }
+
+    #[test]
+    fn metadat_column_names() {
+        // dat.bcg as metadat ships it.
+        let s = studies("trial,author,year,tpos,tneg,cpos,cneg,ablat,alloc\n1,Aronson,1948,4,119,11,128,44,random\n").unwrap();
+        assert!(matches!(s.data, Data::TwoByTwo { .. }));
+        let s = studies("study,xi,mi\nA,3,7\n").unwrap();
+        assert_eq!(
+            s.data,
+            Data::Proportion {
+                xi: vec![Some(3.0)],
+                ni: vec![Some(10.0)]
+            }
+        );
     }
 
     #[test]
