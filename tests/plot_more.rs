@@ -1,0 +1,130 @@
+//! More plots: forest with the test for subgroup differences, funnel with trim-and-fill, bubble,
+//! leave-one-out/cumulative forest, Baujat and GOSH: structure, numbers and text geometry.
+
+use evident::effect::{EffectSet, EscalcOptions};
+use evident::io::{read_studies, ColumnMap, CsvOptions};
+use evident::moderators::subgroup;
+use evident::plot::figure::Figure;
+use evident::plot::forest::{forest, subgroup_test_text, subgroups_from, ForestOptions};
+use evident::pool::{rma, Method, RmaFit, RmaOptions};
+use evident::Measure;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bcg_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases/bcg_or/input.csv")
+}
+
+fn bcg_set() -> EffectSet {
+    let studies = read_studies(&bcg_path(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
+    EffectSet::from_studies(&studies, Measure::OR, &EscalcOptions::default()).unwrap()
+}
+
+fn bcg_fit() -> RmaFit {
+    let o = RmaOptions {
+        method: Method::REML,
+        ..Default::default()
+    };
+    rma(&bcg_set(), &o).unwrap()
+}
+
+fn assert_clean_geometry(fig: &Figure, what: &str) {
+    let boxes = fig.text_boxes();
+    for (t, b) in &boxes {
+        assert!(
+            b.x0 >= 0.0 && b.y0 >= 0.0 && b.x1 <= fig.width && b.y1 <= fig.height,
+            "{what}: '{t}' leaves the {}×{} canvas: {b:?}",
+            fig.width,
+            fig.height
+        );
+    }
+    for i in 0..boxes.len() {
+        for j in i + 1..boxes.len() {
+            assert!(
+                !boxes[i].1.overlaps(&boxes[j].1),
+                "{what}: '{}' {:?} overlaps '{}' {:?}",
+                boxes[i].0,
+                boxes[i].1,
+                boxes[j].0,
+                boxes[j].1
+            );
+        }
+    }
+}
+
+fn evident_cli(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("evident_plot_more_{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+#[test]
+fn forest_by_group_prints_the_subgroup_test_of_the_subgroup_module() {
+    let fit = bcg_fit();
+    let sg = subgroup(&fit.effects, "alloc", &fit.options).unwrap();
+    let groups = subgroups_from(&fit, &sg).unwrap();
+    // The diamonds are the subgroup module's fits, in its (factor) order.
+    assert_eq!(groups.len(), 3);
+    for (g, s) in groups.iter().zip(&sg.groups) {
+        assert_eq!(g.name, s.level);
+        assert_eq!(g.fit.estimate, s.fit.estimate);
+        assert_eq!(g.members, s.members);
+    }
+    let text = subgroup_test_text(&sg);
+    let opts = ForestOptions {
+        subgroups: groups,
+        subgroup_test: Some(text.clone()),
+        ..Default::default()
+    };
+    let fig = forest(&fit, &opts).unwrap();
+    assert_clean_geometry(&fig, "subgroup test");
+    let svg = fig.to_svg().unwrap();
+    // The module's numbers, to the printed digits.
+    let qb = format!(
+        "Q = {:.2}, df = {}, p = {:.2}",
+        sg.q_between.q, sg.q_between.df, sg.q_between.pval
+    );
+    let qm = format!(
+        "QM = {:.2}, df = {}, p = {:.2}",
+        sg.mixed.qm.stat, sg.mixed.qm.df, sg.mixed.qm.pval
+    );
+    assert!(svg.contains(&qb), "{qb}");
+    assert!(svg.contains(&qm), "{qm}");
+    // R: fs <- lapply(c("alternate","random","systematic"), function(a) rma(measure="OR", ai=ai,
+    //    bi=bi, ci=ci, di=di, data=d, subset=alloc==a));
+    //    rma(sapply(fs, coef), sei=sapply(fs, function(f) f$se), method="FE"): QE 1.64024, p 0.4403789
+    assert!(
+        svg.contains("Test for subgroup differences (separate fits): Q = 1.64, df = 2, p = 0.44")
+    );
+    // R: rma(measure="OR", ai=ai, bi=bi, ci=ci, di=di, data=d, mods=~factor(alloc)):
+    //    QM 1.64629, QMp 0.4390487
+    assert!(svg.contains("(mixed-effects model, common τ²): QM = 1.65, df = 2, p = 0.44"));
+}
+
+#[test]
+fn cli_forest_by_prints_the_test() {
+    let out = tmp("forest_by.svg");
+    let o = evident_cli(&[
+        "forest",
+        bcg_path().to_str().unwrap(),
+        "--measure",
+        "OR",
+        "--preset",
+        "metafor",
+        "--by",
+        "alloc",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.contains("Q = 1.64, df = 2, p = 0.44"));
+    assert!(svg.contains("QM = 1.65, df = 2, p = 0.44"));
+}
