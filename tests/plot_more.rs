@@ -128,3 +128,73 @@ fn cli_forest_by_prints_the_test() {
     assert!(svg.contains("Q = 1.64, df = 2, p = 0.44"));
     assert!(svg.contains("QM = 1.65, df = 2, p = 0.44"));
 }
+
+#[test]
+fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
+    use evident::bias::{trimfill, Estimator};
+    use evident::plot::figure::Shape;
+    use evident::plot::funnel::{funnel, FunnelOptions};
+    let yi = vec![0.05, 0.12, 0.2, 0.31, 0.42, 0.55, 0.7, 0.85, 1.0, 1.2];
+    let vi = vec![0.005, 0.01, 0.015, 0.02, 0.04, 0.06, 0.09, 0.12, 0.16, 0.2];
+    let csv = tmp("asym.csv");
+    let mut body = String::from("study,yi,vi\n");
+    for (i, (y, v)) in yi.iter().zip(&vi).enumerate() {
+        body.push_str(&format!("S{i},{y},{v}\n"));
+    }
+    std::fs::write(&csv, body).unwrap();
+    let set = EffectSet::from_yi_vi(yi, vi, Measure::GEN, evident::Scale::Identity);
+    let o = RmaOptions {
+        method: Method::REML,
+        ..Default::default()
+    };
+    let fit = rma(&set, &o).unwrap();
+    let t = trimfill(&fit.effects, &fit.options, Estimator::L0, None).unwrap();
+    // R: trimfill(rma(yi, vi)) with the yi, vi above: k0 = 5 (left), estimate 0.1818083
+    assert_eq!(t.k0, 5);
+    assert!((t.fit.estimate - 0.1818083).abs() < 1e-6);
+    let opts = FunnelOptions {
+        filled: t
+            .filled_yi
+            .iter()
+            .copied()
+            .zip(t.filled_vi.iter().copied())
+            .collect(),
+        adjusted: Some(t.fit.estimate),
+        ..Default::default()
+    };
+    let fig = funnel(&fit, &opts).unwrap();
+    assert_clean_geometry(&fig, "trimfill funnel");
+    let hollow = fig
+        .shapes
+        .iter()
+        .filter(|s| matches!(s, Shape::Circle { filled: false, .. }))
+        .count();
+    // One per imputed study, plus the legend's.
+    assert_eq!(hollow, t.k0 + 1);
+    let svg = fig.to_svg().unwrap();
+    let lab = "Adjusted estimate: 0.18";
+    assert!(svg.contains(lab), "{lab}");
+    let out = tmp("tf.svg");
+    let o = evident_cli(&[
+        "funnel",
+        csv.to_str().unwrap(),
+        "--preset",
+        "metafor",
+        "--trimfill",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&out).unwrap().contains(lab));
+    let out = tmp("tf2.svg");
+    let o = evident_cli(&[
+        "trimfill",
+        csv.to_str().unwrap(),
+        "--preset",
+        "metafor",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&out).unwrap().contains(lab));
+}
