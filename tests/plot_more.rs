@@ -198,3 +198,68 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(std::fs::read_to_string(&out).unwrap().contains(lab));
 }
+
+fn bcg_rr_set() -> EffectSet {
+    let studies = read_studies(&bcg_path(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
+    EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default()).unwrap()
+}
+
+#[test]
+fn bubble_plot_has_one_bubble_per_study_and_the_model_line() {
+    use evident::moderators::metareg;
+    use evident::plot::bubble::{bubble, BubbleOptions, BUBBLE_COLOR};
+    use evident::plot::figure::Shape;
+    let fit = metareg(&bcg_rr_set(), "ablat", &RmaOptions::default()).unwrap();
+    let fig = bubble(
+        &fit,
+        "ablat",
+        &BubbleOptions {
+            title: Some("Latitude & <BCG>".into()),
+        },
+    )
+    .unwrap();
+    assert_clean_geometry(&fig, "bubble");
+    let bubbles = fig
+        .shapes
+        .iter()
+        .filter(
+            |s| matches!(s, Shape::Circle { filled: true, color, .. } if *color == BUBBLE_COLOR),
+        )
+        .count();
+    assert_eq!(bubbles, 13);
+    // The band and line come from the model's predictions: R: r <- rma(measure="RR", ai=ai,
+    // bi=bi, ci=ci, di=di, data=d, mods=~ablat); predict(r, newmods=c(10, 60)):
+    // pred -0.03955231491 / -1.49463536131, ci.lb -0.40530685889 / -1.95013650110,
+    // ci.ub 0.32620222908 / -1.03913422151
+    let p10 = fit.predict_at(&[10.0]).unwrap();
+    let p60 = fit.predict_at(&[60.0]).unwrap();
+    let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-7, "{a} vs {b}");
+    close(p10.pred, -0.03955231491);
+    close(p60.pred, -1.49463536131);
+    close(p10.ci_lb, -0.40530685889);
+    close(p60.ci_ub, -1.03913422151);
+    let svg = fig.to_svg().unwrap();
+    // coef(summary(r))["ablat",]: -0.02910166 [-0.04320469, -0.01499863], p 5.2e-05
+    assert!(svg.contains("Slope = −0.029 [−0.043, −0.015], p &lt; 0.001 (analysis scale)"));
+    assert!(svg.contains("Latitude &amp; &lt;BCG&gt;") && !svg.contains("<BCG>"));
+    assert!(svg.contains("Risk ratio (log scale)"));
+    // A model with other coefficients is refused with the reason.
+    let two = metareg(&bcg_rr_set(), "ablat + year", &RmaOptions::default()).unwrap();
+    let e = bubble(&two, "ablat", &BubbleOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("one numeric moderator"), "{e}");
+    for ext in ["svg", "png", "pdf"] {
+        let out = tmp(&format!("bubble.{ext}"));
+        let o = evident_cli(&[
+            "bubble",
+            bcg_path().to_str().unwrap(),
+            "--measure",
+            "RR",
+            "--mods",
+            "ablat",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(std::fs::metadata(&out).unwrap().len() > 1000);
+    }
+}

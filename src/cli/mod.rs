@@ -4,6 +4,7 @@
 mod args;
 mod batch;
 mod bias;
+mod bubble;
 mod check;
 mod combine;
 mod cumul;
@@ -76,6 +77,8 @@ enum Command {
     Forest(forest::ForestArgs),
     /// Funnel plot (optionally contour-enhanced) as SVG, PNG or PDF.
     Funnel(funnel::FunnelArgs),
+    /// Bubble plot of a meta-regression on one numeric moderator, as SVG, PNG or PDF.
+    Bubble(bubble::BubbleArgs),
     /// Tests of interaction from reported results: ratio of ratios, RERI/AP/S.
     Interaction(interaction::InteractionArgs),
 }
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
         Command::Combine(a) => combine::run(a),
         Command::Forest(a) => forest::run(a),
         Command::Funnel(a) => funnel::run(a),
+        Command::Bubble(a) => bubble::run(a),
         Command::Interaction(a) => interaction::run(a),
     };
     match result {

@@ -276,10 +276,14 @@ pub fn overall_test_line(fit: &RmaFit) -> String {
 
 /// The effect's name for the axis and the estimate column header.
 pub(crate) fn effect_names(fit: &RmaFit) -> (String, String) {
+    effect_names_of(fit.effects.measure, fit.effects.scale)
+}
+
+/// [`effect_names`] for a measure on its analysis scale.
+pub(crate) fn effect_names_of(m: crate::Measure, scale: Scale) -> (String, String) {
     use crate::Measure::*;
-    let m = fit.effects.measure;
     let short = match m {
-        GEN => match fit.effects.scale {
+        GEN => match scale {
             Scale::Log => "Ratio".to_string(),
             Scale::Logit => "Proportion".to_string(),
             Scale::FisherZ => "Correlation".to_string(),
@@ -302,7 +306,7 @@ pub(crate) fn effect_names(fit: &RmaFit) -> (String, String) {
         ZCOR | COR => "Correlation".into(),
         _ => short.clone(),
     };
-    let long = if fit.effects.scale == Scale::Log {
+    let long = if scale == Scale::Log {
         format!("{long} (log scale)")
     } else {
         long

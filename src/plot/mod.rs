@@ -10,6 +10,7 @@
 //! ```
 
 pub mod axis;
+pub mod bubble;
 pub mod figure;
 pub mod fonts;
 pub mod forest;
