@@ -263,3 +263,76 @@ fn bubble_plot_has_one_bubble_per_study_and_the_model_line() {
         assert!(std::fs::metadata(&out).unwrap().len() > 1000);
     }
 }
+
+#[test]
+fn leave1out_and_cumulative_plots_have_one_point_per_refit() {
+    use evident::plot::figure::Shape;
+    use evident::plot::refits::{refit_forest, RefitKind, RefitPlotOptions, POINT_COLOR};
+    use evident::sensitivity::{cumul, cumul_order, leave1out};
+    let mut fit = bcg_fit();
+    fit.effects.labels[0] = "<b>Aronson & co</b>".into();
+    let l1o = leave1out(&fit.effects, &fit.options).unwrap();
+    let order = cumul_order(&fit.effects, "year", false).unwrap();
+    let cum = cumul(&fit.effects, &fit.options, &order).unwrap();
+    for (series, kind) in [
+        (&l1o, RefitKind::LeaveOneOut),
+        (&cum, RefitKind::Cumulative),
+    ] {
+        let opts = RefitPlotOptions {
+            kind,
+            title: Some("Sensitivity <1>".into()),
+            decimals: 2,
+        };
+        let fig = refit_forest(series, &fit, &opts).unwrap();
+        assert_clean_geometry(&fig, &format!("{kind:?}"));
+        let points = fig
+            .shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Circle { color, .. } if *color == POINT_COLOR))
+            .count();
+        assert_eq!(points, 13);
+        // No weight squares: only the overall diamond is a filled polygon wider than an arrow.
+        assert!(!fig.shapes.iter().any(|s| matches!(s, Shape::Rect { .. })));
+        let svg = fig.to_svg().unwrap();
+        assert!(svg.contains("&lt;b&gt;Aronson &amp; co&lt;/b&gt;") && !svg.contains("<b>"));
+        assert!(svg.contains("Sensitivity &lt;1&gt;"));
+        for r in series.fits.iter().flatten() {
+            let t = format!(
+                "{:.2} [{:.2}, {:.2}]",
+                r.estimate.exp(),
+                r.ci_lb.exp(),
+                r.ci_ub.exp()
+            );
+            assert!(svg.contains(&t), "{t}");
+        }
+    }
+    // R: l <- leave1out(rma(measure="OR", ai=ai, bi=bi, ci=ci, di=di, data=d), transf=exp):
+    //    row 1 (without Aronson 1948): estimate 0.4786564 [0.3257785, 0.7032753]; tau2 0.3616351,
+    //    I2 93.07946
+    let svg = refit_forest(
+        &l1o,
+        &fit,
+        &RefitPlotOptions {
+            kind: RefitKind::LeaveOneOut,
+            title: None,
+            decimals: 2,
+        },
+    )
+    .unwrap()
+    .to_svg()
+    .unwrap();
+    assert!(svg.contains("0.48 [0.33, 0.70]") && svg.contains("0.36") && svg.contains("93%"));
+    for cmd in ["leave1out", "cumul"] {
+        let out = tmp(&format!("{cmd}.png"));
+        let o = evident_cli(&[
+            cmd,
+            bcg_path().to_str().unwrap(),
+            "--measure",
+            "OR",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(std::fs::metadata(&out).unwrap().len() > 1000);
+    }
+}

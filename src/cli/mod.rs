@@ -83,6 +83,26 @@ enum Command {
     Interaction(interaction::InteractionArgs),
 }
 
+/// Draws a leave-one-out or cumulative series next to the model of all studies.
+fn plot_refits(
+    set: &evident::effect::EffectSet,
+    opts: &evident::pool::RmaOptions,
+    series: &evident::sensitivity::RefitSeries,
+    kind: evident::plot::refits::RefitKind,
+    out: &std::path::Path,
+    dpi: f64,
+) -> anyhow::Result<()> {
+    use evident::plot::refits::{refit_forest, RefitPlotOptions};
+    let fit = evident::pool::rma(set, opts)?;
+    let po = RefitPlotOptions {
+        kind,
+        title: None,
+        decimals: 2,
+    };
+    evident::plot::save(&refit_forest(series, &fit, &po)?, out, dpi)?;
+    Ok(())
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {

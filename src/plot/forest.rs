@@ -925,7 +925,7 @@ fn default_limits(
 /// A horizontal interval from `lb` to `ub` (analysis scale) with end caps, or arrows where it
 /// runs past the axis.
 #[allow(clippy::too_many_arguments)]
-fn interval(
+pub(crate) fn interval(
     fig: &mut Figure,
     axis: &Axis,
     px0: f64,

@@ -16,6 +16,7 @@ pub mod fonts;
 pub mod forest;
 pub mod format;
 pub mod funnel;
+pub mod refits;
 pub mod render;
 pub mod rob;
 
