@@ -22,6 +22,12 @@ pub struct CumulArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the series as a forest-style plot: .svg, .png or .pdf.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<std::path::PathBuf>,
+    /// Resolution of PNG output in dots per inch.
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
 }
 
 pub fn run(args: &CumulArgs) -> Result<()> {
@@ -44,6 +50,16 @@ pub fn run(args: &CumulArgs) -> Result<()> {
         ),
     };
     let s = cumul(&set, &opts, &order)?;
+    if let Some(out) = &args.output {
+        super::plot_refits(
+            &set,
+            &opts,
+            &s,
+            evident::plot::refits::RefitKind::Cumulative,
+            out,
+            args.dpi,
+        )?;
+    }
     if args.json {
         println!("{}", json::cumul_json(&s, &desc));
     } else {

@@ -5,7 +5,10 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::effect::EffectSet;
 use evident::io::Data;
-use evident::plot::forest::{forest, rob_columns, subgroups, ForestOptions, SortOrder, TextColumn};
+use evident::moderators::subgroup;
+use evident::plot::forest::{
+    forest, rob_columns, subgroup_test_text, subgroups_from, ForestOptions, SortOrder, TextColumn,
+};
 use evident::pool::{rma, RmaFit, RmaOptions};
 use std::path::PathBuf;
 
@@ -202,6 +205,12 @@ pub fn run(args: &ForestArgs) -> Result<()> {
             Some((a.trim().to_string(), b.trim().to_string()))
         }
     };
+    // The diamonds and the test come from one subgroup analysis, as `evident pool --by` reports it.
+    let sg = args
+        .by
+        .as_deref()
+        .map(|c| subgroup(&fit.effects, c, &fit.options))
+        .transpose()?;
     let opts = ForestOptions {
         title: args.out.title.clone(),
         sort: match args.sort.trim() {
@@ -214,13 +223,13 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
         favours,
         columns: tidy(columns),
-        subgroups: match &args.by {
-            Some(c) => subgroups(&fit, c)?,
+        subgroups: match &sg {
+            Some(sg) => subgroups_from(&fit, sg)?,
             None => Vec::new(),
         },
         show_prediction: !args.no_prediction,
         decimals: args.digits as usize,
-        subgroup_test: None,
+        subgroup_test: sg.as_ref().map(subgroup_test_text),
     };
     let fig = forest(&fit, &opts)?;
     evident::plot::save(&fig, &args.out.output, args.out.dpi)?;

@@ -4,6 +4,7 @@ use super::args::{InputArgs, ModelArgs};
 use super::forest::{fit_for_plot, parse_xlim, PlotOutput};
 use anyhow::Result;
 use clap::Args;
+use evident::bias::{trimfill, Estimator, TrimFill};
 use evident::plot::funnel::{funnel, FunnelOptions};
 
 #[derive(Args, Debug)]
@@ -17,16 +18,38 @@ pub struct FunnelArgs {
     /// Shade where studies would be significant (p < 0.01, 0.05, 0.10) instead of the pseudo CI region.
     #[arg(long)]
     pub contours: bool,
+    /// Add the studies imputed by trim-and-fill (hollow) and the adjusted estimate.
+    #[arg(long)]
+    pub trimfill: bool,
+    /// With --trimfill: estimator of the number of missing studies (L0, R0 or Q0).
+    #[arg(long, default_value = "L0")]
+    pub estimator: String,
+}
+
+/// The trim-and-fill additions to a funnel plot: imputed studies and the adjusted estimate.
+pub fn trimfill_layer(t: &TrimFill, opts: &mut FunnelOptions) {
+    opts.filled = t
+        .filled_yi
+        .iter()
+        .copied()
+        .zip(t.filled_vi.iter().copied())
+        .collect();
+    opts.adjusted = Some(t.fit.estimate);
 }
 
 pub fn run(args: &FunnelArgs) -> Result<()> {
     let (_, fit) = fit_for_plot(&args.input, &args.model)?;
-    let opts = FunnelOptions {
+    let mut opts = FunnelOptions {
         title: args.out.title.clone(),
         contours: args.contours,
         xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
-        filled: Vec::new(),
+        ..Default::default()
     };
+    if args.trimfill {
+        let estimator: Estimator = args.estimator.parse()?;
+        let t = trimfill(&fit.effects, &fit.options, estimator, None)?;
+        trimfill_layer(&t, &mut opts);
+    }
     let fig = funnel(&fit, &opts)?;
     evident::plot::save(&fig, &args.out.output, args.out.dpi)?;
     Ok(())

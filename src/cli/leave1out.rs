@@ -16,11 +16,27 @@ pub struct Leave1outArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the series as a forest-style plot: .svg, .png or .pdf.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<std::path::PathBuf>,
+    /// Resolution of PNG output in dots per inch.
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
 }
 
 pub fn run(args: &Leave1outArgs) -> Result<()> {
     let (set, opts) = rma_effects(&args.input, &args.model)?;
     let s = leave1out(&set, &opts)?;
+    if let Some(out) = &args.output {
+        super::plot_refits(
+            &set,
+            &opts,
+            &s,
+            evident::plot::refits::RefitKind::LeaveOneOut,
+            out,
+            args.dpi,
+        )?;
+    }
     if args.json {
         println!("{}", json::leave1out_json(&s));
     } else {

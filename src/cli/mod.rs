@@ -4,6 +4,7 @@
 mod args;
 mod batch;
 mod bias;
+mod bubble;
 mod check;
 mod combine;
 mod cumul;
@@ -76,8 +77,30 @@ enum Command {
     Forest(forest::ForestArgs),
     /// Funnel plot (optionally contour-enhanced) as SVG, PNG or PDF.
     Funnel(funnel::FunnelArgs),
+    /// Bubble plot of a meta-regression on one numeric moderator, as SVG, PNG or PDF.
+    Bubble(bubble::BubbleArgs),
     /// Tests of interaction from reported results: ratio of ratios, RERI/AP/S.
     Interaction(interaction::InteractionArgs),
+}
+
+/// Draws a leave-one-out or cumulative series next to the model of all studies.
+fn plot_refits(
+    set: &evident::effect::EffectSet,
+    opts: &evident::pool::RmaOptions,
+    series: &evident::sensitivity::RefitSeries,
+    kind: evident::plot::refits::RefitKind,
+    out: &std::path::Path,
+    dpi: f64,
+) -> anyhow::Result<()> {
+    use evident::plot::refits::{refit_forest, RefitPlotOptions};
+    let fit = evident::pool::rma(set, opts)?;
+    let po = RefitPlotOptions {
+        kind,
+        title: None,
+        decimals: 2,
+    };
+    evident::plot::save(&refit_forest(series, &fit, &po)?, out, dpi)?;
+    Ok(())
 }
 
 pub fn main() -> ExitCode {
@@ -106,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Combine(a) => combine::run(a),
         Command::Forest(a) => forest::run(a),
         Command::Funnel(a) => funnel::run(a),
+        Command::Bubble(a) => bubble::run(a),
         Command::Interaction(a) => interaction::run(a),
     };
     match result {

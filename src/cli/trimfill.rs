@@ -22,6 +22,12 @@ pub struct TrimfillArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the funnel plot with the imputed studies: .svg, .png or .pdf.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<std::path::PathBuf>,
+    /// Resolution of PNG output in dots per inch.
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
 }
 
 pub fn run(args: &TrimfillArgs) -> Result<()> {
@@ -29,6 +35,12 @@ pub fn run(args: &TrimfillArgs) -> Result<()> {
     let estimator: Estimator = args.estimator.parse()?;
     let side = args.side.as_deref().map(str::parse::<Side>).transpose()?;
     let t = trimfill(&set, &opts, estimator, side)?;
+    if let Some(out) = &args.output {
+        let fit = evident::pool::rma(&set, &opts)?;
+        let mut fo = evident::plot::funnel::FunnelOptions::default();
+        super::funnel::trimfill_layer(&t, &mut fo);
+        evident::plot::save(&evident::plot::funnel::funnel(&fit, &fo)?, out, args.dpi)?;
+    }
     if args.json {
         println!("{}", json::trimfill_json(&t));
     } else {

@@ -16,6 +16,8 @@ use crate::pool::{rma, RmaFit, RmaOptions};
 pub struct GroupFit {
     pub level: String,
     pub fit: RmaFit,
+    /// Positions of the group's studies in the analysed effect set.
+    pub members: Vec<usize>,
 }
 
 /// Cochran's Q between subgroups: an FE model on the per-level estimates and standard errors.
@@ -82,6 +84,7 @@ pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<
         groups.push(GroupFit {
             level: level.clone(),
             fit,
+            members: idx,
         });
     }
     let est: Vec<f64> = groups.iter().map(|g| g.fit.estimate).collect();

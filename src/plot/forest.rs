@@ -11,6 +11,7 @@ use super::fonts::text_width;
 use super::format::{estimate_ci, num, p_clause, tau2};
 use crate::error::{Error, Result};
 use crate::io::Value;
+use crate::moderators::SubgroupFit;
 use crate::pool::{rma, RmaFit, Test};
 use crate::stats::qnorm_upper;
 use crate::Scale;
@@ -90,7 +91,7 @@ pub struct ForestOptions {
     pub rob: Vec<RobColumn>,
     /// Subgroups (from [`subgroups`]); empty for none.
     pub subgroups: Vec<Subgroup>,
-    /// A line for the test of subgroup differences, when one is available.
+    /// The test of subgroup differences (from [`subgroup_test_text`]), one note per line.
     pub subgroup_test: Option<String>,
     pub show_prediction: bool,
     pub decimals: usize,
@@ -144,6 +145,72 @@ pub fn subgroups(fit: &RmaFit, column: &str) -> Result<Vec<Subgroup>> {
             })
         })
         .collect()
+}
+
+/// The subgroups of a subgroup analysis for the plot, with the analysis's own per-level fits (so
+/// the diamonds are the estimates it reports). `fit` is the overall model of the same studies;
+/// studies without a group value, which the analysis leaves out, are shown under "(missing)".
+pub fn subgroups_from(fit: &RmaFit, sg: &SubgroupFit) -> Result<Vec<Subgroup>> {
+    let mut grouped = vec![false; fit.k];
+    let mut out = Vec::with_capacity(sg.groups.len() + 1);
+    for g in &sg.groups {
+        let same = g.members.len() == g.fit.k
+            && g.members.iter().enumerate().all(|(j, &i)| {
+                i < fit.k
+                    && fit.effects.yi[i] == g.fit.effects.yi[j]
+                    && fit.effects.vi[i] == g.fit.effects.vi[j]
+            });
+        if !same {
+            return Err(Error::invalid(format!(
+                "subgroup '{}' was not fitted to the studies of this model",
+                g.level
+            )));
+        }
+        for &i in &g.members {
+            grouped[i] = true;
+        }
+        out.push(Subgroup {
+            name: g.level.clone(),
+            fit: g.fit.clone(),
+            members: g.members.clone(),
+        });
+    }
+    let missing: Vec<usize> = (0..fit.k).filter(|&i| !grouped[i]).collect();
+    if !missing.is_empty() {
+        let f = rma(&fit.effects.subset(&missing), &fit.options).map_err(|e| {
+            Error::invalid(format!("studies with no value of '{}': {e}", sg.column))
+        })?;
+        out.push(Subgroup {
+            name: "(missing)".into(),
+            fit: f,
+            members: missing,
+        });
+    }
+    Ok(out)
+}
+
+/// The test for subgroup differences, two lines: Cochran's Q between the separate fits, and the
+/// moderator test (QM) of the mixed-effects model with a common τ².
+pub fn subgroup_test_text(sg: &SubgroupFit) -> String {
+    let qb = &sg.q_between;
+    let qm = &sg.mixed.qm;
+    let model = if sg.mixed.options.method.is_fixed() {
+        "fixed-effects model with the subgroups as moderator"
+    } else {
+        "mixed-effects model, common τ²"
+    };
+    let stat = match qm.ddf {
+        Some(ddf) => format!("F({}, {}) = {}", qm.df, num(ddf, 0), num(qm.stat, 2)),
+        None => format!("QM = {}, df = {}", num(qm.stat, 2), qm.df),
+    };
+    format!(
+        "Test for subgroup differences (separate fits): Q = {}, df = {}, {}\n\
+         Test for subgroup differences ({model}): {stat}, {}",
+        num(qb.q, 2),
+        qb.df,
+        p_clause(qb.pval),
+        p_clause(qm.pval)
+    )
 }
 
 enum Row<'a> {
@@ -209,10 +276,14 @@ pub fn overall_test_line(fit: &RmaFit) -> String {
 
 /// The effect's name for the axis and the estimate column header.
 pub(crate) fn effect_names(fit: &RmaFit) -> (String, String) {
+    effect_names_of(fit.effects.measure, fit.effects.scale)
+}
+
+/// [`effect_names`] for a measure on its analysis scale.
+pub(crate) fn effect_names_of(m: crate::Measure, scale: Scale) -> (String, String) {
     use crate::Measure::*;
-    let m = fit.effects.measure;
     let short = match m {
-        GEN => match fit.effects.scale {
+        GEN => match scale {
             Scale::Log => "Ratio".to_string(),
             Scale::Logit => "Proportion".to_string(),
             Scale::FisherZ => "Correlation".to_string(),
@@ -235,7 +306,7 @@ pub(crate) fn effect_names(fit: &RmaFit) -> (String, String) {
         ZCOR | COR => "Correlation".into(),
         _ => short.clone(),
     };
-    let long = if fit.effects.scale == Scale::Log {
+    let long = if scale == Scale::Log {
         format!("{long} (log scale)")
     } else {
         long
@@ -771,7 +842,11 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
         notes.push(heterogeneity_line(fit));
     }
     notes.push(overall_test_line(fit));
-    notes.extend(opts.subgroup_test.clone());
+    notes.extend(
+        opts.subgroup_test
+            .iter()
+            .flat_map(|t| t.lines().map(str::to_string)),
+    );
     if !opts.rob.is_empty() {
         notes.push(
             "Risk of bias: + low; \u{2212} some concerns; \u{00D7} high; ? no information".into(),
@@ -850,7 +925,7 @@ fn default_limits(
 /// A horizontal interval from `lb` to `ub` (analysis scale) with end caps, or arrows where it
 /// runs past the axis.
 #[allow(clippy::too_many_arguments)]
-fn interval(
+pub(crate) fn interval(
     fig: &mut Figure,
     axis: &Axis,
     px0: f64,

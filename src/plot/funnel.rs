@@ -44,7 +44,12 @@ pub struct FunnelOptions {
     pub xlim: Option<(f64, f64)>,
     /// Extra studies drawn hollow, as (yi, vi): e.g. those imputed by trim-and-fill.
     pub filled: Vec<(f64, f64)>,
+    /// The estimate adjusted for the filled studies (analysis scale): drawn as a dashed line.
+    pub adjusted: Option<f64>,
 }
+
+/// Ink of the adjusted (trim-and-fill) estimate line.
+pub const ADJUSTED_COLOR: Color = Color(0xB2, 0x18, 0x2B);
 
 /// The points of the wedge `c ± z·se` for se in [0, se_max], clipped to x in [lo, hi], in
 /// (x, se) coordinates.
@@ -126,6 +131,10 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
             for p in &pts {
                 lo = lo.min(p.0);
                 hi = hi.max(p.0);
+            }
+            if let Some(a) = opts.adjusted.filter(|a| a.is_finite()) {
+                lo = lo.min(a);
+                hi = hi.max(a);
             }
             if opts.contours {
                 lo = lo.min(null - z99 * se_max);
@@ -222,6 +231,16 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
             dash: Some((2.0, 2.0)),
         });
     }
+    if let Some(a) = opts.adjusted {
+        if a >= xaxis.lo && a <= xaxis.hi {
+            fig.shapes.push(Shape::Line {
+                points: vec![(mx(a), py0), (mx(a), py1)],
+                color: ADJUSTED_COLOR,
+                width: 1.5,
+                dash: Some((5.0, 3.0)),
+            });
+        }
+    }
     for &(yv, se, real) in &pts {
         if yv < xaxis.lo || yv > xaxis.hi {
             continue;
@@ -307,6 +326,22 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
             Anchor::Start,
             TEXT,
         );
+        y += 20.0;
+    }
+    if let Some(a) = opts.adjusted {
+        fig.shapes.push(Shape::Line {
+            points: vec![(px0, y), (px0 + 18.0, y)],
+            color: ADJUSTED_COLOR,
+            width: 1.5,
+            dash: Some((5.0, 3.0)),
+        });
+        let lab = format!(
+            "Adjusted estimate: {} (pooled: {})",
+            num(scale.back(a), 2),
+            num(scale.back(fit.estimate), 2)
+        );
+        width = width.max(px0 + 24.0 + text_width(&lab, SMALL, false) + MARGIN);
+        fig.text(px0 + 24.0, y, lab, SMALL, false, Anchor::Start, TEXT);
         y += 20.0;
     }
     if let Some(t) = &opts.title {

@@ -10,11 +10,13 @@
 //! ```
 
 pub mod axis;
+pub mod bubble;
 pub mod figure;
 pub mod fonts;
 pub mod forest;
 pub mod format;
 pub mod funnel;
+pub mod refits;
 pub mod render;
 pub mod rob;
 
