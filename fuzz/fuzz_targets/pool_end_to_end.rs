@@ -1,5 +1,6 @@
 //! Bytes → studies → escalc (the data type's default measure) → rma (REML/DL, z/knha) → JSON.
 #![no_main]
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::io::{ColumnMap, CsvOptions, Studies, Table};
@@ -30,6 +31,13 @@ fuzz_target!(|data: &[u8]| {
                 // A fit is only returned with a finite estimate and a non-negative tau2.
                 assert!(fit.estimate.is_finite(), "non-finite estimate {fit:?}");
                 assert!(fit.tau2 >= 0.0, "negative tau2 {fit:?}");
+                // Absurd results: a CI not containing its estimate, I² or p outside their range.
+                assert!(
+                    !(fit.ci_lb > fit.estimate || fit.ci_ub < fit.estimate),
+                    "CI excludes the estimate {fit:?}"
+                );
+                assert!(!(fit.het.i2 < 0.0 || fit.het.i2 > 100.0), "I2 {fit:?}");
+                assert!(!(fit.pval < 0.0 || fit.pval > 1.0), "p {fit:?}");
                 let json = rma_json(&fit);
                 let _ = serde_json::to_string(&json).expect("JSON serialises");
             }
