@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::batch::{header, row, run, BatchOptions};
 use evident::effect::{EscalcOptions, VType};
+use evident::io::atomic::AtomicFile;
 use evident::io::ColumnMap;
 use evident::Measure;
 use std::io::Write;
@@ -63,21 +64,12 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
     let log_scale = measure.is_some_and(|m| m.scale() == evident::Scale::Log);
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot open {}", args.file.display()))?;
-    let mut buf: Vec<u8> = Vec::new();
-    let (mut tmp, target) = match &args.output {
-        Some(p) => {
-            let dir = p
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            (Some(tempfile::NamedTempFile::new_in(dir)?), Some(p.clone()))
-        }
-        None => (None, None),
-    };
+    // Written to a registered temporary file: an error, a panic or Ctrl-C deletes it.
+    let mut tmp = args.output.as_deref().map(AtomicFile::create).transpose()?;
     let mut failed = false;
     {
         let out: Box<dyn Write> = match tmp.as_mut() {
-            Some(t) => Box::new(std::io::BufWriter::new(t.as_file_mut())),
+            Some(t) => Box::new(std::io::BufWriter::new(t.file_mut())),
             None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
         };
         let mut w = csv::Writer::from_writer(out);
@@ -89,10 +81,8 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
         })?;
         w.flush()?;
     }
-    buf.clear();
-    if let (Some(t), Some(p)) = (tmp, target) {
-        t.persist(&p)
-            .with_context(|| format!("cannot write {}", p.display()))?;
+    if let Some(t) = tmp {
+        t.commit()?;
     }
     Ok(!failed)
 }

@@ -5,6 +5,7 @@
 //! metafor's argument names or common aliases, validates every cell, and keeps the remaining
 //! columns as moderators.
 
+pub mod atomic;
 pub mod studies;
 pub mod table;
 

@@ -3,7 +3,6 @@
 use super::fonts;
 use crate::error::{Error, Result};
 use resvg::{tiny_skia, usvg};
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -148,36 +147,9 @@ pub fn encode(svg: &str, format: Format, dpi: f64) -> Result<Vec<u8>> {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename,
-/// so a reader never sees half a plot and a failed run leaves any old file intact.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid(format!("'{}' is not a file name", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
-}
+/// Writes `bytes` to `path` atomically (see [`crate::io::atomic`]): a reader never sees half a
+/// plot, and an interrupted or failed run leaves any old file intact and no temporary file.
+pub use crate::io::atomic::write_atomic;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,252 @@
+//! Safe output files: atomic writes (temporary file in the same directory, then a rename), a
+//! registry of the temporary files in flight so that an interrupt handler can delete them, and
+//! [`safe_join`] for file names derived from user text.
+//!
+//! A reader therefore never sees half a file, a failed or interrupted run leaves any old file
+//! intact, and no `.name.pid.n.tmp` file is left behind.
+
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// Temporary files created and not yet renamed or removed.
+static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn registry() -> MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock leaves the list itself consistent.
+    IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Deletes every temporary file in flight and returns how many there were. Meant for a SIGINT
+/// handler, which should exit right after: the registry stays locked until the process ends, so no
+/// new temporary file can appear and no rename can complete in between.
+pub fn remove_in_flight() -> usize {
+    let mut list = registry();
+    let n = list.len();
+    for p in list.drain(..) {
+        let _ = std::fs::remove_file(&p);
+    }
+    n
+}
+
+/// As [`remove_in_flight`], then exits the process with `code` while still holding the registry
+/// lock (so that no other thread creates or renames a temporary file in between).
+pub fn remove_in_flight_and_exit(code: i32) -> ! {
+    let mut list = registry();
+    for p in list.drain(..) {
+        let _ = std::fs::remove_file(&p);
+    }
+    std::process::exit(code)
+}
+
+/// A file being written that replaces `path` only on [`AtomicFile::commit`]; dropped uncommitted,
+/// it is deleted.
+#[derive(Debug)]
+pub struct AtomicFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    file: Option<File>,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file beside `path` (same directory, so the rename is atomic).
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::invalid(format!("'{}' is not a file name", path.display())))?;
+        let tmp = dir.join(format!(
+            ".{}.{}.{}.tmp",
+            name.to_string_lossy(),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        // Created under the lock: an interrupt sees either no file or a registered one.
+        let mut list = registry();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        list.push(tmp.clone());
+        Ok(AtomicFile {
+            target: path.to_path_buf(),
+            tmp,
+            file: Some(file),
+        })
+    }
+
+    /// The temporary file, for writing.
+    pub fn file_mut(&mut self) -> &mut File {
+        self.file.as_mut().expect("file is present until commit")
+    }
+
+    /// The temporary file's path (for tests and messages).
+    pub fn temp_path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Flushes to disk and renames over the target.
+    pub fn commit(mut self) -> Result<()> {
+        let io = |source| Error::Io {
+            path: self.target.clone(),
+            source,
+        };
+        let file = self.file.take().expect("file is present until commit");
+        file.sync_all().map_err(io)?;
+        drop(file);
+        let mut list = registry();
+        std::fs::rename(&self.tmp, &self.target).map_err(io)?;
+        list.retain(|p| p != &self.tmp);
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        let mut list = registry();
+        if let Some(i) = list.iter().position(|p| p == &self.tmp) {
+            list.swap_remove(i);
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    f.file_mut().write_all(bytes).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    f.commit()
+}
+
+/// Longest file-name component kept (bytes); most file systems allow 255.
+const MAX_NAME: usize = 100;
+
+/// Turns user text (an analysis name, a study label) into one safe file-name component: path
+/// separators (`/`, `\`), `:`, NUL and other control characters, and characters Windows forbids
+/// become `_`; leading dots are dropped (no `..`, no hidden files); the result is at most 100
+/// bytes, never empty, and never a Windows device name (`CON`, `NUL`, `COM1`, ...).
+pub fn sanitize_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    s = s.trim().trim_start_matches('.').trim().to_string();
+    if s.len() > MAX_NAME {
+        let mut cut = MAX_NAME;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+    // Windows drops trailing dots and spaces, which could make two names collide.
+    s = s.trim_end_matches(['.', ' ']).to_string();
+    if s.is_empty() {
+        return "_".to_string();
+    }
+    let stem = s.split('.').next().unwrap_or("").to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit());
+    if device {
+        s.insert(0, '_');
+    }
+    s
+}
+
+/// `dir` joined with [`sanitize_name`]`(name)`: always a direct child of `dir`, whatever `name`
+/// holds (`../../etc/passwd`, an absolute path, `C:\x`, NUL bytes, 10 kB of text).
+pub fn safe_join(dir: &Path, name: &str) -> PathBuf {
+    let clean = sanitize_name(name);
+    let joined = dir.join(&clean);
+    debug_assert!(
+        matches!(
+            Path::new(&clean).components().collect::<Vec<_>>()[..],
+            [Component::Normal(_)]
+        ),
+        "sanitised name {clean:?} is one normal component"
+    );
+    joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert!(write_atomic(&dir.path().join("missing/x.csv"), b"x").is_err());
+    }
+
+    #[test]
+    fn dropped_file_is_removed_and_unregistered() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.csv");
+        let mut f = AtomicFile::create(&p).unwrap();
+        f.file_mut().write_all(b"partial").unwrap();
+        let tmp = f.temp_path().to_path_buf();
+        assert!(tmp.exists());
+        assert!(registry().contains(&tmp));
+        drop(f);
+        assert!(!tmp.exists() && !p.exists());
+        assert!(!registry().contains(&tmp));
+    }
+
+    #[test]
+    fn hostile_names_stay_inside_the_directory() {
+        let dir = Path::new("/out");
+        for name in [
+            "../../etc/passwd",
+            "/etc/passwd",
+            "..",
+            ".",
+            "",
+            "a\0b",
+            "C:\\Windows\\system32",
+            "..\\..\\x",
+            "CON",
+            "nul.csv",
+            "  . ",
+            &"x".repeat(10_000),
+            &"é".repeat(300),
+        ] {
+            let p = safe_join(dir, name);
+            assert_eq!(p.parent(), Some(dir), "{name:?} -> {p:?}");
+            let f = p.file_name().unwrap().to_str().unwrap();
+            assert!(!f.is_empty() && f.len() <= MAX_NAME, "{f:?}");
+            assert!(
+                !f.starts_with('.') && !f.contains(['/', '\\', '\0', ':']),
+                "{f:?}"
+            );
+        }
+        assert_eq!(sanitize_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(sanitize_name("CON"), "_CON");
+        assert_eq!(sanitize_name("BCG trials (OR)"), "BCG trials (OR)");
+    }
+}

@@ -1,0 +1,115 @@
+//! Replays inputs through the same pipelines as the cargo-fuzz targets in `fuzz/` (CSV reader,
+//! pool end to end, reported rows), so that whatever fuzzing finds stays fixed under `cargo test`.
+//! Each input that once crashed, hung or gave an absurd result is listed with what it found.
+
+#![allow(clippy::neg_cmp_op_on_partial_ord)] // `!(a > b)` also accepts NaN, deliberately
+
+use evident::effect::{EffectSet, EscalcOptions};
+use evident::io::{ColumnMap, CsvOptions, Studies, Table};
+use evident::pool::{rma, Method, RmaOptions, Test};
+use evident::report::json::rma_json;
+use evident::reported::check::check;
+use evident::reported::{to_effects, ReportedTable};
+use std::path::Path;
+
+fn csv_reader(data: &[u8]) {
+    for delimiter in [None, Some(b','), Some(b';'), Some(b'\t')] {
+        for decimal_comma in [None, Some(false), Some(true)] {
+            let opts = CsvOptions {
+                delimiter,
+                decimal_comma,
+            };
+            if let Ok(table) = Table::from_bytes(Path::new("f.csv"), data, &opts) {
+                let _ = Studies::from_table(&table, &ColumnMap::new());
+            }
+        }
+    }
+}
+
+fn pool_end_to_end(data: &[u8]) {
+    let Ok(table) = Table::from_bytes(Path::new("f.csv"), data, &CsvOptions::default()) else {
+        return;
+    };
+    let Ok(studies) = Studies::from_table(&table, &ColumnMap::new()) else {
+        return;
+    };
+    let measure = studies.data.default_measure();
+    let Ok(set) = EffectSet::from_studies(&studies, measure, &EscalcOptions::default()) else {
+        return;
+    };
+    for method in [Method::REML, Method::DL] {
+        for test in [Test::Z, Test::Knha] {
+            let o = RmaOptions {
+                method,
+                test,
+                ..Default::default()
+            };
+            if let Ok(fit) = rma(&set, &o) {
+                assert!(fit.estimate.is_finite() && fit.tau2 >= 0.0, "{fit:?}");
+                // Absurd results: a CI not containing its estimate, I² or p outside their range.
+                assert!(
+                    !(fit.ci_lb > fit.estimate || fit.ci_ub < fit.estimate),
+                    "CI excludes the estimate {fit:?}"
+                );
+                assert!(!(fit.het.i2 < 0.0 || fit.het.i2 > 100.0), "I2 {fit:?}");
+                assert!(!(fit.pval < 0.0 || fit.pval > 1.0), "p {fit:?}");
+                serde_json::to_string(&rma_json(&fit)).unwrap();
+            }
+        }
+    }
+}
+
+fn reported_rows(data: &[u8]) {
+    let Ok(table) = Table::from_bytes(Path::new("f.csv"), data, &CsvOptions::default()) else {
+        return;
+    };
+    for measure in [None, Some("OR")] {
+        let rt = ReportedTable::new(&table, measure);
+        for r in 0..rt.len() {
+            let _ = rt.convert(r);
+            if let Ok(input) = rt.check_input(r) {
+                let _ = check(&input);
+            }
+        }
+        let _ = to_effects(&table, measure);
+    }
+}
+
+fn all(data: &[u8]) {
+    csv_reader(data);
+    pool_end_to_end(data);
+    reported_rows(data);
+}
+
+/// Hostile shapes the fuzz targets start from or reached; none may panic.
+#[test]
+fn hostile_inputs_never_panic() {
+    let cases: &[&[u8]] = &[
+        b"",
+        b"\0",
+        b"\xef\xbb\xbf",
+        b"yi,vi\n",
+        b"yi,vi\n\0,\0\n",
+        b"yi;vi\n1,5;0,1\n2,5;0,2\n",
+        b"yi,vi\n1e308,1e-308\n-1e308,1e-308\n",
+        b"yi,vi\n1e154,1\n-1e154,1\n0,1\n",
+        b"yi,vi\n5e-324,5e-324\n0,5e-324\n",
+        b"ai,bi,ci,di\n0,0,0,0\n0,0,0,0\n",
+        b"ai,bi,ci,di\n1e15,1e15,1e15,1e15\n1,1e15,1e15,1\n",
+        b"ai,n1i,ci,n2i\n4294967296,4294967296,0,4294967296\n",
+        b"m1i,sd1i,n1i,m2i,sd2i,n2i\n1,0,2,1,0,2\n1,0,2,2,0,2\n",
+        b"ri,ni\n1,10\n-1,10\n",
+        b"ri,ni\n0.5,3\n0.5,4\n",
+        b"xi,ni\n0,0\n1,1\n",
+        b"xi,ti\n0,1e-300\n1,1e300\n",
+        b"study,estimate,ci_lb,ci_ub,pval,measure\na,1,0.5,2,0,OR\nb,1,1,1,1,HR\n",
+        b"study,estimate,ci_lb,ci_ub,level,pval\na,0,-1,1,99.9999999999,1e-320\n",
+        b"study,estimate,se,pval\na,1e308,1e308,<0\nb,-0,0,>1\n",
+        b"\"a\n,\"\"\n",
+        b",,,,\n,,,,\n",
+        b"yi,vi,yi\n1,1,1\n",
+    ];
+    for c in cases {
+        all(c);
+    }
+}
