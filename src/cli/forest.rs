@@ -4,10 +4,10 @@ use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::effect::EffectSet;
-use evident::io::Data;
 use evident::moderators::subgroup;
 use evident::plot::forest::{
-    forest, rob_columns, subgroup_test_text, subgroups_from, ForestOptions, SortOrder, TextColumn,
+    data_columns, forest, rob_columns, subgroup_test_text, subgroups_from, ForestOptions,
+    SortOrder, TextColumn,
 };
 use evident::pool::{rma, RmaFit, RmaOptions};
 use std::path::PathBuf;
@@ -97,57 +97,6 @@ pub fn fit_for_plot(input: &InputArgs, model: &ModelArgs) -> Result<(Loaded, Rma
     }
     let fit = rma(&set, &o)?;
     Ok((loaded, fit))
-}
-
-fn fmt_value(v: Option<f64>) -> String {
-    match v {
-        Some(x) => format!("{x}"),
-        None => "–".into(),
-    }
-}
-
-/// Raw-data columns of the studies that entered the fit, as the data were given.
-fn data_columns(data: &Data, set: &EffectSet) -> Vec<TextColumn> {
-    let rows = &set.rows;
-    let col = |h1: &str, h2: &str, f: &dyn Fn(usize) -> String| TextColumn {
-        header: vec![h1.to_string(), h2.to_string()],
-        values: rows.iter().map(|&r| f(r)).collect(),
-    };
-    let frac = |x: Option<f64>, n: Option<f64>| format!("{}/{}", fmt_value(x), fmt_value(n));
-    let total = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a + b);
-    let msn = |m: Option<f64>, s: Option<f64>, n: Option<f64>| {
-        format!("{} ({}), {}", fmt_value(m), fmt_value(s), fmt_value(n))
-    };
-    match data {
-        Data::TwoByTwo { ai, bi, ci, di } => vec![
-            col("Experimental", "Events/Total", &|r| {
-                frac(ai[r], total(ai[r], bi[r]))
-            }),
-            col("Control", "Events/Total", &|r| {
-                frac(ci[r], total(ci[r], di[r]))
-            }),
-        ],
-        Data::Means {
-            m1i,
-            sd1i,
-            n1i,
-            m2i,
-            sd2i,
-            n2i,
-        } => vec![
-            col("Experimental", "Mean (SD), N", &|r| {
-                msn(m1i[r], sd1i[r], n1i[r])
-            }),
-            col("Control", "Mean (SD), N", &|r| msn(m2i[r], sd2i[r], n2i[r])),
-        ],
-        Data::Incidence { x1i, t1i, x2i, t2i } => vec![
-            col("Experimental", "Events/Time", &|r| frac(x1i[r], t1i[r])),
-            col("Control", "Events/Time", &|r| frac(x2i[r], t2i[r])),
-        ],
-        Data::Proportion { xi, ni } => vec![col("", "Events/Total", &|r| frac(xi[r], ni[r]))],
-        Data::Correlation { ni, .. } => vec![col("", "N", &|r| fmt_value(ni[r]))],
-        Data::Precomputed { .. } | Data::ReportedRatio { .. } => Vec::new(),
-    }
 }
 
 /// Study-level columns named with --cols.

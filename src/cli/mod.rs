@@ -20,6 +20,7 @@ mod pool;
 mod ranktest;
 mod recompute;
 mod regtest;
+mod report;
 mod rma_input;
 mod sensitivity;
 mod trimfill;
@@ -79,6 +80,8 @@ enum Command {
     Funnel(funnel::FunnelArgs),
     /// Bubble plot of a meta-regression on one numeric moderator, as SVG, PNG or PDF.
     Bubble(bubble::BubbleArgs),
+    /// A browsable report (HTML, Markdown, plots, JSON) of every analysis in a directory or manifest.
+    Report(report::ReportArgs),
     /// Tests of interaction from reported results: ratio of ratios, RERI/AP/S.
     Interaction(interaction::InteractionArgs),
 }
@@ -112,6 +115,12 @@ pub fn main() -> ExitCode {
         Command::Pool(a) => pool::run(a),
         Command::Batch(a) => match batch::run_batch(a) {
             // Exit 2 when some analyses failed (their rows carry the error); the others are written.
+            Ok(false) => return ExitCode::from(2),
+            Ok(true) => Ok(()),
+            Err(e) => Err(e),
+        },
+        Command::Report(a) => match report::run_report(a) {
+            // Exit 2 when some analyses failed (the index lists their errors); the others are written.
             Ok(false) => return ExitCode::from(2),
             Ok(true) => Ok(()),
             Err(e) => Err(e),

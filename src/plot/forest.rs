@@ -9,8 +9,9 @@ use super::axis::{forward, null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::{estimate_ci, num, p_clause, tau2};
+use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::io::Value;
+use crate::io::{Data, Value};
 use crate::moderators::SubgroupFit;
 use crate::pool::{rma, RmaFit, Test};
 use crate::stats::qnorm_upper;
@@ -963,5 +964,57 @@ pub(crate) fn interval(
     }
     if ub > axis.hi {
         arrow(fig, b, 1.0);
+    }
+}
+
+fn fmt_value(v: Option<f64>) -> String {
+    match v {
+        Some(x) => format!("{x}"),
+        None => "–".into(),
+    }
+}
+
+/// Raw-data columns of the studies that entered the fit, as the data were given (events/total,
+/// mean (SD), n, ...), for the forest plot and the report's study table.
+pub fn data_columns(data: &Data, set: &EffectSet) -> Vec<TextColumn> {
+    let rows = &set.rows;
+    let col = |h1: &str, h2: &str, f: &dyn Fn(usize) -> String| TextColumn {
+        header: vec![h1.to_string(), h2.to_string()],
+        values: rows.iter().map(|&r| f(r)).collect(),
+    };
+    let frac = |x: Option<f64>, n: Option<f64>| format!("{}/{}", fmt_value(x), fmt_value(n));
+    let total = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a + b);
+    let msn = |m: Option<f64>, s: Option<f64>, n: Option<f64>| {
+        format!("{} ({}), {}", fmt_value(m), fmt_value(s), fmt_value(n))
+    };
+    match data {
+        Data::TwoByTwo { ai, bi, ci, di } => vec![
+            col("Experimental", "Events/Total", &|r| {
+                frac(ai[r], total(ai[r], bi[r]))
+            }),
+            col("Control", "Events/Total", &|r| {
+                frac(ci[r], total(ci[r], di[r]))
+            }),
+        ],
+        Data::Means {
+            m1i,
+            sd1i,
+            n1i,
+            m2i,
+            sd2i,
+            n2i,
+        } => vec![
+            col("Experimental", "Mean (SD), N", &|r| {
+                msn(m1i[r], sd1i[r], n1i[r])
+            }),
+            col("Control", "Mean (SD), N", &|r| msn(m2i[r], sd2i[r], n2i[r])),
+        ],
+        Data::Incidence { x1i, t1i, x2i, t2i } => vec![
+            col("Experimental", "Events/Time", &|r| frac(x1i[r], t1i[r])),
+            col("Control", "Events/Time", &|r| frac(x2i[r], t2i[r])),
+        ],
+        Data::Proportion { xi, ni } => vec![col("", "Events/Total", &|r| frac(xi[r], ni[r]))],
+        Data::Correlation { ni, .. } => vec![col("", "N", &|r| fmt_value(ni[r]))],
+        Data::Precomputed { .. } | Data::ReportedRatio { .. } => Vec::new(),
     }
 }

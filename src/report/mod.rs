@@ -1,6 +1,10 @@
 //! Renderers of fitted models: JSON objects with metafor's keys, readable text summaries.
 
+pub mod batch;
+pub mod html;
 pub mod json;
+pub mod manifest;
+pub mod page;
 pub mod text;
 
 /// Neutralises spreadsheet formula injection in a CSV cell of user text: a cell starting with

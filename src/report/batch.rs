@@ -1,0 +1,631 @@
+//! The batch report: find the analyses in the inputs, run each in parallel, write one directory
+//! per analysis and an index. One failing analysis never stops the others.
+
+use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
+use super::page;
+use crate::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
+use crate::effect::EffectSet;
+use crate::error::{Error, Result};
+use crate::io::{ColumnMap, CsvOptions, Data, Studies, Table};
+use crate::measure::{Measure, Scale};
+use crate::moderators::metareg::{metareg, MetaregFit};
+use crate::moderators::subgroup::{subgroup, SubgroupFit};
+use crate::plot::forest::{data_columns, forest, subgroups, ForestOptions};
+use crate::plot::funnel::{funnel, FunnelOptions};
+use crate::plot::render::{svg_to_png, write_atomic};
+use crate::pool::{rma, Method, RmaFit, RmaOptions, Test};
+use crate::sensitivity::{leave1out, RefitSeries};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Name of the column that splits a long CSV into analyses.
+pub const ANALYSIS_COLUMN: &str = "analysis";
+/// Fewest studies for the funnel-asymmetry tests and leave-one-out.
+pub const MIN_K_BIAS: usize = 3;
+/// Resolution of the PNG forest plots.
+pub const PNG_DPI: f64 = 150.0;
+
+/// A result that is either computed or, with the reason, not computed.
+pub type Step<T> = std::result::Result<T, String>;
+
+/// One analysis to run: its name, where its rows come from, and its settings.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The name as given (manifest name, file stem, or `analysis` value).
+    pub name: String,
+    /// Directory name: [`safe_name`] of `name`, deduplicated.
+    pub dir: String,
+    pub file: PathBuf,
+    /// For a long CSV: the `analysis` value selecting the rows.
+    pub rows: Option<String>,
+    pub cfg: AnalysisConfig,
+}
+
+/// What the planner found: analyses to run, and entries that are listed without running.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub title: Option<String>,
+    pub specs: Vec<Spec>,
+    /// (name, file, reason): excluded by the manifest, or not poolable.
+    pub skipped: Vec<(String, PathBuf, String)>,
+    /// (name, error): inputs that could not even be read.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Everything computed for one analysis.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub spec: Spec,
+    pub studies: Studies,
+    pub fit: RmaFit,
+    /// Name of the effect on the display scale ("OR", "Proportion", ...).
+    pub effect_name: String,
+    pub subgroup: Option<Step<SubgroupFit>>,
+    pub metareg: Option<Step<MetaregFit>>,
+    pub regtest: Step<crate::bias::Regtest>,
+    pub ranktest: Step<crate::bias::Ranktest>,
+    pub trimfill: Step<crate::bias::TrimFill>,
+    pub leave1out: Step<RefitSeries>,
+    pub forest_svg: String,
+    pub funnel_svg: Step<String>,
+    pub warnings: Vec<String>,
+}
+
+/// One row of the index.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Done(Box<Analysis>),
+    Skipped {
+        name: String,
+        reason: String,
+    },
+    Failed {
+        name: String,
+        dir: Option<String>,
+        error: String,
+    },
+}
+
+impl Entry {
+    pub fn is_failed(&self) -> bool {
+        matches!(self, Entry::Failed { .. })
+    }
+}
+
+/// Options of a report run.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// A generation time to print (none: the output is byte-for-byte reproducible).
+    pub timestamp: Option<String>,
+}
+
+/// A name safe as one path component: only `[A-Za-z0-9_-]` (anything else becomes `_`, runs
+/// collapse), never empty, never `.` or `..`, at most 80 characters.
+pub fn safe_name(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            c
+        } else {
+            '_'
+        };
+        if !(c == '_' && s.ends_with('_')) {
+            s.push(c);
+        }
+    }
+    let s: String = s.trim_matches('_').chars().take(80).collect();
+    if s.is_empty() {
+        "analysis".into()
+    } else {
+        s
+    }
+}
+
+fn dedupe(name: &str, used: &mut HashSet<String>) -> String {
+    let base = safe_name(name);
+    // "index" would collide with nothing (pages live in directories), but keep names distinct
+    // case-insensitively for case-insensitive file systems.
+    let mut cand = base.clone();
+    let mut i = 2;
+    while !used.insert(cand.to_ascii_lowercase()) {
+        cand = format!("{base}-{i}");
+        i += 1;
+    }
+    cand
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "analysis".into())
+}
+
+fn is_csv(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("tsv"))
+}
+
+/// The `analysis` values of a long CSV in order of first appearance, or `None` for a plain CSV.
+fn long_csv_names(file: &Path) -> Result<Option<Vec<String>>> {
+    let t = Table::from_path(file, &CsvOptions::default())?;
+    let Some(c) = t.column(ANALYSIS_COLUMN) else {
+        return Ok(None);
+    };
+    let mut seen = HashSet::new();
+    let mut names = Vec::new();
+    for r in &t.rows {
+        let v = r[c].trim().to_string();
+        if seen.insert(v.clone()) {
+            names.push(v);
+        }
+    }
+    Ok(Some(names))
+}
+
+/// Finds the analyses in `inputs`: directories (with or without an `evident.toml`), manifests,
+/// CSV files (long CSVs with an `analysis` column give one analysis per value).
+pub fn plan(inputs: &[PathBuf]) -> Plan {
+    let mut plan = Plan::default();
+    let mut used = HashSet::new();
+    let mut named: HashSet<PathBuf> = HashSet::new();
+    let add_file =
+        |plan: &mut Plan, file: &Path, cfg: AnalysisConfig, used: &mut HashSet<String>| {
+            let given = cfg.name.clone();
+            if let Some(reason) = &cfg.exclude {
+                let name = given.unwrap_or_else(|| stem(file));
+                plan.skipped
+                    .push((name, file.to_path_buf(), reason.clone()));
+                return;
+            }
+            let long = if cfg.analysis.is_some() {
+                Ok(None)
+            } else {
+                long_csv_names(file)
+            };
+            match long {
+                Err(e) => {
+                    let name = given.unwrap_or_else(|| stem(file));
+                    plan.failed.push((name, e.to_string()));
+                }
+                Ok(Some(values)) => {
+                    for v in values {
+                        let name = match &given {
+                            Some(g) => format!("{g} {v}"),
+                            None => v.clone(),
+                        };
+                        let dir = dedupe(&name, used);
+                        plan.specs.push(Spec {
+                            name,
+                            dir,
+                            file: file.to_path_buf(),
+                            rows: Some(v),
+                            cfg: cfg.clone(),
+                        });
+                    }
+                }
+                Ok(None) => {
+                    let name = given
+                        .or_else(|| cfg.analysis.clone())
+                        .unwrap_or_else(|| stem(file));
+                    let dir = dedupe(&name, used);
+                    plan.specs.push(Spec {
+                        name,
+                        dir,
+                        file: file.to_path_buf(),
+                        rows: cfg.analysis.clone(),
+                        cfg,
+                    });
+                }
+            }
+        };
+    let manifest =
+        |plan: &mut Plan, path: &Path, used: &mut HashSet<String>, named: &mut HashSet<PathBuf>| {
+            match Manifest::read(path) {
+                Err(e) => plan
+                    .failed
+                    .push((path.display().to_string(), e.to_string())),
+                Ok(m) => {
+                    if plan.title.is_none() {
+                        plan.title = m.title.clone();
+                    }
+                    let base = path.parent().unwrap_or(Path::new("."));
+                    for a in m.analysis {
+                        let file =
+                            base.join(a.file.as_deref().expect("checked by Manifest::parse"));
+                        named.insert(file.clone());
+                        add_file(plan, &file, a, used);
+                    }
+                }
+            }
+        };
+    for input in inputs {
+        if input.is_dir() {
+            let mf = input.join(MANIFEST_NAME);
+            if mf.is_file() {
+                manifest(&mut plan, &mf, &mut used, &mut named);
+            }
+            let mut files: Vec<PathBuf> = match std::fs::read_dir(input) {
+                Ok(rd) => rd
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file() && is_csv(p))
+                    .collect(),
+                Err(e) => {
+                    plan.failed.push((
+                        input.display().to_string(),
+                        format!("cannot read directory: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            files.sort();
+            for f in files {
+                if !named.contains(&f) {
+                    add_file(&mut plan, &f, AnalysisConfig::default(), &mut used);
+                }
+            }
+        } else if input.file_name().is_some_and(|n| n == MANIFEST_NAME)
+            || input.extension().is_some_and(|e| e == "toml")
+        {
+            manifest(&mut plan, input, &mut used, &mut named);
+        } else if input.is_file() {
+            add_file(&mut plan, input, AnalysisConfig::default(), &mut used);
+        } else {
+            plan.failed.push((
+                input.display().to_string(),
+                "no such file or directory".into(),
+            ));
+        }
+    }
+    plan
+}
+
+/// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file).
+fn read(spec: &Spec) -> Result<(Table, Studies)> {
+    let mut table = Table::from_path(&spec.file, &CsvOptions::default())?;
+    if let Some(v) = &spec.rows {
+        let c = table.column(ANALYSIS_COLUMN).ok_or_else(|| {
+            Error::invalid(format!(
+                "{}: no '{ANALYSIS_COLUMN}' column to select '{v}'",
+                spec.file.display()
+            ))
+        })?;
+        let keep: Vec<usize> = (0..table.rows.len())
+            .filter(|&i| table.rows[i][c].trim() == v)
+            .collect();
+        if keep.is_empty() {
+            return Err(Error::invalid(format!(
+                "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
+                spec.file.display()
+            )));
+        }
+        table.rows = keep.iter().map(|&i| table.rows[i].clone()).collect();
+        table.lines = keep.iter().map(|&i| table.lines[i]).collect();
+    }
+    let studies = Studies::from_table(&table, &ColumnMap::new())?;
+    Ok((table, studies))
+}
+
+/// Whether a table holds p-values but no effect sizes (a page of its own is not a pooling).
+fn pvalues_only(table: &Table) -> bool {
+    ["pval", "p", "p_value", "pvalue"]
+        .iter()
+        .any(|n| table.column(n).is_some())
+}
+
+/// The model options of an analysis: the Cochrane defaults (REML, Knapp–Hartung, 95 %) unless set.
+pub fn options(cfg: &AnalysisConfig) -> Result<RmaOptions> {
+    let mut o = RmaOptions {
+        method: Method::REML,
+        test: Test::Knha,
+        ..RmaOptions::default()
+    };
+    if let Some(m) = &cfg.method {
+        if matches!(m.trim().to_ascii_uppercase().as_str(), "MH" | "PETO") {
+            return Err(Error::invalid(
+                "the report fits inverse-variance models: Mantel–Haenszel and Peto pooling are \
+                 available in `evident pool`; choose FE, DL, REML, PM, ...",
+            ));
+        }
+        o.method = m.parse()?;
+    }
+    if let Some(t) = &cfg.test {
+        o.test = t.parse()?;
+    }
+    if let Some(l) = cfg.level {
+        if !(l > 0.0 && l < 100.0) {
+            return Err(Error::invalid(format!(
+                "level must lie strictly between 0 and 100 (percent), got {l}"
+            )));
+        }
+        o.level = l;
+    }
+    Ok(o)
+}
+
+/// The display name of the effect: the ratio's name from a `measure` column for reported ratios.
+fn effect_name(studies: &Studies, set: &EffectSet) -> String {
+    if let Data::ReportedRatio { .. } = studies.data {
+        if let Some(m) = studies.moderator("measure") {
+            let vals: HashSet<String> = m.values.iter().map(|v| v.as_text()).collect();
+            if vals.len() == 1 {
+                let v = vals.into_iter().next().unwrap_or_default();
+                if !v.trim().is_empty() {
+                    return v.trim().to_string();
+                }
+            }
+        }
+        return "Ratio".into();
+    }
+    match set.measure {
+        Measure::PLO | Measure::PR => "Proportion".into(),
+        Measure::ZCOR | Measure::COR => "Correlation".into(),
+        Measure::GEN => match set.scale {
+            Scale::Log => "Ratio".into(),
+            _ => "Effect".into(),
+        },
+        m => m.name().into(),
+    }
+}
+
+fn not_enough(k: usize, what: &str) -> String {
+    format!("not computed: k = {k} < {MIN_K_BIAS} ({what} needs at least {MIN_K_BIAS} studies)")
+}
+
+/// Runs one analysis: effects, model, subgroups, moderators, bias and sensitivity, plots.
+pub fn analyse(spec: &Spec) -> Result<Analysis> {
+    let (_, studies) = read(spec)?;
+    let cfg = &spec.cfg;
+    let measure = match &cfg.measure {
+        Some(m) => m.parse::<Measure>()?,
+        None => studies.data.default_measure(),
+    };
+    let opts = options(cfg)?;
+    let mut set =
+        EffectSet::from_studies(&studies, measure, &crate::effect::EscalcOptions::default())?;
+    if matches!(studies.data, Data::ReportedRatio { .. }) && measure == Measure::GEN {
+        set.scale = Scale::Log;
+    }
+    let fit = rma(&set, &opts)?;
+    let k = fit.k;
+    let mut warnings = Vec::new();
+    if let Some(n) = &cfg.note {
+        warnings.push(n.clone());
+    }
+    for om in &set.omitted {
+        warnings.push(format!(
+            "Row '{}' (line {}) omitted: {}.",
+            om.label,
+            studies.lines.get(om.row).copied().unwrap_or(0),
+            om.reason
+        ));
+    }
+    if set.n_corrected > 0 {
+        warnings.push(format!(
+            "{} {} zero cells: {} was added to {} cells before computing the {} (continuity correction, metafor's to = \"{}\").",
+            set.n_corrected,
+            if set.n_corrected == 1 { "study has" } else { "studies have" },
+            set.escalc.add,
+            if set.escalc.to.name() == "all" { "all studies'" } else { "their" },
+            measure.description(),
+            set.escalc.to.name()
+        ));
+    }
+    if k == 1 {
+        warnings.push(
+            "Only one study: the pooled result is that study's own estimate; heterogeneity cannot be assessed."
+                .into(),
+        );
+    } else if k < 10 {
+        warnings.push(format!(
+            "Few studies (k = {k}): tests for funnel-plot asymmetry have low power with fewer than 10 studies and should not be relied on (Cochrane Handbook ch. 13); heterogeneity estimates are imprecise."
+        ));
+    }
+    if k == 2 && opts.test.uses_t() && !opts.method.is_fixed() {
+        warnings.push(
+            "With k = 2, the Knapp–Hartung CI uses t with 1 degree of freedom and is very wide."
+                .into(),
+        );
+    }
+    for n in &fit.notes {
+        warnings.push(n.clone());
+    }
+    let sg = cfg
+        .by
+        .as_ref()
+        .map(|by| subgroup(&fit.effects, by, &opts).map_err(|e| format!("not computed: {e}")));
+    let mr = (!cfg.mods.is_empty()).then(|| {
+        metareg(&fit.effects, &cfg.mods.join(" + "), &opts)
+            .map_err(|e| format!("not computed: {e}"))
+    });
+    let bias_ok = k >= MIN_K_BIAS;
+    let reg = if bias_ok {
+        regtest(&fit.effects, &opts, RegModel::Rma, Predictor::Sei, None)
+            .map_err(|e| format!("not computed: {e}"))
+    } else {
+        Err(not_enough(k, "Egger's test"))
+    };
+    let rank = if bias_ok {
+        ranktest(&fit.effects).map_err(|e| format!("not computed: {e}"))
+    } else {
+        Err(not_enough(k, "Begg's test"))
+    };
+    let tf = if bias_ok {
+        trimfill(&fit.effects, &opts, Estimator::L0, None).map_err(|e| format!("not computed: {e}"))
+    } else {
+        Err(not_enough(k, "trim-and-fill"))
+    };
+    let l1o = if bias_ok {
+        leave1out(&fit.effects, &opts).map_err(|e| format!("not computed: {e}"))
+    } else {
+        Err(not_enough(k, "leave-one-out"))
+    };
+    let name = effect_name(&studies, &fit.effects);
+    let favours = cfg.labels.clone().map(|[a, b]| (a, b));
+    let mut fo = ForestOptions {
+        title: None,
+        favours,
+        columns: data_columns(&studies.data, &fit.effects),
+        ..ForestOptions::default()
+    };
+    if let (Some(by), Some(Ok(s))) = (&cfg.by, &sg) {
+        fo.subgroups = subgroups(&fit, by)?;
+        fo.subgroup_test = Some(format!(
+            "Test for subgroup differences: Q = {:.2}, df = {}, {}",
+            s.q_between.q,
+            s.q_between.df,
+            crate::plot::format::p_clause(s.q_between.pval)
+        ));
+    }
+    let forest_svg = forest(&fit, &fo)?.to_svg()?;
+    let filled = match &tf {
+        Ok(t) => t
+            .filled_yi
+            .iter()
+            .copied()
+            .zip(t.filled_vi.iter().copied())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let funnel_svg = if k >= 2 {
+        funnel(
+            &fit,
+            &FunnelOptions {
+                filled,
+                ..FunnelOptions::default()
+            },
+        )
+        .and_then(|f| f.to_svg())
+        .map_err(|e| format!("not drawn: {e}"))
+    } else {
+        Err("not drawn: a funnel plot needs at least 2 studies".into())
+    };
+    Ok(Analysis {
+        spec: spec.clone(),
+        studies,
+        fit,
+        effect_name: name,
+        subgroup: sg,
+        metareg: mr,
+        regtest: reg,
+        ranktest: rank,
+        trimfill: tf,
+        leave1out: l1o,
+        forest_svg,
+        funnel_svg,
+        warnings,
+    })
+}
+
+/// Writes the files of one analysis into `dir`.
+fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    write_atomic(&dir.join("forest.svg"), a.forest_svg.as_bytes())?;
+    write_atomic(
+        &dir.join("forest.png"),
+        &svg_to_png(&a.forest_svg, PNG_DPI)?,
+    )?;
+    let json = serde_json::to_string_pretty(&super::json::rma_json(&a.fit))
+        .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
+    write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
+    write_atomic(&dir.join("studies.csv"), &page::studies_csv(a)?)?;
+    write_atomic(&dir.join("summary.md"), page::summary_md(a).as_bytes())?;
+    write_atomic(
+        &dir.join("index.html"),
+        page::analysis_html(a, ro).as_bytes(),
+    )?;
+    Ok(())
+}
+
+fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions) -> Entry {
+    let failed = |error: String| Entry::Failed {
+        name: spec.name.clone(),
+        dir: Some(spec.dir.clone()),
+        error,
+    };
+    let a = match analyse(spec) {
+        Ok(a) => a,
+        Err(e) => {
+            // A file of p-values is not a pooling: list it as skipped, not failed.
+            if let Ok(t) = Table::from_path(&spec.file, &CsvOptions::default()) {
+                if pvalues_only(&t) && Studies::from_table(&t, &ColumnMap::new()).is_err() {
+                    return Entry::Skipped {
+                        name: spec.name.clone(),
+                        reason: "p-values only, no effect sizes to pool; see `evident combine` and `evident check` (combining them needs independent tests of one hypothesis)".into(),
+                    };
+                }
+            }
+            return failed(e.to_string());
+        }
+    };
+    match write_analysis(&a, &out.join(&spec.dir), ro) {
+        Ok(()) => Entry::Done(Box::new(a)),
+        Err(e) => failed(format!("cannot write the report: {e}")),
+    }
+}
+
+/// Runs every analysis of `plan` in parallel, writes their directories and the index into
+/// `out`, calling `tick` after each analysis. Returns the index entries in plan order.
+pub fn run(
+    plan: &Plan,
+    out: &Path,
+    ro: &ReportOptions,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Entry>> {
+    std::fs::create_dir_all(out).map_err(|source| Error::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let mut entries: Vec<Entry> = plan
+        .specs
+        .par_iter()
+        .map(|s| {
+            let e = run_one(s, out, ro);
+            tick();
+            e
+        })
+        .collect();
+    for (name, _, reason) in &plan.skipped {
+        entries.push(Entry::Skipped {
+            name: name.clone(),
+            reason: reason.clone(),
+        });
+    }
+    for (name, error) in &plan.failed {
+        entries.push(Entry::Failed {
+            name: name.clone(),
+            dir: None,
+            error: error.clone(),
+        });
+    }
+    write_atomic(
+        &out.join("index.html"),
+        page::index_html(plan.title.as_deref(), &entries, ro).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("index.md"),
+        page::index_md(plan.title.as_deref(), &entries, ro).as_bytes(),
+    )?;
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_names_stay_one_component() {
+        assert_eq!(safe_name("../../etc/x"), "etc_x");
+        assert_eq!(safe_name(".."), "analysis");
+        assert_eq!(safe_name(""), "analysis");
+        assert_eq!(safe_name("BCG (OR) — 1994"), "BCG_OR_1994");
+        assert_eq!(safe_name("a/b\\c"), "a_b_c");
+        let mut used = HashSet::new();
+        assert_eq!(dedupe("a b", &mut used), "a_b");
+        assert_eq!(dedupe("a/b", &mut used), "a_b-2");
+        assert_eq!(dedupe("A_B", &mut used), "A_B-3");
+    }
+}

@@ -1,0 +1,137 @@
+//! The `evident.toml` manifest: which analyses a report holds and how each is run.
+//!
+//! ```toml
+//! title = "Combination immunosuppression"     # optional title of the report's index
+//!
+//! [[analysis]]
+//! name = "bcg_or"                              # directory name (sanitised); default: file stem
+//! file = "bcg.csv"                             # relative to the manifest's directory
+//! measure = "OR"                               # default: by data type
+//! method = "REML"                              # τ² estimator (FE, DL, REML, PM, ...)
+//! test = "knha"                                # z, knha or adhoc
+//! by = "alloc"                                 # subgroup column
+//! mods = ["ablat"]                             # meta-regression moderators
+//! labels = ["Favours vaccine", "Favours control"]
+//! title = "BCG vaccine and tuberculosis"
+//! direction = "lower"                          # which side of no effect is favourable
+//! note = "A caution shown on the page"
+//! exclude = "reason"                           # list as skipped with this reason
+//! ```
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The file name a directory's manifest has.
+pub const MANIFEST_NAME: &str = "evident.toml";
+
+/// A whole manifest.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Title of the report's index page.
+    pub title: Option<String>,
+    /// The analyses, in the order they are listed.
+    #[serde(default)]
+    pub analysis: Vec<AnalysisConfig>,
+}
+
+/// Which side of no effect is the favourable one, for the Results sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Estimates above the null favour the experimental intervention (e.g. response rates).
+    Higher,
+    /// Estimates below the null favour the experimental intervention (e.g. event risks).
+    Lower,
+}
+
+/// How one analysis is run; every field is optional except `file` in a manifest.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisConfig {
+    pub name: Option<String>,
+    pub file: Option<PathBuf>,
+    /// For a long CSV: the value of its `analysis` column that selects this analysis's rows.
+    pub analysis: Option<String>,
+    pub measure: Option<String>,
+    pub method: Option<String>,
+    pub test: Option<String>,
+    /// Confidence level in percent (default 95).
+    pub level: Option<f64>,
+    /// Subgroup column.
+    pub by: Option<String>,
+    /// Meta-regression moderators (column names, or a formula's terms).
+    #[serde(default)]
+    pub mods: Vec<String>,
+    /// "Favours …" labels, left and right of no effect.
+    pub labels: Option<[String; 2]>,
+    pub title: Option<String>,
+    pub direction: Option<Direction>,
+    /// A caution printed on the page and in the index.
+    pub note: Option<String>,
+    /// When set, the analysis is not run and is listed as skipped with this reason.
+    pub exclude: Option<String>,
+}
+
+impl Manifest {
+    /// Parses a manifest's text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
+        let m: Manifest = toml::from_str(text).map_err(|e| {
+            Error::invalid(format!("{}: not a valid manifest: {e}", path.display()))
+        })?;
+        for (i, a) in m.analysis.iter().enumerate() {
+            if a.file.is_none() {
+                return Err(Error::invalid(format!(
+                    "{}: analysis {} has no `file`",
+                    path.display(),
+                    i + 1
+                )));
+            }
+        }
+        Ok(m)
+    }
+
+    /// Reads and parses a manifest file.
+    pub fn read(path: &Path) -> Result<Manifest> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Manifest::parse(&text, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_field_and_refuses_unknown_ones() {
+        let m = Manifest::parse(
+            r#"
+title = "T"
+[[analysis]]
+name = "a"
+file = "x.csv"
+measure = "RR"
+method = "DL"
+test = "z"
+level = 90
+by = "g"
+mods = ["ablat"]
+labels = ["Favours A", "Favours B"]
+direction = "lower"
+note = "careful"
+"#,
+            Path::new("evident.toml"),
+        )
+        .unwrap();
+        let a = &m.analysis[0];
+        assert_eq!(a.direction, Some(Direction::Lower));
+        assert_eq!(a.labels.as_ref().unwrap()[1], "Favours B");
+        assert_eq!(a.level, Some(90.0));
+        assert!(Manifest::parse("[[analysis]]\nfile='a'\nbogus=1", Path::new("m")).is_err());
+        assert!(Manifest::parse("[[analysis]]\nname='a'", Path::new("m")).is_err());
+    }
+}
