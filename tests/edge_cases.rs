@@ -142,3 +142,13 @@ fn two_heterogeneous_studies() {
     let ci = f.tau2_ci.unwrap();
     assert!(ci.tau2_lb > 0.0 && ci.tau2_ub > ci.tau2_lb);
 }
+
+/// Regression (found as a stack overflow in the property tests): a pooled estimate of exactly 0
+/// under Knapp–Hartung gives t = 0 and p = 1.
+#[test]
+fn zero_estimate_under_knapp_hartung() {
+    let s = set(&[-0.5, 0.5, 0.0], &[0.1, 0.1, 0.1]);
+    let f = rma(&s, &opts(Method::REML, Test::Knha)).unwrap();
+    assert_eq!(f.estimate, 0.0);
+    assert_eq!(f.pval, 1.0);
+}

@@ -142,6 +142,10 @@ pub fn pt_upper(x: f64, df: f64) -> f64 {
         let z = df / (df + x * x);
         return 0.5 * pbeta(z, df / 2.0, 0.5);
     }
+    // x = ±0 must not bounce between the two branches (−(−0) is still not > 0).
+    if x == 0.0 {
+        return 0.5;
+    }
     1.0 - pt_upper(-x, df)
 }
 
@@ -495,6 +499,14 @@ mod tests {
         ));
         // qchisq(0.025, 1)
         assert!(close(qchisq(0.025, 1.0), 0.00098206911717525617, 1e-12));
+    }
+
+    /// Regression: a t statistic of exactly 0 (estimate 0 under Knapp–Hartung) recursed forever.
+    #[test]
+    fn t_tail_at_zero() {
+        assert_eq!(pt_upper(0.0, 5.0), 0.5);
+        assert_eq!(pt_upper(-0.0, 5.0), 0.5);
+        assert_eq!(pt_two_sided(0.0, 3.0), 1.0);
     }
 
     #[test]
