@@ -336,3 +336,70 @@ fn leave1out_and_cumulative_plots_have_one_point_per_refit() {
         assert!(std::fs::metadata(&out).unwrap().len() > 1000);
     }
 }
+
+#[test]
+fn baujat_and_gosh_plots() {
+    use evident::plot::figure::Shape;
+    use evident::plot::scatter::{baujat_plot, gosh_plot, GOSH_DOTS, POINT_COLOR};
+    use evident::sensitivity::{baujat, gosh};
+    let mut fit = bcg_fit();
+    fit.effects.labels[0] = "<x>".into();
+    let b = baujat(&fit.effects, &fit.options).unwrap();
+    let fig = baujat_plot(&b, Some("Baujat & <co>")).unwrap();
+    assert_clean_geometry(&fig, "baujat");
+    let points = |fig: &Figure| {
+        fig.shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Circle { color, .. } if *color == POINT_COLOR))
+            .count()
+    };
+    assert_eq!(points(&fig), 13);
+    assert!(fig.to_svg().unwrap().contains("Baujat &amp; &lt;co&gt;"));
+
+    // 2^13 - 1 = 8191 subsets: a density raster, not 8191 elements.
+    let g = gosh(&fit.effects, &fit.options, 1 << 20, 1).unwrap();
+    assert_eq!(g.len(), 8191);
+    assert!(g.len() > GOSH_DOTS);
+    let fig = gosh_plot(&g, fit.effects.measure, fit.effects.scale, None).unwrap();
+    assert_clean_geometry(&fig, "gosh");
+    assert_eq!(points(&fig), 0);
+    let svg = fig.to_svg().unwrap();
+    assert!(svg.len() < 600_000, "GOSH SVG is {} bytes", svg.len());
+    assert!(svg.contains("8191 subsets"));
+    // A small sample is drawn as dots, one per subset.
+    let g = gosh(&fit.effects, &fit.options, 500, 7).unwrap();
+    let fig = gosh_plot(&g, fit.effects.measure, fit.effects.scale, None).unwrap();
+    let finite = (0..g.len())
+        .filter(|&r| g.estimate[r].is_finite() && g.i2[r].is_finite())
+        .count();
+    assert!(finite + 5 >= g.len());
+    assert_eq!(points(&fig), finite);
+
+    let out = tmp("baujat.svg");
+    let o = evident_cli(&[
+        "sensitivity",
+        bcg_path().to_str().unwrap(),
+        "--measure",
+        "OR",
+        "--baujat",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("Influence on the overall estimate"));
+    let out = tmp("gosh.png");
+    let o = evident_cli(&[
+        "gosh",
+        bcg_path().to_str().unwrap(),
+        "--measure",
+        "OR",
+        "--max-subsets",
+        "300",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(std::fs::metadata(&out).unwrap().len() > 1000);
+}

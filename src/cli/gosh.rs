@@ -22,11 +22,21 @@ pub struct GoshArgs {
     /// Print one JSON object (one array entry per subset).
     #[arg(long)]
     pub json: bool,
+    /// Also draw the GOSH plot (estimate against I²): .svg, .png or .pdf.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<std::path::PathBuf>,
+    /// Resolution of PNG output in dots per inch.
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
 }
 
 pub fn run(args: &GoshArgs) -> Result<()> {
     let (set, opts) = rma_effects(&args.input, &args.model)?;
     let g = gosh(&set, &opts, args.max_subsets, args.seed)?;
+    if let Some(out) = &args.output {
+        let fig = evident::plot::scatter::gosh_plot(&g, set.measure, set.scale, None)?;
+        evident::plot::save(&fig, out, args.dpi)?;
+    }
     if args.json {
         println!("{}", json::gosh_json(&g, &set.labels));
     } else {

@@ -14,6 +14,15 @@ pub struct SensitivityArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Draw the Baujat plot to the file given with -o.
+    #[arg(long, requires = "output")]
+    pub baujat: bool,
+    /// Output file of the plot: .svg, .png or .pdf.
+    #[arg(short = 'o', long = "output", requires = "baujat")]
+    pub output: Option<std::path::PathBuf>,
+    /// Resolution of PNG output in dots per inch.
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
 }
 
 pub fn run(args: &SensitivityArgs) -> Result<()> {
@@ -22,6 +31,10 @@ pub fn run(args: &SensitivityArgs) -> Result<()> {
     let l1o = leave1out(&set, &opts);
     let inf = influence(&set, &opts);
     let bj = baujat(&set, &opts);
+    if let (Some(out), Ok(b)) = (&args.output, &bj) {
+        let fig = evident::plot::scatter::baujat_plot(b, None)?;
+        evident::plot::save(&fig, out, args.dpi)?;
+    }
     print!("{}", text::sensitivity_report(&fit, &l1o, &inf, &bj));
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod funnel;
 pub mod refits;
 pub mod render;
 pub mod rob;
+pub mod scatter;
 
 pub use figure::Figure;
 pub use render::Format;
