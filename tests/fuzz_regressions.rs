@@ -113,3 +113,28 @@ fn hostile_inputs_never_panic() {
         all(c);
     }
 }
+
+/// Found by `pool_end_to_end` (round 2, after ~2 minutes): one effect of 5.6e77 gives τ² = 1.5e155,
+/// and I² = 100 τ²/(vt + τ²) rounded to 100.00000000000001 (metafor's formula rounds the same way
+/// in R). I² is now clamped to [0, 100], in the fit and in the Q-profile interval.
+#[test]
+fn huge_tau2_keeps_i2_at_most_100() {
+    let data: &[u8] = include_bytes!("data/fuzz/pool_i2_above_100.csv");
+    pool_end_to_end(data);
+    let t = Table::from_bytes(Path::new("f.csv"), data, &CsvOptions::default()).unwrap();
+    let s = Studies::from_table(&t, &ColumnMap::new()).unwrap();
+    let set =
+        EffectSet::from_studies(&s, s.data.default_measure(), &EscalcOptions::default()).unwrap();
+    for method in [Method::DL, Method::REML, Method::ML, Method::PM, Method::HE] {
+        let o = RmaOptions {
+            method,
+            ..Default::default()
+        };
+        if let Ok(f) = rma(&set, &o) {
+            assert!(f.het.i2 <= 100.0, "{method:?}: I2 = {}", f.het.i2);
+            if let Some(ci) = f.tau2_ci {
+                assert!(ci.i2_lb <= 100.0 && ci.i2_ub <= 100.0, "{method:?}: {ci:?}");
+            }
+        }
+    }
+}

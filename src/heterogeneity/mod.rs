@@ -19,6 +19,16 @@ pub struct Heterogeneity {
     pub vt: f64,
 }
 
+/// An I² percentage capped at 100: with τ² ≫ vt (or Q ≫ df) rounding can give 100.00000000000001
+/// (found by fuzzing). Below, metafor's value stands (negative with a negative τ² bound).
+pub fn at_most_100(x: f64) -> f64 {
+    if x > 100.0 {
+        100.0
+    } else {
+        x
+    }
+}
+
 /// Computes Q, I², H² as metafor: for FE models I² = max(0, 100(Q − df)/Q), H² = Q/df; otherwise
 /// I² = 100 τ²/(vt + τ²) and H² = τ²/vt + 1 (Higgins & Thompson 2002).
 pub fn heterogeneity<D: Design>(
@@ -46,9 +56,12 @@ pub fn heterogeneity<D: Design>(
     let df = k - p;
     let vt = df as f64 / pq.tr_p;
     let (i2, h2) = if fixed {
-        ((100.0 * (q - df as f64) / q).max(0.0), q / df as f64)
+        (
+            at_most_100(100.0 * (q - df as f64) / q).max(0.0),
+            q / df as f64,
+        )
     } else {
-        (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
+        (at_most_100(100.0 * tau2 / (vt + tau2)), tau2 / vt + 1.0)
     };
     Heterogeneity {
         q,
@@ -186,7 +199,7 @@ pub fn q_profile<D: Design>(
     } else if let Some(r) = root(crit_u) {
         lb = r;
     }
-    let i2 = |t: f64| 100.0 * t / (vt + t);
+    let i2 = |t: f64| at_most_100(100.0 * t / (vt + t));
     let h2 = |t: f64| t / vt + 1.0;
     Some(Tau2Ci {
         tau2_lb: lb,

@@ -148,7 +148,7 @@ pub(crate) fn q_stats(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f6
         q,
         df,
         pchisq_upper(q, df as f64),
-        (100.0 * (q - df as f64) / q).max(0.0),
+        crate::heterogeneity::at_most_100(100.0 * (q - df as f64) / q).max(0.0),
         q / df as f64,
     )
 }

@@ -49,7 +49,7 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
     let (q_pval, i2, h2) = if kpos > 1 {
         (
             pchisq_upper(q, df as f64),
-            (100.0 * (q - df as f64) / q).max(0.0),
+            crate::heterogeneity::at_most_100(100.0 * (q - df as f64) / q).max(0.0),
             q / df as f64,
         )
     } else {
