@@ -39,7 +39,8 @@ pub enum Error {
     Input { location: Location, message: String },
 
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    // The source is shown by whoever prints the error chain; repeating it here printed it twice.
+    #[error("cannot read or write {}", path.display())]
     Io {
         path: PathBuf,
         #[source]
