@@ -49,7 +49,9 @@ fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
 
 #[test]
 fn interrupted_batch_leaves_no_partial_or_temporary_file() {
-    let n = 3000;
+    // Large enough that the batch (about 20 µs per analysis) is still running at the first
+    // interrupt on a fast machine.
+    let n = 60_000;
     let dir = tempfile::tempdir().unwrap();
     let input = long_input(dir.path(), n);
     let out = dir.path().join("out.csv");
