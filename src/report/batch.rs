@@ -10,7 +10,9 @@ use crate::io::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::measure::{Measure, Scale};
 use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, SubgroupFit};
-use crate::plot::forest::{data_columns, forest, subgroups, ForestOptions};
+use crate::plot::forest::{
+    data_columns, forest, subgroup_test_text, subgroups_from, ForestOptions,
+};
 use crate::plot::funnel::{funnel, FunnelOptions};
 use crate::plot::render::{svg_to_png, write_atomic};
 use crate::pool::{rma, Method, RmaFit, RmaOptions, Test};
@@ -468,14 +470,10 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
         columns: data_columns(&studies.data, &fit.effects),
         ..ForestOptions::default()
     };
-    if let (Some(by), Some(Ok(s))) = (&cfg.by, &sg) {
-        fo.subgroups = subgroups(&fit, by)?;
-        fo.subgroup_test = Some(format!(
-            "Test for subgroup differences: Q = {:.2}, df = {}, {}",
-            s.q_between.q,
-            s.q_between.df,
-            crate::plot::format::p_clause(s.q_between.pval)
-        ));
+    // The plot draws the subgroup module's own fits and tests; nothing is refitted for it.
+    if let Some(Ok(s)) = &sg {
+        fo.subgroups = subgroups_from(&fit, s)?;
+        fo.subgroup_test = Some(subgroup_test_text(s));
     }
     let forest_svg = forest(&fit, &fo)?.to_svg()?;
     let filled = match &tf {

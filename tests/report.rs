@@ -1,0 +1,277 @@
+//! `evident report`: determinism, escaping, one broken analysis not stopping the batch, safe
+//! output names, and a real-browser load of the pages (headless Chromium, when installed).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BCG: &str = include_str!("conformance/cases/bcg_or/input.csv");
+
+fn evident(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn data_dir() -> String {
+    format!("{}/data", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn two_runs_give_identical_bytes() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for d in [&a, &b] {
+        let (code, err) = evident(&["report", &data_dir(), "-o", d.path().to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let (fa, fb) = (files(a.path()), files(b.path()));
+    assert!(
+        fa.len() > 20,
+        "a report of the bundled data writes many files"
+    );
+    assert_eq!(fa.len(), fb.len());
+    for (x, y) in fa.iter().zip(&fb) {
+        assert_eq!(
+            x.strip_prefix(a.path()).unwrap(),
+            y.strip_prefix(b.path()).unwrap()
+        );
+        assert!(
+            std::fs::read(x).unwrap() == std::fs::read(y).unwrap(),
+            "{} differs between runs",
+            x.display()
+        );
+    }
+    // Self-contained: no external resources in any page.
+    for f in fa
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "html"))
+    {
+        // XML namespace declarations are names, not resources.
+        let html = std::fs::read_to_string(f)
+            .unwrap()
+            .replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+        for needle in [
+            "http://",
+            "https://",
+            "<link",
+            "<script src",
+            "@import",
+            "url(",
+        ] {
+            assert!(
+                !html.contains(needle),
+                "{} refers to an external resource ({needle})",
+                f.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn study_names_are_inert_in_html_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let evil = "<img src=x onerror=alert(1)>";
+    let csv = BCG.replacen("Aronson 1948", &format!("\"{evil}\""), 1);
+    std::fs::write(input.join("evil.csv"), csv).unwrap();
+    let out = dir.path().join("out");
+    let (code, err) = evident(&[
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let mut seen = 0;
+    for f in files(&out) {
+        let ext = f.extension().unwrap().to_string_lossy().into_owned();
+        if ["html", "svg", "md"].contains(&ext.as_str()) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            // Markdown escapes markup with a backslash (`\<img`), which renders as text.
+            let live = text
+                .match_indices("<img")
+                .any(|(i, _)| ext != "md" || !text[..i].ends_with('\\'));
+            assert!(!live, "{} contains a live <img> tag", f.display());
+            if text.contains("&lt;img src=x onerror=alert(1)&gt;") {
+                seen += 1;
+            }
+        }
+    }
+    assert!(
+        seen >= 2,
+        "the escaped name appears in the page and the plot ({seen} files)"
+    );
+}
+
+#[test]
+fn one_broken_analysis_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("good.csv"), BCG).unwrap();
+    std::fs::write(
+        input.join("broken.csv"),
+        "study,yi,vi\nA,abc,0.1\nB,0.2,0.1\n",
+    )
+    .unwrap();
+    std::fs::write(input.join("notes.txt"), "not a CSV: ignored").unwrap();
+    let out = dir.path().join("out");
+    let (code, err) = evident(&[
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_ne!(
+        code,
+        Some(0),
+        "a failed analysis makes the exit code non-zero"
+    );
+    assert!(err.contains("broken"), "{err}");
+    assert!(out.join("good/index.html").exists());
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains("broken") && index.contains("expected a number"),
+        "the index lists the failure with its error"
+    );
+    assert!(!out.join("notes").exists());
+}
+
+#[test]
+fn analysis_names_cannot_escape_the_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut long = String::new();
+    let mut lines = BCG.lines();
+    long.push_str(&format!("analysis,{}\n", lines.next().unwrap()));
+    for (i, r) in lines.enumerate() {
+        let name = if i < 6 { "../../escape" } else { "/abs/olute" };
+        long.push_str(&format!("{name},{r}\n"));
+    }
+    let input = dir.path().join("long.csv");
+    std::fs::write(&input, long).unwrap();
+    let out = dir.path().join("deep/out");
+    let (code, err) = evident(&[
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    for f in files(dir.path()) {
+        assert!(
+            f.starts_with(&out) || f == input,
+            "{} was written outside the output directory",
+            f.display()
+        );
+    }
+    assert!(!dir.path().join("escape").exists() && !Path::new("/abs/olute").exists());
+}
+
+/// Loads the index and one analysis page in headless Chromium: the page renders, the console has
+/// no errors, and the forest plot's SVG has a size. Skipped (with a message) without Chromium;
+/// `.ci/run` installs it.
+#[test]
+fn pages_load_in_a_real_browser() {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        println!("SKIPPED: no chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (code, err) = evident(&["report", &data_dir(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    for page in ["index.html", "bcg/index.html"] {
+        let profile = tempfile::tempdir().unwrap();
+        let shot = dir.path().join(format!("{}.png", page.replace('/', "_")));
+        let url = format!("file://{}", out.join(page).display());
+        let base = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+        ];
+        let udd = format!("--user-data-dir={}", profile.path().display());
+        let o = Command::new(chromium)
+            .args(base)
+            .arg(&udd)
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg("--window-size=1280,2000")
+            .arg(&url)
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            shot.exists() && std::fs::metadata(&shot).unwrap().len() > 10_000,
+            "{page}: no screenshot: {log}"
+        );
+        let console_errors: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("CONSOLE") && l.contains("ERROR"))
+            .collect();
+        assert!(
+            console_errors.is_empty(),
+            "{page}: console errors: {console_errors:?}"
+        );
+        // The rendered DOM: the forest plot's SVG element with its size.
+        let profile2 = tempfile::tempdir().unwrap();
+        let dom = Command::new(chromium)
+            .args(base)
+            .arg(format!("--user-data-dir={}", profile2.path().display()))
+            .arg("--dump-dom")
+            .arg(&url)
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&dom.stdout);
+        assert!(dom.contains("</html>"), "{page}: the page did not load");
+        if page.starts_with("bcg") {
+            let svg = dom
+                .find("<svg")
+                .map(|i| &dom[i..(i + 400).min(dom.len())])
+                .unwrap_or("");
+            let num = |attr: &str| -> f64 {
+                let k = svg
+                    .find(&format!("{attr}=\""))
+                    .map(|i| i + attr.len() + 2)
+                    .unwrap_or(0);
+                svg[k..]
+                    .split('"')
+                    .next()
+                    .unwrap_or("0")
+                    .trim_end_matches("px")
+                    .parse()
+                    .unwrap_or(0.0)
+            };
+            assert!(
+                num("width") > 100.0 && num("height") > 100.0,
+                "{page}: forest SVG without size: {svg}"
+            );
+        }
+    }
+}
