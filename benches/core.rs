@@ -148,6 +148,24 @@ fn bench_forest(c: &mut Criterion) {
     g.finish();
 }
 
+fn bench_report(c: &mut Criterion) {
+    use evident::report::batch::{plan, run as report, ReportOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("review.csv");
+    std::fs::write(&input, long_csv(100, 10, 9)).unwrap();
+    let p = plan(&[input]);
+    let mut g = c.benchmark_group("report");
+    g.sample_size(10);
+    g.bench_function("100_analyses", |b| {
+        b.iter(|| {
+            let out = dir.path().join("out");
+            let entries = report(&p, &out, &ReportOptions { timestamp: None }, &|| {}).unwrap();
+            assert_eq!(entries.len(), 100);
+        })
+    });
+    g.finish();
+}
+
 fn bench_batch(c: &mut Criterion) {
     if let Ok(p) = std::env::var("EVIDENT_WRITE_BATCH_INPUT") {
         write_batch_input(Path::new(&p));
@@ -185,6 +203,7 @@ criterion_group!(
     bench_qprofile,
     bench_escalc_and_csv,
     bench_forest,
+    bench_report,
     bench_batch
 );
 criterion_main!(benches);
