@@ -1,23 +1,31 @@
 //! Many meta-analyses from one long CSV: one row per study, a column naming the analysis.
 //!
-//! The file is streamed: rows of one analysis are collected until the analysis name changes, and
-//! analyses are fitted in parallel chunks of [`CHUNK`], so memory stays bounded by the chunk size
-//! however many analyses the file holds. Rows of one analysis must be contiguous: a name that
-//! reappears after its block ended gives that later block an error row (sort the file by the
-//! analysis column), never a silently merged or split analysis.
+//! The file is streamed through a pipeline: one thread reads and splits rows into chunks of at
+//! most [`CHUNK`] analyses (or [`CHUNK_ROWS`] rows) while the previous chunk's analyses are fitted
+//! in parallel, so memory stays bounded by two chunks however many analyses the file holds (plus
+//! the analysis names seen, kept to detect a name that comes back). Cells of a chunk live in one
+//! text buffer that is reused from chunk to chunk: reading allocates nothing per row.
+//!
+//! Rows of one analysis must be contiguous: a name that reappears after its block ended gives
+//! that later block an error row (sort the file by the analysis column), never a silently merged
+//! or split analysis.
 
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
-use crate::io::{ColumnMap, Studies, Table};
+use crate::io::{ColumnMap, Grid, Layout, Studies};
 use crate::measure::Measure;
 use crate::pool::{rma_owned, RmaFit, RmaOptions};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 /// Analyses fitted per parallel chunk.
-pub const CHUNK: usize = 4096;
+pub const CHUNK: usize = 256;
+/// Rows per chunk, beyond which a chunk is handed on even with fewer analyses.
+pub const CHUNK_ROWS: usize = 1 << 16;
 
 /// What to run on every analysis.
 #[derive(Debug, Clone)]
@@ -37,42 +45,115 @@ pub struct BatchResult {
     pub fit: Result<RmaFit>,
 }
 
-struct Block {
+/// The rows of one analysis within a chunk.
+struct Span {
     name: String,
-    rows: Vec<Vec<String>>,
-    lines: Vec<usize>,
+    rows: Range<usize>,
     error: Option<String>,
 }
 
+/// Consecutive analyses as text cells: row `r`, column `c` is cell `r * width + c`, ending at
+/// `ends[r * width + c]` in `text` and starting where the previous cell ended.
+#[derive(Default)]
+struct Chunk {
+    text: String,
+    ends: Vec<usize>,
+    lines: Vec<usize>,
+    spans: Vec<Span>,
+}
+
+impl Chunk {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.lines.clear();
+        self.spans.clear();
+    }
+    fn rows(&self) -> usize {
+        self.lines.len()
+    }
+}
+
+/// One analysis of a chunk seen as a [`Grid`], so that it is read exactly as a file of its own.
+struct SpanGrid<'a> {
+    chunk: &'a Chunk,
+    rows: Range<usize>,
+    headers: &'a [String],
+    source: &'a Path,
+}
+
+impl Grid for SpanGrid<'_> {
+    fn source(&self) -> &Path {
+        self.source
+    }
+    fn headers(&self) -> &[String] {
+        self.headers
+    }
+    fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+    fn cell(&self, row: usize, col: usize) -> &str {
+        let i = (self.rows.start + row) * self.headers.len() + col;
+        let start = if i == 0 { 0 } else { self.chunk.ends[i - 1] };
+        &self.chunk.text[start..self.chunk.ends[i]]
+    }
+    fn line(&self, row: usize) -> Option<usize> {
+        self.chunk.lines.get(self.rows.start + row).copied()
+    }
+    fn decimal_comma(&self) -> bool {
+        false
+    }
+}
+
 /// Fits every analysis in `reader`, calling `sink` with results in file order.
-pub fn run<R: Read, F: FnMut(BatchResult) -> Result<()>>(
+pub fn run<R, F>(source: &Path, reader: R, opts: &BatchOptions, sink: F) -> Result<()>
+where
+    R: Read + Send,
+    F: FnMut(BatchResult) -> Result<()>,
+{
+    run_map(source, reader, opts, |r| r, sink)
+}
+
+/// As [`run`], with `map` applied to each result on the worker threads (to format output rows
+/// in parallel, say) before `sink` receives it in file order.
+pub fn run_map<R, T, M, F>(
     source: &Path,
     reader: R,
     opts: &BatchOptions,
+    map: M,
     mut sink: F,
-) -> Result<()> {
+) -> Result<()>
+where
+    R: Read + Send,
+    T: Send,
+    M: Fn(BatchResult) -> T + Sync,
+    F: FnMut(T) -> Result<()>,
+{
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(opts.delimiter)
         .has_headers(true)
         .flexible(true)
         .from_reader(reader);
-    let loc = |line: Option<usize>, column: Option<String>| Location {
+    let loc = |line: Option<usize>| Location {
         file: Some(source.to_path_buf()),
         line,
-        column,
+        column: None,
     };
     let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::input(loc(None, None), format!("cannot read the header: {e}")))?
+        .byte_headers()
+        .map_err(|e| Error::input(loc(None), format!("cannot read the header: {e}")))?
         .iter()
-        .map(str::to_owned)
+        .map(|h| match std::str::from_utf8(h) {
+            Ok(h) => h.trim().to_owned(),
+            Err(_) => latin1(h).trim().to_owned(),
+        })
         .collect();
     let acol = headers
         .iter()
         .position(|h| h.eq_ignore_ascii_case(&opts.analysis_column))
         .ok_or_else(|| {
             Error::input(
-                loc(Some(1), None),
+                loc(Some(1)),
                 format!(
                     "no analysis column '{}' in the header",
                     opts.analysis_column
@@ -85,100 +166,179 @@ pub fn run<R: Read, F: FnMut(BatchResult) -> Result<()>>(
         .filter(|(i, _)| *i != acol)
         .map(|(_, h)| h.clone())
         .collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut pending: Vec<Block> = Vec::with_capacity(CHUNK);
-    let mut current: Option<Block> = None;
-    let flush = |pending: &mut Vec<Block>, sink: &mut F| -> Result<()> {
-        let results: Vec<BatchResult> = pending
-            .par_drain(..)
-            .map(|b| fit_block(source, &data_headers, b, opts))
-            .collect();
-        for r in results {
-            sink(r)?;
-        }
-        Ok(())
+    // The data type is a property of the header, the same for every analysis.
+    let layout = Layout::detect(&data_headers, source, &opts.columns)?;
+    let reading = Reading {
+        source,
+        width: headers.len(),
+        acol,
+        column_name: &opts.analysis_column,
     };
-    let mut rec = csv::StringRecord::new();
-    let mut line = 1usize;
-    loop {
-        let more = rdr.read_record(&mut rec).map_err(|e| {
-            Error::input(loc(Some(line + 1), None), format!("cannot read CSV: {e}"))
-        })?;
-        if !more {
-            break;
-        }
-        line = rec.position().map_or(line + 1, |p| p.line() as usize);
-        if rec.iter().all(|c| c.is_empty()) {
-            continue;
-        }
-        if rec.len() != headers.len() {
-            return Err(Error::input(
-                loc(Some(line), None),
-                format!(
-                    "expected {} fields as in the header, found {}",
-                    headers.len(),
-                    rec.len()
-                ),
-            ));
-        }
-        let name = rec[acol].trim().to_owned();
-        if current.as_ref().is_none_or(|b| b.name != name) {
-            if let Some(b) = current.take() {
-                pending.push(b);
-                if pending.len() >= CHUNK {
-                    flush(&mut pending, &mut sink)?;
-                }
-            }
-            let error = (!seen.insert(name.clone())).then(|| {
-                format!("rows of analysis '{name}' are not contiguous (it appears again at line {line}); sort the file by '{}'", opts.analysis_column)
-            });
-            current = Some(Block {
-                name,
-                rows: Vec::new(),
-                lines: Vec::new(),
-                error,
-            });
-        }
-        let b = current.as_mut().expect("set above");
-        b.rows.push(
-            rec.iter()
-                .enumerate()
-                .filter(|(i, _)| *i != acol)
-                .map(|(_, c)| c.to_owned())
-                .collect(),
-        );
-        b.lines.push(line);
-    }
-    if let Some(b) = current.take() {
-        pending.push(b);
-    }
-    flush(&mut pending, &mut sink)
+    std::thread::scope(|s| {
+        let (full_tx, full_rx) = sync_channel::<Result<Chunk>>(4);
+        let (empty_tx, empty_rx) = channel::<Chunk>();
+        let reader = s.spawn(move || reading.read(rdr, full_tx, empty_rx));
+        let fitted = fit_chunks(full_rx, empty_tx, |chunk| {
+            let results: Vec<T> = chunk
+                .spans
+                .par_iter()
+                .map(|span| {
+                    let grid = SpanGrid {
+                        chunk,
+                        rows: span.rows.clone(),
+                        headers: &data_headers,
+                        source,
+                    };
+                    map(BatchResult {
+                        analysis: span.name.clone(),
+                        fit: fit_span(&grid, span, &layout, opts),
+                    })
+                })
+                .collect();
+            results.into_iter().try_for_each(&mut sink)
+        });
+        // The receivers are gone by now, so a reader blocked on a full channel has returned.
+        let read = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        fitted.and(read)
+    })
 }
 
-fn fit_block(source: &Path, headers: &[String], b: Block, opts: &BatchOptions) -> BatchResult {
-    let name = b.name;
-    let fit = (|| {
-        if let Some(e) = b.error {
-            return Err(Error::invalid(e));
-        }
-        let table = Table {
-            source: PathBuf::from(source),
-            headers: headers.to_vec(),
-            rows: b.rows,
-            lines: b.lines,
-            decimal_comma: false,
-        };
-        let studies = Studies::from_table(&table, &opts.columns)?;
-        let measure = opts
-            .measure
-            .unwrap_or_else(|| studies.data.default_measure());
-        let set = EffectSet::from_studies(&studies, measure, &opts.escalc)?;
-        rma_owned(set, &opts.rma)
-    })();
-    BatchResult {
-        analysis: name,
-        fit,
+/// Receives chunks until the reader is done, hands each to `fit`, and returns it for reuse.
+fn fit_chunks(
+    full: Receiver<Result<Chunk>>,
+    empty: Sender<Chunk>,
+    mut fit: impl FnMut(&Chunk) -> Result<()>,
+) -> Result<()> {
+    for chunk in full {
+        let chunk = chunk?;
+        fit(&chunk)?;
+        let _ = empty.send(chunk);
     }
+    Ok(())
+}
+
+/// The reading side of the pipeline.
+struct Reading<'a> {
+    source: &'a Path,
+    width: usize,
+    acol: usize,
+    column_name: &'a str,
+}
+
+impl Reading<'_> {
+    /// Splits the records into chunks and sends them on; an error ends the run.
+    fn read<R: Read>(
+        &self,
+        mut rdr: csv::Reader<R>,
+        full: SyncSender<Result<Chunk>>,
+        empty: Receiver<Chunk>,
+    ) -> Result<()> {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut chunk = Chunk::default();
+        let mut rec = csv::ByteRecord::new();
+        let mut line = 1usize;
+        loop {
+            let more = match rdr.read_byte_record(&mut rec) {
+                Ok(more) => more,
+                Err(e) => {
+                    let e = Error::input(self.loc(line + 1), format!("cannot read CSV: {e}"));
+                    let _ = full.send(Err(e));
+                    return Ok(());
+                }
+            };
+            if !more {
+                break;
+            }
+            line = rec.position().map_or(line + 1, |p| p.line() as usize);
+            if rec.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            if rec.len() != self.width {
+                let e = Error::input(
+                    self.loc(line),
+                    format!(
+                        "expected {} fields as in the header, found {}",
+                        self.width,
+                        rec.len()
+                    ),
+                );
+                let _ = full.send(Err(e));
+                return Ok(());
+            }
+            // Validated once per record; cells are then slices of it.
+            let text = std::str::from_utf8(rec.as_slice()).ok();
+            let cell = |i: usize| -> std::borrow::Cow<'_, str> {
+                match text {
+                    Some(t) => t[rec.range(i).expect("i < rec.len()")].into(),
+                    None => latin1(&rec[i]).into(),
+                }
+            };
+            let name = cell(self.acol);
+            let name = name.trim();
+            if chunk.spans.last().is_none_or(|s| s.name != name) {
+                if chunk.spans.len() >= CHUNK || chunk.rows() >= CHUNK_ROWS {
+                    let mut next = empty.try_recv().unwrap_or_default();
+                    next.clear();
+                    if full.send(Ok(std::mem::replace(&mut chunk, next))).is_err() {
+                        return Ok(()); // the fitting side stopped (its error is the run's)
+                    }
+                }
+                let error = (!seen.insert(name.to_owned())).then(|| {
+                    format!(
+                        "rows of analysis '{name}' are not contiguous (it appears again at line \
+                         {line}); sort the file by '{}'",
+                        self.column_name
+                    )
+                });
+                let start = chunk.rows();
+                chunk.spans.push(Span {
+                    name: name.to_owned(),
+                    rows: start..start,
+                    error,
+                });
+            }
+            for i in (0..self.width).filter(|&i| i != self.acol) {
+                chunk.text.push_str(&cell(i));
+                chunk.ends.push(chunk.text.len());
+            }
+            chunk.lines.push(line);
+            let rows = chunk.rows();
+            if let Some(s) = chunk.spans.last_mut() {
+                s.rows.end = rows;
+            }
+        }
+        if !chunk.spans.is_empty() {
+            let _ = full.send(Ok(chunk));
+        }
+        Ok(())
+    }
+
+    fn loc(&self, line: usize) -> Location {
+        Location {
+            file: Some(self.source.to_path_buf()),
+            line: Some(line),
+            column: None,
+        }
+    }
+}
+
+/// Text that is not UTF-8 read as Latin-1, as [`crate::io::Table`] does (spreadsheets export it).
+fn latin1(cell: &[u8]) -> String {
+    cell.iter().map(|&b| b as char).collect()
+}
+
+fn fit_span(grid: &SpanGrid, span: &Span, layout: &Layout, opts: &BatchOptions) -> Result<RmaFit> {
+    if let Some(e) = &span.error {
+        return Err(Error::invalid(e.clone()));
+    }
+    let studies = Studies::read(grid, layout, false)?;
+    let measure = opts
+        .measure
+        .unwrap_or_else(|| studies.data.default_measure());
+    let set = EffectSet::from_studies_owned(studies, measure, &opts.escalc)?;
+    rma_owned(set, &opts.rma)
 }
 
 /// The output columns of a batch row.
@@ -216,61 +376,64 @@ pub fn header(log_scale: bool) -> Vec<&'static str> {
     h
 }
 
-/// One output row for a result (numbers with full precision; empty cells for undefined values).
-pub fn row(r: &BatchResult, log_scale: bool) -> Vec<String> {
-    let f = |x: f64| {
+/// Appends one output CSV line for a result to `out`: numbers with full precision (shortest
+/// round-trip text), empty cells for undefined values, text cells quoted where CSV needs it.
+pub fn write_row(r: &BatchResult, log_scale: bool, out: &mut String) {
+    let num = |out: &mut String, x: f64| {
+        out.push(',');
         if x.is_finite() {
-            format!("{x}")
-        } else {
-            String::new()
+            crate::report::decimal::push_f64(out, x);
         }
     };
-    let o = |x: Option<f64>| x.map_or(String::new(), f);
-    let name = crate::report::csv_safe(&r.analysis);
+    let opt = |out: &mut String, x: Option<f64>| num(out, x.unwrap_or(f64::NAN));
+    write_text(out, &crate::report::csv_safe(&r.analysis));
     match &r.fit {
         Ok(fit) => {
             let pi = fit.prediction();
-            let mut v = vec![
-                name,
-                fit.k.to_string(),
-                f(fit.estimate),
-                f(fit.se),
-                f(fit.stat),
-                o(fit.df),
-                f(fit.pval),
-                f(fit.ci_lb),
-                f(fit.ci_ub),
-                o(pi.map(|p| p.lb)),
-                o(pi.map(|p| p.ub)),
-                f(fit.tau2),
-                o(fit.tau2_ci.map(|c| c.tau2_lb)),
-                o(fit.tau2_ci.map(|c| c.tau2_ub)),
-                f(fit.het.i2),
-                f(fit.het.h2),
-                f(fit.het.q),
-                f(fit.het.q_pval),
-            ];
-            if log_scale {
-                let b = |x: f64| f(x.exp());
-                v.extend([
-                    b(fit.estimate),
-                    b(fit.ci_lb),
-                    b(fit.ci_ub),
-                    o(pi.map(|p| p.lb.exp())),
-                    o(pi.map(|p| p.ub.exp())),
-                ]);
+            out.push(',');
+            out.push_str(itoa::Buffer::new().format(fit.k));
+            for x in [fit.estimate, fit.se, fit.stat] {
+                num(out, x);
             }
-            v.push(String::new());
-            v
+            opt(out, fit.df);
+            for x in [fit.pval, fit.ci_lb, fit.ci_ub] {
+                num(out, x);
+            }
+            opt(out, pi.map(|p| p.lb));
+            opt(out, pi.map(|p| p.ub));
+            num(out, fit.tau2);
+            opt(out, fit.tau2_ci.map(|c| c.tau2_lb));
+            opt(out, fit.tau2_ci.map(|c| c.tau2_ub));
+            for x in [fit.het.i2, fit.het.h2, fit.het.q, fit.het.q_pval] {
+                num(out, x);
+            }
+            if log_scale {
+                for x in [fit.estimate, fit.ci_lb, fit.ci_ub] {
+                    num(out, x.exp());
+                }
+                opt(out, pi.map(|p| p.lb.exp()));
+                opt(out, pi.map(|p| p.ub.exp()));
+            }
+            out.push(',');
         }
         Err(e) => {
-            let mut v = vec![name];
-            v.extend(std::iter::repeat_n(
-                String::new(),
-                header(log_scale).len() - 2,
-            ));
-            v.push(e.to_string());
-            v
+            for _ in 0..header(log_scale).len() - 1 {
+                out.push(',');
+            }
+            write_text(out, &e.to_string());
         }
+    }
+    out.push('\n');
+}
+
+/// Writes a text cell, quoted (with inner quotes doubled) when it holds a delimiter, a quote or a
+/// line break.
+fn write_text(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
     }
 }

@@ -3,7 +3,7 @@
 use super::args::{ModelArgs, Pooling};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use evident::batch::{header, row, run, BatchOptions};
+use evident::batch::{header, run_map, write_row, BatchOptions};
 use evident::effect::{EscalcOptions, VType};
 use evident::io::atomic::AtomicFile;
 use evident::io::ColumnMap;
@@ -68,18 +68,29 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
     let mut tmp = args.output.as_deref().map(AtomicFile::create).transpose()?;
     let mut failed = false;
     {
-        let out: Box<dyn Write> = match tmp.as_mut() {
+        let mut out: Box<dyn Write> = match tmp.as_mut() {
             Some(t) => Box::new(std::io::BufWriter::new(t.file_mut())),
             None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
         };
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record(header(log_scale))?;
-        run(&args.file, std::io::BufReader::new(file), &opts, |r| {
-            failed |= r.fit.is_err();
-            w.write_record(row(&r, log_scale))
-                .map_err(|e| evident::Error::invalid(e.to_string()))
-        })?;
-        w.flush()?;
+        writeln!(out, "{}", header(log_scale).join(","))?;
+        // Rows are formatted on the worker threads; this thread only writes them in order.
+        let format = |r: evident::batch::BatchResult| {
+            let mut line = String::with_capacity(400);
+            write_row(&r, log_scale, &mut line);
+            (r.fit.is_err(), line)
+        };
+        run_map(
+            &args.file,
+            std::io::BufReader::new(file),
+            &opts,
+            format,
+            |(err, line)| {
+                failed |= err;
+                out.write_all(line.as_bytes())
+                    .map_err(|e| evident::Error::invalid(format!("cannot write the output: {e}")))
+            },
+        )?;
+        out.flush()?;
     }
     if let Some(t) = tmp {
         t.commit()?;

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::io::table::{parse_number, Cell};
-use evident::io::{CsvOptions, Table};
+use evident::io::{CsvOptions, Grid, Table};
 use evident::report::json::num;
 use evident::reported::combine::{combine, one_sided, CombineMethod};
 use evident::reported::PValue;

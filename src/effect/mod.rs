@@ -271,13 +271,24 @@ impl EffectSet {
     /// Builds the set from escalc results, dropping rows with no value (metafor's
     /// "Studies with NAs omitted from model fitting").
     pub fn new(studies: &Studies, es: &Escalc, opts: &EscalcOptions) -> EffectSet {
+        EffectSet::assemble(studies, studies.labels.iter().cloned(), es, opts)
+    }
+
+    /// [`EffectSet::new`] with the labels taken from `labels`, one per input row.
+    fn assemble(
+        studies: &Studies,
+        labels: impl IntoIterator<Item = String>,
+        es: &Escalc,
+        opts: &EscalcOptions,
+    ) -> EffectSet {
+        let n = es.yi.len();
         let mut set = EffectSet {
             measure: es.measure,
             scale: es.scale,
-            yi: Vec::new(),
-            vi: Vec::new(),
-            labels: Vec::new(),
-            rows: Vec::new(),
+            yi: Vec::with_capacity(n),
+            vi: Vec::with_capacity(n),
+            labels: Vec::with_capacity(n),
+            rows: Vec::with_capacity(n),
             moderators: studies
                 .moderators
                 .iter()
@@ -291,12 +302,12 @@ impl EffectSet {
             n_corrected: 0,
             escalc: *opts,
         };
-        for i in 0..es.yi.len() {
+        for (i, label) in labels.into_iter().enumerate().take(n) {
             match (es.yi[i], es.vi[i]) {
                 (Some(y), Some(v)) => {
                     set.yi.push(y);
                     set.vi.push(v);
-                    set.labels.push(studies.labels[i].clone());
+                    set.labels.push(label);
                     set.rows.push(i);
                     for (dst, src) in set.moderators.iter_mut().zip(&studies.moderators) {
                         dst.values.push(src.values[i].clone());
@@ -307,7 +318,7 @@ impl EffectSet {
                 }
                 _ => set.omitted.push(Omitted {
                     row: i,
-                    label: studies.labels[i].clone(),
+                    label,
                     reason:
                         "missing data or no computable effect (e.g. double-zero study, NA cells)"
                             .into(),
@@ -325,6 +336,17 @@ impl EffectSet {
     ) -> Result<EffectSet> {
         let es = escalc(studies, measure, opts)?;
         Ok(EffectSet::new(studies, &es, opts))
+    }
+
+    /// [`EffectSet::from_studies`] taking the studies by value, so labels move rather than copy.
+    pub fn from_studies_owned(
+        mut studies: Studies,
+        measure: Measure,
+        opts: &EscalcOptions,
+    ) -> Result<EffectSet> {
+        let es = escalc(&studies, measure, opts)?;
+        let labels = std::mem::take(&mut studies.labels);
+        Ok(EffectSet::assemble(&studies, labels, &es, opts))
     }
 
     /// Builds a set directly from effect sizes and variances.

@@ -1,8 +1,9 @@
 //! Recognising what kind of study data a table holds, from its column names.
 
-use super::table::{is_missing, parse_number, truncate, Cell, Table};
+use super::table::{is_missing, parse_number, Cell, Table};
 use crate::error::{Error, Location, Result};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Canonical (metafor) column names and the human aliases accepted for each, case-insensitively.
 pub const ALIASES: &[(&str, &[&str])] = &[
@@ -209,9 +210,68 @@ pub struct Studies {
 /// Explicit mapping of canonical names to columns (`--col ai=events_treated`).
 pub type ColumnMap = BTreeMap<String, String>;
 
-impl Studies {
-    /// Recognises the data type of a table and reads and validates its columns.
-    pub fn from_table(table: &Table, map: &ColumnMap) -> Result<Studies> {
+/// Which data type a header describes, with the column of every field it needs.
+///
+/// Recognised once from the header; a batch run reads every analysis of a long file with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    form: Form,
+    /// Columns of the fields, in the order [`Form::fields`] names them.
+    cols: Vec<usize>,
+    /// The optional `level` column of reported ratios.
+    level: Option<usize>,
+    /// The study-label column named by an alias or `--col study=...`.
+    label: Option<usize>,
+}
+
+/// The column sets a data type can come in, in the order they are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    TwoByTwo,
+    TwoByTwoTotals,
+    Means,
+    Incidence,
+    Correlation,
+    ProportionTotals,
+    ProportionNonEvents,
+    Precomputed,
+    PrecomputedSe,
+    ReportedRatio,
+}
+
+impl Form {
+    const ALL: [Form; 10] = [
+        Form::TwoByTwo,
+        Form::TwoByTwoTotals,
+        Form::Means,
+        Form::Incidence,
+        Form::Correlation,
+        Form::ProportionTotals,
+        Form::ProportionNonEvents,
+        Form::Precomputed,
+        Form::PrecomputedSe,
+        Form::ReportedRatio,
+    ];
+
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Form::TwoByTwo => &["ai", "bi", "ci", "di"],
+            Form::TwoByTwoTotals => &["ai", "n1i", "ci", "n2i"],
+            Form::Means => &["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
+            Form::Incidence => &["x1i", "t1i", "x2i", "t2i"],
+            Form::Correlation => &["ri", "ni"],
+            Form::ProportionTotals => &["xi", "ni"],
+            Form::ProportionNonEvents => &["xi", "mi"],
+            Form::Precomputed => &["yi", "vi"],
+            Form::PrecomputedSe => &["yi", "sei"],
+            Form::ReportedRatio => &["estimate", "ci_lb", "ci_ub"],
+        }
+    }
+}
+
+impl Layout {
+    /// Recognises the data type from column names (metafor's, or an alias), or from `map`.
+    pub fn detect(headers: &[String], source: &Path, map: &ColumnMap) -> Result<Layout> {
         for canonical in map.keys() {
             if !ALIASES
                 .iter()
@@ -227,12 +287,13 @@ impl Studies {
                 )));
             }
         }
+        let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
         let find = |canonical: &str| -> Result<Option<usize>> {
             if let Some((_, col)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(canonical)) {
-                return table.column(col).map(Some).ok_or_else(|| {
+                return column(col).map(Some).ok_or_else(|| {
                     Error::input(
                         Location {
-                            file: Some(table.source.clone()),
+                            file: Some(source.to_path_buf()),
                             ..Default::default()
                         },
                         format!("--col {canonical}={col}: the file has no column '{col}'"),
@@ -243,152 +304,225 @@ impl Studies {
                 .iter()
                 .find(|(c, _)| *c == canonical)
                 .map_or(&[][..], |(_, a)| a);
-            Ok(aliases.iter().find_map(|a| table.column(a)))
+            Ok(aliases.iter().find_map(|a| column(a)))
         };
-        let mut used: Vec<usize> = Vec::new();
-        let mut take = |name: &str, idx: usize| -> Result<Values> {
-            used.push(idx);
-            read_numeric(table, idx, name)
-        };
-        let has = |names: &[&str]| -> Result<Option<Vec<usize>>> {
-            let mut idx = Vec::new();
-            for n in names {
-                match find(n)? {
-                    Some(i) => idx.push(i),
-                    None => return Ok(None),
+        for form in Form::ALL {
+            let mut cols = Vec::with_capacity(form.fields().len());
+            for field in form.fields() {
+                match find(field)? {
+                    Some(c) => cols.push(c),
+                    None => break,
                 }
             }
-            Ok(Some(idx))
-        };
+            if cols.len() == form.fields().len() {
+                let level = match form {
+                    Form::ReportedRatio => find("level")?,
+                    _ => None,
+                };
+                return Ok(Layout {
+                    form,
+                    cols,
+                    level,
+                    label: find("study")?,
+                });
+            }
+        }
+        Err(Error::input(
+            Location { file: Some(source.to_path_buf()), ..Default::default() },
+            format!(
+                "cannot tell the data type from the columns [{}]: expected one of \
+                 ai,bi,ci,di | ai,n1i,ci,n2i | m1i,sd1i,n1i,m2i,sd2i,n2i | x1i,t1i,x2i,t2i | \
+                 xi,ni | ri,ni | yi,vi | yi,sei | estimate,ci_lb,ci_ub (or map columns with --col NAME=COLUMN)",
+                headers.join(", ")
+            ),
+        ))
+    }
 
-        let data = if let Some(ix) = has(&["ai", "bi", "ci", "di"])? {
-            Data::TwoByTwo {
-                ai: take("ai", ix[0])?,
-                bi: take("bi", ix[1])?,
-                ci: take("ci", ix[2])?,
-                di: take("di", ix[3])?,
-            }
-        } else if let Some(ix) = has(&["ai", "n1i", "ci", "n2i"])? {
-            let ai = take("ai", ix[0])?;
-            let n1 = take("n1i", ix[1])?;
-            let ci = take("ci", ix[2])?;
-            let n2 = take("n2i", ix[3])?;
-            check_events_le_total(table, &ai, &n1, ix[0], "n1i")?;
-            check_events_le_total(table, &ci, &n2, ix[2], "n2i")?;
-            let diff = |e: &Values, n: &Values| -> Values {
-                e.iter().zip(n).map(|(e, n)| Some((*n)? - (*e)?)).collect()
-            };
-            Data::TwoByTwo {
-                bi: diff(&ai, &n1),
-                di: diff(&ci, &n2),
-                ai,
-                ci,
-            }
-        } else if let Some(ix) = has(&["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"])? {
-            Data::Means {
-                m1i: take("m1i", ix[0])?,
-                sd1i: take("sd1i", ix[1])?,
-                n1i: take("n1i", ix[2])?,
-                m2i: take("m2i", ix[3])?,
-                sd2i: take("sd2i", ix[4])?,
-                n2i: take("n2i", ix[5])?,
-            }
-        } else if let Some(ix) = has(&["x1i", "t1i", "x2i", "t2i"])? {
-            Data::Incidence {
-                x1i: take("x1i", ix[0])?,
-                t1i: take("t1i", ix[1])?,
-                x2i: take("x2i", ix[2])?,
-                t2i: take("t2i", ix[3])?,
-            }
-        } else if let Some(ix) = has(&["ri", "ni"])? {
-            Data::Correlation {
-                ri: take("ri", ix[0])?,
-                ni: take("ni", ix[1])?,
-            }
-        } else if let Some(ix) = has(&["xi", "ni"])? {
-            let xi = take("xi", ix[0])?;
-            let ni = take("ni", ix[1])?;
-            check_events_le_total(table, &xi, &ni, ix[0], "ni")?;
-            Data::Proportion { xi, ni }
-        } else if let Some(ix) = has(&["xi", "mi"])? {
-            let xi = take("xi", ix[0])?;
-            let mi = take("mi", ix[1])?;
-            let ni = xi
-                .iter()
-                .zip(&mi)
-                .map(|(x, m)| Some((*x)? + (*m)?))
-                .collect();
-            Data::Proportion { xi, ni }
-        } else if let Some(ix) = has(&["yi", "vi"])? {
-            Data::Precomputed {
-                yi: take("yi", ix[0])?,
-                vi: take("vi", ix[1])?,
-            }
-        } else if let Some(ix) = has(&["yi", "sei"])? {
-            let yi = take("yi", ix[0])?;
-            let sei = take("sei", ix[1])?;
-            Data::Precomputed {
-                yi,
-                vi: sei.iter().map(|s| s.map(|s| s * s)).collect(),
-            }
-        } else if let Some(ix) = has(&["estimate", "ci_lb", "ci_ub"])? {
-            let estimate = take("estimate", ix[0])?;
-            let ci_lb = take("ci_lb", ix[1])?;
-            let ci_ub = take("ci_ub", ix[2])?;
-            let level = match find("level")? {
-                Some(i) => take("level", i)?,
-                None => vec![None; estimate.len()],
-            };
-            check_reported_ratios(table, &estimate, &ci_lb, &ci_ub, &level, &ix)?;
-            Data::ReportedRatio {
-                estimate,
-                ci_lb,
-                ci_ub,
-                level,
-            }
-        } else {
-            return Err(Error::input(
-                Location { file: Some(table.source.clone()), ..Default::default() },
-                format!(
-                    "cannot tell the data type from the columns [{}]: expected one of \
-                     ai,bi,ci,di | ai,n1i,ci,n2i | m1i,sd1i,n1i,m2i,sd2i,n2i | x1i,t1i,x2i,t2i | \
-                     xi,ni | ri,ni | yi,vi | yi,sei | estimate,ci_lb,ci_ub (or map columns with --col NAME=COLUMN)",
-                    table.headers.join(", ")
-                ),
-            ));
-        };
+    /// The columns holding effect data.
+    fn data_columns(&self) -> impl Iterator<Item = usize> + '_ {
+        self.cols.iter().copied().chain(self.level)
+    }
 
-        let label_col = find("study")?.or_else(|| {
-            (0..table.headers.len()).find(|&c| {
-                !used.contains(&c)
-                    && table
-                        .rows
-                        .iter()
-                        .any(|r| parse_number(&r[c], table.decimal_comma).is_err())
+    /// Reads and validates the effect data of every row.
+    pub fn read_data<G: Grid + ?Sized>(&self, grid: &G) -> Result<Data> {
+        let c = &self.cols;
+        let take = |i: usize| read_numeric(grid, c[i], self.form.fields()[i]);
+        Ok(match self.form {
+            Form::TwoByTwo => Data::TwoByTwo {
+                ai: take(0)?,
+                bi: take(1)?,
+                ci: take(2)?,
+                di: take(3)?,
+            },
+            Form::TwoByTwoTotals => {
+                let ai = take(0)?;
+                let n1 = take(1)?;
+                let ci = take(2)?;
+                let n2 = take(3)?;
+                check_events_le_total(grid, &ai, &n1, c[0], "n1i")?;
+                check_events_le_total(grid, &ci, &n2, c[2], "n2i")?;
+                let diff = |e: &Values, n: &Values| -> Values {
+                    e.iter().zip(n).map(|(e, n)| Some((*n)? - (*e)?)).collect()
+                };
+                Data::TwoByTwo {
+                    bi: diff(&ai, &n1),
+                    di: diff(&ci, &n2),
+                    ai,
+                    ci,
+                }
+            }
+            Form::Means => Data::Means {
+                m1i: take(0)?,
+                sd1i: take(1)?,
+                n1i: take(2)?,
+                m2i: take(3)?,
+                sd2i: take(4)?,
+                n2i: take(5)?,
+            },
+            Form::Incidence => Data::Incidence {
+                x1i: take(0)?,
+                t1i: take(1)?,
+                x2i: take(2)?,
+                t2i: take(3)?,
+            },
+            Form::Correlation => Data::Correlation {
+                ri: take(0)?,
+                ni: take(1)?,
+            },
+            Form::ProportionTotals => {
+                let xi = take(0)?;
+                let ni = take(1)?;
+                check_events_le_total(grid, &xi, &ni, c[0], "ni")?;
+                Data::Proportion { xi, ni }
+            }
+            Form::ProportionNonEvents => {
+                let xi = take(0)?;
+                let mi = take(1)?;
+                let ni = xi
+                    .iter()
+                    .zip(&mi)
+                    .map(|(x, m)| Some((*x)? + (*m)?))
+                    .collect();
+                Data::Proportion { xi, ni }
+            }
+            Form::Precomputed => Data::Precomputed {
+                yi: take(0)?,
+                vi: take(1)?,
+            },
+            Form::PrecomputedSe => {
+                let yi = take(0)?;
+                let sei = take(1)?;
+                Data::Precomputed {
+                    yi,
+                    vi: sei.iter().map(|s| s.map(|s| s * s)).collect(),
+                }
+            }
+            Form::ReportedRatio => {
+                let estimate = take(0)?;
+                let ci_lb = take(1)?;
+                let ci_ub = take(2)?;
+                let level = match self.level {
+                    Some(l) => read_numeric(grid, l, "level")?,
+                    None => vec![None; estimate.len()],
+                };
+                check_reported_ratios(grid, &estimate, &ci_lb, &ci_ub, c)?;
+                Data::ReportedRatio {
+                    estimate,
+                    ci_lb,
+                    ci_ub,
+                    level,
+                }
+            }
+        })
+    }
+
+    /// The label column: the named one, else the first other column holding text.
+    fn label_column<G: Grid + ?Sized>(&self, grid: &G) -> Option<usize> {
+        self.label.or_else(|| {
+            (0..grid.headers().len()).find(|&c| {
+                !self.data_columns().any(|d| d == c)
+                    && (0..grid.n_rows())
+                        .any(|r| parse_number(grid.cell(r, c), grid.decimal_comma()).is_err())
             })
-        });
+        })
+    }
+}
+
+/// Rows of text cells under a header, with where each row came from: what [`Studies`] are read from.
+pub trait Grid {
+    fn source(&self) -> &Path;
+    fn headers(&self) -> &[String];
+    fn n_rows(&self) -> usize;
+    fn cell(&self, row: usize, col: usize) -> &str;
+    /// 1-based line of a row in the source file.
+    fn line(&self, row: usize) -> Option<usize>;
+    fn decimal_comma(&self) -> bool;
+
+    /// Location of a cell, for error messages.
+    fn location(&self, row: usize, col: usize) -> Location {
+        Location {
+            file: Some(self.source().to_path_buf()),
+            line: self.line(row),
+            column: self.headers().get(col).cloned(),
+        }
+    }
+}
+
+impl Grid for Table {
+    fn source(&self) -> &Path {
+        &self.source
+    }
+    fn headers(&self) -> &[String] {
+        &self.headers
+    }
+    fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+    fn cell(&self, row: usize, col: usize) -> &str {
+        &self.rows[row][col]
+    }
+    fn line(&self, row: usize) -> Option<usize> {
+        self.lines.get(row).copied()
+    }
+    fn decimal_comma(&self) -> bool {
+        self.decimal_comma
+    }
+}
+
+impl Studies {
+    /// Recognises the data type of a table and reads and validates its columns.
+    pub fn from_table(table: &Table, map: &ColumnMap) -> Result<Studies> {
+        let layout = Layout::detect(&table.headers, &table.source, map)?;
+        Studies::read(table, &layout, true)
+    }
+
+    /// Reads the studies of `grid` laid out as `layout`; the remaining columns become moderators
+    /// when `moderators` is set (a batch of intercept-only models has no use for them).
+    pub fn read<G: Grid + ?Sized>(grid: &G, layout: &Layout, moderators: bool) -> Result<Studies> {
+        let data = layout.read_data(grid)?;
+        let label_col = layout.label_column(grid);
         let labels = unique_labels(
-            table
-                .rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| match label_col {
-                    Some(c) if !r[c].trim().is_empty() => r[c].trim().to_owned(),
-                    _ => format!("Study {}", i + 1),
+            (0..grid.n_rows())
+                .map(|r| match label_col.map(|c| grid.cell(r, c).trim()) {
+                    Some(l) if !l.is_empty() => l.to_owned(),
+                    _ => format!("Study {}", r + 1),
                 })
                 .collect(),
         );
-        if let Some(c) = label_col {
-            used.push(c);
-        }
-        let moderators = (0..table.headers.len())
-            .filter(|c| !used.contains(c))
-            .map(|c| read_moderator(table, c))
-            .collect();
+        let moderators = if moderators {
+            (0..grid.headers().len())
+                .filter(|&c| Some(c) != label_col && !layout.data_columns().any(|d| d == c))
+                .map(|c| read_moderator(grid, c))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(Studies {
-            source: table.source.clone(),
+            source: grid.source().to_path_buf(),
             labels,
-            lines: table.lines.clone(),
+            lines: (0..grid.n_rows())
+                .map(|r| grid.line(r).unwrap_or(0))
+                .collect(),
             data,
             moderators,
         })
@@ -413,6 +547,11 @@ impl Studies {
 
 /// Makes labels unique the way metafor does: repeats get " (1)", " (2)", ... appended... to all copies.
 fn unique_labels(labels: Vec<String>) -> Vec<String> {
+    let mut sorted: Vec<&str> = labels.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    if sorted.windows(2).all(|w| w[0] != w[1]) {
+        return labels; // the usual case: nothing to rename
+    }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for l in &labels {
         *counts.entry(l.as_str()).or_default() += 1;
@@ -432,14 +571,14 @@ fn unique_labels(labels: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-fn read_numeric(table: &Table, col: usize, canonical: &str) -> Result<Values> {
+fn read_numeric<G: Grid + ?Sized>(table: &G, col: usize, canonical: &str) -> Result<Values> {
     let nonneg = !matches!(
         canonical,
         "yi" | "m1i" | "m2i" | "ri" | "estimate" | "ci_lb" | "ci_ub"
     );
-    let mut out = Vec::with_capacity(table.rows.len());
-    for (r, row) in table.rows.iter().enumerate() {
-        let v = match parse_number(&row[col], table.decimal_comma) {
+    let mut out = Vec::with_capacity(table.n_rows());
+    for r in 0..table.n_rows() {
+        let v = match parse_number(table.cell(r, col), table.decimal_comma()) {
             Ok(Cell::Missing) => None,
             Ok(Cell::Number(x)) => Some(x),
             Err(msg) => return Err(Error::input(table.location(r, col), msg)),
@@ -483,8 +622,8 @@ fn read_numeric(table: &Table, col: usize, canonical: &str) -> Result<Values> {
     Ok(out)
 }
 
-fn check_events_le_total(
-    table: &Table,
+fn check_events_le_total<G: Grid + ?Sized>(
+    table: &G,
     ev: &Values,
     n: &Values,
     ev_col: usize,
@@ -503,12 +642,11 @@ fn check_events_le_total(
     Ok(())
 }
 
-fn check_reported_ratios(
-    table: &Table,
+fn check_reported_ratios<G: Grid + ?Sized>(
+    table: &G,
     est: &Values,
     lb: &Values,
     ub: &Values,
-    _level: &Values,
     ix: &[usize],
 ) -> Result<()> {
     for r in 0..est.len() {
@@ -540,33 +678,25 @@ fn check_reported_ratios(
     Ok(())
 }
 
-fn read_moderator(table: &Table, col: usize) -> Moderator {
-    let parsed: Vec<std::result::Result<Cell, String>> = table
-        .rows
-        .iter()
-        .map(|r| parse_number(&r[col], table.decimal_comma))
+fn read_moderator<G: Grid + ?Sized>(grid: &G, col: usize) -> Moderator {
+    let parsed: Vec<std::result::Result<Cell, String>> = (0..grid.n_rows())
+        .map(|r| parse_number(grid.cell(r, col), grid.decimal_comma()))
         .collect();
     let numeric = parsed.iter().all(|p| p.is_ok());
-    let values = table
-        .rows
+    let values = parsed
         .iter()
-        .zip(&parsed)
+        .enumerate()
         .map(|(r, p)| match p {
             Ok(Cell::Number(x)) if numeric => Value::Number(*x),
-            _ if is_missing(&r[col]) => Value::Missing,
-            _ => Value::Text(r[col].clone()),
+            _ if is_missing(grid.cell(r, col)) => Value::Missing,
+            _ => Value::Text(grid.cell(r, col).to_owned()),
         })
         .collect();
     Moderator {
-        name: table.headers[col].clone(),
+        name: grid.headers()[col].clone(),
         values,
         numeric,
     }
-}
-
-#[allow(dead_code)]
-fn short(s: &str) -> String {
-    truncate(s, 40)
 }
 
 #[cfg(test)]

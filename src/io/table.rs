@@ -171,15 +171,6 @@ impl Table {
             .iter()
             .position(|h| h.eq_ignore_ascii_case(name))
     }
-
-    /// Location of a cell, for error messages.
-    pub fn location(&self, row: usize, col: usize) -> Location {
-        Location {
-            file: Some(self.source.clone()),
-            line: self.lines.get(row).copied(),
-            column: self.headers.get(col).cloned(),
-        }
-    }
 }
 
 fn detect_delimiter(header: &str) -> u8 {
@@ -216,9 +207,19 @@ pub enum Cell {
     Number(f64),
 }
 
+/// `str::trim`, without its Unicode scan for the common cell that starts and ends with a
+/// printable ASCII character.
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 /// Whether a cell's text means "missing": empty, `NA`, `.`, `NaN`, `NULL`, `-`.
 pub fn is_missing(s: &str) -> bool {
-    let t = s.trim();
+    let t = trim(s);
     t.is_empty()
         || t.eq_ignore_ascii_case("na")
         || t == "."
@@ -229,10 +230,15 @@ pub fn is_missing(s: &str) -> bool {
 
 /// Parses a numeric cell; infinite values (including overflow such as `1e400`) and text are refused.
 pub fn parse_number(s: &str, decimal_comma: bool) -> std::result::Result<Cell, String> {
-    if is_missing(s) {
+    let t = trim(s);
+    // Counts are most cells: up to 15 digits are exact in an f64, no float parsing needed.
+    if !t.is_empty() && t.len() <= 15 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let n = t.bytes().fold(0u64, |n, b| 10 * n + u64::from(b - b'0'));
+        return Ok(Cell::Number(n as f64));
+    }
+    if is_missing(t) {
         return Ok(Cell::Missing);
     }
-    let t = s.trim();
     let owned;
     let t = if decimal_comma && t.contains(',') {
         owned = t.replace(',', ".");
@@ -305,5 +311,27 @@ mod tests {
         assert_eq!(parse_number("NA", false), Ok(Cell::Missing));
         assert!(parse_number("1e400", false).is_err());
         assert!(parse_number("abc", false).is_err());
+        assert_eq!(parse_number(" 007 ", false), Ok(Cell::Number(7.0)));
+        assert_eq!(
+            parse_number("\u{a0}12\u{a0}", false),
+            Ok(Cell::Number(12.0))
+        );
+        assert_eq!(parse_number("-", false), Ok(Cell::Missing));
+        assert_eq!(
+            parse_number("9999999999999999", false),
+            Ok(Cell::Number(1e16))
+        );
+    }
+
+    proptest::proptest! {
+        /// The digits-only fast path gives what the float parser gives.
+        #[test]
+        fn integer_cells_parse_as_floats(n in 0u64..10_000_000_000_000_000, zeros in 0usize..3) {
+            let t = format!("{}{n}", "0".repeat(zeros));
+            proptest::prop_assert_eq!(
+                parse_number(&t, false),
+                Ok(Cell::Number(t.parse::<f64>().unwrap()))
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Renderers of fitted models: JSON objects with metafor's keys, readable text summaries.
 
 pub mod batch;
+pub mod decimal;
 pub mod html;
 pub mod json;
 pub mod manifest;

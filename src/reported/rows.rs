@@ -18,7 +18,7 @@ use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::io::studies::ALIASES;
 use crate::io::table::{parse_number, Cell};
-use crate::io::Table;
+use crate::io::{Grid, Table};
 use crate::{Measure, Scale};
 
 /// Which conversion a row used.
