@@ -95,3 +95,155 @@ fn non_contiguous_analysis_is_reported() {
     assert!(text.contains("not contiguous"), "{text}");
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Many analyses of varying size, so that analyses straddle every chunk boundary of the
+/// pipeline: each result must equal `rma` on that analysis read as a file of its own.
+#[test]
+fn every_analysis_across_chunk_boundaries_equals_its_own_fit() {
+    use evident::batch::{run, BatchOptions, CHUNK, CHUNK_ROWS};
+    use evident::effect::{EffectSet, EscalcOptions};
+    use evident::io::{ColumnMap, CsvOptions, Studies, Table};
+    use evident::pool::{rma, Method, RmaOptions, Test};
+    use evident::Measure;
+    use std::path::Path;
+
+    let mut seed = 7u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let header = "study,ai,n1i,ci,n2i";
+    let mut long = format!("analysis,{header}\n");
+    let mut singles: Vec<(String, String)> = Vec::new();
+    let n = 2 * CHUNK + 37;
+    for a in 0..n {
+        // Mostly small analyses, a few k = 1, and one larger than a chunk's row budget.
+        let k = match a {
+            100 => CHUNK_ROWS + 5,
+            _ if a % 97 == 0 => 1,
+            _ => 2 + (next() % 14) as usize,
+        };
+        let name = format!("a{a}");
+        let mut single = format!("{header}\n");
+        for i in 0..k {
+            let n1 = 20 + next() % 200;
+            let n2 = 20 + next() % 200;
+            let row = format!("s{i},{},{n1},{},{n2}", next() % (n1 + 1), next() % (n2 + 1));
+            long.push_str(&format!("{name},{row}\n"));
+            single.push_str(&format!("{row}\n"));
+        }
+        singles.push((name, single));
+    }
+    let opts = RmaOptions {
+        method: Method::REML,
+        test: Test::Knha,
+        ..RmaOptions::default()
+    };
+    let batch = BatchOptions {
+        analysis_column: "analysis".into(),
+        measure: Some(Measure::OR),
+        escalc: EscalcOptions::default(),
+        rma: opts,
+        columns: ColumnMap::new(),
+        delimiter: b',',
+    };
+    let mut results = Vec::new();
+    run(Path::new("long.csv"), long.as_bytes(), &batch, |r| {
+        results.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(results.len(), n);
+    for (r, (name, single)) in results.iter().zip(&singles) {
+        assert_eq!(&r.analysis, name);
+        let table = Table::from_bytes(
+            Path::new("one.csv"),
+            single.as_bytes(),
+            &CsvOptions::default(),
+        )
+        .unwrap();
+        let studies = Studies::from_table(&table, &ColumnMap::new()).unwrap();
+        let alone = EffectSet::from_studies(&studies, Measure::OR, &EscalcOptions::default())
+            .and_then(|set| rma(&set, &opts));
+        match (&r.fit, alone) {
+            (Ok(b), Ok(a)) => {
+                assert_eq!(b.k, a.k, "{name}");
+                for (x, y) in [
+                    (b.estimate, a.estimate),
+                    (b.se, a.se),
+                    (b.tau2, a.tau2),
+                    (b.het.q, a.het.q),
+                    (b.pval, a.pval),
+                ] {
+                    assert_eq!(x.to_bits(), y.to_bits(), "{name}");
+                }
+                assert_eq!(b.tau2_ci, a.tau2_ci, "{name}");
+                assert_eq!(b.effects.labels, a.effects.labels, "{name}");
+            }
+            (Err(b), Err(a)) => assert_eq!(b.to_string(), a.to_string(), "{name}"),
+            (b, a) => panic!("{name}: batch {b:?} but alone {a:?}"),
+        }
+    }
+}
+
+/// The data type is a property of the header: a header that fits none stops the run with the
+/// file's name, before any analysis.
+#[test]
+fn unrecognised_header_is_one_clear_error() {
+    use evident::batch::{run, BatchOptions};
+    use evident::io::ColumnMap;
+    let opts = BatchOptions {
+        analysis_column: "analysis".into(),
+        measure: None,
+        escalc: Default::default(),
+        rma: Default::default(),
+        columns: ColumnMap::new(),
+        delimiter: b',',
+    };
+    let mut calls = 0;
+    let e = run(
+        std::path::Path::new("odd.csv"),
+        "analysis,study,foo\na,1,2\n".as_bytes(),
+        &opts,
+        |_| {
+            calls += 1;
+            Ok(())
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("odd.csv") && e.contains("cannot tell the data type"),
+        "{e}"
+    );
+    assert_eq!(calls, 0);
+}
+
+/// Latin-1 text (as spreadsheets export it) is read, not refused, as `Table` reads it.
+#[test]
+fn latin1_cells_are_read() {
+    use evident::batch::{run, BatchOptions};
+    use evident::io::ColumnMap;
+    let opts = BatchOptions {
+        analysis_column: "analysis".into(),
+        measure: None,
+        escalc: Default::default(),
+        rma: Default::default(),
+        columns: ColumnMap::new(),
+        delimiter: b',',
+    };
+    let mut input = b"analysis,study,yi,vi\n".to_vec();
+    input.extend_from_slice(b"Z\xfcrich,M\xfcller,0.1,0.1\nZ\xfcrich,B,0.4,0.2\n");
+    let mut got = Vec::new();
+    run(std::path::Path::new("l1.csv"), &input[..], &opts, |r| {
+        got.push(r);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].analysis, "Zürich");
+    let fit = got[0].fit.as_ref().unwrap();
+    assert_eq!(fit.effects.labels, vec!["Müller", "B"]);
+}
