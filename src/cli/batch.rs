@@ -69,8 +69,11 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
     let mut failed = false;
     {
         let mut out: Box<dyn Write> = match tmp.as_mut() {
-            Some(t) => Box::new(std::io::BufWriter::new(t.file_mut())),
-            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            Some(t) => Box::new(std::io::BufWriter::with_capacity(1 << 16, t.file_mut())),
+            None => Box::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout().lock(),
+            )),
         };
         writeln!(out, "{}", header(log_scale).join(","))?;
         // Rows are formatted on the worker threads; this thread only writes them in order.

@@ -18,7 +18,8 @@ pub fn push_f64(out: &mut String, x: f64) {
     }
     let mut buf = ryu::Buffer::new();
     let s = buf.format_finite(x);
-    let Some(e) = s.find('e') else {
+    // Byte scans: `str::find` sets up a searcher, costly on strings this short.
+    let Some(e) = s.bytes().position(|b| b == b'e') else {
         // Plain decimal: ryu writes whole numbers with ".0", Display without.
         out.push_str(s.strip_suffix(".0").unwrap_or(s));
         return;
@@ -31,7 +32,10 @@ pub fn push_f64(out: &mut String, x: f64) {
     };
     out.push_str(sign);
     // mantissa is "d" or "d.ddd": the digits, with the point after the first.
-    let (head, tail) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let (head, tail) = match mantissa.bytes().position(|b| b == b'.') {
+        Some(p) => (&mantissa[..p], &mantissa[p + 1..]),
+        None => (mantissa, ""),
+    };
     let n = (head.len() + tail.len()) as i32;
     let point = exp + 1; // digits before the decimal point
     let digit = |i: i32| {
