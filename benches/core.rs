@@ -3,7 +3,7 @@
 //! Inputs come from a small seeded generator, so every run measures the same work.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use evident::batch::{run, BatchOptions};
+use evident::batch::{run_map, write_row, BatchOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::heterogeneity::{q_profile, QProfileControl};
 use evident::io::{ColumnMap, CsvOptions, Studies, Table};
@@ -171,11 +171,16 @@ fn bench_batch(c: &mut Criterion) {
         write_batch_input(Path::new(&p));
     }
     let csv = long_csv(10_000, 10, 5);
+    // What `evident batch --measure OR --method REML --test knha` does, output rows included.
     let opts = BatchOptions {
         analysis_column: "analysis".into(),
         measure: Some(Measure::OR),
         escalc: EscalcOptions::default(),
-        rma: RmaOptions::default(),
+        rma: RmaOptions {
+            method: Method::REML,
+            test: Test::Knha,
+            ..RmaOptions::default()
+        },
         columns: ColumnMap::new(),
         delimiter: b',',
     };
@@ -184,14 +189,27 @@ fn bench_batch(c: &mut Criterion) {
     g.throughput(Throughput::Elements(10_000));
     g.bench_function("10000x10_reml_knha_pi_qprofile", |b| {
         b.iter(|| {
-            let mut n = 0usize;
-            run(Path::new("b.csv"), csv.as_bytes(), &opts, |r| {
-                n += r.fit.is_ok() as usize;
-                Ok(())
-            })
+            let (mut fitted, mut bytes) = (0usize, 0usize);
+            let format = |r: evident::batch::BatchResult| {
+                let mut line = String::with_capacity(400);
+                write_row(&r, true, &mut line);
+                (r.fit.is_ok(), line)
+            };
+            run_map(
+                Path::new("b.csv"),
+                csv.as_bytes(),
+                &opts,
+                format,
+                |(ok, line)| {
+                    fitted += ok as usize;
+                    bytes += line.len();
+                    Ok(())
+                },
+            )
             .unwrap();
             // A few simulated analyses make Fisher scoring cycle (as metafor would); they give error rows.
-            assert!(n >= 9_990, "{n} analyses fitted");
+            assert!(fitted >= 9_990, "{fitted} analyses fitted");
+            black_box(bytes)
         })
     });
     g.finish();
