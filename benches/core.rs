@@ -60,10 +60,12 @@ pub fn long_csv(analyses: usize, k: usize, seed: u64) -> String {
 
 fn bench_tau2(c: &mut Criterion) {
     let mut g = c.benchmark_group("tau2");
-    g.sample_size(10);
+    g.sample_size(10)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
     for &k in &[10usize, 1_000, 1_000_000] {
         let set = effects(k, 7);
-        for m in [Method::DL, Method::REML, Method::PM] {
+        for m in Method::ALL {
             let o = RmaOptions {
                 method: m,
                 test: Test::Z,
