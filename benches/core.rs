@@ -3,7 +3,7 @@
 //! Inputs come from a small seeded generator, so every run measures the same work.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use evident::batch::{run_map, write_row, BatchOptions};
+use evident::batch::{write_row, Batch, BatchOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::heterogeneity::{q_profile, QProfileControl};
 use evident::io::{ColumnMap, CsvOptions, Studies, Table};
@@ -183,8 +183,7 @@ fn bench_batch(c: &mut Criterion) {
             test: Test::Knha,
             ..RmaOptions::default()
         },
-        columns: ColumnMap::new(),
-        delimiter: b',',
+        ..BatchOptions::default()
     };
     let mut g = c.benchmark_group("batch");
     g.sample_size(10);
@@ -197,18 +196,14 @@ fn bench_batch(c: &mut Criterion) {
                 write_row(&r, true, &mut line);
                 (r.fit.is_ok(), line)
             };
-            run_map(
-                Path::new("b.csv"),
-                csv.as_bytes(),
-                &opts,
-                format,
-                |(ok, line)| {
+            let batch = Batch::open(Path::new("b.csv"), csv.as_bytes(), &opts).unwrap();
+            batch
+                .run_map(format, |(ok, line)| {
                     fitted += ok as usize;
                     bytes += line.len();
                     Ok(())
-                },
-            )
-            .unwrap();
+                })
+                .unwrap();
             // A few simulated analyses make Fisher scoring cycle (as metafor would); they give error rows.
             assert!(fitted >= 9_990, "{fitted} analyses fitted");
             black_box(bytes)

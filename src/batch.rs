@@ -13,12 +13,13 @@
 
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
+use crate::io::table::detect_delimiter;
 use crate::io::{ColumnMap, Grid, Layout, Studies};
-use crate::measure::Measure;
+use crate::measure::{Measure, Scale};
 use crate::pool::{rma_owned, RmaFit, RmaOptions};
 use rayon::prelude::*;
 use std::collections::HashSet;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
@@ -32,11 +33,32 @@ pub const CHUNK_ROWS: usize = 1 << 16;
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
     pub analysis_column: String,
+    /// Effect measure; `None` takes the data type's default.
     pub measure: Option<Measure>,
     pub escalc: EscalcOptions,
     pub rma: RmaOptions,
     pub columns: ColumnMap,
-    pub delimiter: u8,
+    /// Field delimiter; `None` detects `,`, `;` or tab from the header line.
+    pub delimiter: Option<u8>,
+    /// Decimal comma; `None` means yes exactly when the delimiter is `;`.
+    pub decimal_comma: Option<bool>,
+    /// Scale of pre-computed effects (measure GEN); `None` keeps the data type's.
+    pub scale: Option<Scale>,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            analysis_column: "analysis".into(),
+            measure: None,
+            escalc: EscalcOptions::default(),
+            rma: RmaOptions::default(),
+            columns: ColumnMap::new(),
+            delimiter: None,
+            decimal_comma: None,
+            scale: None,
+        }
+    }
 }
 
 /// One analysis's outcome.
@@ -81,6 +103,7 @@ struct SpanGrid<'a> {
     rows: Range<usize>,
     headers: &'a [String],
     source: &'a Path,
+    decimal_comma: bool,
 }
 
 impl Grid for SpanGrid<'_> {
@@ -102,7 +125,7 @@ impl Grid for SpanGrid<'_> {
         self.chunk.lines.get(self.rows.start + row).copied()
     }
     fn decimal_comma(&self) -> bool {
-        false
+        self.decimal_comma
     }
 }
 
@@ -112,98 +135,165 @@ where
     R: Read + Send,
     F: FnMut(BatchResult) -> Result<()>,
 {
-    run_map(source, reader, opts, |r| r, sink)
+    Batch::open(source, reader, opts)?.run_map(|r| r, sink)
 }
 
-/// As [`run`], with `map` applied to each result on the worker threads (to format output rows
-/// in parallel, say) before `sink` receives it in file order.
-pub fn run_map<R, T, M, F>(
-    source: &Path,
-    reader: R,
-    opts: &BatchOptions,
-    map: M,
-    mut sink: F,
-) -> Result<()>
-where
-    R: Read + Send,
-    T: Send,
-    M: Fn(BatchResult) -> T + Sync,
-    F: FnMut(T) -> Result<()>,
-{
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(opts.delimiter)
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(reader);
-    let loc = |line: Option<usize>| Location {
-        file: Some(source.to_path_buf()),
-        line,
-        column: None,
-    };
-    let headers: Vec<String> = rdr
-        .byte_headers()
-        .map_err(|e| Error::input(loc(None), format!("cannot read the header: {e}")))?
-        .iter()
-        .map(|h| match std::str::from_utf8(h) {
-            Ok(h) => h.trim().to_owned(),
-            Err(_) => latin1(h).trim().to_owned(),
+/// A long CSV whose header has been read: the data type, measure and scale are known before
+/// any analysis is fitted (to write an output header, say).
+pub struct Batch<'a, R: Read> {
+    source: &'a Path,
+    opts: &'a BatchOptions,
+    rdr: csv::Reader<BufReader<R>>,
+    width: usize,
+    acol: usize,
+    data_headers: Vec<String>,
+    layout: Layout,
+    measure: Measure,
+    decimal_comma: bool,
+}
+
+impl<'a, R: Read + Send> Batch<'a, R> {
+    /// Reads the header: finds the analysis column and recognises the data type.
+    pub fn open(source: &'a Path, reader: R, opts: &'a BatchOptions) -> Result<Self> {
+        let loc = |line: Option<usize>| Location {
+            file: Some(source.to_path_buf()),
+            line,
+            column: None,
+        };
+        let mut reader = BufReader::with_capacity(1 << 16, reader);
+        let delimiter = match opts.delimiter {
+            Some(d) => d,
+            None => {
+                let head = reader.fill_buf().map_err(|e| Error::Io {
+                    path: source.to_path_buf(),
+                    source: e,
+                })?;
+                let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+                let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+                detect_delimiter(&String::from_utf8_lossy(first))
+            }
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(reader);
+        let headers: Vec<String> = rdr
+            .byte_headers()
+            .map_err(|e| Error::input(loc(None), format!("cannot read the header: {e}")))?
+            .iter()
+            .map(|h| match std::str::from_utf8(h) {
+                Ok(h) => h.trim().to_owned(),
+                Err(_) => latin1(h).trim().to_owned(),
+            })
+            .collect();
+        let acol = headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(&opts.analysis_column))
+            .ok_or_else(|| {
+                Error::input(
+                    loc(Some(1)),
+                    format!(
+                        "no analysis column '{}' in the header [{}]",
+                        opts.analysis_column,
+                        headers.join(", ")
+                    ),
+                )
+            })?;
+        let data_headers: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != acol)
+            .map(|(_, h)| h.clone())
+            .collect();
+        // The data type is a property of the header, the same for every analysis.
+        let layout = Layout::detect(&data_headers, source, &opts.columns)?;
+        let measure = opts
+            .measure
+            .unwrap_or_else(|| layout.kind().default_measure());
+        Ok(Batch {
+            source,
+            opts,
+            rdr,
+            width: headers.len(),
+            acol,
+            data_headers,
+            layout,
+            measure,
+            decimal_comma: opts.decimal_comma.unwrap_or(delimiter == b';'),
         })
-        .collect();
-    let acol = headers
-        .iter()
-        .position(|h| h.eq_ignore_ascii_case(&opts.analysis_column))
-        .ok_or_else(|| {
-            Error::input(
-                loc(Some(1)),
-                format!(
-                    "no analysis column '{}' in the header",
-                    opts.analysis_column
-                ),
-            )
-        })?;
-    let data_headers: Vec<String> = headers
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != acol)
-        .map(|(_, h)| h.clone())
-        .collect();
-    // The data type is a property of the header, the same for every analysis.
-    let layout = Layout::detect(&data_headers, source, &opts.columns)?;
-    let reading = Reading {
-        source,
-        width: headers.len(),
-        acol,
-        column_name: &opts.analysis_column,
-    };
-    std::thread::scope(|s| {
-        let (full_tx, full_rx) = sync_channel::<Result<Chunk>>(4);
-        let (empty_tx, empty_rx) = channel::<Chunk>();
-        let reader = s.spawn(move || reading.read(rdr, full_tx, empty_rx));
-        let fitted = fit_chunks(full_rx, empty_tx, |chunk| {
-            let results: Vec<T> = chunk
-                .spans
-                .par_iter()
-                .map(|span| {
-                    let grid = SpanGrid {
-                        chunk,
-                        rows: span.rows.clone(),
-                        headers: &data_headers,
-                        source,
-                    };
-                    map(BatchResult {
-                        analysis: span.name.clone(),
-                        fit: fit_span(&grid, span, &layout, opts),
+    }
+
+    /// The effect measure of every analysis.
+    pub fn measure(&self) -> Measure {
+        self.measure
+    }
+
+    /// The scale the estimates are on (log for ratio measures and reported ratios).
+    pub fn scale(&self) -> Scale {
+        match (self.measure, self.opts.scale) {
+            (Measure::GEN, Some(s)) => s,
+            _ => self.layout.kind().scale(self.measure),
+        }
+    }
+
+    /// Fits every analysis, with `map` applied to each result on the worker threads (to format
+    /// output rows in parallel, say) before `sink` receives it in file order.
+    pub fn run_map<T, M, F>(self, map: M, mut sink: F) -> Result<()>
+    where
+        T: Send,
+        M: Fn(BatchResult) -> T + Sync,
+        F: FnMut(T) -> Result<()>,
+    {
+        let Batch {
+            source,
+            opts,
+            rdr,
+            width,
+            acol,
+            data_headers,
+            layout,
+            measure,
+            decimal_comma,
+        } = self;
+        let reading = Reading {
+            source,
+            width,
+            acol,
+            column_name: &opts.analysis_column,
+        };
+        let fit = Fit {
+            headers: &data_headers,
+            source,
+            layout: &layout,
+            measure,
+            decimal_comma,
+            opts,
+        };
+        std::thread::scope(|s| {
+            let (full_tx, full_rx) = sync_channel::<Result<Chunk>>(4);
+            let (empty_tx, empty_rx) = channel::<Chunk>();
+            let reader = s.spawn(move || reading.read(rdr, full_tx, empty_rx));
+            let fitted = fit_chunks(full_rx, empty_tx, |chunk| {
+                let results: Vec<T> = chunk
+                    .spans
+                    .par_iter()
+                    .map(|span| {
+                        map(BatchResult {
+                            analysis: span.name.clone(),
+                            fit: fit.span(chunk, span),
+                        })
                     })
-                })
-                .collect();
-            results.into_iter().try_for_each(&mut sink)
-        });
-        // The receivers are gone by now, so a reader blocked on a full channel has returned.
-        let read = reader
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        fitted.and(read)
-    })
+                    .collect();
+                results.into_iter().try_for_each(&mut sink)
+            });
+            // The receivers are gone by now, so a reader blocked on a full channel has returned.
+            let read = reader
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            fitted.and(read)
+        })
+    }
 }
 
 /// Receives chunks until the reader is done, hands each to `fit`, and returns it for reuse.
@@ -232,7 +322,7 @@ impl Reading<'_> {
     /// Splits the records into chunks and sends them on; an error ends the run.
     fn read<R: Read>(
         &self,
-        mut rdr: csv::Reader<R>,
+        mut rdr: csv::Reader<BufReader<R>>,
         full: SyncSender<Result<Chunk>>,
         empty: Receiver<Chunk>,
     ) -> Result<()> {
@@ -341,16 +431,35 @@ fn latin1(cell: &[u8]) -> String {
     cell.iter().map(|&b| b as char).collect()
 }
 
-fn fit_span(grid: &SpanGrid, span: &Span, layout: &Layout, opts: &BatchOptions) -> Result<RmaFit> {
-    if let Some(e) = &span.error {
-        return Err(Error::invalid(e.clone()));
+/// What fitting one analysis needs, shared by the workers.
+struct Fit<'a> {
+    headers: &'a [String],
+    source: &'a Path,
+    layout: &'a Layout,
+    measure: Measure,
+    decimal_comma: bool,
+    opts: &'a BatchOptions,
+}
+
+impl Fit<'_> {
+    fn span(&self, chunk: &Chunk, span: &Span) -> Result<RmaFit> {
+        if let Some(e) = &span.error {
+            return Err(Error::invalid(e.clone()));
+        }
+        let grid = SpanGrid {
+            chunk,
+            rows: span.rows.clone(),
+            headers: self.headers,
+            source: self.source,
+            decimal_comma: self.decimal_comma,
+        };
+        let studies = Studies::read(&grid, self.layout, false)?;
+        let mut set = EffectSet::from_studies_owned(studies, self.measure, &self.opts.escalc)?;
+        if let (Measure::GEN, Some(s)) = (self.measure, self.opts.scale) {
+            set.scale = s;
+        }
+        rma_owned(set, &self.opts.rma)
     }
-    let studies = Studies::read(grid, layout, false)?;
-    let measure = opts
-        .measure
-        .unwrap_or_else(|| studies.data.default_measure());
-    let set = EffectSet::from_studies_owned(studies, measure, &opts.escalc)?;
-    rma_owned(set, &opts.rma)
 }
 
 /// The output columns of a batch row.

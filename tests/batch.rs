@@ -146,8 +146,7 @@ fn every_analysis_across_chunk_boundaries_equals_its_own_fit() {
         measure: Some(Measure::OR),
         escalc: EscalcOptions::default(),
         rma: opts,
-        columns: ColumnMap::new(),
-        delimiter: b',',
+        ..BatchOptions::default()
     };
     let mut results = Vec::new();
     run(Path::new("long.csv"), long.as_bytes(), &batch, |r| {
@@ -193,15 +192,7 @@ fn every_analysis_across_chunk_boundaries_equals_its_own_fit() {
 #[test]
 fn unrecognised_header_is_one_clear_error() {
     use evident::batch::{run, BatchOptions};
-    use evident::io::ColumnMap;
-    let opts = BatchOptions {
-        analysis_column: "analysis".into(),
-        measure: None,
-        escalc: Default::default(),
-        rma: Default::default(),
-        columns: ColumnMap::new(),
-        delimiter: b',',
-    };
+    let opts = BatchOptions::default();
     let mut calls = 0;
     let e = run(
         std::path::Path::new("odd.csv"),
@@ -225,15 +216,7 @@ fn unrecognised_header_is_one_clear_error() {
 #[test]
 fn latin1_cells_are_read() {
     use evident::batch::{run, BatchOptions};
-    use evident::io::ColumnMap;
-    let opts = BatchOptions {
-        analysis_column: "analysis".into(),
-        measure: None,
-        escalc: Default::default(),
-        rma: Default::default(),
-        columns: ColumnMap::new(),
-        delimiter: b',',
-    };
+    let opts = BatchOptions::default();
     let mut input = b"analysis,study,yi,vi\n".to_vec();
     input.extend_from_slice(b"Z\xfcrich,M\xfcller,0.1,0.1\nZ\xfcrich,B,0.4,0.2\n");
     let mut got = Vec::new();
@@ -246,4 +229,91 @@ fn latin1_cells_are_read() {
     assert_eq!(got[0].analysis, "Zürich");
     let fit = got[0].fit.as_ref().unwrap();
     assert_eq!(fit.effects.labels, vec!["Müller", "B"]);
+}
+
+fn batch_cli(dir: &std::path::Path, name: &str, csv: &str, args: &[&str]) -> Vec<Vec<String>> {
+    let p = dir.join(name);
+    std::fs::write(&p, csv).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .arg("batch")
+        .arg(&p)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    csv::Reader::from_reader(&o.stdout[..])
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// European spreadsheets: `;` between fields and decimal commas, detected from the header as
+/// `evident pool` does; `--col` maps columns with other names.
+#[test]
+fn semicolons_decimal_commas_and_column_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = batch_cli(
+        dir.path(),
+        "plain.csv",
+        "analysis,study,yi,vi\na,1,0.1,0.1\na,2,0.35,0.2\na,3,-0.2,0.15\n",
+        &[],
+    );
+    let euro = batch_cli(
+        dir.path(),
+        "euro.csv",
+        "analysis;study;yi;vi\na;1;0,1;0,1\na;2;0,35;0,2\na;3;-0,2;0,15\n",
+        &[],
+    );
+    let mapped = batch_cli(
+        dir.path(),
+        "mapped.csv",
+        "outcome,trial,logor,varlogor\na,1,0.1,0.1\na,2,0.35,0.2\na,3,-0.2,0.15\n",
+        &[
+            "--analysis",
+            "outcome",
+            "--col",
+            "yi=logor",
+            "--col",
+            "vi=varlogor",
+        ],
+    );
+    assert_eq!(plain.len(), 1);
+    assert_eq!(euro, plain);
+    assert_eq!(mapped, plain);
+}
+
+/// Ratios reported with CIs are pooled on the log scale, and the ratio-scale columns are written.
+#[test]
+fn reported_ratios_get_ratio_scale_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = "study,or,lower,upper\nA,0.5,0.3,0.9\nB,0.8,0.5,1.3\nC,0.6,0.35,1.05\n";
+    let long: String = std::iter::once("analysis,study,or,lower,upper\n".to_owned())
+        .chain(single.lines().skip(1).map(|l| format!("x,{l}\n")))
+        .collect();
+    let p = dir.path().join("single.csv");
+    std::fs::write(&p, single).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(["pool", p.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lp = dir.path().join("long.csv");
+    std::fs::write(&lp, long).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(["batch", lp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let mut rdr = csv::Reader::from_reader(&o.stdout[..]);
+    let hdr = rdr.headers().unwrap().clone();
+    let row = rdr.records().next().unwrap().unwrap();
+    let get = |k: &str| -> f64 {
+        row[hdr.iter().position(|h| h == k).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(get("estimate"), j["estimate"].as_f64().unwrap());
+    assert_eq!(get("estimate_exp"), j["estimate_exp"].as_f64().unwrap());
+    assert_eq!(get("ci_ub_exp"), j["ci_ub_exp"].as_f64().unwrap());
 }

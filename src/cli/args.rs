@@ -14,6 +14,13 @@ use std::path::PathBuf;
 pub struct InputArgs {
     /// CSV file of studies (columns as metafor's arguments: ai,bi,ci,di | m1i,... | yi,vi | ...).
     pub file: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How to read study data and compute effect sizes (shared by every command that reads studies).
+#[derive(Args, Debug, Clone)]
+pub struct ReadArgs {
     /// Effect measure (OR, RR, RD, PETO, MD, SMD, IRR, IRD, PR, PLO, ZCOR, COR, GEN); default by data type.
     #[arg(long)]
     pub measure: Option<String>,
@@ -70,8 +77,9 @@ pub struct Loaded {
     pub scale: Option<Scale>,
 }
 
-impl InputArgs {
-    pub fn load(&self) -> Result<Loaded> {
+impl ReadArgs {
+    /// The `--col NAME=COLUMN` mappings.
+    pub fn column_map(&self) -> Result<ColumnMap> {
         let mut map = ColumnMap::new();
         for c in &self.cols {
             let (k, v) = c
@@ -79,7 +87,12 @@ impl InputArgs {
                 .with_context(|| format!("--col expects NAME=COLUMN, got '{c}'"))?;
             map.insert(k.trim().to_owned(), v.trim().to_owned());
         }
-        let csv = CsvOptions {
+        Ok(map)
+    }
+
+    /// `--delimiter` and `--decimal`.
+    pub fn csv_options(&self) -> Result<CsvOptions> {
+        Ok(CsvOptions {
             delimiter: match self.delimiter {
                 Some(c) if c.is_ascii() => Some(c as u8),
                 Some(c) => bail!("--delimiter must be a single ASCII character, got '{c}'"),
@@ -91,12 +104,16 @@ impl InputArgs {
                 Some(',') => Some(true),
                 Some(c) => bail!("--decimal must be '.' or ',', got '{c}'"),
             },
-        };
-        let studies = read_studies(&self.file, &csv, &map)?;
-        let measure = match &self.measure {
-            Some(m) => m.parse::<Measure>()?,
-            None => studies.data.default_measure(),
-        };
+        })
+    }
+
+    /// `--measure`, if given.
+    pub fn measure(&self) -> Result<Option<Measure>> {
+        Ok(self.measure.as_deref().map(str::parse).transpose()?)
+    }
+
+    /// `--add`, `--to`, `--drop00`, `--vtype`.
+    pub fn escalc(&self) -> Result<EscalcOptions> {
         let escalc = EscalcOptions {
             add: self.add,
             to: self.to.parse::<AddTo>()?,
@@ -106,7 +123,19 @@ impl InputArgs {
         if !(escalc.add >= 0.0 && escalc.add.is_finite()) {
             bail!("--add must be a non-negative number, got {}", self.add);
         }
-        let scale = self.scale.map(Scale::from).or(match studies.data {
+        Ok(escalc)
+    }
+}
+
+impl InputArgs {
+    pub fn load(&self) -> Result<Loaded> {
+        let r = &self.read;
+        let studies = read_studies(&self.file, &r.csv_options()?, &r.column_map()?)?;
+        let measure = r
+            .measure()?
+            .unwrap_or_else(|| studies.data.default_measure());
+        let escalc = r.escalc()?;
+        let scale = r.scale.map(Scale::from).or(match studies.data {
             Data::ReportedRatio { .. } => Some(Scale::Log),
             _ => None,
         });

@@ -1,13 +1,11 @@
 //! `evident batch`: one pooled row per analysis of a long CSV, fitted in parallel.
 
-use super::args::{ModelArgs, Pooling};
+use super::args::{ModelArgs, Pooling, ReadArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use evident::batch::{header, run_map, write_row, BatchOptions};
-use evident::effect::{EscalcOptions, VType};
+use evident::batch::{header, write_row, Batch, BatchOptions, BatchResult};
 use evident::io::atomic::AtomicFile;
-use evident::io::ColumnMap;
-use evident::Measure;
+use evident::Scale;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -18,17 +16,8 @@ pub struct BatchArgs {
     /// The column naming the analysis.
     #[arg(long, default_value = "analysis")]
     pub analysis: String,
-    /// Effect measure for every analysis (default: by data type).
-    #[arg(long)]
-    pub measure: Option<String>,
-    #[arg(long, default_value_t = 0.5)]
-    pub add: f64,
-    #[arg(long, default_value = "only0")]
-    pub to: String,
-    #[arg(long)]
-    pub drop00: bool,
-    #[arg(long, default_value = "LS")]
-    pub vtype: String,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[command(flatten)]
     pub model: ModelArgs,
     /// Output CSV (default: standard output). Written atomically.
@@ -37,33 +26,26 @@ pub struct BatchArgs {
 }
 
 pub fn run_batch(args: &BatchArgs) -> Result<bool> {
-    let measure = args
-        .measure
-        .as_deref()
-        .map(str::parse::<Measure>)
-        .transpose()?;
-    let escalc = EscalcOptions {
-        add: args.add,
-        to: args.to.parse()?,
-        drop00: args.drop00,
-        vtype: args.vtype.parse::<VType>()?,
-    };
-    // Resolve the model options through the same preset logic as `pool` (on a dummy load).
+    // Resolve the model options through the same preset logic as `pool`.
     let rma = match args.model.pooling_for_batch()? {
         Pooling::Rma(o) => o,
         _ => bail!("evident batch fits rma models; Mantel–Haenszel and Peto are available in `evident pool`"),
     };
+    let csv = args.read.csv_options()?;
     let opts = BatchOptions {
         analysis_column: args.analysis.clone(),
-        measure,
-        escalc,
+        measure: args.read.measure()?,
+        escalc: args.read.escalc()?,
         rma,
-        columns: ColumnMap::new(),
-        delimiter: b',',
+        columns: args.read.column_map()?,
+        delimiter: csv.delimiter,
+        decimal_comma: csv.decimal_comma,
+        scale: args.read.scale.map(Scale::from),
     };
-    let log_scale = measure.is_some_and(|m| m.scale() == evident::Scale::Log);
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let batch = Batch::open(&args.file, file, &opts)?;
+    let log_scale = batch.scale() == Scale::Log;
     // Written to a registered temporary file: an error, a panic or Ctrl-C deletes it.
     let mut tmp = args.output.as_deref().map(AtomicFile::create).transpose()?;
     let mut failed = false;
@@ -77,22 +59,16 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
         };
         writeln!(out, "{}", header(log_scale).join(","))?;
         // Rows are formatted on the worker threads; this thread only writes them in order.
-        let format = |r: evident::batch::BatchResult| {
+        let format = |r: BatchResult| {
             let mut line = String::with_capacity(400);
             write_row(&r, log_scale, &mut line);
             (r.fit.is_err(), line)
         };
-        run_map(
-            &args.file,
-            std::io::BufReader::new(file),
-            &opts,
-            format,
-            |(err, line)| {
-                failed |= err;
-                out.write_all(line.as_bytes())
-                    .map_err(|e| evident::Error::invalid(format!("cannot write the output: {e}")))
-            },
-        )?;
+        batch.run_map(format, |(err, line)| {
+            failed |= err;
+            out.write_all(line.as_bytes())
+                .map_err(|e| evident::Error::invalid(format!("cannot write the output: {e}")))
+        })?;
         out.flush()?;
     }
     if let Some(t) = tmp {

@@ -206,8 +206,11 @@ pub fn run(args: &PoolArgs) -> Result<()> {
 fn run_reported(args: &PoolArgs) -> Result<()> {
     let options = args.model.rma_options()?;
     let table = Table::from_path(&args.input.file, &CsvOptions::default())?;
-    let (set, rows, _) =
-        to_effects_with(&table, args.input.measure.as_deref(), args.include_p_bounds)?;
+    let (set, rows, _) = to_effects_with(
+        &table,
+        args.input.read.measure.as_deref(),
+        args.include_p_bounds,
+    )?;
     for r in &rows {
         let bounded = args.include_p_bounds
             && matches!(r.se_bound, Some(evident::reported::FromP::SeAtMost { .. }));

@@ -137,7 +137,7 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
             "{}: measure {measure} does not fit {} (columns for {})",
             studies.source.display(),
             studies.data.kind_name(),
-            fitting_measures(&studies.data)
+            studies.data.kind().fitting_measures()
         ))
     };
     let (yi, vi, corrected) = match (&studies.data, measure) {
@@ -214,10 +214,7 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
         }
         _ => return Err(mismatch()),
     };
-    let scale = match &studies.data {
-        Data::ReportedRatio { .. } => Scale::Log,
-        _ => measure.scale(),
-    };
+    let scale = studies.data.kind().scale(measure);
     Ok(Escalc {
         measure,
         scale,
@@ -225,18 +222,6 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
         vi,
         corrected,
     })
-}
-
-/// The measures that fit a data type (for error messages).
-pub fn fitting_measures(data: &Data) -> &'static str {
-    match data {
-        Data::TwoByTwo { .. } => "OR, RR, RD, PETO",
-        Data::Means { .. } => "MD, SMD",
-        Data::Incidence { .. } => "IRR, IRD",
-        Data::Proportion { .. } => "PR, PLO",
-        Data::Correlation { .. } => "ZCOR, COR",
-        Data::Precomputed { .. } | Data::ReportedRatio { .. } => "GEN",
-    }
 }
 
 /// A row left out of the analysis, and why.

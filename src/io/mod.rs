@@ -9,7 +9,7 @@ pub mod atomic;
 pub mod studies;
 pub mod table;
 
-pub use studies::{ColumnMap, Data, Grid, Layout, Moderator, Studies, Value};
+pub use studies::{ColumnMap, Data, Grid, Kind, Layout, Moderator, Studies, Value};
 pub use table::{CsvOptions, Table};
 
 use crate::error::Result;

@@ -120,31 +120,88 @@ pub enum Data {
     },
 }
 
-impl Data {
+/// The kinds of study data, whatever columns they came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    TwoByTwo,
+    Means,
+    Incidence,
+    Proportion,
+    Correlation,
+    Precomputed,
+    ReportedRatio,
+}
+
+impl Kind {
     /// The readable name of the data type.
-    pub fn kind_name(&self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
-            Data::TwoByTwo { .. } => "2x2 tables",
-            Data::Means { .. } => "means and SDs",
-            Data::Incidence { .. } => "incidence counts",
-            Data::Proportion { .. } => "single proportions",
-            Data::Correlation { .. } => "correlations",
-            Data::Precomputed { .. } => "pre-computed effects",
-            Data::ReportedRatio { .. } => "reported ratios with CIs",
+            Kind::TwoByTwo => "2x2 tables",
+            Kind::Means => "means and SDs",
+            Kind::Incidence => "incidence counts",
+            Kind::Proportion => "single proportions",
+            Kind::Correlation => "correlations",
+            Kind::Precomputed => "pre-computed effects",
+            Kind::ReportedRatio => "reported ratios with CIs",
         }
     }
 
-    /// The measure a batch run uses when none is given.
-    pub fn default_measure(&self) -> crate::Measure {
+    /// The measure used when none is given.
+    pub fn default_measure(self) -> crate::Measure {
         use crate::Measure;
         match self {
-            Data::TwoByTwo { .. } => Measure::OR,
-            Data::Means { .. } => Measure::MD,
-            Data::Incidence { .. } => Measure::IRR,
-            Data::Proportion { .. } => Measure::PLO,
-            Data::Correlation { .. } => Measure::ZCOR,
-            Data::Precomputed { .. } | Data::ReportedRatio { .. } => Measure::GEN,
+            Kind::TwoByTwo => Measure::OR,
+            Kind::Means => Measure::MD,
+            Kind::Incidence => Measure::IRR,
+            Kind::Proportion => Measure::PLO,
+            Kind::Correlation => Measure::ZCOR,
+            Kind::Precomputed | Kind::ReportedRatio => Measure::GEN,
         }
+    }
+
+    /// The measures that fit this kind of data (for error messages).
+    pub fn fitting_measures(self) -> &'static str {
+        match self {
+            Kind::TwoByTwo => "OR, RR, RD, PETO",
+            Kind::Means => "MD, SMD",
+            Kind::Incidence => "IRR, IRD",
+            Kind::Proportion => "PR, PLO",
+            Kind::Correlation => "ZCOR, COR",
+            Kind::Precomputed | Kind::ReportedRatio => "GEN",
+        }
+    }
+
+    /// The scale of the effects `measure` computes from this kind of data: a measure's own, but
+    /// reported ratios are pooled as log ratios.
+    pub fn scale(self, measure: crate::Measure) -> crate::Scale {
+        match self {
+            Kind::ReportedRatio => crate::Scale::Log,
+            _ => measure.scale(),
+        }
+    }
+}
+
+impl Data {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Data::TwoByTwo { .. } => Kind::TwoByTwo,
+            Data::Means { .. } => Kind::Means,
+            Data::Incidence { .. } => Kind::Incidence,
+            Data::Proportion { .. } => Kind::Proportion,
+            Data::Correlation { .. } => Kind::Correlation,
+            Data::Precomputed { .. } => Kind::Precomputed,
+            Data::ReportedRatio { .. } => Kind::ReportedRatio,
+        }
+    }
+
+    /// The readable name of the data type.
+    pub fn kind_name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The measure used when none is given.
+    pub fn default_measure(&self) -> crate::Measure {
+        self.kind().default_measure()
     }
 
     /// Number of rows.
@@ -336,6 +393,19 @@ impl Layout {
                 headers.join(", ")
             ),
         ))
+    }
+
+    /// The kind of data this header holds.
+    pub fn kind(&self) -> Kind {
+        match self.form {
+            Form::TwoByTwo | Form::TwoByTwoTotals => Kind::TwoByTwo,
+            Form::Means => Kind::Means,
+            Form::Incidence => Kind::Incidence,
+            Form::Correlation => Kind::Correlation,
+            Form::ProportionTotals | Form::ProportionNonEvents => Kind::Proportion,
+            Form::Precomputed | Form::PrecomputedSe => Kind::Precomputed,
+            Form::ReportedRatio => Kind::ReportedRatio,
+        }
     }
 
     /// The columns holding effect data.

@@ -173,7 +173,8 @@ impl Table {
     }
 }
 
-fn detect_delimiter(header: &str) -> u8 {
+/// The delimiter of a header line: tab, `;` or `,`, whichever occurs most (`,` on ties).
+pub(crate) fn detect_delimiter(header: &str) -> u8 {
     let count = |c: char| header.matches(c).count();
     let (commas, semis, tabs) = (count(','), count(';'), count('\t'));
     if tabs > commas && tabs > semis {
