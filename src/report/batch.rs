@@ -6,6 +6,7 @@ use super::page;
 use crate::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
+use crate::io::atomic::slug;
 use crate::io::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::measure::{Measure, Scale};
 use crate::moderators::metareg::{metareg, MetaregFit};
@@ -36,7 +37,7 @@ pub type Step<T> = std::result::Result<T, String>;
 pub struct Spec {
     /// The name as given (manifest name, file stem, or `analysis` value).
     pub name: String,
-    /// Directory name: [`safe_name`] of `name`, deduplicated.
+    /// Directory name: [`slug`] of `name`, deduplicated.
     pub dir: String,
     pub file: PathBuf,
     /// For a long CSV: the `analysis` value selecting the rows.
@@ -102,30 +103,8 @@ pub struct ReportOptions {
     pub timestamp: Option<String>,
 }
 
-/// A name safe as one path component: only `[A-Za-z0-9_-]` (anything else becomes `_`, runs
-/// collapse), never empty, never `.` or `..`, at most 80 characters.
-pub fn safe_name(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars() {
-        let c = if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-            c
-        } else {
-            '_'
-        };
-        if !(c == '_' && s.ends_with('_')) {
-            s.push(c);
-        }
-    }
-    let s: String = s.trim_matches('_').chars().take(80).collect();
-    if s.is_empty() {
-        "analysis".into()
-    } else {
-        s
-    }
-}
-
 fn dedupe(name: &str, used: &mut HashSet<String>) -> String {
-    let base = safe_name(name);
+    let base = slug(name);
     // "index" would collide with nothing (pages live in directories), but keep names distinct
     // case-insensitively for case-insensitive file systems.
     let mut cand = base.clone();
@@ -615,12 +594,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn safe_names_stay_one_component() {
-        assert_eq!(safe_name("../../etc/x"), "etc_x");
-        assert_eq!(safe_name(".."), "analysis");
-        assert_eq!(safe_name(""), "analysis");
-        assert_eq!(safe_name("BCG (OR) — 1994"), "BCG_OR_1994");
-        assert_eq!(safe_name("a/b\\c"), "a_b_c");
+    fn directory_names_are_deduplicated() {
         let mut used = HashSet::new();
         assert_eq!(dedupe("a b", &mut used), "a_b");
         assert_eq!(dedupe("a/b", &mut used), "a_b-2");

@@ -663,7 +663,7 @@ pub fn studies_csv(a: &Analysis) -> Result<Vec<u8>> {
     let fit = &a.fit;
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::invalid(format!("cannot write studies.csv: {e}"));
-    let disp = super::batch::safe_name(&a.effect_name).to_lowercase();
+    let disp = crate::io::atomic::slug(&a.effect_name).to_lowercase();
     w.write_record([
         "study".to_string(),
         "yi".into(),
