@@ -171,6 +171,36 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
         .count();
     // One per imputed study, plus the legend's.
     assert_eq!(hollow, t.k0 + 1);
+    // The pseudo confidence region's apex sits on the adjusted estimate's line, as in metafor's
+    // funnel(trimfill(...)): the filled funnel is symmetric about the adjusted estimate.
+    let adjusted_x = fig
+        .shapes
+        .iter()
+        .find_map(|s| match s {
+            Shape::Line { points, color, .. }
+                if *color == evident::plot::funnel::ADJUSTED_COLOR =>
+            {
+                Some(points[0].0)
+            }
+            _ => None,
+        })
+        .expect("the adjusted estimate's line");
+    let apex_x = fig
+        .shapes
+        .iter()
+        .find_map(|s| match s {
+            Shape::Polygon {
+                points,
+                fill: Some(_),
+                ..
+            } => Some(points[0].0),
+            _ => None,
+        })
+        .expect("the pseudo confidence region");
+    assert!(
+        (apex_x - adjusted_x).abs() < 1e-9,
+        "{apex_x} vs {adjusted_x}"
+    );
     let svg = fig.to_svg().unwrap();
     let lab = "Adjusted estimate: 0.18";
     assert!(svg.contains(lab), "{lab}");

@@ -2,7 +2,8 @@
 //! optional significance contours (Peters et al. 2008, *J Clin Epidemiol* 61:991–6).
 //!
 //! Effects on the x axis (back-transformed labels), standard errors on an inverted y axis, a
-//! pseudo confidence region around the pooled estimate of the fit.
+//! pseudo confidence region around the pooled estimate of the fit (or the trim-and-fill adjusted
+//! estimate, when one is given).
 
 use super::axis::{forward, null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
@@ -44,7 +45,9 @@ pub struct FunnelOptions {
     pub xlim: Option<(f64, f64)>,
     /// Extra studies drawn hollow, as (yi, vi): e.g. those imputed by trim-and-fill.
     pub filled: Vec<(f64, f64)>,
-    /// The estimate adjusted for the filled studies (analysis scale): drawn as a dashed line.
+    /// The estimate adjusted for the filled studies (analysis scale): drawn as a dashed line, and
+    /// the pseudo confidence region is centred on it (as metafor's `funnel` of a `trimfill` fit:
+    /// the filled funnel is symmetric about the adjusted estimate, not the original one).
     pub adjusted: Option<f64>,
 }
 
@@ -127,7 +130,14 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
             Axis::new(scale, lo, hi, true)
         }
         None => {
-            let (mut lo, mut hi) = (fit.estimate - z * se_max, fit.estimate + z * se_max);
+            let centre = opts
+                .adjusted
+                .filter(|a| a.is_finite())
+                .unwrap_or(fit.estimate);
+            let (mut lo, mut hi) = (
+                fit.estimate.min(centre) - z * se_max,
+                fit.estimate.max(centre) + z * se_max,
+            );
             for p in &pts {
                 lo = lo.min(p.0);
                 hi = hi.max(p.0);
@@ -196,7 +206,11 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
             });
         }
     } else {
-        let w = poly(wedge(fit.estimate, z, se_max, xaxis.lo, xaxis.hi));
+        let centre = opts
+            .adjusted
+            .filter(|a| a.is_finite())
+            .unwrap_or(fit.estimate);
+        let w = poly(wedge(centre, z, se_max, xaxis.lo, xaxis.hi));
         fig.shapes.push(Shape::Polygon {
             points: w.clone(),
             fill: Some(REGION),
@@ -204,16 +218,16 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         });
         // The edges of the pseudo confidence region (not the clipped sides).
         for side in [1.0, -1.0] {
-            let end = fit.estimate + side * z * se_max;
+            let end = centre + side * z * se_max;
             let (xe, se) = if end > xaxis.hi {
-                (xaxis.hi, (xaxis.hi - fit.estimate) / z)
+                (xaxis.hi, (xaxis.hi - centre) / z)
             } else if end < xaxis.lo {
-                (xaxis.lo, (fit.estimate - xaxis.lo) / z)
+                (xaxis.lo, (centre - xaxis.lo) / z)
             } else {
                 (end, se_max)
             };
             fig.shapes.push(Shape::Line {
-                points: vec![(mx(fit.estimate), my(0.0)), (mx(xe), my(se))],
+                points: vec![(mx(centre), my(0.0)), (mx(xe), my(se))],
                 color: LINE,
                 width: 1.0,
                 dash: Some((4.0, 3.0)),
@@ -302,8 +316,13 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         y += 20.0;
     } else {
         let lab = format!(
-            "Dashed: pseudo {}% confidence region around the pooled estimate",
-            num(fit.options.level, 0)
+            "Dashed: pseudo {}% confidence region around the {} estimate",
+            num(fit.options.level, 0),
+            if opts.adjusted.is_some_and(f64::is_finite) {
+                "adjusted"
+            } else {
+                "pooled"
+            }
         );
         width = width.max(px0 + text_width(&lab, SMALL, false) + MARGIN);
         fig.text(px0, y, lab, SMALL, false, Anchor::Start, TEXT);
