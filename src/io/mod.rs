@@ -3,7 +3,9 @@
 //! [`Table`] reads text cells with line numbers; [`Studies`] recognises the data type (2×2 tables,
 //! means, incidence, proportions, correlations, pre-computed effects, reported ratios with CIs) from
 //! metafor's argument names or common aliases, validates every cell, and keeps the remaining
-//! columns as moderators.
+//! columns as moderators. Recognising ([`Layout`], from the header alone) and reading (from any
+//! [`Grid`] of text cells) are separate, so `evident batch` recognises a long file once and reads
+//! each analysis with the same code that reads a file of its own.
 
 pub mod atomic;
 pub mod studies;
