@@ -402,6 +402,15 @@ impl Reading<'_> {
         }
         if !chunk.spans.is_empty() {
             let _ = full.send(Ok(chunk));
+        } else if seen.is_empty() {
+            let e = Error::input(
+                Location {
+                    file: Some(self.source.to_path_buf()),
+                    ..Default::default()
+                },
+                "the file has a header but no study rows",
+            );
+            let _ = full.send(Err(e));
         }
         Ok(())
     }

@@ -317,3 +317,20 @@ fn reported_ratios_get_ratio_scale_columns() {
     assert_eq!(get("estimate_exp"), j["estimate_exp"].as_f64().unwrap());
     assert_eq!(get("ci_ub_exp"), j["ci_ub_exp"].as_f64().unwrap());
 }
+
+/// A header with no rows is an error (as for `evident pool`), not an empty result.
+#[test]
+fn header_without_rows_is_an_error() {
+    let e = evident::batch::run(
+        std::path::Path::new("empty.csv"),
+        "analysis,study,yi,vi\n\n".as_bytes(),
+        &evident::batch::BatchOptions::default(),
+        |_| Ok(()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("empty.csv") && e.contains("no study rows"),
+        "{e}"
+    );
+}
