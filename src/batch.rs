@@ -13,7 +13,7 @@
 
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
-use crate::io::table::detect_delimiter;
+use crate::io::table::{detect_delimiter, header_names};
 use crate::io::{ColumnMap, Grid, Layout, Studies};
 use crate::measure::{Measure, Scale};
 use crate::pool::{rma_owned, RmaFit, RmaOptions};
@@ -143,7 +143,7 @@ where
 pub struct Batch<'a, R: Read> {
     source: &'a Path,
     opts: &'a BatchOptions,
-    rdr: csv::Reader<BufReader<R>>,
+    records: Records<R>,
     width: usize,
     acol: usize,
     data_headers: Vec<String>,
@@ -169,24 +169,44 @@ impl<'a, R: Read + Send> Batch<'a, R> {
                     source: e,
                 })?;
                 let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-                let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+                let first = head
+                    .split(|&b| b == b'\n')
+                    .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+                    .unwrap_or(&[]);
                 detect_delimiter(&String::from_utf8_lossy(first))
             }
         };
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(reader);
-        let headers: Vec<String> = rdr
-            .byte_headers()
-            .map_err(|e| Error::input(loc(None), format!("cannot read the header: {e}")))?
-            .iter()
-            .map(|h| match std::str::from_utf8(h) {
-                Ok(h) => h.trim().to_owned(),
-                Err(_) => latin1(h).trim().to_owned(),
-            })
-            .collect();
+        if reader
+            .fill_buf()
+            .is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"))
+        {
+            reader.consume(3);
+        }
+        let mut records = Records::new(reader, delimiter);
+        let mut rec = Record::default();
+        let io = |e| Error::Io {
+            path: source.to_path_buf(),
+            source: e,
+        };
+        let mut found = false;
+        while records.next(&mut rec).map_err(io)? {
+            if !rec.is_blank() {
+                found = true;
+                break;
+            }
+        }
+        if !found {
+            return Err(Error::input(
+                loc(None),
+                "the file is empty: expected a header row and study rows",
+            ));
+        }
+        let headers = header_names(
+            (0..rec.len)
+                .map(|i| rec.text(i).trim().to_owned())
+                .collect(),
+            loc(Some(rec.line)),
+        )?;
         let acol = headers
             .iter()
             .position(|h| h.eq_ignore_ascii_case(&opts.analysis_column))
@@ -214,7 +234,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
         Ok(Batch {
             source,
             opts,
-            rdr,
+            records,
             width: headers.len(),
             acol,
             data_headers,
@@ -248,7 +268,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
         let Batch {
             source,
             opts,
-            rdr,
+            records,
             width,
             acol,
             data_headers,
@@ -273,7 +293,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
         std::thread::scope(|s| {
             let (full_tx, full_rx) = sync_channel::<Result<Chunk>>(4);
             let (empty_tx, empty_rx) = channel::<Chunk>();
-            let reader = s.spawn(move || reading.read(rdr, full_tx, empty_rx));
+            let reader = s.spawn(move || reading.read(records, full_tx, empty_rx));
             let fitted = fit_chunks(full_rx, empty_tx, |chunk| {
                 let results: Vec<T> = chunk
                     .spans
@@ -310,6 +330,105 @@ fn fit_chunks(
     Ok(())
 }
 
+/// One CSV record: its fields' bytes and where each ends, with the line it starts on.
+#[derive(Default)]
+struct Record {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    len: usize,
+    line: usize,
+}
+
+impl Record {
+    fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+    /// The fields as text: UTF-8 as it is, a field that is not read as Latin-1 (as
+    /// [`crate::io::Table`] does; spreadsheets export it).
+    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        let f = self.field(i);
+        match std::str::from_utf8(f) {
+            Ok(s) => s.into(),
+            Err(_) => latin1(f).into(),
+        }
+    }
+    /// A line with nothing but white space (and delimiters) on it.
+    fn is_blank(&self) -> bool {
+        self.bytes[..self
+            .ends
+            .get(self.len.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0)]
+            .iter()
+            .all(u8::is_ascii_whitespace)
+    }
+}
+
+/// RFC 4180 records from a byte stream (csv-core), each with the exact line it starts on: blank
+/// lines and the line breaks of CRLF files are stepped over here, before the parser sees them,
+/// so a message's line is the line an editor shows.
+struct Records<R> {
+    input: BufReader<R>,
+    core: csv_core::Reader,
+    /// Line of the next unread byte.
+    line: usize,
+}
+
+impl<R: Read> Records<R> {
+    fn new(input: BufReader<R>, delimiter: u8) -> Self {
+        Records {
+            input,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            line: 1,
+        }
+    }
+
+    /// Reads the next record into `rec`; `false` at the end of the input.
+    fn next(&mut self, rec: &mut Record) -> std::io::Result<bool> {
+        use csv_core::ReadRecordResult::*;
+        loop {
+            let buf = self.input.fill_buf()?;
+            let n = buf
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            let all = n == buf.len();
+            self.line += buf[..n].iter().filter(|&&b| b == b'\n').count();
+            self.input.consume(n);
+            if !all || n == 0 {
+                break;
+            }
+        }
+        rec.line = self.line;
+        if rec.bytes.is_empty() {
+            rec.bytes.resize(256, 0);
+            rec.ends.resize(16, 0);
+        }
+        let (mut nout, mut nend) = (0, 0);
+        loop {
+            let input = self.input.fill_buf()?;
+            let (res, i, o, e) =
+                self.core
+                    .read_record(input, &mut rec.bytes[nout..], &mut rec.ends[nend..]);
+            self.line += input[..i].iter().filter(|&&b| b == b'\n').count();
+            self.input.consume(i);
+            nout += o;
+            nend += e;
+            match res {
+                InputEmpty => {}
+                OutputFull => rec.bytes.resize(2 * rec.bytes.len(), 0),
+                OutputEndsFull => rec.ends.resize(2 * rec.ends.len(), 0),
+                Record => {
+                    rec.len = nend;
+                    return Ok(true);
+                }
+                End => return Ok(false),
+            }
+        }
+    }
+}
+
 /// The reading side of the pipeline.
 struct Reading<'a> {
     source: &'a Path,
@@ -322,50 +441,45 @@ impl Reading<'_> {
     /// Splits the records into chunks and sends them on; an error ends the run.
     fn read<R: Read>(
         &self,
-        mut rdr: csv::Reader<BufReader<R>>,
+        mut records: Records<R>,
         full: SyncSender<Result<Chunk>>,
         empty: Receiver<Chunk>,
     ) -> Result<()> {
         let mut seen: HashSet<u128> = HashSet::new();
         let mut chunk = Chunk::default();
-        let mut rec = csv::ByteRecord::new();
-        let mut line = 1usize;
+        let mut rec = Record::default();
         loop {
-            let more = match rdr.read_byte_record(&mut rec) {
-                Ok(more) => more,
+            match records.next(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
                 Err(e) => {
-                    let e = Error::input(self.loc(line + 1), format!("cannot read CSV: {e}"));
+                    let e =
+                        Error::input(self.loc(records.line), format!("cannot read the file: {e}"));
                     let _ = full.send(Err(e));
                     return Ok(());
                 }
-            };
-            if !more {
-                break;
             }
-            line = rec.position().map_or(line + 1, |p| p.line() as usize);
-            if rec.iter().all(|c| c.is_empty()) {
+            let line = rec.line;
+            if rec.is_blank() {
                 continue;
             }
-            if rec.len() != self.width {
+            // A trailing delimiter leaves empty cells beyond the header's: ignore them.
+            let mut width = rec.len;
+            while width > self.width && rec.field(width - 1).is_empty() {
+                width -= 1;
+            }
+            if width != self.width {
                 let e = Error::input(
                     self.loc(line),
                     format!(
-                        "expected {} fields as in the header, found {}",
+                        "expected {} fields as in the header, found {width}",
                         self.width,
-                        rec.len()
                     ),
                 );
                 let _ = full.send(Err(e));
                 return Ok(());
             }
-            // Validated once per record; cells are then slices of it.
-            let text = std::str::from_utf8(rec.as_slice()).ok();
-            let cell = |i: usize| -> std::borrow::Cow<'_, str> {
-                match text {
-                    Some(t) => t[rec.range(i).expect("i < rec.len()")].into(),
-                    None => latin1(&rec[i]).into(),
-                }
-            };
+            let cell = |i: usize| rec.text(i);
             let name = cell(self.acol);
             let name = name.trim();
             if chunk.spans.last().is_none_or(|s| s.name != name) {

@@ -334,3 +334,84 @@ fn header_without_rows_is_an_error() {
         "{e}"
     );
 }
+
+/// The batch reads a file's rows as `Table` + `Studies` read them: error lines are the lines an
+/// editor shows (CRLF, blank and white-space lines, quoted line breaks, no final newline),
+/// trailing delimiters are ignored, and bad headers are refused alike.
+#[test]
+fn batch_reads_rows_as_a_table_does() {
+    use evident::batch::{run, BatchOptions};
+    use evident::io::{ColumnMap, CsvOptions, Studies, Table};
+    use std::path::Path;
+    let variants = [
+        "analysis,study,yi,vi\na,A,1,0.1\na,B,2,-0.2\n",
+        "analysis,study,yi,vi\r\na,A,1,0.1\r\na,B,2,-0.2\r\n",
+        "\n\nanalysis,study,yi,vi\n\na,A,1,0.1\n   \n\na,B,2,-0.2",
+        "analysis,study,yi,vi\r\n\r\na,\"A\r\nsecond line\",1,0.1\r\n\r\na,B,2,-0.2\r\n",
+        "analysis,study,yi,vi,\na,A,1,0.1,\n , , , \na,B,2,-0.2,\n",
+        "\r\nanalysis;study;yi;vi\r\na;A;1;0,1\r\na;B;2;-0,2\r\n",
+    ];
+    for v in variants {
+        let table =
+            Table::from_bytes(Path::new("f.csv"), v.as_bytes(), &CsvOptions::default()).unwrap();
+        let want = Studies::from_table(&table, &ColumnMap::new())
+            .unwrap_err()
+            .to_string();
+        let mut got = Vec::new();
+        run(
+            Path::new("f.csv"),
+            v.as_bytes(),
+            &BatchOptions::default(),
+            |r| {
+                got.push(r);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(got.len(), 1, "{v:?}");
+        let e = got[0].fit.as_ref().unwrap_err().to_string();
+        assert_eq!(e, want, "{v:?}");
+    }
+    for bad in [
+        "analysis,study,yi,YI\na,1,1,1\n",
+        "analysis,,yi,vi\na,1,1,1\n",
+    ] {
+        let table_err =
+            Table::from_bytes(Path::new("f.csv"), bad.as_bytes(), &CsvOptions::default())
+                .unwrap_err()
+                .to_string();
+        let batch_err = run(
+            Path::new("f.csv"),
+            bad.as_bytes(),
+            &BatchOptions::default(),
+            |_| Ok(()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(batch_err, table_err, "{bad:?}");
+    }
+}
+
+/// Latin-1 bytes that would form a UTF-8 character across a field boundary are still read
+/// field by field as Latin-1, not spliced (this panicked once).
+#[test]
+fn latin1_bytes_across_a_field_boundary() {
+    let input = b"analysis,study,yi,vi\nx\xC3,\xA9y,1,0.1\nx\xC3,z,2,0.2\n";
+    let mut got = Vec::new();
+    evident::batch::run(
+        std::path::Path::new("l.csv"),
+        &input[..],
+        &evident::batch::BatchOptions::default(),
+        |r| {
+            got.push(r);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].analysis, "x\u{c3}");
+    assert_eq!(
+        got[0].fit.as_ref().unwrap().effects.labels,
+        vec!["\u{a9}y", "z"]
+    );
+}

@@ -97,35 +97,7 @@ impl Table {
                 continue; // blank line
             }
             match &headers {
-                None => {
-                    let mut h = cells;
-                    // A trailing delimiter leaves an empty last header: drop it.
-                    while h.last().is_some_and(|c| c.is_empty()) {
-                        h.pop();
-                    }
-                    for (i, name) in h.iter().enumerate() {
-                        if name.is_empty() {
-                            return Err(Error::input(
-                                loc(Some(line)),
-                                format!(
-                                    "header cell {} is empty: every column needs a name",
-                                    i + 1
-                                ),
-                            ));
-                        }
-                        if let Some(j) = h[..i].iter().position(|o| o.eq_ignore_ascii_case(name)) {
-                            return Err(Error::input(
-                                loc(Some(line)),
-                                format!(
-                                    "duplicate column '{name}' (columns {} and {})",
-                                    j + 1,
-                                    i + 1
-                                ),
-                            ));
-                        }
-                    }
-                    headers = Some(h);
-                }
+                None => headers = Some(header_names(cells, loc(Some(line)))?),
                 Some(h) => {
                     let mut cells = cells;
                     while cells.len() > h.len() && cells.last().is_some_and(|c| c.is_empty()) {
@@ -171,6 +143,33 @@ impl Table {
             .iter()
             .position(|h| h.eq_ignore_ascii_case(name))
     }
+}
+
+/// Checks a header row: a trailing delimiter's empty last names are dropped; an empty or
+/// duplicate (case-insensitively) name is an error at `at`.
+pub(crate) fn header_names(mut h: Vec<String>, at: Location) -> Result<Vec<String>> {
+    while h.last().is_some_and(|c| c.is_empty()) {
+        h.pop();
+    }
+    for (i, name) in h.iter().enumerate() {
+        if name.is_empty() {
+            return Err(Error::input(
+                at,
+                format!("header cell {} is empty: every column needs a name", i + 1),
+            ));
+        }
+        if let Some(j) = h[..i].iter().position(|o| o.eq_ignore_ascii_case(name)) {
+            return Err(Error::input(
+                at,
+                format!(
+                    "duplicate column '{name}' (columns {} and {})",
+                    j + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(h)
 }
 
 /// The delimiter of a header line: tab, `;` or `,`, whichever occurs most (`,` on ties).
