@@ -415,3 +415,35 @@ fn latin1_bytes_across_a_field_boundary() {
         vec!["\u{a9}y", "z"]
     );
 }
+
+/// `-` reads the long CSV from standard input; errors name it.
+#[test]
+fn standard_input() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let run = |input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
+            .args(["batch", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = run("analysis,study,yi,vi\na,1,0.1,0.1\na,2,0.3,0.2\n");
+    assert!(o.status.success());
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().nth(1).unwrap().starts_with("a,2,"), "{out}");
+    let o = run("analysis,study,yi,vi\na,1,0.1\n");
+    assert!(!o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("<stdin>") && err.contains("line 2"), "{err}");
+}

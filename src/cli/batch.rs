@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct BatchArgs {
-    /// Long CSV: one row per study, a column naming the analysis; rows of one analysis contiguous.
+    /// Long CSV: one row per study, a column naming the analysis; rows of one analysis
+    /// contiguous. `-` reads standard input.
     pub file: PathBuf,
     /// The column naming the analysis.
     #[arg(long, default_value = "analysis")]
@@ -42,9 +43,21 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
         decimal_comma: csv.decimal_comma,
         scale: args.read.scale.map(Scale::from),
     };
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
-    let batch = Batch::open(&args.file, file, &opts)?;
+    // `-` reads standard input, so a batch can sit at the end of a pipe.
+    let input: Box<dyn std::io::Read + Send> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(&args.file)
+                .with_context(|| format!("cannot open {}", args.file.display()))?,
+        )
+    };
+    let source = if args.file.as_os_str() == "-" {
+        PathBuf::from("<stdin>")
+    } else {
+        args.file.clone()
+    };
+    let batch = Batch::open(&source, input, &opts)?;
     let log_scale = batch.scale() == Scale::Log;
     // Written to a registered temporary file: an error, a panic or Ctrl-C deletes it.
     let mut tmp = args.output.as_deref().map(AtomicFile::create).transpose()?;
