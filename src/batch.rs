@@ -13,6 +13,7 @@
 
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
+use crate::io::records::{Record, Records};
 use crate::io::table::{detect_delimiter, header_names};
 use crate::io::{ColumnMap, Grid, Layout, Studies};
 use crate::measure::{Measure, Scale};
@@ -330,105 +331,6 @@ fn fit_chunks(
     Ok(())
 }
 
-/// One CSV record: its fields' bytes and where each ends, with the line it starts on.
-#[derive(Default)]
-struct Record {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-    len: usize,
-    line: usize,
-}
-
-impl Record {
-    fn field(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
-    }
-    /// The fields as text: UTF-8 as it is, a field that is not read as Latin-1 (as
-    /// [`crate::io::Table`] does; spreadsheets export it).
-    fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
-        let f = self.field(i);
-        match std::str::from_utf8(f) {
-            Ok(s) => s.into(),
-            Err(_) => latin1(f).into(),
-        }
-    }
-    /// A line with nothing but white space (and delimiters) on it.
-    fn is_blank(&self) -> bool {
-        self.bytes[..self
-            .ends
-            .get(self.len.wrapping_sub(1))
-            .copied()
-            .unwrap_or(0)]
-            .iter()
-            .all(u8::is_ascii_whitespace)
-    }
-}
-
-/// RFC 4180 records from a byte stream (csv-core), each with the exact line it starts on: blank
-/// lines and the line breaks of CRLF files are stepped over here, before the parser sees them,
-/// so a message's line is the line an editor shows.
-struct Records<R> {
-    input: BufReader<R>,
-    core: csv_core::Reader,
-    /// Line of the next unread byte.
-    line: usize,
-}
-
-impl<R: Read> Records<R> {
-    fn new(input: BufReader<R>, delimiter: u8) -> Self {
-        Records {
-            input,
-            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
-            line: 1,
-        }
-    }
-
-    /// Reads the next record into `rec`; `false` at the end of the input.
-    fn next(&mut self, rec: &mut Record) -> std::io::Result<bool> {
-        use csv_core::ReadRecordResult::*;
-        loop {
-            let buf = self.input.fill_buf()?;
-            let n = buf
-                .iter()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .count();
-            let all = n == buf.len();
-            self.line += buf[..n].iter().filter(|&&b| b == b'\n').count();
-            self.input.consume(n);
-            if !all || n == 0 {
-                break;
-            }
-        }
-        rec.line = self.line;
-        if rec.bytes.is_empty() {
-            rec.bytes.resize(256, 0);
-            rec.ends.resize(16, 0);
-        }
-        let (mut nout, mut nend) = (0, 0);
-        loop {
-            let input = self.input.fill_buf()?;
-            let (res, i, o, e) =
-                self.core
-                    .read_record(input, &mut rec.bytes[nout..], &mut rec.ends[nend..]);
-            self.line += input[..i].iter().filter(|&&b| b == b'\n').count();
-            self.input.consume(i);
-            nout += o;
-            nend += e;
-            match res {
-                InputEmpty => {}
-                OutputFull => rec.bytes.resize(2 * rec.bytes.len(), 0),
-                OutputEndsFull => rec.ends.resize(2 * rec.ends.len(), 0),
-                Record => {
-                    rec.len = nend;
-                    return Ok(true);
-                }
-                End => return Ok(false),
-            }
-        }
-    }
-}
-
 /// The reading side of the pipeline.
 struct Reading<'a> {
     source: &'a Path,
@@ -547,11 +449,6 @@ fn fingerprint(name: &str) -> u128 {
     let lo = h.finish();
     0xa5u8.hash(&mut h);
     (u128::from(h.finish()) << 64) | u128::from(lo)
-}
-
-/// Text that is not UTF-8 read as Latin-1, as [`crate::io::Table`] does (spreadsheets export it).
-fn latin1(cell: &[u8]) -> String {
-    cell.iter().map(|&b| b as char).collect()
 }
 
 /// What fitting one analysis needs, shared by the workers.

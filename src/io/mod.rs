@@ -8,6 +8,7 @@
 //! each analysis with the same code that reads a file of its own.
 
 pub mod atomic;
+pub(crate) mod records;
 pub mod studies;
 pub mod table;
 

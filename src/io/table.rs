@@ -1,5 +1,6 @@
 //! Reading a CSV file into a rectangular table of text cells, with line numbers kept for errors.
 
+use super::records::{Record, Records};
 use crate::error::{Error, Location, Result};
 use std::path::{Path, PathBuf};
 
@@ -58,41 +59,19 @@ impl Table {
         let delimiter = opts
             .delimiter
             .unwrap_or_else(|| detect_delimiter(first_line));
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        // Line numbers from byte offsets: robust to CRLF, blank lines and quoted newlines.
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b'\n')
-                    .map(|(i, _)| i + 1),
-            )
-            .collect();
-        // The reader reports where it started reading, which may be a blank line or the '\n' of
-        // a CRLF before the record: skip line breaks to reach the record itself.
-        let raw = text.as_bytes();
-        let line_of = |byte: u64| {
-            let mut b = byte as usize;
-            while b < raw.len() && (raw[b] == b'\r' || raw[b] == b'\n') {
-                b += 1;
-            }
-            line_starts.partition_point(|&s| s <= b)
-        };
+        let mut records = Records::new(std::io::BufReader::new(text.as_bytes()), delimiter);
+        let mut rec = Record::default();
         let mut headers: Option<Vec<String>> = None;
         let mut rows = Vec::new();
         let mut lines = Vec::new();
-        for rec in reader.records() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| line_of(p.byte()));
-                Error::input(loc(line), format!("cannot read CSV: {e}"))
-            })?;
-            let line = rec.position().map_or(0, |p| line_of(p.byte()));
-            let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
+        while records
+            .next(&mut rec)
+            .map_err(|e| Error::input(loc(Some(records.line)), format!("cannot read CSV: {e}")))?
+        {
+            let line = rec.line;
+            let cells: Vec<String> = (0..rec.len)
+                .map(|i| rec.text(i).trim().to_owned())
+                .collect();
             if cells.iter().all(|c| c.is_empty()) {
                 continue; // blank line
             }

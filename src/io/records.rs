@@ -1,0 +1,162 @@
+//! CSV records with the line each starts on, for every reader of CSV in the crate.
+//!
+//! csv-core parses (RFC 4180: quotes, doubled quotes, line breaks inside quotes); this module
+//! steps over blank lines and the line breaks of CRLF files itself, so that the line it reports
+//! is the line an editor shows, whatever the file's line ends.
+
+use std::io::{BufRead, BufReader, Read};
+
+/// One CSV record: its fields' bytes and where each ends, with the line it starts on.
+#[derive(Default)]
+pub(crate) struct Record {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Number of fields.
+    pub len: usize,
+    /// Line the record starts on (1-based).
+    pub line: usize,
+}
+
+impl Record {
+    pub(crate) fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+    /// Field `i` as text: UTF-8 as it is, and a field that is not UTF-8 read as Latin-1
+    /// (spreadsheets export it).
+    pub(crate) fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        let f = self.field(i);
+        match std::str::from_utf8(f) {
+            Ok(s) => s.into(),
+            Err(_) => latin1(f).into(),
+        }
+    }
+    /// A line with nothing but white space (and delimiters) on it.
+    pub(crate) fn is_blank(&self) -> bool {
+        (0..self.len).all(|i| self.field(i).iter().all(u8::is_ascii_whitespace))
+    }
+}
+
+/// RFC 4180 records from a byte stream (csv-core), each with the exact line it starts on: blank
+/// lines and the line breaks of CRLF files are stepped over here, before the parser sees them,
+/// so a message's line is the line an editor shows.
+pub(crate) struct Records<R> {
+    input: BufReader<R>,
+    core: csv_core::Reader,
+    /// Line of the next unread byte.
+    pub line: usize,
+}
+
+impl<R: Read> Records<R> {
+    pub(crate) fn new(input: BufReader<R>, delimiter: u8) -> Self {
+        Records {
+            input,
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            line: 1,
+        }
+    }
+
+    /// Reads the next record into `rec`; `false` at the end of the input.
+    pub(crate) fn next(&mut self, rec: &mut Record) -> std::io::Result<bool> {
+        use csv_core::ReadRecordResult::*;
+        loop {
+            let buf = self.input.fill_buf()?;
+            let n = buf
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
+            let all = n == buf.len();
+            self.line += buf[..n].iter().filter(|&&b| b == b'\n').count();
+            self.input.consume(n);
+            if !all || n == 0 {
+                break;
+            }
+        }
+        rec.line = self.line;
+        if rec.bytes.is_empty() {
+            rec.bytes.resize(256, 0);
+            rec.ends.resize(16, 0);
+        }
+        let (mut nout, mut nend) = (0, 0);
+        loop {
+            let input = self.input.fill_buf()?;
+            let (res, i, o, e) =
+                self.core
+                    .read_record(input, &mut rec.bytes[nout..], &mut rec.ends[nend..]);
+            self.line += input[..i].iter().filter(|&&b| b == b'\n').count();
+            self.input.consume(i);
+            nout += o;
+            nend += e;
+            match res {
+                InputEmpty => {}
+                OutputFull => rec.bytes.resize(2 * rec.bytes.len(), 0),
+                OutputEndsFull => rec.ends.resize(2 * rec.ends.len(), 0),
+                Record => {
+                    rec.len = nend;
+                    return Ok(true);
+                }
+                End => return Ok(false),
+            }
+        }
+    }
+}
+
+/// Text that is not UTF-8 read as Latin-1, as [`crate::io::Table`] does (spreadsheets export it).
+pub(crate) fn latin1(cell: &[u8]) -> String {
+    cell.iter().map(|&b| b as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (line, fields) of every record, read through a buffer of `cap` bytes.
+    fn read(input: &[u8], cap: usize) -> Vec<(usize, Vec<String>)> {
+        let mut r = Records::new(BufReader::with_capacity(cap, input), b',');
+        let mut rec = Record::default();
+        let mut out = Vec::new();
+        while r.next(&mut rec).unwrap() {
+            out.push((
+                rec.line,
+                (0..rec.len).map(|i| rec.text(i).into_owned()).collect(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_the_lines_an_editor_shows() {
+        let cases: [(&[u8], Vec<usize>); 5] = [
+            (b"h,a\nx,1\ny,2\n", vec![1, 2, 3]),
+            (b"h,a\r\nx,1\r\ny,2", vec![1, 2, 3]),
+            (b"\n\nh,a\n\n\nx,1\r\n\r\ny,2\n", vec![3, 6, 8]),
+            (b"h,a\nx,\"1\n\n2\"\ny,2\n", vec![1, 2, 5]),
+            (b"h,a\r\nx,\"1\r\n2\"\r\ny,2\r\n", vec![1, 2, 4]),
+        ];
+        for (input, lines) in cases {
+            for cap in [1, 3, 8192] {
+                let got: Vec<usize> = read(input, cap).iter().map(|r| r.0).collect();
+                assert_eq!(got, lines, "{:?} cap {cap}", String::from_utf8_lossy(input));
+            }
+        }
+    }
+
+    #[test]
+    fn long_and_wide_records_grow_the_buffers() {
+        let long = "x".repeat(1000);
+        let wide: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+        let input = format!("{long},\"a,\"\"b\"\"\"\n{}\n", wide.join(","));
+        for cap in [1, 7, 8192] {
+            let got = read(input.as_bytes(), cap);
+            assert_eq!(got.len(), 2);
+            assert_eq!(got[0].1, vec![long.clone(), "a,\"b\"".to_owned()]);
+            assert_eq!(got[1].1, wide);
+        }
+    }
+
+    #[test]
+    fn latin1_is_decided_per_field() {
+        let got = read(b"x\xC3,\xA9y,M\xc3\xbcller\n", 8192);
+        assert_eq!(got[0].1, vec!["x\u{c3}", "\u{a9}y", "Müller"]);
+    }
+}
