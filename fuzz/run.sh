@@ -11,7 +11,7 @@ secs="${1:-120}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(csv_reader pool_end_to_end reported_rows)
+    targets=(csv_reader pool_end_to_end reported_rows batch_reader)
 fi
 export RUSTC_BOOTSTRAP=1
 cd "$root"
