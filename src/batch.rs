@@ -14,7 +14,7 @@
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
 use crate::io::records::{Record, Records};
-use crate::io::table::{detect_delimiter, header_names};
+use crate::io::table::{column_index, detect_delimiter, header_names};
 use crate::io::{ColumnMap, Grid, Layout, Studies};
 use crate::measure::{Measure, Scale};
 use crate::pool::{rma_owned, RmaFit, RmaOptions};
@@ -150,6 +150,7 @@ pub struct Batch<'a, R: Read> {
     data_headers: Vec<String>,
     layout: Layout,
     measure: Measure,
+    scale: Scale,
     decimal_comma: bool,
 }
 
@@ -161,34 +162,20 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             line,
             column: None,
         };
-        let mut reader = BufReader::with_capacity(1 << 16, reader);
-        let delimiter = match opts.delimiter {
-            Some(d) => d,
-            None => {
-                let head = reader.fill_buf().map_err(|e| Error::Io {
-                    path: source.to_path_buf(),
-                    source: e,
-                })?;
-                let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-                let first = head
-                    .split(|&b| b == b'\n')
-                    .find(|l| !l.iter().all(u8::is_ascii_whitespace))
-                    .unwrap_or(&[]);
-                detect_delimiter(&String::from_utf8_lossy(first))
-            }
-        };
-        if reader
-            .fill_buf()
-            .is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"))
-        {
-            reader.consume(3);
-        }
-        let mut records = Records::new(reader, delimiter);
-        let mut rec = Record::default();
         let io = |e| Error::Io {
             path: source.to_path_buf(),
             source: e,
         };
+        let mut reader = BufReader::with_capacity(1 << 16, reader);
+        if reader.fill_buf().map_err(io)?.starts_with(b"\xEF\xBB\xBF") {
+            reader.consume(3);
+        }
+        let delimiter = match opts.delimiter {
+            Some(d) => d,
+            None => detect_delimiter(&String::from_utf8_lossy(reader.fill_buf().map_err(io)?)),
+        };
+        let mut records = Records::new(reader, delimiter);
+        let mut rec = Record::default();
         let mut found = false;
         while records.next(&mut rec).map_err(io)? {
             if !rec.is_blank() {
@@ -208,19 +195,16 @@ impl<'a, R: Read + Send> Batch<'a, R> {
                 .collect(),
             loc(Some(rec.line)),
         )?;
-        let acol = headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(&opts.analysis_column))
-            .ok_or_else(|| {
-                Error::input(
-                    loc(Some(1)),
-                    format!(
-                        "no analysis column '{}' in the header [{}]",
-                        opts.analysis_column,
-                        headers.join(", ")
-                    ),
-                )
-            })?;
+        let acol = column_index(&headers, &opts.analysis_column).ok_or_else(|| {
+            Error::input(
+                loc(Some(rec.line)),
+                format!(
+                    "no analysis column '{}' in the header [{}]",
+                    opts.analysis_column,
+                    headers.join(", ")
+                ),
+            )
+        })?;
         let data_headers: Vec<String> = headers
             .iter()
             .enumerate()
@@ -229,9 +213,8 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             .collect();
         // The data type is a property of the header, the same for every analysis.
         let layout = Layout::detect(&data_headers, source, &opts.columns)?;
-        let measure = opts
-            .measure
-            .unwrap_or_else(|| layout.kind().default_measure());
+        let kind = layout.kind();
+        let measure = opts.measure.unwrap_or_else(|| kind.default_measure());
         Ok(Batch {
             source,
             opts,
@@ -241,6 +224,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             data_headers,
             layout,
             measure,
+            scale: kind.scale(measure, opts.scale),
             decimal_comma: opts.decimal_comma.unwrap_or(delimiter == b';'),
         })
     }
@@ -252,10 +236,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
 
     /// The scale the estimates are on (log for ratio measures and reported ratios).
     pub fn scale(&self) -> Scale {
-        match (self.measure, self.opts.scale) {
-            (Measure::GEN, Some(s)) => s,
-            _ => self.layout.kind().scale(self.measure),
-        }
+        self.scale
     }
 
     /// Fits every analysis, with `map` applied to each result on the worker threads (to format
@@ -275,6 +256,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             data_headers,
             layout,
             measure,
+            scale,
             decimal_comma,
         } = self;
         let reading = Reading {
@@ -288,6 +270,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             source,
             layout: &layout,
             measure,
+            scale,
             decimal_comma,
             opts,
         };
@@ -355,34 +338,23 @@ impl Reading<'_> {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
-                    let e =
-                        Error::input(self.loc(records.line), format!("cannot read the file: {e}"));
+                    let e = Error::input(
+                        self.loc(Some(records.line)),
+                        format!("cannot read the file: {e}"),
+                    );
                     let _ = full.send(Err(e));
                     return Ok(());
                 }
             }
-            let line = rec.line;
             if rec.is_blank() {
                 continue;
             }
-            // A trailing delimiter leaves empty cells beyond the header's: ignore them.
-            let mut width = rec.len;
-            while width > self.width && rec.field(width - 1).is_empty() {
-                width -= 1;
-            }
-            if width != self.width {
-                let e = Error::input(
-                    self.loc(line),
-                    format!(
-                        "expected {} fields as in the header, found {width}",
-                        self.width,
-                    ),
-                );
+            let line = rec.line;
+            if let Err(e) = rec.check_width(self.width, || self.loc(Some(line))) {
                 let _ = full.send(Err(e));
                 return Ok(());
             }
-            let cell = |i: usize| rec.text(i);
-            let name = cell(self.acol);
+            let name = rec.text(self.acol);
             let name = name.trim();
             if chunk.spans.last().is_none_or(|s| s.name != name) {
                 if chunk.spans.len() >= CHUNK || chunk.rows() >= CHUNK_ROWS {
@@ -407,7 +379,7 @@ impl Reading<'_> {
                 });
             }
             for i in (0..self.width).filter(|&i| i != self.acol) {
-                chunk.text.push_str(&cell(i));
+                chunk.text.push_str(&rec.text(i));
                 chunk.ends.push(chunk.text.len());
             }
             chunk.lines.push(line);
@@ -419,22 +391,16 @@ impl Reading<'_> {
         if !chunk.spans.is_empty() {
             let _ = full.send(Ok(chunk));
         } else if seen.is_empty() {
-            let e = Error::input(
-                Location {
-                    file: Some(self.source.to_path_buf()),
-                    ..Default::default()
-                },
-                "the file has a header but no study rows",
-            );
+            let e = Error::input(self.loc(None), "the file has a header but no study rows");
             let _ = full.send(Err(e));
         }
         Ok(())
     }
 
-    fn loc(&self, line: usize) -> Location {
+    fn loc(&self, line: Option<usize>) -> Location {
         Location {
             file: Some(self.source.to_path_buf()),
-            line: Some(line),
+            line,
             column: None,
         }
     }
@@ -457,6 +423,7 @@ struct Fit<'a> {
     source: &'a Path,
     layout: &'a Layout,
     measure: Measure,
+    scale: Scale,
     decimal_comma: bool,
     opts: &'a BatchOptions,
 }
@@ -475,9 +442,7 @@ impl Fit<'_> {
         };
         let studies = Studies::read(&grid, self.layout, false)?;
         let mut set = EffectSet::from_studies_owned(studies, self.measure, &self.opts.escalc)?;
-        if let (Measure::GEN, Some(s)) = (self.measure, self.opts.scale) {
-            set.scale = s;
-        }
+        set.scale = self.scale; // escalc's, or the --scale given for GEN
         rma_owned(set, &self.opts.rma)
     }
 }

@@ -107,6 +107,11 @@ impl ReadArgs {
         })
     }
 
+    /// `--scale`, if given.
+    pub fn scale(&self) -> Option<Scale> {
+        self.scale.map(Scale::from)
+    }
+
     /// `--measure`, if given.
     pub fn measure(&self) -> Result<Option<Measure>> {
         Ok(self.measure.as_deref().map(str::parse).transpose()?)
@@ -135,15 +140,11 @@ impl InputArgs {
             .measure()?
             .unwrap_or_else(|| studies.data.default_measure());
         let escalc = r.escalc()?;
-        let scale = r.scale.map(Scale::from).or(match studies.data {
-            Data::ReportedRatio { .. } => Some(Scale::Log),
-            _ => None,
-        });
         Ok(Loaded {
             studies,
             measure,
             escalc,
-            scale,
+            scale: r.scale(),
         })
     }
 }
@@ -152,11 +153,7 @@ impl Loaded {
     /// The effect set for model fitting.
     pub fn effects(&self) -> Result<EffectSet> {
         let mut set = EffectSet::from_studies(&self.studies, self.measure, &self.escalc)?;
-        if let Some(s) = self.scale {
-            if self.measure == Measure::GEN {
-                set.scale = s;
-            }
-        }
+        set.scale = self.studies.data.kind().scale(self.measure, self.scale);
         Ok(set)
     }
 }

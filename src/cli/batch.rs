@@ -41,21 +41,16 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
         columns: args.read.column_map()?,
         delimiter: csv.delimiter,
         decimal_comma: csv.decimal_comma,
-        scale: args.read.scale.map(Scale::from),
+        scale: args.read.scale(),
     };
     // `-` reads standard input, so a batch can sit at the end of a pipe.
-    let input: Box<dyn std::io::Read + Send> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin())
+    let (source, input): (PathBuf, Box<dyn std::io::Read + Send>) = if args.file.as_os_str() == "-"
+    {
+        ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
-        Box::new(
-            std::fs::File::open(&args.file)
-                .with_context(|| format!("cannot open {}", args.file.display()))?,
-        )
-    };
-    let source = if args.file.as_os_str() == "-" {
-        PathBuf::from("<stdin>")
-    } else {
-        args.file.clone()
+        let file = std::fs::File::open(&args.file)
+            .with_context(|| format!("cannot open {}", args.file.display()))?;
+        (args.file.clone(), Box::new(file))
     };
     let batch = Batch::open(&source, input, &opts)?;
     let log_scale = batch.scale() == Scale::Log;

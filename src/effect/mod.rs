@@ -214,7 +214,7 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
         }
         _ => return Err(mismatch()),
     };
-    let scale = studies.data.kind().scale(measure);
+    let scale = studies.data.kind().scale(measure, None);
     Ok(Escalc {
         measure,
         scale,

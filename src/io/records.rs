@@ -4,6 +4,7 @@
 //! steps over blank lines and the line breaks of CRLF files itself, so that the line it reports
 //! is the line an editor shows, whatever the file's line ends.
 
+use crate::error::{Error, Location, Result};
 use std::io::{BufRead, BufReader, Read};
 
 /// One CSV record: its fields' bytes and where each ends, with the line it starts on.
@@ -31,9 +32,33 @@ impl Record {
             Err(_) => latin1(f).into(),
         }
     }
+    /// A field with nothing but white space in it (Unicode white space, as `str::trim`).
+    fn is_blank_field(&self, i: usize) -> bool {
+        let f = self.field(i);
+        f.iter().all(u8::is_ascii_whitespace) || (!f.is_ascii() && self.text(i).trim().is_empty())
+    }
+
     /// A line with nothing but white space (and delimiters) on it.
     pub(crate) fn is_blank(&self) -> bool {
-        (0..self.len).all(|i| self.field(i).iter().all(u8::is_ascii_whitespace))
+        (0..self.len).all(|i| self.is_blank_field(i))
+    }
+
+    /// Checks that the record has `width` fields, as its header: blank fields beyond `width` (a
+    /// trailing delimiter leaves them) do not count.
+    /// `at` locates the error (built only when there is one: this runs on every record).
+    pub(crate) fn check_width(&self, width: usize, at: impl FnOnce() -> Location) -> Result<()> {
+        let mut n = self.len;
+        while n > width && self.is_blank_field(n - 1) {
+            n -= 1;
+        }
+        if n == width {
+            Ok(())
+        } else {
+            Err(Error::input(
+                at(),
+                format!("expected {width} fields as in the header, found {n}"),
+            ))
+        }
     }
 }
 
@@ -101,7 +126,7 @@ impl<R: Read> Records<R> {
     }
 }
 
-/// Text that is not UTF-8 read as Latin-1, as [`crate::io::Table`] does (spreadsheets export it).
+/// Bytes that are not UTF-8 read as Latin-1 (spreadsheets export it).
 pub(crate) fn latin1(cell: &[u8]) -> String {
     cell.iter().map(|&b| b as char).collect()
 }

@@ -1,6 +1,6 @@
 //! Recognising what kind of study data a table holds, from its column names.
 
-use super::table::{is_missing, parse_number, Cell, Table};
+use super::table::{column_index, is_missing, parse_number, Cell, Table};
 use crate::error::{Error, Location, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -171,11 +171,13 @@ impl Kind {
         }
     }
 
-    /// The scale of the effects `measure` computes from this kind of data: a measure's own, but
-    /// reported ratios are pooled as log ratios.
-    pub fn scale(self, measure: crate::Measure) -> crate::Scale {
-        match self {
-            Kind::ReportedRatio => crate::Scale::Log,
+    /// The scale of the effects `measure` computes from this kind of data: `given` for
+    /// pre-computed effects (GEN) when the user names one, else the measure's own, but reported
+    /// ratios are pooled as log ratios.
+    pub fn scale(self, measure: crate::Measure, given: Option<crate::Scale>) -> crate::Scale {
+        match (self, measure, given) {
+            (_, crate::Measure::GEN, Some(s)) => s,
+            (Kind::ReportedRatio, _, _) => crate::Scale::Log,
             _ => measure.scale(),
         }
     }
@@ -344,7 +346,7 @@ impl Layout {
                 )));
             }
         }
-        let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+        let column = |name: &str| column_index(headers, name);
         let find = |canonical: &str| -> Result<Option<usize>> {
             if let Some((_, col)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(canonical)) {
                 return column(col).map(Some).ok_or_else(|| {

@@ -1,6 +1,6 @@
 //! Reading a CSV file into a rectangular table of text cells, with line numbers kept for errors.
 
-use super::records::{Record, Records};
+use super::records::{latin1, Record, Records};
 use crate::error::{Error, Location, Result};
 use std::path::{Path, PathBuf};
 
@@ -47,7 +47,7 @@ impl Table {
         // Spreadsheets export Latin-1 as often as UTF-8: decode it rather than refuse it.
         let text: String = match std::str::from_utf8(bytes) {
             Ok(s) => s.to_owned(),
-            Err(_) => bytes.iter().map(|&b| b as char).collect(),
+            Err(_) => latin1(bytes),
         };
         if text.trim().is_empty() {
             return Err(Error::input(
@@ -55,44 +55,32 @@ impl Table {
                 "the file is empty: expected a header row and at least one study",
             ));
         }
-        let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        let delimiter = opts
-            .delimiter
-            .unwrap_or_else(|| detect_delimiter(first_line));
+        let delimiter = opts.delimiter.unwrap_or_else(|| detect_delimiter(&text));
         let mut records = Records::new(std::io::BufReader::new(text.as_bytes()), delimiter);
         let mut rec = Record::default();
         let mut headers: Option<Vec<String>> = None;
-        let mut rows = Vec::new();
+        let mut rows: Vec<Vec<String>> = Vec::new();
         let mut lines = Vec::new();
         while records
             .next(&mut rec)
             .map_err(|e| Error::input(loc(Some(records.line)), format!("cannot read CSV: {e}")))?
         {
-            let line = rec.line;
-            let cells: Vec<String> = (0..rec.len)
-                .map(|i| rec.text(i).trim().to_owned())
-                .collect();
-            if cells.iter().all(|c| c.is_empty()) {
-                continue; // blank line
+            if rec.is_blank() {
+                continue;
             }
+            let line = rec.line;
             match &headers {
-                None => headers = Some(header_names(cells, loc(Some(line)))?),
+                None => {
+                    let cells = (0..rec.len).map(|i| rec.text(i).trim().to_owned());
+                    headers = Some(header_names(cells.collect(), loc(Some(line)))?);
+                }
                 Some(h) => {
-                    let mut cells = cells;
-                    while cells.len() > h.len() && cells.last().is_some_and(|c| c.is_empty()) {
-                        cells.pop();
-                    }
-                    if cells.len() != h.len() {
-                        return Err(Error::input(
-                            loc(Some(line)),
-                            format!(
-                                "expected {} fields as in the header, found {}",
-                                h.len(),
-                                cells.len()
-                            ),
-                        ));
-                    }
-                    rows.push(cells);
+                    rec.check_width(h.len(), || loc(Some(line)))?;
+                    rows.push(
+                        (0..h.len())
+                            .map(|i| rec.text(i).trim().to_owned())
+                            .collect(),
+                    );
                     lines.push(line);
                 }
             }
@@ -118,9 +106,7 @@ impl Table {
 
     /// Index of a column by case-insensitive name.
     pub fn column(&self, name: &str) -> Option<usize> {
-        self.headers
-            .iter()
-            .position(|h| h.eq_ignore_ascii_case(name))
+        column_index(&self.headers, name)
     }
 }
 
@@ -151,8 +137,15 @@ pub(crate) fn header_names(mut h: Vec<String>, at: Location) -> Result<Vec<Strin
     Ok(h)
 }
 
-/// The delimiter of a header line: tab, `;` or `,`, whichever occurs most (`,` on ties).
-pub(crate) fn detect_delimiter(header: &str) -> u8 {
+/// Index of a column among `headers` by case-insensitive name.
+pub(crate) fn column_index(headers: &[String], name: &str) -> Option<usize> {
+    headers.iter().position(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// The delimiter of a file from its start: tab, `;` or `,`, whichever occurs most on the first
+/// line that is not blank (`,` on ties).
+pub(crate) fn detect_delimiter(head: &str) -> u8 {
+    let header = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let count = |c: char| header.matches(c).count();
     let (commas, semis, tabs) = (count(','), count(';'), count('\t'));
     if tabs > commas && tabs > semis {

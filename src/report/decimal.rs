@@ -38,13 +38,6 @@ pub fn push_f64(out: &mut String, x: f64) {
     };
     let n = (head.len() + tail.len()) as i32;
     let point = exp + 1; // digits before the decimal point
-    let digit = |i: i32| {
-        if i == 0 {
-            head
-        } else {
-            &tail[i as usize - 1..i as usize]
-        }
-    };
     if point <= 0 {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', (-point) as usize));
@@ -55,11 +48,11 @@ pub fn push_f64(out: &mut String, x: f64) {
         out.push_str(tail);
         out.extend(std::iter::repeat_n('0', (point - n) as usize));
     } else {
-        for i in 0..point {
-            out.push_str(digit(i));
-        }
+        let (int, frac) = tail.split_at(point as usize - 1);
+        out.push_str(head);
+        out.push_str(int);
         out.push('.');
-        out.push_str(&tail[point as usize - 1..]);
+        out.push_str(frac);
     }
 }
 
