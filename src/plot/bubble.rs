@@ -12,7 +12,6 @@ use crate::Scale;
 
 const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
-const TITLE: f64 = 15.0;
 const MARGIN: f64 = 20.0;
 const PANEL_W: f64 = 440.0;
 const PANEL_H: f64 = 330.0;
@@ -26,7 +25,7 @@ pub const BUBBLE_COLOR: Color = Color(0x9D, 0xB4, 0xD0);
 const BUBBLE_EDGE: Color = Color(0x2B, 0x4A, 0x6F);
 const BAND: Color = Color(0xE4, 0xE4, 0xE4);
 const LINE: Color = Color(0x11, 0x11, 0x11);
-const TEXT: Color = Color(0x1A, 0x1A, 0x1A);
+const TEXT: Color = super::figure::INK;
 
 /// Bubble plot options.
 #[derive(Debug, Clone, Default)]
@@ -83,11 +82,7 @@ pub fn bubble(fit: &MetaregFit, moderator: &str, opts: &BubbleOptions) -> Result
     let mut fig = Figure::default();
     let mut y = MARGIN;
     let mut width: f64 = 0.0;
-    if let Some(t) = &opts.title {
-        fig.text(MARGIN, y + TITLE / 2.0, t, TITLE, true, Anchor::Start, TEXT);
-        width = width.max(MARGIN + text_width(t, TITLE, true) + MARGIN);
-        y += TITLE + 12.0;
-    }
+    width = width.max(fig.title(MARGIN, &mut y, opts.title.as_deref()) + MARGIN);
     let (_, ylabel) = super::forest::effect_names_of(fit.effects.measure, scale);
     let ytick_w = yaxis
         .ticks

@@ -16,6 +16,11 @@ const GRID: f64 = 4.0;
 /// Baseline position below the top of the line box under plotters' `VPos::Top` (`dy="0.76em"`).
 const TOP_TO_BASELINE: f64 = 0.76;
 
+/// Ink of text and axes in every plot.
+pub const INK: Color = Color(0x1A, 0x1A, 0x1A);
+/// Font size of a plot's title.
+pub const TITLE_SIZE: f64 = 15.0;
+
 /// An sRGB colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Color(pub u8, pub u8, pub u8);
@@ -144,6 +149,23 @@ impl Label {
 }
 
 impl Figure {
+    /// Draws a plot's title (if any) at `x` on the line starting at `*y`, moves `*y` below it,
+    /// and returns where the title ends on the right (`x` without a title).
+    pub fn title(&mut self, x: f64, y: &mut f64, title: Option<&str>) -> f64 {
+        let Some(t) = title else { return x };
+        self.text(
+            x,
+            *y + TITLE_SIZE / 2.0,
+            t,
+            TITLE_SIZE,
+            true,
+            Anchor::Start,
+            INK,
+        );
+        *y += TITLE_SIZE + 12.0;
+        x + fonts::text_width(t, TITLE_SIZE, true)
+    }
+
     /// Adds a text item.
     #[allow(clippy::too_many_arguments)]
     pub fn text(

@@ -22,7 +22,6 @@ pub use super::rob::{rob_columns, RobColumn, RobLevel};
 /// Body text size in pixels (9 pt).
 pub const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
-const TITLE: f64 = 15.0;
 const ROW: f64 = 20.0;
 const HEADER_LINE: f64 = 16.0;
 const MARGIN: f64 = 20.0;
@@ -42,7 +41,7 @@ pub const SUMMARY_COLOR: Color = Color(0x11, 0x11, 0x11);
 pub const SUBGROUP_COLOR: Color = Color(0x6B, 0x6B, 0x6B);
 /// Ink of the prediction-interval bar.
 pub const PI_COLOR: Color = Color(0xB2, 0x18, 0x2B);
-const TEXT: Color = Color(0x1A, 0x1A, 0x1A);
+const TEXT: Color = super::figure::INK;
 const MUTED: Color = Color(0x55, 0x55, 0x55);
 const RULE: Color = Color(0x99, 0x99, 0x99);
 const WHISKER: Color = Color(0x22, 0x22, 0x22);
@@ -636,19 +635,7 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     // Vertical positions.
     let mut fig = Figure::default();
     let mut y = MARGIN;
-    if let Some(t) = &opts.title {
-        fig.text(
-            x_label,
-            y + TITLE / 2.0,
-            t,
-            TITLE,
-            true,
-            Anchor::Start,
-            TEXT,
-        );
-        width = width.max(x_label + width_of(t, true, TITLE) + MARGIN);
-        y += TITLE + 12.0;
-    }
+    width = width.max(fig.title(x_label, &mut y, opts.title.as_deref()) + MARGIN);
     let n_header = opts
         .columns
         .iter()

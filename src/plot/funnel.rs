@@ -16,14 +16,13 @@ use crate::Scale;
 
 const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
-const TITLE: f64 = 15.0;
 const MARGIN: f64 = 20.0;
 const PANEL_W: f64 = 440.0;
 const PANEL_H: f64 = 330.0;
 
 /// Ink of the study points.
 pub const POINT_COLOR: Color = Color(0x1A, 0x1A, 0x1A);
-const TEXT: Color = Color(0x1A, 0x1A, 0x1A);
+const TEXT: Color = super::figure::INK;
 const REGION: Color = Color(0xEE, 0xEE, 0xEE);
 const LINE: Color = Color(0x55, 0x55, 0x55);
 /// Contour shading as metafor's example (`shade = c("white", "gray55", "gray75")`, lightgray back).
@@ -156,10 +155,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
 
     let mut fig = Figure::default();
     let mut y = MARGIN;
-    if let Some(t) = &opts.title {
-        fig.text(MARGIN, y + TITLE / 2.0, t, TITLE, true, Anchor::Start, TEXT);
-        y += TITLE + 12.0;
-    }
+    let title_end = fig.title(MARGIN, &mut y, opts.title.as_deref());
     // Y axis title above the axis, tick labels left of it.
     let ytick_w = yaxis
         .ticks
@@ -363,9 +359,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         fig.text(px0 + 24.0, y, lab, SMALL, false, Anchor::Start, TEXT);
         y += 20.0;
     }
-    if let Some(t) = &opts.title {
-        width = width.max(MARGIN + text_width(t, TITLE, true) + MARGIN);
-    }
+    width = width.max(title_end + MARGIN);
     fig.width = width.ceil();
     fig.height = (y + MARGIN - 8.0).ceil();
     Ok(fig)

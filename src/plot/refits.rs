@@ -14,7 +14,6 @@ use crate::sensitivity::RefitSeries;
 
 const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
-const TITLE: f64 = 15.0;
 const ROW: f64 = 20.0;
 const MARGIN: f64 = 20.0;
 const GAP: f64 = 16.0;
@@ -23,7 +22,7 @@ const PANEL_W: f64 = 300.0;
 /// Ink of the refit estimates (and how tests find them).
 pub const POINT_COLOR: Color = Color(0x2B, 0x4A, 0x6F);
 const DIAMOND: Color = Color(0x11, 0x11, 0x11);
-const TEXT: Color = Color(0x1A, 0x1A, 0x1A);
+const TEXT: Color = super::figure::INK;
 const MUTED: Color = Color(0x55, 0x55, 0x55);
 const RULE: Color = Color(0x99, 0x99, 0x99);
 
@@ -142,19 +141,7 @@ pub fn refit_forest(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions)
 
     let mut fig = Figure::default();
     let mut y = MARGIN;
-    if let Some(t) = &opts.title {
-        fig.text(
-            x_label,
-            y + TITLE / 2.0,
-            t,
-            TITLE,
-            true,
-            Anchor::Start,
-            TEXT,
-        );
-        width = width.max(x_label + text_width(t, TITLE, true) + MARGIN);
-        y += TITLE + 12.0;
-    }
+    width = width.max(fig.title(x_label, &mut y, opts.title.as_deref()) + MARGIN);
     let hy = y + 8.0;
     fig.text(x_label, hy, row_header, FONT, true, Anchor::Start, TEXT);
     fig.text(

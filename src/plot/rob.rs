@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::io::Value;
 use crate::pool::RmaFit;
 
-const TEXT: Color = Color(0x1A, 0x1A, 0x1A);
+const TEXT: Color = super::figure::INK;
 
 /// A risk-of-bias judgement, as Cochrane's RoB 2 tool grades a domain (Sterne et al. 2019, *BMJ*
 /// 366:l4898).

@@ -12,7 +12,6 @@ use crate::Scale;
 
 const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
-const TITLE: f64 = 15.0;
 const MARGIN: f64 = 20.0;
 const PANEL_W: f64 = 440.0;
 const PANEL_H: f64 = 330.0;
@@ -23,7 +22,7 @@ const CELL: f64 = 4.0;
 
 /// Ink of the points (and how tests find them).
 pub const POINT_COLOR: Color = Color(0x2B, 0x4A, 0x6F);
-const TEXT: Color = Color(0x1A, 0x1A, 0x1A);
+const TEXT: Color = super::figure::INK;
 const MUTED: Color = Color(0x55, 0x55, 0x55);
 
 /// A scatter panel: axes, titles and the mapping from data to pixels.
@@ -57,19 +56,7 @@ fn frame(
 ) -> (Panel, f64) {
     let mut top = MARGIN;
     let mut width: f64 = 0.0;
-    if let Some(t) = title {
-        fig.text(
-            MARGIN,
-            top + TITLE / 2.0,
-            t,
-            TITLE,
-            true,
-            Anchor::Start,
-            TEXT,
-        );
-        width = width.max(MARGIN + text_width(t, TITLE, true) + MARGIN);
-        top += TITLE + 12.0;
-    }
+    width = width.max(fig.title(MARGIN, &mut top, title) + MARGIN);
     let ytick_w = y
         .ticks
         .iter()
