@@ -1,6 +1,7 @@
 //! Axis limits and readable ticks on the display scale (ratios on a log axis, proportions and
 //! correlations back-transformed), positioned on the analysis scale.
 
+use crate::error::{Error, Result};
 use crate::Scale;
 
 /// The analysis-scale value of a display value: the inverse of [`Scale::back`].
@@ -31,6 +32,23 @@ pub struct Axis {
 }
 
 impl Axis {
+    /// The axis the user asked for with limits `a`, `b` on the display scale (ratios for log
+    /// scales), kept as given.
+    pub fn from_limits(scale: Scale, a: f64, b: f64) -> Result<Axis> {
+        let (lo, hi) = (forward(scale, a), forward(scale, b));
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::invalid(format!(
+                "x limits {a}, {b} are not an increasing pair of values the scale can show{}",
+                if scale == Scale::Log {
+                    " (ratios must be positive)"
+                } else {
+                    ""
+                }
+            )));
+        }
+        Ok(Axis::new(scale, lo, hi, true))
+    }
+
     /// An axis covering `[lo, hi]` (analysis scale) with ticks at round display values. Unless
     /// `fixed`, the limits widen to the outermost ticks.
     pub fn new(scale: Scale, lo: f64, hi: f64, fixed: bool) -> Axis {

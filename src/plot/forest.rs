@@ -5,7 +5,7 @@
 //! Study intervals are the Wald intervals yi ± z·√vi at the fit's confidence level, as metafor's
 //! `forest()` draws them.
 
-use super::axis::{forward, null_position, Axis};
+use super::axis::{null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::{estimate_ci, num, p_clause, tau2};
@@ -553,20 +553,7 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
 
     // Axis limits on the analysis scale.
     let axis = match opts.xlim {
-        Some((a, b)) => {
-            let (lo, hi) = (forward(scale, a), forward(scale, b));
-            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(Error::invalid(format!(
-                    "x limits {a}, {b} are not an increasing pair of values the scale can show{}",
-                    if scale == Scale::Log {
-                        " (ratios must be positive)"
-                    } else {
-                        ""
-                    }
-                )));
-            }
-            Axis::new(scale, lo, hi, true)
-        }
+        Some((a, b)) => Axis::from_limits(scale, a, b)?,
         None => {
             let (lo, hi) = default_limits(fit, opts, &ci, pi.map(|p| (p.lb, p.ub)));
             Axis::new(scale, lo, hi, false)

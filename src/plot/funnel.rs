@@ -5,7 +5,7 @@
 //! pseudo confidence region around the pooled estimate of the fit (or the trim-and-fill adjusted
 //! estimate, when one is given).
 
-use super::axis::{forward, null_position, Axis};
+use super::axis::{null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::num;
@@ -114,20 +114,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
     let z99 = qnorm_upper(0.005);
 
     let xaxis = match opts.xlim {
-        Some((a, b)) => {
-            let (lo, hi) = (forward(scale, a), forward(scale, b));
-            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                return Err(Error::invalid(format!(
-                    "x limits {a}, {b} are not an increasing pair of values the scale can show{}",
-                    if scale == Scale::Log {
-                        " (ratios must be positive)"
-                    } else {
-                        ""
-                    }
-                )));
-            }
-            Axis::new(scale, lo, hi, true)
-        }
+        Some((a, b)) => Axis::from_limits(scale, a, b)?,
         None => {
             let centre = opts
                 .adjusted
