@@ -3,12 +3,15 @@
 //! Inputs come from a small seeded generator, so every run measures the same work.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use evident::batch::{write_row, Batch, BatchOptions};
+use evident::app::batch::{write_row, Batch, BatchOptions};
+use evident::data::{ColumnMap, CsvOptions, Studies, Table};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::heterogeneity::{q_profile, QProfileControl};
-use evident::io::{ColumnMap, CsvOptions, Studies, Table};
-use evident::pool::design::Intercept;
-use evident::pool::{rma, Method, RmaOptions, Test};
+use evident::model::design::Intercept;
+use evident::model::heterogeneity::{q_profile, QProfileControl};
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaOptions;
+use evident::model::Test;
 use evident::{Measure, Scale};
 use std::hint::black_box;
 use std::path::Path;
@@ -130,8 +133,8 @@ pub fn write_batch_input(path: &Path) {
 }
 
 fn bench_forest(c: &mut Criterion) {
-    use evident::plot::forest::{forest, ForestOptions};
-    use evident::plot::render::svg_to_png;
+    use evident::render::plot::forest::{forest, ForestOptions};
+    use evident::render::plot::render::svg_to_png;
     let mut g = c.benchmark_group("forest");
     g.sample_size(20);
     for &k in &[13usize, 50, 200] {
@@ -151,7 +154,7 @@ fn bench_forest(c: &mut Criterion) {
 }
 
 fn bench_report(c: &mut Criterion) {
-    use evident::report::batch::{plan, run as report, ReportOptions};
+    use evident::app::report::{plan, run as report, ReportOptions};
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("review.csv");
     std::fs::write(&input, long_csv(100, 10, 9)).unwrap();
@@ -191,7 +194,7 @@ fn bench_batch(c: &mut Criterion) {
     g.bench_function("10000x10_reml_knha_pi_qprofile", |b| {
         b.iter(|| {
             let (mut fitted, mut bytes) = (0usize, 0usize);
-            let format = |r: evident::batch::BatchResult| {
+            let format = |r: evident::app::batch::BatchResult| {
                 let mut line = String::with_capacity(400);
                 write_row(&r, true, &mut line);
                 (r.fit.is_ok(), line)

@@ -7,7 +7,7 @@
 //! Data flows one way: input rows → [`effect::EffectSet`] → a fitted model → renderers.
 //!
 //! ```
-//! use evident::{effect::EffectSet, pool::{rma, RmaOptions, Method}, Measure, Scale};
+//! use evident::{effect::EffectSet, model::{rma, RmaOptions, Method}, Measure, Scale};
 //! let set = EffectSet::from_yi_vi(vec![-0.9, -1.6, -1.4], vec![0.36, 0.21, 0.43], Measure::GEN, Scale::Log);
 //! let fit = rma(&set, &RmaOptions { method: Method::DL, ..Default::default() }).unwrap();
 //! assert!(fit.ci_lb < fit.estimate && fit.estimate < fit.ci_ub);
@@ -18,20 +18,18 @@
 // Reference values are written with all 17 significant digits R prints.
 #![allow(clippy::excessive_precision)]
 
-pub mod batch;
+pub mod app;
 pub mod bias;
+pub mod data;
 pub mod effect;
 pub mod error;
-pub mod heterogeneity;
-pub mod io;
-pub mod measure;
+pub mod model;
 pub mod moderators;
-pub mod plot;
 pub mod pool;
-pub mod report;
+pub mod render;
 pub mod reported;
 pub mod sensitivity;
 pub mod stats;
 
+pub use effect::measure::{Measure, Scale};
 pub use error::{Error, Result};
-pub use measure::{Measure, Scale};

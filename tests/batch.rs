@@ -100,10 +100,13 @@ fn non_contiguous_analysis_is_reported() {
 /// pipeline: each result must equal `rma` on that analysis read as a file of its own.
 #[test]
 fn every_analysis_across_chunk_boundaries_equals_its_own_fit() {
-    use evident::batch::{run, BatchOptions, CHUNK, CHUNK_ROWS};
+    use evident::app::batch::{run, BatchOptions, CHUNK, CHUNK_ROWS};
+    use evident::data::{ColumnMap, CsvOptions, Studies, Table};
     use evident::effect::{EffectSet, EscalcOptions};
-    use evident::io::{ColumnMap, CsvOptions, Studies, Table};
-    use evident::pool::{rma, Method, RmaOptions, Test};
+    use evident::model::rma;
+    use evident::model::Method;
+    use evident::model::RmaOptions;
+    use evident::model::Test;
     use evident::Measure;
     use std::path::Path;
 
@@ -191,7 +194,7 @@ fn every_analysis_across_chunk_boundaries_equals_its_own_fit() {
 /// file's name, before any analysis.
 #[test]
 fn unrecognised_header_is_one_clear_error() {
-    use evident::batch::{run, BatchOptions};
+    use evident::app::batch::{run, BatchOptions};
     let opts = BatchOptions::default();
     let mut calls = 0;
     let e = run(
@@ -215,7 +218,7 @@ fn unrecognised_header_is_one_clear_error() {
 /// Latin-1 text (as spreadsheets export it) is read, not refused, as `Table` reads it.
 #[test]
 fn latin1_cells_are_read() {
-    use evident::batch::{run, BatchOptions};
+    use evident::app::batch::{run, BatchOptions};
     let opts = BatchOptions::default();
     let mut input = b"analysis,study,yi,vi\n".to_vec();
     input.extend_from_slice(b"Z\xfcrich,M\xfcller,0.1,0.1\nZ\xfcrich,B,0.4,0.2\n");
@@ -321,10 +324,10 @@ fn reported_ratios_get_ratio_scale_columns() {
 /// A header with no rows is an error (as for `evident pool`), not an empty result.
 #[test]
 fn header_without_rows_is_an_error() {
-    let e = evident::batch::run(
+    let e = evident::app::batch::run(
         std::path::Path::new("empty.csv"),
         "analysis,study,yi,vi\n\n".as_bytes(),
-        &evident::batch::BatchOptions::default(),
+        &evident::app::batch::BatchOptions::default(),
         |_| Ok(()),
     )
     .unwrap_err()
@@ -340,8 +343,8 @@ fn header_without_rows_is_an_error() {
 /// trailing delimiters are ignored, and bad headers are refused alike.
 #[test]
 fn batch_reads_rows_as_a_table_does() {
-    use evident::batch::{run, BatchOptions};
-    use evident::io::{ColumnMap, CsvOptions, Studies, Table};
+    use evident::app::batch::{run, BatchOptions};
+    use evident::data::{ColumnMap, CsvOptions, Studies, Table};
     use std::path::Path;
     let variants = [
         "analysis,study,yi,vi\na,A,1,0.1\na,B,2,-0.2\n",
@@ -398,10 +401,10 @@ fn batch_reads_rows_as_a_table_does() {
 fn latin1_bytes_across_a_field_boundary() {
     let input = b"analysis,study,yi,vi\nx\xC3,\xA9y,1,0.1\nx\xC3,z,2,0.2\n";
     let mut got = Vec::new();
-    evident::batch::run(
+    evident::app::batch::run(
         std::path::Path::new("l.csv"),
         &input[..],
-        &evident::batch::BatchOptions::default(),
+        &evident::app::batch::BatchOptions::default(),
         |r| {
             got.push(r);
             Ok(())

@@ -3,9 +3,11 @@
 //! (metafor 3.8-1); each expected value's R call is in the comment above it.
 
 use evident::bias::{regtest, trimfill, Estimator, Predictor, RegModel, Side};
+use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{read_studies, ColumnMap, CsvOptions};
-use evident::pool::{Method, RmaOptions, Test};
+use evident::model::Method;
+use evident::model::RmaOptions;
+use evident::model::Test;
 use evident::sensitivity::influence;
 use evident::Measure;
 use std::path::Path;

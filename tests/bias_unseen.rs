@@ -3,9 +3,11 @@
 //! z/knha × 6 data sets, up to k = 81, so exact Kendall beyond n = 50 too).
 
 use evident::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
+use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{read_studies, ColumnMap, CsvOptions};
-use evident::pool::{Method, RmaOptions, Test};
+use evident::model::Method;
+use evident::model::RmaOptions;
+use evident::model::Test;
 use evident::sensitivity::{cumul, influence, leave1out};
 use evident::Measure;
 use serde_json::Value;

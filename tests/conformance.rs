@@ -9,8 +9,10 @@ mod common;
 
 use common::*;
 use evident::effect::{escalc, EffectSet};
-use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
-use evident::report::json::{mh_json, rma_json};
+use evident::model::rma;
+use evident::pool::mh::rma_mh;
+use evident::pool::peto::rma_peto;
+use evident::render::json::{mh_json, rma_json};
 use evident::Measure;
 use serde_json::{json, Value};
 

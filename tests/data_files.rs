@@ -5,9 +5,11 @@
 //! A new CSV in `data/` fails this test until it is added to `REFERENCE` (poolable) or
 //! `NOT_POOLABLE` (p-value-only), so the README and the data cannot drift apart.
 
+use evident::data::{read_studies, ColumnMap, CsvOptions, Data, Table};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{read_studies, ColumnMap, CsvOptions, Data, Table};
-use evident::pool::{rma, Method, RmaOptions};
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaOptions;
 use std::path::{Path, PathBuf};
 
 /// metafor 3.8-1 REML fits with z tests: (file, k, estimate, se, tau2).

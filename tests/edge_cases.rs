@@ -1,8 +1,11 @@
 //! Edge cases beyond the corpus, each with its stated behaviour.
 
+use evident::data::{ColumnMap, CsvOptions, Studies, Table};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{ColumnMap, CsvOptions, Studies, Table};
-use evident::pool::{rma, Method, RmaOptions, Test};
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaOptions;
+use evident::model::Test;
 use evident::{Measure, Scale};
 use std::path::Path;
 

@@ -4,10 +4,13 @@
 
 #![allow(clippy::neg_cmp_op_on_partial_ord)] // `!(a > b)` also accepts NaN, deliberately
 
+use evident::data::{ColumnMap, CsvOptions, Studies, Table};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{ColumnMap, CsvOptions, Studies, Table};
-use evident::pool::{rma, Method, RmaOptions, Test};
-use evident::report::json::rma_json;
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaOptions;
+use evident::model::Test;
+use evident::render::json::rma_json;
 use evident::reported::check::check;
 use evident::reported::{to_effects, ReportedTable};
 use std::path::Path;

@@ -4,11 +4,14 @@
 
 #![allow(clippy::excessive_precision)]
 
+use evident::data::{ColumnMap, CsvOptions, Studies, Table};
 use evident::effect::{escalc, EffectSet, EscalcOptions};
-use evident::io::{ColumnMap, CsvOptions, Studies, Table};
+use evident::model::rma;
+use evident::model::Control;
+use evident::model::Method;
+use evident::model::RmaOptions;
 use evident::pool::mh::{rma_mh, MhOptions};
 use evident::pool::peto::rma_peto;
-use evident::pool::{rma, Control, Method, RmaOptions};
 use evident::{Error, Measure, Scale};
 use std::path::Path;
 use std::process::Command;

@@ -1,12 +1,15 @@
 //! Forest and funnel plots: SVG structure, text geometry, PNG/PDF rendering and the CLI.
 
+use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{read_studies, ColumnMap, CsvOptions};
-use evident::plot::figure::{Figure, Shape};
-use evident::plot::forest::{
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaFit;
+use evident::model::RmaOptions;
+use evident::render::plot::figure::{Figure, Shape};
+use evident::render::plot::forest::{
     forest, subgroups, ForestOptions, TextColumn, STUDY_COLOR, SUBGROUP_COLOR, SUMMARY_COLOR,
 };
-use evident::pool::{rma, Method, RmaFit, RmaOptions};
 use evident::{Measure, Scale};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -239,7 +242,7 @@ fn bcg_png_renders_at_the_requested_size() {
     let fig = forest(&fit, &ForestOptions::default()).unwrap();
     let svg = fig.to_svg().unwrap();
     for dpi in [96.0, 192.0] {
-        let png = evident::plot::render::svg_to_png(&svg, dpi).unwrap();
+        let png = evident::render::plot::render::svg_to_png(&svg, dpi).unwrap();
         let img = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
         let s = dpi / 96.0;
         assert_eq!(img.width(), (fig.width * s).ceil() as u32);
@@ -255,7 +258,7 @@ fn bcg_png_renders_at_the_requested_size() {
             .count();
         assert!(left_ink > 100, "labels missing: {left_ink}");
     }
-    let pdf = evident::plot::render::svg_to_pdf(&svg).unwrap();
+    let pdf = evident::render::plot::render::svg_to_pdf(&svg).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     let text = String::from_utf8_lossy(&pdf);
     assert!(text.contains("DejaVuSans"), "font not embedded");
@@ -365,7 +368,7 @@ fn cli_errors_are_clear() {
 
 #[test]
 fn funnel_plots() {
-    use evident::plot::funnel::{funnel, FunnelOptions};
+    use evident::render::plot::funnel::{funnel, FunnelOptions};
     let fit = bcg_fit();
     for contours in [false, true] {
         let opts = FunnelOptions {
@@ -389,7 +392,7 @@ fn funnel_plots() {
         assert!(svg.contains("BCG &lt;funnel&gt;"));
         assert!(svg.contains("Standard error"));
         assert_eq!(svg.contains("0.01 &lt; p ≤ 0.05"), contours);
-        evident::plot::render::svg_to_png(&svg, 96.0).unwrap();
+        evident::render::plot::render::svg_to_png(&svg, 96.0).unwrap();
     }
     let err = funnel(
         &fit,
@@ -423,11 +426,11 @@ fn cli_funnel() {
 
 #[test]
 fn risk_of_bias_columns_and_sort_by_column() {
-    use evident::io::Value;
-    use evident::plot::forest::{rob_columns, RobLevel, SortOrder};
+    use evident::data::Value;
+    use evident::render::plot::forest::{rob_columns, RobLevel, SortOrder};
     let mut fit = bcg_fit();
     let levels = ["low", "Some concerns", "HIGH", "no information"];
-    fit.effects.moderators.push(evident::io::Moderator {
+    fit.effects.moderators.push(evident::data::Moderator {
         name: "rob_D1".into(),
         values: (0..13)
             .map(|i| {
@@ -542,7 +545,7 @@ fn measured_boxes_contain_rendered_text() {
         ..Default::default()
     };
     let fig = forest(&fit_long, &opts).unwrap();
-    let tree = evident::plot::render::parse(&fig.to_svg().unwrap()).unwrap();
+    let tree = evident::render::plot::render::parse(&fig.to_svg().unwrap()).unwrap();
     let mut ink = Vec::new();
     texts(tree.root(), &mut ink);
     let labels: Vec<_> = fig.labels().collect();

@@ -1,12 +1,15 @@
 //! More plots: forest with the test for subgroup differences, funnel with trim-and-fill, bubble,
 //! leave-one-out/cumulative forest, Baujat and GOSH: structure, numbers and text geometry.
 
+use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{read_studies, ColumnMap, CsvOptions};
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaFit;
+use evident::model::RmaOptions;
 use evident::moderators::subgroup;
-use evident::plot::figure::Figure;
-use evident::plot::forest::{forest, subgroup_test_text, subgroups_from, ForestOptions};
-use evident::pool::{rma, Method, RmaFit, RmaOptions};
+use evident::render::plot::figure::Figure;
+use evident::render::plot::forest::{forest, subgroup_test_text, subgroups_from, ForestOptions};
 use evident::Measure;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -132,8 +135,8 @@ fn cli_forest_by_prints_the_test() {
 #[test]
 fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
     use evident::bias::{trimfill, Estimator};
-    use evident::plot::figure::Shape;
-    use evident::plot::funnel::{funnel, FunnelOptions};
+    use evident::render::plot::figure::Shape;
+    use evident::render::plot::funnel::{funnel, FunnelOptions};
     let yi = vec![0.05, 0.12, 0.2, 0.31, 0.42, 0.55, 0.7, 0.85, 1.0, 1.2];
     let vi = vec![0.005, 0.01, 0.015, 0.02, 0.04, 0.06, 0.09, 0.12, 0.16, 0.2];
     let csv = tmp("asym.csv");
@@ -178,7 +181,7 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
         .iter()
         .find_map(|s| match s {
             Shape::Line { points, color, .. }
-                if *color == evident::plot::funnel::ADJUSTED_COLOR =>
+                if *color == evident::render::plot::funnel::ADJUSTED_COLOR =>
             {
                 Some(points[0].0)
             }
@@ -237,8 +240,8 @@ fn bcg_rr_set() -> EffectSet {
 #[test]
 fn bubble_plot_has_one_bubble_per_study_and_the_model_line() {
     use evident::moderators::metareg;
-    use evident::plot::bubble::{bubble, BubbleOptions, BUBBLE_COLOR};
-    use evident::plot::figure::Shape;
+    use evident::render::plot::bubble::{bubble, BubbleOptions, BUBBLE_COLOR};
+    use evident::render::plot::figure::Shape;
     let fit = metareg(&bcg_rr_set(), "ablat", &RmaOptions::default()).unwrap();
     let fig = bubble(
         &fit,
@@ -296,8 +299,8 @@ fn bubble_plot_has_one_bubble_per_study_and_the_model_line() {
 
 #[test]
 fn leave1out_and_cumulative_plots_have_one_point_per_refit() {
-    use evident::plot::figure::Shape;
-    use evident::plot::refits::{refit_forest, RefitKind, RefitPlotOptions, POINT_COLOR};
+    use evident::render::plot::figure::Shape;
+    use evident::render::plot::refits::{refit_forest, RefitKind, RefitPlotOptions, POINT_COLOR};
     use evident::sensitivity::{cumul, cumul_order, leave1out};
     let mut fit = bcg_fit();
     fit.effects.labels[0] = "<b>Aronson & co</b>".into();
@@ -369,8 +372,8 @@ fn leave1out_and_cumulative_plots_have_one_point_per_refit() {
 
 #[test]
 fn baujat_and_gosh_plots() {
-    use evident::plot::figure::Shape;
-    use evident::plot::scatter::{baujat_plot, gosh_plot, GOSH_DOTS, POINT_COLOR};
+    use evident::render::plot::figure::Shape;
+    use evident::render::plot::scatter::{baujat_plot, gosh_plot, GOSH_DOTS, POINT_COLOR};
     use evident::sensitivity::{baujat, gosh};
     let mut fit = bcg_fit();
     fit.effects.labels[0] = "<x>".into();

@@ -1,8 +1,11 @@
 //! Property tests of the library (proptest): invariances and bounds that hold for every input.
 
+use evident::data::{Data, Studies};
 use evident::effect::{escalc, EffectSet, EscalcOptions};
-use evident::io::{Data, Studies};
-use evident::pool::{rma, Method, RmaOptions, Test};
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaOptions;
+use evident::model::Test;
 use evident::{Measure, Scale};
 use proptest::prelude::*;
 
@@ -24,7 +27,7 @@ fn fit(
     vi: &[f64],
     method: Method,
     test: Test,
-) -> Result<evident::pool::RmaFit, evident::Error> {
+) -> Result<evident::model::RmaFit, evident::Error> {
     let set = EffectSet::from_yi_vi(yi.to_vec(), vi.to_vec(), Measure::GEN, Scale::Identity);
     rma(
         &set,

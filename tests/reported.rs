@@ -4,8 +4,10 @@
 // Reference values are written with all 17 significant digits R prints.
 #![allow(clippy::excessive_precision)]
 
-use evident::io::{CsvOptions, Table};
-use evident::pool::{rma, Method, RmaOptions};
+use evident::data::{CsvOptions, Table};
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaOptions;
 use evident::reported::{to_effects, Rule};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! rows or a typed error, never a panic or a hang.
 #![no_main]
 
-use evident::batch::{write_row, Batch, BatchOptions};
+use evident::app::batch::{write_row, Batch, BatchOptions};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

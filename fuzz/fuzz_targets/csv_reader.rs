@@ -1,7 +1,7 @@
 //! Bytes → CSV table → studies: any input gives a table/studies or a typed error, never a panic.
 #![no_main]
 
-use evident::io::{ColumnMap, CsvOptions, Studies, Table};
+use evident::data::{ColumnMap, CsvOptions, Studies, Table};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

@@ -3,9 +3,12 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 use evident::effect::{EffectSet, EscalcOptions};
-use evident::io::{ColumnMap, CsvOptions, Studies, Table};
-use evident::pool::{rma, Method, RmaOptions, Test};
-use evident::report::json::rma_json;
+use evident::data::{ColumnMap, CsvOptions, Studies, Table};
+use evident::model::rma;
+use evident::model::Method;
+use evident::model::RmaOptions;
+use evident::model::Test;
+use evident::render::json::rma_json;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Bytes → table of reported statistics → per-row conversion, consistency check, mixed pooling.
 #![no_main]
 
-use evident::io::{CsvOptions, Table};
+use evident::data::{CsvOptions, Table};
 use evident::reported::check::check;
 use evident::reported::{to_effects, ReportedTable};
 use libfuzzer_sys::fuzz_target;

@@ -3,7 +3,7 @@
 use super::regtest::{regtest, Predictor, RegModel, Regtest};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::pool::RmaOptions;
+use crate::model::RmaOptions;
 
 /// Which of the two regressions supplies the adjusted estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,8 +2,9 @@
 
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::pool::design::{Design, Matrix};
-use crate::pool::{fit_core, RmaOptions};
+use crate::model::design::{Design, Matrix};
+use crate::model::fit_core;
+use crate::model::RmaOptions;
 use crate::stats::{pt_two_sided, qt_upper};
 use std::str::FromStr;
 
@@ -149,9 +150,9 @@ impl Regtest {
 
 /// Total sample size of each study in `set` (metafor's `ni`): n1 + n2 for 2×2 tables and means,
 /// n for proportions and correlations; `None` when the data carry no sample sizes.
-pub fn sample_sizes(studies: &crate::io::Studies, set: &EffectSet) -> Option<Vec<f64>> {
-    use crate::io::Data;
-    let at = |v: &crate::io::studies::Values, r: usize| v.get(r).copied().flatten();
+pub fn sample_sizes(studies: &crate::data::Studies, set: &EffectSet) -> Option<Vec<f64>> {
+    use crate::data::Data;
+    let at = |v: &crate::data::studies::Values, r: usize| v.get(r).copied().flatten();
     set.rows
         .iter()
         .map(|&r| match &studies.data {

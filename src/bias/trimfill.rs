@@ -3,8 +3,12 @@
 use super::regtest::check_parameters;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::pool::design::{Intercept, Matrix};
-use crate::pool::{fit_core, rma, RmaFit, RmaOptions, Test};
+use crate::model::design::{Intercept, Matrix};
+use crate::model::fit_core;
+use crate::model::rma;
+use crate::model::RmaFit;
+use crate::model::RmaOptions;
+use crate::model::Test;
 use std::str::FromStr;
 
 /// Estimator of the number of missing studies.

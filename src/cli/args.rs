@@ -2,10 +2,13 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
+use evident::data::{read_studies, ColumnMap, CsvOptions, Data, Studies};
 use evident::effect::{AddTo, EffectSet, EscalcOptions, VType};
-use evident::io::{read_studies, ColumnMap, CsvOptions, Data, Studies};
+use evident::model::Method;
+use evident::model::PiType;
+use evident::model::RmaOptions;
+use evident::model::Test;
 use evident::pool::mh::MhOptions;
-use evident::pool::{Method, PiType, RmaOptions, Test};
 use evident::{Measure, Scale};
 use std::path::PathBuf;
 

@@ -3,8 +3,8 @@
 use super::args::{ModelArgs, Pooling, ReadArgs};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use evident::batch::{header, write_row, Batch, BatchOptions, BatchResult};
-use evident::io::atomic::AtomicFile;
+use evident::app::atomic::AtomicFile;
+use evident::app::batch::{header, write_row, Batch, BatchOptions, BatchResult};
 use evident::Scale;
 use std::io::Write;
 use std::path::PathBuf;

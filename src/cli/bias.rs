@@ -8,8 +8,8 @@ use evident::bias::{
     fsn, pet_peese, ranktest, regtest, sample_sizes, trimfill, Estimator, FsnType, Predictor,
     RegModel,
 };
-use evident::pool::rma;
-use evident::report::text;
+use evident::model::rma;
+use evident::render::text;
 use evident::Measure;
 
 #[derive(Args, Debug)]

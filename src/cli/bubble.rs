@@ -6,7 +6,7 @@ use super::rma_input::rma_effects;
 use anyhow::{bail, Result};
 use clap::Args;
 use evident::moderators::metareg;
-use evident::plot::bubble::{bubble, BubbleOptions};
+use evident::render::plot::bubble::{bubble, BubbleOptions};
 
 #[derive(Args, Debug)]
 pub struct BubbleArgs {
@@ -38,6 +38,6 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
             title: args.out.title.clone(),
         },
     )?;
-    evident::plot::save(&fig, &args.out.output, args.out.dpi)?;
+    evident::render::plot::save(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
 }

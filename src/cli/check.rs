@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 use clap::Args;
-use evident::io::{CsvOptions, Table};
-use evident::report::csv_safe;
-use evident::report::json::num;
+use evident::data::{CsvOptions, Table};
+use evident::render::csv_safe;
+use evident::render::json::num;
 use evident::reported::check::{check, CheckResult, Verdict};
 use evident::reported::ReportedTable;
 use serde_json::{json, Value};

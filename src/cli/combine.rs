@@ -2,9 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use evident::io::table::{parse_number, Cell};
-use evident::io::{CsvOptions, Grid, Table};
-use evident::report::json::num;
+use evident::data::table::{parse_number, Cell};
+use evident::data::{CsvOptions, Grid, Table};
+use evident::render::json::num;
 use evident::reported::combine::{combine, one_sided, CombineMethod};
 use evident::reported::PValue;
 use serde_json::json;
@@ -62,7 +62,7 @@ pub fn run(args: &CombineArgs) -> Result<()> {
     for (r, row) in table.rows.iter().enumerate() {
         let loc = |c: usize| table.location(r, c);
         let text = row[pcol].trim();
-        if evident::io::table::is_missing(text) {
+        if evident::data::table::is_missing(text) {
             continue;
         }
         let pv = PValue::parse(text).map_err(|e| anyhow::anyhow!("{}: {e}", loc(pcol)))?;

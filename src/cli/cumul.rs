@@ -4,7 +4,8 @@ use super::args::{InputArgs, ModelArgs};
 use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
 use evident::sensitivity::{cumul, cumul_order};
 
 #[derive(Args, Debug)]
@@ -55,7 +56,7 @@ pub fn run(args: &CumulArgs) -> Result<()> {
             &set,
             &opts,
             &s,
-            evident::plot::refits::RefitKind::Cumulative,
+            evident::render::plot::refits::RefitKind::Cumulative,
             out,
             args.dpi,
         )?;

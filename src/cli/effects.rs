@@ -4,7 +4,7 @@ use super::args::InputArgs;
 use anyhow::Result;
 use clap::Args;
 use evident::effect::escalc;
-use evident::report::json::num;
+use evident::render::json::num;
 use serde_json::{json, Value};
 
 #[derive(Args, Debug)]
@@ -34,7 +34,7 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
     for i in 0..es.yi.len() {
         let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
         out.write_record([
-            evident::report::csv_safe(&loaded.studies.labels[i]),
+            evident::render::csv_safe(&loaded.studies.labels[i]),
             f(es.yi[i]),
             f(es.vi[i]),
             f(es.vi[i].map(f64::sqrt)),

@@ -4,12 +4,14 @@ use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::effect::EffectSet;
+use evident::model::rma;
+use evident::model::RmaFit;
+use evident::model::RmaOptions;
 use evident::moderators::subgroup;
-use evident::plot::forest::{
+use evident::render::plot::forest::{
     data_columns, forest, rob_columns, subgroup_test_text, subgroups_from, ForestOptions,
     SortOrder, TextColumn,
 };
-use evident::pool::{rma, RmaFit, RmaOptions};
 use std::path::PathBuf;
 
 /// Output options shared by the plot subcommands.
@@ -181,6 +183,6 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         subgroup_test: sg.as_ref().map(subgroup_test_text),
     };
     let fig = forest(&fit, &opts)?;
-    evident::plot::save(&fig, &args.out.output, args.out.dpi)?;
+    evident::render::plot::save(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
 }

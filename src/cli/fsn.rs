@@ -5,7 +5,8 @@ use super::rma_input::rma_effects;
 use anyhow::{bail, Result};
 use clap::Args;
 use evident::bias::{fsn, FsnType};
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
 
 #[derive(Args, Debug)]
 pub struct FsnArgs {

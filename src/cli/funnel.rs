@@ -5,7 +5,7 @@ use super::forest::{fit_for_plot, parse_xlim, PlotOutput};
 use anyhow::Result;
 use clap::Args;
 use evident::bias::{trimfill, Estimator, TrimFill};
-use evident::plot::funnel::{funnel, FunnelOptions};
+use evident::render::plot::funnel::{funnel, FunnelOptions};
 
 #[derive(Args, Debug)]
 pub struct FunnelArgs {
@@ -51,6 +51,6 @@ pub fn run(args: &FunnelArgs) -> Result<()> {
         trimfill_layer(&t, &mut opts);
     }
     let fig = funnel(&fit, &opts)?;
-    evident::plot::save(&fig, &args.out.output, args.out.dpi)?;
+    evident::render::plot::save(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
 }

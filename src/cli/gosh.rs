@@ -4,7 +4,8 @@ use super::args::{InputArgs, ModelArgs};
 use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
 use evident::sensitivity::gosh::{gosh, DEFAULT_MAX_SUBSETS};
 
 #[derive(Args, Debug)]
@@ -34,8 +35,8 @@ pub fn run(args: &GoshArgs) -> Result<()> {
     let (set, opts) = rma_effects(&args.input, &args.model)?;
     let g = gosh(&set, &opts, args.max_subsets, args.seed)?;
     if let Some(out) = &args.output {
-        let fig = evident::plot::scatter::gosh_plot(&g, set.measure, set.scale, None)?;
-        evident::plot::save(&fig, out, args.dpi)?;
+        let fig = evident::render::plot::scatter::gosh_plot(&g, set.measure, set.scale, None)?;
+        evident::render::plot::save(&fig, out, args.dpi)?;
     }
     if args.json {
         println!("{}", json::gosh_json(&g, &set.labels));

@@ -4,7 +4,8 @@ use super::args::{InputArgs, ModelArgs};
 use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
 use evident::sensitivity::influence;
 
 #[derive(Args, Debug)]

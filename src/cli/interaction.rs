@@ -2,8 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use evident::moderators::interaction::{additive, compare_two, Contrast, Reported};
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
+use evident::reported::interaction::{additive, compare_two, Contrast, Reported};
 
 #[derive(Args, Debug)]
 pub struct InteractionArgs {

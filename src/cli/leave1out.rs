@@ -4,7 +4,8 @@ use super::args::{InputArgs, ModelArgs};
 use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
 use evident::sensitivity::leave1out;
 
 #[derive(Args, Debug)]
@@ -32,7 +33,7 @@ pub fn run(args: &Leave1outArgs) -> Result<()> {
             &set,
             &opts,
             &s,
-            evident::plot::refits::RefitKind::LeaveOneOut,
+            evident::render::plot::refits::RefitKind::LeaveOneOut,
             out,
             args.dpi,
         )?;

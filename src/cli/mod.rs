@@ -89,27 +89,27 @@ enum Command {
 /// Draws a leave-one-out or cumulative series next to the model of all studies.
 fn plot_refits(
     set: &evident::effect::EffectSet,
-    opts: &evident::pool::RmaOptions,
+    opts: &evident::model::RmaOptions,
     series: &evident::sensitivity::RefitSeries,
-    kind: evident::plot::refits::RefitKind,
+    kind: evident::render::plot::refits::RefitKind,
     out: &std::path::Path,
     dpi: f64,
 ) -> anyhow::Result<()> {
-    use evident::plot::refits::{refit_forest, RefitPlotOptions};
-    let fit = evident::pool::rma(set, opts)?;
+    use evident::render::plot::refits::{refit_forest, RefitPlotOptions};
+    let fit = evident::model::rma(set, opts)?;
     let po = RefitPlotOptions {
         kind,
         title: None,
         decimals: 2,
     };
-    evident::plot::save(&refit_forest(series, &fit, &po)?, out, dpi)?;
+    evident::render::plot::save(&refit_forest(series, &fit, &po)?, out, dpi)?;
     Ok(())
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Ctrl-C: delete the temporary files of outputs being written, exit 130 as shells expect.
-    let _ = ctrlc::set_handler(|| evident::io::atomic::remove_in_flight_and_exit(130));
+    let _ = ctrlc::set_handler(|| evident::app::atomic::remove_in_flight_and_exit(130));
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),

@@ -3,11 +3,14 @@
 use super::args::{InputArgs, ModelArgs, Pooling};
 use anyhow::Result;
 use clap::Args;
-use evident::io::{CsvOptions, Table};
+use evident::data::{CsvOptions, Table};
+use evident::model::rma;
 use evident::moderators::permutation::{permutest, PermutationOptions};
 use evident::moderators::{metareg, subgroup};
-use evident::pool::{mh::rma_mh, peto::rma_peto, rma};
-use evident::report::{json, text};
+use evident::pool::mh::rma_mh;
+use evident::pool::peto::rma_peto;
+use evident::render::json;
+use evident::render::text;
 use evident::reported::to_effects_with;
 
 #[derive(Args, Debug)]

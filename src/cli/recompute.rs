@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 use clap::Args;
-use evident::io::{CsvOptions, Table};
-use evident::report::csv_safe;
-use evident::report::json::num;
+use evident::data::{CsvOptions, Table};
+use evident::render::csv_safe;
+use evident::render::json::num;
 use evident::reported::median::MedianMethod;
 use evident::reported::rows::RowResult;
 use evident::reported::{PValue, ReportedTable};

@@ -5,7 +5,8 @@ use super::rma_input::rma_setup;
 use anyhow::Result;
 use clap::Args;
 use evident::bias::{regtest, sample_sizes, Predictor, RegModel};
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
 
 #[derive(Args, Debug)]
 pub struct RegtestArgs {

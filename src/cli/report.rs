@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use evident::report::batch::{plan, run, Entry, ReportOptions};
+use evident::app::report::{plan, run, Entry, ReportOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use anyhow::{bail, Result};
 use evident::effect::EffectSet;
-use evident::pool::RmaOptions;
+use evident::model::RmaOptions;
 
 /// Loads the studies, computes effects (warning about omitted rows) and resolves the model
 /// options; Mantel–Haenszel and Peto pooling are refused (these analyses refit `rma` models).

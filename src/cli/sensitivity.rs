@@ -4,8 +4,8 @@ use super::args::{InputArgs, ModelArgs};
 use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
-use evident::pool::rma;
-use evident::report::text;
+use evident::model::rma;
+use evident::render::text;
 use evident::sensitivity::{baujat, influence, leave1out};
 
 #[derive(Args, Debug)]
@@ -32,8 +32,8 @@ pub fn run(args: &SensitivityArgs) -> Result<()> {
     let inf = influence(&set, &opts);
     let bj = baujat(&set, &opts);
     if let (Some(out), Ok(b)) = (&args.output, &bj) {
-        let fig = evident::plot::scatter::baujat_plot(b, None)?;
-        evident::plot::save(&fig, out, args.dpi)?;
+        let fig = evident::render::plot::scatter::baujat_plot(b, None)?;
+        evident::render::plot::save(&fig, out, args.dpi)?;
     }
     print!("{}", text::sensitivity_report(&fit, &l1o, &inf, &bj));
     Ok(())

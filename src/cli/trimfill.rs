@@ -5,7 +5,8 @@ use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
 use evident::bias::{trimfill, Estimator, Side};
-use evident::report::{json, text};
+use evident::render::json;
+use evident::render::text;
 
 #[derive(Args, Debug)]
 pub struct TrimfillArgs {
@@ -36,10 +37,14 @@ pub fn run(args: &TrimfillArgs) -> Result<()> {
     let side = args.side.as_deref().map(str::parse::<Side>).transpose()?;
     let t = trimfill(&set, &opts, estimator, side)?;
     if let Some(out) = &args.output {
-        let fit = evident::pool::rma(&set, &opts)?;
-        let mut fo = evident::plot::funnel::FunnelOptions::default();
+        let fit = evident::model::rma(&set, &opts)?;
+        let mut fo = evident::render::plot::funnel::FunnelOptions::default();
         super::funnel::trimfill_layer(&t, &mut fo);
-        evident::plot::save(&evident::plot::funnel::funnel(&fit, &fo)?, out, args.dpi)?;
+        evident::render::plot::save(
+            &evident::render::plot::funnel::funnel(&fit, &fo)?,
+            out,
+            args.dpi,
+        )?;
     }
     if args.json {
         println!("{}", json::trimfill_json(&t));

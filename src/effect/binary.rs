@@ -1,8 +1,8 @@
 //! 2×2 table measures: log odds ratio, log risk ratio, risk difference, Peto's log odds ratio.
 
 use super::{correction_flags, finite_pair, EscalcOptions, VType};
-use crate::io::studies::Values;
-use crate::measure::Measure;
+use crate::data::studies::Values;
+use crate::effect::measure::Measure;
 
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);
 

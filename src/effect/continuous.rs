@@ -1,8 +1,8 @@
 //! Two-group means: raw mean difference and bias-corrected standardised mean difference.
 
 use super::{finite_pair, EscalcOptions, VType};
-use crate::io::studies::Values;
-use crate::measure::Measure;
+use crate::data::studies::Values;
+use crate::effect::measure::Measure;
 use crate::stats::lgamma;
 
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);

@@ -1,8 +1,8 @@
 //! Correlations: raw and Fisher's r-to-z.
 
 use super::finite_pair;
-use crate::io::studies::Values;
-use crate::measure::Measure;
+use crate::data::studies::Values;
+use crate::effect::measure::Measure;
 
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);
 

@@ -1,8 +1,8 @@
 //! Events over person-time: log incidence rate ratio and incidence rate difference.
 
 use super::{correction_flags, finite_pair, EscalcOptions};
-use crate::io::studies::Values;
-use crate::measure::Measure;
+use crate::data::studies::Values;
+use crate::effect::measure::Measure;
 
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);
 

@@ -8,11 +8,12 @@ mod binary;
 mod continuous;
 mod correlation;
 mod incidence;
+pub mod measure;
 mod proportion;
 
+use crate::data::{Data, Moderator, Studies};
+use crate::effect::measure::{Measure, Scale};
 use crate::error::{Error, Result};
-use crate::io::{Data, Moderator, Studies};
-use crate::measure::{Measure, Scale};
 
 /// Which studies get the continuity correction (metafor's `to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

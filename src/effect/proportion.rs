@@ -1,8 +1,8 @@
 //! Single proportions: raw and logit-transformed.
 
 use super::{correction_flags, finite_pair, EscalcOptions, VType};
-use crate::io::studies::Values;
-use crate::measure::Measure;
+use crate::data::studies::Values;
+use crate::effect::measure::Measure;
 
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);
 

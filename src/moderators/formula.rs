@@ -2,9 +2,9 @@
 //! and the model matrix it defines, coded as R's `model.matrix` with treatment contrasts
 //! (Chambers & Hastie 1992, *Statistical Models in S*, ch. 2).
 
+use crate::data::Value;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::io::Value;
 use nalgebra::DMatrix;
 
 /// One variable of a formula: a column, used as written (`ablat`) or as a factor (`factor(alloc)`).
@@ -326,7 +326,7 @@ impl Formula {
     /// Builds the model matrix for the studies of an effect set; studies with a missing
     /// moderator value are dropped (as metafor's "Studies with NAs omitted").
     pub fn model_matrix(&self, effects: &EffectSet) -> Result<ModelMatrix> {
-        let cols: Vec<&crate::io::Moderator> = self
+        let cols: Vec<&crate::data::Moderator> = self
             .variables
             .iter()
             .map(|v| {
@@ -550,7 +550,7 @@ pub fn factor_levels(values: &[Value], rows: &[usize]) -> (Vec<String>, Vec<usiz
     (names, index)
 }
 
-fn code(v: &Variable, m: &crate::io::Moderator, used: &[usize]) -> Result<Coded> {
+fn code(v: &Variable, m: &crate::data::Moderator, used: &[usize]) -> Result<Coded> {
     if v.as_factor || !m.numeric {
         let (levels, index) = factor_levels(&m.values, used);
         return Ok(Coded::Factor { levels, index });
@@ -608,7 +608,7 @@ fn check_rank(x: &DMatrix<f64>, names: &[String]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::Moderator;
+    use crate::data::Moderator;
     use crate::{Measure, Scale};
 
     fn labels(f: &str) -> Vec<String> {

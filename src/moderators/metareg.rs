@@ -4,9 +4,14 @@
 use super::formula::{Formula, ModelMatrix};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
-use crate::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
-use crate::pool::design::Matrix;
-use crate::pool::{fit_core, rma, FitStats, PiType, RmaOptions, Test};
+use crate::model::design::Matrix;
+use crate::model::fit_core;
+use crate::model::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
+use crate::model::rma;
+use crate::model::FitStats;
+use crate::model::PiType;
+use crate::model::RmaOptions;
+use crate::model::Test;
 use crate::stats::{pchisq_upper, pf_upper, qt_upper};
 
 /// One row of the coefficient table.
@@ -402,8 +407,8 @@ fn pseudo_r2(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::{read_studies, ColumnMap, CsvOptions};
-    use crate::pool::Method;
+    use crate::data::{read_studies, ColumnMap, CsvOptions};
+    use crate::model::Method;
     use crate::Measure;
 
     fn bcg() -> EffectSet {

@@ -2,7 +2,6 @@
 //! `rma(mods = ...)` (Thompson & Higgins 2002, *Stat Med* 21:1559–1573).
 
 pub mod formula;
-pub mod interaction;
 pub mod metareg;
 pub mod permutation;
 pub mod subgroup;

@@ -6,8 +6,8 @@
 
 use super::metareg::{omnibus, MetaregFit};
 use crate::error::{Error, Result};
-use crate::pool::design::Matrix;
-use crate::pool::fit_core;
+use crate::model::design::Matrix;
+use crate::model::fit_core;
 use nalgebra::DMatrix;
 
 /// Settings of a permutation test.
@@ -240,9 +240,11 @@ impl SplitMix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::{read_studies, ColumnMap, CsvOptions};
+    use crate::data::{read_studies, ColumnMap, CsvOptions};
+    use crate::model::Method;
+    use crate::model::RmaOptions;
+    use crate::model::Test;
     use crate::moderators::metareg;
-    use crate::pool::{Method, RmaOptions, Test};
     use crate::{effect::EffectSet, Measure};
 
     fn bcg(rows: usize) -> EffectSet {

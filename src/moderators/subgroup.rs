@@ -7,9 +7,11 @@ use super::formula::{factor_levels, Formula};
 use super::metareg::{metareg_formula, MetaregFit};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::heterogeneity::heterogeneity;
-use crate::pool::design::Intercept;
-use crate::pool::{rma, RmaFit, RmaOptions};
+use crate::model::design::Intercept;
+use crate::model::heterogeneity::heterogeneity;
+use crate::model::rma;
+use crate::model::RmaFit;
+use crate::model::RmaOptions;
 
 /// The separate fit of one subgroup.
 #[derive(Debug, Clone)]
@@ -109,8 +111,8 @@ pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::{read_studies, ColumnMap, CsvOptions};
-    use crate::pool::Method;
+    use crate::data::{read_studies, ColumnMap, CsvOptions};
+    use crate::model::Method;
     use crate::Measure;
 
     fn bcg() -> EffectSet {

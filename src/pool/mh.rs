@@ -1,10 +1,10 @@
 //! Mantel–Haenszel pooling for 2×2 tables (OR, RR, RD) and incidence data (IRR, IRD), as
 //! metafor's `rma.mh`, and the shared result type of Mantel–Haenszel and Peto fits.
 
+use crate::data::{Data, Studies};
+use crate::effect::measure::{Measure, Scale};
 use crate::effect::{correction_flags, escalc, AddTo, EscalcOptions};
 use crate::error::{Error, Result};
-use crate::io::{Data, Studies};
-use crate::measure::{Measure, Scale};
 use crate::stats::{pchisq_upper, pnorm_two_sided, qnorm_upper};
 
 /// Options of `rma.mh` / `rma.peto`: element 0 applies to the per-study yi/vi (used for Q),
@@ -148,7 +148,7 @@ pub(crate) fn q_stats(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f6
         q,
         df,
         pchisq_upper(q, df as f64),
-        crate::heterogeneity::at_most_100(100.0 * (q - df as f64) / q).max(0.0),
+        crate::model::heterogeneity::at_most_100(100.0 * (q - df as f64) / q).max(0.0),
         q / df as f64,
     )
 }

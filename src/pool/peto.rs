@@ -2,9 +2,9 @@
 //! `rma.peto`.
 
 use super::mh::{per_study, two_by_two_tables, MhFit, MhOptions};
+use crate::data::{Data, Studies};
+use crate::effect::measure::Measure;
 use crate::error::{Error, Result};
-use crate::io::{Data, Studies};
-use crate::measure::Measure;
 use crate::stats::{pchisq_upper, pnorm_two_sided, qnorm_upper};
 
 /// Pools 2×2 tables by Peto's method; Q = Σ(O−E)²/V − (Σ(O−E))²/ΣV.
@@ -49,7 +49,7 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
     let (q_pval, i2, h2) = if kpos > 1 {
         (
             pchisq_upper(q, df as f64),
-            crate::heterogeneity::at_most_100(100.0 * (q - df as f64) / q).max(0.0),
+            crate::model::heterogeneity::at_most_100(100.0 * (q - df as f64) / q).max(0.0),
             q / df as f64,
         )
     } else {

@@ -10,6 +10,7 @@ pub mod ci;
 pub mod combine;
 pub mod counts;
 pub mod effect;
+pub mod interaction;
 pub mod median;
 pub mod pvalue;
 pub mod rates;

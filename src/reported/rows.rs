@@ -1,7 +1,7 @@
 //! A CSV of whatever each paper reported, one study per row: every row is converted by the rule its
 //! filled-in columns call for.
 //!
-//! Columns (case-insensitive, with the aliases of [`crate::io::studies::ALIASES`]): `study`,
+//! Columns (case-insensitive, with the aliases of [`crate::data::studies::ALIASES`]): `study`,
 //! `measure` (OR, RR, HR, IRR, MD, RD, SMD, …; or `--measure` for all rows), `estimate`, `ci_lb`,
 //! `ci_ub`, `level` (percent, default 95), `pval` (two-sided, as printed), `se` (analysis scale);
 //! 2×2 counts `ai, bi, ci, di` or `ai, n1i, ci, n2i`; incidence `x1i, t1i, x2i, t2i`; and
@@ -14,11 +14,11 @@ use super::effect::{scale_of, Effect};
 use super::median::{self, FiveNum, MeanSd, MedianMethod};
 use super::pvalue::PValue;
 use super::rates;
+use crate::data::studies::ALIASES;
+use crate::data::table::{parse_number, Cell};
+use crate::data::{Grid, Table};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
-use crate::io::studies::ALIASES;
-use crate::io::table::{parse_number, Cell};
-use crate::io::{Grid, Table};
 use crate::{Measure, Scale};
 
 /// Which conversion a row used.
@@ -161,7 +161,7 @@ impl<'a> ReportedTable<'a> {
     fn text(&self, r: usize, f: &str) -> Option<&str> {
         let c = self.col(f)?;
         let s = self.table.rows[r][c].trim();
-        (!crate::io::table::is_missing(s)).then_some(s)
+        (!crate::data::table::is_missing(s)).then_some(s)
     }
 
     fn err(&self, r: usize, f: &str, msg: impl Into<String>) -> Error {
@@ -513,7 +513,7 @@ pub fn to_effects_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::CsvOptions;
+    use crate::data::CsvOptions;
     use std::path::Path;
 
     fn table(text: &str) -> Table {

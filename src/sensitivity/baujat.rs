@@ -3,8 +3,10 @@
 use super::refit_options;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::pool::design::Intercept;
-use crate::pool::{fit_core, rma, RmaOptions};
+use crate::model::design::Intercept;
+use crate::model::fit_core;
+use crate::model::rma;
+use crate::model::RmaOptions;
 
 /// Each study's contribution to heterogeneity (x) against its influence on the estimate (y).
 #[derive(Debug, Clone)]

@@ -1,10 +1,10 @@
 //! Cumulative meta-analysis (metafor's `cumul`).
 
 use super::{refit, refit_options, RefitSeries};
+use crate::data::studies::Value;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::io::studies::Value;
-use crate::pool::RmaOptions;
+use crate::model::RmaOptions;
 
 /// The model fitted to the first 1, 2, ..., k studies taken in `order` (positions in the set).
 ///

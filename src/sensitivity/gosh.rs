@@ -2,10 +2,10 @@
 
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::heterogeneity::heterogeneity;
-use crate::pool::design::Intercept;
-use crate::pool::tau2;
-use crate::pool::RmaOptions;
+use crate::model::design::Intercept;
+use crate::model::heterogeneity::heterogeneity;
+use crate::model::tau2;
+use crate::model::RmaOptions;
 use rayon::prelude::*;
 
 /// Default cap on the number of fits: every subset up to k = 20 (2^20 − 1 = 1,048,575).
@@ -228,7 +228,8 @@ fn fit_subset(y: &[f64], v: &[f64], opts: &RmaOptions) -> [f64; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pool::{rma, Method};
+    use crate::model::rma;
+    use crate::model::Method;
     use crate::{Measure, Scale};
 
     fn set(k: usize) -> EffectSet {

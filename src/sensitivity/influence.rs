@@ -3,8 +3,10 @@
 use super::refit_options;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::pool::design::Intercept;
-use crate::pool::{fit_core, rma, RmaOptions};
+use crate::model::design::Intercept;
+use crate::model::fit_core;
+use crate::model::rma;
+use crate::model::RmaOptions;
 use crate::stats::pchisq;
 
 /// Influence diagnostics of each study on the intercept-only model.

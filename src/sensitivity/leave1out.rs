@@ -3,7 +3,7 @@
 use super::{refit, refit_options, RefitSeries};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::pool::RmaOptions;
+use crate::model::RmaOptions;
 
 /// The model refitted k times, each time without one study.
 ///

@@ -16,7 +16,11 @@ pub use influence::{influence, Influence};
 pub use leave1out::leave1out;
 
 use crate::effect::EffectSet;
-use crate::pool::{rma, Method, RmaFit, RmaOptions, Test};
+use crate::model::rma;
+use crate::model::Method;
+use crate::model::RmaFit;
+use crate::model::RmaOptions;
+use crate::model::Test;
 
 /// The summary of one refit.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,7 +3,7 @@
 use super::{compare, escalc_options, key_tol, rma_options, Case, STRICT};
 use evident::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel, Side};
 use evident::effect::EffectSet;
-use evident::report::json::{
+use evident::render::json::{
     cumul_json, influence_json, leave1out_json, ranktest_json, regtest_json, trimfill_json,
 };
 use evident::sensitivity::{cumul, influence, leave1out};

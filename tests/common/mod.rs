@@ -5,13 +5,16 @@
 pub mod bias;
 pub mod moderators;
 
+use evident::data::{read_studies, ColumnMap, CsvOptions, Studies};
 use evident::effect::{AddTo, EscalcOptions, VType};
-use evident::heterogeneity::{q_profile, QProfileControl};
-use evident::io::{read_studies, ColumnMap, CsvOptions, Studies};
-use evident::pool::design::Intercept;
+use evident::model::design::Intercept;
+use evident::model::heterogeneity::{q_profile, QProfileControl};
+use evident::model::Control;
+use evident::model::Method;
+use evident::model::RmaFit;
+use evident::model::RmaOptions;
+use evident::model::Test;
 use evident::pool::mh::MhOptions;
-use evident::pool::RmaFit;
-use evident::pool::{Control, Method, RmaOptions, Test};
 use evident::Scale;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

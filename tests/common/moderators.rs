@@ -3,7 +3,7 @@
 use super::*;
 use evident::effect::EffectSet;
 use evident::moderators::{metareg, subgroup};
-use evident::report::json::{metareg_json, rma_json, subgroup_json};
+use evident::render::json::{metareg_json, rma_json, subgroup_json};
 use evident::Measure;
 use serde_json::{json, Value};
 

@@ -9,7 +9,7 @@ use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::{estimate_ci, num, tau2};
 use crate::error::{Error, Result};
-use crate::pool::RmaFit;
+use crate::model::RmaFit;
 use crate::sensitivity::RefitSeries;
 
 const FONT: f64 = 12.0;

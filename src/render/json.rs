@@ -1,11 +1,11 @@
 //! Fitted models as JSON objects whose keys are metafor's (the conformance corpus's) keys.
 
-use crate::moderators::interaction::{Additive, TwoEstimates};
+use crate::model::RmaFit;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
 use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
-use crate::pool::RmaFit;
+use crate::reported::interaction::{Additive, TwoEstimates};
 use serde_json::{json, Map, Value};
 
 /// A number, or `null` when not finite (as the corpus writes -Inf, NaN).

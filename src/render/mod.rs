@@ -1,11 +1,11 @@
-//! Renderers of fitted models: JSON objects with metafor's keys, readable text summaries.
+//! Renderers: pure functions of results. Readable text ([`text`]), JSON with metafor's keys
+//! ([`json`]), figures ([`plot`]: SVG, PNG, PDF) and HTML pages ([`html`]). A renderer never fits
+//! a model, never recomputes a number and never writes a file.
 
-pub mod batch;
 pub mod decimal;
 pub mod html;
 pub mod json;
-pub mod manifest;
-pub mod page;
+pub mod plot;
 pub mod text;
 
 /// Neutralises spreadsheet formula injection in a CSV cell of user text: a cell starting with

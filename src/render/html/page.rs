@@ -1,11 +1,13 @@
 //! The report's pages: one analysis (HTML, Markdown, studies CSV) and the index.
 
-use super::batch::{Analysis, Entry, ReportOptions, Step};
-use super::html::{document, escape_html as esc, inline_svg, table};
-use super::manifest::Direction;
+use super::analysis::Direction;
+use super::analysis::{Analysis, Entry, ReportOptions, Step, MIN_K_BIAS};
+use super::{document, escape_html as esc, inline_svg, table};
 use crate::error::{Error, Result};
-use crate::plot::format::{num, p_clause};
-use crate::pool::{Method, RmaFit, Test};
+use crate::model::Method;
+use crate::model::RmaFit;
+use crate::model::Test;
+use crate::render::plot::format::{num, p_clause};
 use crate::stats::qnorm_upper;
 use crate::Scale;
 
@@ -80,7 +82,7 @@ pub fn methods(a: &Analysis) -> String {
     let m = fit.options.method;
     let set = &fit.effects;
     let source = match a.studies.data {
-        crate::io::Data::ReportedRatio { .. } => format!(
+        crate::data::Data::ReportedRatio { .. } => format!(
             "The reported {}s and their confidence intervals were converted to log ratios, with standard errors from the width of each interval",
             a.effect_name
         ),
@@ -126,7 +128,7 @@ pub fn methods(a: &Analysis) -> String {
             a.spec.cfg.mods.join(", ")
         ));
     }
-    if a.fit.k >= super::batch::MIN_K_BIAS {
+    if a.fit.k >= MIN_K_BIAS {
         s.push_str("Small-study effects were examined with a funnel plot, Egger's regression test (Egger et al. 1997), Begg's rank correlation test (Begg & Mazumdar 1994) and trim-and-fill (Duval & Tweedie 2000); robustness with leave-one-out analysis. ");
     }
     s.push_str(&format!(
@@ -219,7 +221,10 @@ pub fn results(a: &Analysis) -> String {
         ));
     }
     if !fit.options.method.is_fixed() {
-        het.push_str(&format!(", τ² = {}", crate::plot::format::tau2(fit.tau2)));
+        het.push_str(&format!(
+            ", τ² = {}",
+            crate::render::plot::format::tau2(fit.tau2)
+        ));
     }
     het.push_str(&format!(
         ", Q = {:.2} (df = {}, {}).",
@@ -276,7 +281,7 @@ fn study_rows(a: &Analysis) -> Vec<(String, f64, f64, f64, f64)> {
 
 fn studies_table(a: &Analysis) -> String {
     let fit = &a.fit;
-    let cols = crate::plot::forest::data_columns(&a.studies.data, &fit.effects);
+    let cols = crate::render::plot::forest::data_columns(&a.studies.data, &fit.effects);
     let mut head = vec!["Study".to_string()];
     for c in &cols {
         head.push(esc(&c
@@ -337,7 +342,7 @@ fn het_table(fit: &RmaFit) -> String {
         ],
         vec![
             "τ²".into(),
-            crate::plot::format::tau2(fit.tau2),
+            crate::render::plot::format::tau2(fit.tau2),
             rng(ci.map(|c| c.tau2_lb), ci.map(|c| c.tau2_ub), 4, false),
         ],
         vec![
@@ -400,9 +405,9 @@ fn cards(a: &Analysis) -> String {
                 level(fit),
                 num(c.i2_lb, 0),
                 num(c.i2_ub, 0),
-                crate::plot::format::tau2(fit.tau2)
+                crate::render::plot::format::tau2(fit.tau2)
             ),
-            None => format!("τ² = {}", crate::plot::format::tau2(fit.tau2)),
+            None => format!("τ² = {}", crate::render::plot::format::tau2(fit.tau2)),
         },
     ));
     s.push_str(&card(
@@ -478,7 +483,7 @@ fn metareg_section(a: &Analysis) -> String {
         Err(why) => s.push_str(&format!("<p class=\"na\">{}</p>\n", esc(why))),
         Ok(m) => s.push_str(&format!(
             "<pre>{}</pre>\n",
-            esc(&super::text::metareg_summary(m))
+            esc(&crate::render::text::metareg_summary(m))
         )),
     }
     s
@@ -496,7 +501,7 @@ fn bias_section(a: &Analysis) -> String {
         )),
         Err(why) => s.push_str(&format!("<p class=\"na\">Funnel plot {}</p>\n", esc(why.trim_start_matches("not drawn: ")).replace("a funnel", "not drawn: a funnel"))),
     }
-    if fit.k >= super::batch::MIN_K_BIAS && fit.k < 10 {
+    if fit.k >= MIN_K_BIAS && fit.k < 10 {
         s.push_str(&format!("<p class=\"na\">With k = {} (&lt; 10), these tests have low power; read them as descriptive (Cochrane Handbook ch. 13).</p>\n", fit.k));
     }
     let rows = vec![
@@ -663,7 +668,7 @@ pub fn studies_csv(a: &Analysis) -> Result<Vec<u8>> {
     let fit = &a.fit;
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::invalid(format!("cannot write studies.csv: {e}"));
-    let disp = crate::io::atomic::slug(&a.effect_name).to_lowercase();
+    let disp = crate::app::atomic::slug(&a.effect_name).to_lowercase();
     w.write_record([
         "study".to_string(),
         "yi".into(),
@@ -679,7 +684,7 @@ pub fn studies_csv(a: &Analysis) -> Result<Vec<u8>> {
     let b = |x: f64| format!("{}", fit.effects.scale.back(x));
     for (i, (l, y, lb, ub, wt)) in study_rows(a).into_iter().enumerate() {
         w.write_record([
-            super::csv_safe(&l),
+            crate::render::csv_safe(&l),
             format!("{y}"),
             format!("{}", fit.effects.vi[i]),
             format!("{lb}"),

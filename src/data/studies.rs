@@ -774,7 +774,7 @@ fn read_moderator<G: Grid + ?Sized>(grid: &G, col: usize) -> Moderator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::io::table::CsvOptions;
+    use crate::data::table::CsvOptions;
     use std::path::Path;
 
     fn studies(s: &str) -> Result<Studies> {

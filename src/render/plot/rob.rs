@@ -2,9 +2,9 @@
 //! and robvis draw them.
 
 use super::figure::Color;
+use crate::data::Value;
 use crate::error::{Error, Result};
-use crate::io::Value;
-use crate::pool::RmaFit;
+use crate::model::RmaFit;
 
 const TEXT: Color = super::figure::INK;
 

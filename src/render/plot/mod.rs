@@ -2,11 +2,11 @@
 //! PNG by resvg and to PDF by krilla, with no system fonts and no external programs.
 //!
 //! ```no_run
-//! # use evident::{effect::EffectSet, pool::{rma, RmaOptions}, Measure, Scale};
+//! # use evident::{effect::EffectSet, model::{rma, RmaOptions}, Measure, Scale};
 //! # let set = EffectSet::from_yi_vi(vec![-0.9, -1.6], vec![0.36, 0.21], Measure::GEN, Scale::Log);
 //! let fit = rma(&set, &RmaOptions::default()).unwrap();
-//! let fig = evident::plot::forest::forest(&fit, &Default::default()).unwrap();
-//! evident::plot::save(&fig, std::path::Path::new("forest.png"), 300.0).unwrap();
+//! let fig = evident::render::plot::forest::forest(&fit, &Default::default()).unwrap();
+//! evident::render::plot::save(&fig, std::path::Path::new("forest.png"), 300.0).unwrap();
 //! ```
 
 pub mod axis;

@@ -15,9 +15,9 @@ pub const FAMILY: &str = "DejaVu Sans";
 pub const SVG_FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
 
 /// DejaVu Sans, regular.
-pub static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 /// DejaVu Sans, bold.
-pub static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+pub static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
 
 fn faces() -> &'static (FontRef<'static>, FontRef<'static>) {
     static FACES: OnceLock<(FontRef<'static>, FontRef<'static>)> = OnceLock::new();

@@ -9,11 +9,13 @@ use super::axis::{null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::{estimate_ci, num, p_clause, tau2};
+use crate::data::{Data, Value};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::io::{Data, Value};
+use crate::model::rma;
+use crate::model::RmaFit;
+use crate::model::Test;
 use crate::moderators::SubgroupFit;
-use crate::pool::{rma, RmaFit, Test};
 use crate::stats::qnorm_upper;
 use crate::Scale;
 
@@ -375,7 +377,7 @@ fn order(fit: &RmaFit, idx: &mut [usize], sort: &SortOrder) -> Result<()> {
 }
 
 /// A study-level column of the fit by name, or an error listing the columns there are.
-fn moderator<'a>(fit: &'a RmaFit, column: &str, what: &str) -> Result<&'a crate::io::Moderator> {
+fn moderator<'a>(fit: &'a RmaFit, column: &str, what: &str) -> Result<&'a crate::data::Moderator> {
     fit.effects
         .moderators
         .iter()

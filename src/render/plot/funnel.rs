@@ -10,7 +10,7 @@ use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::num;
 use crate::error::{Error, Result};
-use crate::pool::RmaFit;
+use crate::model::RmaFit;
 use crate::stats::qnorm_upper;
 use crate::Scale;
 

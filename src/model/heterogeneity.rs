@@ -1,8 +1,8 @@
 //! Heterogeneity: Cochran's Q, I², H², the typical within-study variance, and the Q-profile
 //! confidence interval for τ² (Viechtbauer 2007, *Stat Med* 26:37–52).
 
-use crate::pool::design::Design;
-use crate::pool::tau2::q_gen;
+use crate::model::design::Design;
+use crate::model::tau2::q_gen;
 use crate::stats::{pchisq_upper, qchisq, zeroin};
 
 /// Cochran's Q with FE weights and the quantities derived from it.

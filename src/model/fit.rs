@@ -5,7 +5,9 @@ use super::tau2::{self, Tau2Estimate};
 use super::{Method, PiType, RmaOptions, Test};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::heterogeneity::{heterogeneity, q_profile, Heterogeneity, QProfileControl, Tau2Ci};
+use crate::model::heterogeneity::{
+    heterogeneity, q_profile, Heterogeneity, QProfileControl, Tau2Ci,
+};
 use crate::stats::{pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
 
 /// An interval prediction for a new study.

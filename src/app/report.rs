@@ -2,48 +2,34 @@
 //! per analysis and an index. One failing analysis never stops the others.
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
-use super::page;
+use crate::app::atomic::slug;
 use crate::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
+use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
+use crate::effect::measure::{Measure, Scale};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::io::atomic::slug;
-use crate::io::{ColumnMap, CsvOptions, Data, Studies, Table};
-use crate::measure::{Measure, Scale};
-use crate::moderators::metareg::{metareg, MetaregFit};
-use crate::moderators::subgroup::{subgroup, SubgroupFit};
-use crate::plot::forest::{
+use crate::model::rma;
+use crate::model::Method;
+use crate::model::RmaOptions;
+use crate::model::Test;
+use crate::moderators::metareg::metareg;
+use crate::moderators::subgroup::subgroup;
+pub use crate::render::html::analysis::{Analysis, Entry, ReportOptions, Spec, Step, MIN_K_BIAS};
+use crate::render::html::page;
+use crate::render::plot::forest::{
     data_columns, forest, subgroup_test_text, subgroups_from, ForestOptions,
 };
-use crate::plot::funnel::{funnel, FunnelOptions};
-use crate::plot::render::{svg_to_png, write_atomic};
-use crate::pool::{rma, Method, RmaFit, RmaOptions, Test};
-use crate::sensitivity::{leave1out, RefitSeries};
+use crate::render::plot::funnel::{funnel, FunnelOptions};
+use crate::render::plot::render::{svg_to_png, write_atomic};
+use crate::sensitivity::leave1out;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Name of the column that splits a long CSV into analyses.
 pub const ANALYSIS_COLUMN: &str = "analysis";
-/// Fewest studies for the funnel-asymmetry tests and leave-one-out.
-pub const MIN_K_BIAS: usize = 3;
 /// Resolution of the PNG forest plots.
 pub const PNG_DPI: f64 = 150.0;
-
-/// A result that is either computed or, with the reason, not computed.
-pub type Step<T> = std::result::Result<T, String>;
-
-/// One analysis to run: its name, where its rows come from, and its settings.
-#[derive(Debug, Clone)]
-pub struct Spec {
-    /// The name as given (manifest name, file stem, or `analysis` value).
-    pub name: String,
-    /// Directory name: [`slug`] of `name`, deduplicated.
-    pub dir: String,
-    pub file: PathBuf,
-    /// For a long CSV: the `analysis` value selecting the rows.
-    pub rows: Option<String>,
-    pub cfg: AnalysisConfig,
-}
 
 /// What the planner found: analyses to run, and entries that are listed without running.
 #[derive(Debug, Clone, Default)]
@@ -54,53 +40,6 @@ pub struct Plan {
     pub skipped: Vec<(String, PathBuf, String)>,
     /// (name, error): inputs that could not even be read.
     pub failed: Vec<(String, String)>,
-}
-
-/// Everything computed for one analysis.
-#[derive(Debug, Clone)]
-pub struct Analysis {
-    pub spec: Spec,
-    pub studies: Studies,
-    pub fit: RmaFit,
-    /// Name of the effect on the display scale ("OR", "Proportion", ...).
-    pub effect_name: String,
-    pub subgroup: Option<Step<SubgroupFit>>,
-    pub metareg: Option<Step<MetaregFit>>,
-    pub regtest: Step<crate::bias::Regtest>,
-    pub ranktest: Step<crate::bias::Ranktest>,
-    pub trimfill: Step<crate::bias::TrimFill>,
-    pub leave1out: Step<RefitSeries>,
-    pub forest_svg: String,
-    pub funnel_svg: Step<String>,
-    pub warnings: Vec<String>,
-}
-
-/// One row of the index.
-#[derive(Debug, Clone)]
-pub enum Entry {
-    Done(Box<Analysis>),
-    Skipped {
-        name: String,
-        reason: String,
-    },
-    Failed {
-        name: String,
-        dir: Option<String>,
-        error: String,
-    },
-}
-
-impl Entry {
-    pub fn is_failed(&self) -> bool {
-        matches!(self, Entry::Failed { .. })
-    }
-}
-
-/// Options of a report run.
-#[derive(Debug, Clone, Default)]
-pub struct ReportOptions {
-    /// A generation time to print (none: the output is byte-for-byte reproducible).
-    pub timestamp: Option<String>,
 }
 
 fn dedupe(name: &str, used: &mut HashSet<String>) -> String {
@@ -505,7 +444,7 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         &dir.join("forest.png"),
         &svg_to_png(&a.forest_svg, PNG_DPI)?,
     )?;
-    let json = serde_json::to_string_pretty(&super::json::rma_json(&a.fit))
+    let json = serde_json::to_string_pretty(&crate::render::json::rma_json(&a.fit))
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("studies.csv"), &page::studies_csv(a)?)?;

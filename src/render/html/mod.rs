@@ -1,6 +1,9 @@
 //! HTML building blocks for the report: escaping, the stylesheet, tables. Every piece of user text
 //! (labels, titles, column names, file names, error messages) goes through [`escape_html`].
 
+pub mod analysis;
+pub mod page;
+
 /// Escapes text for HTML element content and quoted attribute values: `& < > " '`.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

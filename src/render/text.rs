@@ -1,13 +1,13 @@
 //! Readable summaries of fitted models, in the spirit of metafor's `print.rma`.
 
-use crate::moderators::interaction::{
-    Additive, CiMethod, Contrast, Measure as InteractionMeasure, TwoEstimates,
-};
+use crate::model::RmaFit;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
 use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::mh::MhFit;
-use crate::pool::RmaFit;
+use crate::reported::interaction::{
+    Additive, CiMethod, Contrast, Measure as InteractionMeasure, TwoEstimates,
+};
 use std::fmt::Write;
 
 /// "p < .0001" or "p = 0.0123".
@@ -45,7 +45,7 @@ fn tau2_line(
     name: &str,
     tau2: f64,
     se: Option<f64>,
-    ci: Option<&crate::heterogeneity::Tau2Ci>,
+    ci: Option<&crate::model::heterogeneity::Tau2Ci>,
     level: f64,
 ) {
     let _ = write!(s, "{name} = {}", fmt(tau2));
@@ -85,9 +85,9 @@ pub fn rma_summary(fit: &RmaFit) -> String {
         fit.effects.measure.name(),
         fit.effects.measure.description(),
         match fit.test {
-            crate::pool::Test::Z => "z (Wald)".to_string(),
-            crate::pool::Test::Knha => format!("Knapp–Hartung t({})", fit.df.unwrap_or(f64::NAN)),
-            crate::pool::Test::Adhoc => format!(
+            crate::model::Test::Z => "z (Wald)".to_string(),
+            crate::model::Test::Knha => format!("Knapp–Hartung t({})", fit.df.unwrap_or(f64::NAN)),
+            crate::model::Test::Adhoc => format!(
                 "Knapp–Hartung (ad hoc, s² ≥ 1) t({})",
                 fit.df.unwrap_or(f64::NAN)
             ),
@@ -266,11 +266,11 @@ pub fn mh_summary(fit: &MhFit) -> String {
     s
 }
 
-fn test_label(test: crate::pool::Test, df: Option<f64>) -> String {
+fn test_label(test: crate::model::Test, df: Option<f64>) -> String {
     match test {
-        crate::pool::Test::Z => "z (Wald)".to_string(),
-        crate::pool::Test::Knha => format!("Knapp–Hartung t({})", df.unwrap_or(f64::NAN)),
-        crate::pool::Test::Adhoc => format!(
+        crate::model::Test::Z => "z (Wald)".to_string(),
+        crate::model::Test::Knha => format!("Knapp–Hartung t({})", df.unwrap_or(f64::NAN)),
+        crate::model::Test::Adhoc => format!(
             "Knapp–Hartung (ad hoc, s² ≥ 1) t({})",
             df.unwrap_or(f64::NAN)
         ),

@@ -11,13 +11,15 @@
 //! that later block an error row (sort the file by the analysis column), never a silently merged
 //! or split analysis.
 
+use crate::data::records::{Record, Records};
+use crate::data::table::{column_index, detect_delimiter, header_names};
+use crate::data::{ColumnMap, Grid, Layout, Studies};
+use crate::effect::measure::{Measure, Scale};
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
-use crate::io::records::{Record, Records};
-use crate::io::table::{column_index, detect_delimiter, header_names};
-use crate::io::{ColumnMap, Grid, Layout, Studies};
-use crate::measure::{Measure, Scale};
-use crate::pool::{rma_owned, RmaFit, RmaOptions};
+use crate::model::rma_owned;
+use crate::model::RmaFit;
+use crate::model::RmaOptions;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
@@ -488,11 +490,11 @@ pub fn write_row(r: &BatchResult, log_scale: bool, out: &mut String) {
     let num = |out: &mut String, x: f64| {
         out.push(',');
         if x.is_finite() {
-            crate::report::decimal::push_f64(out, x);
+            crate::render::decimal::push_f64(out, x);
         }
     };
     let opt = |out: &mut String, x: Option<f64>| num(out, x.unwrap_or(f64::NAN));
-    write_text(out, &crate::report::csv_safe(&r.analysis));
+    write_text(out, &crate::render::csv_safe(&r.analysis));
     match &r.fit {
         Ok(fit) => {
             let pi = fit.prediction();

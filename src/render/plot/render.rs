@@ -147,9 +147,9 @@ pub fn encode(svg: &str, format: Format, dpi: f64) -> Result<Vec<u8>> {
     }
 }
 
-/// Writes `bytes` to `path` atomically (see [`crate::io::atomic`]): a reader never sees half a
+/// Writes `bytes` to `path` atomically (see [`crate::app::atomic`]): a reader never sees half a
 /// plot, and an interrupted or failed run leaves any old file intact and no temporary file.
-pub use crate::io::atomic::write_atomic;
+pub use crate::app::atomic::write_atomic;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@
 ///
 /// ```
 /// let mut s = String::new();
-/// evident::report::decimal::push_f64(&mut s, 1.5e-7);
+/// evident::render::decimal::push_f64(&mut s, 1.5e-7);
 /// assert_eq!(s, format!("{}", 1.5e-7));
 /// ```
 pub fn push_f64(out: &mut String, x: f64) {

@@ -20,7 +20,9 @@
 
 use crate::error::{Error, Result};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+
+pub use crate::render::html::analysis::{AnalysisConfig, Direction};
+use std::path::Path;
 
 /// The file name a directory's manifest has.
 pub const MANIFEST_NAME: &str = "evident.toml";
@@ -34,44 +36,6 @@ pub struct Manifest {
     /// The analyses, in the order they are listed.
     #[serde(default)]
     pub analysis: Vec<AnalysisConfig>,
-}
-
-/// Which side of no effect is the favourable one, for the Results sentence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Estimates above the null favour the experimental intervention (e.g. response rates).
-    Higher,
-    /// Estimates below the null favour the experimental intervention (e.g. event risks).
-    Lower,
-}
-
-/// How one analysis is run; every field is optional except `file` in a manifest.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnalysisConfig {
-    pub name: Option<String>,
-    pub file: Option<PathBuf>,
-    /// For a long CSV: the value of its `analysis` column that selects this analysis's rows.
-    pub analysis: Option<String>,
-    pub measure: Option<String>,
-    pub method: Option<String>,
-    pub test: Option<String>,
-    /// Confidence level in percent (default 95).
-    pub level: Option<f64>,
-    /// Subgroup column.
-    pub by: Option<String>,
-    /// Meta-regression moderators (column names, or a formula's terms).
-    #[serde(default)]
-    pub mods: Vec<String>,
-    /// "Favours …" labels, left and right of no effect.
-    pub labels: Option<[String; 2]>,
-    pub title: Option<String>,
-    pub direction: Option<Direction>,
-    /// A caution printed on the page and in the index.
-    pub note: Option<String>,
-    /// When set, the analysis is not run and is listed as skipped with this reason.
-    pub exclude: Option<String>,
 }
 
 impl Manifest {

@@ -7,7 +7,6 @@
 //! [`Grid`] of text cells) are separate, so `evident batch` recognises a long file once and reads
 //! each analysis with the same code that reads a file of its own.
 
-pub mod atomic;
 pub(crate) mod records;
 pub mod studies;
 pub mod table;

@@ -1,0 +1,237 @@
+//! The shared kernel: the inverse-variance (mixed-effects) model of metafor's `rma.uni`.
+//!
+//! Options ([`Method`], [`Test`], [`PiType`], [`Control`], [`RmaOptions`]), the design
+//! ([`design`]), τ² estimators ([`tau2`]), heterogeneity and the Q-profile CI ([`heterogeneity`]),
+//! and the fit with inference and prediction ([`fit`]). Every analysis builds on this layer.
+//!
+//! [`rma`] fits the intercept-only model of metafor's `rma.uni`: τ² by [`Method`], inference by
+//! [`Test`], the prediction interval, Q-profile CI for τ², heterogeneity and fit statistics, with
+//! metafor's algorithms reproduced step for step.
+
+pub mod design;
+pub mod fit;
+pub mod heterogeneity;
+pub mod tau2;
+
+pub use fit::{fit_core, rma, rma_design, rma_owned, FitCore, FitStats, Prediction, RmaFit};
+
+use crate::error::{Error, Result};
+use std::str::FromStr;
+
+/// How τ² is estimated (metafor's `method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum Method {
+    /// Fixed (equal) effects: τ² = 0.
+    FE,
+    /// DerSimonian & Laird 1986, *Control Clin Trials* 7:177–188.
+    DL,
+    /// Hedges 1983 (Hedges & Olkin 1985): the unweighted method of moments.
+    HE,
+    /// Hunter & Schmidt 2004, *Methods of Meta-Analysis*.
+    HS,
+    /// Sidik & Jonkman 2005, *J Biopharm Stat* 15:823–838.
+    SJ,
+    /// Maximum likelihood (Hardy & Thompson 1996), by Fisher scoring.
+    ML,
+    /// Restricted maximum likelihood (Viechtbauer 2005, *J Educ Behav Stat* 30:261–293).
+    REML,
+    /// Empirical Bayes (Morris 1983), by Fisher scoring.
+    EB,
+    /// Paule & Mandel 1982, *J Res Natl Bur Stand* 87:377–385: generalised Q = k − p.
+    PM,
+}
+
+impl Method {
+    pub const ALL: [Method; 9] = [
+        Method::FE,
+        Method::DL,
+        Method::HE,
+        Method::HS,
+        Method::SJ,
+        Method::ML,
+        Method::REML,
+        Method::EB,
+        Method::PM,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::FE => "FE",
+            Method::DL => "DL",
+            Method::HE => "HE",
+            Method::HS => "HS",
+            Method::SJ => "SJ",
+            Method::ML => "ML",
+            Method::REML => "REML",
+            Method::EB => "EB",
+            Method::PM => "PM",
+        }
+    }
+
+    /// A readable description for reports.
+    pub fn description(self) -> &'static str {
+        match self {
+            Method::FE => "fixed-effect (inverse-variance) model",
+            Method::DL => "DerSimonian–Laird estimator",
+            Method::HE => "Hedges estimator",
+            Method::HS => "Hunter–Schmidt estimator",
+            Method::SJ => "Sidik–Jonkman estimator",
+            Method::ML => "maximum-likelihood estimator",
+            Method::REML => "restricted maximum-likelihood estimator",
+            Method::EB => "empirical Bayes estimator",
+            Method::PM => "Paule–Mandel estimator",
+        }
+    }
+
+    pub fn is_fixed(self) -> bool {
+        self == Method::FE
+    }
+}
+
+impl FromStr for Method {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let up = s.trim().to_ascii_uppercase();
+        let up = match up.as_str() {
+            "EE" | "CE" => "FE",
+            other => other,
+        };
+        Method::ALL.iter().copied().find(|m| m.name() == up).ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown method '{s}': expected one of FE, DL, HE, HS, SJ, ML, REML, EB, PM, MH, Peto"
+            ))
+        })
+    }
+}
+
+/// How the pooled estimate is tested and its CI built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Test {
+    /// Wald-type z test and normal CI.
+    Z,
+    /// Knapp & Hartung 2003 (*Stat Med* 22:2693–2710): scaled variance, t with k − p df.
+    Knha,
+    /// Knapp–Hartung with the scale factor truncated at 1 (never narrower than the Wald CI;
+    /// Röver, Knapp & Friede 2015, *BMC Med Res Methodol* 15:99).
+    Adhoc,
+}
+
+impl Test {
+    pub fn name(self) -> &'static str {
+        match self {
+            Test::Z => "z",
+            Test::Knha => "knha",
+            Test::Adhoc => "adhoc",
+        }
+    }
+    pub fn uses_t(self) -> bool {
+        self != Test::Z
+    }
+}
+
+impl FromStr for Test {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "z" => Ok(Test::Z),
+            "knha" | "hksj" | "t" => Ok(Test::Knha),
+            "adhoc" => Ok(Test::Adhoc),
+            _ => Err(Error::invalid(format!(
+                "unknown test '{s}': expected z, knha or adhoc"
+            ))),
+        }
+    }
+}
+
+/// Which prediction interval is reported as the main one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PiType {
+    /// metafor 3.8's default: normal quantile under z, t(k − p) under Knapp–Hartung.
+    Metafor,
+    /// Higgins, Thompson & Spiegelhalter 2009 / Riley et al. 2011 (*BMJ* 342:d549): t with k − p − 1 df.
+    Riley,
+}
+
+impl FromStr for PiType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "metafor" | "default" => Ok(PiType::Metafor),
+            "riley" | "higgins" => Ok(PiType::Riley),
+            _ => Err(Error::invalid(format!(
+                "unknown prediction interval '{s}': expected metafor or riley"
+            ))),
+        }
+    }
+}
+
+/// Iteration control, with metafor's defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Control {
+    /// Fisher scoring stops when |Δτ²| < threshold (1e-5).
+    pub threshold: f64,
+    /// Fisher scoring iteration limit (100).
+    pub maxiter: usize,
+    /// Fisher scoring step multiplier (1).
+    pub stepadj: f64,
+    /// Lower bound for τ² (0).
+    pub tau2_min: f64,
+    /// Upper end of the PM search; `None` = max(100, 10·mad(y)²).
+    pub tau2_max: Option<f64>,
+    /// Start value for Fisher scoring; `None` = max(0, HE).
+    pub tau2_init: Option<f64>,
+    /// `uniroot` tolerance for PM and the ll0 check margin (eps^0.25).
+    pub tol: f64,
+    /// `uniroot` iteration limit for PM (metafor passes maxiter = 100).
+    pub uniroot_maxiter: usize,
+    /// Compare the log-likelihood at τ² = 0 after ML/REML (true).
+    pub ll0check: bool,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            threshold: 1e-5,
+            maxiter: 100,
+            stepadj: 1.0,
+            tau2_min: 0.0,
+            tau2_max: None,
+            tau2_init: None,
+            tol: f64::EPSILON.powf(0.25),
+            uniroot_maxiter: 100,
+            ll0check: true,
+        }
+    }
+}
+
+/// Options of a random/fixed-effects fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RmaOptions {
+    pub method: Method,
+    pub test: Test,
+    /// Confidence level in percent.
+    pub level: f64,
+    pub pi_type: PiType,
+    pub control: Control,
+    /// Compute the Q-profile CI for τ².
+    pub tau2_ci: bool,
+    /// `uniroot` tolerance of the Q-profile search.
+    pub qprofile_tol: f64,
+}
+
+impl Default for RmaOptions {
+    fn default() -> Self {
+        RmaOptions {
+            method: Method::REML,
+            test: Test::Z,
+            level: 95.0,
+            pi_type: PiType::Metafor,
+            control: Control::default(),
+            tau2_ci: true,
+            qprofile_tol: f64::EPSILON.powf(0.25),
+        }
+    }
+}
