@@ -23,6 +23,7 @@ pub mod bias;
 pub mod data;
 pub mod effect;
 pub mod error;
+pub mod measure;
 pub mod model;
 pub mod moderators;
 pub mod pool;
@@ -31,5 +32,5 @@ pub mod reported;
 pub mod sensitivity;
 pub mod stats;
 
-pub use effect::measure::{Measure, Scale};
 pub use error::{Error, Result};
+pub use measure::{Measure, Scale};

@@ -6,9 +6,10 @@ use evident::model::rma;
 use evident::model::Method;
 use evident::model::RmaFit;
 use evident::model::RmaOptions;
+use evident::moderators::subgroup::subgroups;
 use evident::render::plot::figure::{Figure, Shape};
 use evident::render::plot::forest::{
-    forest, subgroups, ForestOptions, TextColumn, STUDY_COLOR, SUBGROUP_COLOR, SUMMARY_COLOR,
+    forest, ForestOptions, TextColumn, STUDY_COLOR, SUBGROUP_COLOR, SUMMARY_COLOR,
 };
 use evident::{Measure, Scale};
 use std::path::{Path, PathBuf};

@@ -132,30 +132,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.commit()
 }
 
-/// A slug of user text for names that also appear in links (report directories): stricter than
-/// [`sanitize_name`], which keeps the text readable, because a URL wants no escaping. Only
-/// `[A-Za-z0-9_-]` (anything else becomes `_`, runs collapse), never empty, never `.` or `..`,
-/// at most 80 characters.
-pub fn slug(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars() {
-        let c = if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-            c
-        } else {
-            '_'
-        };
-        if !(c == '_' && s.ends_with('_')) {
-            s.push(c);
-        }
-    }
-    let s: String = s.trim_matches('_').chars().take(80).collect();
-    if s.is_empty() {
-        "analysis".into()
-    } else {
-        s
-    }
-}
-
 /// Longest file-name component kept (bytes); most file systems allow 255.
 const MAX_NAME: usize = 100;
 
@@ -216,15 +192,6 @@ pub fn safe_join(dir: &Path, name: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn slugs_stay_one_component() {
-        assert_eq!(slug("../../etc/x"), "etc_x");
-        assert_eq!(slug(".."), "analysis");
-        assert_eq!(slug(""), "analysis");
-        assert_eq!(slug("BCG (OR) — 1994"), "BCG_OR_1994");
-        assert_eq!(slug("a/b\\c"), "a_b_c");
-    }
-
     use super::*;
 
     #[test]
@@ -282,5 +249,18 @@ mod tests {
         assert_eq!(sanitize_name("../../etc/passwd"), "_.._etc_passwd");
         assert_eq!(sanitize_name("CON"), "_CON");
         assert_eq!(sanitize_name("BCG trials (OR)"), "BCG trials (OR)");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("evident-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.svg");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        assert!(write_atomic(&dir.join("missing/x.svg"), b"x").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,9 +14,9 @@
 use crate::data::records::{Record, Records};
 use crate::data::table::{column_index, detect_delimiter, header_names};
 use crate::data::{ColumnMap, Grid, Layout, Studies};
-use crate::effect::measure::{Measure, Scale};
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Location, Result};
+use crate::measure::{Measure, Scale};
 use crate::model::rma_owned;
 use crate::model::RmaFit;
 use crate::model::RmaOptions;

@@ -7,3 +7,14 @@ pub mod atomic;
 pub mod batch;
 pub mod manifest;
 pub mod report;
+
+use crate::error::Result;
+use crate::render::plot::{render, Figure, Format};
+use std::path::Path;
+
+/// Writes a figure to `path` as SVG, PNG (at `dpi`) or PDF, by the file's extension, atomically.
+pub fn save_figure(fig: &Figure, path: &Path, dpi: f64) -> Result<()> {
+    let format = Format::from_path(path)?;
+    let svg = fig.to_svg()?;
+    atomic::write_atomic(path, &render::encode(&svg, format, dpi)?)
+}

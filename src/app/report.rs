@@ -2,25 +2,25 @@
 //! per analysis and an index. One failing analysis never stops the others.
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
-use crate::app::atomic::slug;
+use crate::app::atomic::write_atomic;
 use crate::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
-use crate::effect::measure::{Measure, Scale};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
+use crate::measure::{Measure, Scale};
 use crate::model::rma;
 use crate::model::Method;
 use crate::model::RmaOptions;
 use crate::model::Test;
 use crate::moderators::metareg::metareg;
 use crate::moderators::subgroup::subgroup;
+use crate::moderators::subgroup::subgroups_from;
 pub use crate::render::html::analysis::{Analysis, Entry, ReportOptions, Spec, Step, MIN_K_BIAS};
 use crate::render::html::page;
-use crate::render::plot::forest::{
-    data_columns, forest, subgroup_test_text, subgroups_from, ForestOptions,
-};
+use crate::render::plot::forest::{data_columns, forest, subgroup_test_text, ForestOptions};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
-use crate::render::plot::render::{svg_to_png, write_atomic};
+use crate::render::plot::render::svg_to_png;
+use crate::render::slug;
 use crate::sensitivity::leave1out;
 use rayon::prelude::*;
 use std::collections::HashSet;

@@ -118,7 +118,7 @@ pub fn fsn(set: &EffectSet, kind: FsnType, alpha: f64) -> Result<Fsn> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Measure, Scale};
+    use crate::measure::{Measure, Scale};
 
     fn bcg() -> EffectSet {
         // dat <- escalc(measure="OR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg)

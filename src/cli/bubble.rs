@@ -38,6 +38,6 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
             title: args.out.title.clone(),
         },
     )?;
-    evident::render::plot::save(&fig, &args.out.output, args.out.dpi)?;
+    evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
 }

@@ -8,9 +8,9 @@ use evident::model::rma;
 use evident::model::RmaFit;
 use evident::model::RmaOptions;
 use evident::moderators::subgroup;
+use evident::moderators::subgroup::subgroups_from;
 use evident::render::plot::forest::{
-    data_columns, forest, rob_columns, subgroup_test_text, subgroups_from, ForestOptions,
-    SortOrder, TextColumn,
+    data_columns, forest, rob_columns, subgroup_test_text, ForestOptions, SortOrder, TextColumn,
 };
 use std::path::PathBuf;
 
@@ -183,6 +183,6 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         subgroup_test: sg.as_ref().map(subgroup_test_text),
     };
     let fig = forest(&fit, &opts)?;
-    evident::render::plot::save(&fig, &args.out.output, args.out.dpi)?;
+    evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
 }

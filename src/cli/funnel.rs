@@ -51,6 +51,6 @@ pub fn run(args: &FunnelArgs) -> Result<()> {
         trimfill_layer(&t, &mut opts);
     }
     let fig = funnel(&fit, &opts)?;
-    evident::render::plot::save(&fig, &args.out.output, args.out.dpi)?;
+    evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
 }

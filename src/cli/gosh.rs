@@ -36,7 +36,7 @@ pub fn run(args: &GoshArgs) -> Result<()> {
     let g = gosh(&set, &opts, args.max_subsets, args.seed)?;
     if let Some(out) = &args.output {
         let fig = evident::render::plot::scatter::gosh_plot(&g, set.measure, set.scale, None)?;
-        evident::render::plot::save(&fig, out, args.dpi)?;
+        evident::app::save_figure(&fig, out, args.dpi)?;
     }
     if args.json {
         println!("{}", json::gosh_json(&g, &set.labels));

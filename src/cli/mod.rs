@@ -102,7 +102,7 @@ fn plot_refits(
         title: None,
         decimals: 2,
     };
-    evident::render::plot::save(&refit_forest(series, &fit, &po)?, out, dpi)?;
+    evident::app::save_figure(&refit_forest(series, &fit, &po)?, out, dpi)?;
     Ok(())
 }
 

@@ -33,7 +33,7 @@ pub fn run(args: &SensitivityArgs) -> Result<()> {
     let bj = baujat(&set, &opts);
     if let (Some(out), Ok(b)) = (&args.output, &bj) {
         let fig = evident::render::plot::scatter::baujat_plot(b, None)?;
-        evident::render::plot::save(&fig, out, args.dpi)?;
+        evident::app::save_figure(&fig, out, args.dpi)?;
     }
     print!("{}", text::sensitivity_report(&fit, &l1o, &inf, &bj));
     Ok(())

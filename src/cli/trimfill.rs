@@ -40,7 +40,7 @@ pub fn run(args: &TrimfillArgs) -> Result<()> {
         let fit = evident::model::rma(&set, &opts)?;
         let mut fo = evident::render::plot::funnel::FunnelOptions::default();
         super::funnel::trimfill_layer(&t, &mut fo);
-        evident::render::plot::save(
+        evident::app::save_figure(
             &evident::render::plot::funnel::funnel(&fit, &fo)?,
             out,
             args.dpi,

@@ -147,8 +147,8 @@ impl Kind {
     }
 
     /// The measure used when none is given.
-    pub fn default_measure(self) -> crate::Measure {
-        use crate::Measure;
+    pub fn default_measure(self) -> crate::measure::Measure {
+        use crate::measure::Measure;
         match self {
             Kind::TwoByTwo => Measure::OR,
             Kind::Means => Measure::MD,
@@ -174,10 +174,14 @@ impl Kind {
     /// The scale of the effects `measure` computes from this kind of data: `given` for
     /// pre-computed effects (GEN) when the user names one, else the measure's own, but reported
     /// ratios are pooled as log ratios.
-    pub fn scale(self, measure: crate::Measure, given: Option<crate::Scale>) -> crate::Scale {
+    pub fn scale(
+        self,
+        measure: crate::measure::Measure,
+        given: Option<crate::measure::Scale>,
+    ) -> crate::measure::Scale {
         match (self, measure, given) {
-            (_, crate::Measure::GEN, Some(s)) => s,
-            (Kind::ReportedRatio, _, _) => crate::Scale::Log,
+            (_, crate::measure::Measure::GEN, Some(s)) => s,
+            (Kind::ReportedRatio, _, _) => crate::measure::Scale::Log,
             _ => measure.scale(),
         }
     }
@@ -202,7 +206,7 @@ impl Data {
     }
 
     /// The measure used when none is given.
-    pub fn default_measure(&self) -> crate::Measure {
+    pub fn default_measure(&self) -> crate::measure::Measure {
         self.kind().default_measure()
     }
 

@@ -2,7 +2,7 @@
 
 use super::{finite_pair, EscalcOptions, VType};
 use crate::data::studies::Values;
-use crate::effect::measure::Measure;
+use crate::measure::Measure;
 use crate::stats::lgamma;
 
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);

@@ -2,7 +2,7 @@
 
 use super::finite_pair;
 use crate::data::studies::Values;
-use crate::effect::measure::Measure;
+use crate::measure::Measure;
 
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);
 

@@ -8,12 +8,11 @@ mod binary;
 mod continuous;
 mod correlation;
 mod incidence;
-pub mod measure;
 mod proportion;
 
 use crate::data::{Data, Moderator, Studies};
-use crate::effect::measure::{Measure, Scale};
 use crate::error::{Error, Result};
+use crate::measure::{Measure, Scale};
 
 /// Which studies get the continuity correction (metafor's `to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -254,6 +253,25 @@ pub struct EffectSet {
 }
 
 impl EffectSet {
+    /// A study-level column by name, or an error listing the columns there are; `what` says what
+    /// the column was wanted for ("group by", ...).
+    pub fn moderator(&self, column: &str, what: &str) -> Result<&Moderator> {
+        self.moderators
+            .iter()
+            .find(|m| m.name == column)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.moderators.iter().map(|m| m.name.as_str()).collect();
+                Error::invalid(format!(
+                    "no column '{column}' to {what}; the data have: {}",
+                    if names.is_empty() {
+                        "no extra columns".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })
+    }
+
     /// Builds the set from escalc results, dropping rows with no value (metafor's
     /// "Studies with NAs omitted from model fitting").
     pub fn new(studies: &Studies, es: &Escalc, opts: &EscalcOptions) -> EffectSet {

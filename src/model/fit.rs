@@ -58,6 +58,9 @@ pub struct RmaFit {
     pub het: Heterogeneity,
     /// Model weights in percent, one per study.
     pub weights: Vec<f64>,
+    /// Each study's own Wald CI at the model's level, `yi ± z·√vi` (what forest plots and study
+    /// tables show; metafor's `summary.escalc`).
+    pub study_ci: Vec<(f64, f64)>,
     pub fit: FitStats,
     /// Knapp–Hartung scale factor s² (1 under z).
     pub s2w: f64,
@@ -311,6 +314,10 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
     };
     let sw: f64 = core.w.iter().sum();
     let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
+    let z = qnorm_upper((1.0 - opts.level / 100.0) / 2.0);
+    let study_ci = (effects.yi.iter().zip(&effects.vi))
+        .map(|(y, v)| (y - z * v.sqrt(), y + z * v.sqrt()))
+        .collect();
     RmaFit {
         effects,
         options: *opts,
@@ -330,6 +337,7 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
         tau2_ci,
         het: core.het,
         weights,
+        study_ci,
         fit: core.fit,
         s2w: core.s2w,
         iterations: core.iterations,

@@ -609,7 +609,7 @@ fn check_rank(x: &DMatrix<f64>, names: &[String]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::data::Moderator;
-    use crate::{Measure, Scale};
+    use crate::measure::{Measure, Scale};
 
     fn labels(f: &str) -> Vec<String> {
         let f = Formula::parse(f).unwrap();

@@ -408,8 +408,8 @@ fn pseudo_r2(
 mod tests {
     use super::*;
     use crate::data::{read_studies, ColumnMap, CsvOptions};
+    use crate::measure::Measure;
     use crate::model::Method;
-    use crate::Measure;
 
     fn bcg() -> EffectSet {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

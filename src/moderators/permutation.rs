@@ -241,11 +241,12 @@ impl SplitMix {
 mod tests {
     use super::*;
     use crate::data::{read_studies, ColumnMap, CsvOptions};
+    use crate::effect::EffectSet;
+    use crate::measure::Measure;
     use crate::model::Method;
     use crate::model::RmaOptions;
     use crate::model::Test;
     use crate::moderators::metareg;
-    use crate::{effect::EffectSet, Measure};
 
     fn bcg(rows: usize) -> EffectSet {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

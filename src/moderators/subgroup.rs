@@ -5,6 +5,7 @@
 
 use super::formula::{factor_levels, Formula};
 use super::metareg::{metareg_formula, MetaregFit};
+use crate::data::Value;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::model::design::Intercept;
@@ -108,12 +109,95 @@ pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<
     })
 }
 
+/// A subgroup: its name, its own fit, and its studies' positions in the overall fit.
+#[derive(Debug, Clone)]
+pub struct Subgroup {
+    pub name: String,
+    pub fit: RmaFit,
+    pub members: Vec<usize>,
+}
+
+/// Splits a fit's studies by a moderator column and fits each group with the same options.
+pub fn subgroups(fit: &RmaFit, column: &str) -> Result<Vec<Subgroup>> {
+    let m = fit.effects.moderator(column, "group by")?;
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, v) in m.values.iter().enumerate() {
+        let name = match v {
+            Value::Missing => "(missing)".to_string(),
+            v => v.as_text(),
+        };
+        match groups.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, idx)) => idx.push(i),
+            None => groups.push((name, vec![i])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(name, members)| {
+            let sub = fit.effects.subset(&members);
+            let f = rma(&sub, &fit.options).map_err(|e| {
+                Error::invalid(format!(
+                    "subgroup '{name}' ({} studies): {e}",
+                    members.len()
+                ))
+            })?;
+            Ok(Subgroup {
+                name,
+                fit: f,
+                members,
+            })
+        })
+        .collect()
+}
+
+/// The subgroups of a subgroup analysis for the plot, with the analysis's own per-level fits (so
+/// the diamonds are the estimates it reports). `fit` is the overall model of the same studies;
+/// studies without a group value, which the analysis leaves out, are shown under "(missing)".
+pub fn subgroups_from(fit: &RmaFit, sg: &SubgroupFit) -> Result<Vec<Subgroup>> {
+    let mut grouped = vec![false; fit.k];
+    let mut out = Vec::with_capacity(sg.groups.len() + 1);
+    for g in &sg.groups {
+        let same = g.members.len() == g.fit.k
+            && g.members.iter().enumerate().all(|(j, &i)| {
+                i < fit.k
+                    && fit.effects.yi[i] == g.fit.effects.yi[j]
+                    && fit.effects.vi[i] == g.fit.effects.vi[j]
+            });
+        if !same {
+            return Err(Error::invalid(format!(
+                "subgroup '{}' was not fitted to the studies of this model",
+                g.level
+            )));
+        }
+        for &i in &g.members {
+            grouped[i] = true;
+        }
+        out.push(Subgroup {
+            name: g.level.clone(),
+            fit: g.fit.clone(),
+            members: g.members.clone(),
+        });
+    }
+    let missing: Vec<usize> = (0..fit.k).filter(|&i| !grouped[i]).collect();
+    if !missing.is_empty() {
+        let f = rma(&fit.effects.subset(&missing), &fit.options).map_err(|e| {
+            Error::invalid(format!("studies with no value of '{}': {e}", sg.column))
+        })?;
+        out.push(Subgroup {
+            name: "(missing)".into(),
+            fit: f,
+            members: missing,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::{read_studies, ColumnMap, CsvOptions};
+    use crate::measure::Measure;
     use crate::model::Method;
-    use crate::Measure;
 
     fn bcg() -> EffectSet {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,9 +2,9 @@
 //! metafor's `rma.mh`, and the shared result type of Mantel–Haenszel and Peto fits.
 
 use crate::data::{Data, Studies};
-use crate::effect::measure::{Measure, Scale};
 use crate::effect::{correction_flags, escalc, AddTo, EscalcOptions};
 use crate::error::{Error, Result};
+use crate::measure::{Measure, Scale};
 use crate::stats::{pchisq_upper, pnorm_two_sided, qnorm_upper};
 
 /// Options of `rma.mh` / `rma.peto`: element 0 applies to the per-study yi/vi (used for Q),

@@ -3,8 +3,8 @@
 
 use super::mh::{per_study, two_by_two_tables, MhFit, MhOptions};
 use crate::data::{Data, Studies};
-use crate::effect::measure::Measure;
 use crate::error::{Error, Result};
+use crate::measure::Measure;
 use crate::stats::{pchisq_upper, pnorm_two_sided, qnorm_upper};
 
 /// Pools 2×2 tables by Peto's method; Q = Σ(O−E)²/V − (Σ(O−E))²/ΣV.

@@ -46,7 +46,11 @@ fn insert_wald(
 }
 
 /// Adds the back-transformed keys (`estimate_exp`, ...) for transformed scales.
-fn add_transformed(m: &mut Map<String, Value>, scale: crate::Scale, pairs: &[(&str, Option<f64>)]) {
+fn add_transformed(
+    m: &mut Map<String, Value>,
+    scale: crate::measure::Scale,
+    pairs: &[(&str, Option<f64>)],
+) {
     if let Some(suffix) = scale.key_suffix() {
         for (key, val) in pairs {
             m.insert(format!("{key}_{suffix}"), opt(val.map(|v| scale.back(v))));

@@ -836,10 +836,10 @@ fn series_table(sr: &crate::sensitivity::RefitSeries, head: &str) -> String {
             s,
             "(estimates on the {} scale; back-transform for display with {})",
             match sr.scale {
-                crate::Scale::Log => "log",
-                crate::Scale::Logit => "logit",
-                crate::Scale::FisherZ => "Fisher z",
-                crate::Scale::Identity => "identity",
+                crate::measure::Scale::Log => "log",
+                crate::measure::Scale::Logit => "logit",
+                crate::measure::Scale::FisherZ => "Fisher z",
+                crate::measure::Scale::Identity => "identity",
             },
             sr.scale.key_suffix().unwrap_or("")
         );
@@ -921,7 +921,7 @@ pub fn influence_table(inf: &crate::sensitivity::Influence) -> String {
     s
 }
 
-fn or_unavailable<T>(r: &crate::Result<T>, f: impl Fn(&T) -> String) -> String {
+fn or_unavailable<T>(r: &crate::error::Result<T>, f: impl Fn(&T) -> String) -> String {
     match r {
         Ok(x) => f(x),
         Err(e) => format!("not available: {e}\n"),
@@ -931,12 +931,12 @@ fn or_unavailable<T>(r: &crate::Result<T>, f: impl Fn(&T) -> String) -> String {
 /// `evident bias`: the pooled model and every publication-bias check, in one readable report.
 pub fn bias_report(
     fit: &RmaFit,
-    regtest: &crate::Result<crate::bias::Regtest>,
-    ranktest: &crate::Result<crate::bias::Ranktest>,
-    trimfill: &crate::Result<crate::bias::TrimFill>,
-    pet_peese: &crate::Result<crate::bias::PetPeese>,
-    fsn: &crate::Result<crate::bias::Fsn>,
-    peters: Option<&crate::Result<crate::bias::Regtest>>,
+    regtest: &crate::error::Result<crate::bias::Regtest>,
+    ranktest: &crate::error::Result<crate::bias::Ranktest>,
+    trimfill: &crate::error::Result<crate::bias::TrimFill>,
+    pet_peese: &crate::error::Result<crate::bias::PetPeese>,
+    fsn: &crate::error::Result<crate::bias::Fsn>,
+    peters: Option<&crate::error::Result<crate::bias::Regtest>>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -1012,9 +1012,9 @@ pub fn bias_report(
 /// `evident sensitivity`: leave-one-out and influence in one readable report.
 pub fn sensitivity_report(
     fit: &RmaFit,
-    l1o: &crate::Result<crate::sensitivity::RefitSeries>,
-    inf: &crate::Result<crate::sensitivity::Influence>,
-    baujat: &crate::Result<crate::sensitivity::Baujat>,
+    l1o: &crate::error::Result<crate::sensitivity::RefitSeries>,
+    inf: &crate::error::Result<crate::sensitivity::Influence>,
+    baujat: &crate::error::Result<crate::sensitivity::Baujat>,
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Sensitivity analysis (k = {})", fit.k);

@@ -13,8 +13,8 @@
 use super::effect::crit;
 use super::pvalue::{decimals_of, half_unit, PValue};
 use crate::error::{Error, Result};
+use crate::measure::Scale;
 use crate::stats;
-use crate::Scale;
 
 /// A number as printed: its value and how many decimals it was printed with.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]

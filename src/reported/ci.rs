@@ -6,8 +6,8 @@
 use super::effect::{crit, to_scale, Effect};
 use super::pvalue::PValue;
 use crate::error::{Error, Result};
+use crate::measure::Scale;
 use crate::stats;
-use crate::Scale;
 
 /// Whether a p-value is two-sided or one-sided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -1,8 +1,8 @@
 //! The common result of every conversion: an effect on its analysis scale with SE, z, p and CI.
 
 use crate::error::{Error, Result};
+use crate::measure::Scale;
 use crate::stats;
-use crate::Scale;
 
 /// An effect on its analysis scale (log for ratios), with its standard error, Wald z, two-sided p
 /// and confidence interval (Wald: yi ± z₁₋α/₂ · sei unless the conversion says otherwise).

@@ -19,7 +19,7 @@ use crate::data::table::{parse_number, Cell};
 use crate::data::{Grid, Table};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
-use crate::{Measure, Scale};
+use crate::measure::{Measure, Scale};
 
 /// Which conversion a row used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

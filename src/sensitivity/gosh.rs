@@ -228,9 +228,9 @@ fn fit_subset(y: &[f64], v: &[f64], opts: &RmaOptions) -> [f64; 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measure::{Measure, Scale};
     use crate::model::rma;
     use crate::model::Method;
-    use crate::{Measure, Scale};
 
     fn set(k: usize) -> EffectSet {
         // A deterministic, heterogeneous toy data set.
@@ -304,7 +304,7 @@ mod tests {
 #[cfg(test)]
 mod timing {
     use super::*;
-    use crate::{Measure, Scale};
+    use crate::measure::{Measure, Scale};
 
     // cargo test --release gosh_k20 -- --ignored --nocapture
     #[test]

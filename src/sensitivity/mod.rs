@@ -69,7 +69,7 @@ pub struct RefitSeries {
     pub method: Method,
     /// The test of the original model (names the statistic).
     pub test: Test,
-    pub scale: crate::Scale,
+    pub scale: crate::measure::Scale,
 }
 
 impl RefitSeries {

@@ -4,12 +4,11 @@ use super::analysis::Direction;
 use super::analysis::{Analysis, Entry, ReportOptions, Step, MIN_K_BIAS};
 use super::{document, escape_html as esc, inline_svg, table};
 use crate::error::{Error, Result};
+use crate::measure::Scale;
 use crate::model::Method;
 use crate::model::RmaFit;
 use crate::model::Test;
 use crate::render::plot::format::{num, p_clause};
-use crate::stats::qnorm_upper;
-use crate::Scale;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -169,11 +168,11 @@ pub fn results(a: &Analysis) -> String {
     let meaningful_null = matches!(fit.effects.scale, Scale::Log)
         || matches!(
             fit.effects.measure,
-            crate::Measure::MD
-                | crate::Measure::SMD
-                | crate::Measure::RD
-                | crate::Measure::IRD
-                | crate::Measure::GEN
+            crate::measure::Measure::MD
+                | crate::measure::Measure::SMD
+                | crate::measure::Measure::RD
+                | crate::measure::Measure::IRD
+                | crate::measure::Measure::GEN
         );
     if meaningful_null {
         if let Some([left, right]) = &a.spec.cfg.labels {
@@ -263,18 +262,11 @@ fn stat_text(stat: f64, df: Option<f64>) -> String {
 /// (label, display estimate, lb, ub, weight) of each study in the fit.
 fn study_rows(a: &Analysis) -> Vec<(String, f64, f64, f64, f64)> {
     let fit = &a.fit;
-    let z = qnorm_upper((1.0 - fit.options.level / 100.0) / 2.0);
     let set = &fit.effects;
     (0..set.k())
         .map(|i| {
-            let se = set.vi[i].sqrt();
-            (
-                set.labels[i].clone(),
-                set.yi[i],
-                set.yi[i] - z * se,
-                set.yi[i] + z * se,
-                fit.weights[i],
-            )
+            let (lb, ub) = fit.study_ci[i];
+            (set.labels[i].clone(), set.yi[i], lb, ub, fit.weights[i])
         })
         .collect()
 }
@@ -668,7 +660,7 @@ pub fn studies_csv(a: &Analysis) -> Result<Vec<u8>> {
     let fit = &a.fit;
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| Error::invalid(format!("cannot write studies.csv: {e}"));
-    let disp = crate::app::atomic::slug(&a.effect_name).to_lowercase();
+    let disp = crate::render::slug(&a.effect_name).to_lowercase();
     w.write_record([
         "study".to_string(),
         "yi".into(),

@@ -2,7 +2,7 @@
 //! correlations back-transformed), positioned on the analysis scale.
 
 use crate::error::{Error, Result};
-use crate::Scale;
+use crate::measure::Scale;
 
 /// The analysis-scale value of a display value: the inverse of [`Scale::back`].
 pub fn forward(scale: Scale, display: f64) -> f64 {
@@ -16,8 +16,11 @@ pub fn forward(scale: Scale, display: f64) -> f64 {
 
 /// Where "no effect" lies on the analysis scale, if the measure has such a value (proportions
 /// do not).
-pub fn null_position(measure: crate::Measure, scale: Scale) -> Option<f64> {
-    if matches!(measure, crate::Measure::PR | crate::Measure::PLO) {
+pub fn null_position(measure: crate::measure::Measure, scale: Scale) -> Option<f64> {
+    if matches!(
+        measure,
+        crate::measure::Measure::PR | crate::measure::Measure::PLO
+    ) {
         return None;
     }
     Some(forward(scale, scale.null_value())).filter(|v| v.is_finite())

@@ -7,8 +7,8 @@ use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::num;
 use crate::error::{Error, Result};
+use crate::measure::Scale;
 use crate::moderators::MetaregFit;
-use crate::Scale;
 
 const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;

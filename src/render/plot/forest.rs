@@ -12,12 +12,11 @@ use super::format::{estimate_ci, num, p_clause, tau2};
 use crate::data::{Data, Value};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
-use crate::model::rma;
+use crate::measure::Scale;
 use crate::model::RmaFit;
 use crate::model::Test;
+use crate::moderators::subgroup::Subgroup;
 use crate::moderators::SubgroupFit;
-use crate::stats::qnorm_upper;
-use crate::Scale;
 
 pub use super::rob::{rob_columns, RobColumn, RobLevel};
 
@@ -70,14 +69,6 @@ pub struct TextColumn {
     pub values: Vec<String>,
 }
 
-/// A subgroup: its name, its own fit, and its studies' positions in the overall fit.
-#[derive(Debug, Clone)]
-pub struct Subgroup {
-    pub name: String,
-    pub fit: RmaFit,
-    pub members: Vec<usize>,
-}
-
 /// What to draw besides the studies and the pooled estimate.
 #[derive(Debug, Clone)]
 pub struct ForestOptions {
@@ -91,7 +82,7 @@ pub struct ForestOptions {
     pub columns: Vec<TextColumn>,
     /// Risk-of-bias traffic lights right of the weights (from [`rob_columns`]).
     pub rob: Vec<RobColumn>,
-    /// Subgroups (from [`subgroups`]); empty for none.
+    /// Subgroups (from [`crate::moderators::subgroup::subgroups`]); empty for none.
     pub subgroups: Vec<Subgroup>,
     /// The test of subgroup differences (from [`subgroup_test_text`]), one note per line.
     pub subgroup_test: Option<String>,
@@ -114,81 +105,6 @@ impl Default for ForestOptions {
             decimals: 2,
         }
     }
-}
-
-/// Splits a fit's studies by a moderator column and fits each group with the same options.
-pub fn subgroups(fit: &RmaFit, column: &str) -> Result<Vec<Subgroup>> {
-    let m = moderator(fit, column, "group by")?;
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, v) in m.values.iter().enumerate() {
-        let name = match v {
-            Value::Missing => "(missing)".to_string(),
-            v => v.as_text(),
-        };
-        match groups.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, idx)) => idx.push(i),
-            None => groups.push((name, vec![i])),
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(name, members)| {
-            let sub = fit.effects.subset(&members);
-            let f = rma(&sub, &fit.options).map_err(|e| {
-                Error::invalid(format!(
-                    "subgroup '{name}' ({} studies): {e}",
-                    members.len()
-                ))
-            })?;
-            Ok(Subgroup {
-                name,
-                fit: f,
-                members,
-            })
-        })
-        .collect()
-}
-
-/// The subgroups of a subgroup analysis for the plot, with the analysis's own per-level fits (so
-/// the diamonds are the estimates it reports). `fit` is the overall model of the same studies;
-/// studies without a group value, which the analysis leaves out, are shown under "(missing)".
-pub fn subgroups_from(fit: &RmaFit, sg: &SubgroupFit) -> Result<Vec<Subgroup>> {
-    let mut grouped = vec![false; fit.k];
-    let mut out = Vec::with_capacity(sg.groups.len() + 1);
-    for g in &sg.groups {
-        let same = g.members.len() == g.fit.k
-            && g.members.iter().enumerate().all(|(j, &i)| {
-                i < fit.k
-                    && fit.effects.yi[i] == g.fit.effects.yi[j]
-                    && fit.effects.vi[i] == g.fit.effects.vi[j]
-            });
-        if !same {
-            return Err(Error::invalid(format!(
-                "subgroup '{}' was not fitted to the studies of this model",
-                g.level
-            )));
-        }
-        for &i in &g.members {
-            grouped[i] = true;
-        }
-        out.push(Subgroup {
-            name: g.level.clone(),
-            fit: g.fit.clone(),
-            members: g.members.clone(),
-        });
-    }
-    let missing: Vec<usize> = (0..fit.k).filter(|&i| !grouped[i]).collect();
-    if !missing.is_empty() {
-        let f = rma(&fit.effects.subset(&missing), &fit.options).map_err(|e| {
-            Error::invalid(format!("studies with no value of '{}': {e}", sg.column))
-        })?;
-        out.push(Subgroup {
-            name: "(missing)".into(),
-            fit: f,
-            members: missing,
-        });
-    }
-    Ok(out)
 }
 
 /// The test for subgroup differences, two lines: Cochran's Q between the separate fits, and the
@@ -282,8 +198,8 @@ pub(crate) fn effect_names(fit: &RmaFit) -> (String, String) {
 }
 
 /// [`effect_names`] for a measure on its analysis scale.
-pub(crate) fn effect_names_of(m: crate::Measure, scale: Scale) -> (String, String) {
-    use crate::Measure::*;
+pub(crate) fn effect_names_of(m: crate::measure::Measure, scale: Scale) -> (String, String) {
+    use crate::measure::Measure::*;
     let short = match m {
         GEN => match scale {
             Scale::Log => "Ratio".to_string(),
@@ -359,7 +275,7 @@ fn order(fit: &RmaFit, idx: &mut [usize], sort: &SortOrder) -> Result<()> {
         }
         SortOrder::Weight => idx.sort_by(|&a, &b| fit.weights[b].total_cmp(&fit.weights[a])),
         SortOrder::Column(name) => {
-            let m = moderator(fit, name, "sort by")?;
+            let m = fit.effects.moderator(name, "sort by")?;
             let key = |i: usize| match &m.values[i] {
                 Value::Number(x) => (0, *x, String::new()),
                 Value::Text(t) => (1, 0.0, t.clone()),
@@ -376,39 +292,13 @@ fn order(fit: &RmaFit, idx: &mut [usize], sort: &SortOrder) -> Result<()> {
     Ok(())
 }
 
-/// A study-level column of the fit by name, or an error listing the columns there are.
-fn moderator<'a>(fit: &'a RmaFit, column: &str, what: &str) -> Result<&'a crate::data::Moderator> {
-    fit.effects
-        .moderators
-        .iter()
-        .find(|m| m.name == column)
-        .ok_or_else(|| {
-            let names: Vec<&str> = fit
-                .effects
-                .moderators
-                .iter()
-                .map(|m| m.name.as_str())
-                .collect();
-            Error::invalid(format!(
-                "no column '{column}' to {what}; the data have: {}",
-                if names.is_empty() {
-                    "no extra columns".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ))
-        })
-}
-
 /// Lays out the forest plot of `fit`.
 pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     check_columns(fit, opts)?;
     let k = fit.k;
     let scale = fit.effects.scale;
     let d = opts.decimals;
-    let z = qnorm_upper((1.0 - fit.options.level / 100.0) / 2.0);
-    let se: Vec<f64> = fit.effects.vi.iter().map(|v| v.sqrt()).collect();
-    let ci = |i: usize| (fit.effects.yi[i] - z * se[i], fit.effects.yi[i] + z * se[i]);
+    let ci = |i: usize| fit.study_ci[i];
     let pi = if opts.show_prediction && !fit.options.method.is_fixed() && k > 1 {
         fit.prediction()
     } else {

@@ -6,7 +6,7 @@
 //! # let set = EffectSet::from_yi_vi(vec![-0.9, -1.6], vec![0.36, 0.21], Measure::GEN, Scale::Log);
 //! let fit = rma(&set, &RmaOptions::default()).unwrap();
 //! let fig = evident::render::plot::forest::forest(&fit, &Default::default()).unwrap();
-//! evident::render::plot::save(&fig, std::path::Path::new("forest.png"), 300.0).unwrap();
+//! evident::app::save_figure(&fig, std::path::Path::new("forest.png"), 300.0).unwrap();
 //! ```
 
 pub mod axis;
@@ -23,13 +23,3 @@ pub mod scatter;
 
 pub use figure::Figure;
 pub use render::Format;
-
-use crate::error::Result;
-use std::path::Path;
-
-/// Writes a figure to `path` as SVG, PNG (at `dpi`) or PDF, by the file's extension, atomically.
-pub fn save(fig: &Figure, path: &Path, dpi: f64) -> Result<()> {
-    let format = Format::from_path(path)?;
-    let svg = fig.to_svg()?;
-    render::write_atomic(path, &render::encode(&svg, format, dpi)?)
-}

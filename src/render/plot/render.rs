@@ -147,10 +147,6 @@ pub fn encode(svg: &str, format: Format, dpi: f64) -> Result<Vec<u8>> {
     }
 }
 
-/// Writes `bytes` to `path` atomically (see [`crate::app::atomic`]): a reader never sees half a
-/// plot, and an interrupted or failed run leaves any old file intact and no temporary file.
-pub use crate::app::atomic::write_atomic;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,18 +180,5 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("b.pdf")).unwrap(), Format::Pdf);
         assert!(Format::from_path(Path::new("b.jpg")).is_err());
         assert!(Format::from_path(Path::new("b")).is_err());
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary() {
-        let dir = std::env::temp_dir().join(format!("evident-plot-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("x.svg");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        assert!(write_atomic(&dir.join("missing/x.svg"), b"x").is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

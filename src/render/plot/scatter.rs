@@ -7,8 +7,8 @@ use super::axis::Axis;
 use super::figure::{Anchor, BoxPx, Color, Figure, Label, Shape};
 use super::fonts::text_width;
 use crate::error::{Error, Result};
+use crate::measure::Scale;
 use crate::sensitivity::{Baujat, Gosh};
-use crate::Scale;
 
 const FONT: f64 = 12.0;
 const SMALL: f64 = 11.0;
@@ -194,7 +194,7 @@ pub fn baujat_plot(b: &Baujat, title: Option<&str>) -> Result<Figure> {
 /// subset; dots up to [`GOSH_DOTS`] subsets, else a density raster (darker = more subsets).
 pub fn gosh_plot(
     g: &Gosh,
-    measure: crate::Measure,
+    measure: crate::measure::Measure,
     scale: Scale,
     title: Option<&str>,
 ) -> Result<Figure> {
