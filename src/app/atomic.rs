@@ -33,15 +33,19 @@ pub fn remove_in_flight() -> usize {
     n
 }
 
-/// As [`remove_in_flight`], then exits the process with `code` while still holding the registry
-/// lock (so that no other thread creates or renames a temporary file in between).
-pub fn remove_in_flight_and_exit(code: i32) -> ! {
+/// Deletes every temporary file in flight and keeps the registry locked while the returned guard
+/// lives, so that no other thread creates or renames a temporary file: an interrupt handler calls
+/// this and exits the process holding the guard.
+pub fn freeze_in_flight() -> InFlightFreeze {
     let mut list = registry();
     for p in list.drain(..) {
         let _ = std::fs::remove_file(&p);
     }
-    std::process::exit(code)
+    InFlightFreeze(list)
 }
+
+/// The registry of temporary files, locked (see [`freeze_in_flight`]).
+pub struct InFlightFreeze(#[allow(dead_code)] MutexGuard<'static, Vec<PathBuf>>);
 
 /// A file being written that replaces `path` only on [`AtomicFile::commit`]; dropped uncommitted,
 /// it is deleted.

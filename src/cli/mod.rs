@@ -109,7 +109,10 @@ fn plot_refits(
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Ctrl-C: delete the temporary files of outputs being written, exit 130 as shells expect.
-    let _ = ctrlc::set_handler(|| evident::app::atomic::remove_in_flight_and_exit(130));
+    let _ = ctrlc::set_handler(|| {
+        let _frozen = evident::app::atomic::freeze_in_flight();
+        std::process::exit(130)
+    });
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
