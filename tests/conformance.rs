@@ -96,13 +96,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                                     if ck == "call" || ck == "warnings" {
                                         continue;
                                     }
-                                    let t = key_tol(
-                                        ck,
-                                        Tol {
-                                            rtol: 1e-6,
-                                            atol: 1e-12,
-                                        },
-                                    );
+                                    let t = key_tol(ck, CONVERGED);
                                     compare(
                                         &format!("{path} / converged.{ck}"),
                                         cv,
