@@ -8,9 +8,9 @@
 //! runner does not know fails its test. `cargo test --release --test conformance sj_knha` runs
 //! the analyses whose names say so.
 //!
-//! That list is generated from the cases (`conformance/generate.rs`); `generated_files_are_current`
-//! fails while it is stale, and `EVIDENT_BLESS=1 cargo test --release --test conformance`
-//! rewrites it.
+//! That list and `tests/conformance/COVERAGE.md` are generated from the cases
+//! (`conformance/generate.rs`); `generated_files_are_current` fails while either is stale, and
+//! `EVIDENT_BLESS=1 cargo test --release --test conformance` rewrites both.
 
 mod common;
 #[path = "conformance/generate.rs"]
@@ -221,8 +221,8 @@ macro_rules! case {
 
 include!("conformance/cases.rs");
 
-/// `cases.rs` is what the corpus gives now; `EVIDENT_BLESS=1` rewrites it (a rewritten list of
-/// tests is compiled at the next run).
+/// `cases.rs` and `COVERAGE.md` are what the corpus gives now; `EVIDENT_BLESS=1` rewrites them
+/// (a rewritten list of tests is compiled at the next run).
 #[test]
 fn generated_files_are_current() {
     let cases = corpus();
@@ -234,7 +234,10 @@ fn generated_files_are_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let bless = std::env::var_os("EVIDENT_BLESS").is_some_and(|v| v == "1");
     let mut stale = Vec::new();
-    for (file, want) in [("tests/conformance/cases.rs", generate::case_list(cases))] {
+    for (file, want) in [
+        ("tests/conformance/cases.rs", generate::case_list(cases)),
+        ("tests/conformance/COVERAGE.md", generate::coverage(cases)),
+    ] {
         let path = root.join(file);
         let have = std::fs::read_to_string(&path).unwrap_or_default();
         if have == want {
