@@ -2,30 +2,21 @@
 //! (`catalogue.json`): a specific error message, or acceptance with documented behaviour.
 //! Large inputs (10⁶ rows, a 10 MB label) are generated here rather than stored.
 
+mod common;
+
+use common::cli::{evident, Cli, Run};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs")
 }
 
-fn pool(file: &Path, extra: &[&str]) -> (bool, String, String) {
-    let mut args = vec![
-        "pool".to_string(),
-        file.to_str().unwrap().to_string(),
-        "--json".into(),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(&args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// `evident pool FILE --json EXTRA...`
+fn pool(file: &Path, extra: &[&str]) -> Run {
+    Cli::new(["pool", file.to_str().unwrap(), "--json"])
+        .args(extra)
+        .run()
 }
 
 #[test]
@@ -57,7 +48,9 @@ fn catalogue() {
                 .map(|x| x.as_str().unwrap())
                 .collect()
         });
-        let (ok, stdout, stderr) = pool(&file, &extra);
+        let Run {
+            ok, stdout, stderr, ..
+        } = pool(&file, &extra);
         let name = format!("{} {:?}", c["file"], extra);
         if stderr.contains("panicked") {
             failures.push(format!("{name}: PANIC {stderr}"));
@@ -98,11 +91,7 @@ fn catalogue() {
                     }
                 }
                 if let Some(l) = c.get("label") {
-                    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-                        .args(["effects", file.to_str().unwrap()])
-                        .output()
-                        .unwrap();
-                    let text = String::from_utf8_lossy(&o.stdout);
+                    let text = evident(["effects", file.to_str().unwrap()]).stdout;
                     let mut rdr = csv::Reader::from_reader(text.as_bytes());
                     let labels: Vec<String> =
                         rdr.records().map(|r| r.unwrap()[0].to_string()).collect();
@@ -131,7 +120,9 @@ fn a_million_rows() {
         ));
     }
     std::fs::write(&p, s).unwrap();
-    let (ok, stdout, stderr) = pool(&p, &["--method", "DL", "--test", "z"]);
+    let Run {
+        ok, stdout, stderr, ..
+    } = pool(&p, &["--method", "DL", "--test", "z"]);
     assert!(ok, "{stderr}");
     let j: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(j["k"], 1_000_000);
@@ -144,11 +135,11 @@ fn a_ten_megabyte_label() {
     let label = "x".repeat(10 * 1024 * 1024);
     let p = tmp.path().join("label.csv");
     std::fs::write(&p, format!("study,yi,vi\n{label},0.1,0.1\nB,0.2,0.2\n")).unwrap();
-    let (ok, _, stderr) = pool(&p, &[]);
+    let Run { ok, stderr, .. } = pool(&p, &[]);
     assert!(ok, "{}", &stderr[..stderr.len().min(300)]);
     let q = tmp.path().join("cell.csv");
     std::fs::write(&q, format!("study,yi,vi\nA,{label},0.1\n")).unwrap();
-    let (ok, _, stderr) = pool(&q, &[]);
+    let Run { ok, stderr, .. } = pool(&q, &[]);
     assert!(!ok);
     assert!(
         stderr.len() < 1000,

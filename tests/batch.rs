@@ -1,6 +1,8 @@
 //! `evident batch` gives, for each analysis, exactly the numbers of `evident pool` on it alone.
 
-use std::process::Command;
+mod common;
+
+use common::cli::{evident, Cli};
 
 const BCG: &str = include_str!("conformance/cases/bcg_or/input.csv");
 
@@ -27,18 +29,15 @@ fn batch_rows_equal_single_pool_runs() {
     let lp = dir.path().join("long.csv");
     std::fs::write(&lp, &long).unwrap();
     let out = dir.path().join("out.csv");
-    let st = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args([
-            "batch",
-            lp.to_str().unwrap(),
-            "--measure",
-            "OR",
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
-    assert_eq!(st.code(), Some(2), "one analysis fails, so exit code 2");
+    let st = evident([
+        "batch",
+        lp.to_str().unwrap(),
+        "--measure",
+        "OR",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(st.code, Some(2), "one analysis fails, so exit code 2");
     let text = std::fs::read_to_string(&out).unwrap();
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let hdr = rdr.headers().unwrap().clone();
@@ -46,12 +45,9 @@ fn batch_rows_equal_single_pool_runs() {
     assert_eq!(recs.len(), 4);
     let col = |name: &str| hdr.iter().position(|h| h == name).unwrap();
     for (i, (name, p)) in singles.iter().enumerate() {
-        let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-            .args(["pool", p.to_str().unwrap(), "--measure", "OR", "--json"])
-            .output()
-            .unwrap();
-        assert!(o.status.success());
-        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let o = evident(["pool", p.to_str().unwrap(), "--measure", "OR", "--json"]);
+        assert!(o.ok);
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout_bytes).unwrap();
         let r = &recs[i];
         assert_eq!(&r[col("analysis")], *name);
         for (key, jkey) in [
@@ -87,13 +83,10 @@ fn non_contiguous_analysis_is_reported() {
         "analysis,study,yi,vi\na,1,0.1,0.1\na,2,0.3,0.1\nb,1,0.2,0.1\na,3,0.5,0.1\n",
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(["batch", lp.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(o.stdout).unwrap();
+    let o = evident(["batch", lp.to_str().unwrap()]);
+    let text = String::from_utf8(o.stdout_bytes).unwrap();
     assert!(text.contains("not contiguous"), "{text}");
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.code, Some(2));
 }
 
 /// Many analyses of varying size, so that analyses straddle every chunk boundary of the
@@ -237,14 +230,9 @@ fn latin1_cells_are_read() {
 fn batch_cli(dir: &std::path::Path, name: &str, csv: &str, args: &[&str]) -> Vec<Vec<String>> {
     let p = dir.join(name);
     std::fs::write(&p, csv).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("batch")
-        .arg(&p)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    csv::Reader::from_reader(&o.stdout[..])
+    let o = Cli::new(["batch"]).arg(&p).args(args).run();
+    assert!(o.ok, "{}", o.stderr);
+    csv::Reader::from_reader(&o.stdout_bytes[..])
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
@@ -295,20 +283,14 @@ fn reported_ratios_get_ratio_scale_columns() {
         .collect();
     let p = dir.path().join("single.csv");
     std::fs::write(&p, single).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(["pool", p.to_str().unwrap(), "--json"])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let o = evident(["pool", p.to_str().unwrap(), "--json"]);
+    assert!(o.ok);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout_bytes).unwrap();
     let lp = dir.path().join("long.csv");
     std::fs::write(&lp, long).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(["batch", lp.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let mut rdr = csv::Reader::from_reader(&o.stdout[..]);
+    let o = evident(["batch", lp.to_str().unwrap()]);
+    assert!(o.ok);
+    let mut rdr = csv::Reader::from_reader(&o.stdout_bytes[..]);
     let hdr = rdr.headers().unwrap().clone();
     let row = rdr.records().next().unwrap().unwrap();
     let get = |k: &str| -> f64 {
@@ -422,31 +404,14 @@ fn latin1_bytes_across_a_field_boundary() {
 /// `-` reads the long CSV from standard input; errors name it.
 #[test]
 fn standard_input() {
-    use std::io::Write;
-    use std::process::Stdio;
-    let run = |input: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-            .args(["batch", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    let run = |input: &str| Cli::new(["batch", "-"]).stdin(input).run();
     let o = run("analysis,study,yi,vi\na,1,0.1,0.1\na,2,0.3,0.2\n");
-    assert!(o.status.success());
-    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(o.ok);
+    let out = String::from_utf8(o.stdout_bytes).unwrap();
     assert_eq!(out.lines().count(), 2, "{out}");
     assert!(out.lines().nth(1).unwrap().starts_with("a,2,"), "{out}");
     let o = run("analysis,study,yi,vi\na,1,0.1\n");
-    assert!(!o.status.success());
-    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(!o.ok);
+    let err = String::from_utf8(o.stderr_bytes).unwrap();
     assert!(err.contains("<stdin>") && err.contains("line 2"), "{err}");
 }

@@ -2,6 +2,9 @@
 //! Publication-bias and sensitivity settings the corpus does not cover, checked against R
 //! (metafor 3.8-1); each expected value's R call is in the comment above it.
 
+mod common;
+
+use common::{ATOL, PVAL_RTOL, RTOL};
 use evident::bias::{regtest, trimfill, Estimator, Predictor, RegModel, Side};
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
@@ -23,7 +26,7 @@ fn load(case: &str, measure: Measure) -> EffectSet {
 
 fn close(got: f64, want: f64, rtol: f64) {
     assert!(
-        (got - want).abs() <= 1e-12 + rtol * want.abs(),
+        (got - want).abs() <= ATOL + rtol * want.abs(),
         "got {got:e}, want {want:e}"
     );
 }
@@ -45,8 +48,8 @@ fn trimfill_r0_and_q0_match_metafor() {
     assert_eq!((t.k0, t.side), (7, Side::Left));
     close(t.se_k0, 4.0, 1e-12);
     close(t.p_k0.unwrap(), 0.00390625, 1e-12);
-    close(t.fit.estimate, 0.173923528441020520, 1e-8);
-    close(t.fit.se, 0.048701502664134373, 1e-8);
+    close(t.fit.estimate, 0.173923528441020520, RTOL);
+    close(t.fit.se, 0.048701502664134373, RTOL);
     // t2 <- trimfill(r, side="right", estimator="Q0"): k0 0, se.k0, beta, se, tau2
     let t = trimfill(
         &set,
@@ -57,9 +60,9 @@ fn trimfill_r0_and_q0_match_metafor() {
     .unwrap();
     assert_eq!(t.k0, 0);
     close(t.se_k0, 2.383545896903916272, 1e-10);
-    close(t.fit.estimate, 0.213888935683922254, 1e-8);
-    close(t.fit.se, 0.047122639437498823, 1e-8);
-    close(t.fit.tau2, 0.017036444317852836, 1e-8);
+    close(t.fit.estimate, 0.213888935683922254, RTOL);
+    close(t.fit.se, 0.047122639437498823, RTOL);
+    close(t.fit.tau2, 0.017036444317852836, RTOL);
 }
 
 // i <- influence(rma(yi=yi, vi=vi, data=d, method="REML", test="knha")) on hackshaw1998_yi_vi
@@ -104,24 +107,24 @@ fn regtest_variance_and_peters_predictors_match_metafor() {
     let o = opts(Method::DL, Test::Z);
     // g <- regtest(r, model="lm", predictor="vi"): zval, pval, est, ci.lb, ci.ub
     let g = regtest(&set, &o, RegModel::Lm, Predictor::Vi, None).unwrap();
-    close(g.stat, -0.8831583841206825936, 1e-8);
-    close(g.pval, 0.3960418188249286153, 1e-6);
+    close(g.stat, -0.8831583841206825936, RTOL);
+    close(g.pval, 0.3960418188249286153, PVAL_RTOL);
     let l = g.limit.unwrap();
-    close(l.estimate, -0.3786144551207679121, 1e-8);
-    close(l.ci_lb, -0.7533360674092653975, 1e-8);
-    close(l.ci_ub, -0.0038928428322704267, 1e-8);
+    close(l.estimate, -0.3786144551207679121, RTOL);
+    close(l.ci_lb, -0.7533360674092653975, RTOL);
+    close(l.ci_ub, -0.0038928428322704267, RTOL);
     // p <- regtest(r, model="lm", predictor="ninv", ni=n)  (Peters' test)
     let n = [
         262., 609., 451., 26465., 10877., 2992., 3174., 176782., 14776., 3381., 77972., 4839.,
         34767.,
     ];
     let p = regtest(&set, &o, RegModel::Lm, Predictor::Ninv, Some(&n)).unwrap();
-    close(p.stat, -1.4773785861536066211, 1e-8);
-    close(p.pval, 0.1676238757288610604, 1e-6);
+    close(p.stat, -1.4773785861536066211, RTOL);
+    close(p.pval, 0.1676238757288610604, PVAL_RTOL);
     let l = p.limit.unwrap();
-    close(l.estimate, -0.3572681141095251922, 1e-8);
-    close(l.ci_lb, -0.7049984915467730762, 1e-8);
-    close(l.ci_ub, -0.0095377366722773638, 1e-8);
+    close(l.estimate, -0.3572681141095251922, RTOL);
+    close(l.ci_lb, -0.7049984915467730762, RTOL);
+    close(l.ci_ub, -0.0095377366722773638, RTOL);
     // Sample-size predictors without sample sizes are refused.
     assert!(regtest(&set, &o, RegModel::Lm, Predictor::Ninv, None).is_err());
 }
@@ -135,18 +138,18 @@ fn pet_peese_matches_weighted_lm() {
     let set = load("hackshaw1998_yi_vi", Measure::GEN);
     let pp = pet_peese(&set, &opts(Method::REML, Test::Z), 0.10).unwrap();
     let pet = pp.pet.limit.unwrap();
-    close(pet.estimate, 0.0050373230754635241, 1e-8);
-    close(pet.se, 0.085902326606864712, 1e-8);
-    close(pet.pval, 0.953572284273408899, 1e-6);
+    close(pet.estimate, 0.0050373230754635241, RTOL);
+    close(pet.se, 0.085902326606864712, RTOL);
+    close(pet.pval, 0.953572284273408899, PVAL_RTOL);
     let peese = pp.peese.limit.unwrap();
-    close(peese.estimate, 0.12008076466431049, 1e-8);
-    close(peese.se, 0.051903398919997838, 1e-8);
-    close(peese.pval, 0.026688097017720944, 1e-6);
-    close(peese.ci_lb, 0.014711263013682613, 1e-8);
-    close(peese.ci_ub, 0.225450266314938363, 1e-8);
+    close(peese.estimate, 0.12008076466431049, RTOL);
+    close(peese.se, 0.051903398919997838, RTOL);
+    close(peese.pval, 0.026688097017720944, PVAL_RTOL);
+    close(peese.ci_lb, 0.014711263013682613, RTOL);
+    close(peese.ci_ub, 0.225450266314938363, RTOL);
     // PET's intercept is far from significant: PET's estimate is reported.
     assert_eq!(pp.choice, PetPeeseChoice::Pet);
-    close(pp.estimate, 0.0050373230754635241, 1e-8);
+    close(pp.estimate, 0.0050373230754635241, RTOL);
 }
 
 // pdf(NULL); b <- baujat(rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="REML",test="knha"))
@@ -191,11 +194,11 @@ fn gosh_matches_metafor() {
     let mean_k = g.k_sub.iter().sum::<usize>() as f64 / g.len() as f64;
     close(mean_k, 6.500793553900623, 1e-12);
     close(mean(&g.qe), 62.187284062663295, 1e-9);
-    close(mean(&g.i2), 84.373034868155813, 1e-8);
-    close(mean(&g.h2), 10.520059493555543, 1e-8);
-    close(mean(&g.tau2), 0.335373487341211, 1e-8);
-    close(mean(&g.estimate), -0.747422510646289, 1e-8);
-    close(g.with_without(0).estimate_with, -0.755331268956006, 1e-8);
+    close(mean(&g.i2), 84.373034868155813, RTOL);
+    close(mean(&g.h2), 10.520059493555543, RTOL);
+    close(mean(&g.tau2), 0.335373487341211, RTOL);
+    close(mean(&g.estimate), -0.747422510646289, RTOL);
+    close(g.with_without(0).estimate_with, -0.755331268956006, RTOL);
 }
 
 // r <- rma(ai=ai,bi=bi,ci=ci,di=di,data=d,measure="OR",method="DL",slab=study) on bcg_or

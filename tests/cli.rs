@@ -3,21 +3,9 @@
 
 mod common;
 
+use common::cli::{evident, Run};
 use common::*;
 use serde_json::Value;
-use std::process::Command;
-
-fn evident(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn analysis<'a>(case: &'a Case, id: &str) -> &'a Value {
     case.expected["analyses"]
@@ -35,7 +23,9 @@ fn check(case_name: &str, id: &str, args: &[&str]) {
     let mut full = vec![args[0], input.to_str().unwrap()];
     full.extend_from_slice(&args[1..]);
     full.push("--json");
-    let (ok, stdout, stderr) = evident(&full);
+    let Run {
+        ok, stdout, stderr, ..
+    } = evident(&full);
     assert!(ok, "{case_name}/{id}: evident {full:?} failed: {stderr}");
     let got: Value = serde_json::from_str(&stdout).unwrap();
     let mut misses = Vec::new();
@@ -145,7 +135,7 @@ fn effects_json_matches_escalc() {
 #[test]
 fn nonconvergence_is_an_error_with_a_remedy() {
     let input = cases_dir().join("synthetic_reml_nonconvergence/input.csv");
-    let (ok, _, stderr) = evident(&[
+    let Run { ok, stderr, .. } = evident([
         "pool",
         input.to_str().unwrap(),
         "--measure",
@@ -158,7 +148,7 @@ fn nonconvergence_is_an_error_with_a_remedy() {
         stderr.contains("did not converge") && stderr.contains("stepadj"),
         "{stderr}"
     );
-    let (ok, stdout, _) = evident(&[
+    let Run { ok, stdout, .. } = evident([
         "pool",
         input.to_str().unwrap(),
         "--measure",
@@ -238,7 +228,7 @@ fn bad_input_errors_are_located() {
     ];
     for (name, text, needles) in cases {
         let path = write(&dir, name, text);
-        let (ok, _, stderr) = evident(&["pool", &path]);
+        let Run { ok, stderr, .. } = evident(["pool", &path]);
         assert!(!ok, "{name} should fail");
         assert!(!stderr.contains("panicked"), "{name} panicked: {stderr}");
         for n in needles.iter() {
@@ -261,14 +251,14 @@ fn bad_input_errors_are_located() {
 fn wrong_measure_unknown_method_and_too_few_studies() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(&dir, "t.csv", "study,ai,bi,ci,di\nA,1,9,2,8\nB,3,7,4,6\n");
-    let (ok, _, e) = evident(&["pool", &p, "--measure", "SMD"]);
+    let Run { ok, stderr: e, .. } = evident(["pool", &p, "--measure", "SMD"]);
     assert!(
         !ok && e.contains("does not fit") && e.contains("OR, RR, RD, PETO"),
         "{e}"
     );
-    let (ok, _, e) = evident(&["pool", &p, "--method", "XYZ"]);
+    let Run { ok, stderr: e, .. } = evident(["pool", &p, "--method", "XYZ"]);
     assert!(!ok && e.contains("unknown method"), "{e}");
     let none = write(&dir, "none.csv", "study,yi,vi\nA,,\nB,NA,NA\n");
-    let (ok, _, e) = evident(&["pool", &none]);
+    let Run { ok, stderr: e, .. } = evident(["pool", &none]);
     assert!(!ok && e.contains("no studies"), "{e}");
 }

@@ -3,9 +3,9 @@
 
 mod common;
 
+use common::cli::{evident, Cli};
 use common::{cases, compare, key_tol, STRICT};
 use serde_json::Value;
-use std::process::Command;
 
 fn cli_args(case: &common::Case, a: &Value) -> Vec<String> {
     let kind = a["kind"].as_str().unwrap();
@@ -76,25 +76,19 @@ fn bias_and_sensitivity_cli_json_matches_corpus() {
             }
             run += 1;
             let path = format!("{} / {}", case.name, a["id"].as_str().unwrap());
-            let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-                .args(cli_args(&case, a))
-                .output()
-                .unwrap();
+            let out = evident(cli_args(&case, a));
             let expected = &a["expected"];
             if expected.get("error").is_some() {
-                if out.status.success() {
+                if out.ok {
                     misses.push(format!("{path}: metafor refused, the CLI succeeded"));
                 }
                 continue;
             }
-            if !out.status.success() {
-                misses.push(format!(
-                    "{path}: CLI failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                ));
+            if !out.ok {
+                misses.push(format!("{path}: CLI failed: {}", out.stderr));
                 continue;
             }
-            let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let got: Value = serde_json::from_slice(&out.stdout_bytes).unwrap();
             for (key, ev) in expected.as_object().unwrap() {
                 // The order description names the file generically.
                 if key == "order" {
@@ -123,19 +117,13 @@ fn bias_and_sensitivity_cli_json_matches_corpus() {
 #[test]
 fn peters_test_through_the_cli() {
     let dir = common::cases_dir().join("bcg_or/input.csv");
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("regtest")
+    let out = Cli::new(["regtest"])
         .arg(&dir)
         .args(["--preset", "metafor", "--method", "DL", "--measure", "OR"])
         .args(["--model", "lm", "--predictor", "ninv", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        .run();
+    assert!(out.ok, "{}", out.stderr);
+    let v: Value = serde_json::from_slice(&out.stdout_bytes).unwrap();
     let t = v["tval"].as_f64().unwrap();
     let p = v["pval"].as_f64().unwrap();
     assert!((t - -1.4773785861536066).abs() < 1e-8);

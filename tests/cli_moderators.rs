@@ -1,31 +1,29 @@
 //! The CLI's moderator commands end to end: `pool --mods`, `pool --by`, `interaction`.
 
+mod common;
+
+use common::cli::{evident, Run};
+use common::RTOL;
 use serde_json::Value;
-use std::process::Command;
 
-fn evident(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-const BCG: &str = "tests/conformance/cases/bcg_rr/input.csv";
+const BCG: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/conformance/cases/bcg_rr/input.csv"
+);
 
 fn close(v: &Value, want: f64) {
     let got = v.as_f64().unwrap();
-    assert!((got - want).abs() <= 1e-8 * want.abs(), "{got} vs {want}");
+    assert!((got - want).abs() <= RTOL * want.abs(), "{got} vs {want}");
 }
 
 #[test]
 fn mods_json_is_the_corpus_metareg_object() {
-    let (ok, out, err) = evident(&[
+    let Run {
+        ok,
+        stdout: out,
+        stderr: err,
+        ..
+    } = evident([
         "pool",
         BCG,
         "--measure",
@@ -46,7 +44,12 @@ fn mods_json_is_the_corpus_metareg_object() {
 
 #[test]
 fn by_prints_both_tests_and_json() {
-    let (ok, out, err) = evident(&[
+    let Run {
+        ok,
+        stdout: out,
+        stderr: err,
+        ..
+    } = evident([
         "pool",
         BCG,
         "--measure",
@@ -59,7 +62,9 @@ fn by_prints_both_tests_and_json() {
     assert!(ok, "{err}");
     assert!(out.contains("Q-between"), "{out}");
     assert!(out.contains("moderator test"), "{out}");
-    let (ok, out, _) = evident(&[
+    let Run {
+        ok, stdout: out, ..
+    } = evident([
         "pool",
         BCG,
         "--measure",
@@ -79,10 +84,14 @@ fn by_prints_both_tests_and_json() {
 
 #[test]
 fn bad_moderators_are_clear_errors() {
-    let (ok, _, err) = evident(&["pool", BCG, "--measure", "RR", "--mods", "nope"]);
+    let Run {
+        ok, stderr: err, ..
+    } = evident(["pool", BCG, "--measure", "RR", "--mods", "nope"]);
     assert!(!ok);
     assert!(err.contains("available: ablat, year, alloc"), "{err}");
-    let (ok, _, err) = evident(&[
+    let Run {
+        ok, stderr: err, ..
+    } = evident([
         "pool",
         BCG,
         "--measure",
@@ -97,7 +106,12 @@ fn bad_moderators_are_clear_errors() {
 #[test]
 fn interaction_commands() {
     // Altman & Bland 2003: ratio of relative risks 0.76 (0.49 to 1.17), P = 0.22.
-    let (ok, out, err) = evident(&[
+    let Run {
+        ok,
+        stdout: out,
+        stderr: err,
+        ..
+    } = evident([
         "interaction",
         "two",
         "--first",
@@ -107,7 +121,9 @@ fn interaction_commands() {
     ]);
     assert!(ok, "{err}");
     assert!(out.contains("0.7614 (95% CI 0.4941 to 1.1733)"), "{out}");
-    let (ok, out, _) = evident(&[
+    let Run {
+        ok, stdout: out, ..
+    } = evident([
         "interaction",
         "additive",
         "--a",

@@ -1,11 +1,20 @@
 #![allow(clippy::excessive_precision)]
-//! The metafor conformance corpus, run through the library.
+//! The metafor conformance corpus, run through the library: one test per analysis.
 //!
-//! Every analysis of every case in `tests/conformance/cases/` is run and every expected key is
-//! compared with the corpus README's tolerances; a miss prints case / analysis / key / expected / got.
-//! Kinds that later work will cover are listed in `PENDING` and printed, never skipped silently.
+//! `tests/conformance/cases.rs` lists every analysis of every case in `tests/conformance/cases/`
+//! as `case!(<case>__<analysis id>, case, analysis id)`; each line is a test that runs that one
+//! analysis and compares every expected key with the corpus README's tolerances (`common::tol`),
+//! failing with one line per miss: case / analysis / key / expected / got. An analysis kind this
+//! runner does not know fails its test. `cargo test --release --test conformance sj_knha` runs
+//! the analyses whose names say so.
+//!
+//! That list and `tests/conformance/COVERAGE.md` are generated from the cases
+//! (`conformance/generate.rs`); `generated_files_are_current` fails while either is stale, and
+//! `EVIDENT_BLESS=1 cargo test --release --test conformance` rewrites both.
 
 mod common;
+#[path = "conformance/generate.rs"]
+mod generate;
 
 use common::*;
 use evident::effect::{escalc, EffectSet};
@@ -15,11 +24,12 @@ use evident::pool::peto::rma_peto;
 use evident::render::json::{mh_json, rma_json};
 use evident::Measure;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::OnceLock;
 
-/// Analysis kinds not implemented yet (each belongs to a later issue).
-const PENDING: &[&str] = &[];
-
-fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
+/// Runs one analysis and records every miss.
+fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) {
     let kind = a["kind"].as_str().unwrap();
     let id = a["id"].as_str().unwrap();
     let call = a["call"].as_str().unwrap_or("");
@@ -71,13 +81,13 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                         expected["error"]
                     ));
                 }
-                return true;
+                return;
             }
             let fit = match fit {
                 Ok(f) => f,
                 Err(e) => {
                     misses.push(format!("{path}: fit failed: {e}"));
-                    return true;
+                    return;
                 }
             };
             let got = rma_json(&fit);
@@ -96,13 +106,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                                     if ck == "call" || ck == "warnings" {
                                         continue;
                                     }
-                                    let t = key_tol(
-                                        ck,
-                                        Tol {
-                                            rtol: 1e-6,
-                                            atol: 1e-12,
-                                        },
-                                    );
+                                    let t = key_tol(ck, CONVERGED);
                                     compare(
                                         &format!("{path} / converged.{ck}"),
                                         cv,
@@ -142,7 +146,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
                         expected["error"]
                     ));
                 }
-                return true;
+                return;
             }
             match fit {
                 Ok(fit) => {
@@ -162,40 +166,106 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) -> bool {
         }
         "metareg" | "subgroup" => common::moderators::run(case, a, misses),
         "regtest" | "ranktest" | "trimfill" | "leave1out" | "cumul" | "influence" => {
-            return common::bias::run(case, a, misses);
+            common::bias::run(case, a, misses)
         }
-        k if PENDING.contains(&k) => return false,
         other => misses.push(format!("{path}: unknown kind {other}")),
     }
-    true
 }
 
-#[test]
-fn conformance_corpus() {
+/// The corpus, read once per test process.
+fn corpus() -> &'static [Case] {
+    static CASES: OnceLock<Vec<Case>> = OnceLock::new();
+    CASES.get_or_init(cases)
+}
+
+/// Runs analysis `id` of case `case` and fails with every miss.
+fn check(case: &str, id: &str) {
+    let stale = format!(
+        "tests/conformance/cases.rs is stale: run `{}`",
+        generate::BLESS
+    );
+    let c = corpus()
+        .iter()
+        .find(|c| c.name == case)
+        .unwrap_or_else(|| panic!("no case {case} in tests/conformance/cases/; {stale}"));
+    let a = c.expected["analyses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("no analysis {id} in {case}/expected.json; {stale}"));
     let mut misses = Vec::new();
-    let mut pending: std::collections::BTreeMap<String, usize> = Default::default();
-    let mut run = 0;
-    for case in cases() {
-        for a in case.expected["analyses"].as_array().unwrap() {
-            if run_analysis(&case, a, &mut misses) {
-                run += 1;
-            } else {
-                *pending
-                    .entry(a["kind"].as_str().unwrap().to_owned())
-                    .or_default() += 1;
-            }
-        }
-    }
-    println!("conformance: {run} analyses run, {} misses", misses.len());
-    println!("PENDING (later issues): {pending:?}");
-    for m in misses.iter().take(300) {
-        println!("MISS {m}");
-    }
+    run_analysis(c, a, &mut misses);
     assert!(
         misses.is_empty(),
-        "{} conformance misses (first: {})",
+        "{} conformance misses:\n{}",
         misses.len(),
-        misses[0]
+        misses
+            .iter()
+            .map(|m| format!("MISS {m}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
-    assert!(run > 300, "too few analyses ran: {run}");
+}
+
+/// One test per analysis (`cases.rs`).
+macro_rules! case {
+    ($test:ident, $case:literal, $id:literal) => {
+        #[test]
+        #[allow(non_snake_case)]
+        fn $test() {
+            check($case, $id);
+        }
+    };
+}
+
+include!("conformance/cases.rs");
+
+/// `cases.rs` and `COVERAGE.md` are what the corpus gives now; `EVIDENT_BLESS=1` rewrites them
+/// (a rewritten list of tests is compiled at the next run).
+#[test]
+fn generated_files_are_current() {
+    let cases = corpus();
+    let n: usize = cases
+        .iter()
+        .map(|c| c.expected["analyses"].as_array().unwrap().len())
+        .sum();
+    assert!(n > 300, "too few analyses in the corpus: {n}");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bless = std::env::var_os("EVIDENT_BLESS").is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for (file, want) in [
+        ("tests/conformance/cases.rs", generate::case_list(cases)),
+        ("tests/conformance/COVERAGE.md", generate::coverage(cases)),
+    ] {
+        let path = root.join(file);
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        if have == want {
+            continue;
+        }
+        if bless {
+            std::fs::write(&path, &want).unwrap_or_else(|e| panic!("writing {file}: {e}"));
+            eprintln!("blessed {file}");
+            continue;
+        }
+        let (have, want): (BTreeSet<&str>, BTreeSet<&str>) =
+            (have.lines().collect(), want.lines().collect());
+        let mut diff: Vec<String> = want
+            .difference(&have)
+            .map(|l| format!("  + {l}"))
+            .chain(have.difference(&want).map(|l| format!("  - {l}")))
+            .collect();
+        if diff.len() > 20 {
+            let more = diff.len() - 20;
+            diff.truncate(20);
+            diff.push(format!("  ... and {more} more lines"));
+        }
+        stale.push(format!("{file}:\n{}", diff.join("\n")));
+    }
+    assert!(
+        stale.is_empty(),
+        "generated from tests/conformance/cases/ but stale; run `{}` and commit the result\n{}",
+        generate::BLESS,
+        stale.join("\n")
+    );
 }

@@ -5,6 +5,9 @@
 //! A new CSV in `data/` fails this test until it is added to `REFERENCE` (poolable) or
 //! `NOT_POOLABLE` (p-value-only), so the README and the data cannot drift apart.
 
+mod common;
+
+use common::RTOL;
 use evident::data::{read_studies, ColumnMap, CsvOptions, Data, Table};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::rma;
@@ -110,7 +113,7 @@ fn table(p: &Path) -> Table {
 }
 
 fn close(got: f64, want: f64, what: &str) {
-    let tol = 1e-8 * want.abs().max(1e-8);
+    let tol = RTOL * want.abs().max(1e-8);
     assert!(
         (got - want).abs() <= tol,
         "{what}: got {got:.15}, metafor {want:.15}"

@@ -4,6 +4,10 @@
 
 #![allow(clippy::excessive_precision)]
 
+mod common;
+
+use common::cli::evident;
+use common::RTOL;
 use evident::data::{ColumnMap, CsvOptions, Studies, Table};
 use evident::effect::{escalc, EffectSet, EscalcOptions};
 use evident::model::rma;
@@ -14,7 +18,6 @@ use evident::pool::mh::{rma_mh, MhOptions};
 use evident::pool::peto::rma_peto;
 use evident::{Error, Measure, Scale};
 use std::path::Path;
-use std::process::Command;
 
 fn close(a: f64, b: f64, rtol: f64) -> bool {
     (a - b).abs() <= rtol * b.abs().max(1e-300)
@@ -160,20 +163,20 @@ fn billion_counts_do_not_overflow() {
     ] {
         let f = rma_mh(&s, m, &o).unwrap();
         assert!(
-            close(f.estimate, beta, 1e-8),
+            close(f.estimate, beta, RTOL),
             "{m:?} {} vs {beta}",
             f.estimate
         );
-        assert!(close(f.se, se, 1e-8), "{m:?} {} vs {se}", f.se);
+        assert!(close(f.se, se, RTOL), "{m:?} {} vs {se}", f.se);
     }
     // rma.peto(ai=ai, bi=bi, ci=ci, di=di, data=dat): c(beta, se)
     let f = rma_peto(&s, &o).unwrap();
     assert!(
-        close(f.estimate, 2.6607538799420033e-01, 1e-8),
+        close(f.estimate, 2.6607538799420033e-01, RTOL),
         "{}",
         f.estimate
     );
-    assert!(close(f.se, 2.9781167874693359e-05, 1e-8), "{}", f.se);
+    assert!(close(f.se, 2.9781167874693359e-05, RTOL), "{}", f.se);
 }
 
 /// A moderator that duplicates another: the CLI names the problem and exits non-zero.
@@ -186,11 +189,8 @@ fn rank_deficient_meta_regression_from_the_cli() {
         "study,yi,vi,x,x2\na,0.1,0.01,1,2\nb,0.3,0.02,2,4\nc,0.2,0.015,3,6\nd,0.5,0.01,4,8\ne,0.4,0.03,5,10\n",
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(["pool", p.to_str().unwrap(), "--mods", "x + x2"])
-        .output()
-        .unwrap();
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr).to_lowercase();
+    let o = evident(["pool", p.to_str().unwrap(), "--mods", "x + x2"]);
+    assert!(!o.ok);
+    let err = o.stderr.to_lowercase();
     assert!(err.contains("rank") || err.contains("collinear"), "{err}");
 }

@@ -1,5 +1,8 @@
 //! Forest and funnel plots: SVG structure, text geometry, PNG/PDF rendering and the CLI.
 
+mod common;
+
+use common::cli::{Cli, Run};
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::rma;
@@ -13,7 +16,6 @@ use evident::render::plot::forest::{
 };
 use evident::{Measure, Scale};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn bcg_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases/bcg_or/input.csv")
@@ -265,20 +267,19 @@ fn bcg_png_renders_at_the_requested_size() {
     assert!(text.contains("DejaVuSans"), "font not embedded");
 }
 
-fn evident_cli(args: &[&str], dir: &Path) -> std::process::Output {
+/// `evident ARGS` with an empty fontconfig configuration in `dir`: no system font can be found.
+fn evident_cli(args: &[&str], dir: &Path) -> Run {
     let empty = dir.join("fonts.conf");
     std::fs::write(
         &empty,
         "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">\n<fontconfig></fontconfig>\n",
     )
     .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
+    Cli::new(args)
         .env("FONTCONFIG_FILE", &empty)
         .env("FONTCONFIG_PATH", dir)
         .env_remove("FONTCONFIG_SYSROOT")
-        .output()
-        .unwrap()
+        .run()
 }
 
 #[test]
@@ -312,7 +313,7 @@ fn cli_writes_svg_png_pdf_without_system_fonts() {
             ],
             dir.path(),
         );
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.ok, "{}", o.stderr);
         let bytes = std::fs::read(&out).unwrap();
         assert!(bytes.starts_with(magic), "{ext}");
     }
@@ -333,7 +334,7 @@ fn cli_writes_svg_png_pdf_without_system_fonts() {
         ],
         dir.path(),
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.ok, "{}", o.stderr);
     let s = std::fs::read_to_string(&sub).unwrap();
     assert_eq!(diamonds(&s), 4);
     assert!(s.find("Aronson 1948").unwrap() < s.find("Ferguson &amp; Simes 1949").unwrap());
@@ -355,8 +356,8 @@ fn cli_errors_are_clear() {
         let mut a = vec!["forest", input.to_str().unwrap()];
         a.extend_from_slice(extra);
         let o = evident_cli(&a, dir.path());
-        assert!(!o.status.success());
-        String::from_utf8_lossy(&o.stderr).to_string()
+        assert!(!o.ok);
+        o.stderr
     };
     let out = dir.path().join("x.svg");
     let out = out.to_str().unwrap();
@@ -421,7 +422,7 @@ fn cli_funnel() {
         ],
         dir.path(),
     );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.ok, "{}", o.stderr);
     assert!(std::fs::read(&out).unwrap().starts_with(b"%PDF-"));
 }
 
@@ -610,8 +611,8 @@ fn cli_plot_numbers_match_pool_json() {
         let mut pool = vec!["pool", input, "--json"];
         pool.extend_from_slice(&args);
         let o = evident_cli(&pool, dir.path());
-        assert!(o.status.success());
-        let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert!(o.ok);
+        let j: serde_json::Value = serde_json::from_slice(&o.stdout_bytes).unwrap();
         let f = |k: &str| j[k].as_f64().unwrap();
         let mut plot = vec![
             "forest",
@@ -623,7 +624,7 @@ fn cli_plot_numbers_match_pool_json() {
         ];
         plot.extend_from_slice(&args);
         let o = evident_cli(&plot, dir.path());
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.ok, "{}", o.stderr);
         let svg = std::fs::read_to_string(&out).unwrap();
         let want = [
             format!(

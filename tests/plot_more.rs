@@ -1,6 +1,9 @@
 //! More plots: forest with the test for subgroup differences, funnel with trim-and-fill, bubble,
 //! leave-one-out/cumulative forest, Baujat and GOSH: structure, numbers and text geometry.
 
+mod common;
+
+use common::cli::evident;
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::rma;
@@ -13,7 +16,6 @@ use evident::render::plot::figure::Figure;
 use evident::render::plot::forest::{forest, subgroup_test_text, ForestOptions};
 use evident::Measure;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn bcg_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases/bcg_or/input.csv")
@@ -54,13 +56,6 @@ fn assert_clean_geometry(fig: &Figure, what: &str) {
             );
         }
     }
-}
-
-fn evident_cli(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -115,7 +110,7 @@ fn forest_by_group_prints_the_subgroup_test_of_the_subgroup_module() {
 #[test]
 fn cli_forest_by_prints_the_test() {
     let out = tmp("forest_by.svg");
-    let o = evident_cli(&[
+    let o = evident([
         "forest",
         bcg_path().to_str().unwrap(),
         "--measure",
@@ -127,7 +122,7 @@ fn cli_forest_by_prints_the_test() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.ok, "{}", o.stderr);
     let svg = std::fs::read_to_string(&out).unwrap();
     assert!(svg.contains("Q = 1.64, df = 2, p = 0.44"));
     assert!(svg.contains("QM = 1.65, df = 2, p = 0.44"));
@@ -209,7 +204,7 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
     let lab = "Adjusted estimate: 0.18";
     assert!(svg.contains(lab), "{lab}");
     let out = tmp("tf.svg");
-    let o = evident_cli(&[
+    let o = evident([
         "funnel",
         csv.to_str().unwrap(),
         "--preset",
@@ -218,10 +213,10 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.ok, "{}", o.stderr);
     assert!(std::fs::read_to_string(&out).unwrap().contains(lab));
     let out = tmp("tf2.svg");
-    let o = evident_cli(&[
+    let o = evident([
         "trimfill",
         csv.to_str().unwrap(),
         "--preset",
@@ -229,7 +224,7 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.ok, "{}", o.stderr);
     assert!(std::fs::read_to_string(&out).unwrap().contains(lab));
 }
 
@@ -283,7 +278,7 @@ fn bubble_plot_has_one_bubble_per_study_and_the_model_line() {
     assert!(e.to_string().contains("one numeric moderator"), "{e}");
     for ext in ["svg", "png", "pdf"] {
         let out = tmp(&format!("bubble.{ext}"));
-        let o = evident_cli(&[
+        let o = evident([
             "bubble",
             bcg_path().to_str().unwrap(),
             "--measure",
@@ -293,7 +288,7 @@ fn bubble_plot_has_one_bubble_per_study_and_the_model_line() {
             "-o",
             out.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.ok, "{}", o.stderr);
         assert!(std::fs::metadata(&out).unwrap().len() > 1000);
     }
 }
@@ -358,7 +353,7 @@ fn leave1out_and_cumulative_plots_have_one_point_per_refit() {
     assert!(svg.contains("0.48 [0.33, 0.70]") && svg.contains("0.36") && svg.contains("93%"));
     for cmd in ["leave1out", "cumul"] {
         let out = tmp(&format!("{cmd}.png"));
-        let o = evident_cli(&[
+        let o = evident([
             cmd,
             bcg_path().to_str().unwrap(),
             "--measure",
@@ -366,7 +361,7 @@ fn leave1out_and_cumulative_plots_have_one_point_per_refit() {
             "-o",
             out.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.ok, "{}", o.stderr);
         assert!(std::fs::metadata(&out).unwrap().len() > 1000);
     }
 }
@@ -410,7 +405,7 @@ fn baujat_and_gosh_plots() {
     assert_eq!(points(&fig), finite);
 
     let out = tmp("baujat.svg");
-    let o = evident_cli(&[
+    let o = evident([
         "sensitivity",
         bcg_path().to_str().unwrap(),
         "--measure",
@@ -419,12 +414,12 @@ fn baujat_and_gosh_plots() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.ok, "{}", o.stderr);
     assert!(std::fs::read_to_string(&out)
         .unwrap()
         .contains("Influence on the overall estimate"));
     let out = tmp("gosh.png");
-    let o = evident_cli(&[
+    let o = evident([
         "gosh",
         bcg_path().to_str().unwrap(),
         "--measure",
@@ -434,6 +429,6 @@ fn baujat_and_gosh_plots() {
         "-o",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.ok, "{}", o.stderr);
     assert!(std::fs::metadata(&out).unwrap().len() > 1000);
 }

@@ -1,21 +1,13 @@
 //! `evident report`: determinism, escaping, one broken analysis not stopping the batch, safe
 //! output names, and a real-browser load of the pages (headless Chromium, when installed).
 
+mod common;
+
+use common::cli::{evident, Run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BCG: &str = include_str!("conformance/cases/bcg_or/input.csv");
-
-fn evident(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -39,7 +31,9 @@ fn data_dir() -> String {
 fn two_runs_give_identical_bytes() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     for d in [&a, &b] {
-        let (code, err) = evident(&["report", &data_dir(), "-o", d.path().to_str().unwrap()]);
+        let Run {
+            code, stderr: err, ..
+        } = evident(["report", &data_dir(), "-o", d.path().to_str().unwrap()]);
         assert_eq!(code, Some(0), "{err}");
     }
     let (fa, fb) = (files(a.path()), files(b.path()));
@@ -94,7 +88,9 @@ fn study_names_are_inert_in_html_and_svg() {
     let csv = BCG.replacen("Aronson 1948", &format!("\"{evil}\""), 1);
     std::fs::write(input.join("evil.csv"), csv).unwrap();
     let out = dir.path().join("out");
-    let (code, err) = evident(&[
+    let Run {
+        code, stderr: err, ..
+    } = evident([
         "report",
         input.to_str().unwrap(),
         "-o",
@@ -135,7 +131,9 @@ fn one_broken_analysis_does_not_stop_the_others() {
     .unwrap();
     std::fs::write(input.join("notes.txt"), "not a CSV: ignored").unwrap();
     let out = dir.path().join("out");
-    let (code, err) = evident(&[
+    let Run {
+        code, stderr: err, ..
+    } = evident([
         "report",
         input.to_str().unwrap(),
         "-o",
@@ -169,7 +167,9 @@ fn analysis_names_cannot_escape_the_output_directory() {
     let input = dir.path().join("long.csv");
     std::fs::write(&input, long).unwrap();
     let out = dir.path().join("deep/out");
-    let (code, err) = evident(&[
+    let Run {
+        code, stderr: err, ..
+    } = evident([
         "report",
         input.to_str().unwrap(),
         "-o",
@@ -200,7 +200,9 @@ fn pages_load_in_a_real_browser() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let (code, err) = evident(&["report", &data_dir(), "-o", out.to_str().unwrap()]);
+    let Run {
+        code, stderr: err, ..
+    } = evident(["report", &data_dir(), "-o", out.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
     for page in ["index.html", "bcg/index.html"] {
         let profile = tempfile::tempdir().unwrap();

@@ -4,6 +4,9 @@
 // Reference values are written with all 17 significant digits R prints.
 #![allow(clippy::excessive_precision)]
 
+mod common;
+
+use common::cli::{evident, Run};
 use evident::data::{CsvOptions, Table};
 use evident::model::rma;
 use evident::model::Method;
@@ -11,7 +14,6 @@ use evident::model::RmaOptions;
 use evident::reported::{to_effects, Rule};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,20 +21,13 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
-        .output()
-        .expect("the evident binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn json(args: &[&str]) -> Value {
-    let (ok, out, err) = run(args);
+    let Run {
+        ok,
+        stdout: out,
+        stderr: err,
+        ..
+    } = evident(args);
     assert!(ok, "{args:?} failed: {err}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -57,7 +52,9 @@ fn recompute_lupus_ors() {
     assert!(close(&r["estimate_exp"], 2.82, 1e-14));
     assert!(close(&r["ci_lb_exp"], 1.89, 2e-3) && close(&r["ci_ub_exp"], 4.22, 2e-3));
     // CSV output has exactly the columns.
-    let (ok, out, _) = run(&["recompute", f.to_str().unwrap()]);
+    let Run {
+        ok, stdout: out, ..
+    } = evident(["recompute", f.to_str().unwrap()]);
     assert!(ok);
     assert_eq!(
         out.lines().next().unwrap(),
@@ -101,7 +98,7 @@ fn recompute_medians() {
     // metafor conv.fivenum (development source), see src/reported/median.rs.
     assert!(close(&v[0]["mean"], 5.3313058777162681, 1e-12));
     assert!(close(&v[2]["sd"], 2.5551712718041948, 1e-12));
-    let (_, _, err) = run(&["recompute", f.to_str().unwrap()]);
+    let Run { stderr: err, .. } = evident(["recompute", f.to_str().unwrap()]);
     assert!(
         err.contains("Skewed") && err.contains("skewed distribution"),
         "{err}"
@@ -130,7 +127,9 @@ fn check_catches_inconsistent_rows_only() {
     let t = json(&["check", data("typo.csv").to_str().unwrap(), "--json"]);
     assert_eq!(t[0]["verdict"], "inconsistent");
     assert_eq!(t[1]["verdict"], "decision_error");
-    let (ok, out, _) = run(&["check", f.to_str().unwrap()]);
+    let Run {
+        ok, stdout: out, ..
+    } = evident(["check", f.to_str().unwrap()]);
     assert!(ok);
     assert!(out.starts_with("study,verdict,reasons,estimate_min,estimate_max,p_min,p_max"));
 }
@@ -163,7 +162,9 @@ fn combine_als_p_values() {
         "--json",
     ]);
     assert!(close(&v["pval"], 0.00012404377102993321, 1e-9));
-    let (ok, _, err) = run(&["combine", f.to_str().unwrap(), "--method", "magic"]);
+    let Run {
+        ok, stderr: err, ..
+    } = evident(["combine", f.to_str().unwrap(), "--method", "magic"]);
     assert!(!ok && err.contains("unknown method"));
 }
 
@@ -197,7 +198,9 @@ fn bad_input_gives_located_errors() {
     ];
     for (text, want) in cases {
         let p = write("bad.csv", text);
-        let (ok, _, err) = run(&["recompute", p.to_str().unwrap()]);
+        let Run {
+            ok, stderr: err, ..
+        } = evident(["recompute", p.to_str().unwrap()]);
         assert!(!ok, "{text}");
         assert!(
             err.contains(want) && err.contains("line 2"),
@@ -277,7 +280,9 @@ fn pool_reported_mixed_file() {
     ]);
     assert_eq!(v["k"], 4);
     assert!(close(&v["estimate"], 1.0394591687125989, 1e-9), "{v}");
-    let (ok, _, err) = run(&["pool", f.to_str().unwrap(), "--reported", "--method", "MH"]);
+    let Run {
+        ok, stderr: err, ..
+    } = evident(["pool", f.to_str().unwrap(), "--reported", "--method", "MH"]);
     assert!(!ok && err.contains("Mantel"), "{err}");
 }
 

@@ -2,8 +2,11 @@
 //! temporary file (issue 9: safe outputs).
 #![cfg(unix)]
 
+mod common;
+
+use common::cli::Cli;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 const BCG: &str = include_str!("conformance/cases/bcg_or/input.csv");
@@ -25,8 +28,8 @@ fn long_input(dir: &Path, n: usize) -> std::path::PathBuf {
 }
 
 fn interrupt_after(args: &[&str], delay: Duration) -> Option<i32> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(args)
+    let mut child = Cli::new(args)
+        .command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

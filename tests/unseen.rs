@@ -2,23 +2,19 @@
 //! The CSVs were written from metadat 1.2-0 by the R code quoted with each case; the expected
 //! numbers are metafor's, printed with sprintf("%.15g").
 
+mod common;
+
+use common::cli::evident;
+use common::ATOL;
 use serde_json::Value;
-use std::process::Command;
 
 fn pool(file: &str, args: &[&str]) -> Value {
     let path = format!("{}/tests/unseen/{file}", env!("CARGO_MANIFEST_DIR"));
     let mut a = vec!["pool", path.as_str(), "--json"];
     a.extend_from_slice(args);
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(&a)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let out = evident(&a);
+    assert!(out.ok, "{}", out.stderr);
+    serde_json::from_slice(&out.stdout_bytes).unwrap()
 }
 
 fn check(got: &Value, keys: &[&str], want: &[f64]) {
@@ -26,7 +22,7 @@ fn check(got: &Value, keys: &[&str], want: &[f64]) {
         let g = got[*k].as_f64().unwrap_or_else(|| panic!("{k} missing"));
         // 15 printed digits; the Q-profile bounds carry uniroot's tolerance as metafor's do.
         assert!(
-            (g - w).abs() <= 1e-12 + 1e-11 * w.abs(),
+            (g - w).abs() <= ATOL + 1e-11 * w.abs(),
             "{k}: got {g}, metafor {w}"
         );
     }

@@ -1,9 +1,15 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
-//! Shared helpers of the conformance tests: loading cases, mapping options, comparing numbers.
+//! What the integration tests share: the named tolerances (`tol`), the one runner of the
+//! `evident` binary (`cli`), and the conformance helpers: loading cases, mapping options,
+//! comparing numbers (`bias`, `moderators` dispatch those kinds).
 #![allow(dead_code)]
 
 pub mod bias;
+pub mod cli;
 pub mod moderators;
+pub mod tol;
+
+pub use tol::*;
 
 use evident::data::{read_studies, ColumnMap, CsvOptions, Studies};
 use evident::effect::{AddTo, EscalcOptions, VType};
@@ -175,29 +181,6 @@ pub fn rma_options(opts: &Value, call: &str) -> RmaOptions {
     o
 }
 
-/// Tolerance for a key, per the corpus README.
-#[derive(Debug, Clone, Copy)]
-pub struct Tol {
-    pub rtol: f64,
-    pub atol: f64,
-}
-
-pub const STRICT: Tol = Tol {
-    rtol: 1e-8,
-    atol: 1e-12,
-};
-
-pub fn key_tol(key: &str, base: Tol) -> Tol {
-    if key.ends_with("pval") {
-        Tol {
-            rtol: base.rtol.max(1e-6),
-            atol: 1e-12,
-        }
-    } else {
-        base
-    }
-}
-
 /// Compares `got` with `expected`, recursing into arrays; pushes one message per miss.
 pub fn compare(
     path: &str,
@@ -295,14 +278,5 @@ pub fn compare_precise(
         "tau_ci_ub" => ci.tau_ub,
         other => panic!("unknown precise key {other}"),
     };
-    compare(
-        path,
-        ev,
-        Some(&json!(val)),
-        Tol {
-            rtol: 1e-6,
-            atol: 1e-8,
-        },
-        misses,
-    );
+    compare(path, ev, Some(&json!(val)), PRECISE, misses);
 }

@@ -7,11 +7,6 @@ use evident::render::json::{metareg_json, rma_json, subgroup_json};
 use evident::Measure;
 use serde_json::{json, Value};
 
-const CONVERGED: Tol = Tol {
-    rtol: 1e-6,
-    atol: 1e-12,
-};
-
 /// Compares an expected value with ours, recursing into objects (by expected key) and arrays,
 /// with the tolerance of each leaf key.
 fn compare_deep(
@@ -125,7 +120,7 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
                                 let (e, p) = (e.as_f64().unwrap(), pred[i].as_f64().unwrap());
                                 let tol = Tol {
                                     rtol: 0.0,
-                                    atol: 1e-12 + 1e-8 * (p.abs() + (e - p).abs()),
+                                    atol: ATOL + RTOL * (p.abs() + (e - p).abs()),
                                 };
                                 compare(
                                     &format!("{path} / fitted.{fk}[{i}]"),
