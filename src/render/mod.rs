@@ -6,6 +6,7 @@ pub mod decimal;
 pub mod html;
 pub mod json;
 pub mod plot;
+pub mod pvalue;
 pub mod text;
 
 /// Neutralises spreadsheet formula injection in a CSV cell of user text: a cell starting with

@@ -8,7 +8,8 @@ use crate::measure::Scale;
 use crate::model::Method;
 use crate::model::RmaFit;
 use crate::model::Test;
-use crate::render::plot::format::{num, p_clause};
+use crate::render::plot::format::num;
+use crate::render::pvalue::{p_value, PStyle};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -137,7 +138,7 @@ pub fn methods(a: &Analysis) -> String {
 }
 
 fn p_of(fit: &RmaFit) -> String {
-    p_clause(fit.pval)
+    p_value(fit.pval, PStyle::Journal)
 }
 
 /// The Results sentence (plain text).
@@ -229,7 +230,7 @@ pub fn results(a: &Analysis) -> String {
         ", Q = {:.2} (df = {}, {}).",
         h.q,
         h.q_df,
-        p_clause(h.q_pval)
+        p_value(h.q_pval, PStyle::Journal)
     ));
     s.push_str(&het);
     if let Some(pi) = fit.prediction() {
@@ -330,7 +331,7 @@ fn het_table(fit: &RmaFit) -> String {
         vec![
             "Q".into(),
             format!("{} (df = {})", num(h.q, 2), h.q_df),
-            p_clause(h.q_pval),
+            p_value(h.q_pval, PStyle::Journal),
         ],
         vec![
             "τ²".into(),
@@ -456,7 +457,7 @@ fn subgroup_section(a: &Analysis) -> String {
                 "<p>Test for subgroup differences: Q = {} (df = {}), {}.</p>\n",
                 num(q.q, 2),
                 q.df,
-                p_clause(q.pval)
+                p_value(q.pval, PStyle::Journal)
             ));
         }
     }
@@ -506,13 +507,21 @@ fn bias_section(a: &Analysis) -> String {
                         brackets(fit, l.estimate, l.ci_lb, l.ci_ub)
                     )
                 });
-                format!("{}, {}{lim}", stat_text(r.stat, r.df), p_clause(r.pval))
+                format!(
+                    "{}, {}{lim}",
+                    stat_text(r.stat, r.df),
+                    p_value(r.pval, PStyle::Journal)
+                )
             }),
         ],
         vec![
             "Begg's rank correlation".into(),
             step(&a.ranktest, |r| {
-                format!("Kendall's τ = {}, {}", num(r.tau, 3), p_clause(r.pval))
+                format!(
+                    "Kendall's τ = {}, {}",
+                    num(r.tau, 3),
+                    p_value(r.pval, PStyle::Journal)
+                )
             }),
         ],
         vec![
@@ -551,7 +560,7 @@ fn sensitivity_section(a: &Analysis) -> String {
                     Some(f) => vec![
                         esc(lab),
                         brackets(fit, f.estimate, f.ci_lb, f.ci_ub),
-                        p_clause(f.pval),
+                        p_value(f.pval, PStyle::Journal),
                         format!("{}%", num(f.i2, 0)),
                     ],
                     None => vec![

@@ -242,12 +242,7 @@ impl Figure {
         Ok(round_font_sizes(&buf.replacen(&header, &size, 1)))
     }
 
-    fn draw_shape<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, plotters::coord::Shift>,
-        s: &Shape,
-    ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let pt = |&(x, y): &(f64, f64)| (grid(x), grid(y));
+    fn draw_shape<DB: DrawingBackend>(&self, root: &Area<DB>, s: &Shape) -> Drawn<DB> {
         match s {
             Shape::Rect {
                 x0,
@@ -263,43 +258,13 @@ impl Figure {
                 points,
                 fill,
                 stroke,
-            } => {
-                let pts: Vec<_> = points.iter().map(pt).collect();
-                if let Some(f) = fill {
-                    root.draw(&Polygon::new(pts.clone(), f.rgb().filled()))?;
-                }
-                if let Some(c) = stroke {
-                    let mut closed = pts;
-                    closed.push(closed[0]);
-                    root.draw(&PathElement::new(closed, c.rgb().stroke_width(GRID as u32)))?;
-                }
-                Ok(())
-            }
+            } => draw_polygon(root, points, *fill, *stroke),
             Shape::Line {
                 points,
                 color,
                 width,
                 dash,
-            } => {
-                let style = color
-                    .rgb()
-                    .stroke_width(((width * GRID).round() as u32).max(1));
-                match dash {
-                    None => root.draw(&PathElement::new(
-                        points.iter().map(pt).collect::<Vec<_>>(),
-                        style,
-                    )),
-                    Some((on, off)) => {
-                        for seg in dashes(points, *on, *off) {
-                            root.draw(&PathElement::new(
-                                seg.iter().map(pt).collect::<Vec<_>>(),
-                                style,
-                            ))?;
-                        }
-                        Ok(())
-                    }
-                }
-            }
+            } => draw_line(root, points, *color, *width, *dash),
             Shape::Circle {
                 x,
                 y,
@@ -318,32 +283,87 @@ impl Figure {
                     style,
                 ))
             }
-            Shape::Text(l) => {
-                let family = FontFamily::Name(fonts::SVG_FAMILY);
-                let style = if l.bold {
-                    FontStyle::Bold
-                } else {
-                    FontStyle::Normal
-                };
-                // plotters writes font-size = size / 1.24 into the SVG.
-                let font = FontDesc::new(family, l.size * GRID * 1.24, style);
-                let h = match l.anchor {
-                    Anchor::Start => HPos::Left,
-                    Anchor::Middle => HPos::Center,
-                    Anchor::End => HPos::Right,
-                };
-                let rgb = l.color.rgb();
-                let ts = TextStyle::from(font)
-                    .color(&rgb)
-                    .pos(Pos::new(h, VPos::Top));
-                root.draw(&Text::new(
-                    l.text.clone(),
-                    (grid(l.x), l.top().round() as i32),
-                    ts,
-                ))
-            }
+            Shape::Text(l) => draw_text(root, l),
         }
     }
+}
+
+/// Where plotters draws a figure.
+type Area<DB> = DrawingArea<DB, plotters::coord::Shift>;
+type Drawn<DB> = std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn pt(&(x, y): &(f64, f64)) -> (i32, i32) {
+    (grid(x), grid(y))
+}
+
+fn draw_polygon<DB: DrawingBackend>(
+    root: &Area<DB>,
+    points: &[(f64, f64)],
+    fill: Option<Color>,
+    stroke: Option<Color>,
+) -> Drawn<DB> {
+    let pts: Vec<_> = points.iter().map(pt).collect();
+    if let Some(f) = fill {
+        root.draw(&Polygon::new(pts.clone(), f.rgb().filled()))?;
+    }
+    if let Some(c) = stroke {
+        let mut closed = pts;
+        closed.push(closed[0]);
+        root.draw(&PathElement::new(closed, c.rgb().stroke_width(GRID as u32)))?;
+    }
+    Ok(())
+}
+
+fn draw_line<DB: DrawingBackend>(
+    root: &Area<DB>,
+    points: &[(f64, f64)],
+    color: Color,
+    width: f64,
+    dash: Option<(f64, f64)>,
+) -> Drawn<DB> {
+    let style = color
+        .rgb()
+        .stroke_width(((width * GRID).round() as u32).max(1));
+    match dash {
+        None => root.draw(&PathElement::new(
+            points.iter().map(pt).collect::<Vec<_>>(),
+            style,
+        )),
+        Some((on, off)) => {
+            for seg in dashes(points, on, off) {
+                root.draw(&PathElement::new(
+                    seg.iter().map(pt).collect::<Vec<_>>(),
+                    style,
+                ))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn draw_text<DB: DrawingBackend>(root: &Area<DB>, l: &Label) -> Drawn<DB> {
+    let family = FontFamily::Name(fonts::SVG_FAMILY);
+    let style = if l.bold {
+        FontStyle::Bold
+    } else {
+        FontStyle::Normal
+    };
+    // plotters writes font-size = size / 1.24 into the SVG.
+    let font = FontDesc::new(family, l.size * GRID * 1.24, style);
+    let h = match l.anchor {
+        Anchor::Start => HPos::Left,
+        Anchor::Middle => HPos::Center,
+        Anchor::End => HPos::Right,
+    };
+    let rgb = l.color.rgb();
+    let ts = TextStyle::from(font)
+        .color(&rgb)
+        .pos(Pos::new(h, VPos::Top));
+    root.draw(&Text::new(
+        l.text.clone(),
+        (grid(l.x), l.top().round() as i32),
+        ts,
+    ))
 }
 
 /// Splits a polyline into dash segments of `on` pixels separated by `off` pixels.

@@ -8,7 +8,12 @@
 use super::axis::{null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
-use super::format::{estimate_ci, num, p_clause, tau2};
+use super::format::{display_ci, num, tau2};
+use super::parts::{self, diamond, diamond_cut, interval, pooled_guide, row_y, x_axis};
+use super::style::{
+    ACCENT, GAP, MARGIN, MIN_PANEL, MUTED, NULL_LINE, POOLED_INK, ROW, RULE, SMALL, STUDY_INK,
+    TEXT, WHISKER,
+};
 use crate::data::{Data, Value};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
@@ -17,17 +22,14 @@ use crate::model::RmaFit;
 use crate::model::Test;
 use crate::moderators::subgroup::Subgroup;
 use crate::moderators::SubgroupFit;
+use crate::render::pvalue::{p_value, PStyle};
 
 pub use super::rob::{rob_columns, RobColumn, RobLevel};
-
 /// Body text size in pixels (9 pt).
-pub const FONT: f64 = 12.0;
-const SMALL: f64 = 11.0;
-const ROW: f64 = 20.0;
+pub use super::style::FONT;
+
+/// Height of a line of the column headers.
 const HEADER_LINE: f64 = 16.0;
-const MARGIN: f64 = 20.0;
-const GAP: f64 = 16.0;
-const MIN_PANEL: f64 = 300.0;
 /// Indent of study labels under a subgroup header.
 const INDENT: f64 = 10.0;
 /// Radius of risk-of-bias lights and the gap between their columns.
@@ -35,17 +37,13 @@ const ROB_R: f64 = 7.5;
 const ROB_GAP: f64 = 10.0;
 
 /// Ink of study squares (and how tests find them in the SVG).
-pub const STUDY_COLOR: Color = Color(0x2B, 0x4A, 0x6F);
+pub const STUDY_COLOR: Color = STUDY_INK;
 /// Ink of the overall summary diamond.
-pub const SUMMARY_COLOR: Color = Color(0x11, 0x11, 0x11);
+pub const SUMMARY_COLOR: Color = POOLED_INK;
 /// Ink of subgroup diamonds.
 pub const SUBGROUP_COLOR: Color = Color(0x6B, 0x6B, 0x6B);
 /// Ink of the prediction-interval bar.
-pub const PI_COLOR: Color = Color(0xB2, 0x18, 0x2B);
-const TEXT: Color = super::figure::INK;
-const MUTED: Color = Color(0x55, 0x55, 0x55);
-const RULE: Color = Color(0x99, 0x99, 0x99);
-const WHISKER: Color = Color(0x22, 0x22, 0x22);
+pub const PI_COLOR: Color = ACCENT;
 
 /// Study order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -126,23 +124,9 @@ pub fn subgroup_test_text(sg: &SubgroupFit) -> String {
          Test for subgroup differences ({model}): {stat}, {}",
         num(qb.q, 2),
         qb.df,
-        p_clause(qb.pval),
-        p_clause(qm.pval)
+        p_value(qb.pval, PStyle::Journal),
+        p_value(qm.pval, PStyle::Journal)
     )
-}
-
-enum Row<'a> {
-    Header(&'a str),
-    Study(usize),
-    Summary {
-        fit: &'a RmaFit,
-        label: String,
-        weight: f64,
-        overall: bool,
-    },
-    Prediction(&'a RmaFit),
-    Note(String),
-    Blank,
 }
 
 /// The name of the model for the summary row.
@@ -170,7 +154,7 @@ pub fn heterogeneity_line(fit: &RmaFit) -> String {
         "; Q = {:.1}, df = {}, {}",
         h.q,
         h.q_df,
-        p_clause(h.q_pval)
+        p_value(h.q_pval, PStyle::Journal)
     ));
     s
 }
@@ -188,8 +172,14 @@ pub fn overall_test_line(fit: &RmaFit) -> String {
     };
     format!(
         "Test for overall effect: {stat}, {}{how}",
-        p_clause(fit.pval)
+        p_value(fit.pval, PStyle::Journal)
     )
+}
+
+/// The estimate column's header ("Ratio [95% CI]") and the effect's name over the panel.
+pub(crate) fn estimate_headers(fit: &RmaFit) -> (String, String) {
+    let (short, long) = effect_names(fit);
+    (format!("{short} [{}% CI]", num(fit.options.level, 0)), long)
 }
 
 /// The effect's name for the axis and the estimate column header.
@@ -292,42 +282,86 @@ fn order(fit: &RmaFit, idx: &mut [usize], sort: &SortOrder) -> Result<()> {
     Ok(())
 }
 
-/// Lays out the forest plot of `fit`.
-pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
-    check_columns(fit, opts)?;
-    let k = fit.k;
-    let scale = fit.effects.scale;
-    let d = opts.decimals;
-    let ci = |i: usize| fit.study_ci[i];
-    let pi = if opts.show_prediction && !fit.options.method.is_fixed() && k > 1 {
-        fit.prediction()
-    } else {
-        None
-    };
+/// A row of the plot, top to bottom.
+enum Row<'a> {
+    Header(&'a str),
+    Study(usize),
+    Summary {
+        fit: &'a RmaFit,
+        label: String,
+        weight: f64,
+        overall: bool,
+    },
+    Prediction(&'a RmaFit),
+    Note(String),
+    Blank,
+}
 
-    // Rows, top to bottom.
-    let mut rows: Vec<Row> = Vec::new();
-    if opts.subgroups.is_empty() {
-        let mut idx: Vec<usize> = (0..k).collect();
-        order(fit, &mut idx, &opts.sort)?;
-        rows.extend(idx.into_iter().map(Row::Study));
-    } else {
-        for g in &opts.subgroups {
-            rows.push(Row::Header(&g.name));
-            let mut idx = g.members.clone();
-            order(fit, &mut idx, &opts.sort)?;
-            rows.extend(idx.iter().map(|&i| Row::Study(i)));
-            rows.push(Row::Summary {
-                fit: &g.fit,
-                label: format!("Subtotal ({} {})", g.members.len(), plural(g.members.len())),
-                weight: g.members.iter().map(|&i| fit.weights[i]).sum(),
-                overall: false,
-            });
-            rows.push(Row::Note(subgroup_note(&g.fit)));
-            rows.push(Row::Blank);
+impl Row<'_> {
+    /// The text on the left: (text, bold, size).
+    fn label(&self, fit: &RmaFit) -> (String, bool, f64) {
+        match self {
+            Row::Header(n) => (n.to_string(), true, FONT),
+            Row::Study(i) => (fit.effects.labels[*i].clone(), false, FONT),
+            Row::Summary { label, .. } => (label.clone(), true, FONT),
+            Row::Prediction(_) => ("Prediction interval".into(), false, FONT),
+            Row::Note(t) => (t.clone(), false, SMALL),
+            Row::Blank => (String::new(), false, FONT),
         }
     }
+
+    /// The estimate column (display scale, `d` decimals): (text, bold).
+    fn estimate(&self, fit: &RmaFit, d: usize) -> Option<(String, bool)> {
+        let scale = fit.effects.scale;
+        match self {
+            Row::Study(i) => {
+                let (lb, ub) = fit.study_ci[*i];
+                let text = display_ci(scale, fit.effects.yi[*i], lb, ub, d);
+                Some((text, false))
+            }
+            Row::Summary { fit: f, .. } => {
+                Some((display_ci(scale, f.estimate, f.ci_lb, f.ci_ub, d), true))
+            }
+            Row::Prediction(f) => f.prediction().map(|p| {
+                let (lb, ub) = (num(scale.back(p.lb), d), num(scale.back(p.ub), d));
+                (format!("[{lb}, {ub}]"), false)
+            }),
+            _ => None,
+        }
+    }
+
+    /// The weight column: (text, bold).
+    fn weight(&self, fit: &RmaFit) -> Option<(String, bool)> {
+        match self {
+            Row::Study(i) => Some((format!("{:.1}%", fit.weights[*i]), false)),
+            Row::Summary { weight, .. } => Some((format!("{weight:.1}%"), true)),
+            _ => None,
+        }
+    }
+}
+
+/// The rows: the studies (by subgroup, each closed by its subtotal and heterogeneity), the
+/// overall summary and, if `prediction`, the prediction interval.
+fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Result<Vec<Row<'a>>> {
+    let mut rows: Vec<Row> = Vec::new();
     if opts.subgroups.is_empty() {
+        let mut idx: Vec<usize> = (0..fit.k).collect();
+        order(fit, &mut idx, &opts.sort)?;
+        rows.extend(idx.into_iter().map(Row::Study));
+        rows.push(Row::Blank);
+    }
+    for g in &opts.subgroups {
+        rows.push(Row::Header(&g.name));
+        let mut idx = g.members.clone();
+        order(fit, &mut idx, &opts.sort)?;
+        rows.extend(idx.iter().map(|&i| Row::Study(i)));
+        rows.push(Row::Summary {
+            fit: &g.fit,
+            label: format!("Subtotal ({} {})", g.members.len(), plural(g.members.len())),
+            weight: g.members.iter().map(|&i| fit.weights[i]).sum(),
+            overall: false,
+        });
+        rows.push(Row::Note(subgroup_note(&g.fit)));
         rows.push(Row::Blank);
     }
     rows.push(Row::Summary {
@@ -336,150 +370,154 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
         weight: 100.0,
         overall: true,
     });
-    if pi.is_some() {
+    if prediction {
         rows.push(Row::Prediction(fit));
     }
+    Ok(rows)
+}
 
-    // Texts of the left and right columns, per row.
-    let (short, long) = effect_names(fit);
-    let est_header = format!("{short} [{}% CI]", num(fit.options.level, 0));
-    let label_text = |r: &Row| -> (String, bool, f64) {
-        match r {
-            Row::Header(n) => (n.to_string(), true, FONT),
-            Row::Study(i) => (fit.effects.labels[*i].clone(), false, FONT),
-            Row::Summary { label, .. } => (label.clone(), true, FONT),
-            Row::Prediction(_) => ("Prediction interval".into(), false, FONT),
-            Row::Note(t) => (t.clone(), false, SMALL),
-            Row::Blank => (String::new(), false, FONT),
-        }
-    };
-    let est_text = |r: &Row| -> Option<(String, bool)> {
-        match r {
-            Row::Study(i) => {
-                let (lb, ub) = ci(*i);
-                Some((
-                    estimate_ci(
-                        scale.back(fit.effects.yi[*i]),
-                        scale.back(lb),
-                        scale.back(ub),
-                        d,
-                    ),
-                    false,
-                ))
-            }
-            Row::Summary { fit: f, .. } => Some((
-                estimate_ci(
-                    scale.back(f.estimate),
-                    scale.back(f.ci_lb),
-                    scale.back(f.ci_ub),
-                    d,
-                ),
-                true,
-            )),
-            Row::Prediction(f) => f.prediction().map(|p| {
-                (
-                    format!(
-                        "[{}, {}]",
-                        num(scale.back(p.lb), d),
-                        num(scale.back(p.ub), d)
-                    ),
-                    false,
-                )
-            }),
-            _ => None,
-        }
-    };
-    let weight_text = |r: &Row| -> Option<(String, bool)> {
-        match r {
-            Row::Study(i) => Some((format!("{:.1}%", fit.weights[*i]), false)),
-            Row::Summary { weight, .. } => Some((format!("{weight:.1}%"), true)),
-            _ => None,
-        }
-    };
+/// Column widths from the text they hold.
+struct Widths {
+    label: f64,
+    /// The text columns'.
+    cols: Vec<f64>,
+    est: f64,
+    weight: f64,
+}
 
-    // Column widths from the text they hold.
-    let width_of = |t: &str, bold: bool, size: f64| text_width(t, size, bold);
-    let mut label_w = width_of("Study", true, FONT);
-    let mut note_w: f64 = 0.0;
-    for r in &rows {
-        let (t, b, s) = label_text(r);
+fn widths(fit: &RmaFit, opts: &ForestOptions, rows: &[Row], est_header: &str) -> Widths {
+    let mut label = text_width("Study", FONT, true);
+    let mut note: f64 = 0.0;
+    for r in rows {
+        let (t, b, s) = r.label(fit);
         if matches!(r, Row::Note(_)) {
-            note_w = note_w.max(width_of(&t, b, s));
+            note = note.max(text_width(&t, s, b));
         } else {
-            label_w = label_w.max(width_of(&t, b, s));
+            label = label.max(text_width(&t, s, b));
         }
     }
-    let col_w: Vec<f64> = opts
+    let cols: Vec<f64> = opts
         .columns
         .iter()
         .map(|c| {
             let h = c
                 .header
                 .iter()
-                .map(|t| width_of(t, true, FONT))
+                .map(|t| text_width(t, FONT, true))
                 .fold(0.0, f64::max);
             c.values
                 .iter()
-                .map(|t| width_of(t, false, FONT))
+                .map(|t| text_width(t, FONT, false))
                 .fold(h, f64::max)
         })
         .collect();
     if !opts.subgroups.is_empty() {
-        label_w += INDENT;
+        label += INDENT;
     }
     // Subgroup notes span the left columns; widen the label column if they need more room.
-    let left_w = label_w + col_w.iter().map(|w| w + GAP).sum::<f64>();
-    if note_w > left_w {
-        label_w += note_w - left_w;
+    let left = label + cols.iter().map(|w| w + GAP).sum::<f64>();
+    if note > left {
+        label += note - left;
     }
-    let mut est_w = width_of(&est_header, true, FONT);
-    let mut wt_w = width_of("Weight", true, FONT);
-    for r in &rows {
-        if let Some((t, b)) = est_text(r) {
-            est_w = est_w.max(width_of(&t, b, FONT));
+    let mut est = text_width(est_header, FONT, true);
+    let mut weight = text_width("Weight", FONT, true);
+    for r in rows {
+        if let Some((t, b)) = r.estimate(fit, opts.decimals) {
+            est = est.max(text_width(&t, FONT, b));
         }
-        if let Some((t, b)) = weight_text(r) {
-            wt_w = wt_w.max(width_of(&t, b, FONT));
+        if let Some((t, b)) = r.weight(fit) {
+            weight = weight.max(text_width(&t, FONT, b));
         }
     }
+    Widths {
+        label,
+        cols,
+        est,
+        weight,
+    }
+}
 
-    // Axis limits on the analysis scale.
-    let axis = match opts.xlim {
-        Some((a, b)) => Axis::from_limits(scale, a, b)?,
+/// Horizontal positions.
+struct Columns {
+    /// Left edge of the labels.
+    label: f64,
+    /// Right edges of the text columns.
+    cols: Vec<f64>,
+    px0: f64,
+    px1: f64,
+    /// Right edges of the estimates and the weights.
+    est: f64,
+    weight: f64,
+    /// Centres of the risk-of-bias columns.
+    rob: Vec<f64>,
+    /// Right edge of the table.
+    end: f64,
+}
+
+fn columns(w: &Widths, panel_w: f64, rob: &[RobColumn]) -> Columns {
+    let label = MARGIN;
+    let mut x = label + w.label + GAP;
+    let mut cols = Vec::new();
+    for cw in &w.cols {
+        x += cw;
+        cols.push(x);
+        x += GAP;
+    }
+    let px0 = x + 4.0;
+    let px1 = px0 + panel_w;
+    let est = px1 + GAP + w.est;
+    let weight = est + GAP + w.weight;
+    let mut rob_x = Vec::new();
+    let mut end = weight;
+    for c in rob {
+        let cw = text_width(&c.header, FONT, true).max(2.0 * ROB_R);
+        rob_x.push(end + ROB_GAP + cw / 2.0);
+        end += ROB_GAP + cw;
+    }
+    Columns {
+        label,
+        cols,
+        px0,
+        px1,
+        est,
+        weight,
+        rob: rob_x,
+        end,
+    }
+}
+
+/// The axis: the user's limits, or [`default_limits`] widened to round ticks.
+fn forest_axis(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) -> Result<Axis> {
+    let scale = fit.effects.scale;
+    match opts.xlim {
+        Some((a, b)) => Axis::from_limits(scale, a, b),
         None => {
-            let (lo, hi) = default_limits(fit, opts, &ci, pi.map(|p| (p.lb, p.ub)));
-            Axis::new(scale, lo, hi, false)
+            let (lo, hi) = default_limits(fit, opts, pi);
+            Ok(Axis::new(scale, lo, hi, false))
         }
-    };
+    }
+}
 
-    // Panel width: room for the tick labels and the headers over it.
-    let mut panel_w = MIN_PANEL.max(width_of(&long, false, FONT) + 2.0 * GAP);
+/// The panel's width: room for the effect's name over it, the tick labels and the favours
+/// labels on their sides of no effect (at `null_f` across the panel).
+fn panel_width(axis: &Axis, long: &str, favours: Option<&(String, String)>, null_f: f64) -> f64 {
+    let mut panel_w = MIN_PANEL.max(text_width(long, FONT, false) + 2.0 * GAP);
     for w in axis.ticks.windows(2) {
         let (fa, fb) = (
             (w[0].0 - axis.lo) / (axis.hi - axis.lo),
             (w[1].0 - axis.lo) / (axis.hi - axis.lo),
         );
-        let need = (width_of(&w[0].1, false, SMALL) + width_of(&w[1].1, false, SMALL)) / 2.0 + 8.0;
+        let need =
+            (text_width(&w[0].1, SMALL, false) + text_width(&w[1].1, SMALL, false)) / 2.0 + 8.0;
         if fb > fa {
             panel_w = panel_w.max(need / (fb - fa));
         }
     }
-    let null = null_position(fit.effects.measure, scale);
-    let null_frac = null.map_or(0.5, |n| (n - axis.lo) / (axis.hi - axis.lo));
-    let favours = opts
-        .favours
-        .as_ref()
-        .map(|(a, b)| (format!("← {a}"), format!("{b} →")));
-    let null_f = if (0.0..=1.0).contains(&null_frac) {
-        null_frac
-    } else {
-        0.5
-    };
-    if let Some((a, b)) = &favours {
+    if let Some((a, b)) = favours {
         // Each label sits on its side of the line of no effect (or of the centre), under the panel.
         let (wa, wb) = (
-            width_of(a, false, SMALL) + 6.0,
-            width_of(b, false, SMALL) + 6.0,
+            text_width(a, SMALL, false) + 6.0,
+            text_width(b, SMALL, false) + 6.0,
         );
         panel_w = panel_w.max(wa + wb + 12.0);
         // Room on both sides of no effect unless it sits near an end (then the labels shift).
@@ -487,74 +525,128 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
             panel_w = panel_w.max(wa / null_f).max(wb / (1.0 - null_f));
         }
     }
-    panel_w = panel_w.ceil();
+    panel_w.ceil()
+}
 
-    // Horizontal positions.
-    let x_label = MARGIN;
-    let mut x = x_label + label_w + GAP;
-    let mut col_x = Vec::new(); // right edges
-    for w in &col_w {
-        x += w;
-        col_x.push(x);
-        x += GAP;
-    }
-    let px0 = x + 4.0;
-    let px1 = px0 + panel_w;
-    let x_est = px1 + GAP + est_w; // right edge
-    let x_wt = x_est + GAP + wt_w; // right edge
-    let mut rob_x = Vec::new(); // centres
-    let mut x_end = x_wt;
-    for c in &opts.rob {
-        let w = width_of(&c.header, true, FONT).max(2.0 * ROB_R);
-        rob_x.push(x_end + ROB_GAP + w / 2.0);
-        x_end += ROB_GAP + w;
-    }
-    let mut width = x_end + MARGIN;
+/// Everything the drawing needs, measured.
+struct Layout<'a> {
+    fit: &'a RmaFit,
+    opts: &'a ForestOptions,
+    rows: Vec<Row<'a>>,
+    axis: Axis,
+    x: Columns,
+    panel_w: f64,
+    est_header: String,
+    /// The effect's name over the panel.
+    long: String,
+    /// No effect on the analysis scale.
+    null: Option<f64>,
+    /// Where no effect lies across the panel (0–1); the centre when it lies outside.
+    null_f: f64,
+    favours: Option<(String, String)>,
+}
 
-    // Vertical positions.
-    let mut fig = Figure::default();
-    let mut y = MARGIN;
-    width = width.max(fig.title(x_label, &mut y, opts.title.as_deref()) + MARGIN);
-    let n_header = opts
-        .columns
-        .iter()
-        .map(|c| c.header.len())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let header_bottom = y + n_header as f64 * HEADER_LINE + 4.0;
-    let last_line = |i: usize| y + (i as f64 + 0.5) * HEADER_LINE;
-    let hy = last_line(n_header - 1);
-    fig.text(x_label, hy, "Study", FONT, true, Anchor::Start, TEXT);
-    for (c, &xr) in opts.columns.iter().zip(&col_x) {
-        let off = n_header - c.header.len();
-        for (j, h) in c.header.iter().enumerate() {
-            fig.text(xr, last_line(off + j), h, FONT, true, Anchor::End, TEXT);
+impl<'a> Layout<'a> {
+    fn new(fit: &'a RmaFit, opts: &'a ForestOptions) -> Result<Layout<'a>> {
+        let pi = if opts.show_prediction && !fit.options.method.is_fixed() && fit.k > 1 {
+            fit.prediction()
+        } else {
+            None
+        };
+        let rows = rows(fit, opts, pi.is_some())?;
+        let (est_header, long) = estimate_headers(fit);
+        let w = widths(fit, opts, &rows, &est_header);
+        let axis = forest_axis(fit, opts, pi.map(|p| (p.lb, p.ub)))?;
+        let null = null_position(fit.effects.measure, fit.effects.scale);
+        let null_frac = null.map_or(0.5, |n| (n - axis.lo) / (axis.hi - axis.lo));
+        let null_f = if (0.0..=1.0).contains(&null_frac) {
+            null_frac
+        } else {
+            0.5
+        };
+        let favours = opts
+            .favours
+            .as_ref()
+            .map(|(a, b)| (format!("← {a}"), format!("{b} →")));
+        let panel_w = panel_width(&axis, &long, favours.as_ref(), null_f);
+        Ok(Layout {
+            fit,
+            opts,
+            rows,
+            axis,
+            x: columns(&w, panel_w, &opts.rob),
+            panel_w,
+            est_header,
+            long,
+            null,
+            null_f,
+            favours,
+        })
+    }
+
+    /// The column headers (one or two lines) from `y`; returns the y of the rule under them.
+    fn headers(&self, fig: &mut Figure, y: f64) -> f64 {
+        let x = &self.x;
+        let n_header = self
+            .opts
+            .columns
+            .iter()
+            .map(|c| c.header.len())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let last_line = |i: usize| y + (i as f64 + 0.5) * HEADER_LINE;
+        let hy = last_line(n_header - 1);
+        fig.text(x.label, hy, "Study", FONT, true, Anchor::Start, TEXT);
+        for (c, &xr) in self.opts.columns.iter().zip(&x.cols) {
+            let off = n_header - c.header.len();
+            for (j, h) in c.header.iter().enumerate() {
+                fig.text(xr, last_line(off + j), h, FONT, true, Anchor::End, TEXT);
+            }
         }
+        let mid = (x.px0 + x.px1) / 2.0;
+        fig.text(mid, hy, &self.long, FONT, true, Anchor::Middle, TEXT);
+        fig.text(x.est, hy, &self.est_header, FONT, true, Anchor::End, TEXT);
+        fig.text(x.weight, hy, "Weight", FONT, true, Anchor::End, TEXT);
+        for (c, &xc) in self.opts.rob.iter().zip(&x.rob) {
+            fig.text(xc, hy, &c.header, FONT, true, Anchor::Middle, TEXT);
+        }
+        y + n_header as f64 * HEADER_LINE + 4.0
     }
-    fig.text(
-        (px0 + px1) / 2.0,
-        hy,
-        &long,
-        FONT,
-        true,
-        Anchor::Middle,
-        TEXT,
-    );
-    fig.text(x_est, hy, &est_header, FONT, true, Anchor::End, TEXT);
-    fig.text(x_wt, hy, "Weight", FONT, true, Anchor::End, TEXT);
-    for (c, &xc) in opts.rob.iter().zip(&rob_x) {
-        fig.text(xc, hy, &c.header, FONT, true, Anchor::Middle, TEXT);
-    }
-    let rule_y = header_bottom;
-    let body_top = rule_y + 6.0;
 
-    let row_y = |i: usize| body_top + (i as f64 + 0.5) * ROW;
-    let max_w = fit.weights.iter().copied().fold(0.0, f64::max);
-    let mut first_summary = None;
-    for (i, r) in rows.iter().enumerate() {
-        let yc = row_y(i);
-        let (t, b, s) = label_text(r);
+    /// The rows from `top`; returns the index of the overall summary's row.
+    fn body(&self, fig: &mut Figure, top: f64) -> Option<usize> {
+        let max_w = self.fit.weights.iter().copied().fold(0.0, f64::max);
+        let mut first_summary = None;
+        for (i, r) in self.rows.iter().enumerate() {
+            let yc = row_y(top, i);
+            self.cells(fig, r, yc);
+            match r {
+                Row::Study(j) => self.study_mark(fig, *j, yc, max_w),
+                Row::Summary {
+                    fit: f, overall, ..
+                } => {
+                    if *overall && first_summary.is_none() {
+                        first_summary = Some(i);
+                    }
+                    self.summary_mark(fig, f, *overall, yc);
+                }
+                Row::Prediction(f) => {
+                    if let Some(p) = f.prediction() {
+                        let (px0, px1) = (self.x.px0, self.x.px1);
+                        interval(fig, &self.axis, px0, px1, yc, p.lb, p.ub, PI_COLOR, 2.0);
+                    }
+                }
+                _ => {}
+            }
+        }
+        first_summary
+    }
+
+    /// The texts of row `r` at `yc`: label, text columns, risk of bias, estimate and weight.
+    fn cells(&self, fig: &mut Figure, r: &Row, yc: f64) {
+        let (x, fit, opts) = (&self.x, self.fit, self.opts);
+        let (t, b, s) = r.label(fit);
         let indent = if !opts.subgroups.is_empty() && matches!(r, Row::Study(_)) {
             INDENT
         } else {
@@ -565,12 +657,12 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
         } else {
             TEXT
         };
-        fig.text(x_label + indent, yc, t, s, b, Anchor::Start, color);
+        fig.text(x.label + indent, yc, t, s, b, Anchor::Start, color);
         if let Row::Study(j) = r {
-            for (c, &xr) in opts.columns.iter().zip(&col_x) {
+            for (c, &xr) in opts.columns.iter().zip(&x.cols) {
                 fig.text(xr, yc, &c.values[*j], FONT, false, Anchor::End, TEXT);
             }
-            for (c, &xc) in opts.rob.iter().zip(&rob_x) {
+            for (c, &xc) in opts.rob.iter().zip(&x.rob) {
                 if let Some(level) = c.values[*j] {
                     let (fill, ink) = level.colors();
                     fig.shapes.push(Shape::Circle {
@@ -584,126 +676,98 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
                 }
             }
         }
-        if let Some((t, b)) = est_text(r) {
-            fig.text(x_est, yc, t, FONT, b, Anchor::End, TEXT);
+        if let Some((t, b)) = r.estimate(fit, opts.decimals) {
+            fig.text(x.est, yc, t, FONT, b, Anchor::End, TEXT);
         }
-        if let Some((t, b)) = weight_text(r) {
-            fig.text(x_wt, yc, t, FONT, b, Anchor::End, TEXT);
-        }
-        match r {
-            Row::Study(j) => {
-                let (lb, ub) = ci(*j);
-                let side = if max_w > 0.0 {
-                    (ROW * 0.75 * (fit.weights[*j] / max_w).sqrt()).max(4.0)
-                } else {
-                    6.0
-                };
-                interval(&mut fig, &axis, px0, px1, yc, lb, ub, WHISKER, 1.0);
-                let yi = fit.effects.yi[*j];
-                if yi >= axis.lo && yi <= axis.hi {
-                    let xc = axis.map(yi, px0, px1);
-                    fig.shapes.push(Shape::Rect {
-                        x0: xc - side / 2.0,
-                        y0: yc - side / 2.0,
-                        x1: xc + side / 2.0,
-                        y1: yc + side / 2.0,
-                        fill: STUDY_COLOR,
-                    });
-                }
-            }
-            Row::Summary {
-                fit: f, overall, ..
-            } => {
-                if *overall && first_summary.is_none() {
-                    first_summary = Some(i);
-                }
-                let clamp = |v: f64| axis.map(v.clamp(axis.lo, axis.hi), px0, px1);
-                let h = ROW * 0.36;
-                fig.shapes.push(Shape::Polygon {
-                    points: vec![
-                        (clamp(f.ci_lb), yc),
-                        (clamp(f.estimate), yc - h),
-                        (clamp(f.ci_ub), yc),
-                        (clamp(f.estimate), yc + h),
-                    ],
-                    fill: Some(if *overall {
-                        SUMMARY_COLOR
-                    } else {
-                        SUBGROUP_COLOR
-                    }),
-                    stroke: None,
-                });
-                // A diamond cut by the axis limits says so with arrows, like a study interval.
-                for (cut, tip, dir) in [
-                    (f.ci_lb < axis.lo, px0, -1.0),
-                    (f.ci_ub > axis.hi, px1, 1.0),
-                ] {
-                    if cut {
-                        fig.shapes.push(Shape::Polygon {
-                            points: vec![
-                                (tip + dir * 7.0, yc),
-                                (tip + dir * 1.0, yc - 3.5),
-                                (tip + dir * 1.0, yc + 3.5),
-                            ],
-                            fill: Some(WHISKER),
-                            stroke: None,
-                        });
-                    }
-                }
-            }
-            Row::Prediction(f) => {
-                if let Some(p) = f.prediction() {
-                    interval(&mut fig, &axis, px0, px1, yc, p.lb, p.ub, PI_COLOR, 2.0);
-                }
-            }
-            _ => {}
+        if let Some((t, b)) = r.weight(fit) {
+            fig.text(x.weight, yc, t, FONT, b, Anchor::End, TEXT);
         }
     }
-    let body_bottom = body_top + rows.len() as f64 * ROW + 4.0;
 
-    // Rules under the header and above the axis region, and the line of no effect.
-    fig.line((x_label, rule_y), (x_end, rule_y), RULE, 1.0);
-    if let Some(xn) = null
-        .filter(|n| *n >= axis.lo && *n <= axis.hi)
-        .map(|n| axis.map(n, px0, px1))
-    {
-        fig.line(
-            (xn, body_top),
-            (xn, body_bottom),
-            Color(0x44, 0x44, 0x44),
-            1.0,
-        );
-    }
-    if let Some(i) = first_summary {
-        if fit.estimate >= axis.lo && fit.estimate <= axis.hi && !rows.is_empty() {
-            let xe = axis.map(fit.estimate, px0, px1);
-            fig.shapes.push(Shape::Line {
-                points: vec![(xe, body_top), (xe, row_y(i) - ROW * 0.36)],
-                color: RULE,
-                width: 1.0,
-                dash: Some((3.0, 3.0)),
+    /// Study `j`'s interval and its square, of area proportional to its weight.
+    fn study_mark(&self, fig: &mut Figure, j: usize, yc: f64, max_w: f64) {
+        let (axis, px0, px1) = (&self.axis, self.x.px0, self.x.px1);
+        let (lb, ub) = self.fit.study_ci[j];
+        let side = if max_w > 0.0 {
+            (ROW * 0.75 * (self.fit.weights[j] / max_w).sqrt()).max(4.0)
+        } else {
+            6.0
+        };
+        interval(fig, axis, px0, px1, yc, lb, ub, WHISKER, 1.0);
+        let yi = self.fit.effects.yi[j];
+        if yi >= axis.lo && yi <= axis.hi {
+            let xc = axis.map(yi, px0, px1);
+            fig.shapes.push(Shape::Rect {
+                x0: xc - side / 2.0,
+                y0: yc - side / 2.0,
+                x1: xc + side / 2.0,
+                y1: yc + side / 2.0,
+                fill: STUDY_COLOR,
             });
         }
     }
 
-    // Axis.
-    let ay = body_bottom;
-    fig.line((px0, ay), (px1, ay), TEXT, 1.0);
-    for (pos, lab) in &axis.ticks {
-        let xt = axis.map(*pos, px0, px1);
-        fig.line((xt, ay), (xt, ay + 5.0), TEXT, 1.0);
-        fig.text(xt, ay + 14.0, lab, SMALL, false, Anchor::Middle, TEXT);
+    /// The diamond of a summary, with arrows where the axis limits cut it.
+    fn summary_mark(&self, fig: &mut Figure, f: &RmaFit, overall: bool, yc: f64) {
+        let (axis, px0, px1) = (&self.axis, self.x.px0, self.x.px1);
+        let clamp = |v: f64| axis.map(v.clamp(axis.lo, axis.hi), px0, px1);
+        let fill = if overall {
+            SUMMARY_COLOR
+        } else {
+            SUBGROUP_COLOR
+        };
+        let (lb, est, ub) = (clamp(f.ci_lb), clamp(f.estimate), clamp(f.ci_ub));
+        diamond(fig, lb, est, ub, yc, fill);
+        let cut_lo = (f.ci_lb < axis.lo).then_some(px0);
+        diamond_cut(fig, yc, cut_lo, (f.ci_ub > axis.hi).then_some(px1));
     }
-    let mut y = ay + 14.0 + 18.0;
-    if let Some((a, b)) = &favours {
-        let (wa, wb) = (width_of(a, false, SMALL), width_of(b, false, SMALL));
-        let xn = (px0 + null_f * panel_w).clamp(px0 + wa + 6.0, px1 - wb - 6.0);
-        fig.text(xn - 6.0, y, a, SMALL, false, Anchor::End, MUTED);
-        fig.text(xn + 6.0, y, b, SMALL, false, Anchor::Start, MUTED);
-        y += 18.0;
+
+    /// The rule under the header, the line of no effect and the dashed line down to the overall
+    /// diamond (row `first_summary`) across the rows from `top` to `bottom`.
+    fn guides(
+        &self,
+        fig: &mut Figure,
+        rule_y: f64,
+        (top, bottom): (f64, f64),
+        first_summary: Option<usize>,
+    ) {
+        let (axis, px0, px1) = (&self.axis, self.x.px0, self.x.px1);
+        fig.line((self.x.label, rule_y), (self.x.end, rule_y), RULE, 1.0);
+        if let Some(xn) = self
+            .null
+            .filter(|n| *n >= axis.lo && *n <= axis.hi)
+            .map(|n| axis.map(n, px0, px1))
+        {
+            fig.line((xn, top), (xn, bottom), NULL_LINE, 1.0);
+        }
+        let est = self.fit.estimate;
+        if let Some(i) = first_summary {
+            if est >= axis.lo && est <= axis.hi && !self.rows.is_empty() {
+                let xe = axis.map(est, px0, px1);
+                pooled_guide(fig, xe, top, row_y(top, i) - ROW * 0.36);
+            }
+        }
     }
-    y += 6.0;
-    // With one study there is no heterogeneity to speak of.
+
+    /// The axis at `ay` and the favours labels under it; returns the y under them.
+    fn axis_and_favours(&self, fig: &mut Figure, ay: f64) -> f64 {
+        let (px0, px1) = (self.x.px0, self.x.px1);
+        x_axis(fig, &self.axis, px0, px1, ay);
+        let mut y = ay + 14.0 + 18.0;
+        if let Some((a, b)) = &self.favours {
+            let (wa, wb) = (text_width(a, SMALL, false), text_width(b, SMALL, false));
+            let xn = (px0 + self.null_f * self.panel_w).clamp(px0 + wa + 6.0, px1 - wb - 6.0);
+            fig.text(xn - 6.0, y, a, SMALL, false, Anchor::End, MUTED);
+            fig.text(xn + 6.0, y, b, SMALL, false, Anchor::Start, MUTED);
+            y += 18.0;
+        }
+        y
+    }
+}
+
+/// The notes under the plot: heterogeneity (with one study there is none to speak of), the
+/// test for the overall effect, the subgroup test and the risk-of-bias key.
+fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
     let mut notes = Vec::new();
     if fit.het.q_df > 0 {
         notes.push(heterogeneity_line(fit));
@@ -719,13 +783,32 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
             "Risk of bias: + low; \u{2212} some concerns; \u{00D7} high; ? no information".into(),
         );
     }
-    for n in notes {
-        width = width.max(x_label + width_of(&n, false, SMALL) + MARGIN);
-        fig.text(x_label, y, n, SMALL, false, Anchor::Start, TEXT);
-        y += 16.0;
-    }
-    fig.width = width.ceil();
-    fig.height = (y + MARGIN - 8.0).ceil();
+    notes
+}
+
+/// Lays out the forest plot of `fit`.
+pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
+    check_columns(fit, opts)?;
+    let l = Layout::new(fit, opts)?;
+    let mut fig = Figure::default();
+    let mut y = MARGIN;
+    let mut width = l.x.end + MARGIN;
+    width = width.max(fig.title(l.x.label, &mut y, opts.title.as_deref()) + MARGIN);
+    let rule_y = l.headers(&mut fig, y);
+    let body_top = rule_y + 6.0;
+    let first_summary = l.body(&mut fig, body_top);
+    let body_bottom = body_top + l.rows.len() as f64 * ROW + 4.0;
+    l.guides(&mut fig, rule_y, (body_top, body_bottom), first_summary);
+    let y = l.axis_and_favours(&mut fig, body_bottom) + 6.0;
+    let y = parts::notes(
+        &mut fig,
+        l.x.label,
+        y,
+        &notes(fit, opts),
+        (TEXT, 16.0),
+        &mut width,
+    );
+    parts::finish(&mut fig, width, y);
     Ok(fig)
 }
 
@@ -748,7 +831,7 @@ fn subgroup_note(f: &RmaFit) -> String {
     s.push_str(&format!(
         "I² = {:.0}%; {}",
         f.het.i2,
-        p_clause(f.het.q_pval)
+        p_value(f.het.q_pval, PStyle::Journal)
     ));
     s
 }
@@ -756,12 +839,7 @@ fn subgroup_note(f: &RmaFit) -> String {
 /// Default axis limits (analysis scale): the study intervals, the pooled intervals and the line
 /// of no effect, with very wide study intervals cut (they get arrows) so that they do not squash
 /// the rest.
-fn default_limits(
-    fit: &RmaFit,
-    opts: &ForestOptions,
-    ci: &dyn Fn(usize) -> (f64, f64),
-    pi: Option<(f64, f64)>,
-) -> (f64, f64) {
+fn default_limits(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) -> (f64, f64) {
     let null = null_position(fit.effects.measure, fit.effects.scale);
     let mut core_lo = null.map_or(fit.ci_lb, |n| n.min(fit.ci_lb));
     let mut core_hi = null.map_or(fit.ci_ub, |n| n.max(fit.ci_ub));
@@ -776,8 +854,7 @@ fn default_limits(
         lo = lo.min(a.max(cap_lo));
         hi = hi.max(b.min(cap_hi));
     };
-    for i in 0..fit.k {
-        let (a, b) = ci(i);
+    for &(a, b) in fit.study_ci.iter().take(fit.k) {
         widen(a, b);
     }
     if let Some((a, b)) = pi {
@@ -787,50 +864,6 @@ fn default_limits(
         widen(g.fit.ci_lb, g.fit.ci_ub);
     }
     (lo, hi)
-}
-
-/// A horizontal interval from `lb` to `ub` (analysis scale) with end caps, or arrows where it
-/// runs past the axis.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn interval(
-    fig: &mut Figure,
-    axis: &Axis,
-    px0: f64,
-    px1: f64,
-    y: f64,
-    lb: f64,
-    ub: f64,
-    color: Color,
-    width: f64,
-) {
-    let a = axis.map(lb.max(axis.lo), px0, px1);
-    let b = axis.map(ub.min(axis.hi), px0, px1);
-    let arrow = |fig: &mut Figure, tip: f64, dir: f64| {
-        fig.shapes.push(Shape::Polygon {
-            points: vec![
-                (tip, y),
-                (tip - dir * 6.0, y - 3.5),
-                (tip - dir * 6.0, y + 3.5),
-            ],
-            fill: Some(color),
-            stroke: None,
-        });
-    };
-    if ub < axis.lo {
-        arrow(fig, px0, -1.0);
-        return;
-    }
-    if lb > axis.hi {
-        arrow(fig, px1, 1.0);
-        return;
-    }
-    fig.line((a, y), (b, y), color, width);
-    if lb < axis.lo {
-        arrow(fig, a, -1.0);
-    }
-    if ub > axis.hi {
-        arrow(fig, b, 1.0);
-    }
 }
 
 fn fmt_value(v: Option<f64>) -> String {

@@ -1,4 +1,6 @@
-//! Number formatting for plot text, in the style journals print.
+//! Number formatting for plot text, in the style journals print (p-values: [`crate::render::pvalue`]).
+
+use crate::measure::Scale;
 
 /// A number with `d` decimals and a typographic minus sign.
 pub fn num(x: f64, d: usize) -> String {
@@ -18,17 +20,9 @@ pub fn estimate_ci(est: f64, lb: f64, ub: f64, d: usize) -> String {
     format!("{} [{}, {}]", num(est, d), num(lb, d), num(ub, d))
 }
 
-/// "p < 0.001", "p = 0.004", "p = 0.38".
-pub fn p_clause(p: f64) -> String {
-    if p.is_nan() {
-        "p = NA".into()
-    } else if p < 0.001 {
-        "p < 0.001".into()
-    } else if p < 0.01 {
-        format!("p = {p:.3}")
-    } else {
-        format!("p = {p:.2}")
-    }
+/// [`estimate_ci`] of analysis-scale values, shown on the display scale.
+pub(crate) fn display_ci(scale: Scale, est: f64, lb: f64, ub: f64, d: usize) -> String {
+    estimate_ci(scale.back(est), scale.back(lb), scale.back(ub), d)
 }
 
 /// τ² with two decimals, or two significant digits when it is small.
@@ -52,9 +46,6 @@ mod tests {
         assert_eq!(estimate_ci(0.4894, 0.3441, 0.6962, 2), "0.49 [0.34, 0.70]");
         assert_eq!(num(-0.004, 2), "0.00");
         assert_eq!(num(-1.5, 2), "\u{2212}1.50");
-        assert_eq!(p_clause(0.0004), "p < 0.001");
-        assert_eq!(p_clause(0.0042), "p = 0.004");
-        assert_eq!(p_clause(0.384), "p = 0.38");
         assert_eq!(tau2(0.3132), "0.31");
         assert_eq!(tau2(0.00123), "0.0012");
         assert_eq!(tau2(0.0), "0");

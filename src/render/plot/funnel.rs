@@ -9,22 +9,17 @@ use super::axis::{null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::num;
+use super::parts::{self, tick_label_width, Panel};
+use super::style::{ACCENT, MARGIN, MUTED, SMALL, TEXT};
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::model::RmaFit;
 use crate::stats::qnorm_upper;
 
-const FONT: f64 = 12.0;
-const SMALL: f64 = 11.0;
-const MARGIN: f64 = 20.0;
-const PANEL_W: f64 = 440.0;
-const PANEL_H: f64 = 330.0;
-
 /// Ink of the study points.
-pub const POINT_COLOR: Color = Color(0x1A, 0x1A, 0x1A);
-const TEXT: Color = super::figure::INK;
+pub const POINT_COLOR: Color = TEXT;
 const REGION: Color = Color(0xEE, 0xEE, 0xEE);
-const LINE: Color = Color(0x55, 0x55, 0x55);
+const LINE: Color = MUTED;
 /// Contour shading as metafor's example (`shade = c("white", "gray55", "gray75")`, lightgray back).
 const CONTOURS: [(f64, Color, &str); 3] = [
     (0.01, Color(0xBF, 0xBF, 0xBF), "0.01 < p ≤ 0.05"),
@@ -51,7 +46,7 @@ pub struct FunnelOptions {
 }
 
 /// Ink of the adjusted (trim-and-fill) estimate line.
-pub const ADJUSTED_COLOR: Color = Color(0xB2, 0x18, 0x2B);
+pub const ADJUSTED_COLOR: Color = ACCENT;
 
 /// The points of the wedge `c ± z·se` for se in [0, se_max], clipped to x in [lo, hi], in
 /// (x, se) coordinates.
@@ -77,7 +72,68 @@ fn wedge(c: f64, z: f64, se_max: f64, lo: f64, hi: f64) -> Vec<(f64, f64)> {
 
 /// Lays out the funnel plot of `fit`.
 pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
-    let scale = fit.effects.scale;
+    let pts = points(fit, opts)?;
+    let z = qnorm_upper((1.0 - fit.options.level / 100.0) / 2.0);
+    let se_top = pts.iter().map(|p| p.1).fold(0.0, f64::max);
+    let yaxis = Axis::new(
+        Scale::Identity,
+        0.0,
+        if se_top > 0.0 { se_top } else { 1.0 },
+        false,
+    );
+    let null = match null_position(fit.effects.measure, fit.effects.scale) {
+        Some(n) => n,
+        None if opts.contours => {
+            return Err(Error::invalid(
+                "significance contours need a value of no effect; proportions have none",
+            ))
+        }
+        None => f64::NAN,
+    };
+    let xaxis = x_axis(
+        fit,
+        opts,
+        &pts,
+        z * yaxis.hi,
+        null,
+        qnorm_upper(0.005) * yaxis.hi,
+    )?;
+
+    let mut fig = Figure::default();
+    let mut y = MARGIN;
+    let title_end = fig.title(MARGIN, &mut y, opts.title.as_deref());
+    // Y axis title above the axis, tick labels left of it.
+    let ytitle = "Standard error";
+    let px0 = MARGIN + tick_label_width(&yaxis).max(text_width(ytitle, SMALL, false) / 2.0) + 10.0;
+    fig.text(px0, y + 7.0, ytitle, SMALL, false, Anchor::Middle, TEXT);
+    // Standard errors grow downwards from 0 at the top.
+    let p = Panel::new(xaxis, yaxis, px0, y + 22.0, true);
+    if opts.contours {
+        contours(&mut fig, &p, null);
+    } else {
+        region(&mut fig, &p, centre(fit, opts), z);
+    }
+    guides(&mut fig, &p, fit, opts, null);
+    for &(yv, se, real) in &pts {
+        if yv < p.x.lo || yv > p.x.hi {
+            continue;
+        }
+        fig.shapes.push(Shape::Circle {
+            x: p.mx(yv),
+            y: p.my(se),
+            r: 3.5,
+            color: POINT_COLOR,
+            filled: real,
+        });
+    }
+    p.axes(&mut fig, &super::forest::effect_names(fit).1);
+    let (y, width) = legend(&mut fig, &p, fit, opts);
+    parts::finish(&mut fig, width.max(title_end + MARGIN), y);
+    Ok(fig)
+}
+
+/// The studies as (yi, se, real): those of the fit, then the filled-in ones (not real).
+fn points(fit: &RmaFit, opts: &FunnelOptions) -> Result<Vec<(f64, f64, bool)>> {
     let mut pts: Vec<(f64, f64, bool)> = fit
         .effects
         .yi
@@ -93,210 +149,153 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         }
         pts.push((y, v.sqrt(), false));
     }
-    let z = qnorm_upper((1.0 - fit.options.level / 100.0) / 2.0);
-    let se_top = pts.iter().map(|p| p.1).fold(0.0, f64::max);
-    let yaxis = Axis::new(
-        Scale::Identity,
-        0.0,
-        if se_top > 0.0 { se_top } else { 1.0 },
-        false,
+    Ok(pts)
+}
+
+/// Where the pseudo confidence region is centred: the adjusted estimate if there is one.
+fn centre(fit: &RmaFit, opts: &FunnelOptions) -> f64 {
+    opts.adjusted
+        .filter(|a| a.is_finite())
+        .unwrap_or(fit.estimate)
+}
+
+/// The x axis: the user's limits, or room for the points, the pseudo confidence region (half
+/// width `half` at the bottom) and, with contours, the p = 0.01 wedge around no effect (half
+/// width `half99`).
+fn x_axis(
+    fit: &RmaFit,
+    opts: &FunnelOptions,
+    pts: &[(f64, f64, bool)],
+    half: f64,
+    null: f64,
+    half99: f64,
+) -> Result<Axis> {
+    let scale = fit.effects.scale;
+    if let Some((a, b)) = opts.xlim {
+        return Axis::from_limits(scale, a, b);
+    }
+    let centre = centre(fit, opts);
+    let (mut lo, mut hi) = (
+        fit.estimate.min(centre) - half,
+        fit.estimate.max(centre) + half,
     );
-    let se_max = yaxis.hi;
-    let null = match null_position(fit.effects.measure, scale) {
-        Some(n) => n,
-        None if opts.contours => {
-            return Err(Error::invalid(
-                "significance contours need a value of no effect; proportions have none",
-            ))
-        }
-        None => f64::NAN,
-    };
-    let z99 = qnorm_upper(0.005);
-
-    let xaxis = match opts.xlim {
-        Some((a, b)) => Axis::from_limits(scale, a, b)?,
-        None => {
-            let centre = opts
-                .adjusted
-                .filter(|a| a.is_finite())
-                .unwrap_or(fit.estimate);
-            let (mut lo, mut hi) = (
-                fit.estimate.min(centre) - z * se_max,
-                fit.estimate.max(centre) + z * se_max,
-            );
-            for p in &pts {
-                lo = lo.min(p.0);
-                hi = hi.max(p.0);
-            }
-            if let Some(a) = opts.adjusted.filter(|a| a.is_finite()) {
-                lo = lo.min(a);
-                hi = hi.max(a);
-            }
-            if opts.contours {
-                lo = lo.min(null - z99 * se_max);
-                hi = hi.max(null + z99 * se_max);
-            }
-            Axis::new(scale, lo, hi, false)
-        }
-    };
-
-    let mut fig = Figure::default();
-    let mut y = MARGIN;
-    let title_end = fig.title(MARGIN, &mut y, opts.title.as_deref());
-    // Y axis title above the axis, tick labels left of it.
-    let ytick_w = yaxis
-        .ticks
-        .iter()
-        .map(|(_, l)| text_width(l, SMALL, false))
-        .fold(0.0, f64::max);
-    let px0 = MARGIN + ytick_w.max(text_width("Standard error", SMALL, false) / 2.0) + 10.0;
-    fig.text(
-        px0,
-        y + 7.0,
-        "Standard error",
-        SMALL,
-        false,
-        Anchor::Middle,
-        TEXT,
-    );
-    let py0 = y + 22.0;
-    let (px1, py1) = (px0 + PANEL_W, py0 + PANEL_H);
-    let mx = |v: f64| xaxis.map(v, px0, px1);
-    let my = |s: f64| py0 + s / se_max * PANEL_H;
-    let poly = |pts: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
-        pts.into_iter().map(|(x, s)| (mx(x), my(s))).collect()
-    };
-
+    for p in pts {
+        lo = lo.min(p.0);
+        hi = hi.max(p.0);
+    }
+    if let Some(a) = opts.adjusted.filter(|a| a.is_finite()) {
+        lo = lo.min(a);
+        hi = hi.max(a);
+    }
     if opts.contours {
-        fig.shapes.push(Shape::Rect {
-            x0: px0,
-            y0: py0,
-            x1: px1,
-            y1: py1,
-            fill: CONTOUR_BACK,
-        });
-        for (p, color, _) in CONTOURS {
-            fig.shapes.push(Shape::Polygon {
-                points: poly(wedge(
-                    null,
-                    qnorm_upper(p / 2.0),
-                    se_max,
-                    xaxis.lo,
-                    xaxis.hi,
-                )),
-                fill: Some(color),
-                stroke: None,
-            });
-        }
-    } else {
-        let centre = opts
-            .adjusted
-            .filter(|a| a.is_finite())
-            .unwrap_or(fit.estimate);
-        let w = poly(wedge(centre, z, se_max, xaxis.lo, xaxis.hi));
+        lo = lo.min(null - half99);
+        hi = hi.max(null + half99);
+    }
+    Ok(Axis::new(scale, lo, hi, false))
+}
+
+/// The significance contours around no effect (Peters et al. 2008).
+fn contours(fig: &mut Figure, p: &Panel, null: f64) {
+    fig.shapes.push(Shape::Rect {
+        x0: p.px0,
+        y0: p.py0,
+        x1: p.px1,
+        y1: p.py1,
+        fill: CONTOUR_BACK,
+    });
+    for (pv, color, _) in CONTOURS {
+        let w = wedge(null, qnorm_upper(pv / 2.0), p.y.hi, p.x.lo, p.x.hi);
         fig.shapes.push(Shape::Polygon {
-            points: w.clone(),
-            fill: Some(REGION),
+            points: w.into_iter().map(|(x, s)| (p.mx(x), p.my(s))).collect(),
+            fill: Some(color),
             stroke: None,
         });
-        // The edges of the pseudo confidence region (not the clipped sides).
-        for side in [1.0, -1.0] {
-            let end = centre + side * z * se_max;
-            let (xe, se) = if end > xaxis.hi {
-                (xaxis.hi, (xaxis.hi - centre) / z)
-            } else if end < xaxis.lo {
-                (xaxis.lo, (centre - xaxis.lo) / z)
-            } else {
-                (end, se_max)
-            };
-            fig.shapes.push(Shape::Line {
-                points: vec![(mx(centre), my(0.0)), (mx(xe), my(se))],
-                color: LINE,
-                width: 1.0,
-                dash: Some((4.0, 3.0)),
-            });
-        }
     }
-    if fit.estimate >= xaxis.lo && fit.estimate <= xaxis.hi {
-        fig.line((mx(fit.estimate), py0), (mx(fit.estimate), py1), LINE, 1.0);
-    }
-    if opts.contours && null >= xaxis.lo && null <= xaxis.hi {
+}
+
+/// The pseudo confidence region `centre ± z·se`, shaded, with dashed edges.
+fn region(fig: &mut Figure, p: &Panel, centre: f64, z: f64) {
+    let (se_max, lo, hi) = (p.y.hi, p.x.lo, p.x.hi);
+    let w = wedge(centre, z, se_max, lo, hi);
+    fig.shapes.push(Shape::Polygon {
+        points: w.into_iter().map(|(x, s)| (p.mx(x), p.my(s))).collect(),
+        fill: Some(REGION),
+        stroke: None,
+    });
+    // The edges of the pseudo confidence region (not the clipped sides).
+    for side in [1.0, -1.0] {
+        let end = centre + side * z * se_max;
+        let (xe, se) = if end > hi {
+            (hi, (hi - centre) / z)
+        } else if end < lo {
+            (lo, (centre - lo) / z)
+        } else {
+            (end, se_max)
+        };
         fig.shapes.push(Shape::Line {
-            points: vec![(mx(null), py0), (mx(null), py1)],
+            points: vec![(p.mx(centre), p.my(0.0)), (p.mx(xe), p.my(se))],
+            color: LINE,
+            width: 1.0,
+            dash: Some((4.0, 3.0)),
+        });
+    }
+}
+
+/// Vertical lines: the pooled estimate, no effect (with contours) and the adjusted estimate.
+fn guides(fig: &mut Figure, p: &Panel, fit: &RmaFit, opts: &FunnelOptions, null: f64) {
+    let inside = |v: f64| v >= p.x.lo && v <= p.x.hi;
+    let est = fit.estimate;
+    if inside(est) {
+        fig.line((p.mx(est), p.py0), (p.mx(est), p.py1), LINE, 1.0);
+    }
+    if opts.contours && inside(null) {
+        fig.shapes.push(Shape::Line {
+            points: vec![(p.mx(null), p.py0), (p.mx(null), p.py1)],
             color: TEXT,
             width: 1.0,
             dash: Some((2.0, 2.0)),
         });
     }
-    if let Some(a) = opts.adjusted {
-        if a >= xaxis.lo && a <= xaxis.hi {
-            fig.shapes.push(Shape::Line {
-                points: vec![(mx(a), py0), (mx(a), py1)],
-                color: ADJUSTED_COLOR,
-                width: 1.5,
-                dash: Some((5.0, 3.0)),
-            });
-        }
-    }
-    for &(yv, se, real) in &pts {
-        if yv < xaxis.lo || yv > xaxis.hi {
-            continue;
-        }
-        fig.shapes.push(Shape::Circle {
-            x: mx(yv),
-            y: my(se),
-            r: 3.5,
-            color: POINT_COLOR,
-            filled: real,
+    if let Some(a) = opts.adjusted.filter(|&a| inside(a)) {
+        fig.shapes.push(Shape::Line {
+            points: vec![(p.mx(a), p.py0), (p.mx(a), p.py1)],
+            color: ADJUSTED_COLOR,
+            width: 1.5,
+            dash: Some((5.0, 3.0)),
         });
     }
+}
 
-    // Axes.
-    fig.line((px0, py1), (px1, py1), TEXT, 1.0);
-    fig.line((px0, py0), (px0, py1), TEXT, 1.0);
-    for (pos, lab) in &xaxis.ticks {
-        let x = mx(*pos);
-        fig.line((x, py1), (x, py1 + 5.0), TEXT, 1.0);
-        fig.text(x, py1 + 14.0, lab, SMALL, false, Anchor::Middle, TEXT);
+/// The key to the contours' shading, in a line at `y` from `x`; returns where it ends.
+fn contour_key(fig: &mut Figure, mut x: f64, y: f64) -> f64 {
+    let items = [(CONTOUR_BACK, "p ≤ 0.01")]
+        .into_iter()
+        .chain(CONTOURS.iter().map(|(_, c, l)| (*c, *l)));
+    for (c, l) in items {
+        fig.shapes.push(Shape::Polygon {
+            points: vec![
+                (x, y - 5.0),
+                (x + 10.0, y - 5.0),
+                (x + 10.0, y + 5.0),
+                (x, y + 5.0),
+            ],
+            fill: Some(c),
+            stroke: Some(LINE),
+        });
+        fig.text(x + 15.0, y, l, SMALL, false, Anchor::Start, TEXT);
+        x += 15.0 + text_width(l, SMALL, false) + 16.0;
     }
-    for (pos, lab) in &yaxis.ticks {
-        let yy = my(*pos);
-        fig.line((px0 - 5.0, yy), (px0, yy), TEXT, 1.0);
-        fig.text(px0 - 8.0, yy, lab, SMALL, false, Anchor::End, TEXT);
-    }
-    let xlabel = super::forest::effect_names(fit).1;
-    fig.text(
-        (px0 + px1) / 2.0,
-        py1 + 34.0,
-        xlabel,
-        FONT,
-        false,
-        Anchor::Middle,
-        TEXT,
-    );
-    let mut y = py1 + 56.0;
-    let mut width = px1 + MARGIN;
+    x
+}
+
+/// The legend under the x label: the shading (or the region), imputed studies and the adjusted
+/// estimate. Returns the y under it and the width it needs.
+fn legend(fig: &mut Figure, p: &Panel, fit: &RmaFit, opts: &FunnelOptions) -> (f64, f64) {
+    let px0 = p.px0;
+    let mut y = p.below();
+    let mut width = p.px1 + MARGIN;
     if opts.contours {
-        let mut x = px0;
-        let items = [(CONTOUR_BACK, "p ≤ 0.01")]
-            .into_iter()
-            .chain(CONTOURS.iter().map(|(_, c, l)| (*c, *l)));
-        for (c, l) in items {
-            fig.shapes.push(Shape::Polygon {
-                points: vec![
-                    (x, y - 5.0),
-                    (x + 10.0, y - 5.0),
-                    (x + 10.0, y + 5.0),
-                    (x, y + 5.0),
-                ],
-                fill: Some(c),
-                stroke: Some(LINE),
-            });
-            fig.text(x + 15.0, y, l, SMALL, false, Anchor::Start, TEXT);
-            x += 15.0 + text_width(l, SMALL, false) + 16.0;
-        }
-        width = width.max(x + MARGIN);
-        y += 20.0;
+        width = width.max(contour_key(fig, px0, y) + MARGIN);
     } else {
         let lab = format!(
             "Dashed: pseudo {}% confidence region around the {} estimate",
@@ -309,8 +308,8 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         );
         width = width.max(px0 + text_width(&lab, SMALL, false) + MARGIN);
         fig.text(px0, y, lab, SMALL, false, Anchor::Start, TEXT);
-        y += 20.0;
     }
+    y += 20.0;
     if !opts.filled.is_empty() {
         fig.shapes.push(Shape::Circle {
             x: px0 + 5.0,
@@ -337,6 +336,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
             width: 1.5,
             dash: Some((5.0, 3.0)),
         });
+        let scale = fit.effects.scale;
         let lab = format!(
             "Adjusted estimate: {} (pooled: {})",
             num(scale.back(a), 2),
@@ -346,10 +346,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         fig.text(px0 + 24.0, y, lab, SMALL, false, Anchor::Start, TEXT);
         y += 20.0;
     }
-    width = width.max(title_end + MARGIN);
-    fig.width = width.ceil();
-    fig.height = (y + MARGIN - 8.0).ceil();
-    Ok(fig)
+    (y, width)
 }
 
 #[cfg(test)]

@@ -16,10 +16,12 @@ pub mod fonts;
 pub mod forest;
 pub mod format;
 pub mod funnel;
+mod parts;
 pub mod refits;
 pub mod render;
 pub mod rob;
 pub mod scatter;
+pub mod style;
 
 pub use figure::Figure;
 pub use render::Format;

@@ -7,24 +7,18 @@
 use super::axis::{null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
-use super::format::{estimate_ci, num, tau2};
+use super::format::{display_ci, tau2};
+use super::parts::{self, diamond, interval, pooled_guide, row_y, x_axis};
+use super::style::{
+    DIAMOND_H, FONT, GAP, MARGIN, MIN_PANEL, MUTED, NULL_LINE, POOLED_INK, ROW, RULE, SMALL,
+    STUDY_INK, TEXT, WHISKER,
+};
 use crate::error::{Error, Result};
 use crate::model::RmaFit;
 use crate::sensitivity::RefitSeries;
 
-const FONT: f64 = 12.0;
-const SMALL: f64 = 11.0;
-const ROW: f64 = 20.0;
-const MARGIN: f64 = 20.0;
-const GAP: f64 = 16.0;
-const PANEL_W: f64 = 300.0;
-
 /// Ink of the refit estimates (and how tests find them).
-pub const POINT_COLOR: Color = Color(0x2B, 0x4A, 0x6F);
-const DIAMOND: Color = Color(0x11, 0x11, 0x11);
-const TEXT: Color = super::figure::INK;
-const MUTED: Color = Color(0x55, 0x55, 0x55);
-const RULE: Color = Color(0x99, 0x99, 0x99);
+pub const POINT_COLOR: Color = STUDY_INK;
 
 /// Which series is drawn: it names the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,70 +35,116 @@ pub struct RefitPlotOptions {
     pub decimals: usize,
 }
 
-/// Lays out the plot of `series`, refits of `fit` (the model of all studies).
-pub fn refit_forest(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions) -> Result<Figure> {
-    if series.fits.len() != series.labels.len() || series.fits.is_empty() {
-        return Err(Error::invalid(
-            "the refit series has no rows or mismatched labels",
-        ));
+/// The texts of the table: a row a refit, and the model of all studies (`*_all`).
+struct Texts {
+    row_header: &'static str,
+    est_header: String,
+    /// The effect's name over the panel.
+    long: String,
+    labels: Vec<String>,
+    est: Vec<String>,
+    /// τ² and I² of each refit.
+    het: Vec<(String, String)>,
+    all: String,
+    est_all: String,
+    het_all: (String, String),
+}
+
+impl Texts {
+    fn new(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions) -> Texts {
+        let scale = fit.effects.scale;
+        let d = opts.decimals;
+        let (est_header, long) = super::forest::estimate_headers(fit);
+        let (row_header, name): (&str, fn(&str) -> String) = match opts.kind {
+            RefitKind::LeaveOneOut => ("Omitting", |l| l.to_string()),
+            RefitKind::Cumulative => ("Adding (cumulative)", |l| format!("+ {l}")),
+        };
+        let (est, het) = series
+            .fits
+            .iter()
+            .map(|f| match f {
+                Some(r) => (
+                    display_ci(scale, r.estimate, r.ci_lb, r.ci_ub, d),
+                    (tau2(r.tau2), format!("{:.0}%", r.i2)),
+                ),
+                None => ("refit failed".into(), (String::new(), String::new())),
+            })
+            .unzip();
+        Texts {
+            row_header,
+            est_header,
+            long,
+            labels: series.labels.iter().map(|l| name(l)).collect(),
+            est,
+            het,
+            all: format!("All studies (k = {})", fit.k),
+            est_all: display_ci(scale, fit.estimate, fit.ci_lb, fit.ci_ub, d),
+            het_all: (tau2(fit.tau2), format!("{:.0}%", fit.het.i2)),
+        }
     }
-    let scale = fit.effects.scale;
-    let d = opts.decimals;
-    let (short, long) = super::forest::effect_names(fit);
-    let est_header = format!("{short} [{}% CI]", num(fit.options.level, 0));
-    let (row_header, name): (&str, fn(&str) -> String) = match opts.kind {
-        RefitKind::LeaveOneOut => ("Omitting", |l| l.to_string()),
-        RefitKind::Cumulative => ("Adding (cumulative)", |l| format!("+ {l}")),
-    };
-    let labels: Vec<String> = series.labels.iter().map(|l| name(l)).collect();
-    let all = format!("All studies (k = {})", fit.k);
-    let est: Vec<String> = series
-        .fits
-        .iter()
-        .map(|f| match f {
-            Some(r) => estimate_ci(
-                scale.back(r.estimate),
-                scale.back(r.ci_lb),
-                scale.back(r.ci_ub),
-                d,
-            ),
-            None => "refit failed".into(),
-        })
-        .collect();
-    let est_all = estimate_ci(
-        scale.back(fit.estimate),
-        scale.back(fit.ci_lb),
-        scale.back(fit.ci_ub),
-        d,
-    );
-    let het: Vec<(String, String)> = series
-        .fits
-        .iter()
-        .map(|f| match f {
-            Some(r) => (tau2(r.tau2), format!("{:.0}%", r.i2)),
-            None => (String::new(), String::new()),
-        })
-        .collect();
-    let het_all = (tau2(fit.tau2), format!("{:.0}%", fit.het.i2));
 
-    let w = |t: &str, b: bool| text_width(t, FONT, b);
-    let label_w = labels
-        .iter()
-        .map(|l| w(l, false))
-        .fold(w(row_header, true).max(w(&all, true)), f64::max);
-    let est_w = est
-        .iter()
-        .map(|t| w(t, false))
-        .fold(w(&est_header, true).max(w(&est_all, true)), f64::max);
-    let tau_w = het
-        .iter()
-        .map(|h| w(&h.0, false))
-        .fold(w("τ²", true).max(w(&het_all.0, true)), f64::max);
-    let i2_w = w("I²", true).max(w("100%", true));
+    /// The right edges of the columns (the label's left edge, the panel's two).
+    fn columns(&self, axis: &Axis) -> Columns {
+        let w = |t: &str, b: bool| text_width(t, FONT, b);
+        let label_w = widest(
+            self.labels.iter().map(String::as_str),
+            w(self.row_header, true).max(w(&self.all, true)),
+        );
+        let est_w = widest(
+            self.est.iter().map(String::as_str),
+            w(&self.est_header, true).max(w(&self.est_all, true)),
+        );
+        let tau_w = widest(
+            self.het.iter().map(|h| h.0.as_str()),
+            w("τ²", true).max(w(&self.het_all.0, true)),
+        );
+        let i2_w = w("I²", true).max(w("100%", true));
+        let label = MARGIN;
+        let px0 = label + label_w + GAP + 4.0;
+        let px1 = px0 + panel_width(axis, &self.long);
+        let est = px1 + GAP + est_w;
+        let tau = est + GAP + tau_w;
+        Columns {
+            label,
+            px0,
+            px1,
+            est,
+            tau,
+            i2: tau + GAP + i2_w,
+        }
+    }
+}
 
-    // Axis over every estimate, the pooled interval and no effect; very wide refit intervals
-    // (early cumulative steps) are cut and get arrows, as in the forest plot.
-    let null = null_position(fit.effects.measure, scale);
+/// The width of the widest of `texts` (regular type), at least `least`.
+fn widest<'a>(texts: impl Iterator<Item = &'a str>, least: f64) -> f64 {
+    texts
+        .map(|t| text_width(t, FONT, false))
+        .fold(least, f64::max)
+}
+
+/// Horizontal positions: the labels' left edge, the panel, the right edges of the numbers.
+struct Columns {
+    label: f64,
+    px0: f64,
+    px1: f64,
+    est: f64,
+    tau: f64,
+    i2: f64,
+}
+
+impl Columns {
+    /// A row of the table at `y`: the label, the estimate (in `est_color`), τ² and I².
+    fn row(&self, fig: &mut Figure, y: f64, cells: [&str; 4], bold: bool, est_color: Color) {
+        fig.text(self.label, y, cells[0], FONT, bold, Anchor::Start, TEXT);
+        fig.text(self.est, y, cells[1], FONT, bold, Anchor::End, est_color);
+        fig.text(self.tau, y, cells[2], FONT, bold, Anchor::End, TEXT);
+        fig.text(self.i2, y, cells[3], FONT, bold, Anchor::End, TEXT);
+    }
+}
+
+/// The axis over every estimate, the pooled interval and no effect; very wide refit intervals
+/// (early cumulative steps) are cut and get arrows, as in the forest plot.
+fn refit_axis(series: &RefitSeries, fit: &RmaFit, null: Option<f64>) -> Axis {
     let (mut lo, mut hi) = (fit.ci_lb, fit.ci_ub);
     for r in series.fits.iter().flatten() {
         lo = lo.min(r.estimate);
@@ -120,8 +160,12 @@ pub fn refit_forest(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions)
         lo = lo.min(r.ci_lb.max(cap_lo));
         hi = hi.max(r.ci_ub.min(cap_hi));
     }
-    let axis = Axis::new(scale, lo, hi, false);
-    let mut panel_w = PANEL_W.max(text_width(&long, FONT, true) + 2.0 * GAP);
+    Axis::new(fit.effects.scale, lo, hi, false)
+}
+
+/// The panel's width: room for the effect's name over it and for the tick labels.
+fn panel_width(axis: &Axis, long: &str) -> f64 {
+    let mut panel_w = MIN_PANEL.max(text_width(long, FONT, true) + 2.0 * GAP);
     for t in axis.ticks.windows(2) {
         let f = (t[1].0 - t[0].0) / (axis.hi - axis.lo);
         let need =
@@ -130,57 +174,37 @@ pub fn refit_forest(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions)
             panel_w = panel_w.max(need / f);
         }
     }
+    panel_w
+}
 
-    let x_label = MARGIN;
-    let px0 = x_label + label_w + GAP + 4.0;
-    let px1 = px0 + panel_w;
-    let x_est = px1 + GAP + est_w;
-    let x_tau = x_est + GAP + tau_w;
-    let x_i2 = x_tau + GAP + i2_w;
-    let mut width = x_i2 + MARGIN;
+/// The header row at `hy`.
+fn headers(fig: &mut Figure, t: &Texts, c: &Columns, hy: f64) {
+    let mid = (c.px0 + c.px1) / 2.0;
+    fig.text(c.label, hy, t.row_header, FONT, true, Anchor::Start, TEXT);
+    fig.text(mid, hy, &t.long, FONT, true, Anchor::Middle, TEXT);
+    fig.text(c.est, hy, &t.est_header, FONT, true, Anchor::End, TEXT);
+    fig.text(c.tau, hy, "τ²", FONT, true, Anchor::End, TEXT);
+    fig.text(c.i2, hy, "I²", FONT, true, Anchor::End, TEXT);
+}
 
-    let mut fig = Figure::default();
-    let mut y = MARGIN;
-    width = width.max(fig.title(x_label, &mut y, opts.title.as_deref()) + MARGIN);
-    let hy = y + 8.0;
-    fig.text(x_label, hy, row_header, FONT, true, Anchor::Start, TEXT);
-    fig.text(
-        (px0 + px1) / 2.0,
-        hy,
-        &long,
-        FONT,
-        true,
-        Anchor::Middle,
-        TEXT,
-    );
-    fig.text(x_est, hy, &est_header, FONT, true, Anchor::End, TEXT);
-    fig.text(x_tau, hy, "τ²", FONT, true, Anchor::End, TEXT);
-    fig.text(x_i2, hy, "I²", FONT, true, Anchor::End, TEXT);
-    let rule_y = y + 20.0;
-    let body_top = rule_y + 6.0;
-    let row_y = |i: usize| body_top + (i as f64 + 0.5) * ROW;
-    let n = series.fits.len();
+/// A row a refit from `top`: its numbers, interval and estimate (texts only where it failed).
+fn refit_rows(
+    fig: &mut Figure,
+    series: &RefitSeries,
+    t: &Texts,
+    c: &Columns,
+    axis: &Axis,
+    top: f64,
+) {
     for (i, f) in series.fits.iter().enumerate() {
-        let yc = row_y(i);
-        fig.text(x_label, yc, &labels[i], FONT, false, Anchor::Start, TEXT);
+        let yc = row_y(top, i);
         let color = if f.is_some() { TEXT } else { MUTED };
-        fig.text(x_est, yc, &est[i], FONT, false, Anchor::End, color);
-        fig.text(x_tau, yc, &het[i].0, FONT, false, Anchor::End, TEXT);
-        fig.text(x_i2, yc, &het[i].1, FONT, false, Anchor::End, TEXT);
+        let cells = [&t.labels[i], &t.est[i], &t.het[i].0, &t.het[i].1];
+        c.row(fig, yc, cells.map(String::as_str), false, color);
         if let Some(r) = f {
-            super::forest::interval(
-                &mut fig,
-                &axis,
-                px0,
-                px1,
-                yc,
-                r.ci_lb,
-                r.ci_ub,
-                Color(0x22, 0x22, 0x22),
-                1.0,
-            );
+            interval(fig, axis, c.px0, c.px1, yc, r.ci_lb, r.ci_ub, WHISKER, 1.0);
             fig.shapes.push(Shape::Circle {
-                x: axis.map(r.estimate, px0, px1),
+                x: axis.map(r.estimate, c.px0, c.px1),
                 y: yc,
                 r: 4.0,
                 color: POINT_COLOR,
@@ -188,65 +212,58 @@ pub fn refit_forest(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions)
             });
         }
     }
-    // The model of all studies.
-    let ya = row_y(n + 1);
-    fig.text(x_label, ya, &all, FONT, true, Anchor::Start, TEXT);
-    fig.text(x_est, ya, &est_all, FONT, true, Anchor::End, TEXT);
-    fig.text(x_tau, ya, &het_all.0, FONT, true, Anchor::End, TEXT);
-    fig.text(x_i2, ya, &het_all.1, FONT, true, Anchor::End, TEXT);
-    let m = |v: f64| axis.map(v, px0, px1);
-    let h = ROW * 0.36;
-    fig.shapes.push(Shape::Polygon {
-        points: vec![
-            (m(fit.ci_lb), ya),
-            (m(fit.estimate), ya - h),
-            (m(fit.ci_ub), ya),
-            (m(fit.estimate), ya + h),
-        ],
-        fill: Some(DIAMOND),
-        stroke: None,
-    });
+}
+
+/// Lays out the plot of `series`, refits of `fit` (the model of all studies).
+pub fn refit_forest(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions) -> Result<Figure> {
+    if series.fits.len() != series.labels.len() || series.fits.is_empty() {
+        return Err(Error::invalid(
+            "the refit series has no rows or mismatched labels",
+        ));
+    }
+    let t = Texts::new(series, fit, opts);
+    let null = null_position(fit.effects.measure, fit.effects.scale);
+    let axis = refit_axis(series, fit, null);
+    let c = t.columns(&axis);
+    let m = |v: f64| axis.map(v, c.px0, c.px1);
+
+    let mut fig = Figure::default();
+    let mut y = MARGIN;
+    let mut width = c.i2 + MARGIN;
+    width = width.max(fig.title(c.label, &mut y, opts.title.as_deref()) + MARGIN);
+    headers(&mut fig, &t, &c, y + 8.0);
+    let rule_y = y + 20.0;
+    let body_top = rule_y + 6.0;
+    refit_rows(&mut fig, series, &t, &c, &axis, body_top);
+    // The model of all studies, after a blank row.
+    let n = series.fits.len();
+    let ya = row_y(body_top, n + 1);
+    let cells = [&t.all, &t.est_all, &t.het_all.0, &t.het_all.1];
+    c.row(&mut fig, ya, cells.map(String::as_str), true, TEXT);
+    let (lb, est, ub) = (m(fit.ci_lb), m(fit.estimate), m(fit.ci_ub));
+    diamond(&mut fig, lb, est, ub, ya, POOLED_INK);
     let body_bottom = body_top + (n + 2) as f64 * ROW + 4.0;
-    fig.line((x_label, rule_y), (x_i2, rule_y), RULE, 1.0);
+    fig.line((c.label, rule_y), (c.i2, rule_y), RULE, 1.0);
     if let Some(xn) = null.map(m) {
-        fig.line(
-            (xn, body_top),
-            (xn, body_bottom),
-            Color(0x44, 0x44, 0x44),
-            1.0,
-        );
+        fig.line((xn, body_top), (xn, body_bottom), NULL_LINE, 1.0);
     }
-    fig.shapes.push(Shape::Line {
-        points: vec![(m(fit.estimate), body_top), (m(fit.estimate), ya - h)],
-        color: RULE,
-        width: 1.0,
-        dash: Some((3.0, 3.0)),
-    });
-    fig.line((px0, body_bottom), (px1, body_bottom), TEXT, 1.0);
-    for (pos, lab) in &axis.ticks {
-        let xt = m(*pos);
-        fig.line((xt, body_bottom), (xt, body_bottom + 5.0), TEXT, 1.0);
-        fig.text(
-            xt,
-            body_bottom + 14.0,
-            lab,
-            SMALL,
-            false,
-            Anchor::Middle,
-            TEXT,
-        );
-    }
-    let mut y = body_bottom + 38.0;
+    pooled_guide(&mut fig, est, body_top, ya - DIAMOND_H);
+    x_axis(&mut fig, &axis, c.px0, c.px1, body_bottom);
     let note = match opts.kind {
         RefitKind::LeaveOneOut => "Each row: the model refitted without that study",
         RefitKind::Cumulative => {
             "Each row: the model fitted to the studies up to and including that one"
         }
     };
-    width = width.max(x_label + text_width(note, SMALL, false) + MARGIN);
-    fig.text(x_label, y, note, SMALL, false, Anchor::Start, MUTED);
-    y += 16.0;
-    fig.width = width.ceil();
-    fig.height = (y + MARGIN - 8.0).ceil();
+    let y = body_bottom + 38.0;
+    let y = parts::notes(
+        &mut fig,
+        c.label,
+        y,
+        &[note.into()],
+        (MUTED, 16.0),
+        &mut width,
+    );
+    parts::finish(&mut fig, width, y);
     Ok(fig)
 }

@@ -2,11 +2,10 @@
 //! and robvis draw them.
 
 use super::figure::Color;
+use super::style::TEXT;
 use crate::data::Value;
 use crate::error::{Error, Result};
 use crate::model::RmaFit;
-
-const TEXT: Color = super::figure::INK;
 
 /// A risk-of-bias judgement, as Cochrane's RoB 2 tool grades a domain (Sterne et al. 2019, *BMJ*
 /// 366:l4898).

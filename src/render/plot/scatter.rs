@@ -5,44 +5,19 @@
 
 use super::axis::Axis;
 use super::figure::{Anchor, BoxPx, Color, Figure, Label, Shape};
-use super::fonts::text_width;
+use super::parts::{self, panel_top, Panel};
+use super::style::{MARGIN, MUTED, PANEL_H, PANEL_W, SMALL, STUDY_INK, TEXT};
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::sensitivity::{Baujat, Gosh};
 
-const FONT: f64 = 12.0;
-const SMALL: f64 = 11.0;
-const MARGIN: f64 = 20.0;
-const PANEL_W: f64 = 440.0;
-const PANEL_H: f64 = 330.0;
 /// Above this many subsets the GOSH plot is a density raster instead of dots.
 pub const GOSH_DOTS: usize = 4000;
 /// Side of a raster cell in pixels.
 const CELL: f64 = 4.0;
 
 /// Ink of the points (and how tests find them).
-pub const POINT_COLOR: Color = Color(0x2B, 0x4A, 0x6F);
-const TEXT: Color = super::figure::INK;
-const MUTED: Color = Color(0x55, 0x55, 0x55);
-
-/// A scatter panel: axes, titles and the mapping from data to pixels.
-struct Panel {
-    x: Axis,
-    y: Axis,
-    px0: f64,
-    px1: f64,
-    py0: f64,
-    py1: f64,
-}
-
-impl Panel {
-    fn mx(&self, v: f64) -> f64 {
-        self.x.map(v, self.px0, self.px1)
-    }
-    fn my(&self, v: f64) -> f64 {
-        self.y.map(v, self.py1, self.py0)
-    }
-}
+pub const POINT_COLOR: Color = STUDY_INK;
 
 /// Lays out the frame: title, y label above the axis, ticks, x label. Returns the panel and the
 /// y position below the x label.
@@ -54,49 +29,11 @@ fn frame(
     xlabel: &str,
     ylabel: &str,
 ) -> (Panel, f64) {
-    let mut top = MARGIN;
-    let mut width: f64 = 0.0;
-    width = width.max(fig.title(MARGIN, &mut top, title) + MARGIN);
-    let ytick_w = y
-        .ticks
-        .iter()
-        .map(|(_, l)| text_width(l, SMALL, false))
-        .fold(0.0, f64::max);
-    let px0 = MARGIN + ytick_w + 10.0;
-    fig.text(px0, top + 7.0, ylabel, FONT, false, Anchor::Start, TEXT);
-    width = width.max(px0 + text_width(ylabel, FONT, false) + MARGIN);
-    let py0 = top + 24.0;
-    let p = Panel {
-        x,
-        y,
-        px0,
-        px1: px0 + PANEL_W,
-        py0,
-        py1: py0 + PANEL_H,
-    };
-    fig.line((p.px0, p.py1), (p.px1, p.py1), TEXT, 1.0);
-    fig.line((p.px0, p.py0), (p.px0, p.py1), TEXT, 1.0);
-    for (pos, lab) in &p.x.ticks {
-        let xx = p.mx(*pos);
-        fig.line((xx, p.py1), (xx, p.py1 + 5.0), TEXT, 1.0);
-        fig.text(xx, p.py1 + 14.0, lab, SMALL, false, Anchor::Middle, TEXT);
-    }
-    for (pos, lab) in &p.y.ticks {
-        let yy = p.my(*pos);
-        fig.line((p.px0 - 5.0, yy), (p.px0, yy), TEXT, 1.0);
-        fig.text(p.px0 - 8.0, yy, lab, SMALL, false, Anchor::End, TEXT);
-    }
-    fig.text(
-        (p.px0 + p.px1) / 2.0,
-        p.py1 + 34.0,
-        xlabel,
-        FONT,
-        false,
-        Anchor::Middle,
-        TEXT,
-    );
+    let (px0, py0, width) = panel_top(fig, title, &y, ylabel);
+    let p = Panel::new(x, y, px0, py0, false);
+    p.axes(fig, xlabel);
     fig.width = width.max(p.px1 + MARGIN);
-    let y_end = p.py1 + 56.0;
+    let y_end = p.below();
     (p, y_end)
 }
 
@@ -107,14 +44,10 @@ fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
         })
 }
 
-fn finish(fig: &mut Figure, mut y: f64, notes: &[String], x0: f64) {
-    for n in notes {
-        fig.width = fig.width.max(x0 + text_width(n, SMALL, false) + MARGIN);
-        fig.text(x0, y, n, SMALL, false, Anchor::Start, MUTED);
-        y += 16.0;
-    }
-    fig.width = fig.width.ceil();
-    fig.height = (y + MARGIN - 8.0).ceil();
+fn finish(fig: &mut Figure, y: f64, notes: &[String], x0: f64) {
+    let mut width = fig.width;
+    let y = parts::notes(fig, x0, y, notes, (MUTED, 16.0), &mut width);
+    parts::finish(fig, width, y);
 }
 
 /// Lays out the Baujat plot: each study's contribution to Q against its influence on the
