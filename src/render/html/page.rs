@@ -163,6 +163,25 @@ pub fn results(a: &Analysis) -> String {
         est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
         p_of(fit)
     );
+    s.push_str(&ci_side(a));
+    s.push_str(&heterogeneity_sentence(fit));
+    if let Some(pi) = fit.prediction() {
+        if !fit.options.method.is_fixed() {
+            s.push_str(&format!(
+                " The {} prediction interval was {} to {}.",
+                level(fit),
+                show(fit, pi.lb),
+                show(fit, pi.ub)
+            ));
+        }
+    }
+    s
+}
+
+/// On which side of no effect the confidence interval lies, named by the user's labels or
+/// direction; empty where neither is given or no effect has no meaningful value on the scale.
+fn ci_side(a: &Analysis) -> String {
+    let fit = &a.fit;
     let null = fit.effects.scale.null_value();
     let lo_disp = fit.effects.scale.back(fit.ci_lb);
     let hi_disp = fit.effects.scale.back(fit.ci_ub);
@@ -175,41 +194,40 @@ pub fn results(a: &Analysis) -> String {
                 | crate::measure::Measure::IRD
                 | crate::measure::Measure::GEN
         );
-    if meaningful_null {
-        if let Some([left, right]) = &a.spec.cfg.labels {
-            if hi_disp < null {
-                s.push_str(&format!(
-                    " The confidence interval lies entirely on the side of “{left}”."
-                ));
-            } else if lo_disp > null {
-                s.push_str(&format!(
-                    " The confidence interval lies entirely on the side of “{right}”."
-                ));
-            } else {
-                s.push_str(" The confidence interval includes no effect.");
-            }
-        } else if let Some(d) = a.spec.cfg.direction {
-            let favourable = match d {
-                Direction::Higher => lo_disp > null,
-                Direction::Lower => hi_disp < null,
-            };
-            let unfavourable = match d {
-                Direction::Higher => hi_disp < null,
-                Direction::Lower => lo_disp > null,
-            };
-            if favourable {
-                s.push_str(
-                    " The whole confidence interval is on the favourable side of no effect.",
-                );
-            } else if unfavourable {
-                s.push_str(
-                    " The whole confidence interval is on the unfavourable side of no effect.",
-                );
-            } else {
-                s.push_str(" The confidence interval includes no effect.");
-            }
-        }
+    if !meaningful_null {
+        return String::new();
     }
+    if let Some([left, right]) = &a.spec.cfg.labels {
+        if hi_disp < null {
+            format!(" The confidence interval lies entirely on the side of “{left}”.")
+        } else if lo_disp > null {
+            format!(" The confidence interval lies entirely on the side of “{right}”.")
+        } else {
+            " The confidence interval includes no effect.".into()
+        }
+    } else if let Some(d) = a.spec.cfg.direction {
+        let favourable = match d {
+            Direction::Higher => lo_disp > null,
+            Direction::Lower => hi_disp < null,
+        };
+        let unfavourable = match d {
+            Direction::Higher => hi_disp < null,
+            Direction::Lower => lo_disp > null,
+        };
+        if favourable {
+            " The whole confidence interval is on the favourable side of no effect.".into()
+        } else if unfavourable {
+            " The whole confidence interval is on the unfavourable side of no effect.".into()
+        } else {
+            " The confidence interval includes no effect.".into()
+        }
+    } else {
+        String::new()
+    }
+}
+
+/// " Heterogeneity: I² = …, τ² = …, Q = … (df = …, p …)."
+fn heterogeneity_sentence(fit: &RmaFit) -> String {
     let h = &fit.het;
     let mut het = format!(" Heterogeneity: I² = {:.0}%", h.i2);
     if let Some(ci) = &fit.tau2_ci {
@@ -232,18 +250,7 @@ pub fn results(a: &Analysis) -> String {
         h.q_df,
         p_value(h.q_pval, PStyle::Journal)
     ));
-    s.push_str(&het);
-    if let Some(pi) = fit.prediction() {
-        if !fit.options.method.is_fixed() {
-            s.push_str(&format!(
-                " The {} prediction interval was {} to {}.",
-                level(fit),
-                show(fit, pi.lb),
-                show(fit, pi.ub)
-            ));
-        }
-    }
-    s
+    het
 }
 
 fn step<T>(r: &Step<T>, f: impl Fn(&T) -> String) -> String {

@@ -1,0 +1,84 @@
+//! Publication bias and small-study effects: metafor's `regtest`, `ranktest`, `trimfill` and
+//! `fsn` objects, and PET-PEESE (Stanley & Doucouliagos 2014).
+
+use super::{add_transformed_ci, insert_rma_wald, num, nums, opt};
+use crate::bias::{Fsn, FsnType, PetPeese, PetPeeseChoice, Ranktest, Regtest, TrimFill};
+use serde_json::{json, Map, Value};
+
+/// The `regtest` object (Egger's test).
+pub fn regtest_json(r: &Regtest) -> Value {
+    let mut m = Map::new();
+    m.insert("model".into(), json!(r.model.name()));
+    m.insert("predictor".into(), json!(r.predictor.name()));
+    m.insert(r.stat_name().into(), num(r.stat));
+    if let Some(df) = r.df {
+        m.insert("df".into(), num(df));
+    }
+    m.insert("pval".into(), num(r.pval));
+    if let Some(l) = r.limit {
+        m.insert("limit_estimate".into(), num(l.estimate));
+        m.insert("limit_ci_lb".into(), num(l.ci_lb));
+        m.insert("limit_ci_ub".into(), num(l.ci_ub));
+    }
+    Value::Object(m)
+}
+
+/// The `ranktest` object (Begg and Mazumdar's test).
+pub fn ranktest_json(r: &Ranktest) -> Value {
+    json!({"tau": num(r.tau), "pval": num(r.pval), "exact_pval": r.exact})
+}
+
+/// The `trimfill` object: k0, side and the filled model.
+pub fn trimfill_json(t: &TrimFill) -> Value {
+    let f = &t.fit;
+    let mut m = Map::new();
+    m.insert("k0".into(), json!(t.k0));
+    m.insert("se_k0".into(), num(t.se_k0));
+    m.insert("side".into(), json!(t.side.name()));
+    m.insert("estimator".into(), json!(t.estimator.name()));
+    if let Some(p) = t.p_k0 {
+        m.insert("p_k0".into(), num(p));
+    }
+    m.insert("k_filled".into(), json!(t.k_filled()));
+    insert_rma_wald(&mut m, f);
+    m.insert("tau2".into(), num(f.tau2));
+    m.insert("I2".into(), num(f.het.i2));
+    m.insert("Q".into(), num(f.het.q));
+    m.insert("Q_pval".into(), num(f.het.q_pval));
+    add_transformed_ci(&mut m, f.effects.scale, f.estimate, f.ci_lb, f.ci_ub);
+    m.insert("filled_yi".into(), nums(&t.filled_yi));
+    m.insert("filled_vi".into(), nums(&t.filled_vi));
+    Value::Object(m)
+}
+
+/// A fail-safe N.
+pub fn fsn_json(f: &Fsn) -> Value {
+    json!({
+        "type": match f.kind {
+            FsnType::Rosenthal => "Rosenthal",
+            FsnType::Orwin { .. } => "Orwin",
+            FsnType::Rosenberg => "Rosenberg",
+        },
+        "fsnum": num(f.fsnum),
+        "alpha": f.alpha,
+        "pval": opt(f.pval),
+        "meanes": opt(f.mean_effect),
+        "target": opt(f.target),
+    })
+}
+
+/// PET-PEESE: both regressions and the chosen estimate.
+pub fn pet_peese_json(p: &PetPeese) -> Value {
+    json!({
+        "pet": regtest_json(&p.pet),
+        "peese": regtest_json(&p.peese),
+        "alpha": p.alpha,
+        "choice": match p.choice {
+            PetPeeseChoice::Pet => "PET",
+            PetPeeseChoice::Peese => "PEESE",
+        },
+        "estimate": num(p.estimate),
+        "ci_lb": num(p.ci_lb),
+        "ci_ub": num(p.ci_ub),
+    })
+}

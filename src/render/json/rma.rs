@@ -1,0 +1,114 @@
+//! The pooled models: metafor's `rma.uni`, `rma.mh` and `rma.peto` objects.
+
+use super::{
+    add_transformed, add_transformed_ci, insert_fit_stats, insert_q, insert_rma_wald, insert_wald,
+    num, opt,
+};
+use crate::model::heterogeneity::Tau2Ci;
+use crate::model::RmaFit;
+use crate::pool::mh::MhFit;
+use serde_json::{json, Map, Value};
+
+/// The `rma` object.
+pub fn rma_json(fit: &RmaFit) -> Value {
+    let mut m = Map::new();
+    m.insert("k".into(), json!(fit.k));
+    m.insert("method".into(), json!(fit.options.method.name()));
+    m.insert("test".into(), json!(fit.test.name()));
+    m.insert("measure".into(), json!(fit.effects.measure.name()));
+    insert_rma_wald(&mut m, fit);
+    m.insert("pi_lb".into(), opt(fit.pi.map(|p| p.lb)));
+    m.insert("pi_ub".into(), opt(fit.pi.map(|p| p.ub)));
+    m.insert("pi_lb_riley".into(), opt(fit.pi_riley.map(|p| p.lb)));
+    m.insert("pi_ub_riley".into(), opt(fit.pi_riley.map(|p| p.ub)));
+    m.insert("tau2".into(), num(fit.tau2));
+    m.insert("tau".into(), num(fit.tau()));
+    m.insert("se_tau2".into(), opt(fit.se_tau2));
+    insert_tau2_ci(&mut m, fit.tau2_ci.as_ref());
+    m.insert("I2".into(), num(fit.het.i2));
+    m.insert("H2".into(), num(fit.het.h2));
+    m.insert("vt".into(), num(fit.het.vt));
+    insert_q(&mut m, "Q", &fit.het);
+    m.insert(
+        "weights".into(),
+        Value::Array(fit.weights.iter().map(|&w| num(w)).collect()),
+    );
+    insert_fit_stats(&mut m, &fit.fit);
+    let scale = fit.effects.scale;
+    add_transformed_ci(&mut m, scale, fit.estimate, fit.ci_lb, fit.ci_ub);
+    add_transformed(
+        &mut m,
+        scale,
+        &[
+            ("pi_lb", fit.pi.map(|p| p.lb)),
+            ("pi_ub", fit.pi.map(|p| p.ub)),
+        ],
+    );
+    if !fit.notes.is_empty() {
+        m.insert("notes".into(), json!(fit.notes));
+    }
+    Value::Object(m)
+}
+
+/// The Q-profile intervals of τ², τ, I² and H² (all `null` when there are none).
+fn insert_tau2_ci(m: &mut Map<String, Value>, ci: Option<&Tau2Ci>) {
+    let Some(ci) = ci else {
+        for key in [
+            "tau2_ci_lb",
+            "tau2_ci_ub",
+            "tau_ci_lb",
+            "tau_ci_ub",
+            "I2_ci_lb",
+            "I2_ci_ub",
+            "H2_ci_lb",
+            "H2_ci_ub",
+        ] {
+            m.insert(key.into(), Value::Null);
+        }
+        return;
+    };
+    m.insert("tau2_ci_lb".into(), num(ci.tau2_lb));
+    m.insert("tau2_ci_ub".into(), num(ci.tau2_ub));
+    m.insert("tau_ci_lb".into(), num(ci.tau_lb));
+    m.insert("tau_ci_ub".into(), num(ci.tau_ub));
+    m.insert("I2_ci_lb".into(), num(ci.i2_lb));
+    m.insert("I2_ci_ub".into(), num(ci.i2_ub));
+    m.insert("H2_ci_lb".into(), num(ci.h2_lb));
+    m.insert("H2_ci_ub".into(), num(ci.h2_ub));
+    m.insert("tau2_ci_lb_sign".into(), json!(ci.lb_censor.sign()));
+    m.insert("tau2_ci_ub_sign".into(), json!(ci.ub_censor.sign()));
+    m.insert("tau2_ci_null".into(), json!(ci.null));
+}
+
+/// The `rma.mh` / `rma.peto` object.
+pub fn mh_json(fit: &MhFit) -> Value {
+    let mut m = Map::new();
+    m.insert("k".into(), json!(fit.k));
+    m.insert("k_yi".into(), json!(fit.k_yi));
+    m.insert("method".into(), json!(fit.method_name()));
+    m.insert("measure".into(), json!(fit.measure.name()));
+    insert_wald(
+        &mut m,
+        fit.estimate,
+        fit.se,
+        "zval",
+        fit.zval,
+        None,
+        fit.pval,
+        fit.ci_lb,
+        fit.ci_ub,
+    );
+    add_transformed_ci(&mut m, fit.scale, fit.estimate, fit.ci_lb, fit.ci_ub);
+    m.insert("Q".into(), num(fit.q));
+    m.insert("Q_df".into(), json!(fit.q_df));
+    m.insert("Q_pval".into(), num(fit.q_pval));
+    m.insert("I2".into(), num(fit.i2));
+    m.insert("H2".into(), num(fit.h2));
+    for (key, test) in [("cmh", fit.cmh), ("tarone", fit.tarone), ("mh", fit.mh_irr)] {
+        if let Some((s, p)) = test {
+            m.insert(key.into(), num(s));
+            m.insert(format!("{key}_pval"), num(p));
+        }
+    }
+    Value::Object(m)
+}

@@ -1,0 +1,198 @@
+//! Readable summaries of fitted models, in the spirit of metafor's `print.rma`: one file per
+//! family of results, as metafor has one print method per result class. The pieces they share
+//! (number formats, the τ² and Q clauses, the Wald-type row, the closing fit statistics) live here.
+
+mod bias;
+mod moderators;
+mod reported;
+mod rma;
+mod sensitivity;
+
+pub use bias::{
+    bias_report, fsn_summary, pet_peese_summary, ranktest_summary, regtest_summary,
+    small_k_warning, trimfill_summary,
+};
+pub use moderators::{
+    metareg_summary, permutation_summary, predictions_summary, subgroup_summary, wald_tests_summary,
+};
+pub use reported::{additive_summary, two_estimates_summary};
+pub use rma::{mh_summary, rma_summary};
+pub use sensitivity::{
+    cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
+};
+
+use crate::measure::{Measure, Scale};
+use crate::model::heterogeneity::Tau2Ci;
+use crate::model::{FitStats, RmaFit, Test};
+use std::fmt::{Display, Write};
+
+/// "p < .0001" or "p = 0.0123".
+pub fn p_clause(p: f64) -> String {
+    let f = fmt_p(p);
+    if f.starts_with('<') {
+        format!("p {f}")
+    } else {
+        format!("p = {f}")
+    }
+}
+
+/// Formats a p-value as journals print it.
+pub fn fmt_p(p: f64) -> String {
+    if p.is_nan() {
+        "NA".into()
+    } else if p < 0.0001 {
+        "< .0001".into()
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        "NA".into()
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// "tau^2 = 0.3132 (SE = 0.1664), 95% CI [0.1197, 1.1115] (Q-profile)" and a line break.
+fn tau2_line(
+    s: &mut String,
+    name: &str,
+    tau2: f64,
+    se: Option<f64>,
+    ci: Option<&Tau2Ci>,
+    level: f64,
+) {
+    let _ = write!(s, "{name} = {}", fmt(tau2));
+    if let Some(se) = se {
+        let _ = write!(s, " (SE = {})", fmt(se));
+    }
+    if let Some(ci) = ci {
+        let _ = write!(
+            s,
+            ", {level}% CI [{}{}, {}{}] (Q-profile)",
+            ci.lb_censor.sign(),
+            fmt(ci.tau2_lb),
+            ci.ub_censor.sign(),
+            fmt(ci.tau2_ub)
+        );
+    }
+    let _ = writeln!(s);
+}
+
+/// "Q(df) = q, p"; `name` is `QE` for residual heterogeneity.
+fn q_clause(name: &str, df: impl Display, q: f64, p: f64) -> String {
+    format!("{name}({df}) = {}, {}", fmt(q), p_clause(p))
+}
+
+/// "OR (log odds ratio)".
+fn measure_label(m: Measure) -> String {
+    format!("{} ({})", m.name(), m.description())
+}
+
+fn test_label(test: Test, df: Option<f64>) -> String {
+    match test {
+        Test::Z => "z (Wald)".to_string(),
+        Test::Knha => format!("Knapp–Hartung t({})", df.unwrap_or(f64::NAN)),
+        Test::Adhoc => format!(
+            "Knapp–Hartung (ad hoc, s² ≥ 1) t({})",
+            df.unwrap_or(f64::NAN)
+        ),
+    }
+}
+
+/// The heads of a Wald-type row's six columns ("estimate se zval pval ci.lb ci.ub").
+fn wald_head(stat_name: &str) -> String {
+    format!(
+        "{:>8} {:>7} {:>8} {:>7} {:>8} {:>8}",
+        "estimate", "se", stat_name, "pval", "ci.lb", "ci.ub"
+    )
+}
+
+/// The cells of a Wald-type row, under [`wald_head`].
+fn wald_cells(estimate: f64, se: f64, stat: f64, pval: f64, ci_lb: f64, ci_ub: f64) -> String {
+    format!(
+        "{:>8} {:>7} {:>8} {:>7} {:>8} {:>8}",
+        fmt(estimate),
+        fmt(se),
+        fmt(stat),
+        fmt_p(pval),
+        fmt(ci_lb),
+        fmt(ci_ub)
+    )
+}
+
+/// "0.4894 [0.3441, 0.6962], p < .0001".
+fn estimate_ci_p(estimate: f64, ci_lb: f64, ci_ub: f64, pval: f64) -> String {
+    format!(
+        "{} [{}, {}], {}",
+        fmt(estimate),
+        fmt(ci_lb),
+        fmt(ci_ub),
+        p_clause(pval)
+    )
+}
+
+/// An estimate and its interval on the measure's original scale: "0.4894 [0.3441, 0.6962]".
+fn back_ci(scale: Scale, estimate: f64, ci_lb: f64, ci_ub: f64) -> String {
+    format!(
+        "{} [{}, {}]",
+        fmt(scale.back(estimate)),
+        fmt(scale.back(ci_lb)),
+        fmt(scale.back(ci_ub))
+    )
+}
+
+/// "Back-transformed (exp): 0.4894 [0.3441, 0.6962]", without a line break.
+fn back_line(scale: Scale, estimate: f64, ci_lb: f64, ci_ub: f64) -> String {
+    format!(
+        "Back-transformed ({}): {}",
+        scale.key_suffix().unwrap_or(""),
+        back_ci(scale, estimate, ci_lb, ci_ub)
+    )
+}
+
+/// The line of fit statistics that closes a model summary, then the model's notes.
+fn fit_stats_and_notes(s: &mut String, f: &FitStats, notes: &[String]) {
+    let _ = writeln!(
+        s,
+        "\nlogLik ({}) = {}; deviance = {}; AIC = {}; BIC = {}; AICc = {}",
+        f.loglik_type,
+        fmt(f.loglik),
+        fmt(f.deviance),
+        fmt(f.aic),
+        fmt(f.bic),
+        fmt(f.aicc)
+    );
+    for n in notes {
+        let _ = writeln!(s, "Note: {n}");
+    }
+}
+
+/// The width of a column of labels: the longest label's, but at least `min`.
+fn label_width<'a>(labels: impl IntoIterator<Item = &'a str>, min: usize) -> usize {
+    labels
+        .into_iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(min)
+}
+
+/// "Pooled estimate: …" after a blank line: the result the bias and sensitivity reports examine.
+fn pooled_line(s: &mut String, fit: &RmaFit) {
+    let _ = writeln!(
+        s,
+        "\nPooled estimate: {}",
+        estimate_ci_p(fit.estimate, fit.ci_lb, fit.ci_ub, fit.pval)
+    );
+}
+
+/// A report's section: the rendered result, or why there is none.
+fn or_unavailable<T>(r: &crate::error::Result<T>, f: impl Fn(&T) -> String) -> String {
+    match r {
+        Ok(x) => f(x),
+        Err(e) => format!("not available: {e}\n"),
+    }
+}

@@ -1,0 +1,178 @@
+//! The pooled models: `rma` fits (metafor's `print.rma.uni`) and the Mantel–Haenszel and Peto
+//! fits (`print.rma.mh`, `print.rma.peto`).
+
+use super::{
+    back_ci, back_line, fit_stats_and_notes, fmt, measure_label, p_clause, q_clause, tau2_line,
+    test_label, wald_cells, wald_head,
+};
+use crate::model::RmaFit;
+use crate::pool::mh::MhFit;
+use std::fmt::Write;
+
+/// The summary of an `rma` fit.
+pub fn rma_summary(fit: &RmaFit) -> String {
+    let mut s = String::new();
+    rma_header(&mut s, fit);
+    rma_heterogeneity(&mut s, fit);
+    rma_estimate(&mut s, fit);
+    fit_stats_and_notes(&mut s, &fit.fit, &fit.notes);
+    s
+}
+
+/// The model, measure and test, and what happened to the data on the way in.
+fn rma_header(s: &mut String, fit: &RmaFit) {
+    let o = &fit.options;
+    let model = if o.method.is_fixed() {
+        "Fixed-effect model".to_string()
+    } else {
+        format!(
+            "Random-effects model (tau2 by {}: {})",
+            o.method.name(),
+            o.method.description()
+        )
+    };
+    let _ = writeln!(s, "{model}; k = {}", fit.k);
+    let _ = writeln!(
+        s,
+        "Measure: {}; inference: {}",
+        measure_label(fit.effects.measure),
+        test_label(fit.test, fit.df)
+    );
+    if fit.effects.n_corrected > 0 {
+        let e = &fit.effects.escalc;
+        let _ = writeln!(
+            s,
+            "Zero cells: {} added to {} studies (to = {})",
+            e.add,
+            fit.effects.n_corrected,
+            e.to.name()
+        );
+    }
+    if !fit.effects.omitted.is_empty() {
+        let _ = writeln!(
+            s,
+            "Omitted: {} rows with missing or non-computable data",
+            fit.effects.omitted.len()
+        );
+    }
+    let _ = writeln!(s);
+}
+
+/// τ² (random effects only), I², H² and Q.
+fn rma_heterogeneity(s: &mut String, fit: &RmaFit) {
+    let o = &fit.options;
+    if !o.method.is_fixed() {
+        tau2_line(
+            s,
+            "tau^2",
+            fit.tau2,
+            fit.se_tau2,
+            fit.tau2_ci.as_ref(),
+            o.level,
+        );
+        let _ = writeln!(s, "tau   = {}", fmt(fit.tau()));
+    }
+    let _ = write!(s, "I^2   = {:.2}%", fit.het.i2);
+    if let Some(ci) = &fit.tau2_ci {
+        let _ = write!(s, " [{:.2}%, {:.2}%]", ci.i2_lb, ci.i2_ub);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "H^2   = {}", fmt(fit.het.h2));
+    let h = &fit.het;
+    let _ = writeln!(s, "{}", q_clause("Q", h.q_df, h.q, h.q_pval));
+    let _ = writeln!(s);
+}
+
+/// The estimate's row, the prediction interval, and both back-transformed where the scale is.
+fn rma_estimate(s: &mut String, fit: &RmaFit) {
+    let _ = writeln!(
+        s,
+        "estimate      se    {}    pval    ci.lb    ci.ub",
+        fit.stat_name()
+    );
+    let _ = writeln!(
+        s,
+        "{}",
+        wald_cells(
+            fit.estimate,
+            fit.se,
+            fit.stat,
+            fit.pval,
+            fit.ci_lb,
+            fit.ci_ub
+        )
+    );
+    if let Some(pi) = fit.prediction() {
+        let _ = writeln!(s, "Prediction interval: [{}, {}]", fmt(pi.lb), fmt(pi.ub));
+    }
+    let scale = fit.effects.scale;
+    if scale.is_transformed() {
+        let _ = write!(
+            s,
+            "\n{}",
+            back_line(scale, fit.estimate, fit.ci_lb, fit.ci_ub)
+        );
+        if let Some(pi) = fit.prediction() {
+            let _ = write!(
+                s,
+                "; prediction interval [{}, {}]",
+                fmt(scale.back(pi.lb)),
+                fmt(scale.back(pi.ub))
+            );
+        }
+        let _ = writeln!(s);
+    }
+}
+
+/// The summary of a Mantel–Haenszel or Peto fit.
+pub fn mh_summary(fit: &MhFit) -> String {
+    let mut s = String::new();
+    let name = if fit.peto {
+        "Peto's one-step method"
+    } else {
+        "Mantel–Haenszel method"
+    };
+    let _ = writeln!(
+        s,
+        "Fixed-effect model, {name}; k = {} ({} with a defined effect)",
+        fit.k, fit.k_yi
+    );
+    let _ = writeln!(s, "Measure: {}", measure_label(fit.measure));
+    let _ = writeln!(
+        s,
+        "I^2 = {:.2}%; H^2 = {}; {}",
+        fit.i2,
+        fmt(fit.h2),
+        q_clause("Q", fit.q_df, fit.q, fit.q_pval)
+    );
+    let _ = writeln!(s, "\n{}", wald_head("zval"));
+    let _ = writeln!(
+        s,
+        "{}",
+        wald_cells(
+            fit.estimate,
+            fit.se,
+            fit.zval,
+            fit.pval,
+            fit.ci_lb,
+            fit.ci_ub
+        )
+    );
+    if fit.scale.is_transformed() {
+        let _ = writeln!(
+            s,
+            "\nBack-transformed: {}",
+            back_ci(fit.scale, fit.estimate, fit.ci_lb, fit.ci_ub)
+        );
+    }
+    for (test, df, result) in [
+        ("Cochran–Mantel–Haenszel test", ", df = 1", fit.cmh),
+        ("Tarone's test for heterogeneity", "", fit.tarone),
+        ("Mantel–Haenszel test", ", df = 1", fit.mh_irr),
+    ] {
+        if let Some((st, p)) = result {
+            let _ = writeln!(s, "{test}: X² = {}{df}, {}", fmt(st), p_clause(p));
+        }
+    }
+    s
+}
