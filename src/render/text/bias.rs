@@ -3,10 +3,11 @@
 //! PET-PEESE (Stanley & Doucouliagos 2014), and all of them in the `evident bias` report.
 
 use super::rma::rma_summary;
-use super::{back_line, estimate_ci_p, fmt, or_unavailable, p_clause, pooled_line};
+use super::{back_line, estimate_ci_p, fmt, or_unavailable, pooled_line};
 use crate::bias::{Fsn, PetPeese, Ranktest, Regtest, TrimFill};
 use crate::error::Result;
 use crate::model::RmaFit;
+use crate::render::pvalue::{p_value, PStyle};
 use std::fmt::Write;
 
 /// The Cochrane Handbook (ch. 13) advises against funnel-plot asymmetry tests with fewer than
@@ -46,7 +47,7 @@ pub fn regtest_summary(r: &Regtest) -> String {
         s,
         "Test for asymmetry: {}, {}",
         stat_with_df(r.stat_name(), r.stat, r.df),
-        p_clause(r.pval)
+        p_value(r.pval, PStyle::Metafor)
     );
     if let Some(l) = r.limit {
         let _ = writeln!(
@@ -67,7 +68,7 @@ pub fn ranktest_summary(r: &Ranktest) -> String {
         "Rank correlation test for funnel plot asymmetry (k = {})\nKendall's tau = {}, {} ({})\n",
         r.k,
         fmt(r.tau),
-        p_clause(r.pval),
+        p_value(r.pval, PStyle::Metafor),
         if r.exact {
             "exact"
         } else {
@@ -88,7 +89,11 @@ pub fn trimfill_summary(t: &TrimFill) -> String {
     );
     let _ = writeln!(s, "Estimator: {}", t.estimator.name());
     if let Some(p) = t.p_k0 {
-        let _ = writeln!(s, "Test of H0: no missing studies: {}", p_clause(p));
+        let _ = writeln!(
+            s,
+            "Test of H0: no missing studies: {}",
+            p_value(p, PStyle::Metafor)
+        );
     }
     if t.k0 > 0 {
         let _ = writeln!(s, "Filled studies (yi, vi):");
@@ -181,7 +186,7 @@ pub fn pet_peese_summary(p: &PetPeese) -> String {
             "{name}: intercept {}; slope {}, {}\n",
             estimate_ci_p(l.estimate, l.ci_lb, l.ci_ub, l.pval),
             fmt(r.slope),
-            p_clause(r.pval)
+            p_value(r.pval, PStyle::Metafor)
         )
     };
     s.push_str(&line("PET   (yi ~ sei)", &p.pet));
@@ -236,7 +241,7 @@ pub fn fsn_summary(f: &Fsn) -> String {
         }
     }
     if let Some(p) = f.pval {
-        let _ = write!(s, " (observed {})", p_clause(p));
+        let _ = write!(s, " (observed {})", p_value(p, PStyle::Metafor));
     }
     s.push_str(".\nFail-safe N ignores heterogeneity and the sizes of effects (the Cochrane Handbook, ch. 13, advises against it); prefer regression tests and trim-and-fill.\n");
     s

@@ -24,28 +24,8 @@ pub use sensitivity::{
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2Ci;
 use crate::model::{FitStats, RmaFit, Test};
+use crate::render::pvalue::{p_number, p_value, PStyle};
 use std::fmt::{Display, Write};
-
-/// "p < .0001" or "p = 0.0123".
-pub fn p_clause(p: f64) -> String {
-    let f = fmt_p(p);
-    if f.starts_with('<') {
-        format!("p {f}")
-    } else {
-        format!("p = {f}")
-    }
-}
-
-/// Formats a p-value as journals print it.
-pub fn fmt_p(p: f64) -> String {
-    if p.is_nan() {
-        "NA".into()
-    } else if p < 0.0001 {
-        "< .0001".into()
-    } else {
-        format!("{p:.4}")
-    }
-}
 
 fn fmt(x: f64) -> String {
     if x.is_nan() {
@@ -83,7 +63,7 @@ fn tau2_line(
 
 /// "Q(df) = q, p"; `name` is `QE` for residual heterogeneity.
 fn q_clause(name: &str, df: impl Display, q: f64, p: f64) -> String {
-    format!("{name}({df}) = {}, {}", fmt(q), p_clause(p))
+    format!("{name}({df}) = {}, {}", fmt(q), p_value(p, PStyle::Metafor))
 }
 
 /// "OR (log odds ratio)".
@@ -117,7 +97,7 @@ fn wald_cells(estimate: f64, se: f64, stat: f64, pval: f64, ci_lb: f64, ci_ub: f
         fmt(estimate),
         fmt(se),
         fmt(stat),
-        fmt_p(pval),
+        p_number(pval, PStyle::Metafor),
         fmt(ci_lb),
         fmt(ci_ub)
     )
@@ -130,7 +110,7 @@ fn estimate_ci_p(estimate: f64, ci_lb: f64, ci_ub: f64, pval: f64) -> String {
         fmt(estimate),
         fmt(ci_lb),
         fmt(ci_ub),
-        p_clause(pval)
+        p_value(pval, PStyle::Metafor)
     )
 }
 

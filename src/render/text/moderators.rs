@@ -3,20 +3,32 @@
 //! coefficient subsets (`anova`).
 
 use super::{
-    back_ci, fit_stats_and_notes, fmt, fmt_p, label_width, measure_label, p_clause, q_clause,
-    tau2_line, test_label, wald_cells, wald_head,
+    back_ci, fit_stats_and_notes, fmt, label_width, measure_label, q_clause, tau2_line, test_label,
+    wald_cells, wald_head,
 };
 use crate::model::RmaFit;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
 use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
+use crate::render::pvalue::{p_number, p_value, PStyle};
 use std::fmt::Write;
 
 /// The omnibus test as "QM(df) = x, p" or "F(df1, df2) = x, p".
 fn omnibus_clause(t: &OmnibusTest) -> String {
     match t.ddf {
-        Some(d) => format!("F({}, {}) = {}, {}", t.df, d, fmt(t.stat), p_clause(t.pval)),
-        None => format!("QM({}) = {}, {}", t.df, fmt(t.stat), p_clause(t.pval)),
+        Some(d) => format!(
+            "F({}, {}) = {}, {}",
+            t.df,
+            d,
+            fmt(t.stat),
+            p_value(t.pval, PStyle::Metafor)
+        ),
+        None => format!(
+            "QM({}) = {}, {}",
+            t.df,
+            fmt(t.stat),
+            p_value(t.pval, PStyle::Metafor)
+        ),
     }
 }
 
@@ -205,7 +217,7 @@ fn separate_fits(sg: &SubgroupFit, first: &RmaFit) -> String {
             fmt(f.se),
             fmt(f.ci_lb),
             fmt(f.ci_ub),
-            fmt_p(f.pval),
+            p_number(f.pval, PStyle::Metafor),
             fmt(f.tau2),
             f.het.i2
         );
@@ -292,9 +304,13 @@ pub fn permutation_summary(fit: &MetaregFit, t: &PermutationTest) -> String {
             String::new()
         }
     );
-    let _ = writeln!(s, "  test of moderators: {}", p_clause(t.qm_pval));
+    let _ = writeln!(
+        s,
+        "  test of moderators: {}",
+        p_value(t.qm_pval, PStyle::Metafor)
+    );
     for (c, p) in fit.coefficients.iter().zip(&t.pval) {
-        let _ = writeln!(s, "  {}: {}", c.name, p_clause(*p));
+        let _ = writeln!(s, "  {}: {}", c.name, p_value(*p, PStyle::Metafor));
     }
     s
 }

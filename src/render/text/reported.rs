@@ -1,7 +1,8 @@
 //! Interaction from reported results: the comparison of two estimates (Altman & Bland 2003) and
 //! additive interaction (RERI, AP and the synergy index S).
 
-use super::{fmt, p_clause};
+use super::fmt;
+use crate::render::pvalue::{p_value, PStyle};
 use crate::reported::interaction::{
     Additive, CiMethod, Contrast, Measure as InteractionMeasure, TwoEstimates,
 };
@@ -28,7 +29,7 @@ pub fn two_estimates_summary(r: &TwoEstimates) -> String {
         fmt(r.d),
         fmt(r.se_d),
         fmt(r.z),
-        p_clause(r.pval)
+        p_value(r.pval, PStyle::Metafor)
     );
     for n in &r.notes {
         let _ = writeln!(s, "Warning: {n}");

@@ -2,11 +2,12 @@
 //! fits (`print.rma.mh`, `print.rma.peto`).
 
 use super::{
-    back_ci, back_line, fit_stats_and_notes, fmt, measure_label, p_clause, q_clause, tau2_line,
-    test_label, wald_cells, wald_head,
+    back_ci, back_line, fit_stats_and_notes, fmt, measure_label, q_clause, tau2_line, test_label,
+    wald_cells, wald_head,
 };
 use crate::model::RmaFit;
 use crate::pool::mh::MhFit;
+use crate::render::pvalue::{p_value, PStyle};
 use std::fmt::Write;
 
 /// The summary of an `rma` fit.
@@ -171,7 +172,12 @@ pub fn mh_summary(fit: &MhFit) -> String {
         ("Mantel–Haenszel test", ", df = 1", fit.mh_irr),
     ] {
         if let Some((st, p)) = result {
-            let _ = writeln!(s, "{test}: X² = {}{df}, {}", fmt(st), p_clause(p));
+            let _ = writeln!(
+                s,
+                "{test}: X² = {}{df}, {}",
+                fmt(st),
+                p_value(p, PStyle::Metafor)
+            );
         }
     }
     s
