@@ -37,6 +37,7 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// Every measure, in declaration order.
     pub const ALL: [Measure; 13] = [
         Measure::OR,
         Measure::RR,

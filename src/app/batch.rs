@@ -35,11 +35,15 @@ pub const CHUNK_ROWS: usize = 1 << 16;
 /// What to run on every analysis.
 #[derive(Debug, Clone)]
 pub struct BatchOptions {
+    /// The column naming each row's analysis (default `analysis`).
     pub analysis_column: String,
     /// Effect measure; `None` takes the data type's default.
     pub measure: Option<Measure>,
+    /// Zero-cell correction and variance options of `escalc`.
     pub escalc: EscalcOptions,
+    /// The model fitted to every analysis.
     pub rma: RmaOptions,
+    /// Explicit column mapping (`--col ai=events_treated`).
     pub columns: ColumnMap,
     /// Field delimiter; `None` detects `,`, `;` or tab from the header line.
     pub delimiter: Option<u8>,
@@ -67,7 +71,9 @@ impl Default for BatchOptions {
 /// One analysis's outcome.
 #[derive(Debug)]
 pub struct BatchResult {
+    /// The analysis's name: its value of the analysis column.
     pub analysis: String,
+    /// The fitted model, or why the analysis could not be fitted.
     pub fit: Result<RmaFit>,
 }
 

@@ -12,7 +12,12 @@ pub enum FsnType {
     Rosenthal,
     /// Orwin 1983, *J Educ Stat* 8:157–159: null studies that pull the mean effect down to
     /// `target` (default: half the mean); `weighted` uses the inverse-variance mean.
-    Orwin { target: Option<f64>, weighted: bool },
+    Orwin {
+        /// The effect to pull the mean down to; `None` for half the observed mean.
+        target: Option<f64>,
+        /// Use the inverse-variance weighted mean rather than the unweighted one.
+        weighted: bool,
+    },
     /// Rosenberg 2005, *Evolution* 59:464–468: null studies (of average weight) that make the
     /// fixed-effect estimate non-significant at two-sided α.
     Rosenberg,
@@ -21,9 +26,11 @@ pub enum FsnType {
 /// A fail-safe N.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fsn {
+    /// Which fail-safe N was computed.
     pub kind: FsnType,
     /// Number of additional null studies (rounded up as metafor).
     pub fsnum: f64,
+    /// Significance level α (metafor's `alpha`).
     pub alpha: f64,
     /// p-value of the observed studies (Rosenthal: one-sided Stouffer; Rosenberg: two-sided z).
     pub pval: Option<f64>,

@@ -8,7 +8,9 @@ use crate::model::RmaOptions;
 /// Which of the two regressions supplies the adjusted estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PetPeeseChoice {
+    /// PET's intercept, reported when it does not differ from 0 at `alpha`.
     Pet,
+    /// PEESE's intercept, reported when PET's differs from 0 at `alpha`.
     Peese,
 }
 
@@ -21,10 +23,13 @@ pub struct PetPeese {
     pub peese: Regtest,
     /// Two-sided level at which PET's intercept is tested (0.10 = one-sided 5%).
     pub alpha: f64,
+    /// Which regression's intercept is reported.
     pub choice: PetPeeseChoice,
     /// The chosen intercept with its CI.
     pub estimate: f64,
+    /// Lower bound of the chosen intercept's confidence interval.
     pub ci_lb: f64,
+    /// Upper bound of the chosen intercept's confidence interval.
     pub ci_ub: f64,
 }
 

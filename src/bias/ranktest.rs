@@ -7,6 +7,7 @@ use crate::stats::kendall::kendall_test;
 /// Begg and Mazumdar's rank correlation test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ranktest {
+    /// Number of studies.
     pub k: usize,
     /// Kendall's τ between the standardized effects and the sampling variances.
     pub tau: f64,

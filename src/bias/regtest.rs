@@ -109,27 +109,36 @@ impl FromStr for Predictor {
 /// The estimate as the predictor goes to 0, with its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limit {
+    /// The intercept: the estimate for an infinitely precise study (metafor's `est`).
     pub estimate: f64,
-    /// Standard error of the intercept and the two-sided p-value of its test against 0.
+    /// Standard error of the intercept.
     pub se: f64,
+    /// Two-sided p-value of the test that the intercept is 0.
     pub pval: f64,
+    /// Lower bound of the intercept's confidence interval (metafor's `ci.lb`).
     pub ci_lb: f64,
+    /// Upper bound of the intercept's confidence interval (metafor's `ci.ub`).
     pub ci_ub: f64,
 }
 
 /// A regression test for funnel-plot asymmetry.
 #[derive(Debug, Clone)]
 pub struct Regtest {
+    /// The model fitted: meta-regression or weighted `lm`.
     pub model: RegModel,
+    /// The predictor of asymmetry.
     pub predictor: Predictor,
+    /// Number of studies.
     pub k: usize,
     /// Slope of the predictor.
     pub slope: f64,
+    /// Standard error of the slope.
     pub slope_se: f64,
     /// z or t statistic of the slope.
     pub stat: f64,
     /// t degrees of freedom; `None` for a z test.
     pub df: Option<f64>,
+    /// p-value of the test for funnel-plot asymmetry (the slope against 0; metafor's `pval`).
     pub pval: f64,
     /// Intercept with its CI, for predictors that vanish for an infinitely precise study.
     pub limit: Option<Limit>,

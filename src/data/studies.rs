@@ -84,38 +84,71 @@ pub type Values = Vec<Option<f64>>;
 pub enum Data {
     /// 2×2 tables: events and non-events in group 1 (`ai`, `bi`) and group 2 (`ci`, `di`).
     TwoByTwo {
+        /// `ai`: events in group 1.
         ai: Values,
+        /// `bi`: non-events in group 1 (`n1i − ai` when the file gives totals).
         bi: Values,
+        /// `ci`: events in group 2.
         ci: Values,
+        /// `di`: non-events in group 2 (`n2i − ci` when the file gives totals).
         di: Values,
     },
     /// Means, SDs and sizes of two groups.
     Means {
+        /// `m1i`: mean of group 1.
         m1i: Values,
+        /// `sd1i`: standard deviation of group 1.
         sd1i: Values,
+        /// `n1i`: size of group 1.
         n1i: Values,
+        /// `m2i`: mean of group 2.
         m2i: Values,
+        /// `sd2i`: standard deviation of group 2.
         sd2i: Values,
+        /// `n2i`: size of group 2.
         n2i: Values,
     },
     /// Events over person-time in two groups.
     Incidence {
+        /// `x1i`: events in group 1.
         x1i: Values,
+        /// `t1i`: person-time at risk in group 1.
         t1i: Values,
+        /// `x2i`: events in group 2.
         x2i: Values,
+        /// `t2i`: person-time at risk in group 2.
         t2i: Values,
     },
     /// Events out of a total in a single group.
-    Proportion { xi: Values, ni: Values },
+    Proportion {
+        /// `xi`: events.
+        xi: Values,
+        /// `ni`: sample size (`xi + mi` when the file gives non-events).
+        ni: Values,
+    },
     /// Correlations with sample sizes.
-    Correlation { ri: Values, ni: Values },
+    Correlation {
+        /// `ri`: the correlation coefficient.
+        ri: Values,
+        /// `ni`: sample size.
+        ni: Values,
+    },
     /// Effect sizes with sampling variances.
-    Precomputed { yi: Values, vi: Values },
+    Precomputed {
+        /// `yi`: the effect size.
+        yi: Values,
+        /// `vi`: its sampling variance (`sei²` when the file gives standard errors).
+        vi: Values,
+    },
     /// A ratio (OR, RR, HR, ...) with its confidence interval on the ratio scale.
     ReportedRatio {
+        /// The reported ratio, not logged.
         estimate: Values,
+        /// Lower confidence limit, on the ratio scale.
         ci_lb: Values,
+        /// Upper confidence limit, on the ratio scale.
         ci_ub: Values,
+        /// Confidence level of the interval in percent; missing means 95.
         level: Values,
     },
 }
@@ -123,12 +156,19 @@ pub enum Data {
 /// The kinds of study data, whatever columns they came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// 2×2 tables ([`Data::TwoByTwo`]).
     TwoByTwo,
+    /// Means and SDs of two groups ([`Data::Means`]).
     Means,
+    /// Events over person-time ([`Data::Incidence`]).
     Incidence,
+    /// Single proportions ([`Data::Proportion`]).
     Proportion,
+    /// Correlations ([`Data::Correlation`]).
     Correlation,
+    /// Effect sizes with variances ([`Data::Precomputed`]).
     Precomputed,
+    /// Ratios with confidence intervals ([`Data::ReportedRatio`]).
     ReportedRatio,
 }
 
@@ -188,6 +228,7 @@ impl Kind {
 }
 
 impl Data {
+    /// The kind of data, without the values.
     pub fn kind(&self) -> Kind {
         match self {
             Data::TwoByTwo { .. } => Kind::TwoByTwo,
@@ -223,6 +264,7 @@ impl Data {
         }
     }
 
+    /// No rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -232,15 +274,20 @@ impl Data {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
 pub enum Value {
+    /// A number, in a column where every non-missing cell is one.
     Number(f64),
+    /// A cell of a column that is not all numbers, as written.
     Text(String),
+    /// An empty or NA cell.
     Missing,
 }
 
 impl Value {
+    /// The cell was empty or NA.
     pub fn is_missing(&self) -> bool {
         matches!(self, Value::Missing)
     }
+    /// The value as text: numbers as Rust prints them (`1`, `0.5`), missing as the empty string.
     pub fn as_text(&self) -> String {
         match self {
             Value::Number(x) => format!("{x}"),
@@ -253,7 +300,9 @@ impl Value {
 /// A study-level column that is not part of the effect data (moderators, grouping, risk of bias, ...).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moderator {
+    /// The column header, as written in the file.
     pub name: String,
+    /// One value per row.
     pub values: Vec<Value>,
     /// Every non-missing value is a number.
     pub numeric: bool,
@@ -262,11 +311,15 @@ pub struct Moderator {
 /// The studies of one analysis: labels, the effect data, and the other columns.
 #[derive(Debug, Clone)]
 pub struct Studies {
+    /// The file the studies were read from (named in error messages).
     pub source: std::path::PathBuf,
+    /// Study labels (metafor's `slab`): the label column, else `Study i`; duplicates get ` (1)`, ` (2)`, ...
     pub labels: Vec<String>,
     /// 1-based line of each row in the source file.
     pub lines: Vec<usize>,
+    /// The effect data.
     pub data: Data,
+    /// The remaining columns: moderators, grouping, risk of bias, ...
     pub moderators: Vec<Moderator>,
 }
 
@@ -526,12 +579,17 @@ impl Layout {
 
 /// Rows of text cells under a header, with where each row came from: what [`Studies`] are read from.
 pub trait Grid {
+    /// The file the cells came from.
     fn source(&self) -> &Path;
+    /// Column names.
     fn headers(&self) -> &[String];
+    /// Number of data rows.
     fn n_rows(&self) -> usize;
+    /// The text of a cell, by 0-based row and column.
     fn cell(&self, row: usize, col: usize) -> &str;
     /// 1-based line of a row in the source file.
     fn line(&self, row: usize) -> Option<usize>;
+    /// Numbers in the cells use a decimal comma.
     fn decimal_comma(&self) -> bool;
 
     /// Location of a cell, for error messages.

@@ -18,7 +18,9 @@ pub struct CsvOptions {
 pub struct Table {
     /// Where the table came from (used in every error message).
     pub source: PathBuf,
+    /// Column names from the header line.
     pub headers: Vec<String>,
+    /// Data rows of text cells, each as wide as the header.
     pub rows: Vec<Vec<String>>,
     /// 1-based line number in the file of each row.
     pub lines: Vec<usize>,
@@ -175,7 +177,9 @@ fn looks_decimal_comma(cell: &str) -> bool {
 /// A parsed numeric cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Cell {
+    /// An empty or NA cell (`NA`, `.`, `NaN`, `null`, `-`).
     Missing,
+    /// A finite number.
     Number(f64),
 }
 

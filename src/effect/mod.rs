@@ -44,6 +44,7 @@ impl std::str::FromStr for AddTo {
 }
 
 impl AddTo {
+    /// The value as written for `--to` and in JSON.
     pub fn name(self) -> &'static str {
         match self {
             AddTo::Only0 => "only0",
@@ -79,9 +80,13 @@ impl std::str::FromStr for VType {
 /// Options of `escalc`, with metafor's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct EscalcOptions {
+    /// metafor's `add`: the amount added to the cells of a corrected study (default ½).
     pub add: f64,
+    /// metafor's `to`: which studies get the correction.
     pub to: AddTo,
+    /// metafor's `drop00`: studies with no events, or only events, in both groups give no effect.
     pub drop00: bool,
+    /// metafor's `vtype`: which sampling variance SMD, RD and PR get.
     pub vtype: VType,
 }
 
@@ -99,9 +104,13 @@ impl Default for EscalcOptions {
 /// The per-row result of `escalc`: `None` where metafor gives `NA`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Escalc {
+    /// The measure computed.
     pub measure: Measure,
+    /// The scale `yi` is on (log for ratios, logit for PLO, ...).
     pub scale: Scale,
+    /// Effect size of each input row, on `scale`.
     pub yi: Vec<Option<f64>>,
+    /// Sampling variance of each input row.
     pub vi: Vec<Option<f64>>,
     /// Rows whose counts received the continuity correction.
     pub corrected: Vec<bool>,
@@ -227,18 +236,26 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
 /// A row left out of the analysis, and why.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Omitted {
+    /// 0-based index of the row among the input rows.
     pub row: usize,
+    /// The study's label.
     pub label: String,
+    /// Why it was left out.
     pub reason: String,
 }
 
 /// The studies that enter a model: effect sizes, sampling variances, labels and moderators.
 #[derive(Debug, Clone)]
 pub struct EffectSet {
+    /// The measure the effects are in.
     pub measure: Measure,
+    /// The scale the effects are on (log for ratios, logit for PLO, ...).
     pub scale: Scale,
+    /// `yi`: effect sizes, on `scale`.
     pub yi: Vec<f64>,
+    /// `vi`: sampling variances.
     pub vi: Vec<f64>,
+    /// Study labels (metafor's `slab`).
     pub labels: Vec<String>,
     /// Index of each study in the input rows.
     pub rows: Vec<usize>,

@@ -19,16 +19,22 @@ pub struct PQuantities {
 /// Quantities involving the sampling variances V as well: tr(PV), tr(PVPV), Σ(PV∘P).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PvQuantities {
+    /// tr(PV).
     pub tr_pv: f64,
+    /// tr(PVPV).
     pub tr_pvpv: f64,
+    /// Σ (PV ∘ P) = tr(PVP).
     pub sum_pv_p: f64,
+    /// tr(PP).
     pub tr_pp: f64,
+    /// tr(P).
     pub tr_p: f64,
 }
 
 /// A weighted least-squares fit.
 #[derive(Debug, Clone)]
 pub struct WlsFit {
+    /// The coefficients b = (X'WX)⁻¹X'Wy.
     pub beta: Vec<f64>,
     /// (X'WX)⁻¹, row-major p×p.
     pub vb: Vec<f64>,
@@ -63,6 +69,7 @@ pub trait Design {
 /// The intercept-only model (X = 1): every quantity in closed form, O(k).
 #[derive(Debug, Clone, Copy)]
 pub struct Intercept {
+    /// Number of studies.
     pub k: usize,
 }
 
@@ -173,6 +180,7 @@ impl Design for Intercept {
 /// k × k projection P (O(k²p)), which is what metareg sizes need.
 #[derive(Debug, Clone)]
 pub struct Matrix {
+    /// The k × p model matrix.
     pub x: nalgebra::DMatrix<f64>,
 }
 

@@ -13,7 +13,9 @@ use crate::stats::{pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
 /// An interval prediction for a new study.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Prediction {
+    /// Lower bound (metafor's `pi.lb`), on the analysis scale.
     pub lb: f64,
+    /// Upper bound (metafor's `pi.ub`), on the analysis scale.
     pub ub: f64,
     /// Degrees of freedom of the t quantile; `None` for the normal quantile.
     pub df: Option<f64>,
@@ -22,10 +24,15 @@ pub struct Prediction {
 /// Log-likelihood and information criteria (metafor's `fit.stats`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct FitStats {
+    /// Log-likelihood (ML or REML, as `loglik_type` says).
     pub loglik: f64,
+    /// Deviance: −2 log L under REML; under ML, relative to the saturated model.
     pub deviance: f64,
+    /// Akaike information criterion.
     pub aic: f64,
+    /// Bayesian information criterion.
     pub bic: f64,
+    /// AIC with the small-sample correction (AICc).
     pub aicc: f64,
     /// `"REML"` for REML fits, else `"ML"`.
     pub loglik_type: &'static str,
@@ -34,36 +41,50 @@ pub struct FitStats {
 /// A fitted intercept-only random- (or fixed-) effects model.
 #[derive(Debug, Clone)]
 pub struct RmaFit {
+    /// The studies pooled.
     pub effects: EffectSet,
+    /// The options the model was fitted with.
     pub options: RmaOptions,
     /// The test actually used (metafor falls back from Knapp–Hartung to z for k = 1).
     pub test: Test,
+    /// Number of studies.
     pub k: usize,
+    /// The pooled estimate (metafor's `b`), on the analysis scale (log for ratios).
     pub estimate: f64,
+    /// Its standard error (Knapp–Hartung adjusted when that test is used).
     pub se: f64,
     /// z or t statistic.
     pub stat: f64,
     /// t degrees of freedom under Knapp–Hartung.
     pub df: Option<f64>,
+    /// Two-sided p-value of the test that the effect is 0.
     pub pval: f64,
+    /// Lower bound of the confidence interval, on the analysis scale.
     pub ci_lb: f64,
+    /// Upper bound of the confidence interval, on the analysis scale.
     pub ci_ub: f64,
     /// Prediction interval (metafor's default); `None` for FE.
     pub pi: Option<Prediction>,
     /// Riley/Higgins prediction interval with k − p − 1 df; `None` for FE.
     pub pi_riley: Option<Prediction>,
+    /// `tau2`: estimated between-study variance τ² (0 for FE).
     pub tau2: f64,
+    /// Standard error of τ² (metafor's `se.tau2`); `None` for FE and k = 1.
     pub se_tau2: Option<f64>,
+    /// Q-profile confidence interval for τ² (metafor's `confint`); `None` for FE, k = 1 or when not asked for.
     pub tau2_ci: Option<Tau2Ci>,
+    /// Cochran's Q, I², H² and the typical within-study variance.
     pub het: Heterogeneity,
     /// Model weights in percent, one per study.
     pub weights: Vec<f64>,
     /// Each study's own Wald CI at the model's level, `yi ± z·√vi` (what forest plots and study
     /// tables show; metafor's `summary.escalc`).
     pub study_ci: Vec<(f64, f64)>,
+    /// Log-likelihood and information criteria.
     pub fit: FitStats,
     /// Knapp–Hartung scale factor s² (1 under z).
     pub s2w: f64,
+    /// Fisher-scoring iterations of the τ² estimator (ML, REML, EB); 0 otherwise.
     pub iterations: usize,
     /// Notes on what was done (fallbacks, truncations), for every output to show.
     pub notes: Vec<String>,
@@ -78,6 +99,7 @@ impl RmaFit {
         }
     }
 
+    /// τ, the between-study standard deviation.
     pub fn tau(&self) -> f64 {
         self.tau2.sqrt()
     }
@@ -134,22 +156,31 @@ pub fn rma_owned(effects: EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
 /// (Knapp–Hartung scaled) covariance, heterogeneity and fit statistics.
 #[derive(Debug, Clone)]
 pub struct FitCore {
+    /// The test actually used (z when Knapp–Hartung falls back at k = 1).
     pub test: Test,
+    /// `tau2`: estimated between-study variance τ² (0 for FE).
     pub tau2: f64,
+    /// Standard error of τ² (metafor's `se.tau2`); `None` for FE and k = 1.
     pub se_tau2: Option<f64>,
+    /// Fisher-scoring iterations of the τ² estimator (ML, REML, EB); 0 otherwise.
     pub iterations: usize,
     /// Model weights 1/(vi + τ²).
     pub w: Vec<f64>,
+    /// Coefficients (metafor's `b`), intercept first.
     pub beta: Vec<f64>,
     /// Covariance of beta, row-major p × p, already multiplied by s2w.
     pub vb: Vec<f64>,
+    /// Knapp–Hartung scale factor s² (1 under z).
     pub s2w: f64,
     /// t degrees of freedom (k − p) under Knapp–Hartung.
     pub df: Option<f64>,
     /// Critical value for CIs at the chosen level.
     pub crit: f64,
+    /// Cochran's Q, I², H² and the typical within-study variance.
     pub het: Heterogeneity,
+    /// Log-likelihood and information criteria.
     pub fit: FitStats,
+    /// Notes on fallbacks and truncations, for every output to show.
     pub notes: Vec<String>,
 }
 

@@ -10,10 +10,13 @@ use crate::stats::{pchisq_upper, qchisq, zeroin};
 pub struct Heterogeneity {
     /// Cochran's Q (FE weights 1/vi); for meta-regression the residual QE.
     pub q: f64,
+    /// Degrees of freedom of Q, k − p.
     pub q_df: usize,
+    /// p-value of the test of homogeneity (χ² with `q_df` df).
     pub q_pval: f64,
     /// I² in percent.
     pub i2: f64,
+    /// H², the ratio of total to sampling variability.
     pub h2: f64,
     /// metafor's "typical" within-study variance (k − p)/tr(P_FE).
     pub vt: f64,
@@ -98,17 +101,27 @@ impl Censor {
 /// A Q-profile confidence interval for τ², with the derived intervals for τ, I² and H².
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Tau2Ci {
+    /// Lower bound of the CI for τ².
     pub tau2_lb: f64,
+    /// Upper bound of the CI for τ².
     pub tau2_ub: f64,
+    /// Whether the lower bound is censored at the search range.
     pub lb_censor: Censor,
+    /// Whether the upper bound is censored at the search range.
     pub ub_censor: Censor,
     /// Even τ² = 0 gives a Q below the lower critical value: the interval is empty (reported 0, 0).
     pub null: bool,
+    /// Lower bound for τ (√ of the τ² bound).
     pub tau_lb: f64,
+    /// Upper bound for τ.
     pub tau_ub: f64,
+    /// Lower bound for I², in percent.
     pub i2_lb: f64,
+    /// Upper bound for I², in percent.
     pub i2_ub: f64,
+    /// Lower bound for H².
     pub h2_lb: f64,
+    /// Upper bound for H².
     pub h2_ub: f64,
 }
 
@@ -117,6 +130,7 @@ pub struct Tau2Ci {
 pub struct QProfileControl {
     /// `uniroot` tolerance: metafor's default is eps^0.25.
     pub tol: f64,
+    /// Maximum root-search iterations.
     pub maxiter: usize,
 }
 

@@ -31,14 +31,15 @@ impl Variable {
 /// indices (sorted, as R's `terms` keeps them), ordered by degree then appearance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Formula {
-    pub variables: Vec<Variable>,
-    pub terms: Vec<Vec<usize>>,
-    pub intercept: bool,
+    pub(crate) variables: Vec<Variable>,
+    pub(crate) terms: Vec<Vec<usize>>,
+    pub(crate) intercept: bool,
 }
 
 /// A model matrix with its coefficient names and the studies it covers.
 #[derive(Debug, Clone)]
 pub struct ModelMatrix {
+    /// The model matrix X, one row per study in `used`, one column per coefficient.
     pub x: DMatrix<f64>,
     /// Coefficient names as metafor's (`intrcpt`, `ablat`, `factor(alloc)random`, `a:b`).
     pub names: Vec<String>,
@@ -46,6 +47,7 @@ pub struct ModelMatrix {
     pub used: Vec<usize>,
     /// Positions of the studies dropped for a missing moderator value.
     pub dropped: Vec<usize>,
+    /// Whether the first column is the intercept.
     pub intercept: bool,
 }
 

@@ -17,13 +17,19 @@ use crate::stats::{pchisq_upper, pf_upper, qt_upper};
 /// One row of the coefficient table.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Coefficient {
+    /// Coefficient name as metafor's (`intrcpt`, `ablat`, `factor(alloc)random`).
     pub name: String,
+    /// The estimated coefficient (metafor's `b`), on the analysis scale.
     pub estimate: f64,
+    /// Its standard error (Knapp–Hartung adjusted when that test is used).
     pub se: f64,
     /// z or t statistic.
     pub stat: f64,
+    /// Two-sided p-value of the test that the coefficient is 0.
     pub pval: f64,
+    /// Lower bound of the confidence interval.
     pub ci_lb: f64,
+    /// Upper bound of the confidence interval.
     pub ci_ub: f64,
 }
 
@@ -32,8 +38,11 @@ pub struct Coefficient {
 pub struct OmnibusTest {
     /// χ² statistic, or the F statistic (χ²/df) when `ddf` is set.
     pub stat: f64,
+    /// Numerator degrees of freedom: the number of coefficients tested (metafor's `QMdf[1]`).
     pub df: usize,
+    /// Denominator degrees of freedom k − p under Knapp–Hartung (F test); `None` for the χ² test.
     pub ddf: Option<f64>,
+    /// p-value of the test (metafor's `QMp`).
     pub pval: f64,
 }
 
@@ -51,11 +60,17 @@ impl OmnibusTest {
 /// A predicted (fitted) value with its CI and, for random-effects models, prediction interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Predicted {
+    /// The predicted value, on the analysis scale.
     pub pred: f64,
+    /// Its standard error.
     pub se: f64,
+    /// Lower bound of the confidence interval.
     pub ci_lb: f64,
+    /// Upper bound of the confidence interval.
     pub ci_ub: f64,
+    /// Lower bound of the prediction interval (metafor's `pi.lb`); `None` for FE.
     pub pi_lb: Option<f64>,
+    /// Upper bound of the prediction interval (metafor's `pi.ub`); `None` for FE.
     pub pi_ub: Option<f64>,
 }
 
@@ -66,35 +81,48 @@ pub struct MetaregFit {
     pub effects: EffectSet,
     /// Studies dropped for a missing moderator value.
     pub omitted: Vec<Omitted>,
+    /// The options the model was fitted with.
     pub options: RmaOptions,
     /// The test actually used.
     pub test: Test,
+    /// The model matrix X with its coefficient names.
     pub matrix: ModelMatrix,
+    /// Number of studies in the model.
     pub k: usize,
+    /// Number of coefficients, the intercept included.
     pub p: usize,
+    /// The coefficient table, in the order of the model matrix columns.
     pub coefficients: Vec<Coefficient>,
     /// Covariance of the coefficients, row-major p × p.
     pub vb: Vec<f64>,
     /// t degrees of freedom (k − p) under Knapp–Hartung.
     pub df: Option<f64>,
+    /// Critical value for the CIs at the chosen level (z or t quantile).
     pub crit: f64,
     /// Omnibus test of the moderators (all coefficients but the intercept).
     pub qm: OmnibusTest,
     /// Residual heterogeneity: QE with k − p df, I², H² of the residual τ².
     pub het: Heterogeneity,
+    /// `tau2`: estimated residual between-study variance τ² (0 for FE).
     pub tau2: f64,
+    /// Standard error of τ² (metafor's `se.tau2`); `None` for FE.
     pub se_tau2: Option<f64>,
+    /// Q-profile confidence interval for the residual τ²; `None` for FE or when not asked for.
     pub tau2_ci: Option<Tau2Ci>,
     /// Pseudo-R² in percent (Raudenbush 2009), `None` without an intercept or when undefined.
     pub r2: Option<f64>,
+    /// Log-likelihood and information criteria (metafor's `fit.stats`).
     pub fit: FitStats,
     /// Fitted values for the studies in the model.
     pub fitted: Vec<Predicted>,
+    /// Fisher-scoring iterations of the τ² estimator (ML, REML, EB); 0 otherwise.
     pub iterations: usize,
+    /// Notes on fallbacks and truncations, for every output to show.
     pub notes: Vec<String>,
 }
 
 impl MetaregFit {
+    /// Coefficient names, in the order of the model matrix columns.
     pub fn names(&self) -> &[String] {
         &self.matrix.names
     }

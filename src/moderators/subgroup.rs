@@ -17,7 +17,9 @@ use crate::model::RmaOptions;
 /// The separate fit of one subgroup.
 #[derive(Debug, Clone)]
 pub struct GroupFit {
+    /// The group's value of the grouping column.
     pub level: String,
+    /// The model fitted to the group's studies alone.
     pub fit: RmaFit,
     /// Positions of the group's studies in the analysed effect set.
     pub members: Vec<usize>,
@@ -26,8 +28,11 @@ pub struct GroupFit {
 /// Cochran's Q between subgroups: an FE model on the per-level estimates and standard errors.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct QBetween {
+    /// Q-between: Cochran's Q of the subgroup estimates.
     pub q: f64,
+    /// Degrees of freedom: the number of subgroups − 1.
     pub df: usize,
+    /// p-value of the χ² test for subgroup differences.
     pub pval: f64,
 }
 
@@ -112,8 +117,11 @@ pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<
 /// A subgroup: its name, its own fit, and its studies' positions in the overall fit.
 #[derive(Debug, Clone)]
 pub struct Subgroup {
+    /// The group's value of the column (`(missing)` for studies without one).
     pub name: String,
+    /// The model fitted to the group's studies with the overall fit's options.
     pub fit: RmaFit,
+    /// Positions of the group's studies in the overall fit's effect set.
     pub members: Vec<usize>,
 }
 

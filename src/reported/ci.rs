@@ -13,7 +13,9 @@ use crate::stats;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sides {
+    /// Two-sided.
     Two,
+    /// One-sided.
     One,
 }
 
@@ -58,9 +60,19 @@ pub enum FromP {
     /// An exact p-value gives the SE, hence the CI.
     Exact(Effect),
     /// `p < b` gives SE ≤ `se`; the estimate is on the analysis scale.
-    SeAtMost { yi: f64, se: f64 },
+    SeAtMost {
+        /// The estimate, on the analysis scale.
+        yi: f64,
+        /// The upper bound on its SE.
+        se: f64,
+    },
     /// `p > b` gives SE ≥ `se`.
-    SeAtLeast { yi: f64, se: f64 },
+    SeAtLeast {
+        /// The estimate, on the analysis scale.
+        yi: f64,
+        /// The lower bound on its SE.
+        se: f64,
+    },
 }
 
 /// Estimate with a p-value → SE = |g(estimate)| / z, z = z₁₋p/2 (two-sided) or z₁₋p (one-sided).

@@ -18,12 +18,16 @@ pub enum CombineMethod {
     /// p₍₁₎, with P = 1 − (1 − p₍₁₎)ᵏ.
     Tippett,
     /// The r-th smallest p, with P = I_{p₍ᵣ₎}(r, k − r + 1) (r = 1 is Tippett).
-    Wilkinson { r: usize },
+    Wilkinson {
+        /// Which order statistic, 1-based.
+        r: usize,
+    },
     /// S = Σ pᵢ, with P = P(sum of k uniforms <= S) (Irwin–Hall).
     Edgington,
 }
 
 impl CombineMethod {
+    /// The method's name, as the CLI accepts it and JSON writes it.
     pub fn name(self) -> &'static str {
         match self {
             CombineMethod::Fisher => "fisher",
@@ -62,11 +66,15 @@ impl FromStr for CombineMethod {
 /// The combined test.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Combined {
+    /// The method used.
     pub method: CombineMethod,
+    /// Number of p-values combined.
     pub k: usize,
+    /// The combined statistic: X (Fisher), Z (Stouffer), p₍ᵣ₎ (Tippett, Wilkinson) or S (Edgington).
     pub statistic: f64,
     /// Degrees of freedom (Fisher's χ²) or the order r (Wilkinson); none otherwise.
     pub df: Option<f64>,
+    /// The combined one-sided p-value.
     pub pval: f64,
 }
 

@@ -11,10 +11,10 @@ use crate::stats::{self, zeroin::uniroot};
 /// A 2×2 table: events `a` and non-events `b` in group 1, events `c` and non-events `d` in group 2.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Table2x2 {
-    pub a: f64,
-    pub b: f64,
-    pub c: f64,
-    pub d: f64,
+    pub(crate) a: f64,
+    pub(crate) b: f64,
+    pub(crate) c: f64,
+    pub(crate) d: f64,
 }
 
 impl Table2x2 {
@@ -95,8 +95,11 @@ pub fn rd_wald(t: &Table2x2, level: f64) -> Result<Effect> {
 /// A point estimate with a confidence interval, on the natural scale.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Interval {
+    /// The point estimate.
     pub estimate: f64,
+    /// Lower confidence limit.
     pub ci_lb: f64,
+    /// Upper confidence limit.
     pub ci_ub: f64,
 }
 
@@ -186,15 +189,18 @@ pub fn binom_test_p(x: f64, n: f64, p0: f64) -> Result<f64> {
 pub struct ExactOr {
     /// Conditional maximum-likelihood estimate (0 or ∞ at the edges of the support).
     pub estimate: f64,
-    /// Cornfield's exact limits (as `fisher.test`, which solves with `uniroot`'s default tolerance).
+    /// Lower limit of Cornfield's exact interval (as `fisher.test`, which solves with `uniroot`'s
+    /// default tolerance).
     pub ci_lb: f64,
+    /// Upper limit of Cornfield's exact interval.
     pub ci_ub: f64,
     /// Fisher's exact two-sided p-value.
     pub pval: f64,
     /// Mid-p two-sided p-value: 2·min(P(X<x) + P(X=x)/2, P(X>x) + P(X=x)/2), capped at 1.
     pub midp: f64,
-    /// Mid-p exact limits (the tails above with P(X=x) counted half), solved to 1e-10.
+    /// Lower mid-p exact limit (the tails above with P(X=x) counted half), solved to 1e-10.
     pub midp_ci_lb: f64,
+    /// Upper mid-p exact limit, likewise.
     pub midp_ci_ub: f64,
 }
 

@@ -8,11 +8,17 @@ use crate::stats;
 /// and confidence interval (Wald: yi ± z₁₋α/₂ · sei unless the conversion says otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Effect {
+    /// The effect, on the analysis scale (log for ratios).
     pub yi: f64,
+    /// Its standard error.
     pub sei: f64,
+    /// Wald z statistic, `yi / sei`.
     pub zval: f64,
+    /// Two-sided p-value of the z test.
     pub pval: f64,
+    /// Lower confidence limit, on the analysis scale.
     pub ci_lb: f64,
+    /// Upper confidence limit, on the analysis scale.
     pub ci_ub: f64,
 }
 

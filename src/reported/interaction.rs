@@ -10,12 +10,16 @@ use crate::stats::{pnorm_two_sided, qnorm_upper};
 /// A reported estimate with its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Reported {
+    /// The estimate as reported: a ratio (not logged) or a difference.
     pub estimate: f64,
+    /// Lower confidence limit, on the same scale.
     pub ci_lb: f64,
+    /// Upper confidence limit, on the same scale.
     pub ci_ub: f64,
 }
 
 impl Reported {
+    /// An estimate with its confidence interval, as reported.
     pub fn new(estimate: f64, ci_lb: f64, ci_ub: f64) -> Reported {
         Reported {
             estimate,
@@ -62,24 +66,34 @@ impl Reported {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Contrast {
+    /// Ratios (OR, RR, HR, ...), compared by their ratio.
     Ratio,
+    /// Differences (MD, RD, ...), compared by their difference.
     Difference,
 }
 
 /// The comparison of two independent estimates (a test of interaction).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TwoEstimates {
+    /// Whether the estimates were ratios or differences.
     pub contrast: Contrast,
     /// Ratio of the ratios (e.g. ROR, RRR), or difference of the differences.
     pub estimate: f64,
+    /// Lower bound of the confidence interval at `level`, on the scale of `estimate`.
     pub ci_lb: f64,
+    /// Upper bound of the confidence interval at `level`, on the scale of `estimate`.
     pub ci_ub: f64,
-    /// The difference on the analysis scale (log ratio for ratios) and its standard error.
+    /// The difference on the analysis scale (log ratio for ratios).
     pub d: f64,
+    /// Standard error of `d`, from the two CIs.
     pub se_d: f64,
+    /// z statistic `d / se_d`.
     pub z: f64,
+    /// Two-sided p-value of the test of no interaction.
     pub pval: f64,
+    /// Confidence level of the interval, in percent.
     pub level: f64,
+    /// Caveats to show with the result.
     pub notes: Vec<String>,
 }
 
@@ -144,8 +158,11 @@ pub enum CiMethod {
 /// One additive-interaction measure with its CI (`None` where the method gives no interval).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Measure {
+    /// The measure's estimate.
     pub estimate: f64,
+    /// Lower bound of its confidence interval.
     pub ci_lb: Option<f64>,
+    /// Upper bound of its confidence interval.
     pub ci_ub: Option<f64>,
 }
 
@@ -159,8 +176,11 @@ pub struct Additive {
     pub ap: Measure,
     /// Synergy index: (RR11 − 1) / (RR10 + RR01 − 2).
     pub s: Measure,
+    /// How the intervals were obtained.
     pub method: CiMethod,
+    /// Confidence level of the intervals, in percent: `level` for the delta method, the given CIs' level for MOVER.
     pub level: f64,
+    /// Caveats to show with the result.
     pub notes: Vec<String>,
 }
 

@@ -10,11 +10,17 @@ use crate::stats::qnorm;
 /// What was reported besides the median.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct FiveNum {
+    /// The sample median.
     pub median: f64,
+    /// First quartile, if reported.
     pub q1: Option<f64>,
+    /// Third quartile, if reported.
     pub q3: Option<f64>,
+    /// Minimum, if reported.
     pub min: Option<f64>,
+    /// Maximum, if reported.
     pub max: Option<f64>,
+    /// Sample size.
     pub n: f64,
 }
 
@@ -43,8 +49,11 @@ pub enum Summaries {
 /// An estimated mean and SD, with the skewness test that says whether normality is doubtful.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MeanSd {
+    /// Estimated mean.
     pub mean: f64,
+    /// Estimated standard deviation.
     pub sd: f64,
+    /// The summaries the estimates were computed from.
     pub summaries: Summaries,
     /// Present when Shi et al.'s (2023) test finds the summaries too skewed for these formulas.
     pub skew_warning: Option<String>,

@@ -11,11 +11,22 @@ use std::fmt;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PValue {
     /// `p = 0.045`: the printed value and its number of decimals.
-    Exact { value: f64, decimals: u32 },
+    Exact {
+        /// The printed value.
+        value: f64,
+        /// Decimals it was printed with (17 for full precision).
+        decimals: u32,
+    },
     /// `p < 0.001` (and `p = 0.000`, read as `p < 0.0005`).
-    Below { bound: f64 },
+    Below {
+        /// The upper bound.
+        bound: f64,
+    },
     /// `p > 0.05` (and `NS`, read as `p > 0.05`).
-    Above { bound: f64 },
+    Above {
+        /// The lower bound.
+        bound: f64,
+    },
 }
 
 impl PValue {

@@ -76,9 +76,13 @@ pub fn rate_ratio_exact(x1: f64, t1: f64, x2: f64, t2: f64, level: f64) -> Resul
 /// An exact ratio estimate with its limits and two-sided p-value.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ExactRatio {
+    /// The ratio estimate, not logged.
     pub estimate: f64,
+    /// Lower exact confidence limit.
     pub ci_lb: f64,
+    /// Upper exact confidence limit.
     pub ci_ub: f64,
+    /// Two-sided exact p-value.
     pub pval: f64,
 }
 

@@ -12,11 +12,21 @@ pub enum TestStat {
     /// Standard normal z.
     Z(f64),
     /// Student t with df.
-    T { t: f64, df: f64 },
+    T {
+        /// The t statistic.
+        t: f64,
+        /// Its degrees of freedom.
+        df: f64,
+    },
     /// χ² with 1 df.
     Chisq1(f64),
     /// F with (1, df2) df.
-    F1 { f: f64, df2: f64 },
+    F1 {
+        /// The F statistic.
+        f: f64,
+        /// Its denominator degrees of freedom.
+        df2: f64,
+    },
 }
 
 impl TestStat {
@@ -42,7 +52,9 @@ impl TestStat {
 /// A standardised mean difference (Hedges' g) with its sampling variance.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Smd {
+    /// Hedges' g.
     pub yi: f64,
+    /// Its large-sample sampling variance.
     pub vi: f64,
 }
 

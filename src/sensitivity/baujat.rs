@@ -11,6 +11,7 @@ use crate::model::RmaOptions;
 /// Each study's contribution to heterogeneity (x) against its influence on the estimate (y).
 #[derive(Debug, Clone)]
 pub struct Baujat {
+    /// Study labels.
     pub labels: Vec<String>,
     /// (yi − b)² / (vi + τ²): the study's squared standardized residual in the full model.
     pub x: Vec<f64>,

@@ -25,10 +25,15 @@ pub struct Gosh {
     pub incl: Vec<u64>,
     /// Studies in each subset.
     pub k_sub: Vec<usize>,
+    /// The pooled estimate of each subset, on the analysis scale; NaN where the fit failed.
     pub estimate: Vec<f64>,
+    /// τ² of each subset.
     pub tau2: Vec<f64>,
+    /// Cochran's Q of each subset.
     pub qe: Vec<f64>,
+    /// I² of each subset, in percent.
     pub i2: Vec<f64>,
+    /// H² of each subset.
     pub h2: Vec<f64>,
 }
 
@@ -86,9 +91,13 @@ impl Gosh {
 /// Mean GOSH estimate and I² over subsets with and without one study.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StudyContrast {
+    /// Mean estimate over the subsets that include the study.
     pub estimate_with: f64,
+    /// Mean estimate over the subsets without the study.
     pub estimate_without: f64,
+    /// Mean I² (percent) over the subsets that include the study.
     pub i2_with: f64,
+    /// Mean I² (percent) over the subsets without the study.
     pub i2_without: f64,
 }
 

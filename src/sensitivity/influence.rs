@@ -12,10 +12,13 @@ use crate::stats::pchisq;
 /// Influence diagnostics of each study on the intercept-only model.
 #[derive(Debug, Clone)]
 pub struct Influence {
+    /// Study labels.
     pub labels: Vec<String>,
     /// Externally standardized (deleted) residuals.
     pub rstudent: Vec<f64>,
+    /// DFFITS: the standardized change in the fitted value when the study is left out.
     pub dffits: Vec<f64>,
+    /// Cook's distance (metafor's `cook.d`).
     pub cooks_d: Vec<f64>,
     /// Covariance ratio: var(b without i) / var(b).
     pub cov_r: Vec<f64>,
@@ -31,8 +34,9 @@ pub struct Influence {
     pub dfbetas: Vec<f64>,
     /// Influential by metafor's rules; `None` where a diagnostic could not be computed.
     pub is_infl: Vec<Option<bool>>,
-    /// τ² and Q of the full model.
+    /// τ² of the full model.
     pub tau2: f64,
+    /// Cochran's Q (QE) of the full model.
     pub qe: f64,
 }
 

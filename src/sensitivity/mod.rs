@@ -25,18 +25,29 @@ use crate::model::Test;
 /// The summary of one refit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Refit {
+    /// Number of studies in the refit.
     pub k: usize,
+    /// The pooled estimate, on the analysis scale.
     pub estimate: f64,
+    /// Its standard error.
     pub se: f64,
     /// z or t statistic (z when k = 1 even under Knapp–Hartung, as metafor).
     pub stat: f64,
+    /// Two-sided p-value of the test that the effect is 0.
     pub pval: f64,
+    /// Lower bound of the confidence interval.
     pub ci_lb: f64,
+    /// Upper bound of the confidence interval.
     pub ci_ub: f64,
+    /// Cochran's Q (metafor's `Q`).
     pub q: f64,
+    /// p-value of the test of homogeneity (metafor's `Qp`).
     pub q_pval: f64,
+    /// Estimated between-study variance τ².
     pub tau2: f64,
+    /// I², in percent.
     pub i2: f64,
+    /// H².
     pub h2: f64,
 }
 
@@ -66,9 +77,11 @@ pub struct RefitSeries {
     pub labels: Vec<String>,
     /// `None` where the refit failed.
     pub fits: Vec<Option<Refit>>,
+    /// The τ² method of the original model, used for every refit.
     pub method: Method,
     /// The test of the original model (names the statistic).
     pub test: Test,
+    /// The scale the estimates are on (for back-transformation).
     pub scale: crate::measure::Scale,
 }
 

@@ -70,6 +70,7 @@ pub fn pkendall(q: f64, n: usize) -> f64 {
 /// The result of a Kendall rank-correlation test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KendallTest {
+    /// Kendall's τ_b (tie-corrected).
     pub tau: f64,
     /// Two-sided p-value.
     pub pval: f64,

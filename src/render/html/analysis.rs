@@ -27,12 +27,17 @@ pub enum Direction {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalysisConfig {
+    /// The analysis's name (default: the `analysis` value, else the file's stem).
     pub name: Option<String>,
+    /// The CSV file of studies, relative to the manifest's directory.
     pub file: Option<PathBuf>,
     /// For a long CSV: the value of its `analysis` column that selects this analysis's rows.
     pub analysis: Option<String>,
+    /// Effect measure as metafor names it (`OR`, `SMD`, ...); default: the data type's usual one.
     pub measure: Option<String>,
+    /// τ² estimator as metafor names it (default `REML`).
     pub method: Option<String>,
+    /// Inference: `knha` (default), `z` or `adhoc`.
     pub test: Option<String>,
     /// Confidence level in percent (default 95).
     pub level: Option<f64>,
@@ -43,7 +48,9 @@ pub struct AnalysisConfig {
     pub mods: Vec<String>,
     /// "Favours …" labels, left and right of no effect.
     pub labels: Option<[String; 2]>,
+    /// Page title (default: the name).
     pub title: Option<String>,
+    /// Which side of no effect is favourable, for the Results sentence.
     pub direction: Option<Direction>,
     /// A caution printed on the page and in the index.
     pub note: Option<String>,
@@ -61,47 +68,70 @@ pub struct Spec {
     pub name: String,
     /// Directory name: the slug of `name`, deduplicated.
     pub dir: String,
+    /// The CSV file the rows are read from.
     pub file: PathBuf,
     /// For a long CSV: the `analysis` value selecting the rows.
     pub rows: Option<String>,
+    /// The settings from the manifest (or the defaults).
     pub cfg: AnalysisConfig,
 }
 
 /// Everything computed for one analysis.
 #[derive(Debug, Clone)]
 pub struct Analysis {
+    /// What was run.
     pub spec: Spec,
+    /// The studies as read from the file.
     pub studies: Studies,
+    /// The model of all the studies (REML with Knapp–Hartung unless the settings say otherwise).
     pub fit: RmaFit,
     /// Name of the effect on the display scale ("OR", "Proportion", ...).
     pub effect_name: String,
+    /// Subgroup analysis, when `by` is set.
     pub subgroup: Option<Step<SubgroupFit>>,
+    /// Meta-regression, when `mods` is set.
     pub metareg: Option<Step<MetaregFit>>,
+    /// Egger's regression test (predictor sei, `rma` model).
     pub regtest: Step<Regtest>,
+    /// Begg and Mazumdar's rank correlation test.
     pub ranktest: Step<Ranktest>,
+    /// Trim-and-fill (estimator L0).
     pub trimfill: Step<TrimFill>,
+    /// Leave-one-out refits.
     pub leave1out: Step<RefitSeries>,
+    /// The forest plot, as SVG.
     pub forest_svg: String,
+    /// The funnel plot (with trim-and-fill's filled studies) as SVG; not drawn for k < 2.
     pub funnel_svg: Step<String>,
+    /// Cautions shown with the results.
     pub warnings: Vec<String>,
 }
 
 /// One row of the index.
 #[derive(Debug, Clone)]
 pub enum Entry {
+    /// An analysis that ran, with its results.
     Done(Box<Analysis>),
+    /// An analysis not run: excluded by its settings, or p-values with no effects to pool.
     Skipped {
+        /// Its name.
         name: String,
+        /// Why it was skipped.
         reason: String,
     },
+    /// An analysis that failed.
     Failed {
+        /// Its name.
         name: String,
+        /// Its output directory, if it got that far.
         dir: Option<String>,
+        /// The error message.
         error: String,
     },
 }
 
 impl Entry {
+    /// The analysis failed.
     pub fn is_failed(&self) -> bool {
         matches!(self, Entry::Failed { .. })
     }
