@@ -143,7 +143,10 @@ fn ident_char(c: Option<char>) -> bool {
 
 /// `'x'`, `'\n'`, `'\u{1F600}'` are char literals; `'a` in `<'a>` is a lifetime.
 fn is_char_literal(b: &[char], i: usize) -> bool {
-    matches!((b.get(i + 1), b.get(i + 2)), (Some('\\'), _) | (Some(_), Some('\'')))
+    matches!(
+        (b.get(i + 1), b.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
 }
 
 fn module_of(rel: &Path) -> Vec<String> {

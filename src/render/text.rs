@@ -118,7 +118,7 @@ pub fn rma_summary(fit: &RmaFit) -> String {
             fit.tau2,
             fit.se_tau2,
             fit.tau2_ci.as_ref(),
-            o.level,
+            o.level.percent(),
         );
         let _ = writeln!(s, "tau   = {}", fmt(fit.tau()));
     }
@@ -360,7 +360,7 @@ pub fn metareg_summary(fit: &MetaregFit) -> String {
             fit.tau2,
             fit.se_tau2,
             fit.tau2_ci.as_ref(),
-            o.level,
+            o.level.percent(),
         );
     }
     let _ = writeln!(
@@ -1057,10 +1057,10 @@ pub fn sensitivity_report(
                 fmt(hi.1.estimate),
                 sr.labels[hi.0]
             );
-            let full_sig = fit.pval < 1.0 - fit.options.level / 100.0;
+            let full_sig = fit.pval < 1.0 - fit.options.level.percent() / 100.0;
             let flips: Vec<&str> = fits
                 .iter()
-                .filter(|(_, f)| (f.pval < 1.0 - fit.options.level / 100.0) != full_sig)
+                .filter(|(_, f)| (f.pval < 1.0 - fit.options.level.percent() / 100.0) != full_sig)
                 .map(|(i, _)| sr.labels[*i].as_str())
                 .collect();
             if flips.is_empty() {

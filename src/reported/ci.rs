@@ -218,8 +218,10 @@ mod tests {
         let msg = |r: Result<Effect>| r.unwrap_err().to_string();
         assert!(msg(from_ci(2.0, 3.0, 1.0, 95.0, Scale::Log)).contains("reversed"));
         assert!(msg(from_ci(5.0, 1.0, 3.0, 95.0, Scale::Log)).contains("outside its CI"));
-        assert!(msg(from_ci(2.0, 1.0, 3.0, 100.0, Scale::Log)).contains("(0, 100)"));
-        assert!(msg(from_ci(2.0, 1.0, 3.0, 0.95, Scale::Log)).contains("did you mean 95"));
+        assert!(
+            msg(from_ci(2.0, 1.0, 3.0, 100.0, Scale::Log)).contains("strictly between 0 and 100")
+        );
+        assert!(msg(from_ci(2.0, 1.0, 3.0, 0.95, Scale::Log)).contains("looks like a fraction"));
         assert!(msg(from_ci(2.0, -1.0, 3.0, 95.0, Scale::Log)).contains("positive"));
         assert!(msg(from_se(2.0, -0.1, 95.0, Scale::Log)).contains("non-negative"));
         assert!(from_p(1.0, PValue::exact(0.2), Sides::Two, 95.0, Scale::Log).is_err());

@@ -96,7 +96,8 @@ pub struct ReportedTable<'a> {
     cols: Vec<(&'static str, usize)>,
 }
 
-const FIELDS: &[&str] = &[
+/// The fields a reported row may carry (what a column mapping can map onto).
+pub const FIELDS: &[&str] = &[
     "study", "measure", "estimate", "ci_lb", "ci_ub", "level", "pval", "sei", "ai", "bi", "ci",
     "di", "n1i", "n2i", "x1i", "t1i", "x2i", "t2i", "median", "q1", "q3", "min", "max", "ni",
 ];

@@ -163,7 +163,7 @@ pub fn bubble(fit: &MetaregFit, moderator: &str, opts: &BubbleOptions) -> Result
     let notes = [
         format!(
             "Line: fitted meta-regression with its {}% confidence band; bubble area ∝ weight",
-            num(fit.options.level, 0)
+            num(fit.options.level.percent(), 0)
         ),
         format!(
             "Slope = {} [{}, {}], {}{}",

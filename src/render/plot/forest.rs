@@ -342,7 +342,7 @@ pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
 
     // Texts of the left and right columns, per row.
     let (short, long) = effect_names(fit);
-    let est_header = format!("{short} [{}% CI]", num(fit.options.level, 0));
+    let est_header = format!("{short} [{}% CI]", num(fit.options.level.percent(), 0));
     let label_text = |r: &Row| -> (String, bool, f64) {
         match r {
             Row::Header(n) => (n.to_string(), true, FONT),

@@ -93,7 +93,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
         }
         pts.push((y, v.sqrt(), false));
     }
-    let z = qnorm_upper((1.0 - fit.options.level / 100.0) / 2.0);
+    let z = qnorm_upper((1.0 - fit.options.level.percent() / 100.0) / 2.0);
     let se_top = pts.iter().map(|p| p.1).fold(0.0, f64::max);
     let yaxis = Axis::new(
         Scale::Identity,
@@ -300,7 +300,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
     } else {
         let lab = format!(
             "Dashed: pseudo {}% confidence region around the {} estimate",
-            num(fit.options.level, 0),
+            num(fit.options.level.percent(), 0),
             if opts.adjusted.is_some_and(f64::is_finite) {
                 "adjusted"
             } else {

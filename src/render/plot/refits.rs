@@ -51,7 +51,7 @@ pub fn refit_forest(series: &RefitSeries, fit: &RmaFit, opts: &RefitPlotOptions)
     let scale = fit.effects.scale;
     let d = opts.decimals;
     let (short, long) = super::forest::effect_names(fit);
-    let est_header = format!("{short} [{}% CI]", num(fit.options.level, 0));
+    let est_header = format!("{short} [{}% CI]", num(fit.options.level.percent(), 0));
     let (row_header, name): (&str, fn(&str) -> String) = match opts.kind {
         RefitKind::LeaveOneOut => ("Omitting", |l| l.to_string()),
         RefitKind::Cumulative => ("Adding (cumulative)", |l| format!("+ {l}")),
