@@ -119,6 +119,13 @@ pub enum Error {
         column: String,
     },
 
+    /// A reported row needs a measure and neither its row nor a default gives one.
+    #[error(
+        "{location}: no measure: add a 'measure' column (OR, RR, HR, MD, ...) or give a default \
+         measure"
+    )]
+    MissingMeasure { location: Location },
+
     /// No data type matches the header (the columns found are listed).
     #[error(
         "{}: cannot tell the data type from the columns [{}]: expected one of {} (or map \

@@ -105,3 +105,47 @@ impl Preset {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_resolve_as_documented() {
+        let reml = PoolMethod::Rma(Method::REML);
+        assert_eq!(Preset::Cochrane.pooling(None, true, Measure::OR), reml);
+        assert_eq!(Preset::Cochrane.test(), Test::Knha);
+        assert_eq!(Preset::Metafor.test(), Test::Z);
+        assert_eq!(
+            Preset::Revman5.pooling(None, true, Measure::OR),
+            PoolMethod::MantelHaenszel
+        );
+        assert_eq!(
+            Preset::Revman5.pooling(None, true, Measure::PETO),
+            PoolMethod::Rma(Method::DL)
+        );
+        assert_eq!(
+            Preset::Revman5.pooling(None, false, Measure::GEN),
+            PoolMethod::Rma(Method::DL)
+        );
+        assert_eq!(Preset::Revman5.pooling(Some(reml), true, Measure::OR), reml);
+        assert!(Preset::Revman5.drop00() && !Preset::Cochrane.drop00());
+        let o = Preset::Cochrane.rma_options(None, None, Level::default(), PiType::Metafor);
+        assert_eq!((o.method, o.test), (Method::REML, Test::Knha));
+    }
+
+    #[test]
+    fn pool_methods_parse_with_metafor_aliases() {
+        assert_eq!(
+            "mh".parse::<PoolMethod>().unwrap(),
+            PoolMethod::MantelHaenszel
+        );
+        assert_eq!(" Peto ".parse::<PoolMethod>().unwrap(), PoolMethod::Peto);
+        assert_eq!(
+            "EE".parse::<PoolMethod>().unwrap(),
+            PoolMethod::Rma(Method::FE)
+        );
+        let e = "XYZ".parse::<PoolMethod>().unwrap_err().to_string();
+        assert!(e.contains("MH, Peto"), "{e}");
+    }
+}

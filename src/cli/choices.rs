@@ -9,6 +9,7 @@ use evident::app::presets::{PoolMethod, Preset};
 use evident::bias::{Estimator, Predictor, RegModel, Side};
 use evident::effect::{AddTo, VType};
 use evident::model::{Method, PiType, Test};
+use evident::reported::median::MedianMethod;
 use evident::Scale;
 
 /// A CLI value enum and its library counterpart; each variant maps to one library value.
@@ -211,6 +212,18 @@ choices! {
         /// 1/√n.
         #[value(name = "sqrtninv")]
         SqrtNinv => Predictor::SqrtNinv,
+    }
+}
+
+choices! {
+    /// `--median-method` of `recompute`.
+    MedianArg => MedianMethod {
+        /// Luo 2018 means, Wan 2014 / Shi 2020 SDs.
+        #[value(name = "luo")]
+        Luo => MedianMethod::LuoWanShi,
+        /// Hozo 2005 (median and range only).
+        #[value(name = "hozo")]
+        Hozo => MedianMethod::Hozo,
     }
 }
 

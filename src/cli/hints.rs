@@ -43,6 +43,9 @@ pub fn cli_wording(e: &Error) -> String {
                 None => text,
             }
         }
+        Error::MissingMeasure { location } => format!(
+            "{location}: no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure"
+        ),
         other => other.to_string(),
     }
 }

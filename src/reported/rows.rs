@@ -241,11 +241,11 @@ impl<'a> ReportedTable<'a> {
         let lb = self.printed(r, "ci_lb")?;
         let ub = self.printed(r, "ci_ub")?;
         if measure.is_none() && (est.is_some() || lb.is_some()) {
-            return Err(self.err(
-                r,
-                "measure",
-                "no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure",
-            ));
+            return Err(Error::MissingMeasure {
+                location: self
+                    .table
+                    .location(r, self.col("measure").unwrap_or(usize::MAX)),
+            });
         }
         Ok(CheckInput {
             estimate: est,
@@ -342,11 +342,11 @@ impl<'a> ReportedTable<'a> {
         let se = g("sei")?;
         let need_measure = |out: &RowResult| -> Result<()> {
             if out.measure.is_none() {
-                return Err(self.err(
-                    r,
-                    "measure",
-                    "no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure",
-                ));
+                return Err(Error::MissingMeasure {
+                    location: self
+                        .table
+                        .location(r, self.col("measure").unwrap_or(usize::MAX)),
+                });
             }
             Ok(())
         };
