@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::stats;
+use crate::stats::level::Level;
 
 /// An effect on its analysis scale (log for ratios), with its standard error, Wald z, two-sided p
 /// and confidence interval (Wald: yi ± z₁₋α/₂ · sei unless the conversion says otherwise).
@@ -18,13 +19,13 @@ pub struct Effect {
 
 impl Effect {
     /// Wald inference from an estimate and its standard error.
-    pub fn from_se(yi: f64, sei: f64, level: f64) -> Result<Effect> {
+    pub fn from_se(yi: f64, sei: f64, level: Level) -> Result<Effect> {
         if !(sei >= 0.0) || !sei.is_finite() {
             return Err(Error::invalid(format!(
                 "the standard error must be a non-negative number, got {sei}"
             )));
         }
-        let c = crit(level)?;
+        let c = level.z();
         let zval = yi / sei;
         Ok(Effect {
             yi,
@@ -46,7 +47,7 @@ impl Effect {
 /// [`Level`](crate::stats::level::Level) refuses (a level of 1 or below is almost always a
 /// proportion written where a percentage was expected).
 pub fn crit(level: f64) -> Result<f64> {
-    Ok(stats::level::Level::new(level)?.z())
+    Ok(Level::new(level)?.z())
 }
 
 /// A reported number brought to the analysis scale (log for ratios).

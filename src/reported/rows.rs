@@ -20,6 +20,7 @@ use crate::data::{Grid, Table};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
+use crate::stats::level::Level;
 
 /// Which conversion a row used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -260,7 +261,7 @@ impl<'a> ReportedTable<'a> {
     /// Converts row `r` by the rule its columns call for. Bad input is a located error.
     pub fn convert(&self, r: usize) -> Result<RowResult> {
         let measure = self.measure(r);
-        let level = self.level(r)?;
+        let level = Level::new(self.level(r)?)?;
         let pval = self.pvalue(r)?;
         let mut out = RowResult {
             study: self.study(r),
