@@ -36,13 +36,13 @@ pub fn cli_wording(e: &Error) -> String {
             "{}: --col {field}={column}: the file has no column '{column}'",
             file.display()
         ),
-        Error::UnknownLayout { .. } => {
-            let text = e.to_string();
-            match text.strip_suffix("(or map columns)") {
-                Some(head) => format!("{head}(or map columns with --col NAME=COLUMN)"),
-                None => text,
-            }
-        }
+        Error::UnknownLayout { file, headers } => format!(
+            "{}: cannot tell the data type from the columns [{}]: expected one of {} (or map \
+             columns with --col NAME=COLUMN)",
+            file.display(),
+            headers.join(", "),
+            evident::error::LAYOUTS
+        ),
         Error::MissingMeasure { location } => format!(
             "{location}: no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure"
         ),
