@@ -57,6 +57,119 @@ pub enum Error {
         method: &'static str,
         detail: String,
     },
+
+    /// Fisher scoring ran out of iterations: the limit, the convergence threshold and the last
+    /// change of τ² (callers that know how to set a step adjustment may say so).
+    #[error(
+        "{method} estimation did not converge: Fisher scoring did not converge in {iterations} \
+         iterations (last change {last_change:.3e}); try a step adjustment (stepadj = 0.5), more \
+         iterations, or another estimator"
+    )]
+    IterationLimit {
+        method: &'static str,
+        iterations: usize,
+        threshold: f64,
+        last_change: f64,
+    },
+
+    /// A confidence level outside (0, 100), or one that looks like a proportion.
+    #[error("{}", level_message(*percent))]
+    InvalidLevel { percent: f64 },
+
+    /// Fewer studies than an analysis needs.
+    #[error("{what} needs at least {needed} studies, got {k}")]
+    TooFewStudies {
+        what: &'static str,
+        k: usize,
+        needed: usize,
+    },
+
+    /// An inverse-variance weight is infinite: a zero sampling variance met τ² = 0. `study` names
+    /// it (with its variance) when known; `tau2` is the final τ² when the weights of the fit
+    /// failed, `None` when τ² reached 0 during estimation.
+    #[error("division by zero when computing inverse-variance weights{}", zero_weight_detail(study, *tau2))]
+    ZeroWeight {
+        study: Option<(String, f64)>,
+        tau2: Option<f64>,
+    },
+
+    /// A column asked for by name is not in the data; `available` lists the ones that are.
+    #[error(
+        "{what} '{column}' is not a column of the data (available: {})",
+        or_none(available)
+    )]
+    UnknownColumn {
+        what: &'static str,
+        column: String,
+        available: Vec<String>,
+    },
+
+    /// A column mapping names a field that is not a data column (`known` lists those there are).
+    #[error("'{field}' is not a known data column (known: {})", known.join(", "))]
+    UnknownField {
+        field: String,
+        known: Vec<&'static str>,
+    },
+
+    /// A column mapping names a column the file does not have.
+    #[error("{}: column mapping {field}={column}: the file has no column '{column}'", file.display())]
+    MappedColumnMissing {
+        file: PathBuf,
+        field: String,
+        column: String,
+    },
+
+    /// A reported row needs a measure and neither its row nor a default gives one.
+    #[error(
+        "{location}: no measure: add a 'measure' column (OR, RR, HR, MD, ...) or give a default \
+         measure"
+    )]
+    MissingMeasure { location: Location },
+
+    /// No data type matches the header (the columns found are listed).
+    #[error(
+        "{}: cannot tell the data type from the columns [{}]: expected one of {} (or map \
+         columns)",
+        file.display(),
+        headers.join(", "),
+        LAYOUTS
+    )]
+    UnknownLayout { file: PathBuf, headers: Vec<String> },
+}
+
+/// The column sets that identify a data type, as listed in [`Error::UnknownLayout`].
+pub const LAYOUTS: &str = "ai,bi,ci,di | ai,n1i,ci,n2i | m1i,sd1i,n1i,m2i,sd2i,n2i | \
+                           x1i,t1i,x2i,t2i | xi,ni | ri,ni | yi,vi | yi,sei | estimate,ci_lb,ci_ub";
+
+fn or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// One wording for every refused confidence level (CLI option, manifest, data cell).
+fn level_message(percent: f64) -> String {
+    if percent > 0.0 && percent <= 1.0 {
+        format!(
+            "a confidence level of {percent} looks like a fraction: give it in percent (e.g. 95)"
+        )
+    } else {
+        format!("a confidence level must lie strictly between 0 and 100 (percent), found {percent}")
+    }
+}
+
+fn zero_weight_detail(study: &Option<(String, f64)>, tau2: Option<f64>) -> String {
+    match (study, tau2) {
+        (None, _) => " (a zero sampling variance with tau2 = 0)".into(),
+        (Some((s, vi)), None) => {
+            format!(": study '{s}' has sampling variance {vi} and tau2 reached 0")
+        }
+        (Some((s, vi)), Some(t)) => {
+            format!(": study '{s}' has sampling variance {vi} and tau2 = {t}")
+        }
+    }
 }
 
 impl Error {

@@ -262,3 +262,50 @@ fn wrong_measure_unknown_method_and_too_few_studies() {
     let Run { ok, stderr: e, .. } = evident(["pool", &none]);
     assert!(!ok && e.contains("no studies"), "{e}");
 }
+
+/// The closed sets of options are clap value enums now; every spelling accepted before (any
+/// case, metafor's aliases) still gives the same analysis, and a refused value keeps its old
+/// message and exit code 1.
+#[test]
+fn option_spellings_and_aliases() {
+    let bcg = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+    let same = |a: &[&str], b: &[&str]| {
+        let ra = evident([&["pool", bcg][..], a].concat());
+        let rb = evident([&["pool", bcg][..], b].concat());
+        assert!(ra.ok && rb.ok, "{}{}", ra.stderr, rb.stderr);
+        assert_eq!(ra.stdout, rb.stdout, "{a:?} vs {b:?}");
+    };
+    same(&["--method", "ee"], &["--method", "FE"]);
+    same(&["--method", "CE"], &["--method", "FE"]);
+    same(
+        &["--method", "reml", "--test", "HKSJ"],
+        &["--method", "REML", "--test", "knha"],
+    );
+    same(&["--test", "t"], &["--test", "knha"]);
+    same(&["--pi", "Higgins"], &["--pi", "riley"]);
+    same(
+        &["--method", "mh", "--to", "ALL"],
+        &["--method", "MH", "--to", "all"],
+    );
+    same(
+        &["--measure", "RD", "--vtype", "ub"],
+        &["--measure", "RD", "--vtype", "UB"],
+    );
+    for (args, msg) in [
+        (
+            &["--test", "w"][..],
+            "unknown test 'w': expected z, knha or adhoc",
+        ),
+        (
+            &["--to", "x"][..],
+            "unknown --to 'x': expected only0, all, if0all or none",
+        ),
+        (&["--level", "0.95"][..], "looks like a fraction"),
+    ] {
+        let Run {
+            code, stderr: err, ..
+        } = evident([&["pool", bcg][..], args].concat());
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+    }
+}

@@ -119,9 +119,14 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) {
                             Err(e) => misses.push(format!("{path} / converged: fit failed: {e}")),
                         }
                     }
-                    k if k.ends_with("_precise") => {
-                        compare_precise(&format!("{path} / {k}"), k, ev, &fit, ro.level, misses)
-                    }
+                    k if k.ends_with("_precise") => compare_precise(
+                        &format!("{path} / {k}"),
+                        k,
+                        ev,
+                        &fit,
+                        ro.level.percent(),
+                        misses,
+                    ),
                     k => compare(
                         &format!("{path} / {k}"),
                         ev,

@@ -183,7 +183,7 @@ fn bad_input_gives_located_errors() {
         ),
         (
             "study,measure,estimate,ci_lb,ci_ub,level\nA,OR,2,1,3,100\n",
-            "(0, 100)",
+            "strictly between 0 and 100",
         ),
         (
             "study,measure,estimate,pval\nA,OR,2,1.5\n",
@@ -304,4 +304,97 @@ fn curated_lupus_files_check_consistent() {
         }
     }
     assert_eq!(n, 7, "the seed reports seven adjusted ORs");
+}
+
+/// `pool --reported` reads the file as `--delimiter`, `--decimal` and `--col` say (it used to
+/// read it with default CSV options whatever was given) and refuses the escalc options and
+/// `--scale`, which cannot apply to reported rows, rather than ignoring them.
+#[test]
+fn pool_reported_honours_reading_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let comma = std::fs::read_to_string(data("mixed.csv")).unwrap();
+    let pool = |file: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "pool",
+            file.to_str().unwrap(),
+            "--reported",
+            "--method",
+            "DL",
+        ];
+        a.extend_from_slice(extra);
+        a.push("--json");
+        let r = evident(&a);
+        (r.ok, r.stdout, r.stderr)
+    };
+    let (ok, reference, err) = pool(&data("mixed.csv"), &[]);
+    assert!(ok, "{err}");
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Semicolons and decimal commas, detected or given.
+    let semi = write(
+        "semi.csv",
+        comma
+            .replace(',', ";")
+            .replace("2.82", "2,82")
+            .replace("1.89", "1,89"),
+    );
+    for extra in [&[][..], &["--delimiter", ";", "--decimal", ","][..]] {
+        let (ok, out, err) = pool(&semi, extra);
+        assert!(ok && out == reference, "{extra:?}: {err}\n{out}");
+    }
+    // Tabs with decimal commas: only --decimal tells.
+    let tabs = write(
+        "tabs.tsv",
+        comma
+            .replace(',', "\t")
+            .replace("4.22", "4,22")
+            .replace("2.15", "2,15"),
+    );
+    let (ok, _, err) = pool(&tabs, &[]);
+    assert!(!ok && err.contains("expected a number"), "{err}");
+    let (ok, out, err) = pool(&tabs, &["--decimal", ","]);
+    assert!(ok && out == reference, "{err}\n{out}");
+    // A delimiter that is not detected.
+    let pipes = write("pipes.txt", comma.replace(',', "|"));
+    let (ok, out, err) = pool(&pipes, &["--delimiter", "|"]);
+    assert!(ok && out == reference, "{err}\n{out}");
+    // Column mappings.
+    let renamed = write(
+        "renamed.csv",
+        comma.replacen("estimate,ci_lb,ci_ub", "est,lower,upper", 1),
+    );
+    let maps = [
+        "--col",
+        "estimate=est",
+        "--col",
+        "ci_lb=lower",
+        "--col",
+        "ci_ub=upper",
+    ];
+    let (ok, out, err) = pool(&renamed, &maps);
+    assert!(ok && out == reference, "{err}\n{out}");
+    let (ok, _, err) = pool(&renamed, &["--col", "estimate=nope"]);
+    assert!(
+        !ok && err.contains("--col estimate=nope: the file has no column 'nope'"),
+        "{err}"
+    );
+    let (ok, _, err) = pool(&renamed, &["--col", "bogus=est"]);
+    assert!(!ok && err.contains("not a field of reported rows"), "{err}");
+    // Options that cannot apply are refused, not ignored.
+    for extra in [
+        &["--to", "all"][..],
+        &["--vtype", "UB"][..],
+        &["--add", "0.1"][..],
+        &["--drop00"][..],
+        &["--scale", "log"][..],
+    ] {
+        let (ok, _, err) = pool(&data("mixed.csv"), extra);
+        assert!(
+            !ok && err.contains("cannot apply to --reported rows"),
+            "{extra:?}: {err}"
+        );
+    }
 }

@@ -1,11 +1,12 @@
 //! Workflows: what the command line runs on top of the library. Many analyses of one long CSV
 //! ([`batch`]), the batch report ([`report`], configured by a [`manifest`]), and atomic file
-//! writing ([`atomic`]). Workflows fit through the analyses and draw through the renderers; they
+//! writing ([`atomic`]); the presets every workflow resolves its options by ([`presets`]). Workflows fit through the analyses and draw through the renderers; they
 //! never draw themselves.
 
 pub mod atomic;
 pub mod batch;
 pub mod manifest;
+pub mod presets;
 pub mod report;
 
 use crate::error::Result;

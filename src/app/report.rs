@@ -3,15 +3,15 @@
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use crate::app::atomic::write_atomic;
+use crate::app::presets::{PoolMethod, Preset};
 use crate::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
 use crate::model::rma;
-use crate::model::Method;
 use crate::model::RmaOptions;
-use crate::model::Test;
+use crate::model::{Level, PiType, Test};
 use crate::moderators::metareg::metareg;
 use crate::moderators::subgroup::subgroup;
 use crate::moderators::subgroup::subgroups_from;
@@ -233,34 +233,25 @@ fn pvalues_only(table: &Table) -> bool {
         .any(|n| table.column(n).is_some())
 }
 
-/// The model options of an analysis: the Cochrane defaults (REML, Knapp–Hartung, 95 %) unless set.
+/// The model options of an analysis: the Cochrane preset (REML, Knapp–Hartung, 95 %) unless set.
 pub fn options(cfg: &AnalysisConfig) -> Result<RmaOptions> {
-    let mut o = RmaOptions {
-        method: Method::REML,
-        test: Test::Knha,
-        ..RmaOptions::default()
-    };
-    if let Some(m) = &cfg.method {
-        if matches!(m.trim().to_ascii_uppercase().as_str(), "MH" | "PETO") {
-            return Err(Error::invalid(
+    let method =
+        match cfg
+            .method
+            .as_deref()
+            .map(str::parse::<PoolMethod>)
+            .transpose()?
+        {
+            None => None,
+            Some(PoolMethod::Rma(m)) => Some(m),
+            Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => return Err(Error::invalid(
                 "the report fits inverse-variance models: Mantel–Haenszel and Peto pooling are \
                  available in `evident pool`; choose FE, DL, REML, PM, ...",
-            ));
-        }
-        o.method = m.parse()?;
-    }
-    if let Some(t) = &cfg.test {
-        o.test = t.parse()?;
-    }
-    if let Some(l) = cfg.level {
-        if !(l > 0.0 && l < 100.0) {
-            return Err(Error::invalid(format!(
-                "level must lie strictly between 0 and 100 (percent), got {l}"
-            )));
-        }
-        o.level = l;
-    }
-    Ok(o)
+            )),
+        };
+    let test = cfg.test.as_deref().map(str::parse::<Test>).transpose()?;
+    let level = cfg.level.map(Level::new).transpose()?.unwrap_or_default();
+    Ok(Preset::Cochrane.rma_options(method, test, level, PiType::Metafor))
 }
 
 /// The display name of the effect: the ratio's name from a `measure` column for reported ratios.

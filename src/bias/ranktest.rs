@@ -24,9 +24,11 @@ pub struct Ranktest {
 pub fn ranktest(set: &EffectSet) -> Result<Ranktest> {
     let k = set.k();
     if k < 2 {
-        return Err(Error::invalid(format!(
-            "the rank correlation test needs at least 2 studies, got {k}"
-        )));
+        return Err(Error::TooFewStudies {
+            what: "the rank correlation test",
+            k,
+            needed: 2,
+        });
     }
     let w: Vec<f64> = set.vi.iter().map(|v| 1.0 / v).collect();
     if w.iter().any(|x| !x.is_finite()) {

@@ -239,7 +239,7 @@ pub fn regtest(
     }
     let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { pred[i] });
     let design = Matrix::new(x);
-    let alpha = 1.0 - opts.level / 100.0;
+    let alpha = opts.level.alpha();
     match model {
         RegModel::Rma => {
             check_parameters(k, 2, opts)?;
@@ -271,9 +271,11 @@ pub fn regtest(
         }
         RegModel::Lm => {
             if k < 3 {
-                return Err(Error::invalid(format!(
-                    "the weighted regression test needs at least 3 studies, got {k}"
-                )));
+                return Err(Error::TooFewStudies {
+                    what: "the weighted regression test",
+                    k,
+                    needed: 3,
+                });
             }
             let w: Vec<f64> = set.vi.iter().map(|v| 1.0 / v).collect();
             if w.iter().any(|x| !x.is_finite()) {

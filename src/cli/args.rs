@@ -1,13 +1,12 @@
 //! Arguments shared by the subcommands: reading input, escalc options, model options.
 
+use super::choices::{AddToArg, MethodArg, PiArg, PresetArg, ScaleArg, TestArg, VTypeArg};
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
+use clap::Args;
+use evident::app::presets::{PoolMethod, Preset};
 use evident::data::{read_studies, ColumnMap, CsvOptions, Data, Studies};
-use evident::effect::{AddTo, EffectSet, EscalcOptions, VType};
-use evident::model::Method;
-use evident::model::PiType;
-use evident::model::RmaOptions;
-use evident::model::Test;
+use evident::effect::{EffectSet, EscalcOptions};
+use evident::model::{Level, RmaOptions};
 use evident::pool::mh::MhOptions;
 use evident::{Measure, Scale};
 use std::path::PathBuf;
@@ -24,7 +23,9 @@ pub struct InputArgs {
 /// How to read study data and compute effect sizes (shared by every command that reads studies).
 #[derive(Args, Debug, Clone)]
 pub struct ReadArgs {
-    /// Effect measure (OR, RR, RD, PETO, MD, SMD, IRR, IRD, PR, PLO, ZCOR, COR, GEN); default by data type.
+    /// Effect measure (OR, RR, RD, PETO, MD, SMD, IRR, IRD, PR, PLO, ZCOR, COR, GEN); default by
+    /// data type. A free name because with `pool --reported` it is the default measure of the
+    /// rows, which may be any reported one (HR, ...).
     #[arg(long)]
     pub measure: Option<String>,
     /// Map a data column: --col ai=events_treated (repeatable).
@@ -39,37 +40,18 @@ pub struct ReadArgs {
     /// Continuity correction added to zero cells.
     #[arg(long, default_value_t = 0.5)]
     pub add: f64,
-    /// Which studies get the correction: only0, all, if0all, none.
-    #[arg(long, default_value = "only0")]
-    pub to: String,
+    /// Which studies get the correction.
+    #[arg(long, value_enum, ignore_case = true, default_value = "only0")]
+    pub to: AddToArg,
     /// Drop studies with no events (or only events) in both arms.
     #[arg(long)]
     pub drop00: bool,
-    /// Variance type for SMD, RD, PR: LS or UB.
-    #[arg(long, default_value = "LS")]
-    pub vtype: String,
-    /// Scale of pre-computed effects (GEN): identity, log, logit, fisherz.
-    #[arg(long)]
+    /// Variance type for SMD, RD, PR.
+    #[arg(long, value_enum, ignore_case = true, default_value = "LS")]
+    pub vtype: VTypeArg,
+    /// Scale of pre-computed effects (GEN).
+    #[arg(long, value_enum)]
     pub scale: Option<ScaleArg>,
-}
-
-#[derive(ValueEnum, Debug, Clone, Copy)]
-pub enum ScaleArg {
-    Identity,
-    Log,
-    Logit,
-    Fisherz,
-}
-
-impl From<ScaleArg> for Scale {
-    fn from(s: ScaleArg) -> Scale {
-        match s {
-            ScaleArg::Identity => Scale::Identity,
-            ScaleArg::Log => Scale::Log,
-            ScaleArg::Logit => Scale::Logit,
-            ScaleArg::Fisherz => Scale::FisherZ,
-        }
-    }
 }
 
 /// What was read: the studies, the measure chosen and the escalc options.
@@ -124,9 +106,9 @@ impl ReadArgs {
     pub fn escalc(&self) -> Result<EscalcOptions> {
         let escalc = EscalcOptions {
             add: self.add,
-            to: self.to.parse::<AddTo>()?,
+            to: self.to.into(),
             drop00: self.drop00,
-            vtype: self.vtype.parse::<VType>()?,
+            vtype: self.vtype.into(),
         };
         if !(escalc.add >= 0.0 && escalc.add.is_finite()) {
             bail!("--add must be a non-negative number, got {}", self.add);
@@ -161,35 +143,24 @@ impl Loaded {
     }
 }
 
-/// Preset bundles of defaults.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preset {
-    /// REML with Knapp–Hartung, prediction interval and Q-profile CI (current Cochrane guidance; the default).
-    Cochrane,
-    /// metafor's defaults: REML with z tests.
-    Metafor,
-    /// RevMan 5: DerSimonian–Laird with z tests; Mantel–Haenszel for binary data; double-zero studies dropped.
-    Revman5,
-}
-
 /// Model options.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// τ² estimator or pooling method: FE, DL, HE, HS, SJ, ML, REML, EB, PM, MH, Peto.
-    #[arg(long)]
-    pub method: Option<String>,
-    /// Inference: z, knha (Knapp–Hartung) or adhoc (Knapp–Hartung never narrower than z).
-    #[arg(long)]
-    pub test: Option<String>,
+    /// τ² estimator or pooling method.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub method: Option<MethodArg>,
+    /// Inference on the pooled estimate.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub test: Option<TestArg>,
     /// Confidence level in percent.
-    #[arg(long, default_value_t = 95.0)]
-    pub level: f64,
-    /// Prediction interval: metafor (default) or riley (t with k − 2 df).
-    #[arg(long, default_value = "metafor")]
-    pub pi: String,
-    /// Bundle of defaults: cochrane, metafor, revman5.
+    #[arg(long, default_value = "95")]
+    pub level: Level,
+    /// Prediction interval.
+    #[arg(long, value_enum, ignore_case = true, default_value = "metafor")]
+    pub pi: PiArg,
+    /// Bundle of defaults.
     #[arg(long, value_enum, default_value = "cochrane")]
-    pub preset: Preset,
+    pub preset: PresetArg,
     /// Fisher scoring step multiplier (metafor's stepadj), for REML that does not converge.
     #[arg(long)]
     pub stepadj: Option<f64>,
@@ -210,97 +181,61 @@ pub enum Pooling {
 }
 
 impl ModelArgs {
-    /// Resolves the options for a batch of rma fits (no data to inspect: binary-data presets do
-    /// not switch to Mantel–Haenszel here).
-    pub fn pooling_for_batch(&self) -> Result<Pooling> {
-        let mut dummy = Loaded {
-            studies: Studies {
-                source: PathBuf::new(),
-                labels: Vec::new(),
-                lines: Vec::new(),
-                data: Data::Precomputed {
-                    yi: Vec::new(),
-                    vi: Vec::new(),
-                },
-                moderators: Vec::new(),
-            },
-            measure: Measure::GEN,
-            escalc: EscalcOptions::default(),
-            scale: None,
-        };
-        self.pooling(&mut dummy)
+    fn preset(&self) -> Preset {
+        self.preset.into()
     }
 
-    /// Resolves the preset and explicit options for this data.
+    fn method(&self) -> Option<PoolMethod> {
+        self.method.map(PoolMethod::from)
+    }
+
+    /// Resolves the options for a batch of rma fits (no data to inspect: binary-data presets do
+    /// not switch to Mantel–Haenszel here, nor drop double-zero studies).
+    pub fn pooling_for_batch(&self) -> Result<Pooling> {
+        self.resolve(self.preset().pooling(self.method(), false, Measure::GEN))
+    }
+
+    /// Resolves the preset and explicit options for this data (RevMan 5 also drops double-zero
+    /// studies from what was read).
     pub fn pooling(&self, loaded: &mut Loaded) -> Result<Pooling> {
         let binary = matches!(
             loaded.studies.data,
             Data::TwoByTwo { .. } | Data::Incidence { .. }
         );
-        let method = self
-            .method
-            .as_deref()
-            .map(|m| m.trim().to_ascii_uppercase());
-        if self.preset == Preset::Revman5 {
+        let preset = self.preset();
+        if preset.drop00() {
             loaded.escalc.drop00 = true;
         }
-        let default_test = match self.preset {
-            Preset::Cochrane => Test::Knha,
-            Preset::Metafor | Preset::Revman5 => Test::Z,
-        };
-        let test = match &self.test {
-            Some(t) => t.parse::<Test>()?,
-            None => default_test,
-        };
+        self.resolve(preset.pooling(self.method(), binary, loaded.measure))
+    }
+
+    fn resolve(&self, method: PoolMethod) -> Result<Pooling> {
         let mh = MhOptions {
             level: self.level,
             ..MhOptions::default()
         };
-        match method.as_deref() {
-            Some("MH") => return Ok(Pooling::Mh(mh)),
-            Some("PETO") => return Ok(Pooling::Peto(mh)),
-            None if self.preset == Preset::Revman5 && binary && loaded.measure != Measure::PETO => {
-                return Ok(Pooling::Mh(mh))
-            }
-            _ => {}
-        }
-        Ok(Pooling::Rma(self.rma(method.as_deref(), test)?))
+        Ok(match method {
+            PoolMethod::MantelHaenszel => Pooling::Mh(mh),
+            PoolMethod::Peto => Pooling::Peto(mh),
+            PoolMethod::Rma(m) => Pooling::Rma(self.rma(Some(m))?),
+        })
     }
 
     /// Inverse-variance options for effects that carry only yi and vi (no Mantel–Haenszel or Peto).
     pub fn rma_options(&self) -> Result<RmaOptions> {
-        let method = self
-            .method
-            .as_deref()
-            .map(|m| m.trim().to_ascii_uppercase());
-        if matches!(method.as_deref(), Some("MH" | "PETO")) {
-            bail!("Mantel–Haenszel and Peto pooling need 2×2 counts in every row; use an inverse-variance method (FE, DL, REML, ...)");
+        match self.method() {
+            Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => bail!("Mantel–Haenszel and Peto pooling need 2×2 counts in every row; use an inverse-variance method (FE, DL, REML, ...)"),
+            m => self.rma(m.and_then(PoolMethod::rma)),
         }
-        let test = match &self.test {
-            Some(t) => t.parse::<Test>()?,
-            None => match self.preset {
-                Preset::Cochrane => Test::Knha,
-                Preset::Metafor | Preset::Revman5 => Test::Z,
-            },
-        };
-        self.rma(method.as_deref(), test)
     }
 
-    fn rma(&self, method: Option<&str>, test: Test) -> Result<RmaOptions> {
-        let m = match method {
-            Some(m) => m.parse::<Method>()?,
-            None => match self.preset {
-                Preset::Revman5 => Method::DL,
-                _ => Method::REML,
-            },
-        };
-        let mut o = RmaOptions {
-            method: m,
-            test,
-            level: self.level,
-            pi_type: self.pi.parse::<PiType>()?,
-            ..RmaOptions::default()
-        };
+    fn rma(&self, method: Option<evident::model::Method>) -> Result<RmaOptions> {
+        let mut o = self.preset().rma_options(
+            method,
+            self.test.map(Into::into),
+            self.level,
+            self.pi.into(),
+        );
         if let Some(s) = self.stepadj {
             if !(s > 0.0 && s <= 1.0) {
                 bail!("--stepadj must lie in (0, 1], got {s}");

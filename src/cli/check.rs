@@ -32,7 +32,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
                 Ok(input) => check(&input),
                 Err(e) => CheckResult {
                     verdict: Verdict::NotCheckable,
-                    reasons: vec![e.to_string()],
+                    reasons: vec![super::hints::cli_wording(&e)],
                     estimate_range: None,
                     p_range: None,
                 },

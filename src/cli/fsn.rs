@@ -1,8 +1,9 @@
 //! `evident fsn`: fail-safe N (Rosenthal, Orwin, Rosenberg).
 
 use super::args::{InputArgs, ModelArgs};
+use super::choices::FsnKind;
 use super::rma_input::rma_effects;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use evident::bias::{fsn, FsnType};
 use evident::render::json;
@@ -14,9 +15,14 @@ pub struct FsnArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// rosenthal (Stouffer), orwin or rosenberg.
-    #[arg(long = "type", default_value = "rosenthal")]
-    pub kind: String,
+    /// Which fail-safe N.
+    #[arg(
+        long = "type",
+        value_enum,
+        ignore_case = true,
+        default_value = "rosenthal"
+    )]
+    pub kind: FsnKind,
     /// Significance level (Rosenthal: one-sided; Rosenberg: two-sided).
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
@@ -33,16 +39,13 @@ pub struct FsnArgs {
 
 pub fn run(args: &FsnArgs) -> Result<()> {
     let (set, _) = rma_effects(&args.input, &args.model)?;
-    let kind = match args.kind.trim().to_ascii_lowercase().as_str() {
-        "rosenthal" => FsnType::Rosenthal,
-        "orwin" => FsnType::Orwin {
+    let kind = match args.kind {
+        FsnKind::Rosenthal => FsnType::Rosenthal,
+        FsnKind::Orwin => FsnType::Orwin {
             target: args.target,
             weighted: args.weighted,
         },
-        "rosenberg" => FsnType::Rosenberg,
-        other => {
-            bail!("unknown fail-safe N type '{other}': expected rosenthal, orwin or rosenberg")
-        }
+        FsnKind::Rosenberg => FsnType::Rosenberg,
     };
     let f = fsn(&set, kind, args.alpha)?;
     if args.json {

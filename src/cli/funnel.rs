@@ -1,6 +1,7 @@
 //! `evident funnel`: a funnel plot as SVG, PNG or PDF.
 
 use super::args::{InputArgs, ModelArgs};
+use super::choices::EstimatorArg;
 use super::forest::{fit_for_plot, parse_xlim, PlotOutput};
 use anyhow::Result;
 use clap::Args;
@@ -21,9 +22,9 @@ pub struct FunnelArgs {
     /// Add the studies imputed by trim-and-fill (hollow) and the adjusted estimate.
     #[arg(long)]
     pub trimfill: bool,
-    /// With --trimfill: estimator of the number of missing studies (L0, R0 or Q0).
-    #[arg(long, default_value = "L0")]
-    pub estimator: String,
+    /// With --trimfill: estimator of the number of missing studies.
+    #[arg(long, value_enum, ignore_case = true, default_value = "L0")]
+    pub estimator: EstimatorArg,
 }
 
 /// The trim-and-fill additions to a funnel plot: imputed studies and the adjusted estimate.
@@ -46,7 +47,7 @@ pub fn run(args: &FunnelArgs) -> Result<()> {
         ..Default::default()
     };
     if args.trimfill {
-        let estimator: Estimator = args.estimator.parse()?;
+        let estimator = Estimator::from(args.estimator);
         let t = trimfill(&fit.effects, &fit.options, estimator, None)?;
         trimfill_layer(&t, &mut opts);
     }

@@ -37,11 +37,11 @@ pub struct TwoArgs {
     #[arg(long)]
     pub shared_reference: bool,
     /// Level (%) of the given CIs.
-    #[arg(long, default_value_t = 95.0)]
-    pub input_level: f64,
+    #[arg(long, default_value = "95")]
+    pub input_level: evident::model::Level,
     /// Level (%) of the CI to report.
-    #[arg(long, default_value_t = 95.0)]
-    pub level: f64,
+    #[arg(long, default_value = "95")]
+    pub level: evident::model::Level,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -62,11 +62,11 @@ pub struct AdditiveArgs {
     #[arg(long, allow_hyphen_values = true)]
     pub cov: Option<String>,
     /// Level (%) of the given CIs.
-    #[arg(long, default_value_t = 95.0)]
-    pub input_level: f64,
+    #[arg(long, default_value = "95")]
+    pub input_level: evident::model::Level,
     /// Level (%) of the delta-method CIs.
-    #[arg(long, default_value_t = 95.0)]
-    pub level: f64,
+    #[arg(long, default_value = "95")]
+    pub level: evident::model::Level,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

@@ -6,6 +6,7 @@ mod batch;
 mod bias;
 mod bubble;
 mod check;
+mod choices;
 mod combine;
 mod cumul;
 mod effects;
@@ -13,6 +14,7 @@ mod forest;
 mod fsn;
 mod funnel;
 mod gosh;
+mod hints;
 mod influence;
 mod interaction;
 mod leave1out;
@@ -107,7 +109,16 @@ fn plot_refits(
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match choices::library_message(&e) {
+            Some(msg) => {
+                eprintln!("error: {msg}");
+                return ExitCode::FAILURE;
+            }
+            None => e.exit(),
+        },
+    };
     // Ctrl-C: delete the temporary files of outputs being written, exit 130 as shells expect.
     let _ = ctrlc::set_handler(|| {
         let _frozen = evident::app::atomic::freeze_in_flight();
@@ -149,7 +160,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", hints::message(&e));
             ExitCode::FAILURE
         }
     }

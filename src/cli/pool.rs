@@ -1,10 +1,11 @@
 //! `evident pool`: pooled estimate, heterogeneity and intervals.
 
-use super::args::{InputArgs, ModelArgs, Pooling};
-use anyhow::Result;
+use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
+use anyhow::{bail, Result};
 use clap::Args;
-use evident::data::{CsvOptions, Table};
-use evident::model::rma;
+use evident::data::{ColumnMap, Table};
+use evident::effect::{EffectSet, EscalcOptions, Omitted};
+use evident::model::{rma, RmaFit, RmaOptions};
 use evident::moderators::permutation::{permutest, PermutationOptions};
 use evident::moderators::{metareg, subgroup};
 use evident::pool::mh::rma_mh;
@@ -75,118 +76,20 @@ pub fn run(args: &PoolArgs) -> Result<()> {
     match pooling {
         Pooling::Rma(o) => {
             let set = loaded.effects()?;
-            for om in &set.omitted {
-                eprintln!(
-                    "warning: {} (line {}): omitted: {}",
-                    om.label, loaded.studies.lines[om.row], om.reason
-                );
-            }
+            warn_omitted(&set.omitted, &loaded);
             if let Some(f) = &args.mods {
-                let fit = metareg(&set, f, &o)?;
-                for om in &fit.omitted {
-                    eprintln!(
-                        "warning: {} (line {}): omitted: {}",
-                        om.label, loaded.studies.lines[om.row], om.reason
-                    );
-                }
-                let mut preds = Vec::new();
-                for p in &args.predict {
-                    let values = p
-                        .split(|c: char| c == ',' || c.is_whitespace())
-                        .filter(|t| !t.is_empty())
-                        .map(|t| {
-                            t.parse::<f64>()
-                                .map_err(|_| anyhow::anyhow!("--predict: '{t}' is not a number"))
-                        })
-                        .collect::<Result<Vec<f64>>>()?;
-                    preds.push((values.clone(), fit.predict_at(&values)?));
-                }
-                let wald = args
-                    .test_coefs
-                    .iter()
-                    .map(|t| fit.wald_test(t))
-                    .collect::<evident::Result<Vec<_>>>()?;
-                let perm = match args.permutations {
-                    Some(iter) => Some(permutest(
-                        &fit,
-                        &PermutationOptions {
-                            iter,
-                            seed: args.seed,
-                            ..Default::default()
-                        },
-                    )?),
-                    None => None,
-                };
-                if args.json {
-                    let mut v = json::metareg_json(&fit);
-                    if let Some(obj) = v.as_object_mut() {
-                        if let Some(p) = &perm {
-                            obj.insert("permutation".into(), json::permutation_json(&fit, p));
-                        }
-                        if !preds.is_empty() {
-                            obj.insert("predictions".into(), json::predictions_json(&fit, &preds));
-                        }
-                        if !wald.is_empty() {
-                            obj.insert("wald_tests".into(), json::wald_tests_json(&wald));
-                        }
-                    }
-                    println!("{v}");
-                } else {
-                    print!("{}", text::metareg_summary(&fit));
-                    if !wald.is_empty() {
-                        print!("{}", text::wald_tests_summary(&wald));
-                    }
-                    if !preds.is_empty() {
-                        print!("{}", text::predictions_summary(&fit, &preds));
-                    }
-                    if let Some(p) = &perm {
-                        print!("{}", text::permutation_summary(&fit, p));
-                    }
-                }
-                return Ok(());
+                return run_metareg(args, &loaded, &set, f, &o);
             }
             if let Some(col) = &args.by {
-                let fit = subgroup(&set, col, &o)?;
-                let perm = match args.permutations {
-                    Some(iter) => Some(permutest(
-                        &fit.mixed,
-                        &PermutationOptions {
-                            iter,
-                            seed: args.seed,
-                            ..Default::default()
-                        },
-                    )?),
-                    None => None,
-                };
-                if args.json {
-                    let mut v = json::subgroup_json(&fit);
-                    if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
-                        obj.insert(
-                            "mixed_permutation".into(),
-                            json::permutation_json(&fit.mixed, p),
-                        );
-                    }
-                    println!("{v}");
-                } else {
-                    print!("{}", text::subgroup_summary(&fit, args.common_tau2));
-                    if let Some(p) = &perm {
-                        print!("{}", text::permutation_summary(&fit.mixed, p));
-                    }
-                }
-                return Ok(());
+                return run_subgroup(args, &set, col, &o);
             }
             if args.permutations.is_some() {
-                anyhow::bail!("--permutations needs --mods or --by");
+                bail!("--permutations needs --mods or --by");
             }
-            let fit = rma(&set, &o)?;
-            if args.json {
-                println!("{}", json::rma_json(&fit));
-            } else {
-                print!("{}", text::rma_summary(&fit));
-            }
+            print_rma(&rma(&set, &o)?, args.json);
         }
         Pooling::Mh(_) | Pooling::Peto(_) if args.mods.is_some() || args.by.is_some() => {
-            anyhow::bail!(
+            bail!(
                 "--mods and --by need an inverse-variance model: choose --method (e.g. REML or DL), not Mantel–Haenszel or Peto"
             );
         }
@@ -206,9 +109,178 @@ pub fn run(args: &PoolArgs) -> Result<()> {
     Ok(())
 }
 
+fn warn_omitted(omitted: &[Omitted], loaded: &Loaded) {
+    for om in omitted {
+        eprintln!(
+            "warning: {} (line {}): omitted: {}",
+            om.label, loaded.studies.lines[om.row], om.reason
+        );
+    }
+}
+
+fn print_rma(fit: &RmaFit, as_json: bool) {
+    if as_json {
+        println!("{}", json::rma_json(fit));
+    } else {
+        print!("{}", text::rma_summary(fit));
+    }
+}
+
+/// The permutation test of `--permutations`, if asked for.
+fn permutations(
+    args: &PoolArgs,
+    fit: &evident::moderators::metareg::MetaregFit,
+) -> Result<Option<evident::moderators::permutation::PermutationTest>> {
+    Ok(match args.permutations {
+        Some(iter) => Some(permutest(
+            fit,
+            &PermutationOptions {
+                iter,
+                seed: args.seed,
+                ..Default::default()
+            },
+        )?),
+        None => None,
+    })
+}
+
+/// `--mods`: meta-regression, with `--predict`, `--test-coefs` and `--permutations`.
+fn run_metareg(
+    args: &PoolArgs,
+    loaded: &Loaded,
+    set: &EffectSet,
+    formula: &str,
+    o: &RmaOptions,
+) -> Result<()> {
+    let fit = metareg(set, formula, o)?;
+    warn_omitted(&fit.omitted, loaded);
+    let mut preds = Vec::new();
+    for p in &args.predict {
+        let values = p
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                t.parse::<f64>()
+                    .map_err(|_| anyhow::anyhow!("--predict: '{t}' is not a number"))
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        preds.push((values.clone(), fit.predict_at(&values)?));
+    }
+    let wald = args
+        .test_coefs
+        .iter()
+        .map(|t| fit.wald_test(t))
+        .collect::<evident::Result<Vec<_>>>()?;
+    let perm = permutations(args, &fit)?;
+    if args.json {
+        let mut v = json::metareg_json(&fit);
+        if let Some(obj) = v.as_object_mut() {
+            if let Some(p) = &perm {
+                obj.insert("permutation".into(), json::permutation_json(&fit, p));
+            }
+            if !preds.is_empty() {
+                obj.insert("predictions".into(), json::predictions_json(&fit, &preds));
+            }
+            if !wald.is_empty() {
+                obj.insert("wald_tests".into(), json::wald_tests_json(&wald));
+            }
+        }
+        println!("{v}");
+    } else {
+        print!("{}", text::metareg_summary(&fit));
+        if !wald.is_empty() {
+            print!("{}", text::wald_tests_summary(&wald));
+        }
+        if !preds.is_empty() {
+            print!("{}", text::predictions_summary(&fit, &preds));
+        }
+        if let Some(p) = &perm {
+            print!("{}", text::permutation_summary(&fit, p));
+        }
+    }
+    Ok(())
+}
+
+/// `--by`: subgroup analysis, with `--permutations` of the mixed model.
+fn run_subgroup(args: &PoolArgs, set: &EffectSet, col: &str, o: &RmaOptions) -> Result<()> {
+    let fit = subgroup(set, col, o)?;
+    let perm = permutations(args, &fit.mixed)?;
+    if args.json {
+        let mut v = json::subgroup_json(&fit);
+        if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
+            obj.insert(
+                "mixed_permutation".into(),
+                json::permutation_json(&fit.mixed, p),
+            );
+        }
+        println!("{v}");
+    } else {
+        print!("{}", text::subgroup_summary(&fit, args.common_tau2));
+        if let Some(p) = &perm {
+            print!("{}", text::permutation_summary(&fit.mixed, p));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a file of reported rows as `--delimiter`, `--decimal` and `--col` say. The escalc
+/// options (`--add`, `--to`, `--drop00`, `--vtype`) and `--scale` cannot apply: every row is
+/// converted by its own rule on its measure's scale, so they are refused rather than ignored.
+fn reported_table(input: &InputArgs) -> Result<Table> {
+    let r = &input.read;
+    let given = [
+        ("--add", r.add != EscalcOptions::default().add),
+        ("--to", r.escalc()?.to != EscalcOptions::default().to),
+        ("--drop00", r.drop00),
+        (
+            "--vtype",
+            r.escalc()?.vtype != EscalcOptions::default().vtype,
+        ),
+        ("--scale", r.scale.is_some()),
+    ];
+    let refused: Vec<&str> = given.iter().filter(|g| g.1).map(|g| g.0).collect();
+    if !refused.is_empty() {
+        bail!(
+            "{} cannot apply to --reported rows: each row is converted by its own rule, on its \
+             measure's scale",
+            refused.join(", ")
+        );
+    }
+    let mut table = Table::from_path(&input.file, &r.csv_options()?)?;
+    map_reported_columns(&mut table, &r.column_map()?)?;
+    Ok(table)
+}
+
+/// `--col FIELD=COLUMN` for reported rows: the column is renamed to the field (a column already
+/// bearing that name gives way, so that the mapping wins).
+fn map_reported_columns(table: &mut Table, map: &ColumnMap) -> Result<()> {
+    let fields = evident::reported::rows::FIELDS;
+    for (field, column) in map {
+        let Some(&canonical) = fields.iter().find(|f| f.eq_ignore_ascii_case(field)) else {
+            bail!(
+                "--col {field}=...: '{field}' is not a field of reported rows (known: {})",
+                fields.join(", ")
+            );
+        };
+        let Some(ix) = table.column(column) else {
+            bail!(
+                "{}: --col {field}={column}: the file has no column '{column}'",
+                table.source.display()
+            );
+        };
+        for (j, h) in table.headers.iter_mut().enumerate() {
+            if j != ix && h.eq_ignore_ascii_case(canonical) {
+                *h = format!("{h} (replaced by --col {field}={column})");
+            }
+        }
+        table.headers[ix] = canonical.to_string();
+    }
+    Ok(())
+}
+
 fn run_reported(args: &PoolArgs) -> Result<()> {
     let options = args.model.rma_options()?;
-    let table = Table::from_path(&args.input.file, &CsvOptions::default())?;
+    let table = reported_table(&args.input)?;
     let (set, rows, _) = to_effects_with(
         &table,
         args.input.read.measure.as_deref(),
@@ -232,11 +304,6 @@ fn run_reported(args: &PoolArgs) -> Result<()> {
             r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
         );
     }
-    let fit = rma(&set, &options)?;
-    if args.json {
-        println!("{}", json::rma_json(&fit));
-    } else {
-        print!("{}", text::rma_summary(&fit));
-    }
+    print_rma(&rma(&set, &options)?, args.json);
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `evident recompute`: SE, CI and p from whatever each paper reported.
 
+use super::choices::MedianArg;
 use anyhow::Result;
 use clap::Args;
 use evident::data::{CsvOptions, Table};
@@ -27,12 +28,6 @@ pub struct RecomputeArgs {
     /// Print a JSON array of row objects.
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(clap::ValueEnum, Debug, Clone, Copy)]
-pub enum MedianArg {
-    Luo,
-    Hozo,
 }
 
 const COLUMNS: [&str; 14] = [
@@ -89,10 +84,7 @@ fn cells(r: &RowResult) -> (Vec<Option<f64>>, Option<String>) {
 pub fn run(args: &RecomputeArgs) -> Result<()> {
     let table = Table::from_path(&args.file, &CsvOptions::default())?;
     let mut rt = ReportedTable::new(&table, args.measure.as_deref());
-    rt.median_method = match args.median_method {
-        MedianArg::Luo => MedianMethod::LuoWanShi,
-        MedianArg::Hozo => MedianMethod::Hozo,
-    };
+    rt.median_method = MedianMethod::from(args.median_method);
     let mut results = Vec::with_capacity(rt.len());
     for r in 0..rt.len() {
         results.push(rt.convert(r)?);

@@ -1,6 +1,7 @@
 //! `evident regtest`: Egger's regression test for funnel-plot asymmetry.
 
 use super::args::{InputArgs, ModelArgs};
+use super::choices::{PredictorArg, RegModelArg};
 use super::rma_input::rma_setup;
 use anyhow::Result;
 use clap::Args;
@@ -14,12 +15,12 @@ pub struct RegtestArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// rma (meta-regression on the predictor, metafor's default) or lm (Egger's weighted regression).
-    #[arg(long = "model", default_value = "rma")]
-    pub reg_model: String,
-    /// Predictor: sei (Egger), vi (PEESE), ninv (Peters: 1/n, with --model lm), ni, sqrtni, sqrtninv.
-    #[arg(long, default_value = "sei")]
-    pub predictor: String,
+    /// The regression model.
+    #[arg(long = "model", value_enum, ignore_case = true, default_value = "rma")]
+    pub reg_model: RegModelArg,
+    /// The predictor.
+    #[arg(long, value_enum, ignore_case = true, default_value = "sei")]
+    pub predictor: PredictorArg,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -27,8 +28,8 @@ pub struct RegtestArgs {
 
 pub fn run(args: &RegtestArgs) -> Result<()> {
     let (loaded, set, opts) = rma_setup(&args.input, &args.model)?;
-    let model: RegModel = args.reg_model.parse()?;
-    let predictor: Predictor = args.predictor.parse()?;
+    let model = RegModel::from(args.reg_model);
+    let predictor = Predictor::from(args.predictor);
     let ni = sample_sizes(&loaded.studies, &set);
     let r = regtest(&set, &opts, model, predictor, ni.as_deref())?;
     if args.json {

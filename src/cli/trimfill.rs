@@ -1,6 +1,7 @@
 //! `evident trimfill`: Duval and Tweedie's trim-and-fill.
 
 use super::args::{InputArgs, ModelArgs};
+use super::choices::{EstimatorArg, SideArg};
 use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
@@ -14,12 +15,12 @@ pub struct TrimfillArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Estimator of the number of missing studies: L0, R0 or Q0.
-    #[arg(long, default_value = "L0")]
-    pub estimator: String,
-    /// Side where studies are missing: left or right (default: chosen as metafor does).
-    #[arg(long)]
-    pub side: Option<String>,
+    /// Estimator of the number of missing studies.
+    #[arg(long, value_enum, ignore_case = true, default_value = "L0")]
+    pub estimator: EstimatorArg,
+    /// Side where studies are missing (default: chosen as metafor does).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub side: Option<SideArg>,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -33,8 +34,8 @@ pub struct TrimfillArgs {
 
 pub fn run(args: &TrimfillArgs) -> Result<()> {
     let (set, opts) = rma_effects(&args.input, &args.model)?;
-    let estimator: Estimator = args.estimator.parse()?;
-    let side = args.side.as_deref().map(str::parse::<Side>).transpose()?;
+    let estimator = Estimator::from(args.estimator);
+    let side = args.side.map(Side::from);
     let t = trimfill(&set, &opts, estimator, side)?;
     if let Some(out) = &args.output {
         let fit = evident::model::rma(&set, &opts)?;

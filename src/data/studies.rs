@@ -393,28 +393,22 @@ impl Layout {
                 .iter()
                 .any(|(c, _)| c.eq_ignore_ascii_case(canonical))
             {
-                return Err(Error::invalid(format!(
-                    "--col {canonical}=...: '{canonical}' is not a known data column (known: {})",
-                    ALIASES
-                        .iter()
-                        .map(|(c, _)| *c)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
+                return Err(Error::UnknownField {
+                    field: canonical.clone(),
+                    known: ALIASES.iter().map(|(c, _)| *c).collect(),
+                });
             }
         }
         let column = |name: &str| column_index(headers, name);
         let find = |canonical: &str| -> Result<Option<usize>> {
             if let Some((_, col)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(canonical)) {
-                return column(col).map(Some).ok_or_else(|| {
-                    Error::input(
-                        Location {
-                            file: Some(source.to_path_buf()),
-                            ..Default::default()
-                        },
-                        format!("--col {canonical}={col}: the file has no column '{col}'"),
-                    )
-                });
+                return column(col)
+                    .map(Some)
+                    .ok_or_else(|| Error::MappedColumnMissing {
+                        file: source.to_path_buf(),
+                        field: canonical.to_string(),
+                        column: col.clone(),
+                    });
             }
             let aliases = ALIASES
                 .iter()
@@ -443,15 +437,10 @@ impl Layout {
                 });
             }
         }
-        Err(Error::input(
-            Location { file: Some(source.to_path_buf()), ..Default::default() },
-            format!(
-                "cannot tell the data type from the columns [{}]: expected one of \
-                 ai,bi,ci,di | ai,n1i,ci,n2i | m1i,sd1i,n1i,m2i,sd2i,n2i | x1i,t1i,x2i,t2i | \
-                 xi,ni | ri,ni | yi,vi | yi,sei | estimate,ci_lb,ci_ub (or map columns with --col NAME=COLUMN)",
-                headers.join(", ")
-            ),
-        ))
+        Err(Error::UnknownLayout {
+            file: source.to_path_buf(),
+            headers: headers.to_vec(),
+        })
     }
 
     /// The kind of data this header holds.
@@ -738,17 +727,10 @@ fn read_numeric<G: Grid + ?Sized>(table: &G, col: usize, canonical: &str) -> Res
                     format!("a correlation must lie in [-1, 1], found {x}"),
                 ));
             }
-            if canonical == "level" && x > 0.0 && x <= 1.0 {
-                return Err(Error::input(
-                    table.location(r, col),
-                    format!("a confidence level of {x} looks like a fraction: give it in percent (e.g. 95)"),
-                ));
-            }
-            if canonical == "level" && !(x > 0.0 && x < 100.0) {
-                return Err(Error::input(
-                    table.location(r, col),
-                    format!("a confidence level must lie strictly between 0 and 100 (percent), found {x}"),
-                ));
+            if canonical == "level" {
+                if let Err(e) = crate::stats::level::Level::new(x) {
+                    return Err(Error::input(table.location(r, col), e.to_string()));
+                }
             }
         }
         out.push(v);

@@ -37,7 +37,7 @@ impl std::str::FromStr for AddTo {
             "if0all" => Ok(AddTo::If0all),
             "none" => Ok(AddTo::None),
             _ => Err(Error::invalid(format!(
-                "unknown --to '{s}': expected only0, all, if0all or none"
+                "unknown continuity-correction target (to) '{s}': expected only0, all, if0all or none"
             ))),
         }
     }
@@ -71,7 +71,7 @@ impl std::str::FromStr for VType {
             "LS" => Ok(VType::LS),
             "UB" => Ok(VType::UB),
             _ => Err(Error::invalid(format!(
-                "unknown --vtype '{s}': expected LS or UB"
+                "unknown variance type (vtype) '{s}': expected LS or UB"
             ))),
         }
     }

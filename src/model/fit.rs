@@ -200,12 +200,6 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     let v = &effects.vi;
     let k = d.k();
     let p = d.p();
-    if !(opts.level > 0.0 && opts.level < 100.0) {
-        return Err(Error::invalid(format!(
-            "confidence level must lie strictly between 0 and 100, got {}",
-            opts.level
-        )));
-    }
     if k < p {
         return Err(Error::invalid(format!(
             "{k} studies cannot support a model with {p} coefficients"
@@ -226,17 +220,20 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     // spans a constant, different for models through the origin, so do the same.
     let mean = y.iter().sum::<f64>() / k as f64;
     let yc: Vec<f64> = y.iter().map(|yi| yi - mean).collect();
-    let est: Tau2Estimate = tau2::estimate(d, &yc, v, opts.method, &opts.control).map_err(|e| match e {
-        // The estimator cannot name the study; the effect set can.
-        Error::Invalid(m) if m.starts_with("division by zero") => {
-            let i = (0..v.len()).min_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap_or(0);
-            Error::invalid(format!(
-                "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 reached 0",
-                effects.labels[i], v[i]
-            ))
-        }
-        other => other,
-    })?;
+    let est: Tau2Estimate =
+        tau2::estimate(d, &yc, v, opts.method, &opts.control).map_err(|e| match e {
+            // The estimator cannot name the study; the effect set can.
+            Error::ZeroWeight { study: None, .. } => {
+                let i = (0..v.len())
+                    .min_by(|&a, &b| v[a].total_cmp(&v[b]))
+                    .unwrap_or(0);
+                Error::ZeroWeight {
+                    study: Some((effects.labels[i].clone(), v[i])),
+                    tau2: None,
+                }
+            }
+            other => other,
+        })?;
     if est.ll0_reset {
         notes.push("Fisher scoring may have stopped at a local maximum; tau2 set to 0 (log-likelihood higher there)".into());
     }
@@ -244,10 +241,10 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     let tau2 = if fixed { 0.0 } else { est.tau2 };
     let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
     if let Some(i) = w.iter().position(|x| x.is_infinite()) {
-        return Err(Error::invalid(format!(
-            "division by zero when computing inverse-variance weights: study '{}' has sampling variance {} and tau2 = {tau2}",
-            effects.labels[i], v[i]
-        )));
+        return Err(Error::ZeroWeight {
+            study: Some((effects.labels[i].clone(), v[i])),
+            tau2: Some(tau2),
+        });
     }
     let wls = d
         .wls(y, &w)
@@ -263,7 +260,7 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
             s2w = 1.0;
         }
     }
-    let alpha = 1.0 - opts.level / 100.0;
+    let alpha = opts.level.alpha();
     let (crit, df) = if test.uses_t() {
         let ddf = (k - p) as f64;
         (qt_upper(alpha / 2.0, ddf), Some(ddf))
@@ -317,7 +314,7 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
         };
         // Riley: t with k − p − 1 df whatever the test (metafor's pi.type = "riley").
         let rdf = ((k - p) as f64 - 1.0).max(1.0);
-        let rc = qt_upper((1.0 - opts.level / 100.0) / 2.0, rdf);
+        let rc = qt_upper(opts.level.alpha() / 2.0, rdf);
         (
             Some(pi),
             Some(Prediction {
@@ -336,7 +333,7 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
             &effects.vi,
             tau2,
             core.het.vt,
-            opts.level,
+            opts.level.percent(),
             &QProfileControl {
                 tol: opts.qprofile_tol,
                 maxiter: 1000,
@@ -345,7 +342,7 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
     };
     let sw: f64 = core.w.iter().sum();
     let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
-    let z = qnorm_upper((1.0 - opts.level / 100.0) / 2.0);
+    let z = opts.level.z();
     let study_ci = (effects.yi.iter().zip(&effects.vi))
         .map(|(y, v)| (y - z * v.sqrt(), y + z * v.sqrt()))
         .collect();

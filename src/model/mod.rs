@@ -13,6 +13,9 @@ pub mod fit;
 pub mod heterogeneity;
 pub mod tau2;
 
+/// The confidence level type lives with the distributions (the data layer validates level cells
+/// with it too); the model is where analyses meet it.
+pub use crate::stats::level::Level;
 pub use fit::{fit_core, rma, rma_design, rma_owned, FitCore, FitStats, Prediction, RmaFit};
 
 use crate::error::{Error, Result};
@@ -212,8 +215,8 @@ impl Default for Control {
 pub struct RmaOptions {
     pub method: Method,
     pub test: Test,
-    /// Confidence level in percent.
-    pub level: f64,
+    /// Confidence level.
+    pub level: Level,
     pub pi_type: PiType,
     pub control: Control,
     /// Compute the Q-profile CI for τ².
@@ -227,7 +230,7 @@ impl Default for RmaOptions {
         RmaOptions {
             method: Method::REML,
             test: Test::Z,
-            level: 95.0,
+            level: Level::NINETY_FIVE,
             pi_type: PiType::Metafor,
             control: Control::default(),
             tau2_ci: true,

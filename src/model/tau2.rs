@@ -185,7 +185,10 @@ fn fisher_scoring<D: Design>(
         }
         let w = weights(v, tau2);
         if w.iter().any(|x| x.is_infinite()) {
-            return Err(Error::invalid("division by zero when computing inverse-variance weights (a zero sampling variance with tau2 = 0)"));
+            return Err(Error::ZeroWeight {
+                study: None,
+                tau2: None,
+            });
         }
         let q = d.p_quantities(y, &w);
         let mut adj = match method {
@@ -219,13 +222,11 @@ fn fisher_scoring<D: Design>(
             });
         }
         if iter > con.maxiter {
-            return Err(Error::NotConverged {
+            return Err(Error::IterationLimit {
                 method: name,
-                detail: format!(
-                    "Fisher scoring did not converge in {} iterations (last change {change:.3e}); \
-                     try a step adjustment (--stepadj 0.5), more iterations, or another estimator",
-                    con.maxiter
-                ),
+                iterations: con.maxiter,
+                threshold: con.threshold,
+                last_change: change,
             });
         }
     }

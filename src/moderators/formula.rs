@@ -336,18 +336,10 @@ impl Formula {
                     .moderators
                     .iter()
                     .find(|m| m.name == v.column)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> =
-                            effects.moderators.iter().map(|m| m.name.as_str()).collect();
-                        Error::invalid(format!(
-                            "moderator '{}' is not a column of the data (available: {})",
-                            v.column,
-                            if names.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                names.join(", ")
-                            }
-                        ))
+                    .ok_or_else(|| Error::UnknownColumn {
+                        what: "moderator",
+                        column: v.column.clone(),
+                        available: effects.moderators.iter().map(|m| m.name.clone()).collect(),
                     })
             })
             .collect::<Result<_>>()?;

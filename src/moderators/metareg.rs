@@ -167,7 +167,7 @@ impl MetaregFit {
             let crit = match self.options.pi_type {
                 PiType::Metafor => self.crit,
                 PiType::Riley => qt_upper(
-                    (1.0 - self.options.level / 100.0) / 2.0,
+                    self.options.level.alpha() / 2.0,
                     ((self.k - self.p) as f64 - 1.0).max(1.0),
                 ),
             };
@@ -313,7 +313,7 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
             &effects.vi,
             core.tau2,
             core.het.vt,
-            opts.level,
+            opts.level.percent(),
             &QProfileControl {
                 tol: opts.qprofile_tol,
                 maxiter: 1000,

@@ -57,16 +57,10 @@ pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<
         .moderators
         .iter()
         .find(|m| m.name == column)
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "grouping column '{column}' is not a column of the data (available: {})",
-                effects
-                    .moderators
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+        .ok_or_else(|| Error::UnknownColumn {
+            what: "grouping column",
+            column: column.to_string(),
+            available: effects.moderators.iter().map(|m| m.name.clone()).collect(),
         })?;
     let present: Vec<usize> = (0..effects.k())
         .filter(|&i| !m.values[i].is_missing())

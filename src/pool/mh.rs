@@ -5,7 +5,8 @@ use crate::data::{Data, Studies};
 use crate::effect::{correction_flags, escalc, AddTo, EscalcOptions};
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::stats::{pchisq_upper, pnorm_two_sided, qnorm_upper};
+use crate::model::Level;
+use crate::stats::{pchisq_upper, pnorm_two_sided};
 
 /// Options of `rma.mh` / `rma.peto`: element 0 applies to the per-study yi/vi (used for Q),
 /// element 1 to the counts entering the pooled estimate.
@@ -16,7 +17,7 @@ pub struct MhOptions {
     pub drop00: [bool; 2],
     /// Continuity correction of the CMH / MH test statistic.
     pub correct: bool,
-    pub level: f64,
+    pub level: Level,
 }
 
 impl Default for MhOptions {
@@ -26,7 +27,7 @@ impl Default for MhOptions {
             to: [AddTo::Only0, AddTo::None],
             drop00: [true, false],
             correct: true,
-            level: 95.0,
+            level: Level::NINETY_FIVE,
         }
     }
 }
@@ -156,13 +157,7 @@ pub(crate) fn q_stats(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f6
 /// Mantel–Haenszel pooled estimate (Mantel & Haenszel 1959; variance of Robins, Breslow &
 /// Greenland 1986 for OR, Greenland & Robins 1985 for RR, Sato, Greenland & Robins 1989 for RD).
 pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFit> {
-    if !(o.level > 0.0 && o.level < 100.0) {
-        return Err(Error::invalid(format!(
-            "confidence level must lie strictly between 0 and 100, got {}",
-            o.level
-        )));
-    }
-    let crit = qnorm_upper((1.0 - o.level / 100.0) / 2.0);
+    let crit = o.level.z();
     let (yi, vi, labels) = per_study(studies, measure, o)?;
     let mut cmh = None;
     let mut tarone = None;

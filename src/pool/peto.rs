@@ -5,7 +5,7 @@ use super::mh::{per_study, two_by_two_tables, MhFit, MhOptions};
 use crate::data::{Data, Studies};
 use crate::error::{Error, Result};
 use crate::measure::Measure;
-use crate::stats::{pchisq_upper, pnorm_two_sided, qnorm_upper};
+use crate::stats::{pchisq_upper, pnorm_two_sided};
 
 /// Pools 2×2 tables by Peto's method; Q = Σ(O−E)²/V − (Σ(O−E))²/ΣV.
 pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
@@ -15,7 +15,7 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
             studies.data.kind_name()
         )));
     }
-    let crit = qnorm_upper((1.0 - o.level / 100.0) / 2.0);
+    let crit = o.level.z();
     let (yi, vi, labels) = per_study(studies, Measure::PETO, o)?;
     let t = two_by_two_tables(studies, o).expect("2x2 data");
     let k = t.rows.len();

@@ -4,8 +4,9 @@
 //! conditional OR of Cornfield (1956) as R's `fisher.test` computes it, Newcombe (Stat Med 1998,
 //! method 10) for the RD, Wilson (JASA 1927) and Clopper & Pearson (Biometrika 1934) for proportions.
 
-use super::effect::{crit, Effect};
+use super::effect::Effect;
 use crate::error::{Error, Result};
+use crate::stats::level::Level;
 use crate::stats::{self, zeroin::uniroot};
 
 /// A 2×2 table: events `a` and non-events `b` in group 1, events `c` and non-events `d` in group 2.
@@ -56,7 +57,7 @@ impl Table2x2 {
 }
 
 /// Woolf's log odds ratio with its Wald CI; var = 1/a + 1/b + 1/c + 1/d.
-pub fn or_woolf(t: &Table2x2, level: f64) -> Result<Effect> {
+pub fn or_woolf(t: &Table2x2, level: Level) -> Result<Effect> {
     let t = t.corrected();
     Effect::from_se(
         (t.a * t.d / (t.b * t.c)).ln(),
@@ -66,7 +67,7 @@ pub fn or_woolf(t: &Table2x2, level: f64) -> Result<Effect> {
 }
 
 /// Katz's log risk ratio; var = 1/a − 1/n₁ + 1/c − 1/n₂.
-pub fn rr_katz(t: &Table2x2, level: f64) -> Result<Effect> {
+pub fn rr_katz(t: &Table2x2, level: Level) -> Result<Effect> {
     let t = t.corrected();
     let (n1, n2) = (t.a + t.b, t.c + t.d);
     Effect::from_se(
@@ -77,7 +78,7 @@ pub fn rr_katz(t: &Table2x2, level: f64) -> Result<Effect> {
 }
 
 /// Wald risk difference p₁ − p₂; var = p₁(1−p₁)/n₁ + p₂(1−p₂)/n₂.
-pub fn rd_wald(t: &Table2x2, level: f64) -> Result<Effect> {
+pub fn rd_wald(t: &Table2x2, level: Level) -> Result<Effect> {
     let (n1, n2) = (t.a + t.b, t.c + t.d);
     if n1 == 0.0 || n2 == 0.0 {
         return Err(Error::invalid(
@@ -105,7 +106,7 @@ pub struct Interval {
 
 /// Newcombe's hybrid score interval for p₁ − p₂ (his method 10): Wilson limits of each proportion
 /// combined by the square-and-add rule.
-pub fn rd_newcombe(t: &Table2x2, level: f64) -> Result<Interval> {
+pub fn rd_newcombe(t: &Table2x2, level: Level) -> Result<Interval> {
     let (n1, n2) = (t.a + t.b, t.c + t.d);
     let w1 = wilson(t.a, n1, level)?;
     let w2 = wilson(t.c, n2, level)?;
@@ -128,9 +129,9 @@ fn check_prop(x: f64, n: f64) -> Result<()> {
 }
 
 /// Wilson's score interval for x/n (R: `prop.test(x, n, correct = FALSE)$conf.int`).
-pub fn wilson(x: f64, n: f64, level: f64) -> Result<Interval> {
+pub fn wilson(x: f64, n: f64, level: Level) -> Result<Interval> {
     check_prop(x, n)?;
-    let z = crit(level)?;
+    let z = level.z();
     let z2 = z * z;
     let centre = (x + z2 / 2.0) / (n + z2);
     let half = z / (n + z2) * (x * (n - x) / n + z2 / 4.0).sqrt();
@@ -142,10 +143,9 @@ pub fn wilson(x: f64, n: f64, level: f64) -> Result<Interval> {
 }
 
 /// Clopper–Pearson exact interval for x/n (R: `binom.test(x, n)$conf.int`).
-pub fn clopper_pearson(x: f64, n: f64, level: f64) -> Result<Interval> {
+pub fn clopper_pearson(x: f64, n: f64, level: Level) -> Result<Interval> {
     check_prop(x, n)?;
-    let alpha = 1.0 - level / 100.0;
-    crit(level)?;
+    let alpha = level.alpha();
     Ok(Interval {
         estimate: x / n,
         ci_lb: if x == 0.0 {
@@ -276,9 +276,8 @@ fn root(f: impl FnMut(f64) -> f64, lo: f64, hi: f64, tol: f64) -> Result<f64> {
 }
 
 /// Exact conditional odds ratio, Cornfield limits and Fisher's p-value, as R's `fisher.test`.
-pub fn or_exact(t: &Table2x2, level: f64) -> Result<ExactOr> {
-    crit(level)?;
-    let alpha = (1.0 - level / 100.0) / 2.0;
+pub fn or_exact(t: &Table2x2, level: Level) -> Result<ExactOr> {
+    let alpha = level.alpha() / 2.0;
     let h = NcHyper::new(t);
     let x = t.a;
     let (lo, hi) = (h.lo, h.hi());
@@ -335,6 +334,8 @@ pub fn or_exact(t: &Table2x2, level: f64) -> Result<ExactOr> {
 mod tests {
     use super::*;
 
+    const L95: Level = Level::NINETY_FIVE;
+
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * b.abs().max(1e-300)
     }
@@ -347,24 +348,24 @@ mod tests {
     #[test]
     fn woolf_katz_wald_match_escalc() {
         // escalc("OR", ai=18, n1i=31, ci=9, n2i=30): yi = 1.1727202608218317, vi = 0.29120879120879117
-        let e = or_woolf(&table(), 95.0).unwrap();
+        let e = or_woolf(&table(), L95).unwrap();
         assert!(
             close(e.yi, 1.1727202608218317, 1e-13) && close(e.vi(), 0.29120879120879117, 1e-13)
         );
         // escalc("RR", ...): yi = 0.66035735773695459, vi = 0.10107526881720430
-        let e = rr_katz(&table(), 95.0).unwrap();
+        let e = rr_katz(&table(), L95).unwrap();
         assert!(
             close(e.yi, 0.66035735773695459, 1e-13) && close(e.vi(), 0.10107526881720430, 1e-13)
         );
         // escalc("RD", ...): yi = 0.28064516129032263, vi = 0.014854721224530899
-        let e = rd_wald(&table(), 95.0).unwrap();
+        let e = rd_wald(&table(), L95).unwrap();
         assert!(
             close(e.yi, 0.28064516129032263, 1e-13) && close(e.vi(), 0.014854721224530899, 1e-12)
         );
         // zero cell: escalc("OR", ai=0, n1i=10, ci=4, n2i=10) adds 1/2: yi = -2.6767976575981058
         let z = Table2x2::from_events(0.0, 10.0, 4.0, 10.0).unwrap();
         assert!(close(
-            or_woolf(&z, 95.0).unwrap().yi,
+            or_woolf(&z, L95).unwrap().yi,
             -2.6767976575981058,
             1e-13
         ));
@@ -374,7 +375,7 @@ mod tests {
     fn exact_or_matches_fisher_test() {
         // f <- fisher.test(matrix(c(18, 9, 13, 21), 2)); f$estimate; f$conf.int; f$p.value
         //   3.1659541297074543; 0.99826346533757460 10.693953659008518; 0.039545791826584693
-        let e = or_exact(&table(), 95.0).unwrap();
+        let e = or_exact(&table(), L95).unwrap();
         assert!(close(e.estimate, 3.1659541297074543, 1e-9));
         assert!(close(e.ci_lb, 0.99826346533757460, 1e-9));
         assert!(close(e.ci_ub, 10.693953659008518, 1e-9));
@@ -390,7 +391,7 @@ mod tests {
         assert!(close(e.midp_ci_ub, 9.5157771114932501, 1e-9));
         // zero cell: fisher.test(matrix(c(0, 4, 10, 6), 2)): estimate 0, CI 0 to 1.2980449242673797,
         //   p = 0.086687306501547989
-        let z = or_exact(&Table2x2::from_events(0.0, 10.0, 4.0, 10.0).unwrap(), 95.0).unwrap();
+        let z = or_exact(&Table2x2::from_events(0.0, 10.0, 4.0, 10.0).unwrap(), L95).unwrap();
         assert_eq!((z.estimate, z.ci_lb), (0.0, 0.0));
         assert!(close(z.ci_ub, 1.2980449242673797, 1e-9));
         assert!(close(z.pval, 0.086687306501547989, 1e-10));
@@ -400,14 +401,14 @@ mod tests {
     fn exact_or_large_and_infinite() {
         // f <- fisher.test(matrix(c(120, 200, 124, 349), 2)): 1.6876120407633464,
         //   CI 1.229341918971206 2.3177096624408113, p = 0.000967823566784563
-        let e = or_exact(&Table2x2::new(120.0, 124.0, 200.0, 349.0).unwrap(), 95.0).unwrap();
+        let e = or_exact(&Table2x2::new(120.0, 124.0, 200.0, 349.0).unwrap(), L95).unwrap();
         assert!(close(e.estimate, 1.6876120407633464, 1e-8));
         assert!(close(e.ci_lb, 1.229341918971206, 1e-8));
         assert!(close(e.ci_ub, 2.3177096624408113, 1e-8));
         assert!(close(e.pval, 0.000967823566784563, 1e-9));
         // f <- fisher.test(matrix(c(5, 0, 3, 9), 2)): Inf, CI 1.5131164314171728 Inf,
         //   p = 0.0090497737556561007
-        let e = or_exact(&Table2x2::new(5.0, 3.0, 0.0, 9.0).unwrap(), 95.0).unwrap();
+        let e = or_exact(&Table2x2::new(5.0, 3.0, 0.0, 9.0).unwrap(), L95).unwrap();
         assert!(e.estimate.is_infinite() && e.ci_ub.is_infinite());
         assert!(close(e.ci_lb, 1.5131164314171728, 1e-8));
         assert!(close(e.pval, 0.0090497737556561007, 1e-10));
@@ -416,17 +417,17 @@ mod tests {
     #[test]
     fn newcombe_and_proportions_match_r() {
         // w1 <- prop.test(18, 31, correct = FALSE)$conf.int: 0.40766262495369726 0.73584456932687770
-        let w = wilson(18.0, 31.0, 95.0).unwrap();
+        let w = wilson(18.0, 31.0, L95).unwrap();
         assert!(close(w.ci_lb, 0.40766262495369726, 1e-12));
         assert!(close(w.ci_ub, 0.73584456932687770, 1e-12));
         // binom.test(18, 31)$conf.int: 0.39075922249209255 0.75452404926134831
-        let c = clopper_pearson(18.0, 31.0, 95.0).unwrap();
+        let c = clopper_pearson(18.0, 31.0, L95).unwrap();
         assert!(close(c.ci_lb, 0.39075922249209255, 1e-10));
         assert!(close(c.ci_ub, 0.75452404926134831, 1e-10));
         // w2 <- prop.test(9, 30, correct = FALSE)$conf.int; d <- 18/31 - 9/30
         // d - sqrt((18/31 - w1[1])^2 + (w2[2] - 9/30)^2) = 0.031893607316549444
         // d + sqrt((w1[2] - 18/31)^2 + (9/30 - w2[1])^2) = 0.48526615271062579
-        let n = rd_newcombe(&table(), 95.0).unwrap();
+        let n = rd_newcombe(&table(), L95).unwrap();
         assert!(close(n.ci_lb, 0.031893607316549444, 1e-11));
         assert!(close(n.ci_ub, 0.48526615271062579, 1e-11));
         // binom.test(18, 31, 0.3)$p.value = 0.0013011574693281122
@@ -441,7 +442,7 @@ mod tests {
             0.010553938001141636,
             1e-10
         ));
-        assert!(wilson(5.0, 3.0, 95.0).is_err());
+        assert!(wilson(5.0, 3.0, L95).is_err());
         assert!(Table2x2::from_events(5.0, 3.0, 1.0, 3.0).is_err());
     }
 }

@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::stats;
+use crate::stats::level::Level;
 
 /// An effect on its analysis scale (log for ratios), with its standard error, Wald z, two-sided p
 /// and confidence interval (Wald: yi ± z₁₋α/₂ · sei unless the conversion says otherwise).
@@ -24,13 +25,13 @@ pub struct Effect {
 
 impl Effect {
     /// Wald inference from an estimate and its standard error.
-    pub fn from_se(yi: f64, sei: f64, level: f64) -> Result<Effect> {
+    pub fn from_se(yi: f64, sei: f64, level: Level) -> Result<Effect> {
         if !(sei >= 0.0) || !sei.is_finite() {
             return Err(Error::invalid(format!(
                 "the standard error must be a non-negative number, got {sei}"
             )));
         }
-        let c = crit(level)?;
+        let c = level.z();
         let zval = yi / sei;
         Ok(Effect {
             yi,
@@ -48,23 +49,11 @@ impl Effect {
     }
 }
 
-/// The two-sided normal critical value z₁₋α/₂ for a confidence level in percent.
-///
-/// Levels are percentages in (0, 100); a level of 1 or below is refused because it is almost
-/// always a proportion written where a percentage was expected (0.95 for 95).
+/// The two-sided normal critical value z₁₋α/₂ for a confidence level in percent, refusing what
+/// [`Level`](crate::stats::level::Level) refuses (a level of 1 or below is almost always a
+/// proportion written where a percentage was expected).
 pub fn crit(level: f64) -> Result<f64> {
-    if !(level > 0.0 && level < 100.0) {
-        return Err(Error::invalid(format!(
-            "the confidence level must be a percentage in (0, 100), got {level}"
-        )));
-    }
-    if level <= 1.0 {
-        return Err(Error::invalid(format!(
-            "the confidence level is in percent: got {level}, did you mean {}?",
-            level * 100.0
-        )));
-    }
-    Ok(stats::qnorm_upper((1.0 - level / 100.0) / 2.0))
+    Ok(Level::new(level)?.z())
 }
 
 /// A reported number brought to the analysis scale (log for ratios).

@@ -5,7 +5,8 @@
 //! *Am J Epidemiol* 168:212–224).
 
 use crate::error::{Error, Result};
-use crate::stats::{pnorm_two_sided, qnorm_upper};
+use crate::stats::level::Level;
+use crate::stats::pnorm_two_sided;
 
 /// A reported estimate with its confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -104,22 +105,15 @@ pub fn compare_two(
     e1: Reported,
     e2: Reported,
     contrast: Contrast,
-    input_level: f64,
-    level: f64,
+    input_level: Level,
+    level: Level,
     shared_reference: bool,
 ) -> Result<TwoEstimates> {
     let ratio = contrast == Contrast::Ratio;
     e1.check("first estimate", ratio)?;
     e2.check("second estimate", ratio)?;
-    for l in [input_level, level] {
-        if !(l > 0.0 && l < 100.0) {
-            return Err(Error::invalid(format!(
-                "confidence level must lie strictly between 0 and 100, got {l}"
-            )));
-        }
-    }
-    let zin = qnorm_upper((1.0 - input_level / 100.0) / 2.0);
-    let z = qnorm_upper((1.0 - level / 100.0) / 2.0);
+    let zin = input_level.z();
+    let z = level.z();
     let t = |x: f64| if ratio { x.ln() } else { x };
     let back = |x: f64| if ratio { x.exp() } else { x };
     let d = t(e1.estimate) - t(e2.estimate);
@@ -140,7 +134,7 @@ pub fn compare_two(
         se_d,
         z: stat,
         pval: pnorm_two_sided(stat),
-        level,
+        level: level.percent(),
         notes,
     })
 }
@@ -193,8 +187,8 @@ pub fn additive(
     b: Reported,
     ab: Reported,
     cov: Option<[[f64; 3]; 3]>,
-    input_level: f64,
-    level: f64,
+    input_level: Level,
+    level: Level,
 ) -> Result<Additive> {
     a.check("A alone", true)?;
     b.check("B alone", true)?;
@@ -209,7 +203,7 @@ pub fn additive(
         notes.push("a ratio is below 1: RERI, AP and S are meant for risk factors; recode preventive exposures so that the lowest-risk stratum is the reference (Knol et al. 2011)".into());
     }
     if let Some(c) = cov {
-        let z = qnorm_upper((1.0 - level / 100.0) / 2.0);
+        let z = level.z();
         let (e10, e01, e11) = (r10, r01, r11);
         let var = |g: [f64; 3]| -> f64 {
             let mut v = 0.0;
@@ -251,7 +245,7 @@ pub fn additive(
             ap: ap_m,
             s: s_m,
             method: CiMethod::Delta,
-            level,
+            level: level.percent(),
             notes,
         });
     }
@@ -314,7 +308,7 @@ pub fn additive(
         ap: ap_m,
         s: s_m,
         method: CiMethod::Mover,
-        level: input_level,
+        level: input_level.percent(),
         notes,
     })
 }
@@ -349,8 +343,8 @@ mod tests {
             Reported::new(0.67, 0.46, 0.98),
             Reported::new(0.88, 0.71, 1.08),
             Contrast::Ratio,
-            95.0,
-            95.0,
+            Level::NINETY_FIVE,
+            Level::NINETY_FIVE,
             false,
         )
         .unwrap();
@@ -374,8 +368,8 @@ mod tests {
             Reported::new(2.43, 1.2, 4.92),
             Reported::new(2.15, 1.15, 4.02),
             Contrast::Ratio,
-            95.0,
-            95.0,
+            Level::NINETY_FIVE,
+            Level::NINETY_FIVE,
             true,
         )
         .unwrap();
@@ -388,8 +382,8 @@ mod tests {
             Reported::new(5.0, 3.0, 7.0),
             Reported::new(2.0, 1.0, 3.0),
             Contrast::Difference,
-            95.0,
-            95.0,
+            Level::NINETY_FIVE,
+            Level::NINETY_FIVE,
             false,
         )
         .unwrap();
@@ -398,8 +392,8 @@ mod tests {
             Reported::new(0.5, 0.6, 0.9),
             Reported::new(1.0, 0.5, 2.0),
             Contrast::Ratio,
-            95.0,
-            95.0,
+            Level::NINETY_FIVE,
+            Level::NINETY_FIVE,
             false
         )
         .is_err());
@@ -416,8 +410,8 @@ mod tests {
             Reported::new(1.5, 0.9, 2.5),
             Reported::new(5.0, 3.0, 8.3),
             None,
-            95.0,
-            95.0,
+            Level::NINETY_FIVE,
+            Level::NINETY_FIVE,
         )
         .unwrap();
         assert_eq!(r.method, CiMethod::Mover);
@@ -442,7 +436,7 @@ mod tests {
             Reported::new(5.0, 3.0, 8.3),
         );
         let cov = [[0.06, 0.02, 0.02], [0.02, 0.07, 0.02], [0.02, 0.02, 0.065]];
-        let r = additive(a, b, ab, Some(cov), 95.0, 95.0).unwrap();
+        let r = additive(a, b, ab, Some(cov), Level::NINETY_FIVE, Level::NINETY_FIVE).unwrap();
         assert_eq!(r.method, CiMethod::Delta);
         // R: g <- c(-2, -1.5, 5); se <- sqrt(t(g) %*% V %*% g); 2.5 + c(-1,1)*qnorm(.975)*se
         let se = (4.0_f64 * 0.06
@@ -450,7 +444,7 @@ mod tests {
             + 25.0 * 0.065
             + 2.0 * (3.0 * 0.02 - 10.0 * 0.02 - 7.5 * 0.02))
             .sqrt();
-        let z = qnorm_upper(0.025);
+        let z = crate::stats::qnorm_upper(0.025);
         assert!((r.reri.ci_lb.unwrap() - (2.5 - z * se)).abs() < 1e-12);
         assert!((r.reri.ci_ub.unwrap() - (2.5 + z * se)).abs() < 1e-12);
         // AP and S against numerical gradients in R (central differences, h = 1e-6):

@@ -20,6 +20,7 @@ use crate::data::{Grid, Table};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
+use crate::stats::level::Level;
 
 /// Which conversion a row used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -96,7 +97,8 @@ pub struct ReportedTable<'a> {
     cols: Vec<(&'static str, usize)>,
 }
 
-const FIELDS: &[&str] = &[
+/// The fields a reported row may carry (what a column mapping can map onto).
+pub const FIELDS: &[&str] = &[
     "study", "measure", "estimate", "ci_lb", "ci_ub", "level", "pval", "sei", "ai", "bi", "ci",
     "di", "n1i", "n2i", "x1i", "t1i", "x2i", "t2i", "median", "q1", "q3", "min", "max", "ni",
 ];
@@ -240,11 +242,11 @@ impl<'a> ReportedTable<'a> {
         let lb = self.printed(r, "ci_lb")?;
         let ub = self.printed(r, "ci_ub")?;
         if measure.is_none() && (est.is_some() || lb.is_some()) {
-            return Err(self.err(
-                r,
-                "measure",
-                "no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure",
-            ));
+            return Err(Error::MissingMeasure {
+                location: self
+                    .table
+                    .location(r, self.col("measure").unwrap_or(usize::MAX)),
+            });
         }
         Ok(CheckInput {
             estimate: est,
@@ -259,7 +261,7 @@ impl<'a> ReportedTable<'a> {
     /// Converts row `r` by the rule its columns call for. Bad input is a located error.
     pub fn convert(&self, r: usize) -> Result<RowResult> {
         let measure = self.measure(r);
-        let level = self.level(r)?;
+        let level = Level::new(self.level(r)?)?;
         let pval = self.pvalue(r)?;
         let mut out = RowResult {
             study: self.study(r),
@@ -341,11 +343,11 @@ impl<'a> ReportedTable<'a> {
         let se = g("sei")?;
         let need_measure = |out: &RowResult| -> Result<()> {
             if out.measure.is_none() {
-                return Err(self.err(
-                    r,
-                    "measure",
-                    "no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure",
-                ));
+                return Err(Error::MissingMeasure {
+                    location: self
+                        .table
+                        .location(r, self.col("measure").unwrap_or(usize::MAX)),
+                });
             }
             Ok(())
         };

@@ -27,9 +27,11 @@ pub struct Baujat {
 pub fn baujat(set: &EffectSet, opts: &RmaOptions) -> Result<Baujat> {
     let k = set.k();
     if k <= 1 {
-        return Err(Error::invalid(format!(
-            "the Baujat plot needs at least 2 studies, got {k}"
-        )));
+        return Err(Error::TooFewStudies {
+            what: "the Baujat plot",
+            k,
+            needed: 2,
+        });
     }
     let ro = refit_options(opts);
     let full = rma(set, &ro)?;

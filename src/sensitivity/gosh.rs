@@ -123,9 +123,11 @@ impl SplitMix64 {
 pub fn gosh(set: &EffectSet, opts: &RmaOptions, max_subsets: usize, seed: u64) -> Result<Gosh> {
     let k = set.k();
     if k < 2 {
-        return Err(Error::invalid(format!(
-            "GOSH needs at least 2 studies, got {k}"
-        )));
+        return Err(Error::TooFewStudies {
+            what: "GOSH",
+            k,
+            needed: 2,
+        });
     }
     if max_subsets < 1 {
         return Err(Error::invalid("the number of subsets must be at least 1"));

@@ -11,9 +11,11 @@ use crate::model::RmaOptions;
 pub fn leave1out(set: &EffectSet, opts: &RmaOptions) -> Result<RefitSeries> {
     let k = set.k();
     if k <= 1 {
-        return Err(Error::invalid(format!(
-            "leave-one-out needs at least 2 studies, got {k}"
-        )));
+        return Err(Error::TooFewStudies {
+            what: "leave-one-out",
+            k,
+            needed: 2,
+        });
     }
     let ro = refit_options(opts);
     let fits = (0..k)

@@ -7,6 +7,7 @@
 //! critical values agree with R's `qnorm`, `qt`, `qchisq` to ~1e-13 relative.
 
 pub mod kendall;
+pub mod level;
 pub mod zeroin;
 
 use statrs::distribution::{

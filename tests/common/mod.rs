@@ -117,7 +117,7 @@ pub fn mh_options(opts: &Value) -> MhOptions {
         o.correct = c.as_bool().unwrap();
     }
     if let Some(l) = opts.get("level") {
-        o.level = l.as_f64().unwrap();
+        o.level = evident::model::Level::new(l.as_f64().unwrap()).unwrap();
     }
     o
 }
@@ -159,7 +159,10 @@ pub fn rma_options(opts: &Value, call: &str) -> RmaOptions {
             .unwrap_or("z")
             .parse::<Test>()
             .unwrap(),
-        level: opts.get("level").and_then(|l| l.as_f64()).unwrap_or(95.0),
+        level: evident::model::Level::new(
+            opts.get("level").and_then(|l| l.as_f64()).unwrap_or(95.0),
+        )
+        .unwrap(),
         ..RmaOptions::default()
     };
     if let Some(c) = opts.get("control") {

@@ -189,7 +189,7 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
                                 k,
                                 v,
                                 &g.fit,
-                                ro.level,
+                                ro.level.percent(),
                                 misses,
                             ),
                             k => compare(

@@ -25,7 +25,7 @@ fn page_title(a: &Analysis) -> String {
 }
 
 fn level(fit: &RmaFit) -> String {
-    let l = fit.options.level;
+    let l = fit.options.level.percent();
     if l.fract() == 0.0 {
         format!("{l:.0}%")
     } else {

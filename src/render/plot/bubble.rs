@@ -136,7 +136,7 @@ fn notes(fit: &MetaregFit) -> [String; 2] {
     [
         format!(
             "Line: fitted meta-regression with its {}% confidence band; bubble area ∝ weight",
-            num(fit.options.level, 0)
+            num(fit.options.level.percent(), 0)
         ),
         format!(
             "Slope = {} [{}, {}], {}{}",

@@ -179,7 +179,10 @@ pub fn overall_test_line(fit: &RmaFit) -> String {
 /// The estimate column's header ("Ratio [95% CI]") and the effect's name over the panel.
 pub(crate) fn estimate_headers(fit: &RmaFit) -> (String, String) {
     let (short, long) = effect_names(fit);
-    (format!("{short} [{}% CI]", num(fit.options.level, 0)), long)
+    (
+        format!("{short} [{}% CI]", num(fit.options.level.percent(), 0)),
+        long,
+    )
 }
 
 /// The effect's name for the axis and the estimate column header.

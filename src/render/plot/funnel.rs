@@ -73,7 +73,7 @@ fn wedge(c: f64, z: f64, se_max: f64, lo: f64, hi: f64) -> Vec<(f64, f64)> {
 /// Lays out the funnel plot of `fit`.
 pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
     let pts = points(fit, opts)?;
-    let z = qnorm_upper((1.0 - fit.options.level / 100.0) / 2.0);
+    let z = qnorm_upper((1.0 - fit.options.level.percent() / 100.0) / 2.0);
     let se_top = pts.iter().map(|p| p.1).fold(0.0, f64::max);
     let yaxis = Axis::new(
         Scale::Identity,
@@ -299,7 +299,7 @@ fn legend(fig: &mut Figure, p: &Panel, fit: &RmaFit, opts: &FunnelOptions) -> (f
     } else {
         let lab = format!(
             "Dashed: pseudo {}% confidence region around the {} estimate",
-            num(fit.options.level, 0),
+            num(fit.options.level.percent(), 0),
             if opts.adjusted.is_some_and(f64::is_finite) {
                 "adjusted"
             } else {

@@ -99,7 +99,7 @@ fn metareg_heterogeneity(s: &mut String, fit: &MetaregFit) {
             fit.tau2,
             fit.se_tau2,
             fit.tau2_ci.as_ref(),
-            o.level,
+            o.level.percent(),
         );
     }
     let _ = writeln!(

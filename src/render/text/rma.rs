@@ -69,7 +69,7 @@ fn rma_heterogeneity(s: &mut String, fit: &RmaFit) {
             fit.tau2,
             fit.se_tau2,
             fit.tau2_ci.as_ref(),
-            o.level,
+            o.level.percent(),
         );
         let _ = writeln!(s, "tau   = {}", fmt(fit.tau()));
     }

@@ -1,0 +1,75 @@
+//! Library errors name parameters and concepts; here they gain the command-line flag that sets
+//! them (`stepadj` → `--stepadj`, a column mapping → `--col`).
+
+use evident::Error;
+
+/// The error chain as `{:#}` prints it (`outer: inner: …`), each library error in its CLI wording.
+pub fn message(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| match c.downcast_ref::<Error>() {
+            Some(le) => cli_wording(le),
+            None => c.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// One library error as the command line words it.
+pub fn cli_wording(e: &Error) -> String {
+    match e {
+        Error::IterationLimit {
+            method,
+            iterations,
+            last_change,
+            ..
+        } => format!(
+            "{method} estimation did not converge: Fisher scoring did not converge in \
+             {iterations} iterations (last change {last_change:.3e}); try a step adjustment \
+             (--stepadj 0.5), more iterations, or another estimator"
+        ),
+        Error::UnknownField { field, .. } => format!("--col {field}=...: {e}"),
+        Error::MappedColumnMissing {
+            file,
+            field,
+            column,
+        } => format!(
+            "{}: --col {field}={column}: the file has no column '{column}'",
+            file.display()
+        ),
+        Error::UnknownLayout { file, headers } => format!(
+            "{}: cannot tell the data type from the columns [{}]: expected one of {} (or map \
+             columns with --col NAME=COLUMN)",
+            file.display(),
+            headers.join(", "),
+            evident::error::LAYOUTS
+        ),
+        Error::MissingMeasure { location } => format!(
+            "{location}: no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure"
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_added_to_library_wording() {
+        let e = Error::IterationLimit {
+            method: "REML",
+            iterations: 100,
+            threshold: 1e-5,
+            last_change: 9.526e-3,
+        };
+        assert!(e.to_string().contains("(stepadj = 0.5)"));
+        assert!(cli_wording(&e).contains("(--stepadj 0.5)"));
+        let e = Error::UnknownLayout {
+            file: "a.csv".into(),
+            headers: vec!["x".into()],
+        };
+        assert!(cli_wording(&e).ends_with("(or map columns with --col NAME=COLUMN)"));
+        let chained = anyhow::Error::from(e).context("reading");
+        assert!(message(&chained).starts_with("reading: a.csv: cannot tell"));
+    }
+}

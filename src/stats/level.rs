@@ -1,0 +1,80 @@
+//! The confidence level of an interval, validated once for every analysis.
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// A confidence level in percent, strictly between 0 and 100. Levels of 1 or below are refused as
+/// probable proportions (0.95 meant as 95 %): nobody wants a 0.95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)]
+#[serde(transparent)]
+pub struct Level(f64);
+
+impl Level {
+    /// The conventional 95 %.
+    pub const NINETY_FIVE: Level = Level(95.0);
+
+    /// The level `percent` %, or [`Error::InvalidLevel`].
+    pub fn new(percent: f64) -> Result<Level> {
+        if percent > 1.0 && percent < 100.0 {
+            Ok(Level(percent))
+        } else {
+            Err(Error::InvalidLevel { percent })
+        }
+    }
+
+    /// The level in percent, as given.
+    pub fn percent(self) -> f64 {
+        self.0
+    }
+
+    /// The two-sided error rate α = 1 − level/100.
+    pub fn alpha(self) -> f64 {
+        1.0 - self.0 / 100.0
+    }
+
+    /// The normal critical value z₁₋α/₂, computed as `qnorm((1 − level/100)/2)` to the bit.
+    pub fn z(self) -> f64 {
+        super::qnorm_upper((1.0 - self.0 / 100.0) / 2.0)
+    }
+}
+
+impl Default for Level {
+    fn default() -> Self {
+        Level::NINETY_FIVE
+    }
+}
+
+/// Printed as the number it is (`95`, `90`, `99.5`), with the caller's width and precision.
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::str::FromStr for Level {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Level> {
+        let x: f64 = s.trim().parse().map_err(|_| {
+            Error::invalid(format!(
+                "a confidence level must be a number (percent), got '{s}'"
+            ))
+        })?;
+        Level::new(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proportions_and_out_of_range_levels_are_refused_with_one_wording() {
+        assert_eq!(Level::new(90.0).unwrap().percent(), 90.0);
+        let msg = |x: f64| Level::new(x).unwrap_err().to_string();
+        assert!(msg(0.95).contains("looks like a fraction"), "{}", msg(0.95));
+        assert!(msg(100.0).contains("strictly between 0 and 100"));
+        assert!(msg(-5.0).contains("strictly between 0 and 100"));
+        assert!(msg(f64::NAN).contains("strictly between 0 and 100"));
+        assert_eq!(format!("{}", Level::default()), "95");
+    }
+}
