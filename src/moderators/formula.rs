@@ -330,23 +330,13 @@ impl Formula {
             .variables
             .iter()
             .map(|v| {
-                effects
-                    .moderators
-                    .iter()
-                    .find(|m| m.name == v.column)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> =
-                            effects.moderators.iter().map(|m| m.name.as_str()).collect();
-                        Error::invalid(format!(
-                            "moderator '{}' is not a column of the data (available: {})",
-                            v.column,
-                            if names.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                names.join(", ")
-                            }
-                        ))
-                    })
+                effects.find_moderator(&v.column).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "moderator '{}' is not a column of the data (available: {})",
+                        v.column,
+                        effects.moderator_names("none")
+                    ))
+                })
             })
             .collect::<Result<_>>()?;
         let k = effects.k();
@@ -375,42 +365,7 @@ impl Formula {
             columns.push(("intrcpt".into(), vec![1.0; n]));
         }
         for term in &self.terms {
-            // Per variable in the term: contrasts unless the term without it is absent (R's rule).
-            let mut parts: Vec<Vec<(String, Vec<f64>)>> = Vec::new();
-            for &vi in term {
-                let c = &coded[vi];
-                let full = match c {
-                    Coded::Numeric(..) => false,
-                    Coded::Factor { .. } => {
-                        let margin: Vec<usize> =
-                            term.iter().copied().filter(|&x| x != vi).collect();
-                        let present = if margin.is_empty() {
-                            self.intercept
-                        } else {
-                            self.terms.contains(&margin)
-                        };
-                        !present
-                    }
-                };
-                parts.push(c.columns(&self.variables[vi].label(), full));
-            }
-            // The first variable varies fastest, as in R's model.matrix.
-            let mut acc: Vec<(String, Vec<f64>)> = vec![(String::new(), vec![1.0; n])];
-            for part in parts {
-                let mut next = Vec::new();
-                for (pn, pv) in &part {
-                    for (an, av) in &acc {
-                        let name = if an.is_empty() {
-                            pn.clone()
-                        } else {
-                            format!("{an}:{pn}")
-                        };
-                        next.push((name, av.iter().zip(pv).map(|(a, b)| a * b).collect()));
-                    }
-                }
-                acc = next;
-            }
-            columns.extend(acc);
+            columns.extend(self.term_columns(term, &coded, n));
         }
         if columns.is_empty() {
             return Err(Error::invalid(
@@ -427,6 +382,45 @@ impl Formula {
             dropped,
             intercept: self.intercept,
         })
+    }
+
+    /// The columns of one term: the products of its variables' codings, the first varying
+    /// fastest as in R's `model.matrix`; a factor gets contrasts unless the term without it is
+    /// absent (R's rule), then all its levels.
+    fn term_columns(&self, term: &[usize], coded: &[Coded], n: usize) -> Vec<(String, Vec<f64>)> {
+        let mut parts: Vec<Vec<(String, Vec<f64>)>> = Vec::new();
+        for &vi in term {
+            let c = &coded[vi];
+            let full = match c {
+                Coded::Numeric(..) => false,
+                Coded::Factor { .. } => {
+                    let margin: Vec<usize> = term.iter().copied().filter(|&x| x != vi).collect();
+                    let present = if margin.is_empty() {
+                        self.intercept
+                    } else {
+                        self.terms.contains(&margin)
+                    };
+                    !present
+                }
+            };
+            parts.push(c.columns(&self.variables[vi].label(), full));
+        }
+        let mut acc: Vec<(String, Vec<f64>)> = vec![(String::new(), vec![1.0; n])];
+        for part in parts {
+            let mut next = Vec::new();
+            for (pn, pv) in &part {
+                for (an, av) in &acc {
+                    let name = if an.is_empty() {
+                        pn.clone()
+                    } else {
+                        format!("{an}:{pn}")
+                    };
+                    next.push((name, av.iter().zip(pv).map(|(a, b)| a * b).collect()));
+                }
+            }
+            acc = next;
+        }
+        acc
     }
 }
 

@@ -48,21 +48,12 @@ pub struct SubgroupFit {
 
 /// Runs the subgroup analysis on the grouping column `column`; studies with no group are dropped.
 pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<SubgroupFit> {
-    let m = effects
-        .moderators
-        .iter()
-        .find(|m| m.name == column)
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "grouping column '{column}' is not a column of the data (available: {})",
-                effects
-                    .moderators
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })?;
+    let m = effects.find_moderator(column).ok_or_else(|| {
+        Error::invalid(format!(
+            "grouping column '{column}' is not a column of the data (available: {})",
+            effects.moderator_names("")
+        ))
+    })?;
     let present: Vec<usize> = (0..effects.k())
         .filter(|&i| !m.values[i].is_missing())
         .collect();

@@ -6,6 +6,7 @@ use crate::model::design::Intercept;
 use crate::model::heterogeneity::heterogeneity;
 use crate::model::tau2;
 use crate::model::RmaOptions;
+use crate::stats::SplitMix64;
 use rayon::prelude::*;
 
 /// Default cap on the number of fits: every subset up to k = 20 (2^20 − 1 = 1,048,575).
@@ -90,19 +91,6 @@ pub struct StudyContrast {
     pub estimate_without: f64,
     pub i2_with: f64,
     pub i2_without: f64,
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator, enough for sampling subsets.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// Fits the model to subsets of the studies: all 2^k − 1 non-empty subsets when that is at most

@@ -453,6 +453,20 @@ pub fn mad(xs: &[f64]) -> f64 {
     1.4826 * median(&dev)
 }
 
+/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator, enough for reproducible
+/// permutations and subset draws.
+pub(crate) struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
