@@ -117,6 +117,19 @@ pub struct Limit {
     pub ci_ub: f64,
 }
 
+impl Limit {
+    /// The intercept with its standard error, p-value and critical value of the test.
+    fn new(estimate: f64, se: f64, pval: f64, crit: f64) -> Limit {
+        Limit {
+            estimate,
+            se,
+            pval,
+            ci_lb: estimate - crit * se,
+            ci_ub: estimate + crit * se,
+        }
+    }
+}
+
 /// A regression test for funnel-plot asymmetry.
 #[derive(Debug, Clone)]
 pub struct Regtest {
@@ -255,13 +268,7 @@ fn regtest_rma(
     let stat = core.beta[1] / se;
     let limit = predictor.has_limit().then(|| {
         let s0 = core.vb[0].sqrt();
-        Limit {
-            estimate: core.beta[0],
-            se: s0,
-            pval: core.pval(core.beta[0] / s0),
-            ci_lb: core.beta[0] - core.crit * s0,
-            ci_ub: core.beta[0] + core.crit * s0,
-        }
+        Limit::new(core.beta[0], s0, core.pval(core.beta[0] / s0), core.crit)
     });
     Ok(Regtest {
         model: RegModel::Rma,
@@ -308,13 +315,7 @@ fn regtest_lm(
     let crit = qt_upper(alpha / 2.0, df);
     let limit = predictor.has_limit().then(|| {
         let s0 = (sigma2 * fit.vb[0]).sqrt();
-        Limit {
-            estimate: fit.beta[0],
-            se: s0,
-            pval: pt_two_sided(fit.beta[0] / s0, df),
-            ci_lb: fit.beta[0] - crit * s0,
-            ci_ub: fit.beta[0] + crit * s0,
-        }
+        Limit::new(fit.beta[0], s0, pt_two_sided(fit.beta[0] / s0, df), crit)
     });
     Ok(Regtest {
         model: RegModel::Lm,

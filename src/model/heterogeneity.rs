@@ -21,7 +21,7 @@ pub struct Heterogeneity {
 
 /// An I² percentage capped at 100: with τ² ≫ vt (or Q ≫ df) rounding can give 100.00000000000001
 /// (found by fuzzing). Below, metafor's value stands (negative with a negative τ² bound).
-pub fn at_most_100(x: f64) -> f64 {
+fn at_most_100(x: f64) -> f64 {
     if x > 100.0 {
         100.0
     } else {

@@ -27,7 +27,7 @@ pub fn q_gen<D: Design>(d: &D, y: &[f64], v: &[f64], tau2: f64) -> f64 {
 }
 
 /// The upper end of the τ² search interval for PM, as metafor: max(100, 10·mad(y)²).
-pub fn pm_tau2_max(y: &[f64]) -> f64 {
+fn pm_tau2_max(y: &[f64]) -> f64 {
     let m = mad(y);
     100f64.max(10.0 * m * m)
 }

@@ -457,7 +457,7 @@ impl Coded {
 
 /// A number as R's `as.character` writes it in factor levels: up to 15 significant digits, in
 /// fixed notation unless scientific is shorter (`2`, `0.5`, `1e+05`, `1e-04`).
-pub fn level_label(x: f64) -> String {
+fn level_label(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
     }

@@ -231,7 +231,7 @@ pub fn metareg_formula(
 }
 
 /// Fits the model for a model matrix whose rows are the studies of `effects`.
-pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Result<MetaregFit> {
+fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Result<MetaregFit> {
     let k = effects.k();
     let p = mm.x.ncols();
     let fixed = opts.method.is_fixed();

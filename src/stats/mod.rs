@@ -275,11 +275,6 @@ fn qchisq_uncached(p: f64, df: f64) -> f64 {
     x
 }
 
-/// Upper-tail chi-square quantile: `qchisq(alpha, df, lower.tail = FALSE)`.
-pub fn qchisq_upper(alpha: f64, df: f64) -> f64 {
-    qchisq(1.0 - alpha, df)
-}
-
 /// F distribution upper tail, P(F > x).
 pub fn pf_upper(x: f64, df1: f64, df2: f64) -> f64 {
     if x.is_nan() || !valid_df(df1) || !valid_df(df2) {
@@ -350,20 +345,6 @@ pub fn lgamma(x: f64) -> f64 {
         return f64::NAN;
     }
     statrs::function::gamma::ln_gamma(x)
-}
-
-/// Regularised lower incomplete gamma P(a, x).
-pub fn pgamma(x: f64, shape: f64) -> f64 {
-    if x.is_nan() || !(shape > 0.0) {
-        return f64::NAN;
-    }
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x.is_infinite() {
-        return 1.0;
-    }
-    statrs::function::gamma::gamma_lr(shape, x)
 }
 
 /// log of the binomial coefficient C(n, k) for integers 0 <= k <= n (as R's `lchoose`).
