@@ -126,26 +126,7 @@ pub fn gosh(set: &EffectSet, opts: &RmaOptions, max_subsets: usize, seed: u64) -
     let incl: Vec<u64> = if exact {
         (1..=all).collect()
     } else {
-        let mut rng = SplitMix64(seed);
-        let mut out = Vec::with_capacity(max_subsets * words);
-        let last_bits = k % 64;
-        let mut n = 0;
-        while n < max_subsets {
-            let start = out.len();
-            for w in 0..words {
-                let mut x = rng.next();
-                if w == words - 1 && last_bits != 0 {
-                    x &= (1u64 << last_bits) - 1;
-                }
-                out.push(x);
-            }
-            if out[start..].iter().all(|&x| x == 0) {
-                out.truncate(start);
-            } else {
-                n += 1;
-            }
-        }
-        out
+        draw_subsets(k, max_subsets, seed)
     };
     let fits: Vec<[f64; 5]> = incl
         .par_chunks(words)
@@ -188,6 +169,32 @@ pub fn gosh(set: &EffectSet, opts: &RmaOptions, max_subsets: usize, seed: u64) -
         g.h2.push(f[4]);
     }
     Ok(g)
+}
+
+/// `n` non-empty subsets of k studies, each study in with probability 1/2 (empty draws
+/// rejected), as bit masks of ⌈k/64⌉ words each.
+fn draw_subsets(k: usize, n: usize, seed: u64) -> Vec<u64> {
+    let words = k.div_ceil(64);
+    let mut rng = SplitMix64(seed);
+    let mut out = Vec::with_capacity(n * words);
+    let last_bits = k % 64;
+    let mut drawn = 0;
+    while drawn < n {
+        let start = out.len();
+        for w in 0..words {
+            let mut x = rng.next();
+            if w == words - 1 && last_bits != 0 {
+                x &= (1u64 << last_bits) - 1;
+            }
+            out.push(x);
+        }
+        if out[start..].iter().all(|&x| x == 0) {
+            out.truncate(start);
+        } else {
+            drawn += 1;
+        }
+    }
+    out
 }
 
 /// estimate, τ², Q, I², H² of the intercept-only model, through the same τ² estimators and
