@@ -103,3 +103,28 @@ impl BiasPanel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_from_ten_studies_on_is_silent() {
+        assert!(FewStudies::check(ADVISED_K).is_none());
+        assert_eq!(FewStudies::check(9), Some(FewStudies { k: 9 }));
+    }
+
+    #[test]
+    fn warning_reads_as_the_command_line_always_printed_it() {
+        assert_eq!(
+            FewStudies { k: 1 }.warning(),
+            "Warning: only 1 study. Tests for funnel-plot asymmetry have low power with fewer \
+             than 10 studies and should not be used (Cochrane Handbook ch. 13)."
+        );
+        assert_eq!(
+            FewStudies { k: 4 }.warning(),
+            "Warning: only 4 studies. Tests for funnel-plot asymmetry have low power with fewer \
+             than 10 studies and should not be used (Cochrane Handbook ch. 13)."
+        );
+    }
+}

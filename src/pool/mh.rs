@@ -1,6 +1,7 @@
 //! Mantel–Haenszel pooling for 2×2 tables (OR, RR, RD) and incidence data (IRR, IRD), as
 //! metafor's `rma.mh`, and the shared result type of Mantel–Haenszel and Peto fits.
 
+use crate::data::studies::Values;
 use crate::data::{Data, Studies};
 use crate::effect::{correction_flags, escalc, AddTo, EscalcOptions};
 use crate::error::{Error, Result};
@@ -81,30 +82,71 @@ pub(crate) struct Tables {
     pub rows: Vec<[f64; 4]>,
 }
 
+/// The 2×2 tables `[ai, bi, ci, di]` entering the pooled estimate; `None` for other data.
 pub(crate) fn two_by_two_tables(studies: &Studies, o: &MhOptions) -> Option<Tables> {
     let Data::TwoByTwo { ai, bi, ci, di } = &studies.data else {
         return None;
     };
-    let mut rows: Vec<[f64; 4]> = Vec::new();
-    for i in 0..ai.len() {
-        let (Some(a), Some(b), Some(c), Some(d)) = (ai[i], bi[i], ci[i], di[i]) else {
-            continue;
-        };
-        if o.drop00[1] && ((a == 0.0 && c == 0.0) || (b == 0.0 && d == 0.0)) {
-            continue;
-        }
-        rows.push([a, b, c, d]);
-    }
-    let zero: Vec<Option<bool>> = rows.iter().map(|r| Some(r.contains(&0.0))).collect();
-    let corr = correction_flags(&zero, o.to[1]);
-    for (r, c) in rows.iter_mut().zip(corr) {
-        if c {
+    let rows = complete_rows(
+        [ai, bi, ci, di],
+        o,
+        |&[a, b, c, d]| (a == 0.0 && c == 0.0) || (b == 0.0 && d == 0.0),
+        |r| r.contains(&0.0),
+        |r| {
             for x in r.iter_mut() {
                 *x += o.add[1];
             }
+        },
+    );
+    Some(Tables { rows })
+}
+
+/// Rows `[x1, t1, x2, t2]` of the incidence data entering the pooled estimate (after drop00[1]
+/// and add/to[1], which touch the event counts only).
+fn incidence_tables(studies: &Studies, o: &MhOptions) -> Option<Vec<[f64; 4]>> {
+    let Data::Incidence { x1i, t1i, x2i, t2i } = &studies.data else {
+        return None;
+    };
+    Some(complete_rows(
+        [x1i, t1i, x2i, t2i],
+        o,
+        |r| r[0] == 0.0 && r[2] == 0.0,
+        |r| r[0] == 0.0 || r[2] == 0.0,
+        |r| {
+            r[0] += o.add[1];
+            r[2] += o.add[1];
+        },
+    ))
+}
+
+/// The rows with all four counts, less those `drop00[1]` drops as `no_events`; then the
+/// continuity correction `add` on the rows `to[1]` selects by `has_zero`.
+fn complete_rows(
+    cols: [&Values; 4],
+    o: &MhOptions,
+    no_events: impl Fn(&[f64; 4]) -> bool,
+    has_zero: impl Fn(&[f64; 4]) -> bool,
+    add: impl Fn(&mut [f64; 4]),
+) -> Vec<[f64; 4]> {
+    let mut rows: Vec<[f64; 4]> = Vec::new();
+    let [w, x, y, z] = cols;
+    for (((a, b), c), d) in w.iter().zip(x).zip(y).zip(z) {
+        let (Some(a), Some(b), Some(c), Some(d)) = (*a, *b, *c, *d) else {
+            continue;
+        };
+        let r = [a, b, c, d];
+        if o.drop00[1] && no_events(&r) {
+            continue;
+        }
+        rows.push(r);
+    }
+    let zero: Vec<Option<bool>> = rows.iter().map(|r| Some(has_zero(r))).collect();
+    for (r, c) in rows.iter_mut().zip(correction_flags(&zero, o.to[1])) {
+        if c {
+            add(r);
         }
     }
-    Some(Tables { rows })
+    rows
 }
 
 /// The per-study effects used for Q (escalc with the first-element options).
@@ -386,35 +428,6 @@ fn mh_rd(rows: &[[f64; 4]]) -> Pooled {
     }
     let beta = num / den;
     Pooled::plain(beta, ((beta * a1 + a2 / 2.0) / (den * den)).sqrt(), w)
-}
-
-/// Rows `[x1, t1, x2, t2]` of the incidence data entering the pooled estimate (after drop00[1]
-/// and add/to[1], which touch the event counts only).
-fn incidence_tables(studies: &Studies, o: &MhOptions) -> Option<Vec<[f64; 4]>> {
-    let Data::Incidence { x1i, t1i, x2i, t2i } = &studies.data else {
-        return None;
-    };
-    let mut rows: Vec<[f64; 4]> = Vec::new();
-    for i in 0..x1i.len() {
-        let (Some(a), Some(b), Some(c), Some(d)) = (x1i[i], t1i[i], x2i[i], t2i[i]) else {
-            continue;
-        };
-        if o.drop00[1] && a == 0.0 && c == 0.0 {
-            continue;
-        }
-        rows.push([a, b, c, d]);
-    }
-    let zero: Vec<Option<bool>> = rows
-        .iter()
-        .map(|r| Some(r[0] == 0.0 || r[2] == 0.0))
-        .collect();
-    for (r, c) in rows.iter_mut().zip(correction_flags(&zero, o.to[1])) {
-        if c {
-            r[0] += o.add[1];
-            r[2] += o.add[1];
-        }
-    }
-    Some(rows)
 }
 
 /// MH incidence rate ratio with its MH test.
