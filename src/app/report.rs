@@ -4,24 +4,22 @@
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use crate::app::atomic::write_atomic;
 use crate::app::presets::{PoolMethod, Preset};
-use crate::bias::{ranktest, regtest, trimfill, Estimator, Predictor, RegModel};
+use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, MIN_K};
+use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::model::rma;
-use crate::model::RmaOptions;
-use crate::model::{Level, PiType, Test};
+use crate::model::{rma, Level, PiType, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::metareg;
-use crate::moderators::subgroup::subgroup;
-use crate::moderators::subgroup::subgroups_from;
-pub use crate::render::html::analysis::{Analysis, Entry, ReportOptions, Spec, Step, MIN_K_BIAS};
+use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
+pub use crate::render::html::analysis::{Analysis, Entry, ReportOptions, Spec, Step};
 use crate::render::html::page;
 use crate::render::plot::forest::{data_columns, forest, subgroup_test_text, ForestOptions};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
 use crate::render::slug;
-use crate::sensitivity::leave1out;
+use crate::sensitivity::{leave1out, RefitSeries};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -86,118 +84,133 @@ fn long_csv_names(file: &Path) -> Result<Option<Vec<String>>> {
 /// Finds the analyses in `inputs`: directories (with or without an `evident.toml`), manifests,
 /// CSV files (long CSVs with an `analysis` column give one analysis per value).
 pub fn plan(inputs: &[PathBuf]) -> Plan {
-    let mut plan = Plan::default();
-    let mut used = HashSet::new();
-    let mut named: HashSet<PathBuf> = HashSet::new();
-    let add_file =
-        |plan: &mut Plan, file: &Path, cfg: AnalysisConfig, used: &mut HashSet<String>| {
-            let given = cfg.name.clone();
-            if let Some(reason) = &cfg.exclude {
-                let name = given.unwrap_or_else(|| stem(file));
-                plan.skipped
-                    .push((name, file.to_path_buf(), reason.clone()));
-                return;
-            }
-            let long = if cfg.analysis.is_some() {
-                Ok(None)
-            } else {
-                long_csv_names(file)
-            };
-            match long {
-                Err(e) => {
-                    let name = given.unwrap_or_else(|| stem(file));
-                    plan.failed.push((name, e.to_string()));
-                }
-                Ok(Some(values)) => {
-                    for v in values {
-                        let name = match &given {
-                            Some(g) => format!("{g} {v}"),
-                            None => v.clone(),
-                        };
-                        let dir = dedupe(&name, used);
-                        plan.specs.push(Spec {
-                            name,
-                            dir,
-                            file: file.to_path_buf(),
-                            rows: Some(v),
-                            cfg: cfg.clone(),
-                        });
-                    }
-                }
-                Ok(None) => {
-                    let name = given
-                        .or_else(|| cfg.analysis.clone())
-                        .unwrap_or_else(|| stem(file));
-                    let dir = dedupe(&name, used);
-                    plan.specs.push(Spec {
-                        name,
-                        dir,
-                        file: file.to_path_buf(),
-                        rows: cfg.analysis.clone(),
-                        cfg,
-                    });
-                }
-            }
-        };
-    let manifest =
-        |plan: &mut Plan, path: &Path, used: &mut HashSet<String>, named: &mut HashSet<PathBuf>| {
-            match Manifest::read(path) {
-                Err(e) => plan
-                    .failed
-                    .push((path.display().to_string(), e.to_string())),
-                Ok(m) => {
-                    if plan.title.is_none() {
-                        plan.title = m.title.clone();
-                    }
-                    let base = path.parent().unwrap_or(Path::new("."));
-                    for a in m.analysis {
-                        let file =
-                            base.join(a.file.as_deref().expect("checked by Manifest::parse"));
-                        named.insert(file.clone());
-                        add_file(plan, &file, a, used);
-                    }
-                }
-            }
-        };
+    let mut p = Planner::default();
     for input in inputs {
         if input.is_dir() {
-            let mf = input.join(MANIFEST_NAME);
-            if mf.is_file() {
-                manifest(&mut plan, &mf, &mut used, &mut named);
-            }
-            let mut files: Vec<PathBuf> = match std::fs::read_dir(input) {
-                Ok(rd) => rd
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_file() && is_csv(p))
-                    .collect(),
-                Err(e) => {
-                    plan.failed.push((
-                        input.display().to_string(),
-                        format!("cannot read directory: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            files.sort();
-            for f in files {
-                if !named.contains(&f) {
-                    add_file(&mut plan, &f, AnalysisConfig::default(), &mut used);
-                }
-            }
+            p.add_dir(input);
         } else if input.file_name().is_some_and(|n| n == MANIFEST_NAME)
             || input.extension().is_some_and(|e| e == "toml")
         {
-            manifest(&mut plan, input, &mut used, &mut named);
+            p.add_manifest(input);
         } else if input.is_file() {
-            add_file(&mut plan, input, AnalysisConfig::default(), &mut used);
+            p.add_file(input, AnalysisConfig::default());
         } else {
-            plan.failed.push((
+            p.plan.failed.push((
                 input.display().to_string(),
                 "no such file or directory".into(),
             ));
         }
     }
-    plan
+    p.plan
+}
+
+/// The plan being built, with the directory names taken and the files a manifest named.
+#[derive(Default)]
+struct Planner {
+    plan: Plan,
+    used: HashSet<String>,
+    named: HashSet<PathBuf>,
+}
+
+impl Planner {
+    /// One CSV with its settings: skipped when excluded, one analysis per `analysis` value of a
+    /// long CSV, else one analysis.
+    fn add_file(&mut self, file: &Path, cfg: AnalysisConfig) {
+        let given = cfg.name.clone();
+        if let Some(reason) = &cfg.exclude {
+            let name = given.unwrap_or_else(|| stem(file));
+            self.plan
+                .skipped
+                .push((name, file.to_path_buf(), reason.clone()));
+            return;
+        }
+        let long = if cfg.analysis.is_some() {
+            Ok(None)
+        } else {
+            long_csv_names(file)
+        };
+        match long {
+            Err(e) => {
+                let name = given.unwrap_or_else(|| stem(file));
+                self.plan.failed.push((name, e.to_string()));
+            }
+            Ok(Some(values)) => {
+                for v in values {
+                    let name = match &given {
+                        Some(g) => format!("{g} {v}"),
+                        None => v.clone(),
+                    };
+                    self.push(name, file, Some(v), cfg.clone());
+                }
+            }
+            Ok(None) => {
+                let name = given
+                    .or_else(|| cfg.analysis.clone())
+                    .unwrap_or_else(|| stem(file));
+                let rows = cfg.analysis.clone();
+                self.push(name, file, rows, cfg);
+            }
+        }
+    }
+
+    fn push(&mut self, name: String, file: &Path, rows: Option<String>, cfg: AnalysisConfig) {
+        let dir = dedupe(&name, &mut self.used);
+        self.plan.specs.push(Spec {
+            name,
+            dir,
+            file: file.to_path_buf(),
+            rows,
+            cfg,
+        });
+    }
+
+    /// The analyses a manifest lists (its files relative to it); the first title wins.
+    fn add_manifest(&mut self, path: &Path) {
+        match Manifest::read(path) {
+            Err(e) => self
+                .plan
+                .failed
+                .push((path.display().to_string(), e.to_string())),
+            Ok(m) => {
+                if self.plan.title.is_none() {
+                    self.plan.title = m.title.clone();
+                }
+                let base = path.parent().unwrap_or(Path::new("."));
+                for a in m.analysis {
+                    let file = base.join(a.file.as_deref().expect("checked by Manifest::parse"));
+                    self.named.insert(file.clone());
+                    self.add_file(&file, a);
+                }
+            }
+        }
+    }
+
+    /// A directory: its manifest, if any, then the CSVs it does not name, in name order.
+    fn add_dir(&mut self, dir: &Path) {
+        let mf = dir.join(MANIFEST_NAME);
+        if mf.is_file() {
+            self.add_manifest(&mf);
+        }
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_csv(p))
+                .collect(),
+            Err(e) => {
+                self.plan.failed.push((
+                    dir.display().to_string(),
+                    format!("cannot read directory: {e}"),
+                ));
+                return;
+            }
+        };
+        files.sort();
+        for f in files {
+            if !self.named.contains(&f) {
+                self.add_file(&f, AnalysisConfig::default());
+            }
+        }
+    }
 }
 
 /// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file).
@@ -280,7 +293,7 @@ fn effect_name(studies: &Studies, set: &EffectSet) -> String {
 }
 
 fn not_enough(k: usize, what: &str) -> String {
-    format!("not computed: k = {k} < {MIN_K_BIAS} ({what} needs at least {MIN_K_BIAS} studies)")
+    format!("not computed: k = {k} < {MIN_K} ({what} needs at least {MIN_K} studies)")
 }
 
 /// Runs one analysis: effects, model, subgroups, moderators, bias and sensitivity, plots.
@@ -298,6 +311,45 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
         set.scale = Scale::Log;
     }
     let fit = rma(&set, &opts)?;
+    let warnings = warnings(cfg, &studies, &set, measure, &fit, &opts);
+    let sg = cfg
+        .by
+        .as_ref()
+        .map(|by| subgroup(&fit.effects, by, &opts).map_err(|e| format!("not computed: {e}")));
+    let mr = (!cfg.mods.is_empty()).then(|| {
+        metareg(&fit.effects, &cfg.mods.join(" + "), &opts)
+            .map_err(|e| format!("not computed: {e}"))
+    });
+    let (reg, rank, tf, l1o) = small_study_steps(&fit, &opts);
+    let forest_svg = forest_svg(&studies, &fit, cfg, &sg)?;
+    let funnel_svg = funnel_svg(&fit, &tf);
+    Ok(Analysis {
+        spec: spec.clone(),
+        effect_name: effect_name(&studies, &fit.effects),
+        studies,
+        fit,
+        subgroup: sg,
+        metareg: mr,
+        regtest: reg,
+        ranktest: rank,
+        trimfill: tf,
+        leave1out: l1o,
+        forest_svg,
+        funnel_svg,
+        warnings,
+    })
+}
+
+/// The cautions of one analysis: the manifest's note, omitted rows, continuity corrections, few
+/// studies, k = 2 with Knapp–Hartung, and the model's own notes.
+fn warnings(
+    cfg: &AnalysisConfig,
+    studies: &Studies,
+    set: &EffectSet,
+    measure: Measure,
+    fit: &RmaFit,
+    opts: &RmaOptions,
+) -> Vec<String> {
     let k = fit.k;
     let mut warnings = Vec::new();
     if let Some(n) = &cfg.note {
@@ -327,9 +379,10 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
             "Only one study: the pooled result is that study's own estimate; heterogeneity cannot be assessed."
                 .into(),
         );
-    } else if k < 10 {
+    } else if let Some(few) = FewStudies::check(k) {
         warnings.push(format!(
-            "Few studies (k = {k}): tests for funnel-plot asymmetry have low power with fewer than 10 studies and should not be relied on (Cochrane Handbook ch. 13); heterogeneity estimates are imprecise."
+            "Few studies (k = {k}): {} and should not be relied on ({ADVICE_SOURCE}); heterogeneity estimates are imprecise.",
+            few.low_power()
         ));
     }
     if k == 2 && opts.test.uses_t() && !opts.method.is_fixed() {
@@ -338,54 +391,66 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
                 .into(),
         );
     }
-    for n in &fit.notes {
-        warnings.push(n.clone());
+    warnings.extend(fit.notes.iter().cloned());
+    warnings
+}
+
+/// The bias panel and leave-one-out, from [`MIN_K`] studies on.
+fn small_study_steps(
+    fit: &RmaFit,
+    opts: &RmaOptions,
+) -> (
+    Step<Regtest>,
+    Step<Ranktest>,
+    Step<TrimFill>,
+    Step<RefitSeries>,
+) {
+    let k = fit.k;
+    if k < MIN_K {
+        return (
+            Err(not_enough(k, "Egger's test")),
+            Err(not_enough(k, "Begg's test")),
+            Err(not_enough(k, "trim-and-fill")),
+            Err(not_enough(k, "leave-one-out")),
+        );
     }
-    let sg = cfg
-        .by
-        .as_ref()
-        .map(|by| subgroup(&fit.effects, by, &opts).map_err(|e| format!("not computed: {e}")));
-    let mr = (!cfg.mods.is_empty()).then(|| {
-        metareg(&fit.effects, &cfg.mods.join(" + "), &opts)
-            .map_err(|e| format!("not computed: {e}"))
-    });
-    let bias_ok = k >= MIN_K_BIAS;
-    let reg = if bias_ok {
-        regtest(&fit.effects, &opts, RegModel::Rma, Predictor::Sei, None)
-            .map_err(|e| format!("not computed: {e}"))
-    } else {
-        Err(not_enough(k, "Egger's test"))
-    };
-    let rank = if bias_ok {
-        ranktest(&fit.effects).map_err(|e| format!("not computed: {e}"))
-    } else {
-        Err(not_enough(k, "Begg's test"))
-    };
-    let tf = if bias_ok {
-        trimfill(&fit.effects, &opts, Estimator::L0, None).map_err(|e| format!("not computed: {e}"))
-    } else {
-        Err(not_enough(k, "trim-and-fill"))
-    };
-    let l1o = if bias_ok {
-        leave1out(&fit.effects, &opts).map_err(|e| format!("not computed: {e}"))
-    } else {
-        Err(not_enough(k, "leave-one-out"))
-    };
-    let name = effect_name(&studies, &fit.effects);
-    let favours = cfg.labels.clone().map(|[a, b]| (a, b));
+    let not_computed = |e: Error| format!("not computed: {e}");
+    let panel = BiasPanel::run(&fit.effects, opts);
+    (
+        panel.regtest.map_err(not_computed),
+        panel.ranktest.map_err(not_computed),
+        panel.trimfill.map_err(not_computed),
+        leave1out(&fit.effects, opts).map_err(not_computed),
+    )
+}
+
+/// The forest plot, with the subgroup module's own fits and tests when there are subgroups
+/// (nothing is refitted for the plot).
+fn forest_svg(
+    studies: &Studies,
+    fit: &RmaFit,
+    cfg: &AnalysisConfig,
+    sg: &Option<Step<SubgroupFit>>,
+) -> Result<String> {
     let mut fo = ForestOptions {
         title: None,
-        favours,
+        favours: cfg.labels.clone().map(|[a, b]| (a, b)),
         columns: data_columns(&studies.data, &fit.effects),
         ..ForestOptions::default()
     };
-    // The plot draws the subgroup module's own fits and tests; nothing is refitted for it.
-    if let Some(Ok(s)) = &sg {
-        fo.subgroups = subgroups_from(&fit, s)?;
+    if let Some(Ok(s)) = sg {
+        fo.subgroups = subgroups_from(fit, s)?;
         fo.subgroup_test = Some(subgroup_test_text(s));
     }
-    let forest_svg = forest(&fit, &fo)?.to_svg()?;
-    let filled = match &tf {
+    forest(fit, &fo)?.to_svg()
+}
+
+/// The funnel plot with the studies trim-and-fill imputed, from 2 studies on.
+fn funnel_svg(fit: &RmaFit, tf: &Step<TrimFill>) -> Step<String> {
+    if fit.k < 2 {
+        return Err("not drawn: a funnel plot needs at least 2 studies".into());
+    }
+    let filled = match tf {
         Ok(t) => t
             .filled_yi
             .iter()
@@ -394,34 +459,15 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
             .collect(),
         Err(_) => Vec::new(),
     };
-    let funnel_svg = if k >= 2 {
-        funnel(
-            &fit,
-            &FunnelOptions {
-                filled,
-                ..FunnelOptions::default()
-            },
-        )
-        .and_then(|f| f.to_svg())
-        .map_err(|e| format!("not drawn: {e}"))
-    } else {
-        Err("not drawn: a funnel plot needs at least 2 studies".into())
-    };
-    Ok(Analysis {
-        spec: spec.clone(),
-        studies,
+    funnel(
         fit,
-        effect_name: name,
-        subgroup: sg,
-        metareg: mr,
-        regtest: reg,
-        ranktest: rank,
-        trimfill: tf,
-        leave1out: l1o,
-        forest_svg,
-        funnel_svg,
-        warnings,
-    })
+        &FunnelOptions {
+            filled,
+            ..FunnelOptions::default()
+        },
+    )
+    .and_then(|f| f.to_svg())
+    .map_err(|e| format!("not drawn: {e}"))
 }
 
 /// Writes the files of one analysis into `dir`.

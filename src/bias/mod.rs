@@ -4,12 +4,14 @@
 //! the corresponding metafor function (`regtest`, `ranktest`, `trimfill`, `fsn`).
 
 pub mod fsn;
+pub mod panel;
 pub mod petpeese;
 pub mod ranktest;
 pub mod regtest;
 pub mod trimfill;
 
 pub use fsn::{fsn, Fsn, FsnType};
+pub use panel::{BiasPanel, FewStudies};
 pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
 pub use regtest::{regtest, sample_sizes, Limit, Predictor, RegModel, Regtest};

@@ -121,6 +121,19 @@ pub struct Limit {
     pub ci_ub: f64,
 }
 
+impl Limit {
+    /// The intercept with its standard error, p-value and critical value of the test.
+    fn new(estimate: f64, se: f64, pval: f64, crit: f64) -> Limit {
+        Limit {
+            estimate,
+            se,
+            pval,
+            ci_lb: estimate - crit * se,
+            ci_ub: estimate + crit * se,
+        }
+    }
+}
+
 /// A regression test for funnel-plot asymmetry.
 #[derive(Debug, Clone)]
 pub struct Regtest {
@@ -205,7 +218,25 @@ pub fn regtest(
     ni: Option<&[f64]>,
 ) -> Result<Regtest> {
     let k = set.k();
-    let pred: Vec<f64> = match predictor {
+    let pred = predictor_values(set, predictor, ni)?;
+    debug_assert!(!predictor.needs_n() || ni.is_some());
+    if k > 0 && pred.iter().all(|&x| x == pred[0]) {
+        return Err(Error::invalid(format!(
+            "the predictor {} is the same for every study: there is no funnel asymmetry to test",
+            predictor.name()
+        )));
+    }
+    let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { pred[i] });
+    let design = Matrix::new(x);
+    match model {
+        RegModel::Rma => regtest_rma(set, opts, &design, predictor),
+        RegModel::Lm => regtest_lm(set, opts, &design, predictor),
+    }
+}
+
+/// The predictor's value for each study; the sample-size predictors need `ni`.
+fn predictor_values(set: &EffectSet, predictor: Predictor, ni: Option<&[f64]>) -> Result<Vec<f64>> {
+    Ok(match predictor {
         Predictor::Sei => set.vi.iter().map(|v| v.sqrt()).collect(),
         Predictor::Vi => set.vi.clone(),
         _ => {
@@ -215,7 +246,7 @@ pub fn regtest(
                     predictor.name()
                 ))
             })?;
-            if ni.len() != k || ni.iter().any(|n| !(*n > 0.0)) {
+            if ni.len() != set.k() || ni.iter().any(|n| !(*n > 0.0)) {
                 return Err(Error::invalid(
                     "sample sizes must be positive, one per study",
                 ));
@@ -229,91 +260,84 @@ pub fn regtest(
                 })
                 .collect()
         }
-    };
-    debug_assert!(!predictor.needs_n() || ni.is_some());
-    if k > 0 && pred.iter().all(|&x| x == pred[0]) {
-        return Err(Error::invalid(format!(
-            "the predictor {} is the same for every study: there is no funnel asymmetry to test",
-            predictor.name()
-        )));
+    })
+}
+
+/// The meta-regression form: the model's τ² method and test, the predictor as moderator.
+fn regtest_rma(
+    set: &EffectSet,
+    opts: &RmaOptions,
+    design: &Matrix,
+    predictor: Predictor,
+) -> Result<Regtest> {
+    let k = set.k();
+    check_parameters(k, 2, opts)?;
+    let core = fit_core(design, set, opts)?;
+    let se = core.vb[3].sqrt();
+    let stat = core.beta[1] / se;
+    let limit = predictor.has_limit().then(|| {
+        let s0 = core.vb[0].sqrt();
+        Limit::new(core.beta[0], s0, core.pval(core.beta[0] / s0), core.crit)
+    });
+    Ok(Regtest {
+        model: RegModel::Rma,
+        predictor,
+        k,
+        slope: core.beta[1],
+        slope_se: se,
+        stat,
+        df: core.df,
+        pval: core.pval(stat),
+        limit,
+        tau2: core.tau2,
+    })
+}
+
+/// Egger's weighted least squares, t with k − 2 df.
+fn regtest_lm(
+    set: &EffectSet,
+    opts: &RmaOptions,
+    design: &Matrix,
+    predictor: Predictor,
+) -> Result<Regtest> {
+    let k = set.k();
+    if k < 3 {
+        return Err(Error::TooFewStudies {
+            what: "the weighted regression test",
+            k,
+            needed: 3,
+        });
     }
-    let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { pred[i] });
-    let design = Matrix::new(x);
+    let w: Vec<f64> = set.vi.iter().map(|v| 1.0 / v).collect();
+    if w.iter().any(|x| !x.is_finite()) {
+        return Err(Error::invalid(
+            "the weighted regression test needs positive sampling variances",
+        ));
+    }
+    let fit = design.wls(&set.yi, &w).ok_or_else(|| {
+        Error::invalid("the predictor is constant: the regression cannot be fitted")
+    })?;
+    // lm estimates the residual variance: σ² = RSS/(k − 2) scales (X'WX)⁻¹.
+    let df = (k - 2) as f64;
+    let sigma2 = fit.rss / df;
+    let se = (sigma2 * fit.vb[3]).sqrt();
+    let stat = fit.beta[1] / se;
     let alpha = opts.level.alpha();
-    match model {
-        RegModel::Rma => {
-            check_parameters(k, 2, opts)?;
-            let core = fit_core(&design, set, opts)?;
-            let se = core.vb[3].sqrt();
-            let stat = core.beta[1] / se;
-            let limit = predictor.has_limit().then(|| {
-                let s0 = core.vb[0].sqrt();
-                Limit {
-                    estimate: core.beta[0],
-                    se: s0,
-                    pval: core.pval(core.beta[0] / s0),
-                    ci_lb: core.beta[0] - core.crit * s0,
-                    ci_ub: core.beta[0] + core.crit * s0,
-                }
-            });
-            Ok(Regtest {
-                model,
-                predictor,
-                k,
-                slope: core.beta[1],
-                slope_se: se,
-                stat,
-                df: core.df,
-                pval: core.pval(stat),
-                limit,
-                tau2: core.tau2,
-            })
-        }
-        RegModel::Lm => {
-            if k < 3 {
-                return Err(Error::TooFewStudies {
-                    what: "the weighted regression test",
-                    k,
-                    needed: 3,
-                });
-            }
-            let w: Vec<f64> = set.vi.iter().map(|v| 1.0 / v).collect();
-            if w.iter().any(|x| !x.is_finite()) {
-                return Err(Error::invalid(
-                    "the weighted regression test needs positive sampling variances",
-                ));
-            }
-            let fit = design.wls(&set.yi, &w).ok_or_else(|| {
-                Error::invalid("the predictor is constant: the regression cannot be fitted")
-            })?;
-            // lm estimates the residual variance: σ² = RSS/(k − 2) scales (X'WX)⁻¹.
-            let df = (k - 2) as f64;
-            let sigma2 = fit.rss / df;
-            let se = (sigma2 * fit.vb[3]).sqrt();
-            let stat = fit.beta[1] / se;
-            let crit = qt_upper(alpha / 2.0, df);
-            let limit = predictor.has_limit().then(|| {
-                let s0 = (sigma2 * fit.vb[0]).sqrt();
-                Limit {
-                    estimate: fit.beta[0],
-                    se: s0,
-                    pval: pt_two_sided(fit.beta[0] / s0, df),
-                    ci_lb: fit.beta[0] - crit * s0,
-                    ci_ub: fit.beta[0] + crit * s0,
-                }
-            });
-            Ok(Regtest {
-                model,
-                predictor,
-                k,
-                slope: fit.beta[1],
-                slope_se: se,
-                stat,
-                df: Some(df),
-                pval: pt_two_sided(stat, df),
-                limit,
-                tau2: 0.0,
-            })
-        }
-    }
+    let crit = qt_upper(alpha / 2.0, df);
+    let limit = predictor.has_limit().then(|| {
+        let s0 = (sigma2 * fit.vb[0]).sqrt();
+        Limit::new(fit.beta[0], s0, pt_two_sided(fit.beta[0] / s0, df), crit)
+    });
+    Ok(Regtest {
+        model: RegModel::Lm,
+        predictor,
+        k,
+        slope: fit.beta[1],
+        slope_se: se,
+        stat,
+        df: Some(df),
+        pval: pt_two_sided(stat, df),
+        limit,
+        tau2: 0.0,
+    })
 }

@@ -129,32 +129,7 @@ pub fn trimfill(
     };
     let side = match side {
         Some(s) => s,
-        None => {
-            check_parameters(k, 2, opts)?;
-            if set.vi.iter().all(|&v| v == set.vi[0]) {
-                return Err(Error::invalid(
-                    "all studies have the same variance, so the side of the missing studies \
-                     cannot be estimated: give it (left or right)",
-                ));
-            }
-            let x = nalgebra::DMatrix::from_fn(
-                k,
-                2,
-                |i, j| {
-                    if j == 0 {
-                        1.0
-                    } else {
-                        set.vi[i].sqrt()
-                    }
-                },
-            );
-            let core = fit_core(&Matrix::new(x), set, &zopts)?;
-            if core.beta[1] < 0.0 {
-                Side::Right
-            } else {
-                Side::Left
-            }
-        }
+        None => estimate_side(set, opts, &zopts)?,
     };
     let flip = if side == Side::Right { -1.0 } else { 1.0 };
     // Stable ascending sort of the (flipped) effects, as R's radix sort.
@@ -162,7 +137,6 @@ pub fn trimfill(
     ix.sort_by(|&a, &b| (flip * set.yi[a]).total_cmp(&(flip * set.yi[b])));
     let yi: Vec<f64> = ix.iter().map(|&i| flip * set.yi[i]).collect();
     let vi: Vec<f64> = ix.iter().map(|&i| set.vi[i]).collect();
-    let kf = k as f64;
 
     let mut k0 = 0usize;
     let mut k0_prev: Option<usize> = None;
@@ -178,67 +152,8 @@ pub fn trimfill(
                 detail: "k0 still changing after 100 iterations".into(),
             });
         }
-        let kt = k - k0;
-        let trimmed =
-            EffectSet::from_yi_vi(yi[..kt].to_vec(), vi[..kt].to_vec(), set.measure, set.scale);
-        beta = if kt == 1 {
-            // One study left: its centred value is 0 in exact arithmetic and its sign comes from
-            // rounding. metafor's QR route gives (1/√w)²·(w·y); reproduce it so the ranks agree.
-            let w = 1.0 / vi[0];
-            let inv = 1.0 / w.sqrt();
-            inv * inv * (w * yi[0])
-        } else {
-            fit_core(&Intercept { k: kt }, &trimmed, &zopts)?.beta[0]
-        };
-        let centred: Vec<f64> = yi.iter().map(|y| y - beta).collect();
-        // rank(|centred|, ties.method = "first"), signed.
-        let mut order: Vec<usize> = (0..k).collect();
-        order.sort_by(|&a, &b| centred[a].abs().total_cmp(&centred[b].abs()));
-        let mut signed = vec![0.0; k];
-        for (r, &i) in order.iter().enumerate() {
-            let sgn = if centred[i] > 0.0 {
-                1.0
-            } else if centred[i] < 0.0 {
-                -1.0
-            } else {
-                0.0
-            };
-            signed[i] = sgn * (r + 1) as f64;
-        }
-        let sr: f64 = signed.iter().filter(|&&s| s > 0.0).sum();
-        let var_sr = |k0: f64| {
-            (kf * (kf + 1.0) * (2.0 * kf + 1.0) + 10.0 * k0.powi(3) + 27.0 * k0 * k0 + 17.0 * k0
-                - 18.0 * kf * k0 * k0
-                - 18.0 * kf * k0
-                + 6.0 * kf * kf * k0)
-                / 24.0
-        };
-        let (raw, se) = match estimator {
-            Estimator::R0 => {
-                let longest = signed
-                    .iter()
-                    .filter(|&&s| s < 0.0)
-                    .map(|s| -s)
-                    .fold(f64::NEG_INFINITY, f64::max);
-                if !longest.is_finite() {
-                    return Err(Error::invalid(
-                        "R0 is undefined: no study lies below the trimmed estimate",
-                    ));
-                }
-                let k0 = kf - longest - 1.0;
-                (k0, (2.0 * k0.max(0.0) + 2.0).sqrt())
-            }
-            Estimator::L0 => {
-                let k0 = (4.0 * sr - kf * (kf + 1.0)) / (2.0 * kf - 1.0);
-                (k0, 4.0 * var_sr(k0).sqrt() / (2.0 * kf - 1.0))
-            }
-            Estimator::Q0 => {
-                let k0 = kf - 0.5 - (2.0 * kf * kf - 4.0 * sr + 0.25).sqrt();
-                let se = 2.0 * var_sr(k0).sqrt()
-                    / ((kf - 0.5).powi(2) - k0 * (2.0 * kf - k0 - 1.0)).sqrt();
-                (k0, se)
-            }
-        };
+        beta = trimmed_estimate(set, &yi, &vi, k - k0, &zopts)?;
+        let (raw, se) = k0_raw(estimator, &signed_ranks(&yi, beta))?;
         // R's round() rounds half to even.
         k0 = (raw.round_ties_even().max(0.0) as usize).min(k - 1);
         se_k0 = se.max(0.0);
@@ -249,40 +164,15 @@ pub fn trimfill(
         let s: f64 = (0..=k0).map(|j| 0.5f64.powi(j as i32 + 1)).sum();
         1.0 - s
     });
-    if k0 == 0 {
-        let fit = rma(set, opts)?;
-        return Ok(TrimFill {
-            k0,
-            se_k0,
-            side,
-            estimator,
-            p_k0,
-            filled_yi: Vec::new(),
-            filled_vi: Vec::new(),
-            fit,
-        });
-    }
-    // Mirror the k0 most extreme studies around the last trimmed estimate (2b − y).
-    let filled_yi: Vec<f64> = (k - k0..k).map(|i| flip * (2.0 * beta - yi[i])).collect();
-    let filled_vi: Vec<f64> = (k - k0..k).map(|i| vi[i]).collect();
-    let mut all_y = set.yi.clone();
-    all_y.extend(&filled_yi);
-    let mut all_v = set.vi.clone();
-    all_v.extend(&filled_vi);
-    let mut filled = EffectSet::from_yi_vi(all_y, all_v, set.measure, set.scale);
-    filled.labels = set
-        .labels
-        .iter()
-        .cloned()
-        .chain((1..=k0).map(|i| format!("Filled {i}")))
-        .collect();
-    let fit = rma(
-        &filled,
-        &RmaOptions {
-            test: Test::Z,
-            ..*opts
-        },
-    )?;
+    let (filled_yi, filled_vi, fit) = if k0 == 0 {
+        (Vec::new(), Vec::new(), rma(set, opts)?)
+    } else {
+        // Mirror the k0 most extreme studies around the last trimmed estimate (2b − y).
+        let fy: Vec<f64> = (k - k0..k).map(|i| flip * (2.0 * beta - yi[i])).collect();
+        let fv: Vec<f64> = (k - k0..k).map(|i| vi[i]).collect();
+        let fit = fit_filled(set, opts, &fy, &fv)?;
+        (fy, fv, fit)
+    };
     Ok(TrimFill {
         k0,
         se_k0,
@@ -293,4 +183,129 @@ pub fn trimfill(
         filled_vi,
         fit,
     })
+}
+
+/// metafor's choice of side: left when the slope of yi on √vi (same τ² method) is ≥ 0.
+fn estimate_side(set: &EffectSet, opts: &RmaOptions, zopts: &RmaOptions) -> Result<Side> {
+    let k = set.k();
+    check_parameters(k, 2, opts)?;
+    if set.vi.iter().all(|&v| v == set.vi[0]) {
+        return Err(Error::invalid(
+            "all studies have the same variance, so the side of the missing studies \
+             cannot be estimated: give it (left or right)",
+        ));
+    }
+    let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { set.vi[i].sqrt() });
+    let core = fit_core(&Matrix::new(x), set, zopts)?;
+    Ok(if core.beta[1] < 0.0 {
+        Side::Right
+    } else {
+        Side::Left
+    })
+}
+
+/// The pooled estimate of the `kt` least extreme (sorted, flipped) studies.
+fn trimmed_estimate(
+    set: &EffectSet,
+    yi: &[f64],
+    vi: &[f64],
+    kt: usize,
+    zopts: &RmaOptions,
+) -> Result<f64> {
+    if kt == 1 {
+        // One study left: its centred value is 0 in exact arithmetic and its sign comes from
+        // rounding. metafor's QR route gives (1/√w)²·(w·y); reproduce it so the ranks agree.
+        let w = 1.0 / vi[0];
+        let inv = 1.0 / w.sqrt();
+        return Ok(inv * inv * (w * yi[0]));
+    }
+    let trimmed =
+        EffectSet::from_yi_vi(yi[..kt].to_vec(), vi[..kt].to_vec(), set.measure, set.scale);
+    Ok(fit_core(&Intercept { k: kt }, &trimmed, zopts)?.beta[0])
+}
+
+/// Signed ranks of |yᵢ − β| (R's `rank(ties.method = "first")`), the sign that of yᵢ − β.
+fn signed_ranks(yi: &[f64], beta: f64) -> Vec<f64> {
+    let k = yi.len();
+    let centred: Vec<f64> = yi.iter().map(|y| y - beta).collect();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| centred[a].abs().total_cmp(&centred[b].abs()));
+    let mut signed = vec![0.0; k];
+    for (r, &i) in order.iter().enumerate() {
+        let sgn = if centred[i] > 0.0 {
+            1.0
+        } else if centred[i] < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        signed[i] = sgn * (r + 1) as f64;
+    }
+    signed
+}
+
+/// The estimator's unrounded k0 and its standard error from the signed ranks.
+fn k0_raw(estimator: Estimator, signed: &[f64]) -> Result<(f64, f64)> {
+    let kf = signed.len() as f64;
+    let sr: f64 = signed.iter().filter(|&&s| s > 0.0).sum();
+    let var_sr = |k0: f64| {
+        (kf * (kf + 1.0) * (2.0 * kf + 1.0) + 10.0 * k0.powi(3) + 27.0 * k0 * k0 + 17.0 * k0
+            - 18.0 * kf * k0 * k0
+            - 18.0 * kf * k0
+            + 6.0 * kf * kf * k0)
+            / 24.0
+    };
+    Ok(match estimator {
+        Estimator::R0 => {
+            let longest = signed
+                .iter()
+                .filter(|&&s| s < 0.0)
+                .map(|s| -s)
+                .fold(f64::NEG_INFINITY, f64::max);
+            if !longest.is_finite() {
+                return Err(Error::invalid(
+                    "R0 is undefined: no study lies below the trimmed estimate",
+                ));
+            }
+            let k0 = kf - longest - 1.0;
+            (k0, (2.0 * k0.max(0.0) + 2.0).sqrt())
+        }
+        Estimator::L0 => {
+            let k0 = (4.0 * sr - kf * (kf + 1.0)) / (2.0 * kf - 1.0);
+            (k0, 4.0 * var_sr(k0).sqrt() / (2.0 * kf - 1.0))
+        }
+        Estimator::Q0 => {
+            let k0 = kf - 0.5 - (2.0 * kf * kf - 4.0 * sr + 0.25).sqrt();
+            let se =
+                2.0 * var_sr(k0).sqrt() / ((kf - 0.5).powi(2) - k0 * (2.0 * kf - k0 - 1.0)).sqrt();
+            (k0, se)
+        }
+    })
+}
+
+/// The observed studies followed by the `Filled i` ones, refitted with the z test.
+fn fit_filled(
+    set: &EffectSet,
+    opts: &RmaOptions,
+    filled_yi: &[f64],
+    filled_vi: &[f64],
+) -> Result<RmaFit> {
+    let mut all_y = set.yi.clone();
+    all_y.extend(filled_yi);
+    let mut all_v = set.vi.clone();
+    all_v.extend(filled_vi);
+    let mut filled = EffectSet::from_yi_vi(all_y, all_v, set.measure, set.scale);
+    filled.labels = set
+        .labels
+        .iter()
+        .cloned()
+        .chain((1..=filled_yi.len()).map(|i| format!("Filled {i}")))
+        .collect();
+    rma(
+        &filled,
+        &RmaOptions {
+            test: Test::Z,
+            ..*opts
+        },
+    )
 }

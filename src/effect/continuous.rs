@@ -8,7 +8,7 @@ use crate::stats::lgamma;
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);
 
 /// Hedges' exact small-sample correction J(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)) (Hedges 1981).
-pub fn hedges_j(m: f64) -> f64 {
+fn hedges_j(m: f64) -> f64 {
     (lgamma(m / 2.0) - (m / 2.0).sqrt().ln() - lgamma((m - 1.0) / 2.0)).exp()
 }
 

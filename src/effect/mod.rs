@@ -273,20 +273,26 @@ impl EffectSet {
     /// A study-level column by name, or an error listing the columns there are; `what` says what
     /// the column was wanted for ("group by", ...).
     pub fn moderator(&self, column: &str, what: &str) -> Result<&Moderator> {
-        self.moderators
-            .iter()
-            .find(|m| m.name == column)
-            .ok_or_else(|| {
-                let names: Vec<&str> = self.moderators.iter().map(|m| m.name.as_str()).collect();
-                Error::invalid(format!(
-                    "no column '{column}' to {what}; the data have: {}",
-                    if names.is_empty() {
-                        "no extra columns".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ))
-            })
+        self.find_moderator(column).ok_or_else(|| {
+            Error::invalid(format!(
+                "no column '{column}' to {what}; the data have: {}",
+                self.moderator_names("no extra columns")
+            ))
+        })
+    }
+
+    /// A study-level column by its exact name.
+    pub fn find_moderator(&self, column: &str) -> Option<&Moderator> {
+        self.moderators.iter().find(|m| m.name == column)
+    }
+
+    /// The study-level columns' names, comma-separated, or `none` without any: for messages.
+    pub fn moderator_names(&self, none: &str) -> String {
+        if self.moderators.is_empty() {
+            return none.to_string();
+        }
+        let names: Vec<&str> = self.moderators.iter().map(|m| m.name.as_str()).collect();
+        names.join(", ")
     }
 
     /// Builds the set from escalc results, dropping rows with no value (metafor's

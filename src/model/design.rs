@@ -206,7 +206,7 @@ impl Matrix {
     }
 
     /// The projection P = W − WX(X'WX)⁻¹X'W; `None` for a rank-deficient design.
-    pub fn projection(&self, w: &[f64]) -> Option<nalgebra::DMatrix<f64>> {
+    fn projection(&self, w: &[f64]) -> Option<nalgebra::DMatrix<f64>> {
         let k = self.x.nrows();
         let inv = self.xwx_inv(w)?;
         let wx = nalgebra::DMatrix::from_fn(k, self.x.ncols(), |i, j| w[i] * self.x[(i, j)]);

@@ -24,12 +24,21 @@ pub struct Heterogeneity {
 
 /// An I² percentage capped at 100: with τ² ≫ vt (or Q ≫ df) rounding can give 100.00000000000001
 /// (found by fuzzing). Below, metafor's value stands (negative with a negative τ² bound).
-pub fn at_most_100(x: f64) -> f64 {
+fn at_most_100(x: f64) -> f64 {
     if x > 100.0 {
         100.0
     } else {
         x
     }
+}
+
+/// I² = max(0, 100(Q − df)/Q) and H² = Q/df from Cochran's Q alone (Higgins & Thompson 2002), as
+/// metafor reports them for fixed-effects, Mantel–Haenszel and Peto fits.
+pub fn fe_i2_h2(q: f64, df: usize) -> (f64, f64) {
+    (
+        at_most_100(100.0 * (q - df as f64) / q).max(0.0),
+        q / df as f64,
+    )
 }
 
 /// Computes Q, I², H² as metafor: for FE models I² = max(0, 100(Q − df)/Q), H² = Q/df; otherwise
@@ -59,10 +68,7 @@ pub fn heterogeneity<D: Design>(
     let df = k - p;
     let vt = df as f64 / pq.tr_p;
     let (i2, h2) = if fixed {
-        (
-            at_most_100(100.0 * (q - df as f64) / q).max(0.0),
-            q / df as f64,
-        )
+        fe_i2_h2(q, df)
     } else {
         (at_most_100(100.0 * tau2 / (vt + tau2)), tau2 / vt + 1.0)
     };

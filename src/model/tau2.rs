@@ -27,7 +27,7 @@ pub fn q_gen<D: Design>(d: &D, y: &[f64], v: &[f64], tau2: f64) -> f64 {
 }
 
 /// The upper end of the τ² search interval for PM, as metafor: max(100, 10·mad(y)²).
-pub fn pm_tau2_max(y: &[f64]) -> f64 {
+fn pm_tau2_max(y: &[f64]) -> f64 {
     let m = mad(y);
     100f64.max(10.0 * m * m)
 }
@@ -40,111 +40,135 @@ pub fn estimate<D: Design>(
     method: Method,
     con: &Control,
 ) -> Result<Tau2Estimate> {
-    let k = d.k();
-    let p = d.p();
-    let kp = (k - p) as f64;
-    let kf = k as f64;
-    let done = |tau2: f64, se: Option<f64>| Tau2Estimate {
-        tau2,
-        se_tau2: se,
-        iterations: 0,
-        ll0_reset: false,
-    };
-    if method == Method::FE {
-        return Ok(done(0.0, None));
+    if method == Method::FE || d.k() == 1 {
+        return Ok(Tau2Estimate::closed_form(0.0, None));
     }
-    if k == 1 {
-        return Ok(done(0.0, None));
-    }
-    let allvipos = v.iter().all(|&x| x > 0.0);
-    let need_pos = |name: &str| -> Result<()> {
-        if allvipos {
-            Ok(())
-        } else {
-            Err(Error::invalid(format!(
-                "the {name} estimator cannot be used when some sampling variances are zero or negative"
-            )))
-        }
-    };
-    let clamp = |t: f64| t.max(con.tau2_min);
-    match method {
+    let (tau2, se) = match method {
         Method::FE => unreachable!(),
-        Method::HS => {
-            need_pos("HS")?;
-            let w = weights(v, 0.0);
-            let q = d.p_quantities(y, &w);
-            let sw: f64 = w.iter().sum();
-            let tau2 = clamp((q.ypy - kf) / sw);
-            let t = tau2.max(0.0);
-            let pv = d.pv_quantities(&w, v);
-            let se =
-                (1.0 / (sw * sw) * (2.0 * kp + 4.0 * t * q.tr_p + 2.0 * t * t * pv.tr_pp)).sqrt();
-            Ok(done(tau2, Some(se)))
+        Method::HS => hunter_schmidt(d, y, v, con)?,
+        Method::HE => hedges(d, y, v, con),
+        Method::DL => dersimonian_laird(d, y, v, con)?,
+        Method::SJ => sidik_jonkman(d, y, v, con),
+        Method::PM => paule_mandel(d, y, v, con)?,
+        Method::ML | Method::REML | Method::EB => return fisher_scoring(d, y, v, method, con),
+    };
+    Ok(Tau2Estimate::closed_form(tau2, Some(se)))
+}
+
+impl Tau2Estimate {
+    /// An estimate found without iterating.
+    fn closed_form(tau2: f64, se_tau2: Option<f64>) -> Self {
+        Tau2Estimate {
+            tau2,
+            se_tau2,
+            iterations: 0,
+            ll0_reset: false,
         }
-        Method::HE => {
-            let (tau2, pv) = he_raw(d, y, v);
-            let tau2 = clamp(tau2);
-            let t = tau2.max(0.0);
-            let se = (1.0 / (kp * kp) * (2.0 * pv.tr_pvpv + 4.0 * t * pv.tr_pv + 2.0 * t * t * kp))
-                .sqrt();
-            Ok(done(tau2, Some(se)))
-        }
-        Method::DL => {
-            need_pos("DL")?;
-            let w = weights(v, 0.0);
-            let q = d.p_quantities(y, &w);
-            let tau2 = clamp((q.ypy - kp) / q.tr_p);
-            let t = tau2.max(0.0);
-            let se = (1.0 / (q.tr_p * q.tr_p)
-                * (2.0 * kp + 4.0 * t * q.tr_p + 2.0 * t * t * q.tr_pp))
-                .sqrt();
-            Ok(done(tau2, Some(se)))
-        }
-        Method::SJ => {
-            let mean = y.iter().sum::<f64>() / kf;
-            let var = y.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (kf - 1.0);
-            let tau0 = var * (kf - 1.0) / kf;
-            let w = weights(v, tau0);
-            let q = d.p_quantities(y, &w);
-            let tau2 = clamp(tau0 * q.ypy / kp);
-            let t = tau2.max(0.0);
-            let pv = d.pv_quantities(&w, v);
-            let se = (tau0 * tau0 / (kp * kp)
-                * (2.0 * pv.tr_pvpv + 4.0 * t * pv.sum_pv_p + 2.0 * t * t * pv.tr_pp))
-                .sqrt();
-            Ok(done(tau2, Some(se)))
-        }
-        Method::PM => {
-            need_pos("PM")?;
-            let target = kp;
-            let tau2_max = con.tau2_max.unwrap_or_else(|| pm_tau2_max(y));
-            let tau2 = if q_gen(d, y, v, con.tau2_min) < target {
-                con.tau2_min
-            } else if q_gen(d, y, v, tau2_max) > target {
-                return Err(Error::NotConverged {
-                    method: "PM",
-                    detail: format!("the generalised Q stays above k − p even at tau2 = {tau2_max} (the search limit)"),
-                });
-            } else {
-                zeroin::uniroot(
-                    |t| q_gen(d, y, v, t) - target,
-                    con.tau2_min,
-                    tau2_max,
-                    con.tol,
-                    con.uniroot_maxiter,
-                )
-                .map_err(|e| Error::NotConverged {
-                    method: "PM",
-                    detail: format!("root search failed: {e:?}"),
-                })?
-            };
-            let tau2 = clamp(tau2);
-            let sw: f64 = weights(v, tau2).iter().sum();
-            let se = (2.0 * kf * kf / kp / (sw * sw)).sqrt();
-            Ok(done(tau2, Some(se)))
-        }
-        Method::ML | Method::REML | Method::EB => fisher_scoring(d, y, v, method, con),
     }
+}
+
+/// k − p and k as floats.
+fn dims<D: Design>(d: &D) -> (f64, f64) {
+    ((d.k() - d.p()) as f64, d.k() as f64)
+}
+
+/// DL, HS and PM divide by the sampling variances: metafor refuses them when one is ≤ 0.
+fn require_positive(v: &[f64], name: &str) -> Result<()> {
+    if v.iter().all(|&x| x > 0.0) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "the {name} estimator cannot be used when some sampling variances are zero or negative"
+        )))
+    }
+}
+
+/// Hunter–Schmidt (Hunter & Schmidt 2004): (Q − k)/Σwᵢ with FE weights.
+fn hunter_schmidt<D: Design>(d: &D, y: &[f64], v: &[f64], con: &Control) -> Result<(f64, f64)> {
+    require_positive(v, "HS")?;
+    let (kp, kf) = dims(d);
+    let w = weights(v, 0.0);
+    let q = d.p_quantities(y, &w);
+    let sw: f64 = w.iter().sum();
+    let tau2 = ((q.ypy - kf) / sw).max(con.tau2_min);
+    let t = tau2.max(0.0);
+    let pv = d.pv_quantities(&w, v);
+    let se = (1.0 / (sw * sw) * (2.0 * kp + 4.0 * t * q.tr_p + 2.0 * t * t * pv.tr_pp)).sqrt();
+    Ok((tau2, se))
+}
+
+/// Hedges' unweighted method-of-moments estimator (Hedges & Olkin 1985).
+fn hedges<D: Design>(d: &D, y: &[f64], v: &[f64], con: &Control) -> (f64, f64) {
+    let (kp, _) = dims(d);
+    let (tau2, pv) = he_raw(d, y, v);
+    let tau2 = tau2.max(con.tau2_min);
+    let t = tau2.max(0.0);
+    let se = (1.0 / (kp * kp) * (2.0 * pv.tr_pvpv + 4.0 * t * pv.tr_pv + 2.0 * t * t * kp)).sqrt();
+    (tau2, se)
+}
+
+/// DerSimonian & Laird (1986): (Q − (k − p))/tr(P) with FE weights.
+fn dersimonian_laird<D: Design>(d: &D, y: &[f64], v: &[f64], con: &Control) -> Result<(f64, f64)> {
+    require_positive(v, "DL")?;
+    let (kp, _) = dims(d);
+    let w = weights(v, 0.0);
+    let q = d.p_quantities(y, &w);
+    let tau2 = ((q.ypy - kp) / q.tr_p).max(con.tau2_min);
+    let t = tau2.max(0.0);
+    let se =
+        (1.0 / (q.tr_p * q.tr_p) * (2.0 * kp + 4.0 * t * q.tr_p + 2.0 * t * t * q.tr_pp)).sqrt();
+    Ok((tau2, se))
+}
+
+/// Sidik & Jonkman (2005): one weighted step from the variance of the yᵢ.
+fn sidik_jonkman<D: Design>(d: &D, y: &[f64], v: &[f64], con: &Control) -> (f64, f64) {
+    let (kp, kf) = dims(d);
+    let mean = y.iter().sum::<f64>() / kf;
+    let var = y.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (kf - 1.0);
+    let tau0 = var * (kf - 1.0) / kf;
+    let w = weights(v, tau0);
+    let q = d.p_quantities(y, &w);
+    let tau2 = (tau0 * q.ypy / kp).max(con.tau2_min);
+    let t = tau2.max(0.0);
+    let pv = d.pv_quantities(&w, v);
+    let se = (tau0 * tau0 / (kp * kp)
+        * (2.0 * pv.tr_pvpv + 4.0 * t * pv.sum_pv_p + 2.0 * t * t * pv.tr_pp))
+        .sqrt();
+    (tau2, se)
+}
+
+/// Paule & Mandel (1982): the τ² at which the generalised Q equals k − p.
+fn paule_mandel<D: Design>(d: &D, y: &[f64], v: &[f64], con: &Control) -> Result<(f64, f64)> {
+    require_positive(v, "PM")?;
+    let (kp, kf) = dims(d);
+    let target = kp;
+    let tau2_max = con.tau2_max.unwrap_or_else(|| pm_tau2_max(y));
+    let tau2 = if q_gen(d, y, v, con.tau2_min) < target {
+        con.tau2_min
+    } else if q_gen(d, y, v, tau2_max) > target {
+        return Err(Error::NotConverged {
+            method: "PM",
+            detail: format!(
+                "the generalised Q stays above k − p even at tau2 = {tau2_max} (the search limit)"
+            ),
+        });
+    } else {
+        zeroin::uniroot(
+            |t| q_gen(d, y, v, t) - target,
+            con.tau2_min,
+            tau2_max,
+            con.tol,
+            con.uniroot_maxiter,
+        )
+        .map_err(|e| Error::NotConverged {
+            method: "PM",
+            detail: format!("root search failed: {e:?}"),
+        })?
+    };
+    let tau2 = tau2.max(con.tau2_min);
+    let sw: f64 = weights(v, tau2).iter().sum();
+    let se = (2.0 * kf * kf / kp / (sw * sw)).sqrt();
+    Ok((tau2, se))
 }
 
 /// The Hedges (HE) estimate before truncation, and the PV quantities with W = I.
@@ -164,9 +188,33 @@ fn fisher_scoring<D: Design>(
     method: Method,
     con: &Control,
 ) -> Result<Tau2Estimate> {
-    let k = d.k();
-    let kp = (k - d.p()) as f64;
-    let kf = k as f64;
+    let (mut tau2, iterations) = fisher_iterate(d, y, v, method, con)?;
+    let mut ll0_reset = false;
+    if con.ll0check
+        && v.iter().all(|&x| x > 0.0)
+        && matches!(method, Method::ML | Method::REML)
+        && ll0_beats(d, y, v, method, tau2, con)
+    {
+        tau2 = 0.0;
+        ll0_reset = true;
+    }
+    let tau2 = tau2.max(con.tau2_min);
+    Ok(Tau2Estimate {
+        tau2,
+        se_tau2: Some(fisher_se(d, y, v, method, tau2)),
+        iterations,
+        ll0_reset,
+    })
+}
+
+/// The scoring steps themselves: the last τ² and the number of iterations.
+fn fisher_iterate<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    method: Method,
+    con: &Control,
+) -> Result<(f64, usize)> {
     let name = method.name();
     let mut tau2 = match con.tau2_init {
         Some(t) => t,
@@ -183,25 +231,7 @@ fn fisher_scoring<D: Design>(
                 detail: "some marginal variances became negative".into(),
             });
         }
-        let w = weights(v, tau2);
-        if w.iter().any(|x| x.is_infinite()) {
-            return Err(Error::ZeroWeight {
-                study: None,
-                tau2: None,
-            });
-        }
-        let q = d.p_quantities(y, &w);
-        let mut adj = match method {
-            Method::ML => {
-                let (sw, sw2) = w.iter().fold((0.0, 0.0), |(a, b), x| (a + x, b + x * x));
-                (q.yppy - sw) / sw2
-            }
-            Method::REML => (q.yppy - q.tr_p) / q.tr_pp,
-            _ => {
-                let sw: f64 = w.iter().sum();
-                (q.ypy * kf / kp - kf) / sw
-            }
-        } * con.stepadj;
+        let mut adj = fisher_step(d, y, v, method, tau2)? * con.stepadj;
         if adj.is_nan() {
             adj = 0.0;
         }
@@ -230,38 +260,67 @@ fn fisher_scoring<D: Design>(
             });
         }
     }
-    let mut ll0_reset = false;
-    let allvipos = v.iter().all(|&x| x > 0.0);
-    if con.ll0check && allvipos && matches!(method, Method::ML | Method::REML) {
-        let ll = |t: f64| -> f64 {
-            let w = weights(v, t);
-            let q = d.p_quantities(y, &w);
-            let base = -0.5 * v.iter().map(|vi| (vi + t).ln()).sum::<f64>() - 0.5 * q.ypy;
-            if method == Method::ML {
-                -0.5 * kf * (2.0 * std::f64::consts::PI).ln() + base
-            } else {
-                -0.5 * kp * (2.0 * std::f64::consts::PI).ln() + base - 0.5 * d.log_det_xwx(&w)
-            }
-        };
-        if ll(0.0) - ll(tau2) > con.tol && tau2 > con.threshold {
-            tau2 = 0.0;
-            ll0_reset = true;
-        }
-    }
-    let tau2 = tau2.max(con.tau2_min);
+    Ok((tau2, iter))
+}
+
+/// One unadjusted Fisher-scoring step at `tau2` (score over information).
+fn fisher_step<D: Design>(d: &D, y: &[f64], v: &[f64], method: Method, tau2: f64) -> Result<f64> {
+    let (kp, kf) = dims(d);
     let w = weights(v, tau2);
-    let se = match method {
+    if w.iter().any(|x| x.is_infinite()) {
+        return Err(Error::ZeroWeight {
+            study: None,
+            tau2: None,
+        });
+    }
+    let q = d.p_quantities(y, &w);
+    Ok(match method {
+        Method::ML => {
+            let (sw, sw2) = w.iter().fold((0.0, 0.0), |(a, b), x| (a + x, b + x * x));
+            (q.yppy - sw) / sw2
+        }
+        Method::REML => (q.yppy - q.tr_p) / q.tr_pp,
+        _ => {
+            let sw: f64 = w.iter().sum();
+            (q.ypy * kf / kp - kf) / sw
+        }
+    })
+}
+
+/// metafor's `ll0check`: does τ² = 0 have a higher (restricted) likelihood than the scoring's
+/// end point, i.e. did the iteration stop at a local maximum?
+fn ll0_beats<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    method: Method,
+    tau2: f64,
+    con: &Control,
+) -> bool {
+    let (kp, kf) = dims(d);
+    let ll = |t: f64| -> f64 {
+        let w = weights(v, t);
+        let q = d.p_quantities(y, &w);
+        let base = -0.5 * v.iter().map(|vi| (vi + t).ln()).sum::<f64>() - 0.5 * q.ypy;
+        if method == Method::ML {
+            -0.5 * kf * (2.0 * std::f64::consts::PI).ln() + base
+        } else {
+            -0.5 * kp * (2.0 * std::f64::consts::PI).ln() + base - 0.5 * d.log_det_xwx(&w)
+        }
+    };
+    ll(0.0) - ll(tau2) > con.tol && tau2 > con.threshold
+}
+
+/// The standard error of an ML, REML or EB τ² from the inverse Fisher information.
+fn fisher_se<D: Design>(d: &D, y: &[f64], v: &[f64], method: Method, tau2: f64) -> f64 {
+    let (kp, kf) = dims(d);
+    let w = weights(v, tau2);
+    match method {
         Method::ML => (2.0 / w.iter().map(|x| x * x).sum::<f64>()).sqrt(),
         Method::REML => (2.0 / d.p_quantities(y, &w).tr_pp).sqrt(),
         _ => {
             let sw: f64 = w.iter().sum();
             (2.0 * kf * kf / kp / (sw * sw)).sqrt()
         }
-    };
-    Ok(Tau2Estimate {
-        tau2,
-        se_tau2: Some(se),
-        iterations: iter,
-        ll0_reset,
-    })
+    }
 }

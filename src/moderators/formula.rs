@@ -333,9 +333,7 @@ impl Formula {
             .iter()
             .map(|v| {
                 effects
-                    .moderators
-                    .iter()
-                    .find(|m| m.name == v.column)
+                    .find_moderator(&v.column)
                     .ok_or_else(|| Error::UnknownColumn {
                         what: "moderator",
                         column: v.column.clone(),
@@ -369,42 +367,7 @@ impl Formula {
             columns.push(("intrcpt".into(), vec![1.0; n]));
         }
         for term in &self.terms {
-            // Per variable in the term: contrasts unless the term without it is absent (R's rule).
-            let mut parts: Vec<Vec<(String, Vec<f64>)>> = Vec::new();
-            for &vi in term {
-                let c = &coded[vi];
-                let full = match c {
-                    Coded::Numeric(..) => false,
-                    Coded::Factor { .. } => {
-                        let margin: Vec<usize> =
-                            term.iter().copied().filter(|&x| x != vi).collect();
-                        let present = if margin.is_empty() {
-                            self.intercept
-                        } else {
-                            self.terms.contains(&margin)
-                        };
-                        !present
-                    }
-                };
-                parts.push(c.columns(&self.variables[vi].label(), full));
-            }
-            // The first variable varies fastest, as in R's model.matrix.
-            let mut acc: Vec<(String, Vec<f64>)> = vec![(String::new(), vec![1.0; n])];
-            for part in parts {
-                let mut next = Vec::new();
-                for (pn, pv) in &part {
-                    for (an, av) in &acc {
-                        let name = if an.is_empty() {
-                            pn.clone()
-                        } else {
-                            format!("{an}:{pn}")
-                        };
-                        next.push((name, av.iter().zip(pv).map(|(a, b)| a * b).collect()));
-                    }
-                }
-                acc = next;
-            }
-            columns.extend(acc);
+            columns.extend(self.term_columns(term, &coded, n));
         }
         if columns.is_empty() {
             return Err(Error::invalid(
@@ -421,6 +384,45 @@ impl Formula {
             dropped,
             intercept: self.intercept,
         })
+    }
+
+    /// The columns of one term: the products of its variables' codings, the first varying
+    /// fastest as in R's `model.matrix`; a factor gets contrasts unless the term without it is
+    /// absent (R's rule), then all its levels.
+    fn term_columns(&self, term: &[usize], coded: &[Coded], n: usize) -> Vec<(String, Vec<f64>)> {
+        let mut parts: Vec<Vec<(String, Vec<f64>)>> = Vec::new();
+        for &vi in term {
+            let c = &coded[vi];
+            let full = match c {
+                Coded::Numeric(..) => false,
+                Coded::Factor { .. } => {
+                    let margin: Vec<usize> = term.iter().copied().filter(|&x| x != vi).collect();
+                    let present = if margin.is_empty() {
+                        self.intercept
+                    } else {
+                        self.terms.contains(&margin)
+                    };
+                    !present
+                }
+            };
+            parts.push(c.columns(&self.variables[vi].label(), full));
+        }
+        let mut acc: Vec<(String, Vec<f64>)> = vec![(String::new(), vec![1.0; n])];
+        for part in parts {
+            let mut next = Vec::new();
+            for (pn, pv) in &part {
+                for (an, av) in &acc {
+                    let name = if an.is_empty() {
+                        pn.clone()
+                    } else {
+                        format!("{an}:{pn}")
+                    };
+                    next.push((name, av.iter().zip(pv).map(|(a, b)| a * b).collect()));
+                }
+            }
+            acc = next;
+        }
+        acc
     }
 }
 
@@ -457,7 +459,7 @@ impl Coded {
 
 /// A number as R's `as.character` writes it in factor levels: up to 15 significant digits, in
 /// fixed notation unless scientific is shorter (`2`, `0.5`, `1e+05`, `1e-04`).
-pub fn level_label(x: f64) -> String {
+fn level_label(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
     }

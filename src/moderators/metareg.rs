@@ -5,6 +5,7 @@ use super::formula::{Formula, ModelMatrix};
 use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use crate::model::design::Matrix;
+use crate::model::fit::FitCore;
 use crate::model::fit_core;
 use crate::model::heterogeneity::{q_profile, Heterogeneity, QProfileControl, Tau2Ci};
 use crate::model::rma;
@@ -258,12 +259,10 @@ pub fn metareg_formula(
     Ok(fit)
 }
 
-/// Fits the model for a model matrix whose rows are the studies of `effects`.
-pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Result<MetaregFit> {
+/// metafor needs one study more than coefficients when τ² is estimated as well, and finite
+/// effects with non-negative variances.
+fn check_fittable(effects: &EffectSet, p: usize, fixed: bool) -> Result<()> {
     let k = effects.k();
-    let p = mm.x.ncols();
-    let fixed = opts.method.is_fixed();
-    // metafor needs one study more than coefficients when τ² is estimated as well.
     let need = if fixed { p } else { p + 1 };
     if k < need {
         return Err(Error::invalid(format!(
@@ -279,15 +278,19 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
             )));
         }
     }
-    let design = Matrix::new(mm.x.clone());
-    let core = fit_core(&design, effects, opts)?;
+    Ok(())
+}
+
+/// The coefficient table: estimates with their Wald (or Knapp–Hartung) tests and CIs.
+fn coefficients(core: &FitCore, names: &[String]) -> Vec<Coefficient> {
+    let p = names.len();
     let se: Vec<f64> = (0..p).map(|j| core.vb[j * p + j].sqrt()).collect();
-    let coefficients: Vec<Coefficient> = (0..p)
+    (0..p)
         .map(|j| {
             let b = core.beta[j];
             let stat = b / se[j];
             Coefficient {
-                name: mm.names[j].clone(),
+                name: names[j].clone(),
                 estimate: b,
                 se: se[j],
                 stat,
@@ -296,7 +299,18 @@ pub fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Re
                 ci_ub: b + core.crit * se[j],
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Fits the model for a model matrix whose rows are the studies of `effects`.
+fn fit_matrix(effects: &EffectSet, mm: ModelMatrix, opts: &RmaOptions) -> Result<MetaregFit> {
+    let k = effects.k();
+    let p = mm.x.ncols();
+    let fixed = opts.method.is_fixed();
+    check_fittable(effects, p, fixed)?;
+    let design = Matrix::new(mm.x.clone());
+    let core = fit_core(&design, effects, opts)?;
+    let coefficients = coefficients(&core, &mm.names);
     // QM tests every coefficient but the intercept (metafor's default btt).
     let btt: Vec<usize> = if mm.intercept && p > 1 {
         (1..p).collect()

@@ -8,6 +8,7 @@ use super::metareg::{omnibus, MetaregFit};
 use crate::error::{Error, Result};
 use crate::model::design::Matrix;
 use crate::model::fit_core;
+use crate::stats::SplitMix64;
 use nalgebra::DMatrix;
 
 /// Settings of a permutation test.
@@ -53,7 +54,6 @@ type Stats = Option<(Vec<f64>, f64)>;
 
 /// Runs the permutation test on a fitted meta-regression.
 pub fn permutest(fit: &MetaregFit, o: &PermutationOptions) -> Result<PermutationTest> {
-    let k = fit.k;
     let p = fit.p;
     let x = &fit.matrix.x;
     let int_only = p == 1 && fit.matrix.intercept;
@@ -78,33 +78,8 @@ pub fn permutest(fit: &MetaregFit, o: &PermutationOptions) -> Result<Permutation
         let qm = omnibus(&core.beta, &core.vb, p, &btt, core.df).stat;
         Some((z, qm))
     };
-    // Row groups: identical rows of X are one group, so only distinct permutations count.
-    let mut groups: Vec<usize> = vec![usize::MAX; k];
-    let mut reps: Vec<usize> = Vec::new();
-    for i in 0..k {
-        if groups[i] != usize::MAX {
-            continue;
-        }
-        groups[i] = reps.len();
-        for (j, g) in groups.iter_mut().enumerate().skip(i + 1) {
-            if *g == usize::MAX && x.row(i) == x.row(j) {
-                *g = reps.len();
-            }
-        }
-        reps.push(i);
-    }
-    let n_exact: f64 = if int_only {
-        2f64.powi(k as i32)
-    } else {
-        let mut counts = vec![0usize; reps.len()];
-        for &g in &groups {
-            counts[g] += 1;
-        }
-        let lg = crate::stats::lgamma;
-        (lg(k as f64 + 1.0) - counts.iter().map(|&c| lg(c as f64 + 1.0)).sum::<f64>())
-            .exp()
-            .round()
-    };
+    let (groups, reps) = row_groups(x);
+    let n_exact = distinct_permutations(int_only, &groups, reps.len());
     let exact = o.exact || n_exact <= o.iter as f64;
     if exact && n_exact > 5e6 {
         return Err(Error::invalid(format!(
@@ -112,78 +87,25 @@ pub fn permutest(fit: &MetaregFit, o: &PermutationOptions) -> Result<Permutation
         )));
     }
     let n = if exact { n_exact as usize } else { o.iter };
-    // The i-th permutation: (model matrix, effects).
-    let y0 = &fit.effects.yi;
-    let sorted_groups = {
-        let mut g = groups.clone();
-        g.sort_unstable();
-        g
-    };
     let exact_perms: Vec<Vec<usize>> = if exact && !int_only {
+        let mut sorted_groups = groups.clone();
+        sorted_groups.sort_unstable();
         multiset_permutations(&sorted_groups)
     } else {
         Vec::new()
     };
-    let make = |i: usize| -> (DMatrix<f64>, Vec<f64>) {
-        if int_only {
-            let signs: Vec<f64> = if exact {
-                (0..k)
-                    .map(|j| if (i >> j) & 1 == 1 { -1.0 } else { 1.0 })
-                    .collect()
-            } else if i == 0 {
-                vec![1.0; k]
-            } else {
-                let mut r = SplitMix(o.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                (0..k)
-                    .map(|_| if r.next() & 1 == 1 { -1.0 } else { 1.0 })
-                    .collect()
-            };
-            let y = y0.iter().zip(&signs).map(|(a, s)| a * s).collect();
-            (x.clone(), y)
-        } else {
-            let rows: Vec<usize> = if exact {
-                exact_perms[i].iter().map(|&g| reps[g]).collect()
-            } else if i == 0 {
-                (0..k).collect()
-            } else {
-                let mut r = SplitMix(o.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                let mut idx: Vec<usize> = (0..k).collect();
-                for j in (1..k).rev() {
-                    let s = (r.next() % (j as u64 + 1)) as usize;
-                    idx.swap(j, s);
-                }
-                idx
-            };
-            let xm = DMatrix::from_fn(k, p, |r, c| x[(rows[r], c)]);
-            (xm, y0.clone())
-        }
+    let permuter = Permuter {
+        x,
+        y0: &fit.effects.yi,
+        int_only,
+        exact,
+        seed: o.seed,
+        reps: &reps,
+        exact_perms: &exact_perms,
     };
-    let threads = if o.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |t| t.get())
-    } else {
-        o.threads
-    }
-    .clamp(1, n.max(1));
-    let chunk = n.div_ceil(threads);
-    let results: Vec<Stats> = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let make = &make;
-                let stats = &stats;
-                sc.spawn(move || {
-                    (t * chunk..((t + 1) * chunk).min(n))
-                        .map(|i| {
-                            let (xm, y) = make(i);
-                            stats(&xm, &y)
-                        })
-                        .collect::<Vec<Stats>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    let results = parallel_map(n, o.threads, |i| {
+        let (xm, y) = permuter.make(i);
+        stats(&xm, &y)
     });
     let obs_z: Vec<f64> = fit.coefficients.iter().map(|c| c.stat).collect();
     let obs_qm = fit.qm.stat;
@@ -208,6 +130,122 @@ pub fn permutest(fit: &MetaregFit, o: &PermutationOptions) -> Result<Permutation
     })
 }
 
+/// Row groups: identical rows of X are one group, so only distinct permutations count. Gives
+/// each row's group and each group's first row.
+fn row_groups(x: &DMatrix<f64>) -> (Vec<usize>, Vec<usize>) {
+    let k = x.nrows();
+    let mut groups: Vec<usize> = vec![usize::MAX; k];
+    let mut reps: Vec<usize> = Vec::new();
+    for i in 0..k {
+        if groups[i] != usize::MAX {
+            continue;
+        }
+        groups[i] = reps.len();
+        for (j, g) in groups.iter_mut().enumerate().skip(i + 1) {
+            if *g == usize::MAX && x.row(i) == x.row(j) {
+                *g = reps.len();
+            }
+        }
+        reps.push(i);
+    }
+    (groups, reps)
+}
+
+/// The number of distinct permutations: 2^k sign flips for an intercept-only model, else the
+/// multinomial k! / Π nᵍ! over the row groups.
+fn distinct_permutations(int_only: bool, groups: &[usize], n_groups: usize) -> f64 {
+    let k = groups.len();
+    if int_only {
+        return 2f64.powi(k as i32);
+    }
+    let mut counts = vec![0usize; n_groups];
+    for &g in groups {
+        counts[g] += 1;
+    }
+    let lg = crate::stats::lgamma;
+    (lg(k as f64 + 1.0) - counts.iter().map(|&c| lg(c as f64 + 1.0)).sum::<f64>())
+        .exp()
+        .round()
+}
+
+/// Builds the i-th permuted data set; permutation 0 of a random test is the observed data.
+struct Permuter<'a> {
+    x: &'a DMatrix<f64>,
+    y0: &'a [f64],
+    int_only: bool,
+    exact: bool,
+    seed: u64,
+    reps: &'a [usize],
+    exact_perms: &'a [Vec<usize>],
+}
+
+impl Permuter<'_> {
+    /// The i-th permutation: (model matrix, effects).
+    fn make(&self, i: usize) -> (DMatrix<f64>, Vec<f64>) {
+        let (k, p) = self.x.shape();
+        let rng = || SplitMix64(self.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        if self.int_only {
+            let signs: Vec<f64> = if self.exact {
+                (0..k)
+                    .map(|j| if (i >> j) & 1 == 1 { -1.0 } else { 1.0 })
+                    .collect()
+            } else if i == 0 {
+                vec![1.0; k]
+            } else {
+                let mut r = rng();
+                (0..k)
+                    .map(|_| if r.next() & 1 == 1 { -1.0 } else { 1.0 })
+                    .collect()
+            };
+            let y = self.y0.iter().zip(&signs).map(|(a, s)| a * s).collect();
+            (self.x.clone(), y)
+        } else {
+            let rows: Vec<usize> = if self.exact {
+                self.exact_perms[i].iter().map(|&g| self.reps[g]).collect()
+            } else if i == 0 {
+                (0..k).collect()
+            } else {
+                let mut r = rng();
+                let mut idx: Vec<usize> = (0..k).collect();
+                for j in (1..k).rev() {
+                    let s = (r.next() % (j as u64 + 1)) as usize;
+                    idx.swap(j, s);
+                }
+                idx
+            };
+            let xm = DMatrix::from_fn(k, p, |r, c| self.x[(rows[r], c)]);
+            (xm, self.y0.to_vec())
+        }
+    }
+}
+
+/// `f(0), …, f(n − 1)` in order, on `threads` scoped threads (0 = all cores) in contiguous chunks.
+fn parallel_map<F: Fn(usize) -> Stats + Sync>(n: usize, threads: usize, f: F) -> Vec<Stats> {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |t| t.get())
+    } else {
+        threads
+    }
+    .clamp(1, n.max(1));
+    let chunk = n.div_ceil(threads);
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let f = &f;
+                sc.spawn(move || {
+                    (t * chunk..((t + 1) * chunk).min(n))
+                        .map(f)
+                        .collect::<Vec<Stats>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 /// All distinct permutations of a sorted multiset, in lexicographic order.
 fn multiset_permutations(sorted: &[usize]) -> Vec<Vec<usize>> {
     let mut a = sorted.to_vec();
@@ -221,19 +259,6 @@ fn multiset_permutations(sorted: &[usize]) -> Vec<Vec<usize>> {
         a.swap(i, j);
         a[i + 1..].reverse();
         out.push(a.clone());
-    }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a small, seedable generator for reproducible draws.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 

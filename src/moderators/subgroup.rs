@@ -54,9 +54,7 @@ pub struct SubgroupFit {
 /// Runs the subgroup analysis on the grouping column `column`; studies with no group are dropped.
 pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<SubgroupFit> {
     let m = effects
-        .moderators
-        .iter()
-        .find(|m| m.name == column)
+        .find_moderator(column)
         .ok_or_else(|| Error::UnknownColumn {
             what: "grouping column",
             column: column.to_string(),

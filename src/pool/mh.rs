@@ -1,6 +1,7 @@
 //! Mantel–Haenszel pooling for 2×2 tables (OR, RR, RD) and incidence data (IRR, IRD), as
 //! metafor's `rma.mh`, and the shared result type of Mantel–Haenszel and Peto fits.
 
+use crate::data::studies::Values;
 use crate::data::{Data, Studies};
 use crate::effect::{correction_flags, escalc, AddTo, EscalcOptions};
 use crate::error::{Error, Result};
@@ -82,30 +83,71 @@ pub(crate) struct Tables {
     pub rows: Vec<[f64; 4]>,
 }
 
+/// The 2×2 tables `[ai, bi, ci, di]` entering the pooled estimate; `None` for other data.
 pub(crate) fn two_by_two_tables(studies: &Studies, o: &MhOptions) -> Option<Tables> {
     let Data::TwoByTwo { ai, bi, ci, di } = &studies.data else {
         return None;
     };
-    let mut rows: Vec<[f64; 4]> = Vec::new();
-    for i in 0..ai.len() {
-        let (Some(a), Some(b), Some(c), Some(d)) = (ai[i], bi[i], ci[i], di[i]) else {
-            continue;
-        };
-        if o.drop00[1] && ((a == 0.0 && c == 0.0) || (b == 0.0 && d == 0.0)) {
-            continue;
-        }
-        rows.push([a, b, c, d]);
-    }
-    let zero: Vec<Option<bool>> = rows.iter().map(|r| Some(r.contains(&0.0))).collect();
-    let corr = correction_flags(&zero, o.to[1]);
-    for (r, c) in rows.iter_mut().zip(corr) {
-        if c {
+    let rows = complete_rows(
+        [ai, bi, ci, di],
+        o,
+        |&[a, b, c, d]| (a == 0.0 && c == 0.0) || (b == 0.0 && d == 0.0),
+        |r| r.contains(&0.0),
+        |r| {
             for x in r.iter_mut() {
                 *x += o.add[1];
             }
+        },
+    );
+    Some(Tables { rows })
+}
+
+/// Rows `[x1, t1, x2, t2]` of the incidence data entering the pooled estimate (after drop00[1]
+/// and add/to[1], which touch the event counts only).
+fn incidence_tables(studies: &Studies, o: &MhOptions) -> Option<Vec<[f64; 4]>> {
+    let Data::Incidence { x1i, t1i, x2i, t2i } = &studies.data else {
+        return None;
+    };
+    Some(complete_rows(
+        [x1i, t1i, x2i, t2i],
+        o,
+        |r| r[0] == 0.0 && r[2] == 0.0,
+        |r| r[0] == 0.0 || r[2] == 0.0,
+        |r| {
+            r[0] += o.add[1];
+            r[2] += o.add[1];
+        },
+    ))
+}
+
+/// The rows with all four counts, less those `drop00[1]` drops as `no_events`; then the
+/// continuity correction `add` on the rows `to[1]` selects by `has_zero`.
+fn complete_rows(
+    cols: [&Values; 4],
+    o: &MhOptions,
+    no_events: impl Fn(&[f64; 4]) -> bool,
+    has_zero: impl Fn(&[f64; 4]) -> bool,
+    add: impl Fn(&mut [f64; 4]),
+) -> Vec<[f64; 4]> {
+    let mut rows: Vec<[f64; 4]> = Vec::new();
+    let [w, x, y, z] = cols;
+    for (((a, b), c), d) in w.iter().zip(x).zip(y).zip(z) {
+        let (Some(a), Some(b), Some(c), Some(d)) = (*a, *b, *c, *d) else {
+            continue;
+        };
+        let r = [a, b, c, d];
+        if o.drop00[1] && no_events(&r) {
+            continue;
+        }
+        rows.push(r);
+    }
+    let zero: Vec<Option<bool>> = rows.iter().map(|r| Some(has_zero(r))).collect();
+    for (r, c) in rows.iter_mut().zip(correction_flags(&zero, o.to[1])) {
+        if c {
+            add(r);
         }
     }
-    Some(Tables { rows })
+    rows
 }
 
 /// The per-study effects used for Q (escalc with the first-element options).
@@ -133,10 +175,10 @@ pub(crate) fn per_study(
 }
 
 /// Q, its p-value, I² and H² from per-study effects around a pooled estimate (inverse-variance weights).
-pub(crate) fn q_stats(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f64, f64) {
+pub(crate) fn q_stats(yi: &[f64], vi: &[f64], beta: f64) -> QStats {
     let k = yi.len();
     if k <= 1 {
-        return (0.0, 0, 1.0, 0.0, 1.0);
+        return QStats::none();
     }
     let q = yi
         .iter()
@@ -144,159 +186,142 @@ pub(crate) fn q_stats(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f6
         .map(|(y, v)| (y - beta) * (y - beta) / v)
         .sum::<f64>()
         .max(0.0);
-    let df = k - 1;
-    (
-        q,
-        df,
-        pchisq_upper(q, df as f64),
-        crate::model::heterogeneity::at_most_100(100.0 * (q - df as f64) / q).max(0.0),
-        q / df as f64,
-    )
+    QStats::from_q(q, k - 1)
+}
+
+/// Cochran's Q with its degrees of freedom, p-value, I² and H².
+pub(crate) struct QStats {
+    pub q: f64,
+    pub df: usize,
+    pub pval: f64,
+    pub i2: f64,
+    pub h2: f64,
+}
+
+impl QStats {
+    /// Q with `df` degrees of freedom (df ≥ 1).
+    pub fn from_q(q: f64, df: usize) -> Self {
+        let (i2, h2) = crate::model::heterogeneity::fe_i2_h2(q, df);
+        QStats {
+            q,
+            df,
+            pval: pchisq_upper(q, df as f64),
+            i2,
+            h2,
+        }
+    }
+
+    /// Too few studies to speak of heterogeneity: Q = 0 on 0 df.
+    pub fn none() -> Self {
+        QStats {
+            q: 0.0,
+            df: 0,
+            pval: 1.0,
+            i2: 0.0,
+            h2: 1.0,
+        }
+    }
+}
+
+/// A pooled estimate on the analysis scale with its per-table weights and the measure's own tests.
+pub(crate) struct Pooled {
+    pub beta: f64,
+    pub se: f64,
+    /// Tables pooled.
+    pub k: usize,
+    pub weights: Vec<f64>,
+    pub cmh: Option<(f64, f64)>,
+    pub tarone: Option<(f64, f64)>,
+    pub mh_irr: Option<(f64, f64)>,
+}
+
+impl Pooled {
+    pub fn plain(beta: f64, se: f64, weights: Vec<f64>) -> Self {
+        Pooled {
+            beta,
+            se,
+            k: weights.len(),
+            weights,
+            cmh: None,
+            tarone: None,
+            mh_irr: None,
+        }
+    }
+}
+
+impl MhFit {
+    /// The fit from a pooled estimate, Q statistics and the per-study effects `(yi, vi, labels)`;
+    /// weights are shown in percent only when every study with a yi has one.
+    pub(crate) fn assemble(
+        measure: Measure,
+        peto: bool,
+        level: Level,
+        pooled: Pooled,
+        qs: QStats,
+        (yi, vi, labels): (Vec<f64>, Vec<f64>, Vec<String>),
+    ) -> MhFit {
+        let crit = level.z();
+        let Pooled { beta, se, k, .. } = pooled;
+        let zval = beta / se;
+        let sw: f64 = pooled.weights.iter().sum();
+        MhFit {
+            measure,
+            scale: measure.scale(),
+            peto,
+            k,
+            k_yi: yi.len(),
+            estimate: beta,
+            se,
+            zval,
+            pval: pnorm_two_sided(zval),
+            ci_lb: beta - crit * se,
+            ci_ub: beta + crit * se,
+            q: qs.q,
+            q_df: qs.df,
+            q_pval: qs.pval,
+            i2: qs.i2,
+            h2: qs.h2,
+            cmh: pooled.cmh,
+            tarone: pooled.tarone,
+            mh_irr: pooled.mh_irr,
+            weights: if pooled.weights.len() == yi.len() {
+                pooled.weights.iter().map(|w| 100.0 * w / sw).collect()
+            } else {
+                Vec::new()
+            },
+            yi,
+            vi,
+            labels,
+        }
+    }
 }
 
 /// Mantel–Haenszel pooled estimate (Mantel & Haenszel 1959; variance of Robins, Breslow &
 /// Greenland 1986 for OR, Greenland & Robins 1985 for RR, Sato, Greenland & Robins 1989 for RD).
 pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFit> {
-    let crit = o.level.z();
-    let (yi, vi, labels) = per_study(studies, measure, o)?;
-    let mut cmh = None;
-    let mut tarone = None;
-    let mut mh_irr = None;
-    let (beta, se, k, wts): (f64, f64, usize, Vec<f64>) = match (&studies.data, measure) {
+    let per = per_study(studies, measure, o)?;
+    let pooled = match (&studies.data, measure) {
         (Data::TwoByTwo { .. }, Measure::OR | Measure::RR | Measure::RD) => {
             let t = two_by_two_tables(studies, o).expect("2x2 data");
-            let k = t.rows.len();
-            if k == 0 {
+            if t.rows.is_empty() {
                 return Err(Error::invalid("no tables with complete counts: nothing to pool"));
             }
-            let mut w = Vec::with_capacity(k);
-            let (beta, se) = match measure {
-                Measure::OR => {
-                    let (mut r, mut s, mut pr, mut psqr, mut qs) = (0.0, 0.0, 0.0, 0.0, 0.0);
-                    for &[a, b, c, d] in &t.rows {
-                        let n = a + b + c + d;
-                        let (pi, qi, ri, si) = (a / n + d / n, b / n + c / n, (a / n) * d, (b / n) * c);
-                        r += ri;
-                        s += si;
-                        pr += pi * ri;
-                        psqr += pi * si + qi * ri;
-                        qs += qi * si;
-                        w.push(si);
-                    }
-                    if r == 0.0 || s == 0.0 {
-                        return Err(Error::invalid("the Mantel–Haenszel odds ratio is undefined (no events, or no non-events, in one arm of every table)"));
-                    }
-                    let beta = (r / s).ln();
-                    let se = (0.5 * (pr / (r * r) + psqr / (r * s) + qs / (s * s))).sqrt();
-                    // Cochran–Mantel–Haenszel test and Tarone's test.
-                    let (mut num, mut den) = (0.0, 0.0);
-                    let (mut sx, mut sy) = (0.0, 0.0);
-                    for &[a, b, c, d] in &t.rows {
-                        let n = a + b + c + d;
-                        let (n1, n2, xt, yt) = (a + b, c + d, a + c, b + d);
-                        num += a - (n1 / n) * xt;
-                        den += (n1 / n) * (n2 / n) * (xt * (yt / (n - 1.0)));
-                        sx += xt;
-                        sy += yt;
-                    }
-                    if sx > 0.0 && sy > 0.0 {
-                        let stat = (num.abs() - if o.correct { 0.5 } else { 0.0 }).powi(2) / den;
-                        cmh = Some((stat, pchisq_upper(stat, 1.0)));
-                    }
-                    tarone = Some(tarone_test(&t.rows, r / s));
-                    (beta, se)
-                }
-                Measure::RR => {
-                    let (mut r, mut s, mut v, mut sa, mut sc) = (0.0, 0.0, 0.0, 0.0, 0.0);
-                    for &[a, b, c, d] in &t.rows {
-                        let (n1, n2) = (a + b, c + d);
-                        let n = n1 + n2;
-                        r += a * (n2 / n);
-                        s += c * (n1 / n);
-                        v += (n1 / n) * (n2 / n) * (a + c) - (a / n) * c;
-                        sa += a;
-                        sc += c;
-                        w.push(c * (n1 / n));
-                    }
-                    if sa == 0.0 || sc == 0.0 {
-                        return Err(Error::invalid("the Mantel–Haenszel risk ratio is undefined (no events in one arm of every table)"));
-                    }
-                    ((r / s).ln(), (v / (r * s)).sqrt())
-                }
-                _ => {
-                    let (mut num, mut den, mut a1, mut a2) = (0.0, 0.0, 0.0, 0.0);
-                    for &[a, b, c, d] in &t.rows {
-                        let (n1, n2) = (a + b, c + d);
-                        let n = n1 + n2;
-                        num += a * (n2 / n) - c * (n1 / n);
-                        den += n1 * (n2 / n);
-                        a1 += c * (n1 / n).powi(2) - a * (n2 / n).powi(2) + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
-                        a2 += a * (n2 - c) / n + c * (n1 - a) / n;
-                        w.push(n1 * (n2 / n));
-                    }
-                    let beta = num / den;
-                    (beta, ((beta * a1 + a2 / 2.0) / (den * den)).sqrt())
-                }
-            };
-            (beta, se, k, w)
+            match measure {
+                Measure::OR => mh_or(&t.rows, o.correct)?,
+                Measure::RR => mh_rr(&t.rows)?,
+                _ => mh_rd(&t.rows),
+            }
         }
-        (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR | Measure::IRD) => {
-            let mut rows: Vec<[f64; 4]> = Vec::new();
-            for i in 0..x1i.len() {
-                let (Some(a), Some(b), Some(c), Some(d)) = (x1i[i], t1i[i], x2i[i], t2i[i]) else { continue };
-                if o.drop00[1] && a == 0.0 && c == 0.0 {
-                    continue;
-                }
-                rows.push([a, b, c, d]);
-            }
-            let zero: Vec<Option<bool>> = rows.iter().map(|r| Some(r[0] == 0.0 || r[2] == 0.0)).collect();
-            for (r, c) in rows.iter_mut().zip(correction_flags(&zero, o.to[1])) {
-                if c {
-                    r[0] += o.add[1];
-                    r[2] += o.add[1];
-                }
-            }
-            let k = rows.len();
-            if k == 0 {
+        (Data::Incidence { .. }, Measure::IRR | Measure::IRD) => {
+            let rows = incidence_tables(studies, o).expect("incidence data");
+            if rows.is_empty() {
                 return Err(Error::invalid("no studies with complete counts: nothing to pool"));
             }
-            let mut w = Vec::with_capacity(k);
-            let (beta, se) = if measure == Measure::IRR {
-                let (mut r, mut s, mut v, mut s1, mut s2) = (0.0, 0.0, 0.0, 0.0, 0.0);
-                let (mut num, mut den) = (0.0, 0.0);
-                for &[x1, t1, x2, t2] in &rows {
-                    let tt = t1 + t2;
-                    r += x1 * (t2 / tt);
-                    s += x2 * (t1 / tt);
-                    v += (t1 / tt) * (t2 / tt) * (x1 + x2);
-                    s1 += x1;
-                    s2 += x2;
-                    let xt = x1 + x2;
-                    num += x1 - xt * (t1 / tt);
-                    den += xt * (t1 / tt) * (t2 / tt);
-                    w.push(x2 * (t1 / tt));
-                }
-                if s1 == 0.0 || s2 == 0.0 {
-                    return Err(Error::invalid("the Mantel–Haenszel rate ratio is undefined (no events in one group of every study)"));
-                }
-                if s1 + s2 > 0.0 {
-                    let stat = (num.abs() - if o.correct { 0.5 } else { 0.0 }).powi(2) / den;
-                    mh_irr = Some((stat, pchisq_upper(stat, 1.0)));
-                }
-                ((r / s).ln(), (v / (r * s)).sqrt())
+            if measure == Measure::IRR {
+                mh_irr(&rows, o.correct)?
             } else {
-                let (mut num, mut den, mut var) = (0.0, 0.0, 0.0);
-                for &[x1, t1, x2, t2] in &rows {
-                    let tt = t1 + t2;
-                    num += (x1 * t2 - x2 * t1) / tt;
-                    let wi = (t1 / tt) * t2;
-                    den += wi;
-                    var += wi * wi * (x1 / (t1 * t1) + x2 / (t2 * t2));
-                    w.push(wi);
-                }
-                (num / den, var.sqrt() / den)
-            };
-            (beta, se, k, w)
+                mh_ird(&rows)
+            }
         }
         _ => {
             return Err(Error::invalid(format!(
@@ -305,38 +330,144 @@ pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFi
             )))
         }
     };
-    let zval = beta / se;
-    let (q, q_df, q_pval, i2, h2) = q_stats(&yi, &vi, beta);
-    let sw: f64 = wts.iter().sum();
-    Ok(MhFit {
-        measure,
-        scale: measure.scale(),
-        peto: false,
-        k,
-        k_yi: yi.len(),
-        estimate: beta,
-        se,
-        zval,
-        pval: pnorm_two_sided(zval),
-        ci_lb: beta - crit * se,
-        ci_ub: beta + crit * se,
-        q,
-        q_df,
-        q_pval,
-        i2,
-        h2,
-        cmh,
-        tarone,
-        mh_irr,
-        weights: if wts.len() == yi.len() {
-            wts.iter().map(|w| 100.0 * w / sw).collect()
-        } else {
-            Vec::new()
-        },
-        yi,
-        vi,
-        labels,
+    let qs = q_stats(&per.0, &per.1, pooled.beta);
+    Ok(MhFit::assemble(measure, false, o.level, pooled, qs, per))
+}
+
+/// The continuity correction of the CMH and MH rate-ratio statistics.
+fn continuity(correct: bool) -> f64 {
+    if correct {
+        0.5
+    } else {
+        0.0
+    }
+}
+
+/// MH odds ratio with the Robins–Breslow–Greenland variance, the CMH test and Tarone's test.
+fn mh_or(rows: &[[f64; 4]], correct: bool) -> Result<Pooled> {
+    let mut w = Vec::with_capacity(rows.len());
+    let (mut r, mut s, mut pr, mut psqr, mut qs) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &[a, b, c, d] in rows {
+        let n = a + b + c + d;
+        let (pi, qi, ri, si) = (a / n + d / n, b / n + c / n, (a / n) * d, (b / n) * c);
+        r += ri;
+        s += si;
+        pr += pi * ri;
+        psqr += pi * si + qi * ri;
+        qs += qi * si;
+        w.push(si);
+    }
+    if r == 0.0 || s == 0.0 {
+        return Err(Error::invalid("the Mantel–Haenszel odds ratio is undefined (no events, or no non-events, in one arm of every table)"));
+    }
+    let beta = (r / s).ln();
+    let se = (0.5 * (pr / (r * r) + psqr / (r * s) + qs / (s * s))).sqrt();
+    let mut pooled = Pooled::plain(beta, se, w);
+    pooled.cmh = cmh_test(rows, correct);
+    pooled.tarone = Some(tarone_test(rows, r / s));
+    Ok(pooled)
+}
+
+/// The Cochran–Mantel–Haenszel test; `None` without events or without non-events.
+fn cmh_test(rows: &[[f64; 4]], correct: bool) -> Option<(f64, f64)> {
+    let (mut num, mut den) = (0.0, 0.0);
+    let (mut sx, mut sy) = (0.0, 0.0);
+    for &[a, b, c, d] in rows {
+        let n = a + b + c + d;
+        let (n1, n2, xt, yt) = (a + b, c + d, a + c, b + d);
+        num += a - (n1 / n) * xt;
+        den += (n1 / n) * (n2 / n) * (xt * (yt / (n - 1.0)));
+        sx += xt;
+        sy += yt;
+    }
+    (sx > 0.0 && sy > 0.0).then(|| {
+        let stat = (num.abs() - continuity(correct)).powi(2) / den;
+        (stat, pchisq_upper(stat, 1.0))
     })
+}
+
+/// MH risk ratio with the Greenland–Robins variance.
+fn mh_rr(rows: &[[f64; 4]]) -> Result<Pooled> {
+    let mut w = Vec::with_capacity(rows.len());
+    let (mut r, mut s, mut v, mut sa, mut sc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for &[a, b, c, d] in rows {
+        let (n1, n2) = (a + b, c + d);
+        let n = n1 + n2;
+        r += a * (n2 / n);
+        s += c * (n1 / n);
+        v += (n1 / n) * (n2 / n) * (a + c) - (a / n) * c;
+        sa += a;
+        sc += c;
+        w.push(c * (n1 / n));
+    }
+    if sa == 0.0 || sc == 0.0 {
+        return Err(Error::invalid(
+            "the Mantel–Haenszel risk ratio is undefined (no events in one arm of every table)",
+        ));
+    }
+    Ok(Pooled::plain((r / s).ln(), (v / (r * s)).sqrt(), w))
+}
+
+/// MH risk difference with the Sato–Greenland–Robins variance.
+fn mh_rd(rows: &[[f64; 4]]) -> Pooled {
+    let mut w = Vec::with_capacity(rows.len());
+    let (mut num, mut den, mut a1, mut a2) = (0.0, 0.0, 0.0, 0.0);
+    for &[a, b, c, d] in rows {
+        let (n1, n2) = (a + b, c + d);
+        let n = n1 + n2;
+        num += a * (n2 / n) - c * (n1 / n);
+        den += n1 * (n2 / n);
+        a1 += c * (n1 / n).powi(2) - a * (n2 / n).powi(2) + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
+        a2 += a * (n2 - c) / n + c * (n1 - a) / n;
+        w.push(n1 * (n2 / n));
+    }
+    let beta = num / den;
+    Pooled::plain(beta, ((beta * a1 + a2 / 2.0) / (den * den)).sqrt(), w)
+}
+
+/// MH incidence rate ratio with its MH test.
+fn mh_irr(rows: &[[f64; 4]], correct: bool) -> Result<Pooled> {
+    let mut w = Vec::with_capacity(rows.len());
+    let (mut r, mut s, mut v, mut s1, mut s2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut num, mut den) = (0.0, 0.0);
+    for &[x1, t1, x2, t2] in rows {
+        let tt = t1 + t2;
+        r += x1 * (t2 / tt);
+        s += x2 * (t1 / tt);
+        v += (t1 / tt) * (t2 / tt) * (x1 + x2);
+        s1 += x1;
+        s2 += x2;
+        let xt = x1 + x2;
+        num += x1 - xt * (t1 / tt);
+        den += xt * (t1 / tt) * (t2 / tt);
+        w.push(x2 * (t1 / tt));
+    }
+    if s1 == 0.0 || s2 == 0.0 {
+        return Err(Error::invalid(
+            "the Mantel–Haenszel rate ratio is undefined (no events in one group of every study)",
+        ));
+    }
+    let mut pooled = Pooled::plain((r / s).ln(), (v / (r * s)).sqrt(), w);
+    if s1 + s2 > 0.0 {
+        let stat = (num.abs() - continuity(correct)).powi(2) / den;
+        pooled.mh_irr = Some((stat, pchisq_upper(stat, 1.0)));
+    }
+    Ok(pooled)
+}
+
+/// MH incidence rate difference.
+fn mh_ird(rows: &[[f64; 4]]) -> Pooled {
+    let mut w = Vec::with_capacity(rows.len());
+    let (mut num, mut den, mut var) = (0.0, 0.0, 0.0);
+    for &[x1, t1, x2, t2] in rows {
+        let tt = t1 + t2;
+        num += (x1 * t2 - x2 * t1) / tt;
+        let wi = (t1 / tt) * t2;
+        den += wi;
+        var += wi * wi * (x1 / (t1 * t1) + x2 / (t2 * t2));
+        w.push(wi);
+    }
+    Pooled::plain(num / den, var.sqrt() / den, w)
 }
 
 /// Tarone's (1985) corrected Breslow–Day test of homogeneity of odds ratios.

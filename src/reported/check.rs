@@ -125,33 +125,7 @@ pub fn check(input: &CheckInput) -> CheckResult {
         }
     };
     let ratio = input.scale == Scale::Log;
-    let mut fatal = Vec::new();
-    if lb.value > ub.value {
-        fatal.push(format!(
-            "CI bounds reversed: lower {} > upper {}",
-            lb.value, ub.value
-        ));
-    }
-    // A bound printed as 0.00 may stand for a small positive value; only a non-positive interval
-    // is impossible for a ratio.
-    if ratio && (lb.interval().1 <= 0.0 || ub.interval().1 <= 0.0) {
-        fatal.push(format!(
-            "a ratio's CI must be positive, got [{}, {}]",
-            lb.value, ub.value
-        ));
-    }
-    if let Some(e) = input.estimate {
-        let (elo, ehi) = e.interval();
-        if ehi < lb.interval().0 || elo > ub.interval().1 {
-            fatal.push(format!(
-                "estimate {} outside its CI [{}, {}]",
-                e.value, lb.value, ub.value
-            ));
-        }
-        if ratio && ehi <= 0.0 {
-            fatal.push(format!("a ratio must be positive, got {}", e.value));
-        }
-    }
+    let fatal = impossibilities(input.estimate, lb, ub, ratio);
     if !fatal.is_empty() {
         out.verdict = Verdict::Inconsistent;
         out.reasons = fatal;
@@ -189,39 +163,16 @@ pub fn check(input: &CheckInput) -> CheckResult {
                 sig(back(centre_lo)),
                 sig(back(centre_hi)),
             ));
-            region = boxed.clone();
+            region = boxed;
         }
     }
     let p_range = p_range(&region, c);
     out.p_range = Some(p_range);
     let mut decision = false;
     if let Some(p) = input.pval {
-        let (plo, phi) = p.interval();
-        if phi < p_range.0 || plo > p_range.1 {
+        if let Some(d) = p_disagreement(p, p_range, &mut out.reasons) {
             consistent = false;
-            out.reasons.push(format!(
-                "reported p {} but the CI implies p in [{}, {}]",
-                p,
-                sig(p_range.0),
-                sig(p_range.1)
-            ));
-            let admissible_sig = if p_range.1 <= ALPHA {
-                Some(true)
-            } else if p_range.0 > ALPHA {
-                Some(false)
-            } else {
-                None
-            };
-            if let (Some(r), Some(a)) = (p.significant(ALPHA), admissible_sig) {
-                if r != a {
-                    decision = true;
-                    out.reasons.push(format!(
-                        "decision error: reported {} at α = 0.05, recomputed {}",
-                        if r { "significant" } else { "not significant" },
-                        if a { "significant" } else { "not significant" }
-                    ));
-                }
-            }
+            decision = d;
         }
     }
     out.verdict = if decision {
@@ -232,6 +183,77 @@ pub fn check(input: &CheckInput) -> CheckResult {
         Verdict::Inconsistent
     };
     out
+}
+
+/// What no rounding can explain: a reversed CI, a non-positive ratio, an estimate outside its CI.
+fn impossibilities(
+    estimate: Option<Printed>,
+    lb: Printed,
+    ub: Printed,
+    ratio: bool,
+) -> Vec<String> {
+    let mut fatal = Vec::new();
+    if lb.value > ub.value {
+        fatal.push(format!(
+            "CI bounds reversed: lower {} > upper {}",
+            lb.value, ub.value
+        ));
+    }
+    // A bound printed as 0.00 may stand for a small positive value; only a non-positive interval
+    // is impossible for a ratio.
+    if ratio && (lb.interval().1 <= 0.0 || ub.interval().1 <= 0.0) {
+        fatal.push(format!(
+            "a ratio's CI must be positive, got [{}, {}]",
+            lb.value, ub.value
+        ));
+    }
+    if let Some(e) = estimate {
+        let (elo, ehi) = e.interval();
+        if ehi < lb.interval().0 || elo > ub.interval().1 {
+            fatal.push(format!(
+                "estimate {} outside its CI [{}, {}]",
+                e.value, lb.value, ub.value
+            ));
+        }
+        if ratio && ehi <= 0.0 {
+            fatal.push(format!("a ratio must be positive, got {}", e.value));
+        }
+    }
+    fatal
+}
+
+/// `None` when the reported p fits the range the CI implies; otherwise the reasons are added and
+/// the answer is whether it is a decision error (the two sides of α = 0.05 disagree).
+fn p_disagreement(p: PValue, p_range: (f64, f64), reasons: &mut Vec<String>) -> Option<bool> {
+    let (plo, phi) = p.interval();
+    if !(phi < p_range.0 || plo > p_range.1) {
+        return None;
+    }
+    reasons.push(format!(
+        "reported p {} but the CI implies p in [{}, {}]",
+        p,
+        sig(p_range.0),
+        sig(p_range.1)
+    ));
+    let admissible_sig = if p_range.1 <= ALPHA {
+        Some(true)
+    } else if p_range.0 > ALPHA {
+        Some(false)
+    } else {
+        None
+    };
+    let (Some(r), Some(a)) = (p.significant(ALPHA), admissible_sig) else {
+        return Some(false);
+    };
+    if r == a {
+        return Some(false);
+    }
+    reasons.push(format!(
+        "decision error: reported {} at α = 0.05, recomputed {}",
+        if r { "significant" } else { "not significant" },
+        if a { "significant" } else { "not significant" }
+    ));
+    Some(true)
 }
 
 /// Four significant digits, for messages.

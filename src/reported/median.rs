@@ -67,6 +67,50 @@ pub fn mean_sd(f: &FiveNum, method: MedianMethod) -> Result<MeanSd> {
             "the median conversion needs a sample size n of at least 3, got {n}"
         )));
     }
+    let (range, iqr) = ordered_pairs(f)?;
+    let m = f.median;
+    let (mean, sd, summaries, skewed) = match (range, iqr) {
+        (Some(r), None) => from_range(m, r, n, method),
+        (None, Some(q)) => {
+            if method == MedianMethod::Hozo {
+                return Err(Error::invalid(
+                    "Hozo's method needs the minimum and maximum",
+                ));
+            }
+            from_iqr(m, q, n)
+        }
+        (Some(r), Some(q)) => {
+            if method == MedianMethod::Hozo {
+                return Err(Error::invalid(
+                    "Hozo's method uses the median and range only: leave out q1 and q3",
+                ));
+            }
+            from_both(m, r, q, n)
+        }
+        (None, None) => {
+            return Err(Error::invalid(
+                "a median needs its quartiles (q1, q3) and/or its range (min, max)",
+            ))
+        }
+    };
+    Ok(MeanSd {
+        mean,
+        sd,
+        summaries,
+        skew_warning: skewed.map(|(t, c)| {
+            format!(
+                "the summaries suggest a skewed distribution (Shi et al. 2023 test statistic {t:.3} \
+                 >= critical value {c:.3}): the normal-theory mean and SD may mislead"
+            )
+        }),
+    })
+}
+
+/// A (low, high) pair of summaries, if reported.
+type Pair = Option<(f64, f64)>;
+
+/// The range and the quartiles, each given whole or not at all, in order around the median.
+fn ordered_pairs(f: &FiveNum) -> Result<(Pair, Pair)> {
     let m = f.median;
     let range = match (f.min, f.max) {
         (Some(a), Some(b)) => Some((a, b)),
@@ -96,82 +140,74 @@ pub fn mean_sd(f: &FiveNum, method: MedianMethod) -> Result<MeanSd> {
             return Err(Error::invalid("the quartiles must lie within the range"));
         }
     }
-    // ξ(n) and η(n): expected range and IQR of n standard normals (Wan 2014).
-    let xi = 2.0 * qnorm((n - 0.375) / (n + 0.25));
-    let eta = 2.0 * qnorm((0.75 * n - 0.125) / (n + 0.25));
-    let skew = |t: f64, c: f64| (t >= c).then_some((t, c));
-    let (mean, sd, summaries, skewed) = match (range, iqr) {
-        (Some((a, b)), None) => {
-            let t = ((a + b - 2.0 * m) / (b - a)).abs();
-            let c = 1.0 / (n + 9.0).ln() + 2.5 / (n + 1.0);
-            let (mean, sd) = match method {
-                MedianMethod::LuoWanShi => {
-                    let w = 4.0 / (4.0 + n.powf(0.75));
-                    (w * (a + b) / 2.0 + (1.0 - w) * m, (b - a) / xi)
-                }
-                MedianMethod::Hozo => {
-                    let mean = if n <= 25.0 {
-                        (a + 2.0 * m + b) / 4.0
-                    } else {
-                        m
-                    };
-                    let sd = if n <= 15.0 {
-                        ((a - 2.0 * m + b).powi(2) / 4.0 + (b - a).powi(2)).sqrt() / 12f64.sqrt()
-                    } else if n <= 70.0 {
-                        (b - a) / 4.0
-                    } else {
-                        (b - a) / 6.0
-                    };
-                    (mean, sd)
-                }
+    Ok((range, iqr))
+}
+
+/// Mean, SD, the summaries used, and (statistic, critical value) when the skewness test rejects.
+type Estimate = (f64, f64, Summaries, Option<(f64, f64)>);
+
+/// ξ(n): the expected range of n standard normals (Wan 2014).
+fn xi(n: f64) -> f64 {
+    2.0 * qnorm((n - 0.375) / (n + 0.25))
+}
+
+/// η(n): the expected interquartile range of n standard normals (Wan 2014).
+fn eta(n: f64) -> f64 {
+    2.0 * qnorm((0.75 * n - 0.125) / (n + 0.25))
+}
+
+fn skew(t: f64, c: f64) -> Option<(f64, f64)> {
+    (t >= c).then_some((t, c))
+}
+
+/// Median and range (S1): Luo/Wan, or Hozo's piecewise formulas.
+fn from_range(m: f64, (a, b): (f64, f64), n: f64, method: MedianMethod) -> Estimate {
+    let t = ((a + b - 2.0 * m) / (b - a)).abs();
+    let c = 1.0 / (n + 9.0).ln() + 2.5 / (n + 1.0);
+    let (mean, sd) = match method {
+        MedianMethod::LuoWanShi => {
+            let w = 4.0 / (4.0 + n.powf(0.75));
+            (w * (a + b) / 2.0 + (1.0 - w) * m, (b - a) / xi(n))
+        }
+        MedianMethod::Hozo => {
+            let mean = if n <= 25.0 {
+                (a + 2.0 * m + b) / 4.0
+            } else {
+                m
             };
-            (mean, sd, Summaries::Range, skew(t, c))
-        }
-        (None, Some((q1, q3))) => {
-            if method == MedianMethod::Hozo {
-                return Err(Error::invalid(
-                    "Hozo's method needs the minimum and maximum",
-                ));
-            }
-            let t = ((q1 + q3 - 2.0 * m) / (q3 - q1)).abs();
-            let c = 2.65 / n.sqrt() - 6.0 / (n * n);
-            let w = 0.7 + 0.39 / n;
-            let mean = w * (q1 + q3) / 2.0 + (1.0 - w) * m;
-            (mean, (q3 - q1) / eta, Summaries::Iqr, skew(t, c))
-        }
-        (Some((a, b)), Some((q1, q3))) => {
-            if method == MedianMethod::Hozo {
-                return Err(Error::invalid(
-                    "Hozo's method uses the median and range only: leave out q1 and q3",
-                ));
-            }
-            let t = (2.65 * (0.6 * n).ln() / n.sqrt() * ((a + b - 2.0 * m) / (b - a)).abs())
-                .max(((q1 + q3 - 2.0 * m) / (q3 - q1)).abs());
-            let c = 3.0 / n.sqrt() - 40.0 / n.powi(3);
-            let w1 = 2.2 / (2.2 + n.powf(0.75));
-            let w2 = 0.7 - 0.72 / n.powf(0.55);
-            let mean = w1 * (a + b) / 2.0 + w2 * (q1 + q3) / 2.0 + (1.0 - w1 - w2) * m;
-            let w = 1.0 / (1.0 + 0.07 * n.powf(0.6));
-            let sd = w * (b - a) / xi + (1.0 - w) * (q3 - q1) / eta;
-            (mean, sd, Summaries::Both, skew(t, c))
-        }
-        (None, None) => {
-            return Err(Error::invalid(
-                "a median needs its quartiles (q1, q3) and/or its range (min, max)",
-            ))
+            let sd = if n <= 15.0 {
+                ((a - 2.0 * m + b).powi(2) / 4.0 + (b - a).powi(2)).sqrt() / 12f64.sqrt()
+            } else if n <= 70.0 {
+                (b - a) / 4.0
+            } else {
+                (b - a) / 6.0
+            };
+            (mean, sd)
         }
     };
-    Ok(MeanSd {
-        mean,
-        sd,
-        summaries,
-        skew_warning: skewed.map(|(t, c)| {
-            format!(
-                "the summaries suggest a skewed distribution (Shi et al. 2023 test statistic {t:.3} \
-                 >= critical value {c:.3}): the normal-theory mean and SD may mislead"
-            )
-        }),
-    })
+    (mean, sd, Summaries::Range, skew(t, c))
+}
+
+/// Median and quartiles (S2): Luo's mean, Wan's SD.
+fn from_iqr(m: f64, (q1, q3): (f64, f64), n: f64) -> Estimate {
+    let t = ((q1 + q3 - 2.0 * m) / (q3 - q1)).abs();
+    let c = 2.65 / n.sqrt() - 6.0 / (n * n);
+    let w = 0.7 + 0.39 / n;
+    let mean = w * (q1 + q3) / 2.0 + (1.0 - w) * m;
+    (mean, (q3 - q1) / eta(n), Summaries::Iqr, skew(t, c))
+}
+
+/// All five numbers (S3): Luo's mean, Shi's SD.
+fn from_both(m: f64, (a, b): (f64, f64), (q1, q3): (f64, f64), n: f64) -> Estimate {
+    let t = (2.65 * (0.6 * n).ln() / n.sqrt() * ((a + b - 2.0 * m) / (b - a)).abs())
+        .max(((q1 + q3 - 2.0 * m) / (q3 - q1)).abs());
+    let c = 3.0 / n.sqrt() - 40.0 / n.powi(3);
+    let w1 = 2.2 / (2.2 + n.powf(0.75));
+    let w2 = 0.7 - 0.72 / n.powf(0.55);
+    let mean = w1 * (a + b) / 2.0 + w2 * (q1 + q3) / 2.0 + (1.0 - w1 - w2) * m;
+    let w = 1.0 / (1.0 + 0.07 * n.powf(0.6));
+    let sd = w * (b - a) / xi(n) + (1.0 - w) * (q3 - q1) / eta(n);
+    (mean, sd, Summaries::Both, skew(t, c))
 }
 
 #[cfg(test)]

@@ -242,11 +242,7 @@ impl<'a> ReportedTable<'a> {
         let lb = self.printed(r, "ci_lb")?;
         let ub = self.printed(r, "ci_ub")?;
         if measure.is_none() && (est.is_some() || lb.is_some()) {
-            return Err(Error::MissingMeasure {
-                location: self
-                    .table
-                    .location(r, self.col("measure").unwrap_or(usize::MAX)),
-            });
+            return Err(self.no_measure(r));
         }
         Ok(CheckInput {
             estimate: est,
@@ -275,10 +271,28 @@ impl<'a> ReportedTable<'a> {
             mean_sd: None,
             notes: Vec::new(),
         };
-        let g = |f: &str| self.num(r, f);
-        let wrap = |f: &str, e: Error| self.err(r, f, e.to_string());
+        if self.convert_counts(r, level, &mut out)?
+            || self.convert_rates(r, level, &mut out)?
+            || self.convert_median(r, &mut out)?
+        {
+            return Ok(out);
+        }
+        self.convert_reported(r, level, &mut out)?;
+        Ok(out)
+    }
 
-        // 2×2 counts.
+    /// The error of a row that reports an effect without saying which measure it is.
+    fn no_measure(&self, r: usize) -> Error {
+        Error::MissingMeasure {
+            location: self
+                .table
+                .location(r, self.col("measure").unwrap_or(usize::MAX)),
+        }
+    }
+
+    /// 2×2 counts (events with non-events or totals in both arms) → OR, RR or RD; false without.
+    fn convert_counts(&self, r: usize, level: Level, out: &mut RowResult) -> Result<bool> {
+        let g = |f: &str| self.num(r, f);
         let (ai, ci_) = (g("ai")?, g("ci")?);
         let group = |events: Option<f64>, non: &str, total: &str| -> Result<Option<(f64, f64)>> {
             Ok(match (events, g(non)?, g(total)?) {
@@ -287,123 +301,104 @@ impl<'a> ReportedTable<'a> {
                 _ => None,
             })
         };
-        if let (Some((a, n1)), Some((c, n2))) = (group(ai, "bi", "n1i")?, group(ci_, "di", "n2i")?)
-        {
-            let t = Table2x2::from_events(a, n1, c, n2).map_err(|e| wrap("ai", e))?;
-            let m = measure.clone().unwrap_or_else(|| "OR".into());
-            let (rule, eff) = match m.as_str() {
-                "OR" => (Rule::CountsOrWoolf, counts::or_woolf(&t, level)),
-                "RR" => (Rule::CountsRrKatz, counts::rr_katz(&t, level)),
-                "RD" => (Rule::CountsRdWald, counts::rd_wald(&t, level)),
-                other => {
-                    return Err(self.err(
-                        r,
-                        "measure",
-                        format!("2×2 counts give OR, RR or RD, not {other}"),
-                    ))
-                }
-            };
-            out.measure = Some(m.clone());
-            out.scale = scale_of(&m);
-            out.rule = rule;
-            out.effect = Some(eff.map_err(|e| wrap("ai", e))?);
-            return Ok(out);
-        }
-        // Events over person-time.
-        if let (Some(x1), Some(t1), Some(x2), Some(t2)) =
-            (g("x1i")?, g("t1i")?, g("x2i")?, g("t2i")?)
-        {
-            let e = rates::rate_ratio_wald(x1, t1, x2, t2, level).map_err(|e| wrap("x1i", e))?;
-            out.measure = Some("IRR".into());
-            out.scale = Scale::Log;
-            out.rule = Rule::RatesIrrWald;
-            out.effect = Some(e);
-            return Ok(out);
-        }
-        // Median with quartiles and/or range.
-        if let Some(med) = g("median")? {
-            let f = FiveNum {
-                median: med,
-                q1: g("q1")?,
-                q3: g("q3")?,
-                min: g("min")?,
-                max: g("max")?,
-                n: g("ni")?.ok_or_else(|| self.err(r, "ni", "a median row needs n"))?,
-            };
-            let ms = median::mean_sd(&f, self.median_method).map_err(|e| wrap("median", e))?;
-            if let Some(w) = &ms.skew_warning {
-                out.notes.push(w.clone());
+        let (Some((a, n1)), Some((c, n2))) = (group(ai, "bi", "n1i")?, group(ci_, "di", "n2i")?)
+        else {
+            return Ok(false);
+        };
+        let wrap = |e: Error| self.err(r, "ai", e.to_string());
+        let t = Table2x2::from_events(a, n1, c, n2).map_err(wrap)?;
+        let m = out.measure.clone().unwrap_or_else(|| "OR".into());
+        let (rule, eff) = match m.as_str() {
+            "OR" => (Rule::CountsOrWoolf, counts::or_woolf(&t, level)),
+            "RR" => (Rule::CountsRrKatz, counts::rr_katz(&t, level)),
+            "RD" => (Rule::CountsRdWald, counts::rd_wald(&t, level)),
+            other => {
+                return Err(self.err(
+                    r,
+                    "measure",
+                    format!("2×2 counts give OR, RR or RD, not {other}"),
+                ))
             }
-            out.rule = Rule::Median;
-            out.mean_sd = Some(ms);
-            return Ok(out);
+        };
+        out.scale = scale_of(&m);
+        out.measure = Some(m);
+        out.rule = rule;
+        out.effect = Some(eff.map_err(wrap)?);
+        Ok(true)
+    }
+
+    /// Events over person-time in both groups → Wald log rate ratio; false without.
+    fn convert_rates(&self, r: usize, level: Level, out: &mut RowResult) -> Result<bool> {
+        let g = |f: &str| self.num(r, f);
+        let (Some(x1), Some(t1), Some(x2), Some(t2)) = (g("x1i")?, g("t1i")?, g("x2i")?, g("t2i")?)
+        else {
+            return Ok(false);
+        };
+        let e = rates::rate_ratio_wald(x1, t1, x2, t2, level)
+            .map_err(|e| self.err(r, "x1i", e.to_string()))?;
+        out.measure = Some("IRR".into());
+        out.scale = Scale::Log;
+        out.rule = Rule::RatesIrrWald;
+        out.effect = Some(e);
+        Ok(true)
+    }
+
+    /// A median with quartiles and/or range → mean and SD; false without a median.
+    fn convert_median(&self, r: usize, out: &mut RowResult) -> Result<bool> {
+        let g = |f: &str| self.num(r, f);
+        let Some(med) = g("median")? else {
+            return Ok(false);
+        };
+        let f = FiveNum {
+            median: med,
+            q1: g("q1")?,
+            q3: g("q3")?,
+            min: g("min")?,
+            max: g("max")?,
+            n: g("ni")?.ok_or_else(|| self.err(r, "ni", "a median row needs n"))?,
+        };
+        let ms = median::mean_sd(&f, self.median_method)
+            .map_err(|e| self.err(r, "median", e.to_string()))?;
+        if let Some(w) = &ms.skew_warning {
+            out.notes.push(w.clone());
         }
+        out.rule = Rule::Median;
+        out.mean_sd = Some(ms);
+        Ok(true)
+    }
+
+    /// An estimate with a CI, an SE or a p-value; a CI alone; or a p-value alone.
+    fn convert_reported(&self, r: usize, level: Level, out: &mut RowResult) -> Result<()> {
+        let g = |f: &str| self.num(r, f);
+        let wrap = |f: &str, e: Error| self.err(r, f, e.to_string());
         let est = g("estimate")?;
         let (lb, ub) = (g("ci_lb")?, g("ci_ub")?);
         let se = g("sei")?;
-        let need_measure = |out: &RowResult| -> Result<()> {
-            if out.measure.is_none() {
-                return Err(Error::MissingMeasure {
-                    location: self
-                        .table
-                        .location(r, self.col("measure").unwrap_or(usize::MAX)),
-                });
-            }
-            Ok(())
-        };
         if lb.is_some() != ub.is_some() {
             return Err(self.err(r, "ci_lb", "give both CI bounds, ci_lb and ci_ub"));
+        }
+        if out.measure.is_none() && (est.is_some() || lb.is_some()) {
+            return Err(self.no_measure(r));
         }
         let scale = out.scale;
         match (est, lb.zip(ub), se) {
             (Some(e), Some((l, u)), _) => {
-                need_measure(&out)?;
                 out.rule = Rule::EstimateCi;
                 out.effect =
                     Some(ci::from_ci(e, l, u, level, scale).map_err(|x| wrap("estimate", x))?);
             }
             (Some(e), None, Some(s)) => {
-                need_measure(&out)?;
                 out.rule = Rule::EstimateSe;
                 out.effect = Some(ci::from_se(e, s, level, scale).map_err(|x| wrap("sei", x))?);
             }
             (None, Some((l, u)), _) => {
-                need_measure(&out)?;
                 out.rule = Rule::CiOnly;
                 out.effect =
                     Some(ci::from_ci_only(l, u, level, scale).map_err(|x| wrap("ci_lb", x))?);
             }
-            (Some(e), None, None) => {
-                need_measure(&out)?;
-                let Some(p) = pval else {
-                    return Err(self.err(
-                        r,
-                        "estimate",
-                        "an estimate needs a CI, an SE or a p-value to give its uncertainty",
-                    ));
-                };
-                match ci::from_p(e, p, Sides::Two, level, scale).map_err(|x| wrap("pval", x))? {
-                    FromP::Exact(eff) => {
-                        out.rule = Rule::EstimateP;
-                        out.effect = Some(eff);
-                    }
-                    bound => {
-                        out.rule = Rule::EstimatePBound;
-                        out.notes.push(match bound {
-                            FromP::SeAtMost { se, .. } => format!(
-                                "p {p} gives only SE <= {se:.6}: excluded from inverse-variance pooling"
-                            ),
-                            FromP::SeAtLeast { se, .. } => format!(
-                                "p {p} gives only SE >= {se:.6}: excluded from inverse-variance pooling"
-                            ),
-                            FromP::Exact(_) => unreachable!("handled above"),
-                        });
-                        out.se_bound = Some(bound);
-                    }
-                }
-            }
+            (Some(e), None, None) => self.convert_estimate_p(r, e, level, out)?,
             (None, None, _) => {
-                if pval.is_none() {
+                if out.pval.is_none() {
                     return Err(self.err(
                         r,
                         "estimate",
@@ -416,7 +411,44 @@ impl<'a> ReportedTable<'a> {
                     .push("p-value only: no effect size to pool".to_string());
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// An estimate with only a p-value: an exact p gives the SE, a bound (`p < 0.05`) only a
+    /// bound on it, which keeps the row out of inverse-variance pooling.
+    fn convert_estimate_p(
+        &self,
+        r: usize,
+        e: f64,
+        level: Level,
+        out: &mut RowResult,
+    ) -> Result<()> {
+        let Some(p) = out.pval else {
+            return Err(self.err(
+                r,
+                "estimate",
+                "an estimate needs a CI, an SE or a p-value to give its uncertainty",
+            ));
+        };
+        let bound = ci::from_p(e, p, Sides::Two, level, out.scale)
+            .map_err(|x| self.err(r, "pval", x.to_string()))?;
+        let note = match bound {
+            FromP::Exact(eff) => {
+                out.rule = Rule::EstimateP;
+                out.effect = Some(eff);
+                return Ok(());
+            }
+            FromP::SeAtMost { se, .. } => {
+                format!("p {p} gives only SE <= {se:.6}: excluded from inverse-variance pooling")
+            }
+            FromP::SeAtLeast { se, .. } => {
+                format!("p {p} gives only SE >= {se:.6}: excluded from inverse-variance pooling")
+            }
+        };
+        out.rule = Rule::EstimatePBound;
+        out.notes.push(note);
+        out.se_bound = Some(bound);
+        Ok(())
     }
 }
 

@@ -35,21 +35,12 @@ pub fn cumul(set: &EffectSet, opts: &RmaOptions, order: &[usize]) -> Result<Refi
 /// The order of the studies by a column of the input (ascending, ties in file order, missing
 /// values last), as R's `order()`; numbers sort numerically, text by bytes.
 pub fn cumul_order(set: &EffectSet, column: &str, decreasing: bool) -> Result<Vec<usize>> {
-    let m = set
-        .moderators
-        .iter()
-        .find(|m| m.name == column)
-        .ok_or_else(|| {
-            let names: Vec<&str> = set.moderators.iter().map(|m| m.name.as_str()).collect();
-            Error::invalid(format!(
-                "no column '{column}' to order by; available: {}",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            ))
-        })?;
+    let m = set.find_moderator(column).ok_or_else(|| {
+        Error::invalid(format!(
+            "no column '{column}' to order by; available: {}",
+            set.moderator_names("none")
+        ))
+    })?;
     let mut idx: Vec<usize> = (0..set.k()).collect();
     idx.sort_by(|&a, &b| {
         use std::cmp::Ordering;

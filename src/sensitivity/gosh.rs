@@ -6,6 +6,7 @@ use crate::model::design::Intercept;
 use crate::model::heterogeneity::heterogeneity;
 use crate::model::tau2;
 use crate::model::RmaOptions;
+use crate::stats::SplitMix64;
 use rayon::prelude::*;
 
 /// Default cap on the number of fits: every subset up to k = 20 (2^20 − 1 = 1,048,575).
@@ -101,19 +102,6 @@ pub struct StudyContrast {
     pub i2_without: f64,
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator, enough for sampling subsets.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 /// Fits the model to subsets of the studies: all 2^k − 1 non-empty subsets when that is at most
 /// `max_subsets`, otherwise `max_subsets` subsets drawn uniformly (each study in with probability
 /// 1/2, empty draws rejected, as metafor's size-then-members scheme) from `seed`. Fits run in
@@ -149,26 +137,7 @@ pub fn gosh(set: &EffectSet, opts: &RmaOptions, max_subsets: usize, seed: u64) -
     let incl: Vec<u64> = if exact {
         (1..=all).collect()
     } else {
-        let mut rng = SplitMix64(seed);
-        let mut out = Vec::with_capacity(max_subsets * words);
-        let last_bits = k % 64;
-        let mut n = 0;
-        while n < max_subsets {
-            let start = out.len();
-            for w in 0..words {
-                let mut x = rng.next();
-                if w == words - 1 && last_bits != 0 {
-                    x &= (1u64 << last_bits) - 1;
-                }
-                out.push(x);
-            }
-            if out[start..].iter().all(|&x| x == 0) {
-                out.truncate(start);
-            } else {
-                n += 1;
-            }
-        }
-        out
+        draw_subsets(k, max_subsets, seed)
     };
     let fits: Vec<[f64; 5]> = incl
         .par_chunks(words)
@@ -211,6 +180,32 @@ pub fn gosh(set: &EffectSet, opts: &RmaOptions, max_subsets: usize, seed: u64) -
         g.h2.push(f[4]);
     }
     Ok(g)
+}
+
+/// `n` non-empty subsets of k studies, each study in with probability 1/2 (empty draws
+/// rejected), as bit masks of ⌈k/64⌉ words each.
+fn draw_subsets(k: usize, n: usize, seed: u64) -> Vec<u64> {
+    let words = k.div_ceil(64);
+    let mut rng = SplitMix64(seed);
+    let mut out = Vec::with_capacity(n * words);
+    let last_bits = k % 64;
+    let mut drawn = 0;
+    while drawn < n {
+        let start = out.len();
+        for w in 0..words {
+            let mut x = rng.next();
+            if w == words - 1 && last_bits != 0 {
+                x &= (1u64 << last_bits) - 1;
+            }
+            out.push(x);
+        }
+        if out[start..].iter().all(|&x| x == 0) {
+            out.truncate(start);
+        } else {
+            drawn += 1;
+        }
+    }
+    out
 }
 
 /// estimate, τ², Q, I², H² of the intercept-only model, through the same τ² estimators and

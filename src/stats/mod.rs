@@ -276,11 +276,6 @@ fn qchisq_uncached(p: f64, df: f64) -> f64 {
     x
 }
 
-/// Upper-tail chi-square quantile: `qchisq(alpha, df, lower.tail = FALSE)`.
-pub fn qchisq_upper(alpha: f64, df: f64) -> f64 {
-    qchisq(1.0 - alpha, df)
-}
-
 /// F distribution upper tail, P(F > x).
 pub fn pf_upper(x: f64, df1: f64, df2: f64) -> f64 {
     if x.is_nan() || !valid_df(df1) || !valid_df(df2) {
@@ -351,20 +346,6 @@ pub fn lgamma(x: f64) -> f64 {
         return f64::NAN;
     }
     statrs::function::gamma::ln_gamma(x)
-}
-
-/// Regularised lower incomplete gamma P(a, x).
-pub fn pgamma(x: f64, shape: f64) -> f64 {
-    if x.is_nan() || !(shape > 0.0) {
-        return f64::NAN;
-    }
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x.is_infinite() {
-        return 1.0;
-    }
-    statrs::function::gamma::gamma_lr(shape, x)
 }
 
 /// log of the binomial coefficient C(n, k) for integers 0 <= k <= n (as R's `lchoose`).
@@ -452,6 +433,20 @@ pub fn mad(xs: &[f64]) -> f64 {
     let m = median(xs);
     let dev: Vec<f64> = xs.iter().map(|x| (x - m).abs()).collect();
     1.4826 * median(&dev)
+}
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator, enough for reproducible
+/// permutations and subset draws.
+pub(crate) struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
 }
 
 #[cfg(test)]

@@ -10,9 +10,6 @@ use crate::sensitivity::RefitSeries;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// Fewest studies for the funnel-asymmetry tests and leave-one-out.
-pub const MIN_K_BIAS: usize = 3;
-
 /// Which side of no effect is the favourable one, for the Results sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

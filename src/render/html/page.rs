@@ -1,8 +1,9 @@
 //! The report's pages: one analysis (HTML, Markdown, studies CSV) and the index.
 
 use super::analysis::Direction;
-use super::analysis::{Analysis, Entry, ReportOptions, Step, MIN_K_BIAS};
+use super::analysis::{Analysis, Entry, ReportOptions, Step};
 use super::{document, escape_html as esc, inline_svg, table};
+use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::model::Method;
@@ -128,7 +129,7 @@ pub fn methods(a: &Analysis) -> String {
             a.spec.cfg.mods.join(", ")
         ));
     }
-    if a.fit.k >= MIN_K_BIAS {
+    if a.fit.k >= MIN_K {
         s.push_str("Small-study effects were examined with a funnel plot, Egger's regression test (Egger et al. 1997), Begg's rank correlation test (Begg & Mazumdar 1994) and trim-and-fill (Duval & Tweedie 2000); robustness with leave-one-out analysis. ");
     }
     s.push_str(&format!(
@@ -501,8 +502,8 @@ fn bias_section(a: &Analysis) -> String {
         )),
         Err(why) => s.push_str(&format!("<p class=\"na\">Funnel plot {}</p>\n", esc(why.trim_start_matches("not drawn: ")).replace("a funnel", "not drawn: a funnel"))),
     }
-    if fit.k >= MIN_K_BIAS && fit.k < 10 {
-        s.push_str(&format!("<p class=\"na\">With k = {} (&lt; 10), these tests have low power; read them as descriptive (Cochrane Handbook ch. 13).</p>\n", fit.k));
+    if fit.k >= MIN_K && fit.k < ADVISED_K {
+        s.push_str(&format!("<p class=\"na\">With k = {} (&lt; {ADVISED_K}), these tests have low power; read them as descriptive ({ADVICE_SOURCE}).</p>\n", fit.k));
     }
     let rows = vec![
         vec![
@@ -769,8 +770,8 @@ fn flags(a: &Analysis) -> Vec<(&'static str, String)> {
     }
     if a.fit.k == 1 {
         f.push(("", "single study".into()));
-    } else if a.fit.k < 10 {
-        f.push(("", "k < 10".to_string()));
+    } else if a.fit.k < ADVISED_K {
+        f.push(("", format!("k < {ADVISED_K}")));
     }
     if a.fit.effects.n_corrected > 0 {
         f.push(("", "zero cells".into()));

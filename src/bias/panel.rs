@@ -1,0 +1,130 @@
+//! The small-study panel: which checks for funnel-plot asymmetry run together, from how many
+//! studies, and the caution that goes with few studies. The report and `evident bias` both run it.
+
+use super::ranktest::{ranktest, Ranktest};
+use super::regtest::{regtest, sample_sizes, Predictor, RegModel, Regtest};
+use super::trimfill::{trimfill, Estimator, TrimFill};
+use crate::data::Studies;
+use crate::effect::EffectSet;
+use crate::error::Result;
+use crate::measure::Measure;
+use crate::model::RmaOptions;
+
+/// Fewest studies for which the report runs the funnel-asymmetry tests, trim-and-fill and
+/// leave-one-out: with two, a regression on the standard errors has no residual df.
+pub const MIN_K: usize = 3;
+
+/// Fewest studies for which tests for funnel-plot asymmetry are advised: with fewer their power is
+/// too low to tell chance from bias (Sterne et al. 2011, *BMJ* 343:d4002; Cochrane Handbook
+/// §13.3.5.4).
+pub const ADVISED_K: usize = 10;
+
+/// The advice as the outputs cite it.
+pub const ADVICE_SOURCE: &str = "Cochrane Handbook ch. 13";
+
+/// Fewer studies than [`ADVISED_K`]: the caution every small-study output prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FewStudies {
+    pub k: usize,
+}
+
+impl FewStudies {
+    /// `Some` when `k` is below [`ADVISED_K`].
+    pub fn check(k: usize) -> Option<FewStudies> {
+        (k < ADVISED_K).then_some(FewStudies { k })
+    }
+
+    /// "study" or "studies", as k asks.
+    pub fn noun(self) -> &'static str {
+        if self.k == 1 {
+            "study"
+        } else {
+            "studies"
+        }
+    }
+
+    /// The advice as a clause: "tests for funnel-plot asymmetry have low power with fewer than
+    /// 10 studies".
+    pub fn low_power(self) -> String {
+        format!(
+            "tests for funnel-plot asymmetry have low power with fewer than {ADVISED_K} studies"
+        )
+    }
+
+    /// The warning line of the command-line bias reports.
+    pub fn warning(self) -> String {
+        format!(
+            "Warning: only {} {}. T{} and should not be used ({ADVICE_SOURCE}).",
+            self.k,
+            self.noun(),
+            &self.low_power()[1..]
+        )
+    }
+}
+
+/// The panel's analyses of one effect set, with the options of the model they accompany.
+#[derive(Debug)]
+pub struct BiasPanel {
+    /// Egger's regression test (Egger et al. 1997) as metafor's default: the model's τ² method,
+    /// standard errors as predictor.
+    pub regtest: Result<Regtest>,
+    /// Begg & Mazumdar's (1994) rank correlation test.
+    pub ranktest: Result<Ranktest>,
+    /// Trim-and-fill (Duval & Tweedie 2000), L0 with the side estimated.
+    pub trimfill: Result<TrimFill>,
+}
+
+impl BiasPanel {
+    /// Runs the three analyses; each fails on its own.
+    pub fn run(set: &EffectSet, opts: &RmaOptions) -> BiasPanel {
+        BiasPanel {
+            regtest: regtest(set, opts, RegModel::Rma, Predictor::Sei, None),
+            ranktest: ranktest(set),
+            trimfill: trimfill(set, opts, Estimator::L0, None),
+        }
+    }
+
+    /// Peters' test (Peters et al. 2006, *JAMA* 295:676–680) for binary outcomes, when the data
+    /// give sample sizes: a weighted regression on 1/n.
+    pub fn peters(
+        studies: &Studies,
+        set: &EffectSet,
+        opts: &RmaOptions,
+    ) -> Option<Result<Regtest>> {
+        let binary = matches!(
+            set.measure,
+            Measure::OR | Measure::RR | Measure::RD | Measure::PETO
+        );
+        match sample_sizes(studies, set) {
+            Some(ni) if binary => {
+                Some(regtest(set, opts, RegModel::Lm, Predictor::Ninv, Some(&ni)))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advice_from_ten_studies_on_is_silent() {
+        assert!(FewStudies::check(ADVISED_K).is_none());
+        assert_eq!(FewStudies::check(9), Some(FewStudies { k: 9 }));
+    }
+
+    #[test]
+    fn warning_reads_as_the_command_line_always_printed_it() {
+        assert_eq!(
+            FewStudies { k: 1 }.warning(),
+            "Warning: only 1 study. Tests for funnel-plot asymmetry have low power with fewer \
+             than 10 studies and should not be used (Cochrane Handbook ch. 13)."
+        );
+        assert_eq!(
+            FewStudies { k: 4 }.warning(),
+            "Warning: only 4 studies. Tests for funnel-plot asymmetry have low power with fewer \
+             than 10 studies and should not be used (Cochrane Handbook ch. 13)."
+        );
+    }
+}
