@@ -547,3 +547,95 @@ fn super_resolves_against_the_files_module() {
         ["render", "html"]
     );
 }
+
+/// Longest function body allowed, in lines from `fn` to its closing brace.
+const MAX_FN_LINES: usize = 120;
+
+/// `(name, first line, lines)` of every function with a body in stripped code.
+fn functions(code: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let Some(name) = fn_name(l) else { continue };
+        let mut depth = 0usize;
+        let mut opened = false;
+        'scan: for (j, body) in lines.iter().enumerate().skip(i) {
+            for c in body.chars() {
+                match c {
+                    ';' if !opened && depth == 0 => break 'scan,
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => {
+                        depth = depth.saturating_sub(1);
+                        if opened && depth == 0 {
+                            out.push((name.clone(), i + 1, j - i + 1));
+                            break 'scan;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The name of the function a line declares, if it does.
+fn fn_name(line: &str) -> Option<String> {
+    let words: Vec<&str> = line
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let at = words.iter().position(|w| *w == "fn")?;
+    let before_ok = words[..at].iter().all(|w| {
+        matches!(
+            *w,
+            "pub" | "crate" | "super" | "const" | "async" | "unsafe" | "extern" | "in" | "self"
+        )
+    });
+    before_ok.then(|| words.get(at + 1).map(|s| s.to_string()))?
+}
+
+#[test]
+fn no_function_over_120_lines() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("src"), &mut files);
+    files.sort();
+    let mut long = Vec::new();
+    for f in &files {
+        let code = strip(&std::fs::read_to_string(f).unwrap());
+        for (name, line, n) in functions(&code) {
+            if n > MAX_FN_LINES {
+                let rel = f.strip_prefix(root).unwrap().display();
+                long.push(format!("{rel}:{line}: fn {name} has {n} lines"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines (split them into their phases):\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn function_lengths_are_measured_from_fn_to_its_brace() {
+    let code = strip("fn a() {\n    let s = \"}\";\n    if x { y }\n}\nfn decl();\npub(crate) fn b() -> X {\n}\n");
+    assert_eq!(
+        functions(&code),
+        [("a".to_string(), 1, 4), ("b".to_string(), 6, 2)]
+    );
+}

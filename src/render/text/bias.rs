@@ -4,6 +4,7 @@
 
 use super::rma::rma_summary;
 use super::{back_line, estimate_ci_p, fmt, or_unavailable, pooled_line};
+use crate::bias::panel::FewStudies;
 use crate::bias::{Fsn, PetPeese, Ranktest, Regtest, TrimFill};
 use crate::error::Result;
 use crate::model::RmaFit;
@@ -13,13 +14,7 @@ use std::fmt::Write;
 /// The Cochrane Handbook (ch. 13) advises against funnel-plot asymmetry tests with fewer than
 /// 10 studies: their power is too low to tell chance from bias.
 pub fn small_k_warning(k: usize) -> Option<String> {
-    (k < 10).then(|| {
-        format!(
-            "Warning: only {k} {}. Tests for funnel-plot asymmetry have low power with fewer than 10 \
-             studies and should not be used (Cochrane Handbook ch. 13).",
-            if k == 1 { "study" } else { "studies" }
-        )
-    })
+    FewStudies::check(k).map(FewStudies::warning)
 }
 
 fn stat_with_df(name: &str, stat: f64, df: Option<f64>) -> String {

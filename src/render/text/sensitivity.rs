@@ -3,6 +3,7 @@
 //! the `evident sensitivity` report.
 
 use super::{fmt, label_width, or_unavailable, pooled_line, wald_cells, wald_head};
+use crate::bias::panel::{FewStudies, ADVICE_SOURCE, ADVISED_K};
 use crate::error::Result;
 use crate::measure::Scale;
 use crate::model::RmaFit;
@@ -140,14 +141,14 @@ pub fn sensitivity_report(
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Sensitivity analysis (k = {})", fit.k);
-    if fit.k < 10 {
+    if let Some(few) = FewStudies::check(fit.k) {
         let _ = writeln!(
             s,
-            "Warning: only {} {}. With fewer than 10 studies single studies carry much weight \
-             and these diagnostics (like tests for funnel-plot asymmetry, Cochrane Handbook \
-             ch. 13) are fragile: read them as descriptions, not tests.",
+            "Warning: only {} {}. With fewer than {ADVISED_K} studies single studies carry much \
+             weight and these diagnostics (like tests for funnel-plot asymmetry, {ADVICE_SOURCE}) \
+             are fragile: read them as descriptions, not tests.",
             fit.k,
-            if fit.k == 1 { "study" } else { "studies" }
+            few.noun()
         );
     }
     pooled_line(&mut s, fit);
