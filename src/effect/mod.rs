@@ -422,3 +422,13 @@ impl EffectSet {
         }
     }
 }
+
+/// The BCG vaccine trials (Colditz et al. 1994, metafor's `dat.bcg`) as log risk ratios, read from
+/// the conformance corpus: the fixture the moderator and bias unit tests share.
+#[cfg(test)]
+pub(crate) fn bcg_rr() -> EffectSet {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance/cases/bcg_rr/input.csv");
+    let s = crate::data::read_studies(&path, &Default::default(), &Default::default()).unwrap();
+    EffectSet::from_studies(&s, Measure::RR, &Default::default()).unwrap()
+}

@@ -449,15 +449,10 @@ fn pseudo_r2(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{read_studies, ColumnMap, CsvOptions};
-    use crate::measure::Measure;
     use crate::model::Method;
 
     fn bcg() -> EffectSet {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/conformance/cases/bcg_rr/input.csv");
-        let s = read_studies(&path, &CsvOptions::default(), &ColumnMap::new()).unwrap();
-        EffectSet::from_studies(&s, Measure::RR, &Default::default()).unwrap()
+        crate::effect::bcg_rr()
     }
 
     fn close(a: f64, b: f64, rtol: f64) {

@@ -265,20 +265,14 @@ fn multiset_permutations(sorted: &[usize]) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{read_studies, ColumnMap, CsvOptions};
     use crate::effect::EffectSet;
-    use crate::measure::Measure;
     use crate::model::Method;
     use crate::model::RmaOptions;
     use crate::model::Test;
     use crate::moderators::metareg;
 
     fn bcg(rows: usize) -> EffectSet {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/conformance/cases/bcg_rr/input.csv");
-        let s = read_studies(&path, &CsvOptions::default(), &ColumnMap::new()).unwrap();
-        let set = EffectSet::from_studies(&s, Measure::RR, &Default::default()).unwrap();
-        set.subset(&(0..rows).collect::<Vec<_>>())
+        crate::effect::bcg_rr().subset(&(0..rows).collect::<Vec<_>>())
     }
 
     fn run(rows: usize, f: &str, method: Method, test: Test) -> PermutationTest {

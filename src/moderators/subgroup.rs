@@ -195,15 +195,10 @@ pub fn subgroups_from(fit: &RmaFit, sg: &SubgroupFit) -> Result<Vec<Subgroup>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::{read_studies, ColumnMap, CsvOptions};
-    use crate::measure::Measure;
     use crate::model::Method;
 
     fn bcg() -> EffectSet {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/conformance/cases/bcg_rr/input.csv");
-        let s = read_studies(&path, &CsvOptions::default(), &ColumnMap::new()).unwrap();
-        EffectSet::from_studies(&s, Measure::RR, &Default::default()).unwrap()
+        crate::effect::bcg_rr()
     }
 
     // Fixed effects: the moderator test of ~factor(alloc) is exactly Q-between of the separate
