@@ -24,6 +24,7 @@ pub enum Preset {
 /// How studies are pooled: an inverse-variance (`rma`) model, Mantel–Haenszel, or Peto.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoolMethod {
+    /// An inverse-variance random- or fixed-effects model fitted by `rma` with this estimator.
     Rma(Method),
     /// Mantel & Haenszel 1959 (Greenland & Robins 1985 for RR and RD).
     MantelHaenszel,

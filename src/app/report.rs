@@ -32,7 +32,9 @@ pub const PNG_DPI: f64 = 150.0;
 /// What the planner found: analyses to run, and entries that are listed without running.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
+    /// The report's title, from the first manifest that sets one.
     pub title: Option<String>,
+    /// The analyses to run.
     pub specs: Vec<Spec>,
     /// (name, file, reason): excluded by the manifest, or not poolable.
     pub skipped: Vec<(String, PathBuf, String)>,

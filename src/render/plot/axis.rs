@@ -29,8 +29,11 @@ pub fn null_position(measure: crate::measure::Measure, scale: Scale) -> Option<f
 /// A horizontal axis: limits on the analysis scale and ticks (position, label).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Axis {
+    /// Lower limit on the analysis scale (e.g. log odds ratio).
     pub lo: f64,
+    /// Upper limit on the analysis scale.
     pub hi: f64,
+    /// Ticks as (position on the analysis scale, label on the display scale).
     pub ticks: Vec<(f64, String)>,
 }
 

@@ -25,6 +25,7 @@ const BAND: Color = Color(0xE4, 0xE4, 0xE4);
 /// Bubble plot options.
 #[derive(Debug, Clone, Default)]
 pub struct BubbleOptions {
+    /// Title above the plot, if any.
     pub title: Option<String>,
 }
 

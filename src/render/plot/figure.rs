@@ -26,7 +26,9 @@ pub const TITLE_SIZE: f64 = 15.0;
 pub struct Color(pub u8, pub u8, pub u8);
 
 impl Color {
+    /// Pure black (`#000000`).
     pub const BLACK: Color = Color(0, 0, 0);
+    /// Pure white (`#FFFFFF`).
     pub const WHITE: Color = Color(255, 255, 255);
 
     fn rgb(self) -> RGBColor {
@@ -42,20 +44,30 @@ impl Color {
 /// Horizontal alignment of a text item at its x position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
+    /// Text starts at x.
     Start,
+    /// Text is centred on x.
     Middle,
+    /// Text ends at x.
     End,
 }
 
 /// One line of text; `y` is the vertical centre of its capital letters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Label {
+    /// Anchor position in pixels from the left edge.
     pub x: f64,
+    /// Vertical centre of the capitals, in pixels from the top edge.
     pub y: f64,
+    /// The text, one line.
     pub text: String,
+    /// Font size (em) in pixels.
     pub size: f64,
+    /// Bold weight of the bundled font.
     pub bold: bool,
+    /// How the text aligns at `x`.
     pub anchor: Anchor,
+    /// Text colour.
     pub color: Color,
 }
 
@@ -64,42 +76,64 @@ pub struct Label {
 pub enum Shape {
     /// Filled axis-aligned rectangle.
     Rect {
+        /// Left edge in pixels.
         x0: f64,
+        /// Top edge in pixels.
         y0: f64,
+        /// Right edge in pixels.
         x1: f64,
+        /// Bottom edge in pixels.
         y1: f64,
+        /// Fill colour.
         fill: Color,
     },
     /// Filled polygon, optionally outlined.
     Polygon {
+        /// Vertices in pixels.
         points: Vec<(f64, f64)>,
+        /// Fill colour, or `None` for an outline only.
         fill: Option<Color>,
+        /// Outline colour, or `None` for no outline.
         stroke: Option<Color>,
     },
     /// Open polyline of the given width in pixels.
     Line {
+        /// Vertices in pixels.
         points: Vec<(f64, f64)>,
+        /// Stroke colour.
         color: Color,
+        /// Stroke width in pixels.
         width: f64,
+        /// Dash pattern as (dash, gap) lengths in pixels, or `None` for a solid line.
         dash: Option<(f64, f64)>,
     },
     /// Circle, filled or hollow.
     Circle {
+        /// Centre x in pixels.
         x: f64,
+        /// Centre y in pixels.
         y: f64,
+        /// Radius in pixels.
         r: f64,
+        /// Fill colour, or outline colour if hollow.
         color: Color,
+        /// Filled disc rather than outline.
         filled: bool,
     },
+    /// A line of text.
     Text(Label),
 }
 
 /// An axis-aligned box in pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BoxPx {
+    /// Left edge in pixels.
     pub x0: f64,
+    /// Top edge in pixels.
     pub y0: f64,
+    /// Right edge in pixels.
     pub x1: f64,
+    /// Bottom edge in pixels.
     pub y1: f64,
 }
 
@@ -113,8 +147,11 @@ impl BoxPx {
 /// A figure of `width` × `height` pixels.
 #[derive(Debug, Clone, Default)]
 pub struct Figure {
+    /// Width in pixels.
     pub width: f64,
+    /// Height in pixels.
     pub height: f64,
+    /// Shapes in drawing order (later ones on top).
     pub shapes: Vec<Shape>,
 }
 

@@ -64,13 +64,16 @@ pub enum SortOrder {
 pub struct TextColumn {
     /// Header, one or two lines.
     pub header: Vec<String>,
+    /// Values in study order of the fit, one per study.
     pub values: Vec<String>,
 }
 
 /// What to draw besides the studies and the pooled estimate.
 #[derive(Debug, Clone)]
 pub struct ForestOptions {
+    /// Title above the plot, if any.
     pub title: Option<String>,
+    /// Order of the study rows.
     pub sort: SortOrder,
     /// Axis limits on the display scale (e.g. odds ratios); studies beyond them get arrows.
     pub xlim: Option<(f64, f64)>,
@@ -84,7 +87,9 @@ pub struct ForestOptions {
     pub subgroups: Vec<Subgroup>,
     /// The test of subgroup differences (from [`subgroup_test_text`]), one note per line.
     pub subgroup_test: Option<String>,
+    /// Draw the prediction interval (only for random-effects models of more than one study).
     pub show_prediction: bool,
+    /// Decimals of the estimates and confidence limits on the display scale.
     pub decimals: usize,
 }
 

@@ -31,6 +31,7 @@ const CONTOUR_BACK: Color = Color(0xD3, 0xD3, 0xD3);
 /// Funnel plot options.
 #[derive(Debug, Clone, Default)]
 pub struct FunnelOptions {
+    /// Title above the plot, if any.
     pub title: Option<String>,
     /// Shade the regions where a study would be significant at p < 0.01, 0.05, 0.10 (against no
     /// effect) instead of drawing the pseudo confidence region.

@@ -23,15 +23,20 @@ pub const POINT_COLOR: Color = STUDY_INK;
 /// Which series is drawn: it names the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefitKind {
+    /// Leave-one-out: each row omits one study.
     LeaveOneOut,
+    /// Cumulative: each row adds one study to those above it.
     Cumulative,
 }
 
 /// Options of the refit plots.
 #[derive(Debug, Clone)]
 pub struct RefitPlotOptions {
+    /// Which series the rows show.
     pub kind: RefitKind,
+    /// Title above the plot, if any.
     pub title: Option<String>,
+    /// Decimals of the estimates and confidence limits on the display scale.
     pub decimals: usize,
 }
 

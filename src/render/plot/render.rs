@@ -9,8 +9,11 @@ use std::sync::Arc;
 /// Output file formats, chosen by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Scalable vector graphics, as laid out.
     Svg,
+    /// Raster image rendered from the SVG by resvg.
     Png,
+    /// PDF converted from the SVG by krilla.
     Pdf,
 }
 

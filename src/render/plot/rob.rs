@@ -11,9 +11,13 @@ use crate::model::RmaFit;
 /// 366:l4898).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RobLevel {
+    /// Low risk of bias.
     Low,
+    /// Some concerns (or unclear risk).
     SomeConcerns,
+    /// High risk of bias.
     High,
+    /// No information given.
     NoInformation,
 }
 
@@ -56,7 +60,9 @@ impl RobLevel {
 /// A column of risk-of-bias judgements, one per study of the fit (`None` where not given).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RobColumn {
+    /// Header of the column: the name after `rob_`.
     pub header: String,
+    /// The judgements, one per study of the fit.
     pub values: Vec<Option<RobLevel>>,
 }
 

@@ -15,8 +15,9 @@ pub const MARGIN: f64 = 20.0;
 pub const GAP: f64 = 16.0;
 /// The least width of the panel of a forest-style plot.
 pub const MIN_PANEL: f64 = 300.0;
-/// The panel of the x–y plots (funnel, bubble, scatter).
+/// Width of the panel of the x–y plots (funnel, bubble, scatter), in pixels.
 pub const PANEL_W: f64 = 440.0;
+/// Height of the panel of the x–y plots, in pixels.
 pub const PANEL_H: f64 = 330.0;
 /// Half the height of a summary diamond.
 pub const DIAMOND_H: f64 = ROW * 0.36;
