@@ -6,8 +6,11 @@ use std::path::PathBuf;
 /// Where in an input file a problem sits: file, 1-based line number, column name.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Location {
+    /// The input file, when the data came from one.
     pub file: Option<PathBuf>,
+    /// The 1-based line number in the file.
     pub line: Option<usize>,
+    /// The column (as named in the file) holding the bad value.
     pub column: Option<String>,
 }
 
@@ -36,13 +39,20 @@ impl fmt::Display for Location {
 pub enum Error {
     /// The input data are malformed; the location says where.
     #[error("{location}: {message}")]
-    Input { location: Location, message: String },
+    Input {
+        /// Where the bad value sits.
+        location: Location,
+        /// What is wrong with it.
+        message: String,
+    },
 
     /// Reading or writing a file failed.
     // The source is shown by whoever prints the error chain; repeating it here printed it twice.
     #[error("cannot read or write {}", path.display())]
     Io {
+        /// The file that could not be read or written.
         path: PathBuf,
+        /// The operating system's reason.
         #[source]
         source: std::io::Error,
     },
@@ -54,7 +64,9 @@ pub enum Error {
     /// An iterative estimator failed to converge.
     #[error("{method} estimation did not converge: {detail}")]
     NotConverged {
+        /// The τ² estimator (metafor's `method`, e.g. "PM", "REML").
         method: &'static str,
+        /// Why it stopped.
         detail: String,
     },
 
@@ -66,21 +78,31 @@ pub enum Error {
          iterations, or another estimator"
     )]
     IterationLimit {
+        /// The τ² estimator (metafor's `method`, e.g. "REML", "ML").
         method: &'static str,
+        /// The iteration limit reached (metafor's `control = list(maxiter)`).
         iterations: usize,
+        /// The convergence threshold on the change of τ² (metafor's `threshold`).
         threshold: f64,
+        /// The change of τ² in the last iteration, still above `threshold`.
         last_change: f64,
     },
 
     /// A confidence level outside (0, 100), or one that looks like a proportion.
     #[error("{}", level_message(*percent))]
-    InvalidLevel { percent: f64 },
+    InvalidLevel {
+        /// The level as given, in percent.
+        percent: f64,
+    },
 
     /// Fewer studies than an analysis needs.
     #[error("{what} needs at least {needed} studies, got {k}")]
     TooFewStudies {
+        /// The analysis refused (e.g. "the weighted regression test").
         what: &'static str,
+        /// The number of studies available.
         k: usize,
+        /// The minimum number of studies the analysis needs.
         needed: usize,
     },
 
@@ -89,7 +111,9 @@ pub enum Error {
     /// failed, `None` when τ² reached 0 during estimation.
     #[error("division by zero when computing inverse-variance weights{}", zero_weight_detail(study, *tau2))]
     ZeroWeight {
+        /// The study label and its sampling variance, when known.
         study: Option<(String, f64)>,
+        /// The final τ² when the fit's weights failed; `None` when τ² reached 0 while iterating.
         tau2: Option<f64>,
     },
 
@@ -99,23 +123,31 @@ pub enum Error {
         or_none(available)
     )]
     UnknownColumn {
+        /// The role the column was asked for in ("moderator", "grouping column").
         what: &'static str,
+        /// The name asked for.
         column: String,
+        /// The moderator columns the data do have.
         available: Vec<String>,
     },
 
     /// A column mapping names a field that is not a data column (`known` lists those there are).
     #[error("'{field}' is not a known data column (known: {})", known.join(", "))]
     UnknownField {
+        /// The field named on the left of the mapping.
         field: String,
+        /// The fields a mapping may name (ai, n1i, yi, vi, ...).
         known: Vec<&'static str>,
     },
 
     /// A column mapping names a column the file does not have.
     #[error("{}: column mapping {field}={column}: the file has no column '{column}'", file.display())]
     MappedColumnMissing {
+        /// The input file.
         file: PathBuf,
+        /// The data field being mapped (left of `=`).
         field: String,
+        /// The file column it was mapped to (right of `=`), absent from the header.
         column: String,
     },
 
@@ -124,7 +156,10 @@ pub enum Error {
         "{location}: no measure: add a 'measure' column (OR, RR, HR, MD, ...) or give a default \
          measure"
     )]
-    MissingMeasure { location: Location },
+    MissingMeasure {
+        /// The reported row without a measure.
+        location: Location,
+    },
 
     /// No data type matches the header (the columns found are listed).
     #[error(
@@ -134,7 +169,12 @@ pub enum Error {
         headers.join(", "),
         LAYOUTS
     )]
-    UnknownLayout { file: PathBuf, headers: Vec<String> },
+    UnknownLayout {
+        /// The input file.
+        file: PathBuf,
+        /// The column names found in its header.
+        headers: Vec<String>,
+    },
 }
 
 /// The column sets that identify a data type, as listed in [`Error::UnknownLayout`].
@@ -187,4 +227,5 @@ impl Error {
     }
 }
 
+/// The library's result type, failing with [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

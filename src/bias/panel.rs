@@ -25,7 +25,8 @@ pub const ADVICE_SOURCE: &str = "Cochrane Handbook ch. 13";
 /// Fewer studies than [`ADVISED_K`]: the caution every small-study output prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FewStudies {
-    pub k: usize,
+    /// The number of studies analysed.
+    k: usize,
 }
 
 impl FewStudies {

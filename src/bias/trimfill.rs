@@ -50,7 +50,9 @@ impl FromStr for Estimator {
 /// The side of the funnel plot on which studies are missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
+    /// Missing studies have effects below the pooled estimate (metafor's `side = "left"`).
     Left,
+    /// Missing studies have effects above the pooled estimate (metafor's `side = "right"`).
     Right,
 }
 
@@ -82,13 +84,17 @@ impl FromStr for Side {
 pub struct TrimFill {
     /// Estimated number of missing studies.
     pub k0: usize,
+    /// Standard error of `k0` (metafor's `se.k0`).
     pub se_k0: f64,
+    /// The side the missing studies were imputed on (estimated, or as asked).
     pub side: Side,
+    /// The estimator of `k0` used (metafor's `estimator`).
     pub estimator: Estimator,
     /// For R0: the p-value of the test that k0 = 0 (Duval & Tweedie 2000a).
     pub p_k0: Option<f64>,
     /// The imputed studies (effects and variances).
     pub filled_yi: Vec<f64>,
+    /// Sampling variances of the imputed studies, parallel to `filled_yi`.
     pub filled_vi: Vec<f64>,
     /// The model fitted to the observed plus imputed studies (test z), or the original model when
     /// k0 = 0. Its effect set lists the observed studies first, then the `Filled i` ones.

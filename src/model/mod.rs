@@ -46,6 +46,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every supported estimator, FE first.
     pub const ALL: [Method; 9] = [
         Method::FE,
         Method::DL,
@@ -58,6 +59,7 @@ impl Method {
         Method::PM,
     ];
 
+    /// The name as metafor's `method` argument spells it ("REML", "DL", ...).
     pub fn name(self) -> &'static str {
         match self {
             Method::FE => "FE",
@@ -87,6 +89,7 @@ impl Method {
         }
     }
 
+    /// The fixed-effect model: τ² is 0, not estimated.
     pub fn is_fixed(self) -> bool {
         self == Method::FE
     }
@@ -122,6 +125,7 @@ pub enum Test {
 }
 
 impl Test {
+    /// The name as metafor's `test` argument spells it ("z", "knha", "adhoc").
     pub fn name(self) -> &'static str {
         match self {
             Test::Z => "z",
@@ -129,6 +133,8 @@ impl Test {
             Test::Adhoc => "adhoc",
         }
     }
+
+    /// Tests and CIs use the t distribution with k − p df rather than the normal.
     pub fn uses_t(self) -> bool {
         self != Test::Z
     }
@@ -213,11 +219,15 @@ impl Default for Control {
 /// Options of a random/fixed-effects fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RmaOptions {
+    /// The τ² estimator (metafor's `method`, default REML).
     pub method: Method,
+    /// How the estimate is tested and its CI built (metafor's `test`, default z).
     pub test: Test,
     /// Confidence level.
     pub level: Level,
+    /// Which prediction interval is the main one (metafor's default, or Riley's).
     pub pi_type: PiType,
+    /// Iteration control of the τ² estimators (metafor's `control`).
     pub control: Control,
     /// Compute the Q-profile CI for τ².
     pub tau2_ci: bool,

@@ -8,6 +8,7 @@ use crate::stats::{mad, zeroin};
 /// A τ² estimate with its standard error and the work it took.
 #[derive(Debug, Clone, Copy)]
 pub struct Tau2Estimate {
+    /// The estimate of τ² (metafor's `tau2`), never below `Control::tau2_min`; 0 for FE.
     pub tau2: f64,
     /// `None` for k = 1 and for FE.
     pub se_tau2: Option<f64>,

@@ -19,6 +19,8 @@ pub struct PermutationOptions {
     pub iter: usize,
     /// Force the exact test whatever its size.
     pub exact: bool,
+    /// Seed of the random permutations (SplitMix64, not R's generator); each permutation is seeded
+    /// from it and its index, so the p-values do not depend on the thread count.
     pub seed: u64,
     /// Worker threads (0 = all available cores).
     pub threads: usize,
@@ -44,6 +46,7 @@ pub struct PermutationTest {
     pub qm_pval: f64,
     /// Permutations evaluated (including the observed data).
     pub iterations: usize,
+    /// All distinct permutations were evaluated (an exact test), not a random sample.
     pub exact: bool,
     /// Permutations whose fit failed (left out of the p-values).
     pub failed: usize,

@@ -13,11 +13,15 @@ use crate::stats::{pchisq_upper, pnorm_two_sided};
 /// element 1 to the counts entering the pooled estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MhOptions {
+    /// Continuity correction added to the cells (metafor's `add`, default `c(1/2, 0)`).
     pub add: [f64; 2],
+    /// Which tables get `add` (metafor's `to`, default `c("only0", "none")`).
     pub to: [AddTo; 2],
+    /// Drop tables with no events or no non-events in both arms (metafor's `drop00`).
     pub drop00: [bool; 2],
     /// Continuity correction of the CMH / MH test statistic.
     pub correct: bool,
+    /// Confidence level of the interval (metafor's `level`).
     pub level: Level,
 }
 
@@ -36,39 +40,58 @@ impl Default for MhOptions {
 /// A Mantel–Haenszel or Peto fit.
 #[derive(Debug, Clone)]
 pub struct MhFit {
+    /// The effect measure pooled (OR, RR, RD, IRR, IRD; OR for Peto).
     pub measure: Measure,
+    /// The scale of `estimate` and the CI: log for OR, RR and IRR, raw for RD and IRD.
     pub scale: Scale,
+    /// Fitted by `rma.peto` (Peto's one-step odds ratio) rather than `rma.mh`.
     pub peto: bool,
     /// Tables used (no missing counts).
     pub k: usize,
     /// Studies with a defined yi, used for Q.
     pub k_yi: usize,
+    /// Pooled estimate (metafor's `beta`), on `scale` (a log OR/RR/IRR).
     pub estimate: f64,
+    /// Standard error of `estimate` (metafor's `se`).
     pub se: f64,
+    /// Wald statistic `estimate / se` (metafor's `zval`).
     pub zval: f64,
+    /// Two-sided normal p-value of `zval` (metafor's `pval`).
     pub pval: f64,
+    /// Lower confidence bound (metafor's `ci.lb`), on `scale`.
     pub ci_lb: f64,
+    /// Upper confidence bound (metafor's `ci.ub`), on `scale`.
     pub ci_ub: f64,
+    /// Cochran's Q test statistic for heterogeneity around `estimate` (metafor's `QE`).
     pub q: f64,
+    /// Degrees of freedom of Q, `k_yi - 1` (0 with a single study).
     pub q_df: usize,
+    /// Chi-square p-value of Q (metafor's `QEp`).
     pub q_pval: f64,
+    /// I², the percentage of total variability due to heterogeneity (metafor's `I2`, in percent).
     pub i2: f64,
+    /// H², total over sampling variability (metafor's `H2`, a ratio ≥ 1).
     pub h2: f64,
-    /// Cochran–Mantel–Haenszel test (OR).
+    /// Cochran–Mantel–Haenszel test (OR): statistic and p-value on 1 df (metafor's `CO`, `COp`,
+    /// printed as CMH); `None` without events or non-events.
     pub cmh: Option<(f64, f64)>,
-    /// Tarone's test of homogeneity of ORs (OR).
+    /// Tarone's test of homogeneity of ORs (OR): statistic and p-value on k − 1 df (metafor's
+    /// `TA`, `TAp`).
     pub tarone: Option<(f64, f64)>,
-    /// Mantel–Haenszel test (IRR).
+    /// Mantel–Haenszel test (IRR): statistic and p-value on 1 df (metafor's `MH`, `MHp`).
     pub mh_irr: Option<(f64, f64)>,
     /// Per-study yi, vi (escalc with the first-element options) and labels for the studies with yi.
     pub yi: Vec<f64>,
+    /// Per-study sampling variances, parallel to `yi`.
     pub vi: Vec<f64>,
+    /// Study labels, parallel to `yi`.
     pub labels: Vec<String>,
     /// Per-study weights in percent (MH or Peto weights), for the rows with yi.
     pub weights: Vec<f64>,
 }
 
 impl MhFit {
+    /// The method as metafor's output names it: "MH" or "Peto".
     pub fn method_name(&self) -> &'static str {
         if self.peto {
             "Peto"

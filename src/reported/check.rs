@@ -19,8 +19,10 @@ use crate::stats;
 /// A number as printed: its value and how many decimals it was printed with.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Printed {
-    pub value: f64,
-    pub decimals: u32,
+    /// The number's value.
+    value: f64,
+    /// The decimals it was printed with, which set its rounding interval.
+    decimals: u32,
 }
 
 impl Printed {
@@ -54,8 +56,11 @@ impl Printed {
 /// One row to check: estimate, CI bounds and p-value as printed (any may be absent).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CheckInput {
+    /// The point estimate as printed, on the display scale (a ratio itself, not its log).
     pub estimate: Option<Printed>,
+    /// The lower CI bound as printed, on the display scale.
     pub ci_lb: Option<Printed>,
+    /// The upper CI bound as printed, on the display scale.
     pub ci_ub: Option<Printed>,
     /// Confidence level in percent (not itself rounded).
     pub level: f64,
@@ -80,6 +85,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict's snake_case name, as in the JSON and CSV output.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Consistent => "consistent",
@@ -93,7 +99,9 @@ impl Verdict {
 /// The outcome of a check, with the ranges the CI admits.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CheckResult {
+    /// Whether the row adds up.
     pub verdict: Verdict,
+    /// Why the row is not consistent or not checkable, one sentence each; empty when consistent.
     pub reasons: Vec<String>,
     /// Estimates (display scale) at the CI's centre for CI bounds within rounding.
     pub estimate_range: Option<(f64, f64)>,

@@ -51,6 +51,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The rule's snake_case name, as in the `rule` column of the output.
     pub fn name(self) -> &'static str {
         match self {
             Rule::CountsOrWoolf => "counts_or_woolf",
@@ -71,11 +72,15 @@ impl Rule {
 /// One converted row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RowResult {
+    /// The study label of the row.
     pub study: String,
     /// 1-based line in the file.
     pub line: usize,
-    pub measure: Option<String>,
+    /// The measure named by the row or the default (OR, MD, ...); `None` when neither names one.
+    measure: Option<String>,
+    /// The analysis scale of `effect`: log for ratio measures, identity otherwise.
     pub scale: Scale,
+    /// The conversion the row's filled-in columns called for.
     pub rule: Rule,
     /// The effect on the analysis scale, when the row gives one with an SE.
     pub effect: Option<Effect>,
@@ -85,6 +90,7 @@ pub struct RowResult {
     pub pval: Option<PValue>,
     /// For median rows.
     pub mean_sd: Option<MeanSd>,
+    /// Caveats of the conversion (a p-value bound, a skewed median), one sentence each.
     pub notes: Vec<String>,
 }
 
