@@ -50,7 +50,7 @@ impl Effect {
 }
 
 /// The two-sided normal critical value z₁₋α/₂ for a confidence level in percent, refusing what
-/// [`Level`](crate::stats::level::Level) refuses (a level of 1 or below is almost always a
+/// [`Level`] refuses (a level of 1 or below is almost always a
 /// proportion written where a percentage was expected).
 pub fn crit(level: f64) -> Result<f64> {
     Ok(Level::new(level)?.z())
