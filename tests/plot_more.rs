@@ -58,10 +58,11 @@ fn assert_clean_geometry(fig: &Figure, what: &str) {
     }
 }
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("evident_plot_more_{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+/// A path in a fresh temporary directory, removed when the returned guard drops.
+fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join(name);
+    (d, p)
 }
 
 #[test]
@@ -109,7 +110,7 @@ fn forest_by_group_prints_the_subgroup_test_of_the_subgroup_module() {
 
 #[test]
 fn cli_forest_by_prints_the_test() {
-    let out = tmp("forest_by.svg");
+    let (_dir, out) = tmp("forest_by.svg");
     let o = evident([
         "forest",
         bcg_path().to_str().unwrap(),
@@ -135,7 +136,7 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
     use evident::render::plot::funnel::{funnel, FunnelOptions};
     let yi = vec![0.05, 0.12, 0.2, 0.31, 0.42, 0.55, 0.7, 0.85, 1.0, 1.2];
     let vi = vec![0.005, 0.01, 0.015, 0.02, 0.04, 0.06, 0.09, 0.12, 0.16, 0.2];
-    let csv = tmp("asym.csv");
+    let (_dir, csv) = tmp("asym.csv");
     let mut body = String::from("study,yi,vi\n");
     for (i, (y, v)) in yi.iter().zip(&vi).enumerate() {
         body.push_str(&format!("S{i},{y},{v}\n"));
@@ -203,7 +204,7 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
     let svg = fig.to_svg().unwrap();
     let lab = "Adjusted estimate: 0.18";
     assert!(svg.contains(lab), "{lab}");
-    let out = tmp("tf.svg");
+    let (_dir, out) = tmp("tf.svg");
     let o = evident([
         "funnel",
         csv.to_str().unwrap(),
@@ -215,7 +216,7 @@ fn funnel_with_trimfill_draws_one_hollow_point_per_filled_study() {
     ]);
     assert!(o.ok, "{}", o.stderr);
     assert!(std::fs::read_to_string(&out).unwrap().contains(lab));
-    let out = tmp("tf2.svg");
+    let (_dir, out) = tmp("tf2.svg");
     let o = evident([
         "trimfill",
         csv.to_str().unwrap(),
@@ -277,7 +278,7 @@ fn bubble_plot_has_one_bubble_per_study_and_the_model_line() {
     let e = bubble(&two, "ablat", &BubbleOptions::default()).unwrap_err();
     assert!(e.to_string().contains("one numeric moderator"), "{e}");
     for ext in ["svg", "png", "pdf"] {
-        let out = tmp(&format!("bubble.{ext}"));
+        let (_dir, out) = tmp(&format!("bubble.{ext}"));
         let o = evident([
             "bubble",
             bcg_path().to_str().unwrap(),
@@ -352,7 +353,7 @@ fn leave1out_and_cumulative_plots_have_one_point_per_refit() {
     .unwrap();
     assert!(svg.contains("0.48 [0.33, 0.70]") && svg.contains("0.36") && svg.contains("93%"));
     for cmd in ["leave1out", "cumul"] {
-        let out = tmp(&format!("{cmd}.png"));
+        let (_dir, out) = tmp(&format!("{cmd}.png"));
         let o = evident([
             cmd,
             bcg_path().to_str().unwrap(),
@@ -404,7 +405,7 @@ fn baujat_and_gosh_plots() {
     assert!(finite + 5 >= g.len());
     assert_eq!(points(&fig), finite);
 
-    let out = tmp("baujat.svg");
+    let (_dir, out) = tmp("baujat.svg");
     let o = evident([
         "sensitivity",
         bcg_path().to_str().unwrap(),
@@ -418,7 +419,7 @@ fn baujat_and_gosh_plots() {
     assert!(std::fs::read_to_string(&out)
         .unwrap()
         .contains("Influence on the overall estimate"));
-    let out = tmp("gosh.png");
+    let (_dir, out) = tmp("gosh.png");
     let o = evident([
         "gosh",
         bcg_path().to_str().unwrap(),
