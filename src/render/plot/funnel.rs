@@ -74,7 +74,7 @@ fn wedge(c: f64, z: f64, se_max: f64, lo: f64, hi: f64) -> Vec<(f64, f64)> {
 /// Lays out the funnel plot of `fit`.
 pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
     let pts = points(fit, opts)?;
-    let z = qnorm_upper((1.0 - fit.options.level.percent() / 100.0) / 2.0);
+    let z = fit.options.level.z();
     let se_top = pts.iter().map(|p| p.1).fold(0.0, f64::max);
     let yaxis = Axis::new(
         Scale::Identity,

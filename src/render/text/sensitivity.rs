@@ -201,7 +201,7 @@ fn leave1out_findings(s: &mut String, fit: &RmaFit, sr: &RefitSeries) {
         fmt(hi.1.estimate),
         sr.labels[hi.0]
     );
-    let alpha = 1.0 - fit.options.level.percent() / 100.0;
+    let alpha = fit.options.level.alpha();
     let full_sig = fit.pval < alpha;
     let flips: Vec<&str> = fits
         .iter()
