@@ -415,3 +415,58 @@ fn standard_input() {
     let err = String::from_utf8(o.stderr_bytes).unwrap();
     assert!(err.contains("<stdin>") && err.contains("line 2"), "{err}");
 }
+
+/// The preset's rules reach the batch as they reach `pool`: RevMan 5 drops double-zero studies
+/// (it used to keep them in `batch` alone, silently giving other numbers than `pool`).
+#[test]
+fn revman5_preset_drops_double_zero_studies_as_pool_does() {
+    const HAHN: &str = include_str!("conformance/cases/hahn2001_double_zero/input.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("hahn.csv");
+    std::fs::write(&single, HAHN).unwrap();
+    let mut lines = HAHN.lines();
+    let mut long = format!("analysis,{}\n", lines.next().unwrap());
+    for l in lines {
+        long.push_str(&format!("hahn,{l}\n"));
+    }
+    let rows = batch_cli(
+        dir.path(),
+        "long.csv",
+        &long,
+        &["--measure", "OR", "--preset", "revman5"],
+    );
+    let o = evident([
+        "pool",
+        single.to_str().unwrap(),
+        "--measure",
+        "OR",
+        "--preset",
+        "revman5",
+        "--method",
+        "DL",
+        "--json",
+    ]);
+    assert!(o.ok, "{}", o.stderr);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout_bytes).unwrap();
+    // Columns: analysis, k, estimate, se, ...
+    assert_eq!(rows[0][1], j["k"].to_string(), "{rows:?}");
+    assert_eq!(
+        rows[0][2].parse::<f64>().unwrap(),
+        j["estimate"].as_f64().unwrap()
+    );
+    assert_eq!(
+        rows[0][3].parse::<f64>().unwrap(),
+        j["se"].as_f64().unwrap()
+    );
+    // And the double-zero study was there to drop.
+    let all = batch_cli(
+        dir.path(),
+        "long2.csv",
+        &long,
+        &["--measure", "OR", "--method", "DL", "--test", "z"],
+    );
+    assert!(
+        all[0][1].parse::<usize>().unwrap() > rows[0][1].parse::<usize>().unwrap(),
+        "{all:?}"
+    );
+}

@@ -181,7 +181,8 @@ pub enum Pooling {
 }
 
 impl ModelArgs {
-    fn preset(&self) -> Preset {
+    /// The preset chosen (cochrane by default).
+    pub fn preset(&self) -> Preset {
         self.preset.into()
     }
 

@@ -33,10 +33,13 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
         _ => bail!("evident batch fits rma models; Mantel–Haenszel and Peto are available in `evident pool`"),
     };
     let csv = args.read.csv_options()?;
+    // The preset's rules apply as in `pool`: RevMan 5 drops double-zero studies.
+    let mut escalc = args.read.escalc()?;
+    escalc.drop00 |= args.model.preset().drop00();
     let opts = BatchOptions {
         analysis_column: args.analysis.clone(),
         measure: args.read.measure()?,
-        escalc: args.read.escalc()?,
+        escalc,
         rma,
         columns: args.read.column_map()?,
         delimiter: csv.delimiter,
