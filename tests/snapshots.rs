@@ -25,7 +25,9 @@
 //! or the machine (GOSH and batch fit in parallel but collect in input order).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
+
+use common::cli::Cli;
 
 /// One invocation: snapshot name, command line, expected exit code.
 ///
@@ -488,29 +490,28 @@ fn split(cmd: &str) -> Vec<String> {
 }
 
 fn run_case(case: &Case, tmp: &Path, failures: &mut Vec<String>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_evident"));
-    cmd.current_dir(root()).stdin(Stdio::null());
+    let mut cmd = Cli::new(std::iter::empty::<&str>()).current_dir(root());
     let mut outputs = Vec::new();
     for a in &split(case.cmd) {
         if let Some(ext) = a.strip_prefix("@.") {
             let p = tmp.join(format!("{}.{ext}", case.name));
             let _ = std::fs::remove_file(&p);
-            cmd.arg(&p);
+            cmd = cmd.arg(&p);
             outputs.push((p, ext.to_string()));
         } else if let Some(input) = a.strip_prefix('<') {
-            cmd.stdin(std::fs::File::open(root().join(input)).unwrap());
+            cmd = cmd.stdin(std::fs::read(root().join(input)).unwrap());
         } else {
-            cmd.arg(a);
+            cmd = cmd.arg(a);
         }
     }
-    let o = cmd.output().expect("run evident");
-    let stdout = normalise(&o.stdout, tmp);
-    let stderr = normalise(&o.stderr, tmp);
-    if o.status.code() != Some(case.code) {
+    let o = cmd.run();
+    let stdout = normalise(&o.stdout_bytes, tmp);
+    let stderr = normalise(&o.stderr_bytes, tmp);
+    if o.code != Some(case.code) {
         failures.push(format!(
             "snapshot {}: exit code {:?}, expected {}; stderr:\n{}",
             case.name,
-            o.status.code(),
+            o.code,
             case.code,
             String::from_utf8_lossy(&stderr)
         ));
@@ -642,30 +643,22 @@ fn snapshot_report_reproduces_committed_reports() {
         .tempdir_in(std::env::temp_dir())
         .unwrap();
     let out = tmp.path().join("reports");
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
+    let o = Cli::new(["report", "data/", "-o", out.to_str().unwrap()])
         .current_dir(root())
-        .stdin(Stdio::null())
-        .args(["report", "data/", "-o", out.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+        .run();
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
     let mut failures = Vec::new();
     let name = "report_data";
     compare(
         name,
         "text/report_data.txt",
-        &normalise(&o.stdout, tmp.path()),
+        &normalise(&o.stdout_bytes, tmp.path()),
         &mut failures,
     );
     compare(
         name,
         "text/report_data.stderr.txt",
-        &normalise(&o.stderr, tmp.path()),
+        &normalise(&o.stderr_bytes, tmp.path()),
         &mut failures,
     );
     // reports/ is committed, not a snapshot: it is never rewritten here (regenerate it with
