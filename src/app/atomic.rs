@@ -21,18 +21,6 @@ fn registry() -> MutexGuard<'static, Vec<PathBuf>> {
     IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Deletes every temporary file in flight and returns how many there were. Meant for a SIGINT
-/// handler, which should exit right after: the registry stays locked until the process ends, so no
-/// new temporary file can appear and no rename can complete in between.
-pub fn remove_in_flight() -> usize {
-    let mut list = registry();
-    let n = list.len();
-    for p in list.drain(..) {
-        let _ = std::fs::remove_file(&p);
-    }
-    n
-}
-
 /// Deletes every temporary file in flight and keeps the registry locked while the returned guard
 /// lives, so that no other thread creates or renames a temporary file: an interrupt handler calls
 /// this and exits the process holding the guard.
