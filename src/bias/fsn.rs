@@ -43,6 +43,22 @@ pub struct Fsn {
 /// Fail-safe N: how many unpublished null studies would overturn the result.
 ///
 /// Rosenthal 1979, Orwin 1983, Rosenberg 2005 (see [`FsnType`]), as metafor's `fsn`.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{fsn, read_studies, ColumnMap, CsvOptions, EffectSet, EscalcOptions, FsnType};
+/// use evident::Measure;
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let r = fsn(&set, FsnType::Rosenthal, 0.05)?;
+/// assert!(r.fsnum >= 0.0 && r.pval.is_some_and(|p| (0.0..=1.0).contains(&p)));
+/// // Orwin's default target is half the mean effect.
+/// let o = fsn(&set, FsnType::Orwin { target: None, weighted: false }, 0.05)?;
+/// assert_eq!(o.target, o.mean_effect.map(|m| m / 2.0));
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn fsn(set: &EffectSet, kind: FsnType, alpha: f64) -> Result<Fsn> {
     let k = set.k();
     if k == 0 {

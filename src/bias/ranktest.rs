@@ -21,6 +21,19 @@ pub struct Ranktest {
 /// (yi − b_FE)/√(vi − 1/Σw), and the variances vi; exact p-value when there are no ties.
 ///
 /// Begg & Mazumdar 1994, *Biometrics* 50:1088–1101.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{ranktest, read_studies, ColumnMap, CsvOptions, EffectSet, EscalcOptions, Measure};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let rt = ranktest(&set)?;
+/// assert_eq!(rt.k, set.k());
+/// assert!((-1.0..=1.0).contains(&rt.tau) && (0.0..=1.0).contains(&rt.pval));
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn ranktest(set: &EffectSet) -> Result<Ranktest> {
     let k = set.k();
     if k < 2 {

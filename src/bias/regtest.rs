@@ -210,6 +210,23 @@ pub(crate) fn check_parameters(k: usize, p: usize, opts: &RmaOptions) -> Result<
 /// meta-regression form of Sterne & Egger 2005 (*Publication Bias in Meta-Analysis*, ch. 6) as
 /// metafor's `regtest` (`Rma`); Peters et al. 2006, *JAMA* 295:676–680 (`Lm` with `Ninv`).
 /// `ni` (sample sizes, one per study) is needed only for the sample-size predictors.
+///
+/// # Examples
+///
+/// ```
+/// use evident::bias::{Predictor, RegModel};
+/// use evident::{read_studies, regtest, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// // Egger's test as metafor's default: the standard error as a moderator of rma.
+/// let eg = regtest(&set, &RmaOptions::default(), RegModel::Rma, Predictor::Sei, None)?;
+/// assert_eq!(eg.k, set.k());
+/// assert!((eg.stat - eg.slope / eg.slope_se).abs() < 1e-12);
+/// assert!((0.0..=1.0).contains(&eg.pval));
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn regtest(
     set: &EffectSet,
     opts: &RmaOptions,

@@ -116,6 +116,22 @@ impl TrimFill {
 /// the filled model uses the z test. `side = None` chooses the side. Unlike metafor, which fits the
 /// trimmed and filled models with its default level and iteration control, the caller's `level`
 /// and `control` are used throughout (identical at the defaults).
+///
+/// # Examples
+///
+/// ```
+/// use evident::bias::Estimator;
+/// use evident::{read_studies, trimfill, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let tf = trimfill(&set, &RmaOptions::default(), Estimator::L0, None)?; // side chosen
+/// assert_eq!(tf.filled_yi.len(), tf.k0); // k0 ≥ 0 studies imputed
+/// assert_eq!(tf.k_filled(), set.k() + tf.k0);
+/// assert!(tf.fit.ci_lb < tf.fit.estimate && tf.fit.estimate < tf.fit.ci_ub);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn trimfill(
     set: &EffectSet,
     opts: &RmaOptions,

@@ -18,6 +18,20 @@ use crate::error::Result;
 use std::path::Path;
 
 /// Reads a CSV file of studies.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{read_studies, ColumnMap, CsvOptions, Table};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// assert_eq!(studies.data.kind_name(), "2x2 tables"); // ai, bi, ci, di
+/// assert!(studies.moderator("ablat").is_some()); // other columns are kept as moderators
+/// // Table::from_path reads the same cells without recognising them: one study per row.
+/// let table = Table::from_path(path.as_ref(), &CsvOptions::default())?;
+/// assert_eq!(studies.labels.len(), table.rows.len());
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn read_studies(path: &Path, csv: &CsvOptions, map: &ColumnMap) -> Result<Studies> {
     let table = Table::from_path(path, csv)?;
     Studies::from_table(&table, map)

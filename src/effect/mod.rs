@@ -140,6 +140,21 @@ pub(crate) fn finite_pair(yi: f64, vi: f64) -> (Option<f64>, Option<f64>) {
 }
 
 /// Computes effect sizes and sampling variances for every row.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{escalc, read_studies, ColumnMap, CsvOptions, EffectSet, EscalcOptions, Measure};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let es = escalc(&studies, Measure::OR, &EscalcOptions::default())?;
+/// assert_eq!(es.yi.len(), studies.labels.len()); // one per row, None where metafor has NA
+/// assert!(es.vi.iter().flatten().all(|&v| v > 0.0));
+/// // EffectSet::from_studies runs escalc and keeps the usable rows, as the analyses want.
+/// let set = EffectSet::from_studies(&studies, Measure::OR, &EscalcOptions::default())?;
+/// assert_eq!(set.yi, es.yi.iter().flatten().copied().collect::<Vec<_>>());
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Result<Escalc> {
     let mismatch = || {
         Error::invalid(format!(

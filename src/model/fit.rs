@@ -115,6 +115,24 @@ impl RmaFit {
 }
 
 /// Fits the intercept-only model to an effect set.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{read_studies, rma, ColumnMap, CsvOptions, EffectSet, EscalcOptions, Measure};
+/// use evident::{Method, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let fit = rma(&set, &RmaOptions::default())?; // REML, as rma.uni
+/// assert_eq!(fit.k, studies.labels.len());
+/// assert!(fit.ci_lb < fit.estimate && fit.estimate < fit.ci_ub);
+/// assert!(fit.tau2 >= 0.0 && (0.0..=1.0).contains(&fit.pval));
+/// // The fixed-effect model is the random-effects one with τ² = 0: narrower here.
+/// let fe = rma(&set, &RmaOptions { method: Method::FE, ..Default::default() })?;
+/// assert!(fe.se < fit.se);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn rma(effects: &EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
     rma_owned(effects.clone(), opts)
 }

@@ -227,6 +227,25 @@ impl MetaregFit {
 }
 
 /// Fits a meta-regression with moderators given as an R formula's right-hand side.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{metareg, read_studies, rma, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let fit = metareg(&set, "ablat", &RmaOptions::default())?; // yi ~ absolute latitude
+/// assert_eq!(fit.coefficients.len(), 2); // intercept and slope
+/// assert!(fit.coefficients.iter().all(|c| c.ci_lb < c.estimate && c.estimate < c.ci_ub));
+/// assert!((0.0..=1.0).contains(&fit.qm.pval));
+/// // With no moderator, meta-regression is the intercept-only model of rma.
+/// let one = metareg(&set, "1", &RmaOptions::default())?;
+/// let full = rma(&set, &RmaOptions::default())?;
+/// assert!((one.coefficients[0].estimate - full.estimate).abs() < 1e-10);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn metareg(effects: &EffectSet, formula: &str, opts: &RmaOptions) -> Result<MetaregFit> {
     metareg_formula(effects, &Formula::parse(formula)?, opts)
 }

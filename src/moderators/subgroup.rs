@@ -52,6 +52,22 @@ pub struct SubgroupFit {
 }
 
 /// Runs the subgroup analysis on the grouping column `column`; studies with no group are dropped.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{read_studies, subgroup, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let sg = subgroup(&set, "alloc", &RmaOptions::default())?; // random, alternate, systematic
+/// let members: usize = sg.groups.iter().map(|g| g.members.len()).sum();
+/// assert_eq!(members, set.k()); // every study has an allocation
+/// assert_eq!(sg.q_between.df, sg.groups.len() - 1);
+/// assert!((0.0..=1.0).contains(&sg.q_between.pval));
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn subgroup(effects: &EffectSet, column: &str, opts: &RmaOptions) -> Result<SubgroupFit> {
     let m = effects
         .find_moderator(column)

@@ -321,6 +321,19 @@ impl MhFit {
 
 /// Mantel–Haenszel pooled estimate (Mantel & Haenszel 1959; variance of Robins, Breslow &
 /// Greenland 1986 for OR, Greenland & Robins 1985 for RR, Sato, Greenland & Robins 1989 for RD).
+///
+/// # Examples
+///
+/// ```
+/// use evident::{read_studies, rma_mh, ColumnMap, CsvOptions, Measure, MhOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let mh = rma_mh(&studies, Measure::OR, &MhOptions::default())?;
+/// assert_eq!(mh.k, studies.labels.len());
+/// assert!(mh.ci_lb < mh.estimate && mh.estimate < mh.ci_ub); // log odds ratio
+/// assert!((0.0..=1.0).contains(&mh.pval) && (0.0..=1.0).contains(&mh.q_pval));
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFit> {
     let per = per_study(studies, measure, o)?;
     let pooled = match (&studies.data, measure) {

@@ -7,6 +7,22 @@ use crate::error::{Error, Result};
 use crate::measure::Measure;
 
 /// Pools 2×2 tables by Peto's method; Q = Σ(O−E)²/V − (Σ(O−E))²/ΣV.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{read_studies, rma, rma_peto, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, Method, MhOptions, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let peto = rma_peto(&studies, &MhOptions::default())?;
+/// // Σ(O−E)/ΣV is the inverse-variance fixed-effect mean of the per-study Peto log odds ratios.
+/// let set = EffectSet::from_studies(&studies, Measure::PETO, &EscalcOptions::default())?;
+/// let fe = rma(&set, &RmaOptions { method: Method::FE, ..Default::default() })?;
+/// assert!((peto.estimate - fe.estimate).abs() < 1e-12 && (peto.q - fe.het.q).abs() < 1e-9);
+/// assert!(peto.ci_lb < peto.estimate && peto.estimate < peto.ci_ub);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
     if !matches!(studies.data, Data::TwoByTwo { .. }) {
         return Err(Error::invalid(format!(

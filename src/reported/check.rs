@@ -113,6 +113,20 @@ const ALPHA: f64 = 0.05;
 
 /// Checks one row. Never fails: impossible input (reversed CI, estimate outside it, a non-positive
 /// ratio) is a verdict with its reason, so one bad row never hides the others.
+///
+/// # Examples
+///
+/// ```
+/// use evident::reported::check::{CheckInput, Printed, Verdict};
+/// use evident::{check, Scale};
+/// let p = |s| Some(Printed::parse(s).unwrap());
+/// // OR 1.50 (95% CI 1.20 to 1.88): the estimate sits at the CI's geometric centre.
+/// let row = CheckInput { estimate: p("1.50"), ci_lb: p("1.20"), ci_ub: p("1.88"),
+///     level: 95.0, pval: None, scale: Scale::Log };
+/// assert_eq!(check(&row).verdict, Verdict::Consistent);
+/// let bad = CheckInput { estimate: p("1.80"), ..row };
+/// assert_eq!(check(&bad).verdict, Verdict::Inconsistent);
+/// ```
 pub fn check(input: &CheckInput) -> CheckResult {
     let mut out = CheckResult {
         verdict: Verdict::NotCheckable,

@@ -89,6 +89,21 @@ pub fn one_sided(p_two_sided: f64, in_direction: bool) -> f64 {
 }
 
 /// Combines one-sided p-values; `weights` only with Stouffer's method.
+///
+/// # Examples
+///
+/// ```
+/// use evident::combine;
+/// use evident::reported::combine::CombineMethod;
+/// let p = [0.01, 0.20, 0.04, 0.30]; // one-sided
+/// let fisher = combine(&p, CombineMethod::Fisher, None)?;
+/// assert!(fisher.k == 4 && (0.0..=1.0).contains(&fisher.pval));
+/// // Wilkinson's method with r = 1 is Tippett's.
+/// let tippett = combine(&p, CombineMethod::Tippett, None)?;
+/// let wilkinson = combine(&p, CombineMethod::Wilkinson { r: 1 }, None)?;
+/// assert!((tippett.pval - wilkinson.pval).abs() < 1e-12);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn combine(p: &[f64], method: CombineMethod, weights: Option<&[f64]>) -> Result<Combined> {
     let k = p.len();
     if k == 0 {

@@ -9,6 +9,24 @@ use crate::model::RmaOptions;
 /// The model fitted to the first 1, 2, ..., k studies taken in `order` (positions in the set).
 ///
 /// Lau et al. 1992, *N Engl J Med* 327:248–254 (cumulative meta-analysis).
+///
+/// # Examples
+///
+/// ```
+/// use evident::{cumul, read_studies, rma, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let order: Vec<usize> = (0..set.k()).collect(); // as listed in the file
+/// let series = cumul(&set, &RmaOptions::default(), &order)?;
+/// // The last step includes every study: it is the full model.
+/// let last = series.fits.last().unwrap().as_ref().unwrap();
+/// let full = rma(&set, &RmaOptions::default())?;
+/// assert_eq!(last.k, full.k);
+/// assert!((last.estimate - full.estimate).abs() < 1e-10);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn cumul(set: &EffectSet, opts: &RmaOptions, order: &[usize]) -> Result<RefitSeries> {
     let k = set.k();
     let mut seen = vec![false; k];

@@ -108,6 +108,20 @@ pub struct StudyContrast {
 /// parallel; a fit that fails gives NaN.
 ///
 /// Olkin, Dahabreh & Trikalinos 2012, *Res Synth Methods* 3:214–223.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{gosh, rma, EffectSet, Measure, RmaOptions, Scale};
+/// let (yi, vi) = (vec![-0.9, -1.6, -1.4, -0.2], vec![0.36, 0.21, 0.43, 0.05]);
+/// let set = EffectSet::from_yi_vi(yi, vi, Measure::GEN, Scale::Log);
+/// let g = gosh(&set, &RmaOptions::default(), 1000, 42)?;
+/// assert!(g.exact && g.len() == 15); // 2⁴ − 1 subsets ≤ 1000: all of them
+/// // The subset of all four studies is the full model.
+/// let all = g.k_sub.iter().position(|&n| n == 4).unwrap();
+/// assert!((g.estimate[all] - rma(&set, &RmaOptions::default())?.estimate).abs() < 1e-10);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn gosh(set: &EffectSet, opts: &RmaOptions, max_subsets: usize, seed: u64) -> Result<Gosh> {
     let k = set.k();
     if k < 2 {

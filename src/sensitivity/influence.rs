@@ -46,6 +46,22 @@ pub struct Influence {
 ///
 /// Viechtbauer & Cheung 2010, *Res Synth Methods* 1:112–125; the rules follow Belsley, Kuh &
 /// Welsch 1980 and Cook & Weisberg 1982 as adopted by metafor.
+///
+/// # Examples
+///
+/// ```
+/// use evident::{influence, read_studies, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let inf = influence(&set, &RmaOptions::default())?;
+/// assert_eq!(inf.labels.len(), set.k());
+/// // Hat values sum to the number of coefficients (1 here); weights are percentages.
+/// assert!((inf.hat.iter().sum::<f64>() - 1.0).abs() < 1e-10);
+/// assert!((inf.weight.iter().sum::<f64>() - 100.0).abs() < 1e-10);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn influence(set: &EffectSet, opts: &RmaOptions) -> Result<Influence> {
     let k = set.k();
     if k <= 1 {

@@ -8,6 +8,24 @@ use crate::model::RmaOptions;
 /// The model refitted k times, each time without one study.
 ///
 /// Viechtbauer & Cheung 2010, *Res Synth Methods* 1:112–125 (leave-one-out diagnostics).
+///
+/// # Examples
+///
+/// ```
+/// use evident::{leave1out, read_studies, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let series = leave1out(&set, &RmaOptions::default())?;
+/// assert_eq!(series.fits.len(), set.k()); // one refit per omitted study
+/// for fit in &series.fits {
+///     let fit = fit.as_ref().expect("every refit converges here");
+///     assert_eq!(fit.k, set.k() - 1);
+///     assert!(fit.ci_lb < fit.estimate && fit.estimate < fit.ci_ub);
+/// }
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn leave1out(set: &EffectSet, opts: &RmaOptions) -> Result<RefitSeries> {
     let k = set.k();
     if k <= 1 {
