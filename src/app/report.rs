@@ -522,6 +522,31 @@ fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions) -> Entry {
     }
 }
 
+/// [`run_one`], with a panic turned into that analysis's error row, so that one analysis
+/// hitting a bug cannot take the other analyses and the index down with it.
+fn run_guarded(spec: &Spec, out: &Path, ro: &ReportOptions) -> Entry {
+    // Nothing shared is left half-updated by a panic: each analysis writes only its own
+    // directory, which the failed row then stands in for.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(spec, out, ro)))
+        .unwrap_or_else(|payload| Entry::Failed {
+            name: spec.name.clone(),
+            dir: Some(spec.dir.clone()),
+            error: format!(
+                "internal error (a bug in evident, please report it): {}",
+                panic_message(payload.as_ref())
+            ),
+        })
+}
+
+/// The message a panic carried: `panic!` gives a `&str` or a `String`.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".into())
+}
+
 /// Runs every analysis of `plan` in parallel, writes their directories and the index into
 /// `out`, calling `tick` after each analysis. Returns the index entries in plan order.
 pub fn run(
@@ -538,7 +563,7 @@ pub fn run(
         .specs
         .par_iter()
         .map(|s| {
-            let e = run_one(s, out, ro);
+            let e = run_guarded(s, out, ro);
             tick();
             e
         })
@@ -570,6 +595,14 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_gives_its_message() {
+        let p = std::panic::catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "boom 1");
+        let p = std::panic::catch_unwind(|| panic!("plain")).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "plain");
+    }
 
     #[test]
     fn directory_names_are_deduplicated() {

@@ -266,6 +266,30 @@ impl Parser<'_> {
     }
 }
 
+/// Deepest parenthesis nesting a formula may have: far above any real model, yet the
+/// recursive descent at this depth (four frames a level) fits easily in a 2 MiB rayon
+/// worker stack, where thousands of levels would overflow it.
+const MAX_DEPTH: usize = 100;
+
+/// Rejects nesting beyond [`MAX_DEPTH`] before the recursive parser sees it; the message
+/// leaves the formula out, as it is then at least 200 characters of brackets.
+fn check_depth(toks: &[Tok]) -> Result<()> {
+    let mut depth = 0usize;
+    for t in toks {
+        match t {
+            Tok::Op('(') => depth += 1,
+            Tok::Op(')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_DEPTH {
+            return Err(Error::invalid(format!(
+                "formula nests parentheses more than {MAX_DEPTH} deep"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn cross(a: &[Vec<usize>], b: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     for x in a {
@@ -299,6 +323,7 @@ impl Formula {
         if p.peek().is_none() {
             return Err(p.err("no moderators given"));
         }
+        check_depth(&p.toks)?;
         let t = p.sum()?;
         if p.pos != p.toks.len() {
             return Err(p.err("unexpected text after the formula"));
@@ -623,6 +648,18 @@ mod tests {
             );
         }
         out
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nest = |d: usize| format!("{}x{}", "(".repeat(d), ")".repeat(d));
+        assert_eq!(labels(&nest(MAX_DEPTH)), ["1", "x"]);
+        let e = Formula::parse(&nest(10_000)).unwrap_err().to_string();
+        assert!(e.contains("nests parentheses more than 100 deep"), "{e}");
+        // The bound holds in a small worker stack too, not only on the main thread.
+        let t = std::thread::Builder::new().stack_size(256 * 1024);
+        let ok = t.spawn(move || Formula::parse(&nest(MAX_DEPTH)).is_ok());
+        assert!(ok.unwrap().join().unwrap());
     }
 
     #[test]
