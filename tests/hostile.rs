@@ -1,4 +1,4 @@
-//! Hostile inputs that once crashed the binary (stack overflow): each must
+//! Hostile inputs that once crashed the binary (stack overflow, formatting panic): each must
 //! now end in a clear error or a normal result, never a panic or an abort.
 
 mod common;
@@ -58,4 +58,41 @@ fn report_survives_a_deeply_nested_formula() {
     let index = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(index.contains("good") && index.contains("deep"));
     assert!(out.join("index.md").exists());
+}
+
+#[test]
+fn very_long_study_labels_print_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let label = "L".repeat(70_000);
+    let csv = dir.path().join("long.csv");
+    std::fs::write(&csv, BCG.replacen("Aronson 1948", &label, 1)).unwrap();
+    let csv = csv.to_str().unwrap();
+    let runs: [&[&str]; 5] = [
+        &["leave1out", csv],
+        &["cumul", csv],
+        &["influence", csv],
+        &["sensitivity", csv],
+        &["gosh", csv],
+    ];
+    for args in runs {
+        let Run {
+            code,
+            stdout,
+            stderr,
+            ..
+        } = evident(args);
+        assert_eq!(code, Some(0), "{}: {stderr}", args[0]);
+        assert!(stdout.contains(&label), "{}: the label is printed", args[0]);
+    }
+    // `pool --by` pads its subgroup levels, not study labels.
+    let csv2 = dir.path().join("long_level.csv");
+    std::fs::write(&csv2, BCG.replace(",random", &format!(",{label}"))).unwrap();
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = evident(["pool", csv2.to_str().unwrap(), "--by", "alloc"]);
+    assert_eq!(code, Some(0), "pool --by: {stderr}");
+    assert!(stdout.contains(&label), "pool --by: the level is printed");
 }

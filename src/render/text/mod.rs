@@ -160,6 +160,16 @@ fn label_width<'a>(labels: impl IntoIterator<Item = &'a str>, min: usize) -> usi
         .max(min)
 }
 
+/// `label` left-aligned in `width` characters, as `{:<width$}` does, but for any width:
+/// `std::fmt` panics on widths over `u16::MAX`, which a hostile study label can reach.
+fn pad(label: &str, width: usize) -> String {
+    let n = label.chars().count();
+    let mut s = String::with_capacity(label.len() + width.saturating_sub(n));
+    s.push_str(label);
+    s.extend(std::iter::repeat_n(' ', width.saturating_sub(n)));
+    s
+}
+
 /// "Pooled estimate: …" after a blank line: the result the bias and sensitivity reports examine.
 fn pooled_line(s: &mut String, fit: &RmaFit) {
     let _ = writeln!(

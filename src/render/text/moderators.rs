@@ -3,8 +3,8 @@
 //! coefficient subsets (`anova`).
 
 use super::{
-    back_ci, fit_stats_and_notes, fmt, label_width, measure_label, q_clause, tau2_line, test_label,
-    wald_cells, wald_head,
+    back_ci, fit_stats_and_notes, fmt, label_width, measure_label, pad, q_clause, tau2_line,
+    test_label, wald_cells, wald_head,
 };
 use crate::model::RmaFit;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
@@ -34,12 +34,12 @@ fn omnibus_clause(t: &OmnibusTest) -> String {
 
 fn coefficient_table(s: &mut String, fit: &MetaregFit) {
     let width = label_width(fit.coefficients.iter().map(|c| c.name.as_str()), 4);
-    let _ = writeln!(s, "{:<width$} {}", "", wald_head(fit.stat_name()));
+    let _ = writeln!(s, "{} {}", pad("", width), wald_head(fit.stat_name()));
     for c in &fit.coefficients {
         let _ = writeln!(
             s,
-            "{:<width$} {}",
-            c.name,
+            "{} {}",
+            pad(&c.name, width),
             wald_cells(c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub)
         );
     }
@@ -199,8 +199,16 @@ fn separate_fits(sg: &SubgroupFit, first: &RmaFit) -> String {
     let _ = writeln!(s, "\nSeparate fits per subgroup (own tau^2):");
     let _ = write!(
         s,
-        "{:<width$} {:>4} {:>8} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7}",
-        "level", "k", "estimate", "se", "ci.lb", "ci.ub", "pval", "tau2", "I2"
+        "{} {:>4} {:>8} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        pad("level", width),
+        "k",
+        "estimate",
+        "se",
+        "ci.lb",
+        "ci.ub",
+        "pval",
+        "tau2",
+        "I2"
     );
     if scale.is_transformed() {
         let _ = write!(s, "   back-transformed [CI]");
@@ -210,8 +218,8 @@ fn separate_fits(sg: &SubgroupFit, first: &RmaFit) -> String {
         let f = &g.fit;
         let _ = write!(
             s,
-            "{:<width$} {:>4} {:>8} {:>7} {:>8} {:>8} {:>7} {:>8} {:>6.1}%",
-            g.level,
+            "{} {:>4} {:>8} {:>7} {:>8} {:>8} {:>7} {:>8} {:>6.1}%",
+            pad(&g.level, width),
             f.k,
             fmt(f.estimate),
             fmt(f.se),

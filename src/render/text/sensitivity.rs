@@ -2,7 +2,7 @@
 //! influence diagnostics (`influence`, Viechtbauer & Cheung 2010), GOSH (Olkin et al. 2012), and
 //! the `evident sensitivity` report.
 
-use super::{fmt, label_width, or_unavailable, pooled_line, wald_cells, wald_head};
+use super::{fmt, label_width, or_unavailable, pad, pooled_line, wald_cells, wald_head};
 use crate::bias::panel::{FewStudies, ADVICE_SOURCE, ADVISED_K};
 use crate::error::Result;
 use crate::measure::Scale;
@@ -17,8 +17,8 @@ fn series_table(sr: &RefitSeries, head: &str) -> String {
     let _ = writeln!(s, "{head}");
     let _ = write!(
         s,
-        "{:<w$} {} {:>9} {:>7}",
-        "study",
+        "{} {} {:>9} {:>7}",
+        pad("study", w),
         wald_head(stat),
         "Q",
         "I2"
@@ -28,7 +28,7 @@ fn series_table(sr: &RefitSeries, head: &str) -> String {
     }
     let _ = writeln!(s);
     for (label, f) in sr.labels.iter().zip(&sr.fits) {
-        let _ = write!(s, "{label:<w$}");
+        s.push_str(&pad(label, w));
         match f {
             Some(f) => {
                 let _ = write!(
@@ -96,8 +96,8 @@ pub fn influence_table(inf: &Influence) -> String {
     );
     let _ = writeln!(
         s,
-        "{:<w$} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6} {:>7} {:>8}",
-        "study",
+        "{} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6} {:>7} {:>8}",
+        pad("study", w),
         "rstudent",
         "dffits",
         "cook.d",
@@ -111,8 +111,8 @@ pub fn influence_table(inf: &Influence) -> String {
     for i in 0..inf.labels.len() {
         let _ = writeln!(
             s,
-            "{:<w$} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6.4} {:>6.2}% {:>8}{}",
-            inf.labels[i],
+            "{} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6.4} {:>6.2}% {:>8}{}",
+            pad(&inf.labels[i], w),
             fmt(inf.rstudent[i]),
             fmt(inf.dffits[i]),
             fmt(inf.cooks_d[i]),
@@ -273,14 +273,19 @@ pub fn gosh_summary(g: &Gosh, labels: &[String]) -> String {
     let w = label_width(labels.iter().map(String::as_str), 5);
     let _ = writeln!(
         s,
-        "\n{:<w$} {:>13} {:>13} {:>9} {:>9}",
-        "study", "est. with", "est. without", "I2 with", "I2 w/o"
+        "\n{} {:>13} {:>13} {:>9} {:>9}",
+        pad("study", w),
+        "est. with",
+        "est. without",
+        "I2 with",
+        "I2 w/o"
     );
     for (j, label) in labels.iter().enumerate() {
         let c = g.with_without(j);
         let _ = writeln!(
             s,
-            "{label:<w$} {:>13} {:>13} {:>8.2}% {:>8.2}%",
+            "{} {:>13} {:>13} {:>8.2}% {:>8.2}%",
+            pad(label, w),
             fmt(c.estimate_with),
             fmt(c.estimate_without),
             c.i2_with,
