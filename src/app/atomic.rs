@@ -54,11 +54,10 @@ impl AtomicFile {
         let name = path
             .file_name()
             .ok_or_else(|| Error::invalid(format!("'{}' is not a file name", path.display())))?;
-        let tmp = dir.join(format!(
-            ".{}.{}.{}.tmp",
-            name.to_string_lossy(),
+        let tmp = dir.join(temp_name(
+            &name.to_string_lossy(),
             std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
+            COUNTER.fetch_add(1, Ordering::Relaxed),
         ));
         // Created under the lock: an interrupt sees either no file or a registered one.
         let mut list = registry();
@@ -112,6 +111,21 @@ impl Drop for AtomicFile {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// Longest file name most file systems allow (bytes).
+const MAX_FILE_NAME: usize = 255;
+
+/// `.name.pid.n.tmp`, with `name` cut (on a char boundary) so that the whole name fits in
+/// [`MAX_FILE_NAME`] bytes: a target name of 240+ bytes is legal, its temporary name must be too.
+fn temp_name(name: &str, pid: u32, n: u64) -> String {
+    let suffix = format!(".{pid}.{n}.tmp");
+    let room = MAX_FILE_NAME - 1 - suffix.len();
+    let mut cut = name.len().min(room);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(".{}{suffix}", &name[..cut])
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -209,6 +223,23 @@ mod tests {
         drop(f);
         assert!(!tmp.exists() && !p.exists());
         assert!(!registry().contains(&tmp));
+    }
+
+    #[test]
+    fn long_names_get_a_temporary_name_that_fits() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["x".repeat(250), "é".repeat(127), "y".repeat(255)] {
+            let p = dir.path().join(&name);
+            let f = AtomicFile::create(&p).unwrap();
+            let tmp = f.temp_path().file_name().unwrap().len();
+            assert!(tmp <= MAX_FILE_NAME, "{tmp}");
+            drop(f);
+            write_atomic(&p, b"long").unwrap();
+            assert_eq!(std::fs::read(&p).unwrap(), b"long");
+        }
+        let t = temp_name(&"é".repeat(200), u32::MAX, u64::MAX);
+        assert!(t.len() <= MAX_FILE_NAME && t.ends_with(".tmp"));
+        assert_eq!(temp_name("a.csv", 7, 3), ".a.csv.7.3.tmp");
     }
 
     #[test]
