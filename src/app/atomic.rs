@@ -138,6 +138,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.commit()
 }
 
+/// Refuses to write `output` when it is the file `input` (the same path, a symlink to it, or on
+/// Unix a hard link: the same device and inode): the atomic rename would replace the data being
+/// read with the results.
+pub fn refuse_same_file(input: &Path, output: &Path) -> Result<()> {
+    let (Ok(a), Ok(b)) = (std::fs::metadata(input), std::fs::metadata(output)) else {
+        return Ok(()); // an output that does not exist yet cannot be the input
+    };
+    let same_path = matches!(
+        (input.canonicalize(), output.canonicalize()),
+        (Ok(x), Ok(y)) if x == y
+    );
+    #[cfg(unix)]
+    let same_inode = {
+        use std::os::unix::fs::MetadataExt;
+        (a.dev(), a.ino()) == (b.dev(), b.ino())
+    };
+    #[cfg(not(unix))]
+    let same_inode = {
+        let _ = (a, b);
+        false
+    };
+    if same_path || same_inode {
+        return Err(Error::invalid(format!(
+            "the output {} is the input file {}; choose another output file",
+            output.display(),
+            input.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Longest file-name component kept (bytes); most file systems allow 255.
 const MAX_NAME: usize = 100;
 
@@ -240,6 +271,23 @@ mod tests {
         let t = temp_name(&"é".repeat(200), u32::MAX, u64::MAX);
         assert!(t.len() <= MAX_FILE_NAME && t.ends_with(".tmp"));
         assert_eq!(temp_name("a.csv", 7, 3), ".a.csv.7.3.tmp");
+    }
+
+    #[test]
+    fn the_input_is_never_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        std::fs::write(&a, b"x").unwrap();
+        let hard = dir.path().join("hard.csv");
+        std::fs::hard_link(&a, &hard).unwrap();
+        let dotted = dir.path().join(".").join("a.csv");
+        for out in [&a, &hard, &dotted] {
+            assert!(refuse_same_file(&a, out).is_err(), "{out:?}");
+        }
+        assert!(refuse_same_file(&a, &dir.path().join("new.csv")).is_ok());
+        let other = dir.path().join("b.csv");
+        std::fs::write(&other, b"x").unwrap();
+        assert!(refuse_same_file(&a, &other).is_ok());
     }
 
     #[test]
