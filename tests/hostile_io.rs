@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::cli::evident;
+use common::cli::{evident, Cli};
 use std::path::Path;
 
 const LONG: &str = "analysis,yi,vi\n\
@@ -58,6 +58,65 @@ fn batch_refuses_to_overwrite_its_input() {
     assert!(std::fs::read_to_string(&out)
         .unwrap()
         .starts_with("analysis,"));
+}
+
+#[test]
+fn bad_fisher_scoring_controls_are_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = write(dir.path(), "long.csv", LONG);
+    let single = write(
+        dir.path(),
+        "one.csv",
+        "yi,vi\n0.1,0.02\n0.3,0.05\n-0.2,0.04\n",
+    );
+    for (flag, value, says) in [
+        (
+            "--threshold",
+            "-1",
+            "--threshold must be a positive number, got -1",
+        ),
+        (
+            "--threshold",
+            "NaN",
+            "--threshold must be a positive number, got NaN",
+        ),
+        (
+            "--threshold",
+            "0",
+            "--threshold must be a positive number, got 0",
+        ),
+        ("--maxiter", "0", "--maxiter must be at least 1, got 0"),
+        ("--stepadj", "0", "--stepadj"),
+        ("--stepadj", "-0.5", "--stepadj"),
+        ("--stepadj", "NaN", "--stepadj"),
+    ] {
+        for (cmd, file) in [("batch", &long), ("pool", &single)] {
+            let r = Cli::new([cmd.as_ref(), file.as_os_str()])
+                .arg(format!("{flag}={value}"))
+                .run();
+            assert_eq!(r.code, Some(1), "{cmd} {flag} {value}: {r:?}");
+            assert!(
+                r.stderr.contains(says),
+                "{cmd} {flag} {value}: {}",
+                r.stderr
+            );
+            assert!(r.stdout.is_empty(), "{cmd} {flag} {value}: {}", r.stdout);
+        }
+    }
+}
+
+#[test]
+fn library_names_the_control_parameter() {
+    let mut c = evident::model::Control {
+        threshold: -1.0,
+        ..Default::default()
+    };
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.contains("threshold") && !e.contains("--"), "{e}");
+    c.threshold = 1e-5;
+    assert!(c.validate().is_ok());
+    c.maxiter = 0;
+    assert_eq!(c.invalid_parameter().unwrap().0, "maxiter");
 }
 
 #[test]
