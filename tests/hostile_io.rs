@@ -144,3 +144,28 @@ fn output_names_at_the_file_system_limit_are_written() {
         "no temporary left"
     );
 }
+
+/// Analysis names are trimmed like every other cell: `a` and `a ` are one analysis when
+/// contiguous (reported as `a`), and a trimmed name that comes back later is an error, never a
+/// silent merge.
+#[test]
+fn analysis_names_are_trimmed() {
+    let contiguous = "analysis,yi,vi\na,0.1,0.02\n a ,0.3,0.05\na ,-0.2,0.04\n";
+    let r = Cli::new(["batch", "-"]).stdin(contiguous).run();
+    assert!(r.ok, "{r:?}");
+    let rows: Vec<&str> = r.stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{}", r.stdout);
+    assert!(rows[0].starts_with("a,3,"), "{}", rows[0]);
+    let plain = "analysis,yi,vi\na,0.1,0.02\na,0.3,0.05\na,-0.2,0.04\n";
+    let p = Cli::new(["batch", "-"]).stdin(plain).run();
+    assert_eq!(p.stdout, r.stdout);
+
+    let apart = "analysis,yi,vi\na,0.1,0.02\na,0.3,0.05\nb,0.5,0.01\nb,0.2,0.03\na ,-0.2,0.04\n";
+    let r = Cli::new(["batch", "-"]).stdin(apart).run();
+    assert!(!r.ok, "{r:?}");
+    assert!(
+        r.stdout.contains("rows of analysis 'a' are not contiguous")
+            || r.stderr.contains("rows of analysis 'a' are not contiguous"),
+        "{r:?}"
+    );
+}
