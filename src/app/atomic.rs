@@ -54,11 +54,10 @@ impl AtomicFile {
         let name = path
             .file_name()
             .ok_or_else(|| Error::invalid(format!("'{}' is not a file name", path.display())))?;
-        let tmp = dir.join(format!(
-            ".{}.{}.{}.tmp",
-            name.to_string_lossy(),
+        let tmp = dir.join(temp_name(
+            &name.to_string_lossy(),
             std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
+            COUNTER.fetch_add(1, Ordering::Relaxed),
         ));
         // Created under the lock: an interrupt sees either no file or a registered one.
         let mut list = registry();
@@ -114,6 +113,21 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Longest file name most file systems allow (bytes).
+const MAX_FILE_NAME: usize = 255;
+
+/// `.name.pid.n.tmp`, with `name` cut (on a char boundary) so that the whole name fits in
+/// [`MAX_FILE_NAME`] bytes: a target name of 240+ bytes is legal, its temporary name must be too.
+fn temp_name(name: &str, pid: u32, n: u64) -> String {
+    let suffix = format!(".{pid}.{n}.tmp");
+    let room = MAX_FILE_NAME - 1 - suffix.len();
+    let mut cut = name.len().min(room);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!(".{}{suffix}", &name[..cut])
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = AtomicFile::create(path)?;
@@ -122,6 +136,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         source,
     })?;
     f.commit()
+}
+
+/// Refuses to write `output` when it is the file `input` (the same path, a symlink to it, or on
+/// Unix a hard link: the same device and inode): the atomic rename would replace the data being
+/// read with the results.
+pub fn refuse_same_file(input: &Path, output: &Path) -> Result<()> {
+    let (Ok(a), Ok(b)) = (std::fs::metadata(input), std::fs::metadata(output)) else {
+        return Ok(()); // an output that does not exist yet cannot be the input
+    };
+    let same_path = matches!(
+        (input.canonicalize(), output.canonicalize()),
+        (Ok(x), Ok(y)) if x == y
+    );
+    #[cfg(unix)]
+    let same_inode = {
+        use std::os::unix::fs::MetadataExt;
+        (a.dev(), a.ino()) == (b.dev(), b.ino())
+    };
+    #[cfg(not(unix))]
+    let same_inode = {
+        let _ = (a, b);
+        false
+    };
+    if same_path || same_inode {
+        return Err(Error::invalid(format!(
+            "the output {} is the input file {}; choose another output file",
+            output.display(),
+            input.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Longest file-name component kept (bytes); most file systems allow 255.
@@ -209,6 +254,40 @@ mod tests {
         drop(f);
         assert!(!tmp.exists() && !p.exists());
         assert!(!registry().contains(&tmp));
+    }
+
+    #[test]
+    fn long_names_get_a_temporary_name_that_fits() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["x".repeat(250), "é".repeat(127), "y".repeat(255)] {
+            let p = dir.path().join(&name);
+            let f = AtomicFile::create(&p).unwrap();
+            let tmp = f.temp_path().file_name().unwrap().len();
+            assert!(tmp <= MAX_FILE_NAME, "{tmp}");
+            drop(f);
+            write_atomic(&p, b"long").unwrap();
+            assert_eq!(std::fs::read(&p).unwrap(), b"long");
+        }
+        let t = temp_name(&"é".repeat(200), u32::MAX, u64::MAX);
+        assert!(t.len() <= MAX_FILE_NAME && t.ends_with(".tmp"));
+        assert_eq!(temp_name("a.csv", 7, 3), ".a.csv.7.3.tmp");
+    }
+
+    #[test]
+    fn the_input_is_never_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        std::fs::write(&a, b"x").unwrap();
+        let hard = dir.path().join("hard.csv");
+        std::fs::hard_link(&a, &hard).unwrap();
+        let dotted = dir.path().join(".").join("a.csv");
+        for out in [&a, &hard, &dotted] {
+            assert!(refuse_same_file(&a, out).is_err(), "{out:?}");
+        }
+        assert!(refuse_same_file(&a, &dir.path().join("new.csv")).is_ok());
+        let other = dir.path().join("b.csv");
+        std::fs::write(&other, b"x").unwrap();
+        assert!(refuse_same_file(&a, &other).is_ok());
     }
 
     #[test]

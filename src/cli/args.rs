@@ -249,6 +249,10 @@ impl ModelArgs {
         if let Some(t) = self.threshold {
             o.control.threshold = t;
         }
+        // Refused once, up front: otherwise every fit reports its own non-convergence.
+        if let Some((name, why)) = o.control.invalid_parameter() {
+            bail!("--{name} {why}");
+        }
         Ok(o)
     }
 }

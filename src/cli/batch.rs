@@ -51,6 +51,9 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
     {
         ("<stdin>".into(), Box::new(std::io::stdin()))
     } else {
+        if let Some(out) = &args.output {
+            evident::app::atomic::refuse_same_file(&args.file, out)?;
+        }
         let file = std::fs::File::open(&args.file)
             .with_context(|| format!("cannot open {}", args.file.display()))?;
         (args.file.clone(), Box::new(file))

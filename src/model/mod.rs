@@ -216,6 +216,35 @@ impl Default for Control {
     }
 }
 
+impl Control {
+    /// The first Fisher-scoring control out of range, as (metafor's parameter name, what is wrong
+    /// with it): a negative or NaN threshold, no iterations or a step of 0 would otherwise only
+    /// show up as a non-convergence of every fit.
+    pub fn invalid_parameter(&self) -> Option<(&'static str, String)> {
+        if !(self.threshold.is_finite() && self.threshold > 0.0) {
+            let t = self.threshold;
+            Some(("threshold", format!("must be a positive number, got {t}")))
+        } else if self.maxiter == 0 {
+            Some(("maxiter", "must be at least 1, got 0".to_string()))
+        } else if !(self.stepadj.is_finite() && self.stepadj > 0.0) {
+            let s = self.stepadj;
+            Some(("stepadj", format!("must be a positive number, got {s}")))
+        } else {
+            None
+        }
+    }
+
+    /// Checks the Fisher-scoring controls ([`Control::invalid_parameter`]).
+    pub fn validate(&self) -> crate::error::Result<()> {
+        match self.invalid_parameter() {
+            None => Ok(()),
+            Some((name, why)) => Err(crate::error::Error::invalid(format!(
+                "control {name} {why}"
+            ))),
+        }
+    }
+}
+
 /// Options of a random/fixed-effects fit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RmaOptions {
