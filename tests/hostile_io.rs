@@ -117,6 +117,19 @@ fn library_names_the_control_parameter() {
     assert!(c.validate().is_ok());
     c.maxiter = 0;
     assert_eq!(c.invalid_parameter().unwrap().0, "maxiter");
+    // A fit refuses such settings itself, before any iteration.
+    let set = evident::EffectSet::from_yi_vi(
+        vec![0.1, 0.4, -0.2],
+        vec![0.04, 0.09, 0.05],
+        evident::Measure::GEN,
+        evident::Scale::Identity,
+    );
+    let opts = evident::RmaOptions {
+        control: c,
+        ..Default::default()
+    };
+    let e = evident::rma(&set, &opts).unwrap_err().to_string();
+    assert!(e.contains("control maxiter"), "{e}");
 }
 
 #[test]

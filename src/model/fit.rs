@@ -214,6 +214,8 @@ impl FitCore {
 
 /// Fits τ², coefficients and heterogeneity for any design, as metafor's `rma.uni`.
 pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<FitCore> {
+    // Settings that cannot converge are refused before any fit, not reported as non-convergence.
+    opts.control.validate()?;
     let y = &effects.yi;
     let v = &effects.vi;
     let k = d.k();
