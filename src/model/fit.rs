@@ -77,9 +77,6 @@ pub struct RmaFit {
     pub het: Heterogeneity,
     /// Model weights in percent, one per study.
     pub weights: Vec<f64>,
-    /// Each study's own Wald CI at the model's level, `yi ± z·√vi` (what forest plots and study
-    /// tables show; metafor's `summary.escalc`).
-    pub study_ci: Vec<(f64, f64)>,
     /// Log-likelihood and information criteria.
     pub fit: FitStats,
     /// Knapp–Hartung scale factor s² (1 under z).
@@ -91,6 +88,15 @@ pub struct RmaFit {
 }
 
 impl RmaFit {
+    /// Study `i`'s own Wald CI at the model's level, `yi ± z·√vi` (what forest plots and study
+    /// tables show; metafor's `summary.escalc`). Derived on demand, so fits that are never drawn
+    /// (batches, refits) do not pay for it.
+    pub fn study_ci(&self, i: usize) -> (f64, f64) {
+        let z = self.options.level.z();
+        let (y, v) = (self.effects.yi[i], self.effects.vi[i]);
+        (y - z * v.sqrt(), y + z * v.sqrt())
+    }
+
     /// The main prediction interval as chosen by `pi_type`.
     pub fn prediction(&self) -> Option<Prediction> {
         match self.options.pi_type {
@@ -362,10 +368,6 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
     };
     let sw: f64 = core.w.iter().sum();
     let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
-    let z = opts.level.z();
-    let study_ci = (effects.yi.iter().zip(&effects.vi))
-        .map(|(y, v)| (y - z * v.sqrt(), y + z * v.sqrt()))
-        .collect();
     RmaFit {
         effects,
         options: *opts,
@@ -385,7 +387,6 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
         tau2_ci,
         het: core.het,
         weights,
-        study_ci,
         fit: core.fit,
         s2w: core.s2w,
         iterations: core.iterations,

@@ -274,7 +274,7 @@ fn study_rows(a: &Analysis) -> Vec<(String, f64, f64, f64, f64)> {
     let set = &fit.effects;
     (0..set.k())
         .map(|i| {
-            let (lb, ub) = fit.study_ci[i];
+            let (lb, ub) = fit.study_ci(i);
             (set.labels[i].clone(), set.yi[i], lb, ub, fit.weights[i])
         })
         .collect()

@@ -323,7 +323,7 @@ impl Row<'_> {
         let scale = fit.effects.scale;
         match self {
             Row::Study(i) => {
-                let (lb, ub) = fit.study_ci[*i];
+                let (lb, ub) = fit.study_ci(*i);
                 let text = display_ci(scale, fit.effects.yi[*i], lb, ub, d);
                 Some((text, false))
             }
@@ -695,7 +695,7 @@ impl<'a> Layout<'a> {
     /// Study `j`'s interval and its square, of area proportional to its weight.
     fn study_mark(&self, fig: &mut Figure, j: usize, yc: f64, max_w: f64) {
         let (axis, px0, px1) = (&self.axis, self.x.px0, self.x.px1);
-        let (lb, ub) = self.fit.study_ci[j];
+        let (lb, ub) = self.fit.study_ci(j);
         let side = if max_w > 0.0 {
             (ROW * 0.75 * (self.fit.weights[j] / max_w).sqrt()).max(4.0)
         } else {
@@ -862,7 +862,7 @@ fn default_limits(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) ->
         lo = lo.min(a.max(cap_lo));
         hi = hi.max(b.min(cap_hi));
     };
-    for &(a, b) in fit.study_ci.iter().take(fit.k) {
+    for (a, b) in (0..fit.k).map(|i| fit.study_ci(i)) {
         widen(a, b);
     }
     if let Some((a, b)) = pi {
