@@ -162,7 +162,8 @@ fn module_of(rel: &Path) -> Vec<String> {
     parts
 }
 
-fn sources(root: &Path) -> Vec<Source> {
+/// Every `.rs` file below `dir`, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
@@ -173,11 +174,15 @@ fn sources(root: &Path) -> Vec<Source> {
             }
         }
     }
-    let src = root.join("src");
     let mut files = Vec::new();
-    walk(&src, &mut files);
+    walk(dir, &mut files);
     files.sort();
     files
+}
+
+fn sources(root: &Path) -> Vec<Source> {
+    let src = root.join("src");
+    rust_files(&src)
         .into_iter()
         .filter_map(|p| {
             let rel = p.strip_prefix(&src).unwrap().to_path_buf();
@@ -600,22 +605,9 @@ fn fn_name(line: &str) -> Option<String> {
 
 #[test]
 fn no_function_over_120_lines() {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = Vec::new();
-    walk(&root.join("src"), &mut files);
-    files.sort();
     let mut long = Vec::new();
-    for f in &files {
+    for f in &rust_files(&root.join("src")) {
         let code = strip(&std::fs::read_to_string(f).unwrap());
         for (name, line, n) in functions(&code) {
             if n > MAX_FN_LINES {
