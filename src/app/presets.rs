@@ -2,6 +2,7 @@
 //! which they combine with explicit choices. The command line, `batch` and the report all resolve
 //! their options here, so one preset means the same everywhere.
 
+use crate::effect::EscalcOptions;
 use crate::error::{Error, Result};
 use crate::measure::Measure;
 use crate::model::{Level, Method, PiType, RmaOptions, Test};
@@ -76,6 +77,15 @@ impl Preset {
         self == Preset::Revman5
     }
 
+    /// The effect-size settings given, with the preset's rules applied (RevMan 5 drops
+    /// double-zero studies whatever `drop00` says).
+    pub fn escalc(self, given: EscalcOptions) -> EscalcOptions {
+        EscalcOptions {
+            drop00: given.drop00 || self.drop00(),
+            ..given
+        }
+    }
+
     /// The pooling for data of this kind: the method chosen, else RevMan 5's Mantel–Haenszel for
     /// binary data (2×2 or incidence; Peto's OR keeps Peto's own weights in an `rma` model), else
     /// the preset's estimator.
@@ -131,6 +141,13 @@ mod tests {
         );
         assert_eq!(Preset::Revman5.pooling(Some(reml), true, Measure::OR), reml);
         assert!(Preset::Revman5.drop00() && !Preset::Cochrane.drop00());
+        let given = EscalcOptions::default();
+        assert!(Preset::Revman5.escalc(given).drop00 && !Preset::Cochrane.escalc(given).drop00);
+        let asked = EscalcOptions {
+            drop00: true,
+            ..given
+        };
+        assert!(Preset::Cochrane.escalc(asked).drop00);
         let o = Preset::Cochrane.rma_options(None, None, Level::default(), PiType::Metafor);
         assert_eq!((o.method, o.test), (Method::REML, Test::Knha));
     }

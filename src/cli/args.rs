@@ -204,9 +204,7 @@ impl ModelArgs {
             Data::TwoByTwo { .. } | Data::Incidence { .. }
         );
         let preset = self.preset();
-        if preset.drop00() {
-            loaded.escalc.drop00 = true;
-        }
+        loaded.escalc = preset.escalc(loaded.escalc);
         self.resolve(preset.pooling(self.method(), binary, loaded.measure))
     }
 

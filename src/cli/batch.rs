@@ -34,8 +34,7 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
     };
     let csv = args.read.csv_options()?;
     // The preset's rules apply as in `pool`: RevMan 5 drops double-zero studies.
-    let mut escalc = args.read.escalc()?;
-    escalc.drop00 |= args.model.preset().drop00();
+    let escalc = args.model.preset().escalc(args.read.escalc()?);
     let opts = BatchOptions {
         analysis_column: args.analysis.clone(),
         measure: args.read.measure()?,
