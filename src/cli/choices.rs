@@ -72,11 +72,9 @@ choices! {
         /// Knapp–Hartung (Hartung–Knapp–Sidik–Jonkman).
         #[value(name = "knha", alias = "hksj")]
         Knha => Test::Knha,
-        /// Currently the same as knha.
-        // Issue 14: `t` is to mean a t distribution on the Wald SE; kept apart from `knha` so
-        // that change is this one mapping.
+        /// The t distribution with k − p df on the unadjusted (Wald) SE (metafor's test = "t").
         #[value(name = "t")]
-        T => Test::Knha,
+        T => Test::T,
         /// Knapp–Hartung never narrower than the z test.
         #[value(name = "adhoc")]
         Adhoc => Test::Adhoc,
@@ -296,7 +294,7 @@ mod tests {
         assert_eq!(parse::<MethodArg>("PETO"), Some(MethodArg::Peto));
         assert_eq!(parse::<MethodArg>("mh"), Some(MethodArg::MH));
         assert_eq!(Test::from(parse::<TestArg>("HKSJ").unwrap()), Test::Knha);
-        assert_eq!(Test::from(parse::<TestArg>("t").unwrap()), Test::Knha);
+        assert_eq!(Test::from(parse::<TestArg>("t").unwrap()), Test::T);
         assert_eq!(parse::<PiArg>("Higgins"), Some(PiArg::Riley));
         assert_eq!(parse::<VTypeArg>("ub"), Some(VTypeArg::UB));
         assert_eq!(parse::<AddToArg>("IF0ALL"), Some(AddToArg::If0all));

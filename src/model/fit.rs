@@ -234,12 +234,14 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     let mut notes = Vec::new();
     let mut test = opts.test;
     if k == 1 && test != Test::Z {
+        notes.push(if test == Test::T {
+            "k = 1: the t test needs k > 1, so the z test was used (as metafor does)".into()
+        } else {
+            "k = 1: Knapp–Hartung needs k > 1, so the z test was used (as metafor does)".into()
+        });
         test = Test::Z;
-        notes.push(
-            "k = 1: Knapp–Hartung needs k > 1, so the z test was used (as metafor does)".into(),
-        );
     }
-    if opts.method.is_fixed() && test != Test::Z {
+    if opts.method.is_fixed() && test.scales_se() {
         notes.push("Knapp–Hartung is meant for random-effects models; applied to the FE model as requested".into());
     }
     // metafor estimates τ² and QE from the mean-centred yi (`Ymc`); identical whenever the model
@@ -276,7 +278,7 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
         .wls(y, &w)
         .ok_or_else(|| Error::invalid("the model matrix is rank-deficient for these weights"))?;
     let mut s2w = 1.0;
-    if test.uses_t() {
+    if test.scales_se() {
         s2w = if wls.rss <= f64::EPSILON {
             0.0
         } else {

@@ -122,16 +122,25 @@ pub enum Test {
     /// Knapp–Hartung with the scale factor truncated at 1 (never narrower than the Wald CI;
     /// Röver, Knapp & Friede 2015, *BMC Med Res Methodol* 15:99).
     Adhoc,
+    /// The t distribution with k − p df on the unadjusted (Wald) standard error: metafor's
+    /// `test = "t"`, not Knapp–Hartung.
+    T,
 }
 
 impl Test {
-    /// The name as metafor's `test` argument spells it ("z", "knha", "adhoc").
+    /// The name as metafor's `test` argument spells it ("z", "knha", "adhoc", "t").
     pub fn name(self) -> &'static str {
         match self {
             Test::Z => "z",
             Test::Knha => "knha",
             Test::Adhoc => "adhoc",
+            Test::T => "t",
         }
+    }
+
+    /// The standard error is scaled by the Knapp–Hartung factor s² (knha, adhoc).
+    pub fn scales_se(self) -> bool {
+        matches!(self, Test::Knha | Test::Adhoc)
     }
 
     /// Tests and CIs use the t distribution with k − p df rather than the normal.
@@ -145,10 +154,11 @@ impl FromStr for Test {
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "z" => Ok(Test::Z),
-            "knha" | "hksj" | "t" => Ok(Test::Knha),
+            "knha" | "hksj" => Ok(Test::Knha),
             "adhoc" => Ok(Test::Adhoc),
+            "t" => Ok(Test::T),
             _ => Err(Error::invalid(format!(
-                "unknown test '{s}': expected z, knha or adhoc"
+                "unknown test '{s}': expected z, t, knha or adhoc"
             ))),
         }
     }

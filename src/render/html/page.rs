@@ -108,6 +108,7 @@ pub fn methods(a: &Analysis) -> String {
         Test::Z => format!("The {} confidence interval of the pooled estimate is a Wald-type interval from the normal distribution. ", level(fit)),
         Test::Knha => format!("The {} confidence interval and the test of the pooled estimate use the Hartung–Knapp–Sidik–Jonkman method, with the t distribution on k − 1 degrees of freedom (Knapp & Hartung 2003). ", level(fit)),
         Test::Adhoc => format!("The {} confidence interval uses the Hartung–Knapp method with its variance scale truncated at 1, so that it is never narrower than the Wald interval (Röver, Knapp & Friede 2015). ", level(fit)),
+        Test::T => format!("The {} confidence interval and the test of the pooled estimate use the t distribution on k − 1 degrees of freedom with the unadjusted (Wald) standard error. ", level(fit)),
     });
     s.push_str("Heterogeneity was assessed with Cochran's Q and I² (Higgins & Thompson 2002)");
     if fit.tau2_ci.is_some() {
@@ -421,6 +422,7 @@ fn cards(a: &Analysis) -> String {
                 Test::Z => "z test",
                 Test::Knha => "Knapp–Hartung",
                 Test::Adhoc => "Knapp–Hartung (ad hoc)",
+                Test::T => "t test",
             }
         ),
     ));

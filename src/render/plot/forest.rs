@@ -173,6 +173,7 @@ pub fn overall_test_line(fit: &RmaFit) -> String {
     let how = match fit.test {
         Test::Knha => " (Knapp–Hartung)",
         Test::Adhoc => " (Knapp–Hartung, ad hoc)",
+        Test::T => " (Wald SE)",
         Test::Z => "",
     };
     format!(

@@ -79,6 +79,7 @@ fn test_label(test: Test, df: Option<f64>) -> String {
             "Knapp–Hartung (ad hoc, s² ≥ 1) t({})",
             df.unwrap_or(f64::NAN)
         ),
+        Test::T => format!("t({}) on the Wald SE", df.unwrap_or(f64::NAN)),
     }
 }
 
