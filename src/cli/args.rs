@@ -43,9 +43,17 @@ pub struct ReadArgs {
     /// Which studies get the correction.
     #[arg(long, value_enum, ignore_case = true, default_value = "only0")]
     pub to: AddToArg,
-    /// Drop studies with no events (or only events) in both arms.
-    #[arg(long)]
-    pub drop00: bool,
+    /// Drop studies with no events (or only events) in both arms. `--drop00=false` keeps them
+    /// in the per-study effects behind the Q, I² and H² of Mantel–Haenszel and Peto fits, which
+    /// drop them by default (metafor's `rma.mh(drop00 = FALSE)`).
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub drop00: Option<bool>,
     /// Variance type for SMD, RD, PR.
     #[arg(long, value_enum, ignore_case = true, default_value = "LS")]
     pub vtype: VTypeArg,
@@ -60,6 +68,8 @@ pub struct Loaded {
     pub measure: Measure,
     pub escalc: EscalcOptions,
     pub scale: Option<Scale>,
+    /// `--drop00` as given (Mantel–Haenszel and Peto default to dropping).
+    pub drop00: Option<bool>,
 }
 
 impl ReadArgs {
@@ -107,7 +117,7 @@ impl ReadArgs {
         let escalc = EscalcOptions {
             add: self.add,
             to: self.to.into(),
-            drop00: self.drop00,
+            drop00: self.drop00.unwrap_or(false),
             vtype: self.vtype.into(),
         };
         if !(escalc.add >= 0.0 && escalc.add.is_finite()) {
@@ -130,6 +140,7 @@ impl InputArgs {
             measure,
             escalc,
             scale: r.scale(),
+            drop00: r.drop00,
         })
     }
 }
@@ -161,6 +172,10 @@ pub struct ModelArgs {
     /// Bundle of defaults.
     #[arg(long, value_enum, default_value = "cochrane")]
     pub preset: PresetArg,
+    /// Mantel–Haenszel: no continuity correction in the Cochran–Mantel–Haenszel (OR) and
+    /// Mantel–Haenszel (IRR) tests (metafor's `correct = FALSE`).
+    #[arg(long)]
+    pub no_correct: bool,
     /// Fisher scoring step multiplier (metafor's stepadj), for REML that does not converge.
     #[arg(long)]
     pub stepadj: Option<f64>,
@@ -193,7 +208,11 @@ impl ModelArgs {
     /// Resolves the options for a batch of rma fits (no data to inspect: binary-data presets do
     /// not switch to Mantel–Haenszel here, nor drop double-zero studies).
     pub fn pooling_for_batch(&self) -> Result<Pooling> {
-        self.resolve(self.preset().pooling(self.method(), false, Measure::GEN))
+        let mh = self.mh_options(&EscalcOptions::default(), None);
+        self.resolve(
+            self.preset().pooling(self.method(), false, Measure::GEN),
+            mh,
+        )
     }
 
     /// Resolves the preset and explicit options for this data (RevMan 5 also drops double-zero
@@ -204,15 +223,27 @@ impl ModelArgs {
             Data::TwoByTwo { .. } | Data::Incidence { .. }
         );
         let preset = self.preset();
+        let mh = self.mh_options(&loaded.escalc, loaded.drop00);
         loaded.escalc = preset.escalc(loaded.escalc);
-        self.resolve(preset.pooling(self.method(), binary, loaded.measure))
+        self.resolve(preset.pooling(self.method(), binary, loaded.measure), mh)
     }
 
-    fn resolve(&self, method: PoolMethod) -> Result<Pooling> {
-        let mh = MhOptions {
+    /// Mantel–Haenszel / Peto options: `--add`, `--to` and `--drop00` (dropping unless
+    /// `--drop00=false`; always under RevMan 5) for the per-study effects behind Q, as metafor's
+    /// scalar arguments; `--no-correct`; `--level`.
+    fn mh_options(&self, escalc: &EscalcOptions, drop00: Option<bool>) -> MhOptions {
+        let drop00 = drop00.unwrap_or(true) || self.preset().drop00();
+        MhOptions {
+            correct: !self.no_correct,
             level: self.level,
-            ..MhOptions::default()
-        };
+            ..MhOptions::for_study_effects(escalc.add, escalc.to, drop00)
+        }
+    }
+
+    fn resolve(&self, method: PoolMethod, mh: MhOptions) -> Result<Pooling> {
+        if self.no_correct && method != PoolMethod::MantelHaenszel {
+            bail!("--no-correct applies to the tests of --method MH only");
+        }
         Ok(match method {
             PoolMethod::MantelHaenszel => Pooling::Mh(mh),
             PoolMethod::Peto => Pooling::Peto(mh),

@@ -4,6 +4,7 @@
 mod args;
 mod batch;
 mod bias;
+mod blup;
 mod bubble;
 mod check;
 mod choices;
@@ -64,6 +65,8 @@ enum Command {
     Influence(influence::InfluenceArgs),
     /// All publication-bias checks in one readable report.
     Bias(bias::BiasArgs),
+    /// Best linear unbiased predictions of the study effects (metafor's blup and ranef).
+    Blup(blup::BlupArgs),
     /// Leave-one-out and influence diagnostics in one readable report.
     Sensitivity(sensitivity::SensitivityArgs),
     /// GOSH: the model fitted to every subset of studies (or a seeded random sample).
@@ -146,6 +149,7 @@ pub fn main() -> ExitCode {
         Command::Cumul(a) => cumul::run(a),
         Command::Influence(a) => influence::run(a),
         Command::Bias(a) => bias::run(a),
+        Command::Blup(a) => blup::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
         Command::Gosh(a) => gosh::run(a),
         Command::Fsn(a) => fsn::run(a),

@@ -231,7 +231,7 @@ fn reported_table(input: &InputArgs) -> Result<Table> {
     let given = [
         ("--add", r.add != EscalcOptions::default().add),
         ("--to", r.escalc()?.to != EscalcOptions::default().to),
-        ("--drop00", r.drop00),
+        ("--drop00", r.drop00.is_some()),
         (
             "--vtype",
             r.escalc()?.vtype != EscalcOptions::default().vtype,

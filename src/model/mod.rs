@@ -8,6 +8,7 @@
 //! [`Test`], the prediction interval, Q-profile CI for τ², heterogeneity and fit statistics, with
 //! metafor's algorithms reproduced step for step.
 
+pub mod blup;
 pub mod design;
 pub mod fit;
 pub mod heterogeneity;

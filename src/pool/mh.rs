@@ -25,6 +25,22 @@ pub struct MhOptions {
     pub level: Level,
 }
 
+impl MhOptions {
+    /// metafor's rule for a single `add`, `to` and `drop00`: they apply to the per-study yi/vi
+    /// behind Q, I², H² and `k_yi`; the counts of the pooled estimate keep `add = 0`,
+    /// `to = "none"` and `drop00 = FALSE` (`rma.mh` expands a scalar to `c(x, 0)`,
+    /// `c(x, "none")`, `c(x, FALSE)`).
+    pub fn for_study_effects(add: f64, to: AddTo, drop00: bool) -> MhOptions {
+        let d = MhOptions::default();
+        MhOptions {
+            add: [add, d.add[1]],
+            to: [to, d.to[1]],
+            drop00: [drop00, d.drop00[1]],
+            ..d
+        }
+    }
+}
+
 impl Default for MhOptions {
     fn default() -> Self {
         MhOptions {
@@ -78,8 +94,13 @@ pub struct MhFit {
     /// Tarone's test of homogeneity of ORs (OR): statistic and p-value on k − 1 df (metafor's
     /// `TA`, `TAp`).
     pub tarone: Option<(f64, f64)>,
+    /// The Breslow–Day test of homogeneity of ORs (OR), uncorrected: statistic and p-value on
+    /// k − 1 df (metafor's `BD`, `BDp`).
+    pub breslow_day: Option<(f64, f64)>,
     /// Mantel–Haenszel test (IRR): statistic and p-value on 1 df (metafor's `MH`, `MHp`).
     pub mh_irr: Option<(f64, f64)>,
+    /// The CMH / MH tests carry the ½ continuity correction (metafor's `correct`).
+    pub continuity_corrected: bool,
     /// Per-study yi, vi (escalc with the first-element options) and labels for the studies with yi.
     pub yi: Vec<f64>,
     /// Per-study sampling variances, parallel to `yi`.
@@ -255,6 +276,7 @@ pub(crate) struct Pooled {
     pub weights: Vec<f64>,
     pub cmh: Option<(f64, f64)>,
     pub tarone: Option<(f64, f64)>,
+    pub breslow_day: Option<(f64, f64)>,
     pub mh_irr: Option<(f64, f64)>,
 }
 
@@ -267,6 +289,7 @@ impl Pooled {
             weights,
             cmh: None,
             tarone: None,
+            breslow_day: None,
             mh_irr: None,
         }
     }
@@ -278,7 +301,7 @@ impl MhFit {
     pub(crate) fn assemble(
         measure: Measure,
         peto: bool,
-        level: Level,
+        (level, correct): (Level, bool),
         pooled: Pooled,
         qs: QStats,
         (yi, vi, labels): (Vec<f64>, Vec<f64>, Vec<String>),
@@ -306,7 +329,9 @@ impl MhFit {
             h2: qs.h2,
             cmh: pooled.cmh,
             tarone: pooled.tarone,
+            breslow_day: pooled.breslow_day,
             mh_irr: pooled.mh_irr,
+            continuity_corrected: correct,
             weights: if pooled.weights.len() == yi.len() {
                 pooled.weights.iter().map(|w| 100.0 * w / sw).collect()
             } else {
@@ -367,7 +392,14 @@ pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFi
         }
     };
     let qs = q_stats(&per.0, &per.1, pooled.beta);
-    Ok(MhFit::assemble(measure, false, o.level, pooled, qs, per))
+    Ok(MhFit::assemble(
+        measure,
+        false,
+        (o.level, o.correct),
+        pooled,
+        qs,
+        per,
+    ))
 }
 
 /// The continuity correction of the CMH and MH rate-ratio statistics.
@@ -400,7 +432,9 @@ fn mh_or(rows: &[[f64; 4]], correct: bool) -> Result<Pooled> {
     let se = (0.5 * (pr / (r * r) + psqr / (r * s) + qs / (s * s))).sqrt();
     let mut pooled = Pooled::plain(beta, se, w);
     pooled.cmh = cmh_test(rows, correct);
-    pooled.tarone = Some(tarone_test(rows, r / s));
+    let (bd, ta) = breslow_day_tarone(rows, r / s);
+    pooled.breslow_day = Some(bd);
+    pooled.tarone = Some(ta);
     Ok(pooled)
 }
 
@@ -506,8 +540,10 @@ fn mh_ird(rows: &[[f64; 4]]) -> Pooled {
     Pooled::plain(num / den, var.sqrt() / den, w)
 }
 
-/// Tarone's (1985) corrected Breslow–Day test of homogeneity of odds ratios.
-fn tarone_test(rows: &[[f64; 4]], or: f64) -> (f64, f64) {
+/// The Breslow–Day (1980) test of homogeneity of odds ratios and Tarone's (1985, *Biometrika*
+/// 72:91–95) correction of it, each `(statistic, p-value)` on k − 1 df over the tables with a
+/// positive expected count; p is NaN (metafor's `NA`) with fewer than two such tables.
+fn breslow_day_tarone(rows: &[[f64; 4]], or: f64) -> ((f64, f64), (f64, f64)) {
     let (mut bd, mut sum_diff, mut sum_var, mut kpos) = (0.0, 0.0, 0.0, 0usize);
     for &[a, b, c, d] in rows {
         let (n1, n2, xt, yt) = (a + b, c + d, a + c, b + d);
@@ -532,10 +568,12 @@ fn tarone_test(rows: &[[f64; 4]], or: f64) -> (f64, f64) {
     }
     let bd = bd.max(0.0);
     let ta = (bd - sum_diff * sum_diff / sum_var).max(0.0);
-    let p = if kpos > 1 {
-        pchisq_upper(ta, (kpos - 1) as f64)
-    } else {
-        f64::NAN
+    let p = |x: f64| {
+        if kpos > 1 {
+            pchisq_upper(x, (kpos - 1) as f64)
+        } else {
+            f64::NAN
+        }
     };
-    (ta, p)
+    ((bd, p(bd)), (ta, p(ta)))
 }

@@ -73,7 +73,7 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
     Ok(MhFit::assemble(
         Measure::PETO,
         true,
-        o.level,
+        (o.level, o.correct),
         pooled,
         qs,
         per,

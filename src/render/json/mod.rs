@@ -2,12 +2,14 @@
 //! file per family of results. The groups of keys several objects share are written here.
 
 mod bias;
+mod blup;
 mod moderators;
 mod reported;
 mod rma;
 mod sensitivity;
 
 pub use bias::{fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json};
+pub use blup::blup_json;
 pub use moderators::{
     metareg_json, permutation_json, predictions_json, subgroup_json, wald_tests_json,
 };

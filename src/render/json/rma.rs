@@ -104,7 +104,12 @@ pub fn mh_json(fit: &MhFit) -> Value {
     m.insert("Q_pval".into(), num(fit.q_pval));
     m.insert("I2".into(), num(fit.i2));
     m.insert("H2".into(), num(fit.h2));
-    for (key, test) in [("cmh", fit.cmh), ("tarone", fit.tarone), ("mh", fit.mh_irr)] {
+    for (key, test) in [
+        ("cmh", fit.cmh),
+        ("breslow_day", fit.breslow_day),
+        ("tarone", fit.tarone),
+        ("mh", fit.mh_irr),
+    ] {
         if let Some((s, p)) = test {
             m.insert(key.into(), num(s));
             m.insert(format!("{key}_pval"), num(p));

@@ -3,6 +3,7 @@
 //! (number formats, the τ² and Q clauses, the Wald-type row, the closing fit statistics) live here.
 
 mod bias;
+mod blup;
 mod moderators;
 mod reported;
 mod rma;
@@ -12,6 +13,7 @@ pub use bias::{
     bias_report, fsn_summary, pet_peese_summary, ranktest_summary, regtest_summary,
     small_k_warning, trimfill_summary,
 };
+pub use blup::blup_table;
 pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, subgroup_summary, wald_tests_summary,
 };

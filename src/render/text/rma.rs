@@ -166,10 +166,32 @@ pub fn mh_summary(fit: &MhFit) -> String {
             back_ci(fit.scale, fit.estimate, fit.ci_lb, fit.ci_ub)
         );
     }
+    let plain = if fit.continuity_corrected {
+        ""
+    } else {
+        " (no continuity correction)"
+    };
     for (test, df, result) in [
-        ("Cochran–Mantel–Haenszel test", ", df = 1", fit.cmh),
-        ("Tarone's test for heterogeneity", "", fit.tarone),
-        ("Mantel–Haenszel test", ", df = 1", fit.mh_irr),
+        (
+            format!("Cochran–Mantel–Haenszel test{plain}"),
+            ", df = 1",
+            fit.cmh,
+        ),
+        (
+            "Breslow–Day test for heterogeneity".to_string(),
+            "",
+            fit.breslow_day,
+        ),
+        (
+            "Tarone's test for heterogeneity".to_string(),
+            "",
+            fit.tarone,
+        ),
+        (
+            format!("Mantel–Haenszel test{plain}"),
+            ", df = 1",
+            fit.mh_irr,
+        ),
     ] {
         if let Some((st, p)) = result {
             let _ = writeln!(

@@ -1,0 +1,61 @@
+//! Mantel–Haenszel and Peto through the binary against metafor (`tests/fixtures/mh_peto/gen.R`):
+//! `--add`, `--to`, `--drop00` and `--no-correct`, the Breslow–Day and Tarone tests, and
+//! `leave1out` / `cumul` of MH and Peto fits.
+
+mod common;
+
+use common::cli::evident;
+use common::{compare, key_tol, STRICT};
+use serde_json::Value;
+use std::path::Path;
+
+fn analyses() -> Vec<Value> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("tests/fixtures/mh_peto/expected.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["analyses"].as_array().unwrap().clone()
+}
+
+/// Runs every analysis of the given kinds; returns how many ran.
+fn run_kinds(kinds: &[&str]) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (mut misses, mut run) = (Vec::new(), 0);
+    for a in analyses() {
+        let args: Vec<String> = a["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
+        if !kinds.contains(&args[0].as_str()) {
+            continue;
+        }
+        run += 1;
+        let input = root.join(a["input"].as_str().unwrap());
+        let mut cmd = vec![args[0].clone(), input.display().to_string()];
+        cmd.extend(args[1..].iter().cloned());
+        let id = a["id"].as_str().unwrap();
+        let out = evident(&cmd);
+        if !out.ok {
+            misses.push(format!("{id}: {cmd:?} failed: {}", out.stderr));
+            continue;
+        }
+        let got: Value = serde_json::from_str(&out.stdout).unwrap();
+        for (key, ev) in a["expected"].as_object().unwrap() {
+            let tol = key_tol(key, STRICT);
+            compare(&format!("{id} / {key}"), ev, got.get(key), tol, &mut misses);
+        }
+    }
+    assert!(
+        misses.is_empty(),
+        "{} misses:\n{}",
+        misses.len(),
+        misses.join("\n")
+    );
+    run
+}
+
+#[test]
+fn pool_options_and_tests_match_metafor() {
+    assert!(run_kinds(&["pool"]) >= 40);
+}
