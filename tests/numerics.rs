@@ -99,3 +99,20 @@ fn test_t_is_a_t_distribution_on_the_wald_se() {
     assert_eq!(t.se, z.se);
     assert!((t.se - kh.se).abs() > 0.01);
 }
+
+/// Item 15: with a sampling variance of 0, Q, I² and H² are NA with the reason in the JSON, the
+/// text and the notes (they were Q = 0, p = 1), as metafor ("Cannot compute Q-test ...").
+#[test]
+fn q_is_na_with_a_reason_when_a_sampling_variance_is_zero() {
+    check_cases("zero_vi");
+    let fit = rma(&set("zero_vi"), &RmaOptions::default()).unwrap();
+    let why = fit.het.undefined_reason().expect("Q undefined");
+    let j = rma_json(&fit);
+    assert!(j["Q"].is_null() && j["Q_pval"].is_null() && j["I2"].is_null());
+    assert_eq!(j["Q_undefined"], why);
+    assert!(fit.notes.iter().any(|n| n == why));
+    let text = evident::render::text::rma_summary(&fit);
+    assert!(text.contains("Q(4) = NA (cannot be computed)"), "{text}");
+    assert!(!text.contains("Q(4) = 0.0000"), "{text}");
+    assert!(text.contains(why), "{text}");
+}

@@ -296,6 +296,9 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
         (qnorm_upper(alpha / 2.0), None)
     };
     let het = heterogeneity(d, &yc, v, tau2, fixed);
+    if let Some(why) = het.undefined_reason() {
+        notes.push(why.into());
+    }
     let fit = fit_stats(d, y, v, tau2, &w, wls.rss, opts.method);
     Ok(FitCore {
         test,

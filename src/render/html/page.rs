@@ -231,6 +231,9 @@ fn ci_side(a: &Analysis) -> String {
 /// " Heterogeneity: I² = …, τ² = …, Q = … (df = …, p …)."
 fn heterogeneity_sentence(fit: &RmaFit) -> String {
     let h = &fit.het;
+    if let Some(why) = h.undefined_reason() {
+        return format!(" Heterogeneity: {why}.");
+    }
     let mut het = format!(" Heterogeneity: I² = {:.0}%", h.i2);
     if let Some(ci) = &fit.tau2_ci {
         het.push_str(&format!(
@@ -339,7 +342,10 @@ fn het_table(fit: &RmaFit) -> String {
     let rows = vec![
         vec![
             "Q".into(),
-            format!("{} (df = {})", num(h.q, 2), h.q_df),
+            match h.undefined_reason() {
+                Some(why) => why.to_string(),
+                None => format!("{} (df = {})", num(h.q, 2), h.q_df),
+            },
             p_value(h.q_pval, PStyle::Journal),
         ],
         vec![
