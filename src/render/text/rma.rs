@@ -110,6 +110,13 @@ fn rma_estimate(s: &mut String, fit: &RmaFit) {
             fit.ci_ub
         )
     );
+    if let Some(m) = &fit.modified_kh {
+        let _ = writeln!(
+            s,
+            "{}  modified Knapp–Hartung (s² ≥ 1)",
+            wald_cells(fit.estimate, m.se, m.stat, m.pval, m.ci_lb, m.ci_ub)
+        );
+    }
     if let Some(pi) = fit.prediction() {
         let _ = writeln!(s, "Prediction interval: [{}, {}]", fmt(pi.lb), fmt(pi.ub));
     }
@@ -129,6 +136,13 @@ fn rma_estimate(s: &mut String, fit: &RmaFit) {
             );
         }
         let _ = writeln!(s);
+        if let Some(m) = &fit.modified_kh {
+            let _ = writeln!(
+                s,
+                "Modified Knapp–Hartung, back-transformed: {}",
+                back_ci(scale, fit.estimate, m.ci_lb, m.ci_ub)
+            );
+        }
     }
 }
 
