@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use evident::bias::{regtest, Predictor, RegModel};
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::{rma, Method, RmaOptions, Test};
@@ -59,7 +60,21 @@ fn check_cases(prefix: &str) {
             }
         };
         let got = rma_json(&fit);
+        let has = |v: &Value| v.get("modified_knha").is_some();
+        if has(&case["expected"]) != has(&got) {
+            misses.push(format!(
+                "{id}: modified_knha expected {}",
+                has(&case["expected"])
+            ));
+        }
         for (key, ev) in case["expected"].as_object().unwrap() {
+            if let (Some(sub), Some(gsub)) = (ev.as_object(), got.get(key)) {
+                for (k2, e2) in sub {
+                    let path = format!("{id} / {key}.{k2}");
+                    compare(&path, e2, gsub.get(k2), key_tol(k2, STRICT), &mut misses);
+                }
+                continue;
+            }
             compare(
                 &format!("{id} / {key}"),
                 ev,
@@ -98,4 +113,67 @@ fn test_t_is_a_t_distribution_on_the_wald_se() {
     .unwrap();
     assert_eq!(t.se, z.se);
     assert!((t.se - kh.se).abs() > 0.01);
+}
+
+/// Item 15: with a sampling variance of 0, Q, I² and H² are NA with the reason in the JSON, the
+/// text and the notes (they were Q = 0, p = 1), as metafor ("Cannot compute Q-test ...").
+#[test]
+fn q_is_na_with_a_reason_when_a_sampling_variance_is_zero() {
+    check_cases("zero_vi");
+    let fit = rma(&set("zero_vi"), &RmaOptions::default()).unwrap();
+    let why = fit.het.undefined_reason().expect("Q undefined");
+    let j = rma_json(&fit);
+    assert!(j["Q"].is_null() && j["Q_pval"].is_null() && j["I2"].is_null());
+    assert_eq!(j["Q_undefined"], why);
+    assert!(fit.notes.iter().any(|n| n == why));
+    let text = evident::render::text::rma_summary(&fit);
+    assert!(text.contains("Q(4) = NA (cannot be computed)"), "{text}");
+    assert!(!text.contains("Q(4) = 0.0000"), "{text}");
+    assert!(text.contains(why), "{text}");
+}
+
+/// Item 10: Knapp–Hartung with s² = 0 (identical effects) or an interval narrower than Wald's
+/// gets a note and the modified Knapp–Hartung beside it (metafor's `test = "adhoc"`), in JSON,
+/// text and the report's Results sentence; regtest refuses an infinite t.
+#[test]
+fn narrow_knapp_hartung_comes_with_the_modified_version() {
+    check_cases("kh ");
+    let mut s = set("same_k2");
+    s.scale = evident::Scale::Log;
+    let o = options(&serde_json::json!({"method": "REML", "test": "knha"}));
+    let fit = rma(&s, &o).unwrap();
+    assert_eq!(fit.ci_lb, fit.ci_ub);
+    assert!(fit.notes.iter().any(|n| n.contains("s² = 0")));
+    let text = evident::render::text::rma_summary(&fit);
+    assert!(text.contains("modified Knapp–Hartung (s² ≥ 1)"), "{text}");
+    assert!(text.contains("[0.0752, 53.1903]"), "{text}");
+    for model in [RegModel::Rma, RegModel::Lm] {
+        let same = set("same_k4");
+        let e = regtest(&same, &o, model, Predictor::Sei, None).unwrap_err();
+        assert!(e.to_string().contains("tests nothing"), "{e}");
+    }
+    // Where Knapp–Hartung is wider than Wald nothing is added.
+    let g = rma(&set("graves2010_rr"), &o).unwrap();
+    assert!(g.modified_kh.is_none() && g.notes.is_empty());
+}
+
+/// Item 10 in the report: the Results sentence gives the modified Knapp–Hartung result beside
+/// the zero-width interval.
+#[test]
+fn report_results_sentence_gives_the_modified_knapp_hartung() {
+    let out = tempfile::tempdir().unwrap();
+    let csv = dir().join("same_k2.csv");
+    let r = common::cli::evident([
+        "report",
+        csv.to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let md = std::fs::read_to_string(out.path().join("same_k2/summary.md")).unwrap();
+    assert!(md.contains("(95% CI 0.69 to 0.69)"), "{md}");
+    assert!(
+        md.contains("the modified Knapp–Hartung result (never narrower than Wald) is 0.69 (95% CI −2.59 to 3.97); p = 0.23."),
+        "{md}"
+    );
 }

@@ -245,10 +245,20 @@ pub fn regtest(
     }
     let x = nalgebra::DMatrix::from_fn(k, 2, |i, j| if j == 0 { 1.0 } else { pred[i] });
     let design = Matrix::new(x);
-    match model {
+    let r = match model {
         RegModel::Rma => regtest_rma(set, opts, &design, predictor),
         RegModel::Lm => regtest_lm(set, opts, &design, predictor),
+    }?;
+    if !r.stat.is_finite() {
+        // A residual variance of 0 (e.g. identical effects under Knapp–Hartung or lm) gives
+        // t = ±inf or NaN, which metafor prints as a finding; it tests nothing.
+        return Err(Error::invalid(format!(
+            "the regression fits every study exactly (residual variance 0, e.g. identical effects): its {} statistic is {} and tests nothing",
+            r.stat_name(),
+            r.stat
+        )));
     }
+    Ok(r)
 }
 
 /// The predictor's value for each study; the sample-size predictors need `ni`.

@@ -21,6 +21,34 @@ pub struct Prediction {
     pub df: Option<f64>,
 }
 
+/// The modified Knapp–Hartung result (the scale factor truncated at 1: Knapp & Hartung 2003;
+/// Röver, Knapp & Friede 2015; metafor's `test = "adhoc"`), given beside Knapp–Hartung when s² = 0
+/// or its interval is narrower than the Wald interval.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ModifiedKh {
+    /// Standard error with max(1, s²).
+    pub se: f64,
+    /// t statistic.
+    pub stat: f64,
+    /// Two-sided p-value, t with k − p df.
+    pub pval: f64,
+    /// Lower bound of the confidence interval, on the analysis scale.
+    pub ci_lb: f64,
+    /// Upper bound of the confidence interval, on the analysis scale.
+    pub ci_ub: f64,
+}
+
+/// Knapp–Hartung's s² is 0 or makes the interval narrower than the Wald one (√s²·t < z): the
+/// case in which its coverage is poor (Röver et al. 2015) and the modified version is given too.
+pub fn kh_narrower_than_wald(
+    test: super::Test,
+    s2w: f64,
+    crit_t: f64,
+    level: super::Level,
+) -> bool {
+    test == super::Test::Knha && (s2w <= 0.0 || s2w.sqrt() * crit_t < level.z())
+}
+
 /// Log-likelihood and information criteria (metafor's `fit.stats`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct FitStats {
@@ -81,6 +109,9 @@ pub struct RmaFit {
     pub fit: FitStats,
     /// Knapp–Hartung scale factor s² (1 under z).
     pub s2w: f64,
+    /// The modified Knapp–Hartung result, when Knapp–Hartung's s² is 0 or its interval is
+    /// narrower than the Wald one ([`kh_narrower_than_wald`]); `None` otherwise.
+    pub modified_kh: Option<ModifiedKh>,
     /// Fisher-scoring iterations of the τ² estimator (ML, REML, EB); 0 otherwise.
     pub iterations: usize,
     /// Notes on what was done (fallbacks, truncations), for every output to show.
@@ -295,7 +326,13 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     } else {
         (qnorm_upper(alpha / 2.0), None)
     };
+    if kh_narrower_than_wald(test, s2w, crit, opts.level) {
+        notes.push(kh_note(s2w));
+    }
     let het = heterogeneity(d, &yc, v, tau2, fixed);
+    if let Some(why) = het.undefined_reason() {
+        notes.push(why.into());
+    }
     let fit = fit_stats(d, y, v, tau2, &w, wls.rss, opts.method);
     Ok(FitCore {
         test,
@@ -312,6 +349,16 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
         fit,
         notes,
     })
+}
+
+/// What every output says when Knapp–Hartung is narrower than Wald.
+fn kh_note(s2w: f64) -> String {
+    let why = if s2w <= 0.0 {
+        "s² = 0 (the effects agree exactly with the fitted model), so its standard errors are 0, the interval has zero width and the test is meaningless".to_string()
+    } else {
+        format!("s² = {s2w:.4}, so its interval is narrower than the Wald interval")
+    };
+    format!("Knapp–Hartung: {why}; the modified Knapp–Hartung (s² truncated at 1, never narrower than Wald; Knapp & Hartung 2003, Röver et al. 2015; test adhoc) is given beside it")
 }
 
 /// Fits the intercept-only model with a given design.
@@ -370,6 +417,18 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
     };
     let sw: f64 = core.w.iter().sum();
     let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
+    let modified_kh = kh_narrower_than_wald(core.test, core.s2w, crit, opts.level).then(|| {
+        // The intercept-only Wald variance is 1/Σw; truncating s² at 1 leaves it unscaled.
+        let se = (core.s2w.max(1.0) / sw).sqrt();
+        let stat = estimate / se;
+        ModifiedKh {
+            se,
+            stat,
+            pval: core.pval(stat),
+            ci_lb: estimate - crit * se,
+            ci_ub: estimate + crit * se,
+        }
+    });
     RmaFit {
         effects,
         options: *opts,
@@ -391,6 +450,7 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
         weights,
         fit: core.fit,
         s2w: core.s2w,
+        modified_kh,
         iterations: core.iterations,
         notes: core.notes,
     }

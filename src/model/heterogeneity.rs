@@ -22,6 +22,19 @@ pub struct Heterogeneity {
     pub vt: f64,
 }
 
+/// Why Q, I² and H² are not given when some sampling variances are 0 (metafor: "Cannot compute
+/// Q-test, I^2, or H^2 when there are non-positive sampling variances in the data").
+pub const Q_UNDEFINED: &str =
+    "Q, I² and H² cannot be computed when some sampling variances are 0 (as metafor)";
+
+impl Heterogeneity {
+    /// `None` when Q, I² and H² are defined; otherwise why not ([`Q_UNDEFINED`]): they are NaN
+    /// then, never a Q of 0 with p = 1.
+    pub fn undefined_reason(&self) -> Option<&'static str> {
+        self.q.is_nan().then_some(Q_UNDEFINED)
+    }
+}
+
 /// An I² percentage capped at 100: with τ² ≫ vt (or Q ≫ df) rounding can give 100.00000000000001
 /// (found by fuzzing). Below, metafor's value stands (negative with a negative τ² bound).
 fn at_most_100(x: f64) -> f64 {
@@ -52,6 +65,17 @@ pub fn heterogeneity<D: Design>(
 ) -> Heterogeneity {
     let k = d.k();
     let p = d.p();
+    if v.iter().any(|&x| x <= 0.0) {
+        // FE weights 1/vi are infinite: metafor gives NA (see `Q_UNDEFINED`).
+        return Heterogeneity {
+            q: f64::NAN,
+            q_df: k.saturating_sub(p),
+            q_pval: f64::NAN,
+            i2: f64::NAN,
+            h2: f64::NAN,
+            vt: f64::NAN,
+        };
+    }
     if k <= p {
         return Heterogeneity {
             q: 0.0,

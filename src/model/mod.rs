@@ -17,7 +17,9 @@ pub mod tau2;
 /// The confidence level type lives with the distributions (the data layer validates level cells
 /// with it too); the model is where analyses meet it.
 pub use crate::stats::level::Level;
-pub use fit::{fit_core, rma, rma_design, rma_owned, FitCore, FitStats, Prediction, RmaFit};
+pub use fit::{
+    fit_core, rma, rma_design, rma_owned, FitCore, FitStats, ModifiedKh, Prediction, RmaFit,
+};
 
 use crate::error::{Error, Result};
 use std::str::FromStr;

@@ -165,6 +165,18 @@ pub fn results(a: &Analysis) -> String {
         est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
         p_of(fit)
     );
+    if let Some(m) = &fit.modified_kh {
+        let why = if fit.s2w <= 0.0 {
+            "The Knapp–Hartung scale factor is 0 (the studies agree exactly), so this interval has zero width and the p-value is meaningless"
+        } else {
+            "The Knapp–Hartung interval is narrower than the Wald interval"
+        };
+        s.push_str(&format!(
+            " {why}; the modified Knapp–Hartung result (never narrower than Wald) is {}; {}.",
+            est_ci(fit, fit.estimate, m.ci_lb, m.ci_ub),
+            p_value(m.pval, PStyle::Journal)
+        ));
+    }
     s.push_str(&ci_side(a));
     s.push_str(&heterogeneity_sentence(fit));
     if let Some(pi) = fit.prediction() {
@@ -231,6 +243,9 @@ fn ci_side(a: &Analysis) -> String {
 /// " Heterogeneity: I² = …, τ² = …, Q = … (df = …, p …)."
 fn heterogeneity_sentence(fit: &RmaFit) -> String {
     let h = &fit.het;
+    if let Some(why) = h.undefined_reason() {
+        return format!(" Heterogeneity: {why}.");
+    }
     let mut het = format!(" Heterogeneity: I² = {:.0}%", h.i2);
     if let Some(ci) = &fit.tau2_ci {
         het.push_str(&format!(
@@ -339,7 +354,10 @@ fn het_table(fit: &RmaFit) -> String {
     let rows = vec![
         vec![
             "Q".into(),
-            format!("{} (df = {})", num(h.q, 2), h.q_df),
+            match h.undefined_reason() {
+                Some(why) => why.to_string(),
+                None => format!("{} (df = {})", num(h.q, 2), h.q_df),
+            },
             p_value(h.q_pval, PStyle::Journal),
         ],
         vec![

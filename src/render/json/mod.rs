@@ -106,6 +106,9 @@ fn insert_q(m: &mut Map<String, Value>, name: &str, h: &Heterogeneity) {
     m.insert(name.into(), num(h.q));
     m.insert(format!("{name}_df"), json!(h.q_df));
     m.insert(format!("{name}_pval"), num(h.q_pval));
+    if let Some(why) = h.undefined_reason() {
+        m.insert(format!("{name}_undefined"), json!(why));
+    }
 }
 
 /// An omnibus test as `{prefix}QM`, `_df`, `_ddf`, `_dist` and `_pval`.

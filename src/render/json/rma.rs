@@ -5,7 +5,7 @@ use super::{
     num, opt,
 };
 use crate::model::heterogeneity::Tau2Ci;
-use crate::model::RmaFit;
+use crate::model::{ModifiedKh, RmaFit};
 use crate::pool::mh::MhFit;
 use serde_json::{json, Map, Value};
 
@@ -44,9 +44,30 @@ pub fn rma_json(fit: &RmaFit) -> Value {
             ("pi_ub", fit.pi.map(|p| p.ub)),
         ],
     );
+    if let Some(kh) = &fit.modified_kh {
+        m.insert("modified_knha".into(), modified_kh_json(fit, kh));
+    }
     if !fit.notes.is_empty() {
         m.insert("notes".into(), json!(fit.notes));
     }
+    Value::Object(m)
+}
+
+/// The modified Knapp–Hartung result given beside Knapp–Hartung (metafor's `test = "adhoc"`).
+fn modified_kh_json(fit: &RmaFit, kh: &ModifiedKh) -> Value {
+    let mut m = Map::new();
+    insert_wald(
+        &mut m,
+        fit.estimate,
+        kh.se,
+        "tval",
+        kh.stat,
+        fit.df,
+        kh.pval,
+        kh.ci_lb,
+        kh.ci_ub,
+    );
+    add_transformed_ci(&mut m, fit.effects.scale, fit.estimate, kh.ci_lb, kh.ci_ub);
     Value::Object(m)
 }
 

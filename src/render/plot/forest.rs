@@ -147,6 +147,9 @@ fn model_name(fit: &RmaFit) -> String {
 /// "Heterogeneity: τ² = 0.31; I² = 92% [81%, 97%]; Q = 152.2, df = 12, p < 0.001".
 pub fn heterogeneity_line(fit: &RmaFit) -> String {
     let h = &fit.het;
+    if let Some(why) = h.undefined_reason() {
+        return format!("Heterogeneity: {why}");
+    }
     let mut s = String::from("Heterogeneity: ");
     if !fit.options.method.is_fixed() {
         s.push_str(&format!("τ² = {}; ", tau2(fit.tau2)));

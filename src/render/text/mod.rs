@@ -65,6 +65,10 @@ fn tau2_line(
 
 /// "Q(df) = q, p"; `name` is `QE` for residual heterogeneity.
 fn q_clause(name: &str, df: impl Display, q: f64, p: f64) -> String {
+    if q.is_nan() {
+        // Never "Q = 0, p = 1": the fit's notes say why (e.g. a sampling variance of 0).
+        return format!("{name}({df}) = NA (cannot be computed)");
+    }
     format!("{name}({df}) = {}, {}", fmt(q), p_value(p, PStyle::Metafor))
 }
 

@@ -73,6 +73,13 @@ fn rma_heterogeneity(s: &mut String, fit: &RmaFit) {
         );
         let _ = writeln!(s, "tau   = {}", fmt(fit.tau()));
     }
+    if fit.het.undefined_reason().is_some() {
+        // The reason is the fit's note, printed below.
+        let h = &fit.het;
+        let _ = writeln!(s, "I^2   = NA\nH^2   = NA");
+        let _ = writeln!(s, "{}\n", q_clause("Q", h.q_df, h.q, h.q_pval));
+        return;
+    }
     let _ = write!(s, "I^2   = {:.2}%", fit.het.i2);
     if let Some(ci) = &fit.tau2_ci {
         let _ = write!(s, " [{:.2}%, {:.2}%]", ci.i2_lb, ci.i2_ub);
@@ -103,6 +110,13 @@ fn rma_estimate(s: &mut String, fit: &RmaFit) {
             fit.ci_ub
         )
     );
+    if let Some(m) = &fit.modified_kh {
+        let _ = writeln!(
+            s,
+            "{}  modified Knapp–Hartung (s² ≥ 1)",
+            wald_cells(fit.estimate, m.se, m.stat, m.pval, m.ci_lb, m.ci_ub)
+        );
+    }
     if let Some(pi) = fit.prediction() {
         let _ = writeln!(s, "Prediction interval: [{}, {}]", fmt(pi.lb), fmt(pi.ub));
     }
@@ -122,6 +136,13 @@ fn rma_estimate(s: &mut String, fit: &RmaFit) {
             );
         }
         let _ = writeln!(s);
+        if let Some(m) = &fit.modified_kh {
+            let _ = writeln!(
+                s,
+                "Modified Knapp–Hartung, back-transformed: {}",
+                back_ci(scale, fit.estimate, m.ci_lb, m.ci_ub)
+            );
+        }
     }
 }
 
