@@ -59,3 +59,35 @@ fn run_kinds(kinds: &[&str]) -> usize {
 fn pool_options_and_tests_match_metafor() {
     assert!(run_kinds(&["pool"]) >= 40);
 }
+
+#[test]
+fn leave1out_and_cumul_of_mh_and_peto_match_metafor() {
+    assert!(run_kinds(&["leave1out", "cumul"]) >= 24);
+}
+
+#[test]
+fn mh_refits_refuse_plots_and_single_tables() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bcg = root.join("data/bcg.csv");
+    let svg = std::env::temp_dir().join("evident_mh_refit_never_written.svg");
+    for cmd in ["leave1out", "cumul"] {
+        let run = evident([
+            cmd,
+            bcg.to_str().unwrap(),
+            "--method",
+            "Peto",
+            "-o",
+            svg.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, Some(1), "{cmd}: {}", run.stderr);
+        assert!(run.stderr.contains("omit -o"), "{cmd}: {}", run.stderr);
+        assert!(!svg.exists());
+    }
+    let k1 = root.join("tests/conformance/cases/bcg_k1/input.csv");
+    let run = evident(["leave1out", k1.to_str().unwrap(), "--method", "MH"]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("at least 2"), "{}", run.stderr);
+    // cumul of one table is that table's fit, as metafor.
+    let run = evident(["cumul", k1.to_str().unwrap(), "--method", "MH", "--json"]);
+    assert!(run.ok, "{}", run.stderr);
+}

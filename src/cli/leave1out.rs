@@ -1,12 +1,13 @@
-//! `evident leave1out`: the model refitted without each study in turn.
+//! `evident leave1out`: the model refitted without each study in turn (an `rma` model, or a
+//! Mantel–Haenszel / Peto pooling with `--method MH|Peto`).
 
 use super::args::{InputArgs, ModelArgs};
-use super::rma_input::rma_effects;
-use anyhow::Result;
+use super::rma_input::{refit_setup, Refits};
+use anyhow::{bail, Result};
 use clap::Args;
 use evident::render::json;
 use evident::render::text;
-use evident::sensitivity::leave1out;
+use evident::sensitivity::{leave1out, leave1out_tables};
 
 #[derive(Args, Debug)]
 pub struct Leave1outArgs {
@@ -26,18 +27,28 @@ pub struct Leave1outArgs {
 }
 
 pub fn run(args: &Leave1outArgs) -> Result<()> {
-    let (set, opts) = rma_effects(&args.input, &args.model)?;
-    let s = leave1out(&set, &opts)?;
-    if let Some(out) = &args.output {
-        super::plot_refits(
-            &set,
-            &opts,
-            &s,
-            evident::render::plot::refits::RefitKind::LeaveOneOut,
-            out,
-            args.dpi,
-        )?;
-    }
+    let s = match refit_setup(&args.input, &args.model)? {
+        Refits::Tables(loaded, by, o) => {
+            if args.output.is_some() {
+                bail!("-o: leave-one-out plots are drawn for inverse-variance models only; omit -o with --method {}", by.name());
+            }
+            leave1out_tables(&loaded.studies, by, &o)?
+        }
+        Refits::Rma(set, opts) => {
+            let s = leave1out(&set, &opts)?;
+            if let Some(out) = &args.output {
+                super::plot_refits(
+                    &set,
+                    &opts,
+                    &s,
+                    evident::render::plot::refits::RefitKind::LeaveOneOut,
+                    out,
+                    args.dpi,
+                )?;
+            }
+            s
+        }
+    };
     if args.json {
         println!("{}", json::leave1out_json(&s));
     } else {

@@ -4,6 +4,43 @@ use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use anyhow::{bail, Result};
 use evident::effect::EffectSet;
 use evident::model::RmaOptions;
+use evident::pool::{MhOptions, TablePooling};
+
+/// What `leave1out` and `cumul` refit: `rma` models of the effects, or Mantel–Haenszel / Peto
+/// poolings of the tables.
+pub enum Refits {
+    Rma(EffectSet, RmaOptions),
+    Tables(Loaded, TablePooling, MhOptions),
+}
+
+/// Loads the studies and resolves the pooling: MH and Peto keep the tables, other methods get
+/// the effect set (warning about omitted rows).
+pub fn refit_setup(input: &InputArgs, model: &ModelArgs) -> Result<Refits> {
+    let mut loaded = input.load()?;
+    match model.pooling(&mut loaded)? {
+        Pooling::Mh(o) => {
+            let by = TablePooling::MantelHaenszel(loaded.measure);
+            Ok(Refits::Tables(loaded, by, o))
+        }
+        Pooling::Peto(o) => Ok(Refits::Tables(loaded, TablePooling::Peto, o)),
+        Pooling::Rma(o) => {
+            let set = effects_warned(&loaded)?;
+            Ok(Refits::Rma(set, o))
+        }
+    }
+}
+
+/// The effect set, with a warning for each omitted row.
+fn effects_warned(loaded: &Loaded) -> Result<EffectSet> {
+    let set = loaded.effects()?;
+    for om in &set.omitted {
+        eprintln!(
+            "warning: {} (line {}): omitted: {}",
+            om.label, loaded.studies.lines[om.row], om.reason
+        );
+    }
+    Ok(set)
+}
 
 /// Loads the studies, computes effects (warning about omitted rows) and resolves the model
 /// options; Mantel–Haenszel and Peto pooling are refused (these analyses refit `rma` models).
@@ -22,12 +59,6 @@ pub fn rma_setup(input: &InputArgs, model: &ModelArgs) -> Result<(Loaded, Effect
              method) instead of MH/Peto, or --preset metafor"
         ),
     };
-    let set = loaded.effects()?;
-    for om in &set.omitted {
-        eprintln!(
-            "warning: {} (line {}): omitted: {}",
-            om.label, loaded.studies.lines[om.row], om.reason
-        );
-    }
+    let set = effects_warned(&loaded)?;
     Ok((loaded, set, opts))
 }

@@ -1,7 +1,7 @@
 //! Cumulative meta-analysis (metafor's `cumul`).
 
 use super::{refit, refit_options, RefitSeries};
-use crate::data::studies::Value;
+use crate::data::studies::{Moderator, Value};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::model::RmaOptions;
@@ -47,6 +47,7 @@ pub fn cumul(set: &EffectSet, opts: &RmaOptions, order: &[usize]) -> Result<Refi
         method: opts.method,
         test: opts.test,
         scale: set.scale,
+        pooling: None,
     })
 }
 
@@ -59,7 +60,13 @@ pub fn cumul_order(set: &EffectSet, column: &str, decreasing: bool) -> Result<Ve
             set.moderator_names("none")
         ))
     })?;
-    let mut idx: Vec<usize> = (0..set.k()).collect();
+    Ok(order_by(m, decreasing))
+}
+
+/// Positions sorted by a column as R's `order()`: ascending (or `decreasing`), ties in input
+/// order, missing values last; numbers numerically, text by bytes.
+pub(crate) fn order_by(m: &Moderator, decreasing: bool) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..m.values.len()).collect();
     idx.sort_by(|&a, &b| {
         use std::cmp::Ordering;
         let (va, vb) = (&m.values[a], &m.values[b]);
@@ -79,5 +86,5 @@ pub fn cumul_order(set: &EffectSet, column: &str, decreasing: bool) -> Result<Ve
             o
         }
     });
-    Ok(idx)
+    idx
 }

@@ -48,5 +48,6 @@ pub fn leave1out(set: &EffectSet, opts: &RmaOptions) -> Result<RefitSeries> {
         method: opts.method,
         test: opts.test,
         scale: set.scale,
+        pooling: None,
     })
 }

@@ -8,12 +8,14 @@ pub mod cumul;
 pub mod gosh;
 pub mod influence;
 pub mod leave1out;
+pub mod tables;
 
 pub use baujat::{baujat, Baujat};
 pub use cumul::{cumul, cumul_order};
 pub use gosh::{gosh, Gosh, StudyContrast};
 pub use influence::{influence, Influence};
 pub use leave1out::leave1out;
+pub use tables::{cumul_tables, cumul_tables_order, leave1out_tables};
 
 use crate::effect::EffectSet;
 use crate::model::rma;
@@ -83,9 +85,16 @@ pub struct RefitSeries {
     pub test: Test,
     /// The scale the estimates are on (for back-transformation).
     pub scale: crate::measure::Scale,
+    /// Refits of Mantel–Haenszel or Peto fits (`method` is then `FE`, `test` `Z`).
+    pub pooling: Option<crate::pool::TablePooling>,
 }
 
 impl RefitSeries {
+    /// The method of the refits as metafor names it: the τ² method, or "MH" / "Peto".
+    pub fn method_name(&self) -> &'static str {
+        self.pooling.map_or(self.method.name(), |p| p.name())
+    }
+
     /// The statistic's name: `zval` or `tval`, after the original model's test.
     pub fn stat_name(&self) -> &'static str {
         if self.test.uses_t() {

@@ -70,7 +70,7 @@ pub fn leave1out_table(sr: &RefitSeries) -> String {
         sr,
         &format!(
             "Leave-one-out analysis ({}): each row omits that study",
-            sr.method.name()
+            sr.method_name()
         ),
     )
 }
@@ -81,7 +81,7 @@ pub fn cumul_table(sr: &RefitSeries, order: &str) -> String {
         sr,
         &format!(
             "Cumulative meta-analysis ({}), order: {order}; each row adds that study",
-            sr.method.name()
+            sr.method_name()
         ),
     )
 }
