@@ -176,12 +176,61 @@ impl Design for Intercept {
     }
 }
 
-/// A general model matrix X (k × p), for meta-regression: quantities through the explicit
-/// k × k projection P (O(k²p)), which is what metareg sizes need.
+/// A general model matrix X (k × p), for meta-regression.
+///
+/// Up to [`EXPLICIT_MAX_K`] studies the quantities go through the explicit k × k projection P,
+/// as metafor computes them (and as every committed output was produced, to the last bit).
+/// Beyond it P is never formed: every quantity comes from the p × p Cholesky factor of X'WX,
+/// O(k·p²) time and O(k·p) memory, so k = 100,000 studies costs megabytes, not the 80 GB (and
+/// O(k²p) time per τ² iteration) of a k × k P. The two routes agree to rounding (≈ 1e-15).
 #[derive(Debug, Clone)]
 pub struct Matrix {
     /// The k × p model matrix.
     pub x: nalgebra::DMatrix<f64>,
+}
+
+/// The largest k for which [`Matrix`] forms the k × k projection P (8 MB at this size).
+pub const EXPLICIT_MAX_K: usize = 1000;
+
+/// P = W − WX(X'WX)⁻¹X'W in factored form: with LLᵀ = X'WX and uᵢ = wᵢL⁻¹xᵢ,
+/// Pᵢⱼ = wᵢδᵢⱼ − uᵢ·uⱼ.
+struct Factored<'a> {
+    /// The weights.
+    w: &'a [f64],
+    /// Column i is uᵢ (p × k).
+    u: nalgebra::DMatrix<f64>,
+    /// The Cholesky factor of X'WX.
+    chol: nalgebra::Cholesky<f64, nalgebra::Dyn>,
+}
+
+impl Factored<'_> {
+    /// Σᵢⱼ P²ᵢⱼ aᵢ bⱼ = Σᵢ wᵢaᵢbᵢ(wᵢ − 2‖uᵢ‖²) + tr(G_a G_b), G_c = Σᵢ cᵢuᵢuᵢᵀ (p × p).
+    fn sum_p2(&self, a: &[f64], b: &[f64]) -> f64 {
+        let mut diag = 0.0;
+        for (i, ((&wi, &ai), &bi)) in self.w.iter().zip(a).zip(b).enumerate() {
+            diag += wi * ai * bi * (wi - 2.0 * self.u.column(i).norm_squared());
+        }
+        let (ga, gb) = (self.gram(a), self.gram(b));
+        diag + ga.component_mul(&gb).sum()
+    }
+
+    /// G_c = Σᵢ cᵢuᵢuᵢᵀ.
+    fn gram(&self, c: &[f64]) -> nalgebra::DMatrix<f64> {
+        let scaled = nalgebra::DMatrix::from_fn(self.u.nrows(), self.u.ncols(), |r, i| {
+            c[i] * self.u[(r, i)]
+        });
+        scaled * self.u.transpose()
+    }
+
+    /// Pᵢᵢ = wᵢ − ‖uᵢ‖².
+    fn p_diag(&self, i: usize) -> f64 {
+        self.w[i] - self.u.column(i).norm_squared()
+    }
+
+    /// tr(P).
+    fn tr_p(&self) -> f64 {
+        (0..self.w.len()).map(|i| self.p_diag(i)).sum()
+    }
 }
 
 impl Matrix {
@@ -190,8 +239,8 @@ impl Matrix {
         Matrix { x }
     }
 
-    /// (X'WX)⁻¹ by Cholesky; `None` when X'WX is not positive definite (rank-deficient design).
-    fn xwx_inv(&self, w: &[f64]) -> Option<nalgebra::DMatrix<f64>> {
+    /// The Cholesky factor of X'WX; `None` when it is not positive definite (rank-deficient).
+    fn xwx_chol(&self, w: &[f64]) -> Option<nalgebra::Cholesky<f64, nalgebra::Dyn>> {
         let p = self.x.ncols();
         let mut a = nalgebra::DMatrix::<f64>::zeros(p, p);
         for (i, &wi) in w.iter().enumerate() {
@@ -202,7 +251,12 @@ impl Matrix {
                 }
             }
         }
-        a.cholesky().map(|ch| ch.inverse())
+        a.cholesky()
+    }
+
+    /// (X'WX)⁻¹ by Cholesky; `None` when X'WX is not positive definite (rank-deficient design).
+    fn xwx_inv(&self, w: &[f64]) -> Option<nalgebra::DMatrix<f64>> {
+        self.xwx_chol(w).map(|ch| ch.inverse())
     }
 
     /// The projection P = W − WX(X'WX)⁻¹X'W; `None` for a rank-deficient design.
@@ -216,45 +270,23 @@ impl Matrix {
         }
         Some(pm)
     }
-}
 
-impl Design for Matrix {
-    fn k(&self) -> usize {
-        self.x.nrows()
-    }
-    fn p(&self) -> usize {
-        self.x.ncols()
-    }
-
-    fn p_quantities(&self, y: &[f64], w: &[f64]) -> PQuantities {
-        let Some(pm) = self.projection(w) else {
-            return PQuantities {
-                ypy: f64::NAN,
-                yppy: f64::NAN,
-                tr_p: f64::NAN,
-                tr_pp: f64::NAN,
-            };
-        };
+    /// P quantities through the explicit P (small k).
+    fn p_quantities_explicit(&self, y: &[f64], w: &[f64]) -> Option<PQuantities> {
+        let pm = self.projection(w)?;
         let yv = nalgebra::DVector::from_column_slice(y);
         let py = &pm * &yv;
-        PQuantities {
+        Some(PQuantities {
             ypy: yv.dot(&py),
             yppy: py.dot(&py),
             tr_p: pm.trace(),
             tr_pp: pm.iter().map(|x| x * x).sum(),
-        }
+        })
     }
 
-    fn pv_quantities(&self, w: &[f64], v: &[f64]) -> PvQuantities {
-        let Some(pm) = self.projection(w) else {
-            return PvQuantities {
-                tr_pv: f64::NAN,
-                tr_pvpv: f64::NAN,
-                sum_pv_p: f64::NAN,
-                tr_pp: f64::NAN,
-                tr_p: f64::NAN,
-            };
-        };
+    /// PV quantities through the explicit P (small k).
+    fn pv_quantities_explicit(&self, w: &[f64], v: &[f64]) -> Option<PvQuantities> {
+        let pm = self.projection(w)?;
         let k = pm.nrows();
         let (mut tr_pv, mut tr_pvpv, mut sum_pv_p, mut tr_pp) = (0.0, 0.0, 0.0, 0.0);
         for i in 0..k {
@@ -266,13 +298,100 @@ impl Design for Matrix {
                 tr_pp += p2;
             }
         }
-        PvQuantities {
+        Some(PvQuantities {
             tr_pv,
             tr_pvpv,
             sum_pv_p,
             tr_pp,
             tr_p: pm.trace(),
+        })
+    }
+
+    /// P quantities without forming P (large k): Py = W(y − Xb), b = (X'WX)⁻¹X'Wy.
+    fn p_quantities_factored(&self, y: &[f64], w: &[f64]) -> Option<PQuantities> {
+        let f = self.factored(w)?;
+        let p = self.x.ncols();
+        let mut xwy = nalgebra::DVector::<f64>::zeros(p);
+        for (i, (&wi, &yi)) in w.iter().zip(y).enumerate() {
+            for c in 0..p {
+                xwy[c] += wi * self.x[(i, c)] * yi;
+            }
         }
+        let b = f.chol.solve(&xwy);
+        let (mut ypy, mut yppy) = (0.0, 0.0);
+        for (i, (&wi, &yi)) in w.iter().zip(y).enumerate() {
+            let r = yi - self.x.row(i).transpose().dot(&b);
+            ypy += wi * r * r;
+            yppy += wi * wi * r * r;
+        }
+        let ones = vec![1.0; w.len()];
+        Some(PQuantities {
+            ypy,
+            yppy,
+            tr_p: f.tr_p(),
+            tr_pp: f.sum_p2(&ones, &ones),
+        })
+    }
+
+    /// PV quantities without forming P (large k).
+    fn pv_quantities_factored(&self, w: &[f64], v: &[f64]) -> Option<PvQuantities> {
+        let f = self.factored(w)?;
+        let ones = vec![1.0; w.len()];
+        Some(PvQuantities {
+            tr_pv: (0..w.len()).map(|i| f.p_diag(i) * v[i]).sum(),
+            tr_pvpv: f.sum_p2(v, v),
+            sum_pv_p: f.sum_p2(&ones, v),
+            tr_pp: f.sum_p2(&ones, &ones),
+            tr_p: f.tr_p(),
+        })
+    }
+
+    /// P in factored form; `None` for a rank-deficient design.
+    fn factored<'a>(&self, w: &'a [f64]) -> Option<Factored<'a>> {
+        let chol = self.xwx_chol(w)?;
+        let wxt = nalgebra::DMatrix::from_fn(self.x.ncols(), self.x.nrows(), |j, i| {
+            w[i] * self.x[(i, j)]
+        });
+        let u = chol.l_dirty().solve_lower_triangular(&wxt)?;
+        Some(Factored { w, u, chol })
+    }
+}
+
+impl Design for Matrix {
+    fn k(&self) -> usize {
+        self.x.nrows()
+    }
+    fn p(&self) -> usize {
+        self.x.ncols()
+    }
+
+    fn p_quantities(&self, y: &[f64], w: &[f64]) -> PQuantities {
+        let q = if self.k() <= EXPLICIT_MAX_K {
+            self.p_quantities_explicit(y, w)
+        } else {
+            self.p_quantities_factored(y, w)
+        };
+        q.unwrap_or(PQuantities {
+            ypy: f64::NAN,
+            yppy: f64::NAN,
+            tr_p: f64::NAN,
+            tr_pp: f64::NAN,
+        })
+    }
+
+    fn pv_quantities(&self, w: &[f64], v: &[f64]) -> PvQuantities {
+        let q = if self.k() <= EXPLICIT_MAX_K {
+            self.pv_quantities_explicit(w, v)
+        } else {
+            self.pv_quantities_factored(w, v)
+        };
+        q.unwrap_or(PvQuantities {
+            tr_pv: f64::NAN,
+            tr_pvpv: f64::NAN,
+            sum_pv_p: f64::NAN,
+            tr_pp: f64::NAN,
+            tr_p: f64::NAN,
+        })
     }
 
     fn wls(&self, y: &[f64], w: &[f64]) -> Option<WlsFit> {
@@ -316,6 +435,58 @@ impl Design for Matrix {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The O(k·p²) factored quantities equal the definitions through the explicit P.
+    #[test]
+    fn factored_projection_equals_explicit() {
+        let k = 9;
+        let x = nalgebra::DMatrix::from_fn(k, 3, |i, j| match j {
+            0 => 1.0,
+            1 => (i as f64 * 0.7).sin() * 3.0,
+            _ => (i * i) as f64 / 10.0,
+        });
+        let y: Vec<f64> = (0..k).map(|i| (i as f64 * 1.3).cos()).collect();
+        let v: Vec<f64> = (0..k).map(|i| 0.05 + 0.03 * i as f64).collect();
+        let w: Vec<f64> = v.iter().map(|x| 1.0 / (x + 0.1)).collect();
+        let m = Matrix::new(x);
+        let (a, b) = (
+            m.p_quantities_factored(&y, &w).unwrap(),
+            m.p_quantities_explicit(&y, &w).unwrap(),
+        );
+        let (c, d) = (
+            m.pv_quantities_factored(&w, &v).unwrap(),
+            m.pv_quantities_explicit(&w, &v).unwrap(),
+        );
+        for (got, want) in [
+            (a.ypy, b.ypy),
+            (a.yppy, b.yppy),
+            (a.tr_p, b.tr_p),
+            (a.tr_pp, b.tr_pp),
+            (c.tr_pv, d.tr_pv),
+            (c.tr_pvpv, d.tr_pvpv),
+            (c.sum_pv_p, d.sum_pv_p),
+            (c.tr_pp, d.tr_pp),
+            (c.tr_p, d.tr_p),
+        ] {
+            assert!(
+                (got - want).abs() < 1e-12 * want.abs().max(1.0),
+                "{got} vs {want}"
+            );
+        }
+        // Both agree with the public dispatch (explicit at this k).
+        assert_eq!(m.p_quantities(&y, &w).tr_pp, b.tr_pp);
+    }
+
+    // A rank-deficient design gives NaN quantities on both routes, not a panic.
+    #[test]
+    fn rank_deficient_design_is_nan() {
+        let x = nalgebra::DMatrix::from_fn(4, 2, |_, _| 1.0);
+        let w = [1.0; 4];
+        let m = Matrix::new(x);
+        assert!(m.p_quantities(&[0.0, 1.0, 2.0, 3.0], &w).tr_p.is_nan());
+        assert!(m.p_quantities_factored(&[0.0, 1.0, 2.0, 3.0], &w).is_none());
+        assert!(m.pv_quantities_factored(&w, &w).is_none());
+    }
 
     // The matrix design with a column of ones must agree with the closed forms.
     #[test]
