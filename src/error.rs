@@ -175,6 +175,20 @@ pub enum Error {
         /// The column names found in its header.
         headers: Vec<String>,
     },
+
+    /// Rows report different ratio measures (OR with HR, ...): different effects, refused unless
+    /// the caller allows pooling them as one generic ratio.
+    #[error(
+        "{}: the rows report different ratio measures, which are different effects and are not \
+         pooled as one generic ratio: {rows}",
+        file.display()
+    )]
+    MixedRatios {
+        /// The input file.
+        file: PathBuf,
+        /// Each measure with the lines and labels of its rows (`OR: line 2 'A', line 5 'D'; ...`).
+        rows: String,
+    },
 }
 
 /// The column sets that identify a data type, as listed in [`Error::UnknownLayout`].

@@ -52,6 +52,7 @@ pub mod render;
 pub mod reported;
 pub mod sensitivity;
 pub mod stats;
+pub mod xml;
 
 pub use bias::{fsn, ranktest, regtest, trimfill, Fsn, FsnType, Ranktest, Regtest, TrimFill};
 pub use data::{read_studies, ColumnMap, CsvOptions, Studies, Table};

@@ -147,3 +147,33 @@ fn a_ten_megabyte_label() {
         stderr.len()
     );
 }
+
+/// Issue 14 item 6: control characters and U+FFFE/U+FFFF in labels are replaced on reading (with a
+/// warning naming the cell), so the SVG is well-formed and the PNG and PDF are drawn; text the
+/// SVG writer gets from elsewhere (a title) is replaced there too.
+#[test]
+fn control_characters_never_reach_an_svg() {
+    let file = dir().join("47_control_chars_in_labels.csv");
+    let f = file.to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    for ext in ["svg", "png", "pdf"] {
+        let o = out.path().join(format!("f.{ext}"));
+        let r = evident([
+            "forest",
+            f,
+            "-o",
+            o.to_str().unwrap(),
+            "--title",
+            "T\u{1}itle\u{FFFE}",
+        ]);
+        assert!(r.ok, "{ext}: {}", r.stderr);
+        assert!(r.stderr.contains("line 3, column 'study'"), "{}", r.stderr);
+        assert!(std::fs::metadata(&o).unwrap().len() > 0);
+    }
+    let svg = std::fs::read_to_string(out.path().join("f.svg")).unwrap();
+    assert!(
+        !svg.chars().any(evident::xml::xml_illegal),
+        "the SVG holds a character XML 1.0 refuses"
+    );
+    assert!(svg.contains("A\u{FFFD}b") && svg.contains("T\u{FFFD}itle\u{FFFD}"));
+}

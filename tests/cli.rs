@@ -6,6 +6,7 @@ mod common;
 use common::cli::{evident, Run};
 use common::*;
 use serde_json::Value;
+use std::path::Path;
 
 fn analysis<'a>(case: &'a Case, id: &str) -> &'a Value {
     case.expected["analyses"]
@@ -307,4 +308,91 @@ fn option_spellings_and_aliases() {
         assert_eq!(code, Some(1), "{args:?}: {err}");
         assert!(err.contains(msg), "{args:?}: {err}");
     }
+}
+
+/// Issue 14 item 17, against metafor (tests/fixtures/escalc_vtype/gen.R): `vtype = "UB"` is refused
+/// where metafor refuses it (COR, ZCOR, PLO) and accepted where it applies; ZCOR gives a variance
+/// for a row with a missing `ri` but a valid `ni`, and an effect for a row whose `ni` is ≤ 3 or
+/// missing, as metafor does.
+#[test]
+fn vtype_and_correlations_follow_metafor() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/escalc_vtype");
+    let want: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let input = dir.join("input_zcor.csv");
+    let f = input.to_str().unwrap();
+    for m in ["ZCOR", "COR"] {
+        let r = evident(["effects", f, "--measure", m, "--json"]);
+        assert!(r.ok, "{}", r.stderr);
+        let got: Value = serde_json::from_str(&r.stdout).unwrap();
+        for key in ["yi", "vi"] {
+            let w = want[m.to_lowercase()][key].as_array().unwrap();
+            let g = got[key].as_array().unwrap();
+            assert_eq!(w.len(), g.len());
+            for (w, g) in w.iter().zip(g) {
+                match w.as_str() {
+                    None => assert!(g.is_null(), "{m} {key}: {g} where metafor has NA"),
+                    Some(s) => {
+                        let w: f64 = s.parse().unwrap();
+                        let g = g.as_f64().unwrap_or(f64::NAN);
+                        assert!(
+                            (g - w).abs() <= ATOL + RTOL * w.abs(),
+                            "{m} {key}: {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let files = [
+        ("COR", input.clone()),
+        ("ZCOR", input.clone()),
+        (
+            "PLO",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/conformance/cases/pritz1997_plo/input.csv"),
+        ),
+    ];
+    for (m, file) in files {
+        assert_eq!(want["ub_refused"][m], true);
+        let r = evident([
+            "effects",
+            file.to_str().unwrap(),
+            "--measure",
+            m,
+            "--vtype",
+            "UB",
+        ]);
+        assert!(!r.ok, "{m}: --vtype UB accepted");
+        assert!(
+            r.stderr
+                .contains("variance type (vtype) UB does not apply to"),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+/// Issue 14 item 17: with `--pi riley` the JSON's main `pi_lb`/`pi_ub` are Riley's, as the text's.
+#[test]
+fn json_prediction_interval_follows_pi_type() {
+    let bcg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bcg.csv");
+    let f = bcg.to_str().unwrap();
+    let r = evident(["pool", f, "--measure", "RR", "--pi", "riley", "--json"]);
+    assert!(r.ok, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["pi_lb"], v["pi_lb_riley"]);
+    assert_eq!(v["pi_ub"], v["pi_ub_riley"]);
+    let d = evident(["pool", f, "--measure", "RR", "--json"]);
+    let d: Value = serde_json::from_str(&d.stdout).unwrap();
+    assert_ne!(
+        d["pi_lb"], v["pi_lb"],
+        "Riley's interval differs from metafor's here"
+    );
+    let text = evident(["pool", f, "--measure", "RR", "--pi", "riley"]).stdout;
+    let lb = format!("{:.4}", v["pi_lb"].as_f64().unwrap());
+    assert!(
+        text.contains(&format!("Prediction interval: [{lb}")),
+        "{text}"
+    );
 }

@@ -29,7 +29,7 @@ const LAYERS: &[&[&str]] = &[
     &["pool", "moderators", "bias", "sensitivity", "reported"],
     &["model"],
     &["data", "effect", "measure"],
-    &["stats", "error"],
+    &["stats", "error", "xml"],
 ];
 
 fn rank(top: &str) -> Option<usize> {
@@ -369,7 +369,8 @@ fn direction_problems(edges: &[Edge], modules: &BTreeSet<Vec<String>>) -> Vec<St
                 LAYERS[rt].join("/")
             ));
         }
-        if from_top == "render" && !matches!(to_top.as_str(), "render" | "stats" | "error") {
+        if from_top == "render" && !matches!(to_top.as_str(), "render" | "stats" | "error" | "xml")
+        {
             // A path through a type (`RmaFit::x`) names an associated item, not an estimator.
             let through_type = e.to.iter().any(|s| is_type_like(s));
             let is_module = modules.contains(&e.to);

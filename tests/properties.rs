@@ -101,7 +101,7 @@ proptest! {
         let f = |x: u32| vec![Some(x as f64)];
         let tab = |a, b, c, d| Studies {
             source: "p.csv".into(), labels: vec!["A".into()], lines: vec![2],
-            data: Data::TwoByTwo { ai: f(a), bi: f(b), ci: f(c), di: f(d) }, moderators: vec![],
+            data: Data::TwoByTwo { ai: f(a), bi: f(b), ci: f(c), di: f(d) }, moderators: vec![], warnings: vec![],
         };
         let (s1, s2) = (tab(a, b, c, d), tab(c, d, a, b));
         for m in [Measure::OR, Measure::RR, Measure::RD, Measure::PETO] {
@@ -124,7 +124,7 @@ proptest! {
         let f = |x: f64| vec![Some(x)];
         let st = |m1, s1, n1: u32, m2, s2, n2: u32| Studies {
             source: "p.csv".into(), labels: vec!["A".into()], lines: vec![2],
-            data: Data::Means { m1i: f(m1), sd1i: f(s1), n1i: f(n1 as f64), m2i: f(m2), sd2i: f(s2), n2i: f(n2 as f64) }, moderators: vec![],
+            data: Data::Means { m1i: f(m1), sd1i: f(s1), n1i: f(n1 as f64), m2i: f(m2), sd2i: f(s2), n2i: f(n2 as f64) }, moderators: vec![], warnings: vec![],
         };
         for m in [Measure::MD, Measure::SMD] {
             let o = EscalcOptions::default();
@@ -140,7 +140,7 @@ proptest! {
         let f = |x: f64| vec![Some(x)];
         let st = |x1: u32, t1, x2: u32, t2| Studies {
             source: "p.csv".into(), labels: vec!["A".into()], lines: vec![2],
-            data: Data::Incidence { x1i: f(x1 as f64), t1i: f(t1), x2i: f(x2 as f64), t2i: f(t2) }, moderators: vec![],
+            data: Data::Incidence { x1i: f(x1 as f64), t1i: f(t1), x2i: f(x2 as f64), t2i: f(t2) }, moderators: vec![], warnings: vec![],
         };
         for m in [Measure::IRR, Measure::IRD] {
             let o = EscalcOptions::default();

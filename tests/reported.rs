@@ -398,3 +398,109 @@ fn pool_reported_honours_reading_options() {
         );
     }
 }
+
+/// Issue 14 item 7: an estimate printed with 15–16 decimals stands for an interval of ±½·10⁻ᵈ
+/// computed in decimal; honest full-precision rows (tests/fixtures/check_full_precision/gen.R, Wald
+/// CIs and p-values from R) are all consistent, and the shifted ones all inconsistent.
+#[test]
+fn check_full_precision_estimates() {
+    let f =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check_full_precision/rows.csv");
+    let v = json(&["check", f.to_str().unwrap(), "--json"]);
+    let rows = v.as_array().unwrap();
+    let text = std::fs::read_to_string(&f).unwrap();
+    let expected: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(rows.len(), expected.len());
+    assert!(expected.iter().filter(|e| **e == "inconsistent").count() >= 30);
+    for (r, e) in rows.iter().zip(&expected) {
+        assert_eq!(r["verdict"], *e, "{r}");
+    }
+    assert_eq!(rows[0]["study"], "issue14");
+}
+
+/// Issue 14 item 8: OR, HR and RR rows are different effects: `pool --reported`, `pool`, `forest`
+/// and `report` refuse to pool them as one ratio, naming rows and measures, unless asked
+/// (`--allow-mixed-ratios`, manifest `allow_mixed_ratios = true`), and then every output says so.
+#[test]
+fn mixed_ratio_measures_are_refused_unless_allowed() {
+    let mix =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs/46_mixed_ratio_measures.csv");
+    let f = mix.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("f.svg");
+    let svg = svg.to_str().unwrap();
+    for args in [
+        vec!["pool", "--reported", f],
+        vec!["pool", f],
+        vec!["forest", f, "-o", svg],
+    ] {
+        let r = evident(&args);
+        assert!(!r.ok, "{args:?}");
+        for want in [
+            "different ratio measures",
+            "OR (line 2 'A', line 5 'D')",
+            "HR (line 3 'B')",
+        ] {
+            assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
+        }
+    }
+    let note = "different ratio measures (OR, HR, RR) pooled as one generic ratio";
+    for args in [
+        vec!["pool", "--reported", f, "--allow-mixed-ratios"],
+        vec!["pool", f, "--allow-mixed-ratios"],
+    ] {
+        let r = evident(&args);
+        assert!(r.ok && r.stdout.contains(note), "{args:?}: {}", r.stdout);
+        let mut j = args.clone();
+        j.push("--json");
+        let v = json(&j);
+        assert_eq!(
+            v["mixed_ratio_measures"],
+            serde_json::json!(["OR", "HR", "RR"])
+        );
+    }
+    let r = evident(["forest", f, "-o", svg, "--allow-mixed-ratios"]);
+    assert!(r.ok && r.stderr.contains(note), "{}", r.stderr);
+    // A single measure, or the generic RATIO beside it, is not a mixture.
+    let one = dir.path().join("one.csv");
+    std::fs::write(
+        &one,
+        "study,measure,estimate,ci_lb,ci_ub\nA,OR,1.5,1.1,2.0\nB,ratio,1.3,1.0,1.7\n",
+    )
+    .unwrap();
+    let r = evident(["pool", one.to_str().unwrap()]);
+    assert!(r.ok && !r.stdout.contains("Note:"), "{}", r.stderr);
+    // The report: refused (the analysis's error row), or allowed by the manifest and stated.
+    for allow in [false, true] {
+        let input = dir.path().join(format!("in{allow}"));
+        std::fs::create_dir(&input).unwrap();
+        std::fs::copy(&mix, input.join("mix.csv")).unwrap();
+        std::fs::write(
+            input.join("evident.toml"),
+            format!(
+                "[[analysis]]\nname = \"mix\"\nfile = \"mix.csv\"\nallow_mixed_ratios = {allow}\n"
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join(format!("out{allow}"));
+        let r = evident([
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+        if allow {
+            assert!(r.ok, "{}", r.stderr);
+            let page = std::fs::read_to_string(out.join("mix/index.html")).unwrap();
+            assert!(page.contains(&note[1..]), "the page states it");
+        } else {
+            assert!(!r.ok);
+            assert!(index.contains("different ratio measures"), "{index}");
+        }
+    }
+}

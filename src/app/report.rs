@@ -307,8 +307,11 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
         None => studies.data.default_measure(),
     };
     let opts = options(cfg)?;
-    let mut set =
-        EffectSet::from_studies(&studies, measure, &crate::effect::EscalcOptions::default())?;
+    let escalc = crate::effect::EscalcOptions {
+        allow_mixed_ratios: cfg.allow_mixed_ratios,
+        ..Default::default()
+    };
+    let mut set = EffectSet::from_studies(&studies, measure, &escalc)?;
     if matches!(studies.data, Data::ReportedRatio { .. }) && measure == Measure::GEN {
         set.scale = Scale::Log;
     }
@@ -356,6 +359,10 @@ fn warnings(
     let mut warnings = Vec::new();
     if let Some(n) = &cfg.note {
         warnings.push(n.clone());
+    }
+    warnings.extend(studies.warnings.iter().map(|w| format!("{w}.")));
+    if let Some(n) = crate::render::text::mixed_ratios_note(&set.mixed_ratios) {
+        warnings.push(format!("{}{}.", n[..1].to_uppercase(), &n[1..]));
     }
     for om in &set.omitted {
         warnings.push(format!(

@@ -60,6 +60,10 @@ pub struct ReadArgs {
     /// Scale of pre-computed effects (GEN).
     #[arg(long, value_enum)]
     pub scale: Option<ScaleArg>,
+    /// Pool reported ratios of different measures (OR with HR, RR, IRR) as one generic ratio;
+    /// refused without it, and every output says so with it.
+    #[arg(long)]
+    pub allow_mixed_ratios: bool,
 }
 
 /// What was read: the studies, the measure chosen and the escalc options.
@@ -119,6 +123,7 @@ impl ReadArgs {
             to: self.to.into(),
             drop00: self.drop00.unwrap_or(false),
             vtype: self.vtype.into(),
+            allow_mixed_ratios: self.allow_mixed_ratios,
         };
         if !(escalc.add >= 0.0 && escalc.add.is_finite()) {
             bail!("--add must be a non-negative number, got {}", self.add);
@@ -131,6 +136,9 @@ impl InputArgs {
     pub fn load(&self) -> Result<Loaded> {
         let r = &self.read;
         let studies = read_studies(&self.file, &r.csv_options()?, &r.column_map()?)?;
+        for w in &studies.warnings {
+            eprintln!("warning: {w}");
+        }
         let measure = r
             .measure()?
             .unwrap_or_else(|| studies.data.default_measure());
@@ -150,7 +158,15 @@ impl Loaded {
     pub fn effects(&self) -> Result<EffectSet> {
         let mut set = EffectSet::from_studies(&self.studies, self.measure, &self.escalc)?;
         set.scale = self.studies.data.kind().scale(self.measure, self.scale);
+        warn_mixed_ratios(&set);
         Ok(set)
+    }
+}
+
+/// On stderr, for every command (plots included), when different ratio measures are pooled.
+pub fn warn_mixed_ratios(set: &EffectSet) {
+    if let Some(note) = evident::render::text::mixed_ratios_note(&set.mixed_ratios) {
+        eprintln!("warning: {note}");
     }
 }
 

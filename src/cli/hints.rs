@@ -46,6 +46,9 @@ pub fn cli_wording(e: &Error) -> String {
         Error::MissingMeasure { location } => format!(
             "{location}: no measure: add a 'measure' column (OR, RR, HR, MD, ...) or pass --measure"
         ),
+        Error::MixedRatios { .. } => {
+            format!("{e} (pass --allow-mixed-ratios to pool them anyway)")
+        }
         other => other.to_string(),
     }
 }

@@ -12,7 +12,7 @@ use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
 use evident::render::json;
 use evident::render::text;
-use evident::reported::to_effects_with;
+use evident::reported::{to_effects_with, PoolRows};
 
 #[derive(Args, Debug)]
 pub struct PoolArgs {
@@ -247,6 +247,9 @@ fn reported_table(input: &InputArgs) -> Result<Table> {
         );
     }
     let mut table = Table::from_path(&input.file, &r.csv_options()?)?;
+    for w in &table.warnings {
+        eprintln!("warning: {w}");
+    }
     map_reported_columns(&mut table, &r.column_map()?)?;
     Ok(table)
 }
@@ -284,8 +287,12 @@ fn run_reported(args: &PoolArgs) -> Result<()> {
     let (set, rows, _) = to_effects_with(
         &table,
         args.input.read.measure.as_deref(),
-        args.include_p_bounds,
+        PoolRows {
+            include_se_bounds: args.include_p_bounds,
+            allow_mixed_ratios: args.input.read.allow_mixed_ratios,
+        },
     )?;
+    super::args::warn_mixed_ratios(&set);
     for r in &rows {
         let bounded = args.include_p_bounds
             && matches!(r.se_bound, Some(evident::reported::FromP::SeAtMost { .. }));

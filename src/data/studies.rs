@@ -321,6 +321,9 @@ pub struct Studies {
     pub data: Data,
     /// The remaining columns: moderators, grouping, risk of bias, ...
     pub moderators: Vec<Moderator>,
+    /// What reading changed (characters XML refuses replaced in a label, ...), one sentence each
+    /// naming the file, line and column; the caller shows them.
+    pub warnings: Vec<String>,
 }
 
 /// Explicit mapping of canonical names to columns (`--col ai=events_treated`).
@@ -580,6 +583,10 @@ pub trait Grid {
     fn line(&self, row: usize) -> Option<usize>;
     /// Numbers in the cells use a decimal comma.
     fn decimal_comma(&self) -> bool;
+    /// What reading the cells changed, one sentence each (none unless the grid says).
+    fn warnings(&self) -> &[String] {
+        &[]
+    }
 
     /// Location of a cell, for error messages.
     fn location(&self, row: usize, col: usize) -> Location {
@@ -609,6 +616,9 @@ impl Grid for Table {
     }
     fn decimal_comma(&self) -> bool {
         self.decimal_comma
+    }
+    fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }
 
@@ -648,6 +658,7 @@ impl Studies {
                 .collect(),
             data,
             moderators,
+            warnings: grid.warnings().to_vec(),
         })
     }
 

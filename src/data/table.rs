@@ -26,6 +26,8 @@ pub struct Table {
     pub lines: Vec<usize>,
     /// Numbers in this file use a decimal comma.
     pub decimal_comma: bool,
+    /// What reading changed, one sentence each naming the cell (characters XML refuses replaced).
+    pub warnings: Vec<String>,
 }
 
 impl Table {
@@ -63,6 +65,7 @@ impl Table {
         let mut headers: Option<Vec<String>> = None;
         let mut rows: Vec<Vec<String>> = Vec::new();
         let mut lines = Vec::new();
+        let mut header_line = 1;
         while records
             .next(&mut rec)
             .map_err(|e| Error::input(loc(Some(records.line)), format!("cannot read CSV: {e}")))?
@@ -73,6 +76,7 @@ impl Table {
             let line = rec.line;
             match &headers {
                 None => {
+                    header_line = line;
                     let cells = (0..rec.len).map(|i| rec.text(i).trim().to_owned());
                     headers = Some(header_names(cells.collect(), loc(Some(line)))?);
                 }
@@ -87,7 +91,7 @@ impl Table {
                 }
             }
         }
-        let headers = headers.unwrap_or_default();
+        let mut headers = headers.unwrap_or_default();
         if rows.is_empty() {
             return Err(Error::input(
                 loc(None),
@@ -97,12 +101,14 @@ impl Table {
         let decimal_comma = opts
             .decimal_comma
             .unwrap_or(delimiter == b';' && rows.iter().flatten().any(|c| looks_decimal_comma(c)));
+        let warnings = super::sanitize::cells(source, &mut headers, &mut rows, &lines, header_line);
         Ok(Table {
             source: source.to_path_buf(),
             headers,
             rows,
             lines,
             decimal_comma,
+            warnings,
         })
     }
 

@@ -88,6 +88,10 @@ pub struct EscalcOptions {
     pub drop00: bool,
     /// metafor's `vtype`: which sampling variance SMD, RD and PR get.
     pub vtype: VType,
+    /// Pool reported ratios of different measures (OR with HR, ...) as one generic ratio; refused
+    /// by default ([`crate::Error::MixedRatios`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_mixed_ratios: bool,
 }
 
 impl Default for EscalcOptions {
@@ -97,6 +101,7 @@ impl Default for EscalcOptions {
             to: AddTo::Only0,
             drop00: false,
             vtype: VType::LS,
+            allow_mixed_ratios: false,
         }
     }
 }
@@ -164,6 +169,7 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
             studies.data.kind().fitting_measures()
         ))
     };
+    refuse_vtype(measure, opts.vtype)?;
     let (yi, vi, corrected) = match (&studies.data, measure) {
         (
             Data::TwoByTwo { ai, bi, ci, di },
@@ -216,6 +222,9 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
             },
             Measure::GEN,
         ) => {
+            if !opts.allow_mixed_ratios {
+                refuse_mixed_ratios(&studies.source, &mixed_ratios(studies))?;
+            }
             let n = estimate.len();
             let mut y = Vec::with_capacity(n);
             let mut v = Vec::with_capacity(n);
@@ -245,6 +254,100 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
         yi,
         vi,
         corrected,
+    })
+}
+
+/// metafor refuses `vtype = "UB"` for COR and ZCOR (permitted only for UCOR) and for PLO (LS or
+/// AV); accepting and ignoring it would report a variance type that was not used.
+fn refuse_vtype(measure: Measure, vtype: VType) -> Result<()> {
+    let why = match (measure, vtype) {
+        (Measure::COR | Measure::ZCOR, VType::UB) => {
+            "the unbiased variance type applies to the bias-corrected correlation (metafor's UCOR) only"
+        }
+        (Measure::PLO, VType::UB) => "the logit's large-sample variance is the only one defined",
+        _ => return Ok(()),
+    };
+    Err(Error::invalid(format!(
+        "variance type (vtype) UB does not apply to {measure}: {why}; use LS"
+    )))
+}
+
+/// The rows of one measure: 1-based line and label of each.
+pub type MeasureRows = Vec<(usize, String)>;
+
+/// The ratio measures a `measure` column of reported ratios names, with their rows, when it names
+/// more than one (rows without all of estimate and CI, and the generic `RATIO`, are not counted);
+/// empty when the rows agree.
+pub fn mixed_ratios(studies: &Studies) -> Vec<(String, MeasureRows)> {
+    let (
+        Data::ReportedRatio {
+            estimate,
+            ci_lb,
+            ci_ub,
+            ..
+        },
+        Some(col),
+    ) = (&studies.data, studies.moderator("measure"))
+    else {
+        return Vec::new();
+    };
+    let rows = (0..estimate.len())
+        .filter(|&i| estimate[i].is_some() && ci_lb[i].is_some() && ci_ub[i].is_some())
+        .map(|i| {
+            (
+                col.values[i].as_text().trim().to_ascii_uppercase(),
+                studies.lines.get(i).copied().unwrap_or(0),
+                studies.labels[i].clone(),
+            )
+        });
+    group_measures(rows)
+}
+
+/// Groups (measure, line, label) rows by measure, first-seen order; empty unless at least two
+/// named measures (other than the generic `RATIO`) occur.
+pub fn group_measures(
+    rows: impl IntoIterator<Item = (String, usize, String)>,
+) -> Vec<(String, MeasureRows)> {
+    let mut groups: Vec<(String, MeasureRows)> = Vec::new();
+    for (m, line, label) in rows {
+        if m.is_empty() || m == "RATIO" {
+            continue;
+        }
+        match groups.iter_mut().find(|(g, _)| *g == m) {
+            Some((_, r)) => r.push((line, label)),
+            None => groups.push((m, vec![(line, label)])),
+        }
+    }
+    if groups.len() < 2 {
+        groups.clear();
+    }
+    groups
+}
+
+/// [`crate::Error::MixedRatios`] naming every measure and (up to five of) its rows, when `groups`
+/// (from [`mixed_ratios`] or [`group_measures`]) is not empty.
+pub fn refuse_mixed_ratios(file: &std::path::Path, groups: &[(String, MeasureRows)]) -> Result<()> {
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let rows = groups
+        .iter()
+        .map(|(m, r)| {
+            let mut named: Vec<String> = r
+                .iter()
+                .take(5)
+                .map(|(line, label)| format!("line {line} '{label}'"))
+                .collect();
+            if r.len() > 5 {
+                named.push(format!("and {} more", r.len() - 5));
+            }
+            format!("{m} ({})", named.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(Error::MixedRatios {
+        file: file.to_path_buf(),
+        rows,
     })
 }
 
@@ -282,6 +385,9 @@ pub struct EffectSet {
     pub n_corrected: usize,
     /// The escalc settings used.
     pub escalc: EscalcOptions,
+    /// The different ratio measures pooled as one generic ratio because the caller allowed it
+    /// (`OR`, `HR`, ...); empty otherwise. Every output says so when it is not empty.
+    pub mixed_ratios: Vec<String>,
 }
 
 impl EffectSet {
@@ -343,6 +449,11 @@ impl EffectSet {
             omitted: Vec::new(),
             n_corrected: 0,
             escalc: *opts,
+            mixed_ratios: if opts.allow_mixed_ratios {
+                mixed_ratios(studies).into_iter().map(|(m, _)| m).collect()
+            } else {
+                Vec::new()
+            },
         };
         for (i, label) in labels.into_iter().enumerate().take(n) {
             match (es.yi[i], es.vi[i]) {
@@ -405,6 +516,7 @@ impl EffectSet {
             omitted: Vec::new(),
             n_corrected: 0,
             escalc: EscalcOptions::default(),
+            mixed_ratios: Vec::new(),
         }
     }
 
@@ -434,6 +546,7 @@ impl EffectSet {
             omitted: Vec::new(),
             n_corrected: 0,
             escalc: self.escalc,
+            mixed_ratios: self.mixed_ratios.clone(),
         }
     }
 }

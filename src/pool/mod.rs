@@ -107,5 +107,6 @@ pub(crate) fn subset_tables(studies: &Studies, idx: &[usize]) -> Result<Studies>
                 numeric: m.numeric,
             })
             .collect(),
+        warnings: studies.warnings.clone(),
     })
 }

@@ -11,22 +11,26 @@
 //! where a + b changes sign): the admissible ranges below are exact, not sampled.
 
 use super::effect::crit;
-use super::pvalue::{decimals_of, half_unit, PValue};
+use super::pvalue::{decimals_of, PValue};
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::stats;
 
-/// A number as printed: its value and how many decimals it was printed with.
+/// A number as printed: its value, how many decimals it was printed with, and the interval of
+/// true values it stands for, computed from the text in exact decimal arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Printed {
     /// The number's value.
     value: f64,
-    /// The decimals it was printed with, which set its rounding interval.
+    /// The decimals it was printed with, which set its rounding interval (for `1.5e-4`, 5).
     decimals: u32,
+    /// [x − ½·10⁻ᵈ, x + ½·10⁻ᵈ], each end the double nearest the exact decimal.
+    #[serde(skip)]
+    bounds: (f64, f64),
 }
 
 impl Printed {
-    /// A printed number from its text ("1.20" has 2 decimals).
+    /// A printed number from its text ("1.20" has 2 decimals and stands for [1.195, 1.205]).
     pub fn parse(text: &str) -> Result<Printed> {
         let t = text.trim();
         let value: f64 = t
@@ -35,22 +39,133 @@ impl Printed {
         if !value.is_finite() {
             return Err(Error::invalid(format!("'{t}' is not a finite number")));
         }
-        Ok(Printed {
-            value,
-            decimals: decimals_of(t),
-        })
+        match PrintedDecimal::parse(t) {
+            Some(d) => Ok(Printed {
+                value,
+                decimals: d.scale.max(0) as u32,
+                bounds: d.interval(),
+            }),
+            // Rust reads forms (`inf`, `nan`) that are not finite and were refused above; any
+            // other odd form is read as exact.
+            None => Ok(Printed {
+                value,
+                decimals: decimals_of(t),
+                bounds: (value, value),
+            }),
+        }
     }
 
-    /// A value with `decimals` decimals.
+    /// A value with `decimals` decimals: the decimal is the shortest text that reads back as
+    /// `value` (what a program printing it meant).
     pub fn new(value: f64, decimals: u32) -> Printed {
-        Printed { value, decimals }
+        let bounds = PrintedDecimal::parse(&format!("{value}"))
+            .filter(|_| value.is_finite())
+            .map_or((value, value), |mut d| {
+                let extra = decimals as i32 - d.scale;
+                if extra > 0 {
+                    d.digits.extend(std::iter::repeat_n(b'0', extra as usize));
+                    d.scale = decimals as i32;
+                }
+                d.interval()
+            });
+        Printed {
+            value,
+            decimals,
+            bounds,
+        }
     }
 
     /// The interval of true values this printed number stands for.
     pub fn interval(self) -> (f64, f64) {
-        let h = half_unit(self.decimals);
-        (self.value - h, self.value + h)
+        self.bounds
     }
+}
+
+/// A decimal as typed: sign, digits and scale, the value being ±digits·10⁻ˢᶜᵃˡᵉ. Kept as text so
+/// that the rounding interval of `0.462071977239010` is that of its 15 decimals, which no double
+/// arithmetic (x ± 5·10⁻¹⁶ on the nearest double) gets right.
+#[derive(Debug, Clone)]
+struct PrintedDecimal {
+    negative: bool,
+    /// ASCII digits, at least one.
+    digits: Vec<u8>,
+    /// Decimals: digits after the point minus the exponent (`1.5e-4` → 5, `12e3` → −3).
+    scale: i32,
+}
+
+impl PrintedDecimal {
+    fn parse(t: &str) -> Option<PrintedDecimal> {
+        let (negative, t) = match t.as_bytes().first()? {
+            b'-' => (true, &t[1..]),
+            b'+' => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let (mantissa, exp) = match t.split_once(['e', 'E']) {
+            Some((m, e)) => (m, e.parse::<i32>().ok()?),
+            None => (t, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all = || int.bytes().chain(frac.bytes());
+        if all().next().is_none() || !all().all(|b| b.is_ascii_digit()) || exp.abs() > 400 {
+            return None;
+        }
+        Some(PrintedDecimal {
+            negative,
+            digits: all().collect(),
+            scale: frac.len() as i32 - exp,
+        })
+    }
+
+    /// [x − ½·10⁻ˢᶜᵃˡᵉ, x + ½·10⁻ˢᶜᵃˡᵉ]: with x = ±M·10⁻ˢ, the ends are ±(10M ∓ 5)·10⁻⁽ˢ⁺¹⁾, whose
+    /// digits are M−1 or M followed by a 5 — exact, then read by the correctly rounded parser.
+    fn interval(&self) -> (f64, f64) {
+        let plus = {
+            let mut d = self.digits.clone();
+            d.push(b'5');
+            d
+        };
+        let minus = decrement(&self.digits).map(|mut d| {
+            d.push(b'5');
+            d
+        });
+        let read = |digits: &[u8], negative: bool| -> f64 {
+            let text = format!(
+                "{}{}e{}",
+                if negative { "-" } else { "" },
+                std::str::from_utf8(digits).unwrap_or("0"),
+                -(self.scale + 1)
+            );
+            text.parse().unwrap_or(f64::NAN)
+        };
+        // |x| − h: when M = 0 it is −h, i.e. the digit 5 with the opposite sign.
+        let towards_zero = match &minus {
+            Some(d) => read(d, self.negative),
+            None => read(b"5", !self.negative),
+        };
+        let away = read(&plus, self.negative);
+        if self.negative {
+            (away, towards_zero)
+        } else {
+            (towards_zero, away)
+        }
+    }
+}
+
+/// M − 1 for a decimal digit string, `None` when M = 0.
+fn decrement(digits: &[u8]) -> Option<Vec<u8>> {
+    if digits.iter().all(|&b| b == b'0') {
+        return None;
+    }
+    let mut d = digits.to_vec();
+    for b in d.iter_mut().rev() {
+        if *b == b'0' {
+            *b = b'9';
+        } else {
+            *b -= 1;
+            break;
+        }
+    }
+    Some(d)
 }
 
 /// One row to check: estimate, CI bounds and p-value as printed (any may be absent).
@@ -172,9 +287,11 @@ pub fn check(input: &CheckInput) -> CheckResult {
     if let Some(e) = input.estimate {
         let (elo, ehi) = e.interval();
         let (glo, ghi) = (g(elo), g(ehi));
-        region = clip(region, (-1.0, -1.0), -2.0 * glo);
-        region = clip(region, (1.0, 1.0), 2.0 * ghi);
-        if region.is_empty() {
+        // The centres a+b/2 the box admits form [centre_lo, centre_hi]: the estimate fits when its
+        // interval meets that one. Deciding this on the intervals, not on the clipped polygon,
+        // keeps a full-precision estimate (an interval a few doubles wide) from being lost to the
+        // clipping's rounding.
+        if ghi < centre_lo || glo > centre_hi {
             consistent = false;
             out.reasons.push(format!(
                 "estimate {} is not at the {} centre of its CI: CI [{}, {}] puts it in [{}, {}]",
@@ -185,7 +302,8 @@ pub fn check(input: &CheckInput) -> CheckResult {
                 sig(back(centre_lo)),
                 sig(back(centre_hi)),
             ));
-            region = boxed;
+        } else {
+            region = estimate_band(&boxed, glo, ghi);
         }
     }
     let p_range = p_range(&region, c);
@@ -205,6 +323,29 @@ pub fn check(input: &CheckInput) -> CheckResult {
         Verdict::Inconsistent
     };
     out
+}
+
+/// The part of the admissible box where the estimate sits at the CI's centre, 2·glo <= a + b <=
+/// 2·ghi. The exact region is not empty (the caller checked), but a full-precision estimate makes
+/// the band one or two doubles wide, and clipping a polygon to so thin a band in floating point
+/// leaves a point or nothing. A band narrower than 128 ulps of the coordinates is therefore
+/// widened by 64 ulps on each side (and more if that still clips to nothing): the p-range it
+/// bounds is conservative by ~1e-14 relative, far below any printed digit.
+fn estimate_band(boxed: &[(f64, f64)], glo: f64, ghi: f64) -> Vec<(f64, f64)> {
+    let scale = boxed.iter().fold(glo.abs().max(ghi.abs()), |m, &(a, b)| {
+        m.max(a.abs()).max(b.abs())
+    });
+    let thin = 64.0 * f64::EPSILON * scale;
+    let mut slack = if ghi - glo < 2.0 * thin { thin } else { 0.0 };
+    for _ in 0..8 {
+        let band = clip(boxed.to_vec(), (-1.0, -1.0), -2.0 * glo + slack);
+        let band = clip(band, (1.0, 1.0), 2.0 * ghi + slack);
+        if !band.is_empty() {
+            return band;
+        }
+        slack = if slack == 0.0 { thin } else { slack * 4.0 };
+    }
+    boxed.to_vec()
 }
 
 /// What no rounding can explain: a reversed CI, a non-positive ratio, an estimate outside its CI.
@@ -424,5 +565,34 @@ mod tests {
         let mut no_ci = row("2.0", "1.0", "3.0", Some("0.01"), Scale::Log);
         no_ci.ci_lb = None;
         assert_eq!(check(&no_ci).verdict, Verdict::NotCheckable);
+    }
+
+    #[test]
+    fn rounding_intervals_are_decimal() {
+        let iv = |t: &str| Printed::parse(t).unwrap().interval();
+        let f = |t: &str| t.parse::<f64>().unwrap();
+        // Issue 14: 15 decimals stand for ±5e-16, not for the double alone.
+        assert_eq!(
+            iv("0.462071977239010"),
+            (f("0.4620719772390095"), f("0.4620719772390105"))
+        );
+        assert_eq!(iv("1.20"), (f("1.195"), f("1.205")));
+        assert_eq!(iv("-0.5"), (f("-0.55"), f("-0.45")));
+        assert_eq!(iv("0.00"), (f("-0.005"), f("0.005")));
+        assert_eq!(iv("-0.00"), (f("-0.005"), f("0.005")));
+        assert_eq!(iv("1.5e-4"), (f("1.45e-4"), f("1.55e-4")));
+        assert_eq!(iv("12e3"), (f("11500"), f("12500")));
+        assert_eq!(iv("100"), (f("99.5"), f("100.5")));
+        assert_eq!(iv(".5"), (f("0.45"), f("0.55")));
+        assert_eq!(Printed::new(0.1, 2).interval(), (f("0.095"), f("0.105")));
+        // The issue's row itself.
+        let r = check(&row(
+            "0.462071977239010",
+            "0.33",
+            "0.59",
+            None,
+            Scale::Identity,
+        ));
+        assert_eq!(r.verdict, Verdict::Consistent, "{:?}", r.reasons);
     }
 }

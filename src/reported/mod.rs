@@ -20,4 +20,4 @@ pub mod teststat;
 pub use ci::{FromP, Sides};
 pub use effect::{scale_of, Effect};
 pub use pvalue::PValue;
-pub use rows::{to_effects, to_effects_with, ReportedTable, Rule};
+pub use rows::{to_effects, to_effects_with, PoolRows, ReportedTable, Rule};

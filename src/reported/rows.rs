@@ -461,23 +461,35 @@ impl<'a> ReportedTable<'a> {
 /// The effect set of a mixed table for inverse-variance pooling, with the rule of every input row
 /// and the rows left out (p-value only or a p-value bound, medians).
 ///
-/// All pooled rows must share one analysis scale (all ratios or all differences); the set's measure
-/// is the common measure when there is one (e.g. all OR), else GEN on that scale (e.g. HR with OR).
+/// All pooled rows must share one analysis scale (all ratios or all differences) and ratios one
+/// measure (an HR with an OR is refused, [`Error::MixedRatios`]); the set's measure is the common
+/// measure when there is one (e.g. all OR), else GEN on that scale.
 pub fn to_effects(
     table: &Table,
     measure: Option<&str>,
 ) -> Result<(EffectSet, Vec<RowResult>, Vec<Omitted>)> {
-    to_effects_with(table, measure, false)
+    to_effects_with(table, measure, PoolRows::default())
 }
 
-/// As [`to_effects`]; with `include_se_bounds`, a row whose p-value bound gives SE <= s (`p < b`)
-/// enters with SE = s, the largest SE it admits (conservative: its weight can only be too small).
-/// Rows with SE >= s (`p > b`) are always left out: they admit any weight down to zero.
+/// How [`to_effects_with`] treats rows that [`to_effects`] leaves out or refuses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolRows {
+    /// A row whose p-value bound gives SE <= s (`p < b`) enters with SE = s, the largest SE it
+    /// admits (conservative: its weight can only be too small). Rows with SE >= s (`p > b`) are
+    /// always left out: they admit any weight down to zero.
+    pub include_se_bounds: bool,
+    /// Ratios of different measures (OR with HR, ...) are pooled as one generic ratio, and the
+    /// set records them in [`EffectSet::mixed_ratios`].
+    pub allow_mixed_ratios: bool,
+}
+
+/// As [`to_effects`], with the choices of [`PoolRows`].
 pub fn to_effects_with(
     table: &Table,
     measure: Option<&str>,
-    include_se_bounds: bool,
+    how: PoolRows,
 ) -> Result<(EffectSet, Vec<RowResult>, Vec<Omitted>)> {
+    let include_se_bounds = how.include_se_bounds;
     let rt = ReportedTable::new(table, measure);
     let mut results = Vec::with_capacity(rt.len());
     for r in 0..rt.len() {
@@ -538,6 +550,21 @@ pub fn to_effects_with(
         ));
     }
     let scale = scale.unwrap_or(Scale::Identity);
+    let groups = if scale == Scale::Log {
+        crate::effect::group_measures(rows.iter().map(|&r| {
+            let res = &results[r];
+            (
+                res.measure.clone().unwrap_or_default(),
+                res.line,
+                res.study.clone(),
+            )
+        }))
+    } else {
+        Vec::new()
+    };
+    if !how.allow_mixed_ratios {
+        crate::effect::refuse_mixed_ratios(&table.source, &groups)?;
+    }
     let m = match names.as_slice() {
         [one] => one.parse::<Measure>().ok().filter(|m| m.scale() == scale),
         _ => None,
@@ -547,6 +574,8 @@ pub fn to_effects_with(
     set.labels = labels;
     set.rows = rows;
     set.omitted = omitted.clone();
+    set.escalc.allow_mixed_ratios = how.allow_mixed_ratios;
+    set.mixed_ratios = groups.into_iter().map(|(m, _)| m).collect();
     Ok((set, results, omitted))
 }
 
@@ -561,11 +590,18 @@ mod tests {
     }
 
     #[test]
-    fn ratios_of_different_kinds_pool_as_generic_log() {
+    fn ratios_of_different_kinds_are_refused_unless_allowed() {
         let t = table("study,measure,estimate,ci_lb,ci_ub\nA,OR,2,1,4\nB,HR,1.5,1.1,2.1\n");
-        let (set, _, _) = to_effects(&t, None).unwrap();
+        let e = to_effects(&t, None).unwrap_err().to_string();
+        assert!(e.contains("OR (line 2 'A'); HR (line 3 'B')"), "{e}");
+        let how = PoolRows {
+            allow_mixed_ratios: true,
+            ..PoolRows::default()
+        };
+        let (set, _, _) = to_effects_with(&t, None, how).unwrap();
         assert_eq!((set.measure, set.scale), (Measure::GEN, Scale::Log));
         assert_eq!(set.k(), 2);
+        assert_eq!(set.mixed_ratios, ["OR", "HR"]);
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub struct AnalysisConfig {
     pub note: Option<String>,
     /// When set, the analysis is not run and is listed as skipped with this reason.
     pub exclude: Option<String>,
+    /// Pool reported ratios of different measures (OR with HR, ...) as one generic ratio; refused
+    /// unless true, and the page and index say so when it is.
+    #[serde(default)]
+    pub allow_mixed_ratios: bool,
 }
 
 /// A result that is either computed or, with the reason, not computed.

@@ -16,9 +16,18 @@ pub fn rma_json(fit: &RmaFit) -> Value {
     m.insert("method".into(), json!(fit.options.method.name()));
     m.insert("test".into(), json!(fit.test.name()));
     m.insert("measure".into(), json!(fit.effects.measure.name()));
+    let mixed = crate::render::text::mixed_ratios_note(&fit.effects.mixed_ratios);
+    if mixed.is_some() {
+        m.insert(
+            "mixed_ratio_measures".into(),
+            json!(fit.effects.mixed_ratios),
+        );
+    }
     insert_rma_wald(&mut m, fit);
-    m.insert("pi_lb".into(), opt(fit.pi.map(|p| p.lb)));
-    m.insert("pi_ub".into(), opt(fit.pi.map(|p| p.ub)));
+    // The main interval, as the text shows it: metafor's, or Riley's when that was chosen.
+    let pi = fit.prediction();
+    m.insert("pi_lb".into(), opt(pi.map(|p| p.lb)));
+    m.insert("pi_ub".into(), opt(pi.map(|p| p.ub)));
     m.insert("pi_lb_riley".into(), opt(fit.pi_riley.map(|p| p.lb)));
     m.insert("pi_ub_riley".into(), opt(fit.pi_riley.map(|p| p.ub)));
     m.insert("tau2".into(), num(fit.tau2));
@@ -39,16 +48,14 @@ pub fn rma_json(fit: &RmaFit) -> Value {
     add_transformed(
         &mut m,
         scale,
-        &[
-            ("pi_lb", fit.pi.map(|p| p.lb)),
-            ("pi_ub", fit.pi.map(|p| p.ub)),
-        ],
+        &[("pi_lb", pi.map(|p| p.lb)), ("pi_ub", pi.map(|p| p.ub))],
     );
     if let Some(kh) = &fit.modified_kh {
         m.insert("modified_knha".into(), modified_kh_json(fit, kh));
     }
-    if !fit.notes.is_empty() {
-        m.insert("notes".into(), json!(fit.notes));
+    let notes: Vec<&String> = fit.notes.iter().chain(mixed.as_ref()).collect();
+    if !notes.is_empty() {
+        m.insert("notes".into(), json!(notes));
     }
     Value::Object(m)
 }

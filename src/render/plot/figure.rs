@@ -396,8 +396,9 @@ fn draw_text<DB: DrawingBackend>(root: &Area<DB>, l: &Label) -> Drawn<DB> {
     let ts = TextStyle::from(font)
         .color(&rgb)
         .pos(Pos::new(h, VPos::Top));
+    // Labels are cleaned on reading; a caller's own text is cleaned here, so no SVG is malformed.
     root.draw(&Text::new(
-        l.text.clone(),
+        crate::xml::xml_safe(&l.text).into_owned(),
         (grid(l.x), l.top().round() as i32),
         ts,
     ))

@@ -18,7 +18,7 @@ pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, subgroup_summary, wald_tests_summary,
 };
 pub use reported::{additive_summary, two_estimates_summary};
-pub use rma::{mh_summary, rma_summary};
+pub use rma::{mh_summary, mixed_ratios_note, rma_summary};
 pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };

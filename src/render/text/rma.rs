@@ -20,6 +20,18 @@ pub fn rma_summary(fit: &RmaFit) -> String {
     s
 }
 
+/// The sentence every output carries when different ratio measures were pooled as one (the user
+/// allowed it); `None` when they were not.
+pub fn mixed_ratios_note(measures: &[String]) -> Option<String> {
+    (!measures.is_empty()).then(|| {
+        format!(
+            "different ratio measures ({}) pooled as one generic ratio, as asked; they are \
+             different effects and the pooled value is none of them",
+            measures.join(", ")
+        )
+    })
+}
+
 /// The model, measure and test, and what happened to the data on the way in.
 fn rma_header(s: &mut String, fit: &RmaFit) {
     let o = &fit.options;
@@ -39,6 +51,9 @@ fn rma_header(s: &mut String, fit: &RmaFit) {
         measure_label(fit.effects.measure),
         test_label(fit.test, fit.df)
     );
+    if let Some(note) = mixed_ratios_note(&fit.effects.mixed_ratios) {
+        let _ = writeln!(s, "Note: {note}");
+    }
     if fit.effects.n_corrected > 0 {
         let e = &fit.effects.escalc;
         let _ = writeln!(
