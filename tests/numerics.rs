@@ -265,3 +265,68 @@ fn cli_fixed_tau2_and_unweighted() {
         bad.stderr
     );
 }
+
+/// Item 23: `--tol` reproduces the corpus's precise answers from the CLI: the PM `converged`
+/// blocks (metafor's `control = list(tol = 1e-12)`) and the `*_precise` Q-profile bounds
+/// (`confint(res, control = list(tol = 1e-12))`).
+#[test]
+fn cli_tol_reproduces_the_corpus_precise_answers() {
+    let mut n = 0;
+    let mut misses = Vec::new();
+    for (case, id) in [
+        ("bcg_or", "rma_PM_knha"),
+        ("molloy2014_zcor", "rma_PM_z"),
+        ("normand1999_smd", "rma_PM_z"),
+        ("hart1999_irr", "rma_REML_z"),
+        ("pritz1997_plo", "rma_DL_knha"),
+    ] {
+        let dir = common::cases_dir().join(case);
+        let exp: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let a = exp["analyses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap();
+        let o = &a["options"];
+        let input = dir.join("input.csv");
+        let r = common::cli::evident([
+            "pool",
+            input.to_str().unwrap(),
+            "--preset",
+            "metafor",
+            "--measure",
+            o["measure"].as_str().unwrap(),
+            "--method",
+            o["method"].as_str().unwrap(),
+            "--test",
+            o["test"].as_str().unwrap(),
+            "--tol",
+            "1e-12",
+            "--json",
+        ]);
+        assert_eq!(r.code, Some(0), "{case} {id}: {}", r.stderr);
+        let got: Value = serde_json::from_str(&r.stdout).unwrap();
+        let e = &a["expected"];
+        if let Some(c) = e.get("converged") {
+            for (k, v) in c.as_object().unwrap() {
+                if k != "call" && k != "warnings" {
+                    n += 1;
+                    let path = format!("{case} {id} converged.{k}");
+                    compare(&path, v, got.get(k), key_tol(k, CONVERGED), &mut misses);
+                }
+            }
+        }
+        for (k, v) in e.as_object().unwrap() {
+            if let Some(base) = k.strip_suffix("_precise") {
+                n += 1;
+                let path = format!("{case} {id} {k}");
+                compare(&path, v, got.get(base), PRECISE, &mut misses);
+            }
+        }
+    }
+    assert!(n > 40, "only {n} keys compared");
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}

@@ -170,6 +170,10 @@ pub struct ModelArgs {
     /// Fisher scoring convergence threshold.
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// Root-finding tolerance of Paule–Mandel and of the Q-profile CI for τ² (metafor's
+    /// control = list(tol = …); default eps^0.25 ≈ 1.2e-4, e.g. 1e-12 for the precise answers).
+    #[arg(long)]
+    pub tol: Option<f64>,
     /// Fix τ² at this value instead of estimating it (metafor's rma(tau2 = …)); --method then
     /// only chooses the formula of SE(τ²).
     #[arg(long, value_name = "VALUE")]
@@ -254,6 +258,13 @@ impl ModelArgs {
         }
         if let Some(t) = self.threshold {
             o.control.threshold = t;
+        }
+        if let Some(t) = self.tol {
+            if !(t.is_finite() && t > 0.0) {
+                bail!("--tol must be a positive number, got {t}");
+            }
+            o.control.tol = t;
+            o.qprofile_tol = t;
         }
         if let Some(t) = self.tau2 {
             if !(t.is_finite() && t >= 0.0) {
