@@ -34,6 +34,8 @@ fn options(o: &Value) -> RmaOptions {
     RmaOptions {
         method: o["method"].as_str().unwrap().parse::<Method>().unwrap(),
         test: o["test"].as_str().unwrap().parse::<Test>().unwrap(),
+        tau2_fixed: o.get("tau2").and_then(Value::as_f64),
+        weighted: o.get("weighted").and_then(Value::as_bool).unwrap_or(true),
         ..RmaOptions::default()
     }
 }
@@ -176,4 +178,155 @@ fn report_results_sentence_gives_the_modified_knapp_hartung() {
         md.contains("the modified Knapp–Hartung result (never narrower than Wald) is 0.69 (95% CI −2.59 to 3.97); p = 0.23."),
         "{md}"
     );
+}
+
+/// Item 24: QE of a model without intercept (dat.senn2013 as contrasts) is the weighted residual
+/// sum of squares of the model (R's `lm(yi ~ X - 1, weights = 1/vi)`, independent of metafor),
+/// not metafor 3.8-1's QE on mean-centred yi; τ², coefficients and deviance stay metafor's.
+#[test]
+fn qe_without_intercept_is_the_residual_q() {
+    let exp = expected();
+    let senn = &exp["senn2013"];
+    let formula = senn["formula"].as_str().unwrap();
+    let s = set("senn2013_contrasts");
+    let mut misses = Vec::new();
+    for (m, e) in senn["fits"].as_object().unwrap() {
+        let o = options(&serde_json::json!({"method": m, "test": "z"}));
+        let fit = evident::moderators::metareg::metareg(&s, formula, &o).unwrap();
+        let got = evident::render::json::metareg_json(&fit);
+        for key in ["QE", "QE_df", "QE_pval", "tau2", "deviance"] {
+            let path = format!("senn2013 {m} / {key}");
+            compare(
+                &path,
+                &e[key],
+                got.get(key),
+                key_tol(key, STRICT),
+                &mut misses,
+            );
+        }
+        let coefs: Vec<f64> = fit.coefficients.iter().map(|c| c.estimate).collect();
+        compare(
+            &format!("senn2013 {m} / coefficients"),
+            &e["coefficients"],
+            Some(&serde_json::json!(coefs)),
+            STRICT,
+            &mut misses,
+        );
+        // The deliberate difference from metafor, stated in the output.
+        assert!((e["metafor_QE"].as_f64().unwrap() - fit.het.q).abs() > 1.0);
+        assert!(fit
+            .notes
+            .iter()
+            .any(|n| n.contains("model without intercept")));
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+    // With an intercept nothing changes: no note.
+    let bcg = rma(&set("bcg_rr"), &RmaOptions::default()).unwrap();
+    assert!(bcg.notes.is_empty());
+}
+
+/// Item 19: τ² fixed (metafor's `rma(tau2 = …)`: SE by each method's formula, no Q-profile CI,
+/// one parameter fewer) and unweighted estimation (`weighted = FALSE`), against metafor.
+#[test]
+fn fixed_tau2_and_unweighted_match_metafor() {
+    check_cases("fixed ");
+    check_cases("unweighted ");
+    let o = options(&serde_json::json!({"method": "REML", "test": "z", "tau2": 0.1}));
+    let fit = rma(&set("bcg_rr"), &o).unwrap();
+    assert!(fit.tau2_ci.is_none() && fit.tau2 == 0.1);
+    assert!(fit.notes.iter().any(|n| n.contains("tau2 fixed at 0.1")));
+    let bad = RmaOptions {
+        tau2_fixed: Some(-1.0),
+        ..RmaOptions::default()
+    };
+    assert!(rma(&set("bcg_rr"), &bad).is_err());
+}
+
+/// `--tau2` and `--unweighted` reach the library from the CLI; bad values are refused.
+#[test]
+fn cli_fixed_tau2_and_unweighted() {
+    let csv = dir().join("bcg_rr.csv");
+    let csv = csv.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        common::cli::evident([&["pool", csv, "--preset", "metafor", "--json"][..], extra].concat())
+    };
+    let r = run(&["--tau2", "0.1", "--unweighted"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["tau2"], 0.1);
+    assert!(j["tau2_ci_lb"].is_null());
+    let w = j["weights"].as_array().unwrap();
+    assert!(w.iter().all(|x| x == &w[0]));
+    let bad = run(&["--tau2=-1"]);
+    assert_ne!(bad.code, Some(0));
+    assert!(
+        bad.stderr.contains("--tau2 must be a non-negative number"),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// Item 23: `--tol` reproduces the corpus's precise answers from the CLI: the PM `converged`
+/// blocks (metafor's `control = list(tol = 1e-12)`) and the `*_precise` Q-profile bounds
+/// (`confint(res, control = list(tol = 1e-12))`).
+#[test]
+fn cli_tol_reproduces_the_corpus_precise_answers() {
+    let mut n = 0;
+    let mut misses = Vec::new();
+    for (case, id) in [
+        ("bcg_or", "rma_PM_knha"),
+        ("molloy2014_zcor", "rma_PM_z"),
+        ("normand1999_smd", "rma_PM_z"),
+        ("hart1999_irr", "rma_REML_z"),
+        ("pritz1997_plo", "rma_DL_knha"),
+    ] {
+        let dir = common::cases_dir().join(case);
+        let exp: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let a = exp["analyses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap();
+        let o = &a["options"];
+        let input = dir.join("input.csv");
+        let r = common::cli::evident([
+            "pool",
+            input.to_str().unwrap(),
+            "--preset",
+            "metafor",
+            "--measure",
+            o["measure"].as_str().unwrap(),
+            "--method",
+            o["method"].as_str().unwrap(),
+            "--test",
+            o["test"].as_str().unwrap(),
+            "--tol",
+            "1e-12",
+            "--json",
+        ]);
+        assert_eq!(r.code, Some(0), "{case} {id}: {}", r.stderr);
+        let got: Value = serde_json::from_str(&r.stdout).unwrap();
+        let e = &a["expected"];
+        if let Some(c) = e.get("converged") {
+            for (k, v) in c.as_object().unwrap() {
+                if k != "call" && k != "warnings" {
+                    n += 1;
+                    let path = format!("{case} {id} converged.{k}");
+                    compare(&path, v, got.get(k), key_tol(k, CONVERGED), &mut misses);
+                }
+            }
+        }
+        for (k, v) in e.as_object().unwrap() {
+            if let Some(base) = k.strip_suffix("_precise") {
+                n += 1;
+                let path = format!("{case} {id} {k}");
+                compare(&path, v, got.get(base), PRECISE, &mut misses);
+            }
+        }
+    }
+    assert!(n > 40, "only {n} keys compared");
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
 }

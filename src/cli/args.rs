@@ -201,6 +201,18 @@ pub struct ModelArgs {
     /// Fisher scoring convergence threshold.
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// Root-finding tolerance of Paule–Mandel and of the Q-profile CI for τ² (metafor's
+    /// control = list(tol = …); default eps^0.25 ≈ 1.2e-4, e.g. 1e-12 for the precise answers).
+    #[arg(long)]
+    pub tol: Option<f64>,
+    /// Fix τ² at this value instead of estimating it (metafor's rma(tau2 = …)); --method then
+    /// only chooses the formula of SE(τ²).
+    #[arg(long, value_name = "VALUE")]
+    pub tau2: Option<f64>,
+    /// Unweighted estimate of the pooled effect: the plain mean with variance Σ(vi + τ²)/k²
+    /// (metafor's weighted = FALSE; intercept-only models).
+    #[arg(long)]
+    pub unweighted: bool,
 }
 
 /// The pooling method chosen: an `rma` estimator, Mantel–Haenszel, or Peto.
@@ -294,6 +306,20 @@ impl ModelArgs {
         if let Some(t) = self.threshold {
             o.control.threshold = t;
         }
+        if let Some(t) = self.tol {
+            if !(t.is_finite() && t > 0.0) {
+                bail!("--tol must be a positive number, got {t}");
+            }
+            o.control.tol = t;
+            o.qprofile_tol = t;
+        }
+        if let Some(t) = self.tau2 {
+            if !(t.is_finite() && t >= 0.0) {
+                bail!("--tau2 must be a non-negative number, got {t}");
+            }
+            o.tau2_fixed = Some(t);
+        }
+        o.weighted = !self.unweighted;
         // Refused once, up front: otherwise every fit reports its own non-convergence.
         if let Some((name, why)) = o.control.invalid_parameter() {
             bail!("--{name} {why}");

@@ -225,6 +225,8 @@ pub struct FitCore {
     pub beta: Vec<f64>,
     /// Covariance of beta, row-major p × p, already multiplied by s2w.
     pub vb: Vec<f64>,
+    /// The first coefficient's variance before the Knapp–Hartung scaling.
+    pub vb0_wald: f64,
     /// Knapp–Hartung scale factor s² (1 under z).
     pub s2w: f64,
     /// t degrees of freedom (k − p) under Knapp–Hartung.
@@ -279,20 +281,8 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     // spans a constant, different for models through the origin, so do the same.
     let mean = y.iter().sum::<f64>() / k as f64;
     let yc: Vec<f64> = y.iter().map(|yi| yi - mean).collect();
-    let est: Tau2Estimate =
-        tau2::estimate(d, &yc, v, opts.method, &opts.control).map_err(|e| match e {
-            // The estimator cannot name the study; the effect set can.
-            Error::ZeroWeight { study: None, .. } => {
-                let i = (0..v.len())
-                    .min_by(|&a, &b| v[a].total_cmp(&v[b]))
-                    .unwrap_or(0);
-                Error::ZeroWeight {
-                    study: Some((effects.labels[i].clone(), v[i])),
-                    tau2: None,
-                }
-            }
-            other => other,
-        })?;
+    let est = estimate_tau2(d, &yc, effects, opts)?;
+    notes.extend(option_notes(opts));
     if est.ll0_reset {
         notes.push("Fisher scoring may have stopped at a local maximum; tau2 set to 0 (log-likelihood higher there)".into());
     }
@@ -308,6 +298,13 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     let wls = d
         .wls(y, &w)
         .ok_or_else(|| Error::invalid("the model matrix is rank-deficient for these weights"))?;
+    // Unweighted: the plain mean and its variance; Knapp–Hartung's s² still comes from the
+    // weighted fit, as metafor's.
+    let (beta, vb_wald, rss_f) = if opts.weighted {
+        (wls.beta.clone(), wls.vb.clone(), wls.rss)
+    } else {
+        unweighted(d, y, v, tau2, &w)?
+    };
     let mut s2w = 1.0;
     if test.scales_se() {
         s2w = if wls.rss <= f64::EPSILON {
@@ -329,18 +326,27 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     if kh_narrower_than_wald(test, s2w, crit, opts.level) {
         notes.push(kh_note(s2w));
     }
-    let het = heterogeneity(d, &yc, v, tau2, fixed);
+    // QE is the residual Q of the model for the observed yi. metafor 3.8-1 computes it on the
+    // mean-centred yi, which is the same when the model spans a constant but not otherwise
+    // (e.g. contrast-coded network models); keep its bits where it is right, be right elsewhere.
+    let centred_qe_wrong = !spans_constant(d);
+    if centred_qe_wrong {
+        notes.push(QE_NO_INTERCEPT.into());
+    }
+    let het = heterogeneity(d, if centred_qe_wrong { y } else { &yc }, v, tau2, fixed);
     if let Some(why) = het.undefined_reason() {
         notes.push(why.into());
     }
-    let fit = fit_stats(d, y, v, tau2, &w, wls.rss, opts.method);
+    let tau2_estimated = !fixed && opts.tau2_fixed.is_none();
+    let fit = fit_stats(d, v, tau2, &w, rss_f, opts.method, tau2_estimated);
     Ok(FitCore {
         test,
         tau2,
         se_tau2: if fixed { None } else { est.se_tau2 },
         iterations: est.iterations,
-        vb: wls.vb.iter().map(|x| x * s2w).collect(),
-        beta: wls.beta,
+        vb: vb_wald.iter().map(|x| x * s2w).collect(),
+        vb0_wald: vb_wald[0],
+        beta,
         w,
         s2w,
         df,
@@ -349,6 +355,59 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
         fit,
         notes,
     })
+}
+
+/// τ² estimated by the method, or fixed by the analyst; a zero weight is named by its study.
+fn estimate_tau2<D: Design>(
+    d: &D,
+    yc: &[f64],
+    effects: &EffectSet,
+    opts: &RmaOptions,
+) -> Result<Tau2Estimate> {
+    let v = &effects.vi;
+    match opts.tau2_fixed {
+        Some(t) if !opts.method.is_fixed() => tau2::fixed(d, yc, v, opts.method, t),
+        _ => tau2::estimate(d, yc, v, opts.method, &opts.control),
+    }
+    .map_err(|e| match e {
+        // The estimator cannot name the study; the effect set can.
+        Error::ZeroWeight { study: None, .. } => {
+            let i = (0..v.len())
+                .min_by(|&a, &b| v[a].total_cmp(&v[b]))
+                .unwrap_or(0);
+            Error::ZeroWeight {
+                study: Some((effects.labels[i].clone(), v[i])),
+                tau2: None,
+            }
+        }
+        other => other,
+    })
+}
+
+/// What every output says about a fixed τ² or unweighted estimation.
+fn option_notes(opts: &RmaOptions) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let (Some(t), false) = (opts.tau2_fixed, opts.method.is_fixed()) {
+        notes.push(format!(
+            "tau2 fixed at {t}, not estimated (its SE by the {} formula, as metafor's rma(tau2 = …))",
+            opts.method.name()
+        ));
+    }
+    if !opts.weighted {
+        notes.push("unweighted estimate of the pooled effect (metafor's weighted = FALSE)".into());
+    }
+    notes
+}
+
+/// The note of a model whose columns do not span a constant.
+pub const QE_NO_INTERCEPT: &str = "model without intercept: QE is the residual Q of the observed yi (metafor 3.8-1 computes it on mean-centred yi and reports a different, wrong QE here)";
+
+/// Whether the model's columns span the constant (an intercept, or factor dummies without one):
+/// the least-squares residual of a column of ones is then 0.
+fn spans_constant<D: Design>(d: &D) -> bool {
+    let ones = vec![1.0; d.k()];
+    d.wls(&ones, &ones)
+        .is_none_or(|f| f.rss <= 1e-10 * d.k() as f64)
 }
 
 /// What every output says when Knapp–Hartung is narrower than Wald.
@@ -399,7 +458,7 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
             }),
         )
     };
-    let tau2_ci = if fixed || !opts.tau2_ci || k == 1 {
+    let tau2_ci = if fixed || !opts.tau2_ci || k == 1 || opts.tau2_fixed.is_some() {
         None
     } else {
         q_profile(
@@ -416,10 +475,13 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
         )
     };
     let sw: f64 = core.w.iter().sum();
-    let weights = core.w.iter().map(|x| 100.0 * x / sw).collect();
+    let weights = if opts.weighted {
+        core.w.iter().map(|x| 100.0 * x / sw).collect()
+    } else {
+        vec![100.0 / k as f64; k]
+    };
     let modified_kh = kh_narrower_than_wald(core.test, core.s2w, crit, opts.level).then(|| {
-        // The intercept-only Wald variance is 1/Σw; truncating s² at 1 leaves it unscaled.
-        let se = (core.s2w.max(1.0) / sw).sqrt();
+        let se = (core.s2w.max(1.0) * core.vb0_wald).sqrt();
         let stat = estimate / se;
         ModifiedKh {
             se,
@@ -456,22 +518,47 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
     }
 }
 
-/// metafor's `fit.stats`: ML or REML log-likelihood, deviance, AIC, BIC, AICc.
-fn fit_stats<D: Design>(
+/// metafor's `weighted = FALSE` for the intercept-only model: the mean of the yᵢ, its variance
+/// Σ(vᵢ + τ²)/k², and the residual sum of squares with the model weights (for the likelihood).
+fn unweighted<D: Design>(
     d: &D,
     y: &[f64],
     v: &[f64],
     tau2: f64,
     w: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>, f64)> {
+    if d.p() != 1 || !spans_constant(d) {
+        return Err(Error::invalid(
+            "unweighted estimation is available for the intercept-only model only",
+        ));
+    }
+    let k = y.len() as f64;
+    let mean = y.iter().sum::<f64>() / k;
+    let var = v.iter().map(|vi| vi + tau2).sum::<f64>() / (k * k);
+    let rss = w
+        .iter()
+        .zip(y)
+        .map(|(wi, yi)| wi * (yi - mean) * (yi - mean))
+        .sum();
+    Ok((vec![mean], vec![var], rss))
+}
+
+/// metafor's `fit.stats`: ML or REML log-likelihood, deviance, AIC, BIC, AICc. A fixed τ² is no
+/// parameter.
+fn fit_stats<D: Design>(
+    d: &D,
+    v: &[f64],
+    tau2: f64,
+    w: &[f64],
     rss: f64,
     method: Method,
+    tau2_estimated: bool,
 ) -> FitStats {
     let k = d.k() as f64;
     let p = d.p() as f64;
     let ln2pi = (2.0 * std::f64::consts::PI).ln();
-    let parms = p + if method.is_fixed() { 0.0 } else { 1.0 };
+    let parms = p + if tau2_estimated { 1.0 } else { 0.0 };
     let sum_log_v: f64 = v.iter().map(|vi| (vi + tau2).ln()).sum();
-    let _ = y;
     let ll_ml = -0.5 * k * ln2pi - 0.5 * sum_log_v - 0.5 * rss;
     let ll_reml = -0.5 * (k - p) * ln2pi + 0.5 * d.log_det_xx()
         - 0.5 * sum_log_v

@@ -275,6 +275,12 @@ pub struct RmaOptions {
     pub tau2_ci: bool,
     /// `uniroot` tolerance of the Q-profile search.
     pub qprofile_tol: f64,
+    /// τ² fixed at this value instead of estimated (metafor's `rma(tau2 = …)`); `method` then
+    /// only chooses the formula of se(τ²), and τ² is no parameter of the information criteria.
+    pub tau2_fixed: Option<f64>,
+    /// Inverse-variance weighted estimation of the pooled effect (true); false is metafor's
+    /// `weighted = FALSE`: the unweighted mean with variance Σ(vᵢ + τ²)/k² (intercept-only).
+    pub weighted: bool,
 }
 
 impl Default for RmaOptions {
@@ -287,6 +293,8 @@ impl Default for RmaOptions {
             control: Control::default(),
             tau2_ci: true,
             qprofile_tol: f64::EPSILON.powf(0.25),
+            tau2_fixed: None,
+            weighted: true,
         }
     }
 }

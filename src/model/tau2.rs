@@ -33,6 +33,60 @@ fn pm_tau2_max(y: &[f64]) -> f64 {
     100f64.max(10.0 * m * m)
 }
 
+/// τ² fixed by the analyst (metafor's `rma(tau2 = …)`), with `method`'s standard error at it.
+pub fn fixed<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    method: Method,
+    tau2: f64,
+) -> Result<Tau2Estimate> {
+    if !(tau2.is_finite() && tau2 >= 0.0) {
+        return Err(Error::invalid(format!(
+            "a fixed tau2 must be a non-negative number, got {tau2}"
+        )));
+    }
+    let se = (d.k() > 1 && !method.is_fixed()).then(|| se_at(d, y, v, method, tau2));
+    Ok(Tau2Estimate::closed_form(tau2, se))
+}
+
+/// The standard error of `method`'s τ² at `t` (what metafor reports with τ² fixed, too).
+fn se_at<D: Design>(d: &D, y: &[f64], v: &[f64], method: Method, t: f64) -> f64 {
+    let (kp, kf) = dims(d);
+    match method {
+        Method::HS => {
+            let w = weights(v, 0.0);
+            let q = d.p_quantities(y, &w);
+            let sw: f64 = w.iter().sum();
+            let pv = d.pv_quantities(&w, v);
+            (1.0 / (sw * sw) * (2.0 * kp + 4.0 * t * q.tr_p + 2.0 * t * t * pv.tr_pp)).sqrt()
+        }
+        Method::HE => {
+            let pv = he_raw(d, y, v).1;
+            (1.0 / (kp * kp) * (2.0 * pv.tr_pvpv + 4.0 * t * pv.tr_pv + 2.0 * t * t * kp)).sqrt()
+        }
+        Method::DL => {
+            let q = d.p_quantities(y, &weights(v, 0.0));
+            (1.0 / (q.tr_p * q.tr_p) * (2.0 * kp + 4.0 * t * q.tr_p + 2.0 * t * t * q.tr_pp)).sqrt()
+        }
+        Method::SJ => {
+            let mean = y.iter().sum::<f64>() / kf;
+            let var = y.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (kf - 1.0);
+            let tau0 = var * (kf - 1.0) / kf;
+            let pv = d.pv_quantities(&weights(v, tau0), v);
+            (tau0 * tau0 / (kp * kp)
+                * (2.0 * pv.tr_pvpv + 4.0 * t * pv.sum_pv_p + 2.0 * t * t * pv.tr_pp))
+                .sqrt()
+        }
+        Method::PM => {
+            let sw: f64 = weights(v, t).iter().sum();
+            (2.0 * kf * kf / kp / (sw * sw)).sqrt()
+        }
+        Method::FE => f64::NAN,
+        Method::ML | Method::REML | Method::EB => fisher_se(d, y, v, method, t),
+    }
+}
+
 /// Estimates τ² by `method` (FE gives 0).
 pub fn estimate<D: Design>(
     d: &D,
