@@ -61,6 +61,24 @@ fn pool_options_and_tests_match_metafor() {
 }
 
 #[test]
+fn counts_of_1e200_are_pooled_not_na() {
+    // The "pool big counts" analyses; their reference is metafor at 1e20, rescaled (gen.R).
+    assert!(run_kinds(&["pool"]) >= 58);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let big = root.join("tests/fixtures/mh_peto/big_peto_or.csv");
+    let run = evident(["pool", big.to_str().unwrap(), "--method", "Peto"]);
+    assert!(run.ok, "{}", run.stderr);
+    assert!(!run.stdout.contains("NA"), "{}", run.stdout);
+    assert!(run.stdout.contains("Q(12) = 1.6781e202"), "{}", run.stdout);
+    // The JSON says where it parts from metafor (NaN there); ordinary counts carry no note.
+    for (file, noted) in [(big, true), (root.join("data/bcg.csv"), false)] {
+        let run = evident(["pool", file.to_str().unwrap(), "--method", "MH", "--json"]);
+        let v: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(v.get("note").is_some(), noted, "{}", run.stdout);
+    }
+}
+
+#[test]
 fn leave1out_and_cumul_of_mh_and_peto_match_metafor() {
     assert!(run_kinds(&["leave1out", "cumul"]) >= 24);
 }

@@ -101,6 +101,8 @@ pub struct MhFit {
     pub mh_irr: Option<(f64, f64)>,
     /// The CMH / MH tests carry the ½ continuity correction (metafor's `correct`).
     pub continuity_corrected: bool,
+    /// Where evident departs from metafor for this fit, and why.
+    pub note: Option<&'static str>,
     /// Per-study yi, vi (escalc with the first-element options) and labels for the studies with yi.
     pub yi: Vec<f64>,
     /// Per-study sampling variances, parallel to `yi`.
@@ -278,6 +280,7 @@ pub(crate) struct Pooled {
     pub tarone: Option<(f64, f64)>,
     pub breslow_day: Option<(f64, f64)>,
     pub mh_irr: Option<(f64, f64)>,
+    pub note: Option<&'static str>,
 }
 
 impl Pooled {
@@ -291,6 +294,7 @@ impl Pooled {
             tarone: None,
             breslow_day: None,
             mh_irr: None,
+            note: None,
         }
     }
 }
@@ -332,6 +336,7 @@ impl MhFit {
             breslow_day: pooled.breslow_day,
             mh_irr: pooled.mh_irr,
             continuity_corrected: correct,
+            note: pooled.note,
             weights: if pooled.weights.len() == yi.len() {
                 pooled.weights.iter().map(|w| 100.0 * w / sw).collect()
             } else {
@@ -361,28 +366,35 @@ impl MhFit {
 /// ```
 pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFit> {
     let per = per_study(studies, measure, o)?;
+    if matches!(studies.data, Data::TwoByTwo { .. } | Data::Incidence { .. }) {
+        super::check_totals(studies)?;
+    }
     let pooled = match (&studies.data, measure) {
         (Data::TwoByTwo { .. }, Measure::OR | Measure::RR | Measure::RD) => {
             let t = two_by_two_tables(studies, o).expect("2x2 data");
             if t.rows.is_empty() {
                 return Err(Error::invalid("no tables with complete counts: nothing to pool"));
             }
-            match measure {
+            let mut p = match measure {
                 Measure::OR => mh_or(&t.rows, o.correct)?,
                 Measure::RR => mh_rr(&t.rows)?,
                 _ => mh_rd(&t.rows),
-            }
+            };
+            p.note = overflow_note(&t.rows);
+            p
         }
         (Data::Incidence { .. }, Measure::IRR | Measure::IRD) => {
             let rows = incidence_tables(studies, o).expect("incidence data");
             if rows.is_empty() {
                 return Err(Error::invalid("no studies with complete counts: nothing to pool"));
             }
-            if measure == Measure::IRR {
+            let mut p = if measure == Measure::IRR {
                 mh_irr(&rows, o.correct)?
             } else {
                 mh_ird(&rows)
-            }
+            };
+            p.note = overflow_note(&rows);
+            p
         }
         _ => {
             return Err(Error::invalid(format!(
@@ -400,6 +412,51 @@ pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFi
         qs,
         per,
     ))
+}
+
+/// Metafor's products of counts overflow for tables whose total squared does (about 1.3e154);
+/// evident rescales them (see [`sq_over`]), so such fits say where they part from metafor.
+pub(crate) fn overflow_note(rows: &[[f64; 4]]) -> Option<&'static str> {
+    rows.iter()
+        .any(|r| {
+            let n: f64 = r.iter().sum();
+            !(n * n).is_finite()
+        })
+        .then_some(
+            "counts this large overflow metafor's products of counts (it gives NaN, se = 0 or \
+             Inf there); evident forms them in an order that stays finite",
+        )
+}
+
+/// `x² / v`, squaring after the division where the square overflows (counts near 1e200);
+/// ordinary inputs keep the direct formula, bit for bit.
+pub(crate) fn sq_over(x: f64, v: f64) -> f64 {
+    let x2 = x * x;
+    if x2.is_finite() {
+        x2 / v
+    } else {
+        (x / v.sqrt()).powi(2)
+    }
+}
+
+/// `x / (y z)`, dividing twice where the product overflows.
+fn over_product(x: f64, y: f64, z: f64) -> f64 {
+    let p = y * z;
+    if p.is_finite() {
+        x / p
+    } else {
+        x / y / z
+    }
+}
+
+/// `x y / z`, dividing first where the product overflows.
+pub(crate) fn mul_div(x: f64, y: f64, z: f64) -> f64 {
+    let p = x * y;
+    if p.is_finite() {
+        p / z
+    } else {
+        x * (y / z)
+    }
 }
 
 /// The continuity correction of the CMH and MH rate-ratio statistics.
@@ -429,7 +486,8 @@ fn mh_or(rows: &[[f64; 4]], correct: bool) -> Result<Pooled> {
         return Err(Error::invalid("the Mantel–Haenszel odds ratio is undefined (no events, or no non-events, in one arm of every table)"));
     }
     let beta = (r / s).ln();
-    let se = (0.5 * (pr / (r * r) + psqr / (r * s) + qs / (s * s))).sqrt();
+    let se =
+        (0.5 * (over_product(pr, r, r) + over_product(psqr, r, s) + over_product(qs, s, s))).sqrt();
     let mut pooled = Pooled::plain(beta, se, w);
     pooled.cmh = cmh_test(rows, correct);
     let (bd, ta) = breslow_day_tarone(rows, r / s);
@@ -451,7 +509,7 @@ fn cmh_test(rows: &[[f64; 4]], correct: bool) -> Option<(f64, f64)> {
         sy += yt;
     }
     (sx > 0.0 && sy > 0.0).then(|| {
-        let stat = (num.abs() - continuity(correct)).powi(2) / den;
+        let stat = sq_over(num.abs() - continuity(correct), den);
         (stat, pchisq_upper(stat, 1.0))
     })
 }
@@ -475,7 +533,7 @@ fn mh_rr(rows: &[[f64; 4]]) -> Result<Pooled> {
             "the Mantel–Haenszel risk ratio is undefined (no events in one arm of every table)",
         ));
     }
-    Ok(Pooled::plain((r / s).ln(), (v / (r * s)).sqrt(), w))
+    Ok(Pooled::plain((r / s).ln(), over_product(v, r, s).sqrt(), w))
 }
 
 /// MH risk difference with the Sato–Greenland–Robins variance.
@@ -488,11 +546,11 @@ fn mh_rd(rows: &[[f64; 4]]) -> Pooled {
         num += a * (n2 / n) - c * (n1 / n);
         den += n1 * (n2 / n);
         a1 += c * (n1 / n).powi(2) - a * (n2 / n).powi(2) + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
-        a2 += a * (n2 - c) / n + c * (n1 - a) / n;
+        a2 += mul_div(a, n2 - c, n) + mul_div(c, n1 - a, n);
         w.push(n1 * (n2 / n));
     }
     let beta = num / den;
-    Pooled::plain(beta, ((beta * a1 + a2 / 2.0) / (den * den)).sqrt(), w)
+    Pooled::plain(beta, over_product(beta * a1 + a2 / 2.0, den, den).sqrt(), w)
 }
 
 /// MH incidence rate ratio with its MH test.
@@ -517,9 +575,9 @@ fn mh_irr(rows: &[[f64; 4]], correct: bool) -> Result<Pooled> {
             "the Mantel–Haenszel rate ratio is undefined (no events in one group of every study)",
         ));
     }
-    let mut pooled = Pooled::plain((r / s).ln(), (v / (r * s)).sqrt(), w);
+    let mut pooled = Pooled::plain((r / s).ln(), over_product(v, r, s).sqrt(), w);
     if s1 + s2 > 0.0 {
-        let stat = (num.abs() - continuity(correct)).powi(2) / den;
+        let stat = sq_over(num.abs() - continuity(correct), den);
         pooled.mh_irr = Some((stat, pchisq_upper(stat, 1.0)));
     }
     Ok(pooled)
@@ -531,13 +589,38 @@ fn mh_ird(rows: &[[f64; 4]]) -> Pooled {
     let (mut num, mut den, mut var) = (0.0, 0.0, 0.0);
     for &[x1, t1, x2, t2] in rows {
         let tt = t1 + t2;
-        num += (x1 * t2 - x2 * t1) / tt;
+        let (p1, p2) = (x1 * t2, x2 * t1);
+        num += if p1.is_finite() && p2.is_finite() {
+            (p1 - p2) / tt
+        } else {
+            x1 * (t2 / tt) - x2 * (t1 / tt)
+        };
         let wi = (t1 / tt) * t2;
         den += wi;
-        var += wi * wi * (x1 / (t1 * t1) + x2 / (t2 * t2));
+        let (w2, s1, s2) = (wi * wi, t1 * t1, t2 * t2);
+        var += if w2.is_finite() && s1.is_finite() && s2.is_finite() {
+            w2 * (x1 / s1 + x2 / s2)
+        } else {
+            (wi / t1).powi(2) * x1 + (wi / t2).powi(2) * x2
+        };
         w.push(wi);
     }
     Pooled::plain(num / den, var.sqrt() / den, w)
+}
+
+/// The count `a` of a table with margins `n1`, `n2`, `xt` whose odds ratio is `or` (≠ 1): the
+/// smaller root of the quadratic, solved in proportions of `n` where its terms overflow.
+fn fitted_a(n1: f64, n2: f64, xt: f64, or: f64) -> f64 {
+    let aa = or * (n1 + xt) + (n2 - xt);
+    let disc = aa * aa - 4.0 * n1 * xt * or * (or - 1.0);
+    if disc.is_finite() {
+        return (aa - disc.sqrt()) / (2.0 * (or - 1.0));
+    }
+    let n = n1 + n2;
+    let (p1, p2, px) = (n1 / n, n2 / n, xt / n);
+    let aa = or * (p1 + px) + (p2 - px);
+    let bb = (aa * aa - 4.0 * p1 * px * or * (or - 1.0)).sqrt();
+    n * ((aa - bb) / (2.0 * (or - 1.0)))
 }
 
 /// The Breslow–Day (1980) test of homogeneity of odds ratios and Tarone's (1985, *Biometrika*
@@ -551,9 +634,7 @@ fn breslow_day_tarone(rows: &[[f64; 4]], or: f64) -> ((f64, f64), (f64, f64)) {
         let n11 = if or == 1.0 {
             (n1 / n) * xt
         } else {
-            let aa = or * (n1 + xt) + (n2 - xt);
-            let bb = (aa * aa - 4.0 * n1 * xt * or * (or - 1.0)).sqrt();
-            (aa - bb) / (2.0 * (or - 1.0))
+            fitted_a(n1, n2, xt, or)
         };
         if !(n11 > 0.0 && xt > 0.0 && yt > 0.0) {
             continue;
@@ -562,12 +643,12 @@ fn breslow_day_tarone(rows: &[[f64; 4]], or: f64) -> ((f64, f64), (f64, f64)) {
         let (n12, n21) = (n1 - n11, xt - n11);
         let n22 = n11 - n1 - xt + n;
         let var = 1.0 / (1.0 / n11 + 1.0 / n12 + 1.0 / n21 + 1.0 / n22);
-        bd += (a - n11).powi(2) / var;
+        bd += sq_over(a - n11, var);
         sum_diff += a - n11;
         sum_var += var;
     }
     let bd = bd.max(0.0);
-    let ta = (bd - sum_diff * sum_diff / sum_var).max(0.0);
+    let ta = (bd - sq_over(sum_diff, sum_var)).max(0.0);
     let p = |x: f64| {
         if kpos > 1 {
             pchisq_upper(x, (kpos - 1) as f64)

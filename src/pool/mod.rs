@@ -53,6 +53,23 @@ fn table_columns(data: &Data) -> Result<([&Values; 4], bool)> {
     }
 }
 
+/// Refuses tables whose total overflows (counts near 1.8e308): nothing can be computed from
+/// them. Smaller counts, however large, are pooled (see [`mh::sq_over`]).
+pub(crate) fn check_totals(studies: &Studies) -> Result<()> {
+    let (cols, _) = table_columns(&studies.data)?;
+    for i in 0..studies.labels.len() {
+        let total: f64 = cols.iter().filter_map(|c| c[i]).sum();
+        if !total.is_finite() {
+            return Err(Error::invalid(format!(
+                "study '{}' (line {}): its counts sum to {total}, too large to pool (the total \
+                 must stay below 1.8e308)",
+                studies.labels[i], studies.lines[i]
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The rows whose tables enter the pooled estimate (complete counts, not dropped by
 /// `drop00[1]`): metafor's `not.na`, the studies `leave1out` and `cumul` report on.
 pub fn pooled_rows(studies: &Studies, o: &MhOptions) -> Result<Vec<usize>> {

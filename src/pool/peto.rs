@@ -1,7 +1,9 @@
 //! Peto's one-step odds ratio (Yusuf et al. 1985, *Prog Cardiovasc Dis* 27:335–371), as metafor's
 //! `rma.peto`.
 
-use super::mh::{per_study, two_by_two_tables, MhFit, MhOptions, Pooled, QStats};
+use super::mh::{
+    mul_div, overflow_note, per_study, sq_over, two_by_two_tables, MhFit, MhOptions, Pooled, QStats,
+};
 use crate::data::{Data, Studies};
 use crate::error::{Error, Result};
 use crate::measure::Measure;
@@ -30,21 +32,18 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
             studies.data.kind_name()
         )));
     }
+    super::check_totals(studies)?;
     let per = per_study(studies, Measure::PETO, o)?;
     let t = two_by_two_tables(studies, o).expect("2x2 data");
     let (mut o_e, mut sum_v, mut q1, mut kpos) = (0.0, 0.0, 0.0, 0usize);
     let mut wts = Vec::with_capacity(t.rows.len());
     for &[a, b, c, d] in &t.rows {
-        let (n1, n2) = (a + b, c + d);
-        let n = n1 + n2;
-        let (xt, yt) = (a + c, b + d);
-        let e = xt * n1 / n;
-        let v = xt * yt * (n1 / n) * (n2 / n) / (n - 1.0);
+        let (e, v) = peto_e_v(a + c, b + d, a + b, c + d);
         o_e += a - e;
         sum_v += v;
         if v > 0.0 {
             kpos += 1;
-            q1 += (a - e) * (a - e) / v;
+            q1 += sq_over(a - e, v);
             wts.push(v);
         }
     }
@@ -55,7 +54,7 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
     }
     let beta = o_e / sum_v;
     let se = (1.0 / sum_v).sqrt();
-    let q = (q1 - o_e * o_e / sum_v).max(0.0);
+    let q = (q1 - sq_over(o_e, sum_v)).max(0.0);
     let df = per.0.len().saturating_sub(1);
     let qs = if kpos > 1 {
         QStats::from_q(q, df)
@@ -68,6 +67,7 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
     };
     let pooled = Pooled {
         k: t.rows.len(),
+        note: overflow_note(&t.rows),
         ..Pooled::plain(beta, se, wts)
     };
     Ok(MhFit::assemble(
@@ -78,4 +78,17 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
         qs,
         per,
     ))
+}
+
+/// The expected count E and hypergeometric variance V of a table's `a`; where `xt yt` overflows
+/// (counts near 1e200) V is taken in another order, so it stays finite.
+fn peto_e_v(xt: f64, yt: f64, n1: f64, n2: f64) -> (f64, f64) {
+    let n = n1 + n2;
+    let e = mul_div(xt, n1, n);
+    let v = if (xt * yt).is_finite() {
+        xt * yt * (n1 / n) * (n2 / n) / (n - 1.0)
+    } else {
+        (xt / (n - 1.0)) * yt * (n1 / n) * (n2 / n)
+    };
+    (e, v)
 }

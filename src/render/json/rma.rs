@@ -143,5 +143,8 @@ pub fn mh_json(fit: &MhFit) -> Value {
             m.insert(format!("{key}_pval"), num(p));
         }
     }
+    if let Some(note) = fit.note {
+        m.insert("note".into(), json!(note));
+    }
     Value::Object(m)
 }

@@ -32,6 +32,9 @@ use std::fmt::{Display, Write};
 fn fmt(x: f64) -> String {
     if x.is_nan() {
         "NA".into()
+    } else if x.is_finite() && x.abs() >= 1e12 {
+        // Statistics of astronomically large counts: 1.6781e202, not 200 digits.
+        format!("{x:.4e}")
     } else {
         format!("{x:.4}")
     }

@@ -238,5 +238,8 @@ pub fn mh_summary(fit: &MhFit) -> String {
             );
         }
     }
+    if let Some(note) = fit.note {
+        let _ = writeln!(s, "Note: {note}.");
+    }
     s
 }
