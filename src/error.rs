@@ -189,6 +189,40 @@ pub enum Error {
         /// Each measure with the lines and labels of its rows (`OR: line 2 'A', line 5 'D'; ...`).
         rows: String,
     },
+
+    /// Another run is writing the same report directory (its lock file holds a live process id,
+    /// or none at all).
+    #[error(
+        "{}: another evident run ({}) is writing this report; wait for it to end, or, if none is \
+         running, remove the lock file {}",
+        path.display(),
+        pid.map_or_else(|| "process unknown".to_string(), |p| format!("process {p}")),
+        lock.display()
+    )]
+    OutputLocked {
+        /// The report directory.
+        path: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
+        /// The process the lock names, when it names one.
+        pid: Option<u32>,
+    },
+
+    /// The output directory exists, is not empty and was not written by evident: it is never
+    /// replaced.
+    #[error(
+        "{} exists and is not an evident report (no {} file in it), so it is not replaced; \
+         choose a new or empty output directory (a report written by an evident older than this \
+         check has no such file: remove it once)",
+        path.display(),
+        marker
+    )]
+    NotAReport {
+        /// The directory.
+        path: PathBuf,
+        /// The marker file a report holds.
+        marker: &'static str,
+    },
 }
 
 /// The column sets that identify a data type, as listed in [`Error::UnknownLayout`].

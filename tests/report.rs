@@ -99,7 +99,11 @@ fn study_names_are_inert_in_html_and_svg() {
     assert_eq!(code, Some(0), "{err}");
     let mut seen = 0;
     for f in files(&out) {
-        let ext = f.extension().unwrap().to_string_lossy().into_owned();
+        // The marker file `.evident-report` has no extension.
+        let ext = f
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if ["html", "svg", "md"].contains(&ext.as_str()) {
             let text = std::fs::read_to_string(&f).unwrap();
             // Markdown escapes markup with a backslash (`\<img`), which renders as text.
@@ -275,5 +279,156 @@ fn pages_load_in_a_real_browser() {
                 "{page}: forest SVG without size: {svg}"
             );
         }
+    }
+}
+
+/// Runs `evident report INPUT -o OUT`.
+fn report(input: &Path, out: &Path) -> Run {
+    evident([
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ])
+}
+
+/// Issue 14 item 20: a rerun replaces the report as a whole, so an analysis removed from the
+/// inputs loses its page and the index lists exactly the pages there are.
+#[test]
+fn a_rerun_drops_the_pages_of_removed_analyses() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("one.csv"), BCG).unwrap();
+    std::fs::write(input.join("two.csv"), BCG).unwrap();
+    let out = dir.path().join("out");
+    let r = report(&input, &out);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(out.join("two/index.html").exists());
+    std::fs::remove_file(input.join("two.csv")).unwrap();
+    let r = report(&input, &out);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        !out.join("two").exists(),
+        "the removed analysis's page is gone"
+    );
+    assert!(out.join("one/index.html").exists());
+    let index = std::fs::read_to_string(out.join("index.md")).unwrap();
+    assert!(
+        index.contains("one/index.html") && !index.contains("two/"),
+        "{index}"
+    );
+    let beside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        beside.len(),
+        2,
+        "no lock or build directory left: {beside:?}"
+    );
+}
+
+/// A directory that evident did not write is never replaced: refused with the reason, untouched.
+#[test]
+fn a_foreign_output_directory_is_refused_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bcg.csv");
+    std::fs::write(&input, BCG).unwrap();
+    let out = dir.path().join("thesis");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("chapter1.tex"), "precious").unwrap();
+    let r = report(&input, &out);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not an evident report") && r.stderr.contains(".evident-report"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "nothing written into it"
+    );
+    assert_eq!(
+        std::fs::read(out.join("chapter1.tex")).unwrap(),
+        b"precious"
+    );
+}
+
+/// A second run into a directory being written fails with a clear message; a lock left by a
+/// process that is gone is taken over with a note.
+#[test]
+fn a_second_run_into_one_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bcg.csv");
+    std::fs::write(&input, BCG).unwrap();
+    let out = dir.path().join("out");
+    let lock = dir.path().join(".out.evident-lock");
+    // This test process stands in for a running evident.
+    std::fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
+    let r = report(&input, &out);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("another evident run")
+            && r.stderr
+                .contains(&format!("process {}", std::process::id()))
+            && r.stderr.contains(".out.evident-lock"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !out.exists() && lock.exists(),
+        "the other run's lock is kept"
+    );
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    std::fs::write(&lock, format!("{dead}\n")).unwrap();
+    let r = report(&input, &out);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("note: took over the lock {}", lock.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(out.join("bcg/index.html").exists() && !lock.exists());
+}
+
+/// Two runs started together into one directory: one writes the report, the other fails on the
+/// lock (or, when the first has already ended, replaces the report); never a mix.
+#[test]
+fn concurrent_runs_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let spawn = || {
+        common::cli::Cli::new(["report", &data_dir(), "-o", out.to_str().unwrap()])
+            .command()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    let codes = [a.status.code(), b.status.code()];
+    assert!(codes.contains(&Some(0)), "{codes:?}");
+    for o in [&a, &b] {
+        if o.status.code() != Some(0) {
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains("another evident run"), "{err}");
+        }
+    }
+    let fresh = dir.path().join("fresh");
+    assert_eq!(report(Path::new(&data_dir()), &fresh).code, Some(0));
+    let (x, y) = (files(&out), files(&fresh));
+    assert_eq!(x.len(), y.len());
+    for (p, q) in x.iter().zip(&y) {
+        assert_eq!(
+            std::fs::read(p).unwrap(),
+            std::fs::read(q).unwrap(),
+            "{p:?}"
+        );
     }
 }

@@ -1,39 +1,242 @@
 //! Safe output files: atomic writes (temporary file in the same directory, then a rename), a
-//! registry of the temporary files in flight so that an interrupt handler can delete them, and
+//! registry of the temporary files and directories in flight so that a signal handler can delete
+//! them, the removal of what a killed run of evident left behind ([`sweep_stale`]), and
 //! [`safe_join`] for file names derived from user text.
 //!
 //! A reader therefore never sees half a file, a failed or interrupted run leaves any old file
-//! intact, and no `.name.pid.n.tmp` file is left behind.
+//! intact, and no `.name.evident-PID-N.tmp` file is left behind: SIGINT, SIGTERM and SIGHUP
+//! delete them on the way out, and the next run removes those of a run that was killed outright
+//! (SIGKILL, a power cut).
 
 use crate::error::{Error, Result};
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-/// Temporary files created and not yet renamed or removed.
-static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Something a run creates and removes or renames before it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InFlight {
+    /// A temporary file (or a lock file).
+    File(PathBuf),
+    /// A directory being built, removed with everything in it.
+    Dir(PathBuf),
+}
 
-fn registry() -> MutexGuard<'static, Vec<PathBuf>> {
+/// Temporary files and directories created and not yet renamed or removed.
+static IN_FLIGHT: Mutex<Vec<InFlight>> = Mutex::new(Vec::new());
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// The directories [`sweep_stale`] has already looked through in this process.
+static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+fn registry() -> MutexGuard<'static, Vec<InFlight>> {
     // A panic while holding the lock leaves the list itself consistent.
     IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Deletes every temporary file in flight and keeps the registry locked while the returned guard
-/// lives, so that no other thread creates or renames a temporary file: an interrupt handler calls
-/// this and exits the process holding the guard.
+/// Registers `item` so that [`freeze_in_flight`] removes it.
+pub fn register(item: InFlight) {
+    registry().push(item);
+}
+
+/// Creates `path` with `create_new` and registers it, under the registry's lock, so that a signal
+/// sees either no file or a registered one.
+pub fn create_new_registered(path: &Path) -> std::io::Result<File> {
+    let mut list = registry();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    list.push(InFlight::File(path.to_path_buf()));
+    Ok(file)
+}
+
+/// Forgets `item` (it was renamed or removed).
+pub fn unregister(item: &InFlight) {
+    registry().retain(|p| p != item);
+}
+
+/// Deletes every temporary file and directory in flight, the latest first (a file before the
+/// directory being built around it, the lock taken before both last), and keeps the
+/// registry locked while the returned guard lives, so that no other thread creates or renames a
+/// temporary file: a signal handler calls this and ends the process holding the guard.
 pub fn freeze_in_flight() -> InFlightFreeze {
     let mut list = registry();
-    for p in list.drain(..) {
-        let _ = std::fs::remove_file(&p);
+    let items: Vec<InFlight> = list.drain(..).collect();
+    for it in items.iter().rev() {
+        match it {
+            InFlight::File(p) => {
+                let _ = std::fs::remove_file(p);
+            }
+            InFlight::Dir(p) => {
+                let _ = std::fs::remove_dir_all(p);
+            }
+        }
     }
     InFlightFreeze(list)
 }
 
 /// The registry of temporary files, locked (see [`freeze_in_flight`]).
-pub struct InFlightFreeze(#[allow(dead_code)] MutexGuard<'static, Vec<PathBuf>>);
+pub struct InFlightFreeze(#[allow(dead_code)] MutexGuard<'static, Vec<InFlight>>);
+
+/// Whether process `pid` is running (on Unix, `kill(pid, 0)`: a process of another user counts as
+/// running). Where this cannot be told, every process counts as running, so that nothing of a
+/// live run is ever removed.
+pub fn pid_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        use nix::errno::Errno;
+        let Ok(raw) = i32::try_from(pid) else {
+            return false;
+        };
+        if raw <= 0 {
+            return false;
+        }
+        !matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(raw), None),
+            Err(Errno::ESRCH)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// What a leftover of a run of evident is, by its name: `.NAME.evident-PID-N.tmp` (a temporary
+/// file of [`AtomicFile`]), `.NAME.evident-tmp-PID` (a report being built) or
+/// `.NAME.evident-old-PID` (a report set aside during the swap), with the pid that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftover {
+    /// A temporary file.
+    File(u32),
+    /// A report directory being built.
+    Build(u32),
+    /// An old report set aside, to be removed once the new one is in place.
+    Aside(u32),
+}
+
+fn digits(s: &str) -> Option<u32> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// Parses a file name as one of evident's leftovers ([`Leftover`]); `None` for any other name.
+pub fn leftover(name: &str) -> Option<Leftover> {
+    let rest = name.strip_prefix('.')?;
+    if let Some(body) = rest.strip_suffix(".tmp") {
+        let (stem, tail) = body.rsplit_once(".evident-")?;
+        let (pid, n) = tail.split_once('-')?;
+        return (!stem.is_empty() && digits(n).is_some())
+            .then(|| digits(pid).map(Leftover::File))
+            .flatten();
+    }
+    let (stem, tail) = rest.rsplit_once(".evident-")?;
+    if stem.is_empty() {
+        return None;
+    }
+    if let Some(pid) = tail.strip_prefix("tmp-") {
+        return digits(pid).map(Leftover::Build);
+    }
+    tail.strip_prefix("old-")
+        .and_then(digits)
+        .map(Leftover::Aside)
+}
+
+/// What [`sweep_stale`] did with one leftover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swept {
+    /// Removed (with everything in it, for a directory).
+    Removed(PathBuf),
+    /// An old report set aside by a run that died before the new one was in place, renamed back.
+    Restored {
+        /// Where it was set aside.
+        from: PathBuf,
+        /// The report directory it is again.
+        to: PathBuf,
+    },
+}
+
+impl std::fmt::Display for Swept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Swept::Removed(p) => write!(
+                f,
+                "removed {}, left by an evident run that is no longer running",
+                p.display()
+            ),
+            Swept::Restored { from, to } => write!(
+                f,
+                "restored the report {} from {}, set aside by an evident run that is no longer \
+                 running",
+                to.display(),
+                from.display()
+            ),
+        }
+    }
+}
+
+/// Removes from `dir` what runs of evident that are no longer running left behind: temporary
+/// files, report directories being built, old reports set aside ([`Leftover`]). Only names of
+/// that pattern whose pid is not a running process (nor this one) are touched; an old report
+/// whose target is missing (the run died between its two renames) is put back instead. Each
+/// directory is looked through once per process. Returns what was removed or restored.
+pub fn sweep_stale(dir: &Path) -> Vec<Swept> {
+    {
+        let mut swept = SWEPT.lock().unwrap_or_else(|e| e.into_inner());
+        if !swept
+            .get_or_insert_with(HashSet::new)
+            .insert(dir.to_path_buf())
+        {
+            return Vec::new();
+        }
+    }
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let me = std::process::id();
+    let mut done = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(kind) = leftover(&name) else {
+            continue;
+        };
+        let (Leftover::File(pid) | Leftover::Build(pid) | Leftover::Aside(pid)) = kind;
+        if pid == me || pid_alive(pid) {
+            continue;
+        }
+        let path = e.path();
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let removed = match kind {
+            Leftover::File(_) if !is_dir => std::fs::remove_file(&path).is_ok(),
+            Leftover::Aside(_) if is_dir => match aside_target(dir, &name) {
+                Some(to) if std::fs::symlink_metadata(&to).is_err() => {
+                    if std::fs::rename(&path, &to).is_ok() {
+                        done.push(Swept::Restored { from: path, to });
+                    }
+                    continue;
+                }
+                _ => std::fs::remove_dir_all(&path).is_ok(),
+            },
+            Leftover::Build(_) if is_dir => std::fs::remove_dir_all(&path).is_ok(),
+            _ => false,
+        };
+        if removed {
+            done.push(Swept::Removed(path));
+        }
+    }
+    done
+}
+
+/// The report an `.NAME.evident-old-PID` directory was set aside from: `dir/NAME`.
+fn aside_target(dir: &Path, aside: &str) -> Option<PathBuf> {
+    let (stem, _) = aside.strip_prefix('.')?.rsplit_once(".evident-old-")?;
+    Some(dir.join(stem))
+}
 
 /// A file being written that replaces `path` only on [`AtomicFile::commit`]; dropped uncommitted,
 /// it is deleted.
@@ -54,22 +257,16 @@ impl AtomicFile {
         let name = path
             .file_name()
             .ok_or_else(|| Error::invalid(format!("'{}' is not a file name", path.display())))?;
+        sweep_stale(dir);
         let tmp = dir.join(temp_name(
             &name.to_string_lossy(),
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
         ));
-        // Created under the lock: an interrupt sees either no file or a registered one.
-        let mut list = registry();
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        list.push(tmp.clone());
+        let file = create_new_registered(&tmp).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(AtomicFile {
             target: path.to_path_buf(),
             tmp,
@@ -98,7 +295,7 @@ impl AtomicFile {
         drop(file);
         let mut list = registry();
         std::fs::rename(&self.tmp, &self.target).map_err(io)?;
-        list.retain(|p| p != &self.tmp);
+        list.retain(|p| *p != InFlight::File(self.tmp.clone()));
         Ok(())
     }
 }
@@ -106,7 +303,10 @@ impl AtomicFile {
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         let mut list = registry();
-        if let Some(i) = list.iter().position(|p| p == &self.tmp) {
+        if let Some(i) = list
+            .iter()
+            .position(|p| matches!(p, InFlight::File(t) if t == &self.tmp))
+        {
             list.swap_remove(i);
             let _ = std::fs::remove_file(&self.tmp);
         }
@@ -116,10 +316,10 @@ impl Drop for AtomicFile {
 /// Longest file name most file systems allow (bytes).
 const MAX_FILE_NAME: usize = 255;
 
-/// `.name.pid.n.tmp`, with `name` cut (on a char boundary) so that the whole name fits in
+/// `.name.evident-pid-n.tmp` (a pattern [`leftover`] recognises), with `name` cut (on a char boundary) so that the whole name fits in
 /// [`MAX_FILE_NAME`] bytes: a target name of 240+ bytes is legal, its temporary name must be too.
 fn temp_name(name: &str, pid: u32, n: u64) -> String {
-    let suffix = format!(".{pid}.{n}.tmp");
+    let suffix = format!(".evident-{pid}-{n}.tmp");
     let room = MAX_FILE_NAME - 1 - suffix.len();
     let mut cut = name.len().min(room);
     while !name.is_char_boundary(cut) {
@@ -250,10 +450,10 @@ mod tests {
         f.file_mut().write_all(b"partial").unwrap();
         let tmp = f.temp_path().to_path_buf();
         assert!(tmp.exists());
-        assert!(registry().contains(&tmp));
+        assert!(registry().contains(&InFlight::File(tmp.clone())));
         drop(f);
         assert!(!tmp.exists() && !p.exists());
-        assert!(!registry().contains(&tmp));
+        assert!(!registry().contains(&InFlight::File(tmp.clone())));
     }
 
     #[test]
@@ -270,7 +470,48 @@ mod tests {
         }
         let t = temp_name(&"é".repeat(200), u32::MAX, u64::MAX);
         assert!(t.len() <= MAX_FILE_NAME && t.ends_with(".tmp"));
-        assert_eq!(temp_name("a.csv", 7, 3), ".a.csv.7.3.tmp");
+        assert_eq!(temp_name("a.csv", 7, 3), ".a.csv.evident-7-3.tmp");
+        assert_eq!(leftover(&temp_name("a.csv", 7, 3)), Some(Leftover::File(7)));
+    }
+
+    #[test]
+    fn only_names_of_our_pattern_are_leftovers() {
+        for (name, want) in [
+            (".a.csv.evident-12-0.tmp", Some(Leftover::File(12))),
+            (".reports.evident-tmp-7", Some(Leftover::Build(7))),
+            (".reports.evident-old-7", Some(Leftover::Aside(7))),
+            (".a.csv.12.0.tmp", None),
+            ("a.csv.evident-12-0.tmp", None),
+            (".evident-12-0.tmp", None),
+            (".a.evident-x-0.tmp", None),
+            (".a.evident-12-.tmp", None),
+            (".a.evident-tmp-", None),
+            (".a.evident-tmp-1x", None),
+            (".a.evident-lock", None),
+            (".a.evident-old-99999999999", None),
+            (".evident-report", None),
+        ] {
+            assert_eq!(leftover(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_write_removes_temporaries_of_dead_runs_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = std::process::Command::new("true").spawn().unwrap();
+        let dead = c.id();
+        c.wait().unwrap();
+        let stale = dir.path().join(format!(".x.svg.evident-{dead}-3.tmp"));
+        let live = dir
+            .path()
+            .join(format!(".x.svg.evident-{}-999.tmp", std::process::id()));
+        let other = dir.path().join(format!(".x.svg.{dead}.3.tmp"));
+        for p in [&stale, &live, &other] {
+            std::fs::write(p, b"partial").unwrap();
+        }
+        write_atomic(&dir.path().join("y.svg"), b"y").unwrap();
+        assert!(!stale.exists() && live.exists() && other.exists());
+        assert!(pid_alive(std::process::id()) && !pid_alive(dead) && !pid_alive(0));
     }
 
     #[test]

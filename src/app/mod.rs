@@ -1,11 +1,12 @@
 //! Workflows: what the command line runs on top of the library. Many analyses of one long CSV
-//! ([`batch`]), the batch report ([`report`], configured by a [`manifest`]), and atomic file
-//! writing ([`atomic`]); the presets every workflow resolves its options by ([`presets`]). Workflows fit through the analyses and draw through the renderers; they
+//! ([`batch`]), the batch report ([`report`], configured by a [`manifest`]), atomic file
+//! writing ([`atomic`]) and whole-directory replacement of a report ([`outdir`]); the presets every workflow resolves its options by ([`presets`]). Workflows fit through the analyses and draw through the renderers; they
 //! never draw themselves.
 
 pub mod atomic;
 pub mod batch;
 pub mod manifest;
+pub mod outdir;
 pub mod presets;
 pub mod report;
 

@@ -3,6 +3,7 @@
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use crate::app::atomic::write_atomic;
+use crate::app::outdir::ReportDir;
 use crate::app::presets::{PoolMethod, Preset};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
@@ -554,18 +555,32 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown cause".into())
 }
 
-/// Runs every analysis of `plan` in parallel, writes their directories and the index into
-/// `out`, calling `tick` after each analysis. Returns the index entries in plan order.
+/// Runs every analysis of `plan` in parallel and writes their directories and the index into a
+/// fresh directory that then replaces `out` as a whole ([`ReportDir`]: locked against a second
+/// run, never replacing a directory that is not a report), calling `tick` after each analysis
+/// and `note` with what happened beside `out` (a stale lock taken over, leftovers of killed
+/// runs removed). Returns the index entries in plan order.
 pub fn run(
     plan: &Plan,
     out: &Path,
     ro: &ReportOptions,
     tick: &(dyn Fn() + Sync),
+    note: &dyn Fn(&str),
 ) -> Result<Vec<Entry>> {
-    std::fs::create_dir_all(out).map_err(|source| Error::Io {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    let dir = ReportDir::begin(out)?;
+    dir.notes().iter().for_each(|n| note(n));
+    let entries = write_report(plan, dir.path(), ro, tick)?;
+    dir.commit()?;
+    Ok(entries)
+}
+
+/// [`run`]'s work inside the directory being built.
+fn write_report(
+    plan: &Plan,
+    out: &Path,
+    ro: &ReportOptions,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Entry>> {
     let mut entries: Vec<Entry> = plan
         .specs
         .par_iter()

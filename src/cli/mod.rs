@@ -26,6 +26,7 @@ mod regtest;
 mod report;
 mod rma_input;
 mod sensitivity;
+mod signals;
 mod trimfill;
 
 use clap::{Parser, Subcommand};
@@ -112,6 +113,8 @@ fn plot_refits(
 }
 
 pub fn main() -> ExitCode {
+    // First, before any thread exists (see signals.rs).
+    signals::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => match choices::library_message(&e) {
@@ -122,11 +125,6 @@ pub fn main() -> ExitCode {
             None => e.exit(),
         },
     };
-    // Ctrl-C: delete the temporary files of outputs being written, exit 130 as shells expect.
-    let _ = ctrlc::set_handler(|| {
-        let _frozen = evident::app::atomic::freeze_in_flight();
-        std::process::exit(130)
-    });
     let result = match &cli.command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),

@@ -12,7 +12,9 @@ pub struct ReportArgs {
     /// with an `analysis` column gives one analysis per value).
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Output directory (created if missing).
+    /// Output directory, replaced as a whole when the run ends. A directory that is not empty
+    /// and was not written by `evident report` is refused, and so is a second run into a
+    /// directory that a running one is writing.
     #[arg(short = 'o', long = "output", default_value = "reports")]
     pub output: PathBuf,
     /// Print the generation time (UTC) on every page; without it the output is reproducible.
@@ -60,7 +62,9 @@ pub fn run_report(args: &ReportArgs) -> Result<bool> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let entries = run(&p, &args.output, &ro, &|| bar.inc(1))?;
+    let entries = run(&p, &args.output, &ro, &|| bar.inc(1), &|n| {
+        bar.suspend(|| eprintln!("note: {n}"))
+    })?;
     bar.finish_and_clear();
     let mut ok = true;
     for e in &entries {
