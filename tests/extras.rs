@@ -205,3 +205,136 @@ fn blup_text_names_the_model_and_back_transforms() {
     assert!(aronson.contains(&cells), "{aronson} lacks {cells}");
     assert!(run.stdout.contains("blup_exp"), "{}", run.stdout);
 }
+
+// ---- Profile-likelihood CI for τ² ----------------------------------------------------------
+
+fn pl_for(e: &Value) -> evident::model::heterogeneity::Tau2Ci {
+    let set = effects("profile", e["file"].as_str().unwrap());
+    let o = RmaOptions {
+        level: e["level"].as_f64().unwrap().to_string().parse().unwrap(),
+        ..options(e)
+    };
+    match e["mods"].as_str() {
+        Some(f) => evident::moderators::profile::metareg_pl_ci(
+            &evident::moderators::metareg(&set, f, &o).unwrap(),
+        )
+        .unwrap(),
+        None => {
+            evident::model::profile::rma_pl_ci(&evident::model::rma(&set, &o).unwrap()).unwrap()
+        }
+    }
+}
+
+#[test]
+fn profile_likelihood_ci_matches_metafor() {
+    let exp = expected("profile");
+    let mut c = Check::default();
+    for (key, e) in exp.as_object().unwrap() {
+        let ci = pl_for(e);
+        for (name, g) in [
+            ("tau2_lb", ci.tau2_lb),
+            ("tau2_ub", ci.tau2_ub),
+            ("tau_lb", ci.tau_lb),
+            ("tau_ub", ci.tau_ub),
+            ("I2_lb", ci.i2_lb),
+            ("I2_ub", ci.i2_ub),
+            ("H2_lb", ci.h2_lb),
+            ("H2_ub", ci.h2_ub),
+        ] {
+            // The same uniroot iterations as metafor's, so its answers to the last digits.
+            c.num(&format!("{key} {name}"), &e[name], g, RTOL);
+        }
+        for (name, g) in [("lb_sign", ci.lb_censor), ("ub_sign", ci.ub_censor)] {
+            c.n += 1;
+            if e[name].as_str() != Some(g.sign()) {
+                c.misses
+                    .push(format!("{key} {name}: expected {}, got {:?}", e[name], g));
+            }
+        }
+    }
+    c.done(200);
+}
+
+#[test]
+fn pool_tau2_ci_pl_prints_and_names_the_interval() {
+    let exp = expected("profile");
+    let e = &exp["bcg ML 95 ablat"];
+    let file = fixture("profile").join("bcg.csv");
+    let base = [
+        "pool",
+        file.to_str().unwrap(),
+        "--preset",
+        "metafor",
+        "--method",
+        "ML",
+        "--mods",
+        "ablat",
+        "--tau2-ci",
+        "pl",
+    ];
+    let run = evident(base.iter().chain(&["--json"]));
+    assert!(run.ok, "{}", run.stderr);
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut c = Check::default();
+    c.num(
+        "tau2_ci_lb",
+        &e["tau2_lb"],
+        got["tau2_ci_lb"].as_f64().unwrap(),
+        RTOL,
+    );
+    c.num(
+        "tau2_ci_ub",
+        &e["tau2_ub"],
+        got["tau2_ci_ub"].as_f64().unwrap(),
+        RTOL,
+    );
+    c.done(2);
+    assert_eq!(got["tau2_ci_type"], "PL");
+    let run = evident(base);
+    assert!(run.ok, "{}", run.stderr);
+    let line = format!(
+        "95% CI [{:.4}, {:.4}] (profile likelihood)",
+        e["tau2_lb"].as_f64().unwrap(),
+        e["tau2_ub"].as_f64().unwrap()
+    );
+    assert!(run.stdout.contains(&line), "{} lacks {line}", run.stdout);
+
+    // Intercept only, with a censored upper bound: "[lb, >ub]" as metafor prints it.
+    let e = &exp["wide REML 95 1"];
+    let wide = fixture("profile").join("wide.csv");
+    let run = evident([
+        "pool",
+        wide.to_str().unwrap(),
+        "--preset",
+        "metafor",
+        "--tau2-ci",
+        "pl",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    let line = format!(
+        "[{:.4}, >{:.4}] (profile likelihood)",
+        e["tau2_lb"].as_f64().unwrap(),
+        e["tau2_ub"].as_f64().unwrap()
+    );
+    assert!(run.stdout.contains(&line), "{} lacks {line}", run.stdout);
+}
+
+#[test]
+fn tau2_ci_pl_refuses_estimators_without_a_likelihood() {
+    let file = fixture("profile").join("bcg.csv");
+    for (method, says) in [("DL", "ML or REML"), ("FE", "no tau^2")] {
+        let run = evident([
+            "pool",
+            file.to_str().unwrap(),
+            "--method",
+            method,
+            "--tau2-ci",
+            "pl",
+        ]);
+        assert_eq!(run.code, Some(1), "{method}: {}", run.stdout);
+        assert!(run.stderr.contains(says), "{method}: {}", run.stderr);
+    }
+    // The default stays the Q-profile interval.
+    let run = evident(["pool", file.to_str().unwrap()]);
+    assert!(run.stdout.contains("(Q-profile)"), "{}", run.stdout);
+}

@@ -5,6 +5,7 @@ pub mod blup;
 pub mod formula;
 pub mod metareg;
 pub mod permutation;
+pub mod profile;
 pub mod subgroup;
 
 pub use formula::{Formula, ModelMatrix};

@@ -37,7 +37,8 @@ fn fmt(x: f64) -> String {
     }
 }
 
-/// "tau^2 = 0.3132 (SE = 0.1664), 95% CI [0.1197, 1.1115] (Q-profile)" and a line break.
+/// "tau^2 = 0.3132 (SE = 0.1664), 95% CI [0.1197, 1.1115] (Q-profile)" (or "(profile
+/// likelihood)") and a line break.
 fn tau2_line(
     s: &mut String,
     name: &str,
@@ -53,11 +54,12 @@ fn tau2_line(
     if let Some(ci) = ci {
         let _ = write!(
             s,
-            ", {level}% CI [{}{}, {}{}] (Q-profile)",
+            ", {level}% CI [{}{}, {}{}] ({})",
             ci.lb_censor.sign(),
             fmt(ci.tau2_lb),
             ci.ub_censor.sign(),
-            fmt(ci.tau2_ub)
+            fmt(ci.tau2_ub),
+            ci.ci_type.label()
         );
     }
     let _ = writeln!(s);
