@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing and printing only; every number comes from the
 //! library.
 
+mod anova;
 mod args;
 mod batch;
 mod bias;
@@ -65,6 +66,8 @@ enum Command {
     Influence(influence::InfluenceArgs),
     /// All publication-bias checks in one readable report.
     Bias(bias::BiasArgs),
+    /// Likelihood-ratio test of nested meta-regressions (metafor's anova(full, reduced)), fitted by ML.
+    Anova(anova::AnovaArgs),
     /// Best linear unbiased predictions of the study effects (metafor's blup and ranef).
     Blup(blup::BlupArgs),
     /// Leave-one-out and influence diagnostics in one readable report.
@@ -149,6 +152,7 @@ pub fn main() -> ExitCode {
         Command::Cumul(a) => cumul::run(a),
         Command::Influence(a) => influence::run(a),
         Command::Bias(a) => bias::run(a),
+        Command::Anova(a) => anova::run(a),
         Command::Blup(a) => blup::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
         Command::Gosh(a) => gosh::run(a),

@@ -1,6 +1,7 @@
 //! Moderators: meta-regression on an R-style formula and subgroup analysis, as metafor's
 //! `rma(mods = ...)` (Thompson & Higgins 2002, *Stat Med* 21:1559–1573).
 
+pub mod anova;
 pub mod blup;
 pub mod formula;
 pub mod metareg;

@@ -1,6 +1,7 @@
 //! Fitted models as JSON objects whose keys are metafor's (the conformance corpus's) keys: one
 //! file per family of results. The groups of keys several objects share are written here.
 
+mod anova;
 mod bias;
 mod blup;
 mod moderators;
@@ -8,6 +9,7 @@ mod reported;
 mod rma;
 mod sensitivity;
 
+pub use anova::anova_json;
 pub use bias::{fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json};
 pub use blup::blup_json;
 pub use moderators::{

@@ -2,6 +2,7 @@
 //! family of results, as metafor has one print method per result class. The pieces they share
 //! (number formats, the τ² and Q clauses, the Wald-type row, the closing fit statistics) live here.
 
+mod anova;
 mod bias;
 mod blup;
 mod moderators;
@@ -9,6 +10,7 @@ mod reported;
 mod rma;
 mod sensitivity;
 
+pub use anova::anova_summary;
 pub use bias::{
     bias_report, fsn_summary, pet_peese_summary, ranktest_summary, regtest_summary,
     small_k_warning, trimfill_summary,
