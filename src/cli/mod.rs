@@ -16,6 +16,7 @@ mod forest;
 mod fsn;
 mod funnel;
 mod gosh;
+mod hc;
 mod hints;
 mod influence;
 mod interaction;
@@ -74,6 +75,8 @@ enum Command {
     Sensitivity(sensitivity::SensitivityArgs),
     /// GOSH: the model fitted to every subset of studies (or a seeded random sample).
     Gosh(gosh::GoshArgs),
+    /// Henmi–Copas: a CI for the fixed-effect estimate robust to publication bias (metafor's hc).
+    Hc(hc::HcArgs),
     /// Fail-safe N: Rosenthal, Orwin or Rosenberg (metafor's fsn).
     Fsn(fsn::FsnArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
@@ -156,6 +159,7 @@ pub fn main() -> ExitCode {
         Command::Blup(a) => blup::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
         Command::Gosh(a) => gosh::run(a),
+        Command::Hc(a) => hc::run(a),
         Command::Fsn(a) => fsn::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),

@@ -4,6 +4,7 @@
 mod anova;
 mod bias;
 mod blup;
+mod hc;
 mod moderators;
 mod reported;
 mod rma;
@@ -12,6 +13,7 @@ mod sensitivity;
 pub use anova::anova_json;
 pub use bias::{fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json};
 pub use blup::blup_json;
+pub use hc::hc_json;
 pub use moderators::{
     metareg_json, permutation_json, predictions_json, subgroup_json, wald_tests_json,
 };

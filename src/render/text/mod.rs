@@ -5,6 +5,7 @@
 mod anova;
 mod bias;
 mod blup;
+mod hc;
 mod moderators;
 mod reported;
 mod rma;
@@ -16,6 +17,7 @@ pub use bias::{
     small_k_warning, trimfill_summary,
 };
 pub use blup::blup_table;
+pub use hc::hc_summary;
 pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, subgroup_summary, wald_tests_summary,
 };
