@@ -205,3 +205,392 @@ fn blup_text_names_the_model_and_back_transforms() {
     assert!(aronson.contains(&cells), "{aronson} lacks {cells}");
     assert!(run.stdout.contains("blup_exp"), "{}", run.stdout);
 }
+
+// ---- Profile-likelihood CI for τ² ----------------------------------------------------------
+
+fn pl_for(e: &Value) -> evident::model::heterogeneity::Tau2Ci {
+    let set = effects("profile", e["file"].as_str().unwrap());
+    let o = RmaOptions {
+        level: e["level"].as_f64().unwrap().to_string().parse().unwrap(),
+        ..options(e)
+    };
+    match e["mods"].as_str() {
+        Some(f) => evident::moderators::profile::metareg_pl_ci(
+            &evident::moderators::metareg(&set, f, &o).unwrap(),
+        )
+        .unwrap(),
+        None => {
+            evident::model::profile::rma_pl_ci(&evident::model::rma(&set, &o).unwrap()).unwrap()
+        }
+    }
+}
+
+#[test]
+fn profile_likelihood_ci_matches_metafor() {
+    let exp = expected("profile");
+    let mut c = Check::default();
+    for (key, e) in exp.as_object().unwrap() {
+        let ci = pl_for(e);
+        for (name, g) in [
+            ("tau2_lb", ci.tau2_lb),
+            ("tau2_ub", ci.tau2_ub),
+            ("tau_lb", ci.tau_lb),
+            ("tau_ub", ci.tau_ub),
+            ("I2_lb", ci.i2_lb),
+            ("I2_ub", ci.i2_ub),
+            ("H2_lb", ci.h2_lb),
+            ("H2_ub", ci.h2_ub),
+        ] {
+            // The same uniroot iterations as metafor's, so its answers to the last digits.
+            c.num(&format!("{key} {name}"), &e[name], g, RTOL);
+        }
+        for (name, g) in [("lb_sign", ci.lb_censor), ("ub_sign", ci.ub_censor)] {
+            c.n += 1;
+            if e[name].as_str() != Some(g.sign()) {
+                c.misses
+                    .push(format!("{key} {name}: expected {}, got {:?}", e[name], g));
+            }
+        }
+    }
+    c.done(200);
+}
+
+#[test]
+fn pool_tau2_ci_pl_prints_and_names_the_interval() {
+    let exp = expected("profile");
+    let e = &exp["bcg ML 95 ablat"];
+    let file = fixture("profile").join("bcg.csv");
+    let base = [
+        "pool",
+        file.to_str().unwrap(),
+        "--preset",
+        "metafor",
+        "--method",
+        "ML",
+        "--mods",
+        "ablat",
+        "--tau2-ci",
+        "pl",
+    ];
+    let run = evident(base.iter().chain(&["--json"]));
+    assert!(run.ok, "{}", run.stderr);
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut c = Check::default();
+    c.num(
+        "tau2_ci_lb",
+        &e["tau2_lb"],
+        got["tau2_ci_lb"].as_f64().unwrap(),
+        RTOL,
+    );
+    c.num(
+        "tau2_ci_ub",
+        &e["tau2_ub"],
+        got["tau2_ci_ub"].as_f64().unwrap(),
+        RTOL,
+    );
+    c.done(2);
+    assert_eq!(got["tau2_ci_type"], "PL");
+    let run = evident(base);
+    assert!(run.ok, "{}", run.stderr);
+    let line = format!(
+        "95% CI [{:.4}, {:.4}] (profile likelihood)",
+        e["tau2_lb"].as_f64().unwrap(),
+        e["tau2_ub"].as_f64().unwrap()
+    );
+    assert!(run.stdout.contains(&line), "{} lacks {line}", run.stdout);
+
+    // Intercept only, with a censored upper bound: "[lb, >ub]" as metafor prints it.
+    let e = &exp["wide REML 95 1"];
+    let wide = fixture("profile").join("wide.csv");
+    let run = evident([
+        "pool",
+        wide.to_str().unwrap(),
+        "--preset",
+        "metafor",
+        "--tau2-ci",
+        "pl",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    let line = format!(
+        "[{:.4}, >{:.4}] (profile likelihood)",
+        e["tau2_lb"].as_f64().unwrap(),
+        e["tau2_ub"].as_f64().unwrap()
+    );
+    assert!(run.stdout.contains(&line), "{} lacks {line}", run.stdout);
+}
+
+#[test]
+fn tau2_ci_pl_refuses_estimators_without_a_likelihood() {
+    let file = fixture("profile").join("bcg.csv");
+    for (method, says) in [("DL", "ML or REML"), ("FE", "no tau^2")] {
+        let run = evident([
+            "pool",
+            file.to_str().unwrap(),
+            "--method",
+            method,
+            "--tau2-ci",
+            "pl",
+        ]);
+        assert_eq!(run.code, Some(1), "{method}: {}", run.stdout);
+        assert!(run.stderr.contains(says), "{method}: {}", run.stderr);
+    }
+    // The default stays the Q-profile interval.
+    let run = evident(["pool", file.to_str().unwrap()]);
+    assert!(run.stdout.contains("(Q-profile)"), "{}", run.stdout);
+}
+
+// ---- Likelihood-ratio tests of nested models -----------------------------------------------
+
+fn check_fit_stats(c: &mut Check, key: &str, e: &Value, f: &evident::model::FitStats) {
+    for (name, g) in [
+        ("ll", f.loglik),
+        ("dev", f.deviance),
+        ("AIC", f.aic),
+        ("BIC", f.bic),
+        ("AICc", f.aicc),
+    ] {
+        c.num(&format!("{key} {name}"), &e[name], g, RTOL);
+    }
+}
+
+#[test]
+fn likelihood_ratio_tests_match_metafor() {
+    let exp = expected("anova");
+    let mut c = Check::default();
+    for (key, e) in exp.as_object().unwrap() {
+        let set = effects("anova", e["file"].as_str().unwrap());
+        let (full, reduced) = (e["full"].as_str().unwrap(), e["reduced"].as_str().unwrap());
+        // Either order: the model with more parameters is the full one, as in metafor.
+        for (a, b) in [(full, reduced), (reduced, full)] {
+            let t = evident::moderators::anova::anova(&set, a, b, &options(e)).unwrap();
+            c.num(&format!("{key} LRT"), &e["LRT"], t.lrt, RTOL);
+            c.num(
+                &format!("{key} pval"),
+                &e["pval"],
+                t.pval,
+                common::PVAL_RTOL,
+            );
+            c.num(&format!("{key} R2"), &e["R2"], t.r2, RTOL);
+            c.num(
+                &format!("{key} parms_f"),
+                &e["parms_f"],
+                t.full.parms as f64,
+                0.0,
+            );
+            c.num(
+                &format!("{key} parms_r"),
+                &e["parms_r"],
+                t.reduced.parms as f64,
+                0.0,
+            );
+            c.num(&format!("{key} QE_f"), &e["QE_f"], t.full.qe, RTOL);
+            c.num(&format!("{key} QE_r"), &e["QE_r"], t.reduced.qe, RTOL);
+            c.num(&format!("{key} tau2_f"), &e["tau2_f"], t.full.tau2, RTOL);
+            c.num(&format!("{key} tau2_r"), &e["tau2_r"], t.reduced.tau2, RTOL);
+            check_fit_stats(&mut c, &format!("{key} full"), &e["fit_f"], &t.full.fit);
+            check_fit_stats(
+                &mut c,
+                &format!("{key} reduced"),
+                &e["fit_r"],
+                &t.reduced.fit,
+            );
+            assert_eq!(t.full.formula, full, "{key}");
+        }
+    }
+    c.done(500);
+}
+
+#[test]
+fn anova_cli_fits_by_ml_and_matches_metafor() {
+    let exp = expected("anova");
+    let e = &exp["bcg ML ablat + year vs ablat"];
+    let file = fixture("anova").join("bcg.csv");
+    let base = [
+        "anova",
+        file.to_str().unwrap(),
+        "--mods",
+        "ablat + year",
+        "--reduced",
+        "ablat",
+    ];
+    let run = evident(base.iter().chain(&["--json"]));
+    assert!(run.ok, "{}", run.stderr);
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(got["method"], "ML");
+    let mut c = Check::default();
+    c.num("LRT", &e["LRT"], got["LRT"].as_f64().unwrap(), RTOL);
+    c.num(
+        "pval",
+        &e["pval"],
+        got["pval"].as_f64().unwrap(),
+        common::PVAL_RTOL,
+    );
+    c.num("R2", &e["R2"], got["R2"].as_f64().unwrap(), RTOL);
+    let ll = got["full"]["loglik"].as_f64().unwrap();
+    c.num("ll_f", &e["fit_f"]["ll"], ll, RTOL);
+    c.done(4);
+    let run = evident(base);
+    assert!(run.ok, "{}", run.stderr);
+    let lrt = format!("LRT = {:.4} on 1 df", e["LRT"].as_f64().unwrap());
+    assert!(run.stdout.contains(&lrt), "{} lacks {lrt}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Full: ablat + year (intrcpt, ablat, year)"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn anova_refuses_what_a_likelihood_ratio_cannot_compare() {
+    let file = fixture("anova").join("bcg.csv");
+    let f = file.to_str().unwrap();
+    for (extra, says) in [
+        (&["--method", "REML"][..], "REML likelihoods"),
+        (&["--method", "DL"][..], "needs a likelihood"),
+    ] {
+        let run = evident(["anova", f, "--mods", "ablat"].iter().chain(extra));
+        assert_eq!(run.code, Some(1), "{extra:?}: {}", run.stdout);
+        assert!(run.stderr.contains(says), "{extra:?}: {}", run.stderr);
+    }
+    let run = evident(["anova", f, "--mods", "ablat", "--reduced", "year"]);
+    assert!(
+        run.stderr.contains("same number of parameters"),
+        "{}",
+        run.stderr
+    );
+    let run = evident(["anova", f, "--mods", "factor(alloc)", "--reduced", "ablat"]);
+    assert!(run.stderr.contains("not nested"), "{}", run.stderr);
+}
+
+// ---- Henmi–Copas ----------------------------------------------------------------------------
+
+/// A number, or the single element of R's 1 × 1 matrix (`beta.rma`).
+fn scalar(v: &Value) -> &Value {
+    match v {
+        Value::Array(a) => scalar(&a[0]),
+        other => other,
+    }
+}
+
+/// `bound_atol`: the absolute tolerance of the Henmi–Copas bounds (the closed forms are held to
+/// the strict tolerance).
+fn check_hc(
+    c: &mut Check,
+    key: &str,
+    e: &Value,
+    h: &evident::bias::hc::HenmiCopas,
+    bound_atol: f64,
+) {
+    for (name, g) in [
+        ("beta", h.estimate),
+        ("se", h.se),
+        ("ci_lb", h.ci_lb),
+        ("ci_ub", h.ci_ub),
+        ("tau2", h.tau2),
+        ("beta_rma", h.rma_estimate),
+        ("se_rma", h.rma_se),
+        ("ci_lb_rma", h.rma_ci_lb),
+        ("ci_ub_rma", h.rma_ci_ub),
+        ("tau2_rma", h.rma_tau2),
+    ] {
+        let e = scalar(&e[name]);
+        if name.starts_with("ci_") && !name.ends_with("rma") {
+            c.n += 1;
+            let x = e.as_f64().unwrap();
+            if (g - x).abs() > bound_atol || g.is_nan() {
+                c.misses
+                    .push(format!("{key} {name}: expected {x}, got {g}"));
+            }
+        } else {
+            c.num(&format!("{key} {name}"), e, g, RTOL);
+        }
+    }
+}
+
+#[test]
+fn henmi_copas_matches_metafor() {
+    let exp = expected("hc");
+    let mut c = Check::default();
+    for (key, e) in exp.as_object().unwrap() {
+        let set = effects("hc", e["file"].as_str().unwrap());
+        let o = RmaOptions {
+            level: e["level"].as_f64().unwrap().to_string().parse().unwrap(),
+            ..options(e)
+        };
+        let fit = evident::model::rma(&set, &o).unwrap();
+        // metafor's own settings: the same uniroot iterations (tol = eps^0.25 on t0), but on an
+        // integral R computes only to rel.tol = eps^0.25 where evident's is exact; the bounds
+        // then agree to within metafor's search tolerance, eps^0.25 · se (mostly to 1e-10).
+        let tol = f64::EPSILON.powf(0.25);
+        let h = evident::bias::hc::hc(&fit, tol).unwrap();
+        check_hc(
+            &mut c,
+            &format!("{key} metafor"),
+            &e["metafor"],
+            &h,
+            tol * h.se,
+        );
+        // The precise reference (uniroot tol 1e-12, integrate rel.tol 1e-12): strict agreement.
+        let h = evident::bias::hc::hc(&fit, 1e-12).unwrap();
+        let atol = 1e-9 * h.ci_ub.abs().max(h.ci_lb.abs());
+        check_hc(&mut c, &format!("{key} precise"), &e["precise"], &h, atol);
+    }
+    c.done(300);
+}
+
+#[test]
+fn hc_cli_prints_both_intervals() {
+    let exp = expected("hc");
+    let e = &exp["bcg REML 95"]["metafor"];
+    let file = fixture("hc").join("bcg.csv");
+    let run = evident([
+        "hc",
+        file.to_str().unwrap(),
+        "--preset",
+        "metafor",
+        "--json",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut c = Check::default();
+    for key in ["beta", "se", "tau2", "beta_rma", "ci_lb_rma"] {
+        c.num(key, scalar(&e[key]), got[key].as_f64().unwrap(), RTOL);
+    }
+    for key in ["ci_lb", "ci_ub"] {
+        c.num(key, &e[key], got[key].as_f64().unwrap(), 1e-8);
+    }
+    c.done(7);
+    let run = evident(["hc", file.to_str().unwrap(), "--preset", "metafor"]);
+    assert!(run.ok, "{}", run.stderr);
+    let line = run.stdout.lines().find(|l| l.starts_with("HC ")).unwrap();
+    let cells = format!(
+        "{:.4} {:>8.4} {:>8.4}",
+        e["beta"].as_f64().unwrap(),
+        e["ci_lb"].as_f64().unwrap(),
+        e["ci_ub"].as_f64().unwrap()
+    );
+    assert!(line.ends_with(&cells), "{line} does not end with {cells}");
+}
+
+#[test]
+fn hc_refuses_one_study_and_zero_variances() {
+    use evident::effect::EffectSet;
+    use evident::measure::Scale;
+    let fit = |yi: Vec<f64>, vi: Vec<f64>| {
+        let set = EffectSet::from_yi_vi(yi, vi, Measure::GEN, Scale::Identity);
+        let o = RmaOptions {
+            method: Method::REML,
+            ..RmaOptions::default()
+        };
+        evident::model::rma(&set, &o).unwrap()
+    };
+    let tol = f64::EPSILON.powf(0.25);
+    let e = evident::bias::hc::hc(&fit(vec![0.3], vec![0.1]), tol).unwrap_err();
+    assert!(e.to_string().contains("k = 1"), "{e}");
+    // REML fits a zero variance (τ² > 0); Henmi–Copas divides by it, and refuses as metafor.
+    let f = fit(vec![0.3, 1.0, -0.5], vec![0.1, 0.0, 0.2]);
+    assert!(f.tau2 > 0.0);
+    let e = evident::bias::hc::hc(&f, tol).unwrap_err();
+    assert!(e.to_string().contains("zero"), "{e}");
+}

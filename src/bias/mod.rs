@@ -4,6 +4,7 @@
 //! the corresponding metafor function (`regtest`, `ranktest`, `trimfill`, `fsn`).
 
 pub mod fsn;
+pub mod hc;
 pub mod panel;
 pub mod petpeese;
 pub mod ranktest;

@@ -8,6 +8,7 @@ use clap::ValueEnum;
 use evident::app::presets::{PoolMethod, Preset};
 use evident::bias::{Estimator, Predictor, RegModel, Side};
 use evident::effect::{AddTo, VType};
+use evident::model::heterogeneity::Tau2CiType;
 use evident::model::{Method, PiType, Test};
 use evident::reported::median::MedianMethod;
 use evident::Scale;
@@ -30,6 +31,18 @@ macro_rules! choices {
             }
         }
     };
+}
+
+choices! {
+    /// `--tau2-ci`: how the confidence interval for τ² is found.
+    Tau2CiArg => Tau2CiType {
+        /// Q-profile (Viechtbauer 2007), metafor's default.
+        #[value(alias = "QP", alias = "q-profile")]
+        Qp => Tau2CiType::QProfile,
+        /// Profile likelihood (ML and REML fits), metafor's confint(type = "PL").
+        #[value(alias = "PL", alias = "profile")]
+        Pl => Tau2CiType::ProfileLikelihood,
+    }
 }
 
 choices! {

@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing and printing only; every number comes from the
 //! library.
 
+mod anova;
 mod args;
 mod batch;
 mod bias;
@@ -15,6 +16,7 @@ mod forest;
 mod fsn;
 mod funnel;
 mod gosh;
+mod hc;
 mod hints;
 mod influence;
 mod interaction;
@@ -66,12 +68,16 @@ enum Command {
     Influence(influence::InfluenceArgs),
     /// All publication-bias checks in one readable report.
     Bias(bias::BiasArgs),
+    /// Likelihood-ratio test of nested meta-regressions (metafor's anova(full, reduced)), fitted by ML.
+    Anova(anova::AnovaArgs),
     /// Best linear unbiased predictions of the study effects (metafor's blup and ranef).
     Blup(blup::BlupArgs),
     /// Leave-one-out and influence diagnostics in one readable report.
     Sensitivity(sensitivity::SensitivityArgs),
     /// GOSH: the model fitted to every subset of studies (or a seeded random sample).
     Gosh(gosh::GoshArgs),
+    /// Henmi–Copas: a CI for the fixed-effect estimate robust to publication bias (metafor's hc).
+    Hc(hc::HcArgs),
     /// Fail-safe N: Rosenthal, Orwin or Rosenberg (metafor's fsn).
     Fsn(fsn::FsnArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
@@ -147,9 +153,11 @@ pub fn main() -> ExitCode {
         Command::Cumul(a) => cumul::run(a),
         Command::Influence(a) => influence::run(a),
         Command::Bias(a) => bias::run(a),
+        Command::Anova(a) => anova::run(a),
         Command::Blup(a) => blup::run(a),
         Command::Sensitivity(a) => sensitivity::run(a),
         Command::Gosh(a) => gosh::run(a),
+        Command::Hc(a) => hc::run(a),
         Command::Fsn(a) => fsn::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),

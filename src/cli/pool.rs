@@ -1,12 +1,15 @@
 //! `evident pool`: pooled estimate, heterogeneity and intervals.
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
+use super::choices::Tau2CiArg;
 use anyhow::{bail, Result};
 use clap::Args;
 use evident::data::{ColumnMap, Table};
 use evident::effect::{EffectSet, EscalcOptions, Omitted};
+use evident::model::profile::rma_pl_ci;
 use evident::model::{rma, RmaFit, RmaOptions};
 use evident::moderators::permutation::{permutest, PermutationOptions};
+use evident::moderators::profile::metareg_pl_ci;
 use evident::moderators::{metareg, subgroup};
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
@@ -54,6 +57,16 @@ pub struct PoolArgs {
     /// subgroups (the separate fits follow).
     #[arg(long, requires = "by")]
     pub common_tau2: bool,
+    /// Confidence interval for tau^2 (and tau, I^2, H^2): Q-profile, or profile likelihood
+    /// (models fitted by ML or REML; not with --by).
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "qp",
+        conflicts_with = "by"
+    )]
+    pub tau2_ci: Tau2CiArg,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -86,7 +99,10 @@ pub fn run(args: &PoolArgs) -> Result<()> {
             if args.permutations.is_some() {
                 bail!("--permutations needs --mods or --by");
             }
-            print_rma(&rma(&set, &o)?, args.json);
+            print_rma(&with_tau2_ci(args, rma(&set, &o)?)?, args.json);
+        }
+        Pooling::Mh(_) | Pooling::Peto(_) if args.tau2_ci == Tau2CiArg::Pl => {
+            bail!("--tau2-ci pl needs a model fitted by ML or REML (--method ML or REML), not Mantel–Haenszel or Peto");
         }
         Pooling::Mh(_) | Pooling::Peto(_) if args.mods.is_some() || args.by.is_some() => {
             bail!(
@@ -116,6 +132,17 @@ fn warn_omitted(omitted: &[Omitted], loaded: &Loaded) {
             om.label, loaded.studies.lines[om.row], om.reason
         );
     }
+}
+
+/// `--tau2-ci pl`: the fit with its Q-profile CI replaced by the profile-likelihood one.
+fn with_tau2_ci(args: &PoolArgs, mut fit: RmaFit) -> Result<RmaFit> {
+    if args.tau2_ci == Tau2CiArg::Pl {
+        if fit.options.method.is_fixed() {
+            bail!("--tau2-ci pl: the fixed-effect model has no tau^2 to estimate");
+        }
+        fit.tau2_ci = Some(rma_pl_ci(&fit)?);
+    }
+    Ok(fit)
 }
 
 fn print_rma(fit: &RmaFit, as_json: bool) {
@@ -152,8 +179,14 @@ fn run_metareg(
     formula: &str,
     o: &RmaOptions,
 ) -> Result<()> {
-    let fit = metareg(set, formula, o)?;
+    let mut fit = metareg(set, formula, o)?;
     warn_omitted(&fit.omitted, loaded);
+    if args.tau2_ci == Tau2CiArg::Pl {
+        if fit.options.method.is_fixed() {
+            bail!("--tau2-ci pl: the fixed-effects model has no residual tau^2 to estimate");
+        }
+        fit.tau2_ci = Some(metareg_pl_ci(&fit)?);
+    }
     let mut preds = Vec::new();
     for p in &args.predict {
         let values = p
@@ -311,6 +344,6 @@ fn run_reported(args: &PoolArgs) -> Result<()> {
             r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
         );
     }
-    print_rma(&rma(&set, &options)?, args.json);
+    print_rma(&with_tau2_ci(args, rma(&set, &options)?)?, args.json);
     Ok(())
 }

@@ -128,7 +128,36 @@ impl Censor {
     }
 }
 
-/// A Q-profile confidence interval for τ², with the derived intervals for τ, I² and H².
+/// How a confidence interval for τ² was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum Tau2CiType {
+    /// The Q-profile method (Viechtbauer 2007), metafor's default `confint`.
+    #[default]
+    QProfile,
+    /// Profile likelihood (`crate::model::profile`), metafor's `confint(type = "PL")`.
+    ProfileLikelihood,
+}
+
+impl Tau2CiType {
+    /// How outputs name it: "Q-profile" or "profile likelihood".
+    pub fn label(self) -> &'static str {
+        match self {
+            Tau2CiType::QProfile => "Q-profile",
+            Tau2CiType::ProfileLikelihood => "profile likelihood",
+        }
+    }
+
+    /// metafor's `type`: "QP" or "PL".
+    pub fn name(self) -> &'static str {
+        match self {
+            Tau2CiType::QProfile => "QP",
+            Tau2CiType::ProfileLikelihood => "PL",
+        }
+    }
+}
+
+/// A confidence interval for τ² (Q-profile unless `ci_type` says otherwise), with the derived
+/// intervals for τ, I² and H².
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Tau2Ci {
     /// Lower bound of the CI for τ².
@@ -153,6 +182,8 @@ pub struct Tau2Ci {
     pub h2_lb: f64,
     /// Upper bound for H².
     pub h2_ub: f64,
+    /// The method that found the interval.
+    pub ci_type: Tau2CiType,
 }
 
 /// Settings of the Q-profile search (metafor's `confint` control).
@@ -257,5 +288,6 @@ pub fn q_profile<D: Design>(
         i2_ub: i2(ub),
         h2_lb: h2(lb),
         h2_ub: h2(ub),
+        ci_type: Tau2CiType::QProfile,
     })
 }

@@ -12,6 +12,7 @@ pub mod blup;
 pub mod design;
 pub mod fit;
 pub mod heterogeneity;
+pub mod profile;
 pub mod tau2;
 
 /// The confidence level type lives with the distributions (the data layer validates level cells

@@ -1,10 +1,12 @@
 //! Moderators: meta-regression on an R-style formula and subgroup analysis, as metafor's
 //! `rma(mods = ...)` (Thompson & Higgins 2002, *Stat Med* 21:1559–1573).
 
+pub mod anova;
 pub mod blup;
 pub mod formula;
 pub mod metareg;
 pub mod permutation;
+pub mod profile;
 pub mod subgroup;
 
 pub use formula::{Formula, ModelMatrix};

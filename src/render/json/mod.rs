@@ -1,15 +1,19 @@
 //! Fitted models as JSON objects whose keys are metafor's (the conformance corpus's) keys: one
 //! file per family of results. The groups of keys several objects share are written here.
 
+mod anova;
 mod bias;
 mod blup;
+mod hc;
 mod moderators;
 mod reported;
 mod rma;
 mod sensitivity;
 
+pub use anova::anova_json;
 pub use bias::{fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json};
 pub use blup::blup_json;
+pub use hc::hc_json;
 pub use moderators::{
     metareg_json, permutation_json, predictions_json, subgroup_json, wald_tests_json,
 };

@@ -3,6 +3,7 @@
 
 use super::rma::rma_json;
 use super::{add_transformed, insert_fit_stats, insert_q, insert_qm, insert_wald, num, opt};
+use crate::model::heterogeneity::Tau2CiType;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
 use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
@@ -51,6 +52,10 @@ pub fn metareg_json(fit: &MetaregFit) -> Value {
     m.insert("R2".into(), opt(fit.r2));
     m.insert("tau2_ci_lb".into(), opt(fit.tau2_ci.map(|c| c.tau2_lb)));
     m.insert("tau2_ci_ub".into(), opt(fit.tau2_ci.map(|c| c.tau2_ub)));
+    // Only a non-default method is named, so that the default output stays as it was.
+    if let Some(ci) = fit.tau2_ci.filter(|c| c.ci_type != Tau2CiType::QProfile) {
+        m.insert("tau2_ci_type".into(), json!(ci.ci_type.name()));
+    }
     insert_fit_stats(&mut m, &fit.fit);
     m.insert("fitted".into(), fitted_json(fit));
     let mut notes = fit.notes.clone();

@@ -4,7 +4,7 @@ use super::{
     add_transformed, add_transformed_ci, insert_fit_stats, insert_q, insert_rma_wald, insert_wald,
     num, opt,
 };
-use crate::model::heterogeneity::Tau2Ci;
+use crate::model::heterogeneity::{Tau2Ci, Tau2CiType};
 use crate::model::{ModifiedKh, RmaFit};
 use crate::pool::mh::MhFit;
 use serde_json::{json, Map, Value};
@@ -78,7 +78,7 @@ fn modified_kh_json(fit: &RmaFit, kh: &ModifiedKh) -> Value {
     Value::Object(m)
 }
 
-/// The Q-profile intervals of τ², τ, I² and H² (all `null` when there are none).
+/// The intervals of τ², τ, I² and H² (all `null` when there are none).
 fn insert_tau2_ci(m: &mut Map<String, Value>, ci: Option<&Tau2Ci>) {
     let Some(ci) = ci else {
         for key in [
@@ -106,6 +106,10 @@ fn insert_tau2_ci(m: &mut Map<String, Value>, ci: Option<&Tau2Ci>) {
     m.insert("tau2_ci_lb_sign".into(), json!(ci.lb_censor.sign()));
     m.insert("tau2_ci_ub_sign".into(), json!(ci.ub_censor.sign()));
     m.insert("tau2_ci_null".into(), json!(ci.null));
+    // Only a non-default method is named, so that the default output stays as it was.
+    if ci.ci_type != Tau2CiType::QProfile {
+        m.insert("tau2_ci_type".into(), json!(ci.ci_type.name()));
+    }
 }
 
 /// The `rma.mh` / `rma.peto` object.

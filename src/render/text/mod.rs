@@ -2,18 +2,22 @@
 //! family of results, as metafor has one print method per result class. The pieces they share
 //! (number formats, the τ² and Q clauses, the Wald-type row, the closing fit statistics) live here.
 
+mod anova;
 mod bias;
 mod blup;
+mod hc;
 mod moderators;
 mod reported;
 mod rma;
 mod sensitivity;
 
+pub use anova::anova_summary;
 pub use bias::{
     bias_report, fsn_summary, pet_peese_summary, ranktest_summary, regtest_summary,
     small_k_warning, trimfill_summary,
 };
 pub use blup::blup_table;
+pub use hc::hc_summary;
 pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, subgroup_summary, wald_tests_summary,
 };
@@ -40,7 +44,8 @@ fn fmt(x: f64) -> String {
     }
 }
 
-/// "tau^2 = 0.3132 (SE = 0.1664), 95% CI [0.1197, 1.1115] (Q-profile)" and a line break.
+/// "tau^2 = 0.3132 (SE = 0.1664), 95% CI [0.1197, 1.1115] (Q-profile)" (or "(profile
+/// likelihood)") and a line break.
 fn tau2_line(
     s: &mut String,
     name: &str,
@@ -56,11 +61,12 @@ fn tau2_line(
     if let Some(ci) = ci {
         let _ = write!(
             s,
-            ", {level}% CI [{}{}, {}{}] (Q-profile)",
+            ", {level}% CI [{}{}, {}{}] ({})",
             ci.lb_censor.sign(),
             fmt(ci.tau2_lb),
             ci.ub_censor.sign(),
-            fmt(ci.tau2_ub)
+            fmt(ci.tau2_ub),
+            ci.ci_type.label()
         );
     }
     let _ = writeln!(s);
