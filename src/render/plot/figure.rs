@@ -396,12 +396,22 @@ fn draw_text<DB: DrawingBackend>(root: &Area<DB>, l: &Label) -> Drawn<DB> {
     let ts = TextStyle::from(font)
         .color(&rgb)
         .pos(Pos::new(h, VPos::Top));
-    // Labels are cleaned on reading; a caller's own text is cleaned here, so no SVG is malformed.
-    root.draw(&Text::new(
-        crate::data::sanitize::xml_safe(&l.text).into_owned(),
-        (grid(l.x), l.top().round() as i32),
-        ts,
-    ))
+    // Labels are cleaned on reading; a caller's own text is cleaned here, so no SVG is malformed:
+    // C0 controls but tab, LF, CR, and U+FFFE/U+FFFF, which XML 1.0 refuses, become U+FFFD.
+    let text: String = l
+        .text
+        .chars()
+        .map(|c| match c {
+            '\u{0}'..='\u{8}'
+            | '\u{B}'
+            | '\u{C}'
+            | '\u{E}'..='\u{1F}'
+            | '\u{FFFE}'
+            | '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    root.draw(&Text::new(text, (grid(l.x), l.top().round() as i32), ts))
 }
 
 /// Splits a polyline into dash segments of `on` pixels separated by `off` pixels.
