@@ -47,8 +47,9 @@ pub enum Error {
     },
 
     /// Reading or writing a file failed.
-    // The source is shown by whoever prints the error chain; repeating it here printed it twice.
-    #[error("cannot read or write {}", path.display())]
+    // The reason is part of the message (a report's error row shows only the message); chain
+    // printers skip a cause the message already ends with.
+    #[error("cannot read or write {}: {source}", path.display())]
     Io {
         /// The file that could not be read or written.
         path: PathBuf,
@@ -252,10 +253,10 @@ fn zero_weight_detail(study: &Option<(String, f64)>, tau2: Option<f64>) -> Strin
     match (study, tau2) {
         (None, _) => " (a zero sampling variance with tau2 = 0)".into(),
         (Some((s, vi)), None) => {
-            format!(": study '{s}' has sampling variance {vi} and tau2 reached 0")
+            format!(": study {s} has sampling variance {vi} and tau2 reached 0")
         }
         (Some((s, vi)), Some(t)) => {
-            format!(": study '{s}' has sampling variance {vi} and tau2 = {t}")
+            format!(": study {s} has sampling variance {vi} and tau2 = {t}")
         }
     }
 }

@@ -470,3 +470,23 @@ fn revman5_preset_drops_double_zero_studies_as_pool_does() {
         "{all:?}"
     );
 }
+
+/// Issue 14 item 12: names that differ only in surrounding white space are not merged silently:
+/// the analysis gets an error row naming both lines.
+#[test]
+fn names_differing_in_white_space_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let lp = dir.path().join("long.csv");
+    std::fs::write(
+        &lp,
+        "analysis,study,yi,vi\na,1,0.1,0.1\n\"a \",2,0.3,0.1\nb,1,0.2,0.1\nb,2,0.4,0.1\n",
+    )
+    .unwrap();
+    let o = evident(["batch", lp.to_str().unwrap()]);
+    let text = String::from_utf8(o.stdout_bytes).unwrap();
+    assert!(
+        text.contains("differ only in surrounding white space: 'a' at line 2 and 'a ' at line 3"),
+        "{text}"
+    );
+    assert_eq!(o.code, Some(2));
+}

@@ -158,13 +158,23 @@ fn output_names_at_the_file_system_limit_are_written() {
     );
 }
 
-/// Analysis names are trimmed like every other cell: `a` and `a ` are one analysis when
-/// contiguous (reported as `a`), and a trimmed name that comes back later is an error, never a
-/// silent merge.
+/// Analysis names are trimmed like every other cell, but rows of one analysis must write its name
+/// alike: `a` then ` a ` is an error row naming both lines (issue 14), never a silent merge; one
+/// name written alike with surrounding spaces is that analysis, and a trimmed name that comes
+/// back later is an error.
 #[test]
 fn analysis_names_are_trimmed() {
     let contiguous = "analysis,yi,vi\na,0.1,0.02\n a ,0.3,0.05\na ,-0.2,0.04\n";
     let r = Cli::new(["batch", "-"]).stdin(contiguous).run();
+    assert!(!r.ok, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("differ only in surrounding white space: 'a' at line 2 and ' a ' at line 3"),
+        "{}",
+        r.stdout
+    );
+    let spaced = "analysis,yi,vi\n a ,0.1,0.02\n a ,0.3,0.05\n a ,-0.2,0.04\n";
+    let r = Cli::new(["batch", "-"]).stdin(spaced).run();
     assert!(r.ok, "{r:?}");
     let rows: Vec<&str> = r.stdout.lines().skip(1).collect();
     assert_eq!(rows.len(), 1, "{}", r.stdout);

@@ -200,3 +200,34 @@ fn rank_deficient_meta_regression_from_the_cli() {
     let err = o.stderr.to_lowercase();
     assert!(err.contains("rank") || err.contains("collinear"), "{err}");
 }
+
+/// Issue 14 item 11: when the sampling variances are so far apart that the typical within-study
+/// variance is not a number, the text says I^2 and H^2 are NA and why (no "NaN%", no "-inf").
+#[test]
+fn i2_at_extreme_variances_is_stated_na() {
+    let dir = tempfile::tempdir().unwrap();
+    for vi in ["1e-200,1,1", "1e-300,1e-300,1e-300"] {
+        let v: Vec<&str> = vi.split(',').collect();
+        let f = dir.path().join("x.csv");
+        std::fs::write(
+            &f,
+            format!(
+                "study,yi,vi\nA,0.1,{}\nB,0.3,{}\nC,0.2,{}\n",
+                v[0], v[1], v[2]
+            ),
+        )
+        .unwrap();
+        let r = evident(["pool", f.to_str().unwrap()]);
+        assert!(r.ok, "{}", r.stderr);
+        assert!(
+            !r.stdout.contains("NaN") && !r.stdout.contains("-inf"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("I^2   = NA") && r.stdout.contains("not computable"),
+            "{}",
+            r.stdout
+        );
+    }
+}

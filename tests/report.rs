@@ -432,3 +432,46 @@ fn concurrent_runs_do_not_mix() {
         );
     }
 }
+
+/// Issue 14 item 12: a manifest that is not UTF-8, and a `file` that is a directory, are errors
+/// naming the file and saying why (the operating system's reason kept).
+#[test]
+fn manifest_errors_name_the_file_and_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let m1 = dir.path().join("m1");
+    std::fs::create_dir(&m1).unwrap();
+    std::fs::write(
+        m1.join("evident.toml"),
+        b"[[analysis]]\nname = \"x\xff\"\nfile = \"a.csv\"\n",
+    )
+    .unwrap();
+    let r = evident([
+        "report",
+        m1.to_str().unwrap(),
+        "-o",
+        dir.path().join("o1").to_str().unwrap(),
+    ]);
+    assert!(!r.ok);
+    assert!(
+        r.stderr
+            .contains("evident.toml: not a valid manifest: not UTF-8"),
+        "{}",
+        r.stderr
+    );
+    let m2 = dir.path().join("m2");
+    std::fs::create_dir(&m2).unwrap();
+    std::fs::write(
+        m2.join("evident.toml"),
+        "[[analysis]]\nname = \"dot\"\nfile = \".\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("o2");
+    let r = evident(["report", m2.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(!r.ok);
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
+    let all = format!("{}{index}", r.stderr);
+    assert!(
+        all.contains("cannot read or write") && all.contains("directory"),
+        "{all}"
+    );
+}

@@ -504,3 +504,58 @@ fn mixed_ratio_measures_are_refused_unless_allowed() {
         }
     }
 }
+
+/// Issue 14 item 11: `combine` says which rows it left out (missing or NaN p) instead of a silently
+/// smaller k; weights of any magnitude give a finite result.
+#[test]
+fn combine_states_rows_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("p.csv");
+    std::fs::write(
+        &f,
+        "study,pval,n\nA,0.01,1e200\nB,NA,1e200\nC,NaN,3e200\nD,0.2,2e200\nE,,1\n",
+    )
+    .unwrap();
+    let r = evident([
+        "combine",
+        f.to_str().unwrap(),
+        "--method",
+        "stouffer",
+        "--weights",
+        "n",
+        "--json",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    for line in [3, 4, 6] {
+        assert!(
+            r.stderr
+                .contains(&format!("line {line}, column 'pval': no p-value")),
+            "{}",
+            r.stderr
+        );
+    }
+    assert!(r.stderr.contains("2 of 5 rows combined"), "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["k"], 2);
+    assert_eq!(v["omitted_lines"], serde_json::json!([3, 4, 6]));
+    assert!(v["pval"].as_f64().is_some_and(|p| p.is_finite()), "{v}");
+}
+
+/// Issue 14 item 11: a covariance that is not positive definite is an error, not NA intervals.
+#[test]
+fn interaction_refuses_a_covariance_that_is_not_positive_definite() {
+    let r = evident([
+        "interaction",
+        "additive",
+        "--a",
+        "1.8,1.2,2.7",
+        "--b",
+        "1.5,1.0,2.2",
+        "--ab",
+        "3.5,2.3,5.3",
+        "--cov",
+        "0.06,0.1,0,0.1,0.07,0,0,0,0.065",
+    ]);
+    assert!(!r.ok);
+    assert!(r.stderr.contains("not positive definite"), "{}", r.stderr);
+}

@@ -341,6 +341,8 @@ impl Reading<'_> {
         let mut seen: HashSet<u128> = HashSet::new();
         let mut chunk = Chunk::default();
         let mut rec = Record::default();
+        // The current analysis's name as its first row wrote it, and that row's line.
+        let mut first: (String, usize) = (String::new(), 0);
         loop {
             match records.next(&mut rec) {
                 Ok(true) => {}
@@ -362,9 +364,19 @@ impl Reading<'_> {
                 let _ = full.send(Err(e));
                 return Ok(());
             }
-            let name = rec.text(self.acol);
-            let name = name.trim();
+            let raw = rec.text(self.acol);
+            let name = raw.trim();
+            if chunk.spans.last().is_some_and(|s| s.name == name) && *raw != *first.0 {
+                if let Some(s) = chunk.spans.last_mut().filter(|s| s.error.is_none()) {
+                    s.error = Some(format!(
+                        "analysis names differ only in surrounding white space: '{}' at line {} \
+                         and '{}' at line {line}; write one name for all rows of an analysis",
+                        first.0, first.1, &*raw
+                    ));
+                }
+            }
             if chunk.spans.last().is_none_or(|s| s.name != name) {
+                first = (raw.to_string(), line);
                 if chunk.spans.len() >= CHUNK || chunk.rows() >= CHUNK_ROWS {
                     let mut next = empty.try_recv().unwrap_or_default();
                     next.clear();

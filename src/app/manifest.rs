@@ -58,9 +58,17 @@ impl Manifest {
 
     /// Reads and parses a manifest file.
     pub fn read(path: &Path) -> Result<Manifest> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Error::invalid(format!(
+                "{}: not a valid manifest: not UTF-8 text (invalid byte at offset {}); TOML \
+                 files are UTF-8",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
         })?;
         Manifest::parse(&text, path)
     }

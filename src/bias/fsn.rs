@@ -97,14 +97,18 @@ pub fn fsn(set: &EffectSet, kind: FsnType, alpha: f64) -> Result<Fsn> {
                 set.yi.iter().sum::<f64>() / kf
             };
             let mut t = target.unwrap_or(mean / 2.0);
-            let n = if t == 0.0 {
-                f64::INFINITY
-            } else {
-                if t.signum() != mean.signum() {
-                    t = -t;
-                }
-                (kf * (mean - t) / t).max(0.0)
-            };
+            if t == 0.0 || !t.is_finite() {
+                // metafor returns Inf: null studies pull the mean towards 0 but never reach it.
+                return Err(Error::invalid(format!(
+                    "Orwin's fail-safe N is unbounded for a target effect of {t} (mean effect \
+                     {mean}): null studies move the mean towards 0 but never reach it; give a \
+                     non-zero target"
+                )));
+            }
+            if t.signum() != mean.signum() {
+                t = -t;
+            }
+            let n = (kf * (mean - t) / t).max(0.0);
             (n, None, Some(mean), Some(t))
         }
         FsnType::Rosenberg => {
@@ -183,6 +187,17 @@ mod tests {
 
     fn close(a: f64, b: f64) {
         assert!((a - b).abs() <= 1e-12 + 1e-9 * b.abs(), "{a} vs {b}");
+    }
+
+    #[test]
+    fn orwin_with_a_zero_target_is_an_error() {
+        // metafor returns Inf; "inf" is no number of studies.
+        let o = FsnType::Orwin {
+            target: Some(0.0),
+            weighted: false,
+        };
+        let e = fsn(&bcg(), o, 0.05).unwrap_err().to_string();
+        assert!(e.contains("unbounded for a target effect of 0"), "{e}");
     }
 
     #[test]

@@ -59,10 +59,18 @@ pub fn run(args: &CombineArgs) -> Result<()> {
     };
     let mut p = Vec::new();
     let mut w = Vec::new();
+    let mut omitted: Vec<usize> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     for (r, row) in table.rows.iter().enumerate() {
         let loc = |c: usize| table.location(r, c);
         let text = row[pcol].trim();
         if evident::data::table::is_missing(text) {
+            // Left out, and said so: a silently smaller k reads as the whole evidence.
+            warnings.push(format!(
+                "warning: {}: no p-value ('{text}' is missing or NaN): row left out",
+                loc(pcol)
+            ));
+            omitted.push(table.line(r).unwrap_or(0));
             continue;
         }
         let pv = PValue::parse(text).map_err(|e| anyhow::anyhow!("{}: {e}", loc(pcol)))?;
@@ -101,22 +109,34 @@ pub fn run(args: &CombineArgs) -> Result<()> {
             }
         }
     }
+    for w in &warnings {
+        eprintln!("{w}");
+    }
     let res = combine(&p, method, wcol.map(|_| w.as_slice()))?;
+    if !omitted.is_empty() {
+        eprintln!(
+            "warning: {} of {} rows combined ({} without a p-value left out)",
+            res.k,
+            table.rows.len(),
+            omitted.len()
+        );
+    }
     let name = match method {
         CombineMethod::Wilkinson { r } => format!("wilkinson:{r}"),
         m => m.name().to_string(),
     };
     if args.json {
-        println!(
-            "{}",
-            json!({
-                "method": name,
-                "k": res.k,
-                "statistic": num(res.statistic),
-                "df": res.df.map_or(serde_json::Value::Null, num),
-                "pval": num(res.pval),
-            })
-        );
+        let mut v = json!({
+            "method": name,
+            "k": res.k,
+            "statistic": num(res.statistic),
+            "df": res.df.map_or(serde_json::Value::Null, num),
+            "pval": num(res.pval),
+        });
+        if !omitted.is_empty() {
+            v["omitted_lines"] = json!(omitted);
+        }
+        println!("{v}");
     } else {
         let mut out = csv::Writer::from_writer(std::io::stdout());
         out.write_record(["method", "k", "statistic", "df", "pval"])?;

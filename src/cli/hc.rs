@@ -15,20 +15,17 @@ pub struct HcArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Tolerance of the search for the interval's half-width (metafor's control tol, eps^0.25).
-    #[arg(long, default_value_t = f64::EPSILON.powf(0.25))]
-    pub tol: f64,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: &HcArgs) -> Result<()> {
-    if !(args.tol > 0.0 && args.tol.is_finite()) {
-        anyhow::bail!("--tol must be a positive number, got {}", args.tol);
-    }
     let (set, opts) = rma_effects(&args.input, &args.model)?;
-    let h = hc(&rma(&set, &opts)?, args.tol)?;
+    // `--tol` (validated with the model options) also bounds the search for the half-width,
+    // as metafor's control tol does in hc (default eps^0.25).
+    let tol = args.model.tol.unwrap_or(f64::EPSILON.powf(0.25));
+    let h = hc(&rma(&set, &opts)?, tol)?;
     if args.json {
         println!("{}", json::hc_json(&h));
     } else {

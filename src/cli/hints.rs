@@ -5,13 +5,18 @@ use evident::Error;
 
 /// The error chain as `{:#}` prints it (`outer: inner: …`), each library error in its CLI wording.
 pub fn message(e: &anyhow::Error) -> String {
-    e.chain()
-        .map(|c| match c.downcast_ref::<Error>() {
+    let mut parts: Vec<String> = Vec::new();
+    for c in e.chain() {
+        let text = match c.downcast_ref::<Error>() {
             Some(le) => cli_wording(le),
             None => c.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(": ")
+        };
+        // An error whose message already ends with its cause (Error::Io) is not repeated.
+        if !parts.last().is_some_and(|p| p.ends_with(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
 }
 
 /// One library error as the command line words it.

@@ -175,3 +175,35 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use std::collections::BTreeSet;
+
+    /// clap checks for clashing flags only in debug builds of itself, and our tests run in
+    /// release: a flattened argument group that adds a flag a subcommand already has (`--tol`)
+    /// then fails every run with a puzzling "required argument" error. Check it here.
+    #[test]
+    fn no_subcommand_has_two_arguments_with_one_name() {
+        let cli = super::Cli::command();
+        for sub in cli.get_subcommands() {
+            let (mut ids, mut longs, mut shorts) =
+                (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+            for a in sub.get_arguments() {
+                let name = sub.get_name();
+                assert!(
+                    ids.insert(a.get_id().to_string()),
+                    "{name}: id {}",
+                    a.get_id()
+                );
+                if let Some(l) = a.get_long() {
+                    assert!(longs.insert(l.to_string()), "{name}: --{l} twice");
+                }
+                if let Some(c) = a.get_short() {
+                    assert!(shorts.insert(c), "{name}: -{c} twice");
+                }
+            }
+        }
+    }
+}

@@ -385,6 +385,10 @@ pub struct EffectSet {
     pub n_corrected: usize,
     /// The escalc settings used.
     pub escalc: EscalcOptions,
+    /// The file the studies were read from, when they were (named in errors).
+    pub source: Option<std::path::PathBuf>,
+    /// 1-based line in `source` of each study (empty when not read from a file).
+    pub lines: Vec<usize>,
     /// The different ratio measures pooled as one generic ratio because the caller allowed it
     /// (`OR`, `HR`, ...); empty otherwise. Every output says so when it is not empty.
     pub mixed_ratios: Vec<String>,
@@ -449,6 +453,8 @@ impl EffectSet {
             omitted: Vec::new(),
             n_corrected: 0,
             escalc: *opts,
+            source: Some(studies.source.clone()),
+            lines: Vec::with_capacity(n),
             mixed_ratios: if opts.allow_mixed_ratios {
                 mixed_ratios(studies).into_iter().map(|(m, _)| m).collect()
             } else {
@@ -462,6 +468,7 @@ impl EffectSet {
                     set.vi.push(v);
                     set.labels.push(label);
                     set.rows.push(i);
+                    set.lines.push(studies.lines.get(i).copied().unwrap_or(0));
                     for (dst, src) in set.moderators.iter_mut().zip(&studies.moderators) {
                         dst.values.push(src.values[i].clone());
                     }
@@ -516,7 +523,22 @@ impl EffectSet {
             omitted: Vec::new(),
             n_corrected: 0,
             escalc: EscalcOptions::default(),
+            source: None,
+            lines: Vec::new(),
             mixed_ratios: Vec::new(),
+        }
+    }
+
+    /// Study `i` for messages: `'label' (file, line n)`, or `'label'` when it was not read from a
+    /// file.
+    pub fn study_ref(&self, i: usize) -> String {
+        let label = self.labels.get(i).map_or("?", String::as_str);
+        match (&self.source, self.lines.get(i)) {
+            (Some(f), Some(&line)) if line > 0 => {
+                format!("'{label}' ({}, line {line})", f.display())
+            }
+            (Some(f), _) => format!("'{label}' ({})", f.display()),
+            _ => format!("'{label}'"),
         }
     }
 
@@ -546,6 +568,11 @@ impl EffectSet {
             omitted: Vec::new(),
             n_corrected: 0,
             escalc: self.escalc,
+            source: self.source.clone(),
+            lines: idx
+                .iter()
+                .filter_map(|&i| self.lines.get(i).copied())
+                .collect(),
             mixed_ratios: self.mixed_ratios.clone(),
         }
     }

@@ -191,8 +191,8 @@ pub fn rma_owned(effects: EffectSet, opts: &RmaOptions) -> Result<RmaFit> {
         }
         if (y * y).is_infinite() || (v * v).is_infinite() {
             return Err(Error::invalid(format!(
-                "study '{}': effect {y} or variance {v} is too large to analyse (its square overflows)",
-                effects.labels[i]
+                "study {}: effect {y:e} or variance {v:e} is too large to analyse (its square overflows)",
+                effects.study_ref(i)
             )));
         }
         if v < 0.0 {
@@ -291,7 +291,7 @@ pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Res
     let w: Vec<f64> = v.iter().map(|vi| 1.0 / (vi + tau2)).collect();
     if let Some(i) = w.iter().position(|x| x.is_infinite()) {
         return Err(Error::ZeroWeight {
-            study: Some((effects.labels[i].clone(), v[i])),
+            study: Some((effects.study_ref(i), v[i])),
             tau2: Some(tau2),
         });
     }
@@ -376,7 +376,7 @@ fn estimate_tau2<D: Design>(
                 .min_by(|&a, &b| v[a].total_cmp(&v[b]))
                 .unwrap_or(0);
             Error::ZeroWeight {
-                study: Some((effects.labels[i].clone(), v[i])),
+                study: Some((effects.study_ref(i), v[i])),
                 tau2: None,
             }
         }

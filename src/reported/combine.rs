@@ -149,12 +149,12 @@ pub fn combine(p: &[f64], method: CombineMethod, weights: Option<&[f64]>) -> Res
                     "Stouffer's method needs p < 1 (Φ⁻¹(0) is infinite)",
                 ));
             }
-            let num: f64 = p
-                .iter()
-                .zip(&w)
-                .map(|(p, w)| w * stats::qnorm_upper(*p))
-                .sum();
-            let z = num / w.iter().map(|w| w * w).sum::<f64>().sqrt();
+            let z = stouffer_z(p, &w);
+            if !z.is_finite() {
+                return Err(Error::invalid(format!(
+                    "Stouffer's combined z is not a finite number ({z}) for these weights"
+                )));
+            }
             (z, None, stats::pnorm_upper(z))
         }
         CombineMethod::Tippett => {
@@ -189,6 +189,26 @@ pub fn combine(p: &[f64], method: CombineMethod, weights: Option<&[f64]>) -> Res
     })
 }
 
+/// Z = Σ wᵢ Φ⁻¹(1 − pᵢ) / √Σ wᵢ². Z does not change when every weight is scaled by one factor, so
+/// weights whose squares overflow (1e200) or underflow (1e-200) are divided by the largest first;
+/// ordinary weights are used as given.
+fn stouffer_z(p: &[f64], w: &[f64]) -> f64 {
+    let z_of = |w: &[f64]| {
+        let num: f64 = p
+            .iter()
+            .zip(w)
+            .map(|(p, w)| w * stats::qnorm_upper(*p))
+            .sum();
+        num / w.iter().map(|w| w * w).sum::<f64>().sqrt()
+    };
+    let ss: f64 = w.iter().map(|w| w * w).sum();
+    if ss.is_finite() && ss >= f64::MIN_POSITIVE {
+        return z_of(w);
+    }
+    let max = w.iter().copied().fold(0.0, f64::max);
+    z_of(&w.iter().map(|w| w / max).collect::<Vec<_>>())
+}
+
 /// P(U₁ + … + U_k <= s) for independent uniforms: the exact alternating sum for k <= 30 (beyond
 /// it the sum loses its precision) and the normal approximation N(k/2, k/12) above.
 fn irwin_hall_cdf(s: f64, k: usize) -> f64 {
@@ -215,6 +235,19 @@ fn irwin_hall_cdf(s: f64, k: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stouffer_weights_of_any_magnitude() {
+        // Issue 14: weights of 1e200 gave NaN. Z is scale-free: the same as with weights 1, 2, 3.
+        let p = [0.01, 0.2, 0.04];
+        let base = combine(&p, CombineMethod::Stouffer, Some(&[1.0, 2.0, 3.0])).unwrap();
+        for s in [1e200, 1e-200, 1e300] {
+            let w = [s, 2.0 * s, 3.0 * s];
+            let r = combine(&p, CombineMethod::Stouffer, Some(&w)).unwrap();
+            assert!((r.statistic - base.statistic).abs() <= 1e-12 * base.statistic.abs());
+            assert!(r.pval.is_finite());
+        }
+    }
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * b.abs()

@@ -178,6 +178,43 @@ pub struct Additive {
     pub notes: Vec<String>,
 }
 
+/// A covariance matrix is symmetric and positive definite (Sylvester: its leading minors are
+/// positive); anything else gives negative or NaN variances, i.e. no interval at all.
+fn check_covariance(c: &[[f64; 3]; 3]) -> Result<()> {
+    if let Some(x) = c.iter().flatten().find(|x| !x.is_finite()) {
+        return Err(Error::invalid(format!(
+            "the covariance matrix holds {x}, not a finite number"
+        )));
+    }
+    for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+        let (a, b) = (c[i][j], c[j][i]);
+        if (a - b).abs() > 1e-12 * a.abs().max(b.abs()) {
+            return Err(Error::invalid(format!(
+                "the covariance matrix is not symmetric: entry ({}, {}) = {a} but ({}, {}) = {b}",
+                i + 1,
+                j + 1,
+                j + 1,
+                i + 1
+            )));
+        }
+    }
+    let m1 = c[0][0];
+    let m2 = c[0][0] * c[1][1] - c[0][1] * c[1][0];
+    let m3 = c[0][0] * (c[1][1] * c[2][2] - c[1][2] * c[2][1])
+        - c[0][1] * (c[1][0] * c[2][2] - c[1][2] * c[2][0])
+        + c[0][2] * (c[1][0] * c[2][1] - c[1][1] * c[2][0]);
+    if let Some((n, m)) = [(1, m1), (2, m2), (3, m3)]
+        .into_iter()
+        .find(|(_, m)| !(*m > 0.0))
+    {
+        return Err(Error::invalid(format!(
+            "the covariance matrix is not positive definite (its leading {n} × {n} minor is {m}): \
+             it cannot be the covariance of the three log ratios"
+        )));
+    }
+    Ok(())
+}
+
 /// Computes RERI, AP and S. `cov` is the covariance matrix of (ln RR10, ln RR01, ln RR11)
 /// (e.g. from the regression that produced them): with it the CIs are delta-method Wald
 /// intervals at `level`; without it they are MOVER intervals at the level of the given CIs
@@ -203,6 +240,7 @@ pub fn additive(
         notes.push("a ratio is below 1: RERI, AP and S are meant for risk factors; recode preventive exposures so that the lowest-risk stratum is the reference (Knol et al. 2011)".into());
     }
     if let Some(c) = cov {
+        check_covariance(&c)?;
         let z = level.z();
         let (e10, e01, e11) = (r10, r01, r11);
         let var = |g: [f64; 3]| -> f64 {
@@ -426,6 +464,35 @@ mod tests {
         assert!((r.ap.ci_ub.unwrap() - 0.7565488910938408).abs() < 1e-12);
         assert!((r.s.ci_lb.unwrap() - 0.9682913671987637).abs() < 1e-12);
         assert!((r.s.ci_ub.unwrap() - 9.331218964452663).abs() < 1e-12);
+    }
+
+    #[test]
+    fn covariance_must_be_positive_definite() {
+        let a = Reported::new(1.8, 1.2, 2.7);
+        let ab = Reported::new(3.5, 2.3, 5.3);
+        for (cov, want) in [
+            (
+                [[0.06, 0.1, 0.0], [0.1, 0.07, 0.0], [0.0, 0.0, 0.065]],
+                "not positive definite",
+            ),
+            (
+                [[0.06, 0.02, 0.0], [0.01, 0.07, 0.0], [0.0, 0.0, 0.065]],
+                "not symmetric",
+            ),
+            (
+                [[-0.06, 0.0, 0.0], [0.0, 0.07, 0.0], [0.0, 0.0, 0.065]],
+                "minor is -0.06",
+            ),
+            (
+                [[f64::NAN, 0.0, 0.0], [0.0, 0.07, 0.0], [0.0, 0.0, 0.065]],
+                "not a finite",
+            ),
+        ] {
+            let e = additive(a, a, ab, Some(cov), Level::NINETY_FIVE, Level::NINETY_FIVE)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{e}");
+        }
     }
 
     #[test]

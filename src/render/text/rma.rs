@@ -95,12 +95,23 @@ fn rma_heterogeneity(s: &mut String, fit: &RmaFit) {
         let _ = writeln!(s, "{}\n", q_clause("Q", h.q_df, h.q, h.q_pval));
         return;
     }
-    let _ = write!(s, "I^2   = {:.2}%", fit.het.i2);
-    if let Some(ci) = &fit.tau2_ci {
-        let _ = write!(s, " [{:.2}%, {:.2}%]", ci.i2_lb, ci.i2_ub);
+    let het_ok = fit.het.i2.is_finite() && fit.het.h2.is_finite();
+    if het_ok {
+        let _ = write!(s, "I^2   = {:.2}%", fit.het.i2);
+        if let Some(ci) = &fit.tau2_ci {
+            let _ = write!(s, " [{:.2}%, {:.2}%]", ci.i2_lb, ci.i2_ub);
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "H^2   = {}", fmt(fit.het.h2));
+    } else {
+        // Σw² overflows when the variances span ~300 orders of magnitude: vt is then not a number.
+        let _ = writeln!(s, "I^2   = NA\nH^2   = NA");
+        let _ = writeln!(
+            s,
+            "Note: I^2 and H^2 are not computable: the sampling variances are too far apart for \
+             the typical within-study variance in double precision"
+        );
     }
-    let _ = writeln!(s);
-    let _ = writeln!(s, "H^2   = {}", fmt(fit.het.h2));
     let h = &fit.het;
     let _ = writeln!(s, "{}", q_clause("Q", h.q_df, h.q, h.q_pval));
     let _ = writeln!(s);
