@@ -1,11 +1,12 @@
 //! Moderators: meta-regression on an R-style formula and subgroup analysis, as metafor's
 //! `rma(mods = ...)` (Thompson & Higgins 2002, *Stat Med* 21:1559–1573).
 
+mod expr;
 pub mod formula;
 pub mod metareg;
 pub mod permutation;
 pub mod subgroup;
 
-pub use formula::{Formula, ModelMatrix};
+pub use formula::{FactorCoding, Formula, ModelMatrix, Reference, ReferenceRule};
 pub use metareg::{metareg, metareg_formula, MetaregFit};
 pub use subgroup::{subgroup, SubgroupFit};
