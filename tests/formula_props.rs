@@ -120,8 +120,16 @@ fn nested() -> impl Strategy<Value = String> {
         })
 }
 
+/// 2000 cases by default; `FORMULA_FUZZ_CASES=N` runs longer (a fuzzing session on stable).
+fn cases() -> u32 {
+    std::env::var("FORMULA_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
 
     #[test]
     fn token_soups_never_panic(s in soup()) {
@@ -136,6 +144,16 @@ proptest! {
     #[test]
     fn deep_nesting_never_overflows(s in nested()) {
         check(&s, &effects());
+    }
+
+    #[test]
+    fn long_arithmetic_is_bounded(
+        n in 0usize..3000,
+        piece in prop::sample::select(&["-", "+", "^-x", " + x", "*2", "/x", "^2"][..]),
+        wrap in prop::sample::select(&["I", "log", "exp", "sqrt"][..]),
+    ) {
+        check(&format!("{wrap}(x{})", piece.repeat(n)), &effects());
+        check(&format!("{wrap}({}x)", piece.repeat(n)), &effects());
     }
 
     #[test]

@@ -191,95 +191,140 @@ impl Expr {
     }
 }
 
+/// Most operations (operators, signs, calls, parentheses) one arithmetic expression may have:
+/// the tree is walked recursively (labels, evaluation, drop), so its depth must stay small
+/// enough for a worker thread's stack, and no real moderator needs more.
+const MAX_NODES: usize = 200;
+
 /// Parses arithmetic from `toks[*pos]` on: `+ -` bind loosest, then `* /`, unary signs, and
 /// `^` tightest and to the right (`-x^2` is −(x²), `2^3^2` is 2⁹), as in R. Signs and powers
-/// are read in loops, so only parentheses (bounded by the caller) nest the recursion.
+/// are read in loops, and the expression is limited to [`MAX_NODES`] operations, so neither
+/// the parser nor the walks over the tree can overflow the stack.
 pub(crate) fn parse(toks: &[Tok], pos: &mut usize) -> Result<Expr, String> {
-    let mut acc = product(toks, pos)?;
-    while let Some(Tok::Op(op @ ('+' | '-'))) = toks.get(*pos) {
-        *pos += 1;
-        let rhs = product(toks, pos)?;
-        acc = Expr::Bin(*op, Box::new(acc), Box::new(rhs));
-    }
-    Ok(acc)
+    let mut p = Arith {
+        toks,
+        pos: *pos,
+        nodes: 0,
+    };
+    let e = p.sum();
+    *pos = p.pos;
+    e
 }
 
-fn product(toks: &[Tok], pos: &mut usize) -> Result<Expr, String> {
-    let mut acc = power(toks, pos)?;
-    while let Some(Tok::Op(op @ ('*' | '/'))) = toks.get(*pos) {
-        *pos += 1;
-        let rhs = power(toks, pos)?;
-        acc = Expr::Bin(*op, Box::new(acc), Box::new(rhs));
-    }
-    Ok(acc)
+struct Arith<'a> {
+    toks: &'a [Tok],
+    pos: usize,
+    nodes: usize,
 }
 
-/// `signs primary (^ signs primary)*`, folded from the right.
-fn power(toks: &[Tok], pos: &mut usize) -> Result<Expr, String> {
-    let mut parts: Vec<(Vec<char>, Expr)> = Vec::new();
-    loop {
-        let mut signs = Vec::new();
-        while let Some(Tok::Op(s @ ('-' | '+'))) = toks.get(*pos) {
-            signs.push(*s);
-            *pos += 1;
+impl Arith<'_> {
+    fn node(&mut self, e: Expr) -> Result<Expr, String> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(format!(
+                "arithmetic with more than {MAX_NODES} operations in one term"
+            ));
         }
-        parts.push((signs, primary(toks, pos)?));
-        if toks.get(*pos) == Some(&Tok::Op('^')) {
-            *pos += 1;
-        } else {
-            break;
-        }
+        Ok(e)
     }
-    let mut acc: Option<Expr> = None;
-    for (signs, base) in parts.into_iter().rev() {
-        let mut e = match acc {
-            Some(exp) => Expr::Bin('^', Box::new(base), Box::new(exp)),
-            None => base,
-        };
-        for s in signs.into_iter().rev() {
-            e = Expr::Unary(s, Box::new(e));
-        }
-        acc = Some(e);
-    }
-    acc.ok_or_else(|| "empty expression".to_string())
-}
 
-fn primary(toks: &[Tok], pos: &mut usize) -> Result<Expr, String> {
-    let close = |pos: &mut usize| {
-        if toks.get(*pos) == Some(&Tok::Op(')')) {
-            *pos += 1;
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos)
+    }
+
+    fn sum(&mut self) -> Result<Expr, String> {
+        let mut acc = self.product()?;
+        while let Some(Tok::Op(op @ ('+' | '-'))) = self.peek().cloned() {
+            self.pos += 1;
+            let rhs = self.product()?;
+            acc = self.node(Expr::Bin(op, Box::new(acc), Box::new(rhs)))?;
+        }
+        Ok(acc)
+    }
+
+    fn product(&mut self) -> Result<Expr, String> {
+        let mut acc = self.power()?;
+        while let Some(Tok::Op(op @ ('*' | '/'))) = self.peek().cloned() {
+            self.pos += 1;
+            let rhs = self.power()?;
+            acc = self.node(Expr::Bin(op, Box::new(acc), Box::new(rhs)))?;
+        }
+        Ok(acc)
+    }
+
+    /// `signs primary (^ signs primary)*`, folded from the right.
+    fn power(&mut self) -> Result<Expr, String> {
+        let mut parts: Vec<(Vec<char>, Expr)> = Vec::new();
+        loop {
+            let mut signs = Vec::new();
+            while let Some(Tok::Op(s @ ('-' | '+'))) = self.peek().cloned() {
+                signs.push(s);
+                self.pos += 1;
+                self.node(Expr::Num(0.0, String::new()))?;
+            }
+            let base = self.primary()?;
+            parts.push((signs, base));
+            if self.peek() == Some(&Tok::Op('^')) {
+                self.pos += 1;
+                self.node(Expr::Num(0.0, String::new()))?;
+            } else {
+                break;
+            }
+        }
+        let mut acc: Option<Expr> = None;
+        for (signs, base) in parts.into_iter().rev() {
+            let mut e = match acc {
+                Some(exp) => Expr::Bin('^', Box::new(base), Box::new(exp)),
+                None => base,
+            };
+            for s in signs.into_iter().rev() {
+                e = Expr::Unary(s, Box::new(e));
+            }
+            acc = Some(e);
+        }
+        acc.ok_or_else(|| "empty expression".to_string())
+    }
+
+    fn close(&mut self) -> Result<(), String> {
+        if self.peek() == Some(&Tok::Op(')')) {
+            self.pos += 1;
             Ok(())
         } else {
             Err("missing ')'".to_string())
         }
-    };
-    match toks.get(*pos).cloned() {
-        Some(Tok::Num(n)) => {
-            *pos += 1;
-            let x: f64 = n.parse().map_err(|_| format!("'{n}' is not a number"))?;
-            Ok(Expr::Num(x, number_label(x)))
-        }
-        Some(Tok::Name(name)) => {
-            *pos += 1;
-            if toks.get(*pos) != Some(&Tok::Op('(')) {
-                return Ok(Expr::Col(name));
+    }
+
+    fn primary(&mut self) -> Result<Expr, String> {
+        match self.peek().cloned() {
+            Some(Tok::Num(n)) => {
+                self.pos += 1;
+                let x: f64 = n.parse().map_err(|_| format!("'{n}' is not a number"))?;
+                Ok(Expr::Num(x, number_label(x)))
             }
-            let f = Func::from_name(&name).ok_or_else(|| {
-                format!("function '{name}' is not supported in arithmetic (only I, log, exp, sqrt)")
-            })?;
-            *pos += 1;
-            let arg = parse(toks, pos)?;
-            close(pos)?;
-            Ok(Expr::Call(f, Box::new(arg)))
+            Some(Tok::Name(name)) => {
+                self.pos += 1;
+                if self.peek() != Some(&Tok::Op('(')) {
+                    return Ok(Expr::Col(name));
+                }
+                let f = Func::from_name(&name).ok_or_else(|| {
+                    format!(
+                        "function '{name}' is not supported in arithmetic (only I, log, exp, sqrt)"
+                    )
+                })?;
+                self.pos += 1;
+                let arg = self.sum()?;
+                self.close()?;
+                self.node(Expr::Call(f, Box::new(arg)))
+            }
+            Some(Tok::Op('(')) => {
+                self.pos += 1;
+                let inner = self.sum()?;
+                self.close()?;
+                self.node(Expr::Paren(Box::new(inner)))
+            }
+            Some(Tok::Op(c)) => Err(format!("unexpected '{c}' in arithmetic")),
+            Some(Tok::Str(s)) => Err(format!("unexpected text \"{s}\" in arithmetic")),
+            None => Err("unexpected end of arithmetic".to_string()),
         }
-        Some(Tok::Op('(')) => {
-            *pos += 1;
-            let inner = parse(toks, pos)?;
-            close(pos)?;
-            Ok(Expr::Paren(Box::new(inner)))
-        }
-        Some(Tok::Op(c)) => Err(format!("unexpected '{c}' in arithmetic")),
-        Some(Tok::Str(s)) => Err(format!("unexpected text \"{s}\" in arithmetic")),
-        None => Err("unexpected end of arithmetic".to_string()),
     }
 }
