@@ -11,7 +11,7 @@ secs="${1:-120}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(csv_reader pool_end_to_end reported_rows batch_reader)
+    targets=(csv_reader pool_end_to_end reported_rows batch_reader formula)
 fi
 export RUSTC_BOOTSTRAP=1
 cd "$root"
@@ -24,6 +24,15 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$here/artifacts/$t"
     # Seed with every small CSV the project ships: the bad-input catalogue, the conformance
     # inputs and the reported-statistics tables.
+    if [ "$t" = formula ] && [ -z "$(ls -A "$corpus")" ]; then
+        i=0
+        for f in 'ablat + year' '~ factor(alloc) - 1' 'a*g + x:n' 'relevel(g, ref = "P") + I(x^2)' \
+            'log(a) + exp(x) + sqrt(a)' 'I((a + 1)^-2 / x)' 'relevel(factor(n), ref = 2) * a' \
+            '(a + x)*(g + n) - a:g' 'one' 'x^2'; do
+            printf '%s' "$f" >"$corpus/seed_$i"
+            i=$((i + 1))
+        done
+    fi
     if [ -z "$(ls -A "$corpus")" ]; then
         for f in "$root"/tests/bad_inputs/*.csv "$root"/tests/conformance/cases/*/input.csv \
             "$root"/tests/data/reported/*.csv "$root"/tests/fixtures/*/*.csv; do

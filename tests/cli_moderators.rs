@@ -89,8 +89,9 @@ fn bad_moderators_are_clear_errors() {
     } = evident(["pool", BCG, "--measure", "RR", "--mods", "nope"]);
     assert!(!ok);
     assert!(err.contains("available: ablat, year, alloc"), "{err}");
+    // Redundant columns are dropped and named, as metafor's warning.
     let Run {
-        ok, stderr: err, ..
+        ok, stdout: out, ..
     } = evident([
         "pool",
         BCG,
@@ -99,8 +100,83 @@ fn bad_moderators_are_clear_errors() {
         "--mods",
         "alloc + factor(alloc)",
     ]);
+    assert!(ok);
+    assert!(
+        out.contains("redundant predictors dropped")
+            && out.contains("'factor(alloc)random', 'factor(alloc)systematic'"),
+        "{out}"
+    );
+    let Run {
+        ok, stderr: err, ..
+    } = evident([
+        "pool",
+        BCG,
+        "--measure",
+        "RR",
+        "--mods",
+        "alloc",
+        "--reference",
+        "alloc=none",
+    ]);
     assert!(!ok);
-    assert!(err.contains("rank-deficient"), "{err}");
+    assert!(
+        err.contains("'none' is not a level") && err.contains("alternate, random, systematic"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reference_level_influence_and_regtest_of_a_metaregression() {
+    let Run {
+        ok,
+        stdout: out,
+        stderr: err,
+        ..
+    } = evident([
+        "pool",
+        BCG,
+        "--measure",
+        "RR",
+        "--mods",
+        "alloc",
+        "--reference",
+        "random",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["factors"][0]["reference"], "random");
+    assert_eq!(v["factors"][0]["rule"], "chosen");
+    assert_eq!(v["coefficients"][1]["name"], "allocalternate");
+    let Run {
+        ok,
+        stdout: out,
+        stderr: err,
+        ..
+    } = evident([
+        "influence",
+        BCG,
+        "--measure",
+        "RR",
+        "--mods",
+        "ablat",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["coefficients"], serde_json::json!(["intrcpt", "ablat"]));
+    assert_eq!(v["dfbetas_by_coef"]["ablat"].as_array().unwrap().len(), 13);
+    let Run {
+        ok,
+        stdout: out,
+        stderr: err,
+        ..
+    } = evident(["regtest", BCG, "--measure", "RR", "--mods", "ablat"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Added to the meta-regression on: intrcpt, ablat"),
+        "{out}"
+    );
 }
 
 #[test]

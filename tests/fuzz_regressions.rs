@@ -141,3 +141,54 @@ fn huge_tau2_keeps_i2_at_most_100() {
         }
     }
 }
+
+/// The `formula` target's inputs: the parser (and a model matrix on the target's effect set)
+/// must give a formula or a structured error. Found while writing the target (by reading, not
+/// by a fuzzer run): a chain of `*` over n variables expands to 2^n terms, so 26 names asked for
+/// 67 million terms with a quadratic duplicate check; it is now an error beyond 1024 terms. Unary signs inside `I()` and chains of `^` are read in loops, so
+/// thousands of them cannot overflow the stack.
+#[test]
+fn formula_inputs_give_formulas_or_errors() {
+    use evident::moderators::Formula;
+    let names: Vec<String> = (0..26).map(|i| format!("v{i}")).collect();
+    let chain = names.join("*");
+    let t = std::time::Instant::now();
+    let e = Formula::parse(&chain).unwrap_err().to_string();
+    assert!(e.contains("more than 1024 terms"), "{e}");
+    assert!(t.elapsed().as_secs() < 5);
+    let signs = format!("I({}x)", "-".repeat(100_000));
+    let powers = format!("I(x{})", "^-x".repeat(50_000));
+    let t = std::thread::Builder::new().stack_size(256 * 1024);
+    let ok = t
+        .spawn(move || {
+            let long = format!("I({})", vec!["x"; 5000].join(" + "));
+            [signs, powers, long].iter().all(|s| {
+                let e = Formula::parse(s).unwrap_err().to_string();
+                e.contains("more than 200 operations")
+            })
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(ok);
+    for s in [
+        "relevel(",
+        "relevel(a, ref=",
+        "relevel(factor(",
+        "I()",
+        "log(,)",
+        "x^",
+        "I(x^)",
+        "\"",
+        "'a",
+        "`",
+        "1e",
+        "1e+",
+        ".5",
+        "I(1e400)",
+        "factor(1)",
+        "relevel(g, ref = 'P') - 1",
+    ] {
+        let _ = Formula::parse(s);
+    }
+}

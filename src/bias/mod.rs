@@ -15,5 +15,5 @@ pub use fsn::{fsn, Fsn, FsnType};
 pub use panel::{BiasPanel, FewStudies};
 pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
-pub use regtest::{regtest, sample_sizes, Limit, Predictor, RegModel, Regtest};
+pub use regtest::{regtest, regtest_metareg, sample_sizes, Limit, Predictor, RegModel, Regtest};
 pub use trimfill::{trimfill, Estimator, Side, TrimFill};

@@ -157,6 +157,9 @@ pub struct Regtest {
     pub limit: Option<Limit>,
     /// τ² of the `rma` model (0 for FE and for `lm`).
     pub tau2: f64,
+    /// The meta-regression's coefficients the predictor was added to (empty for the test of
+    /// the intercept-only model).
+    pub moderators: Vec<String>,
 }
 
 impl Regtest {
@@ -317,6 +320,7 @@ fn regtest_rma(
         pval: core.pval(stat),
         limit,
         tau2: core.tau2,
+        moderators: Vec::new(),
     })
 }
 
@@ -366,5 +370,119 @@ fn regtest_lm(
         pval: pt_two_sided(stat, df),
         limit,
         tau2: 0.0,
+        moderators: Vec::new(),
+    })
+}
+
+/// The regression test of a meta-regression, as metafor's `regtest(rma(yi, vi, mods = …))`:
+/// the predictor joins the model's moderators and its coefficient is the test; there is no
+/// limit estimate unless the model is intercept-only. `ni` (one per study of the fit) is
+/// needed only for the sample-size predictors.
+pub fn regtest_metareg(
+    fit: &crate::moderators::metareg::MetaregFit,
+    model: RegModel,
+    predictor: Predictor,
+    ni: Option<&[f64]>,
+) -> Result<Regtest> {
+    let set = &fit.effects;
+    let (k, p) = (fit.k, fit.p);
+    let pred = predictor_values(set, predictor, ni)?;
+    let mut x = fit.matrix.x.clone().insert_column(p, 0.0);
+    for (i, v) in pred.iter().enumerate() {
+        x[(i, p)] = *v;
+    }
+    if !crate::moderators::formula::redundant_columns(&x).is_empty() {
+        return Err(Error::invalid(format!(
+            "the model matrix is no longer of full rank after adding the predictor {} to the moderators ({}): the test cannot be fitted (metafor refuses too)",
+            predictor.name(),
+            fit.names().join(", ")
+        )));
+    }
+    let design = Matrix::new(x);
+    let s = match model {
+        RegModel::Rma => slope_rma(&design, fit)?,
+        RegModel::Lm => slope_lm(&design, fit)?,
+    };
+    let int_only = p == 1 && fit.matrix.intercept;
+    let limit = (int_only && predictor.has_limit())
+        .then(|| Limit::new(s.beta[0], s.se[0], s.pval[0], s.crit));
+    Ok(Regtest {
+        model,
+        predictor,
+        k,
+        slope: s.beta[p],
+        slope_se: s.se[p],
+        stat: s.beta[p] / s.se[p],
+        df: s.df,
+        pval: s.pval[p],
+        limit,
+        tau2: s.tau2,
+        moderators: if int_only {
+            Vec::new()
+        } else {
+            fit.names().to_vec()
+        },
+    })
+}
+
+/// Coefficients of the test's regression with SEs and p-values.
+struct Slopes {
+    beta: Vec<f64>,
+    se: Vec<f64>,
+    pval: Vec<f64>,
+    df: Option<f64>,
+    crit: f64,
+    tau2: f64,
+}
+
+fn slope_rma(design: &Matrix, fit: &crate::moderators::metareg::MetaregFit) -> Result<Slopes> {
+    let q = design.p();
+    check_parameters(fit.k, q, &fit.options)?;
+    let core = fit_core(design, &fit.effects, &fit.options)?;
+    let se: Vec<f64> = (0..q).map(|j| core.vb[j * q + j].sqrt()).collect();
+    let pval = (0..q).map(|j| core.pval(core.beta[j] / se[j])).collect();
+    Ok(Slopes {
+        se,
+        pval,
+        df: core.df,
+        crit: core.crit,
+        tau2: core.tau2,
+        beta: core.beta,
+    })
+}
+
+fn slope_lm(design: &Matrix, fit: &crate::moderators::metareg::MetaregFit) -> Result<Slopes> {
+    let (k, q) = (fit.k, design.p());
+    let set = &fit.effects;
+    if k <= q {
+        return Err(Error::TooFewStudies {
+            what: "the weighted regression test of this meta-regression",
+            k,
+            needed: q + 1,
+        });
+    }
+    let w: Vec<f64> = set.vi.iter().map(|v| 1.0 / v).collect();
+    if w.iter().any(|x| !x.is_finite()) {
+        return Err(Error::invalid(
+            "the weighted regression test needs positive sampling variances",
+        ));
+    }
+    let f = design
+        .wls(&set.yi, &w)
+        .ok_or_else(|| Error::invalid("the regression cannot be fitted (singular design)"))?;
+    // lm estimates the residual variance: σ² = RSS/(k − q) scales (X'WX)⁻¹.
+    let df = (k - q) as f64;
+    let sigma2 = f.rss / df;
+    let se: Vec<f64> = (0..q).map(|j| (sigma2 * f.vb[j * q + j]).sqrt()).collect();
+    let pval = (0..q)
+        .map(|j| pt_two_sided(f.beta[j] / se[j], df))
+        .collect();
+    Ok(Slopes {
+        se,
+        pval,
+        df: Some(df),
+        crit: qt_upper(fit.options.level.alpha() / 2.0, df),
+        tau2: 0.0,
+        beta: f.beta,
     })
 }

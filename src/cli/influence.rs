@@ -14,6 +14,10 @@ pub struct InfluenceArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Diagnostics of a meta-regression on these moderators (the right-hand side of an R
+    /// formula, as for pool --mods) instead of the intercept-only model.
+    #[arg(long, value_name = "FORMULA")]
+    pub mods: Option<String>,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -21,7 +25,16 @@ pub struct InfluenceArgs {
 
 pub fn run(args: &InfluenceArgs) -> Result<()> {
     let (set, opts) = rma_effects(&args.input, &args.model)?;
-    let inf = influence(&set, &opts)?;
+    let inf = match &args.mods {
+        Some(f) => {
+            let fit = evident::moderators::metareg(&set, f, &opts)?;
+            for om in &fit.omitted {
+                eprintln!("warning: {}: omitted: {}", om.label, om.reason);
+            }
+            evident::sensitivity::influence_metareg(&fit)?
+        }
+        None => influence(&set, &opts)?,
+    };
     if args.json {
         println!("{}", json::influence_json(&inf));
     } else {

@@ -10,7 +10,7 @@ use evident::model::profile::rma_pl_ci;
 use evident::model::{rma, RmaFit, RmaOptions};
 use evident::moderators::permutation::{permutest, PermutationOptions};
 use evident::moderators::profile::metareg_pl_ci;
-use evident::moderators::{metareg, subgroup};
+use evident::moderators::{metareg_formula, subgroup};
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
 use evident::render::json;
@@ -27,6 +27,13 @@ pub struct PoolArgs {
     /// "factor(alloc)", "dose*age", "x - 1".
     #[arg(long, value_name = "FORMULA", conflicts_with = "by")]
     pub mods: Option<String>,
+    /// With --mods: the reference level of a factor, as COLUMN=LEVEL (or LEVEL alone for every
+    /// factor that has it); repeatable. By default the reference is the first level, text
+    /// levels in byte order ("Placebo" before "active") as R with LC_COLLATE=C; R in an
+    /// English locale sorts case-insensitively. relevel(arm, ref = "Placebo") in the formula
+    /// does the same.
+    #[arg(long, value_name = "[COLUMN=]LEVEL", requires = "mods")]
+    pub reference: Vec<String>,
     /// With --mods: Wald test of the coefficients whose names contain this text, jointly
     /// (e.g. --test-coefs alloc for all levels of factor(alloc)); repeatable.
     #[arg(long, value_name = "TEXT", requires = "mods")]
@@ -41,9 +48,10 @@ pub struct PoolArgs {
         allow_hyphen_values = true
     )]
     pub predict: Vec<String>,
-    /// With --mods (or --by): permutation test of the coefficients and QM (for --by: of the
-    /// mixed model's test for subgroup differences) with this many random permutations (exact
-    /// when there are no more distinct permutations than this).
+    /// Permutation test with this many random permutations (exact when there are no more
+    /// distinct permutations than this): with --mods of the coefficients and QM, with --by of
+    /// the mixed model's test for subgroup differences, and without either of the pooled
+    /// estimate by flipping the effects' signs (exact when 2^k is at most N).
     #[arg(long, value_name = "N")]
     pub permutations: Option<usize>,
     /// Seed of the random permutations.
@@ -97,7 +105,7 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 return run_subgroup(args, &set, col, &o);
             }
             if args.permutations.is_some() {
-                bail!("--permutations needs --mods or --by");
+                return run_intercept_permutations(args, &set, &o);
             }
             print_rma(&with_tau2_ci(args, rma(&set, &o)?)?, args.json);
         }
@@ -179,7 +187,13 @@ fn run_metareg(
     formula: &str,
     o: &RmaOptions,
 ) -> Result<()> {
-    let mut fit = metareg(set, formula, o)?;
+    let references = args
+        .reference
+        .iter()
+        .map(|r| evident::moderators::Reference::parse(r))
+        .collect();
+    let formula = evident::moderators::Formula::parse(formula)?.with_references(references);
+    let mut fit = metareg_formula(set, &formula, o)?;
     warn_omitted(&fit.omitted, loaded);
     if args.tau2_ci == Tau2CiArg::Pl {
         if fit.options.method.is_fixed() {
@@ -229,6 +243,27 @@ fn run_metareg(
         }
         if let Some(p) = &perm {
             print!("{}", text::permutation_summary(&fit, p));
+        }
+    }
+    Ok(())
+}
+
+/// `--permutations` without moderators: the pooled estimate with the sign-flip test of the
+/// intercept-only model (metafor's `permutest` of an `rma` without `mods`).
+fn run_intercept_permutations(args: &PoolArgs, set: &EffectSet, o: &RmaOptions) -> Result<()> {
+    let fit = rma(set, o)?;
+    let model = metareg_formula(set, &evident::moderators::Formula::parse("1")?, o)?;
+    let perm = permutations(args, &model)?;
+    if args.json {
+        let mut v = json::rma_json(&fit);
+        if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
+            obj.insert("permutation".into(), json::permutation_json(&model, p));
+        }
+        println!("{v}");
+    } else {
+        print!("{}", text::rma_summary(&fit));
+        if let Some(p) = &perm {
+            print!("{}", text::permutation_summary(&model, p));
         }
     }
     Ok(())

@@ -21,6 +21,10 @@ pub struct RegtestArgs {
     /// The predictor.
     #[arg(long, value_enum, ignore_case = true, default_value = "sei")]
     pub predictor: PredictorArg,
+    /// Test a meta-regression on these moderators (the right-hand side of an R formula, as for
+    /// pool --mods): the predictor is added to them, as metafor's regtest of an rma with mods.
+    #[arg(long, value_name = "FORMULA")]
+    pub mods: Option<String>,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -30,8 +34,20 @@ pub fn run(args: &RegtestArgs) -> Result<()> {
     let (loaded, set, opts) = rma_setup(&args.input, &args.model)?;
     let model = RegModel::from(args.reg_model);
     let predictor = Predictor::from(args.predictor);
-    let ni = sample_sizes(&loaded.studies, &set);
-    let r = regtest(&set, &opts, model, predictor, ni.as_deref())?;
+    let r = match &args.mods {
+        Some(f) => {
+            let fit = evident::moderators::metareg(&set, f, &opts)?;
+            for om in &fit.omitted {
+                eprintln!("warning: {}: omitted: {}", om.label, om.reason);
+            }
+            let ni = sample_sizes(&loaded.studies, &fit.effects);
+            evident::bias::regtest_metareg(&fit, model, predictor, ni.as_deref())?
+        }
+        None => {
+            let ni = sample_sizes(&loaded.studies, &set);
+            regtest(&set, &opts, model, predictor, ni.as_deref())?
+        }
+    };
     if args.json {
         println!("{}", json::regtest_json(&r));
     } else {

@@ -266,7 +266,11 @@ pub fn metareg_formula(
         });
     }
     let set = effects.subset(&mm.used);
+    let redundant = mm.redundant.clone();
     let mut fit = fit_matrix(&set, mm, opts)?;
+    if !redundant.is_empty() {
+        fit.notes.push(redundant_note(&redundant));
+    }
     if !omitted.is_empty() {
         fit.notes.push(format!(
             "{} stud{} with missing moderator values omitted from model fitting",
@@ -276,6 +280,18 @@ pub fn metareg_formula(
     }
     fit.omitted = omitted;
     Ok(fit)
+}
+
+/// The note on columns dropped as redundant, worded after metafor's warning.
+pub fn redundant_note(names: &[String]) -> String {
+    format!(
+        "redundant predictors dropped from the model (linear combinations of earlier columns, as metafor does): {}",
+        names
+            .iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// metafor needs one study more than coefficients when τ² is estimated as well, and finite

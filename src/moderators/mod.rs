@@ -3,12 +3,13 @@
 
 pub mod anova;
 pub mod blup;
+mod expr;
 pub mod formula;
 pub mod metareg;
 pub mod permutation;
 pub mod profile;
 pub mod subgroup;
 
-pub use formula::{Formula, ModelMatrix};
+pub use formula::{FactorCoding, Formula, ModelMatrix, Reference, ReferenceRule};
 pub use metareg::{metareg, metareg_formula, MetaregFit};
 pub use subgroup::{subgroup, SubgroupFit};

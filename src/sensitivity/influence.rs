@@ -38,6 +38,10 @@ pub struct Influence {
     pub tau2: f64,
     /// Cochran's Q (QE) of the full model.
     pub qe: f64,
+    /// The model's coefficient names (`intrcpt` alone for the intercept-only model).
+    pub coefficients: Vec<String>,
+    /// DFBETAS of each coefficient, in the order of `coefficients` (metafor's `dfbs`).
+    pub dfbetas_by_coef: Vec<Vec<f64>>,
 }
 
 /// Externally standardized residuals, DFFITS, Cook's distances, covariance ratios, leave-one-out
@@ -132,6 +136,8 @@ pub fn influence(set: &EffectSet, opts: &RmaOptions) -> Result<Influence> {
         qe_del,
         hat,
         weight: full.weights.clone(),
+        dfbetas_by_coef: vec![dfbetas.clone()],
+        coefficients: vec!["intrcpt".into()],
         dfbetas,
         is_infl,
         tau2: full.tau2,

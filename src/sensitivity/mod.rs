@@ -7,6 +7,7 @@ pub mod baujat;
 pub mod cumul;
 pub mod gosh;
 pub mod influence;
+pub mod influence_metareg;
 pub mod leave1out;
 pub mod tables;
 
@@ -14,6 +15,7 @@ pub use baujat::{baujat, Baujat};
 pub use cumul::{cumul, cumul_order};
 pub use gosh::{gosh, Gosh, StudyContrast};
 pub use influence::{influence, Influence};
+pub use influence_metareg::influence_metareg;
 pub use leave1out::leave1out;
 pub use tables::{cumul_tables, cumul_tables_order, leave1out_tables};
 

@@ -15,6 +15,9 @@ pub fn regtest_json(r: &Regtest) -> Value {
         m.insert("df".into(), num(df));
     }
     m.insert("pval".into(), num(r.pval));
+    if !r.moderators.is_empty() {
+        m.insert("moderators".into(), json!(r.moderators));
+    }
     if let Some(l) = r.limit {
         m.insert("limit_estimate".into(), num(l.estimate));
         m.insert("limit_ci_lb".into(), num(l.ci_lb));

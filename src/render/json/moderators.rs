@@ -58,6 +58,12 @@ pub fn metareg_json(fit: &MetaregFit) -> Value {
     }
     insert_fit_stats(&mut m, &fit.fit);
     m.insert("fitted".into(), fitted_json(fit));
+    if !fit.matrix.factors.is_empty() {
+        m.insert("factors".into(), json!(fit.matrix.factors));
+    }
+    if !fit.matrix.redundant.is_empty() {
+        m.insert("redundant_dropped".into(), json!(fit.matrix.redundant));
+    }
     let mut notes = fit.notes.clone();
     for o in &fit.omitted {
         notes.push(format!("omitted '{}': {}", o.label, o.reason));

@@ -49,7 +49,7 @@ pub fn cumul_json(s: &RefitSeries, order: &str) -> Value {
 
 /// The `influence` object.
 pub fn influence_json(inf: &Influence) -> Value {
-    json!({
+    let mut v = json!({
         "slab": inf.labels,
         "rstudent": nums(&inf.rstudent),
         "dffits": nums(&inf.dffits),
@@ -61,7 +61,19 @@ pub fn influence_json(inf: &Influence) -> Value {
         "weight": nums(&inf.weight),
         "dfbetas": nums(&inf.dfbetas),
         "is_infl": inf.is_infl,
-    })
+    });
+    // A meta-regression has DFBETAS per coefficient (metafor's `dfbs` columns).
+    if inf.coefficients.len() > 1 {
+        let by: serde_json::Map<String, Value> = inf
+            .coefficients
+            .iter()
+            .zip(&inf.dfbetas_by_coef)
+            .map(|(n, d)| (n.clone(), nums(d)))
+            .collect();
+        v["coefficients"] = json!(inf.coefficients);
+        v["dfbetas_by_coef"] = Value::Object(by);
+    }
+    v
 }
 
 /// A GOSH analysis: one entry per subset (`k` studies, `estimate`, `tau2`, `QE`, `I2`, `H2`) and

@@ -38,6 +38,13 @@ pub fn regtest_summary(r: &Regtest) -> String {
     };
     let _ = writeln!(s, "Regression test for funnel plot asymmetry (k = {})", r.k);
     let _ = writeln!(s, "Model: {model}; predictor: {}", r.predictor.name());
+    if !r.moderators.is_empty() {
+        let _ = writeln!(
+            s,
+            "Added to the meta-regression on: {}",
+            r.moderators.join(", ")
+        );
+    }
     let _ = writeln!(
         s,
         "Test for asymmetry: {}, {}",

@@ -74,6 +74,9 @@ fn metareg_header(s: &mut String, fit: &MetaregFit) {
         measure_label(fit.effects.measure),
         test_label(fit.test, fit.df)
     );
+    if let Some(line) = reference_line(&fit.matrix.factors) {
+        let _ = writeln!(s, "{line}");
+    }
     if !fit.omitted.is_empty() {
         let _ = writeln!(
             s,
@@ -87,6 +90,27 @@ fn metareg_header(s: &mut String, fit: &MetaregFit) {
         );
     }
     let _ = writeln!(s);
+}
+
+/// "Reference level: factor(alloc) = alternate (first in byte order)": the level each factor's
+/// coefficients are contrasts against; `None` without a factor coded by contrasts.
+pub fn reference_line(factors: &[crate::moderators::FactorCoding]) -> Option<String> {
+    let parts: Vec<String> = factors
+        .iter()
+        .filter_map(|f| {
+            f.reference
+                .as_ref()
+                .map(|r| format!("{} = {r} ({})", f.label, f.rule.describe()))
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Reference level{}: {}",
+        if parts.len() == 1 { "" } else { "s" },
+        parts.join("; ")
+    ))
 }
 
 /// Residual τ², I² and H², R², the residual Q and the test of moderators.
@@ -297,14 +321,22 @@ fn common_estimates(sg: &SubgroupFit, first: &RmaFit) -> String {
 /// Permutation p-values next to the coefficient names.
 pub fn permutation_summary(fit: &MetaregFit, t: &PermutationTest) -> String {
     let mut s = String::new();
+    // An intercept-only model flips the signs of the effects (metafor's permutest of an rma
+    // without moderators); its one test is the intercept's.
+    let int_only = fit.p == 1 && fit.matrix.intercept;
     let _ = writeln!(
         s,
-        "\nPermutation test ({} {} permutations{}):",
+        "\nPermutation test ({} {} {}{}):",
         t.iterations,
         if t.exact {
             "exact: all distinct"
         } else {
             "random"
+        },
+        if int_only {
+            "sign flips"
+        } else {
+            "permutations"
         },
         if t.failed > 0 {
             format!(", {} could not be fitted and were left out", t.failed)
@@ -312,11 +344,13 @@ pub fn permutation_summary(fit: &MetaregFit, t: &PermutationTest) -> String {
             String::new()
         }
     );
-    let _ = writeln!(
-        s,
-        "  test of moderators: {}",
-        p_value(t.qm_pval, PStyle::Metafor)
-    );
+    if !int_only {
+        let _ = writeln!(
+            s,
+            "  test of moderators: {}",
+            p_value(t.qm_pval, PStyle::Metafor)
+        );
+    }
     for (c, p) in fit.coefficients.iter().zip(&t.pval) {
         let _ = writeln!(s, "  {}: {}", c.name, p_value(*p, PStyle::Metafor));
     }

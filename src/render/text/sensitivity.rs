@@ -94,9 +94,19 @@ pub fn influence_table(inf: &Influence) -> String {
         s,
         "Influence diagnostics (* = influential by metafor's rules)"
     );
+    // A meta-regression's DFBETAS get one column per coefficient, headed by its name.
+    let by_coef = inf.coefficients.len() > 1;
+    let dfb_head = if by_coef {
+        inf.coefficients
+            .iter()
+            .map(|n| format!(" {n:>8}"))
+            .collect::<String>()
+    } else {
+        format!(" {:>8}", "dfbetas")
+    };
     let _ = writeln!(
         s,
-        "{} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6} {:>7} {:>8}",
+        "{} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6} {:>7}{dfb_head}",
         pad("study", w),
         "rstudent",
         "dffits",
@@ -106,12 +116,20 @@ pub fn influence_table(inf: &Influence) -> String {
         "QE.del",
         "hat",
         "weight",
-        "dfbetas"
     );
     for i in 0..inf.labels.len() {
+        let dfb = if by_coef {
+            inf.coefficients
+                .iter()
+                .zip(&inf.dfbetas_by_coef)
+                .map(|(n, d)| format!(" {:>w$}", fmt(d[i]), w = n.chars().count().max(8)))
+                .collect::<String>()
+        } else {
+            format!(" {:>8}", fmt(inf.dfbetas[i]))
+        };
         let _ = writeln!(
             s,
-            "{} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6.4} {:>6.2}% {:>8}{}",
+            "{} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9} {:>6.4} {:>6.2}%{dfb}{}",
             pad(&inf.labels[i], w),
             fmt(inf.rstudent[i]),
             fmt(inf.dffits[i]),
@@ -121,7 +139,6 @@ pub fn influence_table(inf: &Influence) -> String {
             fmt(inf.qe_del[i]),
             inf.hat[i],
             inf.weight[i],
-            fmt(inf.dfbetas[i]),
             if inf.is_infl[i] == Some(true) {
                 " *"
             } else {
