@@ -11,7 +11,7 @@ secs="${1:-120}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(csv_reader pool_end_to_end reported_rows batch_reader)
+    targets=(csv_reader pool_end_to_end reported_rows batch_reader manifest)
 fi
 export RUSTC_BOOTSTRAP=1
 cd "$root"
@@ -24,6 +24,12 @@ for t in "${targets[@]}"; do
     mkdir -p "$corpus" "$here/artifacts/$t"
     # Seed with every small CSV the project ships: the bad-input catalogue, the conformance
     # inputs and the reported-statistics tables.
+    if [ -z "$(ls -A "$corpus")" ] && [ "$t" = manifest ]; then
+        # The report manifest: the bundled one and the project's other TOML files.
+        for f in "$root"/data/evident.toml "$root"/Cargo.toml "$root"/fuzz/Cargo.toml; do
+            cp "$f" "$corpus/seed_$(echo "$f" | md5sum | cut -c1-12).toml"
+        done
+    fi
     if [ -z "$(ls -A "$corpus")" ]; then
         for f in "$root"/tests/bad_inputs/*.csv "$root"/tests/conformance/cases/*/input.csv \
             "$root"/tests/data/reported/*.csv "$root"/tests/fixtures/*/*.csv; do
