@@ -11,7 +11,7 @@ secs="${1:-120}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(csv_reader pool_end_to_end reported_rows batch_reader formula)
+    targets=(csv_reader pool_end_to_end reported_rows batch_reader formula manifest)
 fi
 export RUSTC_BOOTSTRAP=1
 cd "$root"
@@ -31,6 +31,11 @@ for t in "${targets[@]}"; do
             '(a + x)*(g + n) - a:g' 'one' 'x^2'; do
             printf '%s' "$f" >"$corpus/seed_$i"
             i=$((i + 1))
+        done
+    elif [ "$t" = manifest ] && [ -z "$(ls -A "$corpus")" ]; then
+        # The report manifest: the bundled one and the project's other TOML files.
+        for f in "$root"/data/evident.toml "$root"/Cargo.toml "$root"/fuzz/Cargo.toml; do
+            cp "$f" "$corpus/seed_$(echo "$f" | md5sum | cut -c1-12).toml"
         done
     fi
     if [ -z "$(ls -A "$corpus")" ]; then

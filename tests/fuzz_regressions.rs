@@ -192,3 +192,39 @@ fn formula_inputs_give_formulas_or_errors() {
         let _ = Formula::parse(s);
     }
 }
+
+/// The `manifest` fuzz target's promise: a manifest, or an `Error::Input` naming the file and a
+/// line of the text in a one-line message.
+fn manifest(text: &str) -> Option<usize> {
+    use evident::app::manifest::Manifest;
+    let path = Path::new("evident.toml");
+    match Manifest::parse(text, path) {
+        Ok(m) => {
+            assert!(m.analysis.iter().all(|a| a.file.is_some()));
+            None
+        }
+        Err(evident::Error::Input { location, message }) => {
+            assert_eq!(location.file.as_deref(), Some(path));
+            assert!(!message.contains('\n'), "{message:?}");
+            let line = location.line.expect("a manifest error names its line");
+            assert!((1..=text.matches('\n').count() + 1).contains(&line));
+            Some(line)
+        }
+        Err(e) => panic!("unstructured error: {e:?}"),
+    }
+}
+
+/// A key of 80 or more dotted parts hits TOML's recursion limit, which TOML reports without a
+/// position: the error named no line (found while fuzzing the manifest parser).
+#[test]
+fn manifest_errors_name_a_line_even_without_a_toml_position() {
+    let keys = vec!["a"; 200_000].join(".");
+    assert_eq!(
+        manifest(&format!("title = 't'\n[{keys}]\nx = 1\n")),
+        Some(2)
+    );
+    assert_eq!(manifest(&format!("\n\n\n{keys} = 1")), Some(4));
+    let deep = format!("title = {}{}\n", "[".repeat(200_000), "]".repeat(200_000));
+    assert_eq!(manifest(&deep), Some(1));
+    assert_eq!(manifest("[[analysis]]\nfile = 'a.csv'\n"), None);
+}

@@ -475,3 +475,23 @@ fn manifest_errors_name_the_file_and_the_reason() {
         "{all}"
     );
 }
+
+/// A broken manifest is that input's error row, naming the manifest and the line, in one line.
+#[test]
+fn a_broken_manifest_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("bcg.csv"), BCG).unwrap();
+    let manifest = input.join("evident.toml");
+    std::fs::write(
+        &manifest,
+        "title = \"t\"\n\n[[analysis]]\nfile = \"bcg.csv\"\nmeasure = [\n",
+    )
+    .unwrap();
+    let r = report(&input, &dir.path().join("out"));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    let want = format!("{}, line 5: not a valid manifest", manifest.display());
+    let line = r.stderr.lines().find(|l| l.contains(&want));
+    assert!(line.is_some(), "{}", r.stderr);
+}
