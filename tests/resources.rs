@@ -73,3 +73,59 @@ fn regtest_metareg_and_trimfill_at_k_100000() {
     let tf = trimfill(&set, &RmaOptions::default(), Estimator::L0, None).unwrap();
     assert!(tf.fit.estimate.is_finite());
 }
+
+/// Width and height of a PNG from its IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |a: usize| u32::from_be_bytes(png[a..a + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+// A 10,000-character label used to make a 282,000 px wide PNG (1.8 GB); plots cut it to
+// MAX_TEXT_WIDTH with an ellipsis, while the fit (and so tables and JSON) keeps the full text.
+#[test]
+fn a_10000_character_label_gives_a_bounded_png() {
+    use evident::render::plot::{fonts::MAX_TEXT_WIDTH, forest::forest, render::svg_to_png};
+    let mut set = EffectSet::from_yi_vi(
+        vec![-0.9, -1.6, -0.2],
+        vec![0.36, 0.21, 0.05],
+        Measure::GEN,
+        evident::Scale::Identity,
+    );
+    let long = "x".repeat(10_000);
+    set.labels[1] = long.clone();
+    let fit = evident::rma(&set, &RmaOptions::default()).unwrap();
+    assert_eq!(fit.effects.labels[1], long);
+    let fig = forest(&fit, &Default::default()).unwrap();
+    assert!(fig.width < MAX_TEXT_WIDTH + 1000.0, "{}", fig.width);
+    let svg = fig.to_svg().unwrap();
+    assert!(!svg.contains(&long) && svg.contains('…'));
+    let (w, h) = png_size(&svg_to_png(&svg, 300.0).unwrap());
+    assert!(w < 7000 && h < 2000, "{w}×{h}");
+}
+
+// A forest plot of 10,000 studies at 150 dpi needed a 6 GB pixel buffer; the PNG is refused with
+// a message pointing to SVG and PDF, which are written.
+#[test]
+fn a_forest_of_10000_studies_is_refused_as_png_and_drawn_as_svg() {
+    use evident::render::plot::{forest::forest, render::svg_to_png, render::MAX_PIXELS};
+    let set = effects(&large_csv(10_000, 0.0));
+    let fit = evident::rma(&set, &RmaOptions::default()).unwrap();
+    let svg = forest(&fit, &Default::default()).unwrap().to_svg().unwrap();
+    match svg_to_png(&svg, 150.0) {
+        Err(evident::Error::ImageTooLarge {
+            width,
+            height,
+            limit,
+        }) => assert!(width * height > limit && limit == MAX_PIXELS),
+        other => panic!("{:?}", other.map(|p| p.len())),
+    }
+    let dir = std::env::temp_dir().join(format!("evident-resources-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fig = forest(&fit, &Default::default()).unwrap();
+    let e = evident::app::save_figure(&fig, &dir.join("f.png"), 150.0).unwrap_err();
+    assert!(e.to_string().contains("SVG or PDF"), "{e}");
+    assert!(!dir.join("f.png").exists());
+    evident::app::save_figure(&fig, &dir.join("f.svg"), 150.0).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
