@@ -8,6 +8,7 @@ pub mod batch;
 pub mod manifest;
 pub mod presets;
 pub mod report;
+pub mod tables;
 
 use crate::error::Result;
 use crate::render::plot::{render, Figure, Format};
