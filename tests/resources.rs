@@ -130,6 +130,62 @@ fn a_forest_of_10000_studies_is_refused_as_png_and_drawn_as_svg() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `rows` rows of analysis `a` then two of `b`, generated as read (never held in memory).
+struct LongAnalysis {
+    rows: usize,
+    pending: Vec<u8>,
+    done: usize,
+}
+
+impl std::io::Read for LongAnalysis {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pending.len() < buf.len() && self.done < self.rows + 2 {
+            let line = if self.done < self.rows {
+                format!("a,{},0.1\n", self.done % 7)
+            } else {
+                format!("b,{},0.2\n", self.done % 3)
+            };
+            self.pending.extend_from_slice(line.as_bytes());
+            self.done += 1;
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+// One analysis with more rows than a batch keeps (an endless analysis used to grow until a 4 GB
+// allocation aborted): it gets an error row, its rows are dropped, and the batch goes on.
+#[test]
+fn batch_refuses_an_analysis_beyond_the_row_cap_and_goes_on() {
+    use evident::app::batch::{run, BatchOptions, MAX_ANALYSIS_ROWS};
+    let input = LongAnalysis {
+        rows: MAX_ANALYSIS_ROWS + 1,
+        pending: b"analysis,yi,vi\n".to_vec(),
+        done: 0,
+    };
+    let mut out = Vec::new();
+    run(
+        Path::new("endless.csv"),
+        input,
+        &BatchOptions::default(),
+        |r| {
+            out.push((r.analysis, r.fit.map(|f| f.k).map_err(|e| e.to_string())));
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(out.len(), 2);
+    let (name, a) = &out[0];
+    assert_eq!(name, "a");
+    assert!(
+        a.as_ref().unwrap_err().contains("more than 1000000 rows"),
+        "{a:?}"
+    );
+    assert_eq!(out[1], ("b".to_string(), Ok(2)));
+}
+
 // A header of 10⁶ columns is read in linear time (the pairwise duplicate check was quadratic:
 // 10⁵ columns took 20 s, 10⁶ did not finish); duplicates are still found, case-insensitively.
 #[test]
