@@ -475,6 +475,22 @@ fn funnel_svg(fit: &RmaFit, tf: &Step<TrimFill>) -> Step<String> {
     .map_err(|e| format!("not drawn: {e}"))
 }
 
+/// The report's PNG forest plot: at [`PNG_DPI`], or, when a very long forest would exceed the
+/// raster limit, at the lower resolution that fits it (the SVG beside it is exact at any size).
+fn forest_png(svg: &str) -> Result<Vec<u8>> {
+    match svg_to_png(svg, PNG_DPI) {
+        Err(Error::ImageTooLarge {
+            width,
+            height,
+            limit,
+        }) => {
+            let shrink = (limit as f64 / (width as f64 * height as f64)).sqrt() * 0.99;
+            svg_to_png(svg, (PNG_DPI * shrink).max(10.0))
+        }
+        other => other,
+    }
+}
+
 /// Writes the files of one analysis into `dir`.
 fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
@@ -482,10 +498,7 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         source,
     })?;
     write_atomic(&dir.join("forest.svg"), a.forest_svg.as_bytes())?;
-    write_atomic(
-        &dir.join("forest.png"),
-        &svg_to_png(&a.forest_svg, PNG_DPI)?,
-    )?;
+    write_atomic(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
     let json = serde_json::to_string_pretty(&crate::render::json::rma_json(&a.fit))
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
@@ -603,6 +616,21 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // A forest too tall for a PNG at PNG_DPI is written at the resolution that fits the limit.
+    #[test]
+    fn an_oversized_forest_png_is_downscaled_to_the_limit() {
+        use crate::render::plot::render::MAX_PIXELS;
+        let svg = r#"<svg width="6000" height="6000" viewBox="0 0 6000 6000" xmlns="http://www.w3.org/2000/svg"><rect x="2" y="2" width="5" height="5"/></svg>"#;
+        assert!(matches!(
+            svg_to_png(svg, PNG_DPI),
+            Err(Error::ImageTooLarge { .. })
+        ));
+        let png = forest_png(svg).unwrap();
+        let be = |a: usize| u64::from(u32::from_be_bytes(png[a..a + 4].try_into().unwrap()));
+        let (w, h) = (be(16), be(20));
+        assert!(w * h <= MAX_PIXELS && w * h > MAX_PIXELS / 2, "{w}×{h}");
+    }
 
     #[test]
     fn a_panic_gives_its_message() {

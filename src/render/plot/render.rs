@@ -61,6 +61,18 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
             "the PNG resolution must be between 10 and 2400 dpi, got {dpi}"
         )));
     }
+    // Refuse from the declared size before parsing: laying out the text of a huge figure
+    // costs seconds and hundreds of megabytes on its own.
+    if let Some((w, h)) = declared_size(svg) {
+        let (w, h) = ((w * dpi / 96.0).ceil(), (h * dpi / 96.0).ceil());
+        if w * h > MAX_PIXELS as f64 {
+            return Err(Error::ImageTooLarge {
+                width: w as u64,
+                height: h as u64,
+                limit: MAX_PIXELS,
+            });
+        }
+    }
     let tree = parse(svg)?;
     let scale = (dpi / 96.0) as f32;
     let size = tree.size();
@@ -87,6 +99,17 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
         .encode_png()
         .map_err(|e| Error::invalid(format!("PNG encoding failed: {e}")))?;
     Ok(with_resolution(png, dpi))
+}
+
+/// The `width` and `height` (CSS pixels) of the root `<svg>` tag, when given as plain numbers.
+fn declared_size(svg: &str) -> Option<(f64, f64)> {
+    let start = svg.find("<svg")?;
+    let tag = &svg[start..start + svg[start..].find('>')?];
+    let attr = |name: &str| -> Option<f64> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[at..at + tag[at..].find('"')?].parse().ok()
+    };
+    Some((attr("width")?, attr("height")?))
 }
 
 /// Inserts a `pHYs` chunk after `IHDR` so that the image carries its resolution (journals and
@@ -199,6 +222,8 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("SVG or PDF"), "{e}");
+        assert_eq!(declared_size(svg), Some((20000.0, 10000.0)));
+        assert_eq!(declared_size("<svg viewBox=\"0 0 1 1\">"), None);
         // Just under the limit at a lower resolution is rendered.
         assert!(svg_to_png(svg, 24.0).is_ok());
     }
