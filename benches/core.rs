@@ -118,6 +118,22 @@ fn bench_escalc_and_csv(c: &mut Criterion) {
             .unwrap()
         })
     });
+    // 10⁵ columns: linear in the header (the pairwise duplicate check took 20 s).
+    let mut wide = String::from("yi,vi");
+    for i in 0..100_000 {
+        wide.push_str(&format!(",c{i}"));
+    }
+    wide.push_str(&format!("\n0.1,0.2{}\n", ",1".repeat(100_000)));
+    c.bench_function("csv_parse_100000_columns", |b| {
+        b.iter(|| {
+            Table::from_bytes(
+                Path::new("w.csv"),
+                black_box(wide.as_bytes()),
+                &CsvOptions::default(),
+            )
+            .unwrap()
+        })
+    });
     let t = Table::from_bytes(Path::new("b.csv"), csv.as_bytes(), &CsvOptions::default()).unwrap();
     let st = Studies::from_table(&t, &ColumnMap::new()).unwrap();
     c.bench_function("escalc_or_1000", |b| {

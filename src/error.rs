@@ -224,6 +224,36 @@ pub enum Error {
         /// The marker file a report holds.
         marker: &'static str,
     },
+
+    /// A raster image beyond the renderer's pixel limit (vector formats have none).
+    #[error(
+        "a {width}×{height} pixel image ({:.0} megapixels) exceeds the limit of {} megapixels \
+         for raster output: write SVG or PDF instead (vector, any size), or render at a lower \
+         resolution",
+        (*width as f64) * (*height as f64) / 1e6,
+        limit / 1_000_000
+    )]
+    ImageTooLarge {
+        /// Width in pixels.
+        width: u64,
+        /// Height in pixels.
+        height: u64,
+        /// The largest number of pixels rendered.
+        limit: u64,
+    },
+
+    /// A request for more work or retained output than a stated limit.
+    #[error("{what}: {requested} exceeds the limit of {limit}; {hint}")]
+    OverLimit {
+        /// What was asked for (e.g. "permutations").
+        what: &'static str,
+        /// The amount asked for.
+        requested: u64,
+        /// The largest amount accepted.
+        limit: u64,
+        /// What to do instead.
+        hint: &'static str,
+    },
 }
 
 /// The column sets that identify a data type, as listed in [`Error::UnknownLayout`].

@@ -73,3 +73,149 @@ fn regtest_metareg_and_trimfill_at_k_100000() {
     let tf = trimfill(&set, &RmaOptions::default(), Estimator::L0, None).unwrap();
     assert!(tf.fit.estimate.is_finite());
 }
+
+/// Width and height of a PNG from its IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |a: usize| u32::from_be_bytes(png[a..a + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+// A 10,000-character label used to make a 282,000 px wide PNG (1.8 GB); plots cut it to
+// MAX_TEXT_WIDTH with an ellipsis, while the fit (and so tables and JSON) keeps the full text.
+#[test]
+fn a_10000_character_label_gives_a_bounded_png() {
+    use evident::render::plot::{fonts::MAX_TEXT_WIDTH, forest::forest, render::svg_to_png};
+    let mut set = EffectSet::from_yi_vi(
+        vec![-0.9, -1.6, -0.2],
+        vec![0.36, 0.21, 0.05],
+        Measure::GEN,
+        evident::Scale::Identity,
+    );
+    let long = "x".repeat(10_000);
+    set.labels[1] = long.clone();
+    let fit = evident::rma(&set, &RmaOptions::default()).unwrap();
+    assert_eq!(fit.effects.labels[1], long);
+    let fig = forest(&fit, &Default::default()).unwrap();
+    assert!(fig.width < MAX_TEXT_WIDTH + 1000.0, "{}", fig.width);
+    let svg = fig.to_svg().unwrap();
+    assert!(!svg.contains(&long) && svg.contains('…'));
+    let (w, h) = png_size(&svg_to_png(&svg, 300.0).unwrap());
+    assert!(w < 7000 && h < 2000, "{w}×{h}");
+}
+
+// A forest plot of 10,000 studies at 150 dpi needed a 6 GB pixel buffer; the PNG is refused with
+// a message pointing to SVG and PDF, which are written.
+#[test]
+fn a_forest_of_10000_studies_is_refused_as_png_and_drawn_as_svg() {
+    use evident::render::plot::{forest::forest, render::svg_to_png, render::MAX_PIXELS};
+    let set = effects(&large_csv(10_000, 0.0));
+    let fit = evident::rma(&set, &RmaOptions::default()).unwrap();
+    let svg = forest(&fit, &Default::default()).unwrap().to_svg().unwrap();
+    match svg_to_png(&svg, 150.0) {
+        Err(evident::Error::ImageTooLarge {
+            width,
+            height,
+            limit,
+        }) => assert!(width * height > limit && limit == MAX_PIXELS),
+        other => panic!("{:?}", other.map(|p| p.len())),
+    }
+    let dir = std::env::temp_dir().join(format!("evident-resources-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fig = forest(&fit, &Default::default()).unwrap();
+    let e = evident::app::save_figure(&fig, &dir.join("f.png"), 150.0).unwrap_err();
+    assert!(e.to_string().contains("SVG or PDF"), "{e}");
+    assert!(!dir.join("f.png").exists());
+    evident::app::save_figure(&fig, &dir.join("f.svg"), 150.0).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `rows` rows of analysis `a` then two of `b`, generated as read (never held in memory).
+struct LongAnalysis {
+    rows: usize,
+    pending: Vec<u8>,
+    done: usize,
+}
+
+impl std::io::Read for LongAnalysis {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pending.len() < buf.len() && self.done < self.rows + 2 {
+            let line = if self.done < self.rows {
+                format!("a,{},0.1\n", self.done % 7)
+            } else {
+                format!("b,{},0.2\n", self.done % 3)
+            };
+            self.pending.extend_from_slice(line.as_bytes());
+            self.done += 1;
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+// One analysis with more rows than a batch keeps (an endless analysis used to grow until a 4 GB
+// allocation aborted): it gets an error row, its rows are dropped, and the batch goes on.
+#[test]
+fn batch_refuses_an_analysis_beyond_the_row_cap_and_goes_on() {
+    use evident::app::batch::{run, BatchOptions, MAX_ANALYSIS_ROWS};
+    let input = LongAnalysis {
+        rows: MAX_ANALYSIS_ROWS + 1,
+        pending: b"analysis,yi,vi\n".to_vec(),
+        done: 0,
+    };
+    let mut out = Vec::new();
+    run(
+        Path::new("endless.csv"),
+        input,
+        &BatchOptions::default(),
+        |r| {
+            out.push((r.analysis, r.fit.map(|f| f.k).map_err(|e| e.to_string())));
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(out.len(), 2);
+    let (name, a) = &out[0];
+    assert_eq!(name, "a");
+    assert!(
+        a.as_ref().unwrap_err().contains("more than 1000000 rows"),
+        "{a:?}"
+    );
+    assert_eq!(out[1], ("b".to_string(), Ok(2)));
+}
+
+// A header of 10⁶ columns is read in linear time (the pairwise duplicate check was quadratic:
+// 10⁵ columns took 20 s, 10⁶ did not finish); duplicates are still found, case-insensitively.
+#[test]
+fn a_million_column_header_is_read_and_checked_for_duplicates() {
+    let n = 1_000_000;
+    let mut csv = String::from("yi,vi");
+    for i in 0..n {
+        csv.push_str(&format!(",c{i}"));
+    }
+    csv.push('\n');
+    let row = format!("0.1,0.2{}\n", ",1".repeat(n));
+    csv.push_str(&row);
+    csv.push_str(&row);
+    let t = Table::from_bytes(
+        Path::new("wide.csv"),
+        csv.as_bytes(),
+        &CsvOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(t.headers.len(), n + 2);
+    let dup = csv.replacen(",c999999\n", ",C17\n", 1);
+    let e = Table::from_bytes(
+        Path::new("wide.csv"),
+        dup.as_bytes(),
+        &CsvOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("duplicate column 'C17' (columns 20 and 1000002)"),
+        "{e}"
+    );
+}

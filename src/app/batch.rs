@@ -7,6 +7,9 @@
 //! ten million analyses), to recognise a name that comes back. Cells of a chunk live in one text
 //! buffer that is reused from chunk to chunk: reading allocates nothing per row.
 //!
+//! One analysis may have at most [`MAX_ANALYSIS_ROWS`] rows and one row at most
+//! 64 MiB, so that an endless input streams in bounded memory rather than aborting.
+//!
 //! Rows of one analysis must be contiguous: a name that reappears after its block ended gives
 //! that later block an error row (sort the file by the analysis column), never a silently merged
 //! or split analysis.
@@ -31,6 +34,10 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 pub const CHUNK: usize = 256;
 /// Rows per chunk, beyond which a chunk is handed on even with fewer analyses.
 pub const CHUNK_ROWS: usize = 1 << 16;
+/// The most rows (studies) one analysis may have: its rows are held until it ends, so an
+/// endless analysis would otherwise grow without bound. Beyond it the analysis gets an error
+/// row, its rows are dropped, and the batch goes on.
+pub const MAX_ANALYSIS_ROWS: usize = 1_000_000;
 
 /// What to run on every analysis.
 #[derive(Debug, Clone)]
@@ -398,6 +405,9 @@ impl Reading<'_> {
                     error,
                 });
             }
+            if !self.keep_row(&mut chunk) {
+                continue;
+            }
             for i in (0..self.width).filter(|&i| i != self.acol) {
                 chunk.text.push_str(&rec.text(i));
                 chunk.ends.push(chunk.text.len());
@@ -415,6 +425,34 @@ impl Reading<'_> {
             let _ = full.send(Err(e));
         }
         Ok(())
+    }
+
+    /// Whether the row just read is stored in the last span: not when the span already has an
+    /// error (its rows are never read), nor beyond [`MAX_ANALYSIS_ROWS`], where the span's rows
+    /// are dropped and it gets an error row, so that an endless analysis cannot exhaust memory.
+    fn keep_row(&self, chunk: &mut Chunk) -> bool {
+        let Some(s) = chunk.spans.last_mut() else {
+            return false;
+        };
+        if s.error.is_some() {
+            return false;
+        }
+        if s.rows.len() < MAX_ANALYSIS_ROWS {
+            return true;
+        }
+        s.error = Some(format!(
+            "analysis '{}' has more than {MAX_ANALYSIS_ROWS} rows, the most one analysis of a \
+             batch may have (an endless input, or an analysis column that never changes?)",
+            s.name
+        ));
+        let start = s.rows.start;
+        s.rows.end = start;
+        let cells = start * (self.width - 1);
+        let text_end = if cells == 0 { 0 } else { chunk.ends[cells - 1] };
+        chunk.text.truncate(text_end);
+        chunk.ends.truncate(cells);
+        chunk.lines.truncate(start);
+        false
     }
 
     fn loc(&self, line: Option<usize>) -> Location {

@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod outdir;
 pub mod presets;
 pub mod report;
+pub mod tables;
 
 use crate::error::Result;
 use crate::render::plot::{render, Figure, Format};

@@ -2,6 +2,7 @@
 //! per analysis and an index. One failing analysis never stops the others.
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
+use super::tables::Tables;
 use crate::app::atomic::write_atomic;
 use crate::app::outdir::ReportDir;
 use crate::app::presets::{PoolMethod, Preset};
@@ -216,30 +217,27 @@ impl Planner {
     }
 }
 
-/// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file).
-fn read(spec: &Spec) -> Result<(Table, Studies)> {
-    let mut table = Table::from_path(&spec.file, &CsvOptions::default())?;
-    if let Some(v) = &spec.rows {
-        let c = table.column(ANALYSIS_COLUMN).ok_or_else(|| {
-            Error::invalid(format!(
-                "{}: no '{ANALYSIS_COLUMN}' column to select '{v}'",
-                spec.file.display()
-            ))
-        })?;
-        let keep: Vec<usize> = (0..table.rows.len())
-            .filter(|&i| table.rows[i][c].trim() == v)
-            .collect();
-        if keep.is_empty() {
-            return Err(Error::invalid(format!(
-                "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
-                spec.file.display()
-            )));
-        }
-        table.rows = keep.iter().map(|&i| table.rows[i].clone()).collect();
-        table.lines = keep.iter().map(|&i| table.lines[i]).collect();
+/// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file),
+/// through the run's shared tables.
+fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
+    let table = tables.get(&spec.file)?;
+    let Some(v) = &spec.rows else {
+        return Studies::from_table(&table, &ColumnMap::new());
+    };
+    let c = table.column(ANALYSIS_COLUMN).ok_or_else(|| {
+        Error::invalid(format!(
+            "{}: no '{ANALYSIS_COLUMN}' column to select '{v}'",
+            spec.file.display()
+        ))
+    })?;
+    let selected = super::tables::select(&table, c, v);
+    if selected.rows.is_empty() {
+        return Err(Error::invalid(format!(
+            "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
+            spec.file.display()
+        )));
     }
-    let studies = Studies::from_table(&table, &ColumnMap::new())?;
-    Ok((table, studies))
+    Studies::from_table(&selected, &ColumnMap::new())
 }
 
 /// Whether a table holds p-values but no effect sizes (a page of its own is not a pooling).
@@ -301,7 +299,12 @@ fn not_enough(k: usize, what: &str) -> String {
 
 /// Runs one analysis: effects, model, subgroups, moderators, bias and sensitivity, plots.
 pub fn analyse(spec: &Spec) -> Result<Analysis> {
-    let (_, studies) = read(spec)?;
+    analyse_with(spec, &Tables::new([spec.file.as_path()]))
+}
+
+/// [`analyse`], reading the input through a run's shared tables.
+fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
+    let studies = read(spec, tables)?;
     let cfg = &spec.cfg;
     let measure = match &cfg.measure {
         Some(m) => m.parse::<Measure>()?,
@@ -480,6 +483,22 @@ fn funnel_svg(fit: &RmaFit, tf: &Step<TrimFill>) -> Step<String> {
     .map_err(|e| format!("not drawn: {e}"))
 }
 
+/// The report's PNG forest plot: at [`PNG_DPI`], or, when a very long forest would exceed the
+/// raster limit, at the lower resolution that fits it (the SVG beside it is exact at any size).
+fn forest_png(svg: &str) -> Result<Vec<u8>> {
+    match svg_to_png(svg, PNG_DPI) {
+        Err(Error::ImageTooLarge {
+            width,
+            height,
+            limit,
+        }) => {
+            let shrink = (limit as f64 / (width as f64 * height as f64)).sqrt() * 0.99;
+            svg_to_png(svg, (PNG_DPI * shrink).max(10.0))
+        }
+        other => other,
+    }
+}
+
 /// Writes the files of one analysis into `dir`.
 fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
@@ -487,10 +506,7 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         source,
     })?;
     write_atomic(&dir.join("forest.svg"), a.forest_svg.as_bytes())?;
-    write_atomic(
-        &dir.join("forest.png"),
-        &svg_to_png(&a.forest_svg, PNG_DPI)?,
-    )?;
+    write_atomic(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
     let json = serde_json::to_string_pretty(&crate::render::json::rma_json(&a.fit))
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
@@ -503,17 +519,17 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     Ok(())
 }
 
-fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions) -> Entry {
+fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> Entry {
     let failed = |error: String| Entry::Failed {
         name: spec.name.clone(),
         dir: Some(spec.dir.clone()),
         error,
     };
-    let a = match analyse(spec) {
+    let a = match analyse_with(spec, tables) {
         Ok(a) => a,
         Err(e) => {
             // A file of p-values is not a pooling: list it as skipped, not failed.
-            if let Ok(t) = Table::from_path(&spec.file, &CsvOptions::default()) {
+            if let Ok(t) = tables.get(&spec.file) {
                 if pvalues_only(&t) && Studies::from_table(&t, &ColumnMap::new()).is_err() {
                     return Entry::Skipped {
                         name: spec.name.clone(),
@@ -532,18 +548,22 @@ fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions) -> Entry {
 
 /// [`run_one`], with a panic turned into that analysis's error row, so that one analysis
 /// hitting a bug cannot take the other analyses and the index down with it.
-fn run_guarded(spec: &Spec, out: &Path, ro: &ReportOptions) -> Entry {
+fn run_guarded(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> Entry {
     // Nothing shared is left half-updated by a panic: each analysis writes only its own
-    // directory, which the failed row then stands in for.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(spec, out, ro)))
-        .unwrap_or_else(|payload| Entry::Failed {
-            name: spec.name.clone(),
-            dir: Some(spec.dir.clone()),
-            error: format!(
-                "internal error (a bug in evident, please report it): {}",
-                panic_message(payload.as_ref())
-            ),
-        })
+    // directory, which the failed row then stands in for, and the shared tables are read-only
+    // once parsed (a poisoned lock is taken over).
+    let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_one(spec, out, ro, tables)
+    }));
+    tables.done(&spec.file);
+    entry.unwrap_or_else(|payload| Entry::Failed {
+        name: spec.name.clone(),
+        dir: Some(spec.dir.clone()),
+        error: format!(
+            "internal error (a bug in evident, please report it): {}",
+            panic_message(payload.as_ref())
+        ),
+    })
 }
 
 /// The message a panic carried: `panic!` gives a `&str` or a `String`.
@@ -581,11 +601,12 @@ fn write_report(
     ro: &ReportOptions,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<Entry>> {
+    let tables = Tables::new(plan.specs.iter().map(|s| s.file.as_path()));
     let mut entries: Vec<Entry> = plan
         .specs
         .par_iter()
         .map(|s| {
-            let e = run_guarded(s, out, ro);
+            let e = run_guarded(s, out, ro, &tables);
             tick();
             e
         })
@@ -617,6 +638,21 @@ fn write_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // A forest too tall for a PNG at PNG_DPI is written at the resolution that fits the limit.
+    #[test]
+    fn an_oversized_forest_png_is_downscaled_to_the_limit() {
+        use crate::render::plot::render::MAX_PIXELS;
+        let svg = r#"<svg width="6000" height="6000" viewBox="0 0 6000 6000" xmlns="http://www.w3.org/2000/svg"><rect x="2" y="2" width="5" height="5"/></svg>"#;
+        assert!(matches!(
+            svg_to_png(svg, PNG_DPI),
+            Err(Error::ImageTooLarge { .. })
+        ));
+        let png = forest_png(svg).unwrap();
+        let be = |a: usize| u64::from(u32::from_be_bytes(png[a..a + 4].try_into().unwrap()));
+        let (w, h) = (be(16), be(20));
+        assert!(w * h <= MAX_PIXELS && w * h > MAX_PIXELS / 2, "{w}×{h}");
+    }
 
     #[test]
     fn a_panic_gives_its_message() {

@@ -114,6 +114,17 @@ impl<R: Read> Records<R> {
             nend += e;
             match res {
                 InputEmpty => {}
+                OutputFull if rec.bytes.len() >= MAX_RECORD_BYTES => {
+                    return Err(too_long(format!(
+                        "a row longer than {} MiB (an endless input, or a quote never closed?)",
+                        MAX_RECORD_BYTES >> 20
+                    )));
+                }
+                OutputEndsFull if rec.ends.len() >= MAX_RECORD_FIELDS => {
+                    return Err(too_long(format!(
+                        "a row with more than {MAX_RECORD_FIELDS} fields"
+                    )));
+                }
                 OutputFull => rec.bytes.resize(2 * rec.bytes.len(), 0),
                 OutputEndsFull => rec.ends.resize(2 * rec.ends.len(), 0),
                 Record => {
@@ -126,6 +137,16 @@ impl<R: Read> Records<R> {
     }
 }
 
+/// The longest row read, in bytes: the buffer doubles up to it, so an endless line (no line
+/// end, or an unclosed quote) is an error instead of an allocation that aborts.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+/// The most fields in one row (8 bytes each in the buffer): 16.7 million.
+pub const MAX_RECORD_FIELDS: usize = 1 << 24;
+
+fn too_long(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+}
+
 /// Bytes that are not UTF-8 read as Latin-1 (spreadsheets export it).
 pub(crate) fn latin1(cell: &[u8]) -> String {
     cell.iter().map(|&b| b as char).collect()
@@ -134,6 +155,31 @@ pub(crate) fn latin1(cell: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endless stream of one byte.
+    struct Endless(u8);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(self.0);
+            Ok(buf.len())
+        }
+    }
+
+    // An endless line (or endless delimiters) used to double the buffer until a 4 GB allocation
+    // aborted; it is an error at the stated size.
+    #[test]
+    fn endless_rows_are_an_error_not_an_abort() {
+        let mut rec = Record::default();
+        let mut r = Records::new(BufReader::new(Endless(b'x')), b',');
+        let e = r.next(&mut rec).unwrap_err();
+        assert!(e.to_string().contains("longer than 64 MiB"), "{e}");
+        assert!(rec.bytes.len() <= MAX_RECORD_BYTES);
+        let mut r = Records::new(BufReader::new(Endless(b',')), b',');
+        let e = r.next(&mut rec).unwrap_err();
+        assert!(e.to_string().contains("fields"), "{e}");
+        assert!(rec.ends.len() <= MAX_RECORD_FIELDS);
+    }
 
     /// (line, fields) of every record, read through a buffer of `cap` bytes.
     fn read(input: &[u8], cap: usize) -> Vec<(usize, Vec<String>)> {

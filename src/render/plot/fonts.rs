@@ -43,22 +43,69 @@ pub fn register_with_plotters() {
     });
 }
 
-/// Advance width of `text` in pixels at font size `size` (px per em), with kerning.
-pub fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+/// The widest single text item a plot draws, in pixels (about 10 inches): longer texts are cut
+/// with an ellipsis ([`clip`]), so a 10,000-character label cannot make a 282,000-pixel-wide
+/// figure. Tables and JSON keep the full text.
+pub const MAX_TEXT_WIDTH: f64 = 1000.0;
+
+/// The text as a plot shows it: unchanged up to [`MAX_TEXT_WIDTH`], else its longest prefix that
+/// fits with a trailing `…`.
+pub fn clip(text: &str, size: f64, bold: bool) -> std::borrow::Cow<'_, str> {
+    if raw_width(text, size, bold) <= MAX_TEXT_WIDTH {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let room = MAX_TEXT_WIDTH - raw_width("…", size, bold);
+    let mut end = 0;
+    let mut w = 0.0f32;
+    advances(text, size, bold, |i, c, kern, adv| {
+        w += kern;
+        w += adv;
+        if (w as f64) > room {
+            return false;
+        }
+        end = i + c.len_utf8();
+        true
+    });
+    std::borrow::Cow::Owned(format!("{}…", &text[..end]))
+}
+
+/// Calls `f(byte index, char, kerning before it, advance)` for each character until it returns
+/// false.
+fn advances(text: &str, size: f64, bold: bool, mut f: impl FnMut(usize, char, f32, f32) -> bool) {
     let (r, b) = faces();
     let font = if bold { b } else { r };
     let scaled = font.as_scaled(PxScale::from(size as f32 * units_to_px_ratio(font)));
-    let mut w = 0.0f32;
     let mut prev = None;
-    for c in text.chars() {
+    for (i, c) in text.char_indices() {
         let id = scaled.glyph_id(c);
-        if let Some(p) = prev {
-            w += scaled.kern(p, id);
-        }
-        w += scaled.h_advance(id);
+        let kern = prev.map_or(0.0, |p| scaled.kern(p, id));
         prev = Some(id);
+        if !f(i, c, kern, scaled.h_advance(id)) {
+            return;
+        }
     }
+}
+
+/// Advance width of `text` as written, unclipped.
+fn raw_width(text: &str, size: f64, bold: bool) -> f64 {
+    let mut w = 0.0f32;
+    advances(text, size, bold, |_, _, kern, adv| {
+        w += kern;
+        w += adv;
+        true
+    });
     w as f64
+}
+
+/// Advance width in pixels at font size `size` (px per em), with kerning, of `text` as a plot
+/// draws it (clipped at [`MAX_TEXT_WIDTH`]).
+pub fn text_width(text: &str, size: f64, bold: bool) -> f64 {
+    let w = raw_width(text, size, bold);
+    if w <= MAX_TEXT_WIDTH {
+        w
+    } else {
+        raw_width(&clip(text, size, bold), size, bold)
+    }
 }
 
 /// ab_glyph's `PxScale` is the height from descender to ascender; SVG's font-size is one em.
@@ -88,8 +135,29 @@ mod tests {
         assert!((text_width("Aronson 1948", 24.0, false) - 2.0 * w12).abs() < 1e-3);
         assert!(text_width("Aronson 1948", 12.0, true) > w12);
         // DejaVu Sans: 'M' advances 1767 of 2048 units per em.
-        assert!((text_width("M", 2048.0, false) - 1767.0).abs() < 0.5);
+        assert!((raw_width("M", 2048.0, false) - 1767.0).abs() < 0.5);
         assert_eq!(text_width("", 12.0, false), 0.0);
+    }
+
+    // A 10,000-character label is cut to the widest text a plot draws; short ones are untouched.
+    #[test]
+    fn long_texts_are_clipped_with_an_ellipsis() {
+        let long = "Ä".repeat(10_000);
+        let shown = clip(&long, 12.0, false);
+        assert!(
+            shown.ends_with('…') && shown.chars().count() < 200,
+            "{shown}"
+        );
+        let w = text_width(&long, 12.0, false);
+        assert!(w <= MAX_TEXT_WIDTH && w > MAX_TEXT_WIDTH - 20.0, "{w}");
+        assert_eq!(
+            text_width(&long, 12.0, false),
+            text_width(&shown, 12.0, false)
+        );
+        assert!(matches!(
+            clip("Aronson 1948", 12.0, false),
+            std::borrow::Cow::Borrowed("Aronson 1948")
+        ));
     }
 
     #[test]

@@ -49,12 +49,29 @@ pub fn parse(svg: &str) -> Result<usvg::Tree> {
     usvg::Tree::from_str(svg, &opt).map_err(|e| Error::invalid(format!("invalid SVG: {e}")))
 }
 
+/// The most pixels a PNG is rendered with: 50 megapixels (a 200 MB RGBA buffer, about
+/// 24 × 24 inches at 300 dpi). A forest plot of 10,000 studies at 150 dpi would need 6 GB; it
+/// is refused with [`Error::ImageTooLarge`], which points to SVG and PDF.
+pub const MAX_PIXELS: u64 = 50_000_000;
+
 /// Renders an SVG (sized in CSS pixels, 96 per inch) to PNG at `dpi` on a white background.
 pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
     if !(dpi.is_finite() && (10.0..=2400.0).contains(&dpi)) {
         return Err(Error::invalid(format!(
             "the PNG resolution must be between 10 and 2400 dpi, got {dpi}"
         )));
+    }
+    // Refuse from the declared size before parsing: laying out the text of a huge figure
+    // costs seconds and hundreds of megabytes on its own.
+    if let Some((w, h)) = declared_size(svg) {
+        let (w, h) = ((w * dpi / 96.0).ceil(), (h * dpi / 96.0).ceil());
+        if w * h > MAX_PIXELS as f64 {
+            return Err(Error::ImageTooLarge {
+                width: w as u64,
+                height: h as u64,
+                limit: MAX_PIXELS,
+            });
+        }
     }
     let tree = parse(svg)?;
     let scale = (dpi / 96.0) as f32;
@@ -63,11 +80,15 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
         (size.width() * scale).ceil() as u32,
         (size.height() * scale).ceil() as u32,
     );
-    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(|| {
-        Error::invalid(format!(
-            "a {w}×{h} pixel image is too large to render; lower the dpi"
-        ))
-    })?;
+    let too_large = || Error::ImageTooLarge {
+        width: u64::from(w),
+        height: u64::from(h),
+        limit: MAX_PIXELS,
+    };
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(too_large());
+    }
+    let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or_else(too_large)?;
     pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(
         &tree,
@@ -78,6 +99,17 @@ pub fn svg_to_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
         .encode_png()
         .map_err(|e| Error::invalid(format!("PNG encoding failed: {e}")))?;
     Ok(with_resolution(png, dpi))
+}
+
+/// The `width` and `height` (CSS pixels) of the root `<svg>` tag, when given as plain numbers.
+fn declared_size(svg: &str) -> Option<(f64, f64)> {
+    let start = svg.find("<svg")?;
+    let tag = &svg[start..start + svg[start..].find('>')?];
+    let attr = |name: &str| -> Option<f64> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[at..at + tag[at..].find('"')?].parse().ok()
+    };
+    Some((attr("width")?, attr("height")?))
 }
 
 /// Inserts a `pHYs` chunk after `IHDR` so that the image carries its resolution (journals and
@@ -171,6 +203,29 @@ mod tests {
         let img = tiny_skia::Pixmap::decode_png(&png).unwrap();
         assert_eq!((img.width(), img.height()), (63, 32));
         assert!(svg_to_png(svg, 0.0).is_err());
+    }
+
+    // Beyond MAX_PIXELS the PNG is refused before its buffer is allocated.
+    #[test]
+    fn huge_rasters_are_refused_with_a_vector_hint() {
+        let svg = r#"<svg width="20000" height="10000" viewBox="0 0 20000 10000" xmlns="http://www.w3.org/2000/svg"><rect x="2" y="2" width="5" height="5"/></svg>"#;
+        let e = svg_to_png(svg, 96.0).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::ImageTooLarge {
+                    width: 20000,
+                    height: 10000,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("SVG or PDF"), "{e}");
+        assert_eq!(declared_size(svg), Some((20000.0, 10000.0)));
+        assert_eq!(declared_size("<svg viewBox=\"0 0 1 1\">"), None);
+        // Just under the limit at a lower resolution is rendered.
+        assert!(svg_to_png(svg, 24.0).is_ok());
     }
 
     #[test]
