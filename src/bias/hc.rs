@@ -29,7 +29,7 @@ pub struct HenmiCopas {
     pub ci_ub: f64,
     /// The DerSimonian–Laird τ² the method uses (metafor's `tau2`).
     pub tau2: f64,
-    /// The interval's half-width in units of the SE, u₀ = √(1 + τ² W₂/W₁...) t₀.
+    /// The interval's half-width in units of the SE: u₀ = √(1 + τ² W₂) t₀, W₂ = Σwᵢ²/Σwᵢ.
     pub u0: f64,
     /// The model's estimate (metafor's `beta.rma`).
     pub rma_estimate: f64,
