@@ -1,6 +1,8 @@
 //! Arguments shared by the subcommands: reading input, escalc options, model options.
 
-use super::choices::{AddToArg, MethodArg, PiArg, PresetArg, ScaleArg, TestArg, VTypeArg};
+use super::choices::{
+    AddToArg, MethodArg, PiArg, PresetArg, ScaleArg, SolverArg, TestArg, VTypeArg,
+};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::app::presets::{PoolMethod, Preset};
@@ -195,6 +197,10 @@ pub struct ModelArgs {
     /// Fisher scoring step multiplier (metafor's stepadj), for REML that does not converge.
     #[arg(long)]
     pub stepadj: Option<f64>,
+    /// How ML, REML and EB find τ²: metafor's Fisher scoring (default) or a safeguarded Newton
+    /// solver that reaches the optimum where Fisher scoring does not converge.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub solver: Option<SolverArg>,
     /// Fisher scoring iteration limit.
     #[arg(long)]
     pub maxiter: Option<usize>,
@@ -299,6 +305,9 @@ impl ModelArgs {
                 bail!("--stepadj must lie in (0, 1], got {s}");
             }
             o.control.stepadj = s;
+        }
+        if let Some(solver) = self.solver {
+            o.control.solver = solver.into();
         }
         if let Some(n) = self.maxiter {
             o.control.maxiter = n;

@@ -9,7 +9,7 @@ use evident::app::presets::{PoolMethod, Preset};
 use evident::bias::{Estimator, Predictor, RegModel, Side};
 use evident::effect::{AddTo, VType};
 use evident::model::heterogeneity::Tau2CiType;
-use evident::model::{Method, PiType, Test};
+use evident::model::{Method, PiType, Solver, Test};
 use evident::reported::median::MedianMethod;
 use evident::Scale;
 
@@ -42,6 +42,19 @@ choices! {
         /// Profile likelihood (ML and REML fits), metafor's confint(type = "PL").
         #[value(alias = "PL", alias = "profile")]
         Pl => Tau2CiType::ProfileLikelihood,
+    }
+}
+
+choices! {
+    /// `--solver`: how ML, REML and EB find τ².
+    SolverArg => Solver {
+        /// metafor's Fisher scoring, step for step (default).
+        #[value(alias = "fisher-scoring")]
+        Fisher => Solver::Fisher,
+        /// Safeguarded Newton: Fisher-scoring steps kept inside a bracket of the optimum, to
+        /// full precision; converges where Fisher scoring cycles.
+        #[value(alias = "safeguarded")]
+        Newton => Solver::Newton,
     }
 }
 

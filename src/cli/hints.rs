@@ -30,7 +30,7 @@ pub fn cli_wording(e: &Error) -> String {
         } => format!(
             "{method} estimation did not converge: Fisher scoring did not converge in \
              {iterations} iterations (last change {last_change:.3e}); try a step adjustment \
-             (--stepadj 0.5), more iterations, or another estimator"
+             (--stepadj 0.5), the safeguarded solver (--solver newton), or another estimator"
         ),
         Error::UnknownField { field, .. } => format!("--col {field}=...: {e}"),
         Error::MappedColumnMissing {

@@ -1,7 +1,7 @@
 //! Estimators of the between-study variance τ², as metafor's `rma.uni` computes them.
 
 use super::design::Design;
-use super::{Control, Method};
+use super::{Control, Method, Solver};
 use crate::error::{Error, Result};
 use crate::stats::{mad, zeroin};
 
@@ -243,7 +243,10 @@ fn fisher_scoring<D: Design>(
     method: Method,
     con: &Control,
 ) -> Result<Tau2Estimate> {
-    let (mut tau2, iterations) = fisher_iterate(d, y, v, method, con)?;
+    let (mut tau2, iterations) = match con.solver {
+        Solver::Fisher => fisher_iterate(d, y, v, method, con)?,
+        Solver::Newton => newton_iterate(d, y, v, method, con)?,
+    };
     let mut ll0_reset = false;
     if con.ll0check
         && v.iter().all(|&x| x > 0.0)
@@ -316,6 +319,81 @@ fn fisher_iterate<D: Design>(
         }
     }
     Ok((tau2, iter))
+}
+
+/// Iteration cap of the safeguarded Newton solver: its bracket halves at least every other step,
+/// so 1,000 steps resolve any double-precision interval.
+const NEWTON_MAXITER: usize = 1000;
+
+/// The safeguarded Newton solver ([`Solver::Newton`]): the root of the score on
+/// [tau2_min, ∞), bracketed first (the score is positive below the optimum and negative above),
+/// then Fisher-scoring steps accepted only inside the bracket and bisection otherwise
+/// (Numerical Recipes' `rtsafe`). Runs to double precision; `threshold`, `stepadj` and `maxiter`
+/// belong to Fisher scoring and are not used.
+fn newton_iterate<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    method: Method,
+    con: &Control,
+) -> Result<(f64, usize)> {
+    let name = method.name();
+    // The step is score / information with a positive information: its sign is the score's.
+    let step = |t: f64| fisher_step(d, y, v, method, t);
+    let start = match con.tau2_init {
+        Some(t) => t,
+        None => he_raw(d, y, v).0.max(0.0).max(con.tau2_min),
+    };
+    let mut lo = con.tau2_min;
+    let mut t = start.max(con.tau2_min);
+    let mut hi = if step(t)? <= 0.0 {
+        if t == lo || step(lo)? <= 0.0 {
+            return Ok((lo, 1));
+        }
+        t
+    } else {
+        // Double an upper end until the score turns negative (it does: the information is
+        // positive and the score tends to 0 from below as τ² grows).
+        let scale = v.iter().fold(0.0f64, |m, &x| m.max(x.abs()));
+        let mut up = (2.0 * t).max(scale).max(f64::MIN_POSITIVE);
+        while step(up)? > 0.0 {
+            lo = up;
+            up *= 2.0;
+            if !up.is_finite() {
+                return Err(Error::NotConverged {
+                    method: name,
+                    detail: "the score stays positive for every finite tau2".into(),
+                });
+            }
+        }
+        up
+    };
+    for iter in 1..=NEWTON_MAXITER {
+        let s = step(t)?;
+        if s == 0.0 || s.is_nan() {
+            return Ok((t, iter));
+        }
+        if s > 0.0 {
+            lo = lo.max(t);
+        } else {
+            hi = hi.min(t);
+        }
+        let mut next = t + s;
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        let change = (next - t).abs();
+        t = next;
+        if change <= 4.0 * f64::EPSILON * t.abs() || hi - lo <= 4.0 * f64::EPSILON * hi.abs() {
+            return Ok((t, iter));
+        }
+    }
+    Err(Error::IterationLimit {
+        method: name,
+        iterations: NEWTON_MAXITER,
+        threshold: 4.0 * f64::EPSILON,
+        last_change: hi - lo,
+    })
 }
 
 /// One unadjusted Fisher-scoring step at `tau2` (score over information).
