@@ -388,3 +388,60 @@ fn newton_solver_reaches_the_reml_optimum_where_fisher_scoring_cycles() {
     compare("cli tau2", &e["tau2"], j.get("tau2"), STRICT, &mut misses);
     assert!(misses.is_empty(), "{}", misses.join("\n"));
 }
+
+/// Item 16 (τ² layer): τ² and its SE are scale-invariant at extreme scales (variances near 1e150,
+/// 1e-120, 1e-160): fitted on yᵢ·c, vᵢ·c² they are the ordinary-scale fit's times c², for every
+/// estimator (Fisher scoring and PM to a tight stopping rule, so that where each stops does not
+/// depend on the scale).
+#[test]
+fn tau2_and_its_se_are_scale_invariant_at_extreme_scales() {
+    let base = set("bcg_rr");
+    let tight = Control {
+        threshold: 1e-13,
+        tol: 1e-13,
+        maxiter: 1000,
+        ..Control::default()
+    };
+    let mut misses = Vec::new();
+    for method in ["DL", "HS", "SJ", "HE", "PM", "REML", "ML", "EB"] {
+        let o = RmaOptions {
+            method: method.parse().unwrap(),
+            control: tight,
+            tau2_ci: false,
+            ..RmaOptions::default()
+        };
+        let r0 = rma(&base, &o).unwrap();
+        for c2 in [1e150, 1e-120, 1e-160] {
+            let mut s = base.clone();
+            let c = f64::sqrt(c2);
+            for yi in s.yi.iter_mut() {
+                *yi *= c;
+            }
+            for vi in s.vi.iter_mut() {
+                *vi *= c2;
+            }
+            let r = rma(&s, &o).unwrap();
+            let tol = Tol {
+                rtol: 1e-8,
+                atol: 0.0,
+            };
+            let id = format!("{method} c2={c2:e}");
+            compare(
+                &format!("{id} tau2"),
+                &(r0.tau2 * c2).into(),
+                Some(&r.tau2.into()),
+                tol,
+                &mut misses,
+            );
+            let se = r.se_tau2.map(Value::from).unwrap_or(Value::Null);
+            compare(
+                &format!("{id} se_tau2"),
+                &(r0.se_tau2.unwrap() * c2).into(),
+                Some(&se),
+                tol,
+                &mut misses,
+            );
+        }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
