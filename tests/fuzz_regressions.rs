@@ -193,6 +193,24 @@ fn formula_inputs_give_formulas_or_errors() {
     }
 }
 
+/// libFuzzer (formula target, 600 s): an unexpected character in a 3,000-character formula gave a
+/// message quoting all of it; every formula error now quotes at most 200 characters and says
+/// where the character is.
+#[test]
+fn formula_errors_quote_long_formulas_cut() {
+    use evident::moderators::Formula;
+    for long in [
+        format!("{} + a %", "x + ".repeat(1000)),
+        format!("{} + `a", "x + ".repeat(1000)),
+        format!("{} + + )", "x + ".repeat(1000)),
+    ] {
+        let e = Formula::parse(&long).unwrap_err().to_string();
+        assert!(e.len() < 600 && e.contains('…'), "{e}");
+    }
+    let e = Formula::parse("ablat + %").unwrap_err().to_string();
+    assert!(e.contains("unexpected character '%' at character 9"), "{e}");
+}
+
 /// The `manifest` fuzz target's promise: a manifest, or an `Error::Input` naming the file and a
 /// line of the text in a one-line message.
 fn manifest(text: &str) -> Option<usize> {

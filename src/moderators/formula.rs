@@ -186,10 +186,9 @@ fn tokenize(s: &str) -> Result<Vec<Tok>> {
             i += 1;
         } else if c == '`' || c == '"' || c == '\'' {
             let what = if c == '`' { "backtick" } else { "quote" };
-            let end = cs[i + 1..]
-                .iter()
-                .position(|&d| d == c)
-                .ok_or_else(|| Error::invalid(format!("formula '{s}': unclosed {what}")))?;
+            let end = cs[i + 1..].iter().position(|&d| d == c).ok_or_else(|| {
+                Error::invalid(format!("formula '{}': unclosed {what}", shown(s)))
+            })?;
             let text: String = cs[i + 1..i + 1 + end].iter().collect();
             out.push(if c == '`' {
                 Tok::Name(text)
@@ -211,7 +210,9 @@ fn tokenize(s: &str) -> Result<Vec<Tok>> {
             out.push(Tok::Name(cs[start..i].iter().collect()));
         } else {
             return Err(Error::invalid(format!(
-                "formula '{s}': unexpected character '{c}' (expected column names, factor(x), I(x^2), log(x), +, -, *, :, parentheses)"
+                "formula '{}': unexpected character '{c}' at character {} (expected column names, factor(x), I(x^2), log(x), +, -, *, :, parentheses)",
+                shown(s),
+                i + 1
             )));
         }
     }
@@ -237,17 +238,21 @@ struct Parser<'a> {
     vars: Vec<Variable>,
 }
 
+/// A formula as quoted in an error: long ones (thousands of characters) cut at 200 with "…".
+fn shown(src: &str) -> String {
+    let cut: String = src.chars().take(200).collect();
+    if cut.len() < src.len() {
+        cut + "…"
+    } else {
+        cut
+    }
+}
+
 impl Parser<'_> {
     fn err(&self, what: &str) -> Error {
-        // Long formulas (thousands of characters) are cut in the message.
-        let shown: String = self.src.chars().take(200).collect();
-        let more = if shown.len() < self.src.len() {
-            "…"
-        } else {
-            ""
-        };
         Error::invalid(format!(
-            "formula '{shown}{more}': {what} (write it as R does, e.g. 'ablat + year', 'factor(alloc)', 'a*b', 'x - 1', 'I(x^2)', 'log(dose)')"
+            "formula '{}': {what} (write it as R does, e.g. 'ablat + year', 'factor(alloc)', 'a*b', 'x - 1', 'I(x^2)', 'log(dose)')",
+            shown(self.src)
         ))
     }
     fn peek(&self) -> Option<&Tok> {
