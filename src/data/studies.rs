@@ -308,6 +308,17 @@ pub struct Moderator {
     pub numeric: bool,
 }
 
+impl Moderator {
+    /// The column restricted to the rows at `idx`, in that order.
+    pub fn subset(&self, idx: &[usize]) -> Moderator {
+        Moderator {
+            name: self.name.clone(),
+            values: idx.iter().map(|&i| self.values[i].clone()).collect(),
+            numeric: self.numeric,
+        }
+    }
+}
+
 /// The studies of one analysis: labels, the effect data, and the other columns.
 #[derive(Debug, Clone)]
 pub struct Studies {

@@ -556,15 +556,7 @@ impl EffectSet {
             vi: idx.iter().map(|&i| self.vi[i]).collect(),
             labels: idx.iter().map(|&i| self.labels[i].clone()).collect(),
             rows: idx.iter().map(|&i| self.rows[i]).collect(),
-            moderators: self
-                .moderators
-                .iter()
-                .map(|m| Moderator {
-                    name: m.name.clone(),
-                    values: idx.iter().map(|&i| m.values[i].clone()).collect(),
-                    numeric: m.numeric,
-                })
-                .collect(),
+            moderators: self.moderators.iter().map(|m| m.subset(idx)).collect(),
             omitted: Vec::new(),
             n_corrected: 0,
             escalc: self.escalc,

@@ -10,7 +10,7 @@ pub use mh::{rma_mh, MhFit, MhOptions};
 pub use peto::rma_peto;
 
 use crate::data::studies::Values;
-use crate::data::{Data, Moderator, Studies};
+use crate::data::{Data, Studies};
 use crate::error::{Error, Result};
 use crate::measure::Measure;
 
@@ -115,15 +115,7 @@ pub(crate) fn subset_tables(studies: &Studies, idx: &[usize]) -> Result<Studies>
         labels: idx.iter().map(|&i| studies.labels[i].clone()).collect(),
         lines: idx.iter().map(|&i| studies.lines[i]).collect(),
         data,
-        moderators: studies
-            .moderators
-            .iter()
-            .map(|m| Moderator {
-                name: m.name.clone(),
-                values: idx.iter().map(|&i| m.values[i].clone()).collect(),
-                numeric: m.numeric,
-            })
-            .collect(),
+        moderators: studies.moderators.iter().map(|m| m.subset(idx)).collect(),
         warnings: studies.warnings.clone(),
     })
 }
