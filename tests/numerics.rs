@@ -36,11 +36,19 @@ fn options(o: &Value) -> RmaOptions {
         test: o["test"].as_str().unwrap().parse::<Test>().unwrap(),
         tau2_fixed: o.get("tau2").and_then(Value::as_f64),
         weighted: o.get("weighted").and_then(Value::as_bool).unwrap_or(true),
+        qprofile_tol: o
+            .get("qprofile_tol")
+            .and_then(Value::as_f64)
+            .unwrap_or(RmaOptions::default().qprofile_tol),
         control: Control {
             solver: match o.get("solver").and_then(Value::as_str) {
                 Some("newton") => Solver::Newton,
                 _ => Solver::Fisher,
             },
+            tol: o
+                .get("tol")
+                .and_then(Value::as_f64)
+                .unwrap_or(Control::default().tol),
             ..Control::default()
         },
         ..RmaOptions::default()
@@ -389,12 +397,85 @@ fn newton_solver_reaches_the_reml_optimum_where_fisher_scoring_cycles() {
     assert!(misses.is_empty(), "{}", misses.join("\n"));
 }
 
-/// Item 16 (τ² layer): τ² and its SE are scale-invariant at extreme scales (variances near 1e150,
-/// 1e-120, 1e-160): fitted on yᵢ·c, vᵢ·c² they are the ordinary-scale fit's times c², for every
-/// estimator (Fisher scoring and PM to a tight stopping rule, so that where each stops does not
-/// depend on the scale).
+/// Item 16 against metafor: BCG with variances times 1e150, every estimator but ML, z and
+/// Knapp–Hartung, with the Q-profile CI. metafor's Fisher scoring does not converge for ML at
+/// this scale (gen.R checks that it fails); evident's ML fit is the ordinary one rescaled.
 #[test]
-fn tau2_and_its_se_are_scale_invariant_at_extreme_scales() {
+fn extreme_scale_fits_match_metafor() {
+    check_cases("extreme ");
+    let o = RmaOptions {
+        method: Method::ML,
+        ..RmaOptions::default()
+    };
+    let fit = rma(&set("bcg_rr_e150"), &o).unwrap();
+    let r0 = rma(&set("bcg_rr"), &o).unwrap();
+    assert!(
+        (fit.tau2 / 1e150 / r0.tau2 - 1.0).abs() < 1e-4,
+        "{}",
+        fit.tau2
+    );
+}
+
+/// The fixture's studies times c (effects) and c² (variances).
+fn scaled(base: &EffectSet, c2: f64) -> EffectSet {
+    let mut s = base.clone();
+    let c = c2.sqrt();
+    s.yi.iter_mut().for_each(|y| *y *= c);
+    s.vi.iter_mut().for_each(|v| *v *= c2);
+    s
+}
+
+/// Compares one scaled result with the ordinary-scale one times `factor` (relative 1e-8; 0 and
+/// NaN must match as such).
+struct Scaled<'a> {
+    id: String,
+    misses: &'a mut Vec<String>,
+}
+
+impl Scaled<'_> {
+    fn check(&mut self, what: &str, base: f64, factor: f64, got: f64) {
+        let want = base * factor;
+        let ok = if want.is_nan() {
+            got.is_nan()
+        } else {
+            (got - want).abs() <= 1e-8 * want.abs().max(f64::MIN_POSITIVE)
+        };
+        if !ok {
+            self.misses
+                .push(format!("{} {what}: want {want:e}, got {got:e}", self.id));
+        }
+    }
+
+    fn opt(&mut self, what: &str, base: Option<f64>, factor: f64, got: Option<f64>) {
+        match (base, got) {
+            (Some(b), Some(g)) => self.check(what, b, factor, g),
+            (None, None) => {}
+            _ => self
+                .misses
+                .push(format!("{} {what}: {base:?} vs {got:?}", self.id)),
+        }
+    }
+
+    /// Log-likelihood terms: the rescaled data's log-likelihood is the original's less
+    /// `terms`·ln c, the criteria follow it.
+    fn ll(&mut self, what: &str, base: f64, shift: f64, got: f64) {
+        let want = base + shift;
+        if (got - want).abs() > 1e-8 * want.abs().max(1.0) {
+            self.misses
+                .push(format!("{} {what}: want {want}, got {got}", self.id));
+        }
+    }
+}
+
+/// Item 16: every result of the intercept-only model is scale-invariant at extreme scales
+/// (variances near 1e150, 1e-120, 1e-160): fitted on yᵢ·c, vᵢ·c², estimates and intervals are
+/// the ordinary-scale fit's times c, τ² and its SE, Q-profile and profile-likelihood bounds and
+/// the typical variance times c², Q, I², H², weights and p-values the same, and the
+/// log-likelihood less (k or k − p)·ln c. Stopping rules are tight, so that where each search
+/// stops does not depend on the scale. Without the rescaling I², the SEs of τ² and the τ² CIs
+/// break at these scales.
+#[test]
+fn every_result_is_scale_invariant_at_extreme_scales() {
     let base = set("bcg_rr");
     let tight = Control {
         threshold: 1e-13,
@@ -403,45 +484,156 @@ fn tau2_and_its_se_are_scale_invariant_at_extreme_scales() {
         ..Control::default()
     };
     let mut misses = Vec::new();
-    for method in ["DL", "HS", "SJ", "HE", "PM", "REML", "ML", "EB"] {
-        let o = RmaOptions {
-            method: method.parse().unwrap(),
-            control: tight,
-            tau2_ci: false,
-            ..RmaOptions::default()
-        };
-        let r0 = rma(&base, &o).unwrap();
-        for c2 in [1e150, 1e-120, 1e-160] {
-            let mut s = base.clone();
-            let c = f64::sqrt(c2);
-            for yi in s.yi.iter_mut() {
-                *yi *= c;
-            }
-            for vi in s.vi.iter_mut() {
-                *vi *= c2;
-            }
-            let r = rma(&s, &o).unwrap();
-            let tol = Tol {
-                rtol: 1e-8,
-                atol: 0.0,
+    for method in ["FE", "DL", "HS", "SJ", "HE", "PM", "REML", "ML", "EB"] {
+        for test in [Test::Z, Test::Knha] {
+            let o = RmaOptions {
+                method: method.parse().unwrap(),
+                test,
+                control: tight,
+                qprofile_tol: 1e-13,
+                ..RmaOptions::default()
             };
-            let id = format!("{method} c2={c2:e}");
-            compare(
-                &format!("{id} tau2"),
-                &(r0.tau2 * c2).into(),
-                Some(&r.tau2.into()),
-                tol,
-                &mut misses,
-            );
-            let se = r.se_tau2.map(Value::from).unwrap_or(Value::Null);
-            compare(
-                &format!("{id} se_tau2"),
-                &(r0.se_tau2.unwrap() * c2).into(),
-                Some(&se),
-                tol,
-                &mut misses,
-            );
+            let r0 = rma(&base, &o).unwrap();
+            for c2 in [1e150, 1e-120, 1e-160] {
+                let r = rma(&scaled(&base, c2), &o).unwrap();
+                let mut s = Scaled {
+                    id: format!("{method} {test:?} c2={c2:e}"),
+                    misses: &mut misses,
+                };
+                compare_fits(&mut s, &r0, &r, c2);
+            }
         }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
+fn compare_fits(s: &mut Scaled, r0: &evident::model::RmaFit, r: &evident::model::RmaFit, c2: f64) {
+    let c = c2.sqrt();
+    for (what, b, g) in [
+        ("estimate", r0.estimate, r.estimate),
+        ("se", r0.se, r.se),
+        ("ci_lb", r0.ci_lb, r.ci_lb),
+        ("ci_ub", r0.ci_ub, r.ci_ub),
+    ] {
+        s.check(what, b, c, g);
+    }
+    s.opt("pi_lb", r0.pi.map(|p| p.lb), c, r.pi.map(|p| p.lb));
+    s.opt("pi_ub", r0.pi.map(|p| p.ub), c, r.pi.map(|p| p.ub));
+    s.opt(
+        "mkh_lb",
+        r0.modified_kh.map(|m| m.ci_lb),
+        c,
+        r.modified_kh.map(|m| m.ci_lb),
+    );
+    s.check("tau2", r0.tau2, c2, r.tau2);
+    s.opt("se_tau2", r0.se_tau2, c2, r.se_tau2);
+    s.check("vt", r0.het.vt, c2, r.het.vt);
+    for (what, b, g) in [
+        ("stat", r0.stat, r.stat),
+        ("pval", r0.pval, r.pval),
+        ("Q", r0.het.q, r.het.q),
+        ("I2", r0.het.i2, r.het.i2),
+        ("H2", r0.het.h2, r.het.h2),
+        ("s2w", r0.s2w, r.s2w),
+        ("weight 1", r0.weights[0], r.weights[0]),
+    ] {
+        s.check(what, b, 1.0, g);
+    }
+    let ci =
+        |f: &evident::model::RmaFit| f.tau2_ci.map(|t| [t.tau2_lb, t.tau2_ub, t.i2_lb, t.i2_ub]);
+    match (ci(r0), ci(r)) {
+        (Some(b), Some(g)) => {
+            for (i, what) in ["tau2_ci_lb", "tau2_ci_ub", "I2_ci_lb", "I2_ci_ub"]
+                .iter()
+                .enumerate()
+            {
+                s.check(what, b[i], if i < 2 { c2 } else { 1.0 }, g[i]);
+            }
+        }
+        (b, g) => s.opt("tau2_ci", b.map(|x| x[1]), c2, g.map(|x| x[1])),
+    }
+    if matches!(r0.options.method, Method::ML | Method::REML) {
+        let pl = |f: &evident::model::RmaFit| {
+            let con = evident::model::heterogeneity::QProfileControl {
+                tol: 1e-13,
+                maxiter: 1000,
+            };
+            let d = evident::model::design::Intercept { k: f.k };
+            let (y, v) = (&f.effects.yi, &f.effects.vi);
+            let m = f.options.method;
+            evident::model::profile::pl_ci(&d, y, v, m, f.tau2, f.het.vt, 95.0, &con).unwrap()
+        };
+        let (b, g) = (pl(r0), pl(r));
+        s.check("pl_lb", b.tau2_lb, c2, g.tau2_lb);
+        s.check("pl_ub", b.tau2_ub, c2, g.tau2_ub);
+    }
+    let terms = if r0.options.method == Method::REML {
+        r0.k - 1
+    } else {
+        r0.k
+    } as f64;
+    let shift = -terms * c.ln();
+    s.ll("loglik", r0.fit.loglik, shift, r.fit.loglik);
+    s.ll("AIC", r0.fit.aic, -2.0 * shift, r.fit.aic);
+    s.ll("BIC", r0.fit.bic, -2.0 * shift, r.fit.bic);
+    s.ll("AICc", r0.fit.aicc, -2.0 * shift, r.fit.aicc);
+    let dev_shift = if r0.options.method == Method::REML {
+        -2.0 * shift
+    } else {
+        0.0
+    };
+    s.ll("deviance", r0.fit.deviance, dev_shift, r.fit.deviance);
+}
+
+/// Item 16 for meta-regression: coefficients times c, QM, QE and R² unchanged, τ² and its
+/// Q-profile CI times c² (BCG with absolute latitude, REML, Knapp–Hartung).
+#[test]
+fn meta_regression_is_scale_invariant_at_extreme_scales() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/profile/bcg.csv");
+    let studies = read_studies(&file, &CsvOptions::default(), &ColumnMap::new()).unwrap();
+    let base = EffectSet::from_studies(&studies, Measure::GEN, &EscalcOptions::default()).unwrap();
+    let o = RmaOptions {
+        test: Test::Knha,
+        control: Control {
+            threshold: 1e-13,
+            ..Control::default()
+        },
+        qprofile_tol: 1e-13,
+        ..RmaOptions::default()
+    };
+    let fit = |set: &EffectSet| evident::moderators::metareg::metareg(set, "ablat", &o).unwrap();
+    let m0 = fit(&base);
+    let mut misses = Vec::new();
+    for c2 in [1e150, 1e-120, 1e-160] {
+        let m = fit(&scaled(&base, c2));
+        let mut s = Scaled {
+            id: format!("metareg c2={c2:e}"),
+            misses: &mut misses,
+        };
+        for (a, b) in m0.coefficients.iter().zip(&m.coefficients) {
+            s.check(
+                &format!("{} estimate", a.name),
+                a.estimate,
+                c2.sqrt(),
+                b.estimate,
+            );
+            s.check(&format!("{} se", a.name), a.se, c2.sqrt(), b.se);
+            s.check(&format!("{} pval", a.name), a.pval, 1.0, b.pval);
+        }
+        s.check("QM", m0.qm.stat, 1.0, m.qm.stat);
+        s.check("QE", m0.het.q, 1.0, m.het.q);
+        s.check("I2", m0.het.i2, 1.0, m.het.i2);
+        s.opt("R2", m0.r2, 1.0, m.r2);
+        s.check("tau2", m0.tau2, c2, m.tau2);
+        s.opt("se_tau2", m0.se_tau2, c2, m.se_tau2);
+        let ub = |f: &evident::moderators::metareg::MetaregFit| f.tau2_ci.map(|t| t.tau2_ub);
+        s.opt("tau2_ci_ub", ub(&m0), c2, ub(&m));
+        s.ll(
+            "loglik",
+            m0.fit.loglik,
+            -((m0.k - m0.p) as f64) * c2.sqrt().ln(),
+            m.fit.loglik,
+        );
     }
     assert!(misses.is_empty(), "{}", misses.join("\n"));
 }

@@ -1,8 +1,9 @@
 //! The fitted random/fixed-effects model.
 
 use super::design::{Design, Intercept};
+use super::scale::Rescale;
 use super::tau2::{self, Tau2Estimate};
-use super::{Method, PiType, RmaOptions, Test};
+use super::{Control, Method, PiType, RmaOptions, Test};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::model::heterogeneity::{
@@ -251,8 +252,85 @@ impl FitCore {
     }
 }
 
-/// Fits τ², coefficients and heterogeneity for any design, as metafor's `rma.uni`.
+/// Fits τ², coefficients and heterogeneity for any design, as metafor's `rma.uni`; data of
+/// extreme scale are fitted rescaled ([`Rescale`]) and the results scaled back exactly.
 pub fn fit_core<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<FitCore> {
+    let Some(r) = Rescale::of(&effects.vi) else {
+        return fit_at_scale(d, effects, opts);
+    };
+    let mut scaled = effects.clone();
+    scaled.yi = r.effects(&effects.yi);
+    scaled.vi = r.variances(&effects.vi);
+    let core = fit_at_scale(d, &scaled, &opts.rescaled(r))?;
+    Ok(core.scaled_back(r, d, &scaled.vi, opts.method))
+}
+
+impl RmaOptions {
+    /// The options in the units of data rescaled by `r`: every setting in τ² units is scaled
+    /// with the variances (so a fixed τ² or a bound means the same), tolerances are not (they
+    /// then act as on data of ordinary scale).
+    fn rescaled(&self, r: Rescale) -> RmaOptions {
+        let c2 = r.variance();
+        RmaOptions {
+            tau2_fixed: self.tau2_fixed.map(|t| t * c2),
+            control: Control {
+                tau2_min: self.control.tau2_min * c2,
+                tau2_max: self.control.tau2_max.map(|t| t * c2),
+                tau2_init: self.control.tau2_init.map(|t| t * c2),
+                ..self.control
+            },
+            ..*self
+        }
+    }
+}
+
+impl FitCore {
+    /// The fit of data rescaled by `r` in the original units: effects and coefficients times
+    /// 2^s, variances times 2^2s, the log-likelihood less (number of variance terms)·ln 2^s.
+    fn scaled_back<D: Design>(self, r: Rescale, d: &D, v: &[f64], method: Method) -> FitCore {
+        let (e, c2) = (r.effect_back(), r.variance_back());
+        let (k, p) = (d.k(), d.p());
+        let reml = method == Method::REML;
+        let terms = if reml { k - p } else { k };
+        // ML deviance is relative to the saturated model, which shifts alike, unless some
+        // vᵢ = 0 leaves it at −2 log L; k = p gives 0 either way.
+        let deviance_shifts = reml || (k > p && v.iter().any(|&x| x <= 0.0));
+        FitCore {
+            tau2: self.tau2 * c2,
+            se_tau2: self.se_tau2.map(|x| x * c2),
+            w: self.w.iter().map(|x| x / c2).collect(),
+            beta: self.beta.iter().map(|x| x * e).collect(),
+            vb: self.vb.iter().map(|x| x * c2).collect(),
+            vb0_wald: self.vb0_wald * c2,
+            het: Heterogeneity {
+                vt: self.het.vt * c2,
+                ..self.het
+            },
+            fit: self
+                .fit
+                .shifted(-(terms as f64) * r.ln_effect_back(), deviance_shifts),
+            ..self
+        }
+    }
+}
+
+impl FitStats {
+    /// The statistics with the log-likelihood changed by `dll` (the criteria follow it; the
+    /// deviance too when it is −2 log L).
+    fn shifted(self, dll: f64, deviance_too: bool) -> FitStats {
+        FitStats {
+            loglik: self.loglik + dll,
+            deviance: self.deviance - if deviance_too { 2.0 * dll } else { 0.0 },
+            aic: self.aic - 2.0 * dll,
+            bic: self.bic - 2.0 * dll,
+            aicc: self.aicc - 2.0 * dll,
+            ..self
+        }
+    }
+}
+
+/// [`fit_core`] on data of ordinary scale.
+fn fit_at_scale<D: Design>(d: &D, effects: &EffectSet, opts: &RmaOptions) -> Result<FitCore> {
     // Settings that cannot converge are refused before any fit, not reported as non-convergence.
     opts.control.validate()?;
     let y = &effects.yi;

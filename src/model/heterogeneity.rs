@@ -2,6 +2,7 @@
 //! confidence interval for τ² (Viechtbauer 2007, *Stat Med* 26:37–52).
 
 use crate::model::design::Design;
+use crate::model::scale::Rescale;
 use crate::model::tau2::q_gen;
 use crate::stats::{pchisq_upper, qchisq, zeroin};
 
@@ -206,8 +207,43 @@ impl Default for QProfileControl {
 
 /// The Q-profile CI: τ² bounds solve Q_gen(τ²) = χ²_{k−p} quantiles, searched as metafor does on
 /// [min(0, τ̂²), max(100, 10 τ̂²)]. `None` when k ≤ p or some vi ≤ 0 (metafor refuses those).
-#[allow(clippy::too_many_arguments)]
+/// Data of extreme scale are searched rescaled ([`Rescale`]): the bound 100 and the tolerance
+/// then mean what they mean at ordinary scales.
 pub fn q_profile<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    tau2_hat: f64,
+    vt: f64,
+    level: f64,
+    con: &QProfileControl,
+) -> Option<Tau2Ci> {
+    match Rescale::of(v) {
+        None => q_profile_at_scale(d, y, v, tau2_hat, vt, level, con),
+        Some(r) => {
+            let c2 = r.variance();
+            let (ys, vs) = (r.effects(y), r.variances(v));
+            q_profile_at_scale(d, &ys, &vs, tau2_hat * c2, vt * c2, level, con)
+                .map(|ci| ci.scaled_back(r))
+        }
+    }
+}
+
+impl Tau2Ci {
+    /// The interval of data rescaled by `r`, in the original units (I² and H² are scale-free).
+    pub fn scaled_back(self, r: Rescale) -> Tau2Ci {
+        let (e, c2) = (r.effect_back(), r.variance_back());
+        Tau2Ci {
+            tau2_lb: self.tau2_lb * c2,
+            tau2_ub: self.tau2_ub * c2,
+            tau_lb: self.tau_lb * e,
+            tau_ub: self.tau_ub * e,
+            ..self
+        }
+    }
+}
+
+fn q_profile_at_scale<D: Design>(
     d: &D,
     y: &[f64],
     v: &[f64],

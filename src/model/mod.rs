@@ -13,6 +13,7 @@ pub mod design;
 pub mod fit;
 pub mod heterogeneity;
 pub mod profile;
+pub mod scale;
 pub mod tau2;
 
 /// The confidence level type lives with the distributions (the data layer validates level cells

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::model::design::{Design, Intercept};
 use crate::model::heterogeneity::{Censor, QProfileControl, Tau2Ci, Tau2CiType};
+use crate::model::scale::Rescale;
 use crate::model::{Method, RmaFit};
 use crate::stats::{qchisq, zeroin};
 
@@ -41,6 +42,28 @@ pub fn loglik_at<D: Design>(d: &D, y: &[f64], v: &[f64], tau2: f64, reml: bool) 
 /// upper one marked `>`); a search that fails leaves the bound NaN (metafor: NA with a warning).
 #[allow(clippy::too_many_arguments)]
 pub fn pl_ci<D: Design>(
+    d: &D,
+    y: &[f64],
+    v: &[f64],
+    method: Method,
+    tau2_hat: f64,
+    vt: f64,
+    level: f64,
+    con: &QProfileControl,
+) -> Result<Tau2Ci> {
+    match Rescale::of(v) {
+        None => pl_ci_at_scale(d, y, v, method, tau2_hat, vt, level, con),
+        Some(r) => {
+            let c2 = r.variance();
+            let (ys, vs) = (r.effects(y), r.variances(v));
+            pl_ci_at_scale(d, &ys, &vs, method, tau2_hat * c2, vt * c2, level, con)
+                .map(|ci| ci.scaled_back(r))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pl_ci_at_scale<D: Design>(
     d: &D,
     y: &[f64],
     v: &[f64],

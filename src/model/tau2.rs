@@ -33,57 +33,6 @@ fn pm_tau2_max(y: &[f64]) -> f64 {
     100f64.max(10.0 * m * m)
 }
 
-/// Sampling variances whose largest magnitude lies outside [2^-100, 2^100] are fitted rescaled:
-/// beyond that, sums of wᵢ² and wᵢ⁴ (tr PP, the SEs of τ²) overflow or lose their precision.
-const SCALE_LIMIT: i32 = 100;
-
-/// The exponent s for which yᵢ·2^-s and vᵢ·2^-2s have their largest variance near 1, when the
-/// variances are extreme ([`SCALE_LIMIT`]); `None` at ordinary scales, which stay bit for bit
-/// as metafor computes them.
-fn extreme_scale(v: &[f64]) -> Option<i32> {
-    let m = v.iter().fold(0.0f64, |m, &x| m.max(x.abs()));
-    if !(m.is_finite() && m > 0.0) {
-        return None;
-    }
-    let e = m.log2();
-    (e.abs() > SCALE_LIMIT as f64).then(|| (e / 2.0).floor() as i32)
-}
-
-/// 2^e as a product of exact powers of two (one 2^e alone would overflow near |e| = 1024).
-fn pow2(e: i32) -> f64 {
-    2f64.powi(e / 2) * 2f64.powi(e - e / 2)
-}
-
-/// Runs `f` on the data rescaled by 2^-s (effects) and 2^-2s (variances and the τ² controls),
-/// and scales τ² and its SE back by 2^2s: powers of two are exact, so only the overflow and
-/// underflow of the sums go away. The ll0 check's likelihood difference is scale-free (the
-/// terms k·ln c² and p·ln c² cancel); the Fisher threshold and the PM tolerance then act on the
-/// rescaled τ², as they would on data of ordinary scale.
-fn rescaled<F>(y: &[f64], v: &[f64], con: &Control, f: F) -> Result<Tau2Estimate>
-where
-    F: FnOnce(&[f64], &[f64], &Control) -> Result<Tau2Estimate>,
-{
-    let Some(s) = extreme_scale(v) else {
-        return f(y, v, con);
-    };
-    let (c, c2) = (pow2(-s), pow2(-2 * s));
-    let ys: Vec<f64> = y.iter().map(|x| x * c).collect();
-    let vs: Vec<f64> = v.iter().map(|x| x * c2).collect();
-    let cs = Control {
-        tau2_min: con.tau2_min * c2,
-        tau2_max: con.tau2_max.map(|t| t * c2),
-        tau2_init: con.tau2_init.map(|t| t * c2),
-        ..*con
-    };
-    let back = pow2(2 * s);
-    let e = f(&ys, &vs, &cs)?;
-    Ok(Tau2Estimate {
-        tau2: e.tau2 * back,
-        se_tau2: e.se_tau2.map(|x| x * back),
-        ..e
-    })
-}
-
 /// τ² fixed by the analyst (metafor's `rma(tau2 = …)`), with `method`'s standard error at it.
 pub fn fixed<D: Design>(
     d: &D,
@@ -97,21 +46,8 @@ pub fn fixed<D: Design>(
             "a fixed tau2 must be a non-negative number, got {tau2}"
         )));
     }
-    let scale = extreme_scale(v).map_or(1.0, |s| pow2(-2 * s));
-    rescaled(y, v, &Control::default(), |y, v, _| {
-        Ok(fixed_unscaled(d, y, v, method, tau2 * scale))
-    })
-}
-
-fn fixed_unscaled<D: Design>(
-    d: &D,
-    y: &[f64],
-    v: &[f64],
-    method: Method,
-    tau2: f64,
-) -> Tau2Estimate {
     let se = (d.k() > 1 && !method.is_fixed()).then(|| se_at(d, y, v, method, tau2));
-    Tau2Estimate::closed_form(tau2, se)
+    Ok(Tau2Estimate::closed_form(tau2, se))
 }
 
 /// The standard error of `method`'s τ² at `t` (what metafor reports with τ² fixed, too).
@@ -151,20 +87,9 @@ fn se_at<D: Design>(d: &D, y: &[f64], v: &[f64], method: Method, t: f64) -> f64 
     }
 }
 
-/// Estimates τ² by `method` (FE gives 0), rescaled at extreme scales.
+/// Estimates τ² by `method` (FE gives 0). Data of extreme scale reach it rescaled
+/// ([`super::scale`]), so its tolerances and bounds act as on data of ordinary scale.
 pub fn estimate<D: Design>(
-    d: &D,
-    y: &[f64],
-    v: &[f64],
-    method: Method,
-    con: &Control,
-) -> Result<Tau2Estimate> {
-    rescaled(y, v, con, |y, v, con| {
-        estimate_unscaled(d, y, v, method, con)
-    })
-}
-
-fn estimate_unscaled<D: Design>(
     d: &D,
     y: &[f64],
     v: &[f64],
