@@ -210,9 +210,10 @@ fn rank_deficient_meta_regression_from_the_cli() {
 #[test]
 fn i2_at_extreme_variances_is_stated_na() {
     let dir = tempfile::tempdir().unwrap();
-    // Variances 1e200 apart: no common scale serves them, so I² is stated NA. (Variances all of
+    // Variances 1e200 or 1e300 apart (the second also fitted rescaled): no common scale serves
+    // them, so I² is stated NA. (Variances all of
     // 1e-300 are fitted rescaled and give I² = 100 %: tests/numerics.rs checks the rescaling.)
-    for vi in ["1e-200,1,1"] {
+    for vi in ["1e-200,1,1", "1e-250,1e50,1"] {
         let v: Vec<&str> = vi.split(',').collect();
         let f = dir.path().join("x.csv");
         std::fs::write(
