@@ -5,25 +5,14 @@
 
 mod common;
 
+use common::check::{fixture, fixture_expected as expected, Check};
 use common::cli::evident;
-use common::{ATOL, RTOL};
+use common::RTOL;
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::{Method, RmaOptions, Test};
 use evident::Measure;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn fixture(topic: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(topic)
-}
-
-fn expected(topic: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(topic).join("expected.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
 
 fn effects(topic: &str, file: &str) -> EffectSet {
     let path = fixture(topic).join(format!("{file}.csv"));
@@ -36,47 +25,6 @@ fn options(e: &Value) -> RmaOptions {
         method: e["method"].as_str().unwrap().parse::<Method>().unwrap(),
         test: e["test"].as_str().unwrap_or("z").parse::<Test>().unwrap(),
         ..RmaOptions::default()
-    }
-}
-
-/// Collects every mismatch, so that one failure lists them all.
-#[derive(Default)]
-struct Check {
-    misses: Vec<String>,
-    n: usize,
-}
-
-impl Check {
-    fn num(&mut self, key: &str, e: &Value, g: f64, rtol: f64) {
-        self.n += 1;
-        match e.as_f64() {
-            Some(e) if (g - e).abs() <= ATOL + rtol * e.abs() => {}
-            None if e.is_null() && !g.is_finite() => {}
-            _ => self.misses.push(format!("{key}: expected {e}, got {g}")),
-        }
-    }
-
-    fn arr(&mut self, key: &str, e: &Value, g: &[f64], rtol: f64) {
-        let e = e.as_array().unwrap();
-        if e.len() != g.len() {
-            self.misses
-                .push(format!("{key}: {} entries, got {}", e.len(), g.len()));
-            return;
-        }
-        for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
-            self.num(&format!("{key}[{i}]"), ev, *gv, rtol);
-        }
-    }
-
-    fn done(self, min: usize) {
-        assert!(self.n >= min, "only {} values compared", self.n);
-        assert!(
-            self.misses.is_empty(),
-            "{} of {} values differ:\n{}",
-            self.misses.len(),
-            self.n,
-            self.misses.join("\n")
-        );
     }
 }
 

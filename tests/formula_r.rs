@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::check::Check;
 use common::tol::{PVAL_RTOL, RTOL};
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
@@ -36,67 +37,6 @@ fn bcg() -> EffectSet {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bcg.csv"),
         Measure::RR,
     )
-}
-
-#[derive(Default)]
-struct Check {
-    misses: Vec<String>,
-    n: usize,
-}
-
-impl Check {
-    fn num(&mut self, key: &str, e: &Value, g: f64, rtol: f64) {
-        self.n += 1;
-        match e.as_f64() {
-            Some(e) if (g - e).abs() <= 1e-12 + rtol * e.abs() => {}
-            None if e.is_null() && !g.is_finite() => {}
-            _ => self.misses.push(format!("{key}: expected {e}, got {g}")),
-        }
-    }
-    fn arr(&mut self, key: &str, e: &Value, g: &[f64], rtol: f64) {
-        let e = e.as_array().unwrap();
-        if e.len() != g.len() {
-            self.misses
-                .push(format!("{key}: {} entries, got {}", e.len(), g.len()));
-            return;
-        }
-        for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
-            self.num(&format!("{key}[{i}]"), ev, *gv, rtol);
-        }
-    }
-    /// Norm-wise relative error: each entry within `rtol` of the largest |expected| of the
-    /// array. For DFFITS and DFBETAS, differences of nearly equal fits: with `ablat + year`
-    /// (year ≈ 1950 beside the intercept, an ill-conditioned X'WX) the small entries carry
-    /// ~1e-10 of rounding from the two solvers, far below the array's scale.
-    fn arr_normwise(&mut self, key: &str, e: &Value, g: &[f64], rtol: f64) {
-        let scale = e
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(Value::as_f64)
-            .fold(0.0f64, |m, v| m.max(v.abs()));
-        let e = e.as_array().unwrap();
-        if e.len() != g.len() {
-            self.misses
-                .push(format!("{key}: {} entries, got {}", e.len(), g.len()));
-            return;
-        }
-        for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
-            self.n += 1;
-            let ok = match ev.as_f64() {
-                Some(ev) => (gv - ev).abs() <= 1e-12 + rtol * scale,
-                None => gv.is_nan(),
-            };
-            if !ok {
-                self.misses
-                    .push(format!("{key}[{i}]: expected {ev}, got {gv}"));
-            }
-        }
-    }
-    fn done(self, min: usize) {
-        assert!(self.misses.is_empty(), "{}", self.misses.join("\n"));
-        assert!(self.n >= min, "only {} comparisons", self.n);
-    }
 }
 
 fn test_of(e: &Value) -> Test {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod bias;
+pub mod check;
 pub mod cli;
 pub mod moderators;
 pub mod tol;
