@@ -180,14 +180,7 @@ fn bench_report(c: &mut Criterion) {
     g.bench_function("100_analyses", |b| {
         b.iter(|| {
             let out = dir.path().join("out");
-            let entries = report(
-                &p,
-                &out,
-                &ReportOptions { timestamp: None },
-                &|| {},
-                &|_| {},
-            )
-            .unwrap();
+            let entries = report(&p, &out, &ReportOptions::default(), &|| {}, &|_| {}).unwrap();
             assert_eq!(entries.len(), 100);
         })
     });

@@ -282,6 +282,196 @@ fn pages_load_in_a_real_browser() {
     }
 }
 
+/// The script injected into a copy of each page for [`pages_fit_a_phone_and_a_desktop`]: it
+/// measures the page once loaded and posts one line to the harness page. No `<`, `>` or `&` in
+/// the line, so that it reads back unchanged from the dumped DOM.
+const WIDTH_PROBE: &str = r#"<script>
+(function () {
+  function run() {
+    var d = document.documentElement, cw = d.clientWidth, bad = [];
+    function right(e) { return e.getBoundingClientRect().right; }
+    function name(e) { return e.tagName.toLowerCase() + (e.getAttribute('class') ? '.' + e.getAttribute('class') : ''); }
+    if (d.scrollWidth - cw > 0) {
+      var wide = [];
+      document.querySelectorAll('body *').forEach(function (e) {
+        if (right(e) - cw > 0.5 && right(e.parentElement) - cw <= 0.5) wide.push(name(e) + ' ends at ' + Math.round(right(e)));
+      });
+      bad.push('the page scrolls sideways: scrollWidth ' + d.scrollWidth + ' exceeds ' + cw + ' (' + wide.slice(0, 5).join(', ') + ')');
+    }
+    document.querySelectorAll('figure svg').forEach(function (s) {
+      if (right(s) - cw > 0.5) bad.push('figure ' + name(s) + ' does not scale: ends at ' + Math.round(right(s)));
+    });
+    document.querySelectorAll('table').forEach(function (t) {
+      var box = t.parentElement;
+      if (!box.classList.contains('tbl') || getComputedStyle(box).overflowX !== 'auto') bad.push('a table not in a box of its own that scrolls');
+      else if (right(box) - cw > 0.5) bad.push('a table box ends at ' + Math.round(right(box)));
+    });
+    var forest = document.querySelector('figure a[href="forest.svg"] svg.forest');
+    parent.postMessage(location.hash.slice(1) + ' width=' + innerWidth + ' forest=' + (forest ? 'linked' : 'none') + ' tables=' + document.querySelectorAll('table').length + ' ' + (bad.length ? 'BAD ' + bad.join('; ') : 'OK'), '*');
+  }
+  if (document.readyState === 'complete') run(); else addEventListener('load', run);
+})();
+</script>"#;
+
+/// Issue 15 item 8: the index and every analysis page of the bundled data, at a phone's width
+/// (400 px) and a desktop's (1400 px), have no horizontal page overflow; every figure scales to
+/// the width, every table scrolls inside its own box, and the forest plot links to its
+/// full-size image. Each page is copied beside itself with [`WIDTH_PROBE`] added and loaded in
+/// an iframe of that width (headless Chromium's window is at least 500 px wide), all in one
+/// harness page that collects the results. Skipped (with a message) without Chromium.
+#[test]
+fn pages_fit_a_phone_and_a_desktop() {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        println!("SKIPPED: no chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let Run {
+        code, stderr: err, ..
+    } = evident(["report", &data_dir(), "-o", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let mut pages = vec!["index.html".to_string()];
+    for f in files(&out) {
+        let rel = f.strip_prefix(&out).unwrap().to_string_lossy().into_owned();
+        if rel.ends_with("/index.html") {
+            pages.push(rel);
+        }
+    }
+    assert!(
+        pages.len() > 5,
+        "the bundled data gives many pages: {pages:?}"
+    );
+    let mut frames = String::new();
+    for page in &pages {
+        let html = std::fs::read_to_string(out.join(page)).unwrap();
+        let at = html.rfind("</body>").expect("a page ends its body");
+        let probe = page.replace("index.html", "width-probe.html");
+        std::fs::write(
+            out.join(&probe),
+            format!("{}{WIDTH_PROBE}{}", &html[..at], &html[at..]),
+        )
+        .unwrap();
+        for w in [400, 1400] {
+            frames.push_str(&format!(
+                "<iframe src=\"{probe}#{w}:{page}\" width=\"{w}\" height=\"700\" style=\"display:block;border:0\"></iframe>\n"
+            ));
+        }
+    }
+    std::fs::write(
+        out.join("width-harness.html"),
+        format!(
+            "<!DOCTYPE html><html><head><script>addEventListener('message', function (m) {{ \
+             document.getElementById('out').textContent += 'RESULT ' + m.data + '\\n'; }});\
+             </script></head><body style=\"margin:0\"><pre id=\"out\"></pre>\n{frames}</body></html>\n"
+        ),
+    )
+    .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let o = Command::new("timeout")
+        .arg("300")
+        .arg(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1500,1000",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!(
+            "file://{}",
+            out.join("width-harness.html").display()
+        ))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let collected = dom
+        .split_once("<pre id=\"out\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .map_or("", |(pre, _)| pre);
+    let results: Vec<&str> = collected
+        .lines()
+        .filter_map(|l| l.strip_prefix("RESULT "))
+        .collect();
+    for page in &pages {
+        for w in [400, 1400] {
+            let key = format!("{w}:{page} ");
+            let r = results
+                .iter()
+                .find(|r| r.starts_with(&key))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{page} at {w} px did not report: {results:?}\n{}",
+                        String::from_utf8_lossy(&o.stderr)
+                    )
+                });
+            assert!(r.contains(&format!(" width={w} ")), "{r}");
+            assert!(r.ends_with(" OK"), "{r}");
+            assert!(!r.contains(" tables=0 "), "{r}");
+            let analysis = page != "index.html";
+            assert_eq!(r.contains(" forest=linked "), analysis, "{r}");
+        }
+    }
+}
+
+/// Issue 15 item 12: `forest.png` is written only with `--png` (rasterising was most of a
+/// report's time), and the page's list of files links it only then; `forest.svg` always.
+#[test]
+fn forest_png_only_with_the_png_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(input.join("bcg.csv"), BCG).unwrap();
+    for png in [false, true] {
+        let out = dir.path().join(format!("out-{png}"));
+        let mut args = vec![
+            "report".to_string(),
+            input.to_string_lossy().into_owned(),
+            "-o".into(),
+            out.to_string_lossy().into_owned(),
+        ];
+        if png {
+            args.push("--png".into());
+        }
+        let Run {
+            code, stderr: err, ..
+        } = evident(&args);
+        assert_eq!(code, Some(0), "{err}");
+        let page = std::fs::read_to_string(out.join("bcg/index.html")).unwrap();
+        assert!(page.contains("<a href=\"forest.svg\">forest.svg</a>"));
+        assert!(out.join("bcg/forest.svg").is_file());
+        assert_eq!(page.contains("href=\"forest.png\""), png);
+        match std::fs::read(out.join("bcg/forest.png")) {
+            Err(_) => assert!(!png, "--png wrote no forest.png"),
+            Ok(b) => {
+                assert!(png, "forest.png written without --png");
+                assert!(b.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+                // 150 dpi: wider than the SVG's declared width in CSS pixels (96 dpi).
+                let svg = std::fs::read_to_string(out.join("bcg/forest.svg")).unwrap();
+                let w: f64 = svg
+                    .split("width=\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let png_w = f64::from(u32::from_be_bytes(b[16..20].try_into().unwrap()));
+                assert!((png_w - w * 150.0 / 96.0).abs() <= 1.0, "{png_w} vs {w}");
+            }
+        }
+    }
+}
+
 /// Runs `evident report INPUT -o OUT`.
 fn report(input: &Path, out: &Path) -> Run {
     evident([

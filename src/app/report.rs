@@ -3,8 +3,7 @@
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use super::tables::Tables;
-use crate::app::atomic::write_atomic;
-use crate::app::outdir::ReportDir;
+use crate::app::outdir::{write_new, ReportDir};
 use crate::app::presets::{PoolMethod, Preset};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
@@ -230,7 +229,7 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
             spec.file.display()
         ))
     })?;
-    let selected = super::tables::select(&table, c, v);
+    let selected = tables.select(&spec.file, c, v)?;
     if selected.rows.is_empty() {
         return Err(Error::invalid(format!(
             "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
@@ -499,20 +498,22 @@ fn forest_png(svg: &str) -> Result<Vec<u8>> {
     }
 }
 
-/// Writes the files of one analysis into `dir`.
+/// Writes the files of one analysis into `dir`, inside the report directory being built.
 fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    write_atomic(&dir.join("forest.svg"), a.forest_svg.as_bytes())?;
-    write_atomic(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
+    write_new(&dir.join("forest.svg"), a.forest_svg.as_bytes())?;
+    if ro.png {
+        write_new(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
+    }
     let json = serde_json::to_string_pretty(&crate::render::json::rma_json(&a.fit))
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
-    write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
-    write_atomic(&dir.join("studies.csv"), &page::studies_csv(a)?)?;
-    write_atomic(&dir.join("summary.md"), page::summary_md(a).as_bytes())?;
-    write_atomic(
+    write_new(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
+    write_new(&dir.join("studies.csv"), &page::studies_csv(a)?)?;
+    write_new(&dir.join("summary.md"), page::summary_md(a).as_bytes())?;
+    write_new(
         &dir.join("index.html"),
         page::analysis_html(a, ro).as_bytes(),
     )?;
@@ -624,11 +625,11 @@ fn write_report(
             error: error.clone(),
         });
     }
-    write_atomic(
+    write_new(
         &out.join("index.html"),
         page::index_html(plan.title.as_deref(), &entries, ro).as_bytes(),
     )?;
-    write_atomic(
+    write_new(
         &out.join("index.md"),
         page::index_md(plan.title.as_deref(), &entries, ro).as_bytes(),
     )?;

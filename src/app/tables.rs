@@ -13,7 +13,13 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 struct Slot {
     table: Mutex<Option<Arc<Table>>>,
+    /// The rows of each value of one column (the `analysis` column of a long CSV), built on the
+    /// first selection: a scan of the whole file per analysis made a long CSV's report quadratic.
+    groups: Mutex<Option<(usize, Arc<Groups>)>>,
 }
+
+/// Row indices by trimmed value, in file order.
+type Groups = HashMap<String, Vec<usize>>;
 
 /// The cache: a slot per file and the analyses left to read it.
 pub struct Tables {
@@ -48,6 +54,38 @@ impl Tables {
         Ok(t)
     }
 
+    /// The rows of `file`'s table whose `column` holds `value`, as [`select`] gives them, through
+    /// an index of that column built once per file.
+    pub fn select(&self, file: &Path, column: usize, value: &str) -> Result<Table> {
+        let table = self.get(file)?;
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(&slots.entry(file.to_path_buf()).or_default().0)
+        };
+        let groups = {
+            let mut g = slot.groups.lock().unwrap_or_else(|p| p.into_inner());
+            match g.as_ref() {
+                Some((c, groups)) if *c == column => Arc::clone(groups),
+                _ => {
+                    let mut groups = Groups::new();
+                    for (i, r) in table.rows.iter().enumerate() {
+                        groups
+                            .entry(r[column].trim().to_string())
+                            .or_default()
+                            .push(i);
+                    }
+                    let groups = Arc::new(groups);
+                    *g = Some((column, Arc::clone(&groups)));
+                    groups
+                }
+            }
+        };
+        Ok(rows_of(
+            &table,
+            groups.get(value).map_or(&[][..], Vec::as_slice),
+        ))
+    }
+
     /// One analysis of `file` is done; the table is dropped after the last one.
     pub fn done(&self, file: &Path) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -76,6 +114,12 @@ pub fn select(table: &Table, column: usize, value: &str) -> Table {
     let keep: Vec<usize> = (0..table.rows.len())
         .filter(|&i| table.rows[i][column].trim() == value)
         .collect();
+    rows_of(table, &keep)
+}
+
+/// The rows `keep` of `table`, as a table of their own with the file's header, line numbers and
+/// decimal convention.
+fn rows_of(table: &Table, keep: &[usize]) -> Table {
     Table {
         source: table.source.clone(),
         headers: table.headers.clone(),
@@ -105,6 +149,17 @@ mod tests {
         assert!(Arc::ptr_eq(&t1, &t2));
         let a = select(&t1, 0, "a");
         assert_eq!((a.rows.len(), a.lines.clone()), (2, vec![2, 4]));
+        // The indexed selection gives the scan's rows, lines and header, and nothing for a
+        // value the column does not hold.
+        for v in ["a", "b", "c"] {
+            let (x, y) = (tables.select(&f, 0, v).unwrap(), select(&t1, 0, v));
+            assert_eq!(
+                (&x.rows, &x.lines, &x.headers),
+                (&y.rows, &y.lines, &y.headers)
+            );
+        }
+        assert_eq!(tables.select(&f, 0, "a").unwrap().rows[1][1], "3");
+        assert!(tables.select(&f, 0, "c").unwrap().rows.is_empty());
         tables.done(&f);
         tables.done(&f);
         assert_eq!(tables.held(), 1);

@@ -20,6 +20,10 @@ pub struct ReportArgs {
     /// Print the generation time (UTC) on every page; without it the output is reproducible.
     #[arg(long)]
     pub timestamp: bool,
+    /// Also write each forest plot as forest.png (150 dpi). Off by default: the pages inline
+    /// SVG and link forest.svg, and rasterising is most of a report's time.
+    #[arg(long)]
+    pub png: bool,
 }
 
 /// The current UTC time as "YYYY-MM-DD HH:MM UTC".
@@ -50,6 +54,7 @@ pub fn run_report(args: &ReportArgs) -> Result<bool> {
     let p = plan(&args.inputs);
     let ro = ReportOptions {
         timestamp: args.timestamp.then(now_utc),
+        png: args.png,
     };
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(p.specs.len() as u64);

@@ -143,4 +143,7 @@ impl Entry {
 pub struct ReportOptions {
     /// A generation time to print (none: the output is byte-for-byte reproducible).
     pub timestamp: Option<String>,
+    /// Also write each forest plot as a PNG (rasterising is most of a report's time, so it is
+    /// asked for; the pages inline SVG and link `forest.svg`).
+    pub png: bool,
 }

@@ -34,9 +34,10 @@ pub fn inline_svg(svg: &str, class: &str) -> String {
 }
 
 /// A table from escaped-by-caller cells: `head` cells and `rows`; columns after the first are
-/// right-aligned numbers unless listed in `left`.
+/// right-aligned numbers unless listed in `left`. The table sits in a box of its own that scrolls
+/// sideways when it is wider than the page (a phone), so the page itself never does.
 pub fn table(head: &[String], rows: &[Vec<String>], left: &[usize]) -> String {
-    let mut s = String::from("<table>\n<thead><tr>");
+    let mut s = String::from("<div class=\"tbl\">\n<table>\n<thead><tr>");
     let align = |i: usize| {
         if i == 0 || left.contains(&i) {
             ""
@@ -55,7 +56,7 @@ pub fn table(head: &[String], rows: &[Vec<String>], left: &[usize]) -> String {
         }
         s.push_str("</tr>\n");
     }
-    s.push_str("</tbody>\n</table>\n");
+    s.push_str("</tbody>\n</table>\n</div>\n");
     s
 }
 
@@ -74,7 +75,7 @@ pub const CSS: &str = r#"
 :root { --ink: #1a1a1a; --muted: #5a5a5a; --rule: #d0d4d9; --accent: #1f4e79; --warn-bg: #fff6e0; --warn: #8a5a00; --bad: #a11d1d; --soft: #f5f7fa; }
 * { box-sizing: border-box; }
 body { margin: 0; color: var(--ink); background: #fff; font-family: "Source Sans Pro", "Segoe UI", "Helvetica Neue", Arial, "DejaVu Sans", sans-serif; font-size: 16px; line-height: 1.5; }
-main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 60px; }
+main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 60px; overflow-wrap: break-word; }
 h1 { font-size: 1.7rem; line-height: 1.25; margin: 0 0 4px; color: var(--accent); font-weight: 600; }
 h2 { font-size: 1.2rem; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--rule); color: var(--accent); font-weight: 600; }
 h3 { font-size: 1rem; margin: 20px 0 6px; }
@@ -92,11 +93,13 @@ a { color: var(--accent); }
 .warn ul { margin: 4px 0 0 18px; padding: 0; }
 .err { color: var(--bad); }
 .na { color: var(--muted); font-style: italic; }
-figure { margin: 12px 0; overflow-x: auto; }
+figure { margin: 12px 0; }
 figure svg { display: block; max-width: 100%; height: auto; }
-svg.funnel { max-width: 560px; }
+svg.funnel { max-width: min(100%, 560px); }
+figure a.full { display: block; }
 figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 4px; }
-table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92rem; font-variant-numeric: tabular-nums; }
+.tbl { max-width: 100%; overflow-x: auto; margin: 8px 0 12px; }
+table { border-collapse: collapse; font-size: 0.92rem; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--rule); vertical-align: top; text-align: left; }
 thead th { border-bottom: 2px solid #9aa3ad; font-weight: 600; background: var(--soft); }
 td.num, th.num { text-align: right; white-space: nowrap; }
@@ -109,7 +112,8 @@ tbody tr:hover { background: #fafbfc; }
 .refs li { margin-bottom: 3px; }
 pre { background: var(--soft); padding: 10px; overflow-x: auto; font-size: 0.85rem; }
 footer { margin-top: 40px; font-size: 0.85rem; color: var(--muted); border-top: 1px solid var(--rule); padding-top: 10px; }
-@media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
+@media (max-width: 600px) { main { padding: 16px 12px 40px; } h1 { font-size: 1.4rem; } th, td { padding: 4px 7px; } }
+@media print { .tbl { overflow: visible; } main { max-width: none; padding: 0; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
 "#;
 
 #[cfg(test)]

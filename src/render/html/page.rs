@@ -652,12 +652,7 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     b.push_str(&cards(a));
     b.push_str("<h2>Results</h2>\n");
     b.push_str(&format!("<p class=\"paste\">{}</p>\n", esc(&results(a))));
-    b.push_str(&format!(
-        "<figure>{}<figcaption>Forest plot. Squares: study estimates sized by weight, with {} CIs; diamond: pooled estimate{}.</figcaption></figure>\n",
-        inline_svg(&a.forest_svg, "forest"),
-        level(fit),
-        if fit.options.method.is_fixed() || fit.k < 2 { "" } else { "; bar: prediction interval" }
-    ));
+    b.push_str(&forest_figure(a));
     b.push_str("<h2>Studies</h2>\n");
     b.push_str(&studies_table(a));
     b.push_str("<h2>Heterogeneity</h2>\n");
@@ -668,7 +663,7 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     b.push_str(&sensitivity_section(a));
     b.push_str("<h2>Methods</h2>\n");
     b.push_str(&format!("<p class=\"paste\">{}</p>\n", esc(&methods(a))));
-    b.push_str("<h2>Files</h2>\n<p class=\"files\"><a href=\"forest.svg\">forest.svg</a><a href=\"forest.png\">forest.png</a><a href=\"results.json\">results.json</a><a href=\"studies.csv\">studies.csv</a><a href=\"summary.md\">summary.md</a></p>\n");
+    b.push_str(&files_list(ro));
     b.push_str("<h2>References</h2>\n<ol class=\"refs\">\n");
     for r in REFERENCES {
         b.push_str(&format!("<li>{}</li>\n", esc(r)));
@@ -676,6 +671,29 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     b.push_str("</ol>\n");
     b.push_str(&footer(ro));
     document(&t, &b)
+}
+
+/// The forest plot scaled to the page's width, linking to `forest.svg` at full size (on a phone
+/// the scaled plot is small; the file zooms without loss).
+fn forest_figure(a: &Analysis) -> String {
+    let fit = &a.fit;
+    format!(
+        "<figure><a class=\"full\" href=\"forest.svg\" title=\"Open the forest plot at full size\">{}</a><figcaption>Forest plot. Squares: study estimates sized by weight, with {} CIs; diamond: pooled estimate{}. <a href=\"forest.svg\">Full size</a>.</figcaption></figure>\n",
+        inline_svg(&a.forest_svg, "forest"),
+        level(fit),
+        if fit.options.method.is_fixed() || fit.k < 2 { "" } else { "; bar: prediction interval" }
+    )
+}
+
+/// The files written beside the page (`forest.png` only when asked for).
+fn files_list(ro: &ReportOptions) -> String {
+    // Separated by newlines, so that a narrow page wraps between the links.
+    let png = if ro.png {
+        "<a href=\"forest.png\">forest.png</a>\n"
+    } else {
+        ""
+    };
+    format!("<h2>Files</h2>\n<p class=\"files\">\n<a href=\"forest.svg\">forest.svg</a>\n{png}<a href=\"results.json\">results.json</a>\n<a href=\"studies.csv\">studies.csv</a>\n<a href=\"summary.md\">summary.md</a>\n</p>\n")
 }
 
 fn footer(ro: &ReportOptions) -> String {
