@@ -166,6 +166,7 @@ fn an_empty_q_profile_interval_is_printed_as_the_empty_set() {
     let html = page("tight", "index.html");
     assert!(html.contains(">CI: empty set (Q at τ² = 0"), "het table");
     assert!(!html.contains("[0.0000, 0.0000]") && !html.contains("[0.0%, 0.0%]"));
+    assert!(page("tight", "forest.svg").contains("I² = 0% (CI: empty set)"));
     let pool = evident(["pool", fixtures().join("tight.csv").to_str().unwrap()]);
     assert!(
         pool.stdout.contains("95% CI: empty set (Q-profile)"),
@@ -296,7 +297,9 @@ fn methods_and_results_say_what_was_done() {
     );
     assert!(!methods("pilots").contains("(PLO)"));
     let pv = num(expected()["pilots"]["p"].as_f64().unwrap(), 2);
-    assert!(!page("pilots", "index.html").contains(&format!("p = {pv}")));
+    let html = page("pilots", "index.html");
+    assert!(!html.contains(&format!("p = {pv}")));
+    assert!(!html.contains(">p</th>"), "leave-one-out p column");
     assert!(page("pilots_test", "forest.svg").contains(&format!("p = {pv}")));
     assert!(results("pilots_test").contains(&format!("test of p = 0.5: p = {pv})")));
     // The continuity correction that was applied.

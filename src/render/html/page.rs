@@ -403,16 +403,21 @@ fn sensitivity_section(a: &Analysis) -> String {
                     ],
                 })
                 .collect();
-            s.push_str(&table(
-                &[
-                    "Study omitted".into(),
-                    format!("{} [{} CI]", esc(&a.effect_name), level(fit)),
-                    "p".into(),
-                    "I²".into(),
-                ],
-                &rows,
-                &[],
-            ));
+            let mut head = vec![
+                "Study omitted".into(),
+                format!("{} [{} CI]", esc(&a.effect_name), level(fit)),
+                "p".into(),
+                "I²".into(),
+            ];
+            let mut rows = rows;
+            // A proportion's p tests p = 0.5 (or 0): shown only when asked for.
+            if !prose::shows_null_test(a) {
+                head.remove(2);
+                rows.iter_mut().for_each(|r| {
+                    r.remove(2);
+                });
+            }
+            s.push_str(&table(&head, &rows, &[]));
         }
     }
     s
@@ -431,7 +436,7 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
         esc(&file_name(&a.spec.file)),
         fit.k,
         if fit.k == 1 { "y" } else { "ies" },
-        esc(a.studies.data.kind_name())
+        esc(&a.studies.data.kind_name().replace("2x2", "2×2"))
     ));
     if !a.warnings.is_empty() {
         b.push_str("<div class=\"warn\"><strong>Read with care</strong><ul>\n");

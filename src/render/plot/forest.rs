@@ -159,8 +159,10 @@ pub fn heterogeneity_line(fit: &RmaFit) -> String {
         s.push_str(&format!("τ² = {}; ", tau2(fit.tau2)));
     }
     s.push_str(&format!("I² = {:.0}%", h.i2));
-    if let Some(ci) = &fit.tau2_ci {
-        s.push_str(&format!(" [{:.0}%, {:.0}%]", ci.i2_lb, ci.i2_ub));
+    match &fit.tau2_ci {
+        Some(ci) if ci.null => s.push_str(" (CI: empty set)"),
+        Some(ci) => s.push_str(&format!(" [{:.0}%, {:.0}%]", ci.i2_lb, ci.i2_ub)),
+        None => {}
     }
     s.push_str(&format!(
         "; Q = {:.1}, df = {}, {}",
