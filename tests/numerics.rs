@@ -191,9 +191,9 @@ fn report_results_sentence_gives_the_modified_knapp_hartung() {
     ]);
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let md = std::fs::read_to_string(out.path().join("same_k2/summary.md")).unwrap();
-    assert!(md.contains("(95% CI 0.69 to 0.69)"), "{md}");
+    assert!(md.contains("(95% CI 0.69 to 0.69; "), "{md}");
     assert!(
-        md.contains("the modified Knapp–Hartung result (never narrower than Wald) is 0.69 (95% CI −2.59 to 3.97); p = 0.23."),
+        md.contains("the modified Knapp–Hartung result (never narrower than Wald) is 0.69 (95% CI −2.59 to 3.97; p = 0.23)."),
         "{md}"
     );
 }

@@ -5,7 +5,7 @@ use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use super::tables::Tables;
 use crate::app::outdir::{write_new, ReportDir};
 use crate::app::presets::{PoolMethod, Preset};
-use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, MIN_K};
+use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
@@ -382,32 +382,49 @@ fn warnings(
             if set.n_corrected == 1 { "study has" } else { "studies have" },
             set.escalc.add,
             if set.escalc.to.name() == "all" { "all studies'" } else { "their" },
-            measure.description(),
+            crate::render::html::prose::measure_words(measure, set.scale),
             set.escalc.to.name()
         ));
     }
+    warnings.extend(few_studies_warnings(fit, opts));
+    // With one study nothing is pooled, so the note on the test the pooling fell back to is moot.
+    warnings.extend(
+        fit.notes
+            .iter()
+            .filter(|n| !(k == 1 && n.starts_with("k = 1:")))
+            .cloned(),
+    );
+    warnings
+}
+
+/// The cautions of a single study, of fewer than [`ADVISED_K`] studies (imprecise heterogeneity,
+/// no funnel-based methods) and of k = 2 with Knapp–Hartung.
+fn few_studies_warnings(fit: &RmaFit, opts: &RmaOptions) -> Vec<String> {
+    let k = fit.k;
+    let mut w = Vec::new();
     if k == 1 {
-        warnings.push(
-            "Only one study: the pooled result is that study's own estimate; heterogeneity cannot be assessed."
+        w.push(
+            "Single study: nothing was pooled; the result is that study's own estimate, and heterogeneity and small-study effects cannot be assessed."
                 .into(),
         );
-    } else if let Some(few) = FewStudies::check(k) {
-        warnings.push(format!(
-            "Few studies (k = {k}): {} and should not be relied on ({ADVICE_SOURCE}); heterogeneity estimates are imprecise.",
-            few.low_power()
+        return w;
+    }
+    if FewStudies::check(k).is_some() {
+        w.push(format!(
+            "Few studies (k = {k}): heterogeneity estimates are imprecise, and Egger's test, Begg's test and trim-and-fill were not done (funnel-plot asymmetry methods need at least {ADVISED_K} studies; {ADVICE_SOURCE})."
         ));
     }
     if k == 2 && opts.test.uses_t() && !opts.method.is_fixed() {
-        warnings.push(
+        w.push(
             "With k = 2, the Knapp–Hartung CI uses t with 1 degree of freedom and is very wide."
                 .into(),
         );
     }
-    warnings.extend(fit.notes.iter().cloned());
-    warnings
+    w
 }
 
-/// The bias panel and leave-one-out, from [`MIN_K`] studies on.
+/// The bias panel from [`ADVISED_K`] studies on ([`BiasPanel::runs_for`]), leave-one-out from
+/// [`MIN_K`] on.
 fn small_study_steps(
     fit: &RmaFit,
     opts: &RmaOptions,
@@ -418,21 +435,27 @@ fn small_study_steps(
     Step<RefitSeries>,
 ) {
     let k = fit.k;
-    if k < MIN_K {
+    let not_computed = |e: Error| format!("not computed: {e}");
+    let l1o = if k < MIN_K {
+        Err(not_enough(k, "leave-one-out"))
+    } else {
+        leave1out(&fit.effects, opts).map_err(not_computed)
+    };
+    if !BiasPanel::runs_for(k) {
+        let few = FewStudies::check(k).expect("runs_for is false for few studies only");
         return (
-            Err(not_enough(k, "Egger's test")),
-            Err(not_enough(k, "Begg's test")),
-            Err(not_enough(k, "trim-and-fill")),
-            Err(not_enough(k, "leave-one-out")),
+            Err(few.not_done("Egger's test")),
+            Err(few.not_done("Begg's test")),
+            Err(few.not_done("trim-and-fill")),
+            l1o,
         );
     }
-    let not_computed = |e: Error| format!("not computed: {e}");
     let panel = BiasPanel::run(&fit.effects, opts);
     (
         panel.regtest.map_err(not_computed),
         panel.ranktest.map_err(not_computed),
         panel.trimfill.map_err(not_computed),
-        leave1out(&fit.effects, opts).map_err(not_computed),
+        l1o,
     )
 }
 
@@ -448,6 +471,9 @@ fn forest_svg(
         title: None,
         favours: cfg.labels.clone().map(|[a, b]| (a, b)),
         columns: data_columns(&studies.data, &fit.effects),
+        // One study is not pooled; a proportion's test of p = 0.5 only when asked for.
+        overall_test: fit.k > 1
+            && (!matches!(fit.effects.measure, Measure::PLO | Measure::PR) || cfg.null_test),
         ..ForestOptions::default()
     };
     if let Some(Ok(s)) = sg {

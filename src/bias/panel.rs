@@ -10,8 +10,8 @@ use crate::error::Result;
 use crate::measure::Measure;
 use crate::model::RmaOptions;
 
-/// Fewest studies for which the report runs the funnel-asymmetry tests, trim-and-fill and
-/// leave-one-out: with two, a regression on the standard errors has no residual df.
+/// Fewest studies for which the report runs leave-one-out (and for which a regression on the
+/// standard errors has a residual df); the funnel-based methods wait for [`ADVISED_K`].
 pub const MIN_K: usize = 3;
 
 /// Fewest studies for which tests for funnel-plot asymmetry are advised: with fewer their power is
@@ -20,7 +20,7 @@ pub const MIN_K: usize = 3;
 pub const ADVISED_K: usize = 10;
 
 /// The advice as the outputs cite it.
-pub const ADVICE_SOURCE: &str = "Cochrane Handbook ch. 13";
+pub const ADVICE_SOURCE: &str = "Cochrane Handbook §13.3.5.4";
 
 /// Fewer studies than [`ADVISED_K`]: the caution every small-study output prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,16 @@ impl FewStudies {
         )
     }
 
+    /// Why the report does not run a funnel-based method (`what`: "Egger's test", ...) with these
+    /// few studies: "not done: k = 5 < 10 (…, Cochrane Handbook §13.3.5.4)".
+    pub fn not_done(self, what: &str) -> String {
+        format!(
+            "not done: k = {} < {ADVISED_K} ({what}, like every method based on funnel-plot \
+             asymmetry, needs at least {ADVISED_K} studies; {ADVICE_SOURCE})",
+            self.k
+        )
+    }
+
     /// The warning line of the command-line bias reports.
     pub fn warning(self) -> String {
         format!(
@@ -76,6 +86,12 @@ pub struct BiasPanel {
 }
 
 impl BiasPanel {
+    /// Whether the report runs the panel for `k` studies: from [`ADVISED_K`] on, as the Handbook
+    /// advises (the command-line tools run it from fewer, with [`FewStudies::warning`]).
+    pub fn runs_for(k: usize) -> bool {
+        FewStudies::check(k).is_none()
+    }
+
     /// Runs the three analyses; each fails on its own.
     pub fn run(set: &EffectSet, opts: &RmaOptions) -> BiasPanel {
         BiasPanel {
@@ -112,6 +128,12 @@ mod tests {
     #[test]
     fn advice_from_ten_studies_on_is_silent() {
         assert!(FewStudies::check(ADVISED_K).is_none());
+        assert!(BiasPanel::runs_for(ADVISED_K) && !BiasPanel::runs_for(ADVISED_K - 1));
+        assert_eq!(
+            FewStudies { k: 9 }.not_done("Egger's test"),
+            "not done: k = 9 < 10 (Egger's test, like every method based on funnel-plot \
+             asymmetry, needs at least 10 studies; Cochrane Handbook §13.3.5.4)"
+        );
         assert_eq!(FewStudies::check(9), Some(FewStudies { k: 9 }));
     }
 
@@ -120,12 +142,12 @@ mod tests {
         assert_eq!(
             FewStudies { k: 1 }.warning(),
             "Warning: only 1 study. Tests for funnel-plot asymmetry have low power with fewer \
-             than 10 studies and should not be used (Cochrane Handbook ch. 13)."
+             than 10 studies and should not be used (Cochrane Handbook §13.3.5.4)."
         );
         assert_eq!(
             FewStudies { k: 4 }.warning(),
             "Warning: only 4 studies. Tests for funnel-plot asymmetry have low power with fewer \
-             than 10 studies and should not be used (Cochrane Handbook ch. 13)."
+             than 10 studies and should not be used (Cochrane Handbook §13.3.5.4)."
         );
     }
 }

@@ -181,6 +181,7 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         show_prediction: !args.no_prediction,
         decimals: args.digits as usize,
         subgroup_test: sg.as_ref().map(subgroup_test_text),
+        overall_test: true,
     };
     let fig = forest(&fit, &opts)?;
     evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;

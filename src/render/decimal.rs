@@ -56,6 +56,30 @@ pub fn push_f64(out: &mut String, x: f64) {
     }
 }
 
+/// Decimals that show every non-zero value of a group with a significant digit once rounded:
+/// `min`, or more for values that would round to 0 (0.003 with 3 decimals, not "0.00"), at
+/// most `max`.
+///
+/// ```
+/// use evident::render::decimal::decimals_for;
+/// assert_eq!(decimals_for(&[0.49, 0.34, 0.70], 2, 6), 2);
+/// assert_eq!(decimals_for(&[0.08, 0.0031, 2.1], 2, 6), 3);
+/// assert_eq!(decimals_for(&[0.00098, 0.2], 2, 6), 3);
+/// assert_eq!(decimals_for(&[0.0, 1e-12], 2, 6), 6);
+/// ```
+pub fn decimals_for(values: &[f64], min: usize, max: usize) -> usize {
+    let needs = |v: f64| {
+        (min..max)
+            .find(|&d| v * 10f64.powi(d as i32) >= 0.5)
+            .unwrap_or(max)
+    };
+    values
+        .iter()
+        .filter(|v| v.is_finite() && **v != 0.0)
+        .map(|v| needs(v.abs()))
+        .fold(min, usize::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::push_f64;

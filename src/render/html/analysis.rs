@@ -57,6 +57,10 @@ pub struct AnalysisConfig {
     /// unless true, and the page and index say so when it is.
     #[serde(default)]
     pub allow_mixed_ratios: bool,
+    /// Show the test of the pooled proportion against 0.5 (PLO) or 0 (PR), which the page leaves
+    /// out unless asked: it is rarely the question. Other measures always show their test.
+    #[serde(default)]
+    pub null_test: bool,
 }
 
 /// A result that is either computed or, with the reason, not computed.

@@ -3,6 +3,7 @@
 
 pub mod analysis;
 pub mod page;
+pub mod prose;
 
 /// Escapes text for HTML element content and quoted attribute values: `& < > " '`.
 pub fn escape_html(s: &str) -> String {

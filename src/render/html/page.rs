@@ -1,21 +1,17 @@
 //! The report's pages: one analysis (HTML, Markdown, studies CSV) and the index.
 
-use super::analysis::Direction;
 use super::analysis::{Analysis, Entry, ReportOptions, Step};
+use super::prose::{self, brackets, level};
+pub use super::prose::{methods, results};
 use super::{document, escape_html as esc, inline_svg, table};
-use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K, MIN_K};
+use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K};
 use crate::error::{Error, Result};
-use crate::measure::Scale;
-use crate::model::Method;
 use crate::model::RmaFit;
 use crate::model::Test;
 use crate::render::plot::format::num;
 use crate::render::pvalue::{p_value, PStyle};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Decimals shown for estimates.
-const D: usize = 2;
 
 fn page_title(a: &Analysis) -> String {
     a.spec
@@ -25,249 +21,14 @@ fn page_title(a: &Analysis) -> String {
         .unwrap_or_else(|| a.spec.name.clone())
 }
 
-fn level(fit: &RmaFit) -> String {
-    let l = fit.options.level.percent();
-    if l.fract() == 0.0 {
-        format!("{l:.0}%")
-    } else {
-        format!("{l}%")
-    }
-}
-
-/// A value on the display scale.
+/// A value on the display scale, with [`prose::display_triple`]'s decimals for a single value.
 fn show(fit: &RmaFit, x: f64) -> String {
-    num(fit.effects.scale.back(x), D)
-}
-
-/// "0.49 (95% CI 0.34 to 0.70)".
-fn est_ci(fit: &RmaFit, est: f64, lb: f64, ub: f64) -> String {
-    format!(
-        "{} ({} CI {} to {})",
-        show(fit, est),
-        level(fit),
-        show(fit, lb),
-        show(fit, ub)
-    )
-}
-
-fn brackets(fit: &RmaFit, est: f64, lb: f64, ub: f64) -> String {
-    format!("{} [{}, {}]", show(fit, est), show(fit, lb), show(fit, ub))
-}
-
-fn scale_words(s: Scale) -> &'static str {
-    match s {
-        Scale::Identity => "",
-        Scale::Log => " on the log scale and back-transformed for display",
-        Scale::Logit => " on the logit scale and back-transformed to proportions for display",
-        Scale::FisherZ => " as Fisher's z and back-transformed to correlations for display",
-    }
-}
-
-fn method_ref(m: Method) -> &'static str {
-    match m {
-        Method::FE => "",
-        Method::DL => " (DerSimonian & Laird 1986)",
-        Method::HE => " (Hedges & Olkin 1985)",
-        Method::HS => " (Hunter & Schmidt 2004)",
-        Method::SJ => " (Sidik & Jonkman 2005)",
-        Method::ML => " (Hardy & Thompson 1996)",
-        Method::REML => " (Viechtbauer 2005)",
-        Method::EB => " (Morris 1983)",
-        Method::PM => " (Paule & Mandel 1982)",
-    }
-}
-
-/// The Methods paragraph (plain text).
-pub fn methods(a: &Analysis) -> String {
-    let fit = &a.fit;
-    let m = fit.options.method;
-    let set = &fit.effects;
-    let source = match a.studies.data {
-        crate::data::Data::ReportedRatio { .. } => format!(
-            "The reported {}s and their confidence intervals were converted to log ratios, with standard errors from the width of each interval",
-            a.effect_name
-        ),
-        _ => format!(
-            "Effect sizes were computed as the {} ({}) from the {}",
-            set.measure.description(),
-            set.measure.name(),
-            a.studies.data.kind_name()
-        ),
-    };
-    let mut s = format!("{source}{}. ", scale_words(set.scale));
-    if m.is_fixed() {
-        s.push_str("They were pooled with a fixed-effect (inverse-variance) model. ");
-    } else {
-        s.push_str(&format!(
-            "They were pooled with an inverse-variance random-effects model, with the between-study variance τ² estimated by the {}{}. ",
-            m.description(),
-            method_ref(m)
-        ));
-    }
-    s.push_str(&match fit.test {
-        Test::Z => format!("The {} confidence interval of the pooled estimate is a Wald-type interval from the normal distribution. ", level(fit)),
-        Test::Knha => format!("The {} confidence interval and the test of the pooled estimate use the Hartung–Knapp–Sidik–Jonkman method, with the t distribution on k − 1 degrees of freedom (Knapp & Hartung 2003). ", level(fit)),
-        Test::Adhoc => format!("The {} confidence interval uses the Hartung–Knapp method with its variance scale truncated at 1, so that it is never narrower than the Wald interval (Röver, Knapp & Friede 2015). ", level(fit)),
-        Test::T => format!("The {} confidence interval and the test of the pooled estimate use the t distribution on k − 1 degrees of freedom with the unadjusted (Wald) standard error. ", level(fit)),
-    });
-    s.push_str("Heterogeneity was assessed with Cochran's Q and I² (Higgins & Thompson 2002)");
-    if fit.tau2_ci.is_some() {
-        s.push_str(", with confidence intervals for τ² and I² from the Q-profile method (Viechtbauer 2007)");
-    }
-    if !m.is_fixed() {
-        s.push_str(&format!(
-            "; a {} prediction interval gives the range of effects expected in a new study (Higgins, Thompson & Spiegelhalter 2009)",
-            level(fit)
-        ));
-    }
-    s.push_str(". ");
-    if let Some(by) = &a.spec.cfg.by {
-        s.push_str(&format!("Subgroups defined by '{by}' were pooled separately and compared with the test for subgroup differences (Q between subgroups). "));
-    }
-    if !a.spec.cfg.mods.is_empty() {
-        s.push_str(&format!(
-            "A meta-regression on {} was fitted with the same estimator. ",
-            a.spec.cfg.mods.join(", ")
-        ));
-    }
-    if a.fit.k >= MIN_K {
-        s.push_str("Small-study effects were examined with a funnel plot, Egger's regression test (Egger et al. 1997), Begg's rank correlation test (Begg & Mazumdar 1994) and trim-and-fill (Duval & Tweedie 2000); robustness with leave-one-out analysis. ");
-    }
-    s.push_str(&format!(
-        "Analyses were run with evident {VERSION}, which reproduces the R package metafor (Viechtbauer 2010)."
-    ));
-    s
+    let [v, _, _] = prose::display_triple(fit, x, x, x);
+    v
 }
 
 fn p_of(fit: &RmaFit) -> String {
     p_value(fit.pval, PStyle::Journal)
-}
-
-/// The Results sentence (plain text).
-pub fn results(a: &Analysis) -> String {
-    let fit = &a.fit;
-    let k = fit.k;
-    if k == 1 {
-        return format!(
-            "One study: {} {}.",
-            a.effect_name,
-            est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
-        );
-    }
-    let model = if fit.options.method.is_fixed() {
-        "fixed-effect"
-    } else {
-        "random-effects"
-    };
-    let mut s = format!(
-        "Across {k} studies, the pooled {model} {} was {}; {}.",
-        a.effect_name,
-        est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
-        p_of(fit)
-    );
-    if let Some(m) = &fit.modified_kh {
-        let why = if fit.s2w <= 0.0 {
-            "The Knapp–Hartung scale factor is 0 (the studies agree exactly), so this interval has zero width and the p-value is meaningless"
-        } else {
-            "The Knapp–Hartung interval is narrower than the Wald interval"
-        };
-        s.push_str(&format!(
-            " {why}; the modified Knapp–Hartung result (never narrower than Wald) is {}; {}.",
-            est_ci(fit, fit.estimate, m.ci_lb, m.ci_ub),
-            p_value(m.pval, PStyle::Journal)
-        ));
-    }
-    s.push_str(&ci_side(a));
-    s.push_str(&heterogeneity_sentence(fit));
-    if let Some(pi) = fit.prediction() {
-        if !fit.options.method.is_fixed() {
-            s.push_str(&format!(
-                " The {} prediction interval was {} to {}.",
-                level(fit),
-                show(fit, pi.lb),
-                show(fit, pi.ub)
-            ));
-        }
-    }
-    s
-}
-
-/// On which side of no effect the confidence interval lies, named by the user's labels or
-/// direction; empty where neither is given or no effect has no meaningful value on the scale.
-fn ci_side(a: &Analysis) -> String {
-    let fit = &a.fit;
-    let null = fit.effects.scale.null_value();
-    let lo_disp = fit.effects.scale.back(fit.ci_lb);
-    let hi_disp = fit.effects.scale.back(fit.ci_ub);
-    let meaningful_null = matches!(fit.effects.scale, Scale::Log)
-        || matches!(
-            fit.effects.measure,
-            crate::measure::Measure::MD
-                | crate::measure::Measure::SMD
-                | crate::measure::Measure::RD
-                | crate::measure::Measure::IRD
-                | crate::measure::Measure::GEN
-        );
-    if !meaningful_null {
-        return String::new();
-    }
-    if let Some([left, right]) = &a.spec.cfg.labels {
-        if hi_disp < null {
-            format!(" The confidence interval lies entirely on the side of “{left}”.")
-        } else if lo_disp > null {
-            format!(" The confidence interval lies entirely on the side of “{right}”.")
-        } else {
-            " The confidence interval includes no effect.".into()
-        }
-    } else if let Some(d) = a.spec.cfg.direction {
-        let favourable = match d {
-            Direction::Higher => lo_disp > null,
-            Direction::Lower => hi_disp < null,
-        };
-        let unfavourable = match d {
-            Direction::Higher => hi_disp < null,
-            Direction::Lower => lo_disp > null,
-        };
-        if favourable {
-            " The whole confidence interval is on the favourable side of no effect.".into()
-        } else if unfavourable {
-            " The whole confidence interval is on the unfavourable side of no effect.".into()
-        } else {
-            " The confidence interval includes no effect.".into()
-        }
-    } else {
-        String::new()
-    }
-}
-
-/// " Heterogeneity: I² = …, τ² = …, Q = … (df = …, p …)."
-fn heterogeneity_sentence(fit: &RmaFit) -> String {
-    let h = &fit.het;
-    if let Some(why) = h.undefined_reason() {
-        return format!(" Heterogeneity: {why}.");
-    }
-    let mut het = format!(" Heterogeneity: I² = {:.0}%", h.i2);
-    if let Some(ci) = &fit.tau2_ci {
-        het.push_str(&format!(
-            " ({} CI {:.0}% to {:.0}%)",
-            level(fit),
-            ci.i2_lb,
-            ci.i2_ub
-        ));
-    }
-    if !fit.options.method.is_fixed() {
-        het.push_str(&format!(
-            ", τ² = {}",
-            crate::render::plot::format::tau2(fit.tau2)
-        ));
-    }
-    het.push_str(&format!(
-        ", Q = {:.2} (df = {}, {}).",
-        h.q,
-        h.q_df,
-        p_value(h.q_pval, PStyle::Journal)
-    ));
-    het
 }
 
 fn step<T>(r: &Step<T>, f: impl Fn(&T) -> String) -> String {
@@ -325,6 +86,9 @@ fn studies_table(a: &Analysis) -> String {
         })
         .collect();
     let mut rows = rows;
+    if fit.k == 1 {
+        return table(&head, &rows, &[]);
+    }
     let pooled = if fit.options.method.is_fixed() {
         "Pooled (fixed effect)"
     } else {
@@ -338,18 +102,35 @@ fn studies_table(a: &Analysis) -> String {
     ));
     last.push("100%".into());
     rows.push(last);
+    if let Some(m) = &fit.modified_kh {
+        let mut r =
+            vec!["<em>Modified Knapp–Hartung</em> (Knapp–Hartung narrower than Wald)".to_string()];
+        r.extend(cols.iter().map(|_| String::new()));
+        r.push(brackets(fit, fit.estimate, m.ci_lb, m.ci_ub));
+        r.push(String::new());
+        rows.push(r);
+    }
     table(&head, &rows, &[])
 }
 
 fn het_table(fit: &RmaFit) -> String {
     let h = &fit.het;
-    let ci = fit.tau2_ci.as_ref();
+    // An empty Q-profile interval has no bounds to print: its rows say so instead.
+    let ci = fit.tau2_ci.as_ref().filter(|c| !c.null);
+    let empty = fit.tau2_ci.as_ref().is_some_and(|c| c.null);
     let rng = |lo: Option<f64>, hi: Option<f64>, d: usize, pct: bool| match (lo, hi) {
         (Some(l), Some(u)) => {
             let p = if pct { "%" } else { "" };
             format!("[{}{p}, {}{p}]", num(l, d), num(u, d))
         }
+        _ if empty => "empty set".into(),
         _ => "<span class=\"na\">—</span>".into(),
+    };
+    let (t2, t2_ci) = prose::tau2_and_ci(fit);
+    let t2_ci = match t2_ci {
+        Some(c) if empty => format!("CI: {c} (Q at τ² = 0 is below its lower critical value: the studies vary less than chance alone predicts)"),
+        Some(c) => format!("[{}]", c.replace(" to ", ", ")),
+        None => "<span class=\"na\">—</span>".into(),
     };
     let rows = vec![
         vec![
@@ -360,11 +141,7 @@ fn het_table(fit: &RmaFit) -> String {
             },
             p_value(h.q_pval, PStyle::Journal),
         ],
-        vec![
-            "τ²".into(),
-            crate::render::plot::format::tau2(fit.tau2),
-            rng(ci.map(|c| c.tau2_lb), ci.map(|c| c.tau2_ub), 4, false),
-        ],
+        vec!["τ²".into(), t2, t2_ci],
         vec![
             "τ".into(),
             num(fit.tau(), 4),
@@ -392,42 +169,69 @@ fn het_table(fit: &RmaFit) -> String {
     )
 }
 
+/// The pooled card's detail: the CI, the test where shown, the modified Knapp–Hartung CI where
+/// the Knapp–Hartung one is narrower than Wald's.
+fn pooled_detail(a: &Analysis) -> String {
+    let fit = &a.fit;
+    let [_, l, u] = prose::display_triple(fit, fit.estimate, fit.ci_lb, fit.ci_ub);
+    let mut d = format!("{} CI {l} to {u}", level(fit));
+    if prose::shows_null_test(a) && fit.k > 1 {
+        d.push_str(&format!("; {}", p_of(fit)));
+    }
+    if let Some(m) = &fit.modified_kh {
+        let [_, l, u] = prose::display_triple(fit, fit.estimate, m.ci_lb, m.ci_ub);
+        d.push_str(&format!(
+            "; Knapp–Hartung narrower than Wald: modified Knapp–Hartung CI {l} to {u}"
+        ));
+    }
+    d
+}
+
 fn cards(a: &Analysis) -> String {
     let fit = &a.fit;
     let mut s = String::from("<div class=\"cards\">\n");
     let card = |k: &str, v: String, d: String| {
         format!("<div class=\"card\"><div class=\"k\">{k}</div><div class=\"v\">{v}</div><div class=\"d\">{d}</div></div>\n")
     };
+    if fit.k == 1 {
+        s.push_str(&card(
+            &esc(&a.effect_name),
+            show(fit, fit.estimate),
+            esc(&pooled_detail(a)),
+        ));
+        s.push_str(&card(
+            "Studies",
+            "1".into(),
+            "single study: nothing pooled".into(),
+        ));
+        s.push_str("</div>\n");
+        return s;
+    }
     s.push_str(&card(
         &format!("Pooled {}", esc(&a.effect_name)),
         show(fit, fit.estimate),
-        format!(
-            "{} CI {} to {}; {}",
-            level(fit),
-            show(fit, fit.ci_lb),
-            show(fit, fit.ci_ub),
-            p_of(fit)
-        ),
+        esc(&pooled_detail(a)),
     ));
-    if let (Some(pi), false) = (fit.prediction(), fit.options.method.is_fixed() || fit.k < 2) {
+    if let (Some(pi), false) = (fit.prediction(), fit.options.method.is_fixed()) {
+        let [_, l, u] = prose::display_triple(fit, fit.estimate, pi.lb, pi.ub);
         s.push_str(&card(
             "Prediction interval",
-            format!("{} to {}", show(fit, pi.lb), show(fit, pi.ub)),
+            format!("{l} to {u}"),
             "range of effects expected in a new study".into(),
         ));
     }
+    let (t2, _) = prose::tau2_and_ci(fit);
     s.push_str(&card(
         "Heterogeneity I²",
         format!("{}%", num(fit.het.i2, 0)),
-        match &fit.tau2_ci {
+        match fit.tau2_ci.as_ref().filter(|c| !c.null) {
             Some(c) => format!(
-                "{} CI {}% to {}%; τ² = {}",
+                "{} CI {}% to {}%; τ² = {t2}",
                 level(fit),
                 num(c.i2_lb, 0),
                 num(c.i2_ub, 0),
-                crate::render::plot::format::tau2(fit.tau2)
             ),
-            None => format!("τ² = {}", crate::render::plot::format::tau2(fit.tau2)),
+            None => format!("τ² = {t2}"),
         },
     ));
     s.push_str(&card(
@@ -522,8 +326,8 @@ fn bias_section(a: &Analysis) -> String {
         )),
         Err(why) => s.push_str(&format!("<p class=\"na\">Funnel plot {}</p>\n", esc(why.trim_start_matches("not drawn: ")).replace("a funnel", "not drawn: a funnel"))),
     }
-    if fit.k >= MIN_K && fit.k < ADVISED_K {
-        s.push_str(&format!("<p class=\"na\">With k = {} (&lt; {ADVISED_K}), these tests have low power; read them as descriptive ({ADVICE_SOURCE}).</p>\n", fit.k));
+    if fit.k < ADVISED_K {
+        s.push_str(&format!("<p class=\"na\">With k = {} (&lt; {ADVISED_K}) the funnel plot is shown for description only: Egger's and Begg's tests and trim-and-fill were not done, as tests for funnel-plot asymmetry need at least {ADVISED_K} studies ({ADVICE_SOURCE}).</p>\n", fit.k));
     }
     let rows = vec![
         vec![
@@ -599,33 +403,25 @@ fn sensitivity_section(a: &Analysis) -> String {
                     ],
                 })
                 .collect();
-            s.push_str(&table(
-                &[
-                    "Study omitted".into(),
-                    format!("{} [{} CI]", esc(&a.effect_name), level(fit)),
-                    "p".into(),
-                    "I²".into(),
-                ],
-                &rows,
-                &[],
-            ));
+            let mut head = vec![
+                "Study omitted".into(),
+                format!("{} [{} CI]", esc(&a.effect_name), level(fit)),
+                "p".into(),
+                "I²".into(),
+            ];
+            let mut rows = rows;
+            // A proportion's p tests p = 0.5 (or 0): shown only when asked for.
+            if !prose::shows_null_test(a) {
+                head.remove(2);
+                rows.iter_mut().for_each(|r| {
+                    r.remove(2);
+                });
+            }
+            s.push_str(&table(&head, &rows, &[]));
         }
     }
     s
 }
-
-const REFERENCES: &[&str] = &[
-    "Begg CB, Mazumdar M (1994). Operating characteristics of a rank correlation test for publication bias. Biometrics 50:1088–1101.",
-    "DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled Clinical Trials 7:177–188.",
-    "Duval S, Tweedie R (2000). Trim and fill: a simple funnel-plot-based method of testing and adjusting for publication bias in meta-analysis. Biometrics 56:455–463.",
-    "Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis detected by a simple, graphical test. BMJ 315:629–634.",
-    "Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. Statistics in Medicine 21:1539–1558.",
-    "Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of random-effects meta-analysis. Journal of the Royal Statistical Society A 172:137–159.",
-    "Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression with a single covariate. Statistics in Medicine 22:2693–2710.",
-    "Viechtbauer W (2005). Bias and efficiency of meta-analytic variance estimators in the random-effects model. Journal of Educational and Behavioral Statistics 30:261–293.",
-    "Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Statistics in Medicine 26:37–52.",
-    "Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. Journal of Statistical Software 36(3):1–48.",
-];
 
 /// The self-contained HTML page of one analysis.
 pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
@@ -640,7 +436,7 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
         esc(&file_name(&a.spec.file)),
         fit.k,
         if fit.k == 1 { "y" } else { "ies" },
-        esc(a.studies.data.kind_name())
+        esc(&a.studies.data.kind_name().replace("2x2", "2×2"))
     ));
     if !a.warnings.is_empty() {
         b.push_str("<div class=\"warn\"><strong>Read with care</strong><ul>\n");
@@ -655,17 +451,21 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     b.push_str(&forest_figure(a));
     b.push_str("<h2>Studies</h2>\n");
     b.push_str(&studies_table(a));
-    b.push_str("<h2>Heterogeneity</h2>\n");
-    b.push_str(&het_table(fit));
+    if fit.k > 1 {
+        b.push_str("<h2>Heterogeneity</h2>\n");
+        b.push_str(&het_table(fit));
+    }
     b.push_str(&subgroup_section(a));
     b.push_str(&metareg_section(a));
-    b.push_str(&bias_section(a));
-    b.push_str(&sensitivity_section(a));
+    if fit.k > 1 {
+        b.push_str(&bias_section(a));
+        b.push_str(&sensitivity_section(a));
+    }
     b.push_str("<h2>Methods</h2>\n");
     b.push_str(&format!("<p class=\"paste\">{}</p>\n", esc(&methods(a))));
     b.push_str(&files_list(ro));
     b.push_str("<h2>References</h2>\n<ol class=\"refs\">\n");
-    for r in REFERENCES {
+    for r in prose::references(a) {
         b.push_str(&format!("<li>{}</li>\n", esc(r)));
     }
     b.push_str("</ol>\n");
@@ -678,10 +478,9 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
 fn forest_figure(a: &Analysis) -> String {
     let fit = &a.fit;
     format!(
-        "<figure><a class=\"full\" href=\"forest.svg\" title=\"Open the forest plot at full size\">{}</a><figcaption>Forest plot. Squares: study estimates sized by weight, with {} CIs; diamond: pooled estimate{}. <a href=\"forest.svg\">Full size</a>.</figcaption></figure>\n",
+        "<figure><a class=\"full\" href=\"forest.svg\" title=\"Open the forest plot at full size\">{}</a><figcaption>{} <a href=\"forest.svg\">Full size</a>.</figcaption></figure>\n",
         inline_svg(&a.forest_svg, "forest"),
-        level(fit),
-        if fit.options.method.is_fixed() || fit.k < 2 { "" } else { "; bar: prediction interval" }
+        forest_caption(fit)
     )
 }
 
@@ -694,6 +493,26 @@ fn files_list(ro: &ReportOptions) -> String {
         ""
     };
     format!("<h2>Files</h2>\n<p class=\"files\">\n<a href=\"forest.svg\">forest.svg</a>\n{png}<a href=\"results.json\">results.json</a>\n<a href=\"studies.csv\">studies.csv</a>\n<a href=\"summary.md\">summary.md</a>\n</p>\n")
+}
+
+/// The forest plot's caption: what its marks are, and for one study that nothing was pooled.
+fn forest_caption(fit: &RmaFit) -> String {
+    if fit.k == 1 {
+        return format!(
+            "Forest plot of the single study: its estimate with its {} CI (nothing was pooled).",
+            level(fit)
+        );
+    }
+    format!(
+        "Forest plot. Squares: study estimates sized by weight, with {} CIs; diamond: pooled estimate{}{}.",
+        level(fit),
+        if fit.options.method.is_fixed() { "" } else { "; bar: prediction interval" },
+        if fit.modified_kh.is_some() {
+            "; the note under the plot gives the modified Knapp–Hartung CI, as the Knapp–Hartung one is narrower than Wald's"
+        } else {
+            ""
+        }
+    )
 }
 
 fn footer(ro: &ReportOptions) -> String {
@@ -794,10 +613,18 @@ pub fn summary_md(a: &Analysis) -> String {
             num(w, 1)
         ));
     }
-    s.push_str(&format!(
-        "| **Pooled** | **{}** | 100% |\n",
-        brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
-    ));
+    if fit.k > 1 {
+        s.push_str(&format!(
+            "| **Pooled** | **{}** | 100% |\n",
+            brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
+        ));
+    }
+    if let Some(m) = &fit.modified_kh {
+        s.push_str(&format!(
+            "| *Modified Knapp–Hartung* (Knapp–Hartung narrower than Wald) | {} | |\n",
+            brackets(fit, fit.estimate, m.ci_lb, m.ci_ub)
+        ));
+    }
     s
 }
 
@@ -817,7 +644,12 @@ fn flags(a: &Analysis) -> Vec<(&'static str, String)> {
     if !a.fit.effects.omitted.is_empty() {
         f.push(("warn-tag", "rows omitted".into()));
     }
-    if !a.fit.notes.is_empty() {
+    // The page leaves out the note on the test a single study's "pooling" fell back to.
+    if a.fit
+        .notes
+        .iter()
+        .any(|n| a.fit.k > 1 || !n.starts_with("k = 1:"))
+    {
         f.push(("warn-tag", "notes".into()));
     }
     f

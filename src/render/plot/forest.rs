@@ -91,6 +91,9 @@ pub struct ForestOptions {
     pub show_prediction: bool,
     /// Decimals of the estimates and confidence limits on the display scale.
     pub decimals: usize,
+    /// Print the test for the overall effect under the plot (the report leaves out the test of
+    /// p = 0.5 for proportions unless asked).
+    pub overall_test: bool,
 }
 
 impl Default for ForestOptions {
@@ -106,6 +109,7 @@ impl Default for ForestOptions {
             subgroup_test: None,
             show_prediction: true,
             decimals: 2,
+            overall_test: true,
         }
     }
 }
@@ -155,8 +159,10 @@ pub fn heterogeneity_line(fit: &RmaFit) -> String {
         s.push_str(&format!("τ² = {}; ", tau2(fit.tau2)));
     }
     s.push_str(&format!("I² = {:.0}%", h.i2));
-    if let Some(ci) = &fit.tau2_ci {
-        s.push_str(&format!(" [{:.0}%, {:.0}%]", ci.i2_lb, ci.i2_ub));
+    match &fit.tau2_ci {
+        Some(ci) if ci.null => s.push_str(" (CI: empty set)"),
+        Some(ci) => s.push_str(&format!(" [{:.0}%, {:.0}%]", ci.i2_lb, ci.i2_ub)),
+        None => {}
     }
     s.push_str(&format!(
         "; Q = {:.1}, df = {}, {}",
@@ -784,7 +790,10 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
     if fit.het.q_df > 0 {
         notes.push(heterogeneity_line(fit));
     }
-    notes.push(overall_test_line(fit));
+    if opts.overall_test {
+        notes.push(overall_test_line(fit));
+    }
+    notes.extend(modified_kh_line(fit, opts.decimals));
     notes.extend(
         opts.subgroup_test
             .iter()
@@ -796,6 +805,28 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
         );
     }
     notes
+}
+
+/// Where the Knapp–Hartung interval is narrower than Wald's (or has zero width): the modified
+/// Knapp–Hartung interval, s² truncated at 1 (Röver, Knapp & Friede 2015; metafor's "adhoc").
+fn modified_kh_line(fit: &RmaFit, d: usize) -> Option<String> {
+    let m = fit.modified_kh.as_ref()?;
+    let why = if fit.s2w <= 0.0 {
+        "Knapp–Hartung s² = 0 (zero-width CI)".to_string()
+    } else {
+        format!(
+            "Knapp–Hartung CI narrower than Wald (s² = {})",
+            num(fit.s2w, 2)
+        )
+    };
+    let back = |x: f64| fit.effects.scale.back(x);
+    Some(format!(
+        "{why}; modified Knapp–Hartung: {} [{}, {}], {}",
+        num(back(fit.estimate), d),
+        num(back(m.ci_lb), d),
+        num(back(m.ci_ub), d),
+        p_value(m.pval, PStyle::Journal)
+    ))
 }
 
 /// Lays out the forest plot of `fit`.

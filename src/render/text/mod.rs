@@ -58,7 +58,10 @@ fn tau2_line(
     if let Some(se) = se {
         let _ = write!(s, " (SE = {})", fmt(se));
     }
-    if let Some(ci) = ci {
+    if let Some(ci) = ci.filter(|c| c.null) {
+        // metafor: both bounds fall below 0, so the CI is the null/empty set.
+        let _ = write!(s, ", {level}% CI: empty set ({})", ci.ci_type.label());
+    } else if let Some(ci) = ci {
         let _ = write!(
             s,
             ", {level}% CI [{}{}, {}{}] ({})",

@@ -98,8 +98,12 @@ fn rma_heterogeneity(s: &mut String, fit: &RmaFit) {
     let het_ok = fit.het.i2.is_finite() && fit.het.h2.is_finite();
     if het_ok {
         let _ = write!(s, "I^2   = {:.2}%", fit.het.i2);
-        if let Some(ci) = &fit.tau2_ci {
-            let _ = write!(s, " [{:.2}%, {:.2}%]", ci.i2_lb, ci.i2_ub);
+        match &fit.tau2_ci {
+            Some(ci) if ci.null => s.push_str(" (CI: empty set)"),
+            Some(ci) => {
+                let _ = write!(s, " [{:.2}%, {:.2}%]", ci.i2_lb, ci.i2_ub);
+            }
+            None => {}
         }
         let _ = writeln!(s);
         let _ = writeln!(s, "H^2   = {}", fmt(fit.het.h2));

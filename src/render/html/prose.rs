@@ -1,0 +1,585 @@
+//! The report's pasteable text: the Methods and Results paragraphs, written from what was actually
+//! done (estimator, test, continuity correction, which small-study methods ran), and the
+//! references they cite.
+
+use super::analysis::{Analysis, Direction};
+use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K};
+use crate::data::Data;
+use crate::measure::{Measure, Scale};
+use crate::model::{Method, RmaFit, Test};
+use crate::render::decimal::decimals_for;
+use crate::render::plot::format::num;
+use crate::render::pvalue::{p_value, PStyle};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Fewest decimals shown for estimates.
+const D: usize = 2;
+
+/// "95%".
+pub fn level(fit: &RmaFit) -> String {
+    let l = fit.options.level.percent();
+    if l.fract() == 0.0 {
+        format!("{l:.0}%")
+    } else {
+        format!("{l}%")
+    }
+}
+
+/// An estimate and its bounds on the display scale, each with [`D`] decimals, or more where a
+/// value would otherwise round to 0 (0.003, not 0.00; a bound of 77.40 keeps two).
+pub fn display_triple(fit: &RmaFit, est: f64, lb: f64, ub: f64) -> [String; 3] {
+    [est, lb, ub].map(|x| {
+        let v = fit.effects.scale.back(x);
+        num(v, decimals_for(&[v], D, 6))
+    })
+}
+
+/// "0.49 (95% CI 0.34 to 0.70)".
+pub fn est_ci(fit: &RmaFit, est: f64, lb: f64, ub: f64) -> String {
+    let [e, l, u] = display_triple(fit, est, lb, ub);
+    format!("{e} ({} CI {l} to {u})", level(fit))
+}
+
+/// "0.49 [0.34, 0.70]".
+pub fn brackets(fit: &RmaFit, est: f64, lb: f64, ub: f64) -> String {
+    let [e, l, u] = display_triple(fit, est, lb, ub);
+    format!("{e} [{l}, {u}]")
+}
+
+/// The effect's name inside a sentence: "proportion", but "OR" and "SMD" as they are.
+pub fn mid_sentence(name: &str) -> String {
+    let mut c = name.chars();
+    match (c.next(), c.next()) {
+        (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {
+            a.to_lowercase().chain(name.chars().skip(1)).collect()
+        }
+        _ => name.to_string(),
+    }
+}
+
+/// Whether the pooled value's test (against 0 on the analysis scale) is shown: for proportions
+/// it tests p = 0.5 (logit) or p = 0, rarely a question, so only when the manifest asks.
+pub fn shows_null_test(a: &Analysis) -> bool {
+    !matches!(a.fit.effects.measure, Measure::PLO | Measure::PR) || a.spec.cfg.null_test
+}
+
+/// What the pooled value's test tests, for proportions: "p = 0.5".
+fn null_name(m: Measure) -> Option<&'static str> {
+    match m {
+        Measure::PLO => Some("p = 0.5"),
+        Measure::PR => Some("p = 0"),
+        _ => None,
+    }
+}
+
+/// "; p = 0.002" after an interval, or "" where the test is not shown.
+fn p_clause(a: &Analysis, p: f64) -> String {
+    if !shows_null_test(a) {
+        return String::new();
+    }
+    match null_name(a.fit.effects.measure) {
+        Some(h) => format!("; test of {h}: {}", p_value(p, PStyle::Journal)),
+        None => format!("; {}", p_value(p, PStyle::Journal)),
+    }
+}
+
+/// The estimator's paper.
+pub fn method_ref(m: Method) -> &'static str {
+    match m {
+        Method::FE => "",
+        Method::DL => " (DerSimonian & Laird 1986)",
+        Method::HE => " (Hedges & Olkin 1985)",
+        Method::HS => " (Hunter & Schmidt 2004)",
+        Method::SJ => " (Sidik & Jonkman 2005)",
+        Method::ML => " (Hardy & Thompson 1996)",
+        Method::REML => " (Viechtbauer 2005)",
+        Method::EB => " (Morris 1983)",
+        Method::PM => " (Paule & Mandel 1982)",
+    }
+}
+
+/// The effect as analysed, plural: "log risk ratios".
+pub fn measure_words(m: Measure, scale: Scale) -> &'static str {
+    match m {
+        Measure::OR => "log odds ratios",
+        Measure::RR => "log risk ratios",
+        Measure::RD => "risk differences",
+        Measure::PETO => "Peto log odds ratios",
+        Measure::MD => "mean differences",
+        Measure::SMD => "standardised mean differences (Hedges' g)",
+        Measure::IRR => "log incidence rate ratios",
+        Measure::IRD => "incidence rate differences",
+        Measure::PR => "raw proportions",
+        Measure::PLO => "logit-transformed proportions",
+        Measure::ZCOR => "Fisher's z-transformed correlations",
+        Measure::COR => "raw correlations",
+        Measure::GEN if scale == Scale::Log => "log ratios",
+        Measure::GEN => "effect sizes",
+    }
+}
+
+/// Where the effects came from: "the 2×2 tables (events and non-events in each group)".
+fn source_words(d: &Data) -> &'static str {
+    match d {
+        Data::TwoByTwo { .. } => "the 2×2 tables (events and non-events in each group)",
+        Data::Means { .. } => "the means, standard deviations and sample sizes of each group",
+        Data::Incidence { .. } => "the event counts and person-times of each group",
+        Data::Proportion { .. } => "the numbers of events and participants",
+        Data::Correlation { .. } => "the correlations and sample sizes",
+        Data::Precomputed { .. } | Data::ReportedRatio { .. } => "the values given",
+    }
+}
+
+/// How results are shown when the analysis scale is not the display scale.
+fn back_words(s: Scale) -> &'static str {
+    match s {
+        Scale::Identity => "",
+        Scale::Log => "; results are back-transformed to ratios for display",
+        Scale::Logit => "; results are back-transformed to proportions for display",
+        Scale::FisherZ => "; results are back-transformed to correlations for display",
+    }
+}
+
+/// The first sentence: what the effects are and where they came from.
+fn effects_sentence(a: &Analysis) -> String {
+    let set = &a.fit.effects;
+    match a.studies.data {
+        Data::ReportedRatio { .. } => format!(
+            "The reported {}s and their confidence intervals were converted to log ratios, with standard errors from the width of each interval{}. ",
+            a.effect_name,
+            back_words(set.scale)
+        ),
+        Data::Precomputed { .. } => format!(
+            "The {} and their sampling variances were taken as given{}. ",
+            measure_words(set.measure, set.scale),
+            back_words(set.scale)
+        ),
+        _ => format!(
+            "Effect sizes were computed as {} from {}{}. ",
+            measure_words(set.measure, set.scale),
+            source_words(&a.studies.data),
+            back_words(set.scale)
+        ),
+    }
+}
+
+/// Rows with no events, or only events, in both groups.
+fn double_zero_count(a: &Analysis) -> usize {
+    let rows = |cells: [&[Option<f64>]; 4], total: bool| {
+        (0..cells[0].len())
+            .filter(|&i| match cells.map(|c| c[i]) {
+                [Some(x), Some(y), Some(u), Some(v)] if total => {
+                    (x == 0.0 && u == 0.0) || (y == 0.0 && v == 0.0)
+                }
+                [Some(x), _, Some(u), _] => !total && x == 0.0 && u == 0.0,
+                _ => false,
+            })
+            .count()
+    };
+    match &a.studies.data {
+        Data::TwoByTwo { ai, bi, ci, di } => rows([ai, bi, ci, di], true),
+        Data::Incidence { x1i, t1i, x2i, t2i } => rows([x1i, t1i, x2i, t2i], false),
+        _ => 0,
+    }
+}
+
+/// The continuity correction and the handling of double-zero studies, for count data.
+fn zero_cells_sentence(a: &Analysis) -> String {
+    let set = &a.fit.effects;
+    let counts = matches!(
+        a.studies.data,
+        Data::TwoByTwo { .. } | Data::Incidence { .. } | Data::Proportion { .. }
+    );
+    if !counts || matches!(set.measure, Measure::PETO) {
+        return String::new();
+    }
+    let e = &set.escalc;
+    let n = set.n_corrected;
+    let mut s = if n == 0 {
+        "No study had a zero cell, so no continuity correction was needed. ".to_string()
+    } else if e.to.name() == "all" {
+        format!(
+            "A continuity correction of {} was added to every cell of all studies, as {} {} a zero cell. ",
+            e.add,
+            n,
+            if n == 1 { "study had" } else { "studies had" }
+        )
+    } else {
+        format!(
+            "A continuity correction of {} was added to every cell of the {} with a zero cell (no events or only events). ",
+            e.add,
+            if n == 1 { "one study".to_string() } else { format!("{n} studies") }
+        )
+    };
+    let dz = double_zero_count(a);
+    if e.drop00 {
+        s.push_str("Studies with no events (or only events) in both groups were excluded, as they carry no information on the relative effect. ");
+    } else if dz > 0 {
+        s.push_str(&format!(
+            "{} with no events (or only events) in both groups {} kept, with the continuity correction. ",
+            if dz == 1 { "One study".to_string() } else { format!("{dz} studies") },
+            if dz == 1 { "was" } else { "were" }
+        ));
+    }
+    s
+}
+
+/// The model, τ² estimator and the test of the pooled estimate.
+fn model_sentences(fit: &RmaFit) -> String {
+    let m = fit.options.method;
+    let mut s = if m.is_fixed() {
+        "They were pooled with a fixed-effect (inverse-variance) model. ".to_string()
+    } else {
+        format!(
+            "They were pooled with an inverse-variance random-effects model, with the between-study variance τ² estimated by the {}{}. ",
+            m.description(),
+            method_ref(m)
+        )
+    };
+    let l = level(fit);
+    s.push_str(&match fit.test {
+        Test::Z => format!("The {l} confidence interval of the pooled estimate is a Wald-type interval from the normal distribution. "),
+        Test::Knha => format!("The {l} confidence interval and the test of the pooled estimate use the Hartung–Knapp–Sidik–Jonkman method, with the t distribution on k − 1 degrees of freedom (Hartung & Knapp 2001; Knapp & Hartung 2003). "),
+        Test::Adhoc => format!("The {l} confidence interval uses the modified Hartung–Knapp method, with its variance scale truncated at 1 so that it is never narrower than the Wald interval (Röver, Knapp & Friede 2015). "),
+        Test::T => format!("The {l} confidence interval and the test of the pooled estimate use the t distribution on k − 1 degrees of freedom with the unadjusted (Wald) standard error. "),
+    });
+    if fit.modified_kh.is_some() {
+        s.push_str("As the Knapp–Hartung interval was narrower than the Wald interval, where its coverage is poor, the modified Knapp–Hartung interval (variance scale truncated at 1) is reported beside it (Röver, Knapp & Friede 2015). ");
+    }
+    s.push_str("Heterogeneity was assessed with Cochran's Q and I² (Higgins & Thompson 2002)");
+    if fit.tau2_ci.is_some() {
+        s.push_str(", with confidence intervals for τ² and I² from the Q-profile method (Viechtbauer 2007)");
+    }
+    if !m.is_fixed() {
+        s.push_str(&format!(
+            "; a {l} prediction interval gives the range of effects expected in a new study (Higgins, Thompson & Spiegelhalter 2009)"
+        ));
+    }
+    s.push_str(". ");
+    s
+}
+
+/// What was done about small-study effects and robustness, as it was done.
+fn small_study_methods(a: &Analysis) -> String {
+    let k = a.fit.k;
+    let mut s = String::new();
+    if k < ADVISED_K {
+        s.push_str(&format!("Funnel-plot asymmetry was not tested (no Egger's or Begg's test, no trim-and-fill): with fewer than {ADVISED_K} studies such tests cannot tell chance from small-study effects ({ADVICE_SOURCE}). "));
+    } else {
+        let mut done = Vec::new();
+        if a.regtest.is_ok() {
+            done.push("Egger's regression test (Egger et al. 1997)");
+        }
+        if a.ranktest.is_ok() {
+            done.push("Begg's rank correlation test (Begg & Mazumdar 1994)");
+        }
+        if a.trimfill.is_ok() {
+            done.push("trim-and-fill (Duval & Tweedie 2000)");
+        }
+        s.push_str("Small-study effects were examined with a funnel plot");
+        match done.split_last() {
+            None => {}
+            Some((last, [])) => s.push_str(&format!(" and {last}")),
+            Some((last, rest)) => s.push_str(&format!(", {} and {last}", rest.join(", "))),
+        }
+        s.push_str(". ");
+    }
+    if a.leave1out.is_ok() {
+        s.push_str("Robustness was examined by leaving out one study at a time. ");
+    }
+    s
+}
+
+/// The Methods paragraph (plain text).
+pub fn methods(a: &Analysis) -> String {
+    let fit = &a.fit;
+    let mut s = effects_sentence(a);
+    s.push_str(&zero_cells_sentence(a));
+    if fit.k == 1 {
+        s.push_str(&format!(
+            "Only one study was included, so nothing was pooled: its estimate and {} confidence interval are reported as they are. ",
+            level(fit)
+        ));
+    } else {
+        s.push_str(&model_sentences(fit));
+        if let Some(by) = &a.spec.cfg.by {
+            s.push_str(&format!("Subgroups defined by '{by}' were pooled separately and compared with the test for subgroup differences (Q between subgroups). "));
+        }
+        if !a.spec.cfg.mods.is_empty() {
+            s.push_str(&format!(
+                "A meta-regression on {} was fitted with the same estimator. ",
+                a.spec.cfg.mods.join(", ")
+            ));
+        }
+        s.push_str(&small_study_methods(a));
+    }
+    s.push_str(&format!(
+        "Analyses were run with evident {VERSION}, which reproduces the R package metafor (Viechtbauer 2010)."
+    ));
+    s
+}
+
+/// The Results paragraph (plain text).
+pub fn results(a: &Analysis) -> String {
+    let fit = &a.fit;
+    let k = fit.k;
+    let name = match a.effect_name.as_str() {
+        "Effect" => "effect size".to_string(),
+        n => mid_sentence(n),
+    };
+    if k == 1 {
+        return format!(
+            "Single study: {name} {}.",
+            est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
+        );
+    }
+    let model = if fit.options.method.is_fixed() {
+        "fixed-effect"
+    } else {
+        "random-effects"
+    };
+    let [e, l, u] = display_triple(fit, fit.estimate, fit.ci_lb, fit.ci_ub);
+    let mut s = format!(
+        "Across {k} studies, the pooled {model} {name} was {e} ({} CI {l} to {u}{}).",
+        level(fit),
+        p_clause(a, fit.pval)
+    );
+    s.push_str(&modified_kh_sentence(a));
+    s.push_str(&ci_side(a));
+    s.push_str(&heterogeneity_sentence(fit));
+    if let Some(pi) = fit.prediction() {
+        if !fit.options.method.is_fixed() {
+            let [_, l, u] = display_triple(fit, fit.estimate, pi.lb, pi.ub);
+            s.push_str(&format!(
+                " The {} prediction interval was {l} to {u}.",
+                level(fit)
+            ));
+        }
+    }
+    s.push_str(&subgroup_sentence(a));
+    s.push_str(&small_study_results(a));
+    s
+}
+
+/// The modified Knapp–Hartung result, where the Knapp–Hartung interval is narrower than Wald's.
+fn modified_kh_sentence(a: &Analysis) -> String {
+    let fit = &a.fit;
+    let Some(m) = &fit.modified_kh else {
+        return String::new();
+    };
+    let why = if fit.s2w <= 0.0 {
+        "The Knapp–Hartung scale factor is 0 (the studies agree exactly), so this interval has zero width and the p-value is meaningless"
+    } else {
+        "The Knapp–Hartung interval is narrower than the Wald interval"
+    };
+    let [e, l, u] = display_triple(fit, fit.estimate, m.ci_lb, m.ci_ub);
+    format!(
+        " {why}; the modified Knapp–Hartung result (never narrower than Wald) is {e} ({} CI {l} to {u}{}).",
+        level(fit),
+        p_clause(a, m.pval)
+    )
+}
+
+/// On which side of no effect the confidence interval lies, named by the user's labels or
+/// direction; empty where neither is given or no effect has no meaningful value on the scale.
+fn ci_side(a: &Analysis) -> String {
+    let fit = &a.fit;
+    let null = fit.effects.scale.null_value();
+    let lo_disp = fit.effects.scale.back(fit.ci_lb);
+    let hi_disp = fit.effects.scale.back(fit.ci_ub);
+    let meaningful_null = matches!(fit.effects.scale, Scale::Log)
+        || matches!(
+            fit.effects.measure,
+            Measure::MD | Measure::SMD | Measure::RD | Measure::IRD | Measure::GEN
+        );
+    if !meaningful_null {
+        return String::new();
+    }
+    if let Some([left, right]) = &a.spec.cfg.labels {
+        if hi_disp < null {
+            format!(" The confidence interval lies entirely on the side of “{left}”.")
+        } else if lo_disp > null {
+            format!(" The confidence interval lies entirely on the side of “{right}”.")
+        } else {
+            " The confidence interval includes no effect.".into()
+        }
+    } else if let Some(d) = a.spec.cfg.direction {
+        let (favourable, unfavourable) = match d {
+            Direction::Higher => (lo_disp > null, hi_disp < null),
+            Direction::Lower => (hi_disp < null, lo_disp > null),
+        };
+        if favourable {
+            " The whole confidence interval is on the favourable side of no effect.".into()
+        } else if unfavourable {
+            " The whole confidence interval is on the unfavourable side of no effect.".into()
+        } else {
+            " The confidence interval includes no effect.".into()
+        }
+    } else {
+        String::new()
+    }
+}
+
+/// τ² and its Q-profile CI with the same decimals (two, or two significant digits of the smallest
+/// non-zero value), the CI as "empty set" when the Q-profile interval is empty.
+pub fn tau2_and_ci(fit: &RmaFit) -> (String, Option<String>) {
+    let ci = fit.tau2_ci.as_ref();
+    let mut vals = vec![fit.tau2];
+    if let Some(c) = ci.filter(|c| !c.null) {
+        vals.extend([c.tau2_lb, c.tau2_ub]);
+    }
+    let d = decimals_for(&vals, 2, 8);
+    let d = if d > 2 { d + 1 } else { d };
+    let est = num(fit.tau2, d);
+    let ci = ci.map(|c| {
+        if c.null {
+            "empty set".to_string()
+        } else {
+            format!(
+                "{}{} to {}{}",
+                c.lb_censor.sign(),
+                num(c.tau2_lb, d),
+                c.ub_censor.sign(),
+                num(c.tau2_ub, d)
+            )
+        }
+    });
+    (est, ci)
+}
+
+/// " Heterogeneity: I² = … (95% CI …), τ² = … (95% CI …), Q = … (df = …, p …)."
+pub fn heterogeneity_sentence(fit: &RmaFit) -> String {
+    let h = &fit.het;
+    if let Some(why) = h.undefined_reason() {
+        return format!(" Heterogeneity: {why}.");
+    }
+    let l = level(fit);
+    let mut het = format!(" Heterogeneity: I² = {:.0}%", h.i2);
+    if let Some(ci) = fit.tau2_ci.as_ref().filter(|c| !c.null) {
+        het.push_str(&format!(" ({l} CI {:.0}% to {:.0}%)", ci.i2_lb, ci.i2_ub));
+    }
+    if !fit.options.method.is_fixed() {
+        let (t, ci) = tau2_and_ci(fit);
+        het.push_str(&format!(", τ² = {t}"));
+        match ci.as_deref() {
+            Some("empty set") => het.push_str(&format!(
+                " ({l} CI: empty set; the studies vary less than chance alone predicts)"
+            )),
+            Some(ci) => het.push_str(&format!(" ({l} CI {ci})")),
+            None => {}
+        }
+    }
+    het.push_str(&format!(
+        ", Q = {:.2} (df = {}, {}).",
+        h.q,
+        h.q_df,
+        p_value(h.q_pval, PStyle::Journal)
+    ));
+    het
+}
+
+/// The subgroup estimates and the test for subgroup differences.
+fn subgroup_sentence(a: &Analysis) -> String {
+    let Some(Ok(sg)) = &a.subgroup else {
+        return String::new();
+    };
+    let by = a.spec.cfg.by.as_deref().unwrap_or("subgroup");
+    let groups: Vec<String> = sg
+        .groups
+        .iter()
+        .map(|g| {
+            let f = &g.fit;
+            let [e, l, u] = display_triple(f, f.estimate, f.ci_lb, f.ci_ub);
+            format!("{} {e} ({} CI {l} to {u}; k = {})", g.level, level(f), f.k)
+        })
+        .collect();
+    let q = &sg.q_between;
+    format!(
+        " By {by}: {}. The test for subgroup differences gave Q = {} (df = {}, {}).",
+        groups.join("; "),
+        num(q.q, 2),
+        q.df,
+        p_value(q.pval, PStyle::Journal)
+    )
+}
+
+/// Egger's, Begg's and trim-and-fill's results, or why they were not done.
+fn small_study_results(a: &Analysis) -> String {
+    let fit = &a.fit;
+    if fit.k < ADVISED_K {
+        return format!(
+            " Funnel-plot asymmetry was not tested: with {} studies such tests have too little power (at least {ADVISED_K} are needed; {ADVICE_SOURCE}).",
+            fit.k
+        );
+    }
+    let mut parts = Vec::new();
+    match &a.regtest {
+        Ok(r) => parts.push(format!(
+            "Egger's test for funnel-plot asymmetry gave {}, {}",
+            match r.df {
+                Some(df) => format!("t = {} (df = {})", num(r.stat, 2), num(df, 0)),
+                None => format!("z = {}", num(r.stat, 2)),
+            },
+            p_value(r.pval, PStyle::Journal)
+        )),
+        Err(why) => parts.push(format!("Egger's test was {why}")),
+    }
+    match &a.ranktest {
+        Ok(r) => parts.push(format!(
+            "Begg's rank correlation was τ = {}, {}",
+            num(r.tau, 3),
+            p_value(r.pval, PStyle::Journal)
+        )),
+        Err(why) => parts.push(format!("Begg's test was {why}")),
+    }
+    match &a.trimfill {
+        Ok(t) if t.k0 == 0 => parts.push("trim-and-fill imputed no studies".into()),
+        Ok(t) => parts.push(format!(
+            "trim-and-fill imputed {} {} on the {} side, giving an adjusted {} of {}",
+            t.k0,
+            if t.k0 == 1 { "study" } else { "studies" },
+            t.side.name(),
+            mid_sentence(&a.effect_name),
+            est_ci(&t.fit, t.fit.estimate, t.fit.ci_lb, t.fit.ci_ub)
+        )),
+        Err(why) => parts.push(format!("trim-and-fill was {why}")),
+    }
+    format!(" {}.", parts.join("; "))
+}
+
+/// (in-text citation, full reference), alphabetical.
+const REFERENCES: &[(&str, &str)] = &[
+    ("Begg & Mazumdar 1994", "Begg CB, Mazumdar M (1994). Operating characteristics of a rank correlation test for publication bias. Biometrics 50:1088–1101."),
+    ("DerSimonian & Laird 1986", "DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled Clinical Trials 7:177–188."),
+    ("Duval & Tweedie 2000", "Duval S, Tweedie R (2000). Trim and fill: a simple funnel-plot-based method of testing and adjusting for publication bias in meta-analysis. Biometrics 56:455–463."),
+    ("Egger et al. 1997", "Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis detected by a simple, graphical test. BMJ 315:629–634."),
+    ("Hardy & Thompson 1996", "Hardy RJ, Thompson SG (1996). A likelihood approach to meta-analysis with random effects. Statistics in Medicine 15:619–629."),
+    ("Hartung & Knapp 2001", "Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled clinical trials with binary outcome. Statistics in Medicine 20:3875–3889."),
+    ("Hedges & Olkin 1985", "Hedges LV, Olkin I (1985). Statistical Methods for Meta-Analysis. Orlando: Academic Press."),
+    ("Higgins & Thompson 2002", "Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. Statistics in Medicine 21:1539–1558."),
+    ("Higgins, Thompson & Spiegelhalter 2009", "Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of random-effects meta-analysis. Journal of the Royal Statistical Society A 172:137–159."),
+    ("Hunter & Schmidt 2004", "Hunter JE, Schmidt FL (2004). Methods of Meta-Analysis: Correcting Error and Bias in Research Findings, 2nd ed. Thousand Oaks: Sage."),
+    ("Knapp & Hartung 2003", "Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression with a single covariate. Statistics in Medicine 22:2693–2710."),
+    ("Morris 1983", "Morris CN (1983). Parametric empirical Bayes inference: theory and applications. Journal of the American Statistical Association 78:47–55."),
+    ("Cochrane Handbook", "Page MJ, Higgins JPT, Sterne JAC (2023). Chapter 13: Assessing risk of bias due to missing results in a synthesis. In: Higgins JPT et al. (eds), Cochrane Handbook for Systematic Reviews of Interventions, version 6.4. Cochrane."),
+    ("Paule & Mandel 1982", "Paule RC, Mandel J (1982). Consensus values and weighting factors. Journal of Research of the National Bureau of Standards 87:377–385."),
+    ("Röver, Knapp & Friede 2015", "Röver C, Knapp G, Friede T (2015). Hartung-Knapp-Sidik-Jonkman approach and its modification for random-effects meta-analysis with few studies. BMC Medical Research Methodology 15:99."),
+    ("Sidik & Jonkman 2005", "Sidik K, Jonkman JN (2005). Simple heterogeneity variance estimation for meta-analysis. Journal of the Royal Statistical Society C 54:367–384."),
+    ("Viechtbauer 2005", "Viechtbauer W (2005). Bias and efficiency of meta-analytic variance estimators in the random-effects model. Journal of Educational and Behavioral Statistics 30:261–293."),
+    ("Viechtbauer 2007", "Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Statistics in Medicine 26:37–52."),
+    ("Viechtbauer 2010", "Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. Journal of Statistical Software 36(3):1–48."),
+];
+
+/// The references the page's text cites (Methods, Results, warnings), in the list's order: no
+/// DerSimonian–Laird where DL was not used.
+pub fn references(a: &Analysis) -> Vec<&'static str> {
+    let mut text = methods(a);
+    text.push_str(&results(a));
+    a.warnings.iter().for_each(|w| text.push_str(w));
+    REFERENCES
+        .iter()
+        .filter(|(cite, _)| text.contains(cite))
+        .map(|(_, full)| *full)
+        .collect()
+}
