@@ -13,9 +13,9 @@ use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
 use crate::model::{rma, Level, PiType, RmaFit, RmaOptions, Test};
-use crate::moderators::metareg::metareg;
+use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
-pub use crate::render::html::analysis::{Analysis, Entry, ReportOptions, Spec, Step};
+pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
 use crate::render::html::page;
 use crate::render::plot::forest::{data_columns, forest, subgroup_test_text, ForestOptions};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
@@ -332,6 +332,10 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     let (reg, rank, tf, l1o) = small_study_steps(&fit, &opts);
     let forest_svg = forest_svg(&studies, &fit, cfg, &sg)?;
     let funnel_svg = funnel_svg(&fit, &tf);
+    let bubbles = match &mr {
+        Some(Ok(m)) => bubble_svgs(m),
+        _ => Vec::new(),
+    };
     Ok(Analysis {
         spec: spec.clone(),
         effect_name: effect_name(&studies, &fit.effects),
@@ -339,6 +343,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         fit,
         subgroup: sg,
         metareg: mr,
+        bubbles,
         regtest: reg,
         ranktest: rank,
         trimfill: tf,
@@ -483,6 +488,32 @@ fn funnel_svg(fit: &RmaFit, tf: &Step<TrimFill>) -> Step<String> {
     .map_err(|e| format!("not drawn: {e}"))
 }
 
+/// The meta-regression's bubble plots: one per numeric moderator, any others held at their means
+/// (metafor's `regplot`), or the reason one is not drawn; none for factors (their coefficients
+/// are contrasts, shown in the table).
+fn bubble_svgs(m: &MetaregFit) -> Vec<Bubble> {
+    use crate::render::plot::bubble::{bubble, bubble_moderators, BubbleOptions};
+    let mut used = HashSet::new();
+    bubble_moderators(m)
+        .into_iter()
+        .map(|(moderator, ok)| {
+            let file = format!("{}.svg", dedupe(&format!("bubble_{moderator}"), &mut used));
+            let svg = ok
+                .and_then(|()| {
+                    bubble(m, &moderator, &BubbleOptions::default())
+                        .and_then(|f| f.to_svg())
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|e| format!("not drawn: {e}"));
+            Bubble {
+                moderator,
+                file,
+                svg,
+            }
+        })
+        .collect()
+}
+
 /// The report's PNG forest plot: at [`PNG_DPI`], or, when a very long forest would exceed the
 /// raster limit, at the lower resolution that fits it (the SVG beside it is exact at any size).
 fn forest_png(svg: &str) -> Result<Vec<u8>> {
@@ -511,11 +542,29 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_atomic(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
     write_atomic(&dir.join("studies.csv"), &page::studies_csv(a)?)?;
+    write_metareg(a, dir)?;
     write_atomic(&dir.join("summary.md"), page::summary_md(a).as_bytes())?;
     write_atomic(
         &dir.join("index.html"),
         page::analysis_html(a, ro).as_bytes(),
     )?;
+    Ok(())
+}
+
+/// The meta-regression's files: `metareg.json` (the `pool --mods --json` keys) and the bubble
+/// plots' SVGs.
+fn write_metareg(a: &Analysis, dir: &Path) -> Result<()> {
+    let Some(Ok(m)) = &a.metareg else {
+        return Ok(());
+    };
+    let json = serde_json::to_string_pretty(&crate::render::json::metareg_json(m))
+        .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
+    write_atomic(&dir.join("metareg.json"), format!("{json}\n").as_bytes())?;
+    for b in &a.bubbles {
+        if let Ok(svg) = &b.svg {
+            write_atomic(&dir.join(&b.file), svg.as_bytes())?;
+        }
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! (labels, titles, column names, file names, error messages) goes through [`escape_html`].
 
 pub mod analysis;
+pub mod metareg;
 pub mod page;
 
 /// Escapes text for HTML element content and quoted attribute values: `& < > " '`.
@@ -95,6 +96,7 @@ a { color: var(--accent); }
 figure { margin: 12px 0; overflow-x: auto; }
 figure svg { display: block; max-width: 100%; height: auto; }
 svg.funnel { max-width: 560px; }
+svg.bubble { max-width: 560px; }
 figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 4px; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.92rem; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--rule); vertical-align: top; text-align: left; }
