@@ -546,14 +546,18 @@ fn a_meta_regression_gets_tables_bubble_plots_and_its_own_index_row() {
     let bcg = format!("{}/bcg.csv", data_dir());
     std::fs::copy(&bcg, input.join("bcg.csv")).unwrap();
     let mut manifest = String::new();
-    for (name, mods) in [
-        ("lat", "\"ablat\""),
-        ("latyear", "\"ablat\", \"year\""),
-        ("alloc", "\"alloc\""),
-        ("missing", "\"no_such_column\""),
+    for (name, mods, extra) in [
+        (
+            "lat",
+            "\"ablat\"",
+            "xlab = { ablat = \"Absolute <latitude>\" }\n",
+        ),
+        ("latyear", "\"ablat\", \"year\"", ""),
+        ("alloc", "\"alloc\"", "xlab = { ablat = \"x\" }\n"),
+        ("missing", "\"no_such_column\"", ""),
     ] {
         manifest.push_str(&format!(
-            "[[analysis]]\nname = \"{name}\"\nfile = \"bcg.csv\"\nmeasure = \"RR\"\nmods = [{mods}]\n\n"
+            "[[analysis]]\nname = \"{name}\"\nfile = \"bcg.csv\"\nmeasure = \"RR\"\nmods = [{mods}]\n{extra}\n"
         ));
     }
     std::fs::write(input.join("evident.toml"), manifest).unwrap();
@@ -662,6 +666,9 @@ fn a_meta_regression_gets_tables_bubble_plots_and_its_own_index_row() {
     }
     let alloc = read("alloc/index.html");
     assert!(alloc.contains("alloc is categorical"));
+    // The manifest's xlab labels the bubble plot's axis (escaped); one naming no plot is a caution.
+    assert!(read("lat/bubble_ablat.svg").contains("\nAbsolute &lt;latitude&gt;\n</text>"));
+    assert!(alloc.contains("xlab names &#39;ablat&#39;, which has no bubble plot here"));
     assert!(alloc.contains("Reference level: alloc = alternate"));
     let latyear = read("latyear/index.html");
     assert!(latyear.contains("the other moderators held at their means"));

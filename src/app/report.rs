@@ -23,7 +23,7 @@ use crate::render::plot::render::svg_to_png;
 use crate::render::slug;
 use crate::sensitivity::{leave1out, RefitSeries};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Name of the column that splits a long CSV into analyses.
@@ -320,7 +320,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         set.scale = Scale::Log;
     }
     let fit = rma(&set, &opts)?;
-    let warnings = warnings(cfg, &studies, &set, measure, &fit, &opts);
+    let mut warnings = warnings(cfg, &studies, &set, measure, &fit, &opts);
     let sg = cfg
         .by
         .as_ref()
@@ -333,9 +333,10 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     let forest_svg = forest_svg(&studies, &fit, cfg, &sg)?;
     let funnel_svg = funnel_svg(&fit, &tf);
     let bubbles = match &mr {
-        Some(Ok(m)) => bubble_svgs(m),
+        Some(Ok(m)) => bubble_svgs(m, &cfg.xlab),
         _ => Vec::new(),
     };
+    warnings.extend(xlab_warnings(cfg, &bubbles));
     Ok(Analysis {
         spec: spec.clone(),
         effect_name: effect_name(&studies, &fit.effects),
@@ -491,7 +492,7 @@ fn funnel_svg(fit: &RmaFit, tf: &Step<TrimFill>) -> Step<String> {
 /// The meta-regression's bubble plots: one per numeric moderator, any others held at their means
 /// (metafor's `regplot`), or the reason one is not drawn; none for factors (their coefficients
 /// are contrasts, shown in the table).
-fn bubble_svgs(m: &MetaregFit) -> Vec<Bubble> {
+fn bubble_svgs(m: &MetaregFit, xlab: &BTreeMap<String, String>) -> Vec<Bubble> {
     use crate::render::plot::bubble::{bubble, bubble_moderators, BubbleOptions};
     let mut used = HashSet::new();
     bubble_moderators(m)
@@ -500,7 +501,11 @@ fn bubble_svgs(m: &MetaregFit) -> Vec<Bubble> {
             let file = format!("{}.svg", dedupe(&format!("bubble_{moderator}"), &mut used));
             let svg = ok
                 .and_then(|()| {
-                    bubble(m, &moderator, &BubbleOptions::default())
+                    let opts = BubbleOptions {
+                        xlab: xlab.get(&moderator).cloned(),
+                        ..BubbleOptions::default()
+                    };
+                    bubble(m, &moderator, &opts)
                         .and_then(|f| f.to_svg())
                         .map_err(|e| e.to_string())
                 })
@@ -510,6 +515,21 @@ fn bubble_svgs(m: &MetaregFit) -> Vec<Bubble> {
                 file,
                 svg,
             }
+        })
+        .collect()
+}
+
+/// A caution for each `xlab` of the manifest that labels no bubble plot of the analysis.
+fn xlab_warnings(cfg: &AnalysisConfig, bubbles: &[Bubble]) -> Vec<String> {
+    let drawn: Vec<&str> = bubbles.iter().map(|b| b.moderator.as_str()).collect();
+    cfg.xlab
+        .keys()
+        .filter(|k| !drawn.contains(&k.as_str()))
+        .map(|k| {
+            format!(
+                "The manifest's xlab names '{k}', which has no bubble plot here (numeric moderators of the meta-regression: {}).",
+                if drawn.is_empty() { "none".to_string() } else { drawn.join(", ") }
+            )
         })
         .collect()
 }

@@ -57,6 +57,9 @@ pub struct AnalysisConfig {
     /// unless true, and the page and index say so when it is.
     #[serde(default)]
     pub allow_mixed_ratios: bool,
+    /// x-axis labels of the bubble plots, by moderator: `xlab = { ablat = "Latitude (°)" }`.
+    #[serde(default)]
+    pub xlab: std::collections::BTreeMap<String, String>,
 }
 
 /// A result that is either computed or, with the reason, not computed.
