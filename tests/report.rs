@@ -685,3 +685,224 @@ fn a_broken_manifest_names_its_line() {
     let line = r.stderr.lines().find(|l| l.contains(&want));
     assert!(line.is_some(), "{}", r.stderr);
 }
+
+/// The coefficient rows `evident pool --mods FORMULA` prints: (name, [estimate, se, stat, pval,
+/// ci.lb, ci.ub]) as text, and the whole output.
+fn pool_mods(csv: &Path, formula: &str) -> (Vec<(String, Vec<String>)>, String) {
+    let r = evident([
+        "pool",
+        csv.to_str().unwrap(),
+        "--measure",
+        "RR",
+        "--method",
+        "REML",
+        "--test",
+        "knha",
+        "--mods",
+        formula,
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("estimate"))
+        .expect("a coefficient table");
+    let rows = lines[head + 1..]
+        .iter()
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut w = l.split_whitespace().map(str::to_string);
+            let name = w.next().unwrap();
+            let mut v: Vec<String> = w.collect();
+            // "< .0001" is two words.
+            if v.len() == 7 {
+                let p = format!("{} {}", v[3], v[4]);
+                v.splice(3..5, [p]);
+            }
+            (name, v)
+        })
+        .collect();
+    (rows, r.stdout)
+}
+
+/// Issue 15 item 5: a meta-regression in the report is a coefficient table with the numbers of
+/// `evident pool --mods` (checked against metafor by the corpus), the QM and QE tests, R², a
+/// bubble plot per numeric moderator, a Results sentence; the index shows the model's summary.
+#[test]
+fn a_meta_regression_gets_tables_bubble_plots_and_its_own_index_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let bcg = format!("{}/bcg.csv", data_dir());
+    std::fs::copy(&bcg, input.join("bcg.csv")).unwrap();
+    let mut manifest = String::new();
+    for (name, mods, extra) in [
+        (
+            "lat",
+            "\"ablat\"",
+            "xlab = { ablat = \"Absolute <latitude>\" }\n",
+        ),
+        ("latyear", "\"ablat\", \"year\"", ""),
+        ("alloc", "\"alloc\"", "xlab = { ablat = \"x\" }\n"),
+        ("missing", "\"no_such_column\"", ""),
+    ] {
+        manifest.push_str(&format!(
+            "[[analysis]]\nname = \"{name}\"\nfile = \"bcg.csv\"\nmeasure = \"RR\"\nmods = [{mods}]\n{extra}\n"
+        ));
+    }
+    std::fs::write(input.join("evident.toml"), manifest).unwrap();
+    let out = dir.path().join("out");
+    let r = report(&input, &out);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
+    let minus = |s: &str| s.replace('-', "−").replace('<', "&lt;");
+    for (dir, formula, bubbles) in [
+        ("lat", "ablat", &["ablat"][..]),
+        ("latyear", "ablat + year", &["ablat", "year"][..]),
+        ("alloc", "alloc", &[][..]),
+    ] {
+        let page = read(&format!("{dir}/index.html"));
+        let (rows, text) = pool_mods(Path::new(&bcg), formula);
+        for (name, v) in &rows {
+            let cells: String = v[..4]
+                .iter()
+                .map(|c| format!("<td class=\"num\">{}</td>", minus(c)))
+                .collect();
+            let want = format!(
+                "<tr><td><code>{name}</code></td>{cells}<td class=\"num\">[{}, {}]</td>",
+                minus(&v[4]),
+                minus(&v[5])
+            );
+            assert!(page.contains(&want), "{dir}: no row {want}");
+        }
+        // QM, QE, residual I², H² and R² as `pool --mods` prints them.
+        let grab = |prefix: &str| {
+            let l = text.lines().find(|l| l.starts_with(prefix)).unwrap();
+            l[prefix.len()..].to_string()
+        };
+        let qm = grab("Test of moderators (");
+        let qm = qm.split_once("): ").unwrap().1.split_once(", p").unwrap().0;
+        assert!(
+            page.contains(&format!("<td class=\"num\">{qm}</td>")),
+            "{dir}: {qm}"
+        );
+        let qe = grab("Residual heterogeneity: ");
+        let qe = qe.split_once(", p").unwrap().0;
+        assert!(
+            page.contains(&format!("<td class=\"num\">{qe}</td>")),
+            "{dir}: {qe}"
+        );
+        let i2 = grab("Residual I^2 = ");
+        let (i2, h2) = i2.split_once("; H^2 = ").unwrap();
+        assert!(
+            page.contains(&format!("<td class=\"num\">{i2}</td>")),
+            "{dir}: {i2}"
+        );
+        assert!(
+            page.contains(&format!("<td class=\"num\">{h2}</td>")),
+            "{dir}: {h2}"
+        );
+        let r2 = grab("R^2 (heterogeneity accounted for) = ");
+        assert!(
+            page.contains(&format!("<td class=\"num\">{r2}</td>")),
+            "{dir}: {r2}"
+        );
+        let tau2 = grab("Residual tau^2 = ");
+        let tau2 = minus(
+            &tau2
+                .replace(", 95% CI", "; 95% CI")
+                .replace(" (Q-profile)", ""),
+        );
+        assert!(page.contains(&tau2), "{dir}: {tau2}");
+        // No dump of CLI text; a Results sentence instead.
+        assert!(!page.contains("<pre>"), "{dir}");
+        assert!(
+            page.contains("meta-regression of 13 studies, the coefficient"),
+            "{dir}"
+        );
+        // One inline bubble plot and one file per numeric moderator; none for the factor.
+        assert_eq!(
+            page.matches("<svg class=\"bubble\"").count(),
+            bubbles.len(),
+            "{dir}"
+        );
+        for m in bubbles {
+            let svg = read(&format!("{dir}/bubble_{m}.svg"));
+            assert!(
+                svg.starts_with("<?xml") || svg.starts_with("<svg"),
+                "{dir}/{m}"
+            );
+        }
+        // metareg.json is `pool --mods --json`.
+        let json = evident([
+            "pool",
+            &bcg,
+            "--measure",
+            "RR",
+            "--method",
+            "REML",
+            "--test",
+            "knha",
+            "--mods",
+            formula,
+            "--json",
+        ]);
+        let a: serde_json::Value =
+            serde_json::from_str(&read(&format!("{dir}/metareg.json"))).unwrap();
+        let b: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_eq!(a, b, "{dir}/metareg.json");
+        let md = read(&format!("{dir}/summary.md"));
+        assert!(md.contains("## Meta-regression on "), "{dir}");
+    }
+    let alloc = read("alloc/index.html");
+    assert!(alloc.contains("alloc is categorical"));
+    // The manifest's xlab labels the bubble plot's axis (escaped); one naming no plot is a caution.
+    assert!(read("lat/bubble_ablat.svg").contains("\nAbsolute &lt;latitude&gt;\n</text>"));
+    assert!(alloc.contains("xlab names &#39;ablat&#39;, which has no bubble plot here"));
+    assert!(alloc.contains("Reference level: alloc = alternate"));
+    let latyear = read("latyear/index.html");
+    assert!(latyear.contains("the other moderators held at their means"));
+    // The index: the model's own summary, not the intercept-only estimate.
+    let lat = read("lat/index.html");
+    let pooled = lat
+        .split_once("<strong>Pooled (random effects)</strong>")
+        .unwrap()
+        .1
+        .split_once("<strong>")
+        .unwrap()
+        .1
+        .split_once("</strong>")
+        .unwrap()
+        .0
+        .to_string();
+    let index = read("index.html");
+    let row = |name: &str| {
+        index
+            .lines()
+            .find(|l| l.contains(&format!("href=\"{name}/index.html\"")))
+            .unwrap()
+            .to_string()
+    };
+    let (rows, _) = pool_mods(Path::new(&bcg), "ablat");
+    let slope = &rows[1].1;
+    let want = format!(
+        "Meta-regression: ablat {} [{}, {}] per unit (log RR), p = 0.005; R² = 76%",
+        minus(&slope[0]),
+        minus(&slope[4]),
+        minus(&slope[5])
+    );
+    assert!(row("lat").contains(&want), "{}", row("lat"));
+    assert!(row("lat").contains("68% residual"), "{}", row("lat"));
+    assert!(!row("lat").contains(&pooled), "{pooled} in {}", row("lat"));
+    assert!(row("latyear").contains("Meta-regression on ablat + year: F(2, 10) = 4.96"));
+    let md = read("index.md");
+    assert!(
+        md.contains(&want.replace('[', "\\[").replace(']', "\\]")),
+        "{md}"
+    );
+    // A model that cannot be fitted: the reason on the page, a flag in the index.
+    let missing = read("missing/index.html");
+    assert!(missing.contains("not computed") && missing.contains("no_such_column"));
+    assert!(row("missing").contains("meta-regression not fitted"));
+    assert!(!out.join("missing/metareg.json").exists());
+}

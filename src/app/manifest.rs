@@ -11,6 +11,7 @@
 //! test = "knha"                                # z, knha or adhoc
 //! by = "alloc"                                 # subgroup column
 //! mods = ["ablat"]                             # meta-regression moderators
+//! xlab = { ablat = "Absolute latitude (°)" }   # bubble plots' x-axis labels
 //! labels = ["Favours vaccine", "Favours control"]
 //! title = "BCG vaccine and tuberculosis"
 //! direction = "lower"                          # which side of no effect is favourable

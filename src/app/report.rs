@@ -12,9 +12,9 @@ use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
 use crate::model::{rma, Level, PiType, RmaFit, RmaOptions, Test};
-use crate::moderators::metareg::metareg;
+use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
-pub use crate::render::html::analysis::{Analysis, Entry, ReportOptions, Spec, Step};
+pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
 use crate::render::html::page;
 use crate::render::plot::forest::{data_columns, forest, subgroup_test_text, ForestOptions};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
@@ -22,7 +22,7 @@ use crate::render::plot::render::svg_to_png;
 use crate::render::slug;
 use crate::sensitivity::{leave1out, RefitSeries};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Name of the column that splits a long CSV into analyses.
@@ -319,7 +319,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         set.scale = Scale::Log;
     }
     let fit = rma(&set, &opts)?;
-    let warnings = warnings(cfg, &studies, &set, measure, &fit, &opts);
+    let mut warnings = warnings(cfg, &studies, &set, measure, &fit, &opts);
     let sg = cfg
         .by
         .as_ref()
@@ -331,6 +331,11 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     let (reg, rank, tf, l1o) = small_study_steps(&fit, &opts);
     let forest_svg = forest_svg(&studies, &fit, cfg, &sg)?;
     let funnel_svg = funnel_svg(&fit, &tf);
+    let bubbles = match &mr {
+        Some(Ok(m)) => bubble_svgs(m, &cfg.xlab),
+        _ => Vec::new(),
+    };
+    warnings.extend(xlab_warnings(cfg, &bubbles));
     Ok(Analysis {
         spec: spec.clone(),
         effect_name: effect_name(&studies, &fit.effects),
@@ -338,6 +343,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         fit,
         subgroup: sg,
         metareg: mr,
+        bubbles,
         regtest: reg,
         ranktest: rank,
         trimfill: tf,
@@ -508,6 +514,51 @@ fn funnel_svg(fit: &RmaFit, tf: &Step<TrimFill>) -> Step<String> {
     .map_err(|e| format!("not drawn: {e}"))
 }
 
+/// The meta-regression's bubble plots: one per numeric moderator, any others held at their means
+/// (metafor's `regplot`), or the reason one is not drawn; none for factors (their coefficients
+/// are contrasts, shown in the table).
+fn bubble_svgs(m: &MetaregFit, xlab: &BTreeMap<String, String>) -> Vec<Bubble> {
+    use crate::render::plot::bubble::{bubble, bubble_moderators, BubbleOptions};
+    let mut used = HashSet::new();
+    bubble_moderators(m)
+        .into_iter()
+        .map(|(moderator, ok)| {
+            let file = format!("{}.svg", dedupe(&format!("bubble_{moderator}"), &mut used));
+            let svg = ok
+                .and_then(|()| {
+                    let opts = BubbleOptions {
+                        xlab: xlab.get(&moderator).cloned(),
+                        ..BubbleOptions::default()
+                    };
+                    bubble(m, &moderator, &opts)
+                        .and_then(|f| f.to_svg())
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|e| format!("not drawn: {e}"));
+            Bubble {
+                moderator,
+                file,
+                svg,
+            }
+        })
+        .collect()
+}
+
+/// A caution for each `xlab` of the manifest that labels no bubble plot of the analysis.
+fn xlab_warnings(cfg: &AnalysisConfig, bubbles: &[Bubble]) -> Vec<String> {
+    let drawn: Vec<&str> = bubbles.iter().map(|b| b.moderator.as_str()).collect();
+    cfg.xlab
+        .keys()
+        .filter(|k| !drawn.contains(&k.as_str()))
+        .map(|k| {
+            format!(
+                "The manifest's xlab names '{k}', which has no bubble plot here (numeric moderators of the meta-regression: {}).",
+                if drawn.is_empty() { "none".to_string() } else { drawn.join(", ") }
+            )
+        })
+        .collect()
+}
+
 /// The report's PNG forest plot: at [`PNG_DPI`], or, when a very long forest would exceed the
 /// raster limit, at the lower resolution that fits it (the SVG beside it is exact at any size).
 fn forest_png(svg: &str) -> Result<Vec<u8>> {
@@ -538,11 +589,29 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_new(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
     write_new(&dir.join("studies.csv"), &page::studies_csv(a)?)?;
+    write_metareg(a, dir)?;
     write_new(&dir.join("summary.md"), page::summary_md(a).as_bytes())?;
     write_new(
         &dir.join("index.html"),
         page::analysis_html(a, ro).as_bytes(),
     )?;
+    Ok(())
+}
+
+/// The meta-regression's files: `metareg.json` (the `pool --mods --json` keys) and the bubble
+/// plots' SVGs.
+fn write_metareg(a: &Analysis, dir: &Path) -> Result<()> {
+    let Some(Ok(m)) = &a.metareg else {
+        return Ok(());
+    };
+    let json = serde_json::to_string_pretty(&crate::render::json::metareg_json(m))
+        .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
+    write_new(&dir.join("metareg.json"), format!("{json}\n").as_bytes())?;
+    for b in &a.bubbles {
+        if let Ok(svg) = &b.svg {
+            write_new(&dir.join(&b.file), svg.as_bytes())?;
+        }
+    }
     Ok(())
 }
 

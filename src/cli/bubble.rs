@@ -6,7 +6,7 @@ use super::rma_input::rma_effects;
 use anyhow::{bail, Result};
 use clap::Args;
 use evident::moderators::metareg;
-use evident::render::plot::bubble::{bubble, BubbleOptions};
+use evident::render::plot::bubble::{bubble, bubble_moderators, BubbleOptions};
 
 #[derive(Args, Debug)]
 pub struct BubbleArgs {
@@ -16,9 +16,17 @@ pub struct BubbleArgs {
     pub model: ModelArgs,
     #[command(flatten)]
     pub out: PlotOutput,
-    /// The numeric moderator column on the x axis (the model is effect ~ COLUMN).
-    #[arg(long, value_name = "COLUMN")]
+    /// The model's moderators: a numeric column, or a formula's right-hand side
+    /// (`ablat + year`, `ablat + factor(alloc)`), as `evident pool --mods`.
+    #[arg(long, value_name = "FORMULA")]
     pub mods: String,
+    /// The numeric moderator on the x axis when the model has several (the others are held at
+    /// their means, as metafor's regplot); default: the model's only one.
+    #[arg(long = "mod", value_name = "COLUMN")]
+    pub along: Option<String>,
+    /// Label of the x axis (default: the moderator's name).
+    #[arg(long)]
+    pub xlab: Option<String>,
 }
 
 pub fn run(args: &BubbleArgs) -> Result<()> {
@@ -26,16 +34,37 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
         bail!("--xlim is not used by the bubble plot: the x axis spans the moderator's values");
     }
     let (set, opts) = rma_effects(&args.input, &args.model)?;
-    let col = args.mods.trim();
-    let fit = metareg(&set, col, &opts)?;
+    let fit = metareg(&set, args.mods.trim(), &opts)?;
     for om in &fit.omitted {
         eprintln!("warning: {}: omitted: {}", om.label, om.reason);
     }
+    let col = match &args.along {
+        Some(c) => c.trim().to_string(),
+        None => {
+            let listed = bubble_moderators(&fit);
+            match listed.as_slice() {
+                [(only, _)] => only.clone(),
+                [] => bail!(
+                    "the model {} has no numeric moderator to draw along (a factor's \
+                     coefficients are contrasts: see `evident pool --mods`)",
+                    fit.names().join(", ")
+                ),
+                many => bail!(
+                    "the model has several numeric moderators ({}): choose the x axis with --mod",
+                    many.iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+    };
     let fig = bubble(
         &fit,
-        col,
+        &col,
         &BubbleOptions {
             title: args.out.title.clone(),
+            xlab: args.xlab.clone(),
         },
     )?;
     evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;

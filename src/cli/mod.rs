@@ -90,7 +90,7 @@ enum Command {
     Forest(forest::ForestArgs),
     /// Funnel plot (optionally contour-enhanced) as SVG, PNG or PDF.
     Funnel(funnel::FunnelArgs),
-    /// Bubble plot of a meta-regression on one numeric moderator, as SVG, PNG or PDF.
+    /// Bubble plot of a meta-regression along a numeric moderator (any others at their means), as SVG, PNG or PDF.
     Bubble(bubble::BubbleArgs),
     /// A browsable report (HTML, Markdown, plots, JSON) of every analysis in a directory or manifest.
     Report(report::ReportArgs),

@@ -61,6 +61,9 @@ pub struct AnalysisConfig {
     /// out unless asked: it is rarely the question. Other measures always show their test.
     #[serde(default)]
     pub null_test: bool,
+    /// x-axis labels of the bubble plots, by moderator: `xlab = { ablat = "Latitude (°)" }`.
+    #[serde(default)]
+    pub xlab: std::collections::BTreeMap<String, String>,
 }
 
 /// A result that is either computed or, with the reason, not computed.
@@ -96,6 +99,8 @@ pub struct Analysis {
     pub subgroup: Option<Step<SubgroupFit>>,
     /// Meta-regression, when `mods` is set.
     pub metareg: Option<Step<MetaregFit>>,
+    /// The meta-regression's bubble plots, one per numeric moderator.
+    pub bubbles: Vec<Bubble>,
     /// Egger's regression test (predictor sei, `rma` model).
     pub regtest: Step<Regtest>,
     /// Begg and Mazumdar's rank correlation test.
@@ -110,6 +115,17 @@ pub struct Analysis {
     pub funnel_svg: Step<String>,
     /// Cautions shown with the results.
     pub warnings: Vec<String>,
+}
+
+/// A bubble plot of the meta-regression along one numeric moderator.
+#[derive(Debug, Clone)]
+pub struct Bubble {
+    /// The moderator (the coefficient's name).
+    pub moderator: String,
+    /// The file it is written to in the analysis's directory.
+    pub file: String,
+    /// The plot as SVG, or why it is not drawn.
+    pub svg: Step<String>,
 }
 
 /// One row of the index.

@@ -2,6 +2,7 @@
 //! (labels, titles, column names, file names, error messages) goes through [`escape_html`].
 
 pub mod analysis;
+pub mod metareg;
 pub mod page;
 pub mod prose;
 
@@ -98,6 +99,7 @@ figure { margin: 12px 0; }
 figure svg { display: block; max-width: 100%; height: auto; }
 svg.funnel { max-width: min(100%, 560px); }
 figure a.full { display: block; }
+svg.bubble { max-width: min(100%, 560px); }
 figcaption { font-size: 0.9rem; color: var(--muted); margin-top: 4px; }
 .tbl { max-width: 100%; overflow-x: auto; margin: 8px 0 12px; }
 table { border-collapse: collapse; font-size: 0.92rem; font-variant-numeric: tabular-nums; }

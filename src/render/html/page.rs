@@ -297,21 +297,7 @@ fn subgroup_section(a: &Analysis) -> String {
 }
 
 fn metareg_section(a: &Analysis) -> String {
-    let Some(mr) = &a.metareg else {
-        return String::new();
-    };
-    let mut s = format!(
-        "<h2>Meta-regression on {}</h2>\n",
-        esc(&a.spec.cfg.mods.join(", "))
-    );
-    match mr {
-        Err(why) => s.push_str(&format!("<p class=\"na\">{}</p>\n", esc(why))),
-        Ok(m) => s.push_str(&format!(
-            "<pre>{}</pre>\n",
-            esc(&crate::render::text::metareg_summary(m))
-        )),
-    }
-    s
+    super::metareg::section(a)
 }
 
 fn bias_section(a: &Analysis) -> String {
@@ -625,6 +611,7 @@ pub fn summary_md(a: &Analysis) -> String {
             brackets(fit, fit.estimate, m.ci_lb, m.ci_ub)
         ));
     }
+    s.push_str(&super::metareg::markdown(a, md));
     s
 }
 
@@ -651,6 +638,9 @@ fn flags(a: &Analysis) -> Vec<(&'static str, String)> {
         .any(|n| a.fit.k > 1 || !n.starts_with("k = 1:"))
     {
         f.push(("warn-tag", "notes".into()));
+    }
+    if super::metareg::failed(a).is_some() {
+        f.push(("warn-tag", "meta-regression not fitted".into()));
     }
     f
 }
@@ -689,16 +679,24 @@ pub fn index_html(title: Option<&str>, entries: &[Entry], ro: &ReportOptions) ->
                     .iter()
                     .map(|(c, t)| format!("<span class=\"tag {c}\">{}</span>", esc(t)))
                     .collect();
+                let (k, est, i2) = match super::metareg::index_cells(a) {
+                    Some(c) => (esc(&c.k), esc(&c.estimate), esc(&c.i2)),
+                    None => (
+                        fit.k.to_string(),
+                        brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
+                        i2_text(a),
+                    ),
+                };
                 rows.push(vec![
                     format!(
                         "<a href=\"{}/index.html\">{}</a>",
                         esc(&a.spec.dir),
                         esc(&page_title(a))
                     ),
-                    fit.k.to_string(),
+                    k,
                     esc(&a.effect_name),
-                    brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
-                    i2_text(a),
+                    est,
+                    i2,
                     tags,
                 ]);
             }
@@ -754,14 +752,22 @@ pub fn index_md(title: Option<&str>, entries: &[Entry], ro: &ReportOptions) -> S
             Entry::Done(a) => {
                 let fit = &a.fit;
                 let tags: Vec<String> = flags(a).into_iter().map(|(_, t)| t).collect();
+                let (k, est, i2) = match super::metareg::index_cells(a) {
+                    Some(c) => (md(&c.k), md(&c.estimate), md(&c.i2)),
+                    None => (
+                        fit.k.to_string(),
+                        brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
+                        i2_text(a),
+                    ),
+                };
                 s.push_str(&format!(
                     "| [{}]({}/index.html) | {} | {} | {} | {} | {} |\n",
                     md(&page_title(a)),
                     a.spec.dir,
-                    fit.k,
+                    k,
                     md(&a.effect_name),
-                    brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
-                    i2_text(a),
+                    est,
+                    i2,
                     tags.join(", ")
                 ));
             }

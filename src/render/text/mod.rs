@@ -19,7 +19,8 @@ pub use bias::{
 pub use blup::blup_table;
 pub use hc::hc_summary;
 pub use moderators::{
-    metareg_summary, permutation_summary, predictions_summary, subgroup_summary, wald_tests_summary,
+    metareg_summary, permutation_summary, predictions_summary, reference_line, subgroup_summary,
+    wald_tests_summary,
 };
 pub use reported::{additive_summary, two_estimates_summary};
 pub use rma::{mh_summary, mixed_ratios_note, rma_summary};
