@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockWriteGuard};
 
 /// Something a run creates and removes or renames before it ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,18 @@ static IN_FLIGHT: Mutex<Vec<InFlight>> = Mutex::new(Vec::new());
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// The directories [`sweep_stale`] has already looked through in this process.
 static SWEPT: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+/// Held shared while a file or directory is created inside a registered directory without being
+/// registered itself (the files of a report's build directory), and exclusively from
+/// [`freeze_in_flight`] on: nothing new appears in a directory once a signal is removing it.
+static CREATING: RwLock<()> = RwLock::new(());
+
+/// Runs `f`, which creates files or directories inside a registered directory, unless a signal
+/// is removing what is in flight; then it waits for the process to end.
+pub fn creating<T>(f: impl FnOnce() -> T) -> T {
+    let _shared = CREATING.read().unwrap_or_else(|e| e.into_inner());
+    f()
+}
 
 fn registry() -> MutexGuard<'static, Vec<InFlight>> {
     // A panic while holding the lock leaves the list itself consistent.
@@ -63,6 +75,7 @@ pub fn unregister(item: &InFlight) {
 /// registry locked while the returned guard lives, so that no other thread creates or renames a
 /// temporary file: a signal handler calls this and ends the process holding the guard.
 pub fn freeze_in_flight() -> InFlightFreeze {
+    let creating = CREATING.write().unwrap_or_else(|e| e.into_inner());
     let mut list = registry();
     let items: Vec<InFlight> = list.drain(..).collect();
     for it in items.iter().rev() {
@@ -75,11 +88,14 @@ pub fn freeze_in_flight() -> InFlightFreeze {
             }
         }
     }
-    InFlightFreeze(list)
+    InFlightFreeze(list, creating)
 }
 
 /// The registry of temporary files, locked (see [`freeze_in_flight`]).
-pub struct InFlightFreeze(#[allow(dead_code)] MutexGuard<'static, Vec<InFlight>>);
+pub struct InFlightFreeze(
+    #[allow(dead_code)] MutexGuard<'static, Vec<InFlight>>,
+    #[allow(dead_code)] RwLockWriteGuard<'static, ()>,
+);
 
 /// Whether process `pid` is running (on Unix, `kill(pid, 0)`: a process of another user counts as
 /// running). Where this cannot be told, every process counts as running, so that nothing of a

@@ -7,7 +7,9 @@
 //! clear message; a lock whose process is gone is taken over. Only a directory that is missing,
 //! empty, or holds the [`MARKER`] file a report is written with is ever replaced.
 
-use crate::app::atomic::{create_new_registered, pid_alive, sweep_stale, unregister, InFlight};
+use crate::app::atomic::{
+    create_new_registered, creating, pid_alive, sweep_stale, unregister, InFlight,
+};
 use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -175,12 +177,20 @@ fn create_dir_registered(dir: &Path) -> Result<()> {
 /// [`ReportDir::commit`], a failed or interrupted run removes it whole, and the commit makes it
 /// durable in one go ([`flush_tree`]).
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(io(path))?;
+    let mut f = creating(|| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+    })
+    .map_err(io(path))?;
     f.write_all(bytes).map_err(io(path))
+}
+
+/// Creates the directory `dir` inside the directory being built (its parent must exist: a
+/// directory a signal removed is never made again).
+pub fn create_dir_new(dir: &Path) -> Result<()> {
+    creating(|| std::fs::create_dir(dir)).map_err(io(dir))
 }
 
 /// Makes everything written into `dir` durable before it is renamed in: on Linux one `syncfs` of

@@ -3,7 +3,7 @@
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use super::tables::Tables;
-use crate::app::outdir::{write_new, ReportDir};
+use crate::app::outdir::{create_dir_new, write_new, ReportDir};
 use crate::app::presets::{PoolMethod, Preset};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
@@ -577,10 +577,7 @@ fn forest_png(svg: &str) -> Result<Vec<u8>> {
 
 /// Writes the files of one analysis into `dir`, inside the report directory being built.
 fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    create_dir_new(dir)?;
     write_new(&dir.join("forest.svg"), a.forest_svg.as_bytes())?;
     if ro.png {
         write_new(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
