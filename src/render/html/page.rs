@@ -95,7 +95,9 @@ pub fn methods(a: &Analysis) -> String {
         ),
     };
     let mut s = format!("{source}{}. ", scale_words(set.scale));
-    if m.is_fixed() {
+    if let Some(t) = crate::render::pooling::table_methods(fit) {
+        s.push_str(&t);
+    } else if m.is_fixed() {
         s.push_str("They were pooled with a fixed-effect (inverse-variance) model. ");
     } else {
         s.push_str(&format!(
@@ -130,7 +132,9 @@ pub fn methods(a: &Analysis) -> String {
             a.spec.cfg.mods.join(", ")
         ));
     }
-    if a.fit.k >= MIN_K {
+    if a.fit.k >= MIN_K && a.tables.is_some() {
+        s.push_str("Small-study effects were examined with a funnel plot, Egger's regression test (Egger et al. 1997) and Begg's rank correlation test (Begg & Mazumdar 1994) on the per-study effects. ");
+    } else if a.fit.k >= MIN_K {
         s.push_str("Small-study effects were examined with a funnel plot, Egger's regression test (Egger et al. 1997), Begg's rank correlation test (Begg & Mazumdar 1994) and trim-and-fill (Duval & Tweedie 2000); robustness with leave-one-out analysis. ");
     }
     s.push_str(&format!(
@@ -154,11 +158,7 @@ pub fn results(a: &Analysis) -> String {
             est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
         );
     }
-    let model = if fit.options.method.is_fixed() {
-        "fixed-effect"
-    } else {
-        "random-effects"
-    };
+    let model = crate::render::pooling::model_adjective(fit);
     let mut s = format!(
         "Across {k} studies, the pooled {model} {} was {}; {}.",
         a.effect_name,
@@ -435,7 +435,7 @@ fn cards(a: &Analysis) -> String {
         fit.k.to_string(),
         format!(
             "{}, {}",
-            fit.options.method.name(),
+            crate::render::pooling::short_name(fit),
             match fit.test {
                 Test::Z => "z test",
                 Test::Knha => "Knapp–Hartung",
@@ -776,8 +776,12 @@ pub fn summary_md(a: &Analysis) -> String {
             num(w, 1)
         ));
     }
+    let how = match fit.weighting {
+        crate::model::fit::Weighting::InverseVariance => String::new(),
+        _ => format!(" ({})", crate::render::pooling::model_label(fit)),
+    };
     s.push_str(&format!(
-        "| **Pooled** | **{}** | 100% |\n",
+        "| **Pooled{how}** | **{}** | 100% |\n",
         brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
     ));
     s
@@ -801,6 +805,9 @@ fn flags(a: &Analysis) -> Vec<(&'static str, String)> {
     }
     if !a.fit.notes.is_empty() {
         f.push(("warn-tag", "notes".into()));
+    }
+    if a.fit.weighting != crate::model::fit::Weighting::InverseVariance {
+        f.push(("", crate::render::pooling::model_label(&a.fit)));
     }
     f
 }
