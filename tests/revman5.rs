@@ -308,6 +308,7 @@ fn revman5_preset_draws_mh_and_its_random_effects_model() {
     ]);
     assert!(run.ok, "{}", run.stderr);
     let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["pooling"], "Mantel–Haenszel, random effects (DL)");
     let mut misses = Vec::new();
     close("tau2", num(&v["tau2"]), num(&e["tau2"]), &mut misses);
     close(
