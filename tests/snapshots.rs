@@ -280,7 +280,7 @@ const BATCH: &[Case] = &[
 const ERRORS: &[Case] = &[
     exits(1, "error_mh_on_reported", "pool data/lupus_tacrolimus_addon.csv --method MH"),
     exits(1, "error_regtest_mh", "regtest data/bcg.csv --method MH"),
-    exits(1, "error_forest_mh", "forest data/bcg.csv --method MH -o @.svg"),
+    exits(1, "error_forest_mh_by", "forest data/bcg.csv --method MH --by alloc -o @.svg"),
     exits(1, "error_pvalues_not_poolable", "pool data/pvalues.csv"),
     exits(1, "error_unknown_measure", "pool data/bcg.csv --measure XYZ"),
     exits(1, "error_unknown_method", "pool data/bcg.csv --method XYZ"),

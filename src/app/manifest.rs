@@ -7,7 +7,8 @@
 //! name = "bcg_or"                              # directory name (sanitised); default: file stem
 //! file = "bcg.csv"                             # relative to the manifest's directory
 //! measure = "OR"                               # default: by data type
-//! method = "REML"                              # τ² estimator (FE, DL, REML, PM, ...)
+//! method = "REML"                              # τ² estimator (FE, DL, REML, PM, ...), MH or Peto
+//! preset = "revman5"                           # cochrane (default), metafor or revman5
 //! test = "knha"                                # z, knha or adhoc
 //! by = "alloc"                                 # subgroup column
 //! mods = ["ablat"]                             # meta-regression moderators
@@ -120,6 +121,11 @@ impl Manifest {
                     format!("analysis {} has no `file`", i + 1),
                 ));
             }
+            if let Some(p) = &a.preset {
+                if let Err(e) = p.parse::<crate::app::presets::Preset>() {
+                    return Err(at(path, Some(line), e.to_string()));
+                }
+            }
             analysis.push(a);
         }
         Ok(Manifest {
@@ -167,6 +173,7 @@ mods = ["ablat"]
 labels = ["Favours A", "Favours B"]
 direction = "lower"
 note = "careful"
+preset = "revman5"
 "#,
             Path::new("evident.toml"),
         )
@@ -175,6 +182,7 @@ note = "careful"
         assert_eq!(a.direction, Some(Direction::Lower));
         assert_eq!(a.labels.as_ref().unwrap()[1], "Favours B");
         assert_eq!(a.level, Some(90.0));
+        assert_eq!(a.preset.as_deref(), Some("revman5"));
         let line = |text: &str| match Manifest::parse(text, Path::new("m")) {
             Err(Error::Input { location, message }) => {
                 assert_eq!(location.file.as_deref(), Some(Path::new("m")));
@@ -190,6 +198,10 @@ note = "careful"
             Some(5)
         );
         assert_eq!(line("title = ["), Some(1));
+        assert_eq!(
+            line("[[analysis]]\nfile='a'\n\n[[analysis]]\nfile='b'\npreset='rm5'"),
+            Some(4)
+        );
         // Found while fuzzing (a hostile input written for the manifest target): TOML's key
         // recursion limit comes without a position.
         let deep = format!("title = 'a.b'\n\n{} = 1\n", vec!["k"; 80].join("."));

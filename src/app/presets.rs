@@ -31,6 +31,10 @@ pub enum PoolMethod {
     MantelHaenszel,
     /// Peto's one-step odds ratio (Yusuf et al. 1985).
     Peto,
+    /// RevMan 5's random effects for binary data (Deeks & Higgins 2010): DerSimonian–Laird τ²
+    /// from the Mantel–Haenszel Q, then inverse-variance weights 1/(vi + τ²)
+    /// ([`crate::pool::view::revman5_random`]).
+    MhRandom,
 }
 
 impl PoolMethod {
@@ -38,7 +42,7 @@ impl PoolMethod {
     pub fn rma(self) -> Option<Method> {
         match self {
             PoolMethod::Rma(m) => Some(m),
-            PoolMethod::MantelHaenszel | PoolMethod::Peto => None,
+            PoolMethod::MantelHaenszel | PoolMethod::Peto | PoolMethod::MhRandom => None,
         }
     }
 }
@@ -51,6 +55,29 @@ impl FromStr for PoolMethod {
             "MH" => Ok(PoolMethod::MantelHaenszel),
             "PETO" => Ok(PoolMethod::Peto),
             _ => s.parse().map(PoolMethod::Rma),
+        }
+    }
+}
+
+/// The measures Mantel–Haenszel pools: OR, RR, RD (2×2 tables), IRR, IRD (incidence data).
+pub fn mh_measure(m: Measure) -> bool {
+    matches!(
+        m,
+        Measure::OR | Measure::RR | Measure::RD | Measure::IRR | Measure::IRD
+    )
+}
+
+/// `cochrane`, `metafor` or `revman5`, case-insensitively (as the command line's `--preset`).
+impl FromStr for Preset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cochrane" => Ok(Preset::Cochrane),
+            "metafor" => Ok(Preset::Metafor),
+            "revman5" => Ok(Preset::Revman5),
+            _ => Err(Error::invalid(format!(
+                "unknown preset '{s}': expected cochrane, metafor or revman5"
+            ))),
         }
     }
 }
@@ -87,14 +114,15 @@ impl Preset {
     }
 
     /// The pooling for data of this kind: the method chosen, else RevMan 5's Mantel–Haenszel for
-    /// binary data (2×2 or incidence; Peto's OR keeps Peto's own weights in an `rma` model), else
-    /// the preset's estimator.
+    /// binary data (2×2 or incidence, measures OR, RR, RD, IRR, IRD; Peto's OR keeps Peto's own
+    /// weights in an `rma` model), else the preset's estimator. Under RevMan 5, DerSimonian–Laird
+    /// for such data is RevMan's random-effects model ([`PoolMethod::MhRandom`]).
     pub fn pooling(self, method: Option<PoolMethod>, binary: bool, measure: Measure) -> PoolMethod {
+        let revman_mh = self == Preset::Revman5 && binary && mh_measure(measure);
         match method {
+            Some(PoolMethod::Rma(Method::DL)) if revman_mh => PoolMethod::MhRandom,
             Some(m) => m,
-            None if self == Preset::Revman5 && binary && measure != Measure::PETO => {
-                PoolMethod::MantelHaenszel
-            }
+            None if revman_mh => PoolMethod::MantelHaenszel,
             None => PoolMethod::Rma(self.method()),
         }
     }
@@ -140,6 +168,25 @@ mod tests {
             PoolMethod::Rma(Method::DL)
         );
         assert_eq!(Preset::Revman5.pooling(Some(reml), true, Measure::OR), reml);
+        let dl = Some(PoolMethod::Rma(Method::DL));
+        assert_eq!(
+            Preset::Revman5.pooling(dl, true, Measure::RR),
+            PoolMethod::MhRandom
+        );
+        assert_eq!(
+            Preset::Revman5.pooling(dl, true, Measure::PETO),
+            PoolMethod::Rma(Method::DL)
+        );
+        assert_eq!(
+            Preset::Metafor.pooling(dl, true, Measure::OR),
+            PoolMethod::Rma(Method::DL)
+        );
+        assert_eq!(
+            Preset::Revman5.pooling(None, true, Measure::PLO),
+            PoolMethod::Rma(Method::DL)
+        );
+        assert_eq!(" RevMan5".parse::<Preset>().unwrap(), Preset::Revman5);
+        assert!("revman".parse::<Preset>().is_err());
         assert!(Preset::Revman5.drop00() && !Preset::Cochrane.drop00());
         let given = EscalcOptions::default();
         assert!(Preset::Revman5.escalc(given).drop00 && !Preset::Cochrane.escalc(given).drop00);

@@ -8,18 +8,22 @@ use crate::app::presets::{PoolMethod, Preset};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
+use crate::effect::AddTo;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::model::{rma, Level, PiType, RmaFit, RmaOptions, Test};
+use crate::model::{rma, Level, Method, PiType, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
+use crate::pool::view::{fit_with_view, revman5_random};
+use crate::pool::{MhFit, MhOptions, TablePooling};
 pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
 use crate::render::html::page;
 use crate::render::plot::forest::{data_columns, forest, subgroup_test_text, ForestOptions};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
 use crate::render::slug;
+use crate::sensitivity::tables::leave1out_tables;
 use crate::sensitivity::{leave1out, RefitSeries};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -246,25 +250,75 @@ fn pvalues_only(table: &Table) -> bool {
         .any(|n| table.column(n).is_some())
 }
 
-/// The model options of an analysis: the Cochrane preset (REML, Knapp–Hartung, 95 %) unless set.
+/// The preset of an analysis (`cochrane` unless set).
+fn preset(cfg: &AnalysisConfig) -> Result<Preset> {
+    Ok(cfg
+        .preset
+        .as_deref()
+        .map(str::parse::<Preset>)
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// The model options of an analysis: the preset's (Cochrane: REML, Knapp–Hartung, 95 %) unless
+/// set. For Mantel–Haenszel and Peto pooling these are the fixed-effect options of the analyses
+/// that work on the per-study effects (Egger's and Begg's tests).
 pub fn options(cfg: &AnalysisConfig) -> Result<RmaOptions> {
-    let method =
-        match cfg
-            .method
-            .as_deref()
-            .map(str::parse::<PoolMethod>)
-            .transpose()?
-        {
-            None => None,
-            Some(PoolMethod::Rma(m)) => Some(m),
-            Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => return Err(Error::invalid(
-                "the report fits inverse-variance models: Mantel–Haenszel and Peto pooling are \
-                 available in `evident pool`; choose FE, DL, REML, PM, ...",
-            )),
-        };
+    let method = match cfg
+        .method
+        .as_deref()
+        .map(str::parse::<PoolMethod>)
+        .transpose()?
+    {
+        None => None,
+        Some(PoolMethod::Rma(m)) => Some(m),
+        Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => Some(Method::FE),
+        Some(PoolMethod::MhRandom) => Some(Method::DL),
+    };
     let test = cfg.test.as_deref().map(str::parse::<Test>).transpose()?;
     let level = cfg.level.map(Level::new).transpose()?.unwrap_or_default();
-    Ok(Preset::Cochrane.rma_options(method, test, level, PiType::Metafor))
+    Ok(preset(cfg)?.rma_options(method, test, level, PiType::Metafor))
+}
+
+/// How an analysis pools its studies.
+enum Pooling {
+    /// An inverse-variance model.
+    Rma(RmaOptions),
+    /// Mantel–Haenszel or Peto pooling of the tables.
+    Tables(TablePooling, MhOptions),
+    /// RevMan 5's random-effects model for binary data.
+    MhRandom(MhOptions, RmaOptions),
+}
+
+/// The pooling of an analysis: the method set, else the preset's for this data (RevMan 5:
+/// Mantel–Haenszel for 2×2 and incidence data, and its random-effects model for `DL`).
+fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<Pooling> {
+    let preset = preset(cfg)?;
+    let method = cfg
+        .method
+        .as_deref()
+        .map(str::parse::<PoolMethod>)
+        .transpose()?;
+    let binary = matches!(studies.data, Data::TwoByTwo { .. } | Data::Incidence { .. });
+    let opts = options(cfg)?;
+    let mh = MhOptions {
+        level: opts.level,
+        ..MhOptions::for_study_effects(0.5, AddTo::Only0, true)
+    };
+    let tables = |by| match cfg.test.as_deref().map(str::parse::<Test>).transpose()? {
+        None | Some(Test::Z) => Ok(Pooling::Tables(by, mh)),
+        Some(t) => Err(Error::invalid(format!(
+            "test = \"{}\" applies to inverse-variance models; Mantel–Haenszel and Peto \
+             pooling use the z test",
+            t.name()
+        ))),
+    };
+    match preset.pooling(method, binary, measure) {
+        PoolMethod::Rma(_) => Ok(Pooling::Rma(opts)),
+        PoolMethod::MantelHaenszel => tables(TablePooling::MantelHaenszel(measure)),
+        PoolMethod::Peto => tables(TablePooling::Peto),
+        PoolMethod::MhRandom => Ok(Pooling::MhRandom(mh, opts)),
+    }
 }
 
 /// The display name of the effect: the ratio's name from a `measure` column for reported ratios.
@@ -284,6 +338,7 @@ fn effect_name(studies: &Studies, set: &EffectSet) -> String {
     match set.measure {
         Measure::PLO | Measure::PR => "Proportion".into(),
         Measure::ZCOR | Measure::COR => "Correlation".into(),
+        Measure::PETO => "OR".into(),
         Measure::GEN => match set.scale {
             Scale::Log => "Ratio".into(),
             _ => "Effect".into(),
@@ -309,26 +364,36 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         Some(m) => m.parse::<Measure>()?,
         None => studies.data.default_measure(),
     };
-    let opts = options(cfg)?;
-    let escalc = crate::effect::EscalcOptions {
-        allow_mixed_ratios: cfg.allow_mixed_ratios,
-        ..Default::default()
-    };
-    let mut set = EffectSet::from_studies(&studies, measure, &escalc)?;
-    if matches!(studies.data, Data::ReportedRatio { .. }) && measure == Measure::GEN {
-        set.scale = Scale::Log;
-    }
-    let fit = rma(&set, &opts)?;
-    let mut warnings = warnings(cfg, &studies, &set, measure, &fit, &opts);
-    let sg = cfg
-        .by
-        .as_ref()
-        .map(|by| subgroup(&fit.effects, by, &opts).map_err(|e| format!("not computed: {e}")));
-    let mr = (!cfg.mods.is_empty()).then(|| {
-        metareg(&fit.effects, &cfg.mods.join(" + "), &opts)
-            .map_err(|e| format!("not computed: {e}"))
+    let m = fit_model(cfg, &studies, measure)?;
+    let (fit, opts) = (m.fit, m.opts);
+    let mut warnings = warnings(
+        cfg,
+        &studies,
+        &fit.effects,
+        fit.effects.measure,
+        &fit,
+        &opts,
+    );
+    let not_iv = |what: &str| format!("not computed: {what} {NOT_IV}");
+    let sg = cfg.by.as_ref().map(|by| match &m.tables {
+        Some(_) => Err(not_iv("subgroups of")),
+        None => subgroup(&fit.effects, by, &opts).map_err(|e| format!("not computed: {e}")),
     });
-    let (reg, rank, tf, l1o) = small_study_steps(&fit, &opts);
+    let mr = (!cfg.mods.is_empty()).then(|| match &m.tables {
+        Some(_) => Err(not_iv("meta-regression of")),
+        None => metareg(&fit.effects, &cfg.mods.join(" + "), &opts)
+            .map_err(|e| format!("not computed: {e}")),
+    });
+    let (reg, rank, mut tf, mut l1o) = small_study_steps(&fit, &opts);
+    if m.tables.is_some() && fit.k >= MIN_K {
+        tf = Err(not_iv("trim-and-fill of"));
+        l1o = match m.refit {
+            Some((by, o)) => {
+                leave1out_tables(&studies, by, &o).map_err(|e| format!("not computed: {e}"))
+            }
+            None => Err(not_iv("leave-one-out of")),
+        };
+    }
     let forest_svg = forest_svg(&studies, &fit, cfg, &sg)?;
     let funnel_svg = funnel_svg(&fit, &tf);
     let bubbles = match &mr {
@@ -341,6 +406,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         effect_name: effect_name(&studies, &fit.effects),
         studies,
         fit,
+        tables: m.tables,
         subgroup: sg,
         metareg: mr,
         bubbles,
@@ -351,6 +417,67 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         forest_svg,
         funnel_svg,
         warnings,
+    })
+}
+
+/// Why an analysis that refits inverse-variance models is not run for a table pooling.
+const NOT_IV: &str = "a Mantel–Haenszel or Peto pooling (this analysis refits inverse-variance \
+    models; set method to an inverse-variance one, e.g. \"FE\" or \"DL\" under the metafor \
+    preset, to run it)";
+
+/// The fitted model of an analysis.
+struct Model {
+    /// The fit drawn and reported (a view for table poolings).
+    fit: RmaFit,
+    /// The inverse-variance options of the analyses on the per-study effects.
+    opts: RmaOptions,
+    /// The Mantel–Haenszel or Peto fit, when the tables were pooled.
+    tables: Option<MhFit>,
+    /// How to refit the tables (leave-one-out); `None` for RevMan 5's random-effects model.
+    refit: Option<(TablePooling, MhOptions)>,
+}
+
+/// Fits the analysis's pooling: the effect set and an `rma` model, or the tables.
+fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<Model> {
+    Ok(match pooling(cfg, studies, measure)? {
+        Pooling::Rma(opts) => {
+            let escalc = preset(cfg)?.escalc(crate::effect::EscalcOptions {
+                allow_mixed_ratios: cfg.allow_mixed_ratios,
+                ..Default::default()
+            });
+            let mut set = EffectSet::from_studies(studies, measure, &escalc)?;
+            if matches!(studies.data, Data::ReportedRatio { .. }) && measure == Measure::GEN {
+                set.scale = Scale::Log;
+            }
+            Model {
+                fit: rma(&set, &opts)?,
+                opts,
+                tables: None,
+                refit: None,
+            }
+        }
+        Pooling::Tables(by, o) => {
+            let (t, fit) = fit_with_view(studies, by, &o)?;
+            Model {
+                fit,
+                opts: RmaOptions {
+                    method: Method::FE,
+                    test: Test::Z,
+                    ..options(cfg)?
+                },
+                tables: Some(t),
+                refit: Some((by, o)),
+            }
+        }
+        Pooling::MhRandom(o, opts) => {
+            let (t, fit) = revman5_random(studies, measure, &o, &opts)?;
+            Model {
+                fit,
+                opts,
+                tables: Some(t),
+                refit: None,
+            }
+        }
     })
 }
 
@@ -582,7 +709,11 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     if ro.png {
         write_new(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
     }
-    let json = serde_json::to_string_pretty(&crate::render::json::rma_json(&a.fit))
+    let results = match (&a.tables, a.fit.options.method.is_fixed()) {
+        (Some(t), true) => crate::render::json::mh_json(t),
+        _ => crate::render::json::rma_json(&a.fit),
+    };
+    let json = serde_json::to_string_pretty(&results)
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_new(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
     write_new(&dir.join("studies.csv"), &page::studies_csv(a)?)?;

@@ -227,6 +227,9 @@ pub enum Pooling {
     Rma(RmaOptions),
     Mh(MhOptions),
     Peto(MhOptions),
+    /// RevMan 5's random effects for binary data: the tables' options and the `rma` options
+    /// (level, test, prediction interval) of the DerSimonian–Laird model.
+    MhRandom(MhOptions, RmaOptions),
 }
 
 impl ModelArgs {
@@ -281,6 +284,9 @@ impl ModelArgs {
         Ok(match method {
             PoolMethod::MantelHaenszel => Pooling::Mh(mh),
             PoolMethod::Peto => Pooling::Peto(mh),
+            PoolMethod::MhRandom => {
+                Pooling::MhRandom(mh, self.rma(Some(evident::model::Method::DL))?)
+            }
             PoolMethod::Rma(m) => Pooling::Rma(self.rma(Some(m))?),
         })
     }
@@ -288,7 +294,7 @@ impl ModelArgs {
     /// Inverse-variance options for effects that carry only yi and vi (no Mantel–Haenszel or Peto).
     pub fn rma_options(&self) -> Result<RmaOptions> {
         match self.method() {
-            Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => bail!("Mantel–Haenszel and Peto pooling need 2×2 counts in every row; use an inverse-variance method (FE, DL, REML, ...)"),
+            Some(PoolMethod::MantelHaenszel | PoolMethod::Peto | PoolMethod::MhRandom) => bail!("Mantel–Haenszel and Peto pooling need 2×2 counts in every row; use an inverse-variance method (FE, DL, REML, ...)"),
             m => self.rma(m.and_then(PoolMethod::rma)),
         }
     }

@@ -6,9 +6,11 @@ use clap::Args;
 use evident::effect::EffectSet;
 use evident::model::rma;
 use evident::model::RmaFit;
-use evident::model::RmaOptions;
+use evident::model::Weighting;
 use evident::moderators::subgroup;
 use evident::moderators::subgroup::subgroups_from;
+use evident::pool::view::{fit_with_view, revman5_random};
+use evident::pool::TablePooling;
 use evident::render::plot::forest::{
     data_columns, forest, rob_columns, subgroup_test_text, ForestOptions, SortOrder, TextColumn,
 };
@@ -80,25 +82,58 @@ pub fn parse_xlim(s: &str) -> Result<(f64, f64)> {
     Ok((p(a)?, p(b)?))
 }
 
-/// Loads, checks the pooling is an `rma` model, and fits it.
+/// Loads and fits the model the plot is drawn from: an `rma` model, or the view of a
+/// Mantel–Haenszel or Peto pooling (MH or Peto weights and estimate, studies' own intervals), or
+/// RevMan 5's random-effects model for binary data.
 pub fn fit_for_plot(input: &InputArgs, model: &ModelArgs) -> Result<(Loaded, RmaFit)> {
     let mut loaded = input.load()?;
-    let o: RmaOptions = match model.pooling(&mut loaded)? {
-        Pooling::Rma(o) => o,
-        Pooling::Mh(_) | Pooling::Peto(_) => bail!(
-            "plots are drawn from inverse-variance models; Mantel–Haenszel and Peto pooling \
-             cannot be plotted yet: choose --method FE, DL, REML (or another τ² estimator)"
-        ),
+    let fit = match model.pooling(&mut loaded)? {
+        Pooling::Rma(o) => {
+            let set = loaded.effects()?;
+            warn_omitted(&loaded, &set);
+            rma(&set, &o)?
+        }
+        Pooling::Mh(o) => {
+            let by = TablePooling::MantelHaenszel(loaded.measure);
+            fit_with_view(&loaded.studies, by, &o)?.1
+        }
+        Pooling::Peto(o) => fit_with_view(&loaded.studies, TablePooling::Peto, &o)?.1,
+        Pooling::MhRandom(o, r) => revman5_random(&loaded.studies, loaded.measure, &o, &r)?.1,
     };
-    let set = loaded.effects()?;
+    if fit.weighting != Weighting::InverseVariance {
+        warn_omitted(&loaded, &fit.effects);
+    }
+    Ok((loaded, fit))
+}
+
+fn warn_omitted(loaded: &Loaded, set: &EffectSet) {
     for om in &set.omitted {
         eprintln!(
             "warning: {} (line {}): omitted: {}",
             om.label, loaded.studies.lines[om.row], om.reason
         );
     }
-    let fit = rma(&set, &o)?;
-    Ok((loaded, fit))
+}
+
+/// Refuses what the plots of a Mantel–Haenszel or Peto pooling cannot draw yet: subgroups and
+/// trim-and-fill refit inverse-variance models.
+pub fn refuse_for_tables(fit: &RmaFit, what: &str) -> Result<()> {
+    if fit.weighting != Weighting::InverseVariance {
+        bail!(
+            "{what} refits inverse-variance models and is not drawn with {} pooling; choose an \
+             inverse-variance method (e.g. --method FE or DL with --preset metafor)",
+            weighting_name(fit.weighting)
+        );
+    }
+    Ok(())
+}
+
+fn weighting_name(w: Weighting) -> &'static str {
+    match w {
+        Weighting::MantelHaenszel => "Mantel–Haenszel",
+        Weighting::Peto => "Peto",
+        Weighting::InverseVariance => "inverse-variance",
+    }
 }
 
 /// Study-level columns named with --cols.
@@ -157,6 +192,9 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         }
     };
     // The diamonds and the test come from one subgroup analysis, as `evident pool --by` reports it.
+    if args.by.is_some() {
+        refuse_for_tables(&fit, "--by")?;
+    }
     let sg = args
         .by
         .as_deref()

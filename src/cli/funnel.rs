@@ -47,6 +47,7 @@ pub fn run(args: &FunnelArgs) -> Result<()> {
         ..Default::default()
     };
     if args.trimfill {
+        super::forest::refuse_for_tables(&fit, "--trimfill")?;
         let estimator = Estimator::from(args.estimator);
         let t = trimfill(&fit.effects, &fit.options, estimator, None)?;
         trimfill_layer(&t, &mut opts);

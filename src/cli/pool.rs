@@ -13,6 +13,7 @@ use evident::moderators::profile::metareg_pl_ci;
 use evident::moderators::{metareg_formula, subgroup};
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
+use evident::pool::view::revman5_random;
 use evident::render::json;
 use evident::render::text;
 use evident::reported::{to_effects_with, PoolRows};
@@ -108,6 +109,20 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 return run_intercept_permutations(args, &set, &o);
             }
             print_rma(&with_tau2_ci(args, rma(&set, &o)?)?, args.json);
+        }
+        Pooling::MhRandom(..)
+            if args.mods.is_some()
+                || args.by.is_some()
+                || args.tau2_ci == Tau2CiArg::Pl
+                || args.permutations.is_some() =>
+        {
+            bail!(
+                "RevMan 5's random-effects model (--preset revman5 --method DL on 2×2 or incidence data) takes no --mods, --by, --permutations or --tau2-ci pl; use --preset metafor --method DL for the inverse-variance model"
+            );
+        }
+        Pooling::MhRandom(o, r) => {
+            let (_, fit) = revman5_random(&loaded.studies, loaded.measure, &o, &r)?;
+            print_rma(&fit, args.json);
         }
         Pooling::Mh(_) | Pooling::Peto(_) if args.tau2_ci == Tau2CiArg::Pl => {
             bail!("--tau2-ci pl needs a model fitted by ML or REML (--method ML or REML), not Mantel–Haenszel or Peto");

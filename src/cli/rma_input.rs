@@ -6,6 +6,11 @@ use evident::effect::EffectSet;
 use evident::model::RmaOptions;
 use evident::pool::{MhOptions, TablePooling};
 
+/// Why the analyses that refit models do not take RevMan 5's random-effects model.
+const REVMAN5_RANDOM: &str = "this analysis refits models and does not refit RevMan 5's \
+    random-effects model (τ² from the Mantel–Haenszel Q); use --preset metafor --method DL for \
+    the inverse-variance DerSimonian–Laird model, or --method MH";
+
 /// What `leave1out` and `cumul` refit: `rma` models of the effects, or Mantel–Haenszel / Peto
 /// poolings of the tables.
 pub enum Refits {
@@ -23,6 +28,7 @@ pub fn refit_setup(input: &InputArgs, model: &ModelArgs) -> Result<Refits> {
             Ok(Refits::Tables(loaded, by, o))
         }
         Pooling::Peto(o) => Ok(Refits::Tables(loaded, TablePooling::Peto, o)),
+        Pooling::MhRandom(..) => bail!(REVMAN5_RANDOM),
         Pooling::Rma(o) => {
             let set = effects_warned(&loaded)?;
             Ok(Refits::Rma(set, o))
@@ -54,6 +60,7 @@ pub fn rma_setup(input: &InputArgs, model: &ModelArgs) -> Result<(Loaded, Effect
     let mut loaded = input.load()?;
     let opts = match model.pooling(&mut loaded)? {
         Pooling::Rma(o) => o,
+        Pooling::MhRandom(..) => bail!(REVMAN5_RANDOM),
         Pooling::Mh(_) | Pooling::Peto(_) => bail!(
             "this analysis refits inverse-variance models: choose --method FE (or a random-effects \
              method) instead of MH/Peto, or --preset metafor"

@@ -67,6 +67,21 @@ pub struct FitStats {
     pub loglik_type: &'static str,
 }
 
+/// How a fit's study weights and pooled estimate were obtained: the kernel's inverse-variance
+/// model, or a display view of a Mantel–Haenszel or Peto pooling of the tables (built by
+/// `crate::pool::view`), which outputs must name as such.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum Weighting {
+    /// Weights 1/(vi + τ²).
+    #[default]
+    InverseVariance,
+    /// Mantel–Haenszel weights (Mantel & Haenszel 1959); with a random-effects method, RevMan 5's
+    /// DerSimonian–Laird model with τ² from the Mantel–Haenszel Q (Deeks & Higgins 2010).
+    MantelHaenszel,
+    /// Peto's one-step odds ratio (Yusuf et al. 1985), weights the hypergeometric variances.
+    Peto,
+}
+
 /// A fitted intercept-only random- (or fixed-) effects model.
 #[derive(Debug, Clone)]
 pub struct RmaFit {
@@ -117,6 +132,8 @@ pub struct RmaFit {
     pub iterations: usize,
     /// Notes on what was done (fallbacks, truncations), for every output to show.
     pub notes: Vec<String>,
+    /// Inverse-variance for the kernel's fits; Mantel–Haenszel or Peto for views of those poolings.
+    pub weighting: Weighting,
 }
 
 impl RmaFit {
@@ -593,6 +610,7 @@ fn assemble<D: Design>(d: &D, effects: EffectSet, opts: &RmaOptions, core: FitCo
         modified_kh,
         iterations: core.iterations,
         notes: core.notes,
+        weighting: Weighting::InverseVariance,
     }
 }
 

@@ -21,6 +21,7 @@ pub mod tau2;
 pub use crate::stats::level::Level;
 pub use fit::{
     fit_core, rma, rma_design, rma_owned, FitCore, FitStats, ModifiedKh, Prediction, RmaFit,
+    Weighting,
 };
 
 use crate::error::{Error, Result};

@@ -78,6 +78,8 @@ pub struct MhFit {
     pub ci_lb: f64,
     /// Upper confidence bound (metafor's `ci.ub`), on `scale`.
     pub ci_ub: f64,
+    /// Confidence level of the interval.
+    pub level: Level,
     /// Cochran's Q test statistic for heterogeneity around `estimate` (metafor's `QE`).
     pub q: f64,
     /// Degrees of freedom of Q, `k_yi - 1` (0 with a single study).
@@ -111,6 +113,10 @@ pub struct MhFit {
     pub labels: Vec<String>,
     /// Per-study weights in percent (MH or Peto weights), for the rows with yi.
     pub weights: Vec<f64>,
+    /// Each input study's weight in percent of the total over the tables pooled (RevMan's
+    /// weight column), in the order of the studies read; `None` for studies not pooled
+    /// (incomplete counts, or dropped by `drop00[1]`).
+    pub study_weights: Vec<Option<f64>>,
 }
 
 impl MhFit {
@@ -326,6 +332,7 @@ impl MhFit {
             pval: pnorm_two_sided(zval),
             ci_lb: beta - crit * se,
             ci_ub: beta + crit * se,
+            level,
             q: qs.q,
             q_df: qs.df,
             q_pval: qs.pval,
@@ -342,10 +349,23 @@ impl MhFit {
             } else {
                 Vec::new()
             },
+            study_weights: Vec::new(),
             yi,
             vi,
             labels,
         }
+    }
+
+    /// Sets [`MhFit::study_weights`] from the raw weights of the tables pooled, one per row of
+    /// [`super::pooled_rows`], among `n` studies.
+    pub(crate) fn with_study_weights(mut self, n: usize, rows: &[usize], raw: &[f64]) -> MhFit {
+        let total: f64 = raw.iter().sum();
+        let mut w = vec![None; n];
+        for (&r, &x) in rows.iter().zip(raw) {
+            w[r] = Some(100.0 * x / total);
+        }
+        self.study_weights = w;
+        self
     }
 }
 
@@ -404,14 +424,15 @@ pub fn rma_mh(studies: &Studies, measure: Measure, o: &MhOptions) -> Result<MhFi
         }
     };
     let qs = q_stats(&per.0, &per.1, pooled.beta);
-    Ok(MhFit::assemble(
-        measure,
-        false,
-        (o.level, o.correct),
-        pooled,
-        qs,
-        per,
-    ))
+    let raw = pooled.weights.clone();
+    let rows = super::pooled_rows(studies, o)?;
+    Ok(
+        MhFit::assemble(measure, false, (o.level, o.correct), pooled, qs, per).with_study_weights(
+            studies.labels.len(),
+            &rows,
+            &raw,
+        ),
+    )
 }
 
 /// Metafor's products of counts overflow for tables whose total squared does (about 1.3e154);

@@ -37,8 +37,10 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
     let t = two_by_two_tables(studies, o).expect("2x2 data");
     let (mut o_e, mut sum_v, mut q1, mut kpos) = (0.0, 0.0, 0.0, 0usize);
     let mut wts = Vec::with_capacity(t.rows.len());
+    let mut all_v = Vec::with_capacity(t.rows.len());
     for &[a, b, c, d] in &t.rows {
         let (e, v) = peto_e_v(a + c, b + d, a + b, c + d);
+        all_v.push(v);
         o_e += a - e;
         sum_v += v;
         if v > 0.0 {
@@ -70,14 +72,11 @@ pub fn rma_peto(studies: &Studies, o: &MhOptions) -> Result<MhFit> {
         note: overflow_note(&t.rows),
         ..Pooled::plain(beta, se, wts)
     };
-    Ok(MhFit::assemble(
-        Measure::PETO,
-        true,
-        (o.level, o.correct),
-        pooled,
-        qs,
-        per,
-    ))
+    let rows = super::pooled_rows(studies, o)?;
+    Ok(
+        MhFit::assemble(Measure::PETO, true, (o.level, o.correct), pooled, qs, per)
+            .with_study_weights(studies.labels.len(), &rows, &all_v),
+    )
 }
 
 /// The expected count E and hypergeometric variance V of a table's `a`; where `xt yt` overflows

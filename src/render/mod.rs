@@ -6,6 +6,7 @@ pub mod decimal;
 pub mod html;
 pub mod json;
 pub mod plot;
+pub mod pooling;
 pub mod pvalue;
 pub mod text;
 

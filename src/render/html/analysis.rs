@@ -6,6 +6,7 @@ use crate::data::Studies;
 use crate::model::RmaFit;
 use crate::moderators::metareg::MetaregFit;
 use crate::moderators::subgroup::SubgroupFit;
+use crate::pool::MhFit;
 use crate::sensitivity::RefitSeries;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -32,8 +33,12 @@ pub struct AnalysisConfig {
     pub analysis: Option<String>,
     /// Effect measure as metafor names it (`OR`, `SMD`, ...); default: the data type's usual one.
     pub measure: Option<String>,
-    /// τ² estimator as metafor names it (default `REML`).
+    /// Pooling method: a τ² estimator as metafor names it (default `REML`, `DL` under
+    /// `revman5`), `FE`, or `MH` / `Peto` for 2×2 (and, for MH, incidence) data.
     pub method: Option<String>,
+    /// Bundle of defaults: `cochrane` (default), `metafor` or `revman5` (Mantel–Haenszel for
+    /// binary data; with `method = "DL"` RevMan 5's random-effects model).
+    pub preset: Option<String>,
     /// Inference: `knha` (default), `z` or `adhoc`.
     pub test: Option<String>,
     /// Confidence level in percent (default 95).
@@ -91,8 +96,12 @@ pub struct Analysis {
     pub spec: Spec,
     /// The studies as read from the file.
     pub studies: Studies,
-    /// The model of all the studies (REML with Knapp–Hartung unless the settings say otherwise).
+    /// The model of all the studies (REML with Knapp–Hartung unless the settings say otherwise);
+    /// for Mantel–Haenszel and Peto pooling the view of `tables` (its `weighting` says which).
     pub fit: RmaFit,
+    /// The Mantel–Haenszel or Peto fit of the tables, when the studies were pooled so (RevMan
+    /// 5's random-effects model included: its Q is this fit's).
+    pub tables: Option<MhFit>,
     /// Name of the effect on the display scale ("OR", "Proportion", ...).
     pub effect_name: String,
     /// Subgroup analysis, when `by` is set.

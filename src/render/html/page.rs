@@ -239,7 +239,7 @@ fn cards(a: &Analysis) -> String {
         fit.k.to_string(),
         format!(
             "{}, {}",
-            fit.options.method.name(),
+            crate::render::pooling::short_name(fit),
             match fit.test {
                 Test::Z => "z test",
                 Test::Knha => "Knapp–Hartung",
@@ -600,8 +600,12 @@ pub fn summary_md(a: &Analysis) -> String {
         ));
     }
     if fit.k > 1 {
+        let how = match fit.weighting {
+            crate::model::fit::Weighting::InverseVariance => String::new(),
+            _ => format!(" ({})", crate::render::pooling::model_label(fit)),
+        };
         s.push_str(&format!(
-            "| **Pooled** | **{}** | 100% |\n",
+            "| **Pooled{how}** | **{}** | 100% |\n",
             brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
         ));
     }

@@ -228,7 +228,9 @@ fn zero_cells_sentence(a: &Analysis) -> String {
 /// The model, τ² estimator and the test of the pooled estimate.
 fn model_sentences(fit: &RmaFit) -> String {
     let m = fit.options.method;
-    let mut s = if m.is_fixed() {
+    let mut s = if let Some(t) = crate::render::pooling::table_methods(fit) {
+        t
+    } else if m.is_fixed() {
         "They were pooled with a fixed-effect (inverse-variance) model. ".to_string()
     } else {
         format!(
@@ -334,11 +336,7 @@ pub fn results(a: &Analysis) -> String {
             est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
         );
     }
-    let model = if fit.options.method.is_fixed() {
-        "fixed-effect"
-    } else {
-        "random-effects"
-    };
+    let model = crate::render::pooling::model_adjective(fit);
     let [e, l, u] = display_triple(fit, fit.estimate, fit.ci_lb, fit.ci_ub);
     let mut s = format!(
         "Across {k} studies, the pooled {model} {name} was {e} ({} CI {l} to {u}{}).",
@@ -551,9 +549,11 @@ fn small_study_results(a: &Analysis) -> String {
 /// (in-text citation, full reference), alphabetical.
 const REFERENCES: &[(&str, &str)] = &[
     ("Begg & Mazumdar 1994", "Begg CB, Mazumdar M (1994). Operating characteristics of a rank correlation test for publication bias. Biometrics 50:1088–1101."),
+    ("Deeks & Higgins 2010", "Deeks JJ, Higgins JPT (2010). Statistical algorithms in Review Manager 5. The Cochrane Collaboration."),
     ("DerSimonian & Laird 1986", "DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled Clinical Trials 7:177–188."),
     ("Duval & Tweedie 2000", "Duval S, Tweedie R (2000). Trim and fill: a simple funnel-plot-based method of testing and adjusting for publication bias in meta-analysis. Biometrics 56:455–463."),
     ("Egger et al. 1997", "Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis detected by a simple, graphical test. BMJ 315:629–634."),
+    ("Greenland & Robins 1985", "Greenland S, Robins JM (1985). Estimation of a common effect parameter from sparse follow-up data. Biometrics 41:55–68."),
     ("Hardy & Thompson 1996", "Hardy RJ, Thompson SG (1996). A likelihood approach to meta-analysis with random effects. Statistics in Medicine 15:619–629."),
     ("Hartung & Knapp 2001", "Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled clinical trials with binary outcome. Statistics in Medicine 20:3875–3889."),
     ("Hedges & Olkin 1985", "Hedges LV, Olkin I (1985). Statistical Methods for Meta-Analysis. Orlando: Academic Press."),
@@ -561,14 +561,18 @@ const REFERENCES: &[(&str, &str)] = &[
     ("Higgins, Thompson & Spiegelhalter 2009", "Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of random-effects meta-analysis. Journal of the Royal Statistical Society A 172:137–159."),
     ("Hunter & Schmidt 2004", "Hunter JE, Schmidt FL (2004). Methods of Meta-Analysis: Correcting Error and Bias in Research Findings, 2nd ed. Thousand Oaks: Sage."),
     ("Knapp & Hartung 2003", "Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression with a single covariate. Statistics in Medicine 22:2693–2710."),
+    ("Mantel & Haenszel 1959", "Mantel N, Haenszel W (1959). Statistical aspects of the analysis of data from retrospective studies of disease. Journal of the National Cancer Institute 22:719–748."),
     ("Morris 1983", "Morris CN (1983). Parametric empirical Bayes inference: theory and applications. Journal of the American Statistical Association 78:47–55."),
     ("Cochrane Handbook", "Page MJ, Higgins JPT, Sterne JAC (2023). Chapter 13: Assessing risk of bias due to missing results in a synthesis. In: Higgins JPT et al. (eds), Cochrane Handbook for Systematic Reviews of Interventions, version 6.4. Cochrane."),
     ("Paule & Mandel 1982", "Paule RC, Mandel J (1982). Consensus values and weighting factors. Journal of Research of the National Bureau of Standards 87:377–385."),
     ("Röver, Knapp & Friede 2015", "Röver C, Knapp G, Friede T (2015). Hartung-Knapp-Sidik-Jonkman approach and its modification for random-effects meta-analysis with few studies. BMC Medical Research Methodology 15:99."),
+    ("Robins, Breslow & Greenland 1986", "Robins J, Breslow N, Greenland S (1986). Estimators of the Mantel-Haenszel variance consistent in both sparse data and large-strata limiting models. Biometrics 42:311–323."),
+    ("Sato, Greenland & Robins 1989", "Sato T, Greenland S, Robins JM (1989). On the variance estimator for the Mantel-Haenszel risk difference. Biometrics 45:1323–1324."),
     ("Sidik & Jonkman 2005", "Sidik K, Jonkman JN (2005). Simple heterogeneity variance estimation for meta-analysis. Journal of the Royal Statistical Society C 54:367–384."),
     ("Viechtbauer 2005", "Viechtbauer W (2005). Bias and efficiency of meta-analytic variance estimators in the random-effects model. Journal of Educational and Behavioral Statistics 30:261–293."),
     ("Viechtbauer 2007", "Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Statistics in Medicine 26:37–52."),
     ("Viechtbauer 2010", "Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. Journal of Statistical Software 36(3):1–48."),
+    ("Yusuf et al. 1985", "Yusuf S, Peto R, Lewis J, Collins R, Sleight P (1985). Beta blockade during and after myocardial infarction: an overview of the randomized trials. Progress in Cardiovascular Diseases 27:335–371."),
 ];
 
 /// The references the page's text cites (Methods, Results, warnings), in the list's order: no

@@ -23,6 +23,13 @@ pub fn rma_json(fit: &RmaFit) -> Value {
             json!(fit.effects.mixed_ratios),
         );
     }
+    if fit.weighting != crate::model::fit::Weighting::InverseVariance {
+        // RevMan 5's random-effects model: τ² from the Mantel–Haenszel Q.
+        m.insert(
+            "pooling".into(),
+            json!(crate::render::pooling::model_label(fit)),
+        );
+    }
     insert_rma_wald(&mut m, fit);
     // The main interval, as the text shows it: metafor's, or Riley's when that was chosen.
     let pi = fit.prediction();

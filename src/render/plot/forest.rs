@@ -138,14 +138,9 @@ pub fn subgroup_test_text(sg: &SubgroupFit) -> String {
     )
 }
 
-/// The name of the model for the summary row.
+/// The name of the model for the summary row (Mantel–Haenszel and Peto by their names).
 fn model_name(fit: &RmaFit) -> String {
-    let m = fit.options.method;
-    if m.is_fixed() {
-        "Common-effect model".into()
-    } else {
-        format!("Random-effects model ({})", m.name())
-    }
+    crate::render::pooling::model_label(fit)
 }
 
 /// "Heterogeneity: τ² = 0.31; I² = 92% [81%, 97%]; Q = 152.2, df = 12, p < 0.001".

@@ -37,6 +37,9 @@ fn rma_header(s: &mut String, fit: &RmaFit) {
     let o = &fit.options;
     let model = if o.method.is_fixed() {
         "Fixed-effect model".to_string()
+    } else if fit.weighting == crate::model::fit::Weighting::MantelHaenszel {
+        "Random-effects model (RevMan 5: tau2 by DerSimonian–Laird from the Mantel–Haenszel Q)"
+            .to_string()
     } else {
         format!(
             "Random-effects model (tau2 by {}: {})",
