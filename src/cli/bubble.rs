@@ -38,6 +38,6 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
             title: args.out.title.clone(),
         },
     )?;
-    evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
+    args.out.save_scaled(fig, "bubble plot")?;
     Ok(())
 }
