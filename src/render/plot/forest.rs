@@ -847,6 +847,8 @@ fn panel_width(
     null_f: f64,
     (min, bold): (f64, bool),
 ) -> f64 {
+    // The least panel lets the favours labels shift off no effect (as they do near an end).
+    let strict = min >= MIN_PANEL;
     let name = long
         .iter()
         .map(|t| text_width(t, FONT, bold))
@@ -869,9 +871,15 @@ fn panel_width(
             text_width(a, SMALL, false) + 6.0,
             text_width(b, SMALL, false) + 6.0,
         );
-        panel_w = panel_w.max(wa + wb + 12.0);
+        // RevMan's layout has the empty row under the estimates left of the panel: the left
+        // label may run into it, so the least panel only needs room for the right one.
+        panel_w = panel_w.max(if !strict && bold {
+            wb + 12.0
+        } else {
+            wa + wb + 12.0
+        });
         // Room on both sides of no effect unless it sits near an end (then the labels shift).
-        if (0.25..=0.75).contains(&null_f) {
+        if strict && (0.25..=0.75).contains(&null_f) {
             panel_w = panel_w.max(wa / null_f).max(wb / (1.0 - null_f));
         }
     }
@@ -1184,7 +1192,12 @@ impl<'a> Layout<'a> {
         let mut y = ay + 14.0 + 18.0;
         if let Some((a, b)) = &self.favours {
             let (wa, wb) = (text_width(a, SMALL, false), text_width(b, SMALL, false));
-            let xn = (px0 + self.null_f * self.panel_w).clamp(px0 + wa + 6.0, px1 - wb - 6.0);
+            let left = if self.opts.revman.is_some() {
+                self.x.label
+            } else {
+                px0
+            };
+            let xn = (px0 + self.null_f * self.panel_w).clamp(left + wa + 6.0, px1 - wb - 6.0);
             fig.text(xn - 6.0, y, a, SMALL, false, Anchor::End, MUTED);
             fig.text(xn + 6.0, y, b, SMALL, false, Anchor::Start, MUTED);
             y += 18.0;
@@ -1218,7 +1231,7 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
         }
     }
     for (reason, labels) in reasons {
-        notes.push(format!("Not estimable ({reason}): {}", labels.join("; ")));
+        notes.push(format!("{}: not estimable, {reason}", labels.join("; ")));
     }
     notes.extend(
         opts.subgroup_test

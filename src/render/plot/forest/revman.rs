@@ -8,7 +8,7 @@ use crate::data::Data;
 use crate::measure::Measure;
 use crate::model::{RmaFit, Test};
 use crate::moderators::SubgroupFit;
-use crate::render::plot::format::{num, tau2};
+use crate::render::plot::format::num;
 
 /// What RevMan 5 draws besides evident's own layout.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,7 +79,8 @@ pub fn revman_p(p: f64) -> String {
     }
 }
 
-/// "Heterogeneity: Tau² = 0.31; Chi² = 152.23, df = 12 (P < 0.00001); I² = 92%".
+/// "Heterogeneity: Tau² = 0.31; Chi² = 152.23, df = 12 (P < 0.00001); I² = 92%" (τ² with two
+/// decimals, 0.00 included, as RevMan prints it).
 pub fn heterogeneity_line(fit: &RmaFit) -> String {
     let h = &fit.het;
     if h.q_df == 0 {
@@ -88,7 +89,7 @@ pub fn heterogeneity_line(fit: &RmaFit) -> String {
     let tau = if fit.options.method.is_fixed() {
         String::new()
     } else {
-        format!("Tau² = {}; ", tau2(fit.tau2))
+        format!("Tau² = {}; ", num(fit.tau2, 2))
     };
     format!(
         "Heterogeneity: {tau}Chi² = {}, df = {} ({}); I² = {:.0}%",
