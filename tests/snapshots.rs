@@ -54,7 +54,8 @@ const fn exits(code: i32, name: &'static str, cmd: &'static str) -> Case {
 // (tests/conformance/cases/), the reported-statistics files (tests/data/reported/), the
 // bad-input catalogue (tests/bad_inputs/), and inputs made for these snapshots
 // (tests/snapshots/inputs/: bcg_rob.csv is the BCG trials with made-up risk-of-bias judgements;
-// batch_*.csv are long files for `evident batch`).
+// batch_*.csv are long files for `evident batch`; revman_double_zero.csv six made-up trials,
+// two without events in either arm).
 
 /// `evident pool` without moderators: every estimator, test, preset and data type.
 #[rustfmt::skip]
@@ -324,6 +325,13 @@ const SVG_FOREST: &[Case] = &[
     ok("forest_irr", "forest tests/conformance/cases/hart1999_irr/input.csv -o @.svg"),
     ok("forest_zcor", "forest tests/conformance/cases/molloy2014_zcor/input.csv -o @.svg"),
     ok("forest_yi_sei", "forest tests/conformance/cases/baskerville2012_yi_sei/input.csv -o @.svg"),
+    // RevMan 5's layout: arms, totals, subgroup lines, the test for subgroup differences.
+    ok("forest_revman_bcg_by_alloc", "forest data/bcg.csv --preset revman5 --method DL --by alloc --arms 'BCG,Control' -o @.svg"),
+    // Two made-up double-zero studies as "Not estimable" rows; both models' diamonds and weights.
+    ok("forest_revman_double_zero_both", "forest tests/snapshots/inputs/revman_double_zero.csv --preset revman5 --method DL --by setting --both-models -o @.svg"),
+    ok("forest_double_zero_standard_both", "forest tests/snapshots/inputs/revman_double_zero.csv --preset revman5 --method DL --layout standard --both-models -o @.svg"),
+    ok("forest_means_revman_170mm", "forest tests/conformance/cases/normand1999_md/input.csv --layout revman --width 170mm -o @.svg"),
+    ok("forest_bcg_width_height_font", "forest data/bcg.csv --width 24cm --height 14cm --font-size 8 -o @.svg"),
 ];
 
 /// Funnel plots, trim-and-fill funnels, bubble plots and the refit/scatter plots.

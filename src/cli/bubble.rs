@@ -67,6 +67,6 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
             xlab: args.xlab.clone(),
         },
     )?;
-    evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
+    args.out.save_scaled(fig, "bubble plot")?;
     Ok(())
 }

@@ -339,3 +339,15 @@ mod tests {
         }
     }
 }
+
+/// `--layout` of `evident forest`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForestLayoutArg {
+    /// evident's own: estimates and weights right of the panel.
+    #[value(name = "standard")]
+    Standard,
+    /// RevMan 5's: events and totals per arm, weights and estimates left of the panel, the
+    /// method in the headers, Total rows and RevMan's test lines.
+    #[value(name = "revman", alias = "revman5")]
+    Revman,
+}

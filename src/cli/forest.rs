@@ -1,19 +1,31 @@
 //! `evident forest`: a forest plot as SVG, PNG or PDF.
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
+use super::choices::ForestLayoutArg;
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use evident::app::presets::Preset;
+use evident::app::revman::arm_totals;
+use evident::data::Value;
 use evident::effect::EffectSet;
 use evident::model::rma;
+use evident::model::Method;
 use evident::model::RmaFit;
+use evident::model::RmaOptions;
 use evident::model::Weighting;
 use evident::moderators::subgroup;
 use evident::moderators::subgroup::subgroups_from;
+use evident::moderators::SubgroupFit;
 use evident::pool::view::{fit_with_view, revman5_random};
 use evident::pool::TablePooling;
 use evident::render::plot::forest::{
-    data_columns, forest, rob_columns, subgroup_test_text, ForestOptions, SortOrder, TextColumn,
+    column_totals, data_columns_for, revman_columns, subgroup_differences_line, NotEstimable,
+    OtherModel, PlotSize, RevmanLayout,
 };
+use evident::render::plot::forest::{
+    forest, rob_columns, subgroup_test_text, ForestOptions, SortOrder, TextColumn,
+};
+use evident::render::plot::Figure;
 use std::path::PathBuf;
 
 /// Output options shared by the plot subcommands.
@@ -31,6 +43,48 @@ pub struct PlotOutput {
     /// Axis limits on the display scale, e.g. --xlim 0.1,10.
     #[arg(long, value_name = "LO,HI")]
     pub xlim: Option<String>,
+    /// Width of the figure with its unit (mm, cm, in, pt, px), e.g. --width 170mm. Forest
+    /// plots stretch or shrink their panel to it; other plots scale as a whole.
+    #[arg(long, value_name = "LENGTH", value_parser = length)]
+    pub width: Option<f64>,
+    /// Height of the figure with its unit, e.g. --height 120mm.
+    #[arg(long, value_name = "LENGTH", value_parser = length)]
+    pub height: Option<f64>,
+    /// Body font size in points (9 by default; tick labels and notes are 11/12 of it).
+    #[arg(long, value_name = "PT", value_parser = font_size)]
+    pub font_size: Option<f64>,
+}
+
+fn length(s: &str) -> std::result::Result<f64, String> {
+    evident::render::plot::size::parse_length(s).map_err(|e| e.to_string())
+}
+
+fn font_size(s: &str) -> std::result::Result<f64, String> {
+    let pt: f64 = s
+        .trim()
+        .trim_end_matches("pt")
+        .parse()
+        .map_err(|_| format!("'{s}' is not a font size in points, e.g. 8"))?;
+    evident::render::plot::size::check_font_pt(pt).map_err(|e| e.to_string())
+}
+
+impl PlotOutput {
+    /// The size asked.
+    pub fn size(&self) -> PlotSize {
+        PlotSize {
+            width: self.width,
+            height: self.height,
+            font_pt: self.font_size,
+        }
+    }
+
+    /// Scales a figure that does not stretch (`what`, e.g. "funnel plot") to the size asked
+    /// and writes it.
+    pub fn save_scaled(&self, fig: Figure, what: &str) -> Result<()> {
+        let fig = evident::render::plot::size::fit(fig, &self.size(), what)?;
+        evident::app::save_figure(&fig, &self.output, self.dpi)?;
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -67,6 +121,15 @@ pub struct ForestArgs {
     /// Decimals of the estimates and intervals.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=6))]
     pub digits: u8,
+    /// Names of the two arms over the data columns: --arms "Tacrolimus,Control".
+    #[arg(long, value_name = "FIRST,SECOND")]
+    pub arms: Option<String>,
+    /// Layout: standard, or revman (RevMan 5's; the default under --preset revman5).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub layout: Option<ForestLayoutArg>,
+    /// Draw the common-effect and the random-effects diamonds together, each with its weights.
+    #[arg(long)]
+    pub both_models: bool,
 }
 
 /// Parses "A,B" into two numbers.
@@ -174,22 +237,47 @@ fn tidy(mut cols: Vec<TextColumn>) -> Vec<TextColumn> {
     cols
 }
 
+/// Parses "A,B" into two trimmed names (`flag` names the option in the message).
+fn pair(s: &str, flag: &str, what: &str) -> Result<(String, String)> {
+    let (a, b) = s
+        .split_once(',')
+        .with_context(|| format!("{flag} expects \"{what}\", got '{s}'"))?;
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() || b.is_empty() {
+        bail!("{flag} expects two names, \"{what}\", got '{s}'");
+    }
+    Ok((a.to_string(), b.to_string()))
+}
+
 pub fn run(args: &ForestArgs) -> Result<()> {
     let (loaded, fit) = fit_for_plot(&args.input, &args.model)?;
+    let revman = match args.layout {
+        Some(l) => l == ForestLayoutArg::Revman,
+        None => args.model.preset() == Preset::Revman5,
+    };
+    let arms = match &args.arms {
+        Some(s) => pair(s, "--arms", "FIRST,SECOND")?,
+        None => ("Experimental".into(), "Control".into()),
+    };
+    let arms = (arms.0.as_str(), arms.1.as_str());
+    let data = &loaded.studies.data;
+    let rv_cols = revman
+        .then(|| revman_columns(data, &fit.effects.rows, arms))
+        .flatten();
+    let data_cols = |rows: &[usize]| match &rv_cols {
+        Some(_) => revman_columns(data, rows, arms).map_or_else(Vec::new, |c| c.0),
+        None => data_columns_for(data, rows, arms),
+    };
     let mut columns = if args.no_data {
         Vec::new()
     } else {
-        data_columns(&loaded.studies.data, &fit.effects)
+        data_cols(&fit.effects.rows)
     };
+    let n_data = columns.len();
     columns.extend(extra_columns(&fit.effects, &args.show_cols)?);
     let favours = match &args.labels {
         None => None,
-        Some(s) => {
-            let (a, b) = s
-                .split_once(',')
-                .with_context(|| format!("--labels expects \"LEFT,RIGHT\", got '{s}'"))?;
-            Some((a.trim().to_string(), b.trim().to_string()))
-        }
+        Some(s) => Some(pair(s, "--labels", "LEFT,RIGHT")?),
     };
     // The diamonds and the test come from one subgroup analysis, as `evident pool --by` reports it.
     if args.by.is_some() {
@@ -200,6 +288,43 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         .as_deref()
         .map(|c| subgroup(&fit.effects, c, &fit.options))
         .transpose()?;
+    let subgroups = match &sg {
+        Some(sg) => subgroups_from(&fit, sg)?,
+        None => Vec::new(),
+    };
+    let not_estimable = not_estimable_rows(&loaded, &fit.effects, args, n_data, &data_cols);
+    let other_model = if args.both_models {
+        Some(OtherModel::from_fit(&other_fit(&fit, args)?, revman))
+    } else {
+        None
+    };
+    let rv = revman.then(|| {
+        let omitted: Vec<(usize, Option<&str>)> = fit
+            .effects
+            .omitted
+            .iter()
+            .zip(&not_estimable)
+            .map(|(o, n)| (o.row, n.group.as_deref()))
+            .collect();
+        revman_layout(
+            &loaded,
+            &fit,
+            &subgroups,
+            sg.as_ref(),
+            &omitted,
+            rv_cols.is_some() && !args.no_data,
+        )
+    });
+    let rv = match rv {
+        Some(mut r) => {
+            r.spans = match (&rv_cols, args.no_data) {
+                (Some((_, spans)), false) => spans.clone(),
+                _ => Vec::new(),
+            };
+            Some(r)
+        }
+        None => None,
+    };
     let opts = ForestOptions {
         title: args.out.title.clone(),
         sort: match args.sort.trim() {
@@ -212,16 +337,119 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
         favours,
         columns: tidy(columns),
-        subgroups: match &sg {
-            Some(sg) => subgroups_from(&fit, sg)?,
-            None => Vec::new(),
-        },
+        subgroups,
         show_prediction: !args.no_prediction,
         decimals: args.digits as usize,
-        subgroup_test: sg.as_ref().map(subgroup_test_text),
+        subgroup_test: if revman {
+            None
+        } else {
+            sg.as_ref().map(subgroup_test_text)
+        },
         overall_test: true,
+        revman: rv,
+        not_estimable,
+        other_model,
+        size: args.out.size(),
     };
     let fig = forest(&fit, &opts)?;
     evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
+}
+
+/// The other model of --both-models: the common-effect model beside a random-effects fit, or
+/// the preset's τ² estimator beside a common-effect fit.
+fn other_fit(fit: &RmaFit, args: &ForestArgs) -> Result<RmaFit> {
+    let method = if fit.options.method.is_fixed() {
+        args.model.preset().method()
+    } else {
+        Method::FE
+    };
+    let o = RmaOptions {
+        method,
+        ..fit.options
+    };
+    Ok(rma(&fit.effects, &o)?)
+}
+
+/// The studies the effect layer left out, as "Not estimable" rows: their data cells, their
+/// --cols cells and their subgroup.
+fn not_estimable_rows(
+    loaded: &Loaded,
+    set: &EffectSet,
+    args: &ForestArgs,
+    n_data: usize,
+    data_cols: &dyn Fn(&[usize]) -> Vec<TextColumn>,
+) -> Vec<NotEstimable> {
+    let st = &loaded.studies;
+    let column = |name: &str| st.moderators.iter().find(|m| m.name == name.trim());
+    let by = args.by.as_deref().and_then(column);
+    set.omitted
+        .iter()
+        .map(|o| {
+            let mut values: Vec<String> = if args.no_data || n_data == 0 {
+                Vec::new()
+            } else {
+                data_cols(&[o.row])
+                    .into_iter()
+                    .map(|c| c.values.into_iter().next().unwrap_or_default())
+                    .collect()
+            };
+            for name in args.show_cols.iter().filter(|n| !n.trim().is_empty()) {
+                values.push(column(name).map_or_else(String::new, |m| m.values[o.row].as_text()));
+            }
+            NotEstimable {
+                label: o.label.clone(),
+                row: o.row,
+                values,
+                group: by.map(|m| match &m.values[o.row] {
+                    Value::Missing => "(missing)".to_string(),
+                    v => v.as_text(),
+                }),
+                reason: o.reason.clone(),
+            }
+        })
+        .collect()
+}
+
+/// RevMan's totals per arm (fitted and not-estimable studies alike), per subgroup and overall,
+/// and its test for subgroup differences.
+fn revman_layout(
+    loaded: &Loaded,
+    fit: &RmaFit,
+    subgroups: &[evident::moderators::subgroup::Subgroup],
+    sg: Option<&SubgroupFit>,
+    omitted: &[(usize, Option<&str>)],
+    with_totals: bool,
+) -> RevmanLayout {
+    let data = &loaded.studies.data;
+    let totals = |mut rows: Vec<usize>| {
+        rows.sort_unstable();
+        arm_totals(data, &rows).map(|t| column_totals(data, &t))
+    };
+    let mut all = fit.effects.rows.clone();
+    all.extend(omitted.iter().map(|o| o.0));
+    let subtotals = if with_totals {
+        subgroups
+            .iter()
+            .filter_map(|g| {
+                let mut rows: Vec<usize> = g.members.iter().map(|&i| fit.effects.rows[i]).collect();
+                rows.extend(
+                    omitted
+                        .iter()
+                        .filter(|o| o.1 == Some(g.name.as_str()))
+                        .map(|o| o.0),
+                );
+                totals(rows)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    RevmanLayout {
+        method: None,
+        spans: Vec::new(),
+        total: if with_totals { totals(all) } else { None },
+        subtotals,
+        subgroup_differences: sg.map(subgroup_differences_line),
+    }
 }

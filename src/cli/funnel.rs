@@ -53,6 +53,6 @@ pub fn run(args: &FunnelArgs) -> Result<()> {
         trimfill_layer(&t, &mut opts);
     }
     let fig = funnel(&fit, &opts)?;
-    evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
+    args.out.save_scaled(fig, "funnel plot")?;
     Ok(())
 }

@@ -36,6 +36,19 @@ pub struct QBetween {
     pub pval: f64,
 }
 
+impl QBetween {
+    /// I² of the subgroup differences, in percent: (Q − df)/Q, at least 0, as RevMan 5 reports
+    /// it under "Test for subgroup differences" (Richardson, Garner & Donegan 2019, *Res Synth
+    /// Methods* 10:412–22); 0 when Q is 0 or not a number.
+    pub fn i2(&self) -> f64 {
+        if self.q > 0.0 && self.q.is_finite() {
+            (100.0 * (self.q - self.df as f64) / self.q).max(0.0)
+        } else {
+            0.0
+        }
+    }
+}
+
 /// A subgroup analysis.
 #[derive(Debug, Clone)]
 pub struct SubgroupFit {

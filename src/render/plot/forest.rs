@@ -25,6 +25,14 @@ use crate::moderators::SubgroupFit;
 use crate::render::pvalue::{p_value, PStyle};
 
 pub use super::rob::{rob_columns, RobColumn, RobLevel};
+pub use super::size::PlotSize;
+pub use revman::{
+    column_totals, revman_columns, subgroup_differences_line, ArmTotals, ColumnTotals,
+    RevmanLayout, Span,
+};
+
+mod revman;
+mod sized;
 /// Body text size in pixels (9 pt).
 pub use super::style::FONT;
 
@@ -94,6 +102,85 @@ pub struct ForestOptions {
     /// Print the test for the overall effect under the plot (the report leaves out the test of
     /// p = 0.5 for proportions unless asked).
     pub overall_test: bool,
+    /// RevMan 5's layout (method in the headers, Total rows, RevMan's texts); `None` for
+    /// evident's own.
+    pub revman: Option<RevmanLayout>,
+    /// Studies of the data that give no effect (e.g. no events in either arm), drawn as
+    /// "Not estimable" rows rather than left out unseen.
+    pub not_estimable: Vec<NotEstimable>,
+    /// A second pooled model drawn with the first: the common-effect diamond beside the
+    /// random-effects one (or the reverse), each with its own weights.
+    pub other_model: Option<OtherModel>,
+    /// The size of the figure: width and height, body font size.
+    pub size: PlotSize,
+}
+
+/// A study without an effect, shown in its place with "Not estimable".
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotEstimable {
+    /// The study's label.
+    pub label: String,
+    /// 0-based row of the study in the data (orders it among the fitted studies).
+    pub row: usize,
+    /// Its cells of the text columns, in their order.
+    pub values: Vec<String>,
+    /// The subgroup it belongs to, when the plot has subgroups.
+    pub group: Option<String>,
+    /// Why it has no effect.
+    pub reason: String,
+}
+
+/// A second pooled model's estimate, interval and weights (copied from its fit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherModel {
+    /// Whether it is the common-effect (fixed) model.
+    pub fixed: bool,
+    /// Its summary row's label.
+    pub label: String,
+    /// Estimate on the analysis scale.
+    pub estimate: f64,
+    /// Lower confidence limit on the analysis scale.
+    pub ci_lb: f64,
+    /// Upper confidence limit on the analysis scale.
+    pub ci_ub: f64,
+    /// Its weights in percent, one per study of the plotted fit.
+    pub weights: Vec<f64>,
+    /// Its test for the overall effect.
+    pub test: String,
+}
+
+impl OtherModel {
+    /// The second model from its fit (to the same studies as the plotted one).
+    pub fn from_fit(f: &RmaFit, revman: bool) -> OtherModel {
+        let fixed = f.options.method.is_fixed();
+        let test = if revman {
+            revman::overall_line(f)
+        } else {
+            overall_test_line(f)
+        };
+        let name = if fixed {
+            "common effect"
+        } else {
+            "random effects"
+        };
+        OtherModel {
+            fixed,
+            label: if revman {
+                format!(
+                    "Total ({}, {}% CI)",
+                    if fixed { "fixed" } else { "random" },
+                    num(f.options.level.percent(), 0)
+                )
+            } else {
+                model_name(f)
+            },
+            estimate: f.estimate,
+            ci_lb: f.ci_lb,
+            ci_ub: f.ci_ub,
+            weights: f.weights.clone(),
+            test: test.replacen("overall effect", &format!("overall effect ({name})"), 1),
+        }
+    }
 }
 
 impl Default for ForestOptions {
@@ -110,6 +197,10 @@ impl Default for ForestOptions {
             show_prediction: true,
             decimals: 2,
             overall_test: true,
+            revman: None,
+            not_estimable: Vec::new(),
+            other_model: None,
+            size: PlotSize::default(),
         }
     }
 }
@@ -259,6 +350,38 @@ fn check_columns(fit: &RmaFit, opts: &ForestOptions) -> Result<()> {
             )));
         }
     }
+    for n in &opts.not_estimable {
+        if n.values.len() > opts.columns.len() {
+            return Err(Error::invalid(format!(
+                "study '{}' without an effect has {} cells for {} columns",
+                n.label,
+                n.values.len(),
+                opts.columns.len()
+            )));
+        }
+    }
+    if let Some(o) = &opts.other_model {
+        if o.weights.len() != fit.k {
+            return Err(Error::invalid(format!(
+                "the second model has {} weights for {} studies",
+                o.weights.len(),
+                fit.k
+            )));
+        }
+    }
+    if let Some(r) = &opts.revman {
+        if !r.subtotals.is_empty() && r.subtotals.len() != opts.subgroups.len() {
+            return Err(Error::invalid("one subtotal per subgroup is needed"));
+        }
+        if r.spans
+            .iter()
+            .any(|sp| sp.first > sp.last || sp.last >= opts.columns.len())
+        {
+            return Err(Error::invalid(
+                "a spanning header covers columns the plot does not have",
+            ));
+        }
+    }
     for g in &opts.subgroups {
         if g.members.iter().any(|&i| i >= fit.k) {
             return Err(Error::invalid(format!(
@@ -299,12 +422,20 @@ fn order(fit: &RmaFit, idx: &mut [usize], sort: &SortOrder) -> Result<()> {
 enum Row<'a> {
     Header(&'a str),
     Study(usize),
+    /// A study without an effect (index into `not_estimable`).
+    NotEstimable(usize),
     Summary {
         fit: &'a RmaFit,
         label: String,
         weight: f64,
         overall: bool,
+        /// The text columns' cells (RevMan's totals per arm).
+        cells: Option<&'a [String]>,
     },
+    /// The second model's summary.
+    Other(&'a OtherModel),
+    /// RevMan's "Total events" row.
+    Totals(&'a [String]),
     Prediction(&'a RmaFit),
     Note(String),
     Blank,
@@ -312,10 +443,13 @@ enum Row<'a> {
 
 impl Row<'_> {
     /// The text on the left: (text, bold, size).
-    fn label(&self, fit: &RmaFit) -> (String, bool, f64) {
+    fn label(&self, fit: &RmaFit, opts: &ForestOptions) -> (String, bool, f64) {
         match self {
             Row::Header(n) => (n.to_string(), true, FONT),
             Row::Study(i) => (fit.effects.labels[*i].clone(), false, FONT),
+            Row::NotEstimable(i) => (opts.not_estimable[*i].label.clone(), false, FONT),
+            Row::Other(o) => (o.label.clone(), true, FONT),
+            Row::Totals(_) => ("Total events".into(), false, FONT),
             Row::Summary { label, .. } => (label.clone(), true, FONT),
             Row::Prediction(_) => ("Prediction interval".into(), false, FONT),
             Row::Note(t) => (t.clone(), false, SMALL),
@@ -335,6 +469,8 @@ impl Row<'_> {
             Row::Summary { fit: f, .. } => {
                 Some((display_ci(scale, f.estimate, f.ci_lb, f.ci_ub, d), true))
             }
+            Row::Other(o) => Some((display_ci(scale, o.estimate, o.ci_lb, o.ci_ub, d), true)),
+            Row::NotEstimable(_) => Some(("Not estimable".into(), false)),
             Row::Prediction(f) => f.prediction().map(|p| {
                 let (lb, ub) = (num(scale.back(p.lb), d), num(scale.back(p.ub), d));
                 (format!("[{lb}, {ub}]"), false)
@@ -351,42 +487,149 @@ impl Row<'_> {
             _ => None,
         }
     }
+
+    /// The second model's weight column: (text, bold).
+    fn weight2(&self, opts: &ForestOptions) -> Option<(String, bool)> {
+        let o = opts.other_model.as_ref()?;
+        match self {
+            Row::Study(i) => Some((format!("{:.1}%", o.weights[*i]), false)),
+            Row::Other(_) => Some(("100.0%".into(), true)),
+            _ => None,
+        }
+    }
+
+    /// The cells of the text columns: (text, bold).
+    fn col_texts<'b>(&'b self, opts: &'b ForestOptions) -> Vec<(&'b str, bool)> {
+        match self {
+            Row::Study(j) => opts
+                .columns
+                .iter()
+                .map(|c| (c.values[*j].as_str(), false))
+                .collect(),
+            Row::NotEstimable(j) => opts.not_estimable[*j]
+                .values
+                .iter()
+                .map(|v| (v.as_str(), false))
+                .collect(),
+            Row::Summary { cells: Some(c), .. } => c.iter().map(|v| (v.as_str(), true)).collect(),
+            Row::Totals(c) => c.iter().map(|v| (v.as_str(), false)).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The rows: the studies (by subgroup, each closed by its subtotal and heterogeneity), the
-/// overall summary and, if `prediction`, the prediction interval.
+/// overall summary (and the second model's) and, if `prediction`, the prediction interval.
 fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Result<Vec<Row<'a>>> {
+    let rv = opts.revman.as_ref();
+    let ci = |what: &str| format!("{what} ({}% CI)", num(fit.options.level.percent(), 0));
     let mut rows: Vec<Row> = Vec::new();
     if opts.subgroups.is_empty() {
         let mut idx: Vec<usize> = (0..fit.k).collect();
         order(fit, &mut idx, &opts.sort)?;
-        rows.extend(idx.into_iter().map(Row::Study));
+        study_rows(fit, opts, &mut rows, idx, None);
         rows.push(Row::Blank);
     }
-    for g in &opts.subgroups {
+    for (gi, g) in opts.subgroups.iter().enumerate() {
         rows.push(Row::Header(&g.name));
         let mut idx = g.members.clone();
         order(fit, &mut idx, &opts.sort)?;
-        rows.extend(idx.iter().map(|&i| Row::Study(i)));
+        study_rows(fit, opts, &mut rows, idx, Some(&g.name));
+        let sub = rv.and_then(|r| r.subtotals.get(gi));
         rows.push(Row::Summary {
             fit: &g.fit,
-            label: format!("Subtotal ({} {})", g.members.len(), plural(g.members.len())),
+            label: match rv {
+                Some(_) => ci("Subtotal"),
+                None => format!("Subtotal ({} {})", g.members.len(), plural(g.members.len())),
+            },
             weight: g.members.iter().map(|&i| fit.weights[i]).sum(),
             overall: false,
+            cells: sub.map(|t| t.summary.as_slice()),
         });
-        rows.push(Row::Note(subgroup_note(&g.fit)));
+        match rv {
+            Some(_) => revman::close_group(&mut rows, sub, Some(&g.fit)),
+            None => rows.push(Row::Note(subgroup_note(&g.fit))),
+        }
         rows.push(Row::Blank);
     }
+    if !opts.subgroups.is_empty() {
+        // Studies without an effect whose group has no fitted study keep a place of their own.
+        let n = rows.len();
+        rows.extend(
+            opts.not_estimable
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| {
+                    !opts
+                        .subgroups
+                        .iter()
+                        .any(|g| n.group.as_deref() == Some(g.name.as_str()))
+                })
+                .map(|(i, _)| Row::NotEstimable(i)),
+        );
+        if rows.len() > n {
+            rows.push(Row::Blank);
+        }
+    }
+    let total = rv.and_then(|r| r.total.as_ref());
+    let other = opts.other_model.as_ref();
+    rows.extend(other.filter(|o| o.fixed).map(Row::Other));
     rows.push(Row::Summary {
         fit,
-        label: model_name(fit),
+        label: match (rv, other) {
+            (Some(_), None) => ci("Total"),
+            (Some(_), Some(_)) => format!(
+                "Total ({}, {}% CI)",
+                if fit.options.method.is_fixed() {
+                    "fixed"
+                } else {
+                    "random"
+                },
+                num(fit.options.level.percent(), 0)
+            ),
+            (None, _) => model_name(fit),
+        },
         weight: 100.0,
         overall: true,
+        cells: total.map(|t| t.summary.as_slice()),
     });
+    rows.extend(other.filter(|o| !o.fixed).map(Row::Other));
+    if rv.is_some() {
+        revman::close_group(&mut rows, total, None);
+    }
     if prediction {
         rows.push(Row::Prediction(fit));
     }
     Ok(rows)
+}
+
+/// The study rows of `idx` (already ordered) with the studies without an effect of the same
+/// group: in data order when the studies are as given, otherwise after them.
+fn study_rows<'a>(
+    fit: &RmaFit,
+    opts: &'a ForestOptions,
+    rows: &mut Vec<Row<'a>>,
+    idx: Vec<usize>,
+    group: Option<&str>,
+) {
+    let ne = opts
+        .not_estimable
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| group.is_none() || n.group.as_deref() == group);
+    if opts.sort == SortOrder::AsGiven {
+        let data_row = |i: usize| fit.effects.rows.get(i).copied().unwrap_or(i);
+        let mut all: Vec<(usize, Row)> = idx
+            .into_iter()
+            .map(|i| (data_row(i), Row::Study(i)))
+            .collect();
+        all.extend(ne.map(|(j, n)| (n.row, Row::NotEstimable(j))));
+        all.sort_by_key(|(r, _)| *r);
+        rows.extend(all.into_iter().map(|(_, r)| r));
+    } else {
+        rows.extend(idx.into_iter().map(Row::Study));
+        rows.extend(ne.map(|(j, _)| Row::NotEstimable(j)));
+    }
 }
 
 /// Column widths from the text they hold.
@@ -395,52 +638,107 @@ struct Widths {
     /// The text columns'.
     cols: Vec<f64>,
     est: f64,
+    /// Each weight column's (both alike when there are two).
     weight: f64,
 }
 
-fn widths(fit: &RmaFit, opts: &ForestOptions, rows: &[Row], est_header: &str) -> Widths {
-    let mut label = text_width("Study", FONT, true);
+/// Space between the table's columns: RevMan's layout is set tighter, as RevMan sets it.
+fn gap(opts: &ForestOptions) -> f64 {
+    if opts.revman.is_some() {
+        10.0
+    } else {
+        GAP
+    }
+}
+
+/// The header of the study labels.
+fn study_header(opts: &ForestOptions) -> &'static str {
+    if opts.revman.is_some() {
+        "Study or Subgroup"
+    } else {
+        "Study"
+    }
+}
+
+/// The headers of the weight columns: (primary, second model's), each one or two lines.
+fn weight_headers(fit: &RmaFit, opts: &ForestOptions) -> (Vec<String>, Option<Vec<String>>) {
+    match &opts.other_model {
+        None => (vec!["Weight".into()], None),
+        Some(o) => {
+            let name = |fixed: bool| if fixed { "(common)" } else { "(random)" };
+            (
+                vec!["Weight".into(), name(fit.options.method.is_fixed()).into()],
+                Some(vec!["Weight".into(), name(o.fixed).into()]),
+            )
+        }
+    }
+}
+
+fn widths(fit: &RmaFit, opts: &ForestOptions, rows: &[Row], est_header: &[String]) -> Widths {
+    let mut label = text_width(study_header(opts), FONT, true);
     let mut note: f64 = 0.0;
     for r in rows {
-        let (t, b, s) = r.label(fit);
+        let (t, b, s) = r.label(fit, opts);
         if matches!(r, Row::Note(_)) {
             note = note.max(text_width(&t, s, b));
         } else {
             label = label.max(text_width(&t, s, b));
         }
     }
-    let cols: Vec<f64> = opts
+    let mut cols: Vec<f64> = opts
         .columns
         .iter()
         .map(|c| {
-            let h = c
-                .header
+            c.header
                 .iter()
                 .map(|t| text_width(t, FONT, true))
-                .fold(0.0, f64::max);
-            c.values
-                .iter()
-                .map(|t| text_width(t, FONT, false))
-                .fold(h, f64::max)
+                .fold(0.0, f64::max)
         })
         .collect();
+    for r in rows {
+        for ((t, b), w) in r.col_texts(opts).into_iter().zip(cols.iter_mut()) {
+            *w = w.max(text_width(t, FONT, b));
+        }
+    }
+    // A spanning header needs the room of the columns under it (and their gaps).
+    for sp in opts.revman.iter().flat_map(|r| &r.spans) {
+        let under: f64 =
+            cols[sp.first..=sp.last].iter().sum::<f64>() + gap(opts) * (sp.last - sp.first) as f64;
+        let need = text_width(&sp.header, FONT, true);
+        if need > under {
+            cols[sp.last] += need - under;
+        }
+    }
     if !opts.subgroups.is_empty() {
         label += INDENT;
     }
-    // Subgroup notes span the left columns; widen the label column if they need more room.
-    let left = label + cols.iter().map(|w| w + GAP).sum::<f64>();
-    if note > left {
-        label += note - left;
-    }
-    let mut est = text_width(est_header, FONT, true);
-    let mut weight = text_width("Weight", FONT, true);
+    let mut est = est_header
+        .iter()
+        .map(|h| text_width(h, FONT, true))
+        .fold(0.0, f64::max);
+    let (wh, wh2) = weight_headers(fit, opts);
+    let mut weight = wh
+        .iter()
+        .chain(wh2.iter().flatten())
+        .map(|h| text_width(h, FONT, true))
+        .fold(0.0, f64::max);
     for r in rows {
         if let Some((t, b)) = r.estimate(fit, opts.decimals) {
             est = est.max(text_width(&t, FONT, b));
         }
-        if let Some((t, b)) = r.weight(fit) {
+        for (t, b) in r.weight(fit).into_iter().chain(r.weight2(opts)) {
             weight = weight.max(text_width(&t, FONT, b));
         }
+    }
+    // Subgroup notes span the left columns (in RevMan's layout also the weights and estimates
+    // left of the panel); widen the label column if they need more room.
+    let mut left = label + cols.iter().map(|w| w + gap(opts)).sum::<f64>();
+    if opts.revman.is_some() {
+        let n_weights = 1.0 + f64::from(u8::from(opts.other_model.is_some()));
+        left += n_weights * (weight + gap(opts)) + est + gap(opts);
+    }
+    if note > left {
+        label += note - left;
     }
     Widths {
         label,
@@ -458,31 +756,60 @@ struct Columns {
     cols: Vec<f64>,
     px0: f64,
     px1: f64,
-    /// Right edges of the estimates and the weights.
+    /// Right edges of the estimates and the weights (the second model's too).
     est: f64,
     weight: f64,
+    weight2: Option<f64>,
     /// Centres of the risk-of-bias columns.
     rob: Vec<f64>,
     /// Right edge of the table.
     end: f64,
 }
 
-fn columns(w: &Widths, panel_w: f64, rob: &[RobColumn]) -> Columns {
+/// Places the columns: labels, text columns, then the panel, estimates and weights (RevMan 5:
+/// the weights and estimates, then the panel), then the risk of bias. With two models the
+/// common-effect weights come first.
+fn columns(w: &Widths, panel_w: f64, fit: &RmaFit, opts: &ForestOptions) -> Columns {
     let label = MARGIN;
-    let mut x = label + w.label + GAP;
+    let mut x = label + w.label + gap(opts);
     let mut cols = Vec::new();
     for cw in &w.cols {
         x += cw;
         cols.push(x);
-        x += GAP;
+        x += gap(opts);
     }
-    let px0 = x + 4.0;
-    let px1 = px0 + panel_w;
-    let est = px1 + GAP + w.est;
-    let weight = est + GAP + w.weight;
+    let weights = |x: &mut f64| -> (f64, Option<f64>) {
+        *x += w.weight;
+        let a = *x;
+        if opts.other_model.is_none() {
+            return (a, None);
+        }
+        *x += gap(opts) + w.weight;
+        let b = *x;
+        if fit.options.method.is_fixed() {
+            (a, Some(b))
+        } else {
+            (b, Some(a))
+        }
+    };
+    let (px0, px1, est, weight, weight2, end);
+    if opts.revman.is_some() {
+        (weight, weight2) = weights(&mut x);
+        est = x + gap(opts) + w.est;
+        px0 = est + gap(opts) + 4.0;
+        px1 = px0 + panel_w;
+        end = px1;
+    } else {
+        px0 = x + 4.0;
+        px1 = px0 + panel_w;
+        est = px1 + gap(opts) + w.est;
+        let mut x = est + gap(opts);
+        (weight, weight2) = weights(&mut x);
+        end = x;
+    }
     let mut rob_x = Vec::new();
-    let mut end = weight;
-    for c in rob {
+    let mut end = end;
+    for c in &opts.rob {
         let cw = text_width(&c.header, FONT, true).max(2.0 * ROB_R);
         rob_x.push(end + ROB_GAP + cw / 2.0);
         end += ROB_GAP + cw;
@@ -494,6 +821,7 @@ fn columns(w: &Widths, panel_w: f64, rob: &[RobColumn]) -> Columns {
         px1,
         est,
         weight,
+        weight2,
         rob: rob_x,
         end,
     }
@@ -511,10 +839,22 @@ fn forest_axis(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) -> Re
     }
 }
 
-/// The panel's width: room for the effect's name over it, the tick labels and the favours
-/// labels on their sides of no effect (at `null_f` across the panel).
-fn panel_width(axis: &Axis, long: &str, favours: Option<&(String, String)>, null_f: f64) -> f64 {
-    let mut panel_w = MIN_PANEL.max(text_width(long, FONT, false) + 2.0 * GAP);
+/// The panel's width, at least `min`: room for the effect's name over it, the tick labels and
+/// the favours labels on their sides of no effect (at `null_f` across the panel).
+fn panel_width(
+    axis: &Axis,
+    long: &[String],
+    favours: Option<&(String, String)>,
+    null_f: f64,
+    (min, bold): (f64, bool),
+) -> f64 {
+    // The least panel lets the favours labels shift off no effect (as they do near an end).
+    let strict = min >= MIN_PANEL;
+    let name = long
+        .iter()
+        .map(|t| text_width(t, FONT, bold))
+        .fold(0.0, f64::max);
+    let mut panel_w = min.max(name + if bold { 12.0 } else { 2.0 * GAP });
     for w in axis.ticks.windows(2) {
         let (fa, fb) = (
             (w[0].0 - axis.lo) / (axis.hi - axis.lo),
@@ -532,9 +872,15 @@ fn panel_width(axis: &Axis, long: &str, favours: Option<&(String, String)>, null
             text_width(a, SMALL, false) + 6.0,
             text_width(b, SMALL, false) + 6.0,
         );
-        panel_w = panel_w.max(wa + wb + 12.0);
+        // RevMan's layout has the empty row under the estimates left of the panel: the left
+        // label may run into it, so the least panel only needs room for the right one.
+        panel_w = panel_w.max(if !strict && bold {
+            wb + 12.0
+        } else {
+            wa + wb + 12.0
+        });
         // Room on both sides of no effect unless it sits near an end (then the labels shift).
-        if (0.25..=0.75).contains(&null_f) {
+        if strict && (0.25..=0.75).contains(&null_f) {
             panel_w = panel_w.max(wa / null_f).max(wb / (1.0 - null_f));
         }
     }
@@ -547,11 +893,15 @@ struct Layout<'a> {
     opts: &'a ForestOptions,
     rows: Vec<Row<'a>>,
     axis: Axis,
+    w: Widths,
     x: Columns,
     panel_w: f64,
-    est_header: String,
-    /// The effect's name over the panel.
-    long: String,
+    /// The least panel width a sized figure may shrink the panel to.
+    panel_min: f64,
+    /// The estimate column's header, one or two lines.
+    est_header: Vec<String>,
+    /// The effect's name over the panel, one or two lines.
+    long: Vec<String>,
     /// No effect on the analysis scale.
     null: Option<f64>,
     /// Where no effect lies across the panel (0–1); the centre when it lies outside.
@@ -567,7 +917,17 @@ impl<'a> Layout<'a> {
             None
         };
         let rows = rows(fit, opts, pi.is_some())?;
-        let (est_header, long) = estimate_headers(fit);
+        let (est_header, long) = match &opts.revman {
+            Some(r) => {
+                let name = revman::measure_name(fit.effects.measure, &effect_names(fit).0);
+                let method = revman::method_header(fit, r);
+                (vec![name.clone(), method.clone()], vec![name, method])
+            }
+            None => {
+                let (e, l) = estimate_headers(fit);
+                (vec![e], vec![l])
+            }
+        };
         let w = widths(fit, opts, &rows, &est_header);
         let axis = forest_axis(fit, opts, pi.map(|p| (p.lb, p.ub)))?;
         let null = null_position(fit.effects.measure, fit.effects.scale);
@@ -581,14 +941,26 @@ impl<'a> Layout<'a> {
             .favours
             .as_ref()
             .map(|(a, b)| (format!("← {a}"), format!("{b} →")));
-        let panel_w = panel_width(&axis, &long, favours.as_ref(), null_f);
+        // The panel's header is measured bold in RevMan's layout (evident's own keeps its
+        // measure, so that its plots do not move).
+        let bold = opts.revman.is_some();
+        let panel_w = panel_width(&axis, &long, favours.as_ref(), null_f, (MIN_PANEL, bold));
+        let panel_min = panel_width(
+            &axis,
+            &long,
+            favours.as_ref(),
+            null_f,
+            (sized::LEAST_PANEL, bold),
+        );
         Ok(Layout {
             fit,
             opts,
             rows,
             axis,
-            x: columns(&w, panel_w, &opts.rob),
+            x: columns(&w, panel_w, fit, opts),
+            w,
             panel_w,
+            panel_min,
             est_header,
             long,
             null,
@@ -597,31 +969,73 @@ impl<'a> Layout<'a> {
         })
     }
 
+    /// Sets the panel's width (the columns right of it move).
+    fn set_panel(&mut self, panel_w: f64) {
+        self.panel_w = panel_w;
+        self.x = columns(&self.w, panel_w, self.fit, self.opts);
+    }
+
     /// The column headers (one or two lines) from `y`; returns the y of the rule under them.
     fn headers(&self, fig: &mut Figure, y: f64) -> f64 {
-        let x = &self.x;
-        let n_header = self
-            .opts
+        let (x, opts) = (&self.x, self.opts);
+        let (wh, wh2) = weight_headers(self.fit, opts);
+        let n_header = opts
             .columns
             .iter()
             .map(|c| c.header.len())
+            .chain([self.est_header.len(), self.long.len(), wh.len()])
             .max()
             .unwrap_or(1)
             .max(1);
+        let n_header = if opts.revman.iter().any(|r| !r.spans.is_empty()) {
+            n_header.max(2)
+        } else {
+            n_header
+        };
         let last_line = |i: usize| y + (i as f64 + 0.5) * HEADER_LINE;
         let hy = last_line(n_header - 1);
-        fig.text(x.label, hy, "Study", FONT, true, Anchor::Start, TEXT);
-        for (c, &xr) in self.opts.columns.iter().zip(&x.cols) {
-            let off = n_header - c.header.len();
-            for (j, h) in c.header.iter().enumerate() {
-                fig.text(xr, last_line(off + j), h, FONT, true, Anchor::End, TEXT);
+        // Lines of a header, bottom-aligned on the last header line.
+        let lines = |fig: &mut Figure, xr: f64, hs: &[String], anchor: Anchor| {
+            let off = n_header - hs.len();
+            for (j, h) in hs.iter().enumerate() {
+                fig.text(xr, last_line(off + j), h, FONT, true, anchor, TEXT);
             }
+        };
+        fig.text(
+            x.label,
+            hy,
+            study_header(opts),
+            FONT,
+            true,
+            Anchor::Start,
+            TEXT,
+        );
+        for (c, &xr) in opts.columns.iter().zip(&x.cols) {
+            lines(fig, xr, &c.header, Anchor::End);
+        }
+        for sp in opts.revman.iter().flat_map(|r| &r.spans) {
+            let (x0, x1) = (x.cols[sp.first] - self.w.cols[sp.first], x.cols[sp.last]);
+            let ly = last_line(n_header - 2);
+            fig.text(
+                (x0 + x1) / 2.0,
+                ly,
+                &sp.header,
+                FONT,
+                true,
+                Anchor::Middle,
+                TEXT,
+            );
+            let rule = ly + HEADER_LINE / 2.0;
+            fig.line((x0, rule), (x1, rule), RULE, 1.0);
         }
         let mid = (x.px0 + x.px1) / 2.0;
-        fig.text(mid, hy, &self.long, FONT, true, Anchor::Middle, TEXT);
-        fig.text(x.est, hy, &self.est_header, FONT, true, Anchor::End, TEXT);
-        fig.text(x.weight, hy, "Weight", FONT, true, Anchor::End, TEXT);
-        for (c, &xc) in self.opts.rob.iter().zip(&x.rob) {
+        lines(fig, mid, &self.long, Anchor::Middle);
+        lines(fig, x.est, &self.est_header, Anchor::End);
+        lines(fig, x.weight, &wh, Anchor::End);
+        if let (Some(x2), Some(h2)) = (x.weight2, wh2) {
+            lines(fig, x2, &h2, Anchor::End);
+        }
+        for (c, &xc) in opts.rob.iter().zip(&x.rob) {
             fig.text(xc, hy, &c.header, FONT, true, Anchor::Middle, TEXT);
         }
         y + n_header as f64 * HEADER_LINE + 4.0
@@ -642,8 +1056,9 @@ impl<'a> Layout<'a> {
                     if *overall && first_summary.is_none() {
                         first_summary = Some(i);
                     }
-                    self.summary_mark(fig, f, *overall, yc);
+                    self.summary_mark(fig, (f.ci_lb, f.estimate, f.ci_ub), *overall, yc);
                 }
+                Row::Other(o) => self.summary_mark(fig, (o.ci_lb, o.estimate, o.ci_ub), true, yc),
                 Row::Prediction(f) => {
                     if let Some(p) = f.prediction() {
                         let (px0, px1) = (self.x.px0, self.x.px1);
@@ -659,22 +1074,23 @@ impl<'a> Layout<'a> {
     /// The texts of row `r` at `yc`: label, text columns, risk of bias, estimate and weight.
     fn cells(&self, fig: &mut Figure, r: &Row, yc: f64) {
         let (x, fit, opts) = (&self.x, self.fit, self.opts);
-        let (t, b, s) = r.label(fit);
-        let indent = if !opts.subgroups.is_empty() && matches!(r, Row::Study(_)) {
-            INDENT
-        } else {
-            0.0
-        };
+        let (t, b, s) = r.label(fit, opts);
+        let indent =
+            if !opts.subgroups.is_empty() && matches!(r, Row::Study(_) | Row::NotEstimable(_)) {
+                INDENT
+            } else {
+                0.0
+            };
         let color = if matches!(r, Row::Note(_)) {
             MUTED
         } else {
             TEXT
         };
         fig.text(x.label + indent, yc, t, s, b, Anchor::Start, color);
+        for ((t, b), &xr) in r.col_texts(opts).into_iter().zip(&x.cols) {
+            fig.text(xr, yc, t, FONT, b, Anchor::End, TEXT);
+        }
         if let Row::Study(j) = r {
-            for (c, &xr) in opts.columns.iter().zip(&x.cols) {
-                fig.text(xr, yc, &c.values[*j], FONT, false, Anchor::End, TEXT);
-            }
             for (c, &xc) in opts.rob.iter().zip(&x.rob) {
                 if let Some(level) = c.values[*j] {
                     let (fill, ink) = level.colors();
@@ -694,6 +1110,9 @@ impl<'a> Layout<'a> {
         }
         if let Some((t, b)) = r.weight(fit) {
             fig.text(x.weight, yc, t, FONT, b, Anchor::End, TEXT);
+        }
+        if let (Some((t, b)), Some(x2)) = (r.weight2(opts), x.weight2) {
+            fig.text(x2, yc, t, FONT, b, Anchor::End, TEXT);
         }
     }
 
@@ -721,7 +1140,13 @@ impl<'a> Layout<'a> {
     }
 
     /// The diamond of a summary, with arrows where the axis limits cut it.
-    fn summary_mark(&self, fig: &mut Figure, f: &RmaFit, overall: bool, yc: f64) {
+    fn summary_mark(
+        &self,
+        fig: &mut Figure,
+        (lb, est, ub): (f64, f64, f64),
+        overall: bool,
+        yc: f64,
+    ) {
         let (axis, px0, px1) = (&self.axis, self.x.px0, self.x.px1);
         let clamp = |v: f64| axis.map(v.clamp(axis.lo, axis.hi), px0, px1);
         let fill = if overall {
@@ -729,10 +1154,9 @@ impl<'a> Layout<'a> {
         } else {
             SUBGROUP_COLOR
         };
-        let (lb, est, ub) = (clamp(f.ci_lb), clamp(f.estimate), clamp(f.ci_ub));
-        diamond(fig, lb, est, ub, yc, fill);
-        let cut_lo = (f.ci_lb < axis.lo).then_some(px0);
-        diamond_cut(fig, yc, cut_lo, (f.ci_ub > axis.hi).then_some(px1));
+        diamond(fig, clamp(lb), clamp(est), clamp(ub), yc, fill);
+        let cut_lo = (lb < axis.lo).then_some(px0);
+        diamond_cut(fig, yc, cut_lo, (ub > axis.hi).then_some(px1));
     }
 
     /// The rule under the header, the line of no effect and the dashed line down to the overall
@@ -769,7 +1193,12 @@ impl<'a> Layout<'a> {
         let mut y = ay + 14.0 + 18.0;
         if let Some((a, b)) = &self.favours {
             let (wa, wb) = (text_width(a, SMALL, false), text_width(b, SMALL, false));
-            let xn = (px0 + self.null_f * self.panel_w).clamp(px0 + wa + 6.0, px1 - wb - 6.0);
+            let left = if self.opts.revman.is_some() {
+                self.x.label
+            } else {
+                px0
+            };
+            let xn = (px0 + self.null_f * self.panel_w).clamp(left + wa + 6.0, px1 - wb - 6.0);
             fig.text(xn - 6.0, y, a, SMALL, false, Anchor::End, MUTED);
             fig.text(xn + 6.0, y, b, SMALL, false, Anchor::Start, MUTED);
             y += 18.0;
@@ -782,11 +1211,30 @@ impl<'a> Layout<'a> {
 /// test for the overall effect, the subgroup test and the risk-of-bias key.
 fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
     let mut notes = Vec::new();
+    let rv = opts.revman.as_ref();
     if fit.het.q_df > 0 {
-        notes.push(heterogeneity_line(fit));
+        notes.push(match rv {
+            Some(_) => revman::heterogeneity_line(fit),
+            None => heterogeneity_line(fit),
+        });
     }
     if opts.overall_test {
-        notes.push(overall_test_line(fit));
+        notes.push(match rv {
+            Some(_) => revman::overall_line(fit),
+            None => overall_test_line(fit),
+        });
+    }
+    notes.extend(opts.other_model.iter().map(|o| o.test.clone()));
+    notes.extend(rv.and_then(|r| r.subgroup_differences.clone()));
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    for n in &opts.not_estimable {
+        match reasons.iter_mut().find(|(r, _)| *r == n.reason) {
+            Some((_, l)) => l.push(&n.label),
+            None => reasons.push((&n.reason, vec![&n.label])),
+        }
+    }
+    for (reason, labels) in reasons {
+        notes.push(format!("{}: not estimable, {reason}", labels.join("; ")));
     }
     notes.extend(modified_kh_line(fit, opts.decimals));
     notes.extend(
@@ -824,30 +1272,42 @@ fn modified_kh_line(fit: &RmaFit, d: usize) -> Option<String> {
     ))
 }
 
-/// Lays out the forest plot of `fit`.
+/// Lays out the forest plot of `fit`, at the size asked in the options.
 pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     check_columns(fit, opts)?;
-    let l = Layout::new(fit, opts)?;
-    let mut fig = Figure::default();
-    let mut y = MARGIN;
-    let mut width = l.x.end + MARGIN;
-    width = width.max(fig.title(l.x.label, &mut y, opts.title.as_deref()) + MARGIN);
-    let rule_y = l.headers(&mut fig, y);
-    let body_top = rule_y + 6.0;
-    let first_summary = l.body(&mut fig, body_top);
-    let body_bottom = body_top + l.rows.len() as f64 * ROW + 4.0;
-    l.guides(&mut fig, rule_y, (body_top, body_bottom), first_summary);
-    let y = l.axis_and_favours(&mut fig, body_bottom) + 6.0;
-    let y = parts::notes(
-        &mut fig,
-        l.x.label,
-        y,
-        &notes(fit, opts),
-        (TEXT, 16.0),
-        &mut width,
-    );
-    parts::finish(&mut fig, width, y);
-    Ok(fig)
+    let mut l = Layout::new(fit, opts)?;
+    if opts.size.is_natural() {
+        Ok(l.draw())
+    } else {
+        sized::draw_sized(&mut l)
+    }
+}
+
+impl Layout<'_> {
+    /// The figure at its natural size (9 pt body text).
+    fn draw(&self) -> Figure {
+        let (fit, opts) = (self.fit, self.opts);
+        let mut fig = Figure::default();
+        let mut y = MARGIN;
+        let mut width = self.x.end + MARGIN;
+        width = width.max(fig.title(self.x.label, &mut y, opts.title.as_deref()) + MARGIN);
+        let rule_y = self.headers(&mut fig, y);
+        let body_top = rule_y + 6.0;
+        let first_summary = self.body(&mut fig, body_top);
+        let body_bottom = body_top + self.rows.len() as f64 * ROW + 4.0;
+        self.guides(&mut fig, rule_y, (body_top, body_bottom), first_summary);
+        let y = self.axis_and_favours(&mut fig, body_bottom) + 6.0;
+        let y = parts::notes(
+            &mut fig,
+            self.x.label,
+            y,
+            &notes(fit, opts),
+            (TEXT, 16.0),
+            &mut width,
+        );
+        parts::finish(&mut fig, width, y);
+        fig
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -914,7 +1374,12 @@ fn fmt_value(v: Option<f64>) -> String {
 /// Raw-data columns of the studies that entered the fit, as the data were given (events/total,
 /// mean (SD), n, ...), for the forest plot and the report's study table.
 pub fn data_columns(data: &Data, set: &EffectSet) -> Vec<TextColumn> {
-    let rows = &set.rows;
+    data_columns_for(data, &set.rows, ("Experimental", "Control"))
+}
+
+/// [`data_columns`] of the data rows `rows`, the arms named `arms`.
+pub fn data_columns_for(data: &Data, rows: &[usize], arms: (&str, &str)) -> Vec<TextColumn> {
+    let (e, c) = arms;
     let col = |h1: &str, h2: &str, f: &dyn Fn(usize) -> String| TextColumn {
         header: vec![h1.to_string(), h2.to_string()],
         values: rows.iter().map(|&r| f(r)).collect(),
@@ -926,12 +1391,8 @@ pub fn data_columns(data: &Data, set: &EffectSet) -> Vec<TextColumn> {
     };
     match data {
         Data::TwoByTwo { ai, bi, ci, di } => vec![
-            col("Experimental", "Events/Total", &|r| {
-                frac(ai[r], total(ai[r], bi[r]))
-            }),
-            col("Control", "Events/Total", &|r| {
-                frac(ci[r], total(ci[r], di[r]))
-            }),
+            col(e, "Events/Total", &|r| frac(ai[r], total(ai[r], bi[r]))),
+            col(c, "Events/Total", &|r| frac(ci[r], total(ci[r], di[r]))),
         ],
         Data::Means {
             m1i,
@@ -941,14 +1402,12 @@ pub fn data_columns(data: &Data, set: &EffectSet) -> Vec<TextColumn> {
             sd2i,
             n2i,
         } => vec![
-            col("Experimental", "Mean (SD), N", &|r| {
-                msn(m1i[r], sd1i[r], n1i[r])
-            }),
-            col("Control", "Mean (SD), N", &|r| msn(m2i[r], sd2i[r], n2i[r])),
+            col(e, "Mean (SD), N", &|r| msn(m1i[r], sd1i[r], n1i[r])),
+            col(c, "Mean (SD), N", &|r| msn(m2i[r], sd2i[r], n2i[r])),
         ],
         Data::Incidence { x1i, t1i, x2i, t2i } => vec![
-            col("Experimental", "Events/Time", &|r| frac(x1i[r], t1i[r])),
-            col("Control", "Events/Time", &|r| frac(x2i[r], t2i[r])),
+            col(e, "Events/Time", &|r| frac(x1i[r], t1i[r])),
+            col(c, "Events/Time", &|r| frac(x2i[r], t2i[r])),
         ],
         Data::Proportion { xi, ni } => vec![col("", "Events/Total", &|r| frac(xi[r], ni[r]))],
         Data::Correlation { ni, .. } => vec![col("", "N", &|r| fmt_value(ni[r]))],

@@ -21,6 +21,7 @@ pub mod refits;
 pub mod render;
 pub mod rob;
 pub mod scatter;
+pub mod size;
 pub mod style;
 
 pub use figure::Figure;
