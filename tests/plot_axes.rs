@@ -5,7 +5,7 @@
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::{rma, Method, RmaFit, RmaOptions};
-use evident::render::plot::figure::{Anchor, Figure, Shape};
+use evident::render::plot::figure::{Anchor, Color, Figure, Shape};
 use evident::render::plot::forest::{forest, ForestOptions, SUMMARY_COLOR};
 use evident::render::plot::funnel::{funnel, FunnelOptions, POINT_COLOR};
 use evident::{Measure, Scale};
@@ -229,4 +229,83 @@ fn tick_x_axis_y(fig: &Figure) -> f64 {
         })
         .fold((0.0, 0.0), |a, b| if b.0 > a.0 { b } else { a })
         .1
+}
+
+// An emoji DejaVu Sans lacks is drawn from the bundled Noto Emoji: the PNG differs from one of a
+// private-use character that no bundled font has (both would be DejaVu's .notdef box without
+// the fallback).
+#[test]
+fn emoji_fall_back_to_the_second_bundled_font() {
+    use evident::render::plot::render::svg_to_png;
+    let png = |text: &str| {
+        let mut fig = Figure::default();
+        fig.text(10.0, 20.0, text, 24.0, false, Anchor::Start, Color::BLACK);
+        fig.width = 80.0;
+        fig.height = 40.0;
+        svg_to_png(&fig.to_svg().unwrap(), 96.0).unwrap()
+    };
+    let (emoji, missing, other) = (png("🧪"), png("\u{E000}"), png("\u{E001}"));
+    assert_eq!(missing, other, "two missing characters draw the same box");
+    assert_ne!(
+        emoji, missing,
+        "the emoji was drawn as the missing-glyph box"
+    );
+}
+
+// GOSH `--highlight`: the subsets holding the study are red (2^(k-1) of the 2^k - 1), the others
+// blue; density cells overlap their neighbours by half a pixel so that no seam shows.
+#[test]
+fn gosh_highlights_the_subsets_holding_a_study() {
+    use evident::render::plot::scatter::{gosh_plot_highlight, HIGHLIGHT_COLOR};
+    let yi = vec![0.1, 0.3, -0.2, 0.5, 0.9, 0.0, 0.2, 0.4];
+    let vi = vec![0.04, 0.01, 0.0225, 0.16, 0.05, 0.03, 0.02, 0.06];
+    let set = EffectSet::from_yi_vi(yi, vi, Measure::GEN, Scale::Identity);
+    let g = evident::sensitivity::gosh::gosh(&set, &RmaOptions::default(), 1000, 1).unwrap();
+    let fig = gosh_plot_highlight(&g, Measure::GEN, Scale::Identity, None, Some((4, "E"))).unwrap();
+    let red = fig
+        .shapes
+        .iter()
+        .filter(|s| matches!(s, Shape::Circle { color, .. } if *color == HIGHLIGHT_COLOR))
+        .count();
+    let fitted = (0..g.len())
+        .filter(|&r| g.estimate[r].is_finite() && g.includes(r, 4))
+        .count();
+    assert_eq!(red, fitted);
+    assert_eq!(g.len(), 255);
+    assert!(fitted > 100);
+    assert!(gosh_plot_highlight(&g, Measure::GEN, Scale::Identity, None, Some((8, "?"))).is_err());
+}
+
+// Baujat labels touch neither each other nor any point.
+#[test]
+fn baujat_labels_do_not_collide() {
+    let fit = fit_of(&correlations());
+    let opts = RmaOptions {
+        method: Method::REML,
+        ..Default::default()
+    };
+    let b = evident::sensitivity::baujat(&fit.effects, &opts).unwrap();
+    let fig = evident::render::plot::scatter::baujat_plot(&b, None).unwrap();
+    let labels: Vec<_> = fig
+        .labels()
+        .filter(|l| l.text.parse::<usize>().is_ok_and(|n| n >= 1 && n <= 160))
+        .map(|l| l.bbox())
+        .collect();
+    assert!(labels.len() > 10);
+    for (i, a) in labels.iter().enumerate() {
+        for c in &labels[i + 1..] {
+            assert!(!a.overlaps(c), "{a:?} {c:?}");
+        }
+    }
+    for s in &fig.shapes {
+        if let Shape::Circle { x, y, r, .. } = s {
+            let dot = evident::render::plot::figure::BoxPx {
+                x0: x - r,
+                y0: y - r,
+                x1: x + r,
+                y1: y + r,
+            };
+            assert!(labels.iter().all(|l| !l.overlaps(&dot)));
+        }
+    }
 }
