@@ -288,7 +288,11 @@ fn baujat_labels_do_not_collide() {
     let fig = evident::render::plot::scatter::baujat_plot(&b, None).unwrap();
     let labels: Vec<_> = fig
         .labels()
-        .filter(|l| l.text.parse::<usize>().is_ok_and(|n| n >= 1 && n <= 160))
+        .filter(|l| {
+            l.text
+                .parse::<usize>()
+                .is_ok_and(|n| (1..=160).contains(&n))
+        })
         .map(|l| l.bbox())
         .collect();
     assert!(labels.len() > 10);
