@@ -52,7 +52,19 @@ impl Axis {
                 }
             )));
         }
-        Ok(Axis::new(scale, lo, hi, true))
+        Ok(Axis::new(scale, lo, hi, true).with_end_ticks(a, b))
+    }
+
+    /// The axis with ticks labelled at its two ends (the user's limits `a`, `b` on the display
+    /// scale), dropping inner ticks so close to an end that their labels would touch it.
+    fn with_end_ticks(mut self, a: f64, b: f64) -> Axis {
+        let near = 0.08 * (self.hi - self.lo);
+        let (lo, hi) = (self.lo, self.hi);
+        self.ticks
+            .retain(|&(p, _)| p - lo >= near && hi - p >= near);
+        self.ticks.insert(0, (lo, format_tick(a)));
+        self.ticks.push((hi, format_tick(b)));
+        self
     }
 
     /// An axis covering `[lo, hi]` (analysis scale) with ticks at round display values. Unless
@@ -69,7 +81,8 @@ impl Axis {
         let mut ticks = match scale {
             Scale::Log => log_ticks(dlo, dhi, fixed),
             Scale::Logit => logit_ticks(dlo, dhi, fixed),
-            _ => linear_ticks(dlo, dhi, fixed),
+            Scale::FisherZ => correlation_ticks(dlo, dhi, fixed),
+            Scale::Identity => linear_ticks(dlo, dhi, fixed),
         };
         // Back-transformed proportions and correlations cannot reach their bounds.
         ticks.retain(|&t| forward(scale, t).is_finite());
@@ -148,27 +161,82 @@ fn pick(c: &[f64], lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
     c.iter().copied().filter(|&t| t >= a && t <= b).collect()
 }
 
-/// Proportions on a logit axis: round values that stay readable near 0 and 1.
-fn logit_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
-    const LEVELS: [&[f64]; 3] = [
-        &[
-            0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999,
-        ],
-        &[
-            0.001, 0.01, 0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999,
-        ],
-        &[0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999],
-    ];
-    for (i, c) in LEVELS.iter().enumerate() {
+/// Whether `ticks` (display scale) spread over `[lo, hi]` (analysis scale): no stretch between
+/// neighbouring ticks, or between an end and its nearest tick, longer than a quarter of the axis. On a
+/// back-transformed axis, round display values can crowd the middle and leave the ends bare.
+fn spread(scale: Scale, ticks: &[f64], lo: f64, hi: f64) -> bool {
+    let mut at: Vec<f64> = ticks.iter().map(|&t| forward(scale, t)).collect();
+    at.retain(|p| p.is_finite() && *p >= lo && *p <= hi);
+    if at.len() < 3 {
+        return false;
+    }
+    let mut edges = vec![lo];
+    edges.extend(at);
+    edges.push(hi);
+    edges.windows(2).all(|w| w[1] - w[0] <= 0.25 * (hi - lo))
+}
+
+/// Ticks from the first of `levels` (finest first) giving at most eight, after trying
+/// `linear` ones: round values of a bounded display scale (proportions, correlations).
+fn level_ticks(scale: Scale, (lo, hi): (f64, f64), fixed: bool, levels: &[Vec<f64>]) -> Vec<f64> {
+    let lin: Vec<f64> = linear_ticks(lo, hi, fixed)
+        .into_iter()
+        .filter(|&t| forward(scale, t).is_finite())
+        .collect();
+    let (alo, ahi) = (forward(scale, lo), forward(scale, hi));
+    if lin.len() <= 8 && spread(scale, &lin, alo, ahi) {
+        return lin;
+    }
+    // Round values bunch up where the scale is flat (0.1, 0.2, 0.3 on a wide logit axis): the
+    // finest level whose neighbours stay 8% of the axis apart.
+    let apart = |t: &[f64]| {
+        let at: Vec<f64> = t.iter().map(|&v| forward(scale, v)).collect();
+        let span = at.last().copied().unwrap_or(ahi).max(ahi)
+            - at.first().copied().unwrap_or(alo).min(alo);
+        at.windows(2).all(|w| w[1] - w[0] >= 0.08 * span)
+    };
+    for c in levels {
         let t = pick(c, lo, hi, fixed);
-        if t.len() < 3 && i == 0 {
-            return linear_ticks(lo, hi, fixed);
-        }
-        if t.len() <= 8 {
+        if t.len() <= 8 && t.len() >= 2 && apart(&t) {
             return t;
         }
     }
-    pick(LEVELS[2], lo, hi, fixed)
+    let coarsest = &levels[levels.len() - 1];
+    pick(coarsest, lo, hi, fixed)
+}
+
+/// Proportions on a logit axis: round values that stay readable near 0 and 1.
+fn logit_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    let tails = |inner: &[f64]| -> Vec<f64> {
+        let mut v = vec![1e-6, 1e-5, 1e-4, 0.001, 0.01];
+        v.extend_from_slice(inner);
+        v.extend([0.99, 0.999, 0.9999, 0.99999, 0.999999]);
+        v
+    };
+    let levels = [
+        tails(&[0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]),
+        tails(&[0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 0.95]),
+        tails(&[0.1, 0.5, 0.9]),
+        vec![1e-6, 1e-4, 0.01, 0.5, 0.99, 0.9999, 0.999999],
+    ];
+    level_ticks(Scale::Logit, (lo, hi), fixed, &levels)
+}
+
+/// Correlations on a Fisher-z axis: linear ticks while they spread, else round values that
+/// crowd towards ±1 as z does (0.9, 0.99, 0.999, ...).
+fn correlation_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
+    let sym = |half: &[f64]| -> Vec<f64> {
+        let mut v: Vec<f64> = half.iter().rev().map(|x| -x).collect();
+        v.push(0.0);
+        v.extend_from_slice(half);
+        v
+    };
+    let levels = [
+        sym(&[0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.99, 0.999, 0.9999]),
+        sym(&[0.5, 0.9, 0.99, 0.999, 0.9999, 0.99999]),
+        sym(&[0.9, 0.999, 0.99999]),
+    ];
+    level_ticks(Scale::FisherZ, (lo, hi), fixed, &levels)
 }
 
 fn linear_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
@@ -196,17 +264,25 @@ fn linear_ticks(lo: f64, hi: f64, fixed: bool) -> Vec<f64> {
 
 /// A tick label with as few decimals as the value needs.
 pub fn format_tick(v: f64) -> String {
-    for d in 0..=4 {
+    let minus = |s: String| {
+        if s.trim_start_matches('-')
+            .trim_start_matches(['0', '.'])
+            .is_empty()
+        {
+            "0".to_string()
+        } else {
+            s.replacen('-', "\u{2212}", 1)
+        }
+    };
+    for d in 0..=6 {
         let s = format!("{v:.d$}");
         if (s.parse::<f64>().unwrap_or(f64::NAN) - v).abs() <= 1e-9 * v.abs().max(1e-12) {
-            return if s == "-0" {
-                "0".into()
-            } else {
-                s.replacen('-', "\u{2212}", 1)
-            };
+            return minus(s);
         }
     }
-    format!("{v:.2e}")
+    // A value a user typed with many digits: three significant ones.
+    let d = (2.0 - v.abs().log10().floor()).clamp(0.0, 8.0) as usize;
+    minus(format!("{v:.d$}"))
 }
 
 #[cfg(test)]
@@ -258,8 +334,47 @@ mod tests {
         assert!(p.lo.is_finite() && p.hi.is_finite());
     }
 
+    // k = 160 correlations reaching z = 3.4 (r = 0.998): ticks follow the data out to the end
+    // instead of stopping at ±0.5 (z = ±0.55).
+    #[test]
+    fn correlation_axis_ticks_to_the_data() {
+        let a = Axis::new(Scale::FisherZ, -0.7, 3.4, false);
+        assert_eq!(
+            labels(&a),
+            ["−0.9", "−0.5", "0", "0.5", "0.9", "0.99", "0.999"]
+        );
+        assert!(a.hi >= 3.4 && a.lo <= -0.7);
+        let narrow = Axis::new(Scale::FisherZ, 0.1, 0.5, false);
+        assert_eq!(labels(&narrow), ["0", "0.2", "0.4", "0.6"]);
+    }
+
+    #[test]
+    fn proportion_axis_reaches_extreme_proportions() {
+        let lo = forward(Scale::Logit, 0.00004);
+        let p = Axis::new(Scale::Logit, lo, forward(Scale::Logit, 0.4), false);
+        assert_eq!(labels(&p).first(), Some(&"0.00001"));
+        assert!(p.lo <= lo);
+    }
+
+    // User limits are labelled at both ends, and inner ticks crowding an end give way.
+    #[test]
+    fn user_limits_get_end_ticks() {
+        let a = Axis::from_limits(Scale::Log, 0.3, 4.0).unwrap();
+        assert_eq!(labels(&a), ["0.3", "0.5", "1", "2", "4"]);
+        assert_eq!(a.ticks[0].0, a.lo);
+        assert_eq!(a.ticks[4].0, a.hi);
+        let b = Axis::from_limits(Scale::Log, 0.21, 4.8).unwrap();
+        assert_eq!(labels(&b), ["0.21", "0.5", "1", "2", "4.8"]);
+        let c = Axis::from_limits(Scale::Identity, -1.0, 1.0).unwrap();
+        assert_eq!(labels(&c).first(), Some(&"−1"));
+        assert_eq!(labels(&c).last(), Some(&"1"));
+    }
+
     #[test]
     fn tick_format() {
+        assert_eq!(format_tick(0.00001), "0.00001");
+        assert_eq!(format_tick(1.0 / 3.0), "0.333");
+        assert_eq!(format_tick(-0.0000000001), "0");
         assert_eq!(format_tick(0.5), "0.5");
         assert_eq!(format_tick(10.0), "10");
         assert_eq!(format_tick(0.05), "0.05");

@@ -1,4 +1,7 @@
-//! The bundled font (DejaVu Sans regular and bold, see `assets/fonts/LICENSE-DejaVu.txt`).
+//! The bundled fonts: DejaVu Sans regular and bold (`assets/fonts/LICENSE-DejaVu.txt`), and Noto
+//! Emoji (monochrome outlines, SIL Open Font License, `assets/fonts/LICENSE-NotoEmoji.txt`;
+//! subset to its symbol and emoji code points without layout tables) for the characters DejaVu
+//! lacks, so that an emoji in a study label is drawn, not a box.
 //!
 //! Plots never look fonts up on the system: the same bytes measure the text, name it in the SVG,
 //! and render it in the PNG and PDF, so the layout computed here is the layout drawn everywhere.
@@ -18,6 +21,17 @@ pub const SVG_FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
 pub static REGULAR: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 /// DejaVu Sans, bold.
 pub static BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// The second font's family name: characters missing from [`FAMILY`] fall back to it.
+pub const FALLBACK_FAMILY: &str = "Noto Emoji";
+
+/// Noto Emoji, regular (monochrome outlines).
+pub static FALLBACK: &[u8] = include_bytes!("../../../assets/fonts/NotoEmoji-Regular.ttf");
+
+fn fallback_face() -> &'static FontRef<'static> {
+    static FACE: OnceLock<FontRef<'static>> = OnceLock::new();
+    FACE.get_or_init(|| FontRef::try_from_slice(FALLBACK).expect("bundled fallback font parses"))
+}
 
 fn faces() -> &'static (FontRef<'static>, FontRef<'static>) {
     static FACES: OnceLock<(FontRef<'static>, FontRef<'static>)> = OnceLock::new();
@@ -70,20 +84,33 @@ pub fn clip(text: &str, size: f64, bold: bool) -> std::borrow::Cow<'_, str> {
 }
 
 /// Calls `f(byte index, char, kerning before it, advance)` for each character until it returns
-/// false.
+/// false. A character the DejaVu face lacks is measured in the fallback face, as resvg draws it.
 fn advances(text: &str, size: f64, bold: bool, mut f: impl FnMut(usize, char, f32, f32) -> bool) {
     let (r, b) = faces();
     let font = if bold { b } else { r };
     let scaled = font.as_scaled(PxScale::from(size as f32 * units_to_px_ratio(font)));
+    let fb = fallback_face();
+    let fb_scaled = fb.as_scaled(PxScale::from(size as f32 * units_to_px_ratio(fb)));
     let mut prev = None;
     for (i, c) in text.char_indices() {
         let id = scaled.glyph_id(c);
-        let kern = prev.map_or(0.0, |p| scaled.kern(p, id));
-        prev = Some(id);
-        if !f(i, c, kern, scaled.h_advance(id)) {
+        let (kern, adv) = if id.0 == 0 && fb.glyph_id(c).0 != 0 {
+            prev = None;
+            (0.0, fb_scaled.h_advance(fb.glyph_id(c)))
+        } else {
+            let kern = prev.map_or(0.0, |p| scaled.kern(p, id));
+            prev = Some(id);
+            (kern, scaled.h_advance(id))
+        };
+        if !f(i, c, kern, adv) {
             return;
         }
     }
+}
+
+/// Whether the bundled fonts can draw `c` (DejaVu Sans, else the fallback).
+pub fn has_glyph(c: char) -> bool {
+    faces().0.glyph_id(c).0 != 0 || fallback_face().glyph_id(c).0 != 0
 }
 
 /// Advance width of `text` as written, unclipped.
@@ -158,6 +185,19 @@ mod tests {
             clip("Aronson 1948", 12.0, false),
             std::borrow::Cow::Borrowed("Aronson 1948")
         ));
+    }
+
+    // An emoji DejaVu lacks is measured with the fallback's advance, not DejaVu's .notdef box.
+    #[test]
+    fn emoji_are_measured_in_the_fallback_font() {
+        assert!(faces().0.glyph_id('🧪').0 == 0 && has_glyph('🧪'));
+        let fb = fallback_face();
+        let want = fb
+            .as_scaled(PxScale::from(12.0 * units_to_px_ratio(fb)))
+            .h_advance(fb.glyph_id('🧪'));
+        assert!((text_width("🧪", 12.0, false) - want as f64).abs() < 1e-6);
+        assert!((text_width("\u{E000}", 12.0, false) - text_width("🧪", 12.0, false)).abs() > 0.5);
+        assert!(has_glyph('✓') && has_glyph('A'));
     }
 
     #[test]

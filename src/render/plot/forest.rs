@@ -9,7 +9,7 @@ use super::axis::{null_position, Axis};
 use super::figure::{Anchor, Color, Figure, Shape};
 use super::fonts::text_width;
 use super::format::{display_ci, num, tau2};
-use super::parts::{self, diamond, diamond_cut, interval, pooled_guide, row_y, x_axis};
+use super::parts::{self, clipped_diamond, diamond_cut, interval, pooled_guide, row_y, x_axis};
 use super::style::{
     ACCENT, GAP, MARGIN, MIN_PANEL, MUTED, NULL_LINE, POOLED_INK, ROW, RULE, SMALL, STUDY_INK,
     TEXT, WHISKER,
@@ -288,7 +288,40 @@ pub(crate) fn estimate_headers(fit: &RmaFit) -> (String, String) {
 
 /// The effect's name for the axis and the estimate column header.
 pub(crate) fn effect_names(fit: &RmaFit) -> (String, String) {
+    if let Some(names) = reported_ratio_names(&fit.effects) {
+        return names;
+    }
     effect_names_of(fit.effects.measure, fit.effects.scale)
+}
+
+/// For reported ratios of one kind (a `measure` column saying OR, RR, HR, ... on every row), the
+/// kind's short and full names; `None` for other effects and for mixed or unnamed ratios.
+fn reported_ratio_names(set: &EffectSet) -> Option<(String, String)> {
+    if set.measure != crate::measure::Measure::GEN || set.scale != Scale::Log {
+        return None;
+    }
+    let col = set.find_moderator("measure")?;
+    let mut kinds = col.values.iter().map(|v| match v {
+        Value::Text(t) => t.trim().to_ascii_uppercase(),
+        _ => String::new(),
+    });
+    let first = kinds.next()?;
+    if kinds.any(|k| k != first) {
+        return None;
+    }
+    let long = match first.as_str() {
+        "OR" => "Odds ratio",
+        "RR" => "Risk ratio",
+        "HR" => "Hazard ratio",
+        "IRR" => "Incidence rate ratio",
+        "PETO" => "Odds ratio",
+        "ROM" => "Ratio of means",
+        "SHR" => "Subdistribution hazard ratio",
+        "CSHR" => "Cause-specific hazard ratio",
+        _ => return None,
+    };
+    let short = if first == "PETO" { "OR".into() } else { first };
+    Some((short, format!("{long} (log scale)")))
 }
 
 /// [`effect_names`] for a measure on its analysis scale.
@@ -839,6 +872,57 @@ fn forest_axis(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) -> Re
     }
 }
 
+/// How near an end of the axis (as a fraction of it) the line of no effect may sit before a
+/// default axis is widened to give the favours labels room on its outer side.
+const FAVOURS_EDGE: f64 = 0.15;
+
+/// Where no effect lies across the panel (0–1, clamped to the ends when it lies beyond them);
+/// the centre for effects without a value of no effect.
+fn null_fraction(axis: &Axis, null: Option<f64>) -> f64 {
+    null.map_or(0.5, |n| {
+        ((n - axis.lo) / (axis.hi - axis.lo)).clamp(0.0, 1.0)
+    })
+}
+
+/// A default axis widened past the line of no effect where it sits too near an end for the
+/// favours label of that side (the lupus plot's OR 1 at the left end put "← Favours
+/// monotherapy" right of it): each label gets its own width beside the line on a panel as
+/// wide as the ticks and both labels need.
+fn favours_room(
+    mut axis: Axis,
+    scale: Scale,
+    null: Option<f64>,
+    long: &[String],
+    favours: Option<&(String, String)>,
+    bold: bool,
+) -> Axis {
+    let (Some(n), Some((a, b))) = (null, favours) else {
+        return axis;
+    };
+    let (wa, wb) = (
+        text_width(a, SMALL, false) + 6.0,
+        text_width(b, SMALL, false) + 6.0,
+    );
+    // The panel is at least 1.3 times as wide as both labels, so that both sides can be met.
+    // Once the line sits at the wanted fraction, widening to round ticks only adds room; a few
+    // rounds settle it.
+    for _ in 0..4 {
+        let panel_w =
+            panel_width(&axis, long, None, 0.5, (MIN_PANEL, bold)).max(1.3 * (wa + wb) + 12.0);
+        let f = (n - axis.lo) / (axis.hi - axis.lo);
+        let (need_a, need_b) = (wa / panel_w + 0.02, wb / panel_w + 0.02);
+        let (lo, hi) = if f < need_a {
+            (n - need_a * (axis.hi - n) / (1.0 - need_a), axis.hi)
+        } else if 1.0 - f < need_b {
+            (axis.lo, n + need_b * (n - axis.lo) / (1.0 - need_b))
+        } else {
+            break;
+        };
+        axis = Axis::new(scale, lo.min(axis.lo), hi.max(axis.hi), false);
+    }
+    axis
+}
+
 /// The panel's width, at least `min`: room for the effect's name over it, the tick labels and
 /// the favours labels on their sides of no effect (at `null_f` across the panel).
 fn panel_width(
@@ -880,7 +964,7 @@ fn panel_width(
             wa + wb + 12.0
         });
         // Room on both sides of no effect unless it sits near an end (then the labels shift).
-        if strict && (0.25..=0.75).contains(&null_f) {
+        if strict && (FAVOURS_EDGE..=1.0 - FAVOURS_EDGE).contains(&null_f) {
             panel_w = panel_w.max(wa / null_f).max(wb / (1.0 - null_f));
         }
     }
@@ -929,14 +1013,7 @@ impl<'a> Layout<'a> {
             }
         };
         let w = widths(fit, opts, &rows, &est_header);
-        let axis = forest_axis(fit, opts, pi.map(|p| (p.lb, p.ub)))?;
         let null = null_position(fit.effects.measure, fit.effects.scale);
-        let null_frac = null.map_or(0.5, |n| (n - axis.lo) / (axis.hi - axis.lo));
-        let null_f = if (0.0..=1.0).contains(&null_frac) {
-            null_frac
-        } else {
-            0.5
-        };
         let favours = opts
             .favours
             .as_ref()
@@ -944,6 +1021,11 @@ impl<'a> Layout<'a> {
         // The panel's header is measured bold in RevMan's layout (evident's own keeps its
         // measure, so that its plots do not move).
         let bold = opts.revman.is_some();
+        let mut axis = forest_axis(fit, opts, pi.map(|p| (p.lb, p.ub)))?;
+        if opts.xlim.is_none() {
+            axis = favours_room(axis, fit.effects.scale, null, &long, favours.as_ref(), bold);
+        }
+        let null_f = null_fraction(&axis, null);
         let panel_w = panel_width(&axis, &long, favours.as_ref(), null_f, (MIN_PANEL, bold));
         let panel_min = panel_width(
             &axis,
@@ -1148,13 +1230,13 @@ impl<'a> Layout<'a> {
         yc: f64,
     ) {
         let (axis, px0, px1) = (&self.axis, self.x.px0, self.x.px1);
-        let clamp = |v: f64| axis.map(v.clamp(axis.lo, axis.hi), px0, px1);
+        let at = |v: f64| axis.map(v, px0, px1);
         let fill = if overall {
             SUMMARY_COLOR
         } else {
             SUBGROUP_COLOR
         };
-        diamond(fig, clamp(lb), clamp(est), clamp(ub), yc, fill);
+        clipped_diamond(fig, (at(lb), at(est), at(ub)), yc, (px0, px1), fill);
         let cut_lo = (lb < axis.lo).then_some(px0);
         diamond_cut(fig, yc, cut_lo, (ub > axis.hi).then_some(px1));
     }
@@ -1193,12 +1275,12 @@ impl<'a> Layout<'a> {
         let mut y = ay + 14.0 + 18.0;
         if let Some((a, b)) = &self.favours {
             let (wa, wb) = (text_width(a, SMALL, false), text_width(b, SMALL, false));
-            let left = if self.opts.revman.is_some() {
-                self.x.label
-            } else {
-                px0
-            };
-            let xn = (px0 + self.null_f * self.panel_w).clamp(left + wa + 6.0, px1 - wb - 6.0);
+            // On their sides of the line of no effect even when it sits at (or, with user
+            // limits, beyond) an end of the axis: then a label reaches past the panel.
+            let xn = (px0 + self.null_f * self.panel_w).clamp(
+                self.x.label + wa + 6.0,
+                (self.x.end - wb - 6.0).max(self.x.label + wa + 6.0),
+            );
             fig.text(xn - 6.0, y, a, SMALL, false, Anchor::End, MUTED);
             fig.text(xn + 6.0, y, b, SMALL, false, Anchor::Start, MUTED);
             y += 18.0;

@@ -76,10 +76,11 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
     let pts = points(fit, opts)?;
     let z = fit.options.level.z();
     let se_top = pts.iter().map(|p| p.1).fold(0.0, f64::max);
+    // A little room under the largest SE, so that its point is not half hidden by the axis.
     let yaxis = Axis::new(
         Scale::Identity,
         0.0,
-        if se_top > 0.0 { se_top } else { 1.0 },
+        if se_top > 0.0 { se_top * 1.04 } else { 1.0 },
         false,
     );
     let null = match null_position(fit.effects.measure, fit.effects.scale) {
@@ -117,6 +118,7 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
     guides(&mut fig, &p, fit, opts, null);
     for &(yv, se, real) in &pts {
         if yv < p.x.lo || yv > p.x.hi {
+            beyond_limits(&mut fig, &p, yv, se);
             continue;
         }
         fig.shapes.push(Shape::Circle {
@@ -131,6 +133,25 @@ pub fn funnel(fit: &RmaFit, opts: &FunnelOptions) -> Result<Figure> {
     let (y, width) = legend(&mut fig, &p, fit, opts);
     parts::finish(&mut fig, width.max(title_end + MARGIN), y);
     Ok(fig)
+}
+
+/// A study beyond the user's x limits: an arrow at the panel's edge, at its SE, pointing out.
+fn beyond_limits(fig: &mut Figure, p: &Panel, yv: f64, se: f64) {
+    let (tip, dir) = if yv < p.x.lo {
+        (p.px0 + 1.0, -1.0)
+    } else {
+        (p.px1 - 1.0, 1.0)
+    };
+    let y = p.my(se);
+    fig.shapes.push(Shape::Polygon {
+        points: vec![
+            (tip, y),
+            (tip - dir * 8.0, y - 4.0),
+            (tip - dir * 8.0, y + 4.0),
+        ],
+        fill: Some(POINT_COLOR),
+        stroke: None,
+    });
 }
 
 /// The studies as (yi, se, real): those of the fit, then the filled-in ones (not real).

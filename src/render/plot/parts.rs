@@ -58,6 +58,46 @@ pub(crate) fn diamond(fig: &mut Figure, lb: f64, est: f64, ub: f64, y: f64, fill
     });
 }
 
+/// A summary diamond from `lb` through `est` to `ub` (pixels, possibly beyond the panel) cut at
+/// the panel's edges `px0`, `px1`: the part inside keeps the diamond's slopes, so a truncated
+/// diamond shows where it was cut rather than a squashed whole one.
+pub(crate) fn clipped_diamond(
+    fig: &mut Figure,
+    (lb, est, ub): (f64, f64, f64),
+    y: f64,
+    (px0, px1): (f64, f64),
+    fill: Color,
+) {
+    let full = [(lb, y), (est, y - DIAMOND_H), (ub, y), (est, y + DIAMOND_H)];
+    let mut points = clip_x(&full, px0, true);
+    points = clip_x(&points, px1, false);
+    if points.len() >= 3 {
+        fig.shapes.push(Shape::Polygon {
+            points,
+            fill: Some(fill),
+            stroke: None,
+        });
+    }
+}
+
+/// Sutherland–Hodgman clipping of a polygon to the half-plane x ≥ `edge` (`keep_right`) or
+/// x ≤ `edge`.
+fn clip_x(poly: &[(f64, f64)], edge: f64, keep_right: bool) -> Vec<(f64, f64)> {
+    let inside = |p: &(f64, f64)| if keep_right { p.0 >= edge } else { p.0 <= edge };
+    let mut out = Vec::new();
+    for (i, p) in poly.iter().enumerate() {
+        let q = &poly[(i + 1) % poly.len()];
+        if inside(p) {
+            out.push(*p);
+        }
+        if inside(p) != inside(q) {
+            let t = (edge - p.0) / (q.0 - p.0);
+            out.push((edge, p.1 + t * (q.1 - p.1)));
+        }
+    }
+    out
+}
+
 /// Arrows at the panel's edges (`tip`s, pixels) where a diamond is cut by the axis limits, as on a
 /// study interval.
 pub(crate) fn diamond_cut(fig: &mut Figure, y: f64, left: Option<f64>, right: Option<f64>) {
@@ -218,4 +258,37 @@ pub(crate) fn notes(
 pub(crate) fn finish(fig: &mut Figure, width: f64, y: f64) {
     fig.width = width.ceil();
     fig.height = (y + MARGIN - 8.0).ceil();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A diamond running past the right edge keeps its slopes up to the edge and is cut there.
+    #[test]
+    fn a_truncated_diamond_is_clipped() {
+        let mut fig = Figure::default();
+        clipped_diamond(&mut fig, (10.0, 50.0, 130.0), 0.0, (0.0, 90.0), TEXT);
+        let Shape::Polygon { points, .. } = &fig.shapes[0] else {
+            panic!("no polygon")
+        };
+        let h = DIAMOND_H * (130.0 - 90.0) / 80.0;
+        let want = [
+            (10.0, 0.0),
+            (50.0, -DIAMOND_H),
+            (90.0, -h),
+            (90.0, h),
+            (50.0, DIAMOND_H),
+        ];
+        assert_eq!(points.len(), want.len(), "{points:?}");
+        for (p, w) in points.iter().zip(want) {
+            assert!(
+                (p.0 - w.0).abs() < 1e-9 && (p.1 - w.1).abs() < 1e-9,
+                "{points:?}"
+            );
+        }
+        let mut none = Figure::default();
+        clipped_diamond(&mut none, (100.0, 120.0, 130.0), 0.0, (0.0, 90.0), TEXT);
+        assert!(none.shapes.is_empty());
+    }
 }

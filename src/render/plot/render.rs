@@ -45,6 +45,8 @@ pub fn parse(svg: &str) -> Result<usvg::Tree> {
     let db = Arc::make_mut(&mut opt.fontdb);
     db.load_font_data(fonts::REGULAR.to_vec());
     db.load_font_data(fonts::BOLD.to_vec());
+    // Characters DejaVu lacks (emoji) fall back to the second bundled font, not a box.
+    db.load_font_data(fonts::FALLBACK.to_vec());
     db.set_sans_serif_family(fonts::FAMILY);
     usvg::Tree::from_str(svg, &opt).map_err(|e| Error::invalid(format!("invalid SVG: {e}")))
 }

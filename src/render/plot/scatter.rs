@@ -6,7 +6,7 @@
 use super::axis::Axis;
 use super::figure::{Anchor, BoxPx, Color, Figure, Label, Shape};
 use super::parts::{self, panel_top, Panel};
-use super::style::{MARGIN, MUTED, PANEL_H, PANEL_W, SMALL, STUDY_INK, TEXT};
+use super::style::{ACCENT, MARGIN, MUTED, PANEL_H, PANEL_W, SMALL, STUDY_INK, TEXT};
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::sensitivity::{Baujat, Gosh};
@@ -68,45 +68,45 @@ pub fn baujat_plot(b: &Baujat, title: Option<&str>) -> Result<Figure> {
         "Squared Pearson residual (contribution to Q)",
         "Influence on the overall estimate",
     );
+    let pts: Vec<Option<(f64, f64)>> =
+        b.x.iter()
+            .zip(&b.y)
+            .map(|(&x, &y)| (x.is_finite() && y.is_finite()).then(|| (p.mx(x), p.my(y))))
+            .collect();
+    // Labels avoid the other texts and every point, not only the labels placed before them.
     let mut taken: Vec<BoxPx> = fig.text_boxes().into_iter().map(|(_, b)| b).collect();
+    taken.extend(pts.iter().flatten().map(|&(x, y)| BoxPx {
+        x0: x - POINT_R,
+        y0: y - POINT_R,
+        x1: x + POINT_R,
+        y1: y + POINT_R,
+    }));
     let mut hidden = 0;
-    for (i, (&x, &y)) in b.x.iter().zip(&b.y).enumerate() {
-        if !(x.is_finite() && y.is_finite()) {
-            hidden += 1;
-            continue;
-        }
-        let (cx, cy) = (p.mx(x), p.my(y));
+    for &(cx, cy) in pts.iter().flatten() {
         fig.shapes.push(Shape::Circle {
             x: cx,
             y: cy,
-            r: 3.0,
+            r: POINT_R,
             color: POINT_COLOR,
             filled: true,
         });
-        let text = (i + 1).to_string();
-        let tries = [
-            (cx + 6.0, cy, Anchor::Start),
-            (cx - 6.0, cy, Anchor::End),
-            (cx, cy - 11.0, Anchor::Middle),
-            (cx, cy + 11.0, Anchor::Middle),
-        ];
-        let placed = tries.iter().find_map(|&(lx, ly, anchor)| {
-            let l = Label {
-                x: lx,
-                y: ly,
-                text: text.clone(),
-                size: SMALL,
-                bold: false,
-                anchor,
-                color: TEXT,
-            };
-            let bb = l.bbox();
-            let inside = bb.x0 >= p.px0 && bb.x1 <= fig.width - 2.0 && bb.y0 >= 0.0;
-            (inside && !taken.iter().any(|t| t.overlaps(&bb))).then_some((l, bb))
-        });
-        match placed {
-            Some((l, bb)) => {
+    }
+    // The points farthest out (most heterogeneity, most influence) are labelled first, so that
+    // where labels must be left out it is in the crowd near the origin.
+    let mut order: Vec<usize> = (0..pts.len()).collect();
+    let reach = |i: usize| pts[i].map_or(f64::NEG_INFINITY, |(x, y)| (x - p.px0) + (p.py1 - y));
+    order.sort_by(|&a, &b| reach(b).total_cmp(&reach(a)));
+    for i in order {
+        let Some((cx, cy)) = pts[i] else {
+            hidden += 1;
+            continue;
+        };
+        match place_label(&fig, &p, &taken, (cx, cy), (i + 1).to_string()) {
+            Some((l, bb, leader)) => {
                 taken.push(bb);
+                if let Some(end) = leader {
+                    fig.line((cx, cy), end, MUTED, 0.75);
+                }
                 fig.shapes.push(Shape::Text(l));
             }
             None => hidden += 1,
@@ -123,6 +123,66 @@ pub fn baujat_plot(b: &Baujat, title: Option<&str>) -> Result<Figure> {
     Ok(fig)
 }
 
+/// Radius of a Baujat point.
+const POINT_R: f64 = 3.0;
+
+/// A placed label: the text, its box, and where its leader line ends (if it has one).
+type Placed = (Label, BoxPx, Option<(f64, f64)>);
+
+/// Where the label `text` of the point at (`cx`, `cy`) goes: beside it if there is room, else
+/// farther out in one of sixteen directions with a leader line back to the point (its end is
+/// returned), clear of every box in `taken` and inside the panel's right and top.
+fn place_label(
+    fig: &Figure,
+    p: &Panel,
+    taken: &[BoxPx],
+    (cx, cy): (f64, f64),
+    text: String,
+) -> Option<Placed> {
+    let mut tries = vec![
+        (cx + 6.0, cy, Anchor::Start),
+        (cx - 6.0, cy, Anchor::End),
+        (cx, cy - 11.0, Anchor::Middle),
+        (cx, cy + 11.0, Anchor::Middle),
+    ];
+    for dist in [18.0, 28.0, 40.0, 55.0] {
+        for k in 0..16 {
+            let a = k as f64 * std::f64::consts::PI / 8.0;
+            let (dx, dy) = (dist * a.cos(), -dist * a.sin());
+            let anchor = if dx > 4.0 {
+                Anchor::Start
+            } else if dx < -4.0 {
+                Anchor::End
+            } else {
+                Anchor::Middle
+            };
+            tries.push((cx + dx, cy + dy, anchor));
+        }
+    }
+    let right = fig.width.max(p.px1 + MARGIN) - 2.0;
+    tries
+        .into_iter()
+        .enumerate()
+        .find_map(|(n, (lx, ly, anchor))| {
+            let l = Label {
+                x: lx,
+                y: ly,
+                text: text.clone(),
+                size: SMALL,
+                bold: false,
+                anchor,
+                color: TEXT,
+            };
+            let bb = l.bbox();
+            let inside =
+                bb.x0 >= p.px0 && bb.x1 <= right && bb.y0 >= p.py0 - 10.0 && bb.y1 <= p.py1;
+            let free = !taken.iter().any(|t| t.overlaps(&bb));
+            // Leaders end at the label's side nearest the point.
+            let leader = (n >= 4).then(|| (lx.clamp(bb.x0, bb.x1), ly.clamp(bb.y0, bb.y1)));
+            (inside && free).then_some((l, bb, leader))
+        })
+}
+
 /// Lays out the GOSH plot: the estimate (x, display scale) against I² (y) of every fitted
 /// subset; dots up to [`GOSH_DOTS`] subsets, else a density raster (darker = more subsets).
 pub fn gosh_plot(
@@ -131,9 +191,34 @@ pub fn gosh_plot(
     scale: Scale,
     title: Option<&str>,
 ) -> Result<Figure> {
+    gosh_plot_highlight(g, measure, scale, title, None)
+}
+
+/// Ink of the subsets holding the highlighted study.
+pub const HIGHLIGHT_COLOR: Color = ACCENT;
+
+/// [`gosh_plot`] with the subsets that contain study `highlight` (index, label) in
+/// [`HIGHLIGHT_COLOR`], as metafor's `plot(gosh, out = j)`: a study whose presence moves the
+/// estimate or I² shows as a separate cloud.
+pub fn gosh_plot_highlight(
+    g: &Gosh,
+    measure: crate::measure::Measure,
+    scale: Scale,
+    title: Option<&str>,
+    highlight: Option<(usize, &str)>,
+) -> Result<Figure> {
     let (x0, x1) = range(g.estimate.iter().copied());
     if !x0.is_finite() {
         return Err(Error::invalid("the GOSH plot has no fitted subsets"));
+    }
+    if let Some((j, _)) = highlight {
+        if j >= g.k {
+            return Err(Error::invalid(format!(
+                "study {} to highlight is not among the {} studies",
+                j + 1,
+                g.k
+            )));
+        }
     }
     let (_, xlabel) = super::forest::effect_names_of(measure, scale);
     let mut fig = Figure::default();
@@ -145,53 +230,87 @@ pub fn gosh_plot(
         &xlabel,
         "I² (%)",
     );
-    let pts = g
-        .estimate
-        .iter()
-        .zip(&g.i2)
-        .filter(|(x, y)| x.is_finite() && y.is_finite());
+    let pts: Vec<(f64, f64, bool)> = (0..g.len())
+        .filter(|&r| g.estimate[r].is_finite() && g.i2[r].is_finite())
+        .map(|r| {
+            let marked = highlight.is_some_and(|(j, _)| g.includes(r, j));
+            (p.mx(g.estimate[r]), p.my(g.i2[r]), marked)
+        })
+        .collect();
     let n = g.len();
-    let note = if n <= GOSH_DOTS {
-        for (&x, &y) in pts {
+    let mut notes = vec![if n <= GOSH_DOTS {
+        gosh_dots(&mut fig, &pts);
+        format!("{n} subsets, one dot each")
+    } else {
+        gosh_raster(&mut fig, &p, &pts);
+        format!("{n} subsets, shown as density (darker = more subsets per cell)")
+    }];
+    if let Some((j, label)) = highlight {
+        notes.push(format!(
+            "Red: subsets containing study {} ({label}); blue: the others",
+            j + 1
+        ));
+    }
+    finish(&mut fig, y_end, &notes, p.px0);
+    Ok(fig)
+}
+
+/// One dot per subset; the highlighted ones drawn last, on top.
+fn gosh_dots(fig: &mut Figure, pts: &[(f64, f64, bool)]) {
+    for want in [false, true] {
+        for &(x, y, marked) in pts.iter().filter(|q| q.2 == want) {
             fig.shapes.push(Shape::Circle {
-                x: p.mx(x),
-                y: p.my(y),
+                x,
+                y,
                 r: 1.5,
-                color: POINT_COLOR,
+                color: if marked { HIGHLIGHT_COLOR } else { POINT_COLOR },
                 filled: true,
             });
         }
-        format!("{n} subsets, one dot each")
-    } else {
-        let (nx, ny) = (
-            (PANEL_W / CELL).ceil() as usize,
-            (PANEL_H / CELL).ceil() as usize,
-        );
-        let mut count = vec![0u32; nx * ny];
-        for (&x, &y) in pts {
-            let cx = (((p.mx(x) - p.px0) / CELL) as usize).min(nx - 1);
-            let cy = (((p.my(y) - p.py0) / CELL) as usize).min(ny - 1);
-            count[cy * nx + cx] += 1;
+    }
+}
+
+/// Density cells: darker for more subsets (log scale), redder for a larger share holding the
+/// highlighted study. Each cell reaches half a pixel into its right and lower neighbours so
+/// that anti-aliased edges of abutting cells leave no pale seams.
+fn gosh_raster(fig: &mut Figure, p: &Panel, pts: &[(f64, f64, bool)]) {
+    let (nx, ny) = (
+        (PANEL_W / CELL).ceil() as usize,
+        (PANEL_H / CELL).ceil() as usize,
+    );
+    let mut count = vec![(0u32, 0u32); nx * ny];
+    for &(x, y, marked) in pts {
+        let cx = (((x - p.px0) / CELL).max(0.0) as usize).min(nx - 1);
+        let cy = (((y - p.py0) / CELL).max(0.0) as usize).min(ny - 1);
+        let c = &mut count[cy * nx + cx];
+        c.0 += 1;
+        c.1 += u32::from(marked);
+    }
+    let max = count.iter().map(|c| c.0).max().unwrap_or(1).max(1) as f64;
+    for (c, &(m, marked)) in count.iter().enumerate() {
+        if m == 0 {
+            continue;
         }
-        let max = count.iter().copied().max().unwrap_or(1).max(1) as f64;
-        for (c, &m) in count.iter().enumerate() {
-            if m == 0 {
-                continue;
-            }
-            // Log shading keeps single subsets visible next to dense cores.
-            let t = (1.0 + m as f64).ln() / (1.0 + max).ln();
-            let shade = |lo: u8, hi: u8| (hi as f64 - t * (hi as f64 - lo as f64)).round() as u8;
-            let (i, j) = (c % nx, c / nx);
-            fig.shapes.push(Shape::Rect {
-                x0: p.px0 + i as f64 * CELL,
-                y0: p.py0 + j as f64 * CELL,
-                x1: (p.px0 + (i + 1) as f64 * CELL).min(p.px1),
-                y1: (p.py0 + (j + 1) as f64 * CELL).min(p.py1),
-                fill: Color(shade(0x10, 0xC6), shade(0x25, 0xD4), shade(0x45, 0xE6)),
-            });
-        }
-        format!("{n} subsets, shown as density (darker = more subsets per cell)")
-    };
-    finish(&mut fig, y_end, &[note], p.px0);
-    Ok(fig)
+        let t = (1.0 + m as f64).ln() / (1.0 + max).ln();
+        let share = marked as f64 / m as f64;
+        let mix = |blue: (u8, u8), red: (u8, u8)| {
+            let (lo, hi) = (
+                blue.0 as f64 + share * (red.0 as f64 - blue.0 as f64),
+                blue.1 as f64 + share * (red.1 as f64 - blue.1 as f64),
+            );
+            (hi - t * (hi - lo)).round() as u8
+        };
+        let (i, j) = (c % nx, c / nx);
+        fig.shapes.push(Shape::Rect {
+            x0: p.px0 + i as f64 * CELL,
+            y0: p.py0 + j as f64 * CELL,
+            x1: (p.px0 + (i + 1) as f64 * CELL + 0.5).min(p.px1),
+            y1: (p.py0 + (j + 1) as f64 * CELL + 0.5).min(p.py1),
+            fill: Color(
+                mix((0x10, 0xC6), (0x8E, 0xEB)),
+                mix((0x25, 0xD4), (0x10, 0xC4)),
+                mix((0x45, 0xE6), (0x20, 0xC8)),
+            ),
+        });
+    }
 }
