@@ -10,7 +10,8 @@ use evident::model::RmaOptions;
 use evident::moderators::subgroup;
 use evident::moderators::subgroup::subgroups_from;
 use evident::render::plot::forest::{
-    data_columns, forest, rob_columns, subgroup_test_text, ForestOptions, SortOrder, TextColumn,
+    data_columns, forest, is_rob_column, rob_columns, subgroup_test_text, ForestOptions, SortOrder,
+    TextColumn,
 };
 use std::path::PathBuf;
 
@@ -146,7 +147,14 @@ pub fn run(args: &ForestArgs) -> Result<()> {
     } else {
         data_columns(&loaded.studies.data, &fit.effects)
     };
-    columns.extend(extra_columns(&fit.effects, &args.show_cols)?);
+    // rob_* columns are drawn as traffic lights already: not again as text.
+    let shown: Vec<String> = args
+        .show_cols
+        .iter()
+        .filter(|n| !is_rob_column(n.trim()))
+        .cloned()
+        .collect();
+    columns.extend(extra_columns(&fit.effects, &shown)?);
     let favours = match &args.labels {
         None => None,
         Some(s) => {

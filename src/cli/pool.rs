@@ -13,6 +13,7 @@ use evident::moderators::profile::metareg_pl_ci;
 use evident::moderators::{metareg_formula, subgroup};
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
+use evident::pool::sof::{self, Sof};
 use evident::render::json;
 use evident::render::text;
 use evident::reported::{to_effects_with, PoolRows};
@@ -86,6 +87,15 @@ pub struct PoolArgs {
     /// (conservative); by default they are reported and left out.
     #[arg(long, requires = "reported")]
     pub include_p_bounds: bool,
+    /// Assumed control risk (0–1) for the summary-of-findings row of an OR, RR or RD: risk with
+    /// the intervention and absolute effect per 1,000, and the NNT (Altman 1998). Default: the
+    /// median control-arm risk of the 2x2 studies.
+    #[arg(long, value_name = "RISK", conflicts_with_all = ["mods", "by", "reported"])]
+    pub control_risk: Option<f64>,
+    /// The event counted is a good one (response, recovery): fewer events is then harm, and the
+    /// NNT's benefit and harm swap.
+    #[arg(long)]
+    pub events_desirable: bool,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -107,7 +117,14 @@ pub fn run(args: &PoolArgs) -> Result<()> {
             if args.permutations.is_some() {
                 return run_intercept_permutations(args, &set, &o);
             }
-            print_rma(&with_tau2_ci(args, rma(&set, &o)?)?, args.json);
+            let fit = with_tau2_ci(args, rma(&set, &o)?)?;
+            let sof = sof::for_rma(
+                &fit,
+                &loaded.studies,
+                args.control_risk,
+                args.events_desirable,
+            )?;
+            print_rma_sof(&fit, sof.as_ref(), args.json);
         }
         Pooling::Mh(_) | Pooling::Peto(_) if args.tau2_ci == Tau2CiArg::Pl => {
             bail!("--tau2-ci pl needs a model fitted by ML or REML (--method ML or REML), not Mantel–Haenszel or Peto");
@@ -123,10 +140,24 @@ pub fn run(args: &PoolArgs) -> Result<()> {
             } else {
                 rma_peto(&loaded.studies, &o)?
             };
+            let sof = sof::for_mh(
+                &fit,
+                &loaded.studies,
+                o.level.percent(),
+                args.control_risk,
+                args.events_desirable,
+            )?;
             if args.json {
-                println!("{}", json::mh_json(&fit));
+                let mut v = json::mh_json(&fit);
+                if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
+                    obj.insert("sof".into(), json::sof_json(s));
+                }
+                println!("{v}");
             } else {
                 print!("{}", text::mh_summary(&fit));
+                if let Some(s) = &sof {
+                    print!("{}", text::sof_summary(s));
+                }
             }
         }
     }
@@ -151,6 +182,22 @@ fn with_tau2_ci(args: &PoolArgs, mut fit: RmaFit) -> Result<RmaFit> {
         fit.tau2_ci = Some(rma_pl_ci(&fit)?);
     }
     Ok(fit)
+}
+
+/// The fit with its summary-of-findings row, when it has one.
+fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, as_json: bool) {
+    let Some(s) = sof else {
+        return print_rma(fit, as_json);
+    };
+    if as_json {
+        let mut v = json::rma_json(fit);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("sof".into(), json::sof_json(s));
+        }
+        println!("{v}");
+    } else {
+        print!("{}{}", text::rma_summary(fit), text::sof_summary(s));
+    }
 }
 
 fn print_rma(fit: &RmaFit, as_json: bool) {

@@ -6,6 +6,7 @@ use crate::data::Studies;
 use crate::model::RmaFit;
 use crate::moderators::metareg::MetaregFit;
 use crate::moderators::subgroup::SubgroupFit;
+use crate::pool::sof::Sof;
 use crate::sensitivity::RefitSeries;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -57,6 +58,9 @@ pub struct AnalysisConfig {
     /// unless true, and the page and index say so when it is.
     #[serde(default)]
     pub allow_mixed_ratios: bool,
+    /// The assumed control risk (0–1) of the summary-of-findings row of an OR, RR or RD
+    /// (default: the median control-arm risk of the studies).
+    pub control_risk: Option<f64>,
 }
 
 /// A result that is either computed or, with the reason, not computed.
@@ -106,6 +110,11 @@ pub struct Analysis {
     pub funnel_svg: Step<String>,
     /// Cautions shown with the results.
     pub warnings: Vec<String>,
+    /// The summary-of-findings row of a binary outcome; `None` for other measures.
+    pub sof: Option<Step<Sof>>,
+    /// The risk-of-bias figures (traffic lights, then the weighted summary) as SVG, when the
+    /// data have `rob_*` columns.
+    pub rob_svgs: Option<Step<[String; 2]>>,
 }
 
 /// One row of the index.

@@ -2,6 +2,7 @@
 //! (labels, titles, column names, file names, error messages) goes through [`escape_html`].
 
 pub mod analysis;
+pub mod findings;
 pub mod page;
 
 /// Escapes text for HTML element content and quoted attribute values: `& < > " '`.

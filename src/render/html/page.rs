@@ -658,8 +658,10 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
         level(fit),
         if fit.options.method.is_fixed() || fit.k < 2 { "" } else { "; bar: prediction interval" }
     ));
+    b.push_str(&super::findings::sof_section(a));
     b.push_str("<h2>Studies</h2>\n");
     b.push_str(&studies_table(a));
+    b.push_str(&super::findings::rob_section(a));
     b.push_str("<h2>Heterogeneity</h2>\n");
     b.push_str(&het_table(fit));
     b.push_str(&subgroup_section(a));
@@ -763,6 +765,7 @@ pub fn summary_md(a: &Analysis) -> String {
         md(&results(a)),
         md(&methods(a))
     ));
+    s.push_str(&super::findings::sof_md(a));
     s.push_str(&format!(
         "## Studies\n\n| Study | {} [{} CI] | Weight |\n|---|---:|---:|\n",
         md(&a.effect_name),
