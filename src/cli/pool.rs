@@ -115,7 +115,7 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 return run_subgroup(args, &set, col, &o);
             }
             if args.permutations.is_some() {
-                return run_intercept_permutations(args, &set, &o);
+                return run_intercept_permutations(args, &loaded, &set, &o);
             }
             let fit = with_tau2_ci(args, rma(&set, &o)?)?;
             let sof = sof::for_rma(
@@ -297,18 +297,35 @@ fn run_metareg(
 
 /// `--permutations` without moderators: the pooled estimate with the sign-flip test of the
 /// intercept-only model (metafor's `permutest` of an `rma` without `mods`).
-fn run_intercept_permutations(args: &PoolArgs, set: &EffectSet, o: &RmaOptions) -> Result<()> {
+fn run_intercept_permutations(
+    args: &PoolArgs,
+    loaded: &Loaded,
+    set: &EffectSet,
+    o: &RmaOptions,
+) -> Result<()> {
     let fit = rma(set, o)?;
     let model = metareg_formula(set, &evident::moderators::Formula::parse("1")?, o)?;
     let perm = permutations(args, &model)?;
+    let sof = sof::for_rma(
+        &fit,
+        &loaded.studies,
+        args.control_risk,
+        args.events_desirable,
+    )?;
     if args.json {
         let mut v = json::rma_json(&fit);
         if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
             obj.insert("permutation".into(), json::permutation_json(&model, p));
         }
+        if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
+            obj.insert("sof".into(), json::sof_json(s));
+        }
         println!("{v}");
     } else {
         print!("{}", text::rma_summary(&fit));
+        if let Some(s) = &sof {
+            print!("{}", text::sof_summary(s));
+        }
         if let Some(p) = &perm {
             print!("{}", text::permutation_summary(&model, p));
         }

@@ -200,6 +200,19 @@ fn not_binary(measure: Measure) -> Error {
     ))
 }
 
+/// A given control risk must be usable; the default one may not be (all control arms without
+/// events): then there is no row, rather than no pooled result.
+fn default_or_given(
+    acr: Result<(f64, ControlRiskSource)>,
+    given: Option<f64>,
+) -> Result<Option<(f64, ControlRiskSource)>> {
+    match acr {
+        Ok(a) => Ok(Some(a)),
+        Err(_) if given.is_none() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether summary-of-findings rows apply to `measure` (OR, Peto's OR, RR, RD).
 pub fn applies(measure: Measure) -> bool {
     matches!(
@@ -209,8 +222,8 @@ pub fn applies(measure: Measure) -> bool {
 }
 
 /// The row of an `rma` fit of `studies`: `None` when its measure is not a binary one and no
-/// control risk is given, or when the data have no control arms and none is given; an error when
-/// a risk is given for a measure that has none.
+/// control risk is given, or when none is given and the data have no control arms or a median
+/// control-arm risk of 0 or 1; an error when a risk is given for a measure that has none.
 pub fn for_rma(
     fit: &crate::model::RmaFit,
     studies: &Studies,
@@ -224,7 +237,10 @@ pub fn for_rma(
     if given.is_none() && !matches!(studies.data, Data::TwoByTwo { .. }) {
         return Ok(None);
     }
-    let acr = control_risk(studies, Some(&fit.effects.rows), given)?;
+    let Some(acr) = default_or_given(control_risk(studies, Some(&fit.effects.rows), given), given)?
+    else {
+        return Ok(None);
+    };
     sof(
         measure,
         (fit.estimate, fit.ci_lb, fit.ci_ub),
@@ -248,7 +264,9 @@ pub fn for_mh(
     if !applies(measure) {
         return given.map_or(Ok(None), |_| Err(not_binary(measure)));
     }
-    let acr = control_risk(studies, None, given)?;
+    let Some(acr) = default_or_given(control_risk(studies, None, given), given)? else {
+        return Ok(None);
+    };
     sof(
         measure,
         (fit.estimate, fit.ci_lb, fit.ci_ub),
@@ -319,6 +337,23 @@ mod tests {
         assert_eq!(src, ControlRiskSource::MedianOfStudies);
         let (r, _) = control_risk(&st, Some(&[1]), None).unwrap();
         assert!((r - 0.3).abs() < 1e-15, "{r}");
+    }
+
+    #[test]
+    fn a_risk_difference_past_one_is_flagged() {
+        let s = sof(
+            Measure::RD,
+            (0.1, 0.05, 0.3),
+            95.0,
+            (0.8, ControlRiskSource::Given),
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.notes.len(), 1);
+        assert!(s.intervention_risk_ci_ub > 1.0);
+        // More events: harm, on both sides of the interval.
+        assert!(s.nnt.nnt < 0.0 && !s.nnt.through_infinity);
+        assert!((s.nnt.ci_lb - -20.0).abs() < 1e-9 && (s.nnt.ci_ub - -1.0 / 0.3).abs() < 1e-9);
     }
 
     #[test]

@@ -90,7 +90,8 @@ pub fn sof_section(a: &Analysis) -> String {
     }
 }
 
-/// Markdown cell text: markup characters escaped, no line breaks.
+/// Markdown cell text: markup characters escaped, no line breaks (as the page module's, which
+/// this module cannot import: the page imports it).
 fn md(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
