@@ -15,6 +15,7 @@ use crate::measure::{Measure, Scale};
 use crate::model::{rma, Level, Method, PiType, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
+use crate::pool::sof::Sof;
 use crate::pool::view::{fit_with_view, revman5_random};
 use crate::pool::{MhFit, MhOptions, TablePooling};
 pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
@@ -22,6 +23,8 @@ use crate::render::html::page;
 use crate::render::plot::forest::{data_columns, forest, subgroup_test_text, ForestOptions};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
+use crate::render::plot::rob::rob_columns;
+use crate::render::plot::robfig::{summary_bars, traffic_light, RobTable};
 use crate::render::slug;
 use crate::sensitivity::tables::leave1out_tables;
 use crate::sensitivity::{leave1out, RefitSeries};
@@ -401,6 +404,8 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         _ => Vec::new(),
     };
     warnings.extend(xlab_warnings(cfg, &bubbles));
+    let sof = sof_row(&studies, &fit, cfg);
+    let rob_svgs = rob_svgs(&fit);
     Ok(Analysis {
         spec: spec.clone(),
         effect_name: effect_name(&studies, &fit.effects),
@@ -417,6 +422,8 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         forest_svg,
         funnel_svg,
         warnings,
+        sof,
+        rob_svgs,
     })
 }
 
@@ -479,6 +486,41 @@ fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Resul
             }
         }
     })
+}
+
+/// The summary-of-findings row of a binary outcome at the manifest's control risk (or the
+/// median control-arm risk); `None` for other measures.
+fn sof_row(studies: &Studies, fit: &RmaFit, cfg: &AnalysisConfig) -> Option<Step<Sof>> {
+    let desirable = cfg.direction == Some(super::manifest::Direction::Higher);
+    match crate::pool::sof::for_rma(fit, studies, cfg.control_risk, desirable) {
+        Ok(row) => row.map(Ok),
+        Err(e) => Some(Err(format!("not computed: {e}"))),
+    }
+}
+
+/// The traffic-light and weighted summary figures of the `rob_*` columns, if there are any.
+fn rob_svgs(fit: &RmaFit) -> Option<Step<[String; 2]>> {
+    let draw = || -> Result<Option<[String; 2]>> {
+        let cols = rob_columns(fit)?;
+        if cols.is_empty() {
+            return Ok(None);
+        }
+        let model = if fit.options.method.is_fixed() {
+            "fixed-effect".to_string()
+        } else {
+            format!("random-effects ({})", fit.options.method.name())
+        };
+        let weights = (
+            fit.weights.clone(),
+            format!("the {model} model's study weights"),
+        );
+        let t = RobTable::new(fit.effects.labels.clone(), cols, Some(weights), None)?;
+        Ok(Some([
+            traffic_light(&t, None)?.to_svg()?,
+            summary_bars(&t, None)?.to_svg()?,
+        ]))
+    };
+    draw().map_err(|e| format!("not drawn: {e}")).transpose()
 }
 
 /// The cautions of one analysis: the manifest's note, omitted rows, continuity corrections, few
@@ -709,10 +751,17 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     if ro.png {
         write_new(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
     }
-    let results = match (&a.tables, a.fit.options.method.is_fixed()) {
+    if let Some(Ok([traffic, summary])) = &a.rob_svgs {
+        write_new(&dir.join("rob_traffic.svg"), traffic.as_bytes())?;
+        write_new(&dir.join("rob_summary.svg"), summary.as_bytes())?;
+    }
+    let mut results = match (&a.tables, a.fit.options.method.is_fixed()) {
         (Some(t), true) => crate::render::json::mh_json(t),
         _ => crate::render::json::rma_json(&a.fit),
     };
+    if let (Some(Ok(s)), Some(obj)) = (&a.sof, results.as_object_mut()) {
+        obj.insert("sof".into(), crate::render::json::sof_json(s));
+    }
     let json = serde_json::to_string_pretty(&results)
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_new(&dir.join("results.json"), format!("{json}\n").as_bytes())?;

@@ -10,6 +10,7 @@ use evident::bias::{Estimator, Predictor, RegModel, Side};
 use evident::effect::{AddTo, VType};
 use evident::model::heterogeneity::Tau2CiType;
 use evident::model::{Method, PiType, Solver, Test};
+use evident::render::plot::robfig::RobTool;
 use evident::reported::median::MedianMethod;
 use evident::Scale;
 
@@ -302,6 +303,32 @@ pub fn library_message(e: &clap::Error) -> Option<String> {
         }
         _ => None,
     }
+}
+
+choices! {
+    /// `rob --tool`: the risk-of-bias tool that names the domains.
+    RobToolArg => Option<RobTool> {
+        /// RoB 2 for 5 domains, ROBINS-I for 7, else the columns' names.
+        Auto => None,
+        /// Cochrane's RoB 2 (randomised trials).
+        #[value(alias = "rob-2")]
+        Rob2 => Some(RobTool::Rob2),
+        /// ROBINS-I (non-randomised studies).
+        #[value(alias = "robinsi", alias = "robins")]
+        RobinsI => Some(RobTool::RobinsI),
+        /// Domains named by their columns.
+        Generic => Some(RobTool::Generic),
+    }
+}
+
+/// `rob --type`: which risk-of-bias figure.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RobPlotArg {
+    /// Traffic lights: a row per study, a column per domain and the overall judgement.
+    #[value(alias = "traffic-light")]
+    Traffic,
+    /// A bar per domain of the (weighted) shares of the judgements.
+    Summary,
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ use evident::moderators::SubgroupFit;
 use evident::pool::view::{fit_with_view, revman5_random};
 use evident::pool::TablePooling;
 use evident::render::plot::forest::{
-    column_totals, data_columns_for, revman_columns, subgroup_differences_line, NotEstimable,
-    OtherModel, PlotSize, RevmanLayout,
+    column_totals, data_columns_for, is_rob_column, revman_columns, subgroup_differences_line,
+    NotEstimable, OtherModel, PlotSize, RevmanLayout,
 };
 use evident::render::plot::forest::{
     forest, rob_columns, subgroup_test_text, ForestOptions, SortOrder, TextColumn,
@@ -199,6 +199,15 @@ fn weighting_name(w: Weighting) -> &'static str {
     }
 }
 
+/// The --cols columns drawn as text: `rob_*` columns are drawn as traffic lights already.
+fn shown_cols(args: &ForestArgs) -> Vec<String> {
+    args.show_cols
+        .iter()
+        .filter(|n| !is_rob_column(n.trim()))
+        .cloned()
+        .collect()
+}
+
 /// Study-level columns named with --cols.
 pub fn extra_columns(set: &EffectSet, names: &[String]) -> Result<Vec<TextColumn>> {
     names
@@ -274,7 +283,7 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         data_cols(&fit.effects.rows)
     };
     let n_data = columns.len();
-    columns.extend(extra_columns(&fit.effects, &args.show_cols)?);
+    columns.extend(extra_columns(&fit.effects, &shown_cols(args))?);
     let favours = match &args.labels {
         None => None,
         Some(s) => Some(pair(s, "--labels", "LEFT,RIGHT")?),
@@ -394,7 +403,7 @@ fn not_estimable_rows(
                     .map(|c| c.values.into_iter().next().unwrap_or_default())
                     .collect()
             };
-            for name in args.show_cols.iter().filter(|n| !n.trim().is_empty()) {
+            for name in shown_cols(args).iter().filter(|n| !n.trim().is_empty()) {
                 values.push(column(name).map_or_else(String::new, |m| m.values[o.row].as_text()));
             }
             NotEstimable {

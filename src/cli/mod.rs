@@ -27,6 +27,7 @@ mod recompute;
 mod regtest;
 mod report;
 mod rma_input;
+mod rob;
 mod sensitivity;
 mod signals;
 mod trimfill;
@@ -88,6 +89,8 @@ enum Command {
     Combine(combine::CombineArgs),
     /// Forest plot as SVG, PNG or PDF (by the output's extension).
     Forest(forest::ForestArgs),
+    /// Risk-of-bias figures from the rob_* columns (robvis's traffic lights or summary bars).
+    Rob(rob::RobArgs),
     /// Funnel plot (optionally contour-enhanced) as SVG, PNG or PDF.
     Funnel(funnel::FunnelArgs),
     /// Bubble plot of a meta-regression along a numeric moderator (any others at their means), as SVG, PNG or PDF.
@@ -164,6 +167,7 @@ pub fn main() -> ExitCode {
         Command::Combine(a) => combine::run(a),
         Command::Forest(a) => forest::run(a),
         Command::Funnel(a) => funnel::run(a),
+        Command::Rob(a) => rob::run(a),
         Command::Bubble(a) => bubble::run(a),
         Command::Interaction(a) => interaction::run(a),
     };

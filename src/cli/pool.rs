@@ -13,6 +13,7 @@ use evident::moderators::profile::metareg_pl_ci;
 use evident::moderators::{metareg_formula, subgroup};
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
+use evident::pool::sof::{self, Sof};
 use evident::pool::view::revman5_random;
 use evident::render::json;
 use evident::render::text;
@@ -87,6 +88,15 @@ pub struct PoolArgs {
     /// (conservative); by default they are reported and left out.
     #[arg(long, requires = "reported")]
     pub include_p_bounds: bool,
+    /// Assumed control risk (0–1) for the summary-of-findings row of an OR, RR or RD: risk with
+    /// the intervention and absolute effect per 1,000, and the NNT (Altman 1998). Default: the
+    /// median control-arm risk of the 2x2 studies.
+    #[arg(long, value_name = "RISK", conflicts_with_all = ["mods", "by", "reported"])]
+    pub control_risk: Option<f64>,
+    /// The event counted is a good one (response, recovery): fewer events is then harm, and the
+    /// NNT's benefit and harm swap.
+    #[arg(long)]
+    pub events_desirable: bool,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -106,9 +116,16 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 return run_subgroup(args, &set, col, &o);
             }
             if args.permutations.is_some() {
-                return run_intercept_permutations(args, &set, &o);
+                return run_intercept_permutations(args, &loaded, &set, &o);
             }
-            print_rma(&with_tau2_ci(args, rma(&set, &o)?)?, args.json);
+            let fit = with_tau2_ci(args, rma(&set, &o)?)?;
+            let sof = sof::for_rma(
+                &fit,
+                &loaded.studies,
+                args.control_risk,
+                args.events_desirable,
+            )?;
+            print_rma_sof(&fit, sof.as_ref(), args.json);
         }
         Pooling::MhRandom(..)
             if args.mods.is_some()
@@ -138,10 +155,24 @@ pub fn run(args: &PoolArgs) -> Result<()> {
             } else {
                 rma_peto(&loaded.studies, &o)?
             };
+            let sof = sof::for_mh(
+                &fit,
+                &loaded.studies,
+                o.level.percent(),
+                args.control_risk,
+                args.events_desirable,
+            )?;
             if args.json {
-                println!("{}", json::mh_json(&fit));
+                let mut v = json::mh_json(&fit);
+                if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
+                    obj.insert("sof".into(), json::sof_json(s));
+                }
+                println!("{v}");
             } else {
                 print!("{}", text::mh_summary(&fit));
+                if let Some(s) = &sof {
+                    print!("{}", text::sof_summary(s));
+                }
             }
         }
     }
@@ -166,6 +197,22 @@ fn with_tau2_ci(args: &PoolArgs, mut fit: RmaFit) -> Result<RmaFit> {
         fit.tau2_ci = Some(rma_pl_ci(&fit)?);
     }
     Ok(fit)
+}
+
+/// The fit with its summary-of-findings row, when it has one.
+fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, as_json: bool) {
+    let Some(s) = sof else {
+        return print_rma(fit, as_json);
+    };
+    if as_json {
+        let mut v = json::rma_json(fit);
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("sof".into(), json::sof_json(s));
+        }
+        println!("{v}");
+    } else {
+        print!("{}{}", text::rma_summary(fit), text::sof_summary(s));
+    }
 }
 
 fn print_rma(fit: &RmaFit, as_json: bool) {
@@ -265,18 +312,35 @@ fn run_metareg(
 
 /// `--permutations` without moderators: the pooled estimate with the sign-flip test of the
 /// intercept-only model (metafor's `permutest` of an `rma` without `mods`).
-fn run_intercept_permutations(args: &PoolArgs, set: &EffectSet, o: &RmaOptions) -> Result<()> {
+fn run_intercept_permutations(
+    args: &PoolArgs,
+    loaded: &Loaded,
+    set: &EffectSet,
+    o: &RmaOptions,
+) -> Result<()> {
     let fit = rma(set, o)?;
     let model = metareg_formula(set, &evident::moderators::Formula::parse("1")?, o)?;
     let perm = permutations(args, &model)?;
+    let sof = sof::for_rma(
+        &fit,
+        &loaded.studies,
+        args.control_risk,
+        args.events_desirable,
+    )?;
     if args.json {
         let mut v = json::rma_json(&fit);
         if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
             obj.insert("permutation".into(), json::permutation_json(&model, p));
         }
+        if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
+            obj.insert("sof".into(), json::sof_json(s));
+        }
         println!("{v}");
     } else {
         print!("{}", text::rma_summary(&fit));
+        if let Some(s) = &sof {
+            print!("{}", text::sof_summary(s));
+        }
         if let Some(p) = &perm {
             print!("{}", text::permutation_summary(&model, p));
         }

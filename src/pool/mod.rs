@@ -4,6 +4,7 @@
 
 pub mod mh;
 pub mod peto;
+pub mod sof;
 pub mod view;
 
 pub use mh::{rma_mh, MhFit, MhOptions};

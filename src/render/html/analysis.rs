@@ -6,6 +6,7 @@ use crate::data::Studies;
 use crate::model::RmaFit;
 use crate::moderators::metareg::MetaregFit;
 use crate::moderators::subgroup::SubgroupFit;
+use crate::pool::sof::Sof;
 use crate::pool::MhFit;
 use crate::sensitivity::RefitSeries;
 use serde::Deserialize;
@@ -69,6 +70,9 @@ pub struct AnalysisConfig {
     /// x-axis labels of the bubble plots, by moderator: `xlab = { ablat = "Latitude (°)" }`.
     #[serde(default)]
     pub xlab: std::collections::BTreeMap<String, String>,
+    /// The assumed control risk (0–1) of the summary-of-findings row of an OR, RR or RD
+    /// (default: the median control-arm risk of the studies).
+    pub control_risk: Option<f64>,
 }
 
 /// A result that is either computed or, with the reason, not computed.
@@ -124,6 +128,11 @@ pub struct Analysis {
     pub funnel_svg: Step<String>,
     /// Cautions shown with the results.
     pub warnings: Vec<String>,
+    /// The summary-of-findings row of a binary outcome; `None` for other measures.
+    pub sof: Option<Step<Sof>>,
+    /// The risk-of-bias figures (traffic lights, then the weighted summary) as SVG, when the
+    /// data have `rob_*` columns.
+    pub rob_svgs: Option<Step<[String; 2]>>,
 }
 
 /// A bubble plot of the meta-regression along one numeric moderator.

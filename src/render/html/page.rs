@@ -435,8 +435,10 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     b.push_str("<h2>Results</h2>\n");
     b.push_str(&format!("<p class=\"paste\">{}</p>\n", esc(&results(a))));
     b.push_str(&forest_figure(a));
+    b.push_str(&super::findings::sof_section(a));
     b.push_str("<h2>Studies</h2>\n");
     b.push_str(&studies_table(a));
+    b.push_str(&super::findings::rob_section(a));
     if fit.k > 1 {
         b.push_str("<h2>Heterogeneity</h2>\n");
         b.push_str(&het_table(fit));
@@ -586,6 +588,7 @@ pub fn summary_md(a: &Analysis) -> String {
         md(&results(a)),
         md(&methods(a))
     ));
+    s.push_str(&super::findings::sof_md(a));
     s.push_str(&format!(
         "## Studies\n\n| Study | {} [{} CI] | Weight |\n|---|---:|---:|\n",
         md(&a.effect_name),

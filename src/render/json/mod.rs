@@ -9,6 +9,7 @@ mod moderators;
 mod reported;
 mod rma;
 mod sensitivity;
+mod sof;
 
 pub use anova::anova_json;
 pub use bias::{fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json};
@@ -20,6 +21,7 @@ pub use moderators::{
 pub use reported::{additive_json, two_estimates_json};
 pub use rma::{mh_json, rma_json};
 pub use sensitivity::{baujat_json, cumul_json, gosh_json, influence_json, leave1out_json};
+pub use sof::sof_json;
 
 use crate::measure::Scale;
 use crate::model::heterogeneity::Heterogeneity;

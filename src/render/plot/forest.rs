@@ -24,7 +24,7 @@ use crate::moderators::subgroup::Subgroup;
 use crate::moderators::SubgroupFit;
 use crate::render::pvalue::{p_value, PStyle};
 
-pub use super::rob::{rob_columns, RobColumn, RobLevel};
+pub use super::rob::{is_rob_column, rob_columns, RobColumn, RobLevel};
 pub use super::size::PlotSize;
 pub use revman::{
     column_totals, revman_columns, subgroup_differences_line, ArmTotals, ColumnTotals,
@@ -1325,9 +1325,7 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
             .flat_map(|t| t.lines().map(str::to_string)),
     );
     if !opts.rob.is_empty() {
-        notes.push(
-            "Risk of bias: + low; \u{2212} some concerns; \u{00D7} high; ? no information".into(),
-        );
+        notes.push(super::rob::rob_legend(&opts.rob));
     }
     notes
 }

@@ -20,6 +20,7 @@ mod parts;
 pub mod refits;
 pub mod render;
 pub mod rob;
+pub mod robfig;
 pub mod scatter;
 pub mod size;
 pub mod style;

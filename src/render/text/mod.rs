@@ -10,6 +10,7 @@ mod moderators;
 mod reported;
 mod rma;
 mod sensitivity;
+mod sof;
 
 pub use anova::anova_summary;
 pub use bias::{
@@ -27,6 +28,7 @@ pub use rma::{mh_summary, mixed_ratios_note, rma_summary};
 pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };
+pub use sof::{difference_words, nnt_words, sof_summary, source_words};
 
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2Ci;
