@@ -326,10 +326,14 @@ const SVG_FOREST: &[Case] = &[
     ok("forest_zcor", "forest tests/conformance/cases/molloy2014_zcor/input.csv -o @.svg"),
     ok("forest_yi_sei", "forest tests/conformance/cases/baskerville2012_yi_sei/input.csv -o @.svg"),
     // RevMan 5's layout: arms, totals, subgroup lines, the test for subgroup differences.
-    ok("forest_revman_bcg_by_alloc", "forest data/bcg.csv --preset revman5 --method DL --by alloc --arms 'BCG,Control' -o @.svg"),
+    ok("forest_revman_bcg_by_alloc", "forest data/bcg.csv --preset metafor --method DL --layout revman --by alloc --arms 'BCG,Control' -o @.svg"),
     // Two made-up double-zero studies as "Not estimable" rows; both models' diamonds and weights.
-    ok("forest_revman_double_zero_both", "forest tests/snapshots/inputs/revman_double_zero.csv --preset revman5 --method DL --by setting --both-models -o @.svg"),
-    ok("forest_double_zero_standard_both", "forest tests/snapshots/inputs/revman_double_zero.csv --preset revman5 --method DL --layout standard --both-models -o @.svg"),
+    ok("forest_revman_double_zero_both", "forest tests/snapshots/inputs/revman_double_zero.csv --preset metafor --method DL --drop00 --layout revman --by setting --both-models -o @.svg"),
+    ok("forest_double_zero_standard_both", "forest tests/snapshots/inputs/revman_double_zero.csv --preset metafor --method DL --drop00 --layout standard --both-models -o @.svg"),
+    // RevMan 5 itself: Mantel–Haenszel for 2×2 data, fixed and random ("M-H, Random": DL from
+    // the MH heterogeneity), double-zero studies as "Not estimable" rows.
+    ok("forest_revman5_mh_rr", "forest data/bcg.csv --preset revman5 --measure RR -o @.svg"),
+    ok("forest_revman5_mh_random_double_zero", "forest tests/snapshots/inputs/revman_double_zero.csv --preset revman5 --method DL --arms 'Tacrolimus,Control' -o @.svg"),
     ok("forest_means_revman_170mm", "forest tests/conformance/cases/normand1999_md/input.csv --layout revman --width 170mm -o @.svg"),
     ok("forest_bcg_width_height_font", "forest data/bcg.csv --width 24cm --height 14cm --font-size 8 -o @.svg"),
 ];

@@ -649,6 +649,9 @@ fn flags(a: &Analysis) -> Vec<(&'static str, String)> {
     if super::metareg::failed(a).is_some() {
         f.push(("warn-tag", "meta-regression not fitted".into()));
     }
+    if a.fit.weighting != crate::model::fit::Weighting::InverseVariance {
+        f.push(("", crate::render::pooling::model_label(&a.fit)));
+    }
     f
 }
 
