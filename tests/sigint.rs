@@ -162,7 +162,9 @@ fn the_next_run_removes_what_a_killed_run_left() {
 /// is left beside it.
 #[test]
 fn interrupted_report_rerun_keeps_a_whole_report() {
-    let n = 150;
+    // Enough analyses that a run lasts well beyond the first signal (a report of 150 took
+    // under 200 ms once PNGs became opt-in).
+    let n = 400;
     let dir = tempfile::tempdir().unwrap();
     let input = long_input(dir.path(), n);
     let out = dir.path().join("rep");
@@ -180,7 +182,7 @@ fn interrupted_report_rerun_keeps_a_whole_report() {
         .collect();
     let mut interrupted = 0;
     for (sig, sig_name) in SIGNALS {
-        for ms in [200, 700] {
+        for ms in [60, 250, 700] {
             for p in &pages {
                 std::fs::write(p, "old").unwrap();
             }
