@@ -551,6 +551,35 @@ impl Row<'_> {
     }
 }
 
+/// The overall model's row: its label (the model, or RevMan's "Total (95% CI)") and cells.
+fn overall_row<'a>(
+    fit: &'a RmaFit,
+    rv: Option<&'a RevmanLayout>,
+    other: Option<&'a OtherModel>,
+    total: Option<&'a ColumnTotals>,
+) -> Row<'a> {
+    let ci = |what: &str| format!("{what} ({}% CI)", num(fit.options.level.percent(), 0));
+    Row::Summary {
+        fit,
+        label: match (rv, other) {
+            (Some(_), None) => ci("Total"),
+            (Some(_), Some(_)) => format!(
+                "Total ({}, {}% CI)",
+                if fit.options.method.is_fixed() {
+                    "fixed"
+                } else {
+                    "random"
+                },
+                num(fit.options.level.percent(), 0)
+            ),
+            (None, _) => model_name(fit),
+        },
+        weight: 100.0,
+        overall: true,
+        cells: total.map(|t| t.summary.as_slice()),
+    }
+}
+
 /// The rows: the studies (by subgroup, each closed by its subtotal and heterogeneity), the
 /// overall summary (and the second model's) and, if `prediction`, the prediction interval.
 fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Result<Vec<Row<'a>>> {
@@ -607,25 +636,10 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
     let total = rv.and_then(|r| r.total.as_ref());
     let other = opts.other_model.as_ref();
     rows.extend(other.filter(|o| o.fixed).map(Row::Other));
-    rows.push(Row::Summary {
-        fit,
-        label: match (rv, other) {
-            (Some(_), None) => ci("Total"),
-            (Some(_), Some(_)) => format!(
-                "Total ({}, {}% CI)",
-                if fit.options.method.is_fixed() {
-                    "fixed"
-                } else {
-                    "random"
-                },
-                num(fit.options.level.percent(), 0)
-            ),
-            (None, _) => model_name(fit),
-        },
-        weight: 100.0,
-        overall: true,
-        cells: total.map(|t| t.summary.as_slice()),
-    });
+    // A single study is not pooled: no model row (RevMan's layout keeps its Total row).
+    if fit.k > 1 || rv.is_some() || !opts.subgroups.is_empty() {
+        rows.push(overall_row(fit, rv, other, total));
+    }
     rows.extend(other.filter(|o| !o.fixed).map(Row::Other));
     if rv.is_some() {
         revman::close_group(&mut rows, total, None);
