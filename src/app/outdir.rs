@@ -8,7 +8,7 @@
 //! empty, or holds the [`MARKER`] file a report is written with is ever replaced.
 
 use crate::app::atomic::{
-    create_new_registered, creating, pid_alive, sweep_stale, unregister, InFlight,
+    create_new_registered, creating, pid_alive, register, sweep_stale, unregister, InFlight,
 };
 use crate::error::{Error, Result};
 use std::io::Write;
@@ -104,20 +104,30 @@ impl ReportDir {
         flush_tree(&self.build)?;
         check_replaceable(&self.target)?;
         let had_old = std::fs::symlink_metadata(&self.target).is_ok();
-        if had_old {
-            std::fs::rename(&self.target, &self.aside).map_err(io(&self.target))?;
-        }
-        if let Err(e) = std::fs::rename(&self.build, &self.target) {
+        // Both renames happen where a signal's cleanup waits (it must not remove the old report
+        // between them); once the new one is in, the old one is in flight, so that a signal
+        // during its removal finishes the removal instead of leaving half of it.
+        creating(|| -> Result<()> {
             if had_old {
-                let _ = std::fs::rename(&self.aside, &self.target);
+                std::fs::rename(&self.target, &self.aside).map_err(io(&self.target))?;
             }
-            return Err(io(&self.target)(e));
-        }
-        unregister(&InFlight::Dir(self.build.clone()));
+            if let Err(e) = std::fs::rename(&self.build, &self.target) {
+                if had_old {
+                    let _ = std::fs::rename(&self.aside, &self.target);
+                }
+                return Err(io(&self.target)(e));
+            }
+            unregister(&InFlight::Dir(self.build.clone()));
+            if had_old {
+                register(InFlight::Dir(self.aside.clone()));
+            }
+            Ok(())
+        })?;
         self.committed = true;
         if had_old {
             // Left behind only if removal fails; the next run's sweep removes it.
             let _ = std::fs::remove_dir_all(&self.aside);
+            unregister(&InFlight::Dir(self.aside.clone()));
         }
         sync_dir(self.target.parent());
         Ok(())
