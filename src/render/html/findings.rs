@@ -2,6 +2,7 @@
 //! figures, for the analysis page and `summary.md`.
 
 use super::analysis::Analysis;
+use super::escape_md as md;
 use super::{escape_html as esc, inline_svg, table};
 use crate::pool::sof::Sof;
 use crate::render::plot::format::num;
@@ -88,22 +89,6 @@ pub fn sof_section(a: &Analysis) -> String {
             )
         }
     }
-}
-
-/// Markdown cell text: markup characters escaped, no line breaks (as the page module's, which
-/// this module cannot import: the page imports it).
-fn md(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#'
-        ) {
-            o.push('\\');
-        }
-        o.push(if c == '\n' { ' ' } else { c });
-    }
-    o
 }
 
 /// The "Summary of findings" section of `summary.md` (empty when the measure has none).

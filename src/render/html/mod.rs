@@ -7,6 +7,22 @@ pub mod metareg;
 pub mod page;
 pub mod prose;
 
+/// Escapes Markdown cell text: the characters that would start markup get a backslash, line
+/// breaks become spaces (`summary.md`, `index.md`).
+pub fn escape_md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#'
+        ) {
+            o.push('\\');
+        }
+        o.push(if c == '\n' { ' ' } else { c });
+    }
+    o
+}
+
 /// Escapes text for HTML element content and quoted attribute values: `& < > " '`.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

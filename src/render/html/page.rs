@@ -1,6 +1,7 @@
 //! The report's pages: one analysis (HTML, Markdown, studies CSV) and the index.
 
 use super::analysis::{Analysis, Entry, ReportOptions, Step};
+use super::escape_md as md;
 use super::prose::{self, brackets, level};
 pub use super::prose::{methods, results};
 use super::{document, escape_html as esc, inline_svg, table};
@@ -552,25 +553,6 @@ pub fn studies_csv(a: &Analysis) -> Result<Vec<u8>> {
     }
     w.into_inner()
         .map_err(|e| Error::invalid(format!("cannot write studies.csv: {e}")))
-}
-
-/// Markdown text with the characters that would start markup escaped.
-fn md(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#'
-        ) {
-            o.push('\\');
-        }
-        if c == '\n' {
-            o.push(' ');
-        } else {
-            o.push(c);
-        }
-    }
-    o
 }
 
 /// `summary.md`: the Results and Methods text, the pooled result and the study table.
