@@ -48,8 +48,11 @@ fn kind(a: &Value) -> &str {
         .expect("every analysis has a string kind")
 }
 
-/// `tests/conformance/cases.rs`: one `case!(test, "case", "id");` line per analysis. Panics if
-/// two analyses would get the same test name.
+/// Kinds the harness lists but does not run yet (issue 17 increment 2: rma.mv and robust).
+pub const PENDING: &[&str] = &["rma.mv", "robust"];
+
+/// `tests/conformance/cases.rs`: one `case!(test, "case", "id");` line per analysis (`pending!`
+/// for the `PENDING` kinds). Panics if two analyses would get the same test name.
 pub fn case_list(cases: &[Case]) -> String {
     let mut out = format!(
         "// @generated from tests/conformance/cases/*/expected.json by tests/conformance.rs; do not\n\
@@ -63,7 +66,14 @@ pub fn case_list(cases: &[Case]) -> String {
         if let Some(other) = seen.insert(name.clone(), full.clone()) {
             panic!("{other} and {full} both give the test name {name}: rename one analysis id");
         }
-        writeln!(out, "case!({name}, {:?}, {:?});", case.name, id(a)).unwrap();
+        // Multilevel kinds wait for the rma.mv kernel: listed and ignored, so `cargo test` counts
+        // them as ignored instead of passing them.
+        let mac = if PENDING.contains(&kind(a)) {
+            "pending"
+        } else {
+            "case"
+        };
+        writeln!(out, "{mac}!({name}, {:?}, {:?});", case.name, id(a)).unwrap();
     }
     out
 }
