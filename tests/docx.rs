@@ -15,7 +15,11 @@ fn report(dir: &Path, csv: &Path, out: &str) -> PathBuf {
         .arg(csv)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     out
 }
 
@@ -64,7 +68,10 @@ fn docx_is_a_valid_package_with_the_pages_numbers_and_is_reproducible() {
         .position(|t| *t == "Pooled (random effects)")
         .map(|i| text[i + 1])
         .unwrap();
-    assert!(html.contains(&format!("<strong>{pooled}</strong>")), "{pooled}");
+    assert!(
+        html.contains(&format!("<strong>{pooled}</strong>")),
+        "{pooled}"
+    );
     let md = std::fs::read_to_string(a.join("hostile/summary.md")).unwrap();
     let results = text
         .iter()
@@ -84,7 +91,11 @@ fn docx_is_a_valid_package_with_the_pages_numbers_and_is_reproducible() {
         .env("HOME", dir.path())
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
     let out = std::fs::read(pdf.join("hostile.pdf")).unwrap();
     assert!(out.starts_with(b"%PDF"));
 }
