@@ -36,6 +36,8 @@ use std::path::{Path, PathBuf};
 pub const ANALYSIS_COLUMN: &str = "analysis";
 /// Resolution of the PNG forest plots.
 pub const PNG_DPI: f64 = 150.0;
+/// Resolution of the forest plot in a Word document (print).
+pub const DOCX_DPI: f64 = 300.0;
 
 /// What the planner found: analyses to run, and entries that are listed without running.
 #[derive(Debug, Clone, Default)]
@@ -730,15 +732,15 @@ fn xlab_warnings(cfg: &AnalysisConfig, bubbles: &[Bubble]) -> Vec<String> {
 
 /// The report's PNG forest plot: at [`PNG_DPI`], or, when a very long forest would exceed the
 /// raster limit, at the lower resolution that fits it (the SVG beside it is exact at any size).
-fn forest_png(svg: &str) -> Result<Vec<u8>> {
-    match svg_to_png(svg, PNG_DPI) {
+fn forest_png(svg: &str, dpi: f64) -> Result<Vec<u8>> {
+    match svg_to_png(svg, dpi) {
         Err(Error::ImageTooLarge {
             width,
             height,
             limit,
         }) => {
             let shrink = (limit as f64 / (width as f64 * height as f64)).sqrt() * 0.99;
-            svg_to_png(svg, (PNG_DPI * shrink).max(10.0))
+            svg_to_png(svg, (dpi * shrink).max(10.0))
         }
         other => other,
     }
@@ -749,7 +751,16 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     create_dir_new(dir)?;
     write_new(&dir.join("forest.svg"), a.forest_svg.as_bytes())?;
     if ro.png {
-        write_new(&dir.join("forest.png"), &forest_png(&a.forest_svg)?)?;
+        write_new(
+            &dir.join("forest.png"),
+            &forest_png(&a.forest_svg, PNG_DPI)?,
+        )?;
+    }
+    if ro.docx {
+        let png = forest_png(&a.forest_svg, DOCX_DPI)?;
+        let docx = crate::render::docx::analysis_docx(a, &png)?;
+        let parent = dir.parent().unwrap_or(Path::new("."));
+        write_new(&parent.join(format!("{}.docx", a.spec.dir)), &docx)?;
     }
     if let Some(Ok([traffic, summary])) = &a.rob_svgs {
         write_new(&dir.join("rob_traffic.svg"), traffic.as_bytes())?;
@@ -921,7 +932,7 @@ mod tests {
             svg_to_png(svg, PNG_DPI),
             Err(Error::ImageTooLarge { .. })
         ));
-        let png = forest_png(svg).unwrap();
+        let png = forest_png(svg, PNG_DPI).unwrap();
         let be = |a: usize| u64::from(u32::from_be_bytes(png[a..a + 4].try_into().unwrap()));
         let (w, h) = (be(16), be(20));
         assert!(w * h <= MAX_PIXELS && w * h > MAX_PIXELS / 2, "{w}×{h}");

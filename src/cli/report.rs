@@ -24,6 +24,10 @@ pub struct ReportArgs {
     /// SVG and link forest.svg, and rasterising is most of a report's time.
     #[arg(long)]
     pub png: bool,
+    /// Also write each analysis as a Word document, OUTPUT/<analysis>.docx: title, forest plot
+    /// (300 dpi), pooled results, study table, Results and Methods text.
+    #[arg(long)]
+    pub docx: bool,
 }
 
 /// The current UTC time as "YYYY-MM-DD HH:MM UTC".
@@ -55,6 +59,7 @@ pub fn run_report(args: &ReportArgs) -> Result<bool> {
     let ro = ReportOptions {
         timestamp: args.timestamp.then(now_utc),
         png: args.png,
+        docx: args.docx,
     };
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(p.specs.len() as u64);

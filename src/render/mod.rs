@@ -3,6 +3,7 @@
 //! a model, never recomputes a number and never writes a file.
 
 pub mod decimal;
+pub mod docx;
 pub mod html;
 pub mod json;
 pub mod plot;

@@ -184,4 +184,6 @@ pub struct ReportOptions {
     /// Also write each forest plot as a PNG (rasterising is most of a report's time, so it is
     /// asked for; the pages inline SVG and link `forest.svg`).
     pub png: bool,
+    /// Also write each analysis as a Word document, `<dir>.docx` beside its directory.
+    pub docx: bool,
 }

@@ -14,7 +14,7 @@ use crate::render::pvalue::{p_value, PStyle};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn page_title(a: &Analysis) -> String {
+pub(crate) fn page_title(a: &Analysis) -> String {
     a.spec
         .cfg
         .title
@@ -23,7 +23,7 @@ fn page_title(a: &Analysis) -> String {
 }
 
 /// A value on the display scale, with [`prose::display_triple`]'s decimals for a single value.
-fn show(fit: &RmaFit, x: f64) -> String {
+pub(crate) fn show(fit: &RmaFit, x: f64) -> String {
     let [v, _, _] = prose::display_triple(fit, x, x, x);
     v
 }
@@ -47,7 +47,7 @@ fn stat_text(stat: f64, df: Option<f64>) -> String {
 }
 
 /// (label, display estimate, lb, ub, weight) of each study in the fit.
-fn study_rows(a: &Analysis) -> Vec<(String, f64, f64, f64, f64)> {
+pub(crate) fn study_rows(a: &Analysis) -> Vec<(String, f64, f64, f64, f64)> {
     let fit = &a.fit;
     let set = &fit.effects;
     (0..set.k())
@@ -172,7 +172,7 @@ fn het_table(fit: &RmaFit) -> String {
 
 /// The pooled card's detail: the CI, the test where shown, the modified Knapp–Hartung CI where
 /// the Knapp–Hartung one is narrower than Wald's.
-fn pooled_detail(a: &Analysis) -> String {
+pub(crate) fn pooled_detail(a: &Analysis) -> String {
     let fit = &a.fit;
     let [_, l, u] = prose::display_triple(fit, fit.estimate, fit.ci_lb, fit.ci_ub);
     let mut d = format!("{} CI {l} to {u}", level(fit));
@@ -485,7 +485,7 @@ fn files_list(ro: &ReportOptions) -> String {
 }
 
 /// The forest plot's caption: what its marks are, and for one study that nothing was pooled.
-fn forest_caption(fit: &RmaFit) -> String {
+pub(crate) fn forest_caption(fit: &RmaFit) -> String {
     if fit.k == 1 {
         return format!(
             "Forest plot of the single study: its estimate with its {} CI (nothing was pooled).",
