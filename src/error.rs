@@ -59,15 +59,15 @@ pub enum Error {
     },
 
     /// An input file could not be read: missing, a directory, no permission, ...
-    #[error("{}", read_message(path, *is_dir, source))]
+    // Not a `source`: the message words the reason itself, and printers would repeat it.
+    #[error("{}", read_message(path, *is_dir, reason))]
     ReadFile {
         /// The file asked for.
         path: PathBuf,
         /// The path names a directory.
         is_dir: bool,
         /// The operating system's reason.
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
 
     /// The requested analysis does not fit the data (wrong measure for the columns, too few studies, ...).

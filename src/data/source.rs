@@ -10,10 +10,10 @@ use std::path::Path;
 /// Reads a whole input file; a missing file, a directory and a permission problem each get
 /// their own message ([`Error::ReadFile`]).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::ReadFile {
+    std::fs::read(path).map_err(|reason| Error::ReadFile {
         path: path.to_path_buf(),
         is_dir: path.is_dir(),
-        source,
+        reason,
     })
 }
 
