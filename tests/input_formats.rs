@@ -93,12 +93,12 @@ fn german_decimal_comma_with_thousands_separators() {
         reference
     );
     // A decimal point in a decimal-comma file that is no thousands separator is refused.
-    let bad = german.replace("1.250", "1.25");
+    let bad = german.replace("1.250", "1.25,5");
     let out = pool(&write(dir.path(), "bad.csv", bad.as_bytes()));
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        e.contains("bad.csv, line 2, column 'n2i'") && e.contains("'1.25' has a decimal point"),
+        e.contains("bad.csv, line 2, column 'n2i'") && e.contains("'1.25,5' has a decimal point"),
         "{e}"
     );
 }

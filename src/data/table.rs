@@ -221,7 +221,9 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> std::result::Result<Cell, S
         return Ok(Cell::Missing);
     }
     let owned;
-    let t = if decimal_comma && t.contains('.') {
+    // A `.` that cannot group thousands (`4.22`) is a decimal point, as before; both marks
+    // in one number not grouped as 1.200,5 are refused.
+    let t = if decimal_comma && t.contains('.') && (t.contains(',') || thousands_grouped(t)) {
         if !thousands_grouped(t) {
             return Err(format!(
                 "'{}' has a decimal point in a file whose decimal mark is ',' (a thousands \
@@ -319,7 +321,8 @@ mod tests {
             Ok(Cell::Number(-1234567.25))
         );
         assert_eq!(parse_number("1.200", false), Ok(Cell::Number(1.2)));
-        for bad in ["1.5", "1.2000", "1234.567", ".500", "1.200.5"] {
+        assert_eq!(parse_number("4.22", true), Ok(Cell::Number(4.22)));
+        for bad in ["1.5,2", "1.2000,5", "1234.567,1", "1,200.5"] {
             let e = parse_number(bad, true).unwrap_err();
             assert!(e.contains("decimal point"), "{bad}: {e}");
         }
