@@ -58,6 +58,18 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An input file could not be read: missing, a directory, no permission, ...
+    // Not a `source`: the message words the reason itself, and printers would repeat it.
+    #[error("{}", read_message(path, *is_dir, reason))]
+    ReadFile {
+        /// The file asked for.
+        path: PathBuf,
+        /// The path names a directory.
+        is_dir: bool,
+        /// The operating system's reason.
+        reason: std::io::Error,
+    },
+
     /// The requested analysis does not fit the data (wrong measure for the columns, too few studies, ...).
     #[error("{0}")]
     Invalid(String),
@@ -308,3 +320,15 @@ impl Error {
 
 /// The library's result type, failing with [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// "no such file: PATH", "PATH is a directory", "cannot read PATH: permission denied", else
+/// the operating system's reason.
+fn read_message(path: &std::path::Path, is_dir: bool, e: &std::io::Error) -> String {
+    let p = path.display();
+    match e.kind() {
+        _ if is_dir => format!("{p} is a directory"),
+        std::io::ErrorKind::NotFound => format!("no such file: {p}"),
+        std::io::ErrorKind::PermissionDenied => format!("cannot read {p}: permission denied"),
+        _ => format!("cannot read {p}: {e}"),
+    }
+}

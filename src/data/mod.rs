@@ -9,6 +9,7 @@
 
 pub(crate) mod records;
 pub mod sanitize;
+pub mod source;
 pub mod studies;
 pub mod table;
 

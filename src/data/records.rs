@@ -23,13 +23,13 @@ impl Record {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.bytes[start..self.ends[i]]
     }
-    /// Field `i` as text: UTF-8 as it is, and a field that is not UTF-8 read as Latin-1
+    /// Field `i` as text: UTF-8 as it is, and a field that is not UTF-8 read as Windows-1252
     /// (spreadsheets export it).
     pub(crate) fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
         let f = self.field(i);
         match std::str::from_utf8(f) {
             Ok(s) => s.into(),
-            Err(_) => latin1(f).into(),
+            Err(_) => super::source::windows1252(f).into(),
         }
     }
     /// A field with nothing but white space in it (Unicode white space, as `str::trim`).
@@ -145,11 +145,6 @@ pub const MAX_RECORD_FIELDS: usize = 1 << 24;
 
 fn too_long(message: String) -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::InvalidData, message)
-}
-
-/// Bytes that are not UTF-8 read as Latin-1 (spreadsheets export it).
-pub(crate) fn latin1(cell: &[u8]) -> String {
-    cell.iter().map(|&b| b as char).collect()
 }
 
 #[cfg(test)]

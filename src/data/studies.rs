@@ -568,6 +568,47 @@ impl Layout {
         })
     }
 
+    /// Sample sizes (`n1i`, `n2i`, `ni`) that are not whole numbers are an error naming the
+    /// cell; event and cell counts may legitimately be fractional (continuity-corrected or
+    /// imputed tables), so those get a warning naming the cell instead.
+    fn check_whole_numbers<G: Grid + ?Sized>(
+        &self,
+        grid: &G,
+        warnings: &mut Vec<String>,
+    ) -> Result<()> {
+        for (&col, &field) in self.cols.iter().zip(self.form.fields()) {
+            let sample_size = matches!(field, "n1i" | "n2i" | "ni");
+            let count = matches!(
+                field,
+                "ai" | "bi" | "ci" | "di" | "x1i" | "x2i" | "xi" | "mi"
+            );
+            if !(sample_size || count) {
+                continue;
+            }
+            for r in 0..grid.n_rows() {
+                let Ok(Cell::Number(x)) = parse_number(grid.cell(r, col), grid.decimal_comma())
+                else {
+                    continue;
+                };
+                if x.fract() == 0.0 {
+                    continue;
+                }
+                if sample_size {
+                    return Err(Error::input(
+                        grid.location(r, col),
+                        format!("{x} is not a whole number of participants"),
+                    ));
+                }
+                warnings.push(format!(
+                    "{}: {x} is not a whole number of events (read as given: a continuity-corrected \
+                     or imputed count?)",
+                    grid.location(r, col)
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The label column: the named one, else the first other column holding text.
     fn label_column<G: Grid + ?Sized>(&self, grid: &G) -> Option<usize> {
         self.label.or_else(|| {
@@ -644,6 +685,8 @@ impl Studies {
     /// when `moderators` is set (a batch of intercept-only models has no use for them).
     pub fn read<G: Grid + ?Sized>(grid: &G, layout: &Layout, moderators: bool) -> Result<Studies> {
         let data = layout.read_data(grid)?;
+        let mut warnings = grid.warnings().to_vec();
+        layout.check_whole_numbers(grid, &mut warnings)?;
         let label_col = layout.label_column(grid);
         let labels = unique_labels(
             (0..grid.n_rows())
@@ -669,7 +712,7 @@ impl Studies {
                 .collect(),
             data,
             moderators,
-            warnings: grid.warnings().to_vec(),
+            warnings,
         })
     }
 

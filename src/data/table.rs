@@ -1,6 +1,6 @@
 //! Reading a CSV file into a rectangular table of text cells, with line numbers kept for errors.
 
-use super::records::{latin1, Record, Records};
+use super::records::{Record, Records};
 use crate::error::{Error, Location, Result};
 use std::path::{Path, PathBuf};
 
@@ -33,10 +33,7 @@ pub struct Table {
 impl Table {
     /// Reads a CSV file.
     pub fn from_path(path: &Path, opts: &CsvOptions) -> Result<Table> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = super::source::read_bytes(path)?;
         Table::from_bytes(path, &bytes, opts)
     }
 
@@ -47,12 +44,8 @@ impl Table {
             line,
             column: None,
         };
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        // Spreadsheets export Latin-1 as often as UTF-8: decode it rather than refuse it.
-        let text: String = match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_owned(),
-            Err(_) => latin1(bytes),
-        };
+        // Spreadsheets export Windows-1252 and UTF-16 as often as UTF-8: decode, not refuse.
+        let text = super::source::decode(bytes);
         if text.trim().is_empty() {
             return Err(Error::input(
                 loc(None),
@@ -228,7 +221,19 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> std::result::Result<Cell, S
         return Ok(Cell::Missing);
     }
     let owned;
-    let t = if decimal_comma && t.contains(',') {
+    // A `.` that cannot group thousands (`4.22`) is a decimal point, as before; both marks
+    // in one number not grouped as 1.200,5 are refused.
+    let t = if decimal_comma && t.contains('.') && (t.contains(',') || thousands_grouped(t)) {
+        if !thousands_grouped(t) {
+            return Err(format!(
+                "'{}' has a decimal point in a file whose decimal mark is ',' (a thousands \
+                 separator groups exactly 3 digits: 1.200 or 1.200,5)",
+                truncate(s, 40)
+            ));
+        }
+        owned = t.replace('.', "").replace(',', ".");
+        owned.as_str()
+    } else if decimal_comma && t.contains(',') {
         owned = t.replace(',', ".");
         owned.as_str()
     } else {
@@ -239,6 +244,20 @@ pub fn parse_number(s: &str, decimal_comma: bool) -> std::result::Result<Cell, S
         Ok(_) => Err(format!("'{s}' is not a finite number")),
         Err(_) => Err(format!("expected a number, found '{}'", truncate(s, 40))),
     }
+}
+
+/// A number with `.` as thousands separator (decimal-comma files, as German Excel writes them):
+/// an optional sign, 1–3 digits, groups of `.` and exactly 3 digits, an optional `,` fraction.
+fn thousands_grouped(t: &str) -> bool {
+    let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (int, frac) = t.split_once(',').unwrap_or((t, "0"));
+    let mut groups = int.split('.');
+    let digits = |g: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit())
+    };
+    groups.next().is_some_and(|g| digits(g, 1..=3))
+        && groups.all(|g| digits(g, 3..=3))
+        && digits(frac, 1..=usize::MAX)
 }
 
 /// Shortens long text for messages.
@@ -292,6 +311,24 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no study rows"));
+    }
+
+    #[test]
+    fn thousands_separators_in_decimal_comma_files() {
+        assert_eq!(parse_number("1.200", true), Ok(Cell::Number(1200.0)));
+        assert_eq!(
+            parse_number("-1.234.567,25", true),
+            Ok(Cell::Number(-1234567.25))
+        );
+        assert_eq!(parse_number("1.200", false), Ok(Cell::Number(1.2)));
+        assert_eq!(parse_number("4.22", true), Ok(Cell::Number(4.22)));
+        for bad in ["1.5,2", "1.2000,5", "1234.567,1", "1,200.5"] {
+            let e = parse_number(bad, true).unwrap_err();
+            assert!(e.contains("decimal point"), "{bad}: {e}");
+        }
+        let t = parse("study;ai;n1i;ci;n2i\nA;12;1.200;3,5;800\n").unwrap();
+        assert!(t.decimal_comma);
+        assert_eq!(parse_number(&t.rows[0][2], true), Ok(Cell::Number(1200.0)));
     }
 
     #[test]
