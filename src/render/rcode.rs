@@ -358,7 +358,7 @@ fn rma_code(spec: &RSpec) -> String {
     }
     if !o.method.is_fixed() && o.tau2_fixed.is_none() {
         let ci = if *tau2_ci_pl { ", type = \"PL\"" } else { "" };
-        s.push_str(&format!("confint(res{ci})\n"));
+        let _ = writeln!(s, "if (res$k > 1) confint(res{ci})");
     }
     if let Some(n) = permutations {
         let _ = writeln!(
