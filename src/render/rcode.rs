@@ -428,4 +428,71 @@ fn tables_code(spec: &RSpec, call: &str, o: &MhOptions) -> String {
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use super::*;
+
+    fn spec<'a>(
+        kind: Kind,
+        measure: Measure,
+        model: RModel<'a>,
+        cols: &[(&'static str, &str)],
+    ) -> RSpec<'a> {
+        RSpec {
+            source: RSource {
+                path: "d\\x \"y\".csv".into(),
+                sep: b';',
+                decimal_comma: true,
+                columns: cols.iter().map(|(f, c)| (*f, c.to_string())).collect(),
+            },
+            kind,
+            measure,
+            escalc: EscalcOptions::default(),
+            scale: measure.scale(),
+            model,
+        }
+    }
+
+    #[test]
+    fn subgroups_loop_and_test_differences() {
+        let o = RmaOptions::default();
+        let m = RModel::Rma {
+            options: &o,
+            mods: None,
+            references: &[],
+            by: Some("alloc type"),
+            tau2_ci_pl: false,
+            predict: &[],
+            test_coefs: &[],
+            permutations: None,
+        };
+        let code = metafor_code(&spec(
+            Kind::Precomputed,
+            Measure::GEN,
+            m,
+            &[("yi", "yi"), ("vi", "v i")],
+        ));
+        assert!(
+            code.contains(r#"read.csv("d\\x \"y\".csv", sep = ";", dec = ",""#),
+            "{code}"
+        );
+        assert!(code.contains("yi = yi, vi = `v i`"), "{code}");
+        assert!(
+            code.contains(r#"subset = dat[["alloc type"]] == g"#),
+            "{code}"
+        );
+        assert!(code.contains("mods = ~ factor(`alloc type`)"), "{code}");
+    }
+
+    #[test]
+    fn peto_and_zero_cells() {
+        let o = MhOptions::for_study_effects(0.25, crate::effect::AddTo::All, true);
+        let cols = [("ai", "a"), ("n1i", "n1"), ("ci", "c"), ("n2i", "n2")];
+        let code = metafor_code(&spec(
+            Kind::TwoByTwo,
+            Measure::PETO,
+            RModel::Peto(&o),
+            &cols,
+        ));
+        assert!(code.contains("rma.peto(ai = a, n1i = n1, ci = c, n2i = n2, data = dat, add = 0.25, to = \"all\", drop00 = TRUE, level = 95)"), "{code}");
+    }
+}
