@@ -3,9 +3,9 @@
 
 use crate::data::Kind;
 use crate::effect::{EscalcOptions, VType};
+use crate::measure::{Measure, Scale};
 use crate::model::{Control, Method, PiType, RmaOptions, Solver};
 use crate::pool::mh::MhOptions;
-use crate::{Measure, Scale};
 use std::fmt::Write;
 
 /// How the data file was read: what `read.csv` needs and the columns of each escalc argument.
