@@ -97,14 +97,27 @@ pub struct PoolArgs {
     /// NNT's benefit and harm swap.
     #[arg(long)]
     pub events_desirable: bool,
+    /// Also print the metafor (R) code that reproduces the analysis; with --json it is the
+    /// "r_code" key.
+    #[arg(long, conflicts_with = "reported")]
+    pub show_r: bool,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
+    run_analysis(args)?;
+    emit_text_r();
+    Ok(())
+}
+
+fn run_analysis(args: &PoolArgs) -> Result<()> {
     if args.reported {
         return run_reported(args);
     }
     let mut loaded = args.input.load()?;
     let pooling = args.model.pooling(&mut loaded)?;
+    if args.show_r {
+        R_CODE.with(|c| *c.borrow_mut() = r_code(args, &loaded, &pooling).ok());
+    }
     match pooling {
         Pooling::Rma(o) => {
             let set = loaded.effects()?;
@@ -167,7 +180,7 @@ pub fn run(args: &PoolArgs) -> Result<()> {
                 if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
                     obj.insert("sof".into(), json::sof_json(s));
                 }
-                println!("{v}");
+                emit_json(v);
             } else {
                 print!("{}", text::mh_summary(&fit));
                 if let Some(s) = &sof {
@@ -209,7 +222,7 @@ fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, as_json: bool) {
         if let Some(obj) = v.as_object_mut() {
             obj.insert("sof".into(), json::sof_json(s));
         }
-        println!("{v}");
+        emit_json(v);
     } else {
         print!("{}{}", text::rma_summary(fit), text::sof_summary(s));
     }
@@ -217,7 +230,7 @@ fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, as_json: bool) {
 
 fn print_rma(fit: &RmaFit, as_json: bool) {
     if as_json {
-        println!("{}", json::rma_json(fit));
+        emit_json(json::rma_json(fit));
     } else {
         print!("{}", text::rma_summary(fit));
     }
@@ -294,7 +307,7 @@ fn run_metareg(
                 obj.insert("wald_tests".into(), json::wald_tests_json(&wald));
             }
         }
-        println!("{v}");
+        emit_json(v);
     } else {
         print!("{}", text::metareg_summary(&fit));
         if !wald.is_empty() {
@@ -335,7 +348,7 @@ fn run_intercept_permutations(
         if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
             obj.insert("sof".into(), json::sof_json(s));
         }
-        println!("{v}");
+        emit_json(v);
     } else {
         print!("{}", text::rma_summary(&fit));
         if let Some(s) = &sof {
@@ -360,7 +373,7 @@ fn run_subgroup(args: &PoolArgs, set: &EffectSet, col: &str, o: &RmaOptions) -> 
                 json::permutation_json(&fit.mixed, p),
             );
         }
-        println!("{v}");
+        emit_json(v);
     } else {
         print!("{}", text::subgroup_summary(&fit, args.common_tau2));
         if let Some(p) = &perm {
@@ -460,4 +473,84 @@ fn run_reported(args: &PoolArgs) -> Result<()> {
     }
     print_rma(&with_tau2_ci(args, rma(&set, &options)?)?, args.json);
     Ok(())
+}
+
+thread_local! {
+    /// The metafor code of `--show-r`, set before the fit and taken by [`emit`].
+    static R_CODE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Prints a result (JSON value or text) with the `--show-r` code, if any.
+fn emit_json(mut v: serde_json::Value) {
+    if let (Some(code), Some(obj)) = (R_CODE.with(|c| c.borrow_mut().take()), v.as_object_mut()) {
+        obj.insert("r_code".into(), code.into());
+    }
+    println!("{v}");
+}
+
+/// Prints the `--show-r` code after a text summary.
+fn emit_text_r() {
+    if let Some(code) = R_CODE.with(|c| c.borrow_mut().take()) {
+        print!("\n{code}");
+    }
+}
+
+/// The metafor code of this analysis (`--show-r`).
+fn r_code(args: &PoolArgs, loaded: &Loaded, pooling: &Pooling) -> Result<String> {
+    use evident::render::rcode::{metafor_code, RModel, RSource, RSpec};
+    let r = &args.input.read;
+    let opts = r.csv_options()?;
+    let table = Table::from_path(&args.input.file, &opts)?;
+    let layout = evident::data::Layout::detect(&table.headers, &table.source, &r.column_map()?)?;
+    let sep = match opts.delimiter {
+        Some(d) => d,
+        None => {
+            let text = std::fs::read_to_string(&args.input.file).unwrap_or_default();
+            evident::data::table::detect_delimiter(&text)
+        }
+    };
+    let predict: Vec<Vec<f64>> = args
+        .predict
+        .iter()
+        .map(|p| {
+            p.split(|c: char| c == ',' || c.is_whitespace())
+                .filter_map(|t| t.parse().ok())
+                .collect()
+        })
+        .collect();
+    let model = match pooling {
+        Pooling::Rma(o) => RModel::Rma {
+            options: o,
+            mods: args.mods.as_deref(),
+            references: &args.reference,
+            by: args.by.as_deref(),
+            tau2_ci_pl: args.tau2_ci == Tau2CiArg::Pl,
+            predict: &predict,
+            test_coefs: &args.test_coefs,
+            permutations: args.permutations,
+        },
+        Pooling::Mh(o) => RModel::Mh(o),
+        Pooling::Peto(o) => RModel::Peto(o),
+        Pooling::MhRandom(..) => RModel::Unsupported(
+            "RevMan 5's random-effects model (tau^2 from the Mantel-Haenszel Q) has no metafor call",
+        ),
+    };
+    let spec = RSpec {
+        source: RSource {
+            path: args.input.file.display().to_string(),
+            sep,
+            decimal_comma: table.decimal_comma,
+            columns: layout.field_columns(&table.headers),
+        },
+        kind: loaded.studies.data.kind(),
+        measure: loaded.measure,
+        escalc: loaded.escalc,
+        scale: loaded
+            .studies
+            .data
+            .kind()
+            .scale(loaded.measure, loaded.scale),
+        model,
+    };
+    Ok(metafor_code(&spec))
 }

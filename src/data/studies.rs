@@ -470,6 +470,21 @@ impl Layout {
         }
     }
 
+    /// The header of each field this layout reads (the optional `level` and `study` too), as
+    /// (metafor's argument name, column name): what an equivalent `escalc` call maps.
+    pub fn field_columns(&self, headers: &[String]) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = self
+            .form
+            .fields()
+            .iter()
+            .zip(&self.cols)
+            .map(|(f, &c)| (*f, headers[c].clone()))
+            .collect();
+        out.extend(self.level.map(|c| ("level", headers[c].clone())));
+        out.extend(self.label.map(|c| ("study", headers[c].clone())));
+        out
+    }
+
     /// The columns holding effect data.
     fn data_columns(&self) -> impl Iterator<Item = usize> + '_ {
         self.cols.iter().copied().chain(self.level)

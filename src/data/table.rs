@@ -151,7 +151,7 @@ pub(crate) fn column_index(headers: &[String], name: &str) -> Option<usize> {
 
 /// The delimiter of a file from its start: tab, `;` or `,`, whichever occurs most on the first
 /// line that is not blank (`,` on ties).
-pub(crate) fn detect_delimiter(head: &str) -> u8 {
+pub fn detect_delimiter(head: &str) -> u8 {
     let header = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let count = |c: char| header.matches(c).count();
     let (commas, semis, tabs) = (count(','), count(';'), count('\t'));

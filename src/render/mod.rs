@@ -9,6 +9,7 @@ pub mod json;
 pub mod plot;
 pub mod pooling;
 pub mod pvalue;
+pub mod rcode;
 pub mod text;
 
 /// Neutralises spreadsheet formula injection in a CSV cell of user text: a cell starting with
