@@ -282,10 +282,8 @@ fn or_none(names: &[String]) -> String {
 
 /// One wording for every refused confidence level (CLI option, manifest, data cell).
 fn level_message(percent: f64) -> String {
-    if percent > 0.0 && percent <= 1.0 {
-        format!(
-            "a confidence level of {percent} looks like a fraction: give it in percent (e.g. 95)"
-        )
+    if percent == 1.0 {
+        "a confidence level of 1 is ambiguous (1 % or 100 %?): give it in percent (e.g. 95) or as a proportion below 1 (e.g. 0.95)".to_owned()
     } else {
         format!("a confidence level must lie strictly between 0 and 100 (percent), found {percent}")
     }

@@ -300,7 +300,7 @@ fn option_spellings_and_aliases() {
             &["--to", "x"][..],
             "unknown --to 'x': expected only0, all, if0all or none",
         ),
-        (&["--level", "0.95"][..], "looks like a fraction"),
+        (&["--level", "1"][..], "is ambiguous"),
     ] {
         let Run {
             code, stderr: err, ..

@@ -298,7 +298,7 @@ const ERRORS: &[Case] = &[
     exits(1, "error_text_in_numeric", "pool tests/bad_inputs/12_text_in_numeric.csv"),
     exits(1, "error_ragged_row", "pool tests/bad_inputs/22_ragged_row.csv"),
     exits(1, "error_no_data_type", "pool tests/bad_inputs/32_unrecognised_columns.csv"),
-    exits(1, "error_level_as_fraction", "pool tests/bad_inputs/38_level_as_fraction.csv"),
+    ok("input_level_as_proportion", "pool tests/bad_inputs/38_level_as_fraction.csv"),
     ok("input_semicolon_decimal_comma", "pool tests/bad_inputs/08_semicolon_decimal_comma.csv"),
     ok("input_latin1_labels", "effects tests/bad_inputs/06_latin1_labels.csv"),
     ok("input_utf8_bom_crlf", "effects tests/bad_inputs/05_utf8_bom.csv"),

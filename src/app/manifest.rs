@@ -181,7 +181,7 @@ preset = "revman5"
         let a = &m.analysis[0];
         assert_eq!(a.direction, Some(Direction::Lower));
         assert_eq!(a.labels.as_ref().unwrap()[1], "Favours B");
-        assert_eq!(a.level, Some(90.0));
+        assert_eq!(a.level.map(|l| l.percent()), Some(90.0));
         assert_eq!(a.preset.as_deref(), Some("revman5"));
         let line = |text: &str| match Manifest::parse(text, Path::new("m")) {
             Err(Error::Input { location, message }) => {
@@ -198,6 +198,9 @@ preset = "revman5"
             Some(5)
         );
         assert_eq!(line("title = ["), Some(1));
+        assert_eq!(line("[[analysis]]\nfile='a'\n\nlevel=100"), Some(4));
+        let m = Manifest::parse("[[analysis]]\nfile='a'\nlevel=0.9", Path::new("m")).unwrap();
+        assert_eq!(m.analysis[0].level.map(|l| l.percent()), Some(90.0));
         assert_eq!(
             line("[[analysis]]\nfile='a'\n\n[[analysis]]\nfile='b'\npreset='rm5'"),
             Some(4)

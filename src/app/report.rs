@@ -12,7 +12,7 @@ use crate::effect::AddTo;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::model::{rma, Level, Method, PiType, RmaFit, RmaOptions, Test};
+use crate::model::{rma, Method, PiType, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
 use crate::pool::sof::Sof;
@@ -281,7 +281,7 @@ pub fn options(cfg: &AnalysisConfig) -> Result<RmaOptions> {
         Some(PoolMethod::MhRandom) => Some(Method::DL),
     };
     let test = cfg.test.as_deref().map(str::parse::<Test>).transpose()?;
-    let level = cfg.level.map(Level::new).transpose()?.unwrap_or_default();
+    let level = cfg.level.unwrap_or_default();
     Ok(preset(cfg)?.rma_options(method, test, level, PiType::Metafor))
 }
 

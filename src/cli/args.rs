@@ -6,7 +6,7 @@ use super::choices::{
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::app::presets::{PoolMethod, Preset};
-use evident::data::{read_studies, ColumnMap, CsvOptions, Data, Studies};
+use evident::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::{Level, RmaOptions};
 use evident::pool::mh::MhOptions;
@@ -16,7 +16,8 @@ use std::path::PathBuf;
 /// Input file and how to read it.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// CSV file of studies (columns as metafor's arguments: ai,bi,ci,di | m1i,... | yi,vi | ...).
+    /// CSV file of studies (columns as metafor's arguments: ai,bi,ci,di | m1i,... | yi,vi | ...);
+    /// `-` reads standard input.
     pub file: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -66,6 +67,21 @@ pub struct ReadArgs {
     /// refused without it, and every output says so with it.
     #[arg(long)]
     pub allow_mixed_ratios: bool,
+}
+
+/// Reads a data file's table; the path `-` is standard input (named `<stdin>` in errors).
+pub fn read_data_file(path: &std::path::Path, csv: &CsvOptions) -> Result<Table> {
+    if path.as_os_str() != "-" {
+        return Ok(Table::from_path(path, csv)?);
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+        .context("cannot read standard input")?;
+    Ok(Table::from_bytes(
+        std::path::Path::new("<stdin>"),
+        &bytes,
+        csv,
+    )?)
 }
 
 /// What was read: the studies, the measure chosen and the escalc options.
@@ -137,7 +153,8 @@ impl ReadArgs {
 impl InputArgs {
     pub fn load(&self) -> Result<Loaded> {
         let r = &self.read;
-        let studies = read_studies(&self.file, &r.csv_options()?, &r.column_map()?)?;
+        let table = read_data_file(&self.file, &r.csv_options()?)?;
+        let studies = Studies::from_table(&table, &r.column_map()?)?;
         for w in &studies.warnings {
             eprintln!("warning: {w}");
         }
@@ -181,8 +198,8 @@ pub struct ModelArgs {
     /// Inference on the pooled estimate.
     #[arg(long, value_enum, ignore_case = true)]
     pub test: Option<TestArg>,
-    /// Confidence level in percent.
-    #[arg(long, default_value = "95")]
+    /// Confidence level in percent, or as a proportion below 1 (0.95 is 95 %, as in metafor).
+    #[arg(long, default_value = "95", allow_hyphen_values = true)]
     pub level: Level,
     /// Prediction interval.
     #[arg(long, value_enum, ignore_case = true, default_value = "metafor")]

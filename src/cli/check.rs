@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use evident::data::{CsvOptions, Table};
+use evident::data::CsvOptions;
 use evident::render::csv_safe;
 use evident::render::json::num;
 use evident::reported::check::{check, CheckResult, Verdict};
@@ -23,7 +23,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> Result<()> {
-    let table = Table::from_path(&args.file, &CsvOptions::default())?;
+    let table = super::args::read_data_file(&args.file, &CsvOptions::default())?;
     let rt = ReportedTable::new(&table, args.measure.as_deref());
     // A row that cannot be read is reported as such; it does not stop the others.
     let results: Vec<(String, CheckResult)> = (0..rt.len())

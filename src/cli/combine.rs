@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::data::table::{parse_number, Cell};
-use evident::data::{CsvOptions, Grid, Table};
+use evident::data::{CsvOptions, Grid};
 use evident::render::json::num;
 use evident::reported::combine::{combine, one_sided, CombineMethod};
 use evident::reported::PValue;
@@ -38,7 +38,7 @@ fn direction(s: &str) -> Option<bool> {
 
 pub fn run(args: &CombineArgs) -> Result<()> {
     let method: CombineMethod = args.method.parse()?;
-    let table = Table::from_path(&args.file, &CsvOptions::default())?;
+    let table = super::args::read_data_file(&args.file, &CsvOptions::default())?;
     let find = |names: &[&str]| names.iter().find_map(|n| table.column(n));
     let pcol = find(&["pval", "p", "p_value", "pvalue", "p.value"])
         .context("no p-value column: expected a column named 'pval'")?;

@@ -41,7 +41,7 @@ pub struct PlotOutput {
     #[arg(long)]
     pub title: Option<String>,
     /// Axis limits on the display scale, e.g. --xlim 0.1,10.
-    #[arg(long, value_name = "LO,HI")]
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
     pub xlim: Option<String>,
     /// Width of the figure with its unit (mm, cm, in, pt, px), e.g. --width 170mm. Forest
     /// plots stretch or shrink their panel to it; other plots scale as a whole.

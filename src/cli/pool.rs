@@ -406,7 +406,7 @@ fn reported_table(input: &InputArgs) -> Result<Table> {
             refused.join(", ")
         );
     }
-    let mut table = Table::from_path(&input.file, &r.csv_options()?)?;
+    let mut table = super::args::read_data_file(&input.file, &r.csv_options()?)?;
     for w in &table.warnings {
         eprintln!("warning: {w}");
     }

@@ -3,7 +3,7 @@
 use super::choices::MedianArg;
 use anyhow::Result;
 use clap::Args;
-use evident::data::{CsvOptions, Table};
+use evident::data::CsvOptions;
 use evident::render::csv_safe;
 use evident::render::json::num;
 use evident::reported::median::MedianMethod;
@@ -82,7 +82,7 @@ fn cells(r: &RowResult) -> (Vec<Option<f64>>, Option<String>) {
 }
 
 pub fn run(args: &RecomputeArgs) -> Result<()> {
-    let table = Table::from_path(&args.file, &CsvOptions::default())?;
+    let table = super::args::read_data_file(&args.file, &CsvOptions::default())?;
     let mut rt = ReportedTable::new(&table, args.measure.as_deref());
     rt.median_method = MedianMethod::from(args.median_method);
     let mut results = Vec::with_capacity(rt.len());

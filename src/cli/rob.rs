@@ -146,7 +146,7 @@ fn weights(args: &RobArgs, t: &Table) -> Result<Option<(Vec<f64>, String)>> {
 }
 
 pub fn run(args: &RobArgs) -> Result<()> {
-    let t = Table::from_path(&args.input.file, &args.input.read.csv_options()?)?;
+    let t = super::args::read_data_file(&args.input.file, &args.input.read.csv_options()?)?;
     for w in &t.warnings {
         eprintln!("warning: {w}");
     }

@@ -232,7 +232,8 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
                 match (estimate[i], ci_lb[i], ci_ub[i]) {
                     (Some(e), Some(l), Some(u)) => {
                         let lev = level[i].unwrap_or(95.0);
-                        let crit = crate::stats::qnorm_upper((1.0 - lev / 100.0) / 2.0);
+                        // Validated when read; a proportion below 1 is its percent, as in metafor.
+                        let crit = crate::stats::level::Level::new(lev)?.z();
                         let se = (u.ln() - l.ln()) / (2.0 * crit);
                         y.push(Some(e.ln()));
                         v.push(Some(se * se));

@@ -218,8 +218,10 @@ impl<'a> ReportedTable<'a> {
 
     fn level(&self, r: usize) -> Result<f64> {
         let lev = self.num(r, "level")?.unwrap_or(95.0);
-        super::effect::crit(lev).map_err(|e| self.err(r, "level", e.to_string()))?;
-        Ok(lev)
+        // The percent as validated: a proportion below 1 becomes its percent, as in metafor.
+        Level::new(lev)
+            .map(Level::percent)
+            .map_err(|e| self.err(r, "level", e.to_string()))
     }
 
     fn pvalue(&self, r: usize) -> Result<Option<PValue>> {

@@ -3,8 +3,9 @@
 use crate::error::{Error, Result};
 use std::fmt;
 
-/// A confidence level in percent, strictly between 0 and 100. Levels of 1 or below are refused as
-/// probable proportions (0.95 meant as 95 %): nobody wants a 0.95 % interval.
+/// A confidence level in percent, strictly between 0 and 100. A level below 1 is a proportion and
+/// read as metafor's `.level()` reads it (0.95 is 95 %); exactly 1 is refused as ambiguous (1 % or
+/// 100 %?).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)]
 #[serde(transparent)]
 pub struct Level(f64);
@@ -13,9 +14,12 @@ impl Level {
     /// The conventional 95 %.
     pub const NINETY_FIVE: Level = Level(95.0);
 
-    /// The level `percent` %, or [`Error::InvalidLevel`].
+    /// The level `percent` % (or `100 × percent` % for a proportion below 1), or
+    /// [`Error::InvalidLevel`].
     pub fn new(percent: f64) -> Result<Level> {
-        if percent > 1.0 && percent < 100.0 {
+        if percent > 0.0 && percent < 1.0 {
+            Ok(Level(percent * 100.0))
+        } else if percent > 1.0 && percent < 100.0 {
             Ok(Level(percent))
         } else {
             Err(Error::InvalidLevel { percent })
@@ -63,6 +67,14 @@ impl std::str::FromStr for Level {
     }
 }
 
+/// Manifests give the level as a number, validated as [`Level::new`] (a string is refused).
+impl<'de> serde::Deserialize<'de> for Level {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Level, D::Error> {
+        let x = f64::deserialize(d)?;
+        Level::new(x).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,7 +83,10 @@ mod tests {
     fn proportions_and_out_of_range_levels_are_refused_with_one_wording() {
         assert_eq!(Level::new(90.0).unwrap().percent(), 90.0);
         let msg = |x: f64| Level::new(x).unwrap_err().to_string();
-        assert!(msg(0.95).contains("looks like a fraction"), "{}", msg(0.95));
+        assert_eq!(Level::new(0.95).unwrap().percent(), 95.0);
+        assert_eq!(Level::new(0.9).unwrap().z(), Level::new(90.0).unwrap().z());
+        assert!(msg(1.0).contains("ambiguous"), "{}", msg(1.0));
+        assert!(msg(0.0).contains("strictly between 0 and 100"));
         assert!(msg(100.0).contains("strictly between 0 and 100"));
         assert!(msg(-5.0).contains("strictly between 0 and 100"));
         assert!(msg(f64::NAN).contains("strictly between 0 and 100"));

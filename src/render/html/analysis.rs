@@ -42,8 +42,8 @@ pub struct AnalysisConfig {
     pub preset: Option<String>,
     /// Inference: `knha` (default), `z` or `adhoc`.
     pub test: Option<String>,
-    /// Confidence level in percent (default 95).
-    pub level: Option<f64>,
+    /// Confidence level in percent, or a proportion below 1 (default 95).
+    pub level: Option<crate::model::Level>,
     /// Subgroup column.
     pub by: Option<String>,
     /// Meta-regression moderators (column names, or a formula's terms).

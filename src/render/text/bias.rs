@@ -114,8 +114,9 @@ pub fn trimfill_summary(t: &TrimFill) -> String {
 fn trimfill_brief(t: &TrimFill) -> String {
     let f = &t.fit;
     let mut o = format!(
-        "{} studies imputed on the {} side ({}); adjusted estimate {}\n",
+        "{} {} imputed on the {} side ({}); adjusted estimate {}\n",
         t.k0,
+        if t.k0 == 1 { "study" } else { "studies" },
         t.side.name(),
         t.estimator.name(),
         estimate_ci_p(f.estimate, f.ci_lb, f.ci_ub, f.pval)
