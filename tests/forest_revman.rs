@@ -4,6 +4,7 @@
 mod common;
 
 use common::cli::{Cli, Run};
+use common::svg::texts;
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::{rma, Method, RmaOptions, Test};
@@ -26,32 +27,6 @@ fn expected(case: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| l.strip_prefix(&format!("{case}\t")))
         .map(str::to_string)
-        .collect()
-}
-
-/// The SVG's text items: (y, text), XML entities decoded.
-fn texts(svg: &str) -> Vec<(String, String)> {
-    svg.split("<text")
-        .skip(1)
-        .map(|chunk| {
-            let y = chunk
-                .split(" y=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            let t = chunk.split_once('>').unwrap().1;
-            let t = t.split("</text>").next().unwrap().trim();
-            let t = t
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&apos;", "'")
-                .replace("&#39;", "'")
-                .replace("&amp;", "&");
-            (y.to_string(), t)
-        })
         .collect()
 }
 

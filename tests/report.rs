@@ -330,9 +330,29 @@ fn pages_fit_a_phone_and_a_desktop() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
+    // RevMan 5's wider forest layout too (issue 15 item 2).
+    let revman = dir.path().join("revman");
+    std::fs::create_dir(&revman).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/inputs/revman_double_zero.csv"),
+        revman.join("dz.csv"),
+    )
+    .unwrap();
+    std::fs::write(
+        revman.join("evident.toml"),
+        "[[analysis]]\nname = \"revman_layout\"\nfile = \"dz.csv\"\npreset = \"revman5\"\n\
+         arms = \"Tacrolimus,Control\"\nboth_models = true\n",
+    )
+    .unwrap();
     let Run {
         code, stderr: err, ..
-    } = evident(["report", &data_dir(), "-o", out.to_str().unwrap()]);
+    } = evident([
+        "report",
+        &data_dir(),
+        revman.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(0), "{err}");
     let mut pages = vec!["index.html".to_string()];
     for f in files(&out) {
@@ -342,7 +362,7 @@ fn pages_fit_a_phone_and_a_desktop() {
         }
     }
     assert!(
-        pages.len() > 5,
+        pages.len() > 5 && pages.iter().any(|p| p.starts_with("revman_layout/")),
         "the bundled data gives many pages: {pages:?}"
     );
     let mut frames = String::new();

@@ -386,7 +386,9 @@ method = "Peto"
     let page = std::fs::read_to_string(out.join("mh/index.html")).unwrap();
     assert!(page.contains("Mantel–Haenszel fixed-effect"));
     let forest = std::fs::read_to_string(out.join("mh/forest.svg")).unwrap();
-    assert!(has_text(&forest, "Mantel–Haenszel, fixed effect"));
+    // Under preset = "revman5" the report draws RevMan 5's layout (tests/report_revman.rs).
+    assert!(has_text(&forest, "M-H, Fixed, 95% CI"));
+    assert!(has_text(&forest, "Total (95% CI)"));
     let index = std::fs::read_to_string(out.join("index.md")).unwrap();
     assert!(index.contains("Mantel–Haenszel, fixed effect"), "{index}");
     assert!(index.contains("Peto, fixed effect"), "{index}");

@@ -2,6 +2,8 @@
 //!
 //! ```toml
 //! title = "Combination immunosuppression"     # optional title of the report's index
+//! preset = "revman5"                           # optional default preset of every analysis
+//! layout = "revman"                            # optional default forest layout
 //!
 //! [[analysis]]
 //! name = "bcg_or"                              # directory name (sanitised); default: file stem
@@ -18,9 +20,20 @@
 //! direction = "lower"                          # which side of no effect is favourable
 //! note = "A caution shown on the page"
 //! exclude = "reason"                           # list as skipped with this reason
+//! layout = "revman"                            # forest layout: standard, or revman (RevMan 5's;
+//!                                              # the default under preset = "revman5")
+//! arms = ["Tacrolimus", "Control"]             # or "Tacrolimus,Control": the arms' names
+//! both_models = true                           # common-effect and random-effects diamonds
+//! width = "170mm"                              # forest size: mm, cm, in, pt or px
+//! height = "120mm"
+//! font_size = 8                                # body font of the forest plot, in points
 //! ```
+//!
+//! The top-level `preset` and `layout` apply to every analysis that does not set its own (and
+//! to the CSV files of the manifest's directory that it does not list).
 
 use crate::error::{Error, Location, Result};
+use crate::render::plot::forest::ForestLayout;
 use serde::Deserialize;
 
 pub use crate::render::html::analysis::{AnalysisConfig, Direction};
@@ -35,7 +48,11 @@ pub const MANIFEST_NAME: &str = "evident.toml";
 pub struct Manifest {
     /// Title of the report's index page.
     pub title: Option<String>,
-    /// The analyses, in the order they are listed.
+    /// The preset of the analyses that set none.
+    pub preset: Option<String>,
+    /// The forest layout of the analyses that set none.
+    pub layout: Option<ForestLayout>,
+    /// The analyses, in the order they are listed (the defaults above applied).
     #[serde(default)]
     pub analysis: Vec<AnalysisConfig>,
 }
@@ -45,6 +62,8 @@ pub struct Manifest {
 #[serde(deny_unknown_fields)]
 struct Raw {
     title: Option<String>,
+    preset: Option<toml::Spanned<String>>,
+    layout: Option<ForestLayout>,
     #[serde(default)]
     analysis: Vec<toml::Spanned<AnalysisConfig>>,
 }
@@ -110,10 +129,27 @@ impl Manifest {
             let msg = e.message().trim().replace('\n', "; ");
             at(path, line, format!("not a valid manifest: {msg}"))
         })?;
+        let preset = match raw.preset {
+            Some(p) => {
+                let line = line_of(text, p.span().start);
+                let p = p.into_inner();
+                if let Err(e) = p.parse::<crate::app::presets::Preset>() {
+                    return Err(at(path, Some(line), e.to_string()));
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        let defaults = Manifest {
+            preset,
+            layout: raw.layout,
+            ..Manifest::default()
+        };
         let mut analysis = Vec::with_capacity(raw.analysis.len());
         for (i, a) in raw.analysis.into_iter().enumerate() {
             let line = line_of(text, a.span().start);
-            let a = a.into_inner();
+            let mut a = a.into_inner();
+            defaults.apply_defaults(&mut a);
             if a.file.is_none() {
                 return Err(at(
                     path,
@@ -131,7 +167,18 @@ impl Manifest {
         Ok(Manifest {
             title: raw.title,
             analysis,
+            ..defaults
         })
+    }
+
+    /// Gives `cfg` the manifest's default preset and layout where it sets none.
+    pub fn apply_defaults(&self, cfg: &mut AnalysisConfig) {
+        if cfg.preset.is_none() {
+            cfg.preset.clone_from(&self.preset);
+        }
+        if cfg.layout.is_none() {
+            cfg.layout = self.layout;
+        }
     }
 
     /// Reads and parses a manifest file.
@@ -211,6 +258,99 @@ preset = "revman5"
         assert_eq!(line(&deep), Some(3));
         let deep = format!("\n\n[{}]\n", vec!["\"k\""; 200].join(" . "));
         assert_eq!(line(&deep), Some(3));
+    }
+
+    #[test]
+    fn forest_keys_are_read_as_the_command_line_reads_them() {
+        let m = Manifest::parse(
+            "preset = 'revman5'\nlayout = 'revman'\n[[analysis]]\nfile = 'a.csv'\n\
+             arms = ['Tacrolimus', ' Control ']\nboth_models = true\nwidth = '170mm'\n\
+             height = 480\nfont_size = 8\n[[analysis]]\nfile = 'b.csv'\npreset = 'metafor'\n\
+             layout = 'standard'\narms = 'A,B'\nfont_size = '7.5pt'\n",
+            Path::new("m"),
+        )
+        .unwrap();
+        let (a, b) = (&m.analysis[0], &m.analysis[1]);
+        assert_eq!(a.preset.as_deref(), Some("revman5"));
+        assert_eq!(a.layout, Some(ForestLayout::Revman));
+        assert_eq!(a.arms.as_ref().unwrap().pair(), ("Tacrolimus", "Control"));
+        assert!(a.both_models && !b.both_models);
+        assert!((a.width.unwrap() - 170.0 * 96.0 / 25.4).abs() < 1e-9);
+        assert_eq!((a.height, a.font_size), (Some(480.0), Some(8.0)));
+        assert_eq!(b.preset.as_deref(), Some("metafor"));
+        assert_eq!(b.layout, Some(ForestLayout::Standard));
+        assert_eq!(b.arms.as_ref().unwrap().pair(), ("A", "B"));
+        assert_eq!((b.width, b.font_size), (None, Some(7.5)));
+        let mut other = AnalysisConfig::default();
+        m.apply_defaults(&mut other);
+        assert_eq!(other.preset.as_deref(), Some("revman5"));
+        assert_eq!(other.layout, Some(ForestLayout::Revman));
+        // Each bad value stops at its own line, the key and the reason named.
+        let err = |text: &str| match Manifest::parse(text, Path::new("m")) {
+            Err(Error::Input { location, message }) => (location.line, message),
+            other => panic!("{other:?}"),
+        };
+        for (text, line, want) in [
+            (
+                "[[analysis]]\nfile='a'\n\nwidth='17furlongs'",
+                4,
+                "width: '17furlongs': unknown unit",
+            ),
+            (
+                "[[analysis]]\nfile='a'\nheight='1mm'",
+                3,
+                "height: '1mm' is out of range",
+            ),
+            (
+                "[[analysis]]\nfile='a'\nfont_size=3",
+                3,
+                "font_size: a font size of 3 pt is out of range",
+            ),
+            (
+                "[[analysis]]\nfile='a'\nfont_size='big'",
+                3,
+                "font_size: 'big' is not a font size",
+            ),
+            (
+                "[[analysis]]\nfile='a'\nwidth=true",
+                3,
+                "a number or a text",
+            ),
+            (
+                "[[analysis]]\nfile='a'\nlayout='cochrane'",
+                3,
+                "unknown forest layout 'cochrane'",
+            ),
+            (
+                "[[analysis]]\nfile='a'\narms='Tacrolimus'",
+                3,
+                "FIRST,SECOND",
+            ),
+            (
+                "[[analysis]]\nfile='a'\narms=['A','B','C']",
+                3,
+                "a list of 3 names",
+            ),
+            (
+                "[[analysis]]\nfile='a'\nboth_models='yes'",
+                3,
+                "expected a boolean",
+            ),
+            (
+                "title='t'\npreset='rm5'\n[[analysis]]\nfile='a'",
+                2,
+                "unknown preset 'rm5'",
+            ),
+            (
+                "layout='wide'\n[[analysis]]\nfile='a'",
+                1,
+                "unknown forest layout 'wide'",
+            ),
+        ] {
+            let (l, msg) = err(text);
+            assert_eq!(l, Some(line), "{text:?}: {msg}");
+            assert!(msg.contains(want), "{text:?}: {msg}");
+        }
     }
 
     /// Issue 14 fuzzing, on stable Rust: random and mutated manifests never panic, and every

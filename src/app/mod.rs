@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod batch;
+pub mod forest;
 pub mod manifest;
 pub mod outdir;
 pub mod presets;

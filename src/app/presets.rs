@@ -6,6 +6,7 @@ use crate::effect::EscalcOptions;
 use crate::error::{Error, Result};
 use crate::measure::Measure;
 use crate::model::{Level, Method, PiType, RmaOptions, Test};
+use crate::render::plot::forest::ForestLayout;
 use std::str::FromStr;
 
 /// A bundle of defaults.
@@ -99,6 +100,15 @@ impl Preset {
         }
     }
 
+    /// The forest layout unless one is chosen: RevMan 5's under `revman5`, evident's own
+    /// otherwise.
+    pub fn forest_layout(self) -> ForestLayout {
+        match self {
+            Preset::Revman5 => ForestLayout::Revman,
+            Preset::Cochrane | Preset::Metafor => ForestLayout::Standard,
+        }
+    }
+
     /// Whether studies without events (or with only events) in both arms are dropped.
     pub fn drop00(self) -> bool {
         self == Preset::Revman5
@@ -188,6 +198,8 @@ mod tests {
         assert_eq!(" RevMan5".parse::<Preset>().unwrap(), Preset::Revman5);
         assert!("revman".parse::<Preset>().is_err());
         assert!(Preset::Revman5.drop00() && !Preset::Cochrane.drop00());
+        assert_eq!(Preset::Revman5.forest_layout(), ForestLayout::Revman);
+        assert_eq!(Preset::Metafor.forest_layout(), ForestLayout::Standard);
         let given = EscalcOptions::default();
         assert!(Preset::Revman5.escalc(given).drop00 && !Preset::Cochrane.escalc(given).drop00);
         let asked = EscalcOptions {

@@ -3,6 +3,7 @@
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use super::tables::Tables;
+use crate::app::forest::{forest_options, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
 use crate::app::presets::{PoolMethod, Preset};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
@@ -14,13 +15,13 @@ use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
 use crate::model::{rma, Method, PiType, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::{metareg, MetaregFit};
-use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
+use crate::moderators::subgroup::{subgroup, SubgroupFit};
 use crate::pool::sof::Sof;
 use crate::pool::view::{fit_with_view, revman5_random};
 use crate::pool::{MhFit, MhOptions, TablePooling};
 pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
 use crate::render::html::page;
-use crate::render::plot::forest::{data_columns, forest, subgroup_test_text, ForestOptions};
+use crate::render::plot::forest::{forest, ForestOptions, PlotSize};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
 use crate::render::plot::rob::rob_columns;
@@ -176,23 +177,27 @@ impl Planner {
         });
     }
 
-    /// The analyses a manifest lists (its files relative to it); the first title wins.
-    fn add_manifest(&mut self, path: &Path) {
+    /// The analyses a manifest lists (its files relative to it); the first title wins. Returns
+    /// the manifest's defaults for the other files of its directory.
+    fn add_manifest(&mut self, path: &Path) -> Manifest {
         match Manifest::read(path) {
-            Err(e) => self
-                .plan
-                .failed
-                .push((path.display().to_string(), e.to_string())),
-            Ok(m) => {
+            Err(e) => {
+                self.plan
+                    .failed
+                    .push((path.display().to_string(), e.to_string()));
+                Manifest::default()
+            }
+            Ok(mut m) => {
                 if self.plan.title.is_none() {
                     self.plan.title = m.title.clone();
                 }
                 let base = path.parent().unwrap_or(Path::new("."));
-                for a in m.analysis {
+                for a in std::mem::take(&mut m.analysis) {
                     let file = base.join(a.file.as_deref().expect("checked by Manifest::parse"));
                     self.named.insert(file.clone());
                     self.add_file(&file, a);
                 }
+                m
             }
         }
     }
@@ -200,9 +205,11 @@ impl Planner {
     /// A directory: its manifest, if any, then the CSVs it does not name, in name order.
     fn add_dir(&mut self, dir: &Path) {
         let mf = dir.join(MANIFEST_NAME);
-        if mf.is_file() {
-            self.add_manifest(&mf);
-        }
+        let defaults = if mf.is_file() {
+            self.add_manifest(&mf)
+        } else {
+            Manifest::default()
+        };
         let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -219,7 +226,9 @@ impl Planner {
         files.sort();
         for f in files {
             if !self.named.contains(&f) {
-                self.add_file(&f, AnalysisConfig::default());
+                let mut cfg = AnalysisConfig::default();
+                defaults.apply_defaults(&mut cfg);
+                self.add_file(&f, cfg);
             }
         }
     }
@@ -636,28 +645,40 @@ fn small_study_steps(
     )
 }
 
-/// The forest plot, with the subgroup module's own fits and tests when there are subgroups
-/// (nothing is refitted for the plot).
+/// The forest plot in the analysis's layout (RevMan 5's under `preset = "revman5"` unless
+/// `layout` says otherwise), drawn by the builder `evident forest` uses, with the subgroup
+/// module's own fits and tests when there are subgroups (nothing is refitted for the plot).
 fn forest_svg(
     studies: &Studies,
     fit: &RmaFit,
     cfg: &AnalysisConfig,
     sg: &Option<Step<SubgroupFit>>,
 ) -> Result<String> {
-    let mut fo = ForestOptions {
-        title: None,
+    let preset = preset(cfg)?;
+    let choices = ForestChoices {
+        layout: cfg.layout.unwrap_or(preset.forest_layout()),
+        arms: cfg.arms.clone().unwrap_or_default(),
+        both_models: cfg.both_models,
+        preset,
+        ..ForestChoices::default()
+    };
+    let base = ForestOptions {
         favours: cfg.labels.clone().map(|[a, b]| (a, b)),
-        columns: data_columns(&studies.data, &fit.effects),
         // One study is not pooled; a proportion's test of p = 0.5 only when asked for.
         overall_test: fit.k > 1
             && (!matches!(fit.effects.measure, Measure::PLO | Measure::PR) || cfg.null_test),
+        size: PlotSize {
+            width: cfg.width,
+            height: cfg.height,
+            font_pt: cfg.font_size,
+        },
         ..ForestOptions::default()
     };
-    if let Some(Ok(s)) = sg {
-        fo.subgroups = subgroups_from(fit, s)?;
-        fo.subgroup_test = Some(subgroup_test_text(s));
-    }
-    forest(fit, &fo)?.to_svg()
+    let by = match (cfg.by.as_deref(), sg) {
+        (Some(column), Some(Ok(s))) => Some((column, s)),
+        _ => None,
+    };
+    forest(fit, &forest_options(studies, fit, by, &choices, base)?)?.to_svg()
 }
 
 /// The funnel plot with the studies trim-and-fill imputed, from 2 studies on.

@@ -378,3 +378,12 @@ pub enum ForestLayoutArg {
     #[value(name = "revman", alias = "revman5")]
     Revman,
 }
+
+impl From<ForestLayoutArg> for evident::render::plot::forest::ForestLayout {
+    fn from(l: ForestLayoutArg) -> Self {
+        match l {
+            ForestLayoutArg::Standard => Self::Standard,
+            ForestLayoutArg::Revman => Self::Revman,
+        }
+    }
+}

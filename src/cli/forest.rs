@@ -2,28 +2,18 @@
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use super::choices::ForestLayoutArg;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use evident::app::presets::Preset;
-use evident::app::revman::arm_totals;
-use evident::data::Value;
+use evident::app::forest::{forest_options, ForestChoices};
 use evident::effect::EffectSet;
 use evident::model::rma;
-use evident::model::Method;
 use evident::model::RmaFit;
-use evident::model::RmaOptions;
 use evident::model::Weighting;
 use evident::moderators::subgroup;
-use evident::moderators::subgroup::subgroups_from;
-use evident::moderators::SubgroupFit;
 use evident::pool::view::{fit_with_view, revman5_random};
 use evident::pool::TablePooling;
 use evident::render::plot::forest::{
-    column_totals, data_columns_for, is_rob_column, revman_columns, subgroup_differences_line,
-    NotEstimable, OtherModel, PlotSize, RevmanLayout,
-};
-use evident::render::plot::forest::{
-    forest, rob_columns, subgroup_test_text, ForestOptions, SortOrder, TextColumn,
+    forest, rob_columns, Arms, ForestOptions, PlotSize, SortOrder,
 };
 use evident::render::plot::Figure;
 use std::path::PathBuf;
@@ -60,12 +50,7 @@ fn length(s: &str) -> std::result::Result<f64, String> {
 }
 
 fn font_size(s: &str) -> std::result::Result<f64, String> {
-    let pt: f64 = s
-        .trim()
-        .trim_end_matches("pt")
-        .parse()
-        .map_err(|_| format!("'{s}' is not a font size in points, e.g. 8"))?;
-    evident::render::plot::size::check_font_pt(pt).map_err(|e| e.to_string())
+    evident::render::plot::size::parse_font_pt(s).map_err(|e| e.to_string())
 }
 
 impl PlotOutput {
@@ -199,53 +184,6 @@ fn weighting_name(w: Weighting) -> &'static str {
     }
 }
 
-/// The --cols columns drawn as text: `rob_*` columns are drawn as traffic lights already.
-fn shown_cols(args: &ForestArgs) -> Vec<String> {
-    args.show_cols
-        .iter()
-        .filter(|n| !is_rob_column(n.trim()))
-        .cloned()
-        .collect()
-}
-
-/// Study-level columns named with --cols.
-pub fn extra_columns(set: &EffectSet, names: &[String]) -> Result<Vec<TextColumn>> {
-    names
-        .iter()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| {
-            let n = n.trim();
-            let m = set
-                .moderators
-                .iter()
-                .find(|m| m.name == n)
-                .with_context(|| {
-                    let have: Vec<&str> = set.moderators.iter().map(|m| m.name.as_str()).collect();
-                    format!(
-                        "--cols: no column '{n}' in the data (extra columns: {})",
-                        if have.is_empty() {
-                            "none".to_string()
-                        } else {
-                            have.join(", ")
-                        }
-                    )
-                })?;
-            Ok(TextColumn {
-                header: vec![n.to_string()],
-                values: m.values.iter().map(|v| v.as_text()).collect(),
-            })
-        })
-        .collect()
-}
-
-/// Drops a leading empty header line so single-line columns sit on the header's last line.
-fn tidy(mut cols: Vec<TextColumn>) -> Vec<TextColumn> {
-    for c in &mut cols {
-        c.header.retain(|h| !h.is_empty());
-    }
-    cols
-}
-
 /// Parses "A,B" into two trimmed names (`flag` names the option in the message).
 fn pair(s: &str, flag: &str, what: &str) -> Result<(String, String)> {
     let (a, b) = s
@@ -260,30 +198,18 @@ fn pair(s: &str, flag: &str, what: &str) -> Result<(String, String)> {
 
 pub fn run(args: &ForestArgs) -> Result<()> {
     let (loaded, fit) = fit_for_plot(&args.input, &args.model)?;
-    let revman = match args.layout {
-        Some(l) => l == ForestLayoutArg::Revman,
-        None => args.model.preset() == Preset::Revman5,
+    let preset = args.model.preset();
+    let choices = ForestChoices {
+        layout: args.layout.map_or(preset.forest_layout(), Into::into),
+        arms: match &args.arms {
+            Some(s) => s.parse::<Arms>().map_err(|e| anyhow!("--arms: {e}"))?,
+            None => Arms::default(),
+        },
+        show_cols: args.show_cols.clone(),
+        no_data: args.no_data,
+        both_models: args.both_models,
+        preset,
     };
-    let arms = match &args.arms {
-        Some(s) => pair(s, "--arms", "FIRST,SECOND")?,
-        None => ("Experimental".into(), "Control".into()),
-    };
-    let arms = (arms.0.as_str(), arms.1.as_str());
-    let data = &loaded.studies.data;
-    let rv_cols = revman
-        .then(|| revman_columns(data, &fit.effects.rows, arms))
-        .flatten();
-    let data_cols = |rows: &[usize]| match &rv_cols {
-        Some(_) => revman_columns(data, rows, arms).map_or_else(Vec::new, |c| c.0),
-        None => data_columns_for(data, rows, arms),
-    };
-    let mut columns = if args.no_data {
-        Vec::new()
-    } else {
-        data_cols(&fit.effects.rows)
-    };
-    let n_data = columns.len();
-    columns.extend(extra_columns(&fit.effects, &shown_cols(args))?);
     let favours = match &args.labels {
         None => None,
         Some(s) => Some(pair(s, "--labels", "LEFT,RIGHT")?),
@@ -297,44 +223,7 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         .as_deref()
         .map(|c| subgroup(&fit.effects, c, &fit.options))
         .transpose()?;
-    let subgroups = match &sg {
-        Some(sg) => subgroups_from(&fit, sg)?,
-        None => Vec::new(),
-    };
-    let not_estimable = not_estimable_rows(&loaded, &fit.effects, args, n_data, &data_cols);
-    let other_model = if args.both_models {
-        Some(OtherModel::from_fit(&other_fit(&fit, args)?, revman))
-    } else {
-        None
-    };
-    let rv = revman.then(|| {
-        let omitted: Vec<(usize, Option<&str>)> = fit
-            .effects
-            .omitted
-            .iter()
-            .zip(&not_estimable)
-            .map(|(o, n)| (o.row, n.group.as_deref()))
-            .collect();
-        revman_layout(
-            &loaded,
-            &fit,
-            &subgroups,
-            sg.as_ref(),
-            &omitted,
-            rv_cols.is_some() && !args.no_data,
-        )
-    });
-    let rv = match rv {
-        Some(mut r) => {
-            r.spans = match (&rv_cols, args.no_data) {
-                (Some((_, spans)), false) => spans.clone(),
-                _ => Vec::new(),
-            };
-            Some(r)
-        }
-        None => None,
-    };
-    let opts = ForestOptions {
+    let base = ForestOptions {
         title: args.out.title.clone(),
         sort: match args.sort.trim() {
             "as-given" => SortOrder::AsGiven,
@@ -345,120 +234,15 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         rob: rob_columns(&fit)?,
         xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
         favours,
-        columns: tidy(columns),
-        subgroups,
         show_prediction: !args.no_prediction,
         decimals: args.digits as usize,
-        subgroup_test: if revman {
-            None
-        } else {
-            sg.as_ref().map(subgroup_test_text)
-        },
         overall_test: true,
-        revman: rv,
-        not_estimable,
-        other_model,
         size: args.out.size(),
+        ..ForestOptions::default()
     };
+    let by = args.by.as_deref().zip(sg.as_ref());
+    let opts = forest_options(&loaded.studies, &fit, by, &choices, base)?;
     let fig = forest(&fit, &opts)?;
     evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
     Ok(())
-}
-
-/// The other model of --both-models: the common-effect model beside a random-effects fit, or
-/// the preset's τ² estimator beside a common-effect fit.
-fn other_fit(fit: &RmaFit, args: &ForestArgs) -> Result<RmaFit> {
-    let method = if fit.options.method.is_fixed() {
-        args.model.preset().method()
-    } else {
-        Method::FE
-    };
-    let o = RmaOptions {
-        method,
-        ..fit.options
-    };
-    Ok(rma(&fit.effects, &o)?)
-}
-
-/// The studies the effect layer left out, as "Not estimable" rows: their data cells, their
-/// --cols cells and their subgroup.
-fn not_estimable_rows(
-    loaded: &Loaded,
-    set: &EffectSet,
-    args: &ForestArgs,
-    n_data: usize,
-    data_cols: &dyn Fn(&[usize]) -> Vec<TextColumn>,
-) -> Vec<NotEstimable> {
-    let st = &loaded.studies;
-    let column = |name: &str| st.moderators.iter().find(|m| m.name == name.trim());
-    let by = args.by.as_deref().and_then(column);
-    set.omitted
-        .iter()
-        .map(|o| {
-            let mut values: Vec<String> = if args.no_data || n_data == 0 {
-                Vec::new()
-            } else {
-                data_cols(&[o.row])
-                    .into_iter()
-                    .map(|c| c.values.into_iter().next().unwrap_or_default())
-                    .collect()
-            };
-            for name in shown_cols(args).iter().filter(|n| !n.trim().is_empty()) {
-                values.push(column(name).map_or_else(String::new, |m| m.values[o.row].as_text()));
-            }
-            NotEstimable {
-                label: o.label.clone(),
-                row: o.row,
-                values,
-                group: by.map(|m| match &m.values[o.row] {
-                    Value::Missing => "(missing)".to_string(),
-                    v => v.as_text(),
-                }),
-                reason: o.reason.clone(),
-            }
-        })
-        .collect()
-}
-
-/// RevMan's totals per arm (fitted and not-estimable studies alike), per subgroup and overall,
-/// and its test for subgroup differences.
-fn revman_layout(
-    loaded: &Loaded,
-    fit: &RmaFit,
-    subgroups: &[evident::moderators::subgroup::Subgroup],
-    sg: Option<&SubgroupFit>,
-    omitted: &[(usize, Option<&str>)],
-    with_totals: bool,
-) -> RevmanLayout {
-    let data = &loaded.studies.data;
-    let totals = |mut rows: Vec<usize>| {
-        rows.sort_unstable();
-        arm_totals(data, &rows).map(|t| column_totals(data, &t))
-    };
-    let mut all = fit.effects.rows.clone();
-    all.extend(omitted.iter().map(|o| o.0));
-    let subtotals = if with_totals {
-        subgroups
-            .iter()
-            .filter_map(|g| {
-                let mut rows: Vec<usize> = g.members.iter().map(|&i| fit.effects.rows[i]).collect();
-                rows.extend(
-                    omitted
-                        .iter()
-                        .filter(|o| o.1 == Some(g.name.as_str()))
-                        .map(|o| o.0),
-                );
-                totals(rows)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    RevmanLayout {
-        method: None,
-        spans: Vec::new(),
-        total: if with_totals { totals(all) } else { None },
-        subtotals,
-        subgroup_differences: sg.map(subgroup_differences_line),
-    }
 }

@@ -1,13 +1,14 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 //! What the integration tests share: the named tolerances (`tol`), the one runner of the
 //! `evident` binary (`cli`), and the conformance helpers: loading cases, mapping options,
-//! comparing numbers (`bias`, `moderators` dispatch those kinds).
+//! comparing numbers (`bias`, `moderators` dispatch those kinds), and the texts of an SVG (`svg`).
 #![allow(dead_code)]
 
 pub mod bias;
 pub mod check;
 pub mod cli;
 pub mod moderators;
+pub mod svg;
 pub mod tol;
 
 pub use tol::*;

@@ -73,6 +73,33 @@ pub struct AnalysisConfig {
     /// The assumed control risk (0–1) of the summary-of-findings row of an OR, RR or RD
     /// (default: the median control-arm risk of the studies).
     pub control_risk: Option<f64>,
+    /// The forest plot's layout: `standard`, or `revman` (RevMan 5's; the default under
+    /// `preset = "revman5"`).
+    pub layout: Option<crate::render::plot::forest::ForestLayout>,
+    /// Names of the two arms over the data columns: `["Tacrolimus", "Control"]` or
+    /// `"Tacrolimus,Control"` (default Experimental and Control).
+    pub arms: Option<crate::render::plot::forest::Arms>,
+    /// Draw the common-effect and the random-effects diamonds together, each with its weights.
+    #[serde(default)]
+    pub both_models: bool,
+    /// Width of the forest plot with its unit (mm, cm, in, pt, px), e.g. `"170mm"`; in pixels.
+    #[serde(
+        default,
+        deserialize_with = "crate::render::plot::size::manifest_width"
+    )]
+    pub width: Option<f64>,
+    /// Height of the forest plot with its unit, e.g. `"120mm"`; in pixels.
+    #[serde(
+        default,
+        deserialize_with = "crate::render::plot::size::manifest_height"
+    )]
+    pub height: Option<f64>,
+    /// Body font size of the forest plot in points (9 by default).
+    #[serde(
+        default,
+        deserialize_with = "crate::render::plot::size::manifest_font_size"
+    )]
+    pub font_size: Option<f64>,
 }
 
 /// A result that is either computed or, with the reason, not computed.

@@ -31,6 +31,9 @@ pub use revman::{
     RevmanLayout, Span,
 };
 
+pub use layout::{Arms, ForestLayout};
+
+mod layout;
 mod revman;
 mod sized;
 /// Body text size in pixels (9 pt).

@@ -174,6 +174,89 @@ pub fn fit(mut fig: Figure, size: &PlotSize, what: &str) -> Result<Figure> {
     Ok(fig)
 }
 
+/// A number or a text, as a manifest gives a length or a font size.
+enum NumberOrText {
+    Number(f64),
+    Text(String),
+}
+
+impl<'de> serde::Deserialize<'de> for NumberOrText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = NumberOrText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a text such as \"170mm\"")
+            }
+            fn visit_f64<E>(self, x: f64) -> std::result::Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(x))
+            }
+            fn visit_i64<E>(self, x: i64) -> std::result::Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(x as f64))
+            }
+            fn visit_u64<E>(self, x: u64) -> std::result::Result<NumberOrText, E> {
+                Ok(NumberOrText::Number(x as f64))
+            }
+            fn visit_str<E>(self, s: &str) -> std::result::Result<NumberOrText, E> {
+                Ok(NumberOrText::Text(s.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A manifest's `width` or `height` (named `key` in the message): a length with its unit, e.g.
+/// "170mm", or a number of pixels, read as [`parse_length`] reads the command line's.
+fn manifest_length<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+) -> std::result::Result<Option<f64>, D::Error> {
+    let text = match <NumberOrText as serde::Deserialize>::deserialize(d)? {
+        NumberOrText::Number(x) => format!("{x}"),
+        NumberOrText::Text(s) => s,
+    };
+    parse_length(&text)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("{key}: {e}")))
+}
+
+/// [`manifest_length`] of the key `width`.
+pub fn manifest_width<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    manifest_length(d, "width")
+}
+
+/// [`manifest_length`] of the key `height`.
+pub fn manifest_height<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    manifest_length(d, "height")
+}
+
+/// A body font size in points, e.g. 8 or "8pt", checked by [`check_font_pt`].
+pub fn parse_font_pt(s: &str) -> Result<f64> {
+    let pt: f64 = s
+        .trim()
+        .trim_end_matches("pt")
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid(format!("'{s}' is not a font size in points, e.g. 8")))?;
+    check_font_pt(pt)
+}
+
+/// A manifest's `font_size`: points, as a number or as [`parse_font_pt`] reads a text.
+pub fn manifest_font_size<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    match <NumberOrText as serde::Deserialize>::deserialize(d)? {
+        NumberOrText::Number(x) => check_font_pt(x),
+        NumberOrText::Text(s) => parse_font_pt(&s),
+    }
+    .map(Some)
+    .map_err(|e| serde::de::Error::custom(format!("font_size: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
