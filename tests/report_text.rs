@@ -83,7 +83,13 @@ measure = "PLO"
         let m = dir.path().join("evident.toml");
         std::fs::write(&m, manifest).unwrap();
         let out = dir.path().join("out");
-        let r = evident(["report", m.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        let r = evident([
+            "report",
+            m.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--docx",
+        ]);
         assert_eq!(r.code, Some(0), "{}", r.stderr);
         dir
     })
@@ -155,7 +161,8 @@ fn knapp_hartung_narrower_than_wald_shows_the_modified_interval() {
 }
 
 /// Item 6: an empty Q-profile interval (metafor: both bounds below 0, "the null/empty set") is
-/// printed as such, never as "[0.0000, 0.0000]".
+/// printed as such, never as "[0.0000, 0.0000]": in `pool`'s text, the report's page, summary.md,
+/// forest plot and Word document.
 #[test]
 fn an_empty_q_profile_interval_is_printed_as_the_empty_set() {
     let e = &expected()["tight"];
@@ -173,6 +180,32 @@ fn an_empty_q_profile_interval_is_printed_as_the_empty_set() {
         "{}",
         pool.stdout
     );
+    assert!(pool.stdout.contains("I^2   = 0.00% (CI: empty set)"));
+    // The Word document says so too: in its Results text and its heterogeneity table.
+    let docx = std::fs::File::open(report().join("out/tight.docx")).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut zip::ZipArchive::new(docx)
+            .unwrap()
+            .by_name("word/document.xml")
+            .unwrap(),
+        &mut xml,
+    )
+    .unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let text: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("t"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("τ² = 0.00 (95% CI: empty set;")),
+        "{text:?}"
+    );
+    let at = text.iter().position(|t| *t == "τ²").unwrap();
+    assert_eq!(text[at + 2], "empty set", "{:?}", &text[at..at + 3]);
+    assert!(!xml.contains("[0.0000, 0.0000]") && !xml.contains("[0.0%, 0.0%]"));
 }
 
 /// Item 4: k = 2 bounds keep a significant digit (0.002, not 0.00) and the others keep two.
