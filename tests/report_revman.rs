@@ -138,6 +138,12 @@ fn the_report_draws_the_command_lines_forest_in_the_presets_layout() {
     // The page inlines that figure; the Word document carries its PNG.
     let page = std::fs::read_to_string(out.join("mh/index.html")).unwrap();
     assert!(page.contains("M-H, Fixed, 95% CI"), "the page's figure");
+    // Its study table names the arms as the manifest does.
+    assert!(
+        page.contains(">Tacrolimus Events/Total</th>"),
+        "study table"
+    );
+    assert!(!page.contains("Experimental"), "study table");
     let docx = std::fs::File::open(out.join("mh.docx")).unwrap();
     let mut z = zip::ZipArchive::new(docx).unwrap();
     let mut png = Vec::new();

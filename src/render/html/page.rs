@@ -60,7 +60,13 @@ pub(crate) fn study_rows(a: &Analysis) -> Vec<(String, f64, f64, f64, f64)> {
 
 fn studies_table(a: &Analysis) -> String {
     let fit = &a.fit;
-    let cols = crate::render::plot::forest::data_columns(&a.studies.data, &fit.effects);
+    // The arms named as the manifest names them over the forest plot's columns.
+    let arms = a.spec.cfg.arms.clone().unwrap_or_default();
+    let cols = crate::render::plot::forest::data_columns_for(
+        &a.studies.data,
+        &fit.effects.rows,
+        arms.pair(),
+    );
     let mut head = vec!["Study".to_string()];
     for c in &cols {
         head.push(esc(&c
