@@ -14,12 +14,18 @@ pub mod revman;
 pub mod tables;
 
 use crate::error::Result;
+use crate::render::plot::figure::SvgFonts;
 use crate::render::plot::{render, Figure, Format};
 use std::path::Path;
 
 /// Writes a figure to `path` as SVG, PNG (at `dpi`) or PDF, by the file's extension, atomically.
 pub fn save_figure(fig: &Figure, path: &Path, dpi: f64) -> Result<()> {
     let format = Format::from_path(path)?;
-    let svg = fig.to_svg()?;
+    // PNG and PDF are drawn with the bundled fonts themselves: only an SVG file carries them.
+    let fonts = match format {
+        Format::Svg => SvgFonts::Embed,
+        Format::Png | Format::Pdf => SvgFonts::Name,
+    };
+    let svg = fig.to_svg_with(fonts)?;
     atomic::write_atomic(path, &render::encode(&svg, format, dpi)?)
 }

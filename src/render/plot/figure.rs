@@ -3,6 +3,7 @@
 //! Plots are first laid out into a [`Figure`] so that the geometry (text boxes measured with the
 //! bundled font) can be checked before anything is drawn, and the SVG, PNG and PDF share one layout.
 
+use super::font_subset::{self, FaceChars};
 use super::fonts;
 use crate::error::{Error, Result};
 use plotters::prelude::*;
@@ -20,6 +21,17 @@ const TOP_TO_BASELINE: f64 = 0.76;
 pub const INK: Color = Color(0x1A, 0x1A, 0x1A);
 /// Font size of a plot's title.
 pub const TITLE_SIZE: f64 = 15.0;
+
+/// How an SVG carries its fonts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SvgFonts {
+    /// Subsets of the bundled fonts as `@font-face` data (the default): the SVG renders with the
+    /// measured glyphs in any viewer that reads CSS in SVG (browsers, Inkscape).
+    #[default]
+    Embed,
+    /// The fonts only named: smaller, but a viewer without DejaVu Sans substitutes its own font.
+    Name,
+}
 
 /// An sRGB colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,8 +268,14 @@ impl Figure {
         self.labels().map(|l| (l.text.clone(), l.bbox())).collect()
     }
 
-    /// Draws the figure as SVG with plotters; text stays text (XML-escaped by plotters).
+    /// Draws the figure as SVG with plotters; text stays text (XML-escaped by plotters), and the
+    /// SVG carries subsets of the bundled fonts ([`SvgFonts::Embed`]).
     pub fn to_svg(&self) -> Result<String> {
+        self.to_svg_with(SvgFonts::Embed)
+    }
+
+    /// Draws the figure as SVG, embedding the fonts or only naming them.
+    pub fn to_svg_with(&self, fonts: SvgFonts) -> Result<String> {
         fonts::register_with_plotters();
         let (gw, gh) = (
             grid(self.width).max(1) as u32,
@@ -280,7 +298,30 @@ impl Figure {
             fmt_num(self.width),
             fmt_num(self.height)
         );
-        Ok(round_font_sizes(&buf.replacen(&header, &size, 1)))
+        let svg = round_font_sizes(&buf.replacen(&header, &size, 1));
+        match fonts {
+            SvgFonts::Embed => self.embed_fonts(svg),
+            SvgFonts::Name => Ok(svg),
+        }
+    }
+
+    /// Puts `@font-face` rules with subsets of the bundled fonts (the glyphs of this figure's
+    /// text) at the top of `svg` and names their families first in every text's `font-family`.
+    fn embed_fonts(&self, svg: String) -> Result<String> {
+        let texts: Vec<_> = self
+            .labels()
+            .map(|l| (crate::xml::xml_safe(&l.text), l.bold))
+            .collect();
+        let chars = FaceChars::of(texts.iter().map(|(t, b)| (t.as_ref(), *b)));
+        let embedded = font_subset::embed(&chars)?;
+        if embedded.style.is_empty() {
+            return Ok(svg);
+        }
+        let named = |family: &str| format!("font-family=\"{family}\"");
+        // Text content cannot hold the attribute: plotters escapes its quotes.
+        let svg = svg.replace(&named(fonts::SVG_FAMILY), &named(&embedded.family));
+        let at = svg.find(">\n").map_or(svg.len(), |i| i + 2);
+        Ok(format!("{}{}{}", &svg[..at], embedded.style, &svg[at..]))
     }
 
     fn draw_shape<DB: DrawingBackend>(&self, root: &Area<DB>, s: &Shape) -> Drawn<DB> {

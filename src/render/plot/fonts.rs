@@ -108,6 +108,32 @@ fn advances(text: &str, size: f64, bold: bool, mut f: impl FnMut(usize, char, f3
     }
 }
 
+/// A bundled face.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// DejaVu Sans.
+    Regular,
+    /// DejaVu Sans Bold.
+    Bold,
+    /// The fallback font (Noto Emoji), at any weight.
+    Fallback,
+}
+
+/// The face that draws `c` in text of the given weight, as [`text_width`] measures it: DejaVu
+/// Sans of that weight, else the fallback; `None` when no bundled font has it.
+pub fn face_for(c: char, bold: bool) -> Option<Face> {
+    let (r, b) = faces();
+    if bold && b.glyph_id(c).0 != 0 {
+        Some(Face::Bold)
+    } else if !bold && r.glyph_id(c).0 != 0 {
+        Some(Face::Regular)
+    } else if fallback_face().glyph_id(c).0 != 0 {
+        Some(Face::Fallback)
+    } else {
+        None
+    }
+}
+
 /// Whether the bundled fonts can draw `c` (DejaVu Sans, else the fallback).
 pub fn has_glyph(c: char) -> bool {
     faces().0.glyph_id(c).0 != 0 || fallback_face().glyph_id(c).0 != 0

@@ -12,6 +12,7 @@
 pub mod axis;
 pub mod bubble;
 pub mod figure;
+pub mod font_subset;
 pub mod fonts;
 pub mod forest;
 pub mod format;
