@@ -9,7 +9,6 @@
 
 pub(crate) mod records;
 pub mod revman;
-pub mod revman_csv;
 pub mod sanitize;
 pub mod source;
 pub mod studies;

@@ -11,6 +11,8 @@ use crate::error::{Error, Location, Result};
 use roxmltree::{Document, Node};
 use std::path::{Path, PathBuf};
 
+pub mod csv;
+
 /// The kind of data an outcome holds (RevMan's data types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataType {
@@ -184,7 +186,7 @@ pub fn read_review(path: &Path) -> Result<Review> {
         ));
     }
     let settings = settings_table(path)?;
-    super::revman_csv::parse(&table, settings.as_ref())
+    csv::parse(&table, settings.as_ref())
 }
 
 /// The settings file exported beside RevMan Web's data rows (`…-data-rows.csv` →

@@ -4,11 +4,9 @@
 //! that are filled and the method and model are RevMan's defaults for a new analysis (see
 //! [`defaults`]), for the caller to override.
 
-use super::revman::{
-    at, measure_code, outcome_error, DataType, Outcome, Review, RevmanMethod, Stored,
-};
-use super::table::{is_missing, Table};
-use super::Studies;
+use super::{at, measure_code, outcome_error, DataType, Outcome, Review, RevmanMethod, Stored};
+use crate::data::table::{is_missing, Table};
+use crate::data::Studies;
 use crate::error::{Error, Result};
 
 /// The data-rows columns evident reads, by RevMan Web's names, and metafor's name for each.
