@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod outdir;
 pub mod presets;
 pub mod report;
+pub mod review;
 pub mod revman;
 pub mod tables;
 

@@ -105,6 +105,8 @@ pub fn plan(inputs: &[PathBuf]) -> Plan {
             || input.extension().is_some_and(|e| e == "toml")
         {
             p.add_manifest(input);
+        } else if input.is_file() && crate::data::revman::is_review_file(input) {
+            p.add_review(input);
         } else if input.is_file() {
             p.add_file(input, AnalysisConfig::default());
         } else {
@@ -162,6 +164,33 @@ impl Planner {
                     .unwrap_or_else(|| stem(file));
                 let rows = cfg.analysis.clone();
                 self.push(name, file, rows, cfg);
+            }
+        }
+    }
+
+    /// A RevMan review: one analysis per outcome, pooled as the review says, titled
+    /// "1.1 Comparison: Outcome"; the review's title is the report's unless one is set.
+    fn add_review(&mut self, path: &Path) {
+        let review = match crate::data::revman::read_review(path) {
+            Ok(r) => r,
+            Err(e) => {
+                let name = path.display().to_string();
+                return self.plan.failed.push((name, e.to_string()));
+            }
+        };
+        if self.plan.title.is_none() {
+            self.plan.title = review.title.clone();
+        }
+        for o in &review.outcomes {
+            match super::review::report_config(o) {
+                Ok(cfg) => {
+                    let name = super::review::outcome_title(o);
+                    self.push(name, path, Some(o.id.clone()), cfg);
+                }
+                Err(e) => self
+                    .plan
+                    .failed
+                    .push((super::review::outcome_title(o), e.to_string())),
             }
         }
     }
@@ -237,7 +266,13 @@ impl Planner {
 /// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file),
 /// through the run's shared tables.
 fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
+    if crate::data::revman::is_rm5(&spec.file) {
+        return read_outcome(spec);
+    }
     let table = tables.get(&spec.file)?;
+    if crate::data::revman::is_revman_csv(&table.headers) {
+        return read_outcome(spec);
+    }
     let Some(v) = &spec.rows else {
         return Studies::from_table(&table, &ColumnMap::new());
     };
@@ -255,6 +290,13 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
         )));
     }
     Studies::from_table(&selected, &ColumnMap::new())
+}
+
+/// The studies of one outcome of a RevMan review (`rows` is its id).
+fn read_outcome(spec: &Spec) -> Result<Studies> {
+    let review = crate::data::revman::read_review(&spec.file)?;
+    let id = spec.rows.as_deref().unwrap_or_default();
+    super::review::report_studies(review.outcome(id)?)
 }
 
 /// Whether a table holds p-values but no effect sizes (a page of its own is not a pooling).

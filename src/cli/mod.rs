@@ -26,6 +26,7 @@ mod ranktest;
 mod recompute;
 mod regtest;
 mod report;
+mod review;
 mod rma_input;
 mod rob;
 mod sensitivity;

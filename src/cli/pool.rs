@@ -101,6 +101,11 @@ pub struct PoolArgs {
     /// "r_code" key.
     #[arg(long, conflicts_with = "reported")]
     pub show_r: bool,
+    /// With a RevMan review (.rm5, or RevMan Web's CSV export of data rows): the analysis to
+    /// pool, as comparison.outcome (e.g. 1.1), with the review's measure, method and model
+    /// unless --measure, --method or --level say otherwise.
+    #[arg(long, value_name = "ID")]
+    pub outcome: Option<String>,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -110,6 +115,16 @@ pub fn run(args: &PoolArgs) -> Result<()> {
 }
 
 fn run_analysis(args: &PoolArgs) -> Result<()> {
+    if super::review::is_review(&args.input.file) {
+        return super::review::run_pool(args);
+    }
+    if let Some(id) = &args.outcome {
+        bail!(
+            "--outcome {id}: {} is not a RevMan review (.rm5, or RevMan Web's CSV export of data \
+             rows)",
+            args.input.file.display()
+        );
+    }
     if args.reported {
         return run_reported(args);
     }

@@ -8,6 +8,7 @@
 //! each analysis with the same code that reads a file of its own.
 
 pub(crate) mod records;
+pub mod revman;
 pub mod sanitize;
 pub mod source;
 pub mod studies;

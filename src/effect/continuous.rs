@@ -54,3 +54,38 @@ pub(super) fn escalc(
     }
     (yi, vi, vec![false; k])
 }
+
+/// RevMan 5's standardised mean difference (Deeks & Higgins 2010, *Statistical algorithms in
+/// Review Manager 5*): Hedges' g with the approximate correction 1 − 3/(4N − 9) and
+/// SE² = N/(n1·n2) + g²/(2(N − 3.94)), where metafor uses the exact correction and g²/(2N).
+/// The effects of `studies` (means data) with these yi and vi; the studies dropped are those
+/// metafor's SMD drops.
+pub fn smd_revman5(studies: &crate::data::Studies) -> crate::error::Result<super::EffectSet> {
+    let crate::data::Data::Means {
+        m1i,
+        sd1i,
+        n1i,
+        m2i,
+        sd2i,
+        n2i,
+    } = &studies.data
+    else {
+        return Err(crate::error::Error::invalid(format!(
+            "RevMan's SMD needs means, SDs and sizes of two groups; got {}",
+            studies.data.kind_name()
+        )));
+    };
+    let mut set = super::EffectSet::from_studies(studies, Measure::SMD, &EscalcOptions::default())?;
+    for (j, &r) in set.rows.iter().enumerate() {
+        let vals = (|| Some((m1i[r]?, sd1i[r]?, n1i[r]?, m2i[r]?, sd2i[r]?, n2i[r]?)))();
+        let Some((m1, s1, n1, m2, s2, n2)) = vals else {
+            continue;
+        };
+        let n = n1 + n2;
+        let sp = (((n1 - 1.0) * s1 * s1 + (n2 - 1.0) * s2 * s2) / (n - 2.0)).sqrt();
+        let g = (m1 - m2) / sp * (1.0 - 3.0 / (4.0 * n - 9.0));
+        set.yi[j] = g;
+        set.vi[j] = n / (n1 * n2) + g * g / (2.0 * (n - 3.94));
+    }
+    Ok(set)
+}

@@ -10,6 +10,8 @@ mod correlation;
 mod incidence;
 mod proportion;
 
+pub use continuous::smd_revman5;
+
 use crate::data::{Data, Moderator, Studies};
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};

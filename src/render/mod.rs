@@ -10,6 +10,7 @@ pub mod plot;
 pub mod pooling;
 pub mod pvalue;
 pub mod rcode;
+pub mod revman;
 pub mod text;
 
 /// Neutralises spreadsheet formula injection in a CSV cell of user text: a cell starting with
