@@ -176,6 +176,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             file: Some(source.to_path_buf()),
             line,
             column: None,
+            sheet: None,
         };
         let io = |e| Error::Io {
             path: source.to_path_buf(),
@@ -460,6 +461,7 @@ impl Reading<'_> {
             file: Some(self.source.to_path_buf()),
             line,
             column: None,
+            sheet: None,
         }
     }
 }

@@ -92,6 +92,7 @@ fn at(path: &Path, line: Option<usize>, message: String) -> Error {
             file: Some(path.to_path_buf()),
             line,
             column: None,
+            sheet: None,
         },
         message,
     )

@@ -129,6 +129,7 @@ fn rows_of(table: &Table, keep: &[usize]) -> Table {
         // Reading warnings name their own line; each analysis of the file shows them, as it
         // did when every analysis read the file itself.
         warnings: table.warnings.clone(),
+        sheet: table.sheet.clone(),
     }
 }
 
