@@ -24,7 +24,8 @@ pub enum Format {
 }
 
 impl Format {
-    fn name(self) -> &'static str {
+    /// The format as a message names it: "Excel (.xlsx)", ...
+    pub fn name(self) -> &'static str {
         match self {
             Format::Xlsx => "Excel (.xlsx)",
             Format::Xlsb => "Excel binary (.xlsb)",
@@ -80,8 +81,8 @@ pub fn detect(source: &Path, bytes: &[u8]) -> Result<Option<Format>> {
         Some(f) => Err(Error::input(
             at(source, None, None),
             format!(
-                "the file is named as {} workbook but is not one (its first bytes are not a \
-                 workbook's); if it is text saved under that name, rename it .csv",
+                "the file's name says it is a workbook ({}), but it is not one (its first bytes \
+                 are not a workbook's); if it is text saved under that name, rename it .csv",
                 f.name()
             ),
         )),
@@ -98,7 +99,7 @@ pub fn read(source: &Path, bytes: &[u8], format: Format, sheet: Option<&str>) ->
         Err(Error::input(
             at(source, None, None),
             format!(
-                "the {} workbook is damaged: it cannot be read",
+                "the workbook ({}) is damaged: it cannot be read",
                 format.name()
             ),
         ))
@@ -139,7 +140,10 @@ fn open<'a>(source: &Path, bytes: &'a [u8], format: Format) -> Result<Sheets<Cur
     book.map_err(|e| {
         Error::input(
             at(source, None, None),
-            format!("cannot read the file as an {} workbook: {e}", format.name()),
+            format!(
+                "cannot read the file as a workbook ({}): {e}",
+                format.name()
+            ),
         )
     })
 }
