@@ -3,15 +3,51 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// Where in an input file a problem sits: file, 1-based line number, column name.
+/// Where in an input file a problem sits: file, 1-based line number, column name; in a workbook
+/// the line is the sheet's row number and [`Location::sheet`] names the sheet and cell.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Location {
     /// The input file, when the data came from one.
     pub file: Option<PathBuf>,
-    /// The 1-based line number in the file.
+    /// The 1-based line number in the file (the row number in a workbook's sheet).
     pub line: Option<usize>,
     /// The column (as named in the file) holding the bad value.
     pub column: Option<String>,
+    /// The worksheet, when the file is a workbook.
+    pub sheet: Option<SheetCell>,
+}
+
+/// A position in a workbook's sheet: the sheet's name and the cell's 0-based column, so that a
+/// message says `Sheet1!C4` as a spreadsheet does.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SheetCell {
+    /// The sheet's name.
+    pub sheet: String,
+    /// The 0-based column in the sheet (A is 0), when the position is a cell.
+    pub column: Option<u32>,
+}
+
+/// A 0-based sheet column as its letters: 0 is A, 25 is Z, 26 is AA.
+pub fn column_letters(col: u32) -> String {
+    let mut n = u64::from(col) + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let d = ((n - 1) % 26) as u8;
+        out.push(b'A' + d);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A sheet's name as a cell reference writes it: quoted (`'My data'!B2`) unless it is letters,
+/// digits and underscores.
+fn sheet_name(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        name.to_owned()
+    } else {
+        format!("'{}'", name.replace('\'', "''"))
+    }
 }
 
 impl fmt::Display for Location {
@@ -20,8 +56,22 @@ impl fmt::Display for Location {
         if let Some(file) = &self.file {
             parts.push(file.display().to_string());
         }
-        if let Some(line) = self.line {
-            parts.push(format!("line {line}"));
+        match (&self.sheet, self.line) {
+            (
+                Some(SheetCell {
+                    sheet,
+                    column: Some(c),
+                }),
+                Some(row),
+            ) => {
+                parts.push(format!("{}!{}{row}", sheet_name(sheet), column_letters(*c)));
+            }
+            (Some(s), Some(row)) => {
+                parts.push(format!("sheet {}, row {row}", sheet_name(&s.sheet)))
+            }
+            (Some(s), None) => parts.push(format!("sheet {}", sheet_name(&s.sheet))),
+            (None, Some(line)) => parts.push(format!("line {line}")),
+            (None, None) => {}
         }
         if let Some(col) = &self.column {
             parts.push(format!("column '{col}'"));

@@ -21,6 +21,7 @@ fn csv_reader(data: &[u8]) {
             let opts = CsvOptions {
                 delimiter,
                 decimal_comma,
+                ..CsvOptions::default()
             };
             if let Ok(table) = Table::from_bytes(Path::new("f.csv"), data, &opts) {
                 let _ = Studies::from_table(&table, &ColumnMap::new());

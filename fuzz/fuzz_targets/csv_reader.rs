@@ -21,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
                     1 => Some(false),
                     _ => Some(true),
                 },
+                sheet: None,
             },
             rest,
         ),

@@ -176,13 +176,22 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             file: Some(source.to_path_buf()),
             line,
             column: None,
+            sheet: None,
         };
-        let io = |e| Error::Io {
-            path: source.to_path_buf(),
-            source: e,
-        };
+        let io = |e| crate::data::source::read_error(source, e);
         let mut reader = BufReader::with_capacity(1 << 16, reader);
-        if reader.fill_buf().map_err(io)?.starts_with(b"\xEF\xBB\xBF") {
+        let head = reader.fill_buf().map_err(io)?;
+        if let Some(format) = crate::data::workbook::detect(source, head)? {
+            return Err(Error::input(
+                loc(None),
+                format!(
+                    "the file is a workbook ({}): a batch streams CSV text only; save the \
+                     sheet as CSV",
+                    format.name()
+                ),
+            ));
+        }
+        if head.starts_with(b"\xEF\xBB\xBF") {
             reader.consume(3);
         }
         let delimiter = match opts.delimiter {
@@ -460,6 +469,7 @@ impl Reading<'_> {
             file: Some(self.source.to_path_buf()),
             line,
             column: None,
+            sheet: None,
         }
     }
 }

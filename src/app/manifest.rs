@@ -8,6 +8,7 @@
 //! [[analysis]]
 //! name = "bcg_or"                              # directory name (sanitised); default: file stem
 //! file = "bcg.csv"                             # relative to the manifest's directory
+//! sheet = "Data"                               # for a workbook (.xlsx, .xls, .ods): default first
 //! measure = "OR"                               # default: by data type
 //! method = "REML"                              # τ² estimator (FE, DL, REML, PM, ...), MH or Peto
 //! preset = "revman5"                           # cochrane (default), metafor or revman5
@@ -111,6 +112,7 @@ fn at(path: &Path, line: Option<usize>, message: String) -> Error {
             file: Some(path.to_path_buf()),
             line,
             column: None,
+            sheet: None,
         },
         message,
     )

@@ -78,8 +78,12 @@ fn is_csv(p: &Path) -> bool {
 }
 
 /// The `analysis` values of a long CSV in order of first appearance, or `None` for a plain CSV.
-fn long_csv_names(file: &Path) -> Result<Option<Vec<String>>> {
-    let t = Table::from_path(file, &CsvOptions::default())?;
+fn long_csv_names(file: &Path, sheet: Option<&str>) -> Result<Option<Vec<String>>> {
+    let opts = CsvOptions {
+        sheet: sheet.map(str::to_owned),
+        ..CsvOptions::default()
+    };
+    let t = Table::from_path(file, &opts)?;
     let Some(c) = t.column(ANALYSIS_COLUMN) else {
         return Ok(None);
     };
@@ -142,7 +146,7 @@ impl Planner {
         let long = if cfg.analysis.is_some() {
             Ok(None)
         } else {
-            long_csv_names(file)
+            long_csv_names(file, cfg.sheet.as_deref())
         };
         match long {
             Err(e) => {
@@ -269,7 +273,8 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
     if crate::data::revman::is_rm5(&spec.file) {
         return read_outcome(spec);
     }
-    let table = tables.get(&spec.file)?;
+    let sheet = spec.cfg.sheet.as_deref();
+    let table = tables.get(&spec.file, sheet)?;
     if crate::data::revman::is_revman_csv(&table.headers) {
         return read_outcome(spec);
     }
@@ -282,7 +287,7 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
             spec.file.display()
         ))
     })?;
-    let selected = tables.select(&spec.file, c, v)?;
+    let selected = tables.select(&spec.file, sheet, c, v)?;
     if selected.rows.is_empty() {
         return Err(Error::invalid(format!(
             "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
@@ -409,7 +414,10 @@ fn not_enough(k: usize, what: &str) -> String {
 
 /// Runs one analysis: effects, model, subgroups, moderators, bias and sensitivity, plots.
 pub fn analyse(spec: &Spec) -> Result<Analysis> {
-    analyse_with(spec, &Tables::new([spec.file.as_path()]))
+    analyse_with(
+        spec,
+        &Tables::new([(spec.file.as_path(), spec.cfg.sheet.as_deref())]),
+    )
 }
 
 /// [`analyse`], reading the input through a run's shared tables.
@@ -876,7 +884,7 @@ fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> Entr
         Ok(a) => a,
         Err(e) => {
             // A file of p-values is not a pooling: list it as skipped, not failed.
-            if let Ok(t) = tables.get(&spec.file) {
+            if let Ok(t) = tables.get(&spec.file, spec.cfg.sheet.as_deref()) {
                 if pvalues_only(&t) && Studies::from_table(&t, &ColumnMap::new()).is_err() {
                     return Entry::Skipped {
                         name: spec.name.clone(),
@@ -902,7 +910,7 @@ fn run_guarded(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> 
     let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         run_one(spec, out, ro, tables)
     }));
-    tables.done(&spec.file);
+    tables.done(&spec.file, spec.cfg.sheet.as_deref());
     entry.unwrap_or_else(|payload| Entry::Failed {
         name: spec.name.clone(),
         dir: Some(spec.dir.clone()),
@@ -948,7 +956,11 @@ fn write_report(
     ro: &ReportOptions,
     tick: &(dyn Fn() + Sync),
 ) -> Result<Vec<Entry>> {
-    let tables = Tables::new(plan.specs.iter().map(|s| s.file.as_path()));
+    let tables = Tables::new(
+        plan.specs
+            .iter()
+            .map(|s| (s.file.as_path(), s.cfg.sheet.as_deref())),
+    );
     let mut entries: Vec<Entry> = plan
         .specs
         .par_iter()

@@ -21,46 +21,64 @@ struct Slot {
 /// Row indices by trimmed value, in file order.
 type Groups = HashMap<String, Vec<usize>>;
 
-/// The cache: a slot per file and the analyses left to read it.
+/// A table's origin: its file and, for a workbook, the sheet (`None`: the first).
+type Key = (PathBuf, Option<String>);
+
+fn key(file: &Path, sheet: Option<&str>) -> Key {
+    (file.to_path_buf(), sheet.map(str::to_owned))
+}
+
+/// The cache: a slot per file (and sheet) and the analyses left to read it.
 pub struct Tables {
-    slots: Mutex<HashMap<PathBuf, (Arc<Slot>, usize)>>,
+    slots: Mutex<HashMap<Key, (Arc<Slot>, usize)>>,
 }
 
 impl Tables {
-    /// A cache for analyses reading `files` (one entry per analysis, repeats counted).
-    pub fn new<'a>(files: impl IntoIterator<Item = &'a Path>) -> Tables {
-        let mut slots: HashMap<PathBuf, (Arc<Slot>, usize)> = HashMap::new();
-        for f in files {
-            slots.entry(f.to_path_buf()).or_default().1 += 1;
+    /// A cache for analyses reading `files` and their sheets (one entry per analysis, repeats
+    /// counted).
+    pub fn new<'a>(files: impl IntoIterator<Item = (&'a Path, Option<&'a str>)>) -> Tables {
+        let mut slots: HashMap<Key, (Arc<Slot>, usize)> = HashMap::new();
+        for (f, sheet) in files {
+            slots.entry(key(f, sheet)).or_default().1 += 1;
         }
         Tables {
             slots: Mutex::new(slots),
         }
     }
 
-    /// The table of `file`, parsed on first use. A read error is not kept: each analysis gets
-    /// its own (the same) error, as if it had read the file alone.
-    pub fn get(&self, file: &Path) -> Result<Arc<Table>> {
+    /// The table of `file` (of its `sheet`, for a workbook), parsed on first use. A read error
+    /// is not kept: each analysis gets its own (the same) error, as if it had read the file alone.
+    pub fn get(&self, file: &Path, sheet: Option<&str>) -> Result<Arc<Table>> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(&slots.entry(file.to_path_buf()).or_default().0)
+            Arc::clone(&slots.entry(key(file, sheet)).or_default().0)
         };
         let mut table = slot.table.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = table.as_ref() {
             return Ok(Arc::clone(t));
         }
-        let t = Arc::new(Table::from_path(file, &CsvOptions::default())?);
+        let opts = CsvOptions {
+            sheet: sheet.map(str::to_owned),
+            ..CsvOptions::default()
+        };
+        let t = Arc::new(Table::from_path(file, &opts)?);
         *table = Some(Arc::clone(&t));
         Ok(t)
     }
 
     /// The rows of `file`'s table whose `column` holds `value`, as [`select`] gives them, through
     /// an index of that column built once per file.
-    pub fn select(&self, file: &Path, column: usize, value: &str) -> Result<Table> {
-        let table = self.get(file)?;
+    pub fn select(
+        &self,
+        file: &Path,
+        sheet: Option<&str>,
+        column: usize,
+        value: &str,
+    ) -> Result<Table> {
+        let table = self.get(file, sheet)?;
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(&slots.entry(file.to_path_buf()).or_default().0)
+            Arc::clone(&slots.entry(key(file, sheet)).or_default().0)
         };
         let groups = {
             let mut g = slot.groups.lock().unwrap_or_else(|p| p.into_inner());
@@ -86,13 +104,14 @@ impl Tables {
         ))
     }
 
-    /// One analysis of `file` is done; the table is dropped after the last one.
-    pub fn done(&self, file: &Path) {
+    /// One analysis of `file` (its `sheet`) is done; the table is dropped after the last one.
+    pub fn done(&self, file: &Path, sheet: Option<&str>) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, left)) = slots.get_mut(file) {
+        let k = key(file, sheet);
+        if let Some((_, left)) = slots.get_mut(&k) {
             *left = left.saturating_sub(1);
             if *left == 0 {
-                slots.remove(file);
+                slots.remove(&k);
             }
         }
     }
@@ -129,6 +148,7 @@ fn rows_of(table: &Table, keep: &[usize]) -> Table {
         // Reading warnings name their own line; each analysis of the file shows them, as it
         // did when every analysis read the file itself.
         warnings: table.warnings.clone(),
+        sheet: table.sheet.clone(),
     }
 }
 
@@ -143,31 +163,31 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("long.csv");
         std::fs::write(&f, "analysis,yi,vi\na,1,1\nb,2,1\na,3,1\n").unwrap();
-        let files = [f.as_path(); 3];
+        let files = [(f.as_path(), None); 3];
         let tables = Tables::new(files);
-        let (t1, t2) = (tables.get(&f).unwrap(), tables.get(&f).unwrap());
+        let (t1, t2) = (tables.get(&f, None).unwrap(), tables.get(&f, None).unwrap());
         assert!(Arc::ptr_eq(&t1, &t2));
         let a = select(&t1, 0, "a");
         assert_eq!((a.rows.len(), a.lines.clone()), (2, vec![2, 4]));
         // The indexed selection gives the scan's rows, lines and header, and nothing for a
         // value the column does not hold.
         for v in ["a", "b", "c"] {
-            let (x, y) = (tables.select(&f, 0, v).unwrap(), select(&t1, 0, v));
+            let (x, y) = (tables.select(&f, None, 0, v).unwrap(), select(&t1, 0, v));
             assert_eq!(
                 (&x.rows, &x.lines, &x.headers),
                 (&y.rows, &y.lines, &y.headers)
             );
         }
-        assert_eq!(tables.select(&f, 0, "a").unwrap().rows[1][1], "3");
-        assert!(tables.select(&f, 0, "c").unwrap().rows.is_empty());
-        tables.done(&f);
-        tables.done(&f);
+        assert_eq!(tables.select(&f, None, 0, "a").unwrap().rows[1][1], "3");
+        assert!(tables.select(&f, None, 0, "c").unwrap().rows.is_empty());
+        tables.done(&f, None);
+        tables.done(&f, None);
         assert_eq!(tables.held(), 1);
-        tables.done(&f);
+        tables.done(&f, None);
         assert_eq!(tables.held(), 0);
         // An unreadable file is an error every time, never a cached one.
         let missing = dir.join("missing.csv");
-        assert!(tables.get(&missing).is_err() && tables.get(&missing).is_err());
+        assert!(tables.get(&missing, None).is_err() && tables.get(&missing, None).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

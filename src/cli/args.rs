@@ -13,11 +13,29 @@ use evident::pool::mh::MhOptions;
 use evident::{Measure, Scale};
 use std::path::PathBuf;
 
+/// `--sheet NAME` alone, for the commands that read a table without [`ReadArgs`].
+#[derive(Args, Debug, Clone)]
+pub struct SheetArg {
+    /// Sheet of a workbook (.xlsx, .xls, .ods) to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+}
+
+impl SheetArg {
+    /// Default reading options with this sheet.
+    pub fn csv_options(&self) -> CsvOptions {
+        CsvOptions {
+            sheet: self.sheet.clone(),
+            ..CsvOptions::default()
+        }
+    }
+}
+
 /// Input file and how to read it.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
-    /// CSV file of studies (columns as metafor's arguments: ai,bi,ci,di | m1i,... | yi,vi | ...);
-    /// `-` reads standard input.
+    /// CSV file or workbook (.xlsx, .xls, .ods) of studies (columns as metafor's arguments:
+    /// ai,bi,ci,di | m1i,... | yi,vi | ...); `-` reads standard input.
     pub file: PathBuf,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -40,6 +58,9 @@ pub struct ReadArgs {
     /// Decimal separator: '.' or ',' (default: detected for ';'-separated files).
     #[arg(long)]
     pub decimal: Option<char>,
+    /// Sheet of a workbook (.xlsx, .xls, .ods) to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Continuity correction added to zero cells.
     #[arg(long, default_value_t = 0.5)]
     pub add: f64,
@@ -69,7 +90,8 @@ pub struct ReadArgs {
     pub allow_mixed_ratios: bool,
 }
 
-/// Reads a data file's table; the path `-` is standard input (named `<stdin>` in errors).
+/// Reads a data file's table (a CSV file or a workbook's sheet); the path `-` is standard input
+/// (named `<stdin>` in errors; a workbook there is known by its first bytes).
 pub fn read_data_file(path: &std::path::Path, csv: &CsvOptions) -> Result<Table> {
     if path.as_os_str() != "-" {
         return Ok(Table::from_path(path, csv)?);
@@ -121,6 +143,7 @@ impl ReadArgs {
                 Some(',') => Some(true),
                 Some(c) => bail!("--decimal must be '.' or ',', got '{c}'"),
             },
+            sheet: self.sheet.clone(),
         })
     }
 

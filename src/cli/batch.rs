@@ -1,7 +1,7 @@
 //! `evident batch`: one pooled row per analysis of a long CSV, fitted in parallel.
 
 use super::args::{ModelArgs, Pooling, ReadArgs};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use evident::app::atomic::AtomicFile;
 use evident::app::batch::{header, write_row, Batch, BatchOptions, BatchResult};
@@ -27,6 +27,9 @@ pub struct BatchArgs {
 }
 
 pub fn run_batch(args: &BatchArgs) -> Result<bool> {
+    if args.read.sheet.is_some() {
+        bail!("--sheet does not apply to batch: it streams CSV text only (save the sheet as CSV)");
+    }
     // Resolve the model options through the same preset logic as `pool`.
     let rma = match args.model.pooling_for_batch()? {
         Pooling::Rma(o) => o,
@@ -53,8 +56,7 @@ pub fn run_batch(args: &BatchArgs) -> Result<bool> {
         if let Some(out) = &args.output {
             evident::app::atomic::refuse_same_file(&args.file, out)?;
         }
-        let file = std::fs::File::open(&args.file)
-            .with_context(|| format!("cannot open {}", args.file.display()))?;
+        let file = evident::data::source::open(&args.file)?;
         (args.file.clone(), Box::new(file))
     };
     let batch = Batch::open(&source, input, &opts)?;

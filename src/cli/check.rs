@@ -2,7 +2,6 @@
 
 use anyhow::Result;
 use clap::Args;
-use evident::data::CsvOptions;
 use evident::render::csv_safe;
 use evident::render::json::num;
 use evident::reported::check::{check, CheckResult, Verdict};
@@ -14,6 +13,8 @@ use std::path::PathBuf;
 pub struct CheckArgs {
     /// CSV with columns study, measure, estimate, ci_lb, ci_ub, level, pval (as printed).
     pub file: PathBuf,
+    #[command(flatten)]
+    pub sheet: super::args::SheetArg,
     /// Measure for rows without a `measure` cell (OR, RR, HR, MD, ...).
     #[arg(long)]
     pub measure: Option<String>,
@@ -23,7 +24,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> Result<()> {
-    let table = super::args::read_data_file(&args.file, &CsvOptions::default())?;
+    let table = super::args::read_data_file(&args.file, &args.sheet.csv_options())?;
     let rt = ReportedTable::new(&table, args.measure.as_deref());
     // A row that cannot be read is reported as such; it does not stop the others.
     let results: Vec<(String, CheckResult)> = (0..rt.len())

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::data::table::{parse_number, Cell};
-use evident::data::{CsvOptions, Grid};
+use evident::data::Grid;
 use evident::render::json::num;
 use evident::reported::combine::{combine, one_sided, CombineMethod};
 use evident::reported::PValue;
@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub struct CombineArgs {
     /// CSV with a `pval` column (one-sided p-values unless --two-sided).
     pub file: PathBuf,
+    #[command(flatten)]
+    pub sheet: super::args::SheetArg,
     /// fisher, stouffer, tippett, wilkinson (or wilkinson:R for the R-th smallest p), edgington.
     #[arg(long)]
     pub method: String,
@@ -38,7 +40,7 @@ fn direction(s: &str) -> Option<bool> {
 
 pub fn run(args: &CombineArgs) -> Result<()> {
     let method: CombineMethod = args.method.parse()?;
-    let table = super::args::read_data_file(&args.file, &CsvOptions::default())?;
+    let table = super::args::read_data_file(&args.file, &args.sheet.csv_options())?;
     let find = |names: &[&str]| names.iter().find_map(|n| table.column(n));
     let pcol = find(&["pval", "p", "p_value", "pvalue", "p.value"])
         .context("no p-value column: expected a column named 'pval'")?;

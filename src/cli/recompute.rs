@@ -3,7 +3,6 @@
 use super::choices::MedianArg;
 use anyhow::Result;
 use clap::Args;
-use evident::data::CsvOptions;
 use evident::render::csv_safe;
 use evident::render::json::num;
 use evident::reported::median::MedianMethod;
@@ -18,6 +17,8 @@ pub struct RecomputeArgs {
     /// CSV with columns such as study, measure, estimate, ci_lb, ci_ub, level, pval, se; or counts
     /// (ai,bi,ci,di | ai,n1i,ci,n2i | x1i,t1i,x2i,t2i); or median, q1, q3, min, max, n.
     pub file: PathBuf,
+    #[command(flatten)]
+    pub sheet: super::args::SheetArg,
     /// Measure for rows without a `measure` cell (OR, RR, HR, IRR, MD, RD, SMD, ...).
     #[arg(long)]
     pub measure: Option<String>,
@@ -82,7 +83,7 @@ fn cells(r: &RowResult) -> (Vec<Option<f64>>, Option<String>) {
 }
 
 pub fn run(args: &RecomputeArgs) -> Result<()> {
-    let table = super::args::read_data_file(&args.file, &CsvOptions::default())?;
+    let table = super::args::read_data_file(&args.file, &args.sheet.csv_options())?;
     let mut rt = ReportedTable::new(&table, args.measure.as_deref());
     rt.median_method = MedianMethod::from(args.median_method);
     let mut results = Vec::with_capacity(rt.len());

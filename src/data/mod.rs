@@ -13,9 +13,10 @@ pub mod sanitize;
 pub mod source;
 pub mod studies;
 pub mod table;
+pub mod workbook;
 
 pub use studies::{ColumnMap, Data, Grid, Kind, Layout, Moderator, Studies, Value};
-pub use table::{CsvOptions, Table};
+pub use table::{CsvOptions, Sheet, Table};
 
 use crate::error::Result;
 use std::path::Path;

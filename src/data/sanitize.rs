@@ -2,6 +2,7 @@
 //! return; U+FFFE, U+FFFF) have no place in a label: an SVG holding one is malformed and its PNG
 //! or PDF cannot be drawn. They are replaced on reading, with a warning naming the cell.
 
+use super::table::Sheet;
 use crate::error::Location;
 use crate::xml::{xml_illegal, xml_safe};
 use std::borrow::Cow;
@@ -11,9 +12,10 @@ use std::path::Path;
 const MAX_WARNINGS: usize = 10;
 
 /// Replaces refused characters in the header and every cell; one warning per cell changed (the
-/// first [`MAX_WARNINGS`], then a count), naming file, line and column.
+/// first [`MAX_WARNINGS`], then a count), naming file, line (or sheet cell) and column.
 pub(crate) fn cells(
     source: &Path,
+    sheet: Option<&Sheet>,
     headers: &mut [String],
     rows: &mut [Vec<String>],
     lines: &[usize],
@@ -50,6 +52,7 @@ pub(crate) fn cells(
                 file: Some(source.to_path_buf()),
                 line: Some(line),
                 column: headers.get(col).cloned(),
+                sheet: sheet.map(|s| s.cell(Some(col))),
             };
             format!(
                 "{loc}: control or non-character {bad} replaced by U+FFFD (XML, SVG, PNG and \
@@ -102,7 +105,14 @@ mod tests {
             vec!["A".to_string(), "1".to_string()],
             vec!["B\u{7}".to_string(), "2".to_string()],
         ];
-        let w = cells(Path::new("t.csv"), &mut headers, &mut rows, &[2, 3], 1);
+        let w = cells(
+            Path::new("t.csv"),
+            None,
+            &mut headers,
+            &mut rows,
+            &[2, 3],
+            1,
+        );
         assert_eq!(rows[1][0], "B\u{FFFD}");
         assert_eq!(w.len(), 1);
         assert!(w[0].starts_with("t.csv, line 3, column 'study': control or non-character U+0007"));

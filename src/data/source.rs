@@ -10,11 +10,25 @@ use std::path::Path;
 /// Reads a whole input file; a missing file, a directory and a permission problem each get
 /// their own message ([`Error::ReadFile`]).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|reason| Error::ReadFile {
+    std::fs::read(path).map_err(|reason| read_error(path, reason))
+}
+
+/// Opens an input file to stream it, with [`read_bytes`]'s messages.
+pub fn open(path: &Path) -> Result<std::fs::File> {
+    let file = std::fs::File::open(path).and_then(|f| match f.metadata()?.is_dir() {
+        true => Err(std::io::Error::other("is a directory")),
+        false => Ok(f),
+    });
+    file.map_err(|reason| read_error(path, reason))
+}
+
+/// An input file's read error ([`Error::ReadFile`]): missing, a directory, no permission, ...
+pub fn read_error(path: &Path, reason: std::io::Error) -> Error {
+    Error::ReadFile {
         path: path.to_path_buf(),
         is_dir: path.is_dir(),
         reason,
-    })
+    }
 }
 
 /// Decodes the text of a data file: a BOM decides (UTF-8, UTF-16 LE/BE); without one, NUL bytes
@@ -100,6 +114,10 @@ mod tests {
         let e = read_bytes(&missing).unwrap_err().to_string();
         assert_eq!(e, format!("no such file: {}", missing.display()));
         let e = read_bytes(dir.path()).unwrap_err().to_string();
+        assert_eq!(e, format!("{} is a directory", dir.path().display()));
+        let e = open(&missing).unwrap_err().to_string();
+        assert_eq!(e, format!("no such file: {}", missing.display()));
+        let e = open(dir.path()).unwrap_err().to_string();
         assert_eq!(e, format!("{} is a directory", dir.path().display()));
     }
 }

@@ -1,6 +1,6 @@
 //! Recognising what kind of study data a table holds, from its column names.
 
-use super::table::{column_index, is_missing, parse_number, Cell, Table};
+use super::table::{column_index, is_missing, parse_number, Cell, Sheet, Table};
 use crate::error::{Error, Location, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -654,13 +654,21 @@ pub trait Grid {
     fn warnings(&self) -> &[String] {
         &[]
     }
+    /// The workbook sheet the cells came from (none for a text file).
+    fn sheet(&self) -> Option<&Sheet> {
+        None
+    }
 
-    /// Location of a cell, for error messages.
+    /// Location of a cell, for error messages (`Sheet1!C4` in a workbook).
     fn location(&self, row: usize, col: usize) -> Location {
+        let headers = self.headers();
         Location {
             file: Some(self.source().to_path_buf()),
             line: self.line(row),
-            column: self.headers().get(col).cloned(),
+            column: headers.get(col).cloned(),
+            sheet: self
+                .sheet()
+                .map(|s| s.cell((col < headers.len()).then_some(col))),
         }
     }
 }
@@ -686,6 +694,9 @@ impl Grid for Table {
     }
     fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+    fn sheet(&self) -> Option<&Sheet> {
+        self.sheet.as_ref()
     }
 }
 
@@ -744,6 +755,7 @@ impl Studies {
             file: Some(self.source.clone()),
             line: self.lines.get(row).copied(),
             column: column.map(str::to_owned),
+            sheet: None,
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Reading a CSV file into a rectangular table of text cells, with line numbers kept for errors.
+//! Reading a CSV file (or a workbook's sheet, through [`super::workbook`]) into a rectangular
+//! table of text cells, with line numbers kept for errors.
 
 use super::records::{Record, Records};
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, Location, Result, SheetCell};
 use std::path::{Path, PathBuf};
 
 /// How to split and read cells.
@@ -11,6 +12,27 @@ pub struct CsvOptions {
     pub delimiter: Option<u8>,
     /// Decimal separator; `None` means `.`, or `,` when the delimiter is `;` and numbers use commas.
     pub decimal_comma: Option<bool>,
+    /// The sheet to read from a workbook (`.xlsx`, `.xls`, `.ods`); `None` reads the first.
+    pub sheet: Option<String>,
+}
+
+/// Where a table read from a workbook sits: its sheet and the sheet column of its first column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    /// The sheet's name.
+    pub name: String,
+    /// The 0-based sheet column (A is 0) of the table's first column.
+    pub first_column: u32,
+}
+
+impl Sheet {
+    /// The position of the table's column `col` (or of a whole row) in the sheet.
+    pub fn cell(&self, col: Option<usize>) -> SheetCell {
+        SheetCell {
+            sheet: self.name.clone(),
+            column: col.map(|c| self.first_column.saturating_add(c as u32)),
+        }
+    }
 }
 
 /// A CSV file as text cells: a header and rows of equal width.
@@ -28,6 +50,8 @@ pub struct Table {
     pub decimal_comma: bool,
     /// What reading changed, one sentence each naming the cell (characters XML refuses replaced).
     pub warnings: Vec<String>,
+    /// The sheet, when the table was read from a workbook (`lines` are then its row numbers).
+    pub sheet: Option<Sheet>,
 }
 
 impl Table {
@@ -37,13 +61,24 @@ impl Table {
         Table::from_bytes(path, &bytes, opts)
     }
 
-    /// Parses CSV bytes; `source` names them in error messages.
+    /// Parses CSV bytes, or a workbook's sheet when the bytes are one; `source` names them in
+    /// error messages.
     pub fn from_bytes(source: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<Table> {
         let loc = |line: Option<usize>| Location {
             file: Some(source.to_path_buf()),
             line,
             column: None,
+            sheet: None,
         };
+        if let Some(format) = super::workbook::detect(source, bytes)? {
+            return super::workbook::read(source, bytes, format, opts.sheet.as_deref());
+        }
+        if let Some(name) = &opts.sheet {
+            return Err(Error::input(
+                loc(None),
+                format!("sheet '{name}' asked for, but the file is text (CSV), not a workbook"),
+            ));
+        }
         // Spreadsheets export Windows-1252 and UTF-16 as often as UTF-8: decode, not refuse.
         let text = super::source::decode(bytes);
         if text.trim().is_empty() {
@@ -94,7 +129,8 @@ impl Table {
         let decimal_comma = opts
             .decimal_comma
             .unwrap_or(delimiter == b';' && rows.iter().flatten().any(|c| looks_decimal_comma(c)));
-        let warnings = super::sanitize::cells(source, &mut headers, &mut rows, &lines, header_line);
+        let warnings =
+            super::sanitize::cells(source, None, &mut headers, &mut rows, &lines, header_line);
         Ok(Table {
             source: source.to_path_buf(),
             headers,
@@ -102,6 +138,7 @@ impl Table {
             lines,
             decimal_comma,
             warnings,
+            sheet: None,
         })
     }
 

@@ -28,8 +28,10 @@ pub enum Direction {
 pub struct AnalysisConfig {
     /// The analysis's name (default: the `analysis` value, else the file's stem).
     pub name: Option<String>,
-    /// The CSV file of studies, relative to the manifest's directory.
+    /// The CSV file (or workbook) of studies, relative to the manifest's directory.
     pub file: Option<PathBuf>,
+    /// The sheet of a workbook file (default: the first).
+    pub sheet: Option<String>,
     /// For a long CSV: the value of its `analysis` column that selects this analysis's rows.
     pub analysis: Option<String>,
     /// Effect measure as metafor names it (`OR`, `SMD`, ...); default: the data type's usual one.
