@@ -70,3 +70,136 @@ fn negative_xlim_needs_no_equals_sign() {
     let _ = std::fs::remove_file(&out);
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// Runs a command that must succeed and parses its standard output as JSON.
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = run(args, None);
+    assert_eq!(code, Some(0), "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+}
+
+/// Every key of `part` has the value it has in `whole`.
+fn assert_within(part: &serde_json::Value, whole: &serde_json::Value, what: &str) {
+    let part = part.as_object().unwrap_or_else(|| panic!("{what}: {part}"));
+    assert!(!part.is_empty(), "{what}: empty");
+    for (k, v) in part {
+        assert_eq!(Some(v), whole.get(k), "{what}: key {k}");
+    }
+}
+
+/// Issue 16 item 9: `bias --json` is the pooled model of `pool --json` and the objects the
+/// single-test commands print.
+#[test]
+fn bias_prints_json() {
+    let v = json_of(&["bias", BCG, "--json"]);
+    assert_within(&v["model"], &json_of(&["pool", BCG, "--json"]), "model");
+    assert_eq!(v["ranktest"], json_of(&["ranktest", BCG, "--json"]));
+    assert_eq!(v["fsn"], json_of(&["fsn", BCG, "--json"]));
+    for k in ["regtest", "peters", "trimfill", "pet_peese"] {
+        assert!(v[k].is_object(), "{k}: {v}");
+    }
+}
+
+/// `sensitivity --json`: the pooled model with the `leave1out` and `influence` objects of
+/// their own commands, and the Baujat coordinates.
+#[test]
+fn sensitivity_prints_json() {
+    let v = json_of(&["sensitivity", BCG, "--json"]);
+    assert_within(&v["model"], &json_of(&["pool", BCG, "--json"]), "model");
+    assert_eq!(v["leave1out"], json_of(&["leave1out", BCG, "--json"]));
+    assert_eq!(v["influence"], json_of(&["influence", BCG, "--json"]));
+    assert_eq!(v["baujat"]["x"].as_array().map(Vec::len), Some(13));
+}
+
+/// The plotting commands draw the figure and, with `--json`, print the fitted model as
+/// `pool --json` prints it (a meta-regression's for the bubble plot).
+#[test]
+fn plots_print_the_model_as_json() {
+    let dir = std::env::temp_dir().join(format!("evident-plotjson-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("fig.svg");
+    let o = out.to_str().unwrap();
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["forest", BCG, "-o", o, "--json"],
+            &["pool", BCG, "--json"],
+        ),
+        (
+            &["forest", BCG, "-o", o, "--json", "--method", "MH"],
+            &["pool", BCG, "--json", "--method", "MH"],
+        ),
+        (
+            &["funnel", BCG, "-o", o, "--json"],
+            &["pool", BCG, "--json"],
+        ),
+        (
+            &["bubble", BCG, "--mods", "ablat", "-o", o, "--json"],
+            &["pool", BCG, "--mods", "ablat", "--json"],
+        ),
+    ];
+    for (plot, pool) in cases {
+        let _ = std::fs::remove_file(&out);
+        let v = json_of(plot);
+        assert!(out.exists(), "{plot:?}: no figure");
+        assert_within(&v, &json_of(pool), &format!("{plot:?}"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--digits N` sets the decimals of text output (4 by default, as metafor); JSON keeps every
+/// digit; 0, more than 12 or a non-number is refused.
+#[test]
+fn digits_set_the_decimals_of_text_output() {
+    let (_, four, _) = run(&["pool", BCG], None);
+    let (code, six, err) = run(&["pool", BCG, "--digits", "6"], None);
+    assert_eq!(code, Some(0), "{err}");
+    // metafor: tau^2 = 0.3378 (digits = 4), 0.337772 (digits = 6); tau2 = 0.3377716 in the corpus.
+    let tau2 = json_of(&["pool", BCG, "--json"])["tau2"].as_f64().unwrap();
+    assert!(four.contains(&format!("tau^2 = {tau2:.4} ")), "{four}");
+    assert!(six.contains(&format!("tau^2 = {tau2:.6} ")), "{six}");
+    for cmd in [
+        &["bias", BCG][..],
+        &["sensitivity", BCG],
+        &["regtest", BCG],
+        &["effects", BCG],
+    ] {
+        let mut args = cmd.to_vec();
+        args.extend(["--digits", "7"]);
+        let (code, out, err) = run(&args, None);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        let seven = out
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+            .any(|t| t.split_once('.').is_some_and(|(_, d)| d.len() == 7));
+        assert!(seven, "{args:?}: no number with 7 decimals: {out}");
+    }
+    for bad in ["0", "13", "x"] {
+        let (code, _, err) = run(&["pool", BCG, "--digits", bad], None);
+        assert_eq!(code, Some(1), "{bad}");
+        assert!(err.contains("from 1 to 12"), "{bad}: {err}");
+    }
+}
+
+/// `effects` prints an aligned table (study, yi, vi, sei, CI) unless `--json` or `--csv`.
+#[test]
+fn effects_prints_a_readable_table() {
+    let (code, out, err) = run(&["effects", BCG, "--measure", "RR"], None);
+    assert_eq!(code, Some(0), "{err}");
+    let v = json_of(&["effects", BCG, "--measure", "RR", "--json"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let head = lines.iter().position(|l| l.starts_with("study")).unwrap();
+    assert!(lines[head].contains("ci.lb") && lines[head].contains("ci.ub"));
+    let first = lines[head + 1];
+    let yi = v["yi"][0].as_f64().unwrap();
+    let vi = v["vi"][0].as_f64().unwrap();
+    assert!(first.starts_with("Aronson 1948"), "{first}");
+    for x in [yi, vi, vi.sqrt(), yi - 1.959964 * vi.sqrt()] {
+        assert!(first.contains(&format!("{x:.4}")), "{x}: {first}");
+    }
+    // Aligned: every row as long as the header.
+    let width = lines[head].chars().count();
+    assert!(lines[head + 1..head + 14]
+        .iter()
+        .all(|l| l.chars().count() == width));
+    let (_, csv, _) = run(&["effects", BCG, "--csv"], None);
+    assert!(csv.starts_with("study,yi,vi,sei,corrected"), "{csv}");
+}

@@ -13,6 +13,15 @@ use evident::pool::mh::MhOptions;
 use evident::{Measure, Scale};
 use std::path::PathBuf;
 
+/// How text output prints numbers (`--digits`), for every command that prints a summary.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct TextArgs {
+    /// Decimals of the numbers in the text summary (metafor's digits), from 1 to 12; JSON
+    /// output always carries every digit.
+    #[arg(long, value_name = "N", default_value = "4")]
+    pub digits: evident::render::text::Digits,
+}
+
 /// Input file and how to read it.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {

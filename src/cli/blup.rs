@@ -24,6 +24,8 @@ pub struct BlupArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &BlupArgs) -> Result<()> {

@@ -68,5 +68,8 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
         },
     )?;
     args.out.save_scaled(fig, "bubble plot")?;
+    if args.out.json {
+        println!("{}", evident::render::json::metareg_json(&fit));
+    }
     Ok(())
 }

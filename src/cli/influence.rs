@@ -21,6 +21,8 @@ pub struct InfluenceArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &InfluenceArgs) -> Result<()> {

@@ -101,6 +101,8 @@ pub struct PoolArgs {
     /// "r_code" key.
     #[arg(long, conflicts_with = "reported")]
     pub show_r: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {

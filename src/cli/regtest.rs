@@ -28,6 +28,8 @@ pub struct RegtestArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &RegtestArgs) -> Result<()> {
