@@ -203,3 +203,127 @@ fn effects_prints_a_readable_table() {
     let (_, csv, _) = run(&["effects", BCG, "--csv"], None);
     assert!(csv.starts_with("study,yi,vi,sei,corrected"), "{csv}");
 }
+
+/// Issue 16 item 11: the studies dropped for a missing moderator value are one warning with the
+/// count and the first rows, not a line each.
+#[test]
+fn missing_moderator_values_are_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(BCG).unwrap();
+    let csv: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut cells: Vec<String> = l.splitn(7, ',').map(str::to_string).collect();
+            if (1..=5).contains(&i) {
+                cells[5] = String::new(); // ablat
+            }
+            cells.join(",") + "\n"
+        })
+        .collect();
+    let file = dir.path().join("bcg_missing.csv");
+    std::fs::write(&file, csv).unwrap();
+    let (code, _, err) = run(&["pool", file.to_str().unwrap(), "--mods", "ablat"], None);
+    assert_eq!(code, Some(0), "{err}");
+    let omitted: Vec<&str> = err.lines().filter(|l| l.contains("omitted")).collect();
+    assert_eq!(omitted.len(), 1, "{err}");
+    assert!(
+        omitted[0].starts_with("warning: 5 studies omitted (missing moderator value): Aronson 1948 (line 2), Ferguson & Simes 1949 (line 3), Rosenthal et al 1960 (line 4) and 2 more"),
+        "{err}"
+    );
+}
+
+/// Issue 16 item 11: a report's error rows name the input files relative to the directory given,
+/// not where it sits on this machine.
+#[test]
+fn report_error_rows_show_relative_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::write(
+        input.join("broken.csv"),
+        "study,yi,vi\nA,abc,0.1\nB,0.2,0.1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = run(
+        &[
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(2), "{err}");
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("broken.csv"), "{index}");
+    let abs = input.display().to_string();
+    assert!(!index.contains(&abs), "absolute path in the index: {index}");
+    assert!(!err.contains(&abs), "absolute path on stderr: {err}");
+}
+
+/// Issue 16 item 10: a manifest maps columns (`col`) and takes `pool`'s options; the report's
+/// model is then `pool`'s with the same flags. A bad value stops the run with its line and key.
+#[test]
+fn manifest_takes_column_mappings_and_pool_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let effects = json_of(&["effects", BCG, "--json"]);
+    let mut csv = String::from("trial,logOR,var\n");
+    for i in 0..13 {
+        csv += &format!("S{i},{},{}\n", effects["yi"][i], effects["vi"][i]);
+    }
+    let file = input.join("log_or.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let manifest = input.join("evident.toml");
+    let toml = "[[analysis]]\nfile = \"log_or.csv\"\ncol = { yi = \"logOR\", vi = \"var\" }\nmethod = \"DL\"\ntest = \"z\"\npi = \"riley\"\ntol = 1e-10\n";
+    std::fs::write(&manifest, toml).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, err) = run(
+        &[
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let page: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("log_or/results.json")).unwrap())
+            .unwrap();
+    let f = file.to_str().unwrap();
+    let pool = json_of(&[
+        "pool", f, "--col", "yi=logOR", "--col", "vi=var", "--method", "DL", "--test", "z", "--pi",
+        "riley", "--tol", "1e-10", "--json",
+    ]);
+    for k in ["estimate", "se", "tau2", "pi_lb", "pi_ub", "tau2_ci_lb"] {
+        assert_eq!(page[k], pool[k], "{k}");
+    }
+    std::fs::write(&manifest, format!("{toml}tau2 = -1\n")).unwrap();
+    let (code, _, err) = run(
+        &[
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("line 8") && err.contains("`tau2`"), "{err}");
+    std::fs::write(&manifest, format!("{toml}stepsize = 1\n")).unwrap();
+    let (code, _, err) = run(
+        &[
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("line 8") && err.contains("stepsize"), "{err}");
+}

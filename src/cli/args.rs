@@ -191,6 +191,14 @@ impl Loaded {
     }
 }
 
+/// On stderr, the studies a model left out: one line per reason (see
+/// [`evident::render::text::omitted_warnings`]); `lines` are the input rows' file lines.
+pub fn warn_omitted(omitted: &[evident::effect::Omitted], lines: &[usize]) {
+    for w in evident::render::text::omitted_warnings(omitted, lines) {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// On stderr, for every command (plots included), when different ratio measures are pooled.
 pub fn warn_mixed_ratios(set: &EffectSet) {
     if let Some(note) = evident::render::text::mixed_ratios_note(&set.mixed_ratios) {

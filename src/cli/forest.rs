@@ -195,12 +195,7 @@ pub fn print_model_json(fit: &RmaFit, tables: Option<&MhFit>) {
 }
 
 fn warn_omitted(loaded: &Loaded, set: &EffectSet) {
-    for om in &set.omitted {
-        eprintln!(
-            "warning: {} (line {}): omitted: {}",
-            om.label, loaded.studies.lines[om.row], om.reason
-        );
-    }
+    super::args::warn_omitted(&set.omitted, &loaded.studies.lines);
 }
 
 /// Refuses what the plots of a Mantel–Haenszel or Peto pooling cannot draw yet: subgroups and

@@ -39,9 +39,7 @@ pub fn run(args: &RegtestArgs) -> Result<()> {
     let r = match &args.mods {
         Some(f) => {
             let fit = evident::moderators::metareg(&set, f, &opts)?;
-            for om in &fit.omitted {
-                eprintln!("warning: {}: omitted: {}", om.label, om.reason);
-            }
+            super::args::warn_omitted(&fit.omitted, &loaded.studies.lines);
             let ni = sample_sizes(&loaded.studies, &fit.effects);
             evident::bias::regtest_metareg(&fit, model, predictor, ni.as_deref())?
         }

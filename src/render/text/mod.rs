@@ -26,7 +26,7 @@ pub use moderators::{
     wald_tests_summary,
 };
 pub use reported::{additive_summary, two_estimates_summary};
-pub use rma::{mh_summary, mixed_ratios_note, rma_summary};
+pub use rma::{mh_summary, mixed_ratios_note, omitted_warnings, rma_summary};
 pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };
