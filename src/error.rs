@@ -335,7 +335,7 @@ fn level_message(percent: f64) -> String {
     if percent == 1.0 {
         "a confidence level of 1 is ambiguous (1 % or 100 %?): give it in percent (e.g. 95) or as a proportion below 1 (e.g. 0.95)".to_owned()
     } else {
-        format!("a confidence level must lie strictly between 0 and 100 (percent), found {percent}")
+        format!("a confidence level must be a percentage in (1, 100) or a proportion in (0, 1), found {percent}")
     }
 }
 

@@ -91,7 +91,7 @@ fn catalogue() {
                     }
                 }
                 if let Some(l) = c.get("label") {
-                    let text = evident(["effects", file.to_str().unwrap()]).stdout;
+                    let text = evident(["effects", file.to_str().unwrap(), "--csv"]).stdout;
                     let mut rdr = csv::Reader::from_reader(text.as_bytes());
                     let labels: Vec<String> =
                         rdr.records().map(|r| r.unwrap()[0].to_string()).collect();

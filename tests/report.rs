@@ -685,7 +685,8 @@ fn manifest_errors_name_the_file_and_the_reason() {
     assert!(all.contains("is a directory"), "{all}");
 }
 
-/// A broken manifest is that input's error row, naming the manifest and the line, in one line.
+/// A broken manifest stops the run (issue 16 item 10: not the directory's files with default
+/// settings), naming the manifest and the line, in one line.
 #[test]
 fn a_broken_manifest_names_its_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -699,7 +700,8 @@ fn a_broken_manifest_names_its_line() {
     )
     .unwrap();
     let r = report(&input, &dir.path().join("out"));
-    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(!dir.path().join("out/bcg").exists(), "run with defaults");
     let want = format!("{}, line 5: not a valid manifest", manifest.display());
     let line = r.stderr.lines().find(|l| l.contains(&want));
     assert!(line.is_some(), "{}", r.stderr);

@@ -183,7 +183,7 @@ fn bad_input_gives_located_errors() {
         ),
         (
             "study,measure,estimate,ci_lb,ci_ub,level\nA,OR,2,1,3,100\n",
-            "strictly between 0 and 100",
+            "a percentage in (1, 100) or a proportion in (0, 1)",
         ),
         (
             "study,measure,estimate,pval\nA,OR,2,1.5\n",

@@ -300,11 +300,11 @@ const ERRORS: &[Case] = &[
     exits(1, "error_no_data_type", "pool tests/bad_inputs/32_unrecognised_columns.csv"),
     ok("input_level_as_proportion", "pool tests/bad_inputs/38_level_as_fraction.csv"),
     ok("input_semicolon_decimal_comma", "pool tests/bad_inputs/08_semicolon_decimal_comma.csv"),
-    ok("input_latin1_labels", "effects tests/bad_inputs/06_latin1_labels.csv"),
-    ok("input_utf8_bom_crlf", "effects tests/bad_inputs/05_utf8_bom.csv"),
+    ok("input_latin1_labels", "effects tests/bad_inputs/06_latin1_labels.csv --csv"),
+    ok("input_utf8_bom_crlf", "effects tests/bad_inputs/05_utf8_bom.csv --csv"),
     ok("input_missing_markers", "pool tests/bad_inputs/13_missing_markers.csv"),
-    ok("input_formula_label_csv_safe", "effects tests/bad_inputs/43_formula_label.csv"),
-    ok("input_duplicate_empty_labels", "effects tests/bad_inputs/34_duplicate_labels.csv"),
+    ok("input_formula_label_csv_safe", "effects tests/bad_inputs/43_formula_label.csv --csv"),
+    ok("input_duplicate_empty_labels", "effects tests/bad_inputs/34_duplicate_labels.csv --csv"),
 ];
 
 /// Forest plots.

@@ -105,6 +105,22 @@ fn longest_key_line(text: &str) -> usize {
         .map_or(1, |(i, _)| i + 1)
 }
 
+/// The line of the key a message names in backticks (`` `tau2` must … ``), looked for from the
+/// analysis's line `from` to the next table header.
+fn key_line(text: &str, from: usize, message: &str) -> Option<usize> {
+    let key = message.split('`').nth(1)?;
+    text.split('\n')
+        .enumerate()
+        .skip(from)
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map(|(i, _)| i + 1)
+}
+
 /// An [`Error::Input`] at `line` of the manifest `path`.
 fn at(path: &Path, line: Option<usize>, message: String) -> Error {
     Error::input(
@@ -159,10 +175,21 @@ impl Manifest {
                     format!("analysis {} has no `file`", i + 1),
                 ));
             }
-            if let Some(p) = &a.preset {
-                if let Err(e) = p.parse::<crate::app::presets::Preset>() {
-                    return Err(at(path, Some(line), e.to_string()));
-                }
+            // Every setting is checked here, so that a bad value stops the run with its line
+            // instead of failing (or falling back) later.
+            let checked = crate::app::report::options(&a)
+                .and_then(|_| crate::app::report::escalc_options(&a))
+                .and_then(|_| {
+                    a.measure
+                        .as_deref()
+                        .map(str::parse::<crate::Measure>)
+                        .transpose()
+                        .map_err(|e| Error::invalid(format!("`measure`: {e}")))
+                });
+            if let Err(e) = checked {
+                let msg = e.to_string();
+                let line = key_line(text, line, &msg).unwrap_or(line);
+                return Err(at(path, Some(line), format!("analysis {}: {msg}", i + 1)));
             }
             analysis.push(a);
         }
@@ -252,7 +279,7 @@ preset = "revman5"
         assert_eq!(m.analysis[0].level.map(|l| l.percent()), Some(90.0));
         assert_eq!(
             line("[[analysis]]\nfile='a'\n\n[[analysis]]\nfile='b'\npreset='rm5'"),
-            Some(4)
+            Some(6)
         );
         // Found while fuzzing (a hostile input written for the manifest target): TOML's key
         // recursion limit comes without a position.
@@ -352,6 +379,76 @@ preset = "revman5"
             let (l, msg) = err(text);
             assert_eq!(l, Some(line), "{text:?}: {msg}");
             assert!(msg.contains(want), "{text:?}: {msg}");
+        }
+    }
+
+    /// Issue 16 item 10: the column mappings and `pool`'s options, each checked with its line.
+    #[test]
+    fn accepts_column_mappings_and_pool_options_with_their_checks() {
+        let m = Manifest::parse(
+            r#"
+[[analysis]]
+file = "x.csv"
+col = { yi = "logOR", vi = "var" }
+add = 0.25
+to = "all"
+drop00 = true
+vtype = "UB"
+pi = "riley"
+tau2 = 0.1
+tol = 1e-10
+stepadj = 0.5
+maxiter = 500
+threshold = 1e-8
+unweighted = true
+"#,
+            Path::new("evident.toml"),
+        )
+        .unwrap();
+        let a = &m.analysis[0];
+        assert_eq!(a.col.get("yi").map(String::as_str), Some("logOR"));
+        assert_eq!(a.col.get("vi").map(String::as_str), Some("var"));
+        let o = crate::app::report::options(a).unwrap();
+        assert_eq!(o.pi_type, crate::model::PiType::Riley);
+        assert_eq!(o.tau2_fixed, Some(0.1));
+        assert_eq!((o.control.stepadj, o.control.maxiter), (0.5, 500));
+        assert!(!o.weighted);
+        let e = crate::app::report::escalc_options(a).unwrap();
+        assert_eq!(
+            (e.add, e.to, e.drop00),
+            (0.25, crate::effect::AddTo::All, true)
+        );
+        let error = |body: &str| {
+            let text = format!(
+                "title = 't'
+[[analysis]]
+file = 'a.csv'
+{body}
+"
+            );
+            match Manifest::parse(&text, Path::new("m")) {
+                Err(Error::Input { location, message }) => (location.line, message),
+                other => panic!("{body}: {other:?}"),
+            }
+        };
+        for (body, says) in [
+            ("add = -1", "`add`"),
+            ("to = 'sometimes'", "sometimes"),
+            ("vtype = 'XX'", "XX"),
+            ("pi = 'wide'", "wide"),
+            ("tau2 = -0.1", "`tau2`"),
+            ("tol = 0", "`tol`"),
+            ("stepadj = 2", "`stepadj`"),
+            ("threshold = -1", "threshold"),
+            ("method = 'XYZ'", "XYZ"),
+            ("test = 'q'", "'q'"),
+            ("measure = 'ODDS'", "ODDS"),
+            ("bogus = 1", "bogus"),
+            ("col = 'yi=logOR'", "expected a map"),
+        ] {
+            let (line, message) = error(body);
+            assert_eq!(line, Some(4), "{body}: {message}");
+            assert!(message.contains(says), "{body}: {message}");
         }
     }
 

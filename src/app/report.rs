@@ -9,7 +9,6 @@ use crate::app::presets::{PoolMethod, Preset};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
-use crate::effect::AddTo;
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
@@ -51,6 +50,9 @@ pub struct Plan {
     pub skipped: Vec<(String, PathBuf, String)>,
     /// (name, error): inputs that could not even be read.
     pub failed: Vec<(String, String)>,
+    /// The errors of the manifests that could not be read (also in `failed`): a run should stop
+    /// on them rather than report the directory with default settings.
+    pub invalid_manifests: Vec<String>,
 }
 
 fn dedupe(name: &str, used: &mut HashSet<String>) -> String {
@@ -112,6 +114,7 @@ pub fn plan(inputs: &[PathBuf]) -> Plan {
         } else if input.is_file() && crate::data::revman::is_review_file(input) {
             p.add_review(input);
         } else if input.is_file() {
+            p.base = input.parent().map(Path::to_path_buf).unwrap_or_default();
             p.add_file(input, AnalysisConfig::default());
         } else {
             p.plan.failed.push((
@@ -129,6 +132,20 @@ struct Planner {
     plan: Plan,
     used: HashSet<String>,
     named: HashSet<PathBuf>,
+    /// The directory of the input being planned (see [`Spec::base`]).
+    base: PathBuf,
+}
+
+/// `message` with `base` (and the path separator after it) taken off the paths it names, so
+/// that an error row of the report reads `sub/bcg.csv`, not `/home/me/project/sub/bcg.csv`.
+fn relative_to(message: &str, base: &Path) -> String {
+    if base.as_os_str().is_empty() {
+        return message.to_string();
+    }
+    message.replace(
+        &format!("{}{}", base.display(), std::path::MAIN_SEPARATOR),
+        "",
+    )
 }
 
 impl Planner {
@@ -151,7 +168,8 @@ impl Planner {
         match long {
             Err(e) => {
                 let name = given.unwrap_or_else(|| stem(file));
-                self.plan.failed.push((name, e.to_string()));
+                let error = relative_to(&e.to_string(), &self.base);
+                self.plan.failed.push((name, error));
             }
             Ok(Some(values)) => {
                 for v in values {
@@ -207,17 +225,19 @@ impl Planner {
             file: file.to_path_buf(),
             rows,
             cfg,
+            base: self.base.clone(),
         });
     }
 
     /// The analyses a manifest lists (its files relative to it); the first title wins. Returns
     /// the manifest's defaults for the other files of its directory.
     fn add_manifest(&mut self, path: &Path) -> Manifest {
+        self.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         match Manifest::read(path) {
             Err(e) => {
-                self.plan
-                    .failed
-                    .push((path.display().to_string(), e.to_string()));
+                let error = relative_to(&e.to_string(), &self.base);
+                self.plan.invalid_manifests.push(e.to_string());
+                self.plan.failed.push((path.display().to_string(), error));
                 Manifest::default()
             }
             Ok(mut m) => {
@@ -238,11 +258,16 @@ impl Planner {
     /// A directory: its manifest, if any, then the CSVs it does not name, in name order.
     fn add_dir(&mut self, dir: &Path) {
         let mf = dir.join(MANIFEST_NAME);
-        let defaults = if mf.is_file() {
-            self.add_manifest(&mf)
-        } else {
-            Manifest::default()
-        };
+        let mut defaults = Manifest::default();
+        if mf.is_file() {
+            let before = self.plan.invalid_manifests.len();
+            defaults = self.add_manifest(&mf);
+            if self.plan.invalid_manifests.len() > before {
+                // Not the directory's CSVs with default settings instead of the manifest's.
+                return;
+            }
+        }
+        self.base = dir.to_path_buf();
         let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -279,7 +304,7 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
         return read_outcome(spec);
     }
     let Some(v) = &spec.rows else {
-        return Studies::from_table(&table, &ColumnMap::new());
+        return Studies::from_table(&table, &spec.cfg.col);
     };
     let c = table.column(ANALYSIS_COLUMN).ok_or_else(|| {
         Error::invalid(format!(
@@ -294,7 +319,7 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
             spec.file.display()
         )));
     }
-    Studies::from_table(&selected, &ColumnMap::new())
+    Studies::from_table(&selected, &spec.cfg.col)
 }
 
 /// The studies of one outcome of a RevMan review (`rows` is its id).
@@ -311,34 +336,92 @@ fn pvalues_only(table: &Table) -> bool {
         .any(|n| table.column(n).is_some())
 }
 
+/// A setting's value parsed, an error naming the manifest's key otherwise.
+fn parse_key<T: std::str::FromStr<Err = Error>>(
+    key: &str,
+    value: Option<&str>,
+) -> Result<Option<T>> {
+    value
+        .map(str::parse::<T>)
+        .transpose()
+        .map_err(|e| Error::invalid(format!("`{key}`: {e}")))
+}
+
 /// The preset of an analysis (`cochrane` unless set).
 fn preset(cfg: &AnalysisConfig) -> Result<Preset> {
-    Ok(cfg
-        .preset
-        .as_deref()
-        .map(str::parse::<Preset>)
-        .transpose()?
-        .unwrap_or_default())
+    Ok(parse_key::<Preset>("preset", cfg.preset.as_deref())?.unwrap_or_default())
 }
 
 /// The model options of an analysis: the preset's (Cochrane: REML, Knapp–Hartung, 95 %) unless
 /// set. For Mantel–Haenszel and Peto pooling these are the fixed-effect options of the analyses
 /// that work on the per-study effects (Egger's and Begg's tests).
 pub fn options(cfg: &AnalysisConfig) -> Result<RmaOptions> {
-    let method = match cfg
-        .method
-        .as_deref()
-        .map(str::parse::<PoolMethod>)
-        .transpose()?
-    {
+    let method = match parse_key::<PoolMethod>("method", cfg.method.as_deref())? {
         None => None,
         Some(PoolMethod::Rma(m)) => Some(m),
         Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => Some(Method::FE),
         Some(PoolMethod::MhRandom) => Some(Method::DL),
     };
-    let test = cfg.test.as_deref().map(str::parse::<Test>).transpose()?;
+    let test = parse_key::<Test>("test", cfg.test.as_deref())?;
     let level = cfg.level.unwrap_or_default();
-    Ok(preset(cfg)?.rma_options(method, test, level, PiType::Metafor))
+    let pi = parse_key::<PiType>("pi", cfg.pi.as_deref())?;
+    let mut o = preset(cfg)?.rma_options(method, test, level, pi.unwrap_or(PiType::Metafor));
+    let bad = |key: &str, why: &str, x: f64| Error::invalid(format!("`{key}` {why}, got {x}"));
+    if let Some(s) = cfg.stepadj {
+        if !(s > 0.0 && s <= 1.0) {
+            return Err(bad("stepadj", "must lie in (0, 1]", s));
+        }
+        o.control.stepadj = s;
+    }
+    if let Some(n) = cfg.maxiter {
+        o.control.maxiter = n;
+    }
+    if let Some(t) = cfg.threshold {
+        o.control.threshold = t;
+    }
+    if let Some(t) = cfg.tol {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(bad("tol", "must be a positive number", t));
+        }
+        o.control.tol = t;
+        o.qprofile_tol = t;
+    }
+    if let Some(t) = cfg.tau2 {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(bad("tau2", "must be a non-negative number", t));
+        }
+        o.tau2_fixed = Some(t);
+    }
+    o.weighted = !cfg.unweighted;
+    if let Some((name, why)) = o.control.invalid_parameter() {
+        return Err(Error::invalid(format!("`{name}` {why}")));
+    }
+    Ok(o)
+}
+
+/// The effect-size options of an analysis (`add`, `to`, `drop00`, `vtype`, as `pool` takes them),
+/// with the preset's rules applied.
+pub fn escalc_options(cfg: &AnalysisConfig) -> Result<crate::effect::EscalcOptions> {
+    let mut e = crate::effect::EscalcOptions {
+        allow_mixed_ratios: cfg.allow_mixed_ratios,
+        drop00: cfg.drop00.unwrap_or(false),
+        ..Default::default()
+    };
+    if let Some(a) = cfg.add {
+        if !(a.is_finite() && a >= 0.0) {
+            return Err(Error::invalid(format!(
+                "`add` must be a non-negative number, got {a}"
+            )));
+        }
+        e.add = a;
+    }
+    if let Some(t) = parse_key("to", cfg.to.as_deref())? {
+        e.to = t;
+    }
+    if let Some(v) = parse_key("vtype", cfg.vtype.as_deref())? {
+        e.vtype = v;
+    }
+    Ok(preset(cfg)?.escalc(e))
 }
 
 /// How an analysis pools its studies.
@@ -362,9 +445,11 @@ fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<
         .transpose()?;
     let binary = matches!(studies.data, Data::TwoByTwo { .. } | Data::Incidence { .. });
     let opts = options(cfg)?;
+    let escalc = escalc_options(cfg)?;
+    let drop00 = cfg.drop00.unwrap_or(true) || preset.drop00();
     let mh = MhOptions {
         level: opts.level,
-        ..MhOptions::for_study_effects(0.5, AddTo::Only0, true)
+        ..MhOptions::for_study_effects(escalc.add, escalc.to, drop00)
     };
     let tables = |by| match cfg.test.as_deref().map(str::parse::<Test>).transpose()? {
         None | Some(Test::Z) => Ok(Pooling::Tables(by, mh)),
@@ -509,10 +594,7 @@ struct Model {
 fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<Model> {
     Ok(match pooling(cfg, studies, measure)? {
         Pooling::Rma(opts) => {
-            let escalc = preset(cfg)?.escalc(crate::effect::EscalcOptions {
-                allow_mixed_ratios: cfg.allow_mixed_ratios,
-                ..Default::default()
-            });
+            let escalc = escalc_options(cfg)?;
             let mut set = EffectSet::from_studies(studies, measure, &escalc)?;
             if matches!(studies.data, Data::ReportedRatio { .. }) && measure == Measure::GEN {
                 set.scale = Scale::Log;
@@ -878,7 +960,7 @@ fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> Entr
     let failed = |error: String| Entry::Failed {
         name: spec.name.clone(),
         dir: Some(spec.dir.clone()),
-        error,
+        error: relative_to(&error, &spec.base),
     };
     let a = match analyse_with(spec, tables) {
         Ok(a) => a,

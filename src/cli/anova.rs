@@ -24,6 +24,8 @@ pub struct AnovaArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 /// Both models are fitted by ML unless --method says otherwise (FE; REML and estimators without

@@ -31,6 +31,15 @@ impl SheetArg {
     }
 }
 
+/// How text output prints numbers (`--digits`), for every command that prints a summary.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct TextArgs {
+    /// Decimals of the numbers in the text summary (metafor's digits), from 1 to 12; JSON
+    /// output always carries every digit.
+    #[arg(long, value_name = "N", default_value = "4")]
+    pub digits: evident::render::text::Digits,
+}
+
 /// Input file and how to read it.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
@@ -202,6 +211,14 @@ impl Loaded {
         set.scale = self.studies.data.kind().scale(self.measure, self.scale);
         warn_mixed_ratios(&set);
         Ok(set)
+    }
+}
+
+/// On stderr, the studies a model left out: one line per reason (see
+/// [`evident::render::text::omitted_warnings`]); `lines` are the input rows' file lines.
+pub fn warn_omitted(omitted: &[evident::effect::Omitted], lines: &[usize]) {
+    for w in evident::render::text::omitted_warnings(omitted, lines) {
+        eprintln!("warning: {w}");
     }
 }
 

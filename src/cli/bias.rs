@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::Args;
 use evident::bias::{fsn, pet_peese, BiasPanel, FsnType};
 use evident::model::rma;
-use evident::render::text;
+use evident::render::{json, text};
 
 #[derive(Args, Debug)]
 pub struct BiasArgs {
@@ -14,6 +14,12 @@ pub struct BiasArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Print one JSON object: the pooled model (as `pool --json`) and each check's object (as
+    /// `regtest`, `ranktest`, `trimfill`, `fsn --json` print them).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &BiasArgs) -> Result<()> {
@@ -23,6 +29,19 @@ pub fn run(args: &BiasArgs) -> Result<()> {
     let pp = pet_peese(&set, &opts, 0.10);
     let fs = fsn(&set, FsnType::Rosenthal, 0.05);
     let peters = BiasPanel::peters(&loaded.studies, &set, &opts);
+    if args.json {
+        let v = json::bias_report_json(
+            &fit,
+            &panel.regtest,
+            &panel.ranktest,
+            &panel.trimfill,
+            &pp,
+            &fs,
+            peters.as_ref(),
+        );
+        println!("{v}");
+        return Ok(());
+    }
     print!(
         "{}",
         text::bias_report(

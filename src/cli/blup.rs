@@ -24,6 +24,8 @@ pub struct BlupArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &BlupArgs) -> Result<()> {
@@ -31,12 +33,7 @@ pub fn run(args: &BlupArgs) -> Result<()> {
     let b = match &args.mods {
         Some(f) => {
             let fit = metareg(&set, f, &opts)?;
-            for om in &fit.omitted {
-                eprintln!(
-                    "warning: {} (line {}): omitted: {}",
-                    om.label, loaded.studies.lines[om.row], om.reason
-                );
-            }
+            super::args::warn_omitted(&fit.omitted, &loaded.studies.lines);
             metareg_blup(&fit)
         }
         None => blup(&rma(&set, &opts)?),

@@ -2,7 +2,7 @@
 
 use super::args::{InputArgs, ModelArgs};
 use super::forest::PlotOutput;
-use super::rma_input::rma_effects;
+use super::rma_input::rma_setup;
 use anyhow::{bail, Result};
 use clap::Args;
 use evident::moderators::metareg;
@@ -33,11 +33,9 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
     if args.out.xlim.is_some() {
         bail!("--xlim is not used by the bubble plot: the x axis spans the moderator's values");
     }
-    let (set, opts) = rma_effects(&args.input, &args.model)?;
+    let (loaded, set, opts) = rma_setup(&args.input, &args.model)?;
     let fit = metareg(&set, args.mods.trim(), &opts)?;
-    for om in &fit.omitted {
-        eprintln!("warning: {}: omitted: {}", om.label, om.reason);
-    }
+    super::args::warn_omitted(&fit.omitted, &loaded.studies.lines);
     let col = match &args.along {
         Some(c) => c.trim().to_string(),
         None => {
@@ -68,5 +66,8 @@ pub fn run(args: &BubbleArgs) -> Result<()> {
         },
     )?;
     args.out.save_scaled(fig, "bubble plot")?;
+    if args.out.json {
+        println!("{}", evident::render::json::metareg_json(&fit));
+    }
     Ok(())
 }

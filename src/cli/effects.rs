@@ -12,8 +12,13 @@ pub struct EffectsArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Print {"yi": [...], "vi": [...]} (null for rows with no value).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print CSV (study, yi, vi, sei, corrected) with every digit, for other programs.
+    #[arg(long)]
+    pub csv: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &EffectsArgs) -> Result<()> {
@@ -26,6 +31,17 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
         println!(
             "{}",
             json!({"measure": loaded.measure.name(), "yi": arr(&es.yi), "vi": arr(&es.vi)})
+        );
+        return Ok(());
+    }
+    if !args.csv {
+        print!(
+            "{}",
+            evident::render::text::effects_table(
+                &loaded.studies.labels,
+                &es,
+                evident::model::Level::NINETY_FIVE
+            )
         );
         return Ok(());
     }

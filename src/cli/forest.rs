@@ -10,6 +10,7 @@ use evident::model::rma;
 use evident::model::RmaFit;
 use evident::model::Weighting;
 use evident::moderators::subgroup;
+use evident::pool::mh::MhFit;
 use evident::pool::view::{fit_with_view, revman5_random};
 use evident::pool::TablePooling;
 use evident::render::plot::forest::{
@@ -43,6 +44,9 @@ pub struct PlotOutput {
     /// Body font size in points (9 by default; tick labels and notes are 11/12 of it).
     #[arg(long, value_name = "PT", value_parser = font_size)]
     pub font_size: Option<f64>,
+    /// Also print the fitted model as one JSON object (the keys of `pool --json`).
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn length(s: &str) -> std::result::Result<f64, String> {
@@ -132,35 +136,51 @@ pub fn parse_xlim(s: &str) -> Result<(f64, f64)> {
 
 /// Loads and fits the model the plot is drawn from: an `rma` model, or the view of a
 /// Mantel–Haenszel or Peto pooling (MH or Peto weights and estimate, studies' own intervals), or
-/// RevMan 5's random-effects model for binary data.
-pub fn fit_for_plot(input: &InputArgs, model: &ModelArgs) -> Result<(Loaded, RmaFit)> {
+/// RevMan 5's random-effects model for binary data; with the Mantel–Haenszel or Peto fit behind
+/// the view, when the tables were pooled.
+pub fn fit_for_plot(
+    input: &InputArgs,
+    model: &ModelArgs,
+) -> Result<(Loaded, RmaFit, Option<MhFit>)> {
     let mut loaded = input.load()?;
-    let fit = match model.pooling(&mut loaded)? {
+    let (fit, tables) = match model.pooling(&mut loaded)? {
         Pooling::Rma(o) => {
             let set = loaded.effects()?;
             warn_omitted(&loaded, &set);
-            rma(&set, &o)?
+            (rma(&set, &o)?, None)
         }
         Pooling::Mh(o) => {
             let by = TablePooling::MantelHaenszel(loaded.measure);
-            fit_with_view(&loaded.studies, by, &o)?.1
+            let (t, v) = fit_with_view(&loaded.studies, by, &o)?;
+            (v, Some(t))
         }
-        Pooling::Peto(o) => fit_with_view(&loaded.studies, TablePooling::Peto, &o)?.1,
-        Pooling::MhRandom(o, r) => revman5_random(&loaded.studies, loaded.measure, &o, &r)?.1,
+        Pooling::Peto(o) => {
+            let (t, v) = fit_with_view(&loaded.studies, TablePooling::Peto, &o)?;
+            (v, Some(t))
+        }
+        Pooling::MhRandom(o, r) => (
+            revman5_random(&loaded.studies, loaded.measure, &o, &r)?.1,
+            None,
+        ),
     };
     if fit.weighting != Weighting::InverseVariance {
         warn_omitted(&loaded, &fit.effects);
     }
-    Ok((loaded, fit))
+    Ok((loaded, fit, tables))
+}
+
+/// `--json` of a plot: the fitted model as `pool --json` prints it (the Mantel–Haenszel or Peto
+/// fit when the tables were pooled).
+pub fn print_model_json(fit: &RmaFit, tables: Option<&MhFit>) {
+    let v = match tables {
+        Some(t) => evident::render::json::mh_json(t),
+        None => evident::render::json::rma_json(fit),
+    };
+    println!("{v}");
 }
 
 fn warn_omitted(loaded: &Loaded, set: &EffectSet) {
-    for om in &set.omitted {
-        eprintln!(
-            "warning: {} (line {}): omitted: {}",
-            om.label, loaded.studies.lines[om.row], om.reason
-        );
-    }
+    super::args::warn_omitted(&set.omitted, &loaded.studies.lines);
 }
 
 /// Refuses what the plots of a Mantel–Haenszel or Peto pooling cannot draw yet: subgroups and
@@ -197,7 +217,7 @@ fn pair(s: &str, flag: &str, what: &str) -> Result<(String, String)> {
 }
 
 pub fn run(args: &ForestArgs) -> Result<()> {
-    let (loaded, fit) = fit_for_plot(&args.input, &args.model)?;
+    let (loaded, fit, tables) = fit_for_plot(&args.input, &args.model)?;
     let preset = args.model.preset();
     let choices = ForestChoices {
         layout: args.layout.map_or(preset.forest_layout(), Into::into),
@@ -244,5 +264,8 @@ pub fn run(args: &ForestArgs) -> Result<()> {
     let opts = forest_options(&loaded.studies, &fit, by, &choices, base)?;
     let fig = forest(&fit, &opts)?;
     evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
+    if args.out.json {
+        print_model_json(&fit, tables.as_ref());
+    }
     Ok(())
 }

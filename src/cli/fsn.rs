@@ -35,6 +35,8 @@ pub struct FsnArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &FsnArgs) -> Result<()> {

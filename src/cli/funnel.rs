@@ -2,7 +2,7 @@
 
 use super::args::{InputArgs, ModelArgs};
 use super::choices::EstimatorArg;
-use super::forest::{fit_for_plot, parse_xlim, PlotOutput};
+use super::forest::{fit_for_plot, parse_xlim, print_model_json, PlotOutput};
 use anyhow::Result;
 use clap::Args;
 use evident::bias::{trimfill, Estimator, TrimFill};
@@ -39,7 +39,7 @@ pub fn trimfill_layer(t: &TrimFill, opts: &mut FunnelOptions) {
 }
 
 pub fn run(args: &FunnelArgs) -> Result<()> {
-    let (_, fit) = fit_for_plot(&args.input, &args.model)?;
+    let (_, fit, tables) = fit_for_plot(&args.input, &args.model)?;
     let mut opts = FunnelOptions {
         title: args.out.title.clone(),
         contours: args.contours,
@@ -54,5 +54,8 @@ pub fn run(args: &FunnelArgs) -> Result<()> {
     }
     let fig = funnel(&fit, &opts)?;
     args.out.save_scaled(fig, "funnel plot")?;
+    if args.out.json {
+        print_model_json(&fit, tables.as_ref());
+    }
     Ok(())
 }

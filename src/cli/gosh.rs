@@ -33,6 +33,8 @@ pub struct GoshArgs {
     /// Resolution of PNG output in dots per inch.
     #[arg(long, default_value_t = 300.0)]
     pub dpi: f64,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 /// The study `wanted` names: an exact label, else a 1-based position.

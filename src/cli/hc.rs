@@ -18,6 +18,8 @@ pub struct HcArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &HcArgs) -> Result<()> {

@@ -1,7 +1,7 @@
 //! `evident influence`: case-deletion diagnostics of each study.
 
 use super::args::{InputArgs, ModelArgs};
-use super::rma_input::rma_effects;
+use super::rma_input::rma_setup;
 use anyhow::Result;
 use clap::Args;
 use evident::render::json;
@@ -21,16 +21,16 @@ pub struct InfluenceArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &InfluenceArgs) -> Result<()> {
-    let (set, opts) = rma_effects(&args.input, &args.model)?;
+    let (loaded, set, opts) = rma_setup(&args.input, &args.model)?;
     let inf = match &args.mods {
         Some(f) => {
             let fit = evident::moderators::metareg(&set, f, &opts)?;
-            for om in &fit.omitted {
-                eprintln!("warning: {}: omitted: {}", om.label, om.reason);
-            }
+            super::args::warn_omitted(&fit.omitted, &loaded.studies.lines);
             evident::sensitivity::influence_metareg(&fit)?
         }
         None => influence(&set, &opts)?,

@@ -45,6 +45,8 @@ pub struct TwoArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 #[derive(Args, Debug)]
@@ -70,6 +72,8 @@ pub struct AdditiveArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 /// Reads numbers separated by commas, spaces, parentheses, semicolons or "to".

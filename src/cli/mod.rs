@@ -102,6 +102,36 @@ enum Command {
     Interaction(interaction::InteractionArgs),
 }
 
+impl Command {
+    /// `--digits` of the commands that print a text summary (4 for the others).
+    fn digits(&self) -> evident::render::text::Digits {
+        use interaction::Kind;
+        let text = match self {
+            Command::Effects(a) => a.text,
+            Command::Pool(a) => a.text,
+            Command::Regtest(a) => a.text,
+            Command::Ranktest(a) => a.text,
+            Command::Trimfill(a) => a.text,
+            Command::Leave1out(a) => a.text,
+            Command::Cumul(a) => a.text,
+            Command::Influence(a) => a.text,
+            Command::Bias(a) => a.text,
+            Command::Anova(a) => a.text,
+            Command::Blup(a) => a.text,
+            Command::Sensitivity(a) => a.text,
+            Command::Gosh(a) => a.text,
+            Command::Hc(a) => a.text,
+            Command::Fsn(a) => a.text,
+            Command::Interaction(a) => match &a.kind {
+                Kind::Two(t) => t.text,
+                Kind::Additive(t) => t.text,
+            },
+            _ => return Default::default(),
+        };
+        text.digits
+    }
+}
+
 /// Draws a leave-one-out or cumulative series next to the model of all studies.
 fn plot_refits(
     set: &evident::effect::EffectSet,
@@ -135,21 +165,27 @@ pub fn main() -> ExitCode {
             None => e.exit(),
         },
     };
-    let result = match &cli.command {
+    let result = evident::render::text::with_digits(cli.command.digits(), || run(&cli.command));
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        // Exit 2 when some analyses of a batch or report failed; the others are written.
+        Ok(false) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {}", hints::message(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the command: `Ok(false)` when a batch or report wrote some analyses and not others.
+fn run(command: &Command) -> anyhow::Result<bool> {
+    let result = match command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
-        Command::Batch(a) => match batch::run_batch(a) {
-            // Exit 2 when some analyses failed (their rows carry the error); the others are written.
-            Ok(false) => return ExitCode::from(2),
-            Ok(true) => Ok(()),
-            Err(e) => Err(e),
-        },
-        Command::Report(a) => match report::run_report(a) {
-            // Exit 2 when some analyses failed (the index lists their errors); the others are written.
-            Ok(false) => return ExitCode::from(2),
-            Ok(true) => Ok(()),
-            Err(e) => Err(e),
-        },
+        // Some analyses failed: their rows carry the error.
+        Command::Batch(a) => return batch::run_batch(a),
+        // Some analyses failed: the index lists their errors.
+        Command::Report(a) => return report::run_report(a),
         Command::Regtest(a) => regtest::run(a),
         Command::Ranktest(a) => ranktest::run(a),
         Command::Trimfill(a) => trimfill::run(a),
@@ -172,13 +208,7 @@ pub fn main() -> ExitCode {
         Command::Bubble(a) => bubble::run(a),
         Command::Interaction(a) => interaction::run(a),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {}", hints::message(&e));
-            ExitCode::FAILURE
-        }
-    }
+    result.map(|()| true)
 }
 
 #[cfg(test)]

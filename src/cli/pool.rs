@@ -106,6 +106,8 @@ pub struct PoolArgs {
     /// unless --measure, --method or --level say otherwise.
     #[arg(long, value_name = "ID")]
     pub outcome: Option<String>,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -208,12 +210,7 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
 }
 
 fn warn_omitted(omitted: &[Omitted], loaded: &Loaded) {
-    for om in omitted {
-        eprintln!(
-            "warning: {} (line {}): omitted: {}",
-            om.label, loaded.studies.lines[om.row], om.reason
-        );
-    }
+    super::args::warn_omitted(omitted, &loaded.studies.lines);
 }
 
 /// `--tau2-ci pl`: the fit with its Q-profile CI replaced by the profile-likelihood one.

@@ -17,6 +17,8 @@ pub struct RanktestArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &RanktestArgs) -> Result<()> {

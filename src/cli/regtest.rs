@@ -28,6 +28,8 @@ pub struct RegtestArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &RegtestArgs) -> Result<()> {
@@ -37,9 +39,7 @@ pub fn run(args: &RegtestArgs) -> Result<()> {
     let r = match &args.mods {
         Some(f) => {
             let fit = evident::moderators::metareg(&set, f, &opts)?;
-            for om in &fit.omitted {
-                eprintln!("warning: {}: omitted: {}", om.label, om.reason);
-            }
+            super::args::warn_omitted(&fit.omitted, &loaded.studies.lines);
             let ni = sample_sizes(&loaded.studies, &fit.effects);
             evident::bias::regtest_metareg(&fit, model, predictor, ni.as_deref())?
         }

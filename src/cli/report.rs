@@ -56,6 +56,9 @@ fn now_utc() -> String {
 /// Runs the report; `Ok(false)` when some analyses failed (the others are written).
 pub fn run_report(args: &ReportArgs) -> Result<bool> {
     let p = plan(&args.inputs);
+    if !p.invalid_manifests.is_empty() {
+        anyhow::bail!("{}", p.invalid_manifests.join("\nerror: "));
+    }
     let ro = ReportOptions {
         timestamp: args.timestamp.then(now_utc),
         png: args.png,

@@ -39,12 +39,7 @@ pub fn refit_setup(input: &InputArgs, model: &ModelArgs) -> Result<Refits> {
 /// The effect set, with a warning for each omitted row.
 fn effects_warned(loaded: &Loaded) -> Result<EffectSet> {
     let set = loaded.effects()?;
-    for om in &set.omitted {
-        eprintln!(
-            "warning: {} (line {}): omitted: {}",
-            om.label, loaded.studies.lines[om.row], om.reason
-        );
-    }
+    super::args::warn_omitted(&set.omitted, &loaded.studies.lines);
     Ok(set)
 }
 

@@ -5,7 +5,7 @@ use super::rma_input::rma_effects;
 use anyhow::Result;
 use clap::Args;
 use evident::model::rma;
-use evident::render::text;
+use evident::render::{json, text};
 use evident::sensitivity::{baujat, influence, leave1out};
 
 #[derive(Args, Debug)]
@@ -23,6 +23,12 @@ pub struct SensitivityArgs {
     /// Resolution of PNG output in dots per inch.
     #[arg(long, default_value_t = 300.0)]
     pub dpi: f64,
+    /// Print one JSON object: the pooled model (as `pool --json`) and the `leave1out`,
+    /// `influence` and `baujat` objects.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &SensitivityArgs) -> Result<()> {
@@ -35,6 +41,10 @@ pub fn run(args: &SensitivityArgs) -> Result<()> {
         let fig = evident::render::plot::scatter::baujat_plot(b, None)?;
         evident::app::save_figure(&fig, out, args.dpi)?;
     }
-    print!("{}", text::sensitivity_report(&fit, &l1o, &inf, &bj));
+    if args.json {
+        println!("{}", json::sensitivity_report_json(&fit, &l1o, &inf, &bj));
+    } else {
+        print!("{}", text::sensitivity_report(&fit, &l1o, &inf, &bj));
+    }
     Ok(())
 }

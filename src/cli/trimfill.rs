@@ -30,6 +30,8 @@ pub struct TrimfillArgs {
     /// Resolution of PNG output in dots per inch.
     #[arg(long, default_value_t = 300.0)]
     pub dpi: f64,
+    #[command(flatten)]
+    pub text: super::args::TextArgs,
 }
 
 pub fn run(args: &TrimfillArgs) -> Result<()> {

@@ -220,6 +220,7 @@ pub(crate) fn at(path: &Path, line: Option<usize>) -> Location {
         file: Some(path.to_path_buf()),
         line,
         column: None,
+        sheet: None,
     }
 }
 
@@ -495,6 +496,7 @@ impl Rm5<'_, '_> {
             lines,
             decimal_comma: false,
             warnings: Vec::new(),
+            sheet: None,
         };
         Studies::from_table(&table, &Default::default()).map_err(|e| outcome_error(id, e))
     }

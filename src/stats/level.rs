@@ -60,7 +60,7 @@ impl std::str::FromStr for Level {
     fn from_str(s: &str) -> Result<Level> {
         let x: f64 = s.trim().parse().map_err(|_| {
             Error::invalid(format!(
-                "a confidence level must be a number (percent), got '{s}'"
+                "a confidence level must be a number (a percentage such as 95 or a proportion such as 0.95), got '{s}'"
             ))
         })?;
         Level::new(x)
@@ -86,10 +86,10 @@ mod tests {
         assert_eq!(Level::new(0.95).unwrap().percent(), 95.0);
         assert_eq!(Level::new(0.9).unwrap().z(), Level::new(90.0).unwrap().z());
         assert!(msg(1.0).contains("ambiguous"), "{}", msg(1.0));
-        assert!(msg(0.0).contains("strictly between 0 and 100"));
-        assert!(msg(100.0).contains("strictly between 0 and 100"));
-        assert!(msg(-5.0).contains("strictly between 0 and 100"));
-        assert!(msg(f64::NAN).contains("strictly between 0 and 100"));
+        assert!(msg(0.0).contains("a percentage in (1, 100) or a proportion in (0, 1)"));
+        assert!(msg(100.0).contains("a percentage in (1, 100) or a proportion in (0, 1)"));
+        assert!(msg(-5.0).contains("a percentage in (1, 100) or a proportion in (0, 1)"));
+        assert!(msg(f64::NAN).contains("a percentage in (1, 100) or a proportion in (0, 1)"));
         assert_eq!(format!("{}", Level::default()), "95");
     }
 }

@@ -254,6 +254,7 @@ fn outcome(t: &Table, s: Option<&Table>, key: &(String, String)) -> Result<Outco
         lines: rows.iter().map(|&r| t.lines[r]).collect(),
         decimal_comma: t.decimal_comma,
         warnings: Vec::new(),
+        sheet: t.sheet.clone(),
     };
     let studies =
         Studies::from_table(&table, &Default::default()).map_err(|e| outcome_error(&id, e))?;

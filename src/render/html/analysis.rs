@@ -102,6 +102,32 @@ pub struct AnalysisConfig {
         deserialize_with = "crate::render::plot::size::manifest_font_size"
     )]
     pub font_size: Option<f64>,
+    /// Column mappings, as `pool --col NAME=COLUMN`: `col = { yi = "logOR", vi = "var" }`.
+    #[serde(default)]
+    pub col: std::collections::BTreeMap<String, String>,
+    /// Continuity correction added to zero cells (`pool --add`; default 0.5).
+    pub add: Option<f64>,
+    /// Which studies get the correction: `only0` (default), `all`, `if0all` or `none` (`--to`).
+    pub to: Option<String>,
+    /// Drop studies with no events (or only events) in both arms (`--drop00`).
+    pub drop00: Option<bool>,
+    /// Variance type for SMD, RD, PR: `LS` (default), `UB`, ... (`--vtype`).
+    pub vtype: Option<String>,
+    /// Prediction interval: `metafor` (default) or `riley` (`--pi`).
+    pub pi: Option<String>,
+    /// Fix τ² at this value instead of estimating it (`--tau2`).
+    pub tau2: Option<f64>,
+    /// Root-finding tolerance of Paule–Mandel and of the Q-profile CI (`--tol`).
+    pub tol: Option<f64>,
+    /// Fisher scoring step multiplier, in (0, 1] (`--stepadj`).
+    pub stepadj: Option<f64>,
+    /// Fisher scoring iteration limit (`--maxiter`).
+    pub maxiter: Option<usize>,
+    /// Fisher scoring convergence threshold (`--threshold`).
+    pub threshold: Option<f64>,
+    /// Unweighted estimate of the pooled effect (`--unweighted`).
+    #[serde(default)]
+    pub unweighted: bool,
 }
 
 /// A result that is either computed or, with the reason, not computed.
@@ -120,6 +146,9 @@ pub struct Spec {
     pub rows: Option<String>,
     /// The settings from the manifest (or the defaults).
     pub cfg: AnalysisConfig,
+    /// The directory of the input (manifest or directory) that listed the file: error rows show
+    /// paths relative to it, not where the inputs sit on this machine.
+    pub base: PathBuf,
 }
 
 /// Everything computed for one analysis.

@@ -12,7 +12,9 @@ mod sensitivity;
 mod sof;
 
 pub use anova::anova_json;
-pub use bias::{fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json};
+pub use bias::{
+    bias_report_json, fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json,
+};
 pub use blup::blup_json;
 pub use hc::hc_json;
 pub use moderators::{
@@ -20,7 +22,9 @@ pub use moderators::{
 };
 pub use reported::{additive_json, two_estimates_json};
 pub use rma::{mh_json, rma_json};
-pub use sensitivity::{baujat_json, cumul_json, gosh_json, influence_json, leave1out_json};
+pub use sensitivity::{
+    baujat_json, cumul_json, gosh_json, influence_json, leave1out_json, sensitivity_report_json,
+};
 pub use sof::sof_json;
 
 use crate::measure::Scale;
@@ -134,4 +138,12 @@ fn insert_fit_stats(m: &mut Map<String, Value>, f: &FitStats) {
     m.insert("BIC".into(), num(f.bic));
     m.insert("AICc".into(), num(f.aicc));
     m.insert("loglik_type".into(), json!(f.loglik_type));
+}
+
+/// A panel's section: the result's JSON, or `{"error": why}` when it could not be computed.
+fn or_error<T>(r: &crate::error::Result<T>, f: impl Fn(&T) -> Value) -> Value {
+    match r {
+        Ok(x) => f(x),
+        Err(e) => json!({ "error": e.to_string() }),
+    }
 }

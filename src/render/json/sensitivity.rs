@@ -1,7 +1,9 @@
 //! Sensitivity analyses: metafor's `leave1out`, `cumul`, `influence`, `gosh` and `baujat`
 //! objects.
 
-use super::{num, nums};
+use super::{num, nums, or_error, rma_json};
+use crate::error::Result;
+use crate::model::RmaFit;
 use crate::sensitivity::{Baujat, Gosh, Influence, Refit, RefitSeries};
 use serde_json::{json, Map, Value};
 
@@ -98,4 +100,20 @@ pub fn gosh_json(g: &Gosh, labels: &[String]) -> Value {
 /// The Baujat plot's coordinates.
 pub fn baujat_json(b: &Baujat) -> Value {
     json!({"slab": b.labels, "x": nums(&b.x), "y": nums(&b.y)})
+}
+
+/// `evident sensitivity --json`: the pooled model (as `pool --json`), the `leave1out`,
+/// `influence` and `baujat` objects (each `{"error": …}` when it could not be computed).
+pub fn sensitivity_report_json(
+    fit: &RmaFit,
+    l1o: &Result<RefitSeries>,
+    inf: &Result<Influence>,
+    baujat: &Result<Baujat>,
+) -> Value {
+    json!({
+        "model": rma_json(fit),
+        "leave1out": or_error(l1o, leave1out_json),
+        "influence": or_error(inf, influence_json),
+        "baujat": or_error(baujat, baujat_json),
+    })
 }

@@ -5,6 +5,7 @@
 mod anova;
 mod bias;
 mod blup;
+mod effects;
 mod hc;
 mod moderators;
 mod reported;
@@ -18,13 +19,14 @@ pub use bias::{
     small_k_warning, trimfill_summary,
 };
 pub use blup::blup_table;
+pub use effects::effects_table;
 pub use hc::hc_summary;
 pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, reference_line, subgroup_summary,
     wald_tests_summary,
 };
 pub use reported::{additive_summary, two_estimates_summary};
-pub use rma::{mh_summary, mixed_ratios_note, rma_summary};
+pub use rma::{mh_summary, mixed_ratios_note, omitted_warnings, rma_summary};
 pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };
@@ -36,15 +38,90 @@ use crate::model::{FitStats, RmaFit, Test};
 use crate::render::pvalue::{p_number, p_value, PStyle};
 use std::fmt::{Display, Write};
 
-fn fmt(x: f64) -> String {
-    if x.is_nan() {
-        "NA".into()
-    } else if x.is_finite() && x.abs() >= 1e12 {
-        // Statistics of astronomically large counts: 1.6781e202, not 200 digits.
-        format!("{x:.4e}")
-    } else {
-        format!("{x:.4}")
+/// How many decimals the text summaries print (metafor's `digits`, 4 by default): from 1 to
+/// [`Digits::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digits(usize);
+
+impl Digits {
+    /// The most decimals asked for: beyond 12 a double's digits are noise.
+    pub const MAX: usize = 12;
+
+    /// `n` decimals, or an error for 0 or more than [`Digits::MAX`].
+    pub fn new(n: usize) -> crate::error::Result<Digits> {
+        if (1..=Self::MAX).contains(&n) {
+            Ok(Digits(n))
+        } else {
+            Err(crate::error::Error::invalid(format!(
+                "the number of decimals (digits) must be a whole number from 1 to {}, found {n}",
+                Self::MAX
+            )))
+        }
     }
+
+    /// The number of decimals.
+    pub fn get(self) -> usize {
+        self.0
+    }
+
+    /// `x` with these decimals; `NA` for NaN, scientific notation for |x| ≥ 10¹².
+    pub fn format(self, x: f64) -> String {
+        let d = self.0;
+        if x.is_nan() {
+            "NA".into()
+        } else if x.is_finite() && x.abs() >= 1e12 {
+            // Statistics of astronomically large counts: 1.6781e202, not 200 digits.
+            format!("{x:.d$e}")
+        } else {
+            format!("{x:.d$}")
+        }
+    }
+}
+
+impl Default for Digits {
+    fn default() -> Self {
+        Digits(4)
+    }
+}
+
+impl std::str::FromStr for Digits {
+    type Err = crate::error::Error;
+    fn from_str(s: &str) -> crate::error::Result<Digits> {
+        match s.trim().parse::<usize>() {
+            Ok(n) => Digits::new(n),
+            Err(_) => Err(crate::error::Error::invalid(format!(
+                "the number of decimals (digits) must be a whole number from 1 to {}, got '{s}'",
+                Self::MAX
+            ))),
+        }
+    }
+}
+
+thread_local! {
+    /// The decimals of the summaries rendered on this thread (see [`with_digits`]).
+    static DIGITS: std::cell::Cell<Digits> = const { std::cell::Cell::new(Digits(4)) };
+}
+
+/// Runs `f` with every text summary it renders printing `digits` decimals (as metafor's
+/// `print(x, digits = )`), then restores the previous setting, also when `f` panics.
+pub fn with_digits<T>(digits: Digits, f: impl FnOnce() -> T) -> T {
+    struct Restore(Digits);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DIGITS.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(DIGITS.with(|c| c.replace(digits)));
+    f()
+}
+
+/// The decimals in force on this thread (4 unless inside [`with_digits`]).
+pub fn digits() -> Digits {
+    DIGITS.with(|c| c.get())
+}
+
+fn fmt(x: f64) -> String {
+    digits().format(x)
 }
 
 /// "tau^2 = 0.3132 (SE = 0.1664), 95% CI [0.1197, 1.1115] (Q-profile)" (or "(profile

@@ -261,3 +261,40 @@ pub fn mh_summary(fit: &MhFit) -> String {
     }
     s
 }
+
+/// The warnings for the studies a model left out, one line per reason: "Aronson 1948 (line 2):
+/// omitted: …" for a reason one study has, "15 studies omitted (missing moderator value): A
+/// (line 2), B (line 4), C (line 7) and 12 more" for a reason several share. `lines[row]` is the
+/// file line of input row `row` (left out when unknown).
+pub fn omitted_warnings(omitted: &[crate::effect::Omitted], lines: &[usize]) -> Vec<String> {
+    const SHOWN: usize = 3;
+    let at = |o: &crate::effect::Omitted| match lines.get(o.row) {
+        Some(l) => format!("{} (line {l})", o.label),
+        None => o.label.clone(),
+    };
+    let mut reasons: Vec<&str> = Vec::new();
+    for o in omitted {
+        if !reasons.contains(&o.reason.as_str()) {
+            reasons.push(&o.reason);
+        }
+    }
+    reasons
+        .into_iter()
+        .map(|reason| {
+            let group: Vec<_> = omitted.iter().filter(|o| o.reason == reason).collect();
+            if let [one] = group.as_slice() {
+                return format!("{}: omitted: {reason}", at(one));
+            }
+            let first: Vec<String> = group.iter().take(SHOWN).map(|o| at(o)).collect();
+            let more = match group.len().saturating_sub(SHOWN) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            format!(
+                "{} studies omitted ({reason}): {}{more}",
+                group.len(),
+                first.join(", ")
+            )
+        })
+        .collect()
+}
