@@ -101,6 +101,8 @@ pub struct PoolArgs {
     /// "r_code" key.
     #[arg(long, conflicts_with = "reported")]
     pub show_r: bool,
+    #[command(flatten)]
+    pub multilevel: super::multilevel::MultilevelArgs,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -114,6 +116,9 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
         return run_reported(args);
     }
     let mut loaded = args.input.load()?;
+    if !args.multilevel.random.is_empty() {
+        return super::multilevel::run(args, &loaded);
+    }
     let pooling = args.model.pooling(&mut loaded)?;
     if args.show_r {
         R_CODE.with(|c| *c.borrow_mut() = r_code(args, &loaded, &pooling).ok());

@@ -7,6 +7,7 @@ mod bias;
 mod blup;
 mod hc;
 mod moderators;
+mod multilevel;
 mod reported;
 mod rma;
 mod sensitivity;
@@ -23,6 +24,7 @@ pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, reference_line, subgroup_summary,
     wald_tests_summary,
 };
+pub use multilevel::mv_summary;
 pub use reported::{additive_summary, two_estimates_summary};
 pub use rma::{mh_summary, mixed_ratios_note, rma_summary};
 pub use sensitivity::{
