@@ -5,6 +5,11 @@
 # metafor runs with sparse = TRUE (its dense algebra at k = 10,000 needs a 10,000 x 10,000 M).
 # Needs Rscript with metafor (Debian: r-cran-metafor).
 # Usage: benches/compare_metafor_mv.sh
+# One run on a shared 2-core machine (load ~16), 2026-12-02: k = 1,000 in 100 clusters: evident
+# 0.066 s, metafor 20.0 s, sigma2[1] 0.09492644 vs 0.09492631 (metafor's nlminb stopping rule),
+# estimate to 2e-9, log-likelihood to the 4 decimals shown; k = 10,000 in 1,000 clusters: evident
+# 0.27 s (same simulation, another seed),
+# metafor not finished after 13 minutes (the run was stopped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v Rscript >/dev/null || { echo "Rscript not found: apt-get install r-cran-metafor" >&2; exit 1; }
