@@ -316,6 +316,14 @@ pub enum Error {
         /// What to do instead.
         hint: &'static str,
     },
+
+    /// A model feature the library does not implement yet (e.g. a `~ inner | outer` random
+    /// term before its covariance structures exist).
+    #[error("{what} is not supported yet")]
+    Unsupported {
+        /// The feature, as the user wrote it.
+        what: String,
+    },
 }
 
 /// The column sets that identify a data type, as listed in [`Error::UnknownLayout`].

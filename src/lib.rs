@@ -16,7 +16,9 @@
 //!    [`subgroup()`] ([`moderators`]); [`regtest()`], [`ranktest()`], [`trimfill()`], [`fsn()`]
 //!    ([`bias`]); [`leave1out()`], [`cumul()`], [`influence()`], [`gosh()`] ([`sensitivity`]); and
 //!    effects recomputed from what papers report, their consistency [`check()`], and
-//!    [`combine()`]-d p-values ([`reported`]).
+//!    [`combine()`]-d p-values ([`reported`]);
+//!    multilevel and crossed random-effects models [`rma_mv()`] ([`multilevel`], metafor's
+//!    `rma.mv` with `~ 1 | a/b` terms).
 //! 5. **Rendering** ([`render`]): text, JSON with metafor's keys, forest and funnel plots
 //!    (SVG, PNG, PDF with bundled fonts) and HTML pages, as pure functions of the results.
 //! 6. **Workflows** ([`app`]): the streaming [`app::batch`] of thousands of analyses and the
@@ -47,6 +49,7 @@ pub mod error;
 pub mod measure;
 pub mod model;
 pub mod moderators;
+pub mod multilevel;
 pub mod pool;
 pub mod render;
 pub mod reported;
@@ -61,6 +64,7 @@ pub use error::{Error, Result};
 pub use measure::{Measure, Scale};
 pub use model::{rma, Method, PiType, RmaFit, RmaOptions, Test};
 pub use moderators::{metareg, subgroup, MetaregFit, SubgroupFit};
+pub use multilevel::{rma_mv, Dfs, MvFit, MvOptions, SamplingCov};
 pub use pool::{rma_mh, rma_peto, MhFit, MhOptions};
 pub use reported::check::check;
 pub use reported::combine::combine;

@@ -170,6 +170,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) {
             }
         }
         "metareg" | "subgroup" => common::moderators::run(case, a, misses),
+        "rma.mv" => common::multilevel::run(case, a, misses),
         "regtest" | "ranktest" | "trimfill" | "leave1out" | "cumul" | "influence" => {
             common::bias::run(case, a, misses)
         }
@@ -229,7 +230,7 @@ macro_rules! case {
 macro_rules! pending {
     ($test:ident, $case:literal, $id:literal) => {
         #[test]
-        #[ignore = "pending (issue 17 increment 2): rma.mv / robust not implemented yet"]
+        #[ignore = "pending (issue 17 increment 2): robust inference and ~ inner | outer structures not implemented yet"]
         #[allow(non_snake_case)]
         fn $test() {
             check($case, $id);

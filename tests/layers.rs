@@ -26,7 +26,14 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["app"],
     &["render"],
-    &["pool", "moderators", "bias", "sensitivity", "reported"],
+    &[
+        "pool",
+        "moderators",
+        "bias",
+        "sensitivity",
+        "reported",
+        "multilevel",
+    ],
     &["model"],
     &["data", "effect", "measure"],
     &["stats", "error", "xml"],

@@ -21,6 +21,7 @@ mod hints;
 mod influence;
 mod interaction;
 mod leave1out;
+mod multilevel;
 mod pool;
 mod ranktest;
 mod recompute;

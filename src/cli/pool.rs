@@ -108,6 +108,8 @@ pub struct PoolArgs {
     pub outcome: Option<String>,
     #[command(flatten)]
     pub text: super::args::TextArgs,
+    #[command(flatten)]
+    pub multilevel: super::multilevel::MultilevelArgs,
 }
 
 pub fn run(args: &PoolArgs) -> Result<()> {
@@ -131,6 +133,9 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
         return run_reported(args);
     }
     let mut loaded = args.input.load()?;
+    if !args.multilevel.random.is_empty() {
+        return super::multilevel::run(args, &loaded);
+    }
     let pooling = args.model.pooling(&mut loaded)?;
     if args.show_r {
         R_CODE.with(|c| *c.borrow_mut() = r_code(args, &loaded, &pooling).ok());

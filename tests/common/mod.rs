@@ -9,6 +9,7 @@ pub mod check;
 pub mod cli;
 pub mod moderators;
 pub mod svg;
+pub mod multilevel;
 pub mod tol;
 
 pub use tol::*;

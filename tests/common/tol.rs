@@ -67,3 +67,24 @@ pub fn key_tol(key: &str, base: Tol) -> Tol {
         base
     }
 }
+
+/// Multilevel (`rma.mv`) keys against metafor's default result, whose nlminb optimiser stops
+/// short of the optimum (README_mv: rtol 1e-5, atol 1e-8).
+pub const MV_DEFAULT: Tol = Tol {
+    rtol: 1e-5,
+    atol: 1e-8,
+};
+
+/// Multilevel keys against the `converged` block, the exact optimum (README_mv: rtol 1e-6,
+/// atol 1e-9).
+pub const MV_CONVERGED: Tol = Tol {
+    rtol: 1e-6,
+    atol: 1e-9,
+};
+
+/// Default profile-likelihood CI bounds, which carry uniroot's tolerance 1.2e-4 (README_mv:
+/// atol 2e-4 + rtol 1e-4).
+pub const MV_CI_DEFAULT: Tol = Tol {
+    rtol: 1e-4,
+    atol: 2e-4,
+};

@@ -6,6 +6,7 @@ mod bias;
 mod blup;
 mod hc;
 mod moderators;
+mod multilevel;
 mod reported;
 mod rma;
 mod sensitivity;
@@ -20,6 +21,7 @@ pub use hc::hc_json;
 pub use moderators::{
     metareg_json, permutation_json, predictions_json, subgroup_json, wald_tests_json,
 };
+pub use multilevel::mv_json;
 pub use reported::{additive_json, two_estimates_json};
 pub use rma::{mh_json, rma_json};
 pub use sensitivity::{

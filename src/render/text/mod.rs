@@ -8,6 +8,7 @@ mod blup;
 mod effects;
 mod hc;
 mod moderators;
+mod multilevel;
 mod reported;
 mod rma;
 mod sensitivity;
@@ -25,6 +26,7 @@ pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, reference_line, subgroup_summary,
     wald_tests_summary,
 };
+pub use multilevel::mv_summary;
 pub use reported::{additive_summary, two_estimates_summary};
 pub use rma::{mh_summary, mixed_ratios_note, omitted_warnings, rma_summary};
 pub use sensitivity::{

@@ -1,0 +1,113 @@
+//! `evident pool --random "~ 1 | a/b"`: multilevel and crossed random-effects models (metafor's
+//! `rma.mv`).
+
+use super::args::Loaded;
+use super::pool::PoolArgs;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use evident::app::presets::PoolMethod;
+use evident::model::{Method, Test};
+use evident::multilevel::{rma_mv, Dfs, MvOptions, SamplingCov};
+use evident::render::{json, text};
+
+/// The multilevel model's options of `evident pool`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct MultilevelArgs {
+    /// Multilevel model (metafor's rma.mv): a random-effects formula such as "~ 1 | study" or
+    /// "~ 1 | district/school" (nested); repeat for crossed terms.
+    #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
+    pub random: Vec<String>,
+    /// Covariance structure of a "~ inner | outer" term (CS, HCS, UN, DIAG, AR, HAR); one per
+    /// such term.
+    #[arg(long = "struct", value_name = "S", requires = "random")]
+    pub structure: Vec<String>,
+    /// Degrees of freedom of t tests in a multilevel model: residual (k - p) or contain.
+    #[arg(long, value_name = "RULE", requires = "random")]
+    pub dfs: Option<String>,
+    /// Sampling correlation between different --obs of one --cluster (metafor's vcalc).
+    #[arg(long, value_name = "R", requires_all = ["random", "cluster", "obs"])]
+    pub rho: Option<f64>,
+    /// The cluster column of --rho, --V-block or --robust.
+    #[arg(long, value_name = "COLUMN", requires = "random")]
+    pub cluster: Option<String>,
+    /// The observation column of --rho: rows of a cluster with equal values correlate fully.
+    #[arg(long, value_name = "COLUMN", requires = "rho")]
+    pub obs: Option<String>,
+    /// Known sampling covariance blocks: comma-separated columns; in row i, column j holds the
+    /// covariance with the j-th row of i's --cluster.
+    #[arg(
+        long = "V-block",
+        value_name = "COLS",
+        value_delimiter = ',',
+        requires = "cluster",
+        conflicts_with = "rho"
+    )]
+    pub v_block: Vec<String>,
+    /// Cluster-robust inference (CR1 or CR2) by --cluster.
+    #[arg(long, value_name = "TYPE", requires_all = ["random", "cluster"])]
+    pub robust: Option<String>,
+}
+
+/// The library's options from the command line.
+fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOptions> {
+    if !ml.structure.is_empty() {
+        bail!("--struct: '~ inner | outer' random terms with a covariance structure are not supported yet");
+    }
+    if ml.robust.is_some() {
+        bail!("--robust: cluster-robust inference for multilevel models is not supported yet");
+    }
+    let method = match args.model.method.map(PoolMethod::from) {
+        None => Method::REML,
+        Some(PoolMethod::Rma(m @ (Method::REML | Method::ML))) => m,
+        Some(_) => bail!("--random: a multilevel model is fitted by --method REML or ML"),
+    };
+    let test = match args.model.test.map(Test::from) {
+        None => Test::Z,
+        Some(t @ (Test::Z | Test::T)) => t,
+        Some(_) => bail!("--random: a multilevel model is tested with --test z or t"),
+    };
+    let dfs = match &ml.dfs {
+        None => Dfs::Residual,
+        Some(d) => d.parse::<Dfs>().context("--dfs")?,
+    };
+    let v = match (&ml.rho, ml.v_block.is_empty()) {
+        (Some(rho), _) => SamplingCov::Vcalc {
+            cluster: ml.cluster.clone().context("--rho needs --cluster")?,
+            obs: ml.obs.clone().context("--rho needs --obs")?,
+            rho: *rho,
+        },
+        (None, false) => SamplingCov::Blocks {
+            columns: ml.v_block.clone(),
+            cluster: ml.cluster.clone().context("--V-block needs --cluster")?,
+        },
+        (None, true) => SamplingCov::Diag,
+    };
+    Ok(MvOptions {
+        measure: loaded.measure,
+        escalc: loaded.escalc,
+        random: ml.random.clone(),
+        mods: args.mods.clone(),
+        v,
+        method,
+        test,
+        dfs,
+        level: args.model.level,
+        sigma2: Vec::new(),
+    })
+}
+
+/// Fits and prints the multilevel model.
+pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
+    let ml = &args.multilevel;
+    let opts = options(args, ml, loaded)?;
+    let fit = rma_mv(&loaded.studies, &opts)?;
+    for w in &fit.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.json {
+        println!("{}", json::mv_json(&fit, &[]));
+    } else {
+        print!("{}", text::mv_summary(&fit));
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! Multilevel and crossed random-effects models, as metafor's `rma.mv` with `random = ~ 1 | f`
+//! terms (Konstantopoulos 2011, *Res Synth Methods* 2:61–76; Viechtbauer 2010, *J Stat Softw*
+//! 36(3)): the marginal variance M = V + Σ σ²_j Z_j Z_j', σ² by REML or ML with an exact
+//! optimiser ([`optimize`]), fixed effects by GLS, z or t inference (dfs residual or contain),
+//! the multilevel I², and profile-likelihood CIs of each σ² ([`profile`]).
+//!
+//! The random part is a list of components that add to M within blocks of rows
+//! ([`likelihood`]); `~ inner | outer` terms with a covariance structure plug in there as more
+//! components and are refused as unsupported until they do.
+
+mod fit;
+pub mod likelihood;
+mod optimize;
+pub mod profile;
+pub mod random;
+pub mod sampling;
+
+pub use likelihood::Likelihood;
+pub use profile::{confint_sigma2, ProfileCi};
+pub use random::{Factor, RandomFormula};
+pub use sampling::SamplingCov;
+
+use crate::data::Studies;
+use crate::effect::{EffectSet, EscalcOptions};
+use crate::error::{Error, Result};
+use crate::measure::Measure;
+use crate::model::{Method, Test};
+use crate::moderators::formula::Formula;
+use crate::moderators::metareg::OmnibusTest;
+use crate::stats::level::Level;
+use nalgebra::DMatrix;
+
+/// Degrees of freedom of t tests (metafor's `dfs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dfs {
+    /// k − p for every coefficient.
+    Residual,
+    /// The levels of the innermost random factor that contains the coefficient's column, − p.
+    Contain,
+}
+
+impl std::str::FromStr for Dfs {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Dfs> {
+        match s {
+            "residual" => Ok(Dfs::Residual),
+            "contain" => Ok(Dfs::Contain),
+            other => Err(Error::invalid(format!(
+                "unknown degrees-of-freedom rule '{other}' (residual or contain)"
+            ))),
+        }
+    }
+}
+
+/// What a multilevel fit needs besides the data.
+#[derive(Debug, Clone)]
+pub struct MvOptions {
+    /// The effect measure (`GEN` for given yi, vi).
+    pub measure: Measure,
+    /// escalc settings for computed measures.
+    pub escalc: EscalcOptions,
+    /// The random-effects formulas as R writes them (`~ 1 | district/school`).
+    pub random: Vec<String>,
+    /// The moderators' formula (`~ year`); `None` for intercept only.
+    pub mods: Option<String>,
+    /// The sampling covariance matrix.
+    pub v: SamplingCov,
+    /// REML or ML.
+    pub method: Method,
+    /// z or t.
+    pub test: Test,
+    /// The df rule of t tests.
+    pub dfs: Dfs,
+    /// Confidence level.
+    pub level: Level,
+    /// Components fixed at a value (metafor's `sigma2 = c(NA, 0)`), by position; empty = none.
+    pub sigma2: Vec<Option<f64>>,
+}
+
+impl Default for MvOptions {
+    fn default() -> Self {
+        MvOptions {
+            measure: Measure::GEN,
+            escalc: EscalcOptions::default(),
+            random: Vec::new(),
+            mods: None,
+            v: SamplingCov::Diag,
+            method: Method::REML,
+            test: Test::Z,
+            dfs: Dfs::Residual,
+            level: Level::new(95.0).expect("95 is a valid level"),
+            sigma2: Vec::new(),
+        }
+    }
+}
+
+/// One variance component of a `~ 1 | f` term.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VarianceComponent {
+    /// metafor's `s.names` (`district`, `district/school`).
+    pub name: String,
+    /// The estimate (or the fixed value).
+    pub sigma2: f64,
+    /// Number of levels.
+    pub nlevels: usize,
+    /// Fixed rather than estimated (a single-level factor, or set by the caller).
+    pub fixed: bool,
+}
+
+/// One row of the coefficient table.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MvCoefficient {
+    /// metafor's name (`intrcpt`, `year`, `deltypeovert`).
+    pub name: String,
+    /// The estimate.
+    pub estimate: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// z or t statistic.
+    pub stat: f64,
+    /// df of the t test; `None` for z.
+    pub df: Option<f64>,
+    /// Two-sided p-value.
+    pub pval: f64,
+    /// Lower CI bound.
+    pub ci_lb: f64,
+    /// Upper CI bound.
+    pub ci_ub: f64,
+}
+
+/// A fitted multilevel model.
+#[derive(Debug, Clone)]
+pub struct MvFit {
+    /// Rows used.
+    pub k: usize,
+    /// Coefficients.
+    pub p: usize,
+    /// REML or ML.
+    pub method: Method,
+    /// z or t.
+    pub test: Test,
+    /// The df rule of t tests.
+    pub dfs: Dfs,
+    /// Confidence level.
+    pub level: Level,
+    /// The coefficient table.
+    pub coefficients: Vec<MvCoefficient>,
+    /// Var(b) = (X'WX)⁻¹.
+    pub vb: DMatrix<f64>,
+    /// The variance components.
+    pub components: Vec<VarianceComponent>,
+    /// Test of residual heterogeneity: QE, df, p-value.
+    pub qe: (f64, usize, f64),
+    /// The omnibus test of the coefficients (all but the intercept).
+    pub qm: OmnibusTest,
+    /// Log-likelihood (REML or ML as fitted).
+    pub loglik: f64,
+    /// Deviance.
+    pub deviance: f64,
+    /// AIC, BIC, AICc.
+    pub aic: f64,
+    /// BIC.
+    pub bic: f64,
+    /// AICc.
+    pub aicc: f64,
+    /// Parameters counted in the information criteria.
+    pub parms: usize,
+    /// Prediction interval (intercept-only models).
+    pub pi: Option<(f64, f64)>,
+    /// Multilevel I² (%): total, and per component.
+    pub i2_total: f64,
+    /// I² per component.
+    pub i2_components: Vec<f64>,
+    /// Warnings (redundant moderators dropped, single-level factors, rows omitted).
+    pub warnings: Vec<String>,
+    /// Optimiser iterations.
+    pub iterations: usize,
+    pub(crate) model: likelihood::Model,
+    pub(crate) lik: Likelihood,
+    pub(crate) fixed: Vec<Option<f64>>,
+    pub(crate) scale: f64,
+}
+
+/// The design of a fit: effect set, rows, X and its names.
+struct Design {
+    rows: Vec<usize>,
+    y: Vec<f64>,
+    vi: Vec<f64>,
+    x: DMatrix<f64>,
+    names: Vec<String>,
+    intercept: bool,
+}
+
+/// Effects, moderators and the rows that have both.
+fn design(studies: &Studies, opts: &MvOptions, warnings: &mut Vec<String>) -> Result<Design> {
+    let set = EffectSet::from_studies(studies, opts.measure, &opts.escalc)?;
+    let (x, names, used, intercept) = match &opts.mods {
+        Some(m) => {
+            let mm = Formula::parse(m)?.model_matrix(&set)?;
+            if !mm.redundant.is_empty() {
+                warnings.push(format!(
+                    "redundant predictors dropped from the model: {}",
+                    mm.redundant.join(", ")
+                ));
+            }
+            (mm.x, mm.names, mm.used, mm.intercept)
+        }
+        None => (
+            DMatrix::from_element(set.k(), 1, 1.0),
+            vec!["intrcpt".to_string()],
+            (0..set.k()).collect(),
+            true,
+        ),
+    };
+    let omitted = studies.labels.len() - used.len();
+    if omitted > 0 {
+        warnings.push(format!(
+            "{omitted} row(s) with missing values omitted from model fitting"
+        ));
+    }
+    Ok(Design {
+        rows: used.iter().map(|&u| set.rows[u]).collect(),
+        y: used.iter().map(|&u| set.yi[u]).collect(),
+        vi: used.iter().map(|&u| set.vi[u]).collect(),
+        x,
+        names,
+        intercept,
+    })
+}
+
+/// metafor's start: every component max(0.001·n, var(y − X b_V) − 1/mean(1/vi)) / n.
+fn start_value(model: &likelihood::Model, d: &Design, n_vc: usize) -> Result<f64> {
+    let (b, _, _) = model.gls_v()?;
+    let k = d.y.len();
+    let r: Vec<f64> = (0..k)
+        .map(|i| d.y[i] - (0..d.x.ncols()).map(|j| d.x[(i, j)] * b[j]).sum::<f64>())
+        .collect();
+    let mean = r.iter().sum::<f64>() / k as f64;
+    let var = r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k as f64 - 1.0);
+    let vbar = k as f64 / d.vi.iter().map(|v| 1.0 / v).sum::<f64>();
+    let n = n_vc.max(1) as f64;
+    Ok((0.001 * n).max(var - vbar) / n)
+}
+
+/// Fits a multilevel model with `~ 1 | f` random terms (metafor's `rma.mv`).
+pub fn rma_mv(studies: &Studies, opts: &MvOptions) -> Result<MvFit> {
+    let lik = match opts.method {
+        Method::REML => Likelihood::Reml,
+        Method::ML => Likelihood::Ml,
+        other => {
+            return Err(Error::invalid(format!(
+                "a multilevel model is fitted by REML or ML, not {other:?}"
+            )))
+        }
+    };
+    if !matches!(opts.test, Test::Z | Test::T) {
+        return Err(Error::invalid("a multilevel model is tested with z or t"));
+    }
+    if opts.random.is_empty() {
+        return Err(Error::invalid(
+            "a multilevel model needs at least one random-effects formula",
+        ));
+    }
+    let formulas: Vec<RandomFormula> = opts
+        .random
+        .iter()
+        .map(|r| RandomFormula::parse(r))
+        .collect::<Result<_>>()?;
+    for (f, text) in formulas.iter().zip(&opts.random) {
+        for c in f.columns() {
+            random::grouping_column(studies, c, "the random-effects variable")?;
+        }
+        if matches!(f, RandomFormula::Structured { .. }) {
+            return Err(Error::Unsupported {
+                what: format!(
+                    "the random-effects term '{text}' (a covariance structure over inner levels)"
+                ),
+            });
+        }
+    }
+    let mut warnings = Vec::new();
+    let d = design(studies, opts, &mut warnings)?;
+    let k = d.rows.len();
+    if k <= 1 {
+        return Err(Error::TooFewStudies {
+            what: "a multilevel model",
+            k,
+            needed: 2,
+        });
+    }
+    if d.x.ncols() >= k {
+        return Err(Error::invalid(format!(
+            "{} coefficients cannot be estimated from {k} rows",
+            d.x.ncols()
+        )));
+    }
+    let factors = random::factors(studies, &formulas, &d.rows)?;
+    random::check_identifiable(&factors)?;
+    let q = factors.len();
+    let mut fixed: Vec<Option<f64>> = (0..q)
+        .map(|j| opts.sigma2.get(j).copied().flatten())
+        .collect();
+    for (j, f) in factors.iter().enumerate() {
+        if f.nlevels == 1 && fixed[j].is_none() {
+            warnings.push(format!(
+                "'{}' has a single level: its variance component is fixed at 0",
+                f.name
+            ));
+            fixed[j] = Some(0.0);
+        }
+    }
+    let v = sampling::build_v(studies, &opts.v, &d.rows, &d.vi)?;
+    let couple: Vec<bool> = fixed.iter().map(|f| *f != Some(0.0)).collect();
+    let model = likelihood::Model::new(&d.y, &d.x, &v, &factors, &couple);
+    let n_free = fixed.iter().filter(|f| f.is_none()).count();
+    let start = start_value(&model, &d, n_free)?;
+    let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
+    let names: Vec<String> = factors.iter().map(|f| f.name.clone()).collect();
+    let opt = optimize::maximise(&model, lik, &vec![start; q], &fixed, &names, scale)?;
+    fit::inference(opts, lik, d, factors, fixed, model, opt, scale, warnings)
+}

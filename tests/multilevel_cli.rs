@@ -1,0 +1,229 @@
+//! `evident pool --random`: the multilevel model end to end, its JSON against the conformance
+//! corpus (konstantopoulos2011, metafor's rma.mv), and the refusals of bad input.
+
+mod common;
+
+use common::cli::evident;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn case_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance/cases")
+        .join(name)
+}
+
+/// The expected block of analysis `id` of a corpus case.
+fn expected(case: &str, id: &str) -> Value {
+    let text = std::fs::read_to_string(case_dir(case).join("expected.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["analyses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("no analysis {id}"))["expected"]
+        .clone()
+}
+
+/// Runs `pool` on a case's input with `args` and compares its JSON with analysis `id`.
+fn matches_corpus(case: &str, id: &str, args: &[&str]) {
+    let input = case_dir(case).join("input.csv");
+    let mut all = vec!["pool".to_string(), input.display().to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    all.push("--json".into());
+    let run = evident(&all);
+    assert!(run.ok, "{}", run.stderr);
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut misses = Vec::new();
+    let mut want = expected(case, id);
+    // Profile CIs are not part of the default output.
+    if let Some(o) = want.as_object_mut() {
+        o.retain(|k, _| !k.starts_with("sigma2_ci"));
+    }
+    common::multilevel::compare_fit(&format!("{case} / {id}"), &want, &got, &mut misses);
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
+const K11: &str = "konstantopoulos2011_mv_threelevel";
+
+#[test]
+fn three_level_reml_z() {
+    matches_corpus(
+        K11,
+        "mv_REML_z",
+        &[
+            "--random",
+            "~ 1 | district/school",
+            "--method",
+            "REML",
+            "--test",
+            "z",
+        ],
+    );
+}
+
+#[test]
+fn three_level_ml_t_contain() {
+    matches_corpus(
+        K11,
+        "mv_ML_t_contain",
+        &[
+            "--random",
+            "~ 1 | district/school",
+            "--method",
+            "ML",
+            "--test",
+            "t",
+            "--dfs",
+            "contain",
+        ],
+    );
+}
+
+#[test]
+fn three_level_with_moderator_t_contain() {
+    matches_corpus(
+        K11,
+        "mv_year_REML_t_contain",
+        &[
+            "--random",
+            "~ 1 | district/school",
+            "--mods",
+            "~ year",
+            "--method",
+            "REML",
+            "--test",
+            "t",
+            "--dfs",
+            "contain",
+        ],
+    );
+}
+
+#[test]
+fn che_working_model_from_rho_cluster_obs() {
+    matches_corpus(
+        "assink2016_mv_threelevel",
+        "mv_CHE_REML_z",
+        &[
+            "--random",
+            "~ 1 | study_id/esid",
+            "--rho",
+            "0.6",
+            "--cluster",
+            "study_id",
+            "--obs",
+            "esid",
+        ],
+    );
+}
+
+#[test]
+fn text_output_has_the_variance_components() {
+    let input = case_dir(K11).join("input.csv");
+    let run = evident([
+        "pool",
+        input.to_str().unwrap(),
+        "--random",
+        "~ 1 | district/school",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    for want in [
+        "estim",
+        "sqrt",
+        "nlvls",
+        "district/school",
+        "0.0651",
+        "intrcpt",
+    ] {
+        assert!(run.stdout.contains(want), "no {want} in\n{}", run.stdout);
+    }
+}
+
+/// Runs `pool --random` on a CSV written to a temporary file; returns the failure message.
+fn refused(csv: &str, args: &[&str]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("data.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut all = vec!["pool".to_string(), path.display().to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    let run = evident(&all);
+    assert!(!run.ok, "expected a refusal, got\n{}", run.stdout);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run.stderr
+}
+
+const CSV: &str = "study,yi,vi,cl,es,b1,b2\n\
+                   a,0.1,0.02,1,1,0.02,0.01\n\
+                   b,0.3,0.03,1,2,0.01,0.03\n\
+                   c,0.2,0.04,2,1,0.04,0.05\n\
+                   d,0.5,0.02,2,2,0.05,0.02\n\
+                   e,0.4,0.05,3,1,0.05,\n";
+
+#[test]
+fn missing_grouping_column_is_named() {
+    let e = refused(CSV, &["--random", "~ 1 | nosuch"]);
+    assert!(e.contains("nosuch"), "{e}");
+    let e = refused(
+        CSV,
+        &[
+            "--random",
+            "~ 1 | cl",
+            "--rho",
+            "0.5",
+            "--cluster",
+            "nope",
+            "--obs",
+            "es",
+        ],
+    );
+    assert!(e.contains("nope"), "{e}");
+}
+
+#[test]
+fn empty_grouping_cell_names_column_and_line() {
+    let csv = CSV.replace("c,0.2,0.04,2,1", "c,0.2,0.04,,1");
+    let e = refused(&csv, &["--random", "~ 1 | cl/es"]);
+    assert!(e.contains("'cl'") && e.contains("line 4"), "{e}");
+}
+
+#[test]
+fn v_block_not_positive_definite_names_the_cluster() {
+    let e = refused(
+        CSV,
+        &[
+            "--random",
+            "~ 1 | cl",
+            "--V-block",
+            "b1,b2",
+            "--cluster",
+            "cl",
+        ],
+    );
+    assert!(
+        e.contains("cluster cl = 2") && e.contains("positive definite"),
+        "{e}"
+    );
+}
+
+#[test]
+fn components_the_levels_cannot_tell_apart() {
+    let csv =
+        "study,yi,vi,cl,same\na,0.1,0.02,1,x\nb,0.3,0.03,1,x\nc,0.2,0.04,2,y\nd,0.5,0.02,2,y\n";
+    let e = refused(csv, &["--random", "~ 1 | cl", "--random", "~ 1 | same"]);
+    assert!(e.contains("cannot be told apart"), "{e}");
+}
+
+#[test]
+fn structured_terms_and_robust_are_not_supported_yet() {
+    let e = refused(CSV, &["--random", "~ es | cl"]);
+    assert!(e.contains("not supported yet"), "{e}");
+    let e = refused(CSV, &["--random", "~ es | cl", "--struct", "CS"]);
+    assert!(e.contains("not supported yet"), "{e}");
+    let e = refused(
+        CSV,
+        &["--random", "~ 1 | cl", "--robust", "CR1", "--cluster", "cl"],
+    );
+    assert!(e.contains("not supported yet"), "{e}");
+}
