@@ -16,7 +16,8 @@
 //!    [`subgroup()`] ([`moderators`]); [`regtest()`], [`ranktest()`], [`trimfill()`], [`fsn()`]
 //!    ([`bias`]); [`leave1out()`], [`cumul()`], [`influence()`], [`gosh()`] ([`sensitivity`]); and
 //!    effects recomputed from what papers report, their consistency [`check()`], and
-//!    [`combine()`]-d p-values ([`reported`]).
+//!    [`combine()`]-d p-values ([`reported`]); cluster-robust CR1 and CR2 inference for a fitted
+//!    model with [`robust_rma()`] and [`robust_metareg()`] ([`robust`]).
 //! 5. **Rendering** ([`render`]): text, JSON with metafor's keys, forest and funnel plots
 //!    (SVG, PNG, PDF with bundled fonts) and HTML pages, as pure functions of the results.
 //! 6. **Workflows** ([`app`]): the streaming [`app::batch`] of thousands of analyses and the
@@ -50,6 +51,7 @@ pub mod moderators;
 pub mod pool;
 pub mod render;
 pub mod reported;
+pub mod robust;
 pub mod sensitivity;
 pub mod stats;
 pub mod xml;
@@ -64,4 +66,7 @@ pub use moderators::{metareg, subgroup, MetaregFit, SubgroupFit};
 pub use pool::{rma_mh, rma_peto, MhFit, MhOptions};
 pub use reported::check::check;
 pub use reported::combine::combine;
+pub use robust::{
+    robust, robust_metareg, robust_rma, Clusters, RobustFit, RobustModel, RobustType,
+};
 pub use sensitivity::{cumul, gosh, influence, leave1out, Gosh, Influence, RefitSeries};

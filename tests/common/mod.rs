@@ -8,6 +8,7 @@ pub mod bias;
 pub mod check;
 pub mod cli;
 pub mod moderators;
+pub mod robust;
 pub mod tol;
 
 pub use tol::*;

@@ -8,6 +8,7 @@ mod hc;
 mod moderators;
 mod reported;
 mod rma;
+mod robust;
 mod sensitivity;
 mod sof;
 
@@ -20,6 +21,7 @@ pub use moderators::{
 };
 pub use reported::{additive_json, two_estimates_json};
 pub use rma::{mh_json, rma_json};
+pub use robust::robust_json;
 pub use sensitivity::{baujat_json, cumul_json, gosh_json, influence_json, leave1out_json};
 pub use sof::sof_json;
 
