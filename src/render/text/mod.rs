@@ -9,6 +9,7 @@ mod hc;
 mod moderators;
 mod reported;
 mod rma;
+mod robust;
 mod sensitivity;
 mod sof;
 
@@ -25,6 +26,7 @@ pub use moderators::{
 };
 pub use reported::{additive_summary, two_estimates_summary};
 pub use rma::{mh_summary, mixed_ratios_note, rma_summary};
+pub use robust::robust_summary;
 pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };
