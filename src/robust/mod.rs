@@ -331,6 +331,22 @@ fn check_inverse_variance(fit: &RmaFit) -> Result<()> {
 
 /// Cluster-robust inference for an intercept-only `rma.uni` fit, clusters from a study-level
 /// column (metafor's `robust(res, cluster)`; `clubSandwich = TRUE` for CR2).
+///
+/// # Examples
+///
+/// ```
+/// use evident::{read_studies, rma, robust_rma, ColumnMap, CsvOptions, EffectSet, EscalcOptions};
+/// use evident::{Measure, RmaOptions, RobustType};
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+/// let studies = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new())?;
+/// let set = EffectSet::from_studies(&studies, Measure::RR, &EscalcOptions::default())?;
+/// let fit = rma(&set, &RmaOptions::default())?;
+/// let cr2 = robust_rma(&fit, "alloc", RobustType::CR2)?; // 3 allocation methods
+/// assert_eq!(cr2.n_clusters, 3);
+/// let c = &cr2.coefficients[0];
+/// assert!(c.df > 0.0 && c.ci_lb < c.estimate && c.estimate < c.ci_ub);
+/// # Ok::<(), evident::Error>(())
+/// ```
 pub fn robust_rma(fit: &RmaFit, column: &str, method: RobustType) -> Result<RobustFit> {
     check_inverse_variance(fit)?;
     let clusters = Clusters::from_column(&fit.effects, column)?;
