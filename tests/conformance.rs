@@ -174,6 +174,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) {
         "regtest" | "ranktest" | "trimfill" | "leave1out" | "cumul" | "influence" => {
             common::bias::run(case, a, misses)
         }
+        "robust" => common::robust::run(case, a, misses),
         other => misses.push(format!("{path}: unknown kind {other}")),
     }
 }

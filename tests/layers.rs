@@ -4,7 +4,7 @@
 //! cli (the binary)
 //!  → app        workflows: batch, report, manifest, atomic file writing
 //!  → render     text, JSON, plots, HTML: pure functions of results
-//!  → analyses   pool, moderators, bias, sensitivity, reported
+//!  → analyses   pool, moderators, bias, sensitivity, reported, robust
 //!  → model      the rma kernel: options, design, τ² estimators, heterogeneity, fit
 //!  → data, effect, measure
 //!  → stats, error
@@ -33,6 +33,7 @@ const LAYERS: &[&[&str]] = &[
         "sensitivity",
         "reported",
         "multilevel",
+        "robust",
     ],
     &["model"],
     &["data", "effect", "measure"],

@@ -12,6 +12,7 @@ use evident::model::heterogeneity::Tau2CiType;
 use evident::model::{Method, PiType, Solver, Test};
 use evident::render::plot::robfig::RobTool;
 use evident::reported::median::MedianMethod;
+use evident::robust::RobustType;
 use evident::Scale;
 
 /// A CLI value enum and its library counterpart; each variant maps to one library value.
@@ -43,6 +44,21 @@ choices! {
         /// Profile likelihood (ML and REML fits), metafor's confint(type = "PL").
         #[value(alias = "PL", alias = "profile")]
         Pl => Tau2CiType::ProfileLikelihood,
+    }
+}
+
+choices! {
+    /// `--robust`: the cluster-robust variance estimator.
+    #[allow(clippy::upper_case_acronyms)]
+    RobustArg => RobustType {
+        /// metafor's robust(adjust = TRUE): n/(n - p) times the CR0 sandwich, t and F tests
+        /// with n - p df (n clusters, p coefficients).
+        #[value(name = "CR1")]
+        CR1 => RobustType::CR1,
+        /// clubSandwich's CR2 (bias-reduced linearisation) with Satterthwaite df and the HTZ
+        /// Wald test.
+        #[value(name = "CR2")]
+        CR2 => RobustType::CR2,
     }
 }
 

@@ -27,9 +27,6 @@ pub struct MultilevelArgs {
     /// Sampling correlation between different --obs of one --cluster (metafor's vcalc).
     #[arg(long, value_name = "R", requires_all = ["random", "cluster", "obs"])]
     pub rho: Option<f64>,
-    /// The cluster column of --rho, --V-block or --robust.
-    #[arg(long, value_name = "COLUMN", requires = "random")]
-    pub cluster: Option<String>,
     /// The observation column of --rho: rows of a cluster with equal values correlate fully.
     #[arg(long, value_name = "COLUMN", requires = "rho")]
     pub obs: Option<String>,
@@ -43,9 +40,6 @@ pub struct MultilevelArgs {
         conflicts_with = "rho"
     )]
     pub v_block: Vec<String>,
-    /// Cluster-robust inference (CR1 or CR2) by --cluster.
-    #[arg(long, value_name = "TYPE", requires_all = ["random", "cluster"])]
-    pub robust: Option<String>,
 }
 
 /// The library's options from the command line.
@@ -53,7 +47,7 @@ fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOp
     if !ml.structure.is_empty() {
         bail!("--struct: '~ inner | outer' random terms with a covariance structure are not supported yet");
     }
-    if ml.robust.is_some() {
+    if args.robust.is_some() {
         bail!("--robust: cluster-robust inference for multilevel models is not supported yet");
     }
     let method = match args.model.method.map(PoolMethod::from) {
@@ -72,13 +66,13 @@ fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOp
     };
     let v = match (&ml.rho, ml.v_block.is_empty()) {
         (Some(rho), _) => SamplingCov::Vcalc {
-            cluster: ml.cluster.clone().context("--rho needs --cluster")?,
+            cluster: args.cluster.clone().context("--rho needs --cluster")?,
             obs: ml.obs.clone().context("--rho needs --obs")?,
             rho: *rho,
         },
         (None, false) => SamplingCov::Blocks {
             columns: ml.v_block.clone(),
-            cluster: ml.cluster.clone().context("--V-block needs --cluster")?,
+            cluster: args.cluster.clone().context("--V-block needs --cluster")?,
         },
         (None, true) => SamplingCov::Diag,
     };

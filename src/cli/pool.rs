@@ -1,7 +1,7 @@
 //! `evident pool`: pooled estimate, heterogeneity and intervals.
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
-use super::choices::Tau2CiArg;
+use super::choices::{RobustArg, Tau2CiArg};
 use anyhow::{bail, Result};
 use clap::Args;
 use evident::data::{ColumnMap, Table};
@@ -18,6 +18,7 @@ use evident::pool::view::revman5_random;
 use evident::render::json;
 use evident::render::text;
 use evident::reported::{to_effects_with, PoolRows};
+use evident::robust::{robust_metareg, robust_rma, RobustFit};
 
 #[derive(Args, Debug)]
 pub struct PoolArgs {
@@ -77,6 +78,22 @@ pub struct PoolArgs {
         conflicts_with = "by"
     )]
     pub tau2_ci: Tau2CiArg,
+    /// Cluster-robust tests and CIs for the fitted model (metafor's robust()): CR1 (the
+    /// sandwich times n/(n - p), t and F with n - p df) or CR2 (clubSandwich: Satterthwaite df,
+    /// HTZ Wald test); the clusters come from --cluster.
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_name = "CR1|CR2",
+        requires = "cluster",
+        conflicts_with_all = ["by", "reported", "permutations"]
+    )]
+    pub robust: Option<RobustArg>,
+    /// The column whose values group the studies into clusters (e.g. the study or lab several
+    /// effect sizes come from): for --robust, and for --rho or --V-block of a multilevel model.
+    #[arg(long, value_name = "COLUMN")]
+    pub cluster: Option<String>,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -132,11 +149,19 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
     if args.reported {
         return run_reported(args);
     }
+    if args.cluster.is_some() && args.robust.is_none() && args.multilevel.random.is_empty() {
+        bail!("--cluster COLUMN is used with --robust CR1|CR2, or with --rho or --V-block of a multilevel model (--random)");
+    }
     let mut loaded = args.input.load()?;
     if !args.multilevel.random.is_empty() {
         return super::multilevel::run(args, &loaded);
     }
     let pooling = args.model.pooling(&mut loaded)?;
+    if args.robust.is_some() && !matches!(pooling, Pooling::Rma(_)) {
+        bail!(
+            "--robust needs an inverse-variance model: choose --method (e.g. REML or DL), not Mantel–Haenszel or Peto"
+        );
+    }
     if args.show_r {
         R_CODE.with(|c| *c.borrow_mut() = r_code(args, &loaded, &pooling).ok());
     }
@@ -154,13 +179,14 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
                 return run_intercept_permutations(args, &loaded, &set, &o);
             }
             let fit = with_tau2_ci(args, rma(&set, &o)?)?;
+            let rob = robust_of(args, |c, m| robust_rma(&fit, c, m))?;
             let sof = sof::for_rma(
                 &fit,
                 &loaded.studies,
                 args.control_risk,
                 args.events_desirable,
             )?;
-            print_rma_sof(&fit, sof.as_ref(), args.json);
+            print_rma_sof(&fit, sof.as_ref(), rob.as_ref(), args.json);
         }
         Pooling::MhRandom(..)
             if args.mods.is_some()
@@ -229,19 +255,38 @@ fn with_tau2_ci(args: &PoolArgs, mut fit: RmaFit) -> Result<RmaFit> {
     Ok(fit)
 }
 
-/// The fit with its summary-of-findings row, when it has one.
-fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, as_json: bool) {
-    let Some(s) = sof else {
-        return print_rma(fit, as_json);
-    };
+/// `--robust`: cluster-robust inference by `run` with the `--cluster` column, if asked for.
+fn robust_of(
+    args: &PoolArgs,
+    run: impl FnOnce(&str, evident::robust::RobustType) -> evident::Result<RobustFit>,
+) -> Result<Option<RobustFit>> {
+    match (args.robust, &args.cluster) {
+        (Some(m), Some(c)) => Ok(Some(run(c, m.into())?)),
+        _ => Ok(None),
+    }
+}
+
+/// The fit with its cluster-robust inference and summary-of-findings row, when it has them.
+fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, rob: Option<&RobustFit>, as_json: bool) {
     if as_json {
         let mut v = json::rma_json(fit);
         if let Some(obj) = v.as_object_mut() {
-            obj.insert("sof".into(), json::sof_json(s));
+            if let Some(r) = rob {
+                obj.insert("robust".into(), json::robust_json(r));
+            }
+            if let Some(s) = sof {
+                obj.insert("sof".into(), json::sof_json(s));
+            }
         }
         emit_json(v);
     } else {
-        print!("{}{}", text::rma_summary(fit), text::sof_summary(s));
+        print!("{}", text::rma_summary(fit));
+        if let Some(r) = rob {
+            print!("{}", text::robust_summary(r));
+        }
+        if let Some(s) = sof {
+            print!("{}", text::sof_summary(s));
+        }
     }
 }
 
@@ -311,9 +356,13 @@ fn run_metareg(
         .map(|t| fit.wald_test(t))
         .collect::<evident::Result<Vec<_>>>()?;
     let perm = permutations(args, &fit)?;
+    let rob = robust_of(args, |c, m| robust_metareg(&fit, c, m))?;
     if args.json {
         let mut v = json::metareg_json(&fit);
         if let Some(obj) = v.as_object_mut() {
+            if let Some(r) = &rob {
+                obj.insert("robust".into(), json::robust_json(r));
+            }
             if let Some(p) = &perm {
                 obj.insert("permutation".into(), json::permutation_json(&fit, p));
             }
@@ -327,6 +376,9 @@ fn run_metareg(
         emit_json(v);
     } else {
         print!("{}", text::metareg_summary(&fit));
+        if let Some(r) = &rob {
+            print!("{}", text::robust_summary(r));
+        }
         if !wald.is_empty() {
             print!("{}", text::wald_tests_summary(&wald));
         }
@@ -569,5 +621,14 @@ fn r_code(args: &PoolArgs, loaded: &Loaded, pooling: &Pooling) -> Result<String>
             .scale(loaded.measure, loaded.scale),
         model,
     };
-    Ok(metafor_code(&spec))
+    let mut code = metafor_code(&spec);
+    if let (Some(m), Some(c)) = (args.robust, &args.cluster) {
+        let how = match evident::robust::RobustType::from(m) {
+            evident::robust::RobustType::CR1 => "adjust = TRUE",
+            evident::robust::RobustType::CR2 => "clubSandwich = TRUE",
+        };
+        let col = evident::render::rcode::r_string(c);
+        code.push_str(&format!("robust(res, cluster = dat[[{col}]], {how})\n"));
+    }
+    Ok(code)
 }

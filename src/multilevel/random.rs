@@ -114,6 +114,7 @@ pub fn grouping_column<'a>(studies: &'a Studies, column: &str, what: &str) -> Re
                 file: Some(studies.source.clone()),
                 line: studies.lines.get(i).copied(),
                 column: Some(column.to_string()),
+                sheet: None,
             },
             format!("missing value in {what} '{column}': every row needs one"),
         ));

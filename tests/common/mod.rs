@@ -8,8 +8,9 @@ pub mod bias;
 pub mod check;
 pub mod cli;
 pub mod moderators;
-pub mod svg;
 pub mod multilevel;
+pub mod robust;
+pub mod svg;
 pub mod tol;
 
 pub use tol::*;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 /// Compares an expected value with ours, recursing into objects (by expected key) and arrays,
 /// with the tolerance of each leaf key.
-fn compare_deep(
+pub fn compare_deep(
     path: &str,
     key: &str,
     e: &Value,

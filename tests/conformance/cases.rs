@@ -17,8 +17,8 @@ pending!(assink2016_mv_threelevel__robust_cr2_che_reml, "assink2016_mv_threeleve
 pending!(assink2016_mv_threelevel__robust_cr2_che_deltype_reml, "assink2016_mv_threelevel", "robust_CR2_CHE_deltype_REML");
 pending!(assink2016_mv_threelevel__robust_cr1_che_year_reml, "assink2016_mv_threelevel", "robust_CR1_CHE_year_REML");
 pending!(assink2016_mv_threelevel__robust_cr2_reml, "assink2016_mv_threelevel", "robust_CR2_REML");
-pending!(assink2016_mv_threelevel__robust_uni_cr1_reml, "assink2016_mv_threelevel", "robust_uni_CR1_REML");
-pending!(assink2016_mv_threelevel__robust_uni_cr2_reml, "assink2016_mv_threelevel", "robust_uni_CR2_REML");
+case!(assink2016_mv_threelevel__robust_uni_cr1_reml, "assink2016_mv_threelevel", "robust_uni_CR1_REML");
+case!(assink2016_mv_threelevel__robust_uni_cr2_reml, "assink2016_mv_threelevel", "robust_uni_CR2_REML");
 case!(bangertdrowns2004_smd_mods__rma_fe_z, "bangertdrowns2004_smd_mods", "rma_FE_z");
 case!(bangertdrowns2004_smd_mods__rma_dl_z, "bangertdrowns2004_smd_mods", "rma_DL_z");
 case!(bangertdrowns2004_smd_mods__rma_reml_z, "bangertdrowns2004_smd_mods", "rma_REML_z");
@@ -296,8 +296,8 @@ pending!(konstantopoulos2011_mv_threelevel__robust_cr1_reml, "konstantopoulos201
 pending!(konstantopoulos2011_mv_threelevel__robust_cr2_reml, "konstantopoulos2011_mv_threelevel", "robust_CR2_REML");
 pending!(konstantopoulos2011_mv_threelevel__robust_cr1_year_reml, "konstantopoulos2011_mv_threelevel", "robust_CR1_year_REML");
 pending!(konstantopoulos2011_mv_threelevel__robust_cr2_year_reml, "konstantopoulos2011_mv_threelevel", "robust_CR2_year_REML");
-pending!(konstantopoulos2011_mv_threelevel__robust_uni_cr1_reml, "konstantopoulos2011_mv_threelevel", "robust_uni_CR1_REML");
-pending!(konstantopoulos2011_mv_threelevel__robust_uni_cr2_reml, "konstantopoulos2011_mv_threelevel", "robust_uni_CR2_REML");
+case!(konstantopoulos2011_mv_threelevel__robust_uni_cr1_reml, "konstantopoulos2011_mv_threelevel", "robust_uni_CR1_REML");
+case!(konstantopoulos2011_mv_threelevel__robust_uni_cr2_reml, "konstantopoulos2011_mv_threelevel", "robust_uni_CR2_REML");
 case!(li2007_zero_cells__escalc_or, "li2007_zero_cells", "escalc_OR");
 case!(li2007_zero_cells__escalc_or_to_all, "li2007_zero_cells", "escalc_OR_to_all");
 case!(li2007_zero_cells__escalc_or_to_if0all, "li2007_zero_cells", "escalc_OR_to_if0all");
@@ -457,7 +457,7 @@ case!(white2020_mv_zcor__mv_expobs_x_colcomp_reml_z, "white2020_mv_zcor", "mv_ex
 case!(white2020_mv_zcor__mv_colcomp_nested_expobs_reml_t_contain, "white2020_mv_zcor", "mv_colcomp_nested_expobs_REML_t_contain");
 pending!(white2020_mv_zcor__robust_cr1_reml, "white2020_mv_zcor", "robust_CR1_REML");
 pending!(white2020_mv_zcor__robust_cr2_colcomp_nested_expobs_reml, "white2020_mv_zcor", "robust_CR2_colcomp_nested_expobs_REML");
-pending!(white2020_mv_zcor__robust_uni_cr1_reml, "white2020_mv_zcor", "robust_uni_CR1_REML");
+case!(white2020_mv_zcor__robust_uni_cr1_reml, "white2020_mv_zcor", "robust_uni_CR1_REML");
 case!(yusuf1985_peto__peto, "yusuf1985_peto", "peto");
 case!(yusuf1985_peto__escalc_peto, "yusuf1985_peto", "escalc_PETO");
 case!(yusuf1985_peto__rma_peto_fe_z, "yusuf1985_peto", "rma_PETO_FE_z");

@@ -9,6 +9,7 @@ mod moderators;
 mod multilevel;
 mod reported;
 mod rma;
+mod robust;
 mod sensitivity;
 mod sof;
 
@@ -24,6 +25,7 @@ pub use moderators::{
 pub use multilevel::mv_json;
 pub use reported::{additive_json, two_estimates_json};
 pub use rma::{mh_json, rma_json};
+pub use robust::robust_json;
 pub use sensitivity::{
     baujat_json, cumul_json, gosh_json, influence_json, leave1out_json, sensitivity_report_json,
 };
