@@ -47,6 +47,7 @@ pub mod error;
 pub mod measure;
 pub mod model;
 pub mod moderators;
+pub mod multilevel;
 pub mod pool;
 pub mod render;
 pub mod reported;

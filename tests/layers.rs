@@ -4,7 +4,7 @@
 //! cli (the binary)
 //!  → app        workflows: batch, report, manifest, atomic file writing
 //!  → render     text, JSON, plots, HTML: pure functions of results
-//!  → analyses   pool, moderators, bias, sensitivity, reported
+//!  → analyses   pool, moderators, multilevel, bias, sensitivity, reported
 //!  → model      the rma kernel: options, design, τ² estimators, heterogeneity, fit
 //!  → data, effect, measure
 //!  → stats, error
@@ -26,7 +26,14 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["app"],
     &["render"],
-    &["pool", "moderators", "bias", "sensitivity", "reported"],
+    &[
+        "pool",
+        "moderators",
+        "multilevel",
+        "bias",
+        "sensitivity",
+        "reported",
+    ],
     &["model"],
     &["data", "effect", "measure"],
     &["stats", "error", "xml"],

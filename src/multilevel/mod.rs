@@ -1,0 +1,3 @@
+//! Multilevel and multivariate models (metafor's `rma.mv`, Viechtbauer 2010).
+
+pub mod structure;
