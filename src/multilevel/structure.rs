@@ -25,8 +25,10 @@
 //!    [`GStructure::add_dg_to_block`], [`GStructure::add_d2g_to_block`] add ∂M/∂θ_j and
 //!    ∂²M/∂θ_i∂θ_j to zeroed matrices). [`add_g_block`] does the same for a G matrix computed
 //!    once with [`GStructure::g`], [`GStructure::dg`], [`GStructure::d2g`].
-//! 4. Start values: [`start_variance`] gives metafor's common start of every variance component,
-//!    [`GStructure::start_theta`] turns it into θ (rho = 0.5 for every free correlation).
+//! 4. Start values: [`start_variance`] gives metafor's common start of every variance component
+//!    (with `n_vc` from [`start_n_vc`]: metafor counts an absent kind of term as one component),
+//!    [`GStructure::start_theta`] turns it into θ (rho = 0.5 for every free correlation; UN as
+//!    metafor's Cholesky start, see there).
 //! 5. Boundaries: θ may be ±∞ (tau2 = 0 is `ln 0 = -∞`, rho = ±1 is `atanh(±1) = ±∞`); G and its
 //!    derivatives stay finite there (the derivatives vanish). A variance `<= 10·ε` (machine ε)
 //!    is taken as exactly 0, as metafor does. [`GStructure::to_theta`] maps natural values
@@ -277,6 +279,13 @@ pub fn start_variance(resid_var: f64, typical_v: f64, n_vc: usize) -> f64 {
     (0.001 * n).max(resid_var - typical_v) / n
 }
 
+/// The `n_vc` of [`start_variance`] as metafor counts it: the sigma2s of the `~ 1 | f` terms,
+/// the tau2s of the first and the gamma2s of the second `~ inner | outer` term, where an absent
+/// kind of term still counts 1 (metafor keeps one placeholder component of each kind).
+pub fn start_n_vc(n_sigma2: usize, g_tau2s: Option<usize>, h_tau2s: Option<usize>) -> usize {
+    n_sigma2.max(1) + g_tau2s.unwrap_or(1) + h_tau2s.unwrap_or(1)
+}
+
 /// One grouping of the rows for dfs = "contain": a dense 0-based level id per row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grouping {
@@ -482,11 +491,30 @@ impl GStructure {
     }
 
     /// θ at metafor's start: every variance `variance_start` (see [`start_variance`]), every
-    /// correlation 0.5.
+    /// correlation 0.5. For UN metafor starts its Cholesky parametrisation from the diagonal of
+    /// the Cholesky factor of that G (its off-diagonal start is 0), which is the G with
+    /// tau2_l = d_l² (d the factor's diagonal: the conditional variances) and every rho 0; this
+    /// returns that point.
     pub fn start_theta(&self, variance_start: f64) -> Vec<f64> {
-        let mut t = vec![variance_start.ln(); self.n_tau2()];
-        t.extend(std::iter::repeat_n(0.5f64.atanh(), self.n_rho()));
-        t
+        let t = variance_start;
+        if self.structure == Structure::UN && self.n_levels > 1 {
+            let g0 = DMatrix::from_fn(self.n_levels, self.n_levels, |r, c| {
+                if r == c {
+                    t
+                } else {
+                    0.5 * t
+                }
+            });
+            let mut th: Vec<f64> = match g0.cholesky() {
+                Some(ch) => ch.l().diagonal().iter().map(|d| (d * d).ln()).collect(),
+                None => vec![t.ln(); self.n_levels],
+            };
+            th.extend(std::iter::repeat_n(0.0, self.n_rho()));
+            return th;
+        }
+        let mut th = vec![t.ln(); self.n_tau2()];
+        th.extend(std::iter::repeat_n(0.5f64.atanh(), self.n_rho()));
+        th
     }
 
     fn natural(&self, theta: &[f64]) -> Natural {

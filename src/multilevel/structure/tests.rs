@@ -369,6 +369,15 @@ fn start_values_and_profile_brackets_are_metafors() {
     let har = GStructure::new(Structure::HAR, 2).unwrap();
     let t = har.start_theta(0.2);
     assert_eq!(t, [0.2f64.ln(), 0.2f64.ln(), 0.5f64.atanh()]);
+    assert_eq!(start_n_vc(0, Some(4), None), 6);
+    assert_eq!(start_n_vc(2, Some(1), Some(3)), 6);
+    // UN: tau2 = the conditional variances of CS(0.2, 0.5), rho = 0
+    let un = GStructure::new(Structure::UN, 3).unwrap().start_theta(0.2);
+    let c3: f64 = 0.2 * (1.0 - 0.5 / 1.5);
+    let want = [0.2f64.ln(), 0.15f64.ln(), c3.ln(), 0.0, 0.0, 0.0];
+    for (a, b) in un.iter().zip(want) {
+        assert!((a - b).abs() < 1e-14, "{a} vs {b}");
+    }
     let c = har.components(&t, &["a".into(), "b".into()], 7);
     assert!((c.tau2[0] - 0.2).abs() < 1e-16 && (c.rho[0] - 0.5).abs() < 1e-16);
     assert_eq!(c.g_nlevels, [2, 7]);
@@ -511,6 +520,7 @@ fn metafor_fits_are_rebuilt_from_their_tau2_and_rho() {
                 "{key}: {a} vs {b}"
             );
         }
+        check_start(key, fit, set, &gs, &x);
         let mut m = matrix(&set["V"]);
         gs.add_to_block(&theta, &inner.positions, &outer, &mut m);
         let y = DVector::from_vec(vecf(&set["y"]));
@@ -537,4 +547,40 @@ fn outer_labels_ids(labels: &[&str]) -> Vec<usize> {
             }
         })
         .collect()
+}
+
+/// metafor's first evaluation point (traced in gen.R; its parameter vector is a sigma2
+/// placeholder, tau2s, rhos, gamma2 and phi placeholders; UN's entries are its Cholesky factor)
+/// equals `start_theta` from var(y - X b_FE), 1/mean(1/diag V) and `start_n_vc`.
+fn check_start(key: &str, fit: &Json, set: &Json, gs: &GStructure, x: &DMatrix<f64>) {
+    let v = matrix(&set["V"]);
+    let y = DVector::from_vec(vecf(&set["y"]));
+    let w = v.clone().cholesky().unwrap().inverse();
+    let xtw = x.transpose() * &w;
+    let b = (&xtw * x).cholesky().unwrap().solve(&(&xtw * &y));
+    let e = &y - x * b;
+    let k = e.len() as f64;
+    let resid_var = e.iter().map(|r| (r - e.mean()).powi(2)).sum::<f64>() / (k - 1.0);
+    let typical_v = 1.0 / (v.diagonal().iter().map(|d| 1.0 / d).sum::<f64>() / k);
+    let start = start_variance(resid_var, typical_v, start_n_vc(0, Some(gs.n_tau2()), None));
+    let theta = gs.start_theta(start);
+    let par = vecf(&fit["start_par"]);
+    let (tau2, rho) = theta.split_at(gs.n_tau2());
+    for (l, t) in tau2.iter().enumerate() {
+        let want = match gs.structure {
+            Structure::UN => (par[1 + l] * par[1 + l]).ln(),
+            _ => par[1 + l],
+        };
+        assert!(
+            (t - want).abs() <= 1e-12,
+            "{key} start tau2 {l}: {t} vs {want}"
+        );
+    }
+    for (j, r) in rho.iter().enumerate() {
+        let want = par[1 + gs.n_tau2() + j];
+        assert!(
+            (r - want).abs() <= 1e-12,
+            "{key} start rho {j}: {r} vs {want}"
+        );
+    }
 }
