@@ -32,7 +32,8 @@
 //! 5. Boundaries: θ may be ±∞ (tau2 = 0 is `ln 0 = -∞`, rho = ±1 is `atanh(±1) = ±∞`); G and its
 //!    derivatives stay finite there (the derivatives vanish). A variance `<= 10·ε` (machine ε)
 //!    is taken as exactly 0, as metafor does. [`GStructure::to_theta`] maps natural values
-//!    (tau2, rho) to θ, [`GStructure::components`] maps θ back to what is reported.
+//!    (tau2, rho) to θ, [`GStructure::components`] maps θ back to what is reported, and
+//!    [`GStructure::snap_to_boundaries`] applies the corpus's rule for components at a boundary.
 //! 6. Admissibility: metafor only requires M to be positive definite (a Cholesky failure of M
 //!    makes the log-likelihood −∞), so CS and HCS with a negative rho may have an indefinite G.
 //!    UN is different: metafor optimises it on the Cholesky factor of G, which keeps G positive
@@ -704,6 +705,32 @@ impl GStructure {
         m: &mut DMatrix<f64>,
     ) {
         add_g_block(&self.d2g(theta, i, j), inner_pos, outer, m);
+    }
+
+    /// θ with the components at a boundary set exactly onto it, by the corpus's rule
+    /// (README_mv, the `converged` polish): a variance below `1e-6·variance_scale` becomes 0
+    /// (θ = −∞), a correlation with |rho| > 1 − 1e-6 becomes ±1 (θ = ±∞). The kernel should
+    /// then confirm that moving inward lowers the log-likelihood.
+    pub fn snap_to_boundaries(&self, theta: &[f64], variance_scale: f64) -> Vec<f64> {
+        let nat = self.natural(theta);
+        let nt = self.n_tau2();
+        theta
+            .iter()
+            .enumerate()
+            .map(|(j, &t)| {
+                if j < nt {
+                    if nat.tau2[j] < 1e-6 * variance_scale {
+                        f64::NEG_INFINITY
+                    } else {
+                        t
+                    }
+                } else if nat.rho[j - nt].abs() > 1.0 - 1e-6 {
+                    f64::INFINITY.copysign(t)
+                } else {
+                    t
+                }
+            })
+            .collect()
     }
 
     /// The smallest eigenvalue of G at θ.
