@@ -17,9 +17,10 @@
 //!    metafor's optimiser scale: `ln tau2` for every variance, `atanh rho` for every correlation.
 //!    DIAG and ID have no correlation parameter (rho is 0, fixed, and not counted), nor have
 //!    CS/HCS/AR/HAR/UN with a single inner level (metafor fixes rho at 0 with a warning).
-//!    [`GStructure::auto_fixed`] lists the correlations metafor fixes at 0 for the data at hand
-//!    (every outer level holds one row; UN pairs of levels never seen in one cluster): hold
-//!    those θ at 0 (= atanh 0) and do not count them as estimated.
+//!    [`GStructure::auto_fixed`] lists the parameters metafor fixes at 0 for the data at hand
+//!    (the variance of a level whose rows were all dropped; rho when every outer level holds one
+//!    row; UN pairs of levels never seen in one cluster): hold those at 0 (θ = −∞ for a
+//!    variance, 0 for a correlation) and do not count them as estimated.
 //! 3. The marginal variance is `M = V + Σ sigma2_j Z_j Z_j' + Σ_{i,j: outer_i = outer_j}
 //!    G[pos_i, pos_j] e_i e_j'`: [`GStructure::add_to_block`] adds the last term to M (and
 //!    [`GStructure::add_dg_to_block`], [`GStructure::add_d2g_to_block`] add ∂M/∂θ_j and
@@ -751,29 +752,35 @@ impl GStructure {
         g.symmetric_eigenvalues().min() >= -1e-12 * scale
     }
 
-    /// The correlations metafor fixes at 0 for the rows at hand (indices into θ): CS, HCS, AR,
-    /// HAR when every outer level holds a single row; UN's rho_lm for each pair of levels never
-    /// observed together in one outer level. UN with one row per outer level is refused.
+    /// The parameters metafor fixes at 0 for the rows at hand (indices into θ; hold a variance
+    /// at θ = −∞, a correlation at θ = 0, and count neither): the tau2 of a level none of whose
+    /// rows is kept (HCS, HAR, DIAG, UN; with two levels also HCS's, HAR's and UN's rho); the rho
+    /// of CS, HCS, AR, HAR when every outer level holds a single row; UN's rho_lm for each pair
+    /// of levels never observed together in one outer level. UN with one row per outer level is
+    /// refused. `inner_pos` and `outer` are those of the kept rows.
     pub fn auto_fixed(
         &self,
         inner_pos: &[usize],
         outer: &[usize],
     ) -> Result<Vec<usize>, StructureError> {
-        let nt = self.n_tau2();
+        let (nt, l) = (self.n_tau2(), self.n_levels);
+        let mut fixed = Vec::new();
+        if self.structure.heteroscedastic() {
+            fixed.extend((0..l).filter(|lev| !inner_pos.contains(lev)));
+        }
         if self.n_rho() == 0 {
-            return Ok(Vec::new());
+            return Ok(fixed);
         }
         let n_outer = dense_ids(outer).n_levels;
-        if n_outer == outer.len() {
-            return match self.structure {
-                Structure::UN => Err(StructureError::SingleRowClusters),
-                _ => Ok(vec![nt]),
-            };
+        if n_outer == outer.len() && self.structure == Structure::UN {
+            return Err(StructureError::SingleRowClusters);
         }
         if self.structure != Structure::UN {
-            return Ok(Vec::new());
+            if n_outer == outer.len() || (l == 2 && !fixed.is_empty()) {
+                fixed.push(nt);
+            }
+            return Ok(fixed);
         }
-        let l = self.n_levels;
         let mut seen = vec![false; self.n_rho()];
         let mut members: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
         for (&p, &o) in inner_pos.iter().zip(outer) {
@@ -788,10 +795,8 @@ impl GStructure {
                 }
             }
         }
-        Ok((0..self.n_rho())
-            .filter(|&k| !seen[k])
-            .map(|k| nt + k)
-            .collect())
+        fixed.extend((0..self.n_rho()).filter(|&k| !seen[k]).map(|k| nt + k));
+        Ok(fixed)
     }
 
     /// metafor's `confint` search interval for θ_j's natural value (estimate = its estimate):

@@ -131,14 +131,14 @@ fn derivatives_match_central_differences_for_every_structure() {
 }
 
 /// A structure, its tau2 and rho, and the G over 3 levels it must give.
-type Case<'a> = (Structure, &'a [f64], &'a [f64], [[f64; 3]; 3]);
+type GCase<'a> = (Structure, &'a [f64], &'a [f64], [[f64; 3]; 3]);
 
 #[test]
 fn g_is_the_structure_metafor_documents() {
     let t2 = [0.5, 2.0, 1.5];
     let rho = 0.4f64;
     let sq = |a: f64, b: f64| a.sqrt() * b.sqrt();
-    let cases: [Case; 6] = [
+    let cases: [GCase; 6] = [
         (
             Structure::CS,
             &[0.5],
@@ -360,6 +360,15 @@ fn metafors_automatic_rho_fixes() {
     assert!(cs.auto_fixed(&[0, 1, 2], &[0, 0, 2]).unwrap().is_empty());
     let diag = GStructure::new(Structure::DIAG, 3).unwrap();
     assert!(diag.auto_fixed(&[0, 1, 2], &[0, 1, 2]).unwrap().is_empty());
+    // a level whose rows were all dropped: its tau2 (and, with two levels, rho) fixed at 0
+    assert_eq!(diag.auto_fixed(&[0, 2, 2], &[0, 0, 1]).unwrap(), [1]);
+    let hcs = GStructure::new(Structure::HCS, 3).unwrap();
+    assert_eq!(hcs.auto_fixed(&[0, 2, 2], &[0, 0, 1]).unwrap(), [1]);
+    let har = GStructure::new(Structure::HAR, 2).unwrap();
+    assert_eq!(har.auto_fixed(&[1, 1], &[0, 0]).unwrap(), [0, 2]);
+    let un2 = GStructure::new(Structure::UN, 3).unwrap();
+    assert_eq!(un2.auto_fixed(&[0, 2, 2], &[0, 0, 1]).unwrap(), [1, 3, 5]);
+    assert!(cs.auto_fixed(&[0, 2, 2], &[0, 0, 1]).unwrap().is_empty());
 }
 
 #[test]
@@ -455,79 +464,124 @@ fn loglik(y: &DVector<f64>, x: &DMatrix<f64>, m: &DMatrix<f64>) -> (f64, f64) {
     (ml, reml)
 }
 
+/// One metafor fit with the rows it kept (a missing y drops a row, as in metafor).
+struct Case {
+    gs: GStructure,
+    labels: Vec<String>,
+    /// Inner positions and outer ids of the kept rows.
+    pos: Vec<usize>,
+    outer: Vec<usize>,
+    y: DVector<f64>,
+    v: DMatrix<f64>,
+    x: DMatrix<f64>,
+    tau2: Vec<f64>,
+    /// rho as metafor reports it (`[0]` for DIAG, ID).
+    rho: Vec<f64>,
+    theta: Vec<f64>,
+}
+
+fn load_case(key: &str, fx: &Json, fit: &Json) -> Case {
+    let set = &fx["sets"][fit["set"].as_str().unwrap()];
+    // levels over all rows, before dropping (metafor's g.levels.f)
+    let inner = InnerLevels::new(&inner_values(set)).unwrap();
+    let labels: Vec<String> = match &fit["g_levels"] {
+        Json::Array(a) => a.iter().map(|s| s.as_str().unwrap().to_owned()).collect(),
+        s => vec![s.as_str().unwrap().to_owned()],
+    };
+    assert_eq!(inner.labels, labels, "{key}");
+    let y_all = set["y"].as_array().unwrap();
+    let kept: Vec<usize> = (0..y_all.len()).filter(|&i| !y_all[i].is_null()).collect();
+    let outer_labels: Vec<&str> = set["outer"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    let outer_all = outer_labels_ids(&outer_labels);
+    let v_all = matrix(&set["V"]);
+    let structure: Structure = fit["struct"].as_str().unwrap().parse().unwrap();
+    let gs = GStructure::new(structure, inner.len()).unwrap();
+    let tau2 = vecf(&fit["tau2"]);
+    let rho = vecf(&fit["rho"]);
+    let free_rho = if gs.n_rho() == 0 { &[][..] } else { &rho[..] };
+    let theta = gs.to_theta(&tau2, free_rho).unwrap();
+    Case {
+        gs,
+        labels,
+        pos: inner.positions_of(&kept),
+        outer: kept.iter().map(|&i| outer_all[i]).collect(),
+        y: DVector::from_iterator(kept.len(), kept.iter().map(|&i| y_all[i].as_f64().unwrap())),
+        v: DMatrix::from_fn(kept.len(), kept.len(), |r, c| v_all[(kept[r], kept[c])]),
+        x: matrix(&fit["X"]),
+        tau2,
+        rho,
+        theta,
+    }
+}
+
+impl Case {
+    fn loglik(&self, theta: &[f64]) -> (f64, f64) {
+        let mut m = self.v.clone();
+        self.gs.add_to_block(theta, &self.pos, &self.outer, &mut m);
+        loglik(&self.y, &self.x, &m)
+    }
+}
+
 /// For each metafor fit: G rebuilt from its (tau2, rho) equals `res$G` to 1e-12 (relative to
-/// max(1, |G|)), the level labels and parameter count agree, and both log-likelihoods of
-/// `fit.stats` computed from M = V + (Z1 G Z1') ∘ (Z2 Z2') agree to 1e-9.
+/// max(1, |G|)) over the levels of kept rows (metafor zeroes a removed level's row), the level
+/// labels, automatic fixes and parameter count agree, and both log-likelihoods of `fit.stats`
+/// computed from M = V + (Z1 G Z1') ∘ (Z2 Z2') agree to 1e-9.
 #[test]
 fn metafor_fits_are_rebuilt_from_their_tau2_and_rho() {
     let fx = fixture();
     let fits = fx["fits"].as_object().unwrap();
-    assert!(fits.len() >= 30);
-    let mut snaps = 0;
+    assert!(fits.len() >= 35);
+    let (mut snaps, mut dropped) = (0, 0);
     for (key, fit) in fits {
-        let set = &fx["sets"][fit["set"].as_str().unwrap()];
-        let inner = InnerLevels::new(&inner_values(set)).unwrap();
-        let labels: Vec<String> = match &fit["g_levels"] {
-            Json::Array(a) => a.iter().map(|s| s.as_str().unwrap().to_owned()).collect(),
-            s => vec![s.as_str().unwrap().to_owned()],
-        };
-        assert_eq!(inner.labels, labels, "{key}");
-        let outer_labels: Vec<&str> = set["outer"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
-        let outer = contain_groupings(&inner.positions, &outer_labels_ids(&outer_labels))[1]
-            .ids
-            .clone();
-        let structure: Structure = fit["struct"].as_str().unwrap().parse().unwrap();
-        let gs = GStructure::new(structure, inner.len()).unwrap();
-        let tau2 = vecf(&fit["tau2"]);
-        let rho_all = vecf(&fit["rho"]);
-        let rho = if gs.n_rho() == 0 {
-            vec![]
-        } else {
-            rho_all.clone()
-        };
-        let theta = gs.to_theta(&tau2, &rho).unwrap();
+        let c = load_case(key, &fx, fit);
+        let gs = &c.gs;
         let want = matrix(&fit["G"]);
         let tol = 1e-12 * want.abs().max().max(1.0);
-        let g = gs.g_natural(&tau2, &rho).unwrap();
-        assert!(max_abs_diff(&g, &want) <= tol, "{key}: G {g} vs {want}");
-        let g = gs.g(&theta);
-        assert!(
-            max_abs_diff(&g, &want) <= tol,
-            "{key}: G(theta) {g} vs {want}"
-        );
-        let x = matrix(&fit["X"]);
-        let p = x.ncols();
-        assert!(gs.auto_fixed(&inner.positions, &outer).unwrap().is_empty());
-        assert_eq!(
-            gs.n_estimated(&[]) + p,
-            fit["parms"].as_f64().unwrap() as usize,
-            "{key}"
-        );
-        let comp = gs.components(&theta, &labels, 0);
-        assert_eq!(comp.rho.len(), rho_all.len(), "{key}");
+        let present = |l: usize| c.pos.contains(&l);
+        for g in [
+            gs.g_natural(&c.tau2, &c.rho[..gs.n_rho()]).unwrap(),
+            gs.g(&c.theta),
+        ] {
+            for (r, col) in (0..gs.n_levels).flat_map(|r| (0..gs.n_levels).map(move |k| (r, k))) {
+                if present(r) && present(col) {
+                    let d = (g[(r, col)] - want[(r, col)]).abs();
+                    assert!(d <= tol, "{key}: G[{r},{col}] {g} vs {want}");
+                }
+            }
+        }
+        let fixed = gs.auto_fixed(&c.pos, &c.outer).unwrap();
+        dropped += usize::from(!fixed.is_empty());
+        let mask: Vec<bool> = (0..gs.n_params()).map(|j| fixed.contains(&j)).collect();
+        let parms = fit["parms"].as_f64().unwrap() as usize;
+        assert_eq!(gs.n_estimated(&mask) + c.x.ncols(), parms, "{key}");
+        for &j in &fixed {
+            let zero = if gs.is_variance(j) {
+                f64::NEG_INFINITY
+            } else {
+                0.0
+            };
+            assert_eq!(c.theta[j], zero, "{key}: θ{j}");
+        }
+        let comp = gs.components(&c.theta, &c.labels, 0);
+        assert_eq!(comp.rho.len(), c.rho.len(), "{key}");
         for (a, b) in comp
             .tau2
             .iter()
-            .zip(&tau2)
-            .chain(comp.rho.iter().zip(&rho_all))
+            .zip(&c.tau2)
+            .chain(comp.rho.iter().zip(&c.rho))
         {
             assert!(
                 (a - b).abs() <= 1e-15 * b.abs().max(1.0),
                 "{key}: {a} vs {b}"
             );
         }
-        check_start(key, fit, set, &gs, &x);
-        let ll_at = |theta: &[f64]| {
-            let mut m = matrix(&set["V"]);
-            gs.add_to_block(theta, &inner.positions, &outer, &mut m);
-            loglik(&DVector::from_vec(vecf(&set["y"])), &x, &m)
-        };
-        let (ml, reml) = ll_at(&theta);
+        check_start(key, fit, &c);
+        let (ml, reml) = c.loglik(&c.theta);
         for (got, name) in [(ml, "ll_ML"), (reml, "ll_REML")] {
             let exp = fit[name].as_f64().unwrap();
             assert!(
@@ -540,13 +594,15 @@ fn metafor_fits_are_rebuilt_from_their_tau2_and_rho() {
         // the log-likelihood barely moves (the others not re-estimated). Most: fine1993's HAR
         // fits, where nlminb stops short of the optimum (README_mv) and covariances scale with
         // sqrt(tau2), so a tau2 of 5e-10 set to 0 moves the text-level fit by 1.7e-5.
-        let scale = tau2.iter().cloned().fold(0.0, f64::max);
-        let snapped = gs.snap_to_boundaries(&theta, scale);
-        if snapped != theta {
+        let scale = c.tau2.iter().cloned().fold(0.0, f64::max);
+        let snapped = gs.snap_to_boundaries(&c.theta, scale);
+        if snapped != c.theta {
             snaps += 1;
-            let reml_fit = fit["method"] == "REML";
-            let (ml_s, reml_s) = ll_at(&snapped);
-            let (got, exp) = if reml_fit { (reml_s, reml) } else { (ml_s, ml) };
+            let (ml_s, reml_s) = c.loglik(&snapped);
+            let (got, exp) = match fit["method"] == "REML" {
+                true => (reml_s, reml),
+                false => (ml_s, ml),
+            };
             assert!(
                 (got - exp).abs() <= 1e-4,
                 "{key}: at the boundary {got} vs {exp}"
@@ -554,6 +610,7 @@ fn metafor_fits_are_rebuilt_from_their_tau2_and_rho() {
         }
     }
     assert!(snaps >= 5, "only {snaps} fits at a boundary");
+    assert!(dropped >= 4, "only {dropped} fits with automatic fixes");
 }
 
 #[test]
@@ -587,13 +644,12 @@ fn outer_labels_ids(labels: &[&str]) -> Vec<usize> {
 /// metafor's first evaluation point (traced in gen.R; its parameter vector is a sigma2
 /// placeholder, tau2s, rhos, gamma2 and phi placeholders; UN's entries are its Cholesky factor)
 /// equals `start_theta` from var(y - X b_FE), 1/mean(1/diag V) and `start_n_vc`.
-fn check_start(key: &str, fit: &Json, set: &Json, gs: &GStructure, x: &DMatrix<f64>) {
-    let v = matrix(&set["V"]);
-    let y = DVector::from_vec(vecf(&set["y"]));
+fn check_start(key: &str, fit: &Json, c: &Case) {
+    let (gs, x, y, v) = (&c.gs, &c.x, &c.y, &c.v);
     let w = v.clone().cholesky().unwrap().inverse();
     let xtw = x.transpose() * &w;
-    let b = (&xtw * x).cholesky().unwrap().solve(&(&xtw * &y));
-    let e = &y - x * b;
+    let b = (&xtw * x).cholesky().unwrap().solve(&(&xtw * y));
+    let e = y - x * b;
     let k = e.len() as f64;
     let resid_var = e.iter().map(|r| (r - e.mean()).powi(2)).sum::<f64>() / (k - 1.0);
     let typical_v = 1.0 / (v.diagonal().iter().map(|d| 1.0 / d).sum::<f64>() / k);
