@@ -4,7 +4,7 @@
 //! cli (the binary)
 //!  → app        workflows: batch, report, manifest, atomic file writing
 //!  → render     text, JSON, plots, HTML: pure functions of results
-//!  → analyses   pool, moderators, bias, sensitivity, reported, robust
+//!  → analyses   pool, moderators, multilevel, robust, bias, sensitivity, reported
 //!  → model      the rma kernel: options, design, τ² estimators, heterogeneity, fit
 //!  → data, effect, measure
 //!  → stats, error

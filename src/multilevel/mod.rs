@@ -14,6 +14,7 @@ mod optimize;
 pub mod profile;
 pub mod random;
 pub mod sampling;
+pub mod structure;
 
 pub use likelihood::Likelihood;
 pub use profile::{confint_sigma2, ProfileCi};
