@@ -595,3 +595,121 @@ pub fn embed(chars: &FaceChars) -> Result<EmbeddedFonts> {
         family: family.join(", "),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ttf_parser::Face;
+
+    fn set(s: &str) -> BTreeSet<char> {
+        s.chars().collect()
+    }
+
+    /// The glyph `c` maps to in every cmap subtable of `font`, by subtable format.
+    fn lookups(font: &[u8], c: char) -> Vec<(u16, Option<u16>)> {
+        let face = Face::parse(font, 0).unwrap();
+        face.tables()
+            .cmap
+            .unwrap()
+            .subtables
+            .into_iter()
+            .map(|s| {
+                let format = match s.format {
+                    ttf_parser::cmap::Format::SegmentMappingToDeltaValues(_) => 4,
+                    ttf_parser::cmap::Format::SegmentedCoverage(_) => 12,
+                    _ => 0,
+                };
+                (format, s.glyph_index(u32::from(c)).map(|g| g.0))
+            })
+            .collect()
+    }
+
+    // Both subtables map every kept character, including runs and a character beyond the BMP
+    // (format 12 only); others map to nothing.
+    #[test]
+    fn cmap_formats_4_and_12_map_the_kept_characters() {
+        let full = Face::parse(fonts::FALLBACK, 0).unwrap();
+        let bmp = ['☕', '⌚', '⭐', '❤']
+            .into_iter()
+            .find(|&c| full.glyph_index(c).is_some())
+            .expect("the fallback has a BMP symbol");
+        let sub = subset(fonts::FALLBACK, &BTreeSet::from(['🧪', '😀', '😁', bmp])).unwrap();
+        let face = Face::parse(&sub, 0).unwrap();
+        let g = |c| face.glyph_index(c).unwrap().0;
+        assert_eq!(lookups(&sub, bmp), [(4, Some(g(bmp))), (12, Some(g(bmp)))]);
+        assert_eq!(lookups(&sub, '😁'), [(4, None), (12, Some(g('😁')))]);
+        assert_eq!(lookups(&sub, 'A'), [(4, None), (12, None)]);
+        let sub = subset(fonts::REGULAR, &set("abcdxyz019")).unwrap();
+        for c in "abcdxyz019".chars() {
+            let l = lookups(&sub, c);
+            assert!(l[0].1 == l[1].1 && l[0].1.is_some(), "{c}: {l:?}");
+        }
+        assert_eq!(
+            runs(&[('a', 1), ('b', 2), ('c', 3), ('e', 4), ('f', 6)].into()),
+            [(97, 99, 1), (101, 101, 4), (102, 102, 6)]
+        );
+    }
+
+    // DejaVu draws many accented letters as composites of a letter and an accent: the closure
+    // keeps the components (renumbered, unmapped) and the outlines are the original's.
+    #[test]
+    fn composites_keep_their_components_and_outlines() {
+        let src = Source::parse(fonts::REGULAR).unwrap();
+        let full = Face::parse(fonts::REGULAR, 0).unwrap();
+        let composite: BTreeSet<char> = ('\u{C0}'..='\u{17F}')
+            .filter(|&c| {
+                full.glyph_index(c)
+                    .is_some_and(|g| is_composite(src.glyph(g.0).unwrap()))
+            })
+            .collect();
+        assert!(composite.len() > 20, "{composite:?}");
+        let sub = subset(fonts::REGULAR, &composite).unwrap();
+        let face = Face::parse(&sub, 0).unwrap();
+        assert!(face.number_of_glyphs() as usize > composite.len() + 1);
+        let bbox = |f: &Face<'_>, c| {
+            let g = f.glyph_index(c).unwrap();
+            f.outline_glyph(g, &mut Sink).unwrap()
+        };
+        for &c in &composite {
+            assert_eq!(bbox(&face, c), bbox(&full, c), "{c}");
+        }
+        assert!(!composite.contains(&'A') && face.glyph_index('A').is_none());
+    }
+
+    struct Sink;
+    impl ttf_parser::OutlineBuilder for Sink {
+        fn move_to(&mut self, _: f32, _: f32) {}
+        fn line_to(&mut self, _: f32, _: f32) {}
+        fn quad_to(&mut self, _: f32, _: f32, _: f32, _: f32) {}
+        fn curve_to(&mut self, _: f32, _: f32, _: f32, _: f32, _: f32, _: f32) {}
+        fn close(&mut self) {}
+    }
+
+    // DejaVu's hinting instructions are dropped from simple glyphs, and so are its hinting tables.
+    #[test]
+    fn hinting_is_dropped() {
+        let instructions = |font: &[u8], c: char| {
+            let src = Source::parse(font).unwrap();
+            let g = Face::parse(font, 0).unwrap().glyph_index(c).unwrap().0;
+            let glyph = src.glyph(g).unwrap();
+            u16_at(glyph, 10 + 2 * u16_at(glyph, 0).unwrap() as usize).unwrap()
+        };
+        let sub = subset(fonts::REGULAR, &set("A")).unwrap();
+        assert!(instructions(fonts::REGULAR, 'A') > 0);
+        assert_eq!(instructions(&sub, 'A'), 0);
+        let raw = RawFace::parse(&sub, 0).unwrap();
+        for t in [b"fpgm", b"prep", b"cvt ", b"GSUB", b"GPOS"] {
+            assert!(raw.table(Tag::from_bytes(t)).is_none());
+        }
+    }
+
+    #[test]
+    fn subsets_are_deterministic_and_bad_fonts_are_errors() {
+        let a = subset(fonts::BOLD, &set("Study 1948")).unwrap();
+        assert_eq!(a, subset(fonts::BOLD, &set("1948 Study")).unwrap());
+        assert!(subset(b"not a font", &set("a")).is_err());
+        assert!(subset(&fonts::REGULAR[..4000], &set("a")).is_err());
+        // The subset's checksums hold (the whole file sums to the magic number).
+        assert_eq!(checksum(&a), 0xB1B0_AFBA);
+    }
+}

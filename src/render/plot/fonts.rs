@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 /// The family name written into the SVG; it is the bundled font's own family name.
 pub const FAMILY: &str = "DejaVu Sans";
 
-/// The font-family list written into the SVG: the bundled font first; viewers without it fall
+/// The font-family list written into the SVG after the embedded subsets' families
+/// ([`super::font_subset`]): the bundled font; viewers that ignore `@font-face` and lack it fall
 /// back to Verdana, whose metrics are close (DejaVu Sans descends from Bitstream Vera), then any
 /// sans-serif. PNG and PDF output always use the bundled font.
 pub const SVG_FAMILY: &str = "DejaVu Sans, Verdana, sans-serif";
