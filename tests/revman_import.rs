@@ -285,3 +285,32 @@ fn bad_reviews_are_refused_with_file_line_and_element() {
         run.stderr
     );
 }
+
+#[test]
+fn a_directory_with_a_revman_export_reports_its_outcomes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for f in [
+        "review-data-rows.csv",
+        "review-overall-estimates-and-settings.csv",
+    ] {
+        std::fs::copy(fixture(f), input.join(f)).unwrap();
+    }
+    let out = tmp.path().join("out");
+    let run = evident([
+        "report".as_ref(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    // The settings file is read with the data rows; on its own it is no analysis.
+    assert!(
+        run.ok && run.stderr.contains("6 of 6 analyses"),
+        "{}",
+        run.stderr
+    );
+    assert!(out
+        .join("1_1_Drug_versus_placebo_Death_at_12_months/index.html")
+        .is_file());
+}

@@ -255,7 +255,8 @@ impl Planner {
         }
     }
 
-    /// A directory: its manifest, if any, then the CSVs it does not name, in name order.
+    /// A directory: its manifest, if any, then the CSVs (and RevMan reviews) it does not name, in
+    /// name order.
     fn add_dir(&mut self, dir: &Path) {
         let mf = dir.join(MANIFEST_NAME);
         let mut defaults = Manifest::default();
@@ -271,7 +272,7 @@ impl Planner {
         let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && is_csv(p))
+                .filter(|p| p.is_file() && (is_csv(p) || crate::data::revman::is_rm5(p)))
                 .collect(),
             Err(e) => {
                 self.plan.failed.push((
@@ -283,7 +284,12 @@ impl Planner {
         };
         files.sort();
         for f in files {
-            if !self.named.contains(&f) {
+            if self.named.contains(&f) || crate::data::revman::is_revman_settings(&f) {
+                continue;
+            }
+            if crate::data::revman::is_review_file(&f) {
+                self.add_review(&f);
+            } else {
                 let mut cfg = AnalysisConfig::default();
                 defaults.apply_defaults(&mut cfg);
                 self.add_file(&f, cfg);

@@ -208,6 +208,14 @@ fn settings_table(path: &Path) -> Result<Option<Table>> {
     )?))
 }
 
+/// Whether `path` is the settings file RevMan Web exports beside its data rows (read with them,
+/// no analysis of its own).
+pub fn is_revman_settings(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with("overall-estimates-and-settings.csv"))
+}
+
 /// Whether a CSV header is RevMan Web's export of analysis data rows.
 pub fn is_revman_csv(headers: &[String]) -> bool {
     ["Analysis group", "Analysis number", "Study"]
