@@ -183,3 +183,11 @@ fn a_manifest_names_the_sheet() {
         p.failed
     );
 }
+
+#[test]
+fn show_r_writes_no_read_csv_for_a_workbook() {
+    // The R code reads a CSV file: for a workbook it is left out, never pointed at the .xlsx.
+    let out = run(&["pool", "--show-r"], &fixture("bcg.xlsx"));
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("read.csv"));
+}

@@ -181,7 +181,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
         let io = |e| crate::data::source::read_error(source, e);
         let mut reader = BufReader::with_capacity(1 << 16, reader);
         let head = reader.fill_buf().map_err(io)?;
-        if let Some(format) = crate::data::workbook::detect(source, head)? {
+        if let Some(format) = crate::data::table::workbook::detect(source, head)? {
             return Err(Error::input(
                 loc(None),
                 format!(

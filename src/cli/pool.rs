@@ -570,6 +570,9 @@ fn r_code(args: &PoolArgs, loaded: &Loaded, pooling: &Pooling) -> Result<String>
     let r = &args.input.read;
     let opts = r.csv_options()?;
     let table = Table::from_path(&args.input.file, &opts)?;
+    if table.sheet.is_some() {
+        bail!("--show-r writes R code that reads a CSV file: save the sheet as CSV to use it");
+    }
     let layout = evident::data::Layout::detect(&table.headers, &table.source, &r.column_map()?)?;
     let sep = match opts.delimiter {
         Some(d) => d,

@@ -10,13 +10,14 @@
 pub(crate) mod records;
 pub mod revman;
 pub mod sanitize;
+pub mod sheet;
 pub mod source;
 pub mod studies;
 pub mod table;
-pub mod workbook;
 
+pub use sheet::Sheet;
 pub use studies::{ColumnMap, Data, Grid, Kind, Layout, Moderator, Studies, Value};
-pub use table::{CsvOptions, Sheet, Table};
+pub use table::{CsvOptions, Table};
 
 use crate::error::Result;
 use std::path::Path;

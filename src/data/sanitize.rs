@@ -2,7 +2,7 @@
 //! return; U+FFFE, U+FFFF) have no place in a label: an SVG holding one is malformed and its PNG
 //! or PDF cannot be drawn. They are replaced on reading, with a warning naming the cell.
 
-use super::table::Sheet;
+use super::sheet::Sheet;
 use crate::error::Location;
 use crate::xml::{xml_illegal, xml_safe};
 use std::borrow::Cow;

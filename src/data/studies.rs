@@ -1,6 +1,9 @@
 //! Recognising what kind of study data a table holds, from its column names.
 
-use super::table::{column_index, is_missing, parse_number, Cell, Sheet, Table};
+use super::sheet::Sheet;
+use super::table::{
+    check_ambiguous_dots, column_index, is_missing, parse_number, Cell, DotUse, Table,
+};
 use crate::error::{Error, Location, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -710,10 +713,11 @@ impl Studies {
     /// Reads the studies of `grid` laid out as `layout`; the remaining columns become moderators
     /// when `moderators` is set (a batch of intercept-only models has no use for them).
     pub fn read<G: Grid + ?Sized>(grid: &G, layout: &Layout, moderators: bool) -> Result<Studies> {
+        let label_col = layout.label_column(grid);
+        check_thousands(grid, label_col)?;
         let data = layout.read_data(grid)?;
         let mut warnings = grid.warnings().to_vec();
         layout.check_whole_numbers(grid, &mut warnings)?;
-        let label_col = layout.label_column(grid);
         let labels = unique_labels(
             (0..grid.n_rows())
                 .map(|r| match label_col.map(|c| grid.cell(r, c).trim()) {
@@ -758,6 +762,29 @@ impl Studies {
             sheet: None,
         }
     }
+}
+
+/// In a decimal-comma grid, refuses a cell such as `1.234` that could be 1234 or 1.234 (see
+/// [`check_ambiguous_dots`]), naming it; every column but the labels is looked at.
+fn check_thousands<G: Grid + ?Sized>(grid: &G, label_col: Option<usize>) -> Result<()> {
+    if !grid.decimal_comma() {
+        return Ok(());
+    }
+    let uses: Vec<(usize, DotUse)> = (0..grid.headers().len())
+        .filter(|&c| Some(c) != label_col)
+        .map(|c| {
+            (
+                c,
+                DotUse::of((0..grid.n_rows()).map(|r| (r, grid.cell(r, c)))),
+            )
+        })
+        .collect();
+    let file_has_points = uses.iter().any(|(_, u)| u.point);
+    for (c, u) in &uses {
+        check_ambiguous_dots(u, file_has_points, |r| grid.cell(r, *c).to_owned())
+            .map_err(|(r, message)| Error::input(grid.location(r, *c), message))?;
+    }
+    Ok(())
 }
 
 /// Makes labels unique the way metafor does: repeats get " (1)", " (2)", ... appended... to all copies.

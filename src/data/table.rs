@@ -1,8 +1,11 @@
-//! Reading a CSV file (or a workbook's sheet, through [`super::workbook`]) into a rectangular
+//! Reading a CSV file (or a workbook's sheet, through [`workbook`]) into a rectangular
 //! table of text cells, with line numbers kept for errors.
 
 use super::records::{Record, Records};
-use crate::error::{Error, Location, Result, SheetCell};
+use super::sheet::Sheet;
+use crate::error::{Error, Location, Result};
+
+pub mod workbook;
 use std::path::{Path, PathBuf};
 
 /// How to split and read cells.
@@ -14,25 +17,6 @@ pub struct CsvOptions {
     pub decimal_comma: Option<bool>,
     /// The sheet to read from a workbook (`.xlsx`, `.xls`, `.ods`); `None` reads the first.
     pub sheet: Option<String>,
-}
-
-/// Where a table read from a workbook sits: its sheet and the sheet column of its first column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sheet {
-    /// The sheet's name.
-    pub name: String,
-    /// The 0-based sheet column (A is 0) of the table's first column.
-    pub first_column: u32,
-}
-
-impl Sheet {
-    /// The position of the table's column `col` (or of a whole row) in the sheet.
-    pub fn cell(&self, col: Option<usize>) -> SheetCell {
-        SheetCell {
-            sheet: self.name.clone(),
-            column: col.map(|c| self.first_column.saturating_add(c as u32)),
-        }
-    }
 }
 
 /// A CSV file as text cells: a header and rows of equal width.
@@ -70,8 +54,8 @@ impl Table {
             column: None,
             sheet: None,
         };
-        if let Some(format) = super::workbook::detect(source, bytes)? {
-            return super::workbook::read(source, bytes, format, opts.sheet.as_deref());
+        if let Some(format) = workbook::detect(source, bytes)? {
+            return workbook::read(source, bytes, format, opts.sheet.as_deref());
         }
         if let Some(name) = &opts.sheet {
             return Err(Error::input(
@@ -297,6 +281,83 @@ fn thousands_grouped(t: &str) -> bool {
         && digits(frac, 1..=usize::MAX)
 }
 
+/// What the cells of a decimal-comma column say about `.`: whether a value could only be written
+/// with `.` grouping thousands (`1.200,5`, `1.234.567`), with `.` as a decimal point (`4.22`),
+/// or with `,` as the decimal mark (`1,5`); and the first cell that could be either (`1.234`:
+/// one `.` followed by exactly 3 digits).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct DotUse {
+    pub thousands: bool,
+    pub point: bool,
+    pub comma: bool,
+    /// Row of the first ambiguous cell.
+    pub ambiguous: Option<usize>,
+}
+
+impl DotUse {
+    /// Reads the cells (row index, text) of one column of a decimal-comma file.
+    pub(crate) fn of<'a>(cells: impl Iterator<Item = (usize, &'a str)>) -> DotUse {
+        let mut u = DotUse::default();
+        for (row, s) in cells {
+            let t = trim(s);
+            let t = t.strip_prefix(['-', '+']).unwrap_or(t);
+            if !t.contains(['.', ','])
+                || !t
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+            {
+                continue;
+            }
+            let one_dot = t.bytes().filter(|&b| b == b'.').count() == 1 && !t.contains(',');
+            if !t.contains('.') {
+                u.comma = true;
+            } else if one_dot && thousands_grouped(t) {
+                u.ambiguous = u.ambiguous.or(Some(row));
+            } else if thousands_grouped(t) {
+                u.thousands = true;
+                u.comma |= t.contains(',');
+            } else {
+                u.point |= !t.contains(',');
+            }
+        }
+        u
+    }
+}
+
+/// Refuses a value such as `1.234` in a decimal-comma file unless its column proves `.` groups
+/// thousands there (`1.200,5`, `1.234.567`) and never serves as a decimal point: in a column that
+/// also has decimal commas or decimal points (`4.22`), or in a file with decimal points elsewhere,
+/// it could be 1234 or 1.234. `file_has_points` says whether any column of the file has `4.22`.
+/// `Err` holds the row of the ambiguous cell and the message.
+pub(crate) fn check_ambiguous_dots(
+    u: &DotUse,
+    file_has_points: bool,
+    cell: impl Fn(usize) -> String,
+) -> std::result::Result<(), (usize, String)> {
+    let Some(row) = u.ambiguous else {
+        return Ok(());
+    };
+    let refused = if u.thousands {
+        u.point
+    } else {
+        u.point || u.comma || file_has_points
+    };
+    if !refused {
+        return Ok(());
+    }
+    let text = cell(row);
+    let (int, frac) = text.trim().split_once('.').unwrap_or((&text, ""));
+    Err((
+        row,
+        format!(
+            "'{}' is ambiguous in a file whose decimal mark is ',' but which also writes numbers \
+             with a '.': it could be {int}{frac} ('.' grouping thousands) or {int},{frac} (a \
+             decimal point); write it as {int}{frac} or {int},{frac}",
+            truncate(&text, 40)
+        ),
+    ))
+}
+
 /// Shortens long text for messages.
 pub fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -366,6 +427,41 @@ mod tests {
         let t = parse("study;ai;n1i;ci;n2i\nA;12;1.200;3,5;800\n").unwrap();
         assert!(t.decimal_comma);
         assert_eq!(parse_number(&t.rows[0][2], true), Ok(Cell::Number(1200.0)));
+    }
+
+    /// Issue 16 item 2: in a file that mixes decimal commas and points, `1.234` is refused as
+    /// ambiguous; where the column proves `.` groups thousands (or the file never uses a
+    /// decimal point) it is 1234.
+    #[test]
+    fn ambiguous_thousands() {
+        let u = |cells: &[&str]| DotUse::of(cells.iter().copied().enumerate());
+        let check = |cells: &[&str], points: bool| {
+            check_ambiguous_dots(&u(cells), points, |r| cells[r].to_owned())
+        };
+        assert_eq!(check(&["1.234", "950"], false), Ok(()));
+        assert_eq!(check(&["1.234", "1.200,5"], true), Ok(()));
+        assert_eq!(check(&["1.234", "2.345.678"], false), Ok(()));
+        for (cells, points) in [
+            (&["4,5", "1.234"][..], false),
+            (&["4.22", "1.234"][..], false),
+            (&["1.234", "7"][..], true),
+            (&["1.200,5", "4.22", "1.234"][..], false),
+        ] {
+            let (row, e) = check(cells, points).unwrap_err();
+            assert_eq!(cells[row], "1.234");
+            assert!(
+                e.contains("ambiguous") && e.contains("1234 or 1,234"),
+                "{e}"
+            );
+        }
+        let e = parse("study;yi;vi\nA;4.22;0,5\nB;1.234;0,25\n")
+            .and_then(|t| crate::data::Studies::from_table(&t, &Default::default()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("t.csv, line 3, column 'yi': '1.234' is ambiguous"),
+            "{e}"
+        );
     }
 
     #[test]

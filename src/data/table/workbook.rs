@@ -4,7 +4,8 @@
 //! parses back to the same `f64`, never through a locale), text is text, an empty cell is missing;
 //! a logical value, a spreadsheet error or a date is refused naming its cell (`Sheet1!C4`).
 
-use super::table::{header_names, Sheet, Table};
+use super::{header_names, Table};
+use crate::data::sheet::Sheet;
 use crate::error::{column_letters, Error, Location, Result, SheetCell};
 use calamine::{Data, Ods, Range, Reader, Sheets, Xls, Xlsb, Xlsx};
 use std::io::Cursor;
@@ -308,7 +309,7 @@ fn table_of(source: &Path, name: String, range: &Range<Data>, others: &str) -> R
         first_column: c0 + lead as u32,
     };
     let header_line = r0 as usize + header_row + 1;
-    let warnings = super::sanitize::cells(
+    let warnings = crate::data::sanitize::cells(
         source,
         Some(&sheet),
         &mut headers,
