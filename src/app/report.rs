@@ -495,6 +495,8 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     warnings.extend(xlab_warnings(cfg, &bubbles));
     let sof = sof_row(&studies, &fit, cfg);
     let rob_svgs = rob_svgs(&fit);
+    let r_code = r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
+        .map_err(|e| format!("not available: {e}"));
     Ok(Analysis {
         spec: spec.clone(),
         effect_name: effect_name(&studies, &fit.effects),
@@ -513,7 +515,59 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         warnings,
         sof,
         rob_svgs,
+        r_code,
     })
+}
+
+/// The metafor code of an analysis's pooled model (`pool --show-r`'s), from what was read and
+/// fitted: the file by its path relative to the input, the rows of a long CSV selected.
+fn r_code(
+    spec: &Spec,
+    tables: &Tables,
+    studies: &Studies,
+    fit: &RmaFit,
+    opts: &RmaOptions,
+    mh: &Option<MhFit>,
+    refit: &Option<(TablePooling, MhOptions)>,
+) -> Result<String> {
+    use crate::render::rcode::{metafor_code, RModel, RSource, RSpec};
+    let table = tables.get(&spec.file)?;
+    let layout = crate::data::Layout::detect(&table.headers, &table.source, &spec.cfg.col)?;
+    let model = match (mh, refit) {
+        (None, _) => RModel::Rma {
+            options: opts,
+            mods: None,
+            references: &[],
+            by: None,
+            tau2_ci_pl: false,
+            predict: &[],
+            test_coefs: &[],
+            permutations: None,
+        },
+        (Some(_), Some((TablePooling::MantelHaenszel(_), o))) => RModel::Mh(o),
+        (Some(_), Some((TablePooling::Peto, o))) => RModel::Peto(o),
+        (Some(_), None) => RModel::Unsupported(
+            "RevMan 5's random-effects model (tau^2 from the Mantel-Haenszel Q) has no metafor call",
+        ),
+    };
+    let spec_r = RSpec {
+        source: RSource {
+            path: relative_to(&spec.file.display().to_string(), &spec.base),
+            sep: table.delimiter,
+            decimal_comma: table.decimal_comma,
+            columns: layout.field_columns(&table.headers),
+            subset: spec
+                .rows
+                .as_ref()
+                .map(|v| (ANALYSIS_COLUMN.to_string(), v.clone())),
+        },
+        kind: studies.data.kind(),
+        measure: fit.effects.measure,
+        escalc: escalc_options(&spec.cfg)?,
+        scale: fit.effects.scale,
+        model,
+    };
+    Ok(metafor_code(&spec_r))
 }
 
 /// Why an analysis that refits inverse-variance models is not run for a table pooling.

@@ -26,6 +26,8 @@ pub struct Table {
     pub lines: Vec<usize>,
     /// Numbers in this file use a decimal comma.
     pub decimal_comma: bool,
+    /// The field delimiter, as given or detected from the header.
+    pub delimiter: u8,
     /// What reading changed, one sentence each naming the cell (characters XML refuses replaced).
     pub warnings: Vec<String>,
 }
@@ -101,6 +103,7 @@ impl Table {
             rows,
             lines,
             decimal_comma,
+            delimiter,
             warnings,
         })
     }
