@@ -495,8 +495,10 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     warnings.extend(xlab_warnings(cfg, &bubbles));
     let sof = sof_row(&studies, &fit, cfg);
     let rob_svgs = rob_svgs(&fit);
-    let r_code = r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
-        .map_err(|e| format!("not available: {e}"));
+    let r_code = (fit.k > 1).then(|| {
+        r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
+            .map_err(|e| format!("not available: {e}"))
+    });
     Ok(Analysis {
         spec: spec.clone(),
         effect_name: effect_name(&studies, &fit.effects),

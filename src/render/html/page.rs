@@ -469,11 +469,12 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
 /// column names).
 fn r_code_block(a: &Analysis) -> String {
     match &a.r_code {
-        Ok(code) => format!(
+        None => String::new(),
+        Some(Ok(code)) => format!(
             "<details class=\"r-code\"><summary>R code (metafor)</summary><pre><code>{}</code></pre></details>\n",
             esc(code)
         ),
-        Err(why) => format!("<p class=\"note\">R code (metafor): {}</p>\n", esc(why)),
+        Some(Err(why)) => format!("<p class=\"note\">R code (metafor): {}</p>\n", esc(why)),
     }
 }
 
