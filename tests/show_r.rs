@@ -1,23 +1,18 @@
 //! `pool --show-r`: the printed metafor code, run through R (when Rscript and metafor are
 //! installed), gives evident's estimate, SE and tau^2 to 1e-8 relative.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 fn evident_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("pool")
+    let out = common::cli::Cli::new(["pool"])
         .args(args)
         .args(["--json", "--show-r"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+        .run_ok();
+    serde_json::from_slice(&out.stdout_bytes).unwrap()
 }
 
 fn r_available() -> bool {

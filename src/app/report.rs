@@ -2,16 +2,18 @@
 //! per analysis and an index. One failing analysis never stops the others.
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
+use super::presets::preset_of as preset;
+pub use super::presets::{escalc_options, options};
 use super::tables::Tables;
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
-use crate::app::presets::{PoolMethod, Preset};
+use crate::app::presets::PoolMethod;
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::model::{rma, Method, PiType, RmaFit, RmaOptions, Test};
+use crate::model::{rma, Method, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, subgroups_from, SubgroupFit};
 use crate::pool::sof::Sof;
@@ -280,94 +282,6 @@ fn pvalues_only(table: &Table) -> bool {
     ["pval", "p", "p_value", "pvalue"]
         .iter()
         .any(|n| table.column(n).is_some())
-}
-
-/// A setting's value parsed, an error naming the manifest's key otherwise.
-fn parse_key<T: std::str::FromStr<Err = Error>>(
-    key: &str,
-    value: Option<&str>,
-) -> Result<Option<T>> {
-    value
-        .map(str::parse::<T>)
-        .transpose()
-        .map_err(|e| Error::invalid(format!("`{key}`: {e}")))
-}
-
-/// The preset of an analysis (`cochrane` unless set).
-fn preset(cfg: &AnalysisConfig) -> Result<Preset> {
-    Ok(parse_key::<Preset>("preset", cfg.preset.as_deref())?.unwrap_or_default())
-}
-
-/// The model options of an analysis: the preset's (Cochrane: REML, Knapp–Hartung, 95 %) unless
-/// set. For Mantel–Haenszel and Peto pooling these are the fixed-effect options of the analyses
-/// that work on the per-study effects (Egger's and Begg's tests).
-pub fn options(cfg: &AnalysisConfig) -> Result<RmaOptions> {
-    let method = match parse_key::<PoolMethod>("method", cfg.method.as_deref())? {
-        None => None,
-        Some(PoolMethod::Rma(m)) => Some(m),
-        Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => Some(Method::FE),
-        Some(PoolMethod::MhRandom) => Some(Method::DL),
-    };
-    let test = parse_key::<Test>("test", cfg.test.as_deref())?;
-    let level = cfg.level.unwrap_or_default();
-    let pi = parse_key::<PiType>("pi", cfg.pi.as_deref())?;
-    let mut o = preset(cfg)?.rma_options(method, test, level, pi.unwrap_or(PiType::Metafor));
-    let bad = |key: &str, why: &str, x: f64| Error::invalid(format!("`{key}` {why}, got {x}"));
-    if let Some(s) = cfg.stepadj {
-        if !(s > 0.0 && s <= 1.0) {
-            return Err(bad("stepadj", "must lie in (0, 1]", s));
-        }
-        o.control.stepadj = s;
-    }
-    if let Some(n) = cfg.maxiter {
-        o.control.maxiter = n;
-    }
-    if let Some(t) = cfg.threshold {
-        o.control.threshold = t;
-    }
-    if let Some(t) = cfg.tol {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(bad("tol", "must be a positive number", t));
-        }
-        o.control.tol = t;
-        o.qprofile_tol = t;
-    }
-    if let Some(t) = cfg.tau2 {
-        if !(t.is_finite() && t >= 0.0) {
-            return Err(bad("tau2", "must be a non-negative number", t));
-        }
-        o.tau2_fixed = Some(t);
-    }
-    o.weighted = !cfg.unweighted;
-    if let Some((name, why)) = o.control.invalid_parameter() {
-        return Err(Error::invalid(format!("`{name}` {why}")));
-    }
-    Ok(o)
-}
-
-/// The effect-size options of an analysis (`add`, `to`, `drop00`, `vtype`, as `pool` takes them),
-/// with the preset's rules applied.
-pub fn escalc_options(cfg: &AnalysisConfig) -> Result<crate::effect::EscalcOptions> {
-    let mut e = crate::effect::EscalcOptions {
-        allow_mixed_ratios: cfg.allow_mixed_ratios,
-        drop00: cfg.drop00.unwrap_or(false),
-        ..Default::default()
-    };
-    if let Some(a) = cfg.add {
-        if !(a.is_finite() && a >= 0.0) {
-            return Err(Error::invalid(format!(
-                "`add` must be a non-negative number, got {a}"
-            )));
-        }
-        e.add = a;
-    }
-    if let Some(t) = parse_key("to", cfg.to.as_deref())? {
-        e.to = t;
-    }
-    if let Some(v) = parse_key("vtype", cfg.vtype.as_deref())? {
-        e.vtype = v;
-    }
-    Ok(preset(cfg)?.escalc(e))
 }
 
 /// How an analysis pools its studies.
