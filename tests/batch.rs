@@ -230,8 +230,7 @@ fn latin1_cells_are_read() {
 fn batch_cli(dir: &std::path::Path, name: &str, csv: &str, args: &[&str]) -> Vec<Vec<String>> {
     let p = dir.join(name);
     std::fs::write(&p, csv).unwrap();
-    let o = Cli::new(["batch"]).arg(&p).args(args).run();
-    assert!(o.ok, "{}", o.stderr);
+    let o = Cli::new(["batch"]).arg(&p).args(args).run_ok();
     csv::Reader::from_reader(&o.stdout_bytes[..])
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())

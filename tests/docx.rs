@@ -4,22 +4,17 @@
 //! installed, converts it to PDF.
 
 use std::io::Read;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn report(dir: &Path, csv: &Path, out: &str) -> PathBuf {
     let out = dir.join(out);
-    let st = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args(["report", "--docx", "-o"])
+    common::cli::Cli::new(["report", "--docx", "-o"])
         .arg(&out)
         .arg(csv)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+        .run_ok();
     out
 }
 

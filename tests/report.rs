@@ -835,8 +835,12 @@ fn a_meta_regression_gets_tables_bubble_plots_and_its_own_index_row() {
                 .replace(" (Q-profile)", ""),
         );
         assert!(page.contains(&tau2), "{dir}: {tau2}");
-        // No dump of CLI text; a Results sentence instead.
-        assert!(!page.contains("<pre>"), "{dir}");
+        // No dump of CLI text (the folded R code aside); a Results sentence instead.
+        let without_code = match page.split_once("<details class=\"r-code\">") {
+            Some((a, b)) => format!("{a}{}", b.split_once("</details>").map_or("", |x| x.1)),
+            None => page.clone(),
+        };
+        assert!(!without_code.contains("<pre>"), "{dir}");
         assert!(
             page.contains("meta-regression of 13 studies, the coefficient"),
             "{dir}"

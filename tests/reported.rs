@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::cli::{evident, Run};
+use common::cli::{evident, run_ok, Run};
 use evident::data::{CsvOptions, Table};
 use evident::model::rma;
 use evident::model::Method;
@@ -22,13 +22,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn json(args: &[&str]) -> Value {
-    let Run {
-        ok,
-        stdout: out,
-        stderr: err,
-        ..
-    } = evident(args);
-    assert!(ok, "{args:?} failed: {err}");
+    let out = run_ok(args).stdout;
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 

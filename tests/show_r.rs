@@ -1,23 +1,18 @@
 //! `pool --show-r`: the printed metafor code, run through R (when Rscript and metafor are
 //! installed), gives evident's estimate, SE and tau^2 to 1e-8 relative.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 fn evident_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .arg("pool")
+    let out = common::cli::Cli::new(["pool"])
         .args(args)
         .args(["--json", "--show-r"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+        .run_ok();
+    serde_json::from_slice(&out.stdout_bytes).unwrap()
 }
 
 fn r_available() -> bool {
@@ -179,4 +174,111 @@ fn names_are_escaped_as_r_literals() {
     assert_eq!(r_name("a`b"), "`a\\`b`");
     assert_eq!(r_name("1st"), "`1st`");
     assert_eq!(r_name("if"), "`if`");
+}
+
+/// The R code of a report page: the `<details>` block's `<pre><code>`, unescaped.
+fn page_r_code(page: &str) -> String {
+    let start = page.find("<summary>R code (metafor)</summary><pre><code>");
+    let start =
+        start.expect("an R code block") + "<summary>R code (metafor)</summary><pre><code>".len();
+    let end = start + page[start..].find("</code></pre></details>").unwrap();
+    page[start..end]
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Issue 16 item 8: every analysis page of a report carries the metafor code of its pooled
+/// model (escaped), and the code, run in R from the report's input directory, gives the page's
+/// estimate, SE and tau^2 (inverse-variance, Mantel–Haenszel, one analysis of a long CSV).
+#[test]
+fn report_pages_carry_code_that_reproduces_them_in_r() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let bcg = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bcg.csv"))
+        .unwrap();
+    std::fs::write(input.join("bcg.csv"), &bcg).unwrap();
+    // A long CSV: the analysis column first, then bcg's columns.
+    let long: String = bcg
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let tag = match i {
+                0 => "analysis",
+                i if i % 2 == 0 => " even ",
+                _ => "odd",
+            };
+            format!("{tag},{l}\n")
+        })
+        .collect();
+    std::fs::write(input.join("long.csv"), long).unwrap();
+    std::fs::write(
+        input.join("evident.toml"),
+        "[[analysis]]\nname = \"reml\"\nfile = \"bcg.csv\"\nmeasure = \"RR\"\n\n\
+         [[analysis]]\nname = \"mh\"\nfile = \"bcg.csv\"\nmethod = \"MH\"\nmeasure = \"OR\"\n\n\
+         [[analysis]]\nname = \"dl\"\nfile = \"bcg.csv\"\nmethod = \"DL\"\ntest = \"z\"\nadd = 0.25\nto = \"all\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args([
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pages = ["reml", "mh", "dl", "even", "odd"];
+    let mut codes = Vec::new();
+    for p in pages {
+        let page = std::fs::read_to_string(out.join(p).join("index.html")).unwrap();
+        let code = page_r_code(&page);
+        assert!(code.contains("library(metafor)"), "{p}: {code}");
+        assert!(
+            !code.contains(input.to_str().unwrap()),
+            "{p}: absolute path: {code}"
+        );
+        let results: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join(p).join("results.json")).unwrap(),
+        )
+        .unwrap();
+        codes.push((p, code, results));
+    }
+    assert!(codes[3]
+        .1
+        .contains("dat[trimws(dat[[\"analysis\"]]) == \"even\", ]"));
+    if !r_available() {
+        eprintln!("skipped running the code: Rscript with metafor and jsonlite is not installed");
+        return;
+    }
+    for (p, code, v) in codes {
+        let script = dir.path().join(format!("{p}.R"));
+        let full = format!(
+            "{code}\ncat(jsonlite::toJSON(list(b=unname(coef(res)), se=res$se, tau2=res$tau2), digits=NA))\n"
+        );
+        std::fs::write(&script, full).unwrap();
+        let r = Command::new("Rscript")
+            .arg(&script)
+            .current_dir(&input)
+            .output()
+            .unwrap();
+        assert!(
+            r.status.success(),
+            "{p}: {}\n{code}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&r.stdout);
+        let rj: serde_json::Value =
+            serde_json::from_str(&stdout[stdout.rfind('{').unwrap()..]).unwrap();
+        for (k, rk) in [("estimate", "b"), ("se", "se"), ("tau2", "tau2")] {
+            if let Some(x) = v.get(k).filter(|x| !x.is_null()) {
+                assert!(close(num(x), num(&rj[rk])), "{p}: {k} {x} vs R {}", rj[rk]);
+            }
+        }
+    }
 }

@@ -177,12 +177,12 @@ impl Manifest {
             }
             // Every setting is checked here, so that a bad value stops the run with its line
             // instead of failing (or falling back) later.
-            let checked = crate::app::report::options(&a)
-                .and_then(|_| crate::app::report::escalc_options(&a))
+            let checked = crate::app::presets::options(&a)
+                .and_then(|_| crate::app::presets::escalc_options(&a))
                 .and_then(|_| {
                     a.measure
                         .as_deref()
-                        .map(str::parse::<crate::Measure>)
+                        .map(str::parse::<crate::measure::Measure>)
                         .transpose()
                         .map_err(|e| Error::invalid(format!("`measure`: {e}")))
                 });
@@ -408,12 +408,12 @@ unweighted = true
         let a = &m.analysis[0];
         assert_eq!(a.col.get("yi").map(String::as_str), Some("logOR"));
         assert_eq!(a.col.get("vi").map(String::as_str), Some("var"));
-        let o = crate::app::report::options(a).unwrap();
+        let o = crate::app::presets::options(a).unwrap();
         assert_eq!(o.pi_type, crate::model::PiType::Riley);
         assert_eq!(o.tau2_fixed, Some(0.1));
         assert_eq!((o.control.stepadj, o.control.maxiter), (0.5, 500));
         assert!(!o.weighted);
-        let e = crate::app::report::escalc_options(a).unwrap();
+        let e = crate::app::presets::escalc_options(a).unwrap();
         assert_eq!(
             (e.add, e.to, e.drop00),
             (0.25, crate::effect::AddTo::All, true)

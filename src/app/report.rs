@@ -2,17 +2,19 @@
 //! per analysis and an index. One failing analysis never stops the others.
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
+use super::presets::preset_of as preset;
+pub use super::presets::{escalc_options, options};
 use super::tables::Tables;
 use crate::app::forest::{forest_options, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
-use crate::app::presets::{PoolMethod, Preset};
+use crate::app::presets::PoolMethod;
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::model::{rma, Method, PiType, RmaFit, RmaOptions, Test};
+use crate::model::{rma, Method, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::moderators::subgroup::{subgroup, SubgroupFit};
 use crate::pool::sof::Sof;
@@ -342,94 +344,6 @@ fn pvalues_only(table: &Table) -> bool {
         .any(|n| table.column(n).is_some())
 }
 
-/// A setting's value parsed, an error naming the manifest's key otherwise.
-fn parse_key<T: std::str::FromStr<Err = Error>>(
-    key: &str,
-    value: Option<&str>,
-) -> Result<Option<T>> {
-    value
-        .map(str::parse::<T>)
-        .transpose()
-        .map_err(|e| Error::invalid(format!("`{key}`: {e}")))
-}
-
-/// The preset of an analysis (`cochrane` unless set).
-fn preset(cfg: &AnalysisConfig) -> Result<Preset> {
-    Ok(parse_key::<Preset>("preset", cfg.preset.as_deref())?.unwrap_or_default())
-}
-
-/// The model options of an analysis: the preset's (Cochrane: REML, Knapp–Hartung, 95 %) unless
-/// set. For Mantel–Haenszel and Peto pooling these are the fixed-effect options of the analyses
-/// that work on the per-study effects (Egger's and Begg's tests).
-pub fn options(cfg: &AnalysisConfig) -> Result<RmaOptions> {
-    let method = match parse_key::<PoolMethod>("method", cfg.method.as_deref())? {
-        None => None,
-        Some(PoolMethod::Rma(m)) => Some(m),
-        Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => Some(Method::FE),
-        Some(PoolMethod::MhRandom) => Some(Method::DL),
-    };
-    let test = parse_key::<Test>("test", cfg.test.as_deref())?;
-    let level = cfg.level.unwrap_or_default();
-    let pi = parse_key::<PiType>("pi", cfg.pi.as_deref())?;
-    let mut o = preset(cfg)?.rma_options(method, test, level, pi.unwrap_or(PiType::Metafor));
-    let bad = |key: &str, why: &str, x: f64| Error::invalid(format!("`{key}` {why}, got {x}"));
-    if let Some(s) = cfg.stepadj {
-        if !(s > 0.0 && s <= 1.0) {
-            return Err(bad("stepadj", "must lie in (0, 1]", s));
-        }
-        o.control.stepadj = s;
-    }
-    if let Some(n) = cfg.maxiter {
-        o.control.maxiter = n;
-    }
-    if let Some(t) = cfg.threshold {
-        o.control.threshold = t;
-    }
-    if let Some(t) = cfg.tol {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(bad("tol", "must be a positive number", t));
-        }
-        o.control.tol = t;
-        o.qprofile_tol = t;
-    }
-    if let Some(t) = cfg.tau2 {
-        if !(t.is_finite() && t >= 0.0) {
-            return Err(bad("tau2", "must be a non-negative number", t));
-        }
-        o.tau2_fixed = Some(t);
-    }
-    o.weighted = !cfg.unweighted;
-    if let Some((name, why)) = o.control.invalid_parameter() {
-        return Err(Error::invalid(format!("`{name}` {why}")));
-    }
-    Ok(o)
-}
-
-/// The effect-size options of an analysis (`add`, `to`, `drop00`, `vtype`, as `pool` takes them),
-/// with the preset's rules applied.
-pub fn escalc_options(cfg: &AnalysisConfig) -> Result<crate::effect::EscalcOptions> {
-    let mut e = crate::effect::EscalcOptions {
-        allow_mixed_ratios: cfg.allow_mixed_ratios,
-        drop00: cfg.drop00.unwrap_or(false),
-        ..Default::default()
-    };
-    if let Some(a) = cfg.add {
-        if !(a.is_finite() && a >= 0.0) {
-            return Err(Error::invalid(format!(
-                "`add` must be a non-negative number, got {a}"
-            )));
-        }
-        e.add = a;
-    }
-    if let Some(t) = parse_key("to", cfg.to.as_deref())? {
-        e.to = t;
-    }
-    if let Some(v) = parse_key("vtype", cfg.vtype.as_deref())? {
-        e.vtype = v;
-    }
-    Ok(preset(cfg)?.escalc(e))
-}
-
 /// How an analysis pools its studies.
 enum Pooling {
     /// An inverse-variance model.
@@ -558,6 +472,10 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     warnings.extend(xlab_warnings(cfg, &bubbles));
     let sof = sof_row(&studies, &fit, cfg);
     let rob_svgs = rob_svgs(&fit);
+    let r_code = (fit.k > 1).then(|| {
+        r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
+            .map_err(|e| format!("not available: {e}"))
+    });
     Ok(Analysis {
         spec: spec.clone(),
         effect_name: effect_name(&studies, &fit.effects),
@@ -576,7 +494,64 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         warnings,
         sof,
         rob_svgs,
+        r_code,
     })
+}
+
+/// The metafor code of an analysis's pooled model (`pool --show-r`'s), from what was read and
+/// fitted: the file by its path relative to the input, the rows of a long CSV selected.
+fn r_code(
+    spec: &Spec,
+    tables: &Tables,
+    studies: &Studies,
+    fit: &RmaFit,
+    opts: &RmaOptions,
+    mh: &Option<MhFit>,
+    refit: &Option<(TablePooling, MhOptions)>,
+) -> Result<String> {
+    use crate::render::rcode::{metafor_code, RModel, RSource, RSpec};
+    let table = tables.get(&spec.file, spec.cfg.sheet.as_deref())?;
+    if table.sheet.is_some() {
+        return Err(crate::error::Error::invalid(
+            "the R code reads a CSV file: save the sheet as CSV to re-run it in R",
+        ));
+    }
+    let layout = crate::data::Layout::detect(&table.headers, &table.source, &spec.cfg.col)?;
+    let model = match (mh, refit) {
+        (None, _) => RModel::Rma {
+            options: opts,
+            mods: None,
+            references: &[],
+            by: None,
+            tau2_ci_pl: false,
+            predict: &[],
+            test_coefs: &[],
+            permutations: None,
+        },
+        (Some(_), Some((TablePooling::MantelHaenszel(_), o))) => RModel::Mh(o),
+        (Some(_), Some((TablePooling::Peto, o))) => RModel::Peto(o),
+        (Some(_), None) => RModel::Unsupported(
+            "RevMan 5's random-effects model (tau^2 from the Mantel-Haenszel Q) has no metafor call",
+        ),
+    };
+    let spec_r = RSpec {
+        source: RSource {
+            path: relative_to(&spec.file.display().to_string(), &spec.base),
+            sep: table.delimiter,
+            decimal_comma: table.decimal_comma,
+            columns: layout.field_columns(&table.headers),
+            subset: spec
+                .rows
+                .as_ref()
+                .map(|v| (ANALYSIS_COLUMN.to_string(), v.clone())),
+        },
+        kind: studies.data.kind(),
+        measure: fit.effects.measure,
+        escalc: escalc_options(&spec.cfg)?,
+        scale: fit.effects.scale,
+        model,
+    };
+    Ok(metafor_code(&spec_r))
 }
 
 /// Why an analysis that refits inverse-variance models is not run for a table pooling.

@@ -145,6 +145,7 @@ fn rows_of(table: &Table, keep: &[usize]) -> Table {
         rows: keep.iter().map(|&i| table.rows[i].clone()).collect(),
         lines: keep.iter().map(|&i| table.lines[i]).collect(),
         decimal_comma: table.decimal_comma,
+        delimiter: table.delimiter,
         // Reading warnings name their own line; each analysis of the file shows them, as it
         // did when every analysis read the file itself.
         warnings: table.warnings.clone(),

@@ -123,6 +123,15 @@ pub struct Loaded {
     pub scale: Option<Scale>,
     /// `--drop00` as given (Mantel–Haenszel and Peto default to dropping).
     pub drop00: Option<bool>,
+    /// How the file was read, for `--show-r`: its header, delimiter and decimal convention.
+    pub format: FileFormat,
+}
+
+/// How a data file was read: what R needs to read it the same way.
+pub struct FileFormat {
+    pub headers: Vec<String>,
+    pub delimiter: u8,
+    pub decimal_comma: bool,
 }
 
 impl ReadArgs {
@@ -200,6 +209,11 @@ impl InputArgs {
             escalc,
             scale: r.scale(),
             drop00: r.drop00,
+            format: FileFormat {
+                headers: table.headers,
+                delimiter: table.delimiter,
+                decimal_comma: table.decimal_comma,
+            },
         })
     }
 }

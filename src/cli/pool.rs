@@ -129,13 +129,31 @@ pub struct PoolArgs {
     pub multilevel: super::multilevel::MultilevelArgs,
 }
 
-pub fn run(args: &PoolArgs) -> Result<()> {
-    run_analysis(args)?;
-    emit_text_r();
-    Ok(())
+/// How results are printed: one JSON object or text, with the `--show-r` code (the "r_code"
+/// key of the JSON, or after the text).
+struct Printer {
+    json: bool,
+    r_code: Option<String>,
 }
 
-fn run_analysis(args: &PoolArgs) -> Result<()> {
+impl Printer {
+    /// Prints a result's JSON object with the `--show-r` code, if any.
+    fn emit_json(&self, mut v: serde_json::Value) {
+        if let (Some(code), Some(obj)) = (&self.r_code, v.as_object_mut()) {
+            obj.insert("r_code".into(), code.clone().into());
+        }
+        println!("{v}");
+    }
+
+    /// Prints the `--show-r` code after a text summary.
+    fn finish(&self) {
+        if let (false, Some(code)) = (self.json, &self.r_code) {
+            print!("\n{code}");
+        }
+    }
+}
+
+pub fn run(args: &PoolArgs) -> Result<()> {
     if super::review::is_review(&args.input.file) {
         return super::review::run_pool(args);
     }
@@ -147,7 +165,11 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
         );
     }
     if args.reported {
-        return run_reported(args);
+        let p = Printer {
+            json: args.json,
+            r_code: None,
+        };
+        return run_reported(args, &p);
     }
     if args.cluster.is_some() && args.robust.is_none() && args.multilevel.random.is_empty() {
         bail!("--cluster COLUMN is used with --robust CR1|CR2, or with --rho or --V-block of a multilevel model (--random)");
@@ -162,21 +184,54 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
             "--robust needs an inverse-variance model: choose --method (e.g. REML or DL), not Mantel–Haenszel or Peto"
         );
     }
-    if args.show_r {
-        R_CODE.with(|c| *c.borrow_mut() = r_code(args, &loaded, &pooling).ok());
-    }
+    let predict = args
+        .predict
+        .iter()
+        .map(|p| parse_predict(p))
+        .collect::<Result<Vec<_>>>()?;
+    let p = Printer {
+        json: args.json,
+        r_code: match args.show_r {
+            true => Some(r_code(args, &loaded, &pooling, &predict)?),
+            false => None,
+        },
+    };
+    run_analysis(args, &mut loaded, pooling, &predict, &p)?;
+    p.finish();
+    Ok(())
+}
+
+/// The values of one `--predict`, comma- or space-separated.
+fn parse_predict(p: &str) -> Result<Vec<f64>> {
+    p.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            t.parse::<f64>()
+                .map_err(|_| anyhow::anyhow!("--predict: '{t}' is not a number"))
+        })
+        .collect()
+}
+
+fn run_analysis(
+    args: &PoolArgs,
+    loaded: &mut Loaded,
+    pooling: Pooling,
+    predict: &[Vec<f64>],
+    p: &Printer,
+) -> Result<()> {
+    let loaded = &*loaded;
     match pooling {
         Pooling::Rma(o) => {
             let set = loaded.effects()?;
-            warn_omitted(&set.omitted, &loaded);
+            warn_omitted(&set.omitted, loaded);
             if let Some(f) = &args.mods {
-                return run_metareg(args, &loaded, &set, f, &o);
+                return run_metareg(args, loaded, &set, f, &o, predict, p);
             }
             if let Some(col) = &args.by {
-                return run_subgroup(args, &set, col, &o);
+                return run_subgroup(args, &set, col, &o, p);
             }
             if args.permutations.is_some() {
-                return run_intercept_permutations(args, &loaded, &set, &o);
+                return run_intercept_permutations(args, loaded, &set, &o, p);
             }
             let fit = with_tau2_ci(args, rma(&set, &o)?)?;
             let rob = robust_of(args, |c, m| robust_rma(&fit, c, m))?;
@@ -186,7 +241,7 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
                 args.control_risk,
                 args.events_desirable,
             )?;
-            print_rma_sof(&fit, sof.as_ref(), rob.as_ref(), args.json);
+            print_rma_sof(&fit, sof.as_ref(), rob.as_ref(), p);
         }
         Pooling::MhRandom(..)
             if args.mods.is_some()
@@ -200,7 +255,7 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
         }
         Pooling::MhRandom(o, r) => {
             let (_, fit) = revman5_random(&loaded.studies, loaded.measure, &o, &r)?;
-            print_rma(&fit, args.json);
+            print_rma(&fit, p);
         }
         Pooling::Mh(_) | Pooling::Peto(_) if args.tau2_ci == Tau2CiArg::Pl => {
             bail!("--tau2-ci pl needs a model fitted by ML or REML (--method ML or REML), not Mantel–Haenszel or Peto");
@@ -228,7 +283,7 @@ fn run_analysis(args: &PoolArgs) -> Result<()> {
                 if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
                     obj.insert("sof".into(), json::sof_json(s));
                 }
-                emit_json(v);
+                p.emit_json(v);
             } else {
                 print!("{}", text::mh_summary(&fit));
                 if let Some(s) = &sof {
@@ -267,8 +322,8 @@ fn robust_of(
 }
 
 /// The fit with its cluster-robust inference and summary-of-findings row, when it has them.
-fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, rob: Option<&RobustFit>, as_json: bool) {
-    if as_json {
+fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, rob: Option<&RobustFit>, p: &Printer) {
+    if p.json {
         let mut v = json::rma_json(fit);
         if let Some(obj) = v.as_object_mut() {
             if let Some(r) = rob {
@@ -278,7 +333,7 @@ fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, rob: Option<&RobustFit>, as_js
                 obj.insert("sof".into(), json::sof_json(s));
             }
         }
-        emit_json(v);
+        p.emit_json(v);
     } else {
         print!("{}", text::rma_summary(fit));
         if let Some(r) = rob {
@@ -290,9 +345,9 @@ fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, rob: Option<&RobustFit>, as_js
     }
 }
 
-fn print_rma(fit: &RmaFit, as_json: bool) {
-    if as_json {
-        emit_json(json::rma_json(fit));
+fn print_rma(fit: &RmaFit, p: &Printer) {
+    if p.json {
+        p.emit_json(json::rma_json(fit));
     } else {
         print!("{}", text::rma_summary(fit));
     }
@@ -323,6 +378,8 @@ fn run_metareg(
     set: &EffectSet,
     formula: &str,
     o: &RmaOptions,
+    predict: &[Vec<f64>],
+    p: &Printer,
 ) -> Result<()> {
     let references = args
         .reference
@@ -339,16 +396,8 @@ fn run_metareg(
         fit.tau2_ci = Some(metareg_pl_ci(&fit)?);
     }
     let mut preds = Vec::new();
-    for p in &args.predict {
-        let values = p
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                t.parse::<f64>()
-                    .map_err(|_| anyhow::anyhow!("--predict: '{t}' is not a number"))
-            })
-            .collect::<Result<Vec<f64>>>()?;
-        preds.push((values.clone(), fit.predict_at(&values)?));
+    for values in predict {
+        preds.push((values.clone(), fit.predict_at(values)?));
     }
     let wald = args
         .test_coefs
@@ -357,14 +406,14 @@ fn run_metareg(
         .collect::<evident::Result<Vec<_>>>()?;
     let perm = permutations(args, &fit)?;
     let rob = robust_of(args, |c, m| robust_metareg(&fit, c, m))?;
-    if args.json {
+    if p.json {
         let mut v = json::metareg_json(&fit);
         if let Some(obj) = v.as_object_mut() {
             if let Some(r) = &rob {
                 obj.insert("robust".into(), json::robust_json(r));
             }
-            if let Some(p) = &perm {
-                obj.insert("permutation".into(), json::permutation_json(&fit, p));
+            if let Some(t) = &perm {
+                obj.insert("permutation".into(), json::permutation_json(&fit, t));
             }
             if !preds.is_empty() {
                 obj.insert("predictions".into(), json::predictions_json(&fit, &preds));
@@ -373,7 +422,7 @@ fn run_metareg(
                 obj.insert("wald_tests".into(), json::wald_tests_json(&wald));
             }
         }
-        emit_json(v);
+        p.emit_json(v);
     } else {
         print!("{}", text::metareg_summary(&fit));
         if let Some(r) = &rob {
@@ -385,8 +434,8 @@ fn run_metareg(
         if !preds.is_empty() {
             print!("{}", text::predictions_summary(&fit, &preds));
         }
-        if let Some(p) = &perm {
-            print!("{}", text::permutation_summary(&fit, p));
+        if let Some(t) = &perm {
+            print!("{}", text::permutation_summary(&fit, t));
         }
     }
     Ok(())
@@ -399,6 +448,7 @@ fn run_intercept_permutations(
     loaded: &Loaded,
     set: &EffectSet,
     o: &RmaOptions,
+    p: &Printer,
 ) -> Result<()> {
     let fit = rma(set, o)?;
     let model = metareg_formula(set, &evident::moderators::Formula::parse("1")?, o)?;
@@ -409,44 +459,50 @@ fn run_intercept_permutations(
         args.control_risk,
         args.events_desirable,
     )?;
-    if args.json {
+    if p.json {
         let mut v = json::rma_json(&fit);
-        if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
-            obj.insert("permutation".into(), json::permutation_json(&model, p));
+        if let (Some(t), Some(obj)) = (&perm, v.as_object_mut()) {
+            obj.insert("permutation".into(), json::permutation_json(&model, t));
         }
         if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
             obj.insert("sof".into(), json::sof_json(s));
         }
-        emit_json(v);
+        p.emit_json(v);
     } else {
         print!("{}", text::rma_summary(&fit));
         if let Some(s) = &sof {
             print!("{}", text::sof_summary(s));
         }
-        if let Some(p) = &perm {
-            print!("{}", text::permutation_summary(&model, p));
+        if let Some(t) = &perm {
+            print!("{}", text::permutation_summary(&model, t));
         }
     }
     Ok(())
 }
 
 /// `--by`: subgroup analysis, with `--permutations` of the mixed model.
-fn run_subgroup(args: &PoolArgs, set: &EffectSet, col: &str, o: &RmaOptions) -> Result<()> {
+fn run_subgroup(
+    args: &PoolArgs,
+    set: &EffectSet,
+    col: &str,
+    o: &RmaOptions,
+    p: &Printer,
+) -> Result<()> {
     let fit = subgroup(set, col, o)?;
     let perm = permutations(args, &fit.mixed)?;
-    if args.json {
+    if p.json {
         let mut v = json::subgroup_json(&fit);
-        if let (Some(p), Some(obj)) = (&perm, v.as_object_mut()) {
+        if let (Some(t), Some(obj)) = (&perm, v.as_object_mut()) {
             obj.insert(
                 "mixed_permutation".into(),
-                json::permutation_json(&fit.mixed, p),
+                json::permutation_json(&fit.mixed, t),
             );
         }
-        emit_json(v);
+        p.emit_json(v);
     } else {
         print!("{}", text::subgroup_summary(&fit, args.common_tau2));
-        if let Some(p) = &perm {
-            print!("{}", text::permutation_summary(&fit.mixed, p));
+        if let Some(t) = &perm {
+            print!("{}", text::permutation_summary(&fit.mixed, t));
         }
     }
     Ok(())
@@ -510,7 +566,7 @@ fn map_reported_columns(table: &mut Table, map: &ColumnMap) -> Result<()> {
     Ok(())
 }
 
-fn run_reported(args: &PoolArgs) -> Result<()> {
+fn run_reported(args: &PoolArgs, p: &Printer) -> Result<()> {
     let options = args.model.rma_options()?;
     let table = reported_table(&args.input)?;
     let (set, rows, _) = to_effects_with(
@@ -540,56 +596,22 @@ fn run_reported(args: &PoolArgs) -> Result<()> {
             r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
         );
     }
-    print_rma(&with_tau2_ci(args, rma(&set, &options)?)?, args.json);
+    print_rma(&with_tau2_ci(args, rma(&set, &options)?)?, p);
     Ok(())
 }
 
-thread_local! {
-    /// The metafor code of `--show-r`, set before the fit and taken by [`emit`].
-    static R_CODE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Prints a result (JSON value or text) with the `--show-r` code, if any.
-fn emit_json(mut v: serde_json::Value) {
-    if let (Some(code), Some(obj)) = (R_CODE.with(|c| c.borrow_mut().take()), v.as_object_mut()) {
-        obj.insert("r_code".into(), code.into());
-    }
-    println!("{v}");
-}
-
-/// Prints the `--show-r` code after a text summary.
-fn emit_text_r() {
-    if let Some(code) = R_CODE.with(|c| c.borrow_mut().take()) {
-        print!("\n{code}");
-    }
-}
-
 /// The metafor code of this analysis (`--show-r`).
-fn r_code(args: &PoolArgs, loaded: &Loaded, pooling: &Pooling) -> Result<String> {
+fn r_code(
+    args: &PoolArgs,
+    loaded: &Loaded,
+    pooling: &Pooling,
+    predict: &[Vec<f64>],
+) -> Result<String> {
     use evident::render::rcode::{metafor_code, RModel, RSource, RSpec};
     let r = &args.input.read;
-    let opts = r.csv_options()?;
-    let table = Table::from_path(&args.input.file, &opts)?;
-    if table.sheet.is_some() {
-        bail!("--show-r writes R code that reads a CSV file: save the sheet as CSV to use it");
-    }
-    let layout = evident::data::Layout::detect(&table.headers, &table.source, &r.column_map()?)?;
-    let sep = match opts.delimiter {
-        Some(d) => d,
-        None => {
-            let text = std::fs::read_to_string(&args.input.file).unwrap_or_default();
-            evident::data::table::detect_delimiter(&text)
-        }
-    };
-    let predict: Vec<Vec<f64>> = args
-        .predict
-        .iter()
-        .map(|p| {
-            p.split(|c: char| c == ',' || c.is_whitespace())
-                .filter_map(|t| t.parse().ok())
-                .collect()
-        })
-        .collect();
+    let format = &loaded.format;
+    let layout =
+        evident::data::Layout::detect(&format.headers, &loaded.studies.source, &r.column_map()?)?;
     let model = match pooling {
         Pooling::Rma(o) => RModel::Rma {
             options: o,
@@ -597,7 +619,7 @@ fn r_code(args: &PoolArgs, loaded: &Loaded, pooling: &Pooling) -> Result<String>
             references: &args.reference,
             by: args.by.as_deref(),
             tau2_ci_pl: args.tau2_ci == Tau2CiArg::Pl,
-            predict: &predict,
+            predict,
             test_coefs: &args.test_coefs,
             permutations: args.permutations,
         },
@@ -610,9 +632,10 @@ fn r_code(args: &PoolArgs, loaded: &Loaded, pooling: &Pooling) -> Result<String>
     let spec = RSpec {
         source: RSource {
             path: args.input.file.display().to_string(),
-            sep,
-            decimal_comma: table.decimal_comma,
-            columns: layout.field_columns(&table.headers),
+            sep: format.delimiter,
+            decimal_comma: format.decimal_comma,
+            columns: layout.field_columns(&format.headers),
+            subset: None,
         },
         kind: loaded.studies.data.kind(),
         measure: loaded.measure,

@@ -505,6 +505,7 @@ impl Rm5<'_, '_> {
             decimal_comma: false,
             warnings: Vec::new(),
             sheet: None,
+            delimiter: b',',
         };
         Studies::from_table(&table, &Default::default()).map_err(|e| outcome_error(id, e))
     }

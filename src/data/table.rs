@@ -32,6 +32,8 @@ pub struct Table {
     pub lines: Vec<usize>,
     /// Numbers in this file use a decimal comma.
     pub decimal_comma: bool,
+    /// The field delimiter, as given or detected from the header.
+    pub delimiter: u8,
     /// What reading changed, one sentence each naming the cell (characters XML refuses replaced).
     pub warnings: Vec<String>,
     /// The sheet, when the table was read from a workbook (`lines` are then its row numbers).
@@ -121,6 +123,7 @@ impl Table {
             rows,
             lines,
             decimal_comma,
+            delimiter,
             warnings,
             sheet: None,
         })

@@ -20,6 +20,9 @@ pub struct RSource {
     /// (metafor's argument name, column header) of every effect-data field, plus `level` of
     /// reported ratios and `study` for the labels.
     pub columns: Vec<(&'static str, String)>,
+    /// (column, value): only the rows whose column holds this value (one analysis of a long
+    /// CSV), compared as evident compares them, without surrounding spaces.
+    pub subset: Option<(String, String)>,
 }
 
 /// The model fitted, with every option that changes its numbers.
@@ -161,6 +164,14 @@ pub fn metafor_code(spec: &RSpec) -> String {
         r_string(&sep),
         r_string(if spec.source.decimal_comma { "," } else { "." }),
     );
+    if let Some((col, value)) = &spec.source.subset {
+        let _ = writeln!(
+            s,
+            "dat <- dat[trimws(dat[[{}]]) == {}, ]",
+            r_string(col),
+            r_string(value)
+        );
+    }
     let sorts = matches!(
         &spec.model,
         RModel::Rma { mods: Some(_), .. } | RModel::Rma { by: Some(_), .. }
@@ -443,6 +454,7 @@ mod tests {
                 sep: b';',
                 decimal_comma: true,
                 columns: cols.iter().map(|(f, c)| (*f, c.to_string())).collect(),
+                subset: None,
             },
             kind,
             measure,

@@ -31,6 +31,15 @@ where
     Cli::new(args).run()
 }
 
+/// Runs `evident` with `args` and asserts that it succeeded (see [`Cli::run_ok`]).
+pub fn run_ok<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Cli::new(args).run_ok()
+}
+
 /// A run of the binary being set up: arguments, then optionally standard input, environment
 /// and working directory.
 pub struct Cli {
@@ -90,6 +99,25 @@ impl Cli {
     /// say); standard input set with `stdin` is not fed.
     pub fn command(self) -> Command {
         self.cmd
+    }
+
+    /// [`Cli::run`], asserting that the run succeeded: a failure names the arguments, the exit
+    /// code and standard error.
+    pub fn run_ok(self) -> Run {
+        let args: Vec<String> = self
+            .cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let r = self.run();
+        assert!(
+            r.ok,
+            "evident {} failed (exit {:?}): {}",
+            args.join(" "),
+            r.code,
+            r.stderr
+        );
+        r
     }
 
     /// Runs the binary to completion, capturing standard output and standard error.

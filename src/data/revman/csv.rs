@@ -255,6 +255,7 @@ fn outcome(t: &Table, s: Option<&Table>, key: &(String, String)) -> Result<Outco
         decimal_comma: t.decimal_comma,
         warnings: Vec::new(),
         sheet: t.sheet.clone(),
+        delimiter: t.delimiter,
     };
     let studies =
         Studies::from_table(&table, &Default::default()).map_err(|e| outcome_error(&id, e))?;

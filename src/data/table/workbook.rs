@@ -325,6 +325,8 @@ fn table_of(source: &Path, name: String, range: &Range<Data>, others: &str) -> R
         decimal_comma: false,
         warnings,
         sheet: Some(sheet),
+        // A workbook has no delimiter; `,` is what a CSV saved from it would use.
+        delimiter: b',',
     })
 }
 

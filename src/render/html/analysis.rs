@@ -191,6 +191,9 @@ pub struct Analysis {
     /// The risk-of-bias figures (traffic lights, then the weighted summary) as SVG, when the
     /// data have `rob_*` columns.
     pub rob_svgs: Option<Step<[String; 2]>>,
+    /// The metafor code that reproduces the pooled model (as `pool --show-r`), reading the file
+    /// by its path relative to the report's input; `None` for a single study (nothing pooled).
+    pub r_code: Option<Step<String>>,
 }
 
 /// A bubble plot of the meta-regression along one numeric moderator.

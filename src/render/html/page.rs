@@ -458,6 +458,7 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     }
     b.push_str("<h2>Methods</h2>\n");
     b.push_str(&format!("<p class=\"paste\">{}</p>\n", esc(&methods(a))));
+    b.push_str(&r_code_block(a));
     b.push_str(&files_list(ro));
     b.push_str("<h2>References</h2>\n<ol class=\"refs\">\n");
     for r in prose::references(a) {
@@ -470,6 +471,19 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
 
 /// The forest plot scaled to the page's width, linking to `forest.svg` at full size (on a phone
 /// the scaled plot is small; the file zooms without loss).
+/// The metafor code that reproduces the pooled model, folded (escaped: it quotes file and
+/// column names).
+fn r_code_block(a: &Analysis) -> String {
+    match &a.r_code {
+        None => String::new(),
+        Some(Ok(code)) => format!(
+            "<details class=\"r-code\"><summary>R code (metafor)</summary><pre><code>{}</code></pre></details>\n",
+            esc(code)
+        ),
+        Some(Err(why)) => format!("<p class=\"note\">R code (metafor): {}</p>\n", esc(why)),
+    }
+}
+
 fn forest_figure(a: &Analysis) -> String {
     let fit = &a.fit;
     format!(
