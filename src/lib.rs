@@ -19,7 +19,7 @@
 //!    [`combine()`]-d p-values ([`reported`]);
 //!    multilevel and crossed random-effects models [`rma_mv()`] ([`multilevel`], metafor's
 //!    `rma.mv` with `~ 1 | a/b` terms); cluster-robust CR1 and CR2 inference for a fitted
-//!    model with [`robust_rma()`] and [`robust_metareg()`] ([`robust`]).
+//!    model with [`robust_rma()`], [`robust_metareg()`] and [`robust_mv()`] ([`robust`]).
 //! 5. **Rendering** ([`render`]): text, JSON with metafor's keys, forest and funnel plots
 //!    (SVG, PNG, PDF with bundled fonts) and HTML pages, as pure functions of the results.
 //! 6. **Workflows** ([`app`]): the streaming [`app::batch`] of thousands of analyses and the
@@ -71,6 +71,6 @@ pub use pool::{rma_mh, rma_peto, MhFit, MhOptions};
 pub use reported::check::check;
 pub use reported::combine::combine;
 pub use robust::{
-    robust, robust_metareg, robust_rma, Clusters, RobustFit, RobustModel, RobustType,
+    robust, robust_metareg, robust_mv, robust_rma, Clusters, RobustFit, RobustModel, RobustType,
 };
 pub use sensitivity::{cumul, gosh, influence, leave1out, Gosh, Influence, RefitSeries};

@@ -216,14 +216,70 @@ fn components_the_levels_cannot_tell_apart() {
 }
 
 #[test]
-fn structured_terms_and_robust_are_not_supported_yet() {
+fn three_level_cluster_robust_cr2_and_cr1_with_moderator() {
+    let random = ["--random", "~ 1 | district/school", "--method", "REML"];
+    let cr2 = [&random[..], &["--robust", "CR2", "--cluster", "district"]].concat();
+    matches_corpus(K11, "robust_CR2_REML", &cr2);
+    let cr1 = [
+        &random[..],
+        &[
+            "--mods",
+            "~ year",
+            "--robust",
+            "CR1",
+            "--cluster",
+            "district",
+        ],
+    ]
+    .concat();
+    matches_corpus(K11, "robust_CR1_year_REML", &cr1);
+}
+
+#[test]
+fn three_level_cluster_robust_text_follows_the_model() {
+    let input = case_dir(K11).join("input.csv");
+    let input = input.display().to_string();
+    let run = evident([
+        "pool",
+        &input,
+        "--random",
+        "~ 1 | district/school",
+        "--robust",
+        "CR2",
+        "--cluster",
+        "district",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    let (model, robust) = (run.stdout.find("district/school"), run.stdout.find("CR2"));
+    assert!(
+        model.is_some() && robust.is_some() && model < robust,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn robust_needs_more_clusters_than_coefficients() {
+    let e = refused(
+        CSV,
+        &[
+            "--random",
+            "~ 1 | cl",
+            "--mods",
+            "~ es + b1",
+            "--robust",
+            "CR1",
+            "--cluster",
+            "cl",
+        ],
+    );
+    assert!(e.contains("more clusters than coefficients"), "{e}");
+}
+
+#[test]
+fn structured_terms_are_not_supported_yet() {
     let e = refused(CSV, &["--random", "~ es | cl"]);
     assert!(e.contains("not supported yet"), "{e}");
     let e = refused(CSV, &["--random", "~ es | cl", "--struct", "CS"]);
-    assert!(e.contains("not supported yet"), "{e}");
-    let e = refused(
-        CSV,
-        &["--random", "~ 1 | cl", "--robust", "CR1", "--cluster", "cl"],
-    );
     assert!(e.contains("not supported yet"), "{e}");
 }

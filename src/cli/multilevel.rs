@@ -9,6 +9,7 @@ use evident::app::presets::PoolMethod;
 use evident::model::{Method, Test};
 use evident::multilevel::{rma_mv, Dfs, MvOptions, SamplingCov};
 use evident::render::{json, text};
+use evident::robust::robust_mv;
 
 /// The multilevel model's options of `evident pool`.
 #[derive(Args, Debug, Clone, Default)]
@@ -46,9 +47,6 @@ pub struct MultilevelArgs {
 fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOptions> {
     if !ml.structure.is_empty() {
         bail!("--struct: '~ inner | outer' random terms with a covariance structure are not supported yet");
-    }
-    if args.robust.is_some() {
-        bail!("--robust: cluster-robust inference for multilevel models is not supported yet");
     }
     let method = match args.model.method.map(PoolMethod::from) {
         None => Method::REML,
@@ -90,7 +88,7 @@ fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOp
     })
 }
 
-/// Fits and prints the multilevel model.
+/// Fits and prints the multilevel model, with its cluster-robust inference under --robust.
 pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
     let ml = &args.multilevel;
     let opts = options(args, ml, loaded)?;
@@ -98,10 +96,21 @@ pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
     for w in &fit.warnings {
         eprintln!("warning: {w}");
     }
+    let rob = match (args.robust, &args.cluster) {
+        (Some(m), Some(c)) => Some(robust_mv(&fit, &loaded.studies, c, m.into())?),
+        _ => None,
+    };
     if args.json {
-        println!("{}", json::mv_json(&fit, &[]));
+        let mut v = json::mv_json(&fit, &[]);
+        if let (Some(r), Some(obj)) = (&rob, v.as_object_mut()) {
+            obj.insert("robust".into(), json::robust_json(r));
+        }
+        println!("{v}");
     } else {
         print!("{}", text::mv_summary(&fit));
+        if let Some(r) = &rob {
+            print!("{}", text::robust_summary(r));
+        }
     }
     Ok(())
 }

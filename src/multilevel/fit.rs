@@ -215,6 +215,8 @@ pub(super) fn inference(
         i2_components,
         warnings,
         iterations: opt.iterations,
+        rows: d.rows.clone(),
+        intercept: d.intercept,
         model,
         lik,
         fixed,

@@ -28,7 +28,6 @@ pub enum Likelihood {
 #[derive(Debug, Clone)]
 pub(crate) struct Block {
     /// The fit's rows in the block (for cluster-robust inference on the same blocks).
-    #[allow(dead_code)]
     pub rows: Vec<usize>,
     pub v: DMatrix<f64>,
     pub x: DMatrix<f64>,

@@ -177,10 +177,39 @@ pub struct MvFit {
     pub warnings: Vec<String>,
     /// Optimiser iterations.
     pub iterations: usize,
+    /// The input rows (indices into the studies) of the fit's rows, in model order.
+    pub rows: Vec<usize>,
+    /// Whether the design has an intercept.
+    pub intercept: bool,
     pub(crate) model: likelihood::Model,
     pub(crate) lik: Likelihood,
     pub(crate) fixed: Vec<Option<f64>>,
     pub(crate) scale: f64,
+}
+
+impl MvFit {
+    /// The fit's design X (k × p), outcomes y and marginal covariance
+    /// M = V + Σ σ²_j Z_j Z_j' (k × k, zero across blocks) at the estimates, in model order.
+    pub fn marginal(&self) -> (DMatrix<f64>, Vec<f64>, DMatrix<f64>) {
+        let (k, p) = (self.k, self.p);
+        let (mut x, mut y, mut m) = (DMatrix::zeros(k, p), vec![0.0; k], DMatrix::zeros(k, k));
+        for blk in &self.model.blocks {
+            let mut mb = blk.v.clone();
+            for (d, c) in blk.d.iter().zip(&self.components) {
+                mb += d * c.sigma2;
+            }
+            for (a, &ra) in blk.rows.iter().enumerate() {
+                y[ra] = blk.y[a];
+                for j in 0..p {
+                    x[(ra, j)] = blk.x[(a, j)];
+                }
+                for (b, &rb) in blk.rows.iter().enumerate() {
+                    m[(ra, rb)] = mb[(a, b)];
+                }
+            }
+        }
+        (x, y, m)
+    }
 }
 
 /// The design of a fit: effect set, rows, X and its names.

@@ -1,6 +1,6 @@
 //! The clusters of a cluster-robust analysis: which rows belong together.
 
-use crate::data::Value;
+use crate::data::{Studies, Value};
 use crate::effect::EffectSet;
 use crate::error::{Error, Location, Result};
 
@@ -56,22 +56,66 @@ impl Clusters {
                 column: column.to_string(),
                 available: effects.moderators.iter().map(|m| m.name.clone()).collect(),
             })?;
+        let values: Vec<&Value> = m.values.iter().collect();
+        let missing = |i: usize| {
+            Error::input(
+                Location {
+                    file: effects.source.clone(),
+                    line: effects.lines.get(i).copied(),
+                    column: Some(column.to_owned()),
+                    sheet: None,
+                },
+                format!(
+                    "study '{}' has no cluster: cluster-robust inference needs the cluster of every study in the model",
+                    effects.labels[i]
+                ),
+            )
+        };
+        Clusters::from_values(column, &values, missing)
+    }
+
+    /// The clusters given by a column of `studies` on the input rows `rows` of a model (a
+    /// multilevel fit's); a missing value is an error naming the row's line.
+    pub fn from_rows(studies: &Studies, column: &str, rows: &[usize]) -> Result<Clusters> {
+        let m = studies
+            .moderators
+            .iter()
+            .find(|m| m.name == column)
+            .ok_or_else(|| Error::UnknownColumn {
+                what: "cluster column",
+                column: column.to_string(),
+                available: studies.moderators.iter().map(|m| m.name.clone()).collect(),
+            })?;
+        let values: Vec<&Value> = rows.iter().map(|&r| &m.values[r]).collect();
+        let missing = |i: usize| {
+            Error::input(
+                Location {
+                    file: Some(studies.source.clone()),
+                    line: studies.lines.get(rows[i]).copied(),
+                    column: Some(column.to_owned()),
+                    sheet: None,
+                },
+                format!(
+                    "row '{}' has no cluster: cluster-robust inference needs the cluster of every row in the model",
+                    studies.labels[rows[i]]
+                ),
+            )
+        };
+        Clusters::from_values(column, &values, missing)
+    }
+
+    /// Clusters in order of first appearance of `values`; `missing(i)` is the error for a
+    /// missing value in row i.
+    fn from_values(
+        column: &str,
+        values: &[&Value],
+        missing: impl Fn(usize) -> Error,
+    ) -> Result<Clusters> {
         let mut labels: Vec<String> = Vec::new();
-        let mut of_row = Vec::with_capacity(effects.k());
-        for (i, v) in m.values.iter().enumerate() {
-            if matches!(v, Value::Missing) {
-                return Err(Error::input(
-                    Location {
-                        file: effects.source.clone(),
-                        line: effects.lines.get(i).copied(),
-                        column: Some(column.to_owned()),
-                        sheet: None,
-                    },
-                    format!(
-                        "study '{}' has no cluster: cluster-robust inference needs the cluster of every study in the model",
-                        effects.labels[i]
-                    ),
-                ));
+        let mut of_row = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            if v.is_missing() {
+                return Err(missing(i));
             }
             let label = v.as_text();
             let c = match labels.iter().position(|l| *l == label) {

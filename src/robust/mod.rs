@@ -7,16 +7,19 @@
 //! The core ([`robust`]) is model-agnostic: it takes a [`RobustModel`] (design, outcomes,
 //! coefficients, the model's Var(b) and its marginal covariance M) and [`Clusters`].
 //! [`robust_rma`] and [`robust_metareg`] build it from plain `rma.uni` fits, where
-//! M = diag(vi + τ²).
+//! M = diag(vi + τ²); [`robust_mv`] from multilevel (`rma.mv`) fits, with the dense M of the
+//! fitted random effects.
 
 mod clusters;
 mod cr2;
 
 pub use clusters::Clusters;
 
+use crate::data::Studies;
 use crate::error::{Error, Result};
 use crate::model::{Level, RmaFit};
 use crate::moderators::metareg::{omnibus, MetaregFit, OmnibusTest};
+use crate::multilevel::MvFit;
 use crate::stats::{pt_two_sided, qt_upper};
 use nalgebra::{DMatrix, DVector};
 use std::str::FromStr;
@@ -378,6 +381,30 @@ pub fn robust_metareg(fit: &MetaregFit, column: &str, method: RobustType) -> Res
         marginal: Marginal::Diagonal(fit.effects.vi.iter().map(|v| v + fit.tau2).collect()),
         btt: default_btt(fit.matrix.intercept, p),
         level: fit.options.level,
+    };
+    robust(&model, &clusters, method)
+}
+
+/// Cluster-robust inference for a multilevel fit (metafor's `robust(rma.mv fit, cluster)`;
+/// `clubSandwich = TRUE` for CR2), clusters from a column of the fitted `studies`; M is the
+/// fit's marginal covariance V + Σ σ²_j Z_j Z_j'.
+pub fn robust_mv(
+    fit: &MvFit,
+    studies: &Studies,
+    column: &str,
+    method: RobustType,
+) -> Result<RobustFit> {
+    let clusters = Clusters::from_rows(studies, column, &fit.rows)?;
+    let (x, y, m) = fit.marginal();
+    let model = RobustModel {
+        names: fit.coefficients.iter().map(|c| c.name.clone()).collect(),
+        x,
+        y,
+        beta: fit.coefficients.iter().map(|c| c.estimate).collect(),
+        vb: fit.vb.clone(),
+        marginal: Marginal::Dense(m),
+        btt: default_btt(fit.intercept, fit.p),
+        level: fit.level,
     };
     robust(&model, &clusters, method)
 }

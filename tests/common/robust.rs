@@ -1,13 +1,15 @@
-//! Conformance dispatch for the `robust` kind on plain `rma.uni` fits (`options.model`
-//! `rma.uni`): the model's keys as for `rma` and `metareg` fits, and the `robust` block.
+//! Conformance dispatch for the `robust` kind: on plain `rma.uni` fits (`options.model`
+//! `rma.uni`) the model's keys as for `rma` and `metareg` fits, on `rma.mv` fits the keys of
+//! the `rma.mv` kind (its default-or-converged rule); and the `robust` block.
 
 use super::moderators::compare_deep;
 use super::*;
 use evident::effect::EffectSet;
 use evident::model::rma;
 use evident::moderators::metareg;
-use evident::render::json::{metareg_json, rma_json, robust_json};
-use evident::robust::{robust_metareg, robust_rma, RobustType};
+use evident::multilevel::rma_mv;
+use evident::render::json::{metareg_json, mv_json, rma_json, robust_json};
+use evident::robust::{robust_metareg, robust_mv, robust_rma, RobustType};
 use evident::Measure;
 use serde_json::Value;
 
@@ -46,11 +48,8 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
     let opts = &a["options"];
     let expected = &a["expected"];
     let path = format!("{} / {id}", case.name);
-    if opts["model"] != "rma.uni" {
-        return misses.push(format!(
-            "{path}: robust on {} is not run yet",
-            opts["model"]
-        ));
+    if opts["model"] == "rma.mv" {
+        return run_mv(case, a, &path, misses);
     }
     let studies = studies(case);
     let measure: Measure = opts["measure"].as_str().unwrap().parse().unwrap();
@@ -101,5 +100,34 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
             }
             Err(e) => misses.push(format!("{path} / converged: fit failed: {e}")),
         }
+    }
+}
+
+/// One `robust` analysis of an `rma.mv` fit: the fit's keys and its `robust` block, each within
+/// the default rule of metafor's number or the converged rule of the `converged` block's.
+fn run_mv(case: &Case, a: &Value, path: &str, misses: &mut Vec<String>) {
+    let opts = &a["options"];
+    let expected = &a["expected"];
+    let studies = studies(case);
+    let cluster = opts["robust"]["cluster"].as_str().unwrap();
+    let method: RobustType = opts["robust"]["type"].as_str().unwrap().parse().unwrap();
+    let got = rma_mv(&studies, &super::multilevel::mv_options(opts)).and_then(|fit| {
+        let r = robust_mv(&fit, &studies, cluster, method)?;
+        let mut got = mv_json(&fit, &[]);
+        got["robust"] = robust_json(&r);
+        Ok(got)
+    });
+    if expected.get("error").is_some() {
+        if got.is_ok() {
+            misses.push(format!(
+                "{path}: metafor refused ({}), we fitted",
+                expected["error"]
+            ));
+        }
+        return;
+    }
+    match got {
+        Ok(got) => super::multilevel::compare_fit(path, expected, &got, misses),
+        Err(e) => misses.push(format!("{path}: fit failed: {e}")),
     }
 }
