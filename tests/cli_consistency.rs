@@ -228,7 +228,7 @@ fn missing_moderator_values_are_one_warning() {
     let omitted: Vec<&str> = err.lines().filter(|l| l.contains("omitted")).collect();
     assert_eq!(omitted.len(), 1, "{err}");
     assert!(
-        omitted[0].starts_with("warning: 5 studies omitted (missing moderator value): Aronson 1948 (line 2), Ferguson & Simes 1949 (line 3), Rosenthal et al 1960 (line 4) and 2 more"),
+        omitted[0].starts_with("warning: 5 studies omitted: Aronson 1948 (line 2), Ferguson & Simes 1949 (line 3), Rosenthal et al 1960 (line 4) and 2 more: missing moderator value"),
         "{err}"
     );
 }

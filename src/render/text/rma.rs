@@ -263,8 +263,9 @@ pub fn mh_summary(fit: &MhFit) -> String {
 }
 
 /// The warnings for the studies a model left out, one line per reason: "Aronson 1948 (line 2):
-/// omitted: …" for a reason one study has, "15 studies omitted (missing moderator value): A
-/// (line 2), B (line 4), C (line 7) and 12 more" for a reason several share. `lines[row]` is the
+/// omitted: …" for a reason one study has, "15 studies omitted: A
+/// (line 2), B (line 4), C (line 7) and 12 more: missing moderator value" for a reason several
+/// share. `lines[row]` is the
 /// file line of input row `row` (left out when unknown).
 pub fn omitted_warnings(omitted: &[crate::effect::Omitted], lines: &[usize]) -> Vec<String> {
     const SHOWN: usize = 3;
@@ -291,7 +292,7 @@ pub fn omitted_warnings(omitted: &[crate::effect::Omitted], lines: &[usize]) -> 
                 n => format!(" and {n} more"),
             };
             format!(
-                "{} studies omitted ({reason}): {}{more}",
+                "{} studies omitted: {}{more}: {reason}",
                 group.len(),
                 first.join(", ")
             )
