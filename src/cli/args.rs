@@ -132,6 +132,8 @@ pub struct FileFormat {
     pub headers: Vec<String>,
     pub delimiter: u8,
     pub decimal_comma: bool,
+    /// The table came from a workbook sheet (R's `read.csv` cannot read it).
+    pub workbook: bool,
 }
 
 impl ReadArgs {
@@ -213,6 +215,7 @@ impl InputArgs {
                 headers: table.headers,
                 delimiter: table.delimiter,
                 decimal_comma: table.decimal_comma,
+                workbook: table.sheet.is_some(),
             },
         })
     }

@@ -192,6 +192,10 @@ pub fn run(args: &PoolArgs) -> Result<()> {
     let p = Printer {
         json: args.json,
         r_code: match args.show_r {
+            true if loaded.format.workbook => {
+                eprintln!("warning: --show-r writes R code that reads a CSV file: save the sheet as CSV to re-run the analysis in R");
+                None
+            }
             true => Some(r_code(args, &loaded, &pooling, &predict)?),
             false => None,
         },
