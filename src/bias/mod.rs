@@ -12,7 +12,7 @@ pub mod regtest;
 pub mod trimfill;
 
 pub use fsn::{fsn, Fsn, FsnType};
-pub use panel::{BiasPanel, FewStudies};
+pub use panel::{BiasPanel, BiasReport, FewStudies};
 pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
 pub use regtest::{regtest, regtest_metareg, sample_sizes, Limit, Predictor, RegModel, Regtest};

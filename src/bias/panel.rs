@@ -1,6 +1,8 @@
 //! The small-study panel: which checks for funnel-plot asymmetry run together, from how many
 //! studies, and the caution that goes with few studies. The report and `evident bias` both run it.
 
+use super::fsn::{fsn, Fsn, FsnType};
+use super::petpeese::{pet_peese, PetPeese};
 use super::ranktest::{ranktest, Ranktest};
 use super::regtest::{regtest, sample_sizes, Predictor, RegModel, Regtest};
 use super::trimfill::{trimfill, Estimator, TrimFill};
@@ -117,6 +119,33 @@ impl BiasPanel {
                 Some(regtest(set, opts, RegModel::Lm, Predictor::Ninv, Some(&ni)))
             }
             _ => None,
+        }
+    }
+}
+
+/// Everything `evident bias` reports beside the pooled model: the panel, PET-PEESE (Stanley &
+/// Doucouliagos 2014) at α = 0.10, Rosenthal's fail-safe N at α = 0.05 and, for binary
+/// outcomes with sample sizes, Peters' test.
+#[derive(Debug)]
+pub struct BiasReport {
+    /// Egger, Begg and trim-and-fill.
+    pub panel: BiasPanel,
+    /// PET-PEESE.
+    pub pet_peese: Result<PetPeese>,
+    /// Rosenthal's fail-safe N.
+    pub fsn: Result<Fsn>,
+    /// Peters' test; `None` when the outcome is not binary or gives no sample sizes.
+    pub peters: Option<Result<Regtest>>,
+}
+
+impl BiasReport {
+    /// Runs every check of the report on the effects `set` fitted with `opts`.
+    pub fn run(studies: &Studies, set: &EffectSet, opts: &RmaOptions) -> BiasReport {
+        BiasReport {
+            panel: BiasPanel::run(set, opts),
+            pet_peese: pet_peese(set, opts, 0.10),
+            fsn: fsn(set, FsnType::Rosenthal, 0.05),
+            peters: BiasPanel::peters(studies, set, opts),
         }
     }
 }

@@ -4,7 +4,7 @@ use super::args::{InputArgs, ModelArgs};
 use super::rma_input::rma_setup;
 use anyhow::Result;
 use clap::Args;
-use evident::bias::{fsn, pet_peese, BiasPanel, FsnType};
+use evident::bias::BiasReport;
 use evident::model::rma;
 use evident::render::{json, text};
 
@@ -25,34 +25,11 @@ pub struct BiasArgs {
 pub fn run(args: &BiasArgs) -> Result<()> {
     let (loaded, set, opts) = rma_setup(&args.input, &args.model)?;
     let fit = rma(&set, &opts)?;
-    let panel = BiasPanel::run(&set, &opts);
-    let pp = pet_peese(&set, &opts, 0.10);
-    let fs = fsn(&set, FsnType::Rosenthal, 0.05);
-    let peters = BiasPanel::peters(&loaded.studies, &set, &opts);
+    let report = BiasReport::run(&loaded.studies, &set, &opts);
     if args.json {
-        let v = json::bias_report_json(
-            &fit,
-            &panel.regtest,
-            &panel.ranktest,
-            &panel.trimfill,
-            &pp,
-            &fs,
-            peters.as_ref(),
-        );
-        println!("{v}");
-        return Ok(());
+        println!("{}", json::bias_report_json(&fit, &report));
+    } else {
+        print!("{}", text::bias_report(&fit, &report));
     }
-    print!(
-        "{}",
-        text::bias_report(
-            &fit,
-            &panel.regtest,
-            &panel.ranktest,
-            &panel.trimfill,
-            &pp,
-            &fs,
-            peters.as_ref()
-        )
-    );
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! `fsn` objects, and PET-PEESE (Stanley & Doucouliagos 2014).
 
 use super::{add_transformed_ci, insert_rma_wald, num, nums, opt, or_error, rma_json};
-use crate::bias::{Fsn, FsnType, PetPeese, PetPeeseChoice, Ranktest, Regtest, TrimFill};
-use crate::error::Result;
+use crate::bias::{
+    BiasReport, Fsn, FsnType, PetPeese, PetPeeseChoice, Ranktest, Regtest, TrimFill,
+};
 use crate::model::RmaFit;
 use serde_json::{json, Map, Value};
 
@@ -90,25 +91,22 @@ pub fn pet_peese_json(p: &PetPeese) -> Value {
 
 /// `evident bias --json`: the pooled model (as `pool --json`) and every check of the text report
 /// (each `{"error": …}` when it could not be run); `peters` only for binary outcomes.
-#[allow(clippy::too_many_arguments)]
-pub fn bias_report_json(
-    fit: &RmaFit,
-    regtest: &Result<Regtest>,
-    ranktest: &Result<Ranktest>,
-    trimfill: &Result<TrimFill>,
-    pet_peese: &Result<PetPeese>,
-    fsn: &Result<Fsn>,
-    peters: Option<&Result<Regtest>>,
-) -> Value {
+pub fn bias_report_json(fit: &RmaFit, r: &BiasReport) -> Value {
     let mut m = Map::new();
     m.insert("model".into(), rma_json(fit));
-    m.insert("regtest".into(), or_error(regtest, regtest_json));
-    if let Some(p) = peters {
+    m.insert("regtest".into(), or_error(&r.panel.regtest, regtest_json));
+    if let Some(p) = &r.peters {
         m.insert("peters".into(), or_error(p, regtest_json));
     }
-    m.insert("ranktest".into(), or_error(ranktest, ranktest_json));
-    m.insert("trimfill".into(), or_error(trimfill, trimfill_json));
-    m.insert("pet_peese".into(), or_error(pet_peese, pet_peese_json));
-    m.insert("fsn".into(), or_error(fsn, fsn_json));
+    m.insert(
+        "ranktest".into(),
+        or_error(&r.panel.ranktest, ranktest_json),
+    );
+    m.insert(
+        "trimfill".into(),
+        or_error(&r.panel.trimfill, trimfill_json),
+    );
+    m.insert("pet_peese".into(), or_error(&r.pet_peese, pet_peese_json));
+    m.insert("fsn".into(), or_error(&r.fsn, fsn_json));
     Value::Object(m)
 }

@@ -5,8 +5,7 @@
 use super::rma::rma_summary;
 use super::{back_line, estimate_ci_p, fmt, or_unavailable, pooled_line};
 use crate::bias::panel::FewStudies;
-use crate::bias::{Fsn, PetPeese, Ranktest, Regtest, TrimFill};
-use crate::error::Result;
+use crate::bias::{BiasReport, Fsn, PetPeese, Ranktest, Regtest, TrimFill};
 use crate::model::RmaFit;
 use crate::render::pvalue::{p_value, PStyle};
 use std::fmt::Write;
@@ -129,15 +128,7 @@ fn trimfill_brief(t: &TrimFill) -> String {
 }
 
 /// `evident bias`: the pooled model and every publication-bias check, in one readable report.
-pub fn bias_report(
-    fit: &RmaFit,
-    regtest: &Result<Regtest>,
-    ranktest: &Result<Ranktest>,
-    trimfill: &Result<TrimFill>,
-    pet_peese: &Result<PetPeese>,
-    fsn: &Result<Fsn>,
-    peters: Option<&Result<Regtest>>,
-) -> String {
+pub fn bias_report(fit: &RmaFit, r: &BiasReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -154,8 +145,8 @@ pub fn bias_report(
         let _ = writeln!(s, "\n{section}. {title}");
     };
     head(&mut s, "Egger's regression test");
-    s.push_str(&or_unavailable(regtest, regtest_summary));
-    if let Some(p) = peters {
+    s.push_str(&or_unavailable(&r.panel.regtest, regtest_summary));
+    if let Some(p) = &r.peters {
         head(
             &mut s,
             "Peters' test (binary outcomes: effect on 1/n, weighted by inverse variance)",
@@ -163,13 +154,13 @@ pub fn bias_report(
         s.push_str(&or_unavailable(p, regtest_summary));
     }
     head(&mut s, "Begg and Mazumdar's rank correlation test");
-    s.push_str(&or_unavailable(ranktest, ranktest_summary));
+    s.push_str(&or_unavailable(&r.panel.ranktest, ranktest_summary));
     head(&mut s, "Trim-and-fill");
-    s.push_str(&or_unavailable(trimfill, trimfill_brief));
+    s.push_str(&or_unavailable(&r.panel.trimfill, trimfill_brief));
     head(&mut s, "PET-PEESE (Stanley & Doucouliagos 2014)");
-    s.push_str(&or_unavailable(pet_peese, pet_peese_summary));
+    s.push_str(&or_unavailable(&r.pet_peese, pet_peese_summary));
     head(&mut s, "Fail-safe N");
-    s.push_str(&or_unavailable(fsn, fsn_summary));
+    s.push_str(&or_unavailable(&r.fsn, fsn_summary));
     let _ = writeln!(
         s,
         "\nAsymmetry can arise from publication bias, but also from heterogeneity, chance or \
