@@ -197,11 +197,7 @@ fn analysis_names_cannot_escape_the_output_directory() {
 /// `.ci/run` installs it.
 #[test]
 fn pages_load_in_a_real_browser() {
-    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        println!("SKIPPED: no chromium on this machine (apt-get install chromium)");
+    let Some(chromium) = common::chromium::find() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -214,20 +210,14 @@ fn pages_load_in_a_real_browser() {
         let profile = tempfile::tempdir().unwrap();
         let shot = dir.path().join(format!("{}.png", page.replace('/', "_")));
         let url = format!("file://{}", out.join(page).display());
-        let base = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-        ];
+        let logging = ["--enable-logging=stderr", "--v=0"];
+        let base: Vec<&str> = common::chromium::HEADLESS
+            .into_iter()
+            .chain(logging)
+            .collect();
         let udd = format!("--user-data-dir={}", profile.path().display());
         let o = Command::new(chromium)
-            .args(base)
+            .args(&base)
             .arg(&udd)
             .arg(format!("--screenshot={}", shot.display()))
             .arg("--window-size=1280,2000")
@@ -250,7 +240,7 @@ fn pages_load_in_a_real_browser() {
         // The rendered DOM: the forest plot's SVG element with its size.
         let profile2 = tempfile::tempdir().unwrap();
         let dom = Command::new(chromium)
-            .args(base)
+            .args(&base)
             .arg(format!("--user-data-dir={}", profile2.path().display()))
             .arg("--dump-dom")
             .arg(&url)
@@ -323,11 +313,7 @@ const WIDTH_PROBE: &str = r#"<script>
 /// harness page that collects the results. Skipped (with a message) without Chromium.
 #[test]
 fn pages_fit_a_phone_and_a_desktop() {
-    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        println!("SKIPPED: no chromium on this machine (apt-get install chromium)");
+    let Some(chromium) = common::chromium::find() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -392,30 +378,16 @@ fn pages_fit_a_phone_and_a_desktop() {
         ),
     )
     .unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let o = Command::new("timeout")
-        .arg("300")
-        .arg(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
+    let o = common::chromium::dump_dom(
+        chromium,
+        &out.join("width-harness.html"),
+        300,
+        &[
             "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
             "--window-size=1500,1000",
             "--virtual-time-budget=20000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!(
-            "file://{}",
-            out.join("width-harness.html").display()
-        ))
-        .output()
-        .unwrap();
+        ],
+    );
     let dom = String::from_utf8_lossy(&o.stdout);
     let collected = dom
         .split_once("<pre id=\"out\">")

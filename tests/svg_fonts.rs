@@ -3,6 +3,8 @@
 //! every character the SVG draws; resvg given only the subsets draws what it draws with the
 //! full fonts; and Chromium accepts the fonts and lays the text out at the measured widths.
 
+mod common;
+
 use base64::Engine as _;
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
@@ -341,11 +343,7 @@ document.fonts.ready.then(function () {
 /// falling back to monospace, does not. Skipped (with a message) without Chromium.
 #[test]
 fn chromium_accepts_the_fonts_and_draws_the_measured_widths() {
-    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        println!("SKIPPED: no chromium on this machine (apt-get install chromium)");
+    let Some(chromium) = common::chromium::find() else {
         return;
     };
     let (fig, svg) = forest_svg();
@@ -364,26 +362,12 @@ fn chromium_accepts_the_fonts_and_draws_the_measured_widths() {
         format!("<!DOCTYPE html><html><body>\n{with}\n{without}\n{PROBE}</body></html>\n"),
     )
     .unwrap();
-    let profile = tempfile::tempdir().unwrap();
-    let o = std::process::Command::new("timeout")
-        .arg("120")
-        .arg(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--font-render-hinting=none",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
+    let o = common::chromium::dump_dom(
+        chromium,
+        &page,
+        120,
+        &["--font-render-hinting=none", "--virtual-time-budget=10000"],
+    );
     let dom = String::from_utf8_lossy(&o.stdout);
     let out = dom
         .split_once("<pre id=\"out\">")

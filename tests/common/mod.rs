@@ -6,6 +6,7 @@
 
 pub mod bias;
 pub mod check;
+pub mod chromium;
 pub mod cli;
 pub mod moderators;
 pub mod multilevel;
