@@ -18,6 +18,8 @@ else
     cp -r "$d" "$here/cases/"
   done
 fi
-[ -f "$src/README_mv.md" ] && cp "$src/README_mv.md" "$here/README_mv.md"
+for extra in README_mv.md README_more.md; do
+  [ -f "$src/$extra" ] && cp "$src/$extra" "$here/$extra"
+done
 echo "synced $(ls "$here/cases" | wc -l) cases from $src"
 echo "regenerate the test list and COVERAGE.md: EVIDENT_BLESS=1 cargo test --release --test conformance"
