@@ -91,6 +91,172 @@ const CASES: &[&[&str]] = &[
     ],
 ];
 
+const KONST: &str = "tests/conformance/cases/konstantopoulos2011_mv_threelevel/input.csv";
+const ASSINK: &str = "tests/conformance/cases/assink2016_mv_threelevel/input.csv";
+const BERKEY: &str = "tests/conformance/cases/berkey1998_mv_multivariate/input.csv";
+const MCCURDY: &str = "tests/conformance/cases/mccurdy2020_mv_crossed/input.csv";
+
+/// Multilevel and multivariate models (`rma.mv`), with `vcalc` V, known V blocks, crossed terms,
+/// moderators, t tests with both df rules, and cluster-robust CR1 / CR2.
+const MV_CASES: &[&[&str]] = &[
+    &[KONST, "--random", "~ 1 | district/school"],
+    &[
+        KONST,
+        "--random",
+        "~ 1 | district/school",
+        "--method",
+        "ML",
+        "--test",
+        "t",
+        "--dfs",
+        "contain",
+        "--mods",
+        "year",
+        "--robust",
+        "CR2",
+        "--cluster",
+        "district",
+    ],
+    &[
+        ASSINK,
+        "--random",
+        "~ 1 | study_id/esid",
+        "--rho",
+        "0.6",
+        "--cluster",
+        "study_id",
+        "--obs",
+        "esid",
+        "--mods",
+        "deltype",
+        "--robust",
+        "CR1",
+    ],
+    &[
+        BERKEY,
+        "--random",
+        "~ 1 | trial",
+        "--V-block",
+        "v1i,v2i",
+        "--cluster",
+        "trial",
+        "--mods",
+        "outcome - 1",
+        "--level",
+        "90",
+    ],
+    &[
+        MCCURDY,
+        "--random",
+        "~ 1 | article/experiment",
+        "--random",
+        "~ 1 | pairing",
+        "--test",
+        "t",
+    ],
+    &[
+        "data/bcg.csv",
+        "--measure",
+        "OR",
+        "--random",
+        "~ 1 | alloc/year",
+        "--robust",
+        "CR2",
+        "--cluster",
+        "alloc",
+    ],
+];
+
+/// `pool --show-r` of a multilevel model: the printed `rma.mv` code, run in R, gives evident's
+/// coefficients, SEs and variance components, and the printed `robust(...)` call its robust SEs
+/// and df (1e-6 relative; 1e-5 for robust results and 1e-4 for variance components, which
+/// carry metafor's nlminb stopping noise).
+#[test]
+fn printed_rma_mv_code_reproduces_the_fit_in_r() {
+    let codes: Vec<(&[&str], serde_json::Value)> =
+        MV_CASES.iter().map(|c| (*c, evident_json(c))).collect();
+    for (case, v) in &codes {
+        let code = v["r_code"].as_str().expect("r_code");
+        assert!(code.contains("res <- rma.mv(yi, "), "{case:?}: {code}");
+    }
+    if !r_available() {
+        eprintln!("skipped running the code: Rscript with metafor and jsonlite is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (case, v)) in codes.iter().enumerate() {
+        let code = v["r_code"]
+            .as_str()
+            .unwrap()
+            .replace("robust(res,", "rob <- robust(res,");
+        let full = format!(
+            "{code}\nif (!exists(\"rob\")) rob <- list(se = NA, dfs = NA)\n\
+             cat(jsonlite::toJSON(list(b=unname(coef(res)), se=res$se, sigma2=res$sigma2, \
+             rse=rob$se, rdf=rob$dfs), digits=NA))\n"
+        );
+        let script = dir.path().join(format!("mv{i}.R"));
+        std::fs::write(&script, full).unwrap();
+        let out = Command::new("Rscript")
+            .arg(&script)
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{case:?}: {}\n{code}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let r: serde_json::Value = serde_json::from_str(&stdout[stdout.rfind('{').unwrap()..])
+            .unwrap_or_else(|e| panic!("{case:?}: {e}: {stdout}"));
+        let rv = |k: &str| -> Vec<f64> { r[k].as_array().unwrap().iter().map(num).collect() };
+        let near = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-8);
+        let cs = v["coefficients"].as_array().unwrap();
+        let (rb, rse) = (rv("b"), rv("se"));
+        assert_eq!(cs.len(), rb.len(), "{case:?}: coefficients");
+        for (j, c) in cs.iter().enumerate() {
+            assert!(
+                near(num(&c["estimate"]), rb[j], 1e-6),
+                "{case:?}: b[{j}] {c} vs R {}",
+                rb[j]
+            );
+            assert!(
+                near(num(&c["se"]), rse[j], 1e-6),
+                "{case:?}: se[{j}] {c} vs R {}",
+                rse[j]
+            );
+        }
+        let s2: Vec<f64> = v["sigma2"].as_array().unwrap().iter().map(num).collect();
+        let rs2 = rv("sigma2");
+        assert_eq!(s2.len(), rs2.len(), "{case:?}: components");
+        for (a, b) in s2.iter().zip(&rs2) {
+            // metafor's nlminb stops short of the optimum in the 6th digit of some components
+            // (README_mv: evident's exact optimum is the `converged` target).
+            assert!(
+                (a - b).abs() <= 1e-4 * b.abs().max(1e-4),
+                "{case:?}: sigma2 {a} vs R {b}"
+            );
+        }
+        // Robust results inherit the components' optimiser noise.
+        if let Some(rob) = v.get("robust") {
+            let (rrse, rrdf) = (rv("rse"), rv("rdf"));
+            for (j, c) in rob["coefficients"].as_array().unwrap().iter().enumerate() {
+                assert!(
+                    near(num(&c["se"]), rrse[j], 1e-5),
+                    "{case:?}: robust se {c} vs R {}",
+                    rrse[j]
+                );
+                // CR1 has one df for all coefficients (n - p), CR2 one per coefficient.
+                let rdf = rrdf[j.min(rrdf.len() - 1)];
+                assert!(
+                    near(num(&c["df"]), rdf, 1e-5),
+                    "{case:?}: robust df {c} vs R {rdf}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn printed_code_reproduces_the_fit_in_r() {
     if !r_available() {

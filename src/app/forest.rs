@@ -11,11 +11,14 @@ use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::model::{rma, Method, RmaFit, RmaOptions};
 use crate::moderators::subgroup::{subgroups_from, Subgroup, SubgroupFit};
+use crate::multilevel::random::grouping_column;
+use crate::multilevel::{MvFit, MvOptions, RandomFormula};
 use crate::render::plot::forest::{
-    column_totals, data_columns_for, is_rob_column, revman_columns, subgroup_differences_line,
-    subgroup_test_text, Arms, ForestLayout, ForestOptions, NotEstimable, OtherModel, RevmanLayout,
-    Span, TextColumn,
+    column_totals, data_columns_for, is_rob_column, multilevel_layout, revman_columns,
+    subgroup_differences_line, subgroup_test_text, Arms, Cluster, ForestLayout, ForestOptions,
+    MultilevelLayout, NotEstimable, OtherModel, RevmanLayout, Span, TextColumn,
 };
+use crate::robust::RobustFit;
 
 /// What shapes the figure beyond [`ForestOptions`]' plain settings.
 #[derive(Debug, Clone, Default)]
@@ -254,4 +257,57 @@ fn revman_layout(
         subtotals,
         subgroup_differences: sg.map(subgroup_differences_line),
     }
+}
+
+/// A multilevel model's forest plot: the fit's view ([`MvFit::forest_view`]) and its layout, the
+/// rows grouped under the clusters of `cluster` (by default the outermost factor of the first
+/// random-effects formula) in order of first appearance, with the cluster-robust row if given.
+pub fn multilevel_forest(
+    studies: &Studies,
+    fit: &MvFit,
+    mv: &MvOptions,
+    robust: Option<&RobustFit>,
+    cluster: Option<&str>,
+) -> Result<(RmaFit, MultilevelLayout)> {
+    let effects = EffectSet::from_studies(studies, mv.measure, &mv.escalc)?;
+    let view = fit.forest_view(&effects)?;
+    let column = match cluster {
+        Some(c) => c.to_string(),
+        None => outer_factor(mv)?,
+    };
+    let values = grouping_column(studies, &column, "the cluster variable")?;
+    let mut clusters: Vec<(String, Cluster)> = Vec::new();
+    for (i, &row) in view.effects.rows.iter().enumerate() {
+        let key = values[row].as_text();
+        match clusters.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, c)) => c.members.push(i),
+            None => {
+                let name = match &values[row] {
+                    Value::Number(_) => format!("{column} {key}"),
+                    _ => key.clone(),
+                };
+                clusters.push((
+                    key,
+                    Cluster {
+                        name,
+                        members: vec![i],
+                    },
+                ))
+            }
+        }
+    }
+    let clusters = clusters.into_iter().map(|(_, c)| c).collect();
+    Ok((view, multilevel_layout(fit, robust, clusters)))
+}
+
+/// The outermost grouping variable of the first random-effects formula.
+fn outer_factor(mv: &MvOptions) -> Result<String> {
+    let first = mv
+        .random
+        .first()
+        .ok_or_else(|| Error::invalid("a multilevel model needs a random-effects formula"))?;
+    Ok(match RandomFormula::parse(first)? {
+        RandomFormula::Nested(names) => names[0].clone(),
+        RandomFormula::Structured { outer, .. } => outer,
+    })
 }

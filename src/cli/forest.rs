@@ -1,10 +1,10 @@
 //! `evident forest`: a forest plot as SVG, PNG or PDF.
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
-use super::choices::ForestLayoutArg;
+use super::choices::{ForestLayoutArg, RobustArg};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use evident::app::forest::{forest_options, ForestChoices};
+use evident::app::forest::{forest_options, multilevel_forest, ForestChoices};
 use evident::effect::EffectSet;
 use evident::model::rma;
 use evident::model::RmaFit;
@@ -119,6 +119,22 @@ pub struct ForestArgs {
     /// Draw the common-effect and the random-effects diamonds together, each with its weights.
     #[arg(long)]
     pub both_models: bool,
+    /// With --random: the column whose clusters group the rows (default: the outermost factor
+    /// of the first --random formula); also the clusters of --robust, --rho and --V-block.
+    #[arg(long, value_name = "COLUMN", requires = "random")]
+    pub cluster: Option<String>,
+    /// With --random: draw the cluster-robust CI of the pooled estimate (CR1 or CR2) under the
+    /// model's diamond, clustered by --cluster.
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_name = "CR1|CR2",
+        requires_all = ["cluster", "random"]
+    )]
+    pub robust: Option<RobustArg>,
+    #[command(flatten)]
+    pub multilevel: super::multilevel::MultilevelArgs,
 }
 
 /// Parses "A,B" into two numbers.
@@ -216,10 +232,10 @@ fn pair(s: &str, flag: &str, what: &str) -> Result<(String, String)> {
     Ok((a.to_string(), b.to_string()))
 }
 
-pub fn run(args: &ForestArgs) -> Result<()> {
-    let (loaded, fit, tables) = fit_for_plot(&args.input, &args.model)?;
+/// The choices of the figure's columns and layout from the flags.
+fn choices(args: &ForestArgs) -> Result<ForestChoices> {
     let preset = args.model.preset();
-    let choices = ForestChoices {
+    Ok(ForestChoices {
         layout: args.layout.map_or(preset.forest_layout(), Into::into),
         arms: match &args.arms {
             Some(s) => s.parse::<Arms>().map_err(|e| anyhow!("--arms: {e}"))?,
@@ -229,11 +245,40 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         no_data: args.no_data,
         both_models: args.both_models,
         preset,
-    };
+    })
+}
+
+/// The plain settings of the figure (title, order, axis, labels, size) for `fit`.
+fn base_options(args: &ForestArgs, fit: &RmaFit) -> Result<ForestOptions> {
     let favours = match &args.labels {
         None => None,
         Some(s) => Some(pair(s, "--labels", "LEFT,RIGHT")?),
     };
+    Ok(ForestOptions {
+        title: args.out.title.clone(),
+        sort: match args.sort.trim() {
+            "as-given" => SortOrder::AsGiven,
+            "estimate" => SortOrder::Estimate,
+            "weight" => SortOrder::Weight,
+            col => SortOrder::Column(col.to_string()),
+        },
+        rob: rob_columns(fit)?,
+        xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
+        favours,
+        show_prediction: !args.no_prediction,
+        decimals: args.digits as usize,
+        overall_test: true,
+        size: args.out.size(),
+        ..ForestOptions::default()
+    })
+}
+
+pub fn run(args: &ForestArgs) -> Result<()> {
+    if !args.multilevel.random.is_empty() {
+        return run_multilevel(args);
+    }
+    let (loaded, fit, tables) = fit_for_plot(&args.input, &args.model)?;
+    let choices = choices(args)?;
     // The diamonds and the test come from one subgroup analysis, as `evident pool --by` reports it.
     if args.by.is_some() {
         refuse_for_tables(&fit, "--by")?;
@@ -243,29 +288,40 @@ pub fn run(args: &ForestArgs) -> Result<()> {
         .as_deref()
         .map(|c| subgroup(&fit.effects, c, &fit.options))
         .transpose()?;
-    let base = ForestOptions {
-        title: args.out.title.clone(),
-        sort: match args.sort.trim() {
-            "as-given" => SortOrder::AsGiven,
-            "estimate" => SortOrder::Estimate,
-            "weight" => SortOrder::Weight,
-            col => SortOrder::Column(col.to_string()),
-        },
-        rob: rob_columns(&fit)?,
-        xlim: args.out.xlim.as_deref().map(parse_xlim).transpose()?,
-        favours,
-        show_prediction: !args.no_prediction,
-        decimals: args.digits as usize,
-        overall_test: true,
-        size: args.out.size(),
-        ..ForestOptions::default()
-    };
+    let base = base_options(args, &fit)?;
     let by = args.by.as_deref().zip(sg.as_ref());
     let opts = forest_options(&loaded.studies, &fit, by, &choices, base)?;
     let fig = forest(&fit, &opts)?;
     evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
     if args.out.json {
         print_model_json(&fit, tables.as_ref());
+    }
+    Ok(())
+}
+
+/// `--random`: the multilevel model's plot, its rows grouped by cluster.
+fn run_multilevel(args: &ForestArgs) -> Result<()> {
+    if args.by.is_some() || args.both_models || args.layout == Some(ForestLayoutArg::Revman) {
+        bail!("--random: a multilevel model's forest plot groups its rows by cluster; --by, --both-models and --layout revman are not drawn with it");
+    }
+    let loaded = args.input.load()?;
+    let cluster = args.cluster.as_deref();
+    let ml = &args.multilevel;
+    let run = super::multilevel::fit(&args.model, None, cluster, args.robust, ml, &loaded)?;
+    let (view, layout) = multilevel_forest(
+        &loaded.studies,
+        &run.fit,
+        &run.options,
+        run.robust.as_ref(),
+        cluster,
+    )?;
+    let base = base_options(args, &view)?;
+    let mut opts = forest_options(&loaded.studies, &view, None, &choices(args)?, base)?;
+    opts.multilevel = Some(layout);
+    let fig = forest(&view, &opts)?;
+    evident::app::save_figure(&fig, &args.out.output, args.out.dpi)?;
+    if args.out.json {
+        println!("{}", super::multilevel::mv_json(&run));
     }
     Ok(())
 }

@@ -1,15 +1,17 @@
 //! `evident pool --random "~ 1 | a/b"`: multilevel and crossed random-effects models (metafor's
 //! `rma.mv`).
 
-use super::args::Loaded;
+use super::args::{Loaded, ModelArgs};
+use super::choices::RobustArg;
 use super::pool::PoolArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::app::presets::PoolMethod;
 use evident::model::{Method, Test};
-use evident::multilevel::{rma_mv, Dfs, MvOptions, SamplingCov};
+use evident::multilevel::{rma_mv, Dfs, MvFit, MvOptions, SamplingCov};
+use evident::render::rcode::RModel;
 use evident::render::{json, text};
-use evident::robust::robust_mv;
+use evident::robust::{robust_mv, RobustFit};
 
 /// The multilevel model's options of `evident pool`.
 #[derive(Args, Debug, Clone, Default)]
@@ -43,17 +45,24 @@ pub struct MultilevelArgs {
     pub v_block: Vec<String>,
 }
 
-/// The library's options from the command line.
-fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOptions> {
+/// The library's options from the command line: the model's flags, the moderators, the
+/// --cluster column and the multilevel flags.
+pub fn mv_options(
+    model: &ModelArgs,
+    mods: Option<&str>,
+    cluster: Option<&str>,
+    ml: &MultilevelArgs,
+    loaded: &Loaded,
+) -> Result<MvOptions> {
     if !ml.structure.is_empty() {
         bail!("--struct: '~ inner | outer' random terms with a covariance structure are not supported yet");
     }
-    let method = match args.model.method.map(PoolMethod::from) {
+    let method = match model.method.map(PoolMethod::from) {
         None => Method::REML,
         Some(PoolMethod::Rma(m @ (Method::REML | Method::ML))) => m,
         Some(_) => bail!("--random: a multilevel model is fitted by --method REML or ML"),
     };
-    let test = match args.model.test.map(Test::from) {
+    let test = match model.test.map(Test::from) {
         None => Test::Z,
         Some(t @ (Test::Z | Test::T)) => t,
         Some(_) => bail!("--random: a multilevel model is tested with --test z or t"),
@@ -64,13 +73,13 @@ fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOp
     };
     let v = match (&ml.rho, ml.v_block.is_empty()) {
         (Some(rho), _) => SamplingCov::Vcalc {
-            cluster: args.cluster.clone().context("--rho needs --cluster")?,
+            cluster: cluster.context("--rho needs --cluster")?.to_string(),
             obs: ml.obs.clone().context("--rho needs --obs")?,
             rho: *rho,
         },
         (None, false) => SamplingCov::Blocks {
             columns: ml.v_block.clone(),
-            cluster: args.cluster.clone().context("--V-block needs --cluster")?,
+            cluster: cluster.context("--V-block needs --cluster")?.to_string(),
         },
         (None, true) => SamplingCov::Diag,
     };
@@ -78,38 +87,82 @@ fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOp
         measure: loaded.measure,
         escalc: loaded.escalc,
         random: ml.random.clone(),
-        mods: args.mods.clone(),
+        mods: mods.map(str::to_string),
         v,
         method,
         test,
         dfs,
-        level: args.model.level,
+        level: model.level,
         sigma2: Vec::new(),
     })
+}
+
+/// A multilevel fit with its options and, under --robust, its cluster-robust inference.
+pub struct MvRun {
+    pub options: MvOptions,
+    pub fit: MvFit,
+    pub robust: Option<RobustFit>,
+}
+
+/// Fits the model the flags describe (warnings to stderr) and its robust inference.
+pub fn fit(
+    model: &ModelArgs,
+    mods: Option<&str>,
+    cluster: Option<&str>,
+    robust: Option<RobustArg>,
+    ml: &MultilevelArgs,
+    loaded: &Loaded,
+) -> Result<MvRun> {
+    let options = mv_options(model, mods, cluster, ml, loaded)?;
+    let fit = rma_mv(&loaded.studies, &options)?;
+    for w in &fit.warnings {
+        eprintln!("warning: {w}");
+    }
+    let robust = match (robust, cluster) {
+        (Some(m), Some(c)) => Some(robust_mv(&fit, &loaded.studies, c, m.into())?),
+        _ => None,
+    };
+    Ok(MvRun {
+        options,
+        fit,
+        robust,
+    })
+}
+
+/// The fit as `pool --json` prints it, with the robust results.
+pub fn mv_json(run: &MvRun) -> serde_json::Value {
+    let mut v = json::mv_json(&run.fit, &[]);
+    if let (Some(r), Some(obj)) = (&run.robust, v.as_object_mut()) {
+        obj.insert("robust".into(), json::robust_json(r));
+    }
+    v
 }
 
 /// Fits and prints the multilevel model, with its cluster-robust inference under --robust.
 pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
     let ml = &args.multilevel;
-    let opts = options(args, ml, loaded)?;
-    let fit = rma_mv(&loaded.studies, &opts)?;
-    for w in &fit.warnings {
-        eprintln!("warning: {w}");
-    }
-    let rob = match (args.robust, &args.cluster) {
-        (Some(m), Some(c)) => Some(robust_mv(&fit, &loaded.studies, c, m.into())?),
-        _ => None,
+    let (mods, cluster) = (args.mods.as_deref(), args.cluster.as_deref());
+    let run = fit(&args.model, mods, cluster, args.robust, ml, loaded)?;
+    let model = RModel::Mv {
+        options: &run.options,
+        structs: &ml.structure,
     };
+    let r_code = super::pool::show_r(args, loaded, || {
+        super::pool::model_r_code(args, loaded, model)
+    })?;
     if args.json {
-        let mut v = json::mv_json(&fit, &[]);
-        if let (Some(r), Some(obj)) = (&rob, v.as_object_mut()) {
-            obj.insert("robust".into(), json::robust_json(r));
+        let mut v = mv_json(&run);
+        if let (Some(code), Some(obj)) = (r_code, v.as_object_mut()) {
+            obj.insert("r_code".into(), code.into());
         }
         println!("{v}");
     } else {
-        print!("{}", text::mv_summary(&fit));
-        if let Some(r) = &rob {
+        print!("{}", text::mv_summary(&run.fit));
+        if let Some(r) = &run.robust {
             print!("{}", text::robust_summary(r));
+        }
+        if let Some(code) = r_code {
+            print!("\n{code}");
         }
     }
     Ok(())

@@ -191,14 +191,7 @@ pub fn run(args: &PoolArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let p = Printer {
         json: args.json,
-        r_code: match args.show_r {
-            true if loaded.format.workbook => {
-                eprintln!("warning: --show-r writes R code that reads a CSV file: save the sheet as CSV to re-run the analysis in R");
-                None
-            }
-            true => Some(r_code(args, &loaded, &pooling, &predict)?),
-            false => None,
-        },
+        r_code: show_r(args, &loaded, || r_code(args, &loaded, &pooling, &predict))?,
     };
     run_analysis(args, &mut loaded, pooling, &predict, &p)?;
     p.finish();
@@ -611,11 +604,7 @@ fn r_code(
     pooling: &Pooling,
     predict: &[Vec<f64>],
 ) -> Result<String> {
-    use evident::render::rcode::{metafor_code, RModel, RSource, RSpec};
-    let r = &args.input.read;
-    let format = &loaded.format;
-    let layout =
-        evident::data::Layout::detect(&format.headers, &loaded.studies.source, &r.column_map()?)?;
+    use evident::render::rcode::RModel;
     let model = match pooling {
         Pooling::Rma(o) => RModel::Rma {
             options: o,
@@ -633,6 +622,20 @@ fn r_code(
             "RevMan 5's random-effects model (tau^2 from the Mantel-Haenszel Q) has no metafor call",
         ),
     };
+    model_r_code(args, loaded, model)
+}
+
+/// The metafor code of a fitted model, with `robust(...)` under --robust.
+pub(super) fn model_r_code(
+    args: &PoolArgs,
+    loaded: &Loaded,
+    model: evident::render::rcode::RModel,
+) -> Result<String> {
+    use evident::render::rcode::{metafor_code, RSource, RSpec};
+    let r = &args.input.read;
+    let format = &loaded.format;
+    let layout =
+        evident::data::Layout::detect(&format.headers, &loaded.studies.source, &r.column_map()?)?;
     let spec = RSpec {
         source: RSource {
             path: args.input.file.display().to_string(),
@@ -661,4 +664,20 @@ fn r_code(
         code.push_str(&format!("robust(res, cluster = dat[[{col}]], {how})\n"));
     }
     Ok(code)
+}
+
+/// The `--show-r` code, unless the data came from a workbook R cannot read as CSV.
+pub(super) fn show_r(
+    args: &PoolArgs,
+    loaded: &Loaded,
+    code: impl FnOnce() -> Result<String>,
+) -> Result<Option<String>> {
+    match args.show_r {
+        true if loaded.format.workbook => {
+            eprintln!("warning: --show-r writes R code that reads a CSV file: save the sheet as CSV to re-run the analysis in R");
+            Ok(None)
+        }
+        true => code().map(Some),
+        false => Ok(None),
+    }
 }

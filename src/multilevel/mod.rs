@@ -15,6 +15,7 @@ pub mod profile;
 pub mod random;
 pub mod sampling;
 pub mod structure;
+mod view;
 
 pub use likelihood::Likelihood;
 pub use profile::{confint_sigma2, ProfileCi};
@@ -194,10 +195,7 @@ impl MvFit {
         let (k, p) = (self.k, self.p);
         let (mut x, mut y, mut m) = (DMatrix::zeros(k, p), vec![0.0; k], DMatrix::zeros(k, k));
         for blk in &self.model.blocks {
-            let mut mb = blk.v.clone();
-            for (d, c) in blk.d.iter().zip(&self.components) {
-                mb += d * c.sigma2;
-            }
+            let mb = self.block_marginal(blk);
             for (a, &ra) in blk.rows.iter().enumerate() {
                 y[ra] = blk.y[a];
                 for j in 0..p {
@@ -209,6 +207,17 @@ impl MvFit {
             }
         }
         (x, y, m)
+    }
+}
+
+impl MvFit {
+    /// The block of the marginal variance M = V + Σ σ²_j D_j of a block of rows.
+    pub(crate) fn block_marginal(&self, blk: &likelihood::Block) -> DMatrix<f64> {
+        let mut mb = blk.v.clone();
+        for (d, c) in blk.d.iter().zip(&self.components) {
+            mb += d * c.sigma2;
+        }
+        mb
     }
 }
 

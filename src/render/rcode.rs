@@ -4,7 +4,8 @@
 use crate::data::Kind;
 use crate::effect::{EscalcOptions, VType};
 use crate::measure::{Measure, Scale};
-use crate::model::{Control, Method, PiType, RmaOptions, Solver};
+use crate::model::{Control, Method, PiType, RmaOptions, Solver, Test};
+use crate::multilevel::{Dfs, MvOptions, RandomFormula, SamplingCov};
 use crate::pool::mh::MhOptions;
 use std::fmt::Write;
 
@@ -46,6 +47,13 @@ pub enum RModel<'a> {
         test_coefs: &'a [String],
         /// Random permutations of `permutest`.
         permutations: Option<usize>,
+    },
+    /// `rma.mv(...)`: a multilevel or multivariate model, V from `vcalc` when not diagonal.
+    Mv {
+        /// The model options.
+        options: &'a MvOptions,
+        /// The `struct` of each `~ inner | outer` term, in order.
+        structs: &'a [String],
     },
     /// `rma.mh(...)`.
     Mh(&'a MhOptions),
@@ -172,10 +180,11 @@ pub fn metafor_code(spec: &RSpec) -> String {
             r_string(value)
         );
     }
-    let sorts = matches!(
-        &spec.model,
-        RModel::Rma { mods: Some(_), .. } | RModel::Rma { by: Some(_), .. }
-    );
+    let sorts = match &spec.model {
+        RModel::Rma { mods, by, .. } => mods.is_some() || by.is_some(),
+        RModel::Mv { options, .. } => options.mods.is_some(),
+        _ => false,
+    };
     if sorts {
         s.push_str("invisible(Sys.setlocale(\"LC_COLLATE\", \"C\"))  # factor levels in byte order, as evident\n");
     }
@@ -183,6 +192,10 @@ pub fn metafor_code(spec: &RSpec) -> String {
         RModel::Rma { .. } => {
             s.push_str(&effects_code(spec));
             s.push_str(&rma_code(spec));
+        }
+        RModel::Mv { options, structs } => {
+            s.push_str(&effects_code(spec));
+            s.push_str(&mv_code(spec, options, structs));
         }
         RModel::Mh(o) => s.push_str(&tables_code(spec, "rma.mh", o)),
         RModel::Peto(o) => s.push_str(&tables_code(spec, "rma.peto", o)),
@@ -376,6 +389,97 @@ fn rma_code(spec: &RSpec) -> String {
             s,
             "permutest(res, iter = {n})  # random permutations: p-values vary by chance"
         );
+    }
+    s
+}
+
+/// A random-effects formula rebuilt from its parsed names, so that only column names reach R.
+fn random_code(text: &str) -> String {
+    match RandomFormula::parse(text) {
+        Ok(RandomFormula::Nested(names)) => {
+            let n: Vec<String> = names.iter().map(|n| r_name(n)).collect();
+            format!("~ 1 | {}", n.join("/"))
+        }
+        Ok(RandomFormula::Structured { inner, outer }) => {
+            format!("~ {} | {}", r_name(&inner), r_name(&outer))
+        }
+        // Never fitted, so never printed as code.
+        Err(_) => format!("NULL  # {}", r_string(text)),
+    }
+}
+
+/// `V <- vcalc(...)` when the sampling errors correlate; the name of V in `rma.mv`.
+fn sampling_code(s: &mut String, v: &SamplingCov) -> &'static str {
+    match v {
+        SamplingCov::Diag => "vi",
+        SamplingCov::Vcalc { cluster, obs, rho } => {
+            let _ = writeln!(
+                s,
+                "V <- vcalc(vi, cluster = {}, obs = {}, rho = {}, data = dat)",
+                r_name(cluster),
+                r_name(obs),
+                num(*rho)
+            );
+            "V"
+        }
+        SamplingCov::Blocks { columns, cluster } => {
+            let c: Vec<String> = columns.iter().map(|c| r_name(c)).collect();
+            let _ = writeln!(
+                s,
+                "V <- vcalc(vi = 1, cluster = {}, rvars = c({}), data = dat)",
+                r_name(cluster),
+                c.join(", ")
+            );
+            "V"
+        }
+    }
+}
+
+/// `res <- rma.mv(...)` with `predict` for an intercept-only model and the profile CIs.
+fn mv_code(spec: &RSpec, o: &MvOptions, structs: &[String]) -> String {
+    let mut s = String::new();
+    let v = sampling_code(&mut s, &o.v);
+    let random: Vec<String> = o.random.iter().map(|r| random_code(r)).collect();
+    let mut args = vec![format!("yi, {v}")];
+    if let Some(m) = &o.mods {
+        let m = m.trim();
+        let m = m.strip_prefix('~').unwrap_or(m).trim();
+        args.push(format!("mods = ~ {m}"));
+    }
+    args.push(format!("random = list({})", random.join(", ")));
+    if !structs.is_empty() {
+        let st: Vec<String> = structs.iter().map(|x| r_string(x)).collect();
+        args.push(format!("struct = c({})", st.join(", ")));
+    }
+    if o.sigma2.iter().any(Option::is_some) {
+        let fixed: Vec<String> = o
+            .sigma2
+            .iter()
+            .map(|x| x.map(num).unwrap_or_else(|| "NA".into()))
+            .collect();
+        args.push(format!("sigma2 = c({})", fixed.join(", ")));
+    }
+    args.push("data = dat".into());
+    args.push(format!("method = {}", r_string(o.method.name())));
+    args.push(format!("test = {}", r_string(o.test.name())));
+    if o.test == Test::T {
+        let d = match o.dfs {
+            Dfs::Residual => "residual",
+            Dfs::Contain => "contain",
+        };
+        args.push(format!("dfs = {}", r_string(d)));
+    }
+    args.push(format!("level = {}", num(o.level.percent())));
+    let _ = writeln!(s, "res <- rma.mv({})", args.join(", "));
+    s.push_str(
+        "print(res)
+",
+    );
+    if o.mods.is_none() {
+        let tf = transf(spec.scale)
+            .map(|t| format!(", transf = {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(s, "predict(res{tf})");
     }
     s
 }

@@ -32,8 +32,10 @@ pub use revman::{
 };
 
 pub use layout::{Arms, ForestLayout};
+pub use multilevel::{multilevel_layout, Cluster, MultilevelLayout, RobustRow};
 
 mod layout;
+mod multilevel;
 mod revman;
 mod sized;
 /// Body text size in pixels (9 pt).
@@ -116,6 +118,8 @@ pub struct ForestOptions {
     pub other_model: Option<OtherModel>,
     /// The size of the figure: width and height, body font size.
     pub size: PlotSize,
+    /// A multilevel model's clusters, label, heterogeneity and robust row; `None` for others.
+    pub multilevel: Option<MultilevelLayout>,
 }
 
 /// A study without an effect, shown in its place with "Not estimable".
@@ -204,6 +208,7 @@ impl Default for ForestOptions {
             not_estimable: Vec::new(),
             other_model: None,
             size: PlotSize::default(),
+            multilevel: None,
         }
     }
 }
@@ -418,6 +423,14 @@ fn check_columns(fit: &RmaFit, opts: &ForestOptions) -> Result<()> {
             ));
         }
     }
+    for c in opts.multilevel.iter().flat_map(|m| &m.clusters) {
+        if c.members.iter().any(|&i| i >= fit.k) {
+            return Err(Error::invalid(format!(
+                "cluster '{}' refers to rows the fit does not have",
+                c.name
+            )));
+        }
+    }
     for g in &opts.subgroups {
         if g.members.iter().any(|&i| i >= fit.k) {
             return Err(Error::invalid(format!(
@@ -470,6 +483,8 @@ enum Row<'a> {
     },
     /// The second model's summary.
     Other(&'a OtherModel),
+    /// A multilevel model's cluster-robust interval.
+    Robust(&'a RobustRow),
     /// RevMan's "Total events" row.
     Totals(&'a [String]),
     Prediction(&'a RmaFit),
@@ -485,6 +500,7 @@ impl Row<'_> {
             Row::Study(i) => (fit.effects.labels[*i].clone(), false, FONT),
             Row::NotEstimable(i) => (opts.not_estimable[*i].label.clone(), false, FONT),
             Row::Other(o) => (o.label.clone(), true, FONT),
+            Row::Robust(r) => (r.label.clone(), false, FONT),
             Row::Totals(_) => ("Total events".into(), false, FONT),
             Row::Summary { label, .. } => (label.clone(), true, FONT),
             Row::Prediction(_) => ("Prediction interval".into(), false, FONT),
@@ -506,6 +522,7 @@ impl Row<'_> {
                 Some((display_ci(scale, f.estimate, f.ci_lb, f.ci_ub, d), true))
             }
             Row::Other(o) => Some((display_ci(scale, o.estimate, o.ci_lb, o.ci_ub, d), true)),
+            Row::Robust(r) => Some((display_ci(scale, r.estimate, r.ci_lb, r.ci_ub, d), false)),
             Row::NotEstimable(_) => Some(("Not estimable".into(), false)),
             Row::Prediction(f) => f.prediction().map(|p| {
                 let (lb, ub) = (num(scale.back(p.lb), d), num(scale.back(p.ub), d));
@@ -557,6 +574,7 @@ impl Row<'_> {
 /// The overall model's row: its label (the model, or RevMan's "Total (95% CI)") and cells.
 fn overall_row<'a>(
     fit: &'a RmaFit,
+    label: Option<&str>,
     rv: Option<&'a RevmanLayout>,
     other: Option<&'a OtherModel>,
     total: Option<&'a ColumnTotals>,
@@ -575,7 +593,7 @@ fn overall_row<'a>(
                 },
                 num(fit.options.level.percent(), 0)
             ),
-            (None, _) => model_name(fit),
+            (None, _) => label.map_or_else(|| model_name(fit), str::to_string),
         },
         weight: 100.0,
         overall: true,
@@ -589,10 +607,21 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
     let rv = opts.revman.as_ref();
     let ci = |what: &str| format!("{what} ({}% CI)", num(fit.options.level.percent(), 0));
     let mut rows: Vec<Row> = Vec::new();
-    if opts.subgroups.is_empty() {
+    let ml = opts.multilevel.as_ref();
+    let clusters = ml.map_or(&[][..], |m| &m.clusters[..]);
+    if opts.subgroups.is_empty() && clusters.is_empty() {
         let mut idx: Vec<usize> = (0..fit.k).collect();
         order(fit, &mut idx, &opts.sort)?;
         study_rows(fit, opts, &mut rows, idx, None);
+        rows.push(Row::Blank);
+    }
+    for c in clusters {
+        rows.push(Row::Header(&c.name));
+        let mut idx = c.members.clone();
+        order(fit, &mut idx, &opts.sort)?;
+        rows.extend(idx.into_iter().map(Row::Study));
+    }
+    if !clusters.is_empty() {
         rows.push(Row::Blank);
     }
     for (gi, g) in opts.subgroups.iter().enumerate() {
@@ -641,8 +670,10 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
     rows.extend(other.filter(|o| o.fixed).map(Row::Other));
     // A single study is not pooled: no model row (RevMan's layout keeps its Total row).
     if fit.k > 1 || rv.is_some() || !opts.subgroups.is_empty() {
-        rows.push(overall_row(fit, rv, other, total));
+        let label = ml.map(|m| m.model_label.as_str());
+        rows.push(overall_row(fit, label, rv, other, total));
     }
+    rows.extend(ml.and_then(|m| m.robust.as_ref()).map(Row::Robust));
     rows.extend(other.filter(|o| !o.fixed).map(Row::Other));
     if rv.is_some() {
         revman::close_group(&mut rows, total, None);
@@ -680,6 +711,11 @@ fn study_rows<'a>(
         rows.extend(idx.into_iter().map(Row::Study));
         rows.extend(ne.map(|(j, _)| Row::NotEstimable(j)));
     }
+}
+
+/// Whether study rows sit indented under headings (subgroups or clusters).
+fn grouped(opts: &ForestOptions) -> bool {
+    !opts.subgroups.is_empty() || opts.multilevel.iter().any(|m| !m.clusters.is_empty())
 }
 
 /// Column widths from the text they hold.
@@ -759,7 +795,7 @@ fn widths(fit: &RmaFit, opts: &ForestOptions, rows: &[Row], est_header: &[String
             cols[sp.last] += need - under;
         }
     }
-    if !opts.subgroups.is_empty() {
+    if grouped(opts) {
         label += INDENT;
     }
     let mut est = est_header
@@ -1158,6 +1194,7 @@ impl<'a> Layout<'a> {
                     self.summary_mark(fig, (f.ci_lb, f.estimate, f.ci_ub), *overall, yc);
                 }
                 Row::Other(o) => self.summary_mark(fig, (o.ci_lb, o.estimate, o.ci_ub), true, yc),
+                Row::Robust(r) => self.summary_mark(fig, (r.ci_lb, r.estimate, r.ci_ub), false, yc),
                 Row::Prediction(f) => {
                     if let Some(p) = f.prediction() {
                         let (px0, px1) = (self.x.px0, self.x.px1);
@@ -1174,12 +1211,11 @@ impl<'a> Layout<'a> {
     fn cells(&self, fig: &mut Figure, r: &Row, yc: f64) {
         let (x, fit, opts) = (&self.x, self.fit, self.opts);
         let (t, b, s) = r.label(fit, opts);
-        let indent =
-            if !opts.subgroups.is_empty() && matches!(r, Row::Study(_) | Row::NotEstimable(_)) {
-                INDENT
-            } else {
-                0.0
-            };
+        let indent = if grouped(opts) && matches!(r, Row::Study(_) | Row::NotEstimable(_)) {
+            INDENT
+        } else {
+            0.0
+        };
         let color = if matches!(r, Row::Note(_)) {
             MUTED
         } else {
@@ -1312,9 +1348,10 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
     let mut notes = Vec::new();
     let rv = opts.revman.as_ref();
     if fit.het.q_df > 0 {
-        notes.push(match rv {
-            Some(_) => revman::heterogeneity_line(fit),
-            None => heterogeneity_line(fit),
+        notes.push(match (rv, &opts.multilevel) {
+            (Some(_), _) => revman::heterogeneity_line(fit),
+            (None, Some(ml)) => ml.heterogeneity.clone(),
+            (None, None) => heterogeneity_line(fit),
         });
     }
     if opts.overall_test {
@@ -1324,6 +1361,12 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
         });
     }
     notes.extend(opts.other_model.iter().map(|o| o.test.clone()));
+    notes.extend(
+        opts.multilevel
+            .iter()
+            .flat_map(|m| &m.robust)
+            .map(|r| r.test.clone()),
+    );
     notes.extend(rv.and_then(|r| r.subgroup_differences.clone()));
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for n in &opts.not_estimable {
@@ -1457,6 +1500,9 @@ fn default_limits(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) ->
     }
     for g in &opts.subgroups {
         widen(g.fit.ci_lb, g.fit.ci_ub);
+    }
+    for r in opts.multilevel.iter().flat_map(|m| &m.robust) {
+        widen(r.ci_lb, r.ci_ub);
     }
     (lo, hi)
 }
