@@ -1,6 +1,7 @@
 //! The command-line interface: argument parsing and printing only; every number comes from the
 //! library.
 
+mod aggregate;
 mod anova;
 mod args;
 mod batch;
@@ -53,6 +54,8 @@ struct Cli {
 enum Command {
     /// Per-study effect sizes and sampling variances (metafor's escalc).
     Effects(effects::EffectsArgs),
+    /// One effect per cluster from dependent effects (metafor's aggregate.escalc).
+    Aggregate(aggregate::AggregateArgs),
     /// Pool studies: fixed/random effects (FE, DL, HE, HS, SJ, ML, REML, EB, PM), Mantel–Haenszel, Peto.
     Pool(pool::PoolArgs),
     /// Many analyses from one long CSV (a column names the analysis), fitted in parallel.
@@ -183,6 +186,7 @@ fn run(command: &Command) -> anyhow::Result<bool> {
     let result = match command {
         Command::Effects(a) => effects::run(a),
         Command::Pool(a) => pool::run(a),
+        Command::Aggregate(a) => aggregate::run(a),
         // Some analyses failed: their rows carry the error.
         Command::Batch(a) => return batch::run_batch(a),
         // Some analyses failed: the index lists their errors.

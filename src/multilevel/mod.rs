@@ -8,6 +8,7 @@
 //! ([`likelihood`]); `~ inner | outer` terms with a covariance structure plug in there as more
 //! components and are refused as unsupported until they do.
 
+pub mod aggregate;
 mod fit;
 pub mod likelihood;
 mod optimize;

@@ -2,6 +2,7 @@
 //! ([`json`]), figures ([`plot`]: SVG, PNG, PDF) and HTML pages ([`html`]). A renderer never fits
 //! a model, never recomputes a number and never writes a file.
 
+pub mod aggregate;
 pub mod decimal;
 pub mod docx;
 pub mod html;
