@@ -47,6 +47,7 @@ pub mod bias;
 pub mod data;
 pub mod effect;
 pub mod error;
+pub mod glmm;
 pub mod measure;
 pub mod model;
 pub mod moderators;

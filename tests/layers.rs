@@ -34,6 +34,7 @@ const LAYERS: &[&[&str]] = &[
         "reported",
         "multilevel",
         "robust",
+        "glmm",
     ],
     &["model"],
     &["data", "effect", "measure"],

@@ -16,6 +16,7 @@ mod effects;
 mod forest;
 mod fsn;
 mod funnel;
+mod glmm;
 mod gosh;
 mod hc;
 mod hints;

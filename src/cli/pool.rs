@@ -97,6 +97,10 @@ pub struct PoolArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    /// Fit metafor's rma.glmm (--method ML) with this model: OR (UM.FS, CM.AL), IRR (UM.FS,
+    /// CM.EL = CM.AL) or PLO (binomial-normal; the model is ignored).
+    #[arg(long, value_enum, value_name = "MODEL")]
+    pub glmm: Option<super::glmm::GlmmArg>,
     /// Rows carry whatever each paper reported (counts, estimate with CI, SE or p, ...): convert
     /// each by its own rule (as `evident recompute`) and pool the rows that give an SE.
     #[arg(long, conflicts_with_all = ["mods", "by"])]
@@ -177,6 +181,9 @@ pub fn run(args: &PoolArgs) -> Result<()> {
     let mut loaded = args.input.load()?;
     if !args.multilevel.random.is_empty() {
         return super::multilevel::run(args, &loaded);
+    }
+    if let Some(m) = args.glmm {
+        return super::glmm::run(args, m, &loaded);
     }
     let pooling = args.model.pooling(&mut loaded)?;
     if args.robust.is_some() && !matches!(pooling, Pooling::Rma(_)) {

@@ -8,6 +8,7 @@ pub mod bias;
 pub mod check;
 pub mod chromium;
 pub mod cli;
+pub mod glmm;
 pub mod moderators;
 pub mod multilevel;
 pub mod robust;

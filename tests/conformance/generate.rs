@@ -48,9 +48,10 @@ fn kind(a: &Value) -> &str {
         .expect("every analysis has a string kind")
 }
 
-/// Kinds the harness lists but does not run yet (issue 18: `rma.glmm`; issue 19: `selmodel`);
+/// Kinds the harness lists but does not run yet (issue 19: `selmodel`); `rma.glmm` of a measure
+/// evident does not parse yet (IRLN) or a model not built yet waits too;
 /// structured rma.mv terms and measures the library does not know are picked out by [`pending`].
-pub const PENDING: &[&str] = &["rma.glmm", "selmodel"];
+pub const PENDING: &[&str] = &["selmodel"];
 
 /// Analyses whose reference numbers are rounding noise, not run: white2020's CR2 fit of
 /// `~ col_component + col_component:exp_obs - 1`, where `col_componentzcombined` is identified
@@ -70,11 +71,20 @@ pub fn pending(a: &Value) -> bool {
     match kind(a) {
         "rma.mv" => structured && !refused,
         "robust" => (structured && !refused) || NOISE.contains(&a["id"].as_str().unwrap_or("")),
-        "escalc" | "rma" => a["options"]["measure"]
+        "rma.glmm" if glmm_not_built(a) => true,
+        "escalc" | "rma" | "rma.glmm" => a["options"]["measure"]
             .as_str()
             .is_some_and(|m| m.parse::<evident::Measure>().is_err()),
         k => PENDING.contains(&k),
     }
+}
+
+/// GLMMs evident does not fit yet: UM.RS (two random effects per study, Laplace) and the exact
+/// conditional CM.EL of an odds ratio (non-central hypergeometric).
+fn glmm_not_built(a: &Value) -> bool {
+    let o = &a["options"];
+    let model = o["model"].as_str().unwrap_or("");
+    model == "UM.RS" || (model == "CM.EL" && o["measure"] == "OR")
 }
 
 /// `tests/conformance/cases.rs`: one `case!(test, "case", "id");` line per analysis (`pending!`

@@ -4,6 +4,7 @@
 mod anova;
 mod bias;
 mod blup;
+mod glmm;
 mod hc;
 mod moderators;
 mod multilevel;
@@ -18,6 +19,7 @@ pub use bias::{
     bias_report_json, fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json,
 };
 pub use blup::blup_json;
+pub use glmm::glmm_json;
 pub use hc::hc_json;
 pub use moderators::{
     metareg_json, permutation_json, predictions_json, subgroup_json, wald_tests_json,

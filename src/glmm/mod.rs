@@ -1,0 +1,561 @@
+//! Generalized linear mixed models for 2×2 tables, proportions and incidence counts, as metafor's
+//! `rma.glmm` fits them by ML (Stijnen, Hamza & Özdemir 2010, *Stat Med* 29:3046–3067).
+//!
+//! Built: binomial-normal for single proportions (PLO); UM.FS for OR (binomial) and IRR
+//! (Poisson); CM.AL for OR and CM.EL for IRR (the conditional binomial with offset
+//! log(n1/n2) or log(t1/t2)). Not built yet: UM.RS and CM.EL for OR (refused with an error).
+
+pub mod agq;
+
+use crate::data::{Data, Studies};
+use crate::effect::{EffectSet, EscalcOptions};
+use crate::error::{Error, Result};
+use crate::measure::Measure;
+use crate::model::Test;
+use crate::moderators::formula::Formula;
+use crate::moderators::metareg::OmnibusTest;
+use crate::stats::{pchisq_upper, pf_upper, pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
+use agq::{Family, Model, Obs};
+use nalgebra::{DMatrix, DVector};
+
+/// metafor's `model` argument of `rma.glmm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum GlmmModel {
+    /// Unconditional model with fixed study effects.
+    UmFs,
+    /// Unconditional model with random study effects.
+    UmRs,
+    /// Conditional model, exact likelihood.
+    CmEl,
+    /// Conditional model, approximate likelihood.
+    CmAl,
+}
+
+impl GlmmModel {
+    /// metafor's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            GlmmModel::UmFs => "UM.FS",
+            GlmmModel::UmRs => "UM.RS",
+            GlmmModel::CmEl => "CM.EL",
+            GlmmModel::CmAl => "CM.AL",
+        }
+    }
+}
+
+/// Settings of a GLMM fit.
+#[derive(Debug, Clone)]
+pub struct GlmmOptions {
+    /// The model (ignored for PLO, as metafor).
+    pub model: GlmmModel,
+    /// z or t (`Test::T`) inference.
+    pub test: Test,
+    /// Right-hand side of the moderator formula, if any.
+    pub mods: Option<String>,
+    /// Confidence level in percent.
+    pub level: f64,
+}
+
+impl Default for GlmmOptions {
+    fn default() -> Self {
+        GlmmOptions {
+            model: GlmmModel::UmFs,
+            test: Test::Z,
+            mods: None,
+            level: 95.0,
+        }
+    }
+}
+
+/// One coefficient with its Wald inference.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Coef {
+    /// metafor's name (`intrcpt`, moderator names).
+    pub name: String,
+    /// Estimate.
+    pub estimate: f64,
+    /// Standard error.
+    pub se: f64,
+    /// z or t statistic.
+    pub stat: f64,
+    /// Two-sided p-value.
+    pub pval: f64,
+    /// Lower confidence bound.
+    pub ci_lb: f64,
+    /// Upper confidence bound.
+    pub ci_ub: f64,
+}
+
+/// A fitted GLMM with metafor's quantities.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GlmmFit {
+    /// The measure.
+    pub measure: Measure,
+    /// The model fitted (as metafor records it).
+    pub model: GlmmModel,
+    /// Inference.
+    pub test: Test,
+    /// Studies in the fit.
+    pub k: usize,
+    /// Number of coefficients.
+    pub p: usize,
+    /// Whether the model has moderators.
+    pub has_mods: bool,
+    /// Coefficients.
+    pub coefs: Vec<Coef>,
+    /// Degrees of freedom of t tests (k − p).
+    pub df: usize,
+    /// Prediction interval (intercept-only models).
+    pub pi: Option<(f64, f64)>,
+    /// Between-study variance.
+    pub tau2: f64,
+    /// UM.RS: variance of the random study intercepts.
+    pub sigma2: Option<f64>,
+    /// I² (typical-variance definition).
+    pub i2: f64,
+    /// H².
+    pub h2: f64,
+    /// Typical within-study variance of the escalc yi/vi.
+    pub vt: f64,
+    /// Wald test of heterogeneity.
+    pub qe_wld: f64,
+    /// Its p-value, χ²(k − p).
+    pub qe_wld_pval: f64,
+    /// Likelihood-ratio test of heterogeneity.
+    pub qe_lrt: f64,
+    /// Its p-value, χ²(k − p).
+    pub qe_lrt_pval: f64,
+    /// Their df, k − p.
+    pub qe_df: usize,
+    /// Omnibus Wald test of the moderators (F(m, k − p) with QM/m when `test` is t).
+    pub qm: Option<OmnibusTest>,
+    /// metafor's log-likelihood.
+    pub loglik: f64,
+    /// Deviance, −2(ll − ll_sat).
+    pub deviance: f64,
+    /// AIC.
+    pub aic: f64,
+    /// BIC.
+    pub bic: f64,
+    /// AICc.
+    pub aicc: f64,
+}
+
+/// The fit's inputs after dropping uninformative studies: observations by study, the escalc
+/// effects for I², and the coefficient names.
+struct Prepared {
+    model: Model,
+    effects: EffectSet,
+    x: DMatrix<f64>,
+    names: Vec<String>,
+    /// Saturated per-study effects and their weights, for the Wald test.
+    sat: Vec<(f64, f64)>,
+    /// Number of study intercepts in front of β (UM.FS).
+    nuisance: usize,
+}
+
+fn count(v: &[Option<f64>], i: usize, what: &str, s: &Studies) -> Result<f64> {
+    let x = v[i].ok_or_else(|| {
+        Error::invalid(format!(
+            "{}: line {}: column {what} is missing",
+            s.source.display(),
+            s.lines.get(i).copied().unwrap_or(0)
+        ))
+    })?;
+    if !(x >= 0.0) || (what != "t1i" && what != "t2i" && what != "ti" && x.fract() != 0.0) {
+        return Err(Error::invalid(format!(
+            "{}: line {}: column {what} must be a non-negative whole number of events for a GLMM, got {x}",
+            s.source.display(),
+            s.lines.get(i).copied().unwrap_or(0)
+        )));
+    }
+    Ok(x)
+}
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// Saturated estimate and weight of a binomial logit (weight 0 at a boundary).
+fn sat_binom(y: f64, n: f64) -> (f64, f64) {
+    let p = y / n;
+    if y <= 0.0 || y >= n {
+        (0.0, 0.0)
+    } else {
+        (logit(p), n * p * (1.0 - p))
+    }
+}
+
+/// The fixed-effects design: the moderators' model matrix, or the intercept alone.
+fn design(effects: &EffectSet, o: &GlmmOptions) -> Result<(DMatrix<f64>, Vec<String>, Vec<usize>)> {
+    Ok(match &o.mods {
+        Some(m) => {
+            let mm = Formula::parse(m)?.model_matrix(effects)?;
+            if !mm.redundant.is_empty() {
+                return Err(Error::invalid(format!(
+                    "moderator {} is constant or a linear combination of the others: the GLMM cannot estimate its coefficient",
+                    mm.redundant.join(", ")
+                )));
+            }
+            (mm.x, mm.names, mm.used)
+        }
+        None => (
+            DMatrix::from_element(effects.k(), 1, 1.0),
+            vec!["intrcpt".to_string()],
+            (0..effects.k()).collect(),
+        ),
+    })
+}
+
+fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepared> {
+    let eo = EscalcOptions {
+        drop00: true,
+        ..EscalcOptions::default()
+    };
+    let effects = EffectSet::from_studies(studies, measure, &eo)?;
+    let (x, names, used) = design(&effects, o)?;
+    let effects = effects.subset(&used);
+    let p = x.ncols();
+    let k = effects.k();
+    let row_x = |j: usize| x.row(j).iter().copied().collect::<Vec<f64>>();
+    let mut groups = Vec::new();
+    let mut sat = Vec::new();
+    let mut family = Family::Binomial;
+    let mut nuisance = 0;
+    let dummy = |j: usize, rest: Vec<f64>| {
+        let mut v = vec![0.0; k];
+        v[j] = 1.0;
+        v.extend(rest);
+        v
+    };
+    for j in 0..k {
+        let i = effects.rows[j];
+        let obs = |y, n, offset, x, c| Obs { y, n, offset, x, c };
+        match (&studies.data, measure) {
+            (Data::Proportion { xi, ni }, Measure::PLO) => {
+                let (y, n) = (count(xi, i, "xi", studies)?, count(ni, i, "ni", studies)?);
+                groups.push(vec![obs(y, n, 0.0, row_x(j), 1.0)]);
+                sat.push(sat_binom(y, n));
+            }
+            (Data::TwoByTwo { ai, bi, ci, di }, Measure::OR) => {
+                let a = count(ai, i, "ai", studies)?;
+                let b = count(bi, i, "bi", studies)?;
+                let c = count(ci, i, "ci", studies)?;
+                let d = count(di, i, "di", studies)?;
+                let (n1, n2) = (a + b, c + d);
+                match o.model {
+                    GlmmModel::CmAl => {
+                        groups.push(vec![obs(a, a + c, (n1 / n2).ln(), row_x(j), 1.0)]);
+                        let (e, w) = sat_binom(a, a + c);
+                        sat.push((e - (n1 / n2).ln(), w));
+                    }
+                    GlmmModel::UmFs => {
+                        nuisance = k;
+                        groups.push(vec![
+                            obs(a, n1, 0.0, dummy(j, row_x(j)), 0.5),
+                            obs(c, n2, 0.0, dummy(j, vec![0.0; p]), -0.5),
+                        ]);
+                        let ((e1, w1), (e2, w2)) = (sat_binom(a, n1), sat_binom(c, n2));
+                        let w = if w1 > 0.0 && w2 > 0.0 {
+                            1.0 / (1.0 / w1 + 1.0 / w2)
+                        } else {
+                            0.0
+                        };
+                        sat.push((e1 - e2, w));
+                    }
+                    m => return Err(not_built(m, measure)),
+                }
+            }
+            (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR) => {
+                let x1 = count(x1i, i, "x1i", studies)?;
+                let t1 = count(t1i, i, "t1i", studies)?;
+                let x2 = count(x2i, i, "x2i", studies)?;
+                let t2 = count(t2i, i, "t2i", studies)?;
+                match o.model {
+                    GlmmModel::CmAl | GlmmModel::CmEl => {
+                        let off = (t1 / t2).ln();
+                        groups.push(vec![obs(x1, x1 + x2, off, row_x(j), 1.0)]);
+                        let (e, w) = sat_binom(x1, x1 + x2);
+                        sat.push((e - off, w));
+                    }
+                    GlmmModel::UmFs => {
+                        family = Family::Poisson;
+                        nuisance = k;
+                        groups.push(vec![
+                            obs(x1, 0.0, t1.ln(), dummy(j, row_x(j)), 0.5),
+                            obs(x2, 0.0, t2.ln(), dummy(j, vec![0.0; p]), -0.5),
+                        ]);
+                        let w = if x1 > 0.0 && x2 > 0.0 {
+                            1.0 / (1.0 / x1 + 1.0 / x2)
+                        } else {
+                            0.0
+                        };
+                        sat.push(((x1 / t1).ln() - (x2 / t2).ln(), w));
+                    }
+                    m => return Err(not_built(m, measure)),
+                }
+            }
+            _ => return Err(wrong_data(measure)),
+        }
+    }
+    Ok(Prepared {
+        model: Model {
+            family,
+            studies: groups,
+            p: p + nuisance,
+        },
+        effects,
+        x,
+        names,
+        sat,
+        nuisance,
+    })
+}
+
+fn wrong_data(measure: Measure) -> Error {
+    Error::invalid(format!(
+        "a GLMM for measure {measure:?} needs {} data",
+        match measure {
+            Measure::PLO => "single-proportion (xi, ni)",
+            Measure::OR => "2x2 table (ai, bi, ci, di)",
+            Measure::IRR => "two-group incidence (x1i, t1i, x2i, t2i)",
+            _ => "other",
+        }
+    ))
+}
+
+fn not_built(m: GlmmModel, measure: Measure) -> Error {
+    Error::invalid(format!(
+        "the GLMM model {} for measure {measure:?} is not implemented yet",
+        m.name()
+    ))
+}
+
+/// Fits metafor's `rma.glmm(..., method = "ML")` to the studies.
+pub fn rma_glmm(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
+    if !matches!(measure, Measure::PLO | Measure::OR | Measure::IRR) {
+        return Err(Error::invalid(format!(
+            "GLMMs are fitted for OR, IRR and PLO, not {measure:?}"
+        )));
+    }
+    let model_used = match (measure, o.model) {
+        (Measure::PLO, _) => GlmmModel::UmFs,
+        (Measure::IRR, GlmmModel::CmAl) => GlmmModel::CmEl,
+        (_, m) => m,
+    };
+    let o = GlmmOptions {
+        model: model_used,
+        ..o.clone()
+    };
+    let prep = prepare(studies, measure, &o)?;
+    let k = prep.effects.k();
+    let p = prep.x.ncols();
+    if p + 1 > k {
+        return Err(Error::invalid(format!(
+            "{} studies cannot estimate {} coefficients and tau2 (the GLMM needs k > p)",
+            k, p
+        )));
+    }
+    fit_prepared(&prep, measure, &o)
+}
+
+fn fit_failed(what: &str) -> Error {
+    Error::invalid(format!(
+        "the GLMM {what} fit did not converge (complete separation or counts that leave the parameter unidentified?)"
+    ))
+}
+
+fn start(prep: &Prepared) -> Vec<f64> {
+    let m = &prep.model;
+    let mut s = vec![0.0; m.p + 1];
+    for (j, g) in m.studies.iter().enumerate().take(prep.nuisance) {
+        let (y, n): (f64, f64) = g.iter().fold((0.0, 0.0), |a, o| (a.0 + o.y, a.1 + o.n));
+        s[j] = match m.family {
+            Family::Binomial => logit((y + 0.5) / (n + 1.0)),
+            Family::Poisson => ((y + 0.5) / g.iter().map(|o| o.offset.exp()).sum::<f64>()).ln(),
+        };
+    }
+    s
+}
+
+fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
+    let m = &prep.model;
+    let rule = agq::gh_rule(7);
+    let f = |t: &[f64]| m.loglik(t, &rule);
+    let np = m.p + 1;
+    let mut free = vec![true; np];
+    free[m.p] = false;
+    let ee = agq::maximise(&f, &start(prep), &free).ok_or_else(|| fit_failed("equal-effects"))?;
+    let ll_ee = f(&ee);
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    for tau0 in [0.5, 1.5, 0.1] {
+        let mut s = ee.clone();
+        s[m.p] = tau0;
+        if let Some(t) = agq::maximise(&f, &s, &vec![true; np]) {
+            let v = f(&t);
+            if best.as_ref().is_none_or(|b| v > b.1 + 1e-9) {
+                best = Some((t, v));
+            }
+        }
+    }
+    let (theta, _) = best.ok_or_else(|| fit_failed("random-effects"))?;
+    let tau = theta[m.p].abs();
+    let mut theta = theta;
+    theta[m.p] = tau;
+    let (_, h) = agq::derivatives(&f, &theta, 1e-4);
+    let info = -h;
+    let vb = match info.clone().cholesky() {
+        Some(ch) if tau > 1e-6 => ch.inverse(),
+        _ => {
+            let sub = info.view((0, 0), (m.p, m.p)).into_owned();
+            let inv = sub
+                .cholesky()
+                .ok_or_else(|| fit_failed("random-effects (singular information)"))?
+                .inverse();
+            let mut full = DMatrix::zeros(np, np);
+            full.view_mut((0, 0), (m.p, m.p)).copy_from(&inv);
+            full
+        }
+    };
+    let off = prep.nuisance;
+    let p = prep.x.ncols();
+    let k = prep.effects.k();
+    let df = k - p;
+    let beta: Vec<f64> = theta[off..off + p].to_vec();
+    let vbeta = DMatrix::from_fn(p, p, |r, c| vb[(off + r, off + c)]);
+    let t = o.test == Test::T;
+    let crit = if t {
+        qt_upper((1.0 - o.level / 100.0) / 2.0, df as f64)
+    } else {
+        qnorm_upper((1.0 - o.level / 100.0) / 2.0)
+    };
+    let coefs = wald(&beta, &vbeta, &prep.names, t, crit, df);
+    let tau2 = tau * tau;
+    let has_mods = o.mods.is_some();
+    let pi = (!has_mods).then(|| {
+        let s = (coefs[0].se.powi(2) + tau2).sqrt();
+        (beta[0] - crit * s, beta[0] + crit * s)
+    });
+    let qm = (has_mods && p > 1).then(|| omnibus(&beta, &vbeta, t, df));
+    let design = crate::model::design::Matrix::new(prep.x.clone());
+    let het = crate::model::heterogeneity::heterogeneity(
+        &design,
+        &prep.effects.yi,
+        &prep.effects.vi,
+        tau2,
+        false,
+    );
+    let ll_sat = m.saturated_loglik();
+    let loglik = m.conditional_loglik(&theta, &rule);
+    let (q, n_eff) = match prep.nuisance {
+        0 => (p + 1, k),
+        _ => (p + k + 1, 2 * k),
+    };
+    let (qf, nf) = (q as f64, n_eff as f64);
+    let qe_wld = wald_qe(prep).max(0.0);
+    let qe_lrt = (-2.0 * (ll_ee - ll_sat)).max(0.0);
+    let nc = nf.max(qf + 2.0);
+    Ok(GlmmFit {
+        measure,
+        model: o.model,
+        test: o.test,
+        k,
+        p,
+        has_mods,
+        coefs,
+        df,
+        pi,
+        tau2,
+        sigma2: None,
+        i2: het.i2,
+        h2: het.h2,
+        vt: het.vt,
+        qe_wld,
+        qe_wld_pval: pchisq_upper(qe_wld, df as f64),
+        qe_lrt,
+        qe_lrt_pval: pchisq_upper(qe_lrt, df as f64),
+        qe_df: df,
+        qm,
+        loglik,
+        deviance: -2.0 * (loglik - ll_sat),
+        aic: -2.0 * loglik + 2.0 * qf,
+        bic: -2.0 * loglik + qf * nf.ln(),
+        aicc: -2.0 * loglik + 2.0 * qf * nc / (nc - qf - 1.0),
+    })
+}
+
+/// Wald z or t inference for each coefficient.
+fn wald(
+    beta: &[f64],
+    vbeta: &DMatrix<f64>,
+    names: &[String],
+    t: bool,
+    crit: f64,
+    df: usize,
+) -> Vec<Coef> {
+    let p = beta.len();
+    (0..p)
+        .map(|j| {
+            let se = vbeta[(j, j)].sqrt();
+            let stat = beta[j] / se;
+            Coef {
+                name: names[j].clone(),
+                estimate: beta[j],
+                se,
+                stat,
+                pval: if t {
+                    pt_two_sided(stat, df as f64)
+                } else {
+                    pnorm_two_sided(stat)
+                },
+                ci_lb: beta[j] - crit * se,
+                ci_ub: beta[j] + crit * se,
+            }
+        })
+        .collect()
+}
+
+/// The Wald test of every coefficient after the intercept (F with QM/m under t).
+fn omnibus(beta: &[f64], vbeta: &DMatrix<f64>, t: bool, df: usize) -> OmnibusTest {
+    let p = beta.len();
+    let btt: Vec<usize> = (1..p).collect();
+    let mm = btt.len();
+    let v = DMatrix::from_fn(mm, mm, |r, c| vbeta[(btt[r], btt[c])]);
+    let b = DVector::from_fn(mm, |r, _| beta[btt[r]]);
+    let q = v.cholesky().map_or(f64::NAN, |ch| b.dot(&ch.solve(&b)));
+    if t {
+        let fs = q / mm as f64;
+        OmnibusTest {
+            stat: fs,
+            df: mm,
+            ddf: Some(df as f64),
+            pval: pf_upper(fs, mm as f64, df as f64),
+        }
+    } else {
+        OmnibusTest {
+            stat: q,
+            df: mm,
+            ddf: None,
+            pval: pchisq_upper(q, mm as f64),
+        }
+    }
+}
+
+/// The Wald test that the saturated per-study effects lie in the column space of X: their
+/// weighted residual sum of squares, the saturated fit's covariance being diagonal.
+fn wald_qe(prep: &Prepared) -> f64 {
+    let p = prep.x.ncols();
+    let mut a = DMatrix::<f64>::zeros(p, p);
+    let mut b = DVector::<f64>::zeros(p);
+    let mut yy = 0.0;
+    for (j, &(e, w)) in prep.sat.iter().enumerate() {
+        let x = prep.x.row(j).transpose();
+        a += &x * x.transpose() * w;
+        b += &x * (w * e);
+        yy += w * e * e;
+    }
+    match a.cholesky() {
+        Some(ch) => yy - b.dot(&ch.solve(&b)),
+        None => f64::NAN,
+    }
+}
