@@ -2,6 +2,7 @@
 //! `rma.mv`).
 
 use super::args::Loaded;
+use super::choices::StructArg;
 use super::pool::PoolArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -18,10 +19,16 @@ pub struct MultilevelArgs {
     /// "~ 1 | district/school" (nested); repeat for crossed terms.
     #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
     pub random: Vec<String>,
-    /// Covariance structure of a "~ inner | outer" term (CS, HCS, UN, DIAG, AR, HAR); one per
-    /// such term.
-    #[arg(long = "struct", value_name = "S", requires = "random")]
-    pub structure: Vec<String>,
+    /// Covariance structure of a "~ inner | outer" term (metafor's struct); one per such term,
+    /// in their order; CS when absent.
+    #[arg(
+        long = "struct",
+        value_name = "S",
+        requires = "random",
+        value_enum,
+        ignore_case = true
+    )]
+    pub structure: Vec<StructArg>,
     /// Degrees of freedom of t tests in a multilevel model: residual (k - p) or contain.
     #[arg(long, value_name = "RULE", requires = "random")]
     pub dfs: Option<String>,
@@ -45,9 +52,6 @@ pub struct MultilevelArgs {
 
 /// The library's options from the command line.
 fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOptions> {
-    if !ml.structure.is_empty() {
-        bail!("--struct: '~ inner | outer' random terms with a covariance structure are not supported yet");
-    }
     let method = match args.model.method.map(PoolMethod::from) {
         None => Method::REML,
         Some(PoolMethod::Rma(m @ (Method::REML | Method::ML))) => m,
@@ -85,6 +89,7 @@ fn options(args: &PoolArgs, ml: &MultilevelArgs, loaded: &Loaded) -> Result<MvOp
         dfs,
         level: args.model.level,
         sigma2: Vec::new(),
+        structs: ml.structure.iter().map(|&s| s.into()).collect(),
     })
 }
 
