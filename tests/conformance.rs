@@ -232,7 +232,7 @@ macro_rules! case {
 macro_rules! pending {
     ($test:ident, $case:literal, $id:literal) => {
         #[test]
-        #[ignore = "pending: not implemented yet (rma.glmm, selmodel, a measure evident does not know, ~ inner | outer structures) or reference numbers that are rounding noise; generate::pending says which"]
+        #[ignore = "pending: not implemented yet (rma.glmm, selmodel, a measure evident does not know, profile CIs of tau2/rho) or reference numbers that are rounding noise; generate::pending says which"]
         #[allow(non_snake_case)]
         fn $test() {
             check($case, $id);

@@ -277,9 +277,9 @@ fn robust_needs_more_clusters_than_coefficients() {
 }
 
 #[test]
-fn structured_terms_are_not_supported_yet() {
-    let e = refused(CSV, &["--random", "~ es | cl"]);
-    assert!(e.contains("not supported yet"), "{e}");
-    let e = refused(CSV, &["--random", "~ es | cl", "--struct", "CS"]);
-    assert!(e.contains("not supported yet"), "{e}");
+fn bad_structures_are_refused() {
+    let e = refused(CSV, &["--random", "~ 1 | cl", "--struct", "CS"]);
+    assert!(e.contains("'~ inner | outer'"), "{e}");
+    let e = refused(CSV, &["--random", "~ es | cl", "--struct", "XYZ"]);
+    assert!(e.contains("XYZ"), "{e}");
 }

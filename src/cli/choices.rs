@@ -10,6 +10,7 @@ use evident::bias::{Estimator, Predictor, RegModel, Side};
 use evident::effect::{AddTo, VType};
 use evident::model::heterogeneity::Tau2CiType;
 use evident::model::{Method, PiType, Solver, Test};
+use evident::multilevel::Structure;
 use evident::render::plot::robfig::RobTool;
 use evident::reported::median::MedianMethod;
 use evident::robust::RobustType;
@@ -318,6 +319,34 @@ pub fn library_message(e: &clap::Error) -> Option<String> {
             }
         }
         _ => None,
+    }
+}
+
+choices! {
+    /// `--struct`: the covariance structure of a `~ inner | outer` random term (metafor's names).
+    #[allow(clippy::upper_case_acronyms)]
+    StructArg => Structure {
+        /// Compound symmetry: one tau2, one rho (metafor's default).
+        #[value(name = "CS")]
+        CS => Structure::CS,
+        /// Heteroscedastic compound symmetry: one tau2 per inner level, one rho.
+        #[value(name = "HCS")]
+        HCS => Structure::HCS,
+        /// Unstructured: one tau2 per inner level, one rho per pair.
+        #[value(name = "UN")]
+        UN => Structure::UN,
+        /// Scaled identity: one tau2, no correlation.
+        #[value(name = "ID")]
+        ID => Structure::ID,
+        /// Diagonal: one tau2 per inner level, no correlation.
+        #[value(name = "DIAG")]
+        DIAG => Structure::DIAG,
+        /// First-order autoregressive over the inner levels' order.
+        #[value(name = "AR")]
+        AR => Structure::AR,
+        /// Heteroscedastic AR(1).
+        #[value(name = "HAR")]
+        HAR => Structure::HAR,
     }
 }
 

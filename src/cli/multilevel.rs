@@ -2,7 +2,7 @@
 //! `rma.mv`).
 
 use super::args::{Loaded, ModelArgs};
-use super::choices::RobustArg;
+use super::choices::{RobustArg, StructArg};
 use super::pool::PoolArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -20,10 +20,16 @@ pub struct MultilevelArgs {
     /// "~ 1 | district/school" (nested); repeat for crossed terms.
     #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
     pub random: Vec<String>,
-    /// Covariance structure of a "~ inner | outer" term (CS, HCS, UN, DIAG, AR, HAR); one per
-    /// such term.
-    #[arg(long = "struct", value_name = "S", requires = "random")]
-    pub structure: Vec<String>,
+    /// Covariance structure of a "~ inner | outer" term (metafor's struct); one per such term,
+    /// in their order; CS when absent.
+    #[arg(
+        long = "struct",
+        value_name = "S",
+        requires = "random",
+        value_enum,
+        ignore_case = true
+    )]
+    pub structure: Vec<StructArg>,
     /// Degrees of freedom of t tests in a multilevel model: residual (k - p) or contain.
     #[arg(long, value_name = "RULE", requires = "random")]
     pub dfs: Option<String>,
@@ -54,9 +60,6 @@ pub fn mv_options(
     ml: &MultilevelArgs,
     loaded: &Loaded,
 ) -> Result<MvOptions> {
-    if !ml.structure.is_empty() {
-        bail!("--struct: '~ inner | outer' random terms with a covariance structure are not supported yet");
-    }
     let method = match model.method.map(PoolMethod::from) {
         None => Method::REML,
         Some(PoolMethod::Rma(m @ (Method::REML | Method::ML))) => m,
@@ -94,6 +97,7 @@ pub fn mv_options(
         dfs,
         level: model.level,
         sigma2: Vec::new(),
+        structs: ml.structure.iter().map(|&s| s.into()).collect(),
     })
 }
 
@@ -145,7 +149,6 @@ pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
     let run = fit(&args.model, mods, cluster, args.robust, ml, loaded)?;
     let model = RModel::Mv {
         options: &run.options,
-        structs: &ml.structure,
     };
     let r_code = super::pool::show_r(args, loaded, || {
         super::pool::model_r_code(args, loaded, model)

@@ -5,7 +5,8 @@
 use super::likelihood::{logdet_spd, Likelihood, Model};
 use super::optimize::Optimum;
 use super::random::Factor;
-use super::{Design, Dfs, MvCoefficient, MvFit, MvOptions, VarianceComponent};
+use super::structure::contain_groupings;
+use super::{Design, Dfs, GFit, MvCoefficient, MvFit, MvOptions, VarianceComponent};
 use crate::error::Result;
 use crate::model::Test;
 use crate::moderators::metareg::OmnibusTest;
@@ -147,11 +148,24 @@ pub(super) fn inference(
     opt: Optimum,
     scale: f64,
     warnings: Vec<String>,
+    g: Option<GFit>,
 ) -> Result<MvFit> {
     let (k, p) = (model.k, model.p);
     let (b, vb) = (&opt.eval.b, &opt.eval.vb);
     let df: Vec<f64> = match (opts.test, opts.dfs) {
-        (Test::T, Dfs::Contain) => contain_df(&d.x, &factors),
+        (Test::T, Dfs::Contain) => {
+            let mut all = factors.clone();
+            if let Some(g) = &g {
+                for grp in contain_groupings(&g.pos, &g.outer_ids) {
+                    all.push(Factor {
+                        name: String::new(),
+                        nlevels: grp.n_levels,
+                        level: grp.ids,
+                    });
+                }
+            }
+            contain_df(&d.x, &all)
+        }
         _ => vec![(k - p) as f64; p],
     };
     let coefficients = coefficients(opts, &d, b, vb, &df);
@@ -159,7 +173,14 @@ pub(super) fn inference(
     let (_, qe, tr_p) = model.gls_v()?;
     let qe_df = k - p;
     let sum_s: f64 = opt.sigma2.iter().sum();
-    let pi = (p == 1 && d.intercept).then(|| {
+    // With one tau2 the PI adds it; with one per inner level metafor gives none.
+    let tau2_pi = match &g {
+        None => Some(0.0),
+        Some(g) if g.components.tau2.len() == 1 => Some(g.components.tau2[0]),
+        Some(_) => None,
+    };
+    let pi = (p == 1 && d.intercept && tau2_pi.is_some()).then(|| {
+        let sum_s = sum_s + tau2_pi.unwrap_or(0.0);
         let c = &coefficients[0];
         let crit = match opts.test {
             Test::T => qt_upper(opts.level.alpha() / 2.0, df[0]),
@@ -174,7 +195,9 @@ pub(super) fn inference(
         .iter()
         .map(|s| 100.0 * s / (sum_s + v_typ))
         .collect();
-    let parms = p + fixed.iter().filter(|f| f.is_none()).count();
+    let parms = p
+        + fixed.iter().filter(|f| f.is_none()).count()
+        + g.as_ref().map_or(0, |g| g.gs.n_estimated(&g.fixed));
     let logdet_v: f64 = model
         .blocks
         .iter()
@@ -217,6 +240,7 @@ pub(super) fn inference(
         iterations: opt.iterations,
         rows: d.rows.clone(),
         intercept: d.intercept,
+        g,
         model,
         lik,
         fixed,

@@ -12,6 +12,7 @@
 
 use super::random::Factor;
 use super::sampling::VBlocks;
+use super::structure::{add_g_block, GStructure};
 use crate::error::{Error, Result};
 use nalgebra::{DMatrix, DVector};
 
@@ -34,6 +35,19 @@ pub(crate) struct Block {
     pub y: DVector<f64>,
     /// D_j restricted to the block, one per factor.
     pub d: Vec<DMatrix<f64>>,
+    /// The inner-level positions and outer ids of the block's rows for the `~ inner | outer`
+    /// term (empty without one).
+    pub gpos: Vec<usize>,
+    pub gout: Vec<usize>,
+}
+
+/// An `~ inner | outer` term over the fit's rows: its structure, each row's inner-level
+/// position (in the levels of the full data) and a dense outer id.
+#[derive(Debug, Clone)]
+pub(crate) struct GTerm {
+    pub structure: GStructure,
+    pub pos: Vec<usize>,
+    pub outer: Vec<usize>,
 }
 
 /// The data of a fit, split into blocks.
@@ -44,6 +58,8 @@ pub(crate) struct Model {
     pub blocks: Vec<Block>,
     /// ½ log|X'X| (metafor's REMLf term).
     pub half_logdet_xtx: f64,
+    /// The structure of the `~ inner | outer` term, if any.
+    pub g: Option<GStructure>,
 }
 
 /// The likelihood and what derives from it at one point.
@@ -78,6 +94,18 @@ impl Model {
         factors: &[Factor],
         couple: &[bool],
     ) -> Model {
+        Model::with_g(y, x, v, factors, couple, None)
+    }
+
+    /// As [`Model::new`], with an `~ inner | outer` term whose outer levels also couple rows.
+    pub fn with_g(
+        y: &[f64],
+        x: &DMatrix<f64>,
+        v: &VBlocks,
+        factors: &[Factor],
+        couple: &[bool],
+        g: Option<&GTerm>,
+    ) -> Model {
         let k = y.len();
         let mut parent: Vec<usize> = (0..k).collect();
         let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
@@ -91,7 +119,18 @@ impl Model {
                 union(&mut parent, w[0], w[1]);
             }
         }
-        for (f, _) in factors.iter().zip(couple).filter(|(_, c)| **c) {
+        let outer = g.map(|t| Factor {
+            name: String::new(),
+            nlevels: t.outer.iter().max().map_or(0, |m| m + 1),
+            level: t.outer.clone(),
+        });
+        let couplers = factors
+            .iter()
+            .zip(couple)
+            .filter(|(_, c)| **c)
+            .map(|(f, _)| f)
+            .chain(outer.as_ref());
+        for f in couplers {
             let mut first = vec![usize::MAX; f.nlevels];
             for (i, &l) in f.level.iter().enumerate() {
                 if first[l] == usize::MAX {
@@ -143,6 +182,8 @@ impl Model {
                     y: DVector::from_fn(n, |a, _| y[rows[a]]),
                     v: vm,
                     d,
+                    gpos: g.map_or(Vec::new(), |t| rows.iter().map(|&r| t.pos[r]).collect()),
+                    gout: g.map_or(Vec::new(), |t| rows.iter().map(|&r| t.outer[r]).collect()),
                     rows,
                 }
             })
@@ -154,6 +195,7 @@ impl Model {
             p: x.ncols(),
             blocks,
             half_logdet_xtx,
+            g: g.map(|t| t.structure),
         }
     }
 
@@ -179,7 +221,15 @@ impl Model {
     /// The log-likelihood at σ² = `s` and, with `derivs`, its score, expected information and
     /// observed Hessian.
     pub fn eval(&self, s: &[f64], lik: Likelihood, derivs: bool) -> Result<Eval> {
-        let (p, q) = (self.p, s.len());
+        self.eval_g(s, &[], lik, derivs)
+    }
+
+    /// As [`Model::eval`] with the `~ inner | outer` term's G at `theta` (metafor's scale: ln
+    /// tau2, atanh rho; empty = no G); derivatives are in σ² and then in θ (θ after σ²).
+    pub fn eval_g(&self, s: &[f64], theta: &[f64], lik: Likelihood, derivs: bool) -> Result<Eval> {
+        let p = self.p;
+        let gs = self.g.filter(|_| !theta.is_empty());
+        let g = gs.map(|gs| gs.g(theta));
         let mut logdet = 0.0;
         let mut xwx = DMatrix::zeros(p, p);
         let mut xwy = DVector::zeros(p);
@@ -190,6 +240,9 @@ impl Model {
                 if s[j] != 0.0 {
                     m += d * s[j];
                 }
+            }
+            if let Some(g) = &g {
+                add_g_block(g, &blk.gpos, &blk.gout, &mut m);
             }
             let ch = nalgebra::Cholesky::new(m).ok_or_else(|| {
                 Error::invalid("the marginal variance matrix is not positive definite")
@@ -231,21 +284,30 @@ impl Model {
             hess: DMatrix::zeros(0, 0),
         };
         if derivs {
-            self.derivatives(q, lik, &ws, &wrs, &mut e);
+            let dg: Vec<DMatrix<f64>> = gs.map_or(Vec::new(), |gs| {
+                (0..theta.len()).map(|j| gs.dg(theta, j)).collect()
+            });
+            self.derivatives(s.len(), &dg, lik, &ws, &wrs, &mut e);
+            if let Some(gs) = gs {
+                self.second_order(gs, theta, s.len(), lik, &ws, &wrs, &mut e);
+            }
         }
         Ok(e)
     }
 
-    /// Score, expected information and observed Hessian from the blocks' W, WX and Wr.
+    /// Score, expected information and observed Hessian from the blocks' W, WX and Wr, over
+    /// the `ns` σ² and then the θ whose ∂G/∂θ_j are `dg`.
     fn derivatives(
         &self,
-        q: usize,
+        ns: usize,
+        dg: &[DMatrix<f64>],
         lik: Likelihood,
         ws: &[(DMatrix<f64>, DMatrix<f64>)],
         wrs: &[DVector<f64>],
         e: &mut Eval,
     ) {
         let p = self.p;
+        let q = ns + dg.len();
         let mut tr_wd = vec![0.0; q];
         let mut quad = vec![0.0; q];
         let mut f = vec![DMatrix::zeros(p, p); q];
@@ -254,10 +316,20 @@ impl Model {
         let mut uwu = DMatrix::<f64>::zeros(q, q);
         let mut xwu = vec![DVector::zeros(p); q];
         for ((blk, (w, wx)), wr) in self.blocks.iter().zip(ws).zip(wrs) {
-            let wd: Vec<DMatrix<f64>> = blk.d.iter().map(|d| w * d).collect();
-            let u: Vec<DVector<f64>> = blk.d.iter().map(|d| d * wr).collect();
+            let n = blk.rows.len();
+            let dm: Vec<DMatrix<f64>> = blk.d[..ns]
+                .iter()
+                .cloned()
+                .chain(dg.iter().map(|g| {
+                    let mut m = DMatrix::zeros(n, n);
+                    add_g_block(g, &blk.gpos, &blk.gout, &mut m);
+                    m
+                }))
+                .collect();
+            let wd: Vec<DMatrix<f64>> = dm.iter().map(|d| w * d).collect();
+            let u: Vec<DVector<f64>> = dm.iter().map(|d| d * wr).collect();
             let wu: Vec<DVector<f64>> = u.iter().map(|u| w * u).collect();
-            let dwx: Vec<DMatrix<f64>> = blk.d.iter().map(|d| d * wx).collect();
+            let dwx: Vec<DMatrix<f64>> = dm.iter().map(|d| d * wx).collect();
             for i in 0..q {
                 tr_wd[i] += wd[i].trace();
                 quad[i] += wr.dot(&u[i]);
@@ -294,6 +366,50 @@ impl Model {
         e.hess = &info - qpq;
         e.info = info;
         e.grad = grad;
+    }
+
+    /// The observed Hessian's term in ∂²M/∂θ_i∂θ_j (G is not linear in θ):
+    /// −½ tr(P ∂²M) + ½ r'W ∂²M W r, added to the θ block of `e.hess` (θ after `ns` σ²).
+    #[allow(clippy::too_many_arguments)]
+    fn second_order(
+        &self,
+        gs: GStructure,
+        theta: &[f64],
+        ns: usize,
+        lik: Likelihood,
+        ws: &[(DMatrix<f64>, DMatrix<f64>)],
+        wrs: &[DVector<f64>],
+        e: &mut Eval,
+    ) {
+        let nt = theta.len();
+        for i in 0..nt {
+            for j in 0..=i {
+                let d2 = gs.d2g(theta, i, j);
+                if d2.iter().all(|x| *x == 0.0) {
+                    continue;
+                }
+                let (mut tr, mut quad) = (0.0, 0.0);
+                let mut f = DMatrix::zeros(self.p, self.p);
+                for ((blk, (w, wx)), wr) in self.blocks.iter().zip(ws).zip(wrs) {
+                    let n = blk.rows.len();
+                    let mut m = DMatrix::zeros(n, n);
+                    add_g_block(&d2, &blk.gpos, &blk.gout, &mut m);
+                    tr += (w * &m).trace();
+                    quad += wr.dot(&(&m * wr));
+                    if lik == Likelihood::Reml {
+                        f += wx.transpose() * &m * wx;
+                    }
+                }
+                if lik == Likelihood::Reml {
+                    tr -= (&e.vb * f).trace();
+                }
+                let add = -0.5 * tr + 0.5 * quad;
+                e.hess[(ns + i, ns + j)] += add;
+                if i != j {
+                    e.hess[(ns + j, ns + i)] += add;
+                }
+            }
+        }
     }
 }
 

@@ -22,6 +22,8 @@ pub use likelihood::Likelihood;
 pub use profile::{confint_sigma2, ProfileCi};
 pub use random::{Factor, RandomFormula};
 pub use sampling::SamplingCov;
+pub use structure::{GComponents, Structure};
+use structure::{GStructure, InnerLevels};
 
 use crate::data::Studies;
 use crate::effect::{EffectSet, EscalcOptions};
@@ -79,6 +81,9 @@ pub struct MvOptions {
     pub level: Level,
     /// Components fixed at a value (metafor's `sigma2 = c(NA, 0)`), by position; empty = none.
     pub sigma2: Vec<Option<f64>>,
+    /// The variance structure of each `~ inner | outer` term (metafor's `struct`); a term
+    /// without one is CS, metafor's default.
+    pub structs: Vec<Structure>,
 }
 
 impl Default for MvOptions {
@@ -94,8 +99,33 @@ impl Default for MvOptions {
             dfs: Dfs::Residual,
             level: Level::new(95.0).expect("95 is a valid level"),
             sigma2: Vec::new(),
+            structs: Vec::new(),
         }
     }
+}
+
+/// The fitted `~ inner | outer` term.
+#[derive(Debug, Clone)]
+pub struct GFit {
+    /// The term as written (`~ outcome | trial`).
+    pub formula: String,
+    /// Its inner and outer variables.
+    pub inner: String,
+    /// The outer (cluster) variable.
+    pub outer: String,
+    /// The variance structure.
+    pub structure: Structure,
+    /// tau2, rho, the inner levels and the numbers of inner and outer levels.
+    pub components: GComponents,
+    /// metafor's names of θ (`tau2`, `tau2.1`, `rho`, `rho.2.1`, ...).
+    pub names: Vec<String>,
+    /// Which θ are fixed (by metafor's automatic rules), else estimated.
+    pub fixed: Vec<bool>,
+    /// θ on metafor's optimiser scale (ln tau2, atanh rho).
+    pub theta: Vec<f64>,
+    pub(crate) gs: GStructure,
+    pub(crate) pos: Vec<usize>,
+    pub(crate) outer_ids: Vec<usize>,
 }
 
 /// One variance component of a `~ 1 | f` term.
@@ -183,6 +213,8 @@ pub struct MvFit {
     pub rows: Vec<usize>,
     /// Whether the design has an intercept.
     pub intercept: bool,
+    /// The `~ inner | outer` term, if any.
+    pub g: Option<GFit>,
     pub(crate) model: likelihood::Model,
     pub(crate) lik: Likelihood,
     pub(crate) fixed: Vec<Option<f64>>,
@@ -217,6 +249,9 @@ impl MvFit {
         let mut mb = blk.v.clone();
         for (d, c) in blk.d.iter().zip(&self.components) {
             mb += d * c.sigma2;
+        }
+        if let Some(g) = &self.g {
+            structure::add_g_block(&g.gs.g(&g.theta), &blk.gpos, &blk.gout, &mut mb);
         }
         mb
     }
@@ -307,17 +342,25 @@ pub fn rma_mv(studies: &Studies, opts: &MvOptions) -> Result<MvFit> {
         .iter()
         .map(|r| RandomFormula::parse(r))
         .collect::<Result<_>>()?;
-    for (f, text) in formulas.iter().zip(&opts.random) {
+    for f in &formulas {
         for c in f.columns() {
             random::grouping_column(studies, c, "the random-effects variable")?;
         }
-        if matches!(f, RandomFormula::Structured { .. }) {
-            return Err(Error::Unsupported {
-                what: format!(
-                    "the random-effects term '{text}' (a covariance structure over inner levels)"
-                ),
-            });
-        }
+    }
+    let n_structured = formulas
+        .iter()
+        .filter(|f| matches!(f, RandomFormula::Structured { .. }))
+        .count();
+    if opts.structs.len() > n_structured {
+        return Err(Error::invalid(format!(
+            "{} variance structure(s) given but {n_structured} '~ inner | outer' random term(s): a structure needs a term such as '~ outcome | study'",
+            opts.structs.len()
+        )));
+    }
+    if n_structured > 1 {
+        return Err(Error::Unsupported {
+            what: "more than one '~ inner | outer' random term (gamma2, phi)".into(),
+        });
     }
     let mut warnings = Vec::new();
     let d = design(studies, opts, &mut warnings)?;
@@ -352,11 +395,152 @@ pub fn rma_mv(studies: &Studies, opts: &MvOptions) -> Result<MvFit> {
     }
     let v = sampling::build_v(studies, &opts.v, &d.rows, &d.vi)?;
     let couple: Vec<bool> = fixed.iter().map(|f| *f != Some(0.0)).collect();
-    let model = likelihood::Model::new(&d.y, &d.x, &v, &factors, &couple);
     let n_free = fixed.iter().filter(|f| f.is_none()).count();
+    let names: Vec<String> = factors.iter().map(|f| f.name.clone()).collect();
+    let structured = formulas
+        .iter()
+        .zip(&opts.random)
+        .find_map(|(f, text)| match f {
+            RandomFormula::Structured { inner, outer } => Some((text, inner, outer)),
+            RandomFormula::Nested(_) => None,
+        });
+    if let Some((text, inner, outer)) = structured {
+        let inputs = (v, couple, n_free, names);
+        return fit_structured(
+            studies,
+            opts,
+            lik,
+            d,
+            factors,
+            fixed,
+            inputs,
+            warnings,
+            (text, inner, outer),
+        );
+    }
+    let model = likelihood::Model::new(&d.y, &d.x, &v, &factors, &couple);
     let start = start_value(&model, &d, n_free)?;
     let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
-    let names: Vec<String> = factors.iter().map(|f| f.name.clone()).collect();
     let opt = optimize::maximise(&model, lik, &vec![start; q], &fixed, &names, scale)?;
-    fit::inference(opts, lik, d, factors, fixed, model, opt, scale, warnings)
+    fit::inference(
+        opts, lik, d, factors, fixed, model, opt, scale, warnings, None,
+    )
+}
+
+/// The fit of a model with an `~ inner | outer` term: G's θ estimated with the σ².
+#[allow(clippy::too_many_arguments)]
+fn fit_structured(
+    studies: &Studies,
+    opts: &MvOptions,
+    lik: Likelihood,
+    d: Design,
+    factors: Vec<Factor>,
+    fixed: Vec<Option<f64>>,
+    (v, couple, n_free, names): (sampling::VBlocks, Vec<bool>, usize, Vec<String>),
+    mut warnings: Vec<String>,
+    (text, inner, outer): (&String, &String, &String),
+) -> Result<MvFit> {
+    let k = d.rows.len();
+    let q = factors.len();
+    let st = opts.structs.first().copied().unwrap_or(Structure::CS);
+    let mut g = g_term(studies, &d.rows, text, inner, outer, st)?;
+    let term = likelihood::GTerm {
+        structure: g.gs,
+        pos: g.pos.clone(),
+        outer: g.outer_ids.clone(),
+    };
+    let model = likelihood::Model::with_g(&d.y, &d.x, &v, &factors, &couple, Some(&term));
+    let n_vc = structure::start_n_vc(n_free, Some(g.gs.n_tau2()), None);
+    let start = start_value(&model, &d, n_vc)?;
+    let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
+    let n_g = g.gs.n_params();
+    let mut theta_fixed: Vec<Option<f64>> = fixed.iter().map(|f| f.map(f64::ln)).collect();
+    let mut variance = vec![true; q];
+    for j in 0..n_g {
+        let var = g.gs.is_variance(j);
+        variance.push(var);
+        theta_fixed.push(g.fixed[j].then_some(if var { f64::NEG_INFINITY } else { 0.0 }));
+    }
+    let n_est = g.gs.n_estimated(&g.fixed);
+    if d.x.ncols() + n_free + n_est > k {
+        return Err(Error::invalid(format!(
+            "the random term '{text}' with struct {st} has {} parameters besides {} coefficients: more than the {k} rows identify",
+            n_free + n_est,
+            d.x.ncols()
+        )));
+    }
+    for (_, name) in g.names.iter().enumerate().filter(|(j, _)| g.fixed[*j]) {
+        warnings.push(format!(
+            "'{text}': {name} cannot be estimated from these data and is fixed at 0"
+        ));
+    }
+    let mut start_theta = vec![start.ln(); q];
+    start_theta.extend(g.gs.start_theta(start));
+    let mut all_names = names.clone();
+    all_names.extend(g.names.iter().cloned());
+    let spec = optimize::ThetaSpec {
+        ns: q,
+        fixed: &theta_fixed,
+        variance: &variance,
+        g: g.gs,
+        names: &all_names,
+    };
+    let opt = optimize::maximise_theta(&model, lik, &start_theta, &spec, scale)?;
+    g.theta = opt.theta_g.clone();
+    let labels = g.components.g_levels.clone();
+    g.components =
+        g.gs.components(&g.theta, &labels, g.components.g_nlevels[1]);
+    let opt = optimize::Optimum {
+        sigma2: opt.sigma2,
+        eval: opt.eval,
+        iterations: opt.iterations,
+    };
+    fit::inference(
+        opts,
+        lik,
+        d,
+        factors,
+        fixed,
+        model,
+        opt,
+        scale,
+        warnings,
+        Some(g),
+    )
+}
+
+/// The `~ inner | outer` term over the fit's rows: inner levels of the full data, positions,
+/// outer ids, the structure and metafor's automatically fixed parameters (θ not yet fitted).
+fn g_term(
+    studies: &Studies,
+    rows: &[usize],
+    text: &str,
+    inner: &str,
+    outer: &str,
+    st: Structure,
+) -> Result<GFit> {
+    let inner_col = random::grouping_column(studies, inner, "the random-effects variable")?;
+    let levels = InnerLevels::new(inner_col)?;
+    let pos = levels.positions_of(rows);
+    let of = random::factors(studies, &[RandomFormula::Nested(vec![outer.into()])], rows)?;
+    let outer_f = &of[0];
+    let gs = GStructure::new(st, levels.len())?;
+    let auto = gs
+        .auto_fixed(&pos, &outer_f.level)
+        .map_err(|e| Error::invalid(format!("random term '{text}' with struct {st}: {e}")))?;
+    let fixed: Vec<bool> = (0..gs.n_params()).map(|j| auto.contains(&j)).collect();
+    let theta = vec![0.0; gs.n_params()];
+    Ok(GFit {
+        formula: text.to_string(),
+        inner: inner.to_string(),
+        outer: outer.to_string(),
+        structure: st,
+        components: gs.components(&theta, &levels.labels, outer_f.nlevels),
+        names: gs.param_names(),
+        fixed,
+        theta,
+        gs,
+        pos,
+        outer_ids: outer_f.level.clone(),
+    })
 }

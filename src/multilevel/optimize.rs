@@ -154,3 +154,172 @@ fn line_search(
     // No step improves: the point is optimal to rounding.
     None
 }
+
+/// The optimum of a model with an `~ inner | outer` term, on metafor's scale: θ = (ln σ²,
+/// the G parameters ln tau2 / atanh rho), the evaluation there and the iterations used.
+#[derive(Debug, Clone)]
+pub(crate) struct ThetaOptimum {
+    pub sigma2: Vec<f64>,
+    pub theta_g: Vec<f64>,
+    pub eval: Eval,
+    pub iterations: usize,
+}
+
+/// What [`maximise_theta`] holds: the parameters' layout and their fixed values.
+pub(crate) struct ThetaSpec<'a> {
+    /// The number of σ² (the first θ).
+    pub ns: usize,
+    /// Fixed θ values (ln σ², or the G parameter on its scale), `None` = estimated.
+    pub fixed: &'a [Option<f64>],
+    /// Which θ are variances (the others correlations).
+    pub variance: &'a [bool],
+    /// The G structure, to refuse inadmissible θ (UN).
+    pub g: super::structure::GStructure,
+    /// Names of θ for a non-convergence error.
+    pub names: &'a [String],
+}
+
+/// The log-likelihood and its derivatives in θ (σ² by the chain rule through ln σ²).
+fn eval_theta(model: &Model, lik: Likelihood, ns: usize, th: &[f64]) -> Result<Eval> {
+    let s: Vec<f64> = th[..ns].iter().map(|t| t.exp()).collect();
+    let mut e = model.eval_g(&s, &th[ns..], lik, true)?;
+    let q = th.len();
+    let jac: Vec<f64> = (0..q).map(|j| if j < ns { s[j] } else { 1.0 }).collect();
+    let g = e.grad.clone();
+    e.hess = DMatrix::from_fn(q, q, |i, j| {
+        let d = if i == j && i < ns { s[i] * g[i] } else { 0.0 };
+        jac[i] * jac[j] * e.hess[(i, j)] + d
+    });
+    e.info = DMatrix::from_fn(q, q, |i, j| jac[i] * jac[j] * e.info[(i, j)]);
+    e.grad = (0..q).map(|j| jac[j] * g[j]).collect();
+    Ok(e)
+}
+
+/// A θ this close to a boundary is on it: a variance below 1e-10·scale, |rho| > 1 − 1e-10.
+fn to_boundary(th: f64, variance: bool, scale: f64) -> Option<f64> {
+    if variance && th < (1e-10 * scale).ln() {
+        Some(f64::NEG_INFINITY)
+    } else if !variance && th.abs() > (1.0 - 1e-10f64).atanh() {
+        Some(f64::INFINITY.copysign(th))
+    } else {
+        None
+    }
+}
+
+/// The point just inside a boundary (a variance 1e-6·scale, |rho| = 1 − 1e-6), to test it.
+fn inward(th: f64, variance: bool, scale: f64) -> f64 {
+    if variance {
+        (1e-6 * scale).ln()
+    } else {
+        (1.0 - 1e-6f64).atanh().copysign(th)
+    }
+}
+
+/// Maximises the (restricted) likelihood over θ by Newton steps with the analytic observed
+/// Hessian (Fisher scoring where it is not negative definite), step halving, and parameters
+/// that reach a boundary (tau2 = 0, rho = ±1) held there while moving inward lowers the
+/// likelihood.
+pub(crate) fn maximise_theta(
+    model: &Model,
+    lik: Likelihood,
+    start: &[f64],
+    spec: &ThetaSpec,
+    scale: f64,
+) -> Result<ThetaOptimum> {
+    let q = start.len();
+    let ns = spec.ns;
+    let mut th: Vec<f64> = (0..q).map(|j| spec.fixed[j].unwrap_or(start[j])).collect();
+    let mut at_bound = vec![false; q];
+    let mut e = eval_theta(model, lik, ns, &th)?;
+    let mut stalled = false;
+    let tol = |ll: f64| 1e-12 * (1.0 + ll.abs());
+    for iter in 0..MAX_ITER {
+        let free: Vec<usize> = (0..q)
+            .filter(|&j| spec.fixed[j].is_none() && !at_bound[j])
+            .collect();
+        let g: Vec<f64> = free.iter().map(|&j| e.grad[j]).collect();
+        let step = theta_direction(&e, &free, &g);
+        let done = step.iter().all(|d| d.abs() < 1e-10)
+            || g.iter().all(|x| x.abs() < 1e-13 * (1.0 + e.ll.abs()));
+        if free.is_empty() || done || stalled {
+            stalled = false;
+            let mut released = false;
+            for j in (0..q).filter(|&j| at_bound[j]) {
+                let mut t = th.clone();
+                t[j] = inward(th[j], spec.variance[j], scale);
+                if let Ok(et) = eval_theta(model, lik, ns, &t) {
+                    if et.ll > e.ll + tol(e.ll) && spec.g.is_admissible(&t[ns..]) {
+                        (th, e, released) = (t, et, true);
+                        at_bound[j] = false;
+                        break;
+                    }
+                }
+            }
+            if !released {
+                return Ok(ThetaOptimum {
+                    sigma2: th[..ns].iter().map(|t| t.exp()).collect(),
+                    theta_g: th[ns..].to_vec(),
+                    eval: e,
+                    iterations: iter,
+                });
+            }
+            continue;
+        }
+        let mut t = 1.0;
+        stalled = true;
+        for _ in 0..60 {
+            let mut nt = th.clone();
+            let mut nb = at_bound.clone();
+            for (a, &j) in free.iter().enumerate() {
+                nt[j] = th[j] + t * step[a];
+                if let Some(b) = to_boundary(nt[j], spec.variance[j], scale) {
+                    nt[j] = b;
+                    nb[j] = true;
+                }
+            }
+            if spec.g.is_admissible(&nt[ns..]) {
+                if let Ok(ne) = eval_theta(model, lik, ns, &nt) {
+                    if ne.ll >= e.ll - tol(e.ll) {
+                        (th, at_bound, e, stalled) = (nt, nb, ne, false);
+                        break;
+                    }
+                }
+            }
+            t *= 0.5;
+        }
+    }
+    let worst = (0..q)
+        .filter(|&j| spec.fixed[j].is_none() && !at_bound[j])
+        .max_by(|&a, &b| e.grad[a].abs().total_cmp(&e.grad[b].abs()))
+        .unwrap_or(0);
+    Err(Error::NotConverged {
+        method: match lik {
+            Likelihood::Ml => "ML",
+            Likelihood::Reml => "REML",
+        },
+        detail: format!(
+            "the parameter '{}' did not settle in {MAX_ITER} iterations (score {:e})",
+            spec.names.get(worst).map_or("?", String::as_str),
+            e.grad[worst]
+        ),
+    })
+}
+
+/// The Newton direction in θ over the free parameters, Fisher scoring's where the Hessian is
+/// not negative definite; at most 3 units in any parameter.
+fn theta_direction(e: &Eval, free: &[usize], g: &[f64]) -> Vec<f64> {
+    let n = free.len();
+    let hess = DMatrix::from_fn(n, n, |a, b| -e.hess[(free[a], free[b])]);
+    let info = DMatrix::from_fn(n, n, |a, b| e.info[(free[a], free[b])]);
+    let gv = DVector::from_column_slice(g);
+    let solve = |m: DMatrix<f64>| nalgebra::Cholesky::new(m).map(|c| c.solve(&gv));
+    let mut d: Vec<f64> = solve(hess)
+        .or_else(|| solve(info))
+        .map(|d| d.iter().copied().collect())
+        .unwrap_or_else(|| g.to_vec());
+    let big = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if big > 3.0 {
+        d.iter_mut().for_each(|x| *x *= 3.0 / big);
+    }
+    d
+}

@@ -50,10 +50,8 @@ pub enum RModel<'a> {
     },
     /// `rma.mv(...)`: a multilevel or multivariate model, V from `vcalc` when not diagonal.
     Mv {
-        /// The model options.
+        /// The model options (with the `struct` of each `~ inner | outer` term).
         options: &'a MvOptions,
-        /// The `struct` of each `~ inner | outer` term, in order.
-        structs: &'a [String],
     },
     /// `rma.mh(...)`.
     Mh(&'a MhOptions),
@@ -193,9 +191,9 @@ pub fn metafor_code(spec: &RSpec) -> String {
             s.push_str(&effects_code(spec));
             s.push_str(&rma_code(spec));
         }
-        RModel::Mv { options, structs } => {
+        RModel::Mv { options } => {
             s.push_str(&effects_code(spec));
-            s.push_str(&mv_code(spec, options, structs));
+            s.push_str(&mv_code(spec, options));
         }
         RModel::Mh(o) => s.push_str(&tables_code(spec, "rma.mh", o)),
         RModel::Peto(o) => s.push_str(&tables_code(spec, "rma.peto", o)),
@@ -436,7 +434,7 @@ fn sampling_code(s: &mut String, v: &SamplingCov) -> &'static str {
 }
 
 /// `res <- rma.mv(...)` with `predict` for an intercept-only model and the profile CIs.
-fn mv_code(spec: &RSpec, o: &MvOptions, structs: &[String]) -> String {
+fn mv_code(spec: &RSpec, o: &MvOptions) -> String {
     let mut s = String::new();
     let v = sampling_code(&mut s, &o.v);
     let random: Vec<String> = o.random.iter().map(|r| random_code(r)).collect();
@@ -447,8 +445,8 @@ fn mv_code(spec: &RSpec, o: &MvOptions, structs: &[String]) -> String {
         args.push(format!("mods = ~ {m}"));
     }
     args.push(format!("random = list({})", random.join(", ")));
-    if !structs.is_empty() {
-        let st: Vec<String> = structs.iter().map(|x| r_string(x)).collect();
+    if !o.structs.is_empty() {
+        let st: Vec<String> = o.structs.iter().map(|x| r_string(x.name())).collect();
         args.push(format!("struct = c({})", st.join(", ")));
     }
     if o.sigma2.iter().any(Option::is_some) {

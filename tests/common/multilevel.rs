@@ -49,6 +49,10 @@ pub fn mv_options(opts: &Value) -> MvOptions {
             .unwrap(),
         level: evident::model::Level::new(opts["level"].as_f64().unwrap_or(95.0)).unwrap(),
         sigma2: Vec::new(),
+        structs: strs(&opts["struct"])
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect(),
     }
 }
 

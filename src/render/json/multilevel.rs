@@ -45,6 +45,12 @@ pub fn mv_json(fit: &MvFit, cis: &[ProfileCi]) -> Value {
         "s_nlevels".into(),
         json!(fit.components.iter().map(|c| c.nlevels).collect::<Vec<_>>()),
     );
+    if let Some(g) = &fit.g {
+        m.insert("tau2".into(), nums(&g.components.tau2));
+        m.insert("rho".into(), nums(&g.components.rho));
+        m.insert("g_levels".into(), json!(g.components.g_levels));
+        m.insert("g_nlevels".into(), json!(g.components.g_nlevels));
+    }
     m.insert("QE".into(), num(fit.qe.0));
     m.insert("QE_df".into(), json!(fit.qe.1));
     m.insert("QE_pval".into(), num(fit.qe.2));
