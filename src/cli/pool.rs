@@ -614,8 +614,12 @@ fn r_code(
     use evident::render::rcode::{metafor_code, RModel, RSource, RSpec};
     let r = &args.input.read;
     let format = &loaded.format;
-    let layout =
-        evident::data::Layout::detect(&format.headers, &loaded.studies.source, &r.column_map()?)?;
+    let layout = evident::data::Layout::detect_for(
+        &format.headers,
+        &loaded.studies.source,
+        &r.column_map()?,
+        Some(loaded.measure),
+    )?;
     let model = match pooling {
         Pooling::Rma(o) => RModel::Rma {
             options: o,

@@ -202,16 +202,23 @@ impl Kind {
         }
     }
 
-    /// The measures that fit this kind of data (for error messages).
-    pub fn fitting_measures(self) -> &'static str {
+    /// The measures computed from this kind of data.
+    pub fn measures(self) -> &'static [crate::measure::Measure] {
+        use crate::measure::Measure::*;
         match self {
-            Kind::TwoByTwo => "OR, RR, RD, PETO",
-            Kind::Means => "MD, SMD",
-            Kind::Incidence => "IRR, IRD",
-            Kind::Proportion => "PR, PLO",
-            Kind::Correlation => "ZCOR, COR",
-            Kind::Precomputed | Kind::ReportedRatio => "GEN",
+            Kind::TwoByTwo => &[OR, RR, RD, PETO, AS, PHI, YUQ, YUY, OR2DN, OR2DL],
+            Kind::Means => &[MD, SMD, SMDH, ROM, VR, CVR],
+            Kind::Incidence => &[IRR, IRD],
+            Kind::Proportion => &[PR, PLO, PLN, PAS, PFT],
+            Kind::Correlation => &[ZCOR, COR, UCOR],
+            Kind::Precomputed | Kind::ReportedRatio => &[GEN],
         }
+    }
+
+    /// The measures that fit this kind of data, comma-separated (for error messages).
+    pub fn fitting_measures(self) -> String {
+        let names: Vec<&str> = self.measures().iter().map(|m| m.name()).collect();
+        names.join(", ")
     }
 
     /// The scale of the effects `measure` computes from this kind of data: `given` for
@@ -400,11 +407,34 @@ impl Form {
             Form::ReportedRatio => &["estimate", "ci_lb", "ci_ub"],
         }
     }
+
+    fn kind(self) -> Kind {
+        match self {
+            Form::TwoByTwo | Form::TwoByTwoTotals => Kind::TwoByTwo,
+            Form::Means => Kind::Means,
+            Form::Incidence => Kind::Incidence,
+            Form::Correlation => Kind::Correlation,
+            Form::ProportionTotals | Form::ProportionNonEvents => Kind::Proportion,
+            Form::Precomputed | Form::PrecomputedSe => Kind::Precomputed,
+            Form::ReportedRatio => Kind::ReportedRatio,
+        }
+    }
 }
 
 impl Layout {
     /// Recognises the data type from column names (metafor's, or an alias), or from `map`.
     pub fn detect(headers: &[String], source: &Path, map: &ColumnMap) -> Result<Layout> {
+        Layout::detect_for(headers, source, map, None)
+    }
+
+    /// [`Layout::detect`], trying first the column sets `measure` is computed from: a file with
+    /// both 2×2 counts and means is read as means for an SMD.
+    pub fn detect_for(
+        headers: &[String],
+        source: &Path,
+        map: &ColumnMap,
+        measure: Option<crate::measure::Measure>,
+    ) -> Result<Layout> {
         for canonical in map.keys() {
             if !ALIASES
                 .iter()
@@ -433,7 +463,12 @@ impl Layout {
                 .map_or(&[][..], |(_, a)| a);
             Ok(aliases.iter().find_map(|a| column(a)))
         };
-        for form in Form::ALL {
+        let mut forms = Form::ALL;
+        if let Some(m) = measure {
+            // Stable: within each group the usual order still decides.
+            forms.sort_by_key(|f| !f.kind().measures().contains(&m));
+        }
+        for form in forms {
             let mut cols = Vec::with_capacity(form.fields().len());
             for field in form.fields() {
                 match find(field)? {
@@ -462,15 +497,7 @@ impl Layout {
 
     /// The kind of data this header holds.
     pub fn kind(&self) -> Kind {
-        match self.form {
-            Form::TwoByTwo | Form::TwoByTwoTotals => Kind::TwoByTwo,
-            Form::Means => Kind::Means,
-            Form::Incidence => Kind::Incidence,
-            Form::Correlation => Kind::Correlation,
-            Form::ProportionTotals | Form::ProportionNonEvents => Kind::Proportion,
-            Form::Precomputed | Form::PrecomputedSe => Kind::Precomputed,
-            Form::ReportedRatio => Kind::ReportedRatio,
-        }
+        self.form.kind()
     }
 
     /// The header of each field this layout reads (the optional `level` and `study` too), as
@@ -706,7 +733,17 @@ impl Grid for Table {
 impl Studies {
     /// Recognises the data type of a table and reads and validates its columns.
     pub fn from_table(table: &Table, map: &ColumnMap) -> Result<Studies> {
-        let layout = Layout::detect(&table.headers, &table.source, map)?;
+        Studies::from_table_for(table, map, None)
+    }
+
+    /// [`Studies::from_table`] for `measure`: its column sets are tried first
+    /// ([`Layout::detect_for`]).
+    pub fn from_table_for(
+        table: &Table,
+        map: &ColumnMap,
+        measure: Option<crate::measure::Measure>,
+    ) -> Result<Studies> {
+        let layout = Layout::detect_for(&table.headers, &table.source, map, measure)?;
         Studies::read(table, &layout, true)
     }
 

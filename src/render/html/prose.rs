@@ -114,6 +114,20 @@ pub fn measure_words(m: Measure, scale: Scale) -> &'static str {
         Measure::PLO => "logit-transformed proportions",
         Measure::ZCOR => "Fisher's z-transformed correlations",
         Measure::COR => "raw correlations",
+        Measure::AS => "arcsine square-root risk differences",
+        Measure::PHI => "phi coefficients",
+        Measure::YUQ => "Yule's Q coefficients",
+        Measure::YUY => "Yule's Y coefficients",
+        Measure::OR2DN => "standardised mean differences converted from log odds ratios (normal)",
+        Measure::OR2DL => "standardised mean differences converted from log odds ratios (logistic)",
+        Measure::SMDH => "standardised mean differences with heteroscedastic SDs",
+        Measure::ROM => "log ratios of means",
+        Measure::VR => "log variability ratios",
+        Measure::CVR => "log coefficient-of-variation ratios",
+        Measure::PAS => "arcsine square-root transformed proportions",
+        Measure::PFT => "Freeman–Tukey double arcsine transformed proportions",
+        Measure::PLN => "log-transformed proportions",
+        Measure::UCOR => "bias-corrected correlations",
         Measure::GEN if scale == Scale::Log => "log ratios",
         Measure::GEN => "effect sizes",
     }
@@ -136,7 +150,9 @@ fn back_words(s: Scale) -> &'static str {
     match s {
         Scale::Identity => "",
         Scale::Log => "; results are back-transformed to ratios for display",
-        Scale::Logit => "; results are back-transformed to proportions for display",
+        Scale::Logit | Scale::Arcsine | Scale::FreemanTukey(_) => {
+            "; results are back-transformed to proportions for display"
+        }
         Scale::FisherZ => "; results are back-transformed to correlations for display",
     }
 }

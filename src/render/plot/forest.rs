@@ -333,12 +333,12 @@ pub(crate) fn effect_names_of(m: crate::measure::Measure, scale: Scale) -> (Stri
     let short = match m {
         GEN => match scale {
             Scale::Log => "Ratio".to_string(),
-            Scale::Logit => "Proportion".to_string(),
+            Scale::Logit | Scale::Arcsine | Scale::FreemanTukey(_) => "Proportion".to_string(),
             Scale::FisherZ => "Correlation".to_string(),
             Scale::Identity => "Estimate".to_string(),
         },
-        PLO | PR => "Proportion".into(),
-        ZCOR | COR => "Correlation".into(),
+        PLO | PR | PLN | PAS | PFT => "Proportion".into(),
+        ZCOR | COR | UCOR => "Correlation".into(),
         PETO => "OR".into(),
         _ => m.name().into(),
     };
@@ -350,8 +350,13 @@ pub(crate) fn effect_names_of(m: crate::measure::Measure, scale: Scale) -> (Stri
         IRD => "Incidence rate difference".into(),
         MD => "Mean difference".into(),
         SMD => "Standardised mean difference".into(),
-        PLO | PR => "Proportion".into(),
-        ZCOR | COR => "Correlation".into(),
+        PLO | PR | PAS | PFT => "Proportion".into(),
+        PLN => "Proportion".into(),
+        ZCOR | COR | UCOR => "Correlation".into(),
+        ROM => "Ratio of means".into(),
+        VR => "Variability ratio".into(),
+        CVR => "Coefficient-of-variation ratio".into(),
+        SMDH => "Standardised mean difference (unequal variances)".into(),
         _ => short.clone(),
     };
     let long = if scale == Scale::Log {
