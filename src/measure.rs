@@ -60,13 +60,43 @@ pub enum Measure {
     COR,
     /// Bias-corrected correlation (Olkin & Pratt 1958).
     UCOR,
+    /// Partial correlation from a regression t statistic.
+    PCOR,
+    /// Fisher's r-to-z transformed partial correlation.
+    ZPCOR,
+    /// Incidence rate of a single group.
+    IR,
+    /// Log incidence rate.
+    IRLN,
+    /// Square-root transformed incidence rate.
+    IRS,
+    /// Freeman–Tukey transformed incidence rate.
+    IRFT,
+    /// Raw mean of a single group.
+    MN,
+    /// Log mean.
+    MNLN,
+    /// Log coefficient of variation (Nakagawa et al. 2015).
+    CVLN,
+    /// Log standard deviation (Nakagawa et al. 2015).
+    SDLN,
+    /// Raw mean change (pre-post or matched pairs).
+    MC,
+    /// Standardised mean change, change-score standardisation (Gibbons et al. 1993).
+    SMCC,
+    /// Standardised mean change, raw-score standardisation (Becker 1988).
+    SMCR,
+    /// Standardised mean change, raw-score standardisation with heteroscedastic SDs (Bonett 2008).
+    SMCRH,
+    /// Log ratio of means of one group at two occasions (Lajeunesse 2011).
+    ROMC,
     /// Generic: yi and vi given directly, analysed on the scale given.
     GEN,
 }
 
 impl Measure {
     /// Every measure, in declaration order.
-    pub const ALL: [Measure; 27] = [
+    pub const ALL: [Measure; 42] = [
         Measure::OR,
         Measure::RR,
         Measure::RD,
@@ -93,6 +123,21 @@ impl Measure {
         Measure::ZCOR,
         Measure::COR,
         Measure::UCOR,
+        Measure::PCOR,
+        Measure::ZPCOR,
+        Measure::IR,
+        Measure::IRLN,
+        Measure::IRS,
+        Measure::IRFT,
+        Measure::MN,
+        Measure::MNLN,
+        Measure::CVLN,
+        Measure::SDLN,
+        Measure::MC,
+        Measure::SMCC,
+        Measure::SMCR,
+        Measure::SMCRH,
+        Measure::ROMC,
         Measure::GEN,
     ];
 
@@ -108,11 +153,16 @@ impl Measure {
             | Measure::VR
             | Measure::CVR
             | Measure::IRR
-            | Measure::PLN => Scale::Log,
+            | Measure::PLN
+            | Measure::IRLN
+            | Measure::MNLN
+            | Measure::CVLN
+            | Measure::SDLN
+            | Measure::ROMC => Scale::Log,
             Measure::PLO => Scale::Logit,
             Measure::PAS => Scale::Arcsine,
             Measure::PFT => Scale::freeman_tukey(1.0),
-            Measure::ZCOR => Scale::FisherZ,
+            Measure::ZCOR | Measure::ZPCOR => Scale::FisherZ,
             _ => Scale::Identity,
         }
     }
@@ -121,7 +171,12 @@ impl Measure {
     /// Note: they are defined at zero counts), ½ otherwise.
     pub fn default_add(self) -> f64 {
         match self {
-            Measure::AS | Measure::PHI | Measure::PAS | Measure::PFT => 0.0,
+            Measure::AS
+            | Measure::PHI
+            | Measure::PAS
+            | Measure::PFT
+            | Measure::IRS
+            | Measure::IRFT => 0.0,
             _ => 0.5,
         }
     }
@@ -155,6 +210,21 @@ impl Measure {
             Measure::ZCOR => "ZCOR",
             Measure::COR => "COR",
             Measure::UCOR => "UCOR",
+            Measure::PCOR => "PCOR",
+            Measure::ZPCOR => "ZPCOR",
+            Measure::IR => "IR",
+            Measure::IRLN => "IRLN",
+            Measure::IRS => "IRS",
+            Measure::IRFT => "IRFT",
+            Measure::MN => "MN",
+            Measure::MNLN => "MNLN",
+            Measure::CVLN => "CVLN",
+            Measure::SDLN => "SDLN",
+            Measure::MC => "MC",
+            Measure::SMCC => "SMCC",
+            Measure::SMCR => "SMCR",
+            Measure::SMCRH => "SMCRH",
+            Measure::ROMC => "ROMC",
             Measure::GEN => "GEN",
         }
     }
@@ -188,6 +258,21 @@ impl Measure {
             Measure::ZCOR => "correlation (Fisher's z)",
             Measure::COR => "correlation",
             Measure::UCOR => "correlation (bias-corrected)",
+            Measure::PCOR => "partial correlation",
+            Measure::ZPCOR => "partial correlation (Fisher's z)",
+            Measure::IR => "incidence rate",
+            Measure::IRLN => "incidence rate (log)",
+            Measure::IRS => "incidence rate (square root)",
+            Measure::IRFT => "incidence rate (Freeman–Tukey)",
+            Measure::MN => "mean",
+            Measure::MNLN => "mean (log)",
+            Measure::CVLN => "coefficient of variation (log)",
+            Measure::SDLN => "standard deviation (log)",
+            Measure::MC => "mean change",
+            Measure::SMCC => "standardised mean change (change-score SD)",
+            Measure::SMCR => "standardised mean change (raw-score SD)",
+            Measure::SMCRH => "standardised mean change (raw-score SD, unequal variances)",
+            Measure::ROMC => "ratio of means (paired)",
             Measure::GEN => "generic effect",
         }
     }

@@ -9,7 +9,10 @@ use crate::stats::lgamma;
 type Out = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>);
 
 /// Hedges' exact small-sample correction J(m) = Γ(m/2) / (√(m/2) Γ((m−1)/2)) (Hedges 1981).
-fn hedges_j(m: f64) -> f64 {
+pub(super) fn hedges_j(m: f64) -> f64 {
+    if m <= 1.0 {
+        return f64::NAN;
+    }
     (lgamma(m / 2.0) - (m / 2.0).sqrt().ln() - lgamma((m - 1.0) / 2.0)).exp()
 }
 

@@ -98,3 +98,45 @@ pub(crate) fn hyp2f1(a: f64, b: f64, c: f64, x: f64) -> f64 {
     }
     f64::NAN
 }
+
+/// The partial correlation ti/√(ti² + ni − mi − 1) of a regression coefficient's t statistic
+/// (Aloe & Thompson 2013) with metafor's LS and AV variances, or its Fisher z (ZPCOR).
+pub(super) fn partial(
+    measure: Measure,
+    ti: &Values,
+    ni: &Values,
+    mi: &Values,
+    vtype: VType,
+) -> Out {
+    let k = ti.len();
+    let df = |i: usize| Some(ni[i]? - mi[i]? - 1.0);
+    let r: Vec<Option<f64>> = (0..k)
+        .map(|i| {
+            let t = ti[i]?;
+            Some(t / (t * t + df(i)?).sqrt())
+        })
+        .collect();
+    let (sw, w) = (0..k).fold((0.0, 0.0), |(s, w), i| match (r[i], ni[i]) {
+        (Some(y), Some(n)) if y.is_finite() => (s + y * n, w + n),
+        _ => (s, w),
+    });
+    let mean_r = sw / w;
+    let mut yi = Vec::with_capacity(k);
+    let mut vi = Vec::with_capacity(k);
+    for i in 0..k {
+        let (y, v) = match (r[i], df(i)) {
+            (Some(r), Some(df)) => {
+                let (y, v) = match (measure, vtype) {
+                    (Measure::ZPCOR, _) => (r.atanh(), 1.0 / df),
+                    (_, VType::AV) => (r, (1.0 - mean_r * mean_r).powi(2) / df),
+                    _ => (r, (1.0 - r * r).powi(2) / df),
+                };
+                super::finite_pair(y, v)
+            }
+            _ => (None, None),
+        };
+        yi.push(y);
+        vi.push(v);
+    }
+    (yi, vi, vec![false; k])
+}

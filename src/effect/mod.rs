@@ -5,10 +5,13 @@
 //! with their labels and moderators.
 
 mod binary;
+mod change;
 mod continuous;
 mod correlation;
 mod incidence;
+mod mean;
 mod proportion;
+mod rate;
 
 pub use continuous::smd_revman5;
 
@@ -250,6 +253,42 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
         (Data::Correlation { ri, ni }, Measure::ZCOR | Measure::COR | Measure::UCOR) => {
             correlation::escalc(measure, ri, ni, opts.vtype)
         }
+        (Data::Regression { ti, ni, mi }, Measure::PCOR | Measure::ZPCOR) => {
+            correlation::partial(measure, ti, ni, mi, opts.vtype)
+        }
+        (Data::Rate { xi, ti }, Measure::IR | Measure::IRLN | Measure::IRS | Measure::IRFT) => {
+            rate::escalc(measure, xi, ti, opts)
+        }
+        (
+            Data::Mean { mi, sdi, ni },
+            Measure::MN | Measure::MNLN | Measure::CVLN | Measure::SDLN,
+        ) => {
+            if matches!(measure, Measure::MNLN | Measure::CVLN) {
+                refuse_negative_means(studies, mi, measure)?;
+            }
+            mean::escalc(measure, mi, sdi, ni)
+        }
+        (
+            Data::PrePost {
+                m1i,
+                m2i,
+                sd1i,
+                sd2i,
+                ni,
+                ri,
+            },
+            Measure::MC | Measure::SMCC | Measure::SMCR | Measure::SMCRH | Measure::ROMC,
+        ) => {
+            let d = change::PrePost {
+                m1i,
+                m2i,
+                sd1i,
+                sd2i,
+                ni,
+                ri,
+            };
+            change::escalc(measure, &d, opts)
+        }
         (Data::Precomputed { yi, vi }, Measure::GEN) => {
             let n = yi.len();
             let mut y = Vec::with_capacity(n);
@@ -326,12 +365,28 @@ fn vtypes_of(measure: Measure) -> &'static [VType] {
             &[UB]
         }
         Measure::GEN => &[UB],
-        Measure::SMDH => &[LS2],
+        Measure::SMDH | Measure::SMCC | Measure::SMCR => &[LS2],
+        Measure::PCOR => &[AV],
         Measure::ROM => &[HO, AV, AVHO],
         Measure::PHI => &[CS, ST],
         Measure::PLN => &[AV],
         Measure::UCOR => &[UB, AV],
         _ => &[],
+    }
+}
+
+/// metafor stops on a negative mean for the log mean and log coefficient of variation (their
+/// logarithm is undefined); the error names the first such row.
+fn refuse_negative_means(studies: &Studies, mi: &[Option<f64>], measure: Measure) -> Result<()> {
+    match mi.iter().position(|m| m.is_some_and(|m| m < 0.0)) {
+        Some(r) => Err(Error::input(
+            studies.location(r, Some("mi")),
+            format!(
+                "{measure} takes the log of the mean, found a negative mean {}",
+                mi[r].unwrap_or(f64::NAN)
+            ),
+        )),
+        None => Ok(()),
     }
 }
 

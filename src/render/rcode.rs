@@ -221,7 +221,7 @@ fn escalc_rule(spec: &RSpec) -> Vec<String> {
     let mut args = Vec::new();
     if matches!(
         spec.kind,
-        Kind::TwoByTwo | Kind::Incidence | Kind::Proportion
+        Kind::TwoByTwo | Kind::Incidence | Kind::Proportion | Kind::Rate
     ) {
         args.push(format!("add = {}", num(e.add)));
         args.push(format!("to = {}", r_string(e.to.name())));

@@ -128,6 +128,23 @@ pub fn measure_words(m: Measure, scale: Scale) -> &'static str {
         Measure::PFT => "Freeman–Tukey double arcsine transformed proportions",
         Measure::PLN => "log-transformed proportions",
         Measure::UCOR => "bias-corrected correlations",
+        Measure::PCOR => "partial correlations",
+        Measure::ZPCOR => "Fisher's z-transformed partial correlations",
+        Measure::IR => "incidence rates",
+        Measure::IRLN => "log incidence rates",
+        Measure::IRS => "square-root transformed incidence rates",
+        Measure::IRFT => "Freeman–Tukey transformed incidence rates",
+        Measure::MN => "raw means",
+        Measure::MNLN => "log means",
+        Measure::CVLN => "log coefficients of variation",
+        Measure::SDLN => "log standard deviations",
+        Measure::MC => "raw mean changes",
+        Measure::SMCC => "standardised mean changes (change-score standardisation)",
+        Measure::SMCR => "standardised mean changes (raw-score standardisation)",
+        Measure::SMCRH => {
+            "standardised mean changes (raw-score standardisation, unequal variances)"
+        }
+        Measure::ROMC => "log ratios of means of paired measurements",
         Measure::GEN if scale == Scale::Log => "log ratios",
         Measure::GEN => "effect sizes",
     }
@@ -141,6 +158,15 @@ fn source_words(d: &Data) -> &'static str {
         Data::Incidence { .. } => "the event counts and person-times of each group",
         Data::Proportion { .. } => "the numbers of events and participants",
         Data::Correlation { .. } => "the correlations and sample sizes",
+        Data::Rate { .. } => "the event counts and person-times",
+        Data::Mean { .. } => "the means, standard deviations and sample sizes",
+        Data::PrePost { .. } => {
+            "the means and standard deviations at both occasions, the sample sizes and the \
+             correlations between occasions"
+        }
+        Data::Regression { .. } => {
+            "the regression t statistics, sample sizes and numbers of predictors"
+        }
         Data::Precomputed { .. } | Data::ReportedRatio { .. } => "the values given",
     }
 }
@@ -205,7 +231,10 @@ fn zero_cells_sentence(a: &Analysis) -> String {
     let set = &a.fit.effects;
     let counts = matches!(
         a.studies.data,
-        Data::TwoByTwo { .. } | Data::Incidence { .. } | Data::Proportion { .. }
+        Data::TwoByTwo { .. }
+            | Data::Incidence { .. }
+            | Data::Proportion { .. }
+            | Data::Rate { .. }
     );
     if !counts || matches!(set.measure, Measure::PETO) {
         return String::new();

@@ -1512,7 +1512,27 @@ pub fn data_columns_for(data: &Data, rows: &[usize], arms: (&str, &str)) -> Vec<
             col(c, "Events/Time", &|r| frac(x2i[r], t2i[r])),
         ],
         Data::Proportion { xi, ni } => vec![col("", "Events/Total", &|r| frac(xi[r], ni[r]))],
-        Data::Correlation { ni, .. } => vec![col("", "N", &|r| fmt_value(ni[r]))],
+        Data::Correlation { ni, .. } | Data::Regression { ni, .. } => {
+            vec![col("", "N", &|r| fmt_value(ni[r]))]
+        }
+        Data::Rate { xi, ti } => vec![col("", "Events/Time", &|r| frac(xi[r], ti[r]))],
+        Data::Mean { mi, sdi, ni } => vec![col("", "Mean (SD), N", &|r| msn(mi[r], sdi[r], ni[r]))],
+        Data::PrePost {
+            m1i,
+            m2i,
+            sd1i,
+            sd2i,
+            ni,
+            ..
+        } => {
+            let ms =
+                |m: Option<f64>, s: Option<f64>| format!("{} ({})", fmt_value(m), fmt_value(s));
+            vec![
+                col("Occasion 1", "Mean (SD)", &|r| ms(m1i[r], sd1i[r])),
+                col("Occasion 2", "Mean (SD)", &|r| ms(m2i[r], sd2i[r])),
+                col("", "N", &|r| fmt_value(ni[r])),
+            ]
+        }
         Data::Precomputed { .. } | Data::ReportedRatio { .. } => Vec::new(),
     }
 }
