@@ -289,24 +289,7 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
             };
             change::escalc(measure, &d, opts)
         }
-        (Data::Precomputed { yi, vi }, Measure::GEN) => {
-            let n = yi.len();
-            let mut y = Vec::with_capacity(n);
-            let mut v = Vec::with_capacity(n);
-            for (a, b) in yi.iter().zip(vi) {
-                match (a, b) {
-                    (Some(a), Some(b)) => {
-                        y.push(Some(*a));
-                        v.push(Some(*b));
-                    }
-                    _ => {
-                        y.push(None);
-                        v.push(None);
-                    }
-                }
-            }
-            (y, v, vec![false; n])
-        }
+        (Data::Precomputed { yi, vi }, Measure::GEN) => precomputed(yi, vi),
         (
             Data::ReportedRatio {
                 estimate,
@@ -373,6 +356,30 @@ fn vtypes_of(measure: Measure) -> &'static [VType] {
         Measure::UCOR => &[UB, AV],
         _ => &[],
     }
+}
+
+/// Given yi and vi, kept where both are present.
+#[allow(clippy::type_complexity)]
+fn precomputed(
+    yi: &[Option<f64>],
+    vi: &[Option<f64>],
+) -> (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>) {
+    let n = yi.len();
+    let mut y = Vec::with_capacity(n);
+    let mut v = Vec::with_capacity(n);
+    for (a, b) in yi.iter().zip(vi) {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                y.push(Some(*a));
+                v.push(Some(*b));
+            }
+            _ => {
+                y.push(None);
+                v.push(None);
+            }
+        }
+    }
+    (y, v, vec![false; n])
 }
 
 /// metafor stops on a negative mean for the log mean and log coefficient of variation (their
