@@ -83,3 +83,29 @@ fn change(
         _ => unreachable!("change::escalc called with {measure}"),
     }
 }
+
+/// [`escalc`] of [`crate::data::Data::PrePost`] (other data give no rows).
+pub(super) fn from_data(measure: Measure, d: &crate::data::Data, o: &EscalcOptions) -> Out {
+    match d {
+        crate::data::Data::PrePost {
+            m1i,
+            m2i,
+            sd1i,
+            sd2i,
+            ni,
+            ri,
+        } => escalc(
+            measure,
+            &PrePost {
+                m1i,
+                m2i,
+                sd1i,
+                sd2i,
+                ni,
+                ri,
+            },
+            o,
+        ),
+        _ => (Vec::new(), Vec::new(), Vec::new()),
+    }
+}

@@ -269,26 +269,9 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
             mean::escalc(measure, mi, sdi, ni)
         }
         (
-            Data::PrePost {
-                m1i,
-                m2i,
-                sd1i,
-                sd2i,
-                ni,
-                ri,
-            },
+            d @ Data::PrePost { .. },
             Measure::MC | Measure::SMCC | Measure::SMCR | Measure::SMCRH | Measure::ROMC,
-        ) => {
-            let d = change::PrePost {
-                m1i,
-                m2i,
-                sd1i,
-                sd2i,
-                ni,
-                ri,
-            };
-            change::escalc(measure, &d, opts)
-        }
+        ) => change::from_data(measure, d, opts),
         (Data::Precomputed { yi, vi }, Measure::GEN) => precomputed(yi, vi),
         (
             Data::ReportedRatio {
