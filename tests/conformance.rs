@@ -36,12 +36,22 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) {
     let opts = &a["options"];
     let expected = &a["expected"];
     let path = format!("{} / {id}", case.name);
-    let studies = studies(case);
     let measure: Measure = opts["measure"].as_str().unwrap().parse().unwrap();
+    let studies = studies_for(case, measure);
     let refused = expected.get("error").is_some();
     match kind {
         "escalc" => {
-            let es = escalc(&studies, measure, &escalc_options(opts)).unwrap();
+            let es = escalc(&studies, measure, &escalc_options(opts));
+            if refused {
+                if es.is_ok() {
+                    misses.push(format!(
+                        "{path}: metafor refused ({}), we computed",
+                        expected["error"]
+                    ));
+                }
+                return;
+            }
+            let es = es.unwrap();
             let to_json = |v: &[Option<f64>]| {
                 Value::Array(
                     v.iter()

@@ -236,7 +236,7 @@ impl<'a, R: Read + Send> Batch<'a, R> {
             .map(|(_, h)| h.clone())
             .collect();
         // The data type is a property of the header, the same for every analysis.
-        let layout = Layout::detect(&data_headers, source, &opts.columns)?;
+        let layout = Layout::detect_for(&data_headers, source, &opts.columns, opts.measure)?;
         let kind = layout.kind();
         let measure = opts.measure.unwrap_or_else(|| kind.default_measure());
         Ok(Batch {

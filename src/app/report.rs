@@ -303,6 +303,7 @@ impl Planner {
 /// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file),
 /// through the run's shared tables.
 fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
+    let measure = spec.cfg.measure.as_deref().and_then(|m| m.parse().ok());
     if crate::data::revman::is_rm5(&spec.file) {
         return read_outcome(spec);
     }
@@ -312,7 +313,7 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
         return read_outcome(spec);
     }
     let Some(v) = &spec.rows else {
-        return Studies::from_table(&table, &spec.cfg.col);
+        return Studies::from_table_for(&table, &spec.cfg.col, measure);
     };
     let c = table.column(ANALYSIS_COLUMN).ok_or_else(|| {
         Error::invalid(format!(
@@ -327,7 +328,7 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
             spec.file.display()
         )));
     }
-    Studies::from_table(&selected, &spec.cfg.col)
+    Studies::from_table_for(&selected, &spec.cfg.col, measure)
 }
 
 /// The studies of one outcome of a RevMan review (`rows` is its id).
@@ -516,7 +517,9 @@ fn r_code(
             "the R code reads a CSV file: save the sheet as CSV to re-run it in R",
         ));
     }
-    let layout = crate::data::Layout::detect(&table.headers, &table.source, &spec.cfg.col)?;
+    let measure = spec.cfg.measure.as_deref().and_then(|m| m.parse().ok());
+    let layout =
+        crate::data::Layout::detect_for(&table.headers, &table.source, &spec.cfg.col, measure)?;
     let model = match (mh, refit) {
         (None, _) => RModel::Rma {
             options: opts,

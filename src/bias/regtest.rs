@@ -185,7 +185,11 @@ pub fn sample_sizes(studies: &crate::data::Studies, set: &EffectSet) -> Option<V
                 Some(at(ai, r)? + at(bi, r)? + at(ci, r)? + at(di, r)?)
             }
             Data::Means { n1i, n2i, .. } => Some(at(n1i, r)? + at(n2i, r)?),
-            Data::Proportion { ni, .. } | Data::Correlation { ni, .. } => at(ni, r),
+            Data::Proportion { ni, .. }
+            | Data::Correlation { ni, .. }
+            | Data::Mean { ni, .. }
+            | Data::PrePost { ni, .. }
+            | Data::Regression { ni, .. } => at(ni, r),
             _ => None,
         })
         .collect()

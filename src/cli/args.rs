@@ -197,7 +197,7 @@ impl InputArgs {
     pub fn load(&self) -> Result<Loaded> {
         let r = &self.read;
         let table = read_data_file(&self.file, &r.csv_options()?)?;
-        let studies = Studies::from_table(&table, &r.column_map()?)?;
+        let studies = Studies::from_table_for(&table, &r.column_map()?, r.measure()?)?;
         for w in &studies.warnings {
             eprintln!("warning: {w}");
         }

@@ -641,8 +641,12 @@ pub(super) fn model_r_code(
     use evident::render::rcode::{metafor_code, RSource, RSpec};
     let r = &args.input.read;
     let format = &loaded.format;
-    let layout =
-        evident::data::Layout::detect(&format.headers, &loaded.studies.source, &r.column_map()?)?;
+    let layout = evident::data::Layout::detect_for(
+        &format.headers,
+        &loaded.studies.source,
+        &r.column_map()?,
+        Some(loaded.measure),
+    )?;
     let spec = RSpec {
         source: RSource {
             path: args.input.file.display().to_string(),

@@ -60,6 +60,8 @@ pub const ALIASES: &[(&str, &[&str])] = &[
     ("xi", &["xi", "events", "x", "cases", "responders"]),
     ("ni", &["ni", "n", "total", "size"]),
     ("mi", &["mi", "nonevents"]),
+    ("sdi", &["sdi"]),
+    ("ti", &["ti"]),
     ("ri", &["ri", "r", "cor", "correlation"]),
     ("yi", &["yi", "y", "effect", "es"]),
     ("vi", &["vi", "v", "var", "variance"]),
@@ -136,6 +138,47 @@ pub enum Data {
         /// `ni`: sample size.
         ni: Values,
     },
+    /// Events over person-time in a single group.
+    Rate {
+        /// `xi`: events.
+        xi: Values,
+        /// `ti`: person-time at risk.
+        ti: Values,
+    },
+    /// Mean, standard deviation and size of a single group.
+    Mean {
+        /// `mi`: the mean.
+        mi: Values,
+        /// `sdi`: the standard deviation.
+        sdi: Values,
+        /// `ni`: sample size.
+        ni: Values,
+    },
+    /// One group measured twice (or matched pairs): the means and SDs of both occasions and
+    /// the correlation between them.
+    PrePost {
+        /// `m1i`: mean at occasion 1.
+        m1i: Values,
+        /// `m2i`: mean at occasion 2.
+        m2i: Values,
+        /// `sd1i`: standard deviation at occasion 1.
+        sd1i: Values,
+        /// `sd2i`: standard deviation at occasion 2.
+        sd2i: Values,
+        /// `ni`: sample size.
+        ni: Values,
+        /// `ri`: correlation between the occasions.
+        ri: Values,
+    },
+    /// A regression coefficient's t statistic: partial correlations.
+    Regression {
+        /// `ti`: the t statistic of the coefficient.
+        ti: Values,
+        /// `ni`: sample size.
+        ni: Values,
+        /// `mi`: number of predictors in the model.
+        mi: Values,
+    },
     /// Effect sizes with sampling variances.
     Precomputed {
         /// `yi`: the effect size.
@@ -169,6 +212,14 @@ pub enum Kind {
     Proportion,
     /// Correlations ([`Data::Correlation`]).
     Correlation,
+    /// Events over person-time in one group ([`Data::Rate`]).
+    Rate,
+    /// Mean and SD of one group ([`Data::Mean`]).
+    Mean,
+    /// One group at two occasions ([`Data::PrePost`]).
+    PrePost,
+    /// Regression t statistics ([`Data::Regression`]).
+    Regression,
     /// Effect sizes with variances ([`Data::Precomputed`]).
     Precomputed,
     /// Ratios with confidence intervals ([`Data::ReportedRatio`]).
@@ -184,6 +235,10 @@ impl Kind {
             Kind::Incidence => "incidence counts",
             Kind::Proportion => "single proportions",
             Kind::Correlation => "correlations",
+            Kind::Rate => "single-group incidence counts",
+            Kind::Mean => "single-group means and SDs",
+            Kind::PrePost => "pre-post means and SDs",
+            Kind::Regression => "regression t statistics",
             Kind::Precomputed => "pre-computed effects",
             Kind::ReportedRatio => "reported ratios with CIs",
         }
@@ -198,20 +253,35 @@ impl Kind {
             Kind::Incidence => Measure::IRR,
             Kind::Proportion => Measure::PLO,
             Kind::Correlation => Measure::ZCOR,
+            Kind::Rate => Measure::IRLN,
+            Kind::Mean => Measure::MN,
+            Kind::PrePost => Measure::MC,
+            Kind::Regression => Measure::ZPCOR,
             Kind::Precomputed | Kind::ReportedRatio => Measure::GEN,
         }
     }
 
-    /// The measures that fit this kind of data (for error messages).
-    pub fn fitting_measures(self) -> &'static str {
+    /// The measures computed from this kind of data.
+    pub fn measures(self) -> &'static [crate::measure::Measure] {
+        use crate::measure::Measure::*;
         match self {
-            Kind::TwoByTwo => "OR, RR, RD, PETO",
-            Kind::Means => "MD, SMD",
-            Kind::Incidence => "IRR, IRD",
-            Kind::Proportion => "PR, PLO",
-            Kind::Correlation => "ZCOR, COR",
-            Kind::Precomputed | Kind::ReportedRatio => "GEN",
+            Kind::TwoByTwo => &[OR, RR, RD, PETO, AS, PHI, YUQ, YUY, OR2DN, OR2DL],
+            Kind::Means => &[MD, SMD, SMDH, ROM, VR, CVR],
+            Kind::Incidence => &[IRR, IRD],
+            Kind::Proportion => &[PR, PLO, PLN, PAS, PFT],
+            Kind::Correlation => &[ZCOR, COR, UCOR],
+            Kind::Rate => &[IR, IRLN, IRS, IRFT],
+            Kind::Mean => &[MN, MNLN, CVLN, SDLN],
+            Kind::PrePost => &[MC, SMCC, SMCR, SMCRH, ROMC],
+            Kind::Regression => &[PCOR, ZPCOR],
+            Kind::Precomputed | Kind::ReportedRatio => &[GEN],
         }
+    }
+
+    /// The measures that fit this kind of data, comma-separated (for error messages).
+    pub fn fitting_measures(self) -> String {
+        let names: Vec<&str> = self.measures().iter().map(|m| m.name()).collect();
+        names.join(", ")
     }
 
     /// The scale of the effects `measure` computes from this kind of data: `given` for
@@ -239,6 +309,10 @@ impl Data {
             Data::Incidence { .. } => Kind::Incidence,
             Data::Proportion { .. } => Kind::Proportion,
             Data::Correlation { .. } => Kind::Correlation,
+            Data::Rate { .. } => Kind::Rate,
+            Data::Mean { .. } => Kind::Mean,
+            Data::PrePost { .. } => Kind::PrePost,
+            Data::Regression { .. } => Kind::Regression,
             Data::Precomputed { .. } => Kind::Precomputed,
             Data::ReportedRatio { .. } => Kind::ReportedRatio,
         }
@@ -262,6 +336,10 @@ impl Data {
             Data::Incidence { x1i, .. } => x1i.len(),
             Data::Proportion { xi, .. } => xi.len(),
             Data::Correlation { ri, .. } => ri.len(),
+            Data::Rate { xi, .. } => xi.len(),
+            Data::Mean { ni, .. } | Data::PrePost { ni, .. } | Data::Regression { ni, .. } => {
+                ni.len()
+            }
             Data::Precomputed { yi, .. } => yi.len(),
             Data::ReportedRatio { estimate, .. } => estimate.len(),
         }
@@ -364,23 +442,32 @@ enum Form {
     TwoByTwoTotals,
     Means,
     Incidence,
+    PrePost,
     Correlation,
     ProportionTotals,
     ProportionNonEvents,
+    Rate,
+    Mean,
+    Regression,
     Precomputed,
     PrecomputedSe,
     ReportedRatio,
 }
 
 impl Form {
-    const ALL: [Form; 10] = [
+    // Pre-post before correlations: its columns include ri and ni.
+    const ALL: [Form; 14] = [
         Form::TwoByTwo,
         Form::TwoByTwoTotals,
         Form::Means,
         Form::Incidence,
+        Form::PrePost,
         Form::Correlation,
         Form::ProportionTotals,
         Form::ProportionNonEvents,
+        Form::Rate,
+        Form::Mean,
+        Form::Regression,
         Form::Precomputed,
         Form::PrecomputedSe,
         Form::ReportedRatio,
@@ -392,7 +479,11 @@ impl Form {
             Form::TwoByTwoTotals => &["ai", "n1i", "ci", "n2i"],
             Form::Means => &["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
             Form::Incidence => &["x1i", "t1i", "x2i", "t2i"],
+            Form::PrePost => &["m1i", "m2i", "sd1i", "sd2i", "ni", "ri"],
             Form::Correlation => &["ri", "ni"],
+            Form::Rate => &["xi", "ti"],
+            Form::Mean => &["mi", "sdi", "ni"],
+            Form::Regression => &["ti", "ni", "mi"],
             Form::ProportionTotals => &["xi", "ni"],
             Form::ProportionNonEvents => &["xi", "mi"],
             Form::Precomputed => &["yi", "vi"],
@@ -400,11 +491,38 @@ impl Form {
             Form::ReportedRatio => &["estimate", "ci_lb", "ci_ub"],
         }
     }
+
+    fn kind(self) -> Kind {
+        match self {
+            Form::TwoByTwo | Form::TwoByTwoTotals => Kind::TwoByTwo,
+            Form::Means => Kind::Means,
+            Form::Incidence => Kind::Incidence,
+            Form::Correlation => Kind::Correlation,
+            Form::Rate => Kind::Rate,
+            Form::Mean => Kind::Mean,
+            Form::PrePost => Kind::PrePost,
+            Form::Regression => Kind::Regression,
+            Form::ProportionTotals | Form::ProportionNonEvents => Kind::Proportion,
+            Form::Precomputed | Form::PrecomputedSe => Kind::Precomputed,
+            Form::ReportedRatio => Kind::ReportedRatio,
+        }
+    }
 }
 
 impl Layout {
     /// Recognises the data type from column names (metafor's, or an alias), or from `map`.
     pub fn detect(headers: &[String], source: &Path, map: &ColumnMap) -> Result<Layout> {
+        Layout::detect_for(headers, source, map, None)
+    }
+
+    /// [`Layout::detect`], trying first the column sets `measure` is computed from: a file with
+    /// both 2×2 counts and means is read as means for an SMD.
+    pub fn detect_for(
+        headers: &[String],
+        source: &Path,
+        map: &ColumnMap,
+        measure: Option<crate::measure::Measure>,
+    ) -> Result<Layout> {
         for canonical in map.keys() {
             if !ALIASES
                 .iter()
@@ -433,7 +551,12 @@ impl Layout {
                 .map_or(&[][..], |(_, a)| a);
             Ok(aliases.iter().find_map(|a| column(a)))
         };
-        for form in Form::ALL {
+        let mut forms = Form::ALL;
+        if let Some(m) = measure {
+            // Stable: within each group the usual order still decides.
+            forms.sort_by_key(|f| !f.kind().measures().contains(&m));
+        }
+        for form in forms {
             let mut cols = Vec::with_capacity(form.fields().len());
             for field in form.fields() {
                 match find(field)? {
@@ -462,15 +585,7 @@ impl Layout {
 
     /// The kind of data this header holds.
     pub fn kind(&self) -> Kind {
-        match self.form {
-            Form::TwoByTwo | Form::TwoByTwoTotals => Kind::TwoByTwo,
-            Form::Means => Kind::Means,
-            Form::Incidence => Kind::Incidence,
-            Form::Correlation => Kind::Correlation,
-            Form::ProportionTotals | Form::ProportionNonEvents => Kind::Proportion,
-            Form::Precomputed | Form::PrecomputedSe => Kind::Precomputed,
-            Form::ReportedRatio => Kind::ReportedRatio,
-        }
+        self.form.kind()
     }
 
     /// The header of each field this layout reads (the optional `level` and `study` too), as
@@ -539,6 +654,29 @@ impl Layout {
                 ri: take(0)?,
                 ni: take(1)?,
             },
+            Form::PrePost => Data::PrePost {
+                m1i: take(0)?,
+                m2i: take(1)?,
+                sd1i: take(2)?,
+                sd2i: take(3)?,
+                ni: take(4)?,
+                ri: take(5)?,
+            },
+            Form::Rate => Data::Rate {
+                xi: take(0)?,
+                ti: take(1)?,
+            },
+            // Here mi is a mean and ti a t statistic: either sign.
+            Form::Mean => Data::Mean {
+                mi: read_numeric(grid, c[0], "mean")?,
+                sdi: take(1)?,
+                ni: take(2)?,
+            },
+            Form::Regression => Data::Regression {
+                ti: read_numeric(grid, c[0], "tstat")?,
+                ni: take(1)?,
+                mi: take(2)?,
+            },
             Form::ProportionTotals => {
                 let xi = take(0)?;
                 let ni = take(1)?;
@@ -599,7 +737,7 @@ impl Layout {
             let count = matches!(
                 field,
                 "ai" | "bi" | "ci" | "di" | "x1i" | "x2i" | "xi" | "mi"
-            );
+            ) && self.form != Form::Mean;
             if !(sample_size || count) {
                 continue;
             }
@@ -706,7 +844,17 @@ impl Grid for Table {
 impl Studies {
     /// Recognises the data type of a table and reads and validates its columns.
     pub fn from_table(table: &Table, map: &ColumnMap) -> Result<Studies> {
-        let layout = Layout::detect(&table.headers, &table.source, map)?;
+        Studies::from_table_for(table, map, None)
+    }
+
+    /// [`Studies::from_table`] for `measure`: its column sets are tried first
+    /// ([`Layout::detect_for`]).
+    pub fn from_table_for(
+        table: &Table,
+        map: &ColumnMap,
+        measure: Option<crate::measure::Measure>,
+    ) -> Result<Studies> {
+        let layout = Layout::detect_for(&table.headers, &table.source, map, measure)?;
         Studies::read(table, &layout, true)
     }
 
@@ -816,7 +964,7 @@ fn unique_labels(labels: Vec<String>) -> Vec<String> {
 fn read_numeric<G: Grid + ?Sized>(table: &G, col: usize, canonical: &str) -> Result<Values> {
     let nonneg = !matches!(
         canonical,
-        "yi" | "m1i" | "m2i" | "ri" | "estimate" | "ci_lb" | "ci_ub"
+        "yi" | "m1i" | "m2i" | "ri" | "estimate" | "ci_lb" | "ci_ub" | "mean" | "tstat"
     );
     let mut out = Vec::with_capacity(table.n_rows());
     for r in 0..table.n_rows() {
@@ -830,8 +978,9 @@ fn read_numeric<G: Grid + ?Sized>(table: &G, col: usize, canonical: &str) -> Res
                 let what = match canonical {
                     "vi" => "a sampling variance",
                     "sei" => "a standard error",
-                    "sd1i" | "sd2i" => "a standard deviation",
-                    "t1i" | "t2i" => "a person-time",
+                    "sd1i" | "sd2i" | "sdi" => "a standard deviation",
+                    "t1i" | "t2i" | "ti" => "a person-time",
+                    "ni" | "n1i" | "n2i" => "a sample size",
                     "level" => "a confidence level",
                     _ => "a count",
                 };

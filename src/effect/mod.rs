@@ -5,10 +5,13 @@
 //! with their labels and moderators.
 
 mod binary;
+mod change;
 mod continuous;
 mod correlation;
 mod incidence;
+mod mean;
 mod proportion;
+mod rate;
 
 pub use continuous::smd_revman5;
 
@@ -57,25 +60,68 @@ impl AddTo {
     }
 }
 
-/// Variance type for SMD, RD and PR (metafor's `vtype`).
+/// Variance type (metafor's `vtype`); which ones a measure defines is checked by [`escalc`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[allow(clippy::upper_case_acronyms)]
 pub enum VType {
     /// Large-sample approximation (default).
     LS,
-    /// Unbiased estimate.
+    /// Unbiased estimate (RD, PR, SMD, UCOR).
     UB,
+    /// The second large-sample form (SMDH: without the J² factor).
+    LS2,
+    /// Homoscedastic: the pooled SD in both groups (ROM).
+    HO,
+    /// The n-weighted average over studies in place of each study's own value (ROM, PLN, UCOR).
+    AV,
+    /// Homoscedastic and averaged over studies (ROM).
+    AVHO,
+    /// Cross-sectional sampling (PHI; the same as LS).
+    CS,
+    /// Stratified sampling: fixed group sizes (PHI).
+    ST,
+}
+
+impl VType {
+    /// Every variance type, as metafor spells it.
+    pub const ALL: [VType; 8] = [
+        VType::LS,
+        VType::UB,
+        VType::LS2,
+        VType::HO,
+        VType::AV,
+        VType::AVHO,
+        VType::CS,
+        VType::ST,
+    ];
+
+    /// metafor's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            VType::LS => "LS",
+            VType::UB => "UB",
+            VType::LS2 => "LS2",
+            VType::HO => "HO",
+            VType::AV => "AV",
+            VType::AVHO => "AVHO",
+            VType::CS => "CS",
+            VType::ST => "ST",
+        }
+    }
 }
 
 impl std::str::FromStr for VType {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_uppercase().as_str() {
-            "LS" => Ok(VType::LS),
-            "UB" => Ok(VType::UB),
-            _ => Err(Error::invalid(format!(
-                "unknown variance type (vtype) '{s}': expected LS or UB"
-            ))),
-        }
+        let up = s.trim().to_ascii_uppercase();
+        VType::ALL
+            .into_iter()
+            .find(|v| v.name() == up)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown variance type (vtype) '{s}': expected LS, UB, LS2, HO, AV, AVHO, CS or ST"
+                ))
+            })
     }
 }
 
@@ -175,7 +221,16 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
     let (yi, vi, corrected) = match (&studies.data, measure) {
         (
             Data::TwoByTwo { ai, bi, ci, di },
-            Measure::OR | Measure::RR | Measure::RD | Measure::PETO,
+            Measure::OR
+            | Measure::RR
+            | Measure::RD
+            | Measure::PETO
+            | Measure::AS
+            | Measure::PHI
+            | Measure::YUQ
+            | Measure::YUY
+            | Measure::OR2DN
+            | Measure::OR2DL,
         ) => binary::escalc(measure, ai, bi, ci, di, opts),
         (
             Data::Means {
@@ -186,35 +241,38 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
                 sd2i,
                 n2i,
             },
-            Measure::MD | Measure::SMD,
+            Measure::MD | Measure::SMD | Measure::SMDH | Measure::ROM | Measure::VR | Measure::CVR,
         ) => continuous::escalc(measure, m1i, sd1i, n1i, m2i, sd2i, n2i, opts),
         (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR | Measure::IRD) => {
             incidence::escalc(measure, x1i, t1i, x2i, t2i, opts)
         }
-        (Data::Proportion { xi, ni }, Measure::PR | Measure::PLO) => {
-            proportion::escalc(measure, xi, ni, opts)
+        (
+            Data::Proportion { xi, ni },
+            Measure::PR | Measure::PLO | Measure::PAS | Measure::PFT | Measure::PLN,
+        ) => proportion::escalc(measure, xi, ni, opts),
+        (Data::Correlation { ri, ni }, Measure::ZCOR | Measure::COR | Measure::UCOR) => {
+            correlation::escalc(measure, ri, ni, opts.vtype)
         }
-        (Data::Correlation { ri, ni }, Measure::ZCOR | Measure::COR) => {
-            correlation::escalc(measure, ri, ni)
+        (Data::Regression { ti, ni, mi }, Measure::PCOR | Measure::ZPCOR) => {
+            correlation::partial(measure, ti, ni, mi, opts.vtype)
         }
-        (Data::Precomputed { yi, vi }, Measure::GEN) => {
-            let n = yi.len();
-            let mut y = Vec::with_capacity(n);
-            let mut v = Vec::with_capacity(n);
-            for (a, b) in yi.iter().zip(vi) {
-                match (a, b) {
-                    (Some(a), Some(b)) => {
-                        y.push(Some(*a));
-                        v.push(Some(*b));
-                    }
-                    _ => {
-                        y.push(None);
-                        v.push(None);
-                    }
-                }
+        (Data::Rate { xi, ti }, Measure::IR | Measure::IRLN | Measure::IRS | Measure::IRFT) => {
+            rate::escalc(measure, xi, ti, opts)
+        }
+        (
+            Data::Mean { mi, sdi, ni },
+            Measure::MN | Measure::MNLN | Measure::CVLN | Measure::SDLN,
+        ) => {
+            if matches!(measure, Measure::MNLN | Measure::CVLN) {
+                refuse_negative_means(studies, mi, measure)?;
             }
-            (y, v, vec![false; n])
+            mean::escalc(measure, mi, sdi, ni)
         }
+        (
+            d @ Data::PrePost { .. },
+            Measure::MC | Measure::SMCC | Measure::SMCR | Measure::SMCRH | Measure::ROMC,
+        ) => change::from_data(measure, d, opts),
+        (Data::Precomputed { yi, vi }, Measure::GEN) => precomputed(yi, vi),
         (
             Data::ReportedRatio {
                 estimate,
@@ -250,7 +308,10 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
         }
         _ => return Err(mismatch()),
     };
-    let scale = studies.data.kind().scale(measure, None);
+    let scale = match (&studies.data, measure) {
+        (Data::Proportion { ni, .. }, Measure::PFT) => Scale::freeman_tukey(harmonic_mean(ni)),
+        _ => studies.data.kind().scale(measure, None),
+    };
     Ok(Escalc {
         measure,
         scale,
@@ -260,18 +321,92 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
     })
 }
 
-/// metafor refuses `vtype = "UB"` for COR and ZCOR (permitted only for UCOR) and for PLO (LS or
-/// AV); accepting and ignoring it would report a variance type that was not used.
+/// The variance types `measure` defines besides LS (metafor 3.8-1). OR, RR, PETO, MD, IRR, IRD
+/// and GEN ignore `vtype` in metafor and keep accepting UB, as they always did here.
+fn vtypes_of(measure: Measure) -> &'static [VType] {
+    use VType::*;
+    match measure {
+        Measure::RD | Measure::PR | Measure::SMD => &[UB],
+        Measure::OR | Measure::RR | Measure::PETO | Measure::MD | Measure::IRR | Measure::IRD => {
+            &[UB]
+        }
+        Measure::GEN => &[UB],
+        Measure::SMDH | Measure::SMCC | Measure::SMCR => &[LS2],
+        Measure::PCOR => &[AV],
+        Measure::ROM => &[HO, AV, AVHO],
+        Measure::PHI => &[CS, ST],
+        Measure::PLN => &[AV],
+        Measure::UCOR => &[UB, AV],
+        _ => &[],
+    }
+}
+
+/// Given yi and vi, kept where both are present.
+#[allow(clippy::type_complexity)]
+fn precomputed(
+    yi: &[Option<f64>],
+    vi: &[Option<f64>],
+) -> (Vec<Option<f64>>, Vec<Option<f64>>, Vec<bool>) {
+    let n = yi.len();
+    let mut y = Vec::with_capacity(n);
+    let mut v = Vec::with_capacity(n);
+    for (a, b) in yi.iter().zip(vi) {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                y.push(Some(*a));
+                v.push(Some(*b));
+            }
+            _ => {
+                y.push(None);
+                v.push(None);
+            }
+        }
+    }
+    (y, v, vec![false; n])
+}
+
+/// metafor stops on a negative mean for the log mean and log coefficient of variation (their
+/// logarithm is undefined); the error names the first such row.
+fn refuse_negative_means(studies: &Studies, mi: &[Option<f64>], measure: Measure) -> Result<()> {
+    match mi.iter().position(|m| m.is_some_and(|m| m < 0.0)) {
+        Some(r) => Err(Error::input(
+            studies.location(r, Some("mi")),
+            format!(
+                "{measure} takes the log of the mean, found a negative mean {}",
+                mi[r].unwrap_or(f64::NAN)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The harmonic mean of the sample sizes given (missing ones left out), at which metafor's
+/// `transf.ipft.hm` inverts the Freeman–Tukey transform.
+pub fn harmonic_mean(ni: &[Option<f64>]) -> f64 {
+    let n: Vec<f64> = ni.iter().flatten().copied().collect();
+    1.0 / (n.iter().map(|n| 1.0 / n).sum::<f64>() / n.len() as f64)
+}
+
+/// metafor refuses a variance type a measure does not define (SMDH with UB fails there with
+/// 'argument "vi" is missing'); accepting and ignoring it would report a variance type that
+/// was not used.
 fn refuse_vtype(measure: Measure, vtype: VType) -> Result<()> {
+    if vtype == VType::LS || vtypes_of(measure).contains(&vtype) {
+        return Ok(());
+    }
     let why = match (measure, vtype) {
         (Measure::COR | Measure::ZCOR, VType::UB) => {
-            "the unbiased variance type applies to the bias-corrected correlation (metafor's UCOR) only"
+            ": the unbiased variance type applies to the bias-corrected correlation (metafor's UCOR) only".to_string()
         }
-        (Measure::PLO, VType::UB) => "the logit's large-sample variance is the only one defined",
-        _ => return Ok(()),
+        (Measure::PLO, VType::UB) => ": the logit's large-sample variance is the only one defined".into(),
+        _ => {
+            let others: Vec<&str> = vtypes_of(measure).iter().map(|v| v.name()).collect();
+            format!(" (it defines LS{}{})", if others.is_empty() { "" } else { ", " }, others.join(", "))
+        }
     };
     Err(Error::invalid(format!(
-        "variance type (vtype) UB does not apply to {measure}: {why}; use LS"
+        "variance type (vtype) {} does not apply to {measure}{why}; use LS",
+        vtype.name()
     )))
 }
 

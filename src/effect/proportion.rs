@@ -1,4 +1,4 @@
-//! Single proportions: raw and logit-transformed.
+//! Single proportions: raw, logit, log, arcsine and Freeman–Tukey double arcsine transformed.
 
 use super::{correction_flags, finite_pair, EscalcOptions, VType};
 use crate::data::studies::Values;
@@ -19,6 +19,30 @@ pub(super) fn escalc(measure: Measure, xi: &Values, ni: &Values, o: &EscalcOptio
         .map(|r| r.map(|(x, m)| x == 0.0 || m == 0.0))
         .collect();
     let corrected = correction_flags(&has_zero, o.to);
+    let corrected_rows: Vec<Option<(f64, f64)>> = (0..k)
+        .map(|i| {
+            rows[i].map(|(x, m)| {
+                if corrected[i] {
+                    (x + o.add, m + o.add)
+                } else {
+                    (x, m)
+                }
+            })
+        })
+        .collect();
+    // PLN's AV variance: the n-weighted mean proportion over the rows where it is defined.
+    let (sw, w) = corrected_rows
+        .iter()
+        .flatten()
+        .fold((0.0, 0.0), |(s, w), &(x, m)| {
+            let p = x / (x + m);
+            if p.is_nan() {
+                (s, w)
+            } else {
+                (s + p * (x + m), w + x + m)
+            }
+        });
+    let mean_p = sw / w;
     let mut yi = Vec::with_capacity(k);
     let mut vi = Vec::with_capacity(k);
     for i in 0..k {
@@ -36,12 +60,25 @@ pub(super) fn escalc(measure: Measure, xi: &Values, ni: &Values, o: &EscalcOptio
         let (y, v) = match measure {
             Measure::PR => {
                 let v = match o.vtype {
-                    VType::LS => p * (1.0 - p) / n,
                     VType::UB => p * (1.0 - p) / (n - 1.0),
+                    _ => p * (1.0 - p) / n,
                 };
                 (p, v)
             }
             Measure::PLO => ((p / (1.0 - p)).ln(), 1.0 / (n * p * (1.0 - p))),
+            Measure::PLN => {
+                let v = match o.vtype {
+                    VType::AV => 1.0 / (mean_p * n) - 1.0 / n,
+                    _ => 1.0 / x - 1.0 / n,
+                };
+                (p.ln(), v)
+            }
+            Measure::PAS => (p.sqrt().asin(), 1.0 / (4.0 * n)),
+            // Freeman & Tukey (1950).
+            Measure::PFT => (
+                0.5 * ((x / (n + 1.0)).sqrt().asin() + ((x + 1.0) / (n + 1.0)).sqrt().asin()),
+                1.0 / (4.0 * n + 2.0),
+            ),
             _ => unreachable!("proportion::escalc called with {measure}"),
         };
         let (y, v) = finite_pair(y, v);

@@ -232,18 +232,14 @@ fn escalc_rule(spec: &RSpec) -> Vec<String> {
     let mut args = Vec::new();
     if matches!(
         spec.kind,
-        Kind::TwoByTwo | Kind::Incidence | Kind::Proportion
+        Kind::TwoByTwo | Kind::Incidence | Kind::Proportion | Kind::Rate
     ) {
         args.push(format!("add = {}", num(e.add)));
         args.push(format!("to = {}", r_string(e.to.name())));
         args.push(format!("drop00 = {}", bool_r(e.drop00)));
     }
-    if matches!(spec.measure, Measure::SMD | Measure::RD | Measure::PR) {
-        let v = match e.vtype {
-            VType::LS => "LS",
-            VType::UB => "UB",
-        };
-        args.push(format!("vtype = {}", r_string(v)));
+    if e.vtype != VType::LS || matches!(spec.measure, Measure::SMD | Measure::RD | Measure::PR) {
+        args.push(format!("vtype = {}", r_string(e.vtype.name())));
     }
     args
 }

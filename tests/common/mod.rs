@@ -69,6 +69,13 @@ pub fn studies(case: &Case) -> Studies {
     .unwrap()
 }
 
+/// The studies of a case as read for `measure` (its column sets tried first).
+pub fn studies_for(case: &Case, measure: evident::Measure) -> Studies {
+    let table =
+        evident::Table::from_path(&case.dir.join("input.csv"), &CsvOptions::default()).unwrap();
+    Studies::from_table_for(&table, &ColumnMap::new(), Some(measure)).unwrap()
+}
+
 fn first(v: &Value) -> &Value {
     match v {
         Value::Array(a) => &a[0],
@@ -99,11 +106,7 @@ pub fn escalc_options(opts: &Value) -> EscalcOptions {
         o.drop00 = first(d).as_bool().unwrap();
     }
     if let Some(v) = opts.get("vtype") {
-        o.vtype = if v.as_str() == Some("UB") {
-            VType::UB
-        } else {
-            VType::LS
-        };
+        o.vtype = v.as_str().unwrap().parse::<VType>().unwrap();
     }
     o
 }

@@ -30,6 +30,8 @@ fn scale_name(a: &Analysis, m: &MetaregFit) -> String {
         Scale::Log => format!("log {}", a.effect_name),
         Scale::Logit => "logit proportion".into(),
         Scale::FisherZ => "Fisher's z".into(),
+        Scale::Arcsine => "arcsine proportion".into(),
+        Scale::FreemanTukey(_) => "Freeman–Tukey proportion".into(),
         Scale::Identity => a.effect_name.clone(),
     }
 }

@@ -114,6 +114,37 @@ pub fn measure_words(m: Measure, scale: Scale) -> &'static str {
         Measure::PLO => "logit-transformed proportions",
         Measure::ZCOR => "Fisher's z-transformed correlations",
         Measure::COR => "raw correlations",
+        Measure::AS => "arcsine square-root risk differences",
+        Measure::PHI => "phi coefficients",
+        Measure::YUQ => "Yule's Q coefficients",
+        Measure::YUY => "Yule's Y coefficients",
+        Measure::OR2DN => "standardised mean differences converted from log odds ratios (normal)",
+        Measure::OR2DL => "standardised mean differences converted from log odds ratios (logistic)",
+        Measure::SMDH => "standardised mean differences with heteroscedastic SDs",
+        Measure::ROM => "log ratios of means",
+        Measure::VR => "log variability ratios",
+        Measure::CVR => "log coefficient-of-variation ratios",
+        Measure::PAS => "arcsine square-root transformed proportions",
+        Measure::PFT => "Freeman–Tukey double arcsine transformed proportions",
+        Measure::PLN => "log-transformed proportions",
+        Measure::UCOR => "bias-corrected correlations",
+        Measure::PCOR => "partial correlations",
+        Measure::ZPCOR => "Fisher's z-transformed partial correlations",
+        Measure::IR => "incidence rates",
+        Measure::IRLN => "log incidence rates",
+        Measure::IRS => "square-root transformed incidence rates",
+        Measure::IRFT => "Freeman–Tukey transformed incidence rates",
+        Measure::MN => "raw means",
+        Measure::MNLN => "log means",
+        Measure::CVLN => "log coefficients of variation",
+        Measure::SDLN => "log standard deviations",
+        Measure::MC => "raw mean changes",
+        Measure::SMCC => "standardised mean changes (change-score standardisation)",
+        Measure::SMCR => "standardised mean changes (raw-score standardisation)",
+        Measure::SMCRH => {
+            "standardised mean changes (raw-score standardisation, unequal variances)"
+        }
+        Measure::ROMC => "log ratios of means of paired measurements",
         Measure::GEN if scale == Scale::Log => "log ratios",
         Measure::GEN => "effect sizes",
     }
@@ -127,6 +158,15 @@ fn source_words(d: &Data) -> &'static str {
         Data::Incidence { .. } => "the event counts and person-times of each group",
         Data::Proportion { .. } => "the numbers of events and participants",
         Data::Correlation { .. } => "the correlations and sample sizes",
+        Data::Rate { .. } => "the event counts and person-times",
+        Data::Mean { .. } => "the means, standard deviations and sample sizes",
+        Data::PrePost { .. } => {
+            "the means and standard deviations at both occasions, the sample sizes and the \
+             correlations between occasions"
+        }
+        Data::Regression { .. } => {
+            "the regression t statistics, sample sizes and numbers of predictors"
+        }
         Data::Precomputed { .. } | Data::ReportedRatio { .. } => "the values given",
     }
 }
@@ -136,7 +176,9 @@ fn back_words(s: Scale) -> &'static str {
     match s {
         Scale::Identity => "",
         Scale::Log => "; results are back-transformed to ratios for display",
-        Scale::Logit => "; results are back-transformed to proportions for display",
+        Scale::Logit | Scale::Arcsine | Scale::FreemanTukey(_) => {
+            "; results are back-transformed to proportions for display"
+        }
         Scale::FisherZ => "; results are back-transformed to correlations for display",
     }
 }
@@ -189,7 +231,10 @@ fn zero_cells_sentence(a: &Analysis) -> String {
     let set = &a.fit.effects;
     let counts = matches!(
         a.studies.data,
-        Data::TwoByTwo { .. } | Data::Incidence { .. } | Data::Proportion { .. }
+        Data::TwoByTwo { .. }
+            | Data::Incidence { .. }
+            | Data::Proportion { .. }
+            | Data::Rate { .. }
     );
     if !counts || matches!(set.measure, Measure::PETO) {
         return String::new();

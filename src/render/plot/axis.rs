@@ -6,12 +6,7 @@ use crate::measure::Scale;
 
 /// The analysis-scale value of a display value: the inverse of [`Scale::back`].
 pub fn forward(scale: Scale, display: f64) -> f64 {
-    match scale {
-        Scale::Identity => display,
-        Scale::Log => display.ln(),
-        Scale::Logit => (display / (1.0 - display)).ln(),
-        Scale::FisherZ => display.atanh(),
-    }
+    scale.forward(display)
 }
 
 /// Where "no effect" lies on the analysis scale, if the measure has such a value (proportions
@@ -19,7 +14,11 @@ pub fn forward(scale: Scale, display: f64) -> f64 {
 pub fn null_position(measure: crate::measure::Measure, scale: Scale) -> Option<f64> {
     if matches!(
         measure,
-        crate::measure::Measure::PR | crate::measure::Measure::PLO
+        crate::measure::Measure::PR
+            | crate::measure::Measure::PLO
+            | crate::measure::Measure::PLN
+            | crate::measure::Measure::PAS
+            | crate::measure::Measure::PFT
     ) {
         return None;
     }
@@ -83,6 +82,12 @@ impl Axis {
             Scale::Logit => logit_ticks(dlo, dhi, fixed),
             Scale::FisherZ => correlation_ticks(dlo, dhi, fixed),
             Scale::Identity => linear_ticks(dlo, dhi, fixed),
+            // Back-transformed proportions live in [0, 1].
+            Scale::Arcsine | Scale::FreemanTukey(_) => {
+                let mut t = linear_ticks(dlo.max(0.0), dhi.min(1.0), fixed);
+                t.retain(|&p| (0.0..=1.0).contains(&p));
+                t
+            }
         };
         // Back-transformed proportions and correlations cannot reach their bounds.
         ticks.retain(|&t| forward(scale, t).is_finite());

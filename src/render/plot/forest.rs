@@ -338,12 +338,12 @@ pub(crate) fn effect_names_of(m: crate::measure::Measure, scale: Scale) -> (Stri
     let short = match m {
         GEN => match scale {
             Scale::Log => "Ratio".to_string(),
-            Scale::Logit => "Proportion".to_string(),
+            Scale::Logit | Scale::Arcsine | Scale::FreemanTukey(_) => "Proportion".to_string(),
             Scale::FisherZ => "Correlation".to_string(),
             Scale::Identity => "Estimate".to_string(),
         },
-        PLO | PR => "Proportion".into(),
-        ZCOR | COR => "Correlation".into(),
+        PLO | PR | PLN | PAS | PFT => "Proportion".into(),
+        ZCOR | COR | UCOR => "Correlation".into(),
         PETO => "OR".into(),
         _ => m.name().into(),
     };
@@ -355,8 +355,13 @@ pub(crate) fn effect_names_of(m: crate::measure::Measure, scale: Scale) -> (Stri
         IRD => "Incidence rate difference".into(),
         MD => "Mean difference".into(),
         SMD => "Standardised mean difference".into(),
-        PLO | PR => "Proportion".into(),
-        ZCOR | COR => "Correlation".into(),
+        PLO | PR | PAS | PFT => "Proportion".into(),
+        PLN => "Proportion".into(),
+        ZCOR | COR | UCOR => "Correlation".into(),
+        ROM => "Ratio of means".into(),
+        VR => "Variability ratio".into(),
+        CVR => "Coefficient-of-variation ratio".into(),
+        SMDH => "Standardised mean difference (unequal variances)".into(),
         _ => short.clone(),
     };
     let long = if scale == Scale::Log {
@@ -1553,7 +1558,27 @@ pub fn data_columns_for(data: &Data, rows: &[usize], arms: (&str, &str)) -> Vec<
             col(c, "Events/Time", &|r| frac(x2i[r], t2i[r])),
         ],
         Data::Proportion { xi, ni } => vec![col("", "Events/Total", &|r| frac(xi[r], ni[r]))],
-        Data::Correlation { ni, .. } => vec![col("", "N", &|r| fmt_value(ni[r]))],
+        Data::Correlation { ni, .. } | Data::Regression { ni, .. } => {
+            vec![col("", "N", &|r| fmt_value(ni[r]))]
+        }
+        Data::Rate { xi, ti } => vec![col("", "Events/Time", &|r| frac(xi[r], ti[r]))],
+        Data::Mean { mi, sdi, ni } => vec![col("", "Mean (SD), N", &|r| msn(mi[r], sdi[r], ni[r]))],
+        Data::PrePost {
+            m1i,
+            m2i,
+            sd1i,
+            sd2i,
+            ni,
+            ..
+        } => {
+            let ms =
+                |m: Option<f64>, s: Option<f64>| format!("{} ({})", fmt_value(m), fmt_value(s));
+            vec![
+                col("Occasion 1", "Mean (SD)", &|r| ms(m1i[r], sd1i[r])),
+                col("Occasion 2", "Mean (SD)", &|r| ms(m2i[r], sd2i[r])),
+                col("", "N", &|r| fmt_value(ni[r])),
+            ]
+        }
         Data::Precomputed { .. } | Data::ReportedRatio { .. } => Vec::new(),
     }
 }

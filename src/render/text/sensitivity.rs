@@ -56,6 +56,8 @@ fn series_table(sr: &RefitSeries, head: &str) -> String {
                 Scale::Log => "log",
                 Scale::Logit => "logit",
                 Scale::FisherZ => "Fisher z",
+                Scale::Arcsine => "arcsine",
+                Scale::FreemanTukey(_) => "Freeman–Tukey",
                 Scale::Identity => "identity",
             },
             sr.scale.key_suffix().unwrap_or("")
