@@ -307,6 +307,43 @@ impl PoolOptions {
         Ok(())
     }
 
+    /// The first option set that the report does not run yet, as an error naming its key:
+    /// refused rather than silently ignored.
+    pub fn report_unsupported(&self, cfg: &AnalysisConfig) -> Result<()> {
+        let d = PoolOptions::default();
+        let ml = &self.multilevel;
+        let set = [
+            ("reference", !self.reference.is_empty()),
+            ("test_coefs", !self.test_coefs.is_empty()),
+            ("predict", !self.predict.is_empty()),
+            ("permutations", self.permutations.is_some()),
+            ("seed", cfg.seed.is_some()),
+            ("common_tau2", self.common_tau2),
+            ("tau2_ci", self.tau2_ci != d.tau2_ci),
+            ("robust", self.robust.is_some()),
+            ("cluster", self.cluster.is_some()),
+            ("reported", self.reported),
+            ("include_p_bounds", self.include_p_bounds),
+            ("events_desirable", cfg.events_desirable.is_some()),
+            ("no_correct", self.no_correct),
+            ("delimiter", self.delimiter.is_some()),
+            ("decimal", self.decimal_comma.is_some()),
+            ("scale", self.scale.is_some()),
+            ("random", !ml.random.is_empty()),
+            ("struct", !ml.structure.is_empty()),
+            ("rho", ml.rho.is_some()),
+            ("obs", ml.obs.is_some()),
+            ("V_block", !ml.v_block.is_empty()),
+            ("dfs", ml.dfs.is_some()),
+        ];
+        match set.iter().find(|(_, on)| *on) {
+            Some((key, _)) => Err(Error::invalid(format!(
+                "`{key}` is accepted by the manifest but not run by the report yet: use `evident pool` for it"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The options of a manifest's analysis, every value parsed and checked (errors name the
     /// key, for the manifest to give its line).
     pub fn from_config(cfg: &AnalysisConfig) -> Result<PoolOptions> {
