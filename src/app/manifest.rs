@@ -452,6 +452,152 @@ file = 'a.csv'
         }
     }
 
+    /// Issue 16 item 10: every other option of `pool`, parsed into the one options type the
+    /// command line builds too, and each bad value stopped at its line with its key.
+    #[test]
+    fn accepts_every_pool_option_with_its_line_and_key() {
+        use crate::app::options::PoolOptions;
+        let m = Manifest::parse(
+            r#"
+[[analysis]]
+file = "x.csv"
+mods = ["ablat", "factor(alloc)"]
+reference = ["alloc=random"]
+test_coefs = ["alloc"]
+predict = [30, [40, 1, 0], "50, 0, 1"]
+tau2_ci = "pl"
+robust = "CR2"
+cluster = "trial"
+events_desirable = true
+solver = "newton"
+delimiter = ";"
+decimal = ","
+scale = "log"
+allow_mixed_ratios = true
+[[analysis]]
+file = "y.csv"
+by = "g"
+common_tau2 = true
+permutations = 100
+seed = 7
+method = "MH"
+no_correct = true
+[[analysis]]
+file = "z.csv"
+random = "~ 1 | district/school"
+dfs = "contain"
+[[analysis]]
+file = "w.csv"
+random = ["~ 1 | study", "~ 1 | es"]
+struct = ["CS"]
+cluster = "study"
+rho = 0.6
+obs = "outcome"
+robust = "CR1"
+[[analysis]]
+file = "v.csv"
+random = "~ 1 | study"
+cluster = "study"
+V_block = "v1,v2"
+[[analysis]]
+file = "u.csv"
+reported = true
+include_p_bounds = true
+"#,
+            Path::new("evident.toml"),
+        )
+        .unwrap();
+        let o: Vec<PoolOptions> = m
+            .analysis
+            .iter()
+            .map(|a| PoolOptions::from_config(a).unwrap())
+            .collect();
+        assert_eq!(o[0].mods.as_deref(), Some("ablat + factor(alloc)"));
+        assert_eq!(o[0].reference, ["alloc=random"]);
+        assert_eq!(o[0].test_coefs, ["alloc"]);
+        assert_eq!(
+            o[0].predict,
+            [vec![30.0], vec![40.0, 1.0, 0.0], vec![50.0, 0.0, 1.0]]
+        );
+        assert_eq!((o[1].permutations, o[1].seed), (Some(100), 7));
+        assert_eq!(
+            o[0].tau2_ci,
+            crate::model::heterogeneity::Tau2CiType::ProfileLikelihood
+        );
+        assert_eq!(o[0].robust, Some(crate::robust::RobustType::CR2));
+        assert_eq!(o[0].cluster.as_deref(), Some("trial"));
+        assert!(o[0].events_desirable && o[0].escalc.allow_mixed_ratios);
+        assert_eq!(o[0].solver, Some(crate::model::Solver::Newton));
+        assert_eq!(
+            (o[0].delimiter, o[0].decimal_comma),
+            (Some(b';'), Some(true))
+        );
+        assert_eq!(o[0].scale, Some(crate::measure::Scale::Log));
+        assert!(o[1].common_tau2 && o[1].no_correct);
+        assert_eq!(o[2].multilevel.random, ["~ 1 | district/school"]);
+        assert_eq!(o[2].multilevel.dfs, Some(crate::multilevel::Dfs::Contain));
+        assert_eq!(o[3].multilevel.random.len(), 2);
+        assert_eq!(o[3].multilevel.structure, ["CS"]);
+        assert_eq!(
+            (o[3].multilevel.rho, o[3].multilevel.obs.as_deref()),
+            (Some(0.6), Some("outcome"))
+        );
+        assert_eq!(o[4].multilevel.v_block, ["v1", "v2"]);
+        assert!(o[5].reported && o[5].include_p_bounds);
+        let error = |body: &str| {
+            let text = format!("title = 't'\n[[analysis]]\nfile = 'a.csv'\n{body}\n");
+            match Manifest::parse(&text, Path::new("m")) {
+                Err(Error::Input { location, message }) => (location.line, message),
+                other => panic!("{body}: {other:?}"),
+            }
+        };
+        for (body, line, says) in [
+            (
+                "solver = 'gradient'",
+                4,
+                "`solver`: unknown solver 'gradient'",
+            ),
+            ("tau2_ci = 'wide'", 4, "`tau2_ci`: unknown tau2 CI method"),
+            ("robust = 'CR3'", 4, "`robust`"),
+            (
+                "delimiter = ';;'",
+                4,
+                "`delimiter`: must be a single ASCII character",
+            ),
+            ("decimal = ';'", 4, "`decimal`: must be '.' or ','"),
+            ("scale = 'sqrt'", 4, "`scale`: unknown scale 'sqrt'"),
+            ("dfs = 'many'\nrandom = '~ 1 | s'", 4, "`dfs`"),
+            ("predict = ['x']", 4, "'x' is not a number"),
+            ("predict = [30]", 4, "`predict` needs `mods`"),
+            ("test_coefs = ['a']", 4, "`test_coefs` needs `mods`"),
+            ("robust = 'CR1'", 4, "`robust` needs `cluster`"),
+            ("common_tau2 = true", 4, "`common_tau2` needs `by`"),
+            (
+                "random = '~ 1 | s'\ncluster = 'c'\nobs = 'o'\nrho = 2",
+                7,
+                "`rho` must be a correlation",
+            ),
+            (
+                "include_p_bounds = true",
+                4,
+                "`include_p_bounds` needs `reported`",
+            ),
+            ("random = 3", 4, "expected a text or a list of texts"),
+            ("permutations = 0", 4, "`permutations` must be at least 1"),
+            (
+                "robust = 'CR1'\ncluster = 'c'\npermutations = 9",
+                4,
+                "`robust` cannot be used with `permutations`",
+            ),
+            ("maxiter = 0", 4, "`maxiter` must be at least 1"),
+            ("control_risk = 1.5", 4, "`control_risk`"),
+        ] {
+            let (l, message) = error(body);
+            assert_eq!(l, Some(line), "{body}: {message}");
+            assert!(message.contains(says), "{body}: {message}");
+        }
+    }
+
     /// Issue 14 fuzzing, on stable Rust: random and mutated manifests never panic, and every
     /// error is an [`Error::Input`] naming the manifest and a line of the text, in one line.
     mod random {

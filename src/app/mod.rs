@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod batch;
 pub mod forest;
 pub mod manifest;
+pub mod options;
 pub mod outdir;
 pub mod presets;
 pub mod report;

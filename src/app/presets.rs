@@ -155,67 +155,19 @@ impl Preset {
     }
 }
 
-/// A setting's value parsed, an error naming the manifest's key otherwise.
-fn parse_key<T: std::str::FromStr<Err = Error>>(
-    key: &str,
-    value: Option<&str>,
-) -> Result<Option<T>> {
-    value
-        .map(str::parse::<T>)
-        .transpose()
-        .map_err(|e| Error::invalid(format!("`{key}`: {e}")))
-}
-
 /// The preset of an analysis (`cochrane` unless set).
 pub(crate) fn preset_of(cfg: &crate::render::html::analysis::AnalysisConfig) -> Result<Preset> {
-    Ok(parse_key::<Preset>("preset", cfg.preset.as_deref())?.unwrap_or_default())
+    Ok(
+        crate::app::options::parse_key::<Preset>("preset", cfg.preset.as_deref())?
+            .unwrap_or_default(),
+    )
 }
 
 /// The model options of an analysis: the preset's (Cochrane: REML, Knapp–Hartung, 95 %) unless
 /// set. For Mantel–Haenszel and Peto pooling these are the fixed-effect options of the analyses
 /// that work on the per-study effects (Egger's and Begg's tests).
 pub fn options(cfg: &crate::render::html::analysis::AnalysisConfig) -> Result<RmaOptions> {
-    let method = match parse_key::<PoolMethod>("method", cfg.method.as_deref())? {
-        None => None,
-        Some(PoolMethod::Rma(m)) => Some(m),
-        Some(PoolMethod::MantelHaenszel | PoolMethod::Peto) => Some(Method::FE),
-        Some(PoolMethod::MhRandom) => Some(Method::DL),
-    };
-    let test = parse_key::<Test>("test", cfg.test.as_deref())?;
-    let level = cfg.level.unwrap_or_default();
-    let pi = parse_key::<PiType>("pi", cfg.pi.as_deref())?;
-    let mut o = preset_of(cfg)?.rma_options(method, test, level, pi.unwrap_or(PiType::Metafor));
-    let bad = |key: &str, why: &str, x: f64| Error::invalid(format!("`{key}` {why}, got {x}"));
-    if let Some(s) = cfg.stepadj {
-        if !(s > 0.0 && s <= 1.0) {
-            return Err(bad("stepadj", "must lie in (0, 1]", s));
-        }
-        o.control.stepadj = s;
-    }
-    if let Some(n) = cfg.maxiter {
-        o.control.maxiter = n;
-    }
-    if let Some(t) = cfg.threshold {
-        o.control.threshold = t;
-    }
-    if let Some(t) = cfg.tol {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(bad("tol", "must be a positive number", t));
-        }
-        o.control.tol = t;
-        o.qprofile_tol = t;
-    }
-    if let Some(t) = cfg.tau2 {
-        if !(t.is_finite() && t >= 0.0) {
-            return Err(bad("tau2", "must be a non-negative number", t));
-        }
-        o.tau2_fixed = Some(t);
-    }
-    o.weighted = !cfg.unweighted;
-    if let Some((name, why)) = o.control.invalid_parameter() {
-        return Err(Error::invalid(format!("`{name}` {why}")));
-    }
-    Ok(o)
+    crate::app::options::PoolOptions::from_config(cfg)?.rma_options()
 }
 
 /// The effect-size options of an analysis (`add`, `to`, `drop00`, `vtype`, as `pool` takes them),
@@ -223,26 +175,8 @@ pub fn options(cfg: &crate::render::html::analysis::AnalysisConfig) -> Result<Rm
 pub fn escalc_options(
     cfg: &crate::render::html::analysis::AnalysisConfig,
 ) -> Result<crate::effect::EscalcOptions> {
-    let mut e = crate::effect::EscalcOptions {
-        allow_mixed_ratios: cfg.allow_mixed_ratios,
-        drop00: cfg.drop00.unwrap_or(false),
-        ..Default::default()
-    };
-    if let Some(a) = cfg.add {
-        if !(a.is_finite() && a >= 0.0) {
-            return Err(Error::invalid(format!(
-                "`add` must be a non-negative number, got {a}"
-            )));
-        }
-        e.add = a;
-    }
-    if let Some(t) = parse_key("to", cfg.to.as_deref())? {
-        e.to = t;
-    }
-    if let Some(v) = parse_key("vtype", cfg.vtype.as_deref())? {
-        e.vtype = v;
-    }
-    Ok(preset_of(cfg)?.escalc(e))
+    let o = crate::app::options::PoolOptions::from_config(cfg)?;
+    Ok(o.preset.escalc(o.escalc_options()?))
 }
 
 #[cfg(test)]

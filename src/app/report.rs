@@ -428,8 +428,9 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
 
 /// [`analyse`], reading the input through a run's shared tables.
 fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
-    let studies = read(spec, tables)?;
     let cfg = &spec.cfg;
+    crate::app::options::PoolOptions::from_config(cfg)?.report_unsupported(cfg)?;
+    let studies = read(spec, tables)?;
     let measure = match &cfg.measure {
         Some(m) => m.parse::<Measure>()?,
         None => studies.data.default_measure(),

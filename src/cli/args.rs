@@ -5,6 +5,7 @@ use super::choices::{
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use evident::app::options::{as_flags, PoolOptions};
 use evident::app::presets::{PoolMethod, Preset};
 use evident::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use evident::effect::{EffectSet, EscalcOptions};
@@ -179,17 +180,19 @@ impl ReadArgs {
 
     /// `--add`, `--to`, `--drop00`, `--vtype`.
     pub fn escalc(&self) -> Result<EscalcOptions> {
-        let escalc = EscalcOptions {
-            add: self.add,
-            to: self.to.into(),
-            drop00: self.drop00.unwrap_or(false),
-            vtype: self.vtype.into(),
-            allow_mixed_ratios: self.allow_mixed_ratios,
+        let o = PoolOptions {
+            escalc: EscalcOptions {
+                add: self.add,
+                to: self.to.into(),
+                drop00: false,
+                vtype: self.vtype.into(),
+                allow_mixed_ratios: self.allow_mixed_ratios,
+            },
+            drop00: self.drop00,
+            ..PoolOptions::default()
         };
-        if !(escalc.add >= 0.0 && escalc.add.is_finite()) {
-            bail!("--add must be a non-negative number, got {}", self.add);
-        }
-        Ok(escalc)
+        o.escalc_options()
+            .map_err(|e| anyhow::anyhow!(as_flags(&e.to_string())))
     }
 }
 
@@ -374,45 +377,28 @@ impl ModelArgs {
     }
 
     fn rma(&self, method: Option<evident::model::Method>) -> Result<RmaOptions> {
-        let mut o = self.preset().rma_options(
-            method,
-            self.test.map(Into::into),
-            self.level,
-            self.pi.into(),
-        );
-        if let Some(s) = self.stepadj {
-            if !(s > 0.0 && s <= 1.0) {
-                bail!("--stepadj must lie in (0, 1], got {s}");
-            }
-            o.control.stepadj = s;
+        self.options()
+            .rma_options_for(method)
+            .map_err(|e| anyhow::anyhow!(as_flags(&e.to_string())))
+    }
+
+    /// The library's pooling options of these flags (the checks are the library's).
+    pub fn options(&self) -> PoolOptions {
+        PoolOptions {
+            preset: self.preset(),
+            method: self.method(),
+            test: self.test.map(Into::into),
+            level: self.level,
+            pi: self.pi.into(),
+            no_correct: self.no_correct,
+            solver: self.solver.map(Into::into),
+            stepadj: self.stepadj,
+            maxiter: self.maxiter,
+            threshold: self.threshold,
+            tol: self.tol,
+            tau2: self.tau2,
+            unweighted: self.unweighted,
+            ..PoolOptions::default()
         }
-        if let Some(solver) = self.solver {
-            o.control.solver = solver.into();
-        }
-        if let Some(n) = self.maxiter {
-            o.control.maxiter = n;
-        }
-        if let Some(t) = self.threshold {
-            o.control.threshold = t;
-        }
-        if let Some(t) = self.tol {
-            if !(t.is_finite() && t > 0.0) {
-                bail!("--tol must be a positive number, got {t}");
-            }
-            o.control.tol = t;
-            o.qprofile_tol = t;
-        }
-        if let Some(t) = self.tau2 {
-            if !(t.is_finite() && t >= 0.0) {
-                bail!("--tau2 must be a non-negative number, got {t}");
-            }
-            o.tau2_fixed = Some(t);
-        }
-        o.weighted = !self.unweighted;
-        // Refused once, up front: otherwise every fit reports its own non-convergence.
-        if let Some((name, why)) = o.control.invalid_parameter() {
-            bail!("--{name} {why}");
-        }
-        Ok(o)
     }
 }

@@ -128,6 +128,118 @@ pub struct AnalysisConfig {
     /// Unweighted estimate of the pooled effect (`--unweighted`).
     #[serde(default)]
     pub unweighted: bool,
+    /// Mantel–Haenszel tests without continuity correction (`--no-correct`).
+    #[serde(default)]
+    pub no_correct: bool,
+    /// ML/REML/EB algorithm: `fisher` (default) or `newton` (`--solver`).
+    pub solver: Option<String>,
+    /// Field delimiter of the CSV file, one character (`--delimiter`; default: detected).
+    pub delimiter: Option<String>,
+    /// Decimal separator, `.` or `,` (`--decimal`; default: detected).
+    pub decimal: Option<String>,
+    /// Scale of given effects (GEN): `identity`, `log`, `logit`, `fisherz` (`--scale`).
+    pub scale: Option<String>,
+    /// With `mods`: reference levels, `COLUMN=LEVEL` or `LEVEL` (`--reference`).
+    #[serde(default)]
+    pub reference: Vec<String>,
+    /// With `mods`: Wald tests of the coefficients whose names contain each text
+    /// (`--test-coefs`).
+    #[serde(default)]
+    pub test_coefs: Vec<String>,
+    /// With `mods`: points to predict at, each a number, a list of numbers or `"30,1"`
+    /// (`--predict`).
+    #[serde(default)]
+    pub predict: Vec<PredictPoint>,
+    /// Permutation test with this many permutations (`--permutations`).
+    pub permutations: Option<usize>,
+    /// Seed of the permutations (`--seed`, default 1).
+    pub seed: Option<u64>,
+    /// With `by`: lead with the estimates of the model with one common τ² (`--common-tau2`).
+    #[serde(default)]
+    pub common_tau2: bool,
+    /// CI for τ²: `qp` (Q-profile, default) or `pl` (profile likelihood) (`--tau2-ci`).
+    pub tau2_ci: Option<String>,
+    /// Cluster-robust inference: `CR1` or `CR2` (`--robust`), with `cluster`.
+    pub robust: Option<String>,
+    /// The column grouping the rows into clusters (`--cluster`).
+    pub cluster: Option<String>,
+    /// Rows carry what each paper reported (`--reported`).
+    #[serde(default)]
+    pub reported: bool,
+    /// With `reported`: pool "p < b" rows at their SE bound (`--include-p-bounds`).
+    #[serde(default)]
+    pub include_p_bounds: bool,
+    /// The event counted is a good one (`--events-desirable`; default: `direction = "higher"`).
+    pub events_desirable: Option<bool>,
+    /// Multilevel model: random-effects formulas, one text or a list (`--random`).
+    #[serde(default)]
+    pub random: TextList,
+    /// Covariance structures of `~ inner | outer` terms (`--struct`).
+    #[serde(default, rename = "struct")]
+    pub structure: TextList,
+    /// Sampling correlation between different `obs` of one `cluster` (`--rho`).
+    pub rho: Option<f64>,
+    /// The observation column of `rho` (`--obs`).
+    pub obs: Option<String>,
+    /// Known sampling covariance columns, a list or `"c1,c2"` (`--V-block`).
+    #[serde(default, rename = "V_block")]
+    pub v_block: TextList,
+    /// Degrees of freedom of a multilevel model's t tests: `residual` or `contain` (`--dfs`).
+    pub dfs: Option<String>,
+}
+
+/// One text or a list of texts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for TextList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(String),
+            Many(Vec<String>),
+        }
+        match Raw::deserialize(d) {
+            Ok(Raw::One(s)) => Ok(TextList(vec![s])),
+            Ok(Raw::Many(v)) => Ok(TextList(v)),
+            Err(_) => Err(serde::de::Error::custom(
+                "expected a text or a list of texts",
+            )),
+        }
+    }
+}
+
+/// A point to predict at: the values of the coefficients after the intercept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PredictPoint(pub Vec<f64>);
+
+impl<'de> Deserialize<'de> for PredictPoint {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            One(f64),
+            Many(Vec<f64>),
+            Text(String),
+        }
+        let bad = || {
+            serde::de::Error::custom("expected a number, a list of numbers or a text of numbers")
+        };
+        match Raw::deserialize(d).map_err(|_| bad())? {
+            Raw::One(x) => Ok(PredictPoint(vec![x])),
+            Raw::Many(v) => Ok(PredictPoint(v)),
+            Raw::Text(s) => s
+                .split(|c: char| c == ',' || c.is_whitespace())
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    t.parse::<f64>()
+                        .map_err(|_| serde::de::Error::custom(format!("'{t}' is not a number")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(PredictPoint),
+        }
+    }
 }
 
 /// A result that is either computed or, with the reason, not computed.
