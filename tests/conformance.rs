@@ -175,6 +175,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) {
             common::bias::run(case, a, misses)
         }
         "robust" => common::robust::run(case, a, misses),
+        "selmodel" => common::selmodel::run(case, a, misses),
         other => misses.push(format!("{path}: unknown kind {other}")),
     }
 }

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod moderators;
 pub mod multilevel;
 pub mod robust;
+pub mod selmodel;
 pub mod svg;
 pub mod tol;
 

@@ -48,9 +48,9 @@ fn kind(a: &Value) -> &str {
         .expect("every analysis has a string kind")
 }
 
-/// Kinds the harness lists but does not run yet (issue 18: `rma.glmm`; issue 19: `selmodel`);
+/// Kinds the harness lists but does not run yet (issue 18: `rma.glmm`);
 /// structured rma.mv terms and measures the library does not know are picked out by [`pending`].
-pub const PENDING: &[&str] = &["rma.glmm", "selmodel"];
+pub const PENDING: &[&str] = &["rma.glmm"];
 
 /// Analyses whose reference numbers are rounding noise, not run: white2020's CR2 fit of
 /// `~ col_component + col_component:exp_obs - 1`, where `col_componentzcombined` is identified
