@@ -186,6 +186,7 @@ fn run_analysis(case: &Case, a: &Value, misses: &mut Vec<String>) {
         }
         "robust" => common::robust::run(case, a, misses),
         "rma.glmm" => common::glmm::run(case, a, misses),
+        "selmodel" => common::selmodel::run(case, a, misses),
         other => misses.push(format!("{path}: unknown kind {other}")),
     }
 }

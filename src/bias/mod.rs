@@ -9,6 +9,7 @@ pub mod panel;
 pub mod petpeese;
 pub mod ranktest;
 pub mod regtest;
+pub mod selmodel;
 pub mod trimfill;
 
 pub use fsn::{fsn, Fsn, FsnType};
@@ -16,4 +17,5 @@ pub use panel::{BiasPanel, BiasReport, FewStudies};
 pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
 pub use regtest::{regtest, regtest_metareg, sample_sizes, Limit, Predictor, RegModel, Regtest};
+pub use selmodel::{selmodel, Alternative, SelModel, SelOptions, SelType};
 pub use trimfill::{trimfill, Estimator, Side, TrimFill};

@@ -8,6 +8,7 @@
 
 pub mod kendall;
 pub mod level;
+pub mod numderiv;
 pub mod zeroin;
 
 use statrs::distribution::{

@@ -12,6 +12,7 @@ pub mod glmm;
 pub mod moderators;
 pub mod multilevel;
 pub mod robust;
+pub mod selmodel;
 pub mod svg;
 pub mod tol;
 

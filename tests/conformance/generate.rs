@@ -48,9 +48,11 @@ fn kind(a: &Value) -> &str {
         .expect("every analysis has a string kind")
 }
 
-/// Kinds the harness lists but does not run yet (issue 19: `selmodel`); `rma.glmm` of a measure
-/// evident does not parse yet or a model not built yet waits too; measures the library does not
-/// know and profile CIs of a structured term are picked out by [`pending`].
+/// Kinds the harness lists but does not run yet (issue 19: `selmodel`, whose optimiser and
+/// Hessian are built in `evident::bias::selmodel` but do not yet meet the corpus tolerances on
+/// every analysis); `rma.glmm` models not built yet (UM.RS, CM.EL for OR, the Poisson-normal
+/// IRLN), measures the library does not know and profile CIs of a structured term wait too: see
+/// [`pending`].
 pub const PENDING: &[&str] = &["selmodel"];
 
 /// Analyses whose reference numbers are rounding noise, not run: white2020's CR2 fit of
@@ -81,7 +83,7 @@ pub fn pending(a: &Value) -> bool {
 fn glmm_not_built(a: &Value) -> bool {
     let o = &a["options"];
     let model = o["model"].as_str().unwrap_or("");
-    model == "UM.RS" || (model == "CM.EL" && o["measure"] == "OR")
+    model == "UM.RS" || (model == "CM.EL" && o["measure"] == "OR") || o["measure"] == "IRLN"
 }
 
 /// `tests/conformance/cases.rs`: one `case!(test, "case", "id");` line per analysis (`pending!`

@@ -11,6 +11,7 @@ mod multilevel;
 mod reported;
 mod rma;
 mod robust;
+mod selmodel;
 mod sensitivity;
 mod sof;
 
@@ -28,6 +29,7 @@ pub use multilevel::mv_json;
 pub use reported::{additive_json, two_estimates_json};
 pub use rma::{mh_json, rma_json};
 pub use robust::robust_json;
+pub use selmodel::selmodel_json;
 pub use sensitivity::{
     baujat_json, cumul_json, gosh_json, influence_json, leave1out_json, sensitivity_report_json,
 };
