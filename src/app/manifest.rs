@@ -177,8 +177,8 @@ impl Manifest {
             }
             // Every setting is checked here, so that a bad value stops the run with its line
             // instead of failing (or falling back) later.
-            let checked = crate::app::presets::options(&a)
-                .and_then(|_| crate::app::presets::escalc_options(&a))
+            let checked = crate::app::options::options(&a)
+                .and_then(|_| crate::app::options::escalc_options(&a))
                 .and_then(|_| {
                     a.measure
                         .as_deref()
@@ -408,12 +408,12 @@ unweighted = true
         let a = &m.analysis[0];
         assert_eq!(a.col.get("yi").map(String::as_str), Some("logOR"));
         assert_eq!(a.col.get("vi").map(String::as_str), Some("var"));
-        let o = crate::app::presets::options(a).unwrap();
+        let o = crate::app::options::options(a).unwrap();
         assert_eq!(o.pi_type, crate::model::PiType::Riley);
         assert_eq!(o.tau2_fixed, Some(0.1));
         assert_eq!((o.control.stepadj, o.control.maxiter), (0.5, 500));
         assert!(!o.weighted);
-        let e = crate::app::presets::escalc_options(a).unwrap();
+        let e = crate::app::options::escalc_options(a).unwrap();
         assert_eq!(
             (e.add, e.to, e.drop00),
             (0.25, crate::effect::AddTo::All, true)
@@ -544,6 +544,11 @@ include_p_bounds = true
         );
         assert_eq!(o[4].multilevel.v_block, ["v1", "v2"]);
         assert!(o[5].reported && o[5].include_p_bounds);
+    }
+
+    /// Issue 16 item 10: a bad value of any `pool` option stops the run at its line and key.
+    #[test]
+    fn stops_each_bad_pool_option_at_its_line_and_key() {
         let error = |body: &str| {
             let text = format!("title = 't'\n[[analysis]]\nfile = 'a.csv'\n{body}\n");
             match Manifest::parse(&text, Path::new("m")) {

@@ -522,6 +522,27 @@ pub fn as_flags(message: &str) -> String {
     out
 }
 
+/// The preset of an analysis (`cochrane` unless set).
+pub(crate) fn preset_of(cfg: &crate::render::html::analysis::AnalysisConfig) -> Result<Preset> {
+    Ok(parse_key::<Preset>("preset", cfg.preset.as_deref())?.unwrap_or_default())
+}
+
+/// The model options of an analysis: the preset's (Cochrane: REML, Knapp–Hartung, 95 %) unless
+/// set. For Mantel–Haenszel and Peto pooling these are the fixed-effect options of the analyses
+/// that work on the per-study effects (Egger's and Begg's tests).
+pub fn options(cfg: &crate::render::html::analysis::AnalysisConfig) -> Result<RmaOptions> {
+    PoolOptions::from_config(cfg)?.rma_options()
+}
+
+/// The effect-size options of an analysis (`add`, `to`, `drop00`, `vtype`, as `pool` takes them),
+/// with the preset's rules applied.
+pub fn escalc_options(
+    cfg: &crate::render::html::analysis::AnalysisConfig,
+) -> Result<crate::effect::EscalcOptions> {
+    let o = PoolOptions::from_config(cfg)?;
+    Ok(o.preset.escalc(o.escalc_options()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,8 @@
 //! per analysis and an index. One failing analysis never stops the others.
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
-use super::presets::preset_of as preset;
-pub use super::presets::{escalc_options, options};
+use super::options::preset_of as preset;
+pub use super::options::{escalc_options, options};
 use super::tables::Tables;
 use crate::app::forest::{forest_options, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};

@@ -212,11 +212,11 @@ impl Problem {
         let n = self.steps.len();
         let upper = |j: usize| pnorm_upper((sv * qnorm_upper(self.steps[j]) - mu) / s);
         let mut a = upper(0);
-        for j in 1..n {
+        for (j, dj) in d.iter().enumerate().take(n).skip(1) {
             a += if j < n - 1 {
-                d[j] * (upper(j) - upper(j - 1))
+                dj * (upper(j) - upper(j - 1))
             } else {
-                d[j] * pnorm((sv * qnorm_upper(self.steps[j - 1]) - mu) / s)
+                dj * pnorm((sv * qnorm_upper(self.steps[j - 1]) - mu) / s)
             };
         }
         a
@@ -568,7 +568,7 @@ fn fit_optimum(prob: &Problem, beta: f64, tau2_ml: f64) -> Result<Vec<f64>> {
     if !prob.fixed {
         theta.push((tau2_ml + 0.001).ln());
     }
-    theta.extend(std::iter::repeat(x0).take(prob.nd));
+    theta.extend(std::iter::repeat_n(x0, prob.nd));
     let f = |t: &[f64]| objective(prob, t);
     if !f(&theta).is_finite() {
         return Err(Error::Invalid(
