@@ -23,6 +23,24 @@ fn r_available() -> bool {
         .unwrap_or(false)
 }
 
+/// Runs `script` (R code) from `cwd` and returns the JSON object it prints last.
+fn run_r(script: &Path, code: &str, cwd: &Path, what: &str) -> serde_json::Value {
+    std::fs::write(script, code).unwrap();
+    let out = Command::new("Rscript")
+        .arg(script)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{code}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout[stdout.rfind('{').unwrap()..])
+        .unwrap_or_else(|e| panic!("{what}: {e}: {stdout}"))
+}
+
 fn num(v: &serde_json::Value) -> f64 {
     match v {
         serde_json::Value::Array(a) => num(&a[0]),
@@ -195,20 +213,8 @@ fn printed_rma_mv_code_reproduces_the_fit_in_r() {
              rse=rob$se, rdf=rob$dfs), digits=NA))\n"
         );
         let script = dir.path().join(format!("mv{i}.R"));
-        std::fs::write(&script, full).unwrap();
-        let out = Command::new("Rscript")
-            .arg(&script)
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{case:?}: {}\n{code}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let r: serde_json::Value = serde_json::from_str(&stdout[stdout.rfind('{').unwrap()..])
-            .unwrap_or_else(|e| panic!("{case:?}: {e}: {stdout}"));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let r = run_r(&script, &full, root, &format!("{case:?}"));
         let rv = |k: &str| -> Vec<f64> { r[k].as_array().unwrap().iter().map(num).collect() };
         let near = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-8);
         let cs = v["coefficients"].as_array().unwrap();
@@ -271,20 +277,8 @@ fn printed_code_reproduces_the_fit_in_r() {
         let full = format!(
             "{code}\ncat(jsonlite::toJSON(list(b=unname(coef(res)), se=res$se, tau2=res$tau2), digits=NA))\n"
         );
-        std::fs::write(&script, full).unwrap();
-        let out = Command::new("Rscript")
-            .arg(&script)
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{case:?}: {}\n{code}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let json = &stdout[stdout.rfind('{').unwrap()..];
-        let r: serde_json::Value = serde_json::from_str(json).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let r = run_r(&script, &full, root, &format!("{case:?}"));
         let (b, se): (Vec<f64>, Vec<f64>) = match v.get("coefficients") {
             Some(serde_json::Value::Array(cs)) => cs
                 .iter()
