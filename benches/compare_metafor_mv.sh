@@ -1,23 +1,22 @@
 #!/usr/bin/env bash
-# Three-level REML (rma.mv, random = ~ 1 | cluster/esid) side by side with R's metafor: the same
-# simulated data at k = 1,000 in 100 clusters and k = 10,000 in 1,000 clusters, one timed run
-# each, with the two fits' sigma2, estimate and log-likelihood printed next to each other.
-# metafor runs with sparse = TRUE (its dense algebra at k = 10,000 needs a 10,000 x 10,000 M).
-# Needs Rscript with metafor (Debian: r-cran-metafor).
+# Three-level REML (rma.mv, random = ~ 1 | cluster/esid) with CR2 cluster-robust inference, side
+# by side with R: metafor's rma.mv + robust(clubSandwich = TRUE) on the same simulated data at
+# k = 1,000 in 100 clusters and k = 10,000 in 1,000 clusters, one timed run each, with the two
+# fits' sigma2, estimate, log-likelihood and CR2 standard error and df printed next to each other.
+# evident's time is the whole command (start, CSV, fit, CR2, JSON); R's is rma.mv + robust alone
+# (system.time inside the session, without R's start or read.csv). metafor runs with
+# sparse = TRUE (its dense algebra at k = 10,000 needs a 10,000 x 10,000 M).
+# Needs Rscript with metafor and clubSandwich (Debian: r-cran-metafor r-cran-clubsandwich).
+# R_TIMEOUT (seconds, default 3600) bounds each R run; a run cut short prints "timeout".
 # Usage: benches/compare_metafor_mv.sh
-# One run on a shared 2-core machine (load ~16), 2026-12-02: k = 1,000 in 100 clusters: evident
-# 0.066 s, metafor 20.0 s, sigma2[1] 0.09492644 vs 0.09492631 (metafor's nlminb stopping rule),
-# estimate to 2e-9, log-likelihood to the 4 decimals shown; k = 10,000 in 1,000 clusters: evident
-# 0.27 s (same simulation, another seed),
-# metafor not finished after 13 minutes (the run was stopped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v Rscript >/dev/null || { echo "Rscript not found: apt-get install r-cran-metafor" >&2; exit 1; }
-Rscript -e 'library(metafor)' >/dev/null 2>&1 || { echo "metafor not installed: apt-get install r-cran-metafor" >&2; exit 1; }
+Rscript -e 'library(metafor); library(clubSandwich)' >/dev/null 2>&1 || { echo "metafor and clubSandwich needed: apt-get install r-cran-metafor r-cran-clubsandwich" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cargo build --release -q
-printf '%-8s %-9s %12s %12s %14s %14s %12s %12s %9s %9s\n' k clusters ev_sigma2.1 R_sigma2.1 ev_estimate R_estimate ev_loglik R_loglik ev_s R_s
+printf '%-6s %-8s %11s %11s %13s %13s %11s %11s %12s %12s %8s %8s %8s %9s %7s\n' k clusters ev_sigma2.1 R_sigma2.1 ev_estimate R_estimate ev_loglik R_loglik ev_CR2_se R_CR2_se ev_df R_df ev_s R_s ratio
 for spec in "1000 100" "10000 1000"; do
   set -- $spec
   k=$1; nc=$2
@@ -33,20 +32,30 @@ for c in range(nc):
         print(f"s{c}_{e},{0.2 + u + rng.gauss(0, 0.2) + rng.gauss(0, vi ** 0.5):.6f},{vi:.6f},{c + 1},{e + 1}")
 PY
   t0=$(date +%s.%N)
-  ./target/release/evident pool "$work/in.csv" --random "~ 1 | cluster/esid" --method REML --json > "$work/ev.json"
+  ./target/release/evident pool "$work/in.csv" --random "~ 1 | cluster/esid" --method REML \
+    --robust CR2 --cluster cluster --json > "$work/ev.json"
   t1=$(date +%s.%N)
   cat > "$work/run.R" <<'R'
-suppressMessages(library(metafor))
+suppressMessages({library(metafor); library(clubSandwich)})
 d <- read.csv(commandArgs(TRUE)[1])
-t <- system.time(m <- rma.mv(yi, vi, random = ~ 1 | cluster/esid, data = d, method = "REML", sparse = TRUE))[["elapsed"]]
-cat(sprintf("%.10g %.10g %.10g %.3f\n", m$sigma2[1], coef(m)[1], logLik(m), t))
+t <- system.time({
+  m <- rma.mv(yi, vi, random = ~ 1 | cluster/esid, data = d, method = "REML", sparse = TRUE)
+  r <- robust(m, cluster = d$cluster, clubSandwich = TRUE)
+})[["elapsed"]]
+cat(sprintf("%.10g %.10g %.10g %.10g %.10g %.3f\n", m$sigma2[1], coef(m)[1], logLik(m), r$se, r$ddf, t))
 R
-  read -r rs2 rb rll rt < <(Rscript "$work/run.R" "$work/in.csv")
-  python3 - "$work/ev.json" "$k" "$nc" "$rs2" "$rb" "$rll" "$(python3 -c "print($t1 - $t0)")" "$rt" <<'PY'
+  if ! out=$(timeout "${R_TIMEOUT:-3600}" Rscript "$work/run.R" "$work/in.csv"); then
+    out="nan nan nan nan nan timeout"
+  fi
+  read -r rs2 rb rll rse rdf rt <<<"$out"
+  python3 - "$work/ev.json" "$k" "$nc" "$rs2" "$rb" "$rll" "$rse" "$rdf" "$(python3 -c "print($t1 - $t0)")" "$rt" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))
-k, nc, rs2, rb, rll, evt, rt = sys.argv[2:]
-print(f"{k:<8} {nc:<9} {e['sigma2'][0]:12.8f} {float(rs2):12.8f} {e['estimate']:14.10f} {float(rb):14.10f} "
-      f"{e['loglik']:12.4f} {float(rll):12.4f} {float(evt):9.3f} {float(rt):9.3f}")
+k, nc, rs2, rb, rll, rse, rdf, evt, rt = sys.argv[2:]
+rc = e["robust"]["coefficients"][0]
+ratio = "-" if rt == "timeout" else f"{float(rt) / float(evt):.0f}x"
+print(f"{k:<6} {nc:<8} {e['sigma2'][0]:11.8f} {float(rs2):11.8f} {e['estimate']:13.10f} {float(rb):13.10f} "
+      f"{e['loglik']:11.4f} {float(rll):11.4f} {rc['se']:12.10f} {float(rse):12.10f} {rc['df']:8.3f} "
+      f"{float(rdf):8.3f} {float(evt):8.3f} {rt:>9} {ratio:>7}")
 PY
 done

@@ -15,7 +15,9 @@ use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::{rma, Method, RmaOptions, Test};
 use evident::moderators::metareg;
 use evident::render::json::robust_json;
-use evident::robust::{robust, robust_metareg, robust_rma, Clusters, Marginal, RobustModel};
+use evident::robust::{
+    robust, robust_metareg, robust_rma, BlockDiagonal, Clusters, Marginal, RobustModel,
+};
 use evident::robust::{RobustFit, RobustType};
 use evident::stats::{pf_upper, pt_two_sided, qt_upper};
 use evident::Measure;
@@ -134,17 +136,14 @@ fn dense_marginal_agrees_and_non_nested_is_refused_for_cr2() {
     let clusters = Clusters::from_column(&fit.effects, "decade").unwrap();
     let k = fit.k;
     let m: Vec<f64> = fit.effects.vi.iter().map(|v| v + fit.tau2).collect();
+    let mut dense_m = DMatrix::from_fn(k, k, |i, j| if i == j { m[i] } else { 0.0 });
     let mut model = RobustModel {
         names: fit.names().to_vec(),
         x: fit.matrix.x.clone(),
         y: fit.effects.yi.clone(),
         beta: fit.coefficients.iter().map(|c| c.estimate).collect(),
         vb: DMatrix::from_row_slice(2, 2, &fit.vb),
-        marginal: Marginal::Dense(DMatrix::from_fn(
-            k,
-            k,
-            |i, j| if i == j { m[i] } else { 0.0 },
-        )),
+        marginal: Marginal::Blocks(BlockDiagonal::dense(dense_m.clone())),
         btt: vec![1],
         level: fit.options.level,
     };
@@ -157,10 +156,9 @@ fn dense_marginal_agrees_and_non_nested_is_refused_for_cr2() {
         assert!((dense.qm.pval - diag.qm.pval).abs() <= 1e-10);
     }
     // Rows 1 (decade 1940) and 3 (1960) correlated.
-    if let Marginal::Dense(d) = &mut model.marginal {
-        d[(0, 2)] = 0.01;
-        d[(2, 0)] = 0.01;
-    }
+    dense_m[(0, 2)] = 0.01;
+    dense_m[(2, 0)] = 0.01;
+    model.marginal = Marginal::Blocks(BlockDiagonal::dense(dense_m));
     assert!(robust(&model, &clusters, RobustType::CR1).is_ok());
     let err = robust(&model, &clusters, RobustType::CR2)
         .unwrap_err()

@@ -14,6 +14,7 @@ use super::random::Factor;
 use super::sampling::VBlocks;
 use super::structure::{add_g_block, GStructure};
 use crate::error::{Error, Result};
+use crate::stats::linalg::{cholesky_inverse, trace_of_product};
 use nalgebra::{DMatrix, DVector};
 
 /// REML or ML.
@@ -248,7 +249,7 @@ impl Model {
                 Error::invalid("the marginal variance matrix is not positive definite")
             })?;
             logdet += 2.0 * ch.l_dirty().diagonal().iter().map(|x| x.ln()).sum::<f64>();
-            let w = ch.inverse();
+            let w = cholesky_inverse(&ch);
             let wx = &w * &blk.x;
             xwx += blk.x.transpose() * &wx;
             xwy += wx.transpose() * &blk.y;
@@ -330,16 +331,26 @@ impl Model {
             let u: Vec<DVector<f64>> = dm.iter().map(|d| d * wr).collect();
             let wu: Vec<DVector<f64>> = u.iter().map(|u| w * u).collect();
             let dwx: Vec<DMatrix<f64>> = dm.iter().map(|d| d * wx).collect();
+            let wdwx: Vec<DMatrix<f64>> = dwx.iter().map(|m| w * m).collect();
             for i in 0..q {
                 tr_wd[i] += wd[i].trace();
                 quad[i] += wr.dot(&u[i]);
                 f[i] += wx.transpose() * &dwx[i];
                 xwu[i] += blk.x.transpose() * &wu[i];
-                for j in 0..q {
-                    t[(i, j)] += (&wd[i] * &wd[j]).trace();
-                    h[i * q + j] += dwx[i].transpose() * w * &dwx[j];
+                // The q × q sums are symmetric (tr(AB) = tr(BA), h_ji = h_ij'): the lower
+                // triangle is computed and mirrored.
+                for j in 0..=i {
+                    t[(i, j)] += trace_of_product(&wd[i], &wd[j]);
+                    h[i * q + j] += dwx[i].transpose() * &wdwx[j];
                     uwu[(i, j)] += u[i].dot(&wu[j]);
                 }
+            }
+        }
+        for i in 0..q {
+            for j in 0..i {
+                t[(j, i)] = t[(i, j)];
+                h[j * q + i] = h[i * q + j].transpose();
+                uwu[(j, i)] = uwu[(i, j)];
             }
         }
         let a = &e.vb;
@@ -416,7 +427,7 @@ impl Model {
 /// The inverse of a symmetric positive definite matrix.
 pub(crate) fn invert(m: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     nalgebra::Cholesky::new(m.clone())
-        .map(|c| c.inverse())
+        .map(|c| cholesky_inverse(&c))
         .ok_or_else(|| Error::invalid("a weighted cross-product matrix is singular"))
 }
 

@@ -223,21 +223,21 @@ pub struct MvFit {
 
 impl MvFit {
     /// The fit's design X (k × p), outcomes y and marginal covariance
-    /// M = V + Σ σ²_j Z_j Z_j' (k × k, zero across blocks) at the estimates, in model order.
-    pub fn marginal(&self) -> (DMatrix<f64>, Vec<f64>, DMatrix<f64>) {
+    /// M = V + Σ σ²_j Z_j Z_j' at the estimates, in model order. M is block-diagonal: each
+    /// block's rows (positions in 0..k) with their covariance, so it takes O(Σ n_b²), not k².
+    #[allow(clippy::type_complexity)]
+    pub fn marginal(&self) -> (DMatrix<f64>, Vec<f64>, Vec<(Vec<usize>, DMatrix<f64>)>) {
         let (k, p) = (self.k, self.p);
-        let (mut x, mut y, mut m) = (DMatrix::zeros(k, p), vec![0.0; k], DMatrix::zeros(k, k));
+        let (mut x, mut y) = (DMatrix::zeros(k, p), vec![0.0; k]);
+        let mut m = Vec::with_capacity(self.model.blocks.len());
         for blk in &self.model.blocks {
-            let mb = self.block_marginal(blk);
             for (a, &ra) in blk.rows.iter().enumerate() {
                 y[ra] = blk.y[a];
                 for j in 0..p {
                     x[(ra, j)] = blk.x[(a, j)];
                 }
-                for (b, &rb) in blk.rows.iter().enumerate() {
-                    m[(ra, rb)] = mb[(a, b)];
-                }
             }
+            m.push((blk.rows.clone(), self.block_marginal(blk)));
         }
         (x, y, m)
     }

@@ -53,7 +53,7 @@ pub(super) fn cr2(model: &RobustModel, clusters: &Clusters) -> Result<Cr2> {
             ))
         })?;
         let r = chol.l().transpose();
-        let w = chol.inverse();
+        let w = crate::stats::linalg::cholesky_inverse(&chol);
         let xj = model.x.select_rows(rows);
         let ej = DVector::from_iterator(rows.len(), rows.iter().map(|&i| e[i]));
         xwx += xj.transpose() * &w * &xj;
@@ -90,7 +90,7 @@ pub(super) fn cr2(model: &RobustModel, clusters: &Clusters) -> Result<Cr2> {
         .map(|c| {
             let unit = unit(p, c);
             let pm = p_matrix(&terms, &unit, &unit);
-            pm.trace().powi(2) / pm.norm_squared()
+            pm.trace().powi(2) / pm.dot(&pm)
         })
         .collect();
     let qm = htz(model, &vb, &terms);
@@ -104,16 +104,35 @@ fn unit(p: usize, c: usize) -> DVector<f64> {
 }
 
 /// P(c, d), J × J: δ_jl (c'F_j)·(d'F_j) − (c'H_j)·(d'H_l), the covariances behind the
-/// Satterthwaite (c = d) and HTZ degrees of freedom.
-fn p_matrix(t: &Terms, c: &DVector<f64>, d: &DVector<f64>) -> DMatrix<f64> {
-    let n = t.f.len();
-    let hc: Vec<DVector<f64>> = t.h.iter().map(|h| h.transpose() * c).collect();
-    let hd: Vec<DVector<f64>> = t.h.iter().map(|h| h.transpose() * d).collect();
-    let mut pm = DMatrix::from_fn(n, n, |j, l| -hc[j].dot(&hd[l]));
-    for (j, f) in t.f.iter().enumerate() {
-        pm[(j, j)] += (f.transpose() * c).dot(&(f.transpose() * d));
+/// Satterthwaite (c = d) and HTZ degrees of freedom; kept as diag(dg) − A B' (A, B: J × p), so
+/// its sums cost O(J p²) and no J × J matrix is formed.
+struct PMatrix {
+    dg: DVector<f64>,
+    a: DMatrix<f64>,
+    b: DMatrix<f64>,
+}
+
+fn p_matrix(t: &Terms, c: &DVector<f64>, d: &DVector<f64>) -> PMatrix {
+    let (n, p) = (t.f.len(), c.len());
+    let a = DMatrix::from_fn(n, p, |j, r| t.h[j].column(r).dot(c));
+    let b = DMatrix::from_fn(n, p, |j, r| t.h[j].column(r).dot(d));
+    let dg = DVector::from_fn(n, |j, _| {
+        (t.f[j].transpose() * c).dot(&(t.f[j].transpose() * d))
+    });
+    PMatrix { dg, a, b }
+}
+
+impl PMatrix {
+    fn trace(&self) -> f64 {
+        self.dg.sum() - self.a.component_mul(&self.b).sum()
     }
-    pm
+
+    /// Σ_jl X_jl Y_jl of X = self and Y = other.
+    fn dot(&self, y: &PMatrix) -> f64 {
+        let ab = |m: &PMatrix| DVector::from_fn(m.dg.len(), |j, _| m.a.row(j).dot(&m.b.row(j)));
+        let cross = (self.b.transpose() * &y.b).component_mul(&(self.a.transpose() * &y.a));
+        self.dg.dot(&y.dg) - self.dg.dot(&ab(y)) - y.dg.dot(&ab(self)) + cross.sum()
+    }
 }
 
 /// The HTZ Wald test of `model.btt` (clubSandwich's `Wald_test(test = "HTZ")`):
@@ -135,7 +154,7 @@ fn htz(model: &RobustModel, vb: &DMatrix<f64>, t: &Terms) -> OmnibusTest {
             v
         })
         .collect();
-    let bm: Vec<Vec<DMatrix<f64>>> = (0..q)
+    let bm: Vec<Vec<PMatrix>> = (0..q)
         .map(|a| {
             (0..q)
                 .map(|b| p_matrix(t, &contrast[a], &contrast[b]))
@@ -145,8 +164,7 @@ fn htz(model: &RobustModel, vb: &DMatrix<f64>, t: &Terms) -> OmnibusTest {
     let mut total = 0.0;
     for a in 0..q {
         for b in 0..q {
-            total +=
-                bm[a][b].component_mul(&bm[b][a]).sum() + bm[a][a].component_mul(&bm[b][b]).sum();
+            total += bm[a][b].dot(&bm[b][a]) + bm[a][a].dot(&bm[b][b]);
         }
     }
     let nu = (q * (q + 1)) as f64 / total;

@@ -70,8 +70,80 @@ impl FromStr for RobustType {
 pub enum Marginal {
     /// Independent rows: M = diag(m), e.g. vi + τ² for `rma.uni`.
     Diagonal(Vec<f64>),
-    /// A full k × k matrix (multilevel and multivariate models).
-    Dense(DMatrix<f64>),
+    /// Block-diagonal M (multilevel and multivariate models): rows of different blocks are
+    /// uncorrelated, so memory and time grow with the blocks' sizes, not with k².
+    Blocks(BlockDiagonal),
+}
+
+/// One diagonal block of a block-diagonal M.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovBlock {
+    /// The rows of the block: positions in the model's k rows.
+    pub rows: Vec<usize>,
+    /// Their covariance (rows.len() × rows.len()).
+    pub cov: DMatrix<f64>,
+}
+
+/// A block-diagonal M: every row of the model in exactly one block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockDiagonal {
+    blocks: Vec<CovBlock>,
+    /// For each row, its block and its position there.
+    at: Vec<(usize, usize)>,
+}
+
+impl BlockDiagonal {
+    /// M of `k` rows from its diagonal blocks; an error unless each row is in exactly one
+    /// block and each block's covariance is square of its rows' size.
+    pub fn new(k: usize, blocks: Vec<CovBlock>) -> Result<BlockDiagonal> {
+        let mut at = vec![(usize::MAX, 0); k];
+        for (bi, b) in blocks.iter().enumerate() {
+            let n = b.rows.len();
+            if b.cov.nrows() != n || b.cov.ncols() != n {
+                return Err(Error::invalid(format!(
+                    "block {} of the model's covariance is {} × {} for {n} rows",
+                    bi + 1,
+                    b.cov.nrows(),
+                    b.cov.ncols()
+                )));
+            }
+            for (pos, &r) in b.rows.iter().enumerate() {
+                match at.get_mut(r) {
+                    Some(slot) if slot.0 == usize::MAX => *slot = (bi, pos),
+                    _ => {
+                        return Err(Error::invalid(format!(
+                        "row {} is outside the model's {k} rows or in two blocks of its covariance",
+                        r + 1
+                    )))
+                    }
+                }
+            }
+        }
+        if let Some(r) = at.iter().position(|s| s.0 == usize::MAX) {
+            return Err(Error::invalid(format!(
+                "row {} is in no block of the model's covariance",
+                r + 1
+            )));
+        }
+        Ok(BlockDiagonal { blocks, at })
+    }
+
+    /// A full k × k M as one block.
+    pub fn dense(m: DMatrix<f64>) -> BlockDiagonal {
+        let k = m.nrows();
+        BlockDiagonal {
+            blocks: vec![CovBlock {
+                rows: (0..k).collect(),
+                cov: m,
+            }],
+            at: (0..k).map(|r| (0, r)).collect(),
+        }
+    }
+
+    /// The diagonal blocks.
+    pub fn blocks(&self) -> &[CovBlock] {
+        &self.blocks
+    }
 }
 
 impl Marginal {
@@ -84,11 +156,21 @@ impl Marginal {
                     x[(i, j)] / m[i]
                 }))
             }
-            Marginal::Dense(m) => m
-                .clone()
-                .cholesky()
-                .map(|c| c.solve(x))
-                .ok_or_else(|| Error::invalid(NOT_PD)),
+            Marginal::Blocks(bd) => {
+                let mut out = DMatrix::zeros(x.nrows(), x.ncols());
+                for b in &bd.blocks {
+                    let chol = b
+                        .cov
+                        .clone()
+                        .cholesky()
+                        .ok_or_else(|| Error::invalid(NOT_PD))?;
+                    let solved = chol.solve(&x.select_rows(&b.rows));
+                    for (a, &r) in b.rows.iter().enumerate() {
+                        out.row_mut(r).copy_from(&solved.row(a));
+                    }
+                }
+                Ok(out)
+            }
         }
     }
 
@@ -99,32 +181,49 @@ impl Marginal {
             Marginal::Diagonal(m) => {
                 DMatrix::from_fn(n, n, |a, b| if a == b { m[rows[a]] } else { 0.0 })
             }
-            Marginal::Dense(m) => DMatrix::from_fn(n, n, |a, b| m[(rows[a], rows[b])]),
+            Marginal::Blocks(bd) => DMatrix::from_fn(n, n, |a, b| {
+                let ((ba, pa), (bb, pb)) = (bd.at[rows[a]], bd.at[rows[b]]);
+                if ba == bb {
+                    bd.blocks[ba].cov[(pa, pb)]
+                } else {
+                    0.0
+                }
+            }),
         }
     }
 
     /// CR2 needs M block-diagonal by cluster (the random effects nested within the clusters):
-    /// an error naming two correlated rows of different clusters otherwise.
+    /// an error naming two correlated rows of different clusters otherwise (the first such
+    /// pair in row order).
     fn check_nested(&self, clusters: &Clusters) -> Result<()> {
-        let Marginal::Dense(m) = self else {
+        let Marginal::Blocks(bd) = self else {
             return Ok(());
         };
-        for i in 0..m.nrows() {
-            for j in 0..i {
-                let (a, b) = (clusters.of_row[i], clusters.of_row[j]);
-                if a != b && m[(i, j)] != 0.0 {
-                    return Err(Error::invalid(format!(
-                        "CR2 needs the random effects nested within the clusters of '{}': rows {} and {} are in clusters '{}' and '{}' but correlated in the model",
-                        clusters.column,
-                        j + 1,
-                        i + 1,
-                        clusters.labels[b],
-                        clusters.labels[a]
-                    )));
+        let mut first: Option<(usize, usize)> = None;
+        for blk in &bd.blocks {
+            for (a, &i) in blk.rows.iter().enumerate() {
+                for (b, &j) in blk.rows.iter().enumerate() {
+                    let pair = (i.max(j), i.min(j));
+                    if clusters.of_row[i] != clusters.of_row[j]
+                        && blk.cov[(a, b)] != 0.0
+                        && first.is_none_or(|f| pair < f)
+                    {
+                        first = Some(pair);
+                    }
                 }
             }
         }
-        Ok(())
+        match first {
+            None => Ok(()),
+            Some((hi, lo)) => Err(Error::invalid(format!(
+                "CR2 needs the random effects nested within the clusters of '{}': rows {} and {} are in clusters '{}' and '{}' but correlated in the model",
+                clusters.column,
+                lo + 1,
+                hi + 1,
+                clusters.labels[clusters.of_row[lo]],
+                clusters.labels[clusters.of_row[hi]]
+            ))),
+        }
     }
 }
 
@@ -395,14 +494,20 @@ pub fn robust_mv(
     method: RobustType,
 ) -> Result<RobustFit> {
     let clusters = Clusters::from_rows(studies, column, &fit.rows)?;
-    let (x, y, m) = fit.marginal();
+    let (x, y, blocks) = fit.marginal();
     let model = RobustModel {
         names: fit.coefficients.iter().map(|c| c.name.clone()).collect(),
         x,
         y,
         beta: fit.coefficients.iter().map(|c| c.estimate).collect(),
         vb: fit.vb.clone(),
-        marginal: Marginal::Dense(m),
+        marginal: Marginal::Blocks(BlockDiagonal::new(
+            fit.k,
+            blocks
+                .into_iter()
+                .map(|(rows, cov)| CovBlock { rows, cov })
+                .collect(),
+        )?),
         btt: default_btt(fit.intercept, fit.p),
         level: fit.level,
     };

@@ -8,6 +8,7 @@
 
 pub mod kendall;
 pub mod level;
+pub mod linalg;
 pub mod numderiv;
 pub mod zeroin;
 
