@@ -513,3 +513,47 @@ pub fn robust_mv(
     };
     robust(&model, &clusters, method)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blk(rows: &[usize], n: usize) -> CovBlock {
+        CovBlock {
+            rows: rows.to_vec(),
+            cov: DMatrix::identity(n, n),
+        }
+    }
+
+    /// Each of k rows in exactly one block, each block square of its rows' size: anything
+    /// else is refused naming the row or block, never read as zeros.
+    #[test]
+    fn block_diagonal_refuses_missing_repeated_and_misshapen_blocks() {
+        assert!(BlockDiagonal::new(3, vec![blk(&[0, 2], 2), blk(&[1], 1)]).is_ok());
+        let missing = BlockDiagonal::new(3, vec![blk(&[0, 2], 2)]).unwrap_err();
+        assert!(
+            missing.to_string().contains("row 2 is in no block"),
+            "{missing}"
+        );
+        let twice = BlockDiagonal::new(2, vec![blk(&[0, 1], 2), blk(&[1], 1)]).unwrap_err();
+        assert!(twice.to_string().contains("row 2"), "{twice}");
+        let outside = BlockDiagonal::new(2, vec![blk(&[0, 5], 2)]).unwrap_err();
+        assert!(outside.to_string().contains("row 6"), "{outside}");
+        let shape = BlockDiagonal::new(2, vec![blk(&[0, 1], 3)]).unwrap_err();
+        assert!(shape.to_string().contains("3 × 3 for 2 rows"), "{shape}");
+    }
+
+    /// The block of M for a cluster's rows reads across blocks as zeros and within a block
+    /// from its covariance, in the cluster's row order.
+    #[test]
+    fn a_clusters_block_is_read_from_the_model_blocks() {
+        let b0 = CovBlock {
+            rows: vec![2, 0],
+            cov: DMatrix::from_row_slice(2, 2, &[4.0, 0.5, 0.5, 3.0]),
+        };
+        let m = Marginal::Blocks(BlockDiagonal::new(3, vec![b0, blk(&[1], 1)]).unwrap());
+        let got = m.block(&[0, 1, 2]);
+        let want = DMatrix::from_row_slice(3, 3, &[3.0, 0.0, 0.5, 0.0, 1.0, 0.0, 0.5, 0.0, 4.0]);
+        assert_eq!(got, want);
+    }
+}
