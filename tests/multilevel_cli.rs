@@ -462,3 +462,101 @@ fn struct_summary_matches_metafor_print() {
         assert_eq!(g_block(&run.stdout), g_block(&r), "{id}:\n{}", run.stdout);
     }
 }
+
+/// `evident anova --random`: the likelihood-ratio test of two rma.mv fits against metafor's
+/// `anova(full, reduced)` (tests/fixtures/mv_anova/gen.R), to the corpus's default rule.
+#[test]
+fn anova_of_multilevel_fits_matches_metafor() {
+    let text = std::fs::read_to_string(fixture("mv_anova").join("expected.json")).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    let k11 = case_dir(K11).join("input.csv");
+    let berkey = case_dir("berkey1998_mv_multivariate").join("input.csv");
+    let (k11, berkey) = (k11.to_str().unwrap(), berkey.to_str().unwrap());
+    let runs: [(&str, Vec<&str>); 3] = [
+        (
+            "three_vs_two_levels_REML",
+            vec![
+                k11,
+                "--random",
+                "~ 1 | district/school",
+                "--reduced-random",
+                "~ 1 | district",
+                "--method",
+                "REML",
+            ],
+        ),
+        (
+            "year_ML",
+            vec![k11, "--random", "~ 1 | district/school", "--mods", "~ year"],
+        ),
+        (
+            "UN_vs_CS_REML",
+            vec![
+                berkey,
+                "--random",
+                "~ outcome | trial",
+                "--struct",
+                "UN",
+                "--reduced-struct",
+                "CS",
+                "--mods",
+                "~ outcome - 1",
+                "--reduced",
+                "~ outcome - 1",
+                "--V-block",
+                "v1i,v2i",
+                "--cluster",
+                "trial",
+                "--method",
+                "REML",
+            ],
+        ),
+    ];
+    let mut misses = Vec::new();
+    for (id, args) in runs {
+        let mut all_args = vec!["anova"];
+        all_args.extend(args);
+        all_args.push("--json");
+        let run = evident(&all_args);
+        assert!(run.ok, "{id}: {}", run.stderr);
+        let got: Value = serde_json::from_str(&run.stdout).unwrap();
+        let want = all["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap();
+        common::multilevel::compare_fit(id, &want["expected"], &got, &mut misses);
+        all_args.pop();
+        let text = evident(&all_args);
+        assert!(
+            text.ok && text.stdout.contains("LRT ="),
+            "{id}: {}",
+            text.stdout
+        );
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+    // metafor warns that REML fits with different fixed effects are not comparable: refused.
+    assert!(all["reml_different_fixed_effects_warning"]
+        .as_str()
+        .unwrap()
+        .contains("REML comparisons not meaningful"));
+    let run = evident([
+        "anova",
+        k11,
+        "--random",
+        "~ 1 | district/school",
+        "--mods",
+        "~ year",
+        "--method",
+        "REML",
+    ]);
+    assert!(
+        !run.ok
+            && run
+                .stderr
+                .contains("REML likelihoods of models with different fixed effects"),
+        "{}",
+        run.stderr
+    );
+}

@@ -9,6 +9,7 @@
 //! components and are refused as unsupported until they do.
 
 pub mod aggregate;
+pub mod anova;
 mod fit;
 pub mod likelihood;
 mod optimize;
@@ -277,6 +278,19 @@ impl MvFit {
 }
 
 impl MvFit {
+    /// The fit's design X (k × p), in model order.
+    pub fn design(&self) -> DMatrix<f64> {
+        let mut x = DMatrix::zeros(self.k, self.p);
+        for blk in &self.model.blocks {
+            for (a, &ra) in blk.rows.iter().enumerate() {
+                for j in 0..self.p {
+                    x[(ra, j)] = blk.x[(a, j)];
+                }
+            }
+        }
+        x
+    }
+
     /// The block of the marginal variance M = V + Σ σ²_j D_j of a block of rows.
     pub(crate) fn block_marginal(&self, blk: &likelihood::Block) -> DMatrix<f64> {
         let mut mb = blk.v.clone();
