@@ -374,6 +374,14 @@ fn tau2_ci_pl_profiles_a_structured_fit() {
     ] {
         assert!(run.stdout.contains(want), "no {want:?} in\n{}", run.stdout);
     }
+    // --show-r prints metafor's call for them, with --tol as its root tolerance.
+    all.push("--show-r");
+    let run = evident(&all);
+    assert!(run.stdout.contains("\nconfint(res)\n"), "{}", run.stdout);
+    all.extend(["--tol", "1e-10"]);
+    let run = evident(&all);
+    let want = "confint(res, control = list(tol = 0.0000000001))";
+    assert!(run.stdout.contains(want), "{}", run.stdout);
 }
 
 /// The lines of `text` from "outer factor:" up to the blank line before the heterogeneity

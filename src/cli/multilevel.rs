@@ -151,12 +151,11 @@ pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
     let (mods, cluster) = (args.mods.as_deref(), args.cluster.as_deref());
     let mut run = fit(&args.model, mods, cluster, args.robust, ml, loaded)?;
     if args.tau2_ci == Tau2CiArg::Pl {
-        // metafor's confint() root tolerance unless --tol says otherwise.
-        let tol = args.model.tol.unwrap_or(f64::EPSILON.powf(0.25));
-        run.cis = confint_all(&run.fit, tol).context("--tau2-ci pl")?;
+        run.cis = confint_all(&run.fit, pl_tol(&args.model)).context("--tau2-ci pl")?;
     }
     let model = RModel::Mv {
         options: &run.options,
+        confint: (args.tau2_ci == Tau2CiArg::Pl).then(|| pl_tol(&args.model)),
     };
     let r_code = super::pool::show_r(args, loaded, || {
         super::pool::model_r_code(args, loaded, model)
@@ -180,4 +179,9 @@ pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The root tolerance of the profile-likelihood CIs: metafor's confint() default unless --tol.
+fn pl_tol(model: &ModelArgs) -> f64 {
+    model.tol.unwrap_or(f64::EPSILON.powf(0.25))
 }
