@@ -57,7 +57,8 @@ pub const PENDING: &[&str] = &["selmodel"];
 /// Analyses whose reference numbers are rounding noise, not run: white2020's CR2 fit of
 /// `~ col_component + col_component:exp_obs - 1`, where `col_componentzcombined` is identified
 /// by the one cluster p305 alone, so its CR2 variance is exactly 0 and metafor's se (1.3e-16),
-/// t, Satterthwaite df and HTZ QM (1.6e31) are floating-point residue of that 0.
+/// t, Satterthwaite df and HTZ QM (1.6e31) are floating-point residue of that 0 (evident gives
+/// se 0 and leaves its tests undefined: `tests/robust_cli.rs`).
 pub const NOISE: &[&str] = &["robust_CR2_colcomp_nested_expobs_REML"];
 
 /// An analysis not run yet: a kind of [`PENDING`]; an `escalc` or `rma` analysis of a measure
