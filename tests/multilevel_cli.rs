@@ -283,3 +283,288 @@ fn bad_structures_are_refused() {
     let e = refused(CSV, &["--random", "~ es | cl", "--struct", "XYZ"]);
     assert!(e.contains("XYZ"), "{e}");
 }
+
+fn fixture(dir: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+}
+
+/// Profile-likelihood CIs of sigma2, tau2 and rho against metafor's `confint(res,
+/// control = list(tol = 1e-10))` (tests/fixtures/mv_profile/gen.R): the bounds to the corpus's
+/// `_precise` rule, the estimates and log-likelihood to its default rule, the signs exactly.
+#[test]
+fn profile_cis_match_metafor_confint() {
+    use evident::multilevel::{confint_all, rma_mv};
+    let dir = fixture("mv_profile");
+    let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    let mut misses = Vec::new();
+    let analyses = all["analyses"].as_array().unwrap();
+    assert_eq!(analyses.len(), 7);
+    for a in analyses {
+        let id = a["id"].as_str().unwrap();
+        let studies = evident::read_studies(
+            &dir.join(a["csv"].as_str().unwrap()),
+            &evident::CsvOptions::default(),
+            &evident::ColumnMap::new(),
+        )
+        .unwrap();
+        let fit = rma_mv(&studies, &common::multilevel::mv_options(&a["options"])).unwrap();
+        let cis = confint_all(&fit, 1e-10).unwrap();
+        let got = evident::render::json::mv_json(&fit, &cis);
+        for (key, want) in a["expected"].as_object().unwrap() {
+            let tol = if key.contains("_ci_") {
+                common::tol::PRECISE
+            } else {
+                common::tol::MV_DEFAULT
+            };
+            let want: Vec<Value> = match want {
+                Value::Array(v) => v.clone(),
+                v => vec![v.clone()],
+            };
+            let got: Vec<Value> = match &got[key] {
+                Value::Array(v) => v.clone(),
+                v => vec![v.clone()],
+            };
+            let ok = want.len() == got.len()
+                && want
+                    .iter()
+                    .zip(&got)
+                    .all(|(w, g)| match (w.as_f64(), g.as_f64()) {
+                        (Some(w), Some(g)) => (g - w).abs() <= tol.atol + tol.rtol * w.abs(),
+                        _ => w == g,
+                    });
+            if !ok {
+                misses.push(format!("{id} / {key}: metafor {want:?}, got {got:?}"));
+            }
+        }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}
+
+/// `--tau2-ci pl` on a `--random` fit: tau2 and rho CIs in the JSON at metafor's default root
+/// tolerance (compared with its default bounds), and the confint layout in the text.
+#[test]
+fn tau2_ci_pl_profiles_a_structured_fit() {
+    let (case, id) = (K11, "mv_CS_REML_z");
+    let input = case_dir(case).join("input.csv");
+    let args = ["--random", "~ school | district", "--struct", "CS"];
+    let mut all = vec!["pool", input.to_str().unwrap()];
+    all.extend(args);
+    all.extend(["--tau2-ci", "pl", "--json"]);
+    let run = evident(&all);
+    assert!(run.ok, "{}", run.stderr);
+    let got: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut want = expected(case, id);
+    if let Some(o) = want.as_object_mut() {
+        o.retain(|k, _| !k.ends_with("_precise"));
+    }
+    assert!(want.get("rho_ci_lb").is_some());
+    let mut misses = Vec::new();
+    common::multilevel::compare_fit(&format!("{case} / {id}"), &want, &got, &mut misses);
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+    all.pop();
+    let run = evident(&all);
+    assert!(run.ok, "{}", run.stderr);
+    for want in [
+        "estimate  ci.lb  ci.ub",
+        "tau^2   0.0978 0.0528 0.2398",
+        "rho   0.6653 0.3282 0.8855",
+    ] {
+        assert!(run.stdout.contains(want), "no {want:?} in\n{}", run.stdout);
+    }
+    // --show-r prints metafor's call for them, with --tol as its root tolerance.
+    all.push("--show-r");
+    let run = evident(&all);
+    assert!(run.stdout.contains("\nconfint(res)\n"), "{}", run.stdout);
+    all.extend(["--tol", "1e-10"]);
+    let run = evident(&all);
+    let want = "confint(res, control = list(tol = 0.0000000001))";
+    assert!(run.stdout.contains(want), "{}", run.stdout);
+}
+
+/// The lines of `text` from "outer factor:" up to the blank line before the heterogeneity
+/// test, trailing spaces removed.
+fn g_block(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("outer factor:"))
+        .unwrap();
+    let end = lines
+        .iter()
+        .position(|l| l.starts_with("Test for"))
+        .unwrap();
+    lines[start..end - 1]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
+}
+
+/// The variance components of `--struct` fits laid out as metafor's print.rma.mv
+/// (tests/fixtures/mv_print/gen.R): factors, tau2 rows with k.lvl/fixed/level, rho.
+#[test]
+fn struct_summary_matches_metafor_print() {
+    let berkey = [
+        "--mods",
+        "~ outcome - 1",
+        "--random",
+        "~ outcome | trial",
+        "--V-block",
+        "v1i,v2i",
+        "--cluster",
+        "trial",
+        "--struct",
+    ];
+    let ishak = [
+        "--mods",
+        "~ factor(time) - 1",
+        "--random",
+        "~ time | study_id",
+        "--V-block",
+        "V1,V2,V3,V4",
+        "--cluster",
+        "study_id",
+        "--struct",
+    ];
+    let runs: [(&str, &str, Vec<&str>); 6] = [
+        (
+            "k_CS",
+            K11,
+            vec!["--random", "~ school | district", "--struct", "CS"],
+        ),
+        (
+            "b_HCS",
+            "berkey1998_mv_multivariate",
+            [&berkey[..], &["HCS"]].concat(),
+        ),
+        (
+            "b_UN",
+            "berkey1998_mv_multivariate",
+            [&berkey[..], &["UN"]].concat(),
+        ),
+        (
+            "b_DIAG",
+            "berkey1998_mv_multivariate",
+            [&berkey[..], &["DIAG"]].concat(),
+        ),
+        (
+            "i_AR",
+            "ishak2007_mv_longitudinal",
+            [&ishak[..], &["AR"]].concat(),
+        ),
+        (
+            "i_HAR",
+            "ishak2007_mv_longitudinal",
+            [&ishak[..], &["HAR"]].concat(),
+        ),
+    ];
+    for (id, case, args) in runs {
+        let input = case_dir(case).join("input.csv");
+        let mut all = vec!["pool", input.to_str().unwrap()];
+        all.extend(args);
+        let run = evident(&all);
+        assert!(run.ok, "{id}: {}", run.stderr);
+        let r = std::fs::read_to_string(fixture("mv_print").join(format!("{id}.txt"))).unwrap();
+        assert_eq!(g_block(&run.stdout), g_block(&r), "{id}:\n{}", run.stdout);
+    }
+}
+
+/// `evident anova --random`: the likelihood-ratio test of two rma.mv fits against metafor's
+/// `anova(full, reduced)` (tests/fixtures/mv_anova/gen.R), to the corpus's default rule.
+#[test]
+fn anova_of_multilevel_fits_matches_metafor() {
+    let text = std::fs::read_to_string(fixture("mv_anova").join("expected.json")).unwrap();
+    let all: Value = serde_json::from_str(&text).unwrap();
+    let k11 = case_dir(K11).join("input.csv");
+    let berkey = case_dir("berkey1998_mv_multivariate").join("input.csv");
+    let (k11, berkey) = (k11.to_str().unwrap(), berkey.to_str().unwrap());
+    let runs: [(&str, Vec<&str>); 3] = [
+        (
+            "three_vs_two_levels_REML",
+            vec![
+                k11,
+                "--random",
+                "~ 1 | district/school",
+                "--reduced-random",
+                "~ 1 | district",
+                "--method",
+                "REML",
+            ],
+        ),
+        (
+            "year_ML",
+            vec![k11, "--random", "~ 1 | district/school", "--mods", "~ year"],
+        ),
+        (
+            "UN_vs_CS_REML",
+            vec![
+                berkey,
+                "--random",
+                "~ outcome | trial",
+                "--struct",
+                "UN",
+                "--reduced-struct",
+                "CS",
+                "--mods",
+                "~ outcome - 1",
+                "--reduced",
+                "~ outcome - 1",
+                "--V-block",
+                "v1i,v2i",
+                "--cluster",
+                "trial",
+                "--method",
+                "REML",
+            ],
+        ),
+    ];
+    let mut misses = Vec::new();
+    for (id, args) in runs {
+        let mut all_args = vec!["anova"];
+        all_args.extend(args);
+        all_args.push("--json");
+        let run = evident(&all_args);
+        assert!(run.ok, "{id}: {}", run.stderr);
+        let got: Value = serde_json::from_str(&run.stdout).unwrap();
+        let want = all["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap();
+        common::multilevel::compare_fit(id, &want["expected"], &got, &mut misses);
+        all_args.pop();
+        let text = evident(&all_args);
+        assert!(
+            text.ok && text.stdout.contains("LRT ="),
+            "{id}: {}",
+            text.stdout
+        );
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+    // metafor warns that REML fits with different fixed effects are not comparable: refused.
+    assert!(all["reml_different_fixed_effects_warning"]
+        .as_str()
+        .unwrap()
+        .contains("REML comparisons not meaningful"));
+    let run = evident([
+        "anova",
+        k11,
+        "--random",
+        "~ 1 | district/school",
+        "--mods",
+        "~ year",
+        "--method",
+        "REML",
+    ]);
+    assert!(
+        !run.ok
+            && run
+                .stderr
+                .contains("REML likelihoods of models with different fixed effects"),
+        "{}",
+        run.stderr
+    );
+}

@@ -272,3 +272,69 @@ fn mantel_haenszel_is_refused() {
     ]);
     assert!(err.contains("inverse-variance"), "{err}");
 }
+
+/// A coefficient whose CR2 variance is exactly 0 (white2020's `col_componentzcombined` in
+/// `~ col_component + col_component:exp_obs - 1`: only cluster p305 has its reference level
+/// `exp`): clubSandwich prints rounding residue (se 1.3e-16, t 5e15, a Satterthwaite df and an
+/// HTZ F of 1.6e31); evident gives se 0, no t, df, p or CI for it, no Wald test of a set that
+/// includes it, and a warning; the other coefficients are clubSandwich's.
+#[test]
+fn cr2_variance_zero_leaves_its_tests_undefined() {
+    let input = cases_dir().join("white2020_mv_zcor/input.csv");
+    let got = json_of(&[
+        "pool",
+        input.to_str().unwrap(),
+        "--measure",
+        "ZCOR",
+        "--vtype",
+        "LS",
+        "--random",
+        "~ 1 | study_id",
+        "--random",
+        "~ 1 | obs",
+        "--mods",
+        "~ col_component + col_component:exp_obs - 1",
+        "--robust",
+        "CR2",
+        "--cluster",
+        "study_id",
+        "--json",
+    ]);
+    let want = corpus("white2020_mv_zcor", "robust_CR2_colcomp_nested_expobs_REML");
+    let (gc, wc) = (
+        &got["robust"]["coefficients"],
+        &want["robust"]["coefficients"],
+    );
+    let zero = 2;
+    assert_eq!(gc[zero]["name"], "col_componentzcombined");
+    assert!(wc[zero]["se"].as_f64().unwrap() < 1e-15);
+    assert_eq!(gc[zero]["se"].as_f64(), Some(0.0));
+    for key in ["tval", "df", "pval", "ci_lb", "ci_ub"] {
+        assert!(gc[zero][key].is_null(), "{key}: {}", gc[zero][key]);
+    }
+    assert!(got["robust"]["QM"].is_null() && got["robust"]["QM_pval"].is_null());
+    let warnings = got["robust"]["warnings"].to_string();
+    assert!(
+        warnings.contains("variance of 'col_componentzcombined' is 0"),
+        "{warnings}"
+    );
+    let mut misses = Vec::new();
+    for (j, (g, w)) in gc
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(wc.as_array().unwrap())
+        .enumerate()
+    {
+        if j != zero {
+            // The corpus has no `converged` robust block here: metafor's fit, default rule.
+            for key in ["se", "tval", "df", "pval", "ci_lb", "ci_ub"] {
+                let (g, w) = (g[key].as_f64().unwrap(), w[key].as_f64().unwrap());
+                if (g - w).abs() > MV_DEFAULT.atol + MV_DEFAULT.rtol * w.abs() {
+                    misses.push(format!("{j} {key}: got {g}, clubSandwich {w}"));
+                }
+            }
+        }
+    }
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+}

@@ -75,7 +75,8 @@ enum Command {
     Influence(influence::InfluenceArgs),
     /// All publication-bias checks in one readable report.
     Bias(bias::BiasArgs),
-    /// Likelihood-ratio test of nested meta-regressions (metafor's anova(full, reduced)), fitted by ML.
+    /// Likelihood-ratio test of nested meta-regressions, or of nested multilevel models with
+    /// --random (metafor's anova(full, reduced)), fitted by ML unless --method REML.
     Anova(anova::AnovaArgs),
     /// Best linear unbiased predictions of the study effects (metafor's blup and ranef).
     Blup(blup::BlupArgs),

@@ -2,13 +2,13 @@
 //! `rma.mv`).
 
 use super::args::{Loaded, ModelArgs};
-use super::choices::{RobustArg, StructArg};
+use super::choices::{RobustArg, StructArg, Tau2CiArg};
 use super::pool::PoolArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::app::presets::PoolMethod;
 use evident::model::{Method, Test};
-use evident::multilevel::{rma_mv, Dfs, MvFit, MvOptions, SamplingCov};
+use evident::multilevel::{confint_all, rma_mv, Dfs, MvFit, MvOptions, MvProfile, SamplingCov};
 use evident::render::rcode::RModel;
 use evident::render::{json, text};
 use evident::robust::{robust_mv, RobustFit};
@@ -101,11 +101,13 @@ pub fn mv_options(
     })
 }
 
-/// A multilevel fit with its options and, under --robust, its cluster-robust inference.
+/// A multilevel fit with its options, under --robust its cluster-robust inference, and under
+/// --tau2-ci pl the profile-likelihood CIs of its components.
 pub struct MvRun {
     pub options: MvOptions,
     pub fit: MvFit,
     pub robust: Option<RobustFit>,
+    pub cis: MvProfile,
 }
 
 /// Fits the model the flags describe (warnings to stderr) and its robust inference.
@@ -130,12 +132,13 @@ pub fn fit(
         options,
         fit,
         robust,
+        cis: MvProfile::default(),
     })
 }
 
 /// The fit as `pool --json` prints it, with the robust results.
 pub fn mv_json(run: &MvRun) -> serde_json::Value {
-    let mut v = json::mv_json(&run.fit, &[]);
+    let mut v = json::mv_json(&run.fit, &run.cis);
     if let (Some(r), Some(obj)) = (&run.robust, v.as_object_mut()) {
         obj.insert("robust".into(), json::robust_json(r));
     }
@@ -146,9 +149,13 @@ pub fn mv_json(run: &MvRun) -> serde_json::Value {
 pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
     let ml = &args.multilevel;
     let (mods, cluster) = (args.mods.as_deref(), args.cluster.as_deref());
-    let run = fit(&args.model, mods, cluster, args.robust, ml, loaded)?;
+    let mut run = fit(&args.model, mods, cluster, args.robust, ml, loaded)?;
+    if args.tau2_ci == Tau2CiArg::Pl {
+        run.cis = confint_all(&run.fit, pl_tol(&args.model)).context("--tau2-ci pl")?;
+    }
     let model = RModel::Mv {
         options: &run.options,
+        confint: (args.tau2_ci == Tau2CiArg::Pl).then(|| pl_tol(&args.model)),
     };
     let r_code = super::pool::show_r(args, loaded, || {
         super::pool::model_r_code(args, loaded, model)
@@ -161,6 +168,9 @@ pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
         println!("{v}");
     } else {
         print!("{}", text::mv_summary(&run.fit));
+        if !run.cis.is_empty() {
+            print!("{}", text::mv_confint(&run.fit, &run.cis));
+        }
         if let Some(r) = &run.robust {
             print!("{}", text::robust_summary(r));
         }
@@ -169,4 +179,9 @@ pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The root tolerance of the profile-likelihood CIs: metafor's confint() default unless --tol.
+fn pl_tol(model: &ModelArgs) -> f64 {
+    model.tol.unwrap_or(f64::EPSILON.powf(0.25))
 }

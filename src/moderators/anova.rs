@@ -14,12 +14,16 @@ use crate::model::design::{Design, Matrix};
 use crate::model::{FitStats, Method, RmaOptions};
 use crate::moderators::metareg::{metareg, MetaregFit};
 use crate::stats::pchisq_upper;
+use nalgebra::DMatrix;
 
 /// What the test reports of each model (one row of metafor's table).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ModelRow {
     /// The moderators, as given (`1` for the intercept-only model).
     pub formula: String,
+    /// The random-effects terms of a multilevel model, with their structure (`~ outcome |
+    /// trial` (UN)); empty for `rma` models.
+    pub random: Vec<String>,
     /// Coefficient names.
     pub coefficients: Vec<String>,
     /// Parameters: coefficients, plus 1 for τ² in random-effects models (metafor's `parms`).
@@ -30,7 +34,7 @@ pub struct ModelRow {
     pub qe: f64,
     /// Degrees of freedom of QE, k − p.
     pub qe_df: usize,
-    /// (Residual) τ²; 0 for FE.
+    /// (Residual) τ²; 0 for FE; NaN for multilevel models (metafor reports none).
     pub tau2: f64,
 }
 
@@ -41,7 +45,8 @@ pub struct Lrt {
     pub full: ModelRow,
     /// The model nested in it.
     pub reduced: ModelRow,
-    /// The estimator both were fitted with (ML or FE).
+    /// The estimator both were fitted with (ML or FE; REML for multilevel models with the
+    /// same fixed effects).
     pub method: Method,
     /// Number of studies.
     pub k: usize,
@@ -52,13 +57,15 @@ pub struct Lrt {
     /// p-value from χ²(df).
     pub pval: f64,
     /// Percentage of τ² (FE: of the residual variance QE/(k − p)) the full model accounts for,
-    /// max(0, (reduced − full)/reduced) (metafor's `R2`); 0 when the reduced τ² is 0.
+    /// max(0, (reduced − full)/reduced) (metafor's `R2`); 0 when the reduced τ² is 0; NaN for
+    /// multilevel models (metafor reports none).
     pub r2: f64,
 }
 
 fn row(formula: &str, fit: &MetaregFit) -> ModelRow {
     ModelRow {
         formula: formula.trim().to_string(),
+        random: Vec::new(),
         coefficients: fit.names().to_vec(),
         parms: fit.p + usize::from(!fit.options.method.is_fixed()),
         fit: fit.fit,
@@ -84,12 +91,12 @@ fn check_method(method: Method) -> Result<()> {
     }
 }
 
-/// Whether every column of `reduced` lies in the column space of `full` (relative tolerance
-/// 1e-8 on the least-squares residual): the models are nested.
-fn nested(full: &MetaregFit, reduced: &MetaregFit) -> bool {
-    let d = Matrix::new(full.matrix.x.clone());
-    let ones = vec![1.0; full.k];
-    reduced.matrix.x.column_iter().all(|col| {
+/// Whether every column of the design `reduced` lies in the column space of `full` (relative
+/// tolerance 1e-8 on the least-squares residual): the fixed effects are nested.
+pub(crate) fn spans(full: &DMatrix<f64>, reduced: &DMatrix<f64>) -> bool {
+    let d = Matrix::new(full.clone());
+    let ones = vec![1.0; full.nrows()];
+    reduced.column_iter().all(|col| {
         let c: Vec<f64> = col.iter().copied().collect();
         let norm: f64 = c.iter().map(|x| x * x).sum();
         d.wls(&c, &ones)
@@ -130,7 +137,7 @@ pub fn anova(effects: &EffectSet, full: &str, reduced: &str, opts: &RmaOptions) 
             rf.trim()
         )));
     }
-    if !nested(&f, &r) {
+    if !spans(&f.matrix.x, &r.matrix.x) {
         return Err(Error::invalid(format!(
             "the model '{}' is not nested in '{}': a likelihood-ratio test compares a model with \
              one that contains it",

@@ -9,6 +9,7 @@
 //! components and are refused as unsupported until they do.
 
 pub mod aggregate;
+pub mod anova;
 mod fit;
 pub mod likelihood;
 mod optimize;
@@ -19,7 +20,9 @@ pub mod structure;
 mod view;
 
 pub use likelihood::Likelihood;
-pub use profile::{confint_sigma2, ProfileCi};
+pub use profile::{
+    confint_all, confint_component, confint_sigma2, Component, MvProfile, ProfileCi,
+};
 pub use random::{Factor, RandomFormula};
 pub use sampling::SamplingCov;
 pub use structure::{GComponents, Structure};
@@ -126,6 +129,37 @@ pub struct GFit {
     pub(crate) gs: GStructure,
     pub(crate) pos: Vec<usize>,
     pub(crate) outer_ids: Vec<usize>,
+}
+
+impl GFit {
+    /// The fit's rows at each inner level (metafor's `g.levels.k`).
+    pub fn level_counts(&self) -> Vec<usize> {
+        let mut n = vec![0; self.gs.n_levels];
+        for &p in &self.pos {
+            n[p] += 1;
+        }
+        n
+    }
+
+    /// For inner levels r > c: the outer levels holding both (metafor's `g.levels.comb.k`,
+    /// the lower triangle column by column, as UN's rho).
+    pub fn pair_counts(&self) -> Vec<usize> {
+        let l = self.gs.n_levels;
+        let mut seen = std::collections::BTreeSet::new();
+        for (&p, &o) in self.pos.iter().zip(&self.outer_ids) {
+            seen.insert((o, p));
+        }
+        let mut out = Vec::new();
+        for c in 0..l {
+            for r in c + 1..l {
+                let both = (0..self.components.g_nlevels[1])
+                    .filter(|&o| seen.contains(&(o, r)) && seen.contains(&(o, c)))
+                    .count();
+                out.push(both);
+            }
+        }
+        out
+    }
 }
 
 /// One variance component of a `~ 1 | f` term.
@@ -244,6 +278,19 @@ impl MvFit {
 }
 
 impl MvFit {
+    /// The fit's design X (k × p), in model order.
+    pub fn design(&self) -> DMatrix<f64> {
+        let mut x = DMatrix::zeros(self.k, self.p);
+        for blk in &self.model.blocks {
+            for (a, &ra) in blk.rows.iter().enumerate() {
+                for j in 0..self.p {
+                    x[(ra, j)] = blk.x[(a, j)];
+                }
+            }
+        }
+        x
+    }
+
     /// The block of the marginal variance M = V + Σ σ²_j D_j of a block of rows.
     pub(crate) fn block_marginal(&self, blk: &likelihood::Block) -> DMatrix<f64> {
         let mut mb = blk.v.clone();
@@ -453,14 +500,7 @@ fn fit_structured(
     let n_vc = structure::start_n_vc(n_free, Some(g.gs.n_tau2()), None);
     let start = start_value(&model, &d, n_vc)?;
     let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
-    let n_g = g.gs.n_params();
-    let mut theta_fixed: Vec<Option<f64>> = fixed.iter().map(|f| f.map(f64::ln)).collect();
-    let mut variance = vec![true; q];
-    for j in 0..n_g {
-        let var = g.gs.is_variance(j);
-        variance.push(var);
-        theta_fixed.push(g.fixed[j].then_some(if var { f64::NEG_INFINITY } else { 0.0 }));
-    }
+    let (theta_fixed, variance, all_names) = theta_layout(&fixed, &names, &g);
     let n_est = g.gs.n_estimated(&g.fixed);
     if d.x.ncols() + n_free + n_est > k {
         return Err(Error::invalid(format!(
@@ -476,8 +516,6 @@ fn fit_structured(
     }
     let mut start_theta = vec![start.ln(); q];
     start_theta.extend(g.gs.start_theta(start));
-    let mut all_names = names.clone();
-    all_names.extend(g.names.iter().cloned());
     let spec = optimize::ThetaSpec {
         ns: q,
         fixed: &theta_fixed,
@@ -507,6 +545,26 @@ fn fit_structured(
         warnings,
         Some(g),
     )
+}
+
+/// The θ of a fit with an `~ inner | outer` term (ln σ², then G's parameters): the fixed values
+/// (`fixed` σ² on the log scale, G's automatically fixed parameters at tau2 = 0 or rho = 0),
+/// which θ are variances, and their names.
+pub(crate) fn theta_layout(
+    fixed: &[Option<f64>],
+    names: &[String],
+    g: &GFit,
+) -> (Vec<Option<f64>>, Vec<bool>, Vec<String>) {
+    let mut theta_fixed: Vec<Option<f64>> = fixed.iter().map(|f| f.map(f64::ln)).collect();
+    let mut variance = vec![true; fixed.len()];
+    for j in 0..g.gs.n_params() {
+        let var = g.gs.is_variance(j);
+        variance.push(var);
+        theta_fixed.push(g.fixed[j].then_some(if var { f64::NEG_INFINITY } else { 0.0 }));
+    }
+    let mut all_names = names.to_vec();
+    all_names.extend(g.names.iter().cloned());
+    (theta_fixed, variance, all_names)
 }
 
 /// The `~ inner | outer` term over the fit's rows: inner levels of the full data, positions,

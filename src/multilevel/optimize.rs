@@ -107,15 +107,21 @@ fn direction(e: &Eval, s: &[f64], free: &[usize], g: &[f64]) -> Vec<f64> {
         let (i, j) = (free[a], free[b]);
         s[i] * s[j] * e.info[(i, j)]
     });
+    newton_step(hess, info, g, 5.0)
+}
+
+/// Solves −H d = g (`neg_hess` = −H), else the scoring system I d = g where −H is not positive
+/// definite, else takes the gradient; scaled so that no coordinate moves more than `cap`.
+fn newton_step(neg_hess: DMatrix<f64>, info: DMatrix<f64>, g: &[f64], cap: f64) -> Vec<f64> {
     let gv = DVector::from_column_slice(g);
     let solve = |m: DMatrix<f64>| nalgebra::Cholesky::new(m).map(|c| c.solve(&gv));
-    let mut d: Vec<f64> = solve(hess)
+    let mut d: Vec<f64> = solve(neg_hess)
         .or_else(|| solve(info))
         .map(|d| d.iter().copied().collect())
         .unwrap_or_else(|| g.to_vec());
     let big = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    if big > 5.0 {
-        d.iter_mut().for_each(|x| *x *= 5.0 / big);
+    if big > cap {
+        d.iter_mut().for_each(|x| *x *= cap / big);
     }
     d
 }
@@ -311,15 +317,5 @@ fn theta_direction(e: &Eval, free: &[usize], g: &[f64]) -> Vec<f64> {
     let n = free.len();
     let hess = DMatrix::from_fn(n, n, |a, b| -e.hess[(free[a], free[b])]);
     let info = DMatrix::from_fn(n, n, |a, b| e.info[(free[a], free[b])]);
-    let gv = DVector::from_column_slice(g);
-    let solve = |m: DMatrix<f64>| nalgebra::Cholesky::new(m).map(|c| c.solve(&gv));
-    let mut d: Vec<f64> = solve(hess)
-        .or_else(|| solve(info))
-        .map(|d| d.iter().copied().collect())
-        .unwrap_or_else(|| g.to_vec());
-    let big = d.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    if big > 3.0 {
-        d.iter_mut().for_each(|x| *x *= 3.0 / big);
-    }
-    d
+    newton_step(hess, info, g, 3.0)
 }

@@ -288,6 +288,16 @@ pub fn start_n_vc(n_sigma2: usize, g_tau2s: Option<usize>, h_tau2s: Option<usize
     n_sigma2.max(1) + g_tau2s.unwrap_or(1) + h_tau2s.unwrap_or(1)
 }
 
+/// metafor's `confint` search interval of a variance (sigma2, tau2) whose estimate is
+/// `estimate`: [0, max(10, 100·estimate)], or [0, 10] for an estimate <= sqrt(ε).
+pub fn variance_bracket(estimate: f64) -> (f64, f64) {
+    if estimate <= f64::EPSILON.sqrt() {
+        (0.0, 10.0)
+    } else {
+        (0.0, (100.0 * estimate).max(10.0))
+    }
+}
+
 /// One grouping of the rows for dfs = "contain": a dense 0-based level id per row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grouping {
@@ -804,11 +814,7 @@ impl GStructure {
     /// [−1, 1] (CS, HCS, UN), [min(0, rho), 1] (AR, HAR).
     pub fn profile_bracket(&self, j: usize, estimate: f64) -> (f64, f64) {
         if self.is_variance(j) {
-            if estimate <= f64::EPSILON.sqrt() {
-                (0.0, 10.0)
-            } else {
-                (0.0, (100.0 * estimate).max(10.0))
-            }
+            variance_bracket(estimate)
         } else if self.structure.autoregressive() {
             (estimate.min(0.0), 1.0)
         } else {

@@ -52,6 +52,9 @@ pub enum RModel<'a> {
     Mv {
         /// The model options (with the `struct` of each `~ inner | outer` term).
         options: &'a MvOptions,
+        /// Profile-likelihood CIs of the variance components (`confint(res)`), with this root
+        /// tolerance.
+        confint: Option<f64>,
     },
     /// `rma.mh(...)`.
     Mh(&'a MhOptions),
@@ -191,9 +194,9 @@ pub fn metafor_code(spec: &RSpec) -> String {
             s.push_str(&effects_code(spec));
             s.push_str(&rma_code(spec));
         }
-        RModel::Mv { options } => {
+        RModel::Mv { options, confint } => {
             s.push_str(&effects_code(spec));
-            s.push_str(&mv_code(spec, options));
+            s.push_str(&mv_code(spec, options, *confint));
         }
         RModel::Mh(o) => s.push_str(&tables_code(spec, "rma.mh", o)),
         RModel::Peto(o) => s.push_str(&tables_code(spec, "rma.peto", o)),
@@ -429,8 +432,9 @@ fn sampling_code(s: &mut String, v: &SamplingCov) -> &'static str {
     }
 }
 
-/// `res <- rma.mv(...)` with `predict` for an intercept-only model and the profile CIs.
-fn mv_code(spec: &RSpec, o: &MvOptions) -> String {
+/// `res <- rma.mv(...)` with `predict` for an intercept-only model and, with `confint` (the
+/// root tolerance), the profile CIs.
+fn mv_code(spec: &RSpec, o: &MvOptions, confint: Option<f64>) -> String {
     let mut s = String::new();
     let v = sampling_code(&mut s, &o.v);
     let random: Vec<String> = o.random.iter().map(|r| random_code(r)).collect();
@@ -474,6 +478,13 @@ fn mv_code(spec: &RSpec, o: &MvOptions) -> String {
             .map(|t| format!(", transf = {t}"))
             .unwrap_or_default();
         let _ = writeln!(s, "predict(res{tf})");
+    }
+    match confint {
+        Some(tol) if tol != f64::EPSILON.powf(0.25) => {
+            let _ = writeln!(s, "confint(res, control = list(tol = {}))", num(tol));
+        }
+        Some(_) => s.push_str("confint(res)\n"),
+        None => {}
     }
     s
 }

@@ -304,6 +304,56 @@ pub struct RobustFit {
     pub tested: Vec<usize>,
     /// The confidence level of the intervals.
     pub level: Level,
+    /// What the numbers cannot say (a coefficient whose robust variance is 0).
+    pub warnings: Vec<String>,
+}
+
+/// A robust SE below this fraction of the model-based one is 0 to rounding (the exact CR2
+/// variance of a coefficient that one cluster alone identifies is 0; clubSandwich then reports
+/// rounding residue such as 1e-16 and a t of 1e15).
+const ZERO_SE: f64 = 1e-10;
+
+/// Coefficients whose robust variance is 0 to rounding get se 0 and no t test, df or CI (they
+/// are undefined), the Wald test including one of them none either; a warning says which and,
+/// when the rows informing it lie in one cluster, names it.
+fn undefined_tests(
+    model: &RobustModel,
+    clusters: &Clusters,
+    vb: &DMatrix<f64>,
+    coefficients: &mut [RobustCoefficient],
+    qm: &mut OmnibusTest,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (j, c) in coefficients.iter_mut().enumerate() {
+        // A variance of rounding size, of either sign (its exact value is 0).
+        if vb[(j, j)].abs() > (ZERO_SE * ZERO_SE) * model.vb[(j, j)] {
+            continue;
+        }
+        let mut informing: Vec<usize> = (0..model.x.nrows())
+            .filter(|&i| model.x[(i, j)] != 0.0)
+            .map(|i| clusters.of_row[i])
+            .collect();
+        informing.sort_unstable();
+        informing.dedup();
+        let why = match informing.as_slice() {
+            [one] => format!(
+                ": the rows that inform it all lie in cluster '{}' of '{}'",
+                clusters.labels[*one], clusters.column
+            ),
+            _ => String::new(),
+        };
+        warnings.push(format!(
+            "the cluster-robust variance of '{}' is 0{why}; its robust t test, df, p-value and CI are undefined{}",
+            c.name,
+            if model.btt.contains(&j) { ", and so is the Wald test of the coefficients including it" } else { "" }
+        ));
+        (c.se, c.tval, c.df, c.pval, c.ci_lb, c.ci_ub) =
+            (0.0, f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+        if model.btt.contains(&j) {
+            (qm.stat, qm.pval, qm.ddf) = (f64::NAN, f64::NAN, qm.ddf.map(|_| f64::NAN));
+        }
+    }
+    warnings
 }
 
 /// Cluster-robust inference for `model` with `clusters` (metafor's `robust()`; CR2 as
@@ -341,8 +391,8 @@ pub fn robust(model: &RobustModel, clusters: &Clusters, method: RobustType) -> R
             (c.vb, c.df, c.qm)
         }
     };
-    let coefficients = table(model, &vb, &df);
-    let qm = match (method, model.btt.as_slice()) {
+    let mut coefficients = table(model, &vb, &df);
+    let mut qm = match (method, model.btt.as_slice()) {
         // One coefficient: t² with its Satterthwaite df (metafor; HTZ with q = 1 is the same).
         (RobustType::CR2, &[j]) => OmnibusTest {
             stat: coefficients[j].tval.powi(2),
@@ -352,6 +402,7 @@ pub fn robust(model: &RobustModel, clusters: &Clusters, method: RobustType) -> R
         },
         _ => qm,
     };
+    let warnings = undefined_tests(model, clusters, &vb, &mut coefficients, &mut qm);
     Ok(RobustFit {
         method,
         cluster: clusters.column.clone(),
@@ -361,6 +412,7 @@ pub fn robust(model: &RobustModel, clusters: &Clusters, method: RobustType) -> R
         qm,
         tested: model.btt.clone(),
         level: model.level,
+        warnings,
     })
 }
 

@@ -3,7 +3,7 @@
 //! block's (the exact optimum); the `converged` block itself is held to the converged rule.
 
 use super::*;
-use evident::multilevel::{confint_sigma2, rma_mv, Dfs, MvOptions, SamplingCov};
+use evident::multilevel::{confint_all, rma_mv, Dfs, MvOptions, MvProfile, SamplingCov};
 use evident::render::json::mv_json;
 use evident::Measure;
 use serde_json::Value;
@@ -60,7 +60,10 @@ pub fn mv_options(opts: &Value) -> MvOptions {
 fn default_tol(key: &str, base: Tol) -> Tol {
     if key.ends_with("_precise") {
         PRECISE
-    } else if key.starts_with("sigma2_ci_") {
+    } else if ["sigma2_ci_", "tau2_ci_", "rho_ci_"]
+        .iter()
+        .any(|c| key.starts_with(c))
+    {
         MV_CI_DEFAULT
     } else {
         key_tol(key, base)
@@ -145,22 +148,24 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
         Ok(f) => f,
         Err(e) => return misses.push(format!("{path}: fit failed: {e}")),
     };
-    let mut cis = Vec::new();
-    if expected.get("sigma2_ci_lb").is_some() {
-        for j in 0..fit.components.len() {
-            match confint_sigma2(&fit, j, 1e-10) {
-                Ok(ci) => cis.push(ci),
-                Err(e) => return misses.push(format!("{path}: profile CI {j} failed: {e}")),
-            }
+    let profiled = ["sigma2", "tau2", "rho"]
+        .iter()
+        .any(|c| expected.get(format!("{c}_ci_lb")).is_some());
+    let cis = if profiled {
+        match confint_all(&fit, 1e-10) {
+            Ok(c) => c,
+            Err(e) => return misses.push(format!("{path}: profile CIs failed: {e}")),
         }
-    }
+    } else {
+        MvProfile::default()
+    };
     let mut got = mv_json(&fit, &cis);
-    for (k, bound) in [
-        ("sigma2_ci_lb_precise", "sigma2_ci_lb"),
-        ("sigma2_ci_ub_precise", "sigma2_ci_ub"),
-    ] {
-        if let Some(v) = got.get(bound).cloned() {
-            got[k] = v;
+    // The bounds are found to 1e-10: they are the corpus's `_precise` bounds too.
+    for c in ["sigma2", "tau2", "rho"] {
+        for side in ["lb", "ub"] {
+            if let Some(v) = got.get(format!("{c}_ci_{side}")).cloned() {
+                got[format!("{c}_ci_{side}_precise")] = v;
+            }
         }
     }
     compare_fit(&path, expected, &got, misses);

@@ -113,7 +113,7 @@ fn run_mv(case: &Case, a: &Value, path: &str, misses: &mut Vec<String>) {
     let method: RobustType = opts["robust"]["type"].as_str().unwrap().parse().unwrap();
     let got = rma_mv(&studies, &super::multilevel::mv_options(opts)).and_then(|fit| {
         let r = robust_mv(&fit, &studies, cluster, method)?;
-        let mut got = mv_json(&fit, &[]);
+        let mut got = mv_json(&fit, &evident::multilevel::MvProfile::default());
         got["robust"] = robust_json(&r);
         Ok(got)
     });

@@ -51,24 +51,20 @@ fn kind(a: &Value) -> &str {
 /// Kinds the harness lists but does not run yet (issue 19: `selmodel`, whose optimiser and
 /// Hessian are built in `evident::bias::selmodel` but do not yet meet the corpus tolerances on
 /// every analysis); `rma.glmm` models not built yet (UM.RS, CM.EL for OR, the Poisson-normal
-/// IRLN), measures the library does not know and profile CIs of a structured term wait too: see
-/// [`pending`].
+/// IRLN) and measures the library does not know wait too: see [`pending`].
 pub const PENDING: &[&str] = &["selmodel"];
 
 /// Analyses whose reference numbers are rounding noise, not run: white2020's CR2 fit of
 /// `~ col_component + col_component:exp_obs - 1`, where `col_componentzcombined` is identified
 /// by the one cluster p305 alone, so its CR2 variance is exactly 0 and metafor's se (1.3e-16),
-/// t, Satterthwaite df and HTZ QM (1.6e31) are floating-point residue of that 0.
+/// t, Satterthwaite df and HTZ QM (1.6e31) are floating-point residue of that 0 (evident gives
+/// se 0 and leaves its tests undefined: `tests/robust_cli.rs`).
 pub const NOISE: &[&str] = &["robust_CR2_colcomp_nested_expobs_REML"];
 
 /// An analysis not run yet: a kind of [`PENDING`]; an `escalc` or `rma` analysis of a measure
-/// `evident::Measure` does not parse yet (issue 18); the [`NOISE`] of `robust`; an `rma.mv`
-/// analysis with profile CIs of tau2/rho (not implemented yet).
+/// `evident::Measure` does not parse yet (issue 18); the [`NOISE`] of `robust`.
 pub fn pending(a: &Value) -> bool {
-    // Profile-likelihood CIs of a `~ inner | outer` term's tau2/rho are not implemented yet.
-    let g_profile = a["expected"].get("tau2_ci_lb").is_some();
     match kind(a) {
-        "rma.mv" => g_profile,
         "robust" => NOISE.contains(&a["id"].as_str().unwrap_or("")),
         "rma.glmm" if glmm_not_built(a) => true,
         "escalc" | "rma" | "rma.glmm" => a["options"]["measure"]

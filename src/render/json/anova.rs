@@ -7,6 +7,9 @@ use serde_json::{json, Map, Value};
 fn model(m: &ModelRow) -> Value {
     let mut o = Map::new();
     o.insert("mods".into(), json!(m.formula));
+    if !m.random.is_empty() {
+        o.insert("random".into(), json!(m.random));
+    }
     o.insert("coefficients".into(), json!(m.coefficients));
     o.insert("parms".into(), json!(m.parms));
     insert_fit_stats(&mut o, &m.fit);
@@ -17,7 +20,8 @@ fn model(m: &ModelRow) -> Value {
 }
 
 /// `{"method", "k", "LRT", "df", "pval", "R2", "full": {...}, "reduced": {...}}`, each model with
-/// metafor's `parms`, fit statistics (`loglik`, `deviance`, `AIC`, `BIC`, `AICc`), `QE` and `tau2`.
+/// metafor's `parms`, fit statistics (`loglik`, `deviance`, `AIC`, `BIC`, `AICc`), `QE` and `tau2`
+/// (and `random` for multilevel models, whose `tau2` and `R2` are null).
 pub fn anova_json(t: &Lrt) -> Value {
     json!({
         "method": t.method.name(),

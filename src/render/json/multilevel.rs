@@ -2,11 +2,11 @@
 
 use super::{insert_qm, insert_wald, num, nums};
 use crate::model::Method;
-use crate::multilevel::{MvFit, ProfileCi};
+use crate::multilevel::{MvFit, MvProfile, ProfileCi};
 use serde_json::{json, Map, Value};
 
 /// The `rma.mv` object; `cis` are the profile-likelihood CIs of the components (empty: none).
-pub fn mv_json(fit: &MvFit, cis: &[ProfileCi]) -> Value {
+pub fn mv_json(fit: &MvFit, cis: &MvProfile) -> Value {
     let mut m = Map::new();
     m.insert("k".into(), json!(fit.k));
     m.insert("p".into(), json!(fit.p));
@@ -68,22 +68,34 @@ pub fn mv_json(fit: &MvFit, cis: &[ProfileCi]) -> Value {
     m.insert("loglik_type".into(), json!(lt));
     m.insert("I2_total".into(), num(fit.i2_total));
     m.insert("I2_components".into(), nums(&fit.i2_components));
-    if !cis.is_empty() {
-        let lb: Vec<f64> = cis.iter().map(|c| c.lb).collect();
-        let ub: Vec<f64> = cis.iter().map(|c| c.ub).collect();
-        m.insert("sigma2_ci_lb".into(), nums(&lb));
-        m.insert("sigma2_ci_ub".into(), nums(&ub));
-        m.insert(
-            "sigma2_ci_lb_sign".into(),
-            json!(cis.iter().map(|c| c.lb_sign).collect::<Vec<_>>()),
-        );
-        m.insert(
-            "sigma2_ci_ub_sign".into(),
-            json!(cis.iter().map(|c| c.ub_sign).collect::<Vec<_>>()),
-        );
+    for (name, list) in [
+        ("sigma2", &cis.sigma2),
+        ("tau2", &cis.tau2),
+        ("rho", &cis.rho),
+    ] {
+        insert_cis(&mut m, name, list);
     }
     if !fit.warnings.is_empty() {
         m.insert("warnings".into(), json!(fit.warnings));
     }
     Value::Object(m)
+}
+
+/// `<name>_ci_lb`, `_ci_ub`, `_ci_lb_sign`, `_ci_ub_sign` (README_mv's keys): one entry per
+/// component, null for a fixed one; nothing when no component has a CI.
+fn insert_cis(m: &mut Map<String, Value>, name: &str, cis: &[Option<ProfileCi>]) {
+    if cis.iter().all(Option::is_none) {
+        return;
+    }
+    let field = |f: &dyn Fn(&ProfileCi) -> Value| -> Value {
+        Value::Array(
+            cis.iter()
+                .map(|c| c.as_ref().map_or(Value::Null, f))
+                .collect(),
+        )
+    };
+    m.insert(format!("{name}_ci_lb"), field(&|c| num(c.lb)));
+    m.insert(format!("{name}_ci_ub"), field(&|c| num(c.ub)));
+    m.insert(format!("{name}_ci_lb_sign"), field(&|c| json!(c.lb_sign)));
+    m.insert(format!("{name}_ci_ub_sign"), field(&|c| json!(c.ub_sign)));
 }

@@ -30,5 +30,8 @@ pub fn robust_json(r: &RobustFit) -> Value {
         .collect();
     m.insert("coefficients".into(), Value::Array(coefs));
     insert_qm(&mut m, "", &r.qm);
+    if !r.warnings.is_empty() {
+        m.insert("warnings".into(), json!(r.warnings));
+    }
     Value::Object(m)
 }

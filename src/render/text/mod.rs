@@ -27,7 +27,7 @@ pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, reference_line, subgroup_summary,
     wald_tests_summary,
 };
-pub use multilevel::mv_summary;
+pub use multilevel::{mv_confint, mv_summary};
 pub use reported::{additive_summary, two_estimates_summary};
 pub use rma::{mh_summary, mixed_ratios_note, omitted_warnings, rma_summary};
 pub use robust::robust_summary;

@@ -58,5 +58,8 @@ pub fn robust_summary(r: &RobustFit) -> String {
         fmt(r.qm.stat),
         p_value(r.qm.pval, PStyle::Metafor)
     );
+    for w in &r.warnings {
+        let _ = writeln!(s, "Note: {w}");
+    }
     s
 }
