@@ -9,6 +9,7 @@
 pub mod kendall;
 pub mod level;
 pub mod numderiv;
+pub mod quadrature;
 pub mod zeroin;
 
 use statrs::distribution::{
