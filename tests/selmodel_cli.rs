@@ -219,3 +219,87 @@ fn bad_input_is_refused_clearly() {
         "needs at least 3 studies, got 2",
     );
 }
+
+/// The fitted selection function (p, w(p)) against the points metafor's `plot(sel, n = 11)`
+/// draws: a step function, a negative exponential, a power model with a cut-point and
+/// alternative "less" (tests/fixtures/selmodel/selection_curve.R). p exactly; w at README_more's
+/// tolerance of the δ it is a function of.
+#[test]
+fn selection_curve_matches_metafor() {
+    use evident::bias::{selection_curve, selmodel, Alternative, SelOptions, SelType};
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/selmodel/selection_curve.json"
+    );
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let opts = serde_json::json!({"measure": "GEN", "method": "ML"});
+    for (name, w) in want.as_object().unwrap() {
+        let case = common::cases()
+            .into_iter()
+            .find(|c| c.name == w["file"].as_str().unwrap())
+            .unwrap();
+        let set = evident::effect::EffectSet::from_studies(
+            &common::studies(&case),
+            evident::Measure::GEN,
+            &common::escalc_options(&opts),
+        )
+        .unwrap();
+        let fit = evident::model::rma(&set, &common::rma_options(&opts, "")).unwrap();
+        let so = SelOptions {
+            sel_type: match w["type"].as_str().unwrap() {
+                "stepfun" => SelType::Stepfun,
+                "negexp" => SelType::Negexp,
+                _ => SelType::Power,
+            },
+            steps: w["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect(),
+            alternative: match w["alternative"].as_str().unwrap() {
+                "less" => Alternative::Less,
+                _ => Alternative::Greater,
+            },
+        };
+        let curve = selection_curve(&selmodel(&fit, &so).unwrap(), 11);
+        let (xs, ys) = (w["xs"].as_array().unwrap(), w["ys"].as_array().unwrap());
+        assert_eq!(curve.len(), xs.len(), "{name}: {curve:?}");
+        for ((p, wp), (x, y)) in curve.iter().zip(xs.iter().zip(ys)) {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!((p - x).abs() <= 1e-15, "{name}: p {p} vs {x}");
+            assert!(
+                (wp - y).abs() <= 1e-7 + 1e-4 * y.abs(),
+                "{name}: w({p}) = {wp} vs {y}"
+            );
+        }
+    }
+}
+
+/// `-o` draws the selection function: one curve of steps for a step function, a tick per study.
+#[test]
+fn output_draws_the_selection_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("selfun.svg");
+    let file = common::cases_dir().join("hackshaw1998_selmodel/input.csv");
+    let out = Cli::new(["selmodel"])
+        .arg(&file)
+        .args([
+            "--type",
+            "stepfun",
+            "--steps",
+            "0.025,0.1,0.5",
+            "--json",
+            "-o",
+        ])
+        .arg(&svg)
+        .run();
+    assert!(out.ok, "{}", out.stderr);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<svg") || text.contains("<svg"),
+        "not an SVG"
+    );
+    assert!(text.contains("Relative likelihood of selection"));
+    assert!(text.contains("37 studies"), "the note names k");
+}

@@ -177,25 +177,7 @@ impl Problem {
 
     /// w(p) for the continuous types (steps[0], if any, is the cut below which w = 1).
     fn w(&self, p: f64, d: &[f64]) -> f64 {
-        let p = p.clamp(self.pmin, 1.0 - self.pmin);
-        let f = |p: f64| match self.sel_type {
-            SelType::Beta => p.powf(d[0] - 1.0) * (1.0 - p).powf(d[1] - 1.0),
-            SelType::Halfnorm => (-d[0] * p * p).exp(),
-            SelType::Negexp => (-d[0] * p).exp(),
-            SelType::Logistic => 2.0 * (-d[0] * p).exp() / (1.0 + (-d[0] * p).exp()),
-            SelType::Power => (1.0 - p).powf(d[0]),
-            SelType::Stepfun => unreachable!("step functions have a closed form"),
-        };
-        match self.steps.first() {
-            Some(&s) if self.sel_type != SelType::Beta && self.steps.len() > 1 => {
-                if p <= s {
-                    1.0
-                } else {
-                    f(p) / f(s)
-                }
-            }
-            _ => f(p),
-        }
+        weight(self.sel_type, &self.steps, self.pmin, p, d)
     }
 
     /// Log-likelihood at (β, τ², free δ); NaN where undefined.
@@ -256,6 +238,68 @@ impl Problem {
             .map(|c| integrate(f, c[0], c[1]).unwrap_or(f64::NAN))
             .sum()
     }
+}
+
+/// w(p) of a continuous type with parameters `d`, p clamped to [pmin, 1 − pmin]; with a
+/// cut-point (`steps` = [s, 1]) w = 1 up to s and w(p)/w(s) above, as metafor's `wi.fun`.
+fn weight(sel_type: SelType, steps: &[f64], pmin: f64, p: f64, d: &[f64]) -> f64 {
+    let p = p.clamp(pmin, 1.0 - pmin);
+    let f = |p: f64| match sel_type {
+        SelType::Beta => p.powf(d[0] - 1.0) * (1.0 - p).powf(d[1] - 1.0),
+        SelType::Halfnorm => (-d[0] * p * p).exp(),
+        SelType::Negexp => (-d[0] * p).exp(),
+        SelType::Logistic => 2.0 * (-d[0] * p).exp() / (1.0 + (-d[0] * p).exp()),
+        SelType::Power => (1.0 - p).powf(d[0]),
+        SelType::Stepfun => unreachable!("step functions have a closed form"),
+    };
+    match steps.first() {
+        Some(&s) if sel_type != SelType::Beta && steps.len() > 1 => {
+            if p <= s {
+                1.0
+            } else {
+                f(p) / f(s)
+            }
+        }
+        _ => f(p),
+    }
+}
+
+/// The fitted selection function as metafor's `plot.rma.uni.selmodel` traces it: w(p) at `n`
+/// evenly spaced p-values from pval_min to 1 − pval_min (a step function's cut-points added),
+/// negative values as 0.
+pub fn selection_curve(s: &SelModel, n: usize) -> Vec<(f64, f64)> {
+    let pmin = s.sel_type.pval_min();
+    let (lo, hi) = (pmin, 1.0 - pmin);
+    let n1 = n.max(2) - 1;
+    let mut ps: Vec<f64> = (0..=n1)
+        .map(|i| {
+            if i == n1 {
+                hi
+            } else {
+                lo + i as f64 * ((hi - lo) / n1 as f64)
+            }
+        })
+        .collect();
+    if s.sel_type == SelType::Stepfun {
+        ps.extend(s.steps.iter().filter(|&&x| x >= lo && x <= hi));
+        ps.sort_by(f64::total_cmp);
+        ps.dedup();
+    }
+    ps.into_iter()
+        .map(|p| {
+            let w = if s.sel_type == SelType::Stepfun {
+                let j = s
+                    .steps
+                    .iter()
+                    .position(|&x| p <= x)
+                    .unwrap_or(s.steps.len() - 1);
+                s.delta[j]
+            } else {
+                weight(s.sel_type, &s.steps, pmin, p, &s.delta)
+            };
+            (p, w.max(0.0))
+        })
+        .collect()
 }
 
 /// Fits the selection model `opts` to an ML or FE fit (metafor's `selmodel.rma.uni`).

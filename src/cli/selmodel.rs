@@ -40,6 +40,13 @@ pub struct SelmodelArgs {
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the estimated selection function (metafor's plot of a selmodel): .svg, .png
+    /// or .pdf.
+    #[arg(short = 'o', long = "output")]
+    pub output: Option<std::path::PathBuf>,
+    /// Resolution of PNG output in dots per inch.
+    #[arg(long, default_value_t = 300.0)]
+    pub dpi: f64,
     #[command(flatten)]
     pub text: TextArgs,
 }
@@ -66,6 +73,12 @@ pub fn run(args: &SelmodelArgs) -> Result<()> {
         alternative: args.alternative.into(),
     };
     let s = selmodel(&rma(&set, &opts)?, &so)?;
+    if let Some(out) = &args.output {
+        use evident::render::plot::selfun::{selection_plot, CURVE_POINTS};
+        let curve = evident::bias::selection_curve(&s, CURVE_POINTS);
+        let fig = selection_plot(&s, &curve, None)?;
+        evident::app::save_figure(&fig, out, args.dpi)?;
+    }
     if args.json {
         for w in &s.warnings {
             eprintln!("warning: {w}");
