@@ -17,5 +17,5 @@ pub use panel::{BiasPanel, BiasReport, FewStudies};
 pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
 pub use regtest::{regtest, regtest_metareg, sample_sizes, Limit, Predictor, RegModel, Regtest};
-pub use selmodel::{selmodel, Alternative, SelModel, SelOptions, SelType};
+pub use selmodel::{selection_curve, selmodel, Alternative, SelModel, SelOptions, SelType};
 pub use trimfill::{trimfill, Estimator, Side, TrimFill};

@@ -5,11 +5,12 @@
 //! *Psychol Methods* 22:28–41 (beta); Preston, Ashby & Smyth 2004, *Biometrics* 60:793–800
 //! (exponential and power families). The likelihood is metafor's (README_more, "Selection
 //! models"); the optimum is found exactly (damped Newton on a transformed scale, integrals by
-//! adaptive Gauss–Kronrod to 1e-12), so the numbers match metafor's tight refits, not where its
+//! adaptive Gauss–Kronrod to 1e-13), so the numbers match metafor's tight refits, not where its
 //! default `optim` stopped.
 
 use crate::error::{Error, Result};
 use crate::model::{Method, RmaFit};
+use crate::stats::quadrature::integrate;
 use crate::stats::{dnorm, pchisq_upper, pnorm, pnorm_two_sided, pnorm_upper, qnorm_upper};
 
 /// The selection function w(p) (metafor's `type`).
@@ -115,6 +116,17 @@ pub struct SelModel {
     pub delta: Vec<f64>,
     /// Their standard errors (None for a fixed δ).
     pub se_delta: Vec<Option<f64>>,
+    /// Wald z of each δ against its value under no selection (1 for beta and step functions,
+    /// 0 otherwise); None for a fixed δ or without a standard error.
+    pub delta_zval: Vec<Option<f64>>,
+    /// Two-sided p-values of those z.
+    pub delta_pval: Vec<Option<f64>>,
+    /// Wald confidence limits of each δ, the lower one cut at 0 (δ ≥ 0).
+    pub delta_ci_lb: Vec<Option<f64>>,
+    /// Upper Wald confidence limits of each δ.
+    pub delta_ci_ub: Vec<Option<f64>>,
+    /// Confidence level, in percent.
+    pub level: f64,
     /// Likelihood-ratio statistic against the unadjusted model.
     pub lrt: f64,
     /// Its degrees of freedom: the number of estimated δ.
@@ -165,25 +177,7 @@ impl Problem {
 
     /// w(p) for the continuous types (steps[0], if any, is the cut below which w = 1).
     fn w(&self, p: f64, d: &[f64]) -> f64 {
-        let p = p.clamp(self.pmin, 1.0 - self.pmin);
-        let f = |p: f64| match self.sel_type {
-            SelType::Beta => p.powf(d[0] - 1.0) * (1.0 - p).powf(d[1] - 1.0),
-            SelType::Halfnorm => (-d[0] * p * p).exp(),
-            SelType::Negexp => (-d[0] * p).exp(),
-            SelType::Logistic => 2.0 * (-d[0] * p).exp() / (1.0 + (-d[0] * p).exp()),
-            SelType::Power => (1.0 - p).powf(d[0]),
-            SelType::Stepfun => unreachable!("step functions have a closed form"),
-        };
-        match self.steps.first() {
-            Some(&s) if self.sel_type != SelType::Beta && self.steps.len() > 1 => {
-                if p <= s {
-                    1.0
-                } else {
-                    f(p) / f(s)
-                }
-            }
-            _ => f(p),
-        }
+        weight(self.sel_type, &self.steps, self.pmin, p, d)
     }
 
     /// Log-likelihood at (β, τ², free δ); NaN where undefined.
@@ -222,7 +216,7 @@ impl Problem {
         a
     }
 
-    /// Aᵢ = E[w(p(Y))], Y ~ N(μ, s²), by adaptive Gauss–Kronrod over z = (Y − μ)/s, split where
+    /// Aᵢ = E[w(p(Y))], Y ~ N(μ, s²), by adaptive Gauss–Kronrod (relative 1e-13) over z = (Y − μ)/s, split where
     /// w has a kink (the clamp of p, a cut-point).
     fn cont_norm(&self, i: usize, mu: f64, s: f64, d: &[f64]) -> f64 {
         let sv = self.v[i].sqrt();
@@ -239,72 +233,73 @@ impl Problem {
         cuts.sort_by(f64::total_cmp);
         cuts.dedup();
         let f = |z: f64| self.w(pnorm_upper((mu + s * z) / sv), d) * dnorm(z);
-        cuts.windows(2).map(|c| integrate(&f, c[0], c[1])).sum()
+        // A panel that does not converge makes the likelihood undefined there (NaN).
+        cuts.windows(2)
+            .map(|c| integrate(f, c[0], c[1]).unwrap_or(f64::NAN))
+            .sum()
     }
 }
 
-/// Gauss–Kronrod 7–15 nodes and weights on [−1, 1].
-const XGK: [f64; 8] = [
-    0.991455371120812639206854697526329,
-    0.949107912342758524526189684047851,
-    0.864864423359769072789712788640926,
-    0.741531185599394439863864773280788,
-    0.586087235467691130294144845693013,
-    0.405845151377397166906606412076961,
-    0.207784955007898467600689403773245,
-    0.0,
-];
-const WGK: [f64; 8] = [
-    0.022935322010529224963732008058970,
-    0.063092092629978553290700663189204,
-    0.104790010322250183839876322541518,
-    0.140653259715525918745189590510238,
-    0.169004726639267902826583426598550,
-    0.190350578064785409913256402421014,
-    0.204432940075298892414161999234649,
-    0.209482141084727828012999174891714,
-];
-const WG: [f64; 4] = [
-    0.129484966168869693270611432679082,
-    0.279705391489276667901467771423780,
-    0.381830050505118944950369775488975,
-    0.417959183673469387755102040816327,
-];
-
-/// One GK15 panel: (Kronrod estimate, |Kronrod − Gauss|).
-fn gk15(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> (f64, f64) {
-    let c = 0.5 * (a + b);
-    let h = 0.5 * (b - a);
-    let fc = f(c);
-    let mut k = fc * WGK[7];
-    let mut g = fc * WG[3];
-    for j in 0..7 {
-        let x = h * XGK[j];
-        let s = f(c - x) + f(c + x);
-        k += WGK[j] * s;
-        if j % 2 == 1 {
-            g += WG[j / 2] * s;
+/// w(p) of a continuous type with parameters `d`, p clamped to [pmin, 1 − pmin]; with a
+/// cut-point (`steps` = [s, 1]) w = 1 up to s and w(p)/w(s) above, as metafor's `wi.fun`.
+fn weight(sel_type: SelType, steps: &[f64], pmin: f64, p: f64, d: &[f64]) -> f64 {
+    let p = p.clamp(pmin, 1.0 - pmin);
+    let f = |p: f64| match sel_type {
+        SelType::Beta => p.powf(d[0] - 1.0) * (1.0 - p).powf(d[1] - 1.0),
+        SelType::Halfnorm => (-d[0] * p * p).exp(),
+        SelType::Negexp => (-d[0] * p).exp(),
+        SelType::Logistic => 2.0 * (-d[0] * p).exp() / (1.0 + (-d[0] * p).exp()),
+        SelType::Power => (1.0 - p).powf(d[0]),
+        SelType::Stepfun => unreachable!("step functions have a closed form"),
+    };
+    match steps.first() {
+        Some(&s) if sel_type != SelType::Beta && steps.len() > 1 => {
+            if p <= s {
+                1.0
+            } else {
+                f(p) / f(s)
+            }
         }
+        _ => f(p),
     }
-    (k * h, ((k - g) * h).abs())
 }
 
-/// Adaptive GK15 to an absolute error of 1e-13 (the integrands are probabilities times a weight
-/// of order one, so this is ~1e-12 relative).
-fn integrate(f: &dyn Fn(f64) -> f64, a: f64, b: f64) -> f64 {
-    let mut stack = vec![(a, b, 0u32)];
-    let mut total = 0.0;
-    while let Some((a, b, depth)) = stack.pop() {
-        let (v, err) = gk15(f, a, b);
-        if err <= 1e-13 * ((b - a) / 24.0).max(1e-3) || depth >= 40 {
-            total += v;
-        } else {
-            let m = 0.5 * (a + b);
-            stack.push((a, m, depth + 1));
-            stack.push((m, b, depth + 1));
-        }
+/// The fitted selection function as metafor's `plot.rma.uni.selmodel` traces it: w(p) at `n`
+/// evenly spaced p-values from pval_min to 1 − pval_min (a step function's cut-points added),
+/// negative values as 0.
+pub fn selection_curve(s: &SelModel, n: usize) -> Vec<(f64, f64)> {
+    let pmin = s.sel_type.pval_min();
+    let (lo, hi) = (pmin, 1.0 - pmin);
+    let n1 = n.max(2) - 1;
+    let mut ps: Vec<f64> = (0..=n1)
+        .map(|i| {
+            if i == n1 {
+                hi
+            } else {
+                lo + i as f64 * ((hi - lo) / n1 as f64)
+            }
+        })
+        .collect();
+    if s.sel_type == SelType::Stepfun {
+        ps.extend(s.steps.iter().filter(|&&x| x >= lo && x <= hi));
+        ps.sort_by(f64::total_cmp);
+        ps.dedup();
     }
-    total
+    ps.into_iter()
+        .map(|p| {
+            let w = if s.sel_type == SelType::Stepfun {
+                let j = s
+                    .steps
+                    .iter()
+                    .position(|&x| p <= x)
+                    .unwrap_or(s.steps.len() - 1);
+                s.delta[j]
+            } else {
+                weight(s.sel_type, &s.steps, pmin, p, &s.delta)
+            };
+            (p, w.max(0.0))
+        })
+        .collect()
 }
 
 /// Fits the selection model `opts` to an ML or FE fit (metafor's `selmodel.rma.uni`).
@@ -660,6 +655,16 @@ fn natural_covariance(prob: &Problem, nat: &[f64]) -> Option<Vec<Vec<f64>>> {
     Some(cols)
 }
 
+/// (z against `h0`, lower, upper confidence limit) of each δ with a standard error, as metafor's
+/// `zval.delta` and `ci.lb.delta` (the lower limit cut at δ's bound 0); `z` is the critical value.
+fn delta_wald(delta: &[f64], se: &[Option<f64>], h0: f64, z: f64) -> Vec<Option<(f64, f64, f64)>> {
+    delta
+        .iter()
+        .zip(se)
+        .map(|(&d, se)| se.map(|se| ((d - h0) / se, (d - z * se).max(0.0), d + z * se)))
+        .collect()
+}
+
 /// Estimates, standard errors and the LRT at the optimum.
 #[allow(clippy::too_many_arguments)]
 fn finish(
@@ -709,6 +714,7 @@ fn finish(
         se_delta.insert(0, None);
     }
     delta.iter_mut().for_each(|d| *d = d.max(0.0));
+    let wald = delta_wald(&delta, &se_delta, prob.sel_type.delta_spec().3, z);
     let loglik_unadjusted = fit.fit.loglik;
     let lrt = (-2.0 * (loglik_unadjusted - loglik)).max(0.0);
     Ok(SelModel {
@@ -726,6 +732,14 @@ fn finish(
         se_tau2: if prob.fixed { None } else { se_of(1) },
         delta,
         se_delta,
+        delta_zval: wald.iter().map(|w| w.map(|w| w.0)).collect(),
+        delta_pval: wald
+            .iter()
+            .map(|w| w.map(|w| pnorm_two_sided(w.0)))
+            .collect(),
+        delta_ci_lb: wald.iter().map(|w| w.map(|w| w.1)).collect(),
+        delta_ci_ub: wald.iter().map(|w| w.map(|w| w.2)).collect(),
+        level: fit.options.level.percent(),
         lrt,
         lrt_df: prob.nd,
         lrt_pval: pchisq_upper(lrt, prob.nd as f64),

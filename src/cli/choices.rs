@@ -6,7 +6,7 @@
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::ValueEnum;
 use evident::app::presets::{PoolMethod, Preset};
-use evident::bias::{Estimator, Predictor, RegModel, Side};
+use evident::bias::{Alternative, Estimator, Predictor, RegModel, SelType, Side};
 use evident::effect::{AddTo, VType};
 use evident::model::heterogeneity::Tau2CiType;
 use evident::model::{Method, PiType, Solver, Test};
@@ -73,6 +73,34 @@ choices! {
         /// full precision; converges where Fisher scoring cycles.
         #[value(alias = "safeguarded")]
         Newton => Solver::Newton,
+    }
+}
+
+choices! {
+    /// `selmodel --type`: the selection function w(p) (metafor's `type`).
+    SelTypeArg => SelType {
+        /// Beta: p^(δ₁−1)(1−p)^(δ₂−1) (Citkowicz & Vevea 2017).
+        Beta => SelType::Beta,
+        /// Half-normal: exp(−δp²).
+        Halfnorm => SelType::Halfnorm,
+        /// Negative exponential: exp(−δp).
+        Negexp => SelType::Negexp,
+        /// Logistic: 2exp(−δp)/(1 + exp(−δp)).
+        Logistic => SelType::Logistic,
+        /// Power: (1−p)^δ.
+        Power => SelType::Power,
+        /// Step function: one δ per p-value interval of --steps (Vevea & Hedges 1995).
+        Stepfun => SelType::Stepfun,
+    }
+}
+
+choices! {
+    /// `selmodel --alternative`: which significant effects selection favours.
+    AlternativeArg => Alternative {
+        /// Positive effects: p = 1 − Φ(yi/√vi) (metafor's default).
+        Greater => Alternative::Greater,
+        /// Negative effects: p = Φ(yi/√vi).
+        Less => Alternative::Less,
     }
 }
 

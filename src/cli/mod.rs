@@ -32,6 +32,7 @@ mod report;
 mod review;
 mod rma_input;
 mod rob;
+mod selmodel;
 mod sensitivity;
 mod signals;
 mod trimfill;
@@ -86,6 +87,9 @@ enum Command {
     Gosh(gosh::GoshArgs),
     /// Henmi–Copas: a CI for the fixed-effect estimate robust to publication bias (metafor's hc).
     Hc(hc::HcArgs),
+    /// Selection models for publication bias: step, beta, half-normal, negative-exponential,
+    /// logistic and power selection functions (metafor's selmodel).
+    Selmodel(selmodel::SelmodelArgs),
     /// Fail-safe N: Rosenthal, Orwin or Rosenberg (metafor's fsn).
     Fsn(fsn::FsnArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
@@ -127,6 +131,7 @@ impl Command {
             Command::Sensitivity(a) => a.text,
             Command::Gosh(a) => a.text,
             Command::Hc(a) => a.text,
+            Command::Selmodel(a) => a.text,
             Command::Fsn(a) => a.text,
             Command::Interaction(a) => match &a.kind {
                 Kind::Two(t) => t.text,
@@ -205,6 +210,7 @@ fn run(command: &Command) -> anyhow::Result<bool> {
         Command::Sensitivity(a) => sensitivity::run(a),
         Command::Gosh(a) => gosh::run(a),
         Command::Hc(a) => hc::run(a),
+        Command::Selmodel(a) => selmodel::run(a),
         Command::Fsn(a) => fsn::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),

@@ -10,6 +10,7 @@ pub mod kendall;
 pub mod level;
 pub mod linalg;
 pub mod numderiv;
+pub mod quadrature;
 pub mod zeroin;
 
 use statrs::distribution::{

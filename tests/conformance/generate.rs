@@ -48,11 +48,10 @@ fn kind(a: &Value) -> &str {
         .expect("every analysis has a string kind")
 }
 
-/// Kinds the harness lists but does not run yet (issue 19: `selmodel`, whose optimiser and
-/// Hessian are built in `evident::bias::selmodel` but do not yet meet the corpus tolerances on
-/// every analysis); `rma.glmm` models not built yet (UM.RS, CM.EL for OR, the Poisson-normal
-/// IRLN) and measures the library does not know wait too: see [`pending`].
-pub const PENDING: &[&str] = &["selmodel"];
+/// Kinds the harness lists but does not run yet (none since issue 19 made `selmodel` pass);
+/// `rma.glmm` models not built yet (UM.RS, CM.EL for OR, the Poisson-normal IRLN) and measures
+/// the library does not know wait too: see [`pending`].
+pub const PENDING: &[&str] = &[];
 
 /// Analyses whose reference numbers are rounding noise, not run: white2020's CR2 fit of
 /// `~ col_component + col_component:exp_obs - 1`, where `col_componentzcombined` is identified

@@ -26,10 +26,19 @@ pub fn selmodel_json(s: &SelModel) -> Value {
         "delta".into(),
         Value::Array(s.delta.iter().map(|&d| num(d)).collect()),
     );
-    m.insert(
-        "se_delta".into(),
-        Value::Array(s.se_delta.iter().map(|&d| opt(d)).collect()),
-    );
+    // metafor's se.delta, zval.delta, pval.delta, ci.lb.delta, ci.ub.delta (null for a fixed δ).
+    for (key, v) in [
+        ("se_delta", &s.se_delta),
+        ("zval_delta", &s.delta_zval),
+        ("pval_delta", &s.delta_pval),
+        ("ci_lb_delta", &s.delta_ci_lb),
+        ("ci_ub_delta", &s.delta_ci_ub),
+    ] {
+        m.insert(
+            key.into(),
+            Value::Array(v.iter().map(|&d| opt(d)).collect()),
+        );
+    }
     m.insert("LRT".into(), num(s.lrt));
     m.insert("LRT_df".into(), json!(s.lrt_df));
     m.insert("LRT_pval".into(), num(s.lrt_pval));

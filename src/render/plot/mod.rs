@@ -23,6 +23,7 @@ pub mod render;
 pub mod rob;
 pub mod robfig;
 pub mod scatter;
+pub mod selfun;
 pub mod size;
 pub mod style;
 

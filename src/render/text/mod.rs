@@ -12,6 +12,7 @@ mod multilevel;
 mod reported;
 mod rma;
 mod robust;
+mod selmodel;
 mod sensitivity;
 mod sof;
 
@@ -31,6 +32,7 @@ pub use multilevel::{mv_confint, mv_summary};
 pub use reported::{additive_summary, two_estimates_summary};
 pub use rma::{mh_summary, mixed_ratios_note, omitted_warnings, rma_summary};
 pub use robust::robust_summary;
+pub use selmodel::selmodel_summary;
 pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };
