@@ -3,7 +3,9 @@
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use super::options::preset_of as preset;
+use super::options::PoolOptions;
 pub use super::options::{escalc_options, options};
+use super::pool;
 use super::tables::Tables;
 use crate::app::forest::{forest_options, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
@@ -14,13 +16,14 @@ use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::model::{rma, Method, RmaFit, RmaOptions, Test};
-use crate::moderators::metareg::{metareg, MetaregFit};
-use crate::moderators::subgroup::{subgroup, SubgroupFit};
+use crate::model::{Method, RmaFit, RmaOptions, Test};
+use crate::moderators::metareg::MetaregFit;
+use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::sof::Sof;
 use crate::pool::view::{fit_with_view, revman5_random};
 use crate::pool::{MhFit, MhOptions, TablePooling};
 pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
+use crate::render::html::analysis::{MetaregExtras, PooledExtras};
 use crate::render::html::page;
 use crate::render::plot::forest::{forest, ForestOptions, PlotSize};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
@@ -82,12 +85,8 @@ fn is_csv(p: &Path) -> bool {
 }
 
 /// The `analysis` values of a long CSV in order of first appearance, or `None` for a plain CSV.
-fn long_csv_names(file: &Path, sheet: Option<&str>) -> Result<Option<Vec<String>>> {
-    let opts = CsvOptions {
-        sheet: sheet.map(str::to_owned),
-        ..CsvOptions::default()
-    };
-    let t = Table::from_path(file, &opts)?;
+fn long_csv_names(file: &Path, csv: &CsvOptions) -> Result<Option<Vec<String>>> {
+    let t = Table::from_path(file, csv)?;
     let Some(c) = t.column(ANALYSIS_COLUMN) else {
         return Ok(None);
     };
@@ -165,7 +164,7 @@ impl Planner {
         let long = if cfg.analysis.is_some() {
             Ok(None)
         } else {
-            long_csv_names(file, cfg.sheet.as_deref())
+            long_csv_names(file, &csv_of(&cfg))
         };
         match long {
             Err(e) => {
@@ -300,6 +299,19 @@ impl Planner {
     }
 }
 
+/// How an analysis's data file is read: its sheet, with the manifest's `delimiter` and
+/// `decimal` (an invalid value stops the analysis before anything is read: see
+/// [`PoolOptions::from_config`]).
+fn csv_of(cfg: &AnalysisConfig) -> CsvOptions {
+    match PoolOptions::from_config(cfg) {
+        Ok(o) => o.csv_options(cfg.sheet.as_deref()),
+        Err(_) => CsvOptions {
+            sheet: cfg.sheet.clone(),
+            ..CsvOptions::default()
+        },
+    }
+}
+
 /// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file),
 /// through the run's shared tables.
 fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
@@ -307,8 +319,8 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
     if crate::data::revman::is_rm5(&spec.file) {
         return read_outcome(spec);
     }
-    let sheet = spec.cfg.sheet.as_deref();
-    let table = tables.get(&spec.file, sheet)?;
+    let csv = csv_of(&spec.cfg);
+    let table = tables.get(&spec.file, &csv)?;
     if crate::data::revman::is_revman_csv(&table.headers) {
         return read_outcome(spec);
     }
@@ -321,7 +333,7 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
             spec.file.display()
         ))
     })?;
-    let selected = tables.select(&spec.file, sheet, c, v)?;
+    let selected = tables.select(&spec.file, &csv, c, v)?;
     if selected.rows.is_empty() {
         return Err(Error::invalid(format!(
             "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
@@ -357,7 +369,12 @@ enum Pooling {
 
 /// The pooling of an analysis: the method set, else the preset's for this data (RevMan 5:
 /// Mantel–Haenszel for 2×2 and incidence data, and its random-effects model for `DL`).
-fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<Pooling> {
+fn pooling(
+    cfg: &AnalysisConfig,
+    po: &PoolOptions,
+    studies: &Studies,
+    measure: Measure,
+) -> Result<Pooling> {
     let preset = preset(cfg)?;
     let method = cfg
         .method
@@ -370,6 +387,7 @@ fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<
     let drop00 = cfg.drop00.unwrap_or(true) || preset.drop00();
     let mh = MhOptions {
         level: opts.level,
+        correct: !po.no_correct,
         ..MhOptions::for_study_effects(escalc.add, escalc.to, drop00)
     };
     let tables = |by| match cfg.test.as_deref().map(str::parse::<Test>).transpose()? {
@@ -380,7 +398,12 @@ fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<
             t.name()
         ))),
     };
-    match preset.pooling(method, binary, measure) {
+    let pooled = preset.pooling(method, binary, measure);
+    po.check_no_correct(pooled)?;
+    if !matches!(pooled, PoolMethod::Rma(_)) {
+        pool::refuse_for_tables(po)?;
+    }
+    match pooled {
         PoolMethod::Rma(_) => Ok(Pooling::Rma(opts)),
         PoolMethod::MantelHaenszel => tables(TablePooling::MantelHaenszel(measure)),
         PoolMethod::Peto => tables(TablePooling::Peto),
@@ -422,20 +445,21 @@ fn not_enough(k: usize, what: &str) -> String {
 pub fn analyse(spec: &Spec) -> Result<Analysis> {
     analyse_with(
         spec,
-        &Tables::new([(spec.file.as_path(), spec.cfg.sheet.as_deref())]),
+        &Tables::new([(spec.file.as_path(), csv_of(&spec.cfg))]),
     )
 }
 
 /// [`analyse`], reading the input through a run's shared tables.
 fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     let cfg = &spec.cfg;
-    crate::app::options::PoolOptions::from_config(cfg)?.report_unsupported(cfg)?;
+    let po = PoolOptions::from_config(cfg)?;
+    po.report_unsupported()?;
     let studies = read(spec, tables)?;
     let measure = match &cfg.measure {
         Some(m) => m.parse::<Measure>()?,
         None => studies.data.default_measure(),
     };
-    let m = fit_model(cfg, &studies, measure)?;
+    let m = fit_model(cfg, &po, &studies, measure)?;
     let (fit, opts) = (m.fit, m.opts);
     let mut warnings = warnings(
         cfg,
@@ -446,15 +470,28 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         &opts,
     );
     let not_iv = |what: &str| format!("not computed: {what} {NOT_IV}");
-    let sg = cfg.by.as_ref().map(|by| match &m.tables {
-        Some(_) => Err(not_iv("subgroups of")),
-        None => subgroup(&fit.effects, by, &opts).map_err(|e| format!("not computed: {e}")),
-    });
-    let mr = (!cfg.mods.is_empty()).then(|| match &m.tables {
-        Some(_) => Err(not_iv("meta-regression of")),
-        None => metareg(&fit.effects, &cfg.mods.join(" + "), &opts)
-            .map_err(|e| format!("not computed: {e}")),
-    });
+    let (sg, sg_perm) = match (&cfg.by, &m.tables) {
+        (None, _) => (None, None),
+        (Some(_), Some(_)) => (Some(Err(not_iv("subgroups of"))), None),
+        (Some(by), None) => match pool::run_subgroup(&fit.effects, by, &opts, &po) {
+            Ok(r) => (Some(Ok(r.fit)), r.permutation),
+            Err(e) => (Some(Err(format!("not computed: {e}"))), None),
+        },
+    };
+    let (mr, mr_extras) = match (cfg.mods.is_empty(), &m.tables) {
+        (true, _) => (None, MetaregExtras::default()),
+        (false, Some(_)) => (
+            Some(Err(not_iv("meta-regression of"))),
+            MetaregExtras::default(),
+        ),
+        (false, None) => match pool::run_metareg(&fit.effects, &cfg.mods.join(" + "), &opts, &po) {
+            Ok(r) => (Some(Ok(r.fit)), r.extras),
+            Err(e) => (
+                Some(Err(format!("not computed: {e}"))),
+                MetaregExtras::default(),
+            ),
+        },
+    };
     let (reg, rank, mut tf, mut l1o) = small_study_steps(&fit, &opts);
     if m.tables.is_some() && fit.k >= MIN_K {
         tf = Err(not_iv("trim-and-fill of"));
@@ -472,7 +509,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         _ => Vec::new(),
     };
     warnings.extend(xlab_warnings(cfg, &bubbles));
-    let sof = sof_row(&studies, &fit, cfg);
+    let sof = sof_row(&studies, &fit, &po);
     let rob_svgs = rob_svgs(&fit);
     let r_code = (fit.k > 1).then(|| {
         r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
@@ -484,8 +521,11 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         studies,
         fit,
         tables: m.tables,
+        extras: m.extras,
         subgroup: sg,
+        subgroup_permutation: sg_perm,
         metareg: mr,
+        metareg_extras: mr_extras,
         bubbles,
         regtest: reg,
         ranktest: rank,
@@ -512,7 +552,7 @@ fn r_code(
     refit: &Option<(TablePooling, MhOptions)>,
 ) -> Result<String> {
     use crate::render::rcode::{metafor_code, RModel, RSource, RSpec};
-    let table = tables.get(&spec.file, spec.cfg.sheet.as_deref())?;
+    let table = tables.get(&spec.file, &csv_of(&spec.cfg))?;
     if table.sheet.is_some() {
         return Err(crate::error::Error::invalid(
             "the R code reads a CSV file: save the sheet as CSV to re-run it in R",
@@ -567,6 +607,8 @@ const NOT_IV: &str = "a Mantel–Haenszel or Peto pooling (this analysis refits 
 struct Model {
     /// The fit drawn and reported (a view for table poolings).
     fit: RmaFit,
+    /// Its cluster-robust inference and permutation test (inverse-variance models only).
+    extras: PooledExtras,
     /// The inverse-variance options of the analyses on the per-study effects.
     opts: RmaOptions,
     /// The Mantel–Haenszel or Peto fit, when the tables were pooled.
@@ -576,16 +618,22 @@ struct Model {
 }
 
 /// Fits the analysis's pooling: the effect set and an `rma` model, or the tables.
-fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<Model> {
-    Ok(match pooling(cfg, studies, measure)? {
+fn fit_model(
+    cfg: &AnalysisConfig,
+    po: &PoolOptions,
+    studies: &Studies,
+    measure: Measure,
+) -> Result<Model> {
+    Ok(match pooling(cfg, po, studies, measure)? {
         Pooling::Rma(opts) => {
             let escalc = escalc_options(cfg)?;
             let mut set = EffectSet::from_studies(studies, measure, &escalc)?;
-            if matches!(studies.data, Data::ReportedRatio { .. }) && measure == Measure::GEN {
-                set.scale = Scale::Log;
-            }
+            // As `pool` sets it: `scale` for given effects, log for reported ratios.
+            set.scale = studies.data.kind().scale(measure, po.scale);
+            let run = pool::run_rma(&set, &opts, po)?;
             Model {
-                fit: rma(&set, &opts)?,
+                fit: run.fit,
+                extras: run.extras,
                 opts,
                 tables: None,
                 refit: None,
@@ -595,6 +643,7 @@ fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Resul
             let (t, fit) = fit_with_view(studies, by, &o)?;
             Model {
                 fit,
+                extras: PooledExtras::default(),
                 opts: RmaOptions {
                     method: Method::FE,
                     test: Test::Z,
@@ -608,6 +657,7 @@ fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Resul
             let (t, fit) = revman5_random(studies, measure, &o, &opts)?;
             Model {
                 fit,
+                extras: PooledExtras::default(),
                 opts,
                 tables: Some(t),
                 refit: None,
@@ -618,9 +668,8 @@ fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Resul
 
 /// The summary-of-findings row of a binary outcome at the manifest's control risk (or the
 /// median control-arm risk); `None` for other measures.
-fn sof_row(studies: &Studies, fit: &RmaFit, cfg: &AnalysisConfig) -> Option<Step<Sof>> {
-    let desirable = cfg.direction == Some(super::manifest::Direction::Higher);
-    match crate::pool::sof::for_rma(fit, studies, cfg.control_risk, desirable) {
+fn sof_row(studies: &Studies, fit: &RmaFit, po: &PoolOptions) -> Option<Step<Sof>> {
+    match crate::pool::sof::for_rma(fit, studies, po.control_risk, po.events_desirable) {
         Ok(row) => row.map(Ok),
         Err(e) => Some(Err(format!("not computed: {e}"))),
     }
@@ -908,12 +957,19 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         (Some(t), true) => crate::render::json::mh_json(t),
         _ => crate::render::json::rma_json(&a.fit),
     };
+    pool::add_pooled_json(&mut results, &a.extras);
     if let (Some(Ok(s)), Some(obj)) = (&a.sof, results.as_object_mut()) {
         obj.insert("sof".into(), crate::render::json::sof_json(s));
     }
     let json = serde_json::to_string_pretty(&results)
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_new(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
+    if let Some(Ok(sg)) = &a.subgroup {
+        let v = pool::subgroup_run_json(sg, a.subgroup_permutation.as_ref());
+        let json = serde_json::to_string_pretty(&v)
+            .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
+        write_new(&dir.join("subgroup.json"), format!("{json}\n").as_bytes())?;
+    }
     write_new(&dir.join("studies.csv"), &page::studies_csv(a)?)?;
     write_metareg(a, dir)?;
     write_new(&dir.join("summary.md"), page::summary_md(a).as_bytes())?;
@@ -930,7 +986,7 @@ fn write_metareg(a: &Analysis, dir: &Path) -> Result<()> {
     let Some(Ok(m)) = &a.metareg else {
         return Ok(());
     };
-    let json = serde_json::to_string_pretty(&crate::render::json::metareg_json(m))
+    let json = serde_json::to_string_pretty(&pool::metareg_run_json(m, &a.metareg_extras))
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_new(&dir.join("metareg.json"), format!("{json}\n").as_bytes())?;
     for b in &a.bubbles {
@@ -951,7 +1007,7 @@ fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> Entr
         Ok(a) => a,
         Err(e) => {
             // A file of p-values is not a pooling: list it as skipped, not failed.
-            if let Ok(t) = tables.get(&spec.file, spec.cfg.sheet.as_deref()) {
+            if let Ok(t) = tables.get(&spec.file, &csv_of(&spec.cfg)) {
                 if pvalues_only(&t) && Studies::from_table(&t, &ColumnMap::new()).is_err() {
                     return Entry::Skipped {
                         name: spec.name.clone(),
@@ -977,7 +1033,7 @@ fn run_guarded(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> 
     let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         run_one(spec, out, ro, tables)
     }));
-    tables.done(&spec.file, spec.cfg.sheet.as_deref());
+    tables.done(&spec.file, &csv_of(&spec.cfg));
     entry.unwrap_or_else(|payload| Entry::Failed {
         name: spec.name.clone(),
         dir: Some(spec.dir.clone()),
@@ -1026,7 +1082,7 @@ fn write_report(
     let tables = Tables::new(
         plan.specs
             .iter()
-            .map(|s| (s.file.as_path(), s.cfg.sheet.as_deref())),
+            .map(|s| (s.file.as_path(), csv_of(&s.cfg))),
     );
     let mut entries: Vec<Entry> = plan
         .specs

@@ -2,6 +2,7 @@
 //! (labels, titles, column names, file names, error messages) goes through [`escape_html`].
 
 pub mod analysis;
+pub mod extras;
 pub mod findings;
 pub mod metareg;
 pub mod page;

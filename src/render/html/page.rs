@@ -268,6 +268,10 @@ fn subgroup_section(a: &Analysis) -> String {
     match sg {
         Err(why) => s.push_str(&format!("<p class=\"na\">{}</p>\n", esc(why))),
         Ok(sg) => {
+            if a.spec.cfg.common_tau2 {
+                s.push_str(&super::extras::common_tau2_table(a, sg));
+                s.push_str("<h3>Separate fits</h3>\n");
+            }
             let rows: Vec<Vec<String>> = sg
                 .groups
                 .iter()
@@ -298,6 +302,9 @@ fn subgroup_section(a: &Analysis) -> String {
                 q.df,
                 p_value(q.pval, PStyle::Journal)
             ));
+            if let Some(t) = &a.subgroup_permutation {
+                s.push_str(&super::extras::permutation_table(&sg.mixed, t));
+            }
         }
     }
     s
@@ -450,6 +457,7 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
         b.push_str("<h2>Heterogeneity</h2>\n");
         b.push_str(&het_table(fit));
     }
+    b.push_str(&super::extras::pooled_section(a));
     b.push_str(&subgroup_section(a));
     b.push_str(&metareg_section(a));
     if fit.k > 1 {

@@ -6,6 +6,7 @@ use super::analysis::{Analysis, Direction};
 use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K};
 use crate::data::Data;
 use crate::measure::{Measure, Scale};
+use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, Test};
 use crate::render::decimal::decimals_for;
 use crate::render::plot::format::num;
@@ -295,8 +296,10 @@ fn model_sentences(fit: &RmaFit) -> String {
         s.push_str("As the Knapp–Hartung interval was narrower than the Wald interval, where its coverage is poor, the modified Knapp–Hartung interval (variance scale truncated at 1) is reported beside it (Röver, Knapp & Friede 2015). ");
     }
     s.push_str("Heterogeneity was assessed with Cochran's Q and I² (Higgins & Thompson 2002)");
-    if fit.tau2_ci.is_some() {
-        s.push_str(", with confidence intervals for τ² and I² from the Q-profile method (Viechtbauer 2007)");
+    match fit.tau2_ci.map(|c| c.ci_type) {
+        None => {}
+        Some(Tau2CiType::QProfile) => s.push_str(", with confidence intervals for τ² and I² from the Q-profile method (Viechtbauer 2007)"),
+        Some(Tau2CiType::ProfileLikelihood) => s.push_str(", with confidence intervals for τ² and I² from the profile likelihood (Hardy & Thompson 1996; Viechtbauer 2007)"),
     }
     if !m.is_fixed() {
         s.push_str(&format!(
@@ -338,6 +341,77 @@ fn small_study_methods(a: &Analysis) -> String {
     s
 }
 
+/// The sentences on what the pooling options added: the common-τ² subgroup model, factor
+/// references, predictions, Wald tests, permutation tests and cluster-robust inference.
+fn options_methods(a: &Analysis) -> String {
+    let cfg = &a.spec.cfg;
+    let mut s = String::new();
+    if cfg.common_tau2 && matches!(a.subgroup, Some(Ok(_))) {
+        s.push_str("The subgroup estimates shown first are those of a mixed-effects model with one τ² common to all subgroups; the separate fits follow. ");
+    }
+    if matches!(a.metareg, Some(Ok(_))) {
+        if !cfg.reference.is_empty() {
+            s.push_str(&format!(
+                "Factors were coded against the reference level{} {}. ",
+                if cfg.reference.len() == 1 { "" } else { "s" },
+                cfg.reference.join(", ")
+            ));
+        }
+        let x = &a.metareg_extras;
+        if !x.wald.is_empty() {
+            s.push_str("Sets of coefficients were tested jointly with Wald-type tests. ");
+        }
+        if !x.predictions.is_empty() {
+            s.push_str("Predicted effects at the given moderator values are reported with confidence and prediction intervals. ");
+        }
+    }
+    let perms = [
+        a.extras
+            .permutation
+            .as_ref()
+            .map(|(_, t)| ("the pooled estimate (sign flips)", t)),
+        a.metareg_extras
+            .permutation
+            .as_ref()
+            .map(|t| ("the meta-regression's coefficients", t)),
+        a.subgroup_permutation
+            .as_ref()
+            .map(|t| ("the subgroups' mixed-effects model", t)),
+    ];
+    for (what, t) in perms.into_iter().flatten() {
+        let how = match t.exact {
+            true => format!("all {} distinct permutations (exact)", t.iterations),
+            false => format!(
+                "{} random permutations (seed {})",
+                t.iterations,
+                cfg.seed.unwrap_or(1)
+            ),
+        };
+        s.push_str(&format!(
+            "Permutation p-values of {what} were computed from {how} (Higgins & Thompson 2004). "
+        ));
+    }
+    let robust = a
+        .extras
+        .robust
+        .as_ref()
+        .or(a.metareg_extras.robust.as_ref());
+    if let Some(r) = robust {
+        let how = match r.method {
+            crate::robust::RobustType::CR1 => "the CR1 sandwich estimator (scaled by n/(n − p)) with t and F tests on n − p degrees of freedom, as metafor's robust() (Hedges, Tipton & Johnson 2010)",
+            crate::robust::RobustType::CR2 => "the bias-reduced CR2 sandwich estimator with Satterthwaite degrees of freedom and the HTZ test, as clubSandwich (Pustejovsky & Tipton 2018)",
+        };
+        s.push_str(&format!(
+            "Cluster-robust standard errors, tests and confidence intervals, with the {} clusters of '{}', used {how}. ",
+            r.n_clusters, r.cluster
+        ));
+    }
+    if cfg.no_correct && a.tables.is_some() {
+        s.push_str("The Mantel–Haenszel tests were computed without continuity correction. ");
+    }
+    s
+}
+
 /// The Methods paragraph (plain text).
 pub fn methods(a: &Analysis) -> String {
     let fit = &a.fit;
@@ -359,6 +433,7 @@ pub fn methods(a: &Analysis) -> String {
                 a.spec.cfg.mods.join(", ")
             ));
         }
+        s.push_str(&options_methods(a));
         s.push_str(&small_study_methods(a));
     }
     s.push_str(&format!(
@@ -601,8 +676,10 @@ const REFERENCES: &[(&str, &str)] = &[
     ("Greenland & Robins 1985", "Greenland S, Robins JM (1985). Estimation of a common effect parameter from sparse follow-up data. Biometrics 41:55–68."),
     ("Hardy & Thompson 1996", "Hardy RJ, Thompson SG (1996). A likelihood approach to meta-analysis with random effects. Statistics in Medicine 15:619–629."),
     ("Hartung & Knapp 2001", "Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled clinical trials with binary outcome. Statistics in Medicine 20:3875–3889."),
+    ("Hedges, Tipton & Johnson 2010", "Hedges LV, Tipton E, Johnson MC (2010). Robust variance estimation in meta-regression with dependent effect size estimates. Research Synthesis Methods 1:39–65."),
     ("Hedges & Olkin 1985", "Hedges LV, Olkin I (1985). Statistical Methods for Meta-Analysis. Orlando: Academic Press."),
     ("Higgins & Thompson 2002", "Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. Statistics in Medicine 21:1539–1558."),
+    ("Higgins & Thompson 2004", "Higgins JPT, Thompson SG (2004). Controlling the risk of spurious findings from meta-regression. Statistics in Medicine 23:1663–1682."),
     ("Higgins, Thompson & Spiegelhalter 2009", "Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of random-effects meta-analysis. Journal of the Royal Statistical Society A 172:137–159."),
     ("Hunter & Schmidt 2004", "Hunter JE, Schmidt FL (2004). Methods of Meta-Analysis: Correcting Error and Bias in Research Findings, 2nd ed. Thousand Oaks: Sage."),
     ("Knapp & Hartung 2003", "Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression with a single covariate. Statistics in Medicine 22:2693–2710."),
@@ -611,6 +688,7 @@ const REFERENCES: &[(&str, &str)] = &[
     ("Cochrane Handbook", "Page MJ, Higgins JPT, Sterne JAC (2023). Chapter 13: Assessing risk of bias due to missing results in a synthesis. In: Higgins JPT et al. (eds), Cochrane Handbook for Systematic Reviews of Interventions, version 6.4. Cochrane."),
     ("Paule & Mandel 1982", "Paule RC, Mandel J (1982). Consensus values and weighting factors. Journal of Research of the National Bureau of Standards 87:377–385."),
     ("Röver, Knapp & Friede 2015", "Röver C, Knapp G, Friede T (2015). Hartung-Knapp-Sidik-Jonkman approach and its modification for random-effects meta-analysis with few studies. BMC Medical Research Methodology 15:99."),
+    ("Pustejovsky & Tipton 2018", "Pustejovsky JE, Tipton E (2018). Small-sample methods for cluster-robust variance estimation and hypothesis testing in fixed effects models. Journal of Business & Economic Statistics 36(4):672–683."),
     ("Robins, Breslow & Greenland 1986", "Robins J, Breslow N, Greenland S (1986). Estimators of the Mantel-Haenszel variance consistent in both sparse data and large-strata limiting models. Biometrics 42:311–323."),
     ("Sato, Greenland & Robins 1989", "Sato T, Greenland S, Robins JM (1989). On the variance estimator for the Mantel-Haenszel risk difference. Biometrics 45:1323–1324."),
     ("Sidik & Jonkman 2005", "Sidik K, Jonkman JN (2005). Simple heterogeneity variance estimation for meta-analysis. Journal of the Royal Statistical Society C 54:367–384."),
