@@ -334,6 +334,11 @@ fn bad_values_stop_the_run_at_their_line_and_key() {
         ("cluster = 'alloc'", 4, "`cluster` is used with `robust`"),
         ("struct = 'XYZ'\nrandom = '~ 1 | study'", 4, "`struct`"),
         (
+            "random = '~ 1 | alloc'\nby = 'alloc'",
+            4,
+            "`random` cannot be used with `by`",
+        ),
+        (
             "mods = ['ablat']\npredict = ['a, b']",
             5,
             "'a' is not a number",
@@ -376,4 +381,139 @@ fn options_a_table_pooling_cannot_take_are_refused_not_ignored() {
         index.contains("`no_correct` applies to the tests of `method` MH only"),
         "{index}"
     );
+}
+
+const K11: &str = include_str!("conformance/cases/konstantopoulos2011_mv_threelevel/input.csv");
+const ASSINK: &str = include_str!("conformance/cases/assink2016_mv_threelevel/input.csv");
+const BERKEY: &str = include_str!("conformance/cases/berkey1998_mv_multivariate/input.csv");
+
+#[test]
+fn multilevel_pages_match_pool_random() {
+    let r = Report::run(
+        r#"
+[[analysis]]
+name = "k11"
+file = "k11.csv"
+random = "~ 1 | district/school"
+method = "ML"
+test = "t"
+dfs = "contain"
+robust = "CR2"
+cluster = "district"
+[[analysis]]
+name = "che"
+file = "assink.csv"
+random = "~ 1 | study_id/esid"
+rho = 0.6
+cluster = "study_id"
+obs = "esid"
+[[analysis]]
+name = "berkey"
+file = "berkey.csv"
+random = "~ outcome | trial"
+struct = "UN"
+V_block = "v1i,v2i"
+cluster = "trial"
+"#,
+        &[
+            ("k11.csv", K11),
+            ("assink.csv", ASSINK),
+            ("berkey.csv", BERKEY),
+        ],
+    );
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "k11",
+            "k11.csv",
+            &[
+                "--random",
+                "~ 1 | district/school",
+                "--method",
+                "ML",
+                "--test",
+                "t",
+                "--dfs",
+                "contain",
+                "--robust",
+                "CR2",
+                "--cluster",
+                "district",
+            ],
+        ),
+        (
+            "che",
+            "assink.csv",
+            &[
+                "--random",
+                "~ 1 | study_id/esid",
+                "--rho",
+                "0.6",
+                "--cluster",
+                "study_id",
+                "--obs",
+                "esid",
+            ],
+        ),
+        (
+            "berkey",
+            "berkey.csv",
+            &[
+                "--random",
+                "~ outcome | trial",
+                "--struct",
+                "UN",
+                "--V-block",
+                "v1i,v2i",
+                "--cluster",
+                "trial",
+            ],
+        ),
+    ];
+    for (name, file, args) in cases {
+        let p = pool_json(&r.data(file), args);
+        same(&r.json(name, "results.json"), &p, name);
+        let page = r.page(name);
+        assert!(page.contains("<h2>Multilevel model</h2>"), "{name}");
+        assert!(page.contains("Konstantopoulos 2011"), "{name}");
+        assert!(!page.contains("Egger"), "{name}: no univariate bias tests");
+        let sigma2 = p["sigma2"].as_array().unwrap();
+        let tau2 = p.get("tau2").and_then(Value::as_array);
+        for v in sigma2.iter().chain(tau2.into_iter().flatten()) {
+            assert!(page.contains(&shown(v, 4)), "{name}: component {v}");
+        }
+        for c in p["coefficients"].as_array().unwrap() {
+            assert!(page.contains(&shown(&c["se"], 4)), "{name}: {c}");
+        }
+    }
+    let k11 = pool_json(&r.data("k11.csv"), cases[0].2);
+    let page = r.page("k11");
+    for c in k11["robust"]["coefficients"].as_array().unwrap() {
+        assert!(page.contains(&shown(&c["df"], 2)), "{c}");
+    }
+    assert!(page.contains("containment degrees of freedom"));
+    assert!(r.page("che").contains("working correlation ρ = 0.6"));
+    assert!(r.page("berkey").contains("UN covariance structure"));
+    // The forest groups the rows by cluster (as `forest --random` draws them).
+    let svg = std::fs::read_to_string(r.file("k11", "forest.svg")).unwrap();
+    assert!(svg.contains("district 11") || svg.contains("District 11"));
+}
+
+#[test]
+fn a_multilevel_meta_regression_is_refused_not_drawn_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k11.csv"), K11).unwrap();
+    std::fs::write(
+        dir.path().join("evident.toml"),
+        "[[analysis]]\nname = 'mr'\nfile = 'k11.csv'\nrandom = '~ 1 | district/school'\nmods = ['year']\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    evident([
+        "report",
+        dir.path().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
+    assert!(index.contains("`mods` with `random`"), "{index}");
 }

@@ -301,6 +301,7 @@ impl PoolOptions {
         let reported = ("reported", self.reported);
         conflict(robust, reported)?;
         conflict(reported, ("random", random))?;
+        conflict(("random", random), by)?;
         conflict(reported, ("mods", mods))?;
         conflict(reported, by)?;
         if let Some(r) = ml.rho {
@@ -335,16 +336,9 @@ impl PoolOptions {
     /// The first option set that the report does not run yet, as an error naming its key:
     /// refused rather than silently ignored.
     pub fn report_unsupported(&self) -> Result<()> {
-        let ml = &self.multilevel;
         let set = [
             ("reported", self.reported),
             ("include_p_bounds", self.include_p_bounds),
-            ("random", !ml.random.is_empty()),
-            ("struct", !ml.structure.is_empty()),
-            ("rho", ml.rho.is_some()),
-            ("obs", ml.obs.is_some()),
-            ("V_block", !ml.v_block.is_empty()),
-            ("dfs", ml.dfs.is_some()),
         ];
         match set.iter().find(|(_, on)| *on) {
             Some((key, _)) => Err(Error::invalid(format!(

@@ -18,8 +18,8 @@ use crate::moderators::permutation::{permutest, PermutationOptions, PermutationT
 use crate::moderators::profile::metareg_pl_ci;
 use crate::moderators::subgroup::{subgroup, SubgroupFit};
 use crate::moderators::{Formula, Reference};
-use crate::multilevel::{rma_mv, Dfs, MvFit, MvOptions, SamplingCov};
-pub use crate::render::html::analysis::{MetaregExtras, PooledExtras};
+use crate::multilevel::{rma_mv, Dfs, MvOptions, SamplingCov};
+pub use crate::render::html::analysis::{MetaregExtras, MvRun, PooledExtras};
 use crate::render::json;
 use crate::robust::{robust_metareg, robust_mv, robust_rma, RobustFit};
 use serde_json::Value;
@@ -243,18 +243,6 @@ pub fn subgroup_run_json(fit: &SubgroupFit, permutation: Option<&PermutationTest
         );
     }
     v
-}
-
-/// A multilevel model (metafor's `rma.mv`; Konstantopoulos 2011) with its options and, under
-/// `robust`, its cluster-robust inference.
-#[derive(Debug, Clone)]
-pub struct MvRun {
-    /// The options it was fitted with.
-    pub options: MvOptions,
-    /// The fit.
-    pub fit: MvFit,
-    /// Cluster-robust inference on the `cluster` column.
-    pub robust: Option<RobustFit>,
 }
 
 /// The `rma.mv` options of `o` for effects of `measure` (escalc settings `escalc`): REML unless

@@ -7,7 +7,7 @@ use super::options::PoolOptions;
 pub use super::options::{escalc_options, options};
 use super::pool;
 use super::tables::Tables;
-use crate::app::forest::{forest_options, ForestChoices};
+use crate::app::forest::{forest_options, multilevel_forest, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
 use crate::app::presets::PoolMethod;
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
@@ -25,7 +25,7 @@ use crate::pool::{MhFit, MhOptions, TablePooling};
 pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
 use crate::render::html::analysis::{MetaregExtras, PooledExtras};
 use crate::render::html::page;
-use crate::render::plot::forest::{forest, ForestOptions, PlotSize};
+use crate::render::plot::forest::{forest, ForestOptions, MultilevelLayout, PlotSize};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
 use crate::render::plot::rob::rob_columns;
@@ -454,6 +454,9 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     let cfg = &spec.cfg;
     let po = PoolOptions::from_config(cfg)?;
     po.report_unsupported()?;
+    if !po.multilevel.random.is_empty() {
+        return analyse_multilevel(spec, tables, &po);
+    }
     let studies = read(spec, tables)?;
     let measure = match &cfg.measure {
         Some(m) => m.parse::<Measure>()?,
@@ -502,7 +505,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
             None => Err(not_iv("leave-one-out of")),
         };
     }
-    let forest_svg = forest_svg(&studies, &fit, cfg, &sg)?;
+    let forest_svg = forest_svg(&studies, &fit, cfg, &sg, None)?;
     let funnel_svg = funnel_svg(&fit, &tf);
     let bubbles = match &mr {
         Some(Ok(m)) => bubble_svgs(m, &cfg.xlab),
@@ -526,6 +529,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         subgroup_permutation: sg_perm,
         metareg: mr,
         metareg_extras: mr_extras,
+        multilevel: None,
         bubbles,
         regtest: reg,
         ranktest: rank,
@@ -537,6 +541,66 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         sof,
         rob_svgs,
         r_code,
+    })
+}
+
+/// A multilevel analysis (`random`): the `rma.mv` fit and robust inference of `pool --random`,
+/// drawn as `forest --random` draws it. The steps that assume independent effects (funnel,
+/// Egger, Begg, trim-and-fill, leave-one-out) are not run on dependent ones.
+fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<Analysis> {
+    let cfg = &spec.cfg;
+    if po.mods.is_some() {
+        return Err(Error::invalid(
+            "`mods` with `random`: the report's multilevel page is of an intercept-only model \
+             (a multilevel meta-regression is run by `evident pool`)",
+        ));
+    }
+    let studies = read(spec, tables)?;
+    let measure = match &cfg.measure {
+        Some(m) => m.parse::<Measure>()?,
+        None => studies.data.default_measure(),
+    };
+    // `pool --random` computes the effects with the escalc options as given.
+    let mv = pool::run_mv(&studies, measure, po.escalc_options()?, po)?;
+    let (view, layout) = multilevel_forest(
+        &studies,
+        &mv.fit,
+        &mv.options,
+        mv.robust.as_ref(),
+        po.cluster.as_deref(),
+    )?;
+    let forest_svg = forest_svg(&studies, &view, cfg, &None, Some(layout))?;
+    let mut warnings: Vec<String> = cfg.note.iter().cloned().collect();
+    warnings.extend(studies.warnings.iter().map(|w| format!("{w}.")));
+    warnings.extend(mv.fit.warnings.iter().cloned());
+    let skip = |what: &str| {
+        format!(
+            "not computed: {what} assumes independent effects, and these are modelled as dependent"
+        )
+    };
+    Ok(Analysis {
+        spec: spec.clone(),
+        effect_name: effect_name(&studies, &view.effects),
+        studies,
+        fit: view,
+        tables: None,
+        extras: PooledExtras::default(),
+        subgroup: None,
+        subgroup_permutation: None,
+        metareg: None,
+        metareg_extras: MetaregExtras::default(),
+        multilevel: Some(mv),
+        bubbles: Vec::new(),
+        regtest: Err(skip("Egger's test")),
+        ranktest: Err(skip("Begg's test")),
+        trimfill: Err(skip("trim-and-fill")),
+        leave1out: Err(skip("leave-one-out")),
+        forest_svg,
+        funnel_svg: Err(skip("a funnel plot")),
+        warnings,
+        sof: None,
+        rob_svgs: None,
+        r_code: None,
     })
 }
 
@@ -819,6 +883,7 @@ fn forest_svg(
     fit: &RmaFit,
     cfg: &AnalysisConfig,
     sg: &Option<Step<SubgroupFit>>,
+    multilevel: Option<MultilevelLayout>,
 ) -> Result<String> {
     let preset = preset(cfg)?;
     let choices = ForestChoices {
@@ -844,7 +909,9 @@ fn forest_svg(
         (Some(column), Some(Ok(s))) => Some((column, s)),
         _ => None,
     };
-    forest(fit, &forest_options(studies, fit, by, &choices, base)?)?.to_svg()
+    let mut opts = forest_options(studies, fit, by, &choices, base)?;
+    opts.multilevel = multilevel;
+    forest(fit, &opts)?.to_svg()
 }
 
 /// The funnel plot with the studies trim-and-fill imputed, from 2 studies on.
@@ -953,8 +1020,9 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         write_new(&dir.join("rob_traffic.svg"), traffic.as_bytes())?;
         write_new(&dir.join("rob_summary.svg"), summary.as_bytes())?;
     }
-    let mut results = match (&a.tables, a.fit.options.method.is_fixed()) {
-        (Some(t), true) => crate::render::json::mh_json(t),
+    let mut results = match (&a.multilevel, &a.tables, a.fit.options.method.is_fixed()) {
+        (Some(mv), _, _) => pool::mv_run_json(mv),
+        (None, Some(t), true) => crate::render::json::mh_json(t),
         _ => crate::render::json::rma_json(&a.fit),
     };
     pool::add_pooled_json(&mut results, &a.extras);

@@ -7,6 +7,7 @@ use crate::model::RmaFit;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
 use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
+use crate::multilevel::{MvFit, MvOptions};
 use crate::pool::sof::Sof;
 use crate::pool::MhFit;
 use crate::robust::RobustFit;
@@ -290,6 +291,8 @@ pub struct Analysis {
     pub metareg: Option<Step<MetaregFit>>,
     /// The meta-regression's predictions, Wald tests, permutation test and robust inference.
     pub metareg_extras: MetaregExtras,
+    /// The multilevel model, when `random` is set: `fit` is then its forest plot's view.
+    pub multilevel: Option<MvRun>,
     /// The meta-regression's bubble plots, one per numeric moderator.
     pub bubbles: Vec<Bubble>,
     /// Egger's regression test (predictor sei, `rma` model).
@@ -338,6 +341,18 @@ pub struct MetaregExtras {
     /// The permutation test of the coefficients and QM.
     pub permutation: Option<PermutationTest>,
     /// Cluster-robust inference.
+    pub robust: Option<RobustFit>,
+}
+
+/// A multilevel model (metafor's `rma.mv`) with its options and, under `robust`, its
+/// cluster-robust inference (fitted by `app::pool`, as `evident pool --random` does).
+#[derive(Debug, Clone)]
+pub struct MvRun {
+    /// The options it was fitted with.
+    pub options: MvOptions,
+    /// The fit.
+    pub fit: MvFit,
+    /// Cluster-robust inference on the `cluster` column.
     pub robust: Option<RobustFit>,
 }
 

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod extras;
 pub mod findings;
 pub mod metareg;
+pub mod multilevel;
 pub mod page;
 pub mod prose;
 

@@ -2,12 +2,13 @@
 //! done (estimator, test, continuity correction, which small-study methods ran), and the
 //! references they cite.
 
-use super::analysis::{Analysis, Direction};
+use super::analysis::{Analysis, Direction, MvRun};
 use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K};
 use crate::data::Data;
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, Test};
+use crate::multilevel::{Dfs, SamplingCov};
 use crate::render::decimal::decimals_for;
 use crate::render::plot::format::num;
 use crate::render::pvalue::{p_value, PStyle};
@@ -396,20 +397,92 @@ fn options_methods(a: &Analysis) -> String {
         .robust
         .as_ref()
         .or(a.metareg_extras.robust.as_ref());
-    if let Some(r) = robust {
-        let how = match r.method {
-            crate::robust::RobustType::CR1 => "the CR1 sandwich estimator (scaled by n/(n − p)) with t and F tests on n − p degrees of freedom, as metafor's robust() (Hedges, Tipton & Johnson 2010)",
-            crate::robust::RobustType::CR2 => "the bias-reduced CR2 sandwich estimator with Satterthwaite degrees of freedom and the HTZ test, as clubSandwich (Pustejovsky & Tipton 2018)",
-        };
-        s.push_str(&format!(
-            "Cluster-robust standard errors, tests and confidence intervals, with the {} clusters of '{}', used {how}. ",
-            r.n_clusters, r.cluster
-        ));
-    }
+    s.push_str(&robust.map_or(String::new(), robust_sentence));
     if cfg.no_correct && a.tables.is_some() {
         s.push_str("The Mantel–Haenszel tests were computed without continuity correction. ");
     }
     s
+}
+
+/// The Methods sentences of a multilevel model: the model, the sampling covariances, the
+/// covariance structure, the tests.
+fn multilevel_methods(mv: &MvRun) -> String {
+    let o = &mv.options;
+    let mut s = format!(
+        "They were pooled with a multilevel random-effects model (Konstantopoulos 2011) with random effects {}, the variance components estimated by {} (metafor's rma.mv; Viechtbauer 2010). ",
+        o.random.join(" and "),
+        if o.method == Method::ML { "maximum likelihood" } else { "restricted maximum likelihood" }
+    );
+    if let Some(g) = &mv.fit.g {
+        s.push_str(&format!(
+            "The term {} has the {} covariance structure. ",
+            g.formula,
+            g.structure.name()
+        ));
+    }
+    match &o.v {
+        SamplingCov::Diag => {}
+        SamplingCov::Vcalc { cluster, obs, rho } => s.push_str(&format!(
+            "Sampling errors of different observations ('{obs}') within a cluster ('{cluster}') were assumed to correlate with a working correlation ρ = {rho} (metafor's vcalc). "
+        )),
+        SamplingCov::Blocks { columns, cluster } => s.push_str(&format!(
+            "Known sampling covariances within each cluster ('{cluster}') were taken from the columns {}. ",
+            columns.join(", ")
+        )),
+    }
+    let l = num(o.level.percent(), 0);
+    s.push_str(&match (o.test, o.dfs) {
+        (Test::T, Dfs::Contain) => format!("Tests and {l}% confidence intervals use the t distribution with the containment degrees of freedom. "),
+        (Test::T, _) => format!("Tests and {l}% confidence intervals use the t distribution on k − p degrees of freedom. "),
+        _ => format!("Tests and {l}% confidence intervals are Wald-type, from the normal distribution. "),
+    });
+    s.push_str("Heterogeneity was assessed with the test for residual heterogeneity (QE) and the multilevel I². ");
+    s
+}
+
+/// The Results sentence of a multilevel model: the pooled estimate, the variance components
+/// and the multilevel I² (of the σ² components; none for a `~ inner | outer` term alone).
+fn multilevel_results(a: &Analysis, mv: &MvRun) -> String {
+    let fit = &a.fit;
+    let mut parts: Vec<String> = mv
+        .fit
+        .components
+        .iter()
+        .map(|c| format!("σ² = {} for {}", num(c.sigma2, 4), c.name))
+        .collect();
+    if let Some(g) = &mv.fit.g {
+        let t: Vec<String> = g.components.tau2.iter().map(|t| num(*t, 4)).collect();
+        let r: Vec<String> = g.components.rho.iter().map(|r| num(*r, 4)).collect();
+        parts.push(format!(
+            "τ² = {} and ρ = {} for {}",
+            t.join(", "),
+            r.join(", "),
+            g.formula
+        ));
+    }
+    if !mv.fit.components.is_empty() {
+        parts.push(format!("multilevel I² = {}%", num(mv.fit.i2_total, 0)));
+    }
+    format!(
+        "Across {} estimates, the pooled {} was {} ({}); {}.",
+        fit.k,
+        effect_words(a),
+        est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
+        p_value(fit.pval, PStyle::Journal),
+        parts.join("; ")
+    )
+}
+
+/// How the cluster-robust inference was done, with its reference.
+fn robust_sentence(r: &crate::robust::RobustFit) -> String {
+    let how = match r.method {
+        crate::robust::RobustType::CR1 => "the CR1 sandwich estimator (scaled by n/(n − p)) with t and F tests on n − p degrees of freedom, as metafor's robust() (Hedges, Tipton & Johnson 2010)",
+        crate::robust::RobustType::CR2 => "the bias-reduced CR2 sandwich estimator with Satterthwaite degrees of freedom and the HTZ test, as clubSandwich (Pustejovsky & Tipton 2018)",
+    };
+    format!(
+        "Cluster-robust standard errors, tests and confidence intervals, with the {} clusters of '{}', used {how}. ",
+        r.n_clusters, r.cluster
+    )
 }
 
 /// The Methods paragraph (plain text).
@@ -422,6 +495,9 @@ pub fn methods(a: &Analysis) -> String {
             "Only one study was included, so nothing was pooled: its estimate and {} confidence interval are reported as they are. ",
             level(fit)
         ));
+    } else if let Some(mv) = &a.multilevel {
+        s.push_str(&multilevel_methods(mv));
+        s.push_str(&mv.robust.as_ref().map_or(String::new(), robust_sentence));
     } else {
         s.push_str(&model_sentences(fit));
         if let Some(by) = &a.spec.cfg.by {
@@ -442,14 +518,22 @@ pub fn methods(a: &Analysis) -> String {
     s
 }
 
+/// The effect's name inside a sentence: "effect size" for generic effects.
+pub fn effect_words(a: &Analysis) -> String {
+    match a.effect_name.as_str() {
+        "Effect" => "effect size".to_string(),
+        n => mid_sentence(n),
+    }
+}
+
 /// The Results paragraph (plain text).
 pub fn results(a: &Analysis) -> String {
     let fit = &a.fit;
     let k = fit.k;
-    let name = match a.effect_name.as_str() {
-        "Effect" => "effect size".to_string(),
-        n => mid_sentence(n),
-    };
+    let name = effect_words(a);
+    if let Some(mv) = &a.multilevel {
+        return multilevel_results(a, mv);
+    }
     if k == 1 {
         return format!(
             "Single study: {name} {}.",
@@ -684,6 +768,7 @@ const REFERENCES: &[(&str, &str)] = &[
     ("Hunter & Schmidt 2004", "Hunter JE, Schmidt FL (2004). Methods of Meta-Analysis: Correcting Error and Bias in Research Findings, 2nd ed. Thousand Oaks: Sage."),
     ("Knapp & Hartung 2003", "Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression with a single covariate. Statistics in Medicine 22:2693–2710."),
     ("Mantel & Haenszel 1959", "Mantel N, Haenszel W (1959). Statistical aspects of the analysis of data from retrospective studies of disease. Journal of the National Cancer Institute 22:719–748."),
+    ("Konstantopoulos 2011", "Konstantopoulos S (2011). Fixed effects and variance components estimation in three-level meta-analysis. Research Synthesis Methods 2:61–76."),
     ("Morris 1983", "Morris CN (1983). Parametric empirical Bayes inference: theory and applications. Journal of the American Statistical Association 78:47–55."),
     ("Cochrane Handbook", "Page MJ, Higgins JPT, Sterne JAC (2023). Chapter 13: Assessing risk of bias due to missing results in a synthesis. In: Higgins JPT et al. (eds), Cochrane Handbook for Systematic Reviews of Interventions, version 6.4. Cochrane."),
     ("Paule & Mandel 1982", "Paule RC, Mandel J (1982). Consensus values and weighting factors. Journal of Research of the National Bureau of Standards 87:377–385."),
