@@ -348,6 +348,16 @@ fn bad_values_stop_the_run_at_their_line_and_key() {
             4,
             "`robust` cannot be used with `reported`",
         ),
+        (
+            "reported = true\nadd = 1",
+            5,
+            "`add` cannot apply to `reported` rows",
+        ),
+        (
+            "reported = true\npermutations = 10",
+            4,
+            "`reported` cannot be used with `permutations`",
+        ),
     ] {
         let e = manifest_error(body);
         assert!(e.contains("evident.toml"), "{body}: {e}");
@@ -516,4 +526,52 @@ fn a_multilevel_meta_regression_is_refused_not_drawn_wrong() {
     ]);
     let index = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
     assert!(index.contains("`mods` with `random`"), "{index}");
+}
+
+const MIXED: &str = include_str!("data/reported/mixed.csv");
+
+#[test]
+fn reported_rows_are_pooled_as_pool_reported_pools_them() {
+    let r = Report::run(
+        r#"
+[[analysis]]
+name = "rep"
+file = "mixed.csv"
+reported = true
+method = "DL"
+preset = "metafor"
+[[analysis]]
+name = "bounds"
+file = "mixed.csv"
+reported = true
+include_p_bounds = true
+tau2_ci = "pl"
+"#,
+        &[("mixed.csv", MIXED)],
+    );
+    let f = r.data("mixed.csv");
+    let rep = pool_json(&f, &["--reported", "--method", "DL", "--preset", "metafor"]);
+    same(&r.json("rep", "results.json"), &rep, "reported");
+    let bounds = pool_json(&f, &["--reported", "--include-p-bounds", "--tau2-ci", "pl"]);
+    same(
+        &r.json("bounds", "results.json"),
+        &bounds,
+        "include_p_bounds",
+    );
+    assert_eq!(
+        (rep["k"].as_u64(), bounds["k"].as_u64()),
+        (Some(3), Some(4))
+    );
+    let page = r.page("bounds");
+    assert!(page.contains("(line 5), estimate_p_bound: pooled at the SE bound"));
+    assert!(page.contains("(line 6), p_only: left out"));
+    assert!(
+        !page.contains("(line 0)"),
+        "every row named by its file line"
+    );
+    assert!(page.contains("recomputed from what its paper reported"));
+    assert!(
+        !page.contains("R code (metafor)"),
+        "no R code reads reported rows"
+    );
 }

@@ -301,6 +301,8 @@ impl PoolOptions {
         let reported = ("reported", self.reported);
         conflict(robust, reported)?;
         conflict(reported, ("random", random))?;
+        conflict(reported, ("permutations", self.permutations.is_some()))?;
+        self.check_reported()?;
         conflict(("random", random), by)?;
         conflict(reported, ("mods", mods))?;
         conflict(reported, by)?;
@@ -322,6 +324,32 @@ impl PoolOptions {
         Ok(())
     }
 
+    /// `reported` rows are each converted by their own rule on their measure's scale: the effect
+    /// size options and `scale` cannot apply, and are refused rather than ignored.
+    fn check_reported(&self) -> Result<()> {
+        let d = EscalcOptions::default();
+        let given = [
+            ("add", self.escalc.add != d.add),
+            ("to", self.escalc.to != d.to),
+            ("drop00", self.drop00.is_some()),
+            ("vtype", self.escalc.vtype != d.vtype),
+            ("scale", self.scale.is_some()),
+        ];
+        let keys: Vec<String> = given
+            .iter()
+            .filter(|g| g.1)
+            .map(|g| format!("`{}`", g.0))
+            .collect();
+        match self.reported && !keys.is_empty() {
+            true => Err(Error::invalid(format!(
+                "{} cannot apply to `reported` rows: each row is converted by its own rule, on \
+                 its measure's scale",
+                keys.join(", ")
+            ))),
+            false => Ok(()),
+        }
+    }
+
     /// `no_correct` applies to the tests of Mantel–Haenszel pooling only (metafor's
     /// `rma.mh(correct = FALSE)`): refused for any other `pooling` rather than ignored.
     pub fn check_no_correct(&self, pooling: PoolMethod) -> Result<()> {
@@ -330,21 +358,6 @@ impl PoolOptions {
                 "`no_correct` applies to the tests of `method` MH only",
             )),
             false => Ok(()),
-        }
-    }
-
-    /// The first option set that the report does not run yet, as an error naming its key:
-    /// refused rather than silently ignored.
-    pub fn report_unsupported(&self) -> Result<()> {
-        let set = [
-            ("reported", self.reported),
-            ("include_p_bounds", self.include_p_bounds),
-        ];
-        match set.iter().find(|(_, on)| *on) {
-            Some((key, _)) => Err(Error::invalid(format!(
-                "`{key}` is accepted by the manifest but not run by the report yet: use `evident pool` for it"
-            ))),
-            None => Ok(()),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use crate::app::options::PoolOptions;
 use crate::app::presets::PoolMethod;
-use crate::data::Studies;
+use crate::data::{ColumnMap, Studies, Table};
 use crate::effect::{EffectSet, EscalcOptions};
 use crate::error::{Error, Result};
 use crate::measure::Measure;
@@ -21,6 +21,8 @@ use crate::moderators::{Formula, Reference};
 use crate::multilevel::{rma_mv, Dfs, MvOptions, SamplingCov};
 pub use crate::render::html::analysis::{MetaregExtras, MvRun, PooledExtras};
 use crate::render::json;
+use crate::reported::rows::RowResult;
+use crate::reported::{to_effects_with, PoolRows};
 use crate::robust::{robust_metareg, robust_mv, robust_rma, RobustFit};
 use serde_json::Value;
 
@@ -183,6 +185,50 @@ pub fn run_subgroup(
     let fit = subgroup(set, column, rma_o)?;
     let permutation = permutation(o, &fit.mixed)?;
     Ok(SubgroupRun { fit, permutation })
+}
+
+/// Reported rows (`reported`) as `pool --reported` reads them: each row converted by its own
+/// rule (as `evident recompute`), the rows that give an SE kept, with `include_p_bounds` the
+/// "p < b" rows at their SE bound. Returns the effects to pool and every row's conversion.
+pub fn reported_effects(
+    table: &Table,
+    measure: Option<&str>,
+    o: &PoolOptions,
+) -> Result<(EffectSet, Vec<RowResult>)> {
+    let how = PoolRows {
+        include_se_bounds: o.include_p_bounds,
+        allow_mixed_ratios: o.escalc.allow_mixed_ratios,
+    };
+    let (set, rows, _) = to_effects_with(table, measure, how)?;
+    Ok((set, rows))
+}
+
+/// `col` mappings of reported rows: each mapped column is renamed to its field, and a column
+/// already bearing the field's name gives way, so that the mapping wins.
+pub fn map_reported_columns(table: &mut Table, map: &ColumnMap) -> Result<()> {
+    let fields = crate::reported::rows::FIELDS;
+    for (field, column) in map {
+        let Some(&canonical) = fields.iter().find(|f| f.eq_ignore_ascii_case(field)) else {
+            return Err(Error::invalid(format!(
+                "`col` {field}=...: '{field}' is not a field of reported rows (known: {})",
+                fields.join(", ")
+            )));
+        };
+        let Some(ix) = table.column(column) else {
+            return Err(Error::MappedColumnMissing {
+                file: table.source.clone(),
+                field: field.clone(),
+                column: column.clone(),
+            });
+        };
+        for (j, h) in table.headers.iter_mut().enumerate() {
+            if j != ix && h.eq_ignore_ascii_case(canonical) {
+                *h = format!("{h} (replaced by the mapping {field}={column})");
+            }
+        }
+        table.headers[ix] = canonical.to_string();
+    }
+    Ok(())
 }
 
 /// Inserts `key` into a JSON object.

@@ -324,8 +324,22 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
     if crate::data::revman::is_revman_csv(&table.headers) {
         return read_outcome(spec);
     }
+    match selected_rows(spec, tables, &table, &csv)? {
+        None => Studies::from_table_for(&table, &spec.cfg.col, measure),
+        Some(t) => Studies::from_table_for(&t, &spec.cfg.col, measure),
+    }
+}
+
+/// The rows of a long CSV's analysis (its `analysis` value); `None` when the whole file is the
+/// analysis's.
+fn selected_rows(
+    spec: &Spec,
+    tables: &Tables,
+    table: &Table,
+    csv: &CsvOptions,
+) -> Result<Option<Table>> {
     let Some(v) = &spec.rows else {
-        return Studies::from_table_for(&table, &spec.cfg.col, measure);
+        return Ok(None);
     };
     let c = table.column(ANALYSIS_COLUMN).ok_or_else(|| {
         Error::invalid(format!(
@@ -333,14 +347,83 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
             spec.file.display()
         ))
     })?;
-    let selected = tables.select(&spec.file, &csv, c, v)?;
+    let selected = tables.select(&spec.file, csv, c, v)?;
     if selected.rows.is_empty() {
         return Err(Error::invalid(format!(
             "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
             spec.file.display()
         )));
     }
-    Studies::from_table_for(&selected, &spec.cfg.col, measure)
+    Ok(Some(selected))
+}
+
+/// A `reported` analysis: the rows converted and pooled as `pool --reported` does (the same
+/// calls); the page's studies are the pooled rows' effects (yi, vi), and each row left out or
+/// pooled at its SE bound is a caution.
+fn reported_model(
+    spec: &Spec,
+    tables: &Tables,
+    po: &PoolOptions,
+) -> Result<(Studies, Model, Vec<String>)> {
+    if !matches!(po.method, None | Some(PoolMethod::Rma(_))) {
+        return Err(Error::invalid(
+            "`reported` rows are pooled by an inverse-variance `method` (e.g. REML or DL), not \
+             Mantel–Haenszel or Peto",
+        ));
+    }
+    let csv = csv_of(&spec.cfg);
+    let whole = tables.get(&spec.file, &csv)?;
+    let mut table = match selected_rows(spec, tables, &whole, &csv)? {
+        Some(t) => t,
+        None => (*whole).clone(),
+    };
+    pool::map_reported_columns(&mut table, &spec.cfg.col)?;
+    let (mut set, rows) = pool::reported_effects(&table, spec.cfg.measure.as_deref(), po)?;
+    let given = |x: &[f64]| x.iter().map(|&v| Some(v)).collect();
+    let studies = Studies {
+        source: table.source.clone(),
+        labels: set.labels.clone(),
+        lines: set.rows.iter().map(|&r| table.lines[r]).collect(),
+        data: Data::Precomputed {
+            yi: given(&set.yi),
+            vi: given(&set.vi),
+        },
+        moderators: Vec::new(),
+        warnings: table.warnings.clone(),
+    };
+    // The effects now index the pooled rows' studies, not the file's rows.
+    set.rows = (0..set.yi.len()).collect();
+    set.moderators = Vec::new();
+    // The rows left out are named, with their file lines, by `notes` below.
+    set.omitted = Vec::new();
+    let opts = po.rma_options()?;
+    let run = pool::run_rma(&set, &opts, po)?;
+    let notes = rows
+        .iter()
+        .filter_map(|r| {
+            let bounded = matches!(r.se_bound, Some(crate::reported::FromP::SeAtMost { .. }));
+            let used = match (r.effect.is_some(), po.include_p_bounds && bounded) {
+                (_, true) => "pooled at the SE bound its p-value admits",
+                (true, false) => return None,
+                (false, false) => "left out (no SE)",
+            };
+            Some(format!(
+                "Row '{}' (line {}), {}: {used}{}.",
+                r.study,
+                r.line,
+                r.rule.name(),
+                r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
+            ))
+        })
+        .collect();
+    let model = Model {
+        fit: run.fit,
+        extras: run.extras,
+        opts,
+        tables: None,
+        refit: None,
+    };
+    Ok((studies, model, notes))
 }
 
 /// The studies of one outcome of a RevMan review (`rows` is its id).
@@ -453,16 +536,21 @@ pub fn analyse(spec: &Spec) -> Result<Analysis> {
 fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     let cfg = &spec.cfg;
     let po = PoolOptions::from_config(cfg)?;
-    po.report_unsupported()?;
     if !po.multilevel.random.is_empty() {
         return analyse_multilevel(spec, tables, &po);
     }
-    let studies = read(spec, tables)?;
-    let measure = match &cfg.measure {
-        Some(m) => m.parse::<Measure>()?,
-        None => studies.data.default_measure(),
+    let (studies, m, row_notes) = match po.reported {
+        true => reported_model(spec, tables, &po)?,
+        false => {
+            let studies = read(spec, tables)?;
+            let measure = match &cfg.measure {
+                Some(m) => m.parse::<Measure>()?,
+                None => studies.data.default_measure(),
+            };
+            let m = fit_model(cfg, &po, &studies, measure)?;
+            (studies, m, Vec::new())
+        }
     };
-    let m = fit_model(cfg, &po, &studies, measure)?;
     let (fit, opts) = (m.fit, m.opts);
     let mut warnings = warnings(
         cfg,
@@ -514,7 +602,9 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     warnings.extend(xlab_warnings(cfg, &bubbles));
     let sof = sof_row(&studies, &fit, &po);
     let rob_svgs = rob_svgs(&fit);
-    let r_code = (fit.k > 1).then(|| {
+    warnings.extend(row_notes);
+    // The R code reads the file's effect columns; reported rows have none to read.
+    let r_code = (fit.k > 1 && !po.reported).then(|| {
         r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
             .map_err(|e| format!("not available: {e}"))
     });

@@ -6,9 +6,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::app::options::{MultilevelOptions, PoolOptions};
 use evident::app::pool;
-use evident::data::{ColumnMap, Table};
-use evident::effect::{EscalcOptions, Omitted};
-use evident::model::{rma, RmaFit};
+use evident::data::Table;
+use evident::effect::Omitted;
+use evident::model::RmaFit;
 use evident::multilevel::Dfs;
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
@@ -16,7 +16,6 @@ use evident::pool::sof::{self, Sof};
 use evident::pool::view::revman5_random;
 use evident::render::json;
 use evident::render::text;
-use evident::reported::{to_effects_with, PoolRows};
 
 #[derive(Args, Debug)]
 pub struct PoolArgs {
@@ -175,6 +174,9 @@ impl PoolArgs {
                     .transpose()
                     .context("--dfs")?,
             },
+            escalc: self.input.read.escalc()?,
+            drop00: self.input.read.drop00,
+            scale: self.input.read.scale(),
             ..self.model.options()
         };
         o.check().map_err(flags)?;
@@ -382,75 +384,22 @@ fn print_subgroup(run: &pool::SubgroupRun, common_tau2: bool, p: &Printer) {
     }
 }
 
-/// Reads a file of reported rows as `--delimiter`, `--decimal` and `--col` say. The escalc
-/// options (`--add`, `--to`, `--drop00`, `--vtype`) and `--scale` cannot apply: every row is
-/// converted by its own rule on its measure's scale, so they are refused rather than ignored.
+/// Reads a file of reported rows as `--delimiter`, `--decimal` and `--col` say (the escalc
+/// options and `--scale`, which cannot apply to them, are refused by [`PoolOptions::check`]).
 fn reported_table(input: &InputArgs) -> Result<Table> {
     let r = &input.read;
-    let given = [
-        ("--add", r.add != EscalcOptions::default().add),
-        ("--to", r.escalc()?.to != EscalcOptions::default().to),
-        ("--drop00", r.drop00.is_some()),
-        (
-            "--vtype",
-            r.escalc()?.vtype != EscalcOptions::default().vtype,
-        ),
-        ("--scale", r.scale.is_some()),
-    ];
-    let refused: Vec<&str> = given.iter().filter(|g| g.1).map(|g| g.0).collect();
-    if !refused.is_empty() {
-        bail!(
-            "{} cannot apply to --reported rows: each row is converted by its own rule, on its \
-             measure's scale",
-            refused.join(", ")
-        );
-    }
     let mut table = super::args::read_data_file(&input.file, &r.csv_options()?)?;
     for w in &table.warnings {
         eprintln!("warning: {w}");
     }
-    map_reported_columns(&mut table, &r.column_map()?)?;
+    pool::map_reported_columns(&mut table, &r.column_map()?).map_err(flags)?;
     Ok(table)
-}
-
-/// `--col FIELD=COLUMN` for reported rows: the column is renamed to the field (a column already
-/// bearing that name gives way, so that the mapping wins).
-fn map_reported_columns(table: &mut Table, map: &ColumnMap) -> Result<()> {
-    let fields = evident::reported::rows::FIELDS;
-    for (field, column) in map {
-        let Some(&canonical) = fields.iter().find(|f| f.eq_ignore_ascii_case(field)) else {
-            bail!(
-                "--col {field}=...: '{field}' is not a field of reported rows (known: {})",
-                fields.join(", ")
-            );
-        };
-        let Some(ix) = table.column(column) else {
-            bail!(
-                "{}: --col {field}={column}: the file has no column '{column}'",
-                table.source.display()
-            );
-        };
-        for (j, h) in table.headers.iter_mut().enumerate() {
-            if j != ix && h.eq_ignore_ascii_case(canonical) {
-                *h = format!("{h} (replaced by --col {field}={column})");
-            }
-        }
-        table.headers[ix] = canonical.to_string();
-    }
-    Ok(())
 }
 
 fn run_reported(args: &PoolArgs, po: &PoolOptions, p: &Printer) -> Result<()> {
     let options = args.model.rma_options()?;
     let table = reported_table(&args.input)?;
-    let (set, rows, _) = to_effects_with(
-        &table,
-        args.input.read.measure.as_deref(),
-        PoolRows {
-            include_se_bounds: args.include_p_bounds,
-            allow_mixed_ratios: args.input.read.allow_mixed_ratios,
-        },
-    )?;
+    let (set, rows) = pool::reported_effects(&table, args.input.read.measure.as_deref(), po)?;
     super::args::warn_mixed_ratios(&set);
     for r in &rows {
         let bounded = args.include_p_bounds
@@ -470,8 +419,8 @@ fn run_reported(args: &PoolArgs, po: &PoolOptions, p: &Printer) -> Result<()> {
             r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
         );
     }
-    let fit = pool::with_tau2_ci(po, rma(&set, &options)?).map_err(flags)?;
-    print_rma(&fit, p);
+    let run = pool::run_rma(&set, &options, po).map_err(flags)?;
+    print_rma(&run.fit, p);
     Ok(())
 }
 

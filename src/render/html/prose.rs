@@ -398,6 +398,13 @@ fn options_methods(a: &Analysis) -> String {
         .as_ref()
         .or(a.metareg_extras.robust.as_ref());
     s.push_str(&robust.map_or(String::new(), robust_sentence));
+    if cfg.reported {
+        s.push_str("Each row's effect and standard error were recomputed from what its paper reported (counts, an estimate with its confidence interval, a standard error or a p-value), each by its own rule");
+        s.push_str(match cfg.include_p_bounds {
+            true => "; rows giving only a bound on the p-value (p < b) were pooled at the largest standard error the bound admits. ",
+            false => "; rows giving only a bound on the p-value were left out. ",
+        });
+    }
     if cfg.no_correct && a.tables.is_some() {
         s.push_str("The Mantel–Haenszel tests were computed without continuity correction. ");
     }
