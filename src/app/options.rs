@@ -313,7 +313,7 @@ impl PoolOptions {
         }
         if let Some(r) = self.control_risk {
             if !(r.is_finite() && r > 0.0 && r < 1.0) {
-                return Err(bad("control_risk", "must be a risk between 0 and 1", r));
+                return Err(bad("control_risk", "must lie strictly between 0 and 1", r));
             }
         }
         if self.permutations == Some(0) {
