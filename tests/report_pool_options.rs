@@ -339,6 +339,21 @@ fn bad_values_stop_the_run_at_their_line_and_key() {
             "`random` cannot be used with `by`",
         ),
         (
+            "random = '~ 1 | alloc'\npermutations = 9",
+            4,
+            "`random` cannot be used with `permutations`",
+        ),
+        (
+            "random = '~ 1 | alloc'\ntau2_ci = 'pl'",
+            4,
+            "`random` cannot be used with `tau2_ci`",
+        ),
+        (
+            "random = '~ 1 | alloc'\ncontrol_risk = 0.1",
+            4,
+            "`random` cannot be used with `control_risk`",
+        ),
+        (
             "mods = ['ablat']\npredict = ['a, b']",
             5,
             "'a' is not a number",

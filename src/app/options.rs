@@ -303,7 +303,13 @@ impl PoolOptions {
         conflict(reported, ("random", random))?;
         conflict(reported, ("permutations", self.permutations.is_some()))?;
         self.check_reported()?;
-        conflict(("random", random), by)?;
+        // The multilevel model has no subgroups, permutation test, profile CI for τ² or
+        // summary-of-findings row here: refused rather than ignored.
+        let ml_key = ("random", random);
+        conflict(ml_key, by)?;
+        conflict(ml_key, ("permutations", self.permutations.is_some()))?;
+        conflict(ml_key, pl)?;
+        conflict(ml_key, ("control_risk", self.control_risk.is_some()))?;
         conflict(reported, ("mods", mods))?;
         conflict(reported, by)?;
         if let Some(r) = ml.rho {
