@@ -519,7 +519,7 @@ include_p_bounds = true
             o[0].predict,
             [vec![30.0], vec![40.0, 1.0, 0.0], vec![50.0, 0.0, 1.0]]
         );
-        assert_eq!((o[1].permutations, o[1].seed), (Some(100), 7));
+        assert_eq!((o[1].permutations, o[1].seed), (Some(100), Some(7)));
         assert_eq!(
             o[0].tau2_ci,
             crate::model::heterogeneity::Tau2CiType::ProfileLikelihood
@@ -537,7 +537,10 @@ include_p_bounds = true
         assert_eq!(o[2].multilevel.random, ["~ 1 | district/school"]);
         assert_eq!(o[2].multilevel.dfs, Some(crate::multilevel::Dfs::Contain));
         assert_eq!(o[3].multilevel.random.len(), 2);
-        assert_eq!(o[3].multilevel.structure, ["CS"]);
+        assert_eq!(
+            o[3].multilevel.structure,
+            [crate::multilevel::Structure::CS]
+        );
         assert_eq!(
             (o[3].multilevel.rho, o[3].multilevel.obs.as_deref()),
             (Some(0.6), Some("outcome"))

@@ -9,6 +9,7 @@ pub mod forest;
 pub mod manifest;
 pub mod options;
 pub mod outdir;
+pub mod pool;
 pub mod presets;
 pub mod report;
 pub mod review;

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Level, Method, PiType, RmaOptions, Solver, Test};
-use crate::multilevel::Dfs;
+use crate::multilevel::{Dfs, Structure};
 use crate::render::html::analysis::AnalysisConfig;
 use crate::robust::RobustType;
 
@@ -20,7 +20,7 @@ pub struct MultilevelOptions {
     /// Random-effects formulas (`~ 1 | study/es`); empty: no multilevel model.
     pub random: Vec<String>,
     /// Covariance structures of `~ inner | outer` terms.
-    pub structure: Vec<String>,
+    pub structure: Vec<Structure>,
     /// Sampling correlation between different `obs` of one `cluster` (metafor's `vcalc`).
     pub rho: Option<f64>,
     /// The observation column of `rho`.
@@ -81,8 +81,8 @@ pub struct PoolOptions {
     pub predict: Vec<Vec<f64>>,
     /// Random permutations of the permutation test.
     pub permutations: Option<usize>,
-    /// Seed of the permutations.
-    pub seed: u64,
+    /// Seed of the permutations (1 unless given).
+    pub seed: Option<u64>,
     /// Subgroup column.
     pub by: Option<String>,
     /// Lead with the subgroup estimates of the model with one common τ².
@@ -131,7 +131,7 @@ impl Default for PoolOptions {
             test_coefs: Vec::new(),
             predict: Vec::new(),
             permutations: None,
-            seed: 1,
+            seed: None,
             by: None,
             common_tau2: false,
             tau2_ci: Tau2CiType::QProfile,
@@ -242,6 +242,12 @@ impl PoolOptions {
         needs(!self.predict.is_empty(), "predict", "mods", mods)?;
         needs(self.common_tau2, "common_tau2", "by", self.by.is_some())?;
         needs(
+            self.seed.is_some(),
+            "seed",
+            "permutations",
+            self.permutations.is_some(),
+        )?;
+        needs(
             self.robust.is_some(),
             "robust",
             "cluster",
@@ -255,6 +261,12 @@ impl PoolOptions {
         )?;
         let ml = &self.multilevel;
         let random = !ml.random.is_empty();
+        if self.cluster.is_some() && self.robust.is_none() && !random {
+            return Err(Error::invalid(
+                "`cluster` is used with `robust`, or with `rho` or `V_block` of a multilevel \
+                 model (`random`)",
+            ));
+        }
         needs(!ml.structure.is_empty(), "struct", "random", random)?;
         needs(ml.dfs.is_some(), "dfs", "random", random)?;
         needs(ml.rho.is_some(), "rho", "random", random)?;
@@ -287,6 +299,16 @@ impl PoolOptions {
         conflict(robust, by)?;
         conflict(robust, ("permutations", self.permutations.is_some()))?;
         let reported = ("reported", self.reported);
+        conflict(robust, reported)?;
+        conflict(reported, ("random", random))?;
+        conflict(reported, ("permutations", self.permutations.is_some()))?;
+        self.check_reported()?;
+        // The multilevel model has no subgroups, permutation test or summary-of-findings row
+        // here: refused rather than ignored (`tau2_ci = pl` profiles its variance components).
+        let ml_key = ("random", random);
+        conflict(ml_key, by)?;
+        conflict(ml_key, ("permutations", self.permutations.is_some()))?;
+        conflict(ml_key, ("control_risk", self.control_risk.is_some()))?;
         conflict(reported, ("mods", mods))?;
         conflict(reported, by)?;
         if let Some(r) = ml.rho {
@@ -296,7 +318,7 @@ impl PoolOptions {
         }
         if let Some(r) = self.control_risk {
             if !(r.is_finite() && r > 0.0 && r < 1.0) {
-                return Err(bad("control_risk", "must be a risk between 0 and 1", r));
+                return Err(bad("control_risk", "must lie strictly between 0 and 1", r));
             }
         }
         if self.permutations == Some(0) {
@@ -307,40 +329,40 @@ impl PoolOptions {
         Ok(())
     }
 
-    /// The first option set that the report does not run yet, as an error naming its key:
-    /// refused rather than silently ignored.
-    pub fn report_unsupported(&self, cfg: &AnalysisConfig) -> Result<()> {
-        let d = PoolOptions::default();
-        let ml = &self.multilevel;
-        let set = [
-            ("reference", !self.reference.is_empty()),
-            ("test_coefs", !self.test_coefs.is_empty()),
-            ("predict", !self.predict.is_empty()),
-            ("permutations", self.permutations.is_some()),
-            ("seed", cfg.seed.is_some()),
-            ("common_tau2", self.common_tau2),
-            ("tau2_ci", self.tau2_ci != d.tau2_ci),
-            ("robust", self.robust.is_some()),
-            ("cluster", self.cluster.is_some()),
-            ("reported", self.reported),
-            ("include_p_bounds", self.include_p_bounds),
-            ("events_desirable", cfg.events_desirable.is_some()),
-            ("no_correct", self.no_correct),
-            ("delimiter", self.delimiter.is_some()),
-            ("decimal", self.decimal_comma.is_some()),
+    /// `reported` rows are each converted by their own rule on their measure's scale: the effect
+    /// size options and `scale` cannot apply, and are refused rather than ignored.
+    fn check_reported(&self) -> Result<()> {
+        let d = EscalcOptions::default();
+        let given = [
+            ("add", self.escalc.add != d.add),
+            ("to", self.escalc.to != d.to),
+            ("drop00", self.drop00.is_some()),
+            ("vtype", self.escalc.vtype != d.vtype),
             ("scale", self.scale.is_some()),
-            ("random", !ml.random.is_empty()),
-            ("struct", !ml.structure.is_empty()),
-            ("rho", ml.rho.is_some()),
-            ("obs", ml.obs.is_some()),
-            ("V_block", !ml.v_block.is_empty()),
-            ("dfs", ml.dfs.is_some()),
         ];
-        match set.iter().find(|(_, on)| *on) {
-            Some((key, _)) => Err(Error::invalid(format!(
-                "`{key}` is accepted by the manifest but not run by the report yet: use `evident pool` for it"
+        let keys: Vec<String> = given
+            .iter()
+            .filter(|g| g.1)
+            .map(|g| format!("`{}`", g.0))
+            .collect();
+        match self.reported && !keys.is_empty() {
+            true => Err(Error::invalid(format!(
+                "{} cannot apply to `reported` rows: each row is converted by its own rule, on \
+                 its measure's scale",
+                keys.join(", ")
             ))),
-            None => Ok(()),
+            false => Ok(()),
+        }
+    }
+
+    /// `no_correct` applies to the tests of Mantel–Haenszel pooling only (metafor's
+    /// `rma.mh(correct = FALSE)`): refused for any other `pooling` rather than ignored.
+    pub fn check_no_correct(&self, pooling: PoolMethod) -> Result<()> {
+        match self.no_correct && pooling != PoolMethod::MantelHaenszel {
+            true => Err(Error::invalid(
+                "`no_correct` applies to the tests of `method` MH only",
+            )),
+            false => Ok(()),
         }
     }
 
@@ -370,7 +392,7 @@ impl PoolOptions {
             test_coefs: cfg.test_coefs.clone(),
             predict: cfg.predict.iter().map(|p| p.0.clone()).collect(),
             permutations: cfg.permutations,
-            seed: cfg.seed.unwrap_or(1),
+            seed: cfg.seed,
             by: cfg.by.clone(),
             common_tau2: cfg.common_tau2,
             tau2_ci: parse_with("tau2_ci", cfg.tau2_ci.as_deref(), tau2_ci)?.unwrap_or_default(),
@@ -384,7 +406,15 @@ impl PoolOptions {
             include_p_bounds: cfg.include_p_bounds,
             multilevel: MultilevelOptions {
                 random: cfg.random.0.clone(),
-                structure: cfg.structure.0.clone(),
+                structure: cfg
+                    .structure
+                    .0
+                    .iter()
+                    .map(|s| {
+                        s.parse::<Structure>()
+                            .map_err(|e| Error::invalid(format!("`struct`: {e}")))
+                    })
+                    .collect::<Result<_>>()?,
                 rho: cfg.rho,
                 obs: cfg.obs.clone(),
                 v_block: cfg

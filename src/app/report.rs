@@ -3,9 +3,11 @@
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
 use super::options::preset_of as preset;
+use super::options::PoolOptions;
 pub use super::options::{escalc_options, options};
+use super::pool;
 use super::tables::Tables;
-use crate::app::forest::{forest_options, ForestChoices};
+use crate::app::forest::{forest_options, multilevel_forest, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
 use crate::app::presets::PoolMethod;
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
@@ -14,15 +16,16 @@ use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
-use crate::model::{rma, Method, RmaFit, RmaOptions, Test};
-use crate::moderators::metareg::{metareg, MetaregFit};
-use crate::moderators::subgroup::{subgroup, SubgroupFit};
+use crate::model::{Method, RmaFit, RmaOptions, Test};
+use crate::moderators::metareg::MetaregFit;
+use crate::moderators::subgroup::SubgroupFit;
 use crate::pool::sof::Sof;
 use crate::pool::view::{fit_with_view, revman5_random};
 use crate::pool::{MhFit, MhOptions, TablePooling};
 pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
+use crate::render::html::analysis::{MetaregExtras, PooledExtras};
 use crate::render::html::page;
-use crate::render::plot::forest::{forest, ForestOptions, PlotSize};
+use crate::render::plot::forest::{forest, ForestOptions, MultilevelLayout, PlotSize};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
 use crate::render::plot::rob::rob_columns;
@@ -82,12 +85,8 @@ fn is_csv(p: &Path) -> bool {
 }
 
 /// The `analysis` values of a long CSV in order of first appearance, or `None` for a plain CSV.
-fn long_csv_names(file: &Path, sheet: Option<&str>) -> Result<Option<Vec<String>>> {
-    let opts = CsvOptions {
-        sheet: sheet.map(str::to_owned),
-        ..CsvOptions::default()
-    };
-    let t = Table::from_path(file, &opts)?;
+fn long_csv_names(file: &Path, csv: &CsvOptions) -> Result<Option<Vec<String>>> {
+    let t = Table::from_path(file, csv)?;
     let Some(c) = t.column(ANALYSIS_COLUMN) else {
         return Ok(None);
     };
@@ -165,7 +164,7 @@ impl Planner {
         let long = if cfg.analysis.is_some() {
             Ok(None)
         } else {
-            long_csv_names(file, cfg.sheet.as_deref())
+            long_csv_names(file, &csv_of(&cfg))
         };
         match long {
             Err(e) => {
@@ -300,6 +299,19 @@ impl Planner {
     }
 }
 
+/// How an analysis's data file is read: its sheet, with the manifest's `delimiter` and
+/// `decimal` (an invalid value stops the analysis before anything is read: see
+/// [`PoolOptions::from_config`]).
+fn csv_of(cfg: &AnalysisConfig) -> CsvOptions {
+    match PoolOptions::from_config(cfg) {
+        Ok(o) => o.csv_options(cfg.sheet.as_deref()),
+        Err(_) => CsvOptions {
+            sheet: cfg.sheet.clone(),
+            ..CsvOptions::default()
+        },
+    }
+}
+
 /// Reads the studies of one analysis (the selected rows of a long CSV, or the whole file),
 /// through the run's shared tables.
 fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
@@ -307,13 +319,27 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
     if crate::data::revman::is_rm5(&spec.file) {
         return read_outcome(spec);
     }
-    let sheet = spec.cfg.sheet.as_deref();
-    let table = tables.get(&spec.file, sheet)?;
+    let csv = csv_of(&spec.cfg);
+    let table = tables.get(&spec.file, &csv)?;
     if crate::data::revman::is_revman_csv(&table.headers) {
         return read_outcome(spec);
     }
+    match selected_rows(spec, tables, &table, &csv)? {
+        None => Studies::from_table_for(&table, &spec.cfg.col, measure),
+        Some(t) => Studies::from_table_for(&t, &spec.cfg.col, measure),
+    }
+}
+
+/// The rows of a long CSV's analysis (its `analysis` value); `None` when the whole file is the
+/// analysis's.
+fn selected_rows(
+    spec: &Spec,
+    tables: &Tables,
+    table: &Table,
+    csv: &CsvOptions,
+) -> Result<Option<Table>> {
     let Some(v) = &spec.rows else {
-        return Studies::from_table_for(&table, &spec.cfg.col, measure);
+        return Ok(None);
     };
     let c = table.column(ANALYSIS_COLUMN).ok_or_else(|| {
         Error::invalid(format!(
@@ -321,14 +347,83 @@ fn read(spec: &Spec, tables: &Tables) -> Result<Studies> {
             spec.file.display()
         ))
     })?;
-    let selected = tables.select(&spec.file, sheet, c, v)?;
+    let selected = tables.select(&spec.file, csv, c, v)?;
     if selected.rows.is_empty() {
         return Err(Error::invalid(format!(
             "{}: no rows with {ANALYSIS_COLUMN} = '{v}'",
             spec.file.display()
         )));
     }
-    Studies::from_table_for(&selected, &spec.cfg.col, measure)
+    Ok(Some(selected))
+}
+
+/// A `reported` analysis: the rows converted and pooled as `pool --reported` does (the same
+/// calls); the page's studies are the pooled rows' effects (yi, vi), and each row left out or
+/// pooled at its SE bound is a caution.
+fn reported_model(
+    spec: &Spec,
+    tables: &Tables,
+    po: &PoolOptions,
+) -> Result<(Studies, Model, Vec<String>)> {
+    if !matches!(po.method, None | Some(PoolMethod::Rma(_))) {
+        return Err(Error::invalid(
+            "`reported` rows are pooled by an inverse-variance `method` (e.g. REML or DL), not \
+             Mantel–Haenszel or Peto",
+        ));
+    }
+    let csv = csv_of(&spec.cfg);
+    let whole = tables.get(&spec.file, &csv)?;
+    let mut table = match selected_rows(spec, tables, &whole, &csv)? {
+        Some(t) => t,
+        None => (*whole).clone(),
+    };
+    pool::map_reported_columns(&mut table, &spec.cfg.col)?;
+    let (mut set, rows) = pool::reported_effects(&table, spec.cfg.measure.as_deref(), po)?;
+    let given = |x: &[f64]| x.iter().map(|&v| Some(v)).collect();
+    let studies = Studies {
+        source: table.source.clone(),
+        labels: set.labels.clone(),
+        lines: set.rows.iter().map(|&r| table.lines[r]).collect(),
+        data: Data::Precomputed {
+            yi: given(&set.yi),
+            vi: given(&set.vi),
+        },
+        moderators: Vec::new(),
+        warnings: table.warnings.clone(),
+    };
+    // The effects now index the pooled rows' studies, not the file's rows.
+    set.rows = (0..set.yi.len()).collect();
+    set.moderators = Vec::new();
+    // The rows left out are named, with their file lines, by `notes` below.
+    set.omitted = Vec::new();
+    let opts = po.rma_options()?;
+    let run = pool::run_rma(&set, &opts, po)?;
+    let notes = rows
+        .iter()
+        .filter_map(|r| {
+            let bounded = matches!(r.se_bound, Some(crate::reported::FromP::SeAtMost { .. }));
+            let used = match (r.effect.is_some(), po.include_p_bounds && bounded) {
+                (_, true) => "pooled at the SE bound its p-value admits",
+                (true, false) => return None,
+                (false, false) => "left out (no SE)",
+            };
+            Some(format!(
+                "Row '{}' (line {}), {}: {used}{}.",
+                r.study,
+                r.line,
+                r.rule.name(),
+                r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
+            ))
+        })
+        .collect();
+    let model = Model {
+        fit: run.fit,
+        extras: run.extras,
+        opts,
+        tables: None,
+        refit: None,
+    };
+    Ok((studies, model, notes))
 }
 
 /// The studies of one outcome of a RevMan review (`rows` is its id).
@@ -357,7 +452,12 @@ enum Pooling {
 
 /// The pooling of an analysis: the method set, else the preset's for this data (RevMan 5:
 /// Mantel–Haenszel for 2×2 and incidence data, and its random-effects model for `DL`).
-fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<Pooling> {
+fn pooling(
+    cfg: &AnalysisConfig,
+    po: &PoolOptions,
+    studies: &Studies,
+    measure: Measure,
+) -> Result<Pooling> {
     let preset = preset(cfg)?;
     let method = cfg
         .method
@@ -370,6 +470,7 @@ fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<
     let drop00 = cfg.drop00.unwrap_or(true) || preset.drop00();
     let mh = MhOptions {
         level: opts.level,
+        correct: !po.no_correct,
         ..MhOptions::for_study_effects(escalc.add, escalc.to, drop00)
     };
     let tables = |by| match cfg.test.as_deref().map(str::parse::<Test>).transpose()? {
@@ -380,7 +481,12 @@ fn pooling(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<
             t.name()
         ))),
     };
-    match preset.pooling(method, binary, measure) {
+    let pooled = preset.pooling(method, binary, measure);
+    po.check_no_correct(pooled)?;
+    if !matches!(pooled, PoolMethod::Rma(_)) {
+        pool::refuse_for_tables(po)?;
+    }
+    match pooled {
         PoolMethod::Rma(_) => Ok(Pooling::Rma(opts)),
         PoolMethod::MantelHaenszel => tables(TablePooling::MantelHaenszel(measure)),
         PoolMethod::Peto => tables(TablePooling::Peto),
@@ -422,20 +528,29 @@ fn not_enough(k: usize, what: &str) -> String {
 pub fn analyse(spec: &Spec) -> Result<Analysis> {
     analyse_with(
         spec,
-        &Tables::new([(spec.file.as_path(), spec.cfg.sheet.as_deref())]),
+        &Tables::new([(spec.file.as_path(), csv_of(&spec.cfg))]),
     )
 }
 
 /// [`analyse`], reading the input through a run's shared tables.
 fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     let cfg = &spec.cfg;
-    crate::app::options::PoolOptions::from_config(cfg)?.report_unsupported(cfg)?;
-    let studies = read(spec, tables)?;
-    let measure = match &cfg.measure {
-        Some(m) => m.parse::<Measure>()?,
-        None => studies.data.default_measure(),
+    let po = PoolOptions::from_config(cfg)?;
+    if !po.multilevel.random.is_empty() {
+        return analyse_multilevel(spec, tables, &po);
+    }
+    let (studies, m, row_notes) = match po.reported {
+        true => reported_model(spec, tables, &po)?,
+        false => {
+            let studies = read(spec, tables)?;
+            let measure = match &cfg.measure {
+                Some(m) => m.parse::<Measure>()?,
+                None => studies.data.default_measure(),
+            };
+            let m = fit_model(cfg, &po, &studies, measure)?;
+            (studies, m, Vec::new())
+        }
     };
-    let m = fit_model(cfg, &studies, measure)?;
     let (fit, opts) = (m.fit, m.opts);
     let mut warnings = warnings(
         cfg,
@@ -446,15 +561,28 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         &opts,
     );
     let not_iv = |what: &str| format!("not computed: {what} {NOT_IV}");
-    let sg = cfg.by.as_ref().map(|by| match &m.tables {
-        Some(_) => Err(not_iv("subgroups of")),
-        None => subgroup(&fit.effects, by, &opts).map_err(|e| format!("not computed: {e}")),
-    });
-    let mr = (!cfg.mods.is_empty()).then(|| match &m.tables {
-        Some(_) => Err(not_iv("meta-regression of")),
-        None => metareg(&fit.effects, &cfg.mods.join(" + "), &opts)
-            .map_err(|e| format!("not computed: {e}")),
-    });
+    let (sg, sg_perm) = match (&cfg.by, &m.tables) {
+        (None, _) => (None, None),
+        (Some(_), Some(_)) => (Some(Err(not_iv("subgroups of"))), None),
+        (Some(by), None) => match pool::run_subgroup(&fit.effects, by, &opts, &po) {
+            Ok(r) => (Some(Ok(r.fit)), r.permutation),
+            Err(e) => (Some(Err(format!("not computed: {e}"))), None),
+        },
+    };
+    let (mr, mr_extras) = match (cfg.mods.is_empty(), &m.tables) {
+        (true, _) => (None, MetaregExtras::default()),
+        (false, Some(_)) => (
+            Some(Err(not_iv("meta-regression of"))),
+            MetaregExtras::default(),
+        ),
+        (false, None) => match pool::run_metareg(&fit.effects, &cfg.mods.join(" + "), &opts, &po) {
+            Ok(r) => (Some(Ok(r.fit)), r.extras),
+            Err(e) => (
+                Some(Err(format!("not computed: {e}"))),
+                MetaregExtras::default(),
+            ),
+        },
+    };
     let (reg, rank, mut tf, mut l1o) = small_study_steps(&fit, &opts);
     if m.tables.is_some() && fit.k >= MIN_K {
         tf = Err(not_iv("trim-and-fill of"));
@@ -465,16 +593,18 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
             None => Err(not_iv("leave-one-out of")),
         };
     }
-    let forest_svg = forest_svg(&studies, &fit, cfg, &sg)?;
+    let forest_svg = forest_svg(&studies, &fit, cfg, &sg, None)?;
     let funnel_svg = funnel_svg(&fit, &tf);
     let bubbles = match &mr {
         Some(Ok(m)) => bubble_svgs(m, &cfg.xlab),
         _ => Vec::new(),
     };
     warnings.extend(xlab_warnings(cfg, &bubbles));
-    let sof = sof_row(&studies, &fit, cfg);
+    let sof = sof_row(&studies, &fit, &po);
     let rob_svgs = rob_svgs(&fit);
-    let r_code = (fit.k > 1).then(|| {
+    warnings.extend(row_notes);
+    // The R code reads the file's effect columns; reported rows have none to read.
+    let r_code = (fit.k > 1 && !po.reported).then(|| {
         r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
             .map_err(|e| format!("not available: {e}"))
     });
@@ -484,8 +614,12 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         studies,
         fit,
         tables: m.tables,
+        extras: m.extras,
         subgroup: sg,
+        subgroup_permutation: sg_perm,
         metareg: mr,
+        metareg_extras: mr_extras,
+        multilevel: None,
         bubbles,
         regtest: reg,
         ranktest: rank,
@@ -497,6 +631,66 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         sof,
         rob_svgs,
         r_code,
+    })
+}
+
+/// A multilevel analysis (`random`): the `rma.mv` fit and robust inference of `pool --random`,
+/// drawn as `forest --random` draws it. The steps that assume independent effects (funnel,
+/// Egger, Begg, trim-and-fill, leave-one-out) are not run on dependent ones.
+fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<Analysis> {
+    let cfg = &spec.cfg;
+    if po.mods.is_some() {
+        return Err(Error::invalid(
+            "`mods` with `random`: the report's multilevel page is of an intercept-only model \
+             (a multilevel meta-regression is run by `evident pool`)",
+        ));
+    }
+    let studies = read(spec, tables)?;
+    let measure = match &cfg.measure {
+        Some(m) => m.parse::<Measure>()?,
+        None => studies.data.default_measure(),
+    };
+    // `pool --random` computes the effects with the escalc options as given.
+    let mv = pool::run_mv(&studies, measure, po.escalc_options()?, po)?;
+    let (view, layout) = multilevel_forest(
+        &studies,
+        &mv.fit,
+        &mv.options,
+        mv.robust.as_ref(),
+        po.cluster.as_deref(),
+    )?;
+    let forest_svg = forest_svg(&studies, &view, cfg, &None, Some(layout))?;
+    let mut warnings: Vec<String> = cfg.note.iter().cloned().collect();
+    warnings.extend(studies.warnings.iter().map(|w| format!("{w}.")));
+    warnings.extend(mv.fit.warnings.iter().cloned());
+    let skip = |what: &str| {
+        format!(
+            "not computed: {what} assumes independent effects, and these are modelled as dependent"
+        )
+    };
+    Ok(Analysis {
+        spec: spec.clone(),
+        effect_name: effect_name(&studies, &view.effects),
+        studies,
+        fit: view,
+        tables: None,
+        extras: PooledExtras::default(),
+        subgroup: None,
+        subgroup_permutation: None,
+        metareg: None,
+        metareg_extras: MetaregExtras::default(),
+        multilevel: Some(mv),
+        bubbles: Vec::new(),
+        regtest: Err(skip("Egger's test")),
+        ranktest: Err(skip("Begg's test")),
+        trimfill: Err(skip("trim-and-fill")),
+        leave1out: Err(skip("leave-one-out")),
+        forest_svg,
+        funnel_svg: Err(skip("a funnel plot")),
+        warnings,
+        sof: None,
+        rob_svgs: None,
+        r_code: None,
     })
 }
 
@@ -512,7 +706,7 @@ fn r_code(
     refit: &Option<(TablePooling, MhOptions)>,
 ) -> Result<String> {
     use crate::render::rcode::{metafor_code, RModel, RSource, RSpec};
-    let table = tables.get(&spec.file, spec.cfg.sheet.as_deref())?;
+    let table = tables.get(&spec.file, &csv_of(&spec.cfg))?;
     if table.sheet.is_some() {
         return Err(crate::error::Error::invalid(
             "the R code reads a CSV file: save the sheet as CSV to re-run it in R",
@@ -567,6 +761,8 @@ const NOT_IV: &str = "a Mantel–Haenszel or Peto pooling (this analysis refits 
 struct Model {
     /// The fit drawn and reported (a view for table poolings).
     fit: RmaFit,
+    /// Its cluster-robust inference and permutation test (inverse-variance models only).
+    extras: PooledExtras,
     /// The inverse-variance options of the analyses on the per-study effects.
     opts: RmaOptions,
     /// The Mantel–Haenszel or Peto fit, when the tables were pooled.
@@ -576,16 +772,22 @@ struct Model {
 }
 
 /// Fits the analysis's pooling: the effect set and an `rma` model, or the tables.
-fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Result<Model> {
-    Ok(match pooling(cfg, studies, measure)? {
+fn fit_model(
+    cfg: &AnalysisConfig,
+    po: &PoolOptions,
+    studies: &Studies,
+    measure: Measure,
+) -> Result<Model> {
+    Ok(match pooling(cfg, po, studies, measure)? {
         Pooling::Rma(opts) => {
             let escalc = escalc_options(cfg)?;
             let mut set = EffectSet::from_studies(studies, measure, &escalc)?;
-            if matches!(studies.data, Data::ReportedRatio { .. }) && measure == Measure::GEN {
-                set.scale = Scale::Log;
-            }
+            // As `pool` sets it: `scale` for given effects, log for reported ratios.
+            set.scale = studies.data.kind().scale(measure, po.scale);
+            let run = pool::run_rma(&set, &opts, po)?;
             Model {
-                fit: rma(&set, &opts)?,
+                fit: run.fit,
+                extras: run.extras,
                 opts,
                 tables: None,
                 refit: None,
@@ -595,6 +797,7 @@ fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Resul
             let (t, fit) = fit_with_view(studies, by, &o)?;
             Model {
                 fit,
+                extras: PooledExtras::default(),
                 opts: RmaOptions {
                     method: Method::FE,
                     test: Test::Z,
@@ -608,6 +811,7 @@ fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Resul
             let (t, fit) = revman5_random(studies, measure, &o, &opts)?;
             Model {
                 fit,
+                extras: PooledExtras::default(),
                 opts,
                 tables: Some(t),
                 refit: None,
@@ -618,9 +822,8 @@ fn fit_model(cfg: &AnalysisConfig, studies: &Studies, measure: Measure) -> Resul
 
 /// The summary-of-findings row of a binary outcome at the manifest's control risk (or the
 /// median control-arm risk); `None` for other measures.
-fn sof_row(studies: &Studies, fit: &RmaFit, cfg: &AnalysisConfig) -> Option<Step<Sof>> {
-    let desirable = cfg.direction == Some(super::manifest::Direction::Higher);
-    match crate::pool::sof::for_rma(fit, studies, cfg.control_risk, desirable) {
+fn sof_row(studies: &Studies, fit: &RmaFit, po: &PoolOptions) -> Option<Step<Sof>> {
+    match crate::pool::sof::for_rma(fit, studies, po.control_risk, po.events_desirable) {
         Ok(row) => row.map(Ok),
         Err(e) => Some(Err(format!("not computed: {e}"))),
     }
@@ -770,6 +973,7 @@ fn forest_svg(
     fit: &RmaFit,
     cfg: &AnalysisConfig,
     sg: &Option<Step<SubgroupFit>>,
+    multilevel: Option<MultilevelLayout>,
 ) -> Result<String> {
     let preset = preset(cfg)?;
     let choices = ForestChoices {
@@ -795,7 +999,9 @@ fn forest_svg(
         (Some(column), Some(Ok(s))) => Some((column, s)),
         _ => None,
     };
-    forest(fit, &forest_options(studies, fit, by, &choices, base)?)?.to_svg()
+    let mut opts = forest_options(studies, fit, by, &choices, base)?;
+    opts.multilevel = multilevel;
+    forest(fit, &opts)?.to_svg()
 }
 
 /// The funnel plot with the studies trim-and-fill imputed, from 2 studies on.
@@ -904,16 +1110,24 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
         write_new(&dir.join("rob_traffic.svg"), traffic.as_bytes())?;
         write_new(&dir.join("rob_summary.svg"), summary.as_bytes())?;
     }
-    let mut results = match (&a.tables, a.fit.options.method.is_fixed()) {
-        (Some(t), true) => crate::render::json::mh_json(t),
+    let mut results = match (&a.multilevel, &a.tables, a.fit.options.method.is_fixed()) {
+        (Some(mv), _, _) => pool::mv_run_json(mv),
+        (None, Some(t), true) => crate::render::json::mh_json(t),
         _ => crate::render::json::rma_json(&a.fit),
     };
+    pool::add_pooled_json(&mut results, &a.extras);
     if let (Some(Ok(s)), Some(obj)) = (&a.sof, results.as_object_mut()) {
         obj.insert("sof".into(), crate::render::json::sof_json(s));
     }
     let json = serde_json::to_string_pretty(&results)
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_new(&dir.join("results.json"), format!("{json}\n").as_bytes())?;
+    if let Some(Ok(sg)) = &a.subgroup {
+        let v = pool::subgroup_run_json(sg, a.subgroup_permutation.as_ref());
+        let json = serde_json::to_string_pretty(&v)
+            .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
+        write_new(&dir.join("subgroup.json"), format!("{json}\n").as_bytes())?;
+    }
     write_new(&dir.join("studies.csv"), &page::studies_csv(a)?)?;
     write_metareg(a, dir)?;
     write_new(&dir.join("summary.md"), page::summary_md(a).as_bytes())?;
@@ -930,7 +1144,7 @@ fn write_metareg(a: &Analysis, dir: &Path) -> Result<()> {
     let Some(Ok(m)) = &a.metareg else {
         return Ok(());
     };
-    let json = serde_json::to_string_pretty(&crate::render::json::metareg_json(m))
+    let json = serde_json::to_string_pretty(&pool::metareg_run_json(m, &a.metareg_extras))
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;
     write_new(&dir.join("metareg.json"), format!("{json}\n").as_bytes())?;
     for b in &a.bubbles {
@@ -951,7 +1165,7 @@ fn run_one(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> Entr
         Ok(a) => a,
         Err(e) => {
             // A file of p-values is not a pooling: list it as skipped, not failed.
-            if let Ok(t) = tables.get(&spec.file, spec.cfg.sheet.as_deref()) {
+            if let Ok(t) = tables.get(&spec.file, &csv_of(&spec.cfg)) {
                 if pvalues_only(&t) && Studies::from_table(&t, &ColumnMap::new()).is_err() {
                     return Entry::Skipped {
                         name: spec.name.clone(),
@@ -977,7 +1191,7 @@ fn run_guarded(spec: &Spec, out: &Path, ro: &ReportOptions, tables: &Tables) -> 
     let entry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         run_one(spec, out, ro, tables)
     }));
-    tables.done(&spec.file, spec.cfg.sheet.as_deref());
+    tables.done(&spec.file, &csv_of(&spec.cfg));
     entry.unwrap_or_else(|payload| Entry::Failed {
         name: spec.name.clone(),
         dir: Some(spec.dir.clone()),
@@ -1026,7 +1240,7 @@ fn write_report(
     let tables = Tables::new(
         plan.specs
             .iter()
-            .map(|s| (s.file.as_path(), s.cfg.sheet.as_deref())),
+            .map(|s| (s.file.as_path(), csv_of(&s.cfg))),
     );
     let mut entries: Vec<Entry> = plan
         .specs

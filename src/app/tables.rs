@@ -21,11 +21,18 @@ struct Slot {
 /// Row indices by trimmed value, in file order.
 type Groups = HashMap<String, Vec<usize>>;
 
-/// A table's origin: its file and, for a workbook, the sheet (`None`: the first).
-type Key = (PathBuf, Option<String>);
+/// A table's origin: its file and, for a workbook, the sheet (`None`: the first), with the
+/// delimiter and decimal separator it is read by (analyses reading one file differently get a
+/// table each).
+type Key = (PathBuf, Option<String>, Option<u8>, Option<bool>);
 
-fn key(file: &Path, sheet: Option<&str>) -> Key {
-    (file.to_path_buf(), sheet.map(str::to_owned))
+fn key(file: &Path, csv: &CsvOptions) -> Key {
+    (
+        file.to_path_buf(),
+        csv.sheet.clone(),
+        csv.delimiter,
+        csv.decimal_comma,
+    )
 }
 
 /// The cache: a slot per file (and sheet) and the analyses left to read it.
@@ -34,34 +41,31 @@ pub struct Tables {
 }
 
 impl Tables {
-    /// A cache for analyses reading `files` and their sheets (one entry per analysis, repeats
-    /// counted).
-    pub fn new<'a>(files: impl IntoIterator<Item = (&'a Path, Option<&'a str>)>) -> Tables {
+    /// A cache for analyses reading `files` by their reading options (one entry per analysis,
+    /// repeats counted).
+    pub fn new<'a>(files: impl IntoIterator<Item = (&'a Path, CsvOptions)>) -> Tables {
         let mut slots: HashMap<Key, (Arc<Slot>, usize)> = HashMap::new();
-        for (f, sheet) in files {
-            slots.entry(key(f, sheet)).or_default().1 += 1;
+        for (f, csv) in files {
+            slots.entry(key(f, &csv)).or_default().1 += 1;
         }
         Tables {
             slots: Mutex::new(slots),
         }
     }
 
-    /// The table of `file` (of its `sheet`, for a workbook), parsed on first use. A read error
-    /// is not kept: each analysis gets its own (the same) error, as if it had read the file alone.
-    pub fn get(&self, file: &Path, sheet: Option<&str>) -> Result<Arc<Table>> {
+    /// The table of `file` read by `csv` (its sheet, for a workbook), parsed on first use. A
+    /// read error is not kept: each analysis gets its own (the same) error, as if it had read the
+    /// file alone.
+    pub fn get(&self, file: &Path, csv: &CsvOptions) -> Result<Arc<Table>> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(&slots.entry(key(file, sheet)).or_default().0)
+            Arc::clone(&slots.entry(key(file, csv)).or_default().0)
         };
         let mut table = slot.table.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(t) = table.as_ref() {
             return Ok(Arc::clone(t));
         }
-        let opts = CsvOptions {
-            sheet: sheet.map(str::to_owned),
-            ..CsvOptions::default()
-        };
-        let t = Arc::new(Table::from_path(file, &opts)?);
+        let t = Arc::new(Table::from_path(file, csv)?);
         *table = Some(Arc::clone(&t));
         Ok(t)
     }
@@ -71,14 +75,14 @@ impl Tables {
     pub fn select(
         &self,
         file: &Path,
-        sheet: Option<&str>,
+        csv: &CsvOptions,
         column: usize,
         value: &str,
     ) -> Result<Table> {
-        let table = self.get(file, sheet)?;
+        let table = self.get(file, csv)?;
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            Arc::clone(&slots.entry(key(file, sheet)).or_default().0)
+            Arc::clone(&slots.entry(key(file, csv)).or_default().0)
         };
         let groups = {
             let mut g = slot.groups.lock().unwrap_or_else(|p| p.into_inner());
@@ -104,10 +108,10 @@ impl Tables {
         ))
     }
 
-    /// One analysis of `file` (its `sheet`) is done; the table is dropped after the last one.
-    pub fn done(&self, file: &Path, sheet: Option<&str>) {
+    /// One analysis of `file` (read by `csv`) is done; the table is dropped after the last one.
+    pub fn done(&self, file: &Path, csv: &CsvOptions) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let k = key(file, sheet);
+        let k = key(file, csv);
         if let Some((_, left)) = slots.get_mut(&k) {
             *left = left.saturating_sub(1);
             if *left == 0 {
@@ -164,31 +168,32 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let f = dir.join("long.csv");
         std::fs::write(&f, "analysis,yi,vi\na,1,1\nb,2,1\na,3,1\n").unwrap();
-        let files = [(f.as_path(), None); 3];
+        let no = CsvOptions::default();
+        let files = [0; 3].map(|_| (f.as_path(), CsvOptions::default()));
         let tables = Tables::new(files);
-        let (t1, t2) = (tables.get(&f, None).unwrap(), tables.get(&f, None).unwrap());
+        let (t1, t2) = (tables.get(&f, &no).unwrap(), tables.get(&f, &no).unwrap());
         assert!(Arc::ptr_eq(&t1, &t2));
         let a = select(&t1, 0, "a");
         assert_eq!((a.rows.len(), a.lines.clone()), (2, vec![2, 4]));
         // The indexed selection gives the scan's rows, lines and header, and nothing for a
         // value the column does not hold.
         for v in ["a", "b", "c"] {
-            let (x, y) = (tables.select(&f, None, 0, v).unwrap(), select(&t1, 0, v));
+            let (x, y) = (tables.select(&f, &no, 0, v).unwrap(), select(&t1, 0, v));
             assert_eq!(
                 (&x.rows, &x.lines, &x.headers),
                 (&y.rows, &y.lines, &y.headers)
             );
         }
-        assert_eq!(tables.select(&f, None, 0, "a").unwrap().rows[1][1], "3");
-        assert!(tables.select(&f, None, 0, "c").unwrap().rows.is_empty());
-        tables.done(&f, None);
-        tables.done(&f, None);
+        assert_eq!(tables.select(&f, &no, 0, "a").unwrap().rows[1][1], "3");
+        assert!(tables.select(&f, &no, 0, "c").unwrap().rows.is_empty());
+        tables.done(&f, &no);
+        tables.done(&f, &no);
         assert_eq!(tables.held(), 1);
-        tables.done(&f, None);
+        tables.done(&f, &no);
         assert_eq!(tables.held(), 0);
         // An unreadable file is an error every time, never a cached one.
         let missing = dir.join("missing.csv");
-        assert!(tables.get(&missing, None).is_err() && tables.get(&missing, None).is_err());
+        assert!(tables.get(&missing, &no).is_err() && tables.get(&missing, &no).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -355,9 +355,9 @@ impl ModelArgs {
     }
 
     fn resolve(&self, method: PoolMethod, mh: MhOptions) -> Result<Pooling> {
-        if self.no_correct && method != PoolMethod::MantelHaenszel {
-            bail!("--no-correct applies to the tests of --method MH only");
-        }
+        self.options()
+            .check_no_correct(method)
+            .map_err(|e| anyhow::anyhow!(as_flags(&e.to_string())))?;
         Ok(match method {
             PoolMethod::MantelHaenszel => Pooling::Mh(mh),
             PoolMethod::Peto => Pooling::Peto(mh),

@@ -19,6 +19,18 @@ pub fn message(e: &anyhow::Error) -> String {
     parts.join(": ")
 }
 
+/// A library error from the checks of the pooling options in the command line's words: an
+/// option's message starts with its key in backticks, which becomes the flag (`` `seed` `` →
+/// `--seed`); any other error keeps its type, for [`message`] to word.
+pub fn option_error(e: Error) -> anyhow::Error {
+    match &e {
+        Error::Invalid(m) if m.starts_with('`') => {
+            anyhow::anyhow!(evident::app::options::as_flags(m))
+        }
+        _ => e.into(),
+    }
+}
+
 /// One library error as the command line words it.
 pub fn cli_wording(e: &Error) -> String {
     match e {

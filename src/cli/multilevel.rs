@@ -2,16 +2,17 @@
 //! `rma.mv`).
 
 use super::args::{Loaded, ModelArgs};
-use super::choices::{RobustArg, StructArg, Tau2CiArg};
+use super::choices::{RobustArg, StructArg};
 use super::pool::PoolArgs;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
-use evident::app::presets::PoolMethod;
-use evident::model::{Method, Test};
-use evident::multilevel::{confint_all, rma_mv, Dfs, MvFit, MvOptions, MvProfile, SamplingCov};
+use evident::app::options::{MultilevelOptions, PoolOptions};
+pub use evident::app::pool::MvRun;
+use evident::app::pool::mv_pl_tol;
+use evident::model::heterogeneity::Tau2CiType;
+use evident::multilevel::Dfs;
 use evident::render::rcode::RModel;
-use evident::render::{json, text};
-use evident::robust::{robust_mv, RobustFit};
+use evident::render::text;
 
 /// The multilevel model's options of `evident pool`.
 #[derive(Args, Debug, Clone, Default)]
@@ -22,95 +23,69 @@ pub struct MultilevelArgs {
     pub random: Vec<String>,
     /// Covariance structure of a "~ inner | outer" term (metafor's struct); one per such term,
     /// in their order; CS when absent.
-    #[arg(
-        long = "struct",
-        value_name = "S",
-        requires = "random",
-        value_enum,
-        ignore_case = true
-    )]
+    #[arg(long = "struct", value_name = "S", value_enum, ignore_case = true)]
     pub structure: Vec<StructArg>,
     /// Degrees of freedom of t tests in a multilevel model: residual (k - p) or contain.
-    #[arg(long, value_name = "RULE", requires = "random")]
+    #[arg(long, value_name = "RULE")]
     pub dfs: Option<String>,
     /// Sampling correlation between different --obs of one --cluster (metafor's vcalc).
-    #[arg(long, value_name = "R", requires_all = ["random", "cluster", "obs"])]
+    #[arg(long, value_name = "R")]
     pub rho: Option<f64>,
     /// The observation column of --rho: rows of a cluster with equal values correlate fully.
-    #[arg(long, value_name = "COLUMN", requires = "rho")]
+    #[arg(long, value_name = "COLUMN")]
     pub obs: Option<String>,
     /// Known sampling covariance blocks: comma-separated columns; in row i, column j holds the
     /// covariance with the j-th row of i's --cluster.
-    #[arg(
-        long = "V-block",
-        value_name = "COLS",
-        value_delimiter = ',',
-        requires = "cluster",
-        conflicts_with = "rho"
-    )]
+    #[arg(long = "V-block", value_name = "COLS", value_delimiter = ',')]
     pub v_block: Vec<String>,
 }
 
-/// The library's options from the command line: the model's flags, the moderators, the
-/// --cluster column and the multilevel flags.
+/// The library's options of the multilevel flags, with the model's flags, the moderators, the
+/// --cluster column and --robust (not checked: `forest` also groups its rows by --cluster).
+fn pool_options(
+    model: &ModelArgs,
+    mods: Option<&str>,
+    cluster: Option<&str>,
+    robust: Option<RobustArg>,
+    ml: &MultilevelArgs,
+) -> Result<PoolOptions> {
+    Ok(PoolOptions {
+        mods: mods.map(str::to_string),
+        cluster: cluster.map(str::to_string),
+        robust: robust.map(Into::into),
+        multilevel: MultilevelOptions {
+            random: ml.random.clone(),
+            structure: ml.structure.iter().map(|&s| s.into()).collect(),
+            rho: ml.rho,
+            obs: ml.obs.clone(),
+            v_block: ml.v_block.clone(),
+            dfs: ml
+                .dfs
+                .as_deref()
+                .map(str::parse::<Dfs>)
+                .transpose()
+                .context("--dfs")?,
+        },
+        ..model.options()
+    })
+}
+
+/// The `rma.mv` options the flags describe (for `anova`, which fits two models itself).
 pub fn mv_options(
     model: &ModelArgs,
     mods: Option<&str>,
     cluster: Option<&str>,
     ml: &MultilevelArgs,
     loaded: &Loaded,
-) -> Result<MvOptions> {
-    let method = match model.method.map(PoolMethod::from) {
-        None => Method::REML,
-        Some(PoolMethod::Rma(m @ (Method::REML | Method::ML))) => m,
-        Some(_) => bail!("--random: a multilevel model is fitted by --method REML or ML"),
-    };
-    let test = match model.test.map(Test::from) {
-        None => Test::Z,
-        Some(t @ (Test::Z | Test::T)) => t,
-        Some(_) => bail!("--random: a multilevel model is tested with --test z or t"),
-    };
-    let dfs = match &ml.dfs {
-        None => Dfs::Residual,
-        Some(d) => d.parse::<Dfs>().context("--dfs")?,
-    };
-    let v = match (&ml.rho, ml.v_block.is_empty()) {
-        (Some(rho), _) => SamplingCov::Vcalc {
-            cluster: cluster.context("--rho needs --cluster")?.to_string(),
-            obs: ml.obs.clone().context("--rho needs --obs")?,
-            rho: *rho,
-        },
-        (None, false) => SamplingCov::Blocks {
-            columns: ml.v_block.clone(),
-            cluster: cluster.context("--V-block needs --cluster")?.to_string(),
-        },
-        (None, true) => SamplingCov::Diag,
-    };
-    Ok(MvOptions {
-        measure: loaded.measure,
-        escalc: loaded.escalc,
-        random: ml.random.clone(),
-        mods: mods.map(str::to_string),
-        v,
-        method,
-        test,
-        dfs,
-        level: model.level,
-        sigma2: Vec::new(),
-        structs: ml.structure.iter().map(|&s| s.into()).collect(),
-    })
+) -> Result<evident::multilevel::MvOptions> {
+    let o = pool_options(model, mods, cluster, None, ml)?;
+    o.check().map_err(super::hints::option_error)?;
+    evident::app::pool::mv_options(&o, loaded.measure, loaded.escalc)
+        .map_err(super::hints::option_error)
 }
 
-/// A multilevel fit with its options, under --robust its cluster-robust inference, and under
-/// --tau2-ci pl the profile-likelihood CIs of its components.
-pub struct MvRun {
-    pub options: MvOptions,
-    pub fit: MvFit,
-    pub robust: Option<RobustFit>,
-    pub cis: MvProfile,
-}
-
-/// Fits the model the flags describe (warnings to stderr) and its robust inference.
+/// Fits the model the flags describe (warnings to stderr) and its robust inference, by the
+/// workflow the report runs too.
 pub fn fit(
     model: &ModelArgs,
     mods: Option<&str>,
@@ -119,43 +94,31 @@ pub fn fit(
     ml: &MultilevelArgs,
     loaded: &Loaded,
 ) -> Result<MvRun> {
-    let options = mv_options(model, mods, cluster, ml, loaded)?;
-    let fit = rma_mv(&loaded.studies, &options)?;
-    for w in &fit.warnings {
+    let o = pool_options(model, mods, cluster, robust, ml)?;
+    run_mv(&o, loaded)
+}
+
+/// [`fit`] with the options already built (and checked) by `pool`.
+fn run_mv(o: &PoolOptions, loaded: &Loaded) -> Result<MvRun> {
+    let run = evident::app::pool::run_mv(&loaded.studies, loaded.measure, loaded.escalc, o)
+        .map_err(super::hints::option_error)?;
+    for w in &run.fit.warnings {
         eprintln!("warning: {w}");
     }
-    let robust = match (robust, cluster) {
-        (Some(m), Some(c)) => Some(robust_mv(&fit, &loaded.studies, c, m.into())?),
-        _ => None,
-    };
-    Ok(MvRun {
-        options,
-        fit,
-        robust,
-        cis: MvProfile::default(),
-    })
+    Ok(run)
 }
 
 /// The fit as `pool --json` prints it, with the robust results.
 pub fn mv_json(run: &MvRun) -> serde_json::Value {
-    let mut v = json::mv_json(&run.fit, &run.cis);
-    if let (Some(r), Some(obj)) = (&run.robust, v.as_object_mut()) {
-        obj.insert("robust".into(), json::robust_json(r));
-    }
-    v
+    evident::app::pool::mv_run_json(run)
 }
 
 /// Fits and prints the multilevel model, with its cluster-robust inference under --robust.
-pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
-    let ml = &args.multilevel;
-    let (mods, cluster) = (args.mods.as_deref(), args.cluster.as_deref());
-    let mut run = fit(&args.model, mods, cluster, args.robust, ml, loaded)?;
-    if args.tau2_ci == Tau2CiArg::Pl {
-        run.cis = confint_all(&run.fit, pl_tol(&args.model)).context("--tau2-ci pl")?;
-    }
+pub fn run(args: &PoolArgs, po: &PoolOptions, loaded: &Loaded) -> Result<()> {
+    let run = run_mv(po, loaded)?;
     let model = RModel::Mv {
         options: &run.options,
-        confint: (args.tau2_ci == Tau2CiArg::Pl).then(|| pl_tol(&args.model)),
+        confint: (po.tau2_ci == Tau2CiType::ProfileLikelihood).then(|| mv_pl_tol(po)),
     };
     let r_code = super::pool::show_r(args, loaded, || {
         super::pool::model_r_code(args, loaded, model)
@@ -179,9 +142,4 @@ pub fn run(args: &PoolArgs, loaded: &Loaded) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The root tolerance of the profile-likelihood CIs: metafor's confint() default unless --tol.
-fn pl_tol(model: &ModelArgs) -> f64 {
-    model.tol.unwrap_or(f64::EPSILON.powf(0.25))
 }

@@ -2,23 +2,20 @@
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use super::choices::{RobustArg, Tau2CiArg};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use evident::data::{ColumnMap, Table};
-use evident::effect::{EffectSet, EscalcOptions, Omitted};
-use evident::model::profile::rma_pl_ci;
-use evident::model::{rma, RmaFit, RmaOptions};
-use evident::moderators::permutation::{permutest, PermutationOptions};
-use evident::moderators::profile::metareg_pl_ci;
-use evident::moderators::{metareg_formula, subgroup};
+use evident::app::options::{MultilevelOptions, PoolOptions};
+use evident::app::pool;
+use evident::data::Table;
+use evident::effect::Omitted;
+use evident::model::RmaFit;
+use evident::multilevel::Dfs;
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
 use evident::pool::sof::{self, Sof};
 use evident::pool::view::revman5_random;
 use evident::render::json;
 use evident::render::text;
-use evident::reported::{to_effects_with, PoolRows};
-use evident::robust::{robust_metareg, robust_rma, RobustFit};
 
 #[derive(Args, Debug)]
 pub struct PoolArgs {
@@ -35,21 +32,16 @@ pub struct PoolArgs {
     /// levels in byte order ("Placebo" before "active") as R with LC_COLLATE=C; R in an
     /// English locale sorts case-insensitively. relevel(arm, ref = "Placebo") in the formula
     /// does the same.
-    #[arg(long, value_name = "[COLUMN=]LEVEL", requires = "mods")]
+    #[arg(long, value_name = "[COLUMN=]LEVEL")]
     pub reference: Vec<String>,
     /// With --mods: Wald test of the coefficients whose names contain this text, jointly
     /// (e.g. --test-coefs alloc for all levels of factor(alloc)); repeatable.
-    #[arg(long, value_name = "TEXT", requires = "mods")]
+    #[arg(long, value_name = "TEXT")]
     pub test_coefs: Vec<String>,
     /// With --mods: predicted effect (CI and prediction interval) at these values of the
     /// coefficients after the intercept, comma-separated in the order of the coefficient table
     /// (e.g. --predict 30 for "ablat"); repeat for several points.
-    #[arg(
-        long,
-        value_name = "VALUES",
-        requires = "mods",
-        allow_hyphen_values = true
-    )]
+    #[arg(long, value_name = "VALUES", allow_hyphen_values = true)]
     pub predict: Vec<String>,
     /// Permutation test with this many random permutations (exact when there are no more
     /// distinct permutations than this): with --mods of the coefficients and QM, with --by of
@@ -57,38 +49,25 @@ pub struct PoolArgs {
     /// estimate by flipping the effects' signs (exact when 2^k is at most N).
     #[arg(long, value_name = "N")]
     pub permutations: Option<usize>,
-    /// Seed of the random permutations.
-    #[arg(long, default_value_t = 1, requires = "permutations")]
-    pub seed: u64,
+    /// Seed of the random permutations (default 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Subgroup analysis by a grouping column: separate fits per level and both tests for
     /// subgroup differences.
     #[arg(long, value_name = "COLUMN")]
     pub by: Option<String>,
     /// With --by: lead with the subgroup estimates of the model with one tau^2 common to all
     /// subgroups (the separate fits follow).
-    #[arg(long, requires = "by")]
+    #[arg(long)]
     pub common_tau2: bool,
     /// Confidence interval for tau^2 (and tau, I^2, H^2): Q-profile, or profile likelihood
     /// (models fitted by ML or REML; not with --by).
-    #[arg(
-        long,
-        value_enum,
-        ignore_case = true,
-        default_value = "qp",
-        conflicts_with = "by"
-    )]
+    #[arg(long, value_enum, ignore_case = true, default_value = "qp")]
     pub tau2_ci: Tau2CiArg,
     /// Cluster-robust tests and CIs for the fitted model (metafor's robust()): CR1 (the
     /// sandwich times n/(n - p), t and F with n - p df) or CR2 (clubSandwich: Satterthwaite df,
     /// HTZ Wald test); the clusters come from --cluster.
-    #[arg(
-        long,
-        value_enum,
-        ignore_case = true,
-        value_name = "CR1|CR2",
-        requires = "cluster",
-        conflicts_with_all = ["by", "reported", "permutations"]
-    )]
+    #[arg(long, value_enum, ignore_case = true, value_name = "CR1|CR2")]
     pub robust: Option<RobustArg>,
     /// The column whose values group the studies into clusters (e.g. the study or lab several
     /// effect sizes come from): for --robust, and for --rho or --V-block of a multilevel model.
@@ -103,11 +82,11 @@ pub struct PoolArgs {
     pub glmm: Option<super::glmm::GlmmArg>,
     /// Rows carry whatever each paper reported (counts, estimate with CI, SE or p, ...): convert
     /// each by its own rule (as `evident recompute`) and pool the rows that give an SE.
-    #[arg(long, conflicts_with_all = ["mods", "by"])]
+    #[arg(long)]
     pub reported: bool,
     /// With --reported: pool rows that give only "p < b" at the largest SE the bound admits
     /// (conservative); by default they are reported and left out.
-    #[arg(long, requires = "reported")]
+    #[arg(long)]
     pub include_p_bounds: bool,
     /// Assumed control risk (0–1) for the summary-of-findings row of an OR, RR or RD: risk with
     /// the intervention and absolute effect per 1,000, and the NNT (Altman 1998). Default: the
@@ -157,6 +136,56 @@ impl Printer {
     }
 }
 
+impl PoolArgs {
+    /// The library's options of these flags, checked by the library's rules (the one place
+    /// they are written; its messages name the keys, turned into these flags here).
+    pub fn pool_options(&self) -> Result<PoolOptions> {
+        let ml = &self.multilevel;
+        let o = PoolOptions {
+            mods: self.mods.clone(),
+            reference: self.reference.clone(),
+            test_coefs: self.test_coefs.clone(),
+            predict: self
+                .predict
+                .iter()
+                .map(|p| parse_predict(p))
+                .collect::<Result<_>>()?,
+            permutations: self.permutations,
+            seed: self.seed,
+            by: self.by.clone(),
+            common_tau2: self.common_tau2,
+            tau2_ci: self.tau2_ci.into(),
+            robust: self.robust.map(Into::into),
+            cluster: self.cluster.clone(),
+            control_risk: self.control_risk,
+            events_desirable: self.events_desirable,
+            reported: self.reported,
+            include_p_bounds: self.include_p_bounds,
+            multilevel: MultilevelOptions {
+                random: ml.random.clone(),
+                structure: ml.structure.iter().map(|&s| s.into()).collect(),
+                rho: ml.rho,
+                obs: ml.obs.clone(),
+                v_block: ml.v_block.clone(),
+                dfs: ml
+                    .dfs
+                    .as_deref()
+                    .map(str::parse::<Dfs>)
+                    .transpose()
+                    .context("--dfs")?,
+            },
+            escalc: self.input.read.escalc()?,
+            drop00: self.input.read.drop00,
+            scale: self.input.read.scale(),
+            ..self.model.options()
+        };
+        o.check().map_err(flags)?;
+        Ok(o)
+    }
+}
+
+use super::hints::option_error as flags;
+
 pub fn run(args: &PoolArgs) -> Result<()> {
     if super::review::is_review(&args.input.file) {
         return super::review::run_pool(args);
@@ -168,39 +197,32 @@ pub fn run(args: &PoolArgs) -> Result<()> {
             args.input.file.display()
         );
     }
+    let po = args.pool_options()?;
     if args.reported {
         let p = Printer {
             json: args.json,
             r_code: None,
         };
-        return run_reported(args, &p);
-    }
-    if args.cluster.is_some() && args.robust.is_none() && args.multilevel.random.is_empty() {
-        bail!("--cluster COLUMN is used with --robust CR1|CR2, or with --rho or --V-block of a multilevel model (--random)");
+        return run_reported(args, &po, &p);
     }
     let mut loaded = args.input.load()?;
     if !args.multilevel.random.is_empty() {
-        return super::multilevel::run(args, &loaded);
+        return super::multilevel::run(args, &po, &loaded);
     }
     if let Some(m) = args.glmm {
         return super::glmm::run(args, m, &loaded);
     }
     let pooling = args.model.pooling(&mut loaded)?;
-    if args.robust.is_some() && !matches!(pooling, Pooling::Rma(_)) {
-        bail!(
-            "--robust needs an inverse-variance model: choose --method (e.g. REML or DL), not Mantel–Haenszel or Peto"
-        );
+    if !matches!(pooling, Pooling::Rma(_)) {
+        pool::refuse_for_tables(&po).map_err(flags)?;
     }
-    let predict = args
-        .predict
-        .iter()
-        .map(|p| parse_predict(p))
-        .collect::<Result<Vec<_>>>()?;
     let p = Printer {
         json: args.json,
-        r_code: show_r(args, &loaded, || r_code(args, &loaded, &pooling, &predict))?,
+        r_code: show_r(args, &loaded, || {
+            r_code(args, &loaded, &pooling, &po.predict)
+        })?,
     };
-    run_analysis(args, &mut loaded, pooling, &predict, &p)?;
+    run_analysis(args, &po, &mut loaded, pooling, &p)?;
     p.finish();
     Ok(())
 }
@@ -218,9 +240,9 @@ fn parse_predict(p: &str) -> Result<Vec<f64>> {
 
 fn run_analysis(
     args: &PoolArgs,
+    po: &PoolOptions,
     loaded: &mut Loaded,
     pooling: Pooling,
-    predict: &[Vec<f64>],
     p: &Printer,
 ) -> Result<()> {
     let loaded = &*loaded;
@@ -229,40 +251,32 @@ fn run_analysis(
             let set = loaded.effects()?;
             warn_omitted(&set.omitted, loaded);
             if let Some(f) = &args.mods {
-                return run_metareg(args, loaded, &set, f, &o, predict, p);
+                let run = pool::run_metareg(&set, f, &o, po).map_err(flags)?;
+                warn_omitted(&run.fit.omitted, loaded);
+                return print_metareg(&run, p);
             }
             if let Some(col) = &args.by {
-                return run_subgroup(args, &set, col, &o, p);
+                let run = pool::run_subgroup(&set, col, &o, po)?;
+                print_subgroup(&run, args.common_tau2, p);
+                return Ok(());
             }
-            if args.permutations.is_some() {
-                return run_intercept_permutations(args, loaded, &set, &o, p);
-            }
-            let fit = with_tau2_ci(args, rma(&set, &o)?)?;
-            let rob = robust_of(args, |c, m| robust_rma(&fit, c, m))?;
+            let run = pool::run_rma(&set, &o, po).map_err(flags)?;
             let sof = sof::for_rma(
-                &fit,
+                &run.fit,
                 &loaded.studies,
                 args.control_risk,
                 args.events_desirable,
             )?;
-            print_rma_sof(&fit, sof.as_ref(), rob.as_ref(), p);
+            print_rma_run(&run, sof.as_ref(), p);
         }
-        Pooling::MhRandom(..)
-            if args.mods.is_some()
-                || args.by.is_some()
-                || args.tau2_ci == Tau2CiArg::Pl
-                || args.permutations.is_some() =>
-        {
+        Pooling::MhRandom(..) if args.mods.is_some() || args.by.is_some() => {
             bail!(
-                "RevMan 5's random-effects model (--preset revman5 --method DL on 2×2 or incidence data) takes no --mods, --by, --permutations or --tau2-ci pl; use --preset metafor --method DL for the inverse-variance model"
+                "RevMan 5's random-effects model (--preset revman5 --method DL on 2×2 or incidence data) takes no --mods or --by; use --preset metafor --method DL for the inverse-variance model"
             );
         }
         Pooling::MhRandom(o, r) => {
             let (_, fit) = revman5_random(&loaded.studies, loaded.measure, &o, &r)?;
             print_rma(&fit, p);
-        }
-        Pooling::Mh(_) | Pooling::Peto(_) if args.tau2_ci == Tau2CiArg::Pl => {
-            bail!("--tau2-ci pl needs a model fitted by ML or REML (--method ML or REML), not Mantel–Haenszel or Peto");
         }
         Pooling::Mh(_) | Pooling::Peto(_) if args.mods.is_some() || args.by.is_some() => {
             bail!(
@@ -303,48 +317,25 @@ fn warn_omitted(omitted: &[Omitted], loaded: &Loaded) {
     super::args::warn_omitted(omitted, &loaded.studies.lines);
 }
 
-/// `--tau2-ci pl`: the fit with its Q-profile CI replaced by the profile-likelihood one.
-fn with_tau2_ci(args: &PoolArgs, mut fit: RmaFit) -> Result<RmaFit> {
-    if args.tau2_ci == Tau2CiArg::Pl {
-        if fit.options.method.is_fixed() {
-            bail!("--tau2-ci pl: the fixed-effect model has no tau^2 to estimate");
-        }
-        fit.tau2_ci = Some(rma_pl_ci(&fit)?);
-    }
-    Ok(fit)
-}
-
-/// `--robust`: cluster-robust inference by `run` with the `--cluster` column, if asked for.
-fn robust_of(
-    args: &PoolArgs,
-    run: impl FnOnce(&str, evident::robust::RobustType) -> evident::Result<RobustFit>,
-) -> Result<Option<RobustFit>> {
-    match (args.robust, &args.cluster) {
-        (Some(m), Some(c)) => Ok(Some(run(c, m.into())?)),
-        _ => Ok(None),
-    }
-}
-
-/// The fit with its cluster-robust inference and summary-of-findings row, when it has them.
-fn print_rma_sof(fit: &RmaFit, sof: Option<&Sof>, rob: Option<&RobustFit>, p: &Printer) {
+/// The pooled model with its cluster-robust inference, summary-of-findings row and permutation
+/// test, when it has them.
+fn print_rma_run(run: &pool::RmaRun, sof: Option<&Sof>, p: &Printer) {
     if p.json {
-        let mut v = json::rma_json(fit);
-        if let Some(obj) = v.as_object_mut() {
-            if let Some(r) = rob {
-                obj.insert("robust".into(), json::robust_json(r));
-            }
-            if let Some(s) = sof {
-                obj.insert("sof".into(), json::sof_json(s));
-            }
+        let mut v = pool::rma_run_json(run);
+        if let (Some(s), Some(obj)) = (sof, v.as_object_mut()) {
+            obj.insert("sof".into(), json::sof_json(s));
         }
         p.emit_json(v);
     } else {
-        print!("{}", text::rma_summary(fit));
-        if let Some(r) = rob {
+        print!("{}", text::rma_summary(&run.fit));
+        if let Some(r) = &run.extras.robust {
             print!("{}", text::robust_summary(r));
         }
         if let Some(s) = sof {
             print!("{}", text::sof_summary(s));
+        }
+        if let Some((model, t)) = &run.extras.permutation {
+            print!("{}", text::permutation_summary(model, t));
         }
     }
 }
@@ -357,230 +348,58 @@ fn print_rma(fit: &RmaFit, p: &Printer) {
     }
 }
 
-/// The permutation test of `--permutations`, if asked for.
-fn permutations(
-    args: &PoolArgs,
-    fit: &evident::moderators::metareg::MetaregFit,
-) -> Result<Option<evident::moderators::permutation::PermutationTest>> {
-    Ok(match args.permutations {
-        Some(iter) => Some(permutest(
-            fit,
-            &PermutationOptions {
-                iter,
-                seed: args.seed,
-                ..Default::default()
-            },
-        )?),
-        None => None,
-    })
-}
-
-/// `--mods`: meta-regression, with `--predict`, `--test-coefs` and `--permutations`.
-fn run_metareg(
-    args: &PoolArgs,
-    loaded: &Loaded,
-    set: &EffectSet,
-    formula: &str,
-    o: &RmaOptions,
-    predict: &[Vec<f64>],
-    p: &Printer,
-) -> Result<()> {
-    let references = args
-        .reference
-        .iter()
-        .map(|r| evident::moderators::Reference::parse(r))
-        .collect();
-    let formula = evident::moderators::Formula::parse(formula)?.with_references(references);
-    let mut fit = metareg_formula(set, &formula, o)?;
-    warn_omitted(&fit.omitted, loaded);
-    if args.tau2_ci == Tau2CiArg::Pl {
-        if fit.options.method.is_fixed() {
-            bail!("--tau2-ci pl: the fixed-effects model has no residual tau^2 to estimate");
-        }
-        fit.tau2_ci = Some(metareg_pl_ci(&fit)?);
-    }
-    let mut preds = Vec::new();
-    for values in predict {
-        preds.push((values.clone(), fit.predict_at(values)?));
-    }
-    let wald = args
-        .test_coefs
-        .iter()
-        .map(|t| fit.wald_test(t))
-        .collect::<evident::Result<Vec<_>>>()?;
-    let perm = permutations(args, &fit)?;
-    let rob = robust_of(args, |c, m| robust_metareg(&fit, c, m))?;
+/// `--mods`: the meta-regression, with `--predict`, `--test-coefs`, `--permutations` and
+/// `--robust`.
+fn print_metareg(run: &pool::MetaregRun, p: &Printer) -> Result<()> {
+    let (fit, x) = (&run.fit, &run.extras);
     if p.json {
-        let mut v = json::metareg_json(&fit);
-        if let Some(obj) = v.as_object_mut() {
-            if let Some(r) = &rob {
-                obj.insert("robust".into(), json::robust_json(r));
-            }
-            if let Some(t) = &perm {
-                obj.insert("permutation".into(), json::permutation_json(&fit, t));
-            }
-            if !preds.is_empty() {
-                obj.insert("predictions".into(), json::predictions_json(&fit, &preds));
-            }
-            if !wald.is_empty() {
-                obj.insert("wald_tests".into(), json::wald_tests_json(&wald));
-            }
-        }
-        p.emit_json(v);
-    } else {
-        print!("{}", text::metareg_summary(&fit));
-        if let Some(r) = &rob {
-            print!("{}", text::robust_summary(r));
-        }
-        if !wald.is_empty() {
-            print!("{}", text::wald_tests_summary(&wald));
-        }
-        if !preds.is_empty() {
-            print!("{}", text::predictions_summary(&fit, &preds));
-        }
-        if let Some(t) = &perm {
-            print!("{}", text::permutation_summary(&fit, t));
-        }
+        p.emit_json(pool::metareg_run_json(fit, x));
+        return Ok(());
+    }
+    print!("{}", text::metareg_summary(fit));
+    if let Some(r) = &x.robust {
+        print!("{}", text::robust_summary(r));
+    }
+    if !x.wald.is_empty() {
+        print!("{}", text::wald_tests_summary(&x.wald));
+    }
+    if !x.predictions.is_empty() {
+        print!("{}", text::predictions_summary(fit, &x.predictions));
+    }
+    if let Some(t) = &x.permutation {
+        print!("{}", text::permutation_summary(fit, t));
     }
     Ok(())
 }
 
-/// `--permutations` without moderators: the pooled estimate with the sign-flip test of the
-/// intercept-only model (metafor's `permutest` of an `rma` without `mods`).
-fn run_intercept_permutations(
-    args: &PoolArgs,
-    loaded: &Loaded,
-    set: &EffectSet,
-    o: &RmaOptions,
-    p: &Printer,
-) -> Result<()> {
-    let fit = rma(set, o)?;
-    let model = metareg_formula(set, &evident::moderators::Formula::parse("1")?, o)?;
-    let perm = permutations(args, &model)?;
-    let sof = sof::for_rma(
-        &fit,
-        &loaded.studies,
-        args.control_risk,
-        args.events_desirable,
-    )?;
+/// `--by`: the subgroup analysis, with `--permutations` of the mixed model.
+fn print_subgroup(run: &pool::SubgroupRun, common_tau2: bool, p: &Printer) {
     if p.json {
-        let mut v = json::rma_json(&fit);
-        if let (Some(t), Some(obj)) = (&perm, v.as_object_mut()) {
-            obj.insert("permutation".into(), json::permutation_json(&model, t));
-        }
-        if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
-            obj.insert("sof".into(), json::sof_json(s));
-        }
-        p.emit_json(v);
+        p.emit_json(pool::subgroup_run_json(&run.fit, run.permutation.as_ref()));
     } else {
-        print!("{}", text::rma_summary(&fit));
-        if let Some(s) = &sof {
-            print!("{}", text::sof_summary(s));
-        }
-        if let Some(t) = &perm {
-            print!("{}", text::permutation_summary(&model, t));
+        print!("{}", text::subgroup_summary(&run.fit, common_tau2));
+        if let Some(t) = &run.permutation {
+            print!("{}", text::permutation_summary(&run.fit.mixed, t));
         }
     }
-    Ok(())
 }
 
-/// `--by`: subgroup analysis, with `--permutations` of the mixed model.
-fn run_subgroup(
-    args: &PoolArgs,
-    set: &EffectSet,
-    col: &str,
-    o: &RmaOptions,
-    p: &Printer,
-) -> Result<()> {
-    let fit = subgroup(set, col, o)?;
-    let perm = permutations(args, &fit.mixed)?;
-    if p.json {
-        let mut v = json::subgroup_json(&fit);
-        if let (Some(t), Some(obj)) = (&perm, v.as_object_mut()) {
-            obj.insert(
-                "mixed_permutation".into(),
-                json::permutation_json(&fit.mixed, t),
-            );
-        }
-        p.emit_json(v);
-    } else {
-        print!("{}", text::subgroup_summary(&fit, args.common_tau2));
-        if let Some(t) = &perm {
-            print!("{}", text::permutation_summary(&fit.mixed, t));
-        }
-    }
-    Ok(())
-}
-
-/// Reads a file of reported rows as `--delimiter`, `--decimal` and `--col` say. The escalc
-/// options (`--add`, `--to`, `--drop00`, `--vtype`) and `--scale` cannot apply: every row is
-/// converted by its own rule on its measure's scale, so they are refused rather than ignored.
+/// Reads a file of reported rows as `--delimiter`, `--decimal` and `--col` say (the escalc
+/// options and `--scale`, which cannot apply to them, are refused by [`PoolOptions::check`]).
 fn reported_table(input: &InputArgs) -> Result<Table> {
     let r = &input.read;
-    let given = [
-        ("--add", r.add != EscalcOptions::default().add),
-        ("--to", r.escalc()?.to != EscalcOptions::default().to),
-        ("--drop00", r.drop00.is_some()),
-        (
-            "--vtype",
-            r.escalc()?.vtype != EscalcOptions::default().vtype,
-        ),
-        ("--scale", r.scale.is_some()),
-    ];
-    let refused: Vec<&str> = given.iter().filter(|g| g.1).map(|g| g.0).collect();
-    if !refused.is_empty() {
-        bail!(
-            "{} cannot apply to --reported rows: each row is converted by its own rule, on its \
-             measure's scale",
-            refused.join(", ")
-        );
-    }
     let mut table = super::args::read_data_file(&input.file, &r.csv_options()?)?;
     for w in &table.warnings {
         eprintln!("warning: {w}");
     }
-    map_reported_columns(&mut table, &r.column_map()?)?;
+    pool::map_reported_columns(&mut table, &r.column_map()?).map_err(flags)?;
     Ok(table)
 }
 
-/// `--col FIELD=COLUMN` for reported rows: the column is renamed to the field (a column already
-/// bearing that name gives way, so that the mapping wins).
-fn map_reported_columns(table: &mut Table, map: &ColumnMap) -> Result<()> {
-    let fields = evident::reported::rows::FIELDS;
-    for (field, column) in map {
-        let Some(&canonical) = fields.iter().find(|f| f.eq_ignore_ascii_case(field)) else {
-            bail!(
-                "--col {field}=...: '{field}' is not a field of reported rows (known: {})",
-                fields.join(", ")
-            );
-        };
-        let Some(ix) = table.column(column) else {
-            bail!(
-                "{}: --col {field}={column}: the file has no column '{column}'",
-                table.source.display()
-            );
-        };
-        for (j, h) in table.headers.iter_mut().enumerate() {
-            if j != ix && h.eq_ignore_ascii_case(canonical) {
-                *h = format!("{h} (replaced by --col {field}={column})");
-            }
-        }
-        table.headers[ix] = canonical.to_string();
-    }
-    Ok(())
-}
-
-fn run_reported(args: &PoolArgs, p: &Printer) -> Result<()> {
+fn run_reported(args: &PoolArgs, po: &PoolOptions, p: &Printer) -> Result<()> {
     let options = args.model.rma_options()?;
     let table = reported_table(&args.input)?;
-    let (set, rows, _) = to_effects_with(
-        &table,
-        args.input.read.measure.as_deref(),
-        PoolRows {
-            include_se_bounds: args.include_p_bounds,
-            allow_mixed_ratios: args.input.read.allow_mixed_ratios,
-        },
-    )?;
+    let (set, rows) = pool::reported_effects(&table, args.input.read.measure.as_deref(), po)?;
     super::args::warn_mixed_ratios(&set);
     for r in &rows {
         let bounded = args.include_p_bounds
@@ -600,7 +419,8 @@ fn run_reported(args: &PoolArgs, p: &Printer) -> Result<()> {
             r.notes.iter().map(|n| format!("; {n}")).collect::<String>()
         );
     }
-    print_rma(&with_tau2_ci(args, rma(&set, &options)?)?, p);
+    let run = pool::run_rma(&set, &options, po).map_err(flags)?;
+    print_rma(&run.fit, p);
     Ok(())
 }
 

@@ -4,10 +4,13 @@
 use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::Studies;
 use crate::model::RmaFit;
-use crate::moderators::metareg::MetaregFit;
+use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
+use crate::moderators::permutation::PermutationTest;
 use crate::moderators::subgroup::SubgroupFit;
+use crate::multilevel::{MvFit, MvOptions, MvProfile};
 use crate::pool::sof::Sof;
 use crate::pool::MhFit;
+use crate::robust::RobustFit;
 use crate::sensitivity::RefitSeries;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -278,10 +281,18 @@ pub struct Analysis {
     pub tables: Option<MhFit>,
     /// Name of the effect on the display scale ("OR", "Proportion", ...).
     pub effect_name: String,
+    /// Cluster-robust inference and permutation test of the pooled model, when asked for.
+    pub extras: PooledExtras,
     /// Subgroup analysis, when `by` is set.
     pub subgroup: Option<Step<SubgroupFit>>,
+    /// The permutation test of the subgroups' mixed model `~ factor(by)`, when asked for.
+    pub subgroup_permutation: Option<PermutationTest>,
     /// Meta-regression, when `mods` is set.
     pub metareg: Option<Step<MetaregFit>>,
+    /// The meta-regression's predictions, Wald tests, permutation test and robust inference.
+    pub metareg_extras: MetaregExtras,
+    /// The multilevel model, when `random` is set: `fit` is then its forest plot's view.
+    pub multilevel: Option<MvRun>,
     /// The meta-regression's bubble plots, one per numeric moderator.
     pub bubbles: Vec<Bubble>,
     /// Egger's regression test (predictor sei, `rma` model).
@@ -306,6 +317,46 @@ pub struct Analysis {
     /// The metafor code that reproduces the pooled model (as `pool --show-r`), reading the file
     /// by its path relative to the report's input; `None` for a single study (nothing pooled).
     pub r_code: Option<Step<String>>,
+}
+
+/// What the pooling options add to the pooled model (no moderators): cluster-robust inference
+/// and the sign-flip permutation test (computed by `app::pool`, as `evident pool` does).
+#[derive(Debug, Clone, Default)]
+pub struct PooledExtras {
+    /// Cluster-robust inference (`robust` with `cluster`).
+    pub robust: Option<RobustFit>,
+    /// The intercept-only model and its permutation test (`permutations`).
+    pub permutation: Option<(MetaregFit, PermutationTest)>,
+}
+
+/// What the pooling options add to a meta-regression (computed by `app::pool`, as
+/// `evident pool --mods` does).
+#[derive(Debug, Clone, Default)]
+pub struct MetaregExtras {
+    /// Predicted effects at the `predict` points (values of the coefficients after the
+    /// intercept).
+    pub predictions: Vec<(Vec<f64>, Predicted)>,
+    /// The Wald tests of `test_coefs`: the coefficients each names, and the test.
+    pub wald: Vec<(Vec<String>, OmnibusTest)>,
+    /// The permutation test of the coefficients and QM.
+    pub permutation: Option<PermutationTest>,
+    /// Cluster-robust inference.
+    pub robust: Option<RobustFit>,
+}
+
+/// A multilevel model (metafor's `rma.mv`) with its options and, under `robust`, its
+/// cluster-robust inference (fitted by `app::pool`, as `evident pool --random` does).
+#[derive(Debug, Clone)]
+pub struct MvRun {
+    /// The options it was fitted with.
+    pub options: MvOptions,
+    /// The fit.
+    pub fit: MvFit,
+    /// Cluster-robust inference on the `cluster` column.
+    pub robust: Option<RobustFit>,
+    /// Profile-likelihood CIs of the variance components (under `tau2_ci = pl`; empty
+    /// otherwise).
+    pub cis: MvProfile,
 }
 
 /// A bubble plot of the meta-regression along one numeric moderator.

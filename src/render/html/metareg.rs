@@ -333,6 +333,7 @@ pub fn section(a: &Analysis) -> String {
     }
     s.push_str(&coefficient_table(a, m));
     s.push_str(&model_table(m));
+    s.push_str(&super::extras::metareg_extras(m, &a.metareg_extras));
     s.push_str(&figures(a, m));
     s.push_str("<p class=\"files\"><a href=\"metareg.json\">metareg.json</a>");
     for b in a.bubbles.iter().filter(|b| b.svg.is_ok()) {

@@ -2,8 +2,10 @@
 //! (labels, titles, column names, file names, error messages) goes through [`escape_html`].
 
 pub mod analysis;
+pub mod extras;
 pub mod findings;
 pub mod metareg;
+pub mod multilevel;
 pub mod page;
 pub mod prose;
 

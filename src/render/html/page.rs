@@ -268,6 +268,10 @@ fn subgroup_section(a: &Analysis) -> String {
     match sg {
         Err(why) => s.push_str(&format!("<p class=\"na\">{}</p>\n", esc(why))),
         Ok(sg) => {
+            if a.spec.cfg.common_tau2 {
+                s.push_str(&super::extras::common_tau2_table(a, sg));
+                s.push_str("<h3>Separate fits</h3>\n");
+            }
             let rows: Vec<Vec<String>> = sg
                 .groups
                 .iter()
@@ -298,6 +302,9 @@ fn subgroup_section(a: &Analysis) -> String {
                 q.df,
                 p_value(q.pval, PStyle::Journal)
             ));
+            if let Some(t) = &a.subgroup_permutation {
+                s.push_str(&super::extras::permutation_table(&sg.mixed, t));
+            }
         }
     }
     s
@@ -416,6 +423,25 @@ fn sensitivity_section(a: &Analysis) -> String {
     s
 }
 
+/// The sections of a univariate model: heterogeneity, further inference on the pooled estimate,
+/// subgroups, meta-regression, small-study effects and leave-one-out.
+fn univariate_sections(a: &Analysis) -> String {
+    let fit = &a.fit;
+    let mut b = String::new();
+    if fit.k > 1 {
+        b.push_str("<h2>Heterogeneity</h2>\n");
+        b.push_str(&het_table(fit));
+    }
+    b.push_str(&super::extras::pooled_section(a));
+    b.push_str(&subgroup_section(a));
+    b.push_str(&metareg_section(a));
+    if fit.k > 1 {
+        b.push_str(&bias_section(a));
+        b.push_str(&sensitivity_section(a));
+    }
+    b
+}
+
 /// The self-contained HTML page of one analysis.
 pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     let fit = &a.fit;
@@ -438,7 +464,9 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
         }
         b.push_str("</ul></div>\n");
     }
-    b.push_str(&cards(a));
+    if a.multilevel.is_none() {
+        b.push_str(&cards(a));
+    }
     b.push_str("<h2>Results</h2>\n");
     b.push_str(&format!("<p class=\"paste\">{}</p>\n", esc(&results(a))));
     b.push_str(&forest_figure(a));
@@ -446,15 +474,9 @@ pub fn analysis_html(a: &Analysis, ro: &ReportOptions) -> String {
     b.push_str("<h2>Studies</h2>\n");
     b.push_str(&studies_table(a));
     b.push_str(&super::findings::rob_section(a));
-    if fit.k > 1 {
-        b.push_str("<h2>Heterogeneity</h2>\n");
-        b.push_str(&het_table(fit));
-    }
-    b.push_str(&subgroup_section(a));
-    b.push_str(&metareg_section(a));
-    if fit.k > 1 {
-        b.push_str(&bias_section(a));
-        b.push_str(&sensitivity_section(a));
+    match &a.multilevel {
+        Some(mv) => b.push_str(&super::multilevel::section(mv)),
+        None => b.push_str(&univariate_sections(a)),
     }
     b.push_str("<h2>Methods</h2>\n");
     b.push_str(&format!("<p class=\"paste\">{}</p>\n", esc(&methods(a))));

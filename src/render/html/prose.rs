@@ -2,11 +2,13 @@
 //! done (estimator, test, continuity correction, which small-study methods ran), and the
 //! references they cite.
 
-use super::analysis::{Analysis, Direction};
+use super::analysis::{Analysis, Direction, MvRun};
 use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K};
 use crate::data::Data;
 use crate::measure::{Measure, Scale};
+use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, Test};
+use crate::multilevel::{Dfs, SamplingCov};
 use crate::render::decimal::decimals_for;
 use crate::render::plot::format::num;
 use crate::render::pvalue::{p_value, PStyle};
@@ -295,8 +297,10 @@ fn model_sentences(fit: &RmaFit) -> String {
         s.push_str("As the Knapp–Hartung interval was narrower than the Wald interval, where its coverage is poor, the modified Knapp–Hartung interval (variance scale truncated at 1) is reported beside it (Röver, Knapp & Friede 2015). ");
     }
     s.push_str("Heterogeneity was assessed with Cochran's Q and I² (Higgins & Thompson 2002)");
-    if fit.tau2_ci.is_some() {
-        s.push_str(", with confidence intervals for τ² and I² from the Q-profile method (Viechtbauer 2007)");
+    match fit.tau2_ci.map(|c| c.ci_type) {
+        None => {}
+        Some(Tau2CiType::QProfile) => s.push_str(", with confidence intervals for τ² and I² from the Q-profile method (Viechtbauer 2007)"),
+        Some(Tau2CiType::ProfileLikelihood) => s.push_str(", with confidence intervals for τ² and I² from the profile likelihood (Hardy & Thompson 1996; Viechtbauer 2007)"),
     }
     if !m.is_fixed() {
         s.push_str(&format!(
@@ -338,6 +342,156 @@ fn small_study_methods(a: &Analysis) -> String {
     s
 }
 
+/// The sentences on what the pooling options added: the common-τ² subgroup model, factor
+/// references, predictions, Wald tests, permutation tests and cluster-robust inference.
+fn options_methods(a: &Analysis) -> String {
+    let cfg = &a.spec.cfg;
+    let mut s = String::new();
+    if cfg.common_tau2 && matches!(a.subgroup, Some(Ok(_))) {
+        s.push_str("The subgroup estimates shown first are those of a mixed-effects model with one τ² common to all subgroups; the separate fits follow. ");
+    }
+    if matches!(a.metareg, Some(Ok(_))) {
+        if !cfg.reference.is_empty() {
+            s.push_str(&format!(
+                "Factors were coded against the reference level{} {}. ",
+                if cfg.reference.len() == 1 { "" } else { "s" },
+                cfg.reference.join(", ")
+            ));
+        }
+        let x = &a.metareg_extras;
+        if !x.wald.is_empty() {
+            s.push_str("Sets of coefficients were tested jointly with Wald-type tests. ");
+        }
+        if !x.predictions.is_empty() {
+            s.push_str("Predicted effects at the given moderator values are reported with confidence and prediction intervals. ");
+        }
+    }
+    let perms = [
+        a.extras
+            .permutation
+            .as_ref()
+            .map(|(_, t)| ("the pooled estimate (sign flips)", t)),
+        a.metareg_extras
+            .permutation
+            .as_ref()
+            .map(|t| ("the meta-regression's coefficients", t)),
+        a.subgroup_permutation
+            .as_ref()
+            .map(|t| ("the subgroups' mixed-effects model", t)),
+    ];
+    for (what, t) in perms.into_iter().flatten() {
+        let how = match t.exact {
+            true => format!("all {} distinct permutations (exact)", t.iterations),
+            false => format!(
+                "{} random permutations (seed {})",
+                t.iterations,
+                cfg.seed.unwrap_or(1)
+            ),
+        };
+        s.push_str(&format!(
+            "Permutation p-values of {what} were computed from {how} (Higgins & Thompson 2004). "
+        ));
+    }
+    let robust = a
+        .extras
+        .robust
+        .as_ref()
+        .or(a.metareg_extras.robust.as_ref());
+    s.push_str(&robust.map_or(String::new(), robust_sentence));
+    if cfg.reported {
+        s.push_str("Each row's effect and standard error were recomputed from what its paper reported (counts, an estimate with its confidence interval, a standard error or a p-value), each by its own rule");
+        s.push_str(match cfg.include_p_bounds {
+            true => "; rows giving only a bound on the p-value (p < b) were pooled at the largest standard error the bound admits. ",
+            false => "; rows giving only a bound on the p-value were left out. ",
+        });
+    }
+    if cfg.no_correct && a.tables.is_some() {
+        s.push_str("The Mantel–Haenszel tests were computed without continuity correction. ");
+    }
+    s
+}
+
+/// The Methods sentences of a multilevel model: the model, the sampling covariances, the
+/// covariance structure, the tests.
+fn multilevel_methods(mv: &MvRun) -> String {
+    let o = &mv.options;
+    let mut s = format!(
+        "They were pooled with a multilevel random-effects model (Konstantopoulos 2011) with random effects {}, the variance components estimated by {} (metafor's rma.mv; Viechtbauer 2010). ",
+        o.random.join(" and "),
+        if o.method == Method::ML { "maximum likelihood" } else { "restricted maximum likelihood" }
+    );
+    if let Some(g) = &mv.fit.g {
+        s.push_str(&format!(
+            "The term {} has the {} covariance structure. ",
+            g.formula,
+            g.structure.name()
+        ));
+    }
+    match &o.v {
+        SamplingCov::Diag => {}
+        SamplingCov::Vcalc { cluster, obs, rho } => s.push_str(&format!(
+            "Sampling errors of different observations ('{obs}') within a cluster ('{cluster}') were assumed to correlate with a working correlation ρ = {rho} (metafor's vcalc). "
+        )),
+        SamplingCov::Blocks { columns, cluster } => s.push_str(&format!(
+            "Known sampling covariances within each cluster ('{cluster}') were taken from the columns {}. ",
+            columns.join(", ")
+        )),
+    }
+    let l = num(o.level.percent(), 0);
+    s.push_str(&match (o.test, o.dfs) {
+        (Test::T, Dfs::Contain) => format!("Tests and {l}% confidence intervals use the t distribution with the containment degrees of freedom. "),
+        (Test::T, _) => format!("Tests and {l}% confidence intervals use the t distribution on k − p degrees of freedom. "),
+        _ => format!("Tests and {l}% confidence intervals are Wald-type, from the normal distribution. "),
+    });
+    s.push_str("Heterogeneity was assessed with the test for residual heterogeneity (QE) and the multilevel I². ");
+    s
+}
+
+/// The Results sentence of a multilevel model: the pooled estimate, the variance components
+/// and the multilevel I² (of the σ² components; none for a `~ inner | outer` term alone).
+fn multilevel_results(a: &Analysis, mv: &MvRun) -> String {
+    let fit = &a.fit;
+    let mut parts: Vec<String> = mv
+        .fit
+        .components
+        .iter()
+        .map(|c| format!("σ² = {} for {}", num(c.sigma2, 4), c.name))
+        .collect();
+    if let Some(g) = &mv.fit.g {
+        let t: Vec<String> = g.components.tau2.iter().map(|t| num(*t, 4)).collect();
+        let r: Vec<String> = g.components.rho.iter().map(|r| num(*r, 4)).collect();
+        parts.push(format!(
+            "τ² = {} and ρ = {} for {}",
+            t.join(", "),
+            r.join(", "),
+            g.formula
+        ));
+    }
+    if !mv.fit.components.is_empty() {
+        parts.push(format!("multilevel I² = {}%", num(mv.fit.i2_total, 0)));
+    }
+    format!(
+        "Across {} estimates, the pooled {} was {} ({}); {}.",
+        fit.k,
+        effect_words(a),
+        est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
+        p_value(fit.pval, PStyle::Journal),
+        parts.join("; ")
+    )
+}
+
+/// How the cluster-robust inference was done, with its reference.
+fn robust_sentence(r: &crate::robust::RobustFit) -> String {
+    let how = match r.method {
+        crate::robust::RobustType::CR1 => "the CR1 sandwich estimator (scaled by n/(n − p)) with t and F tests on n − p degrees of freedom, as metafor's robust() (Hedges, Tipton & Johnson 2010)",
+        crate::robust::RobustType::CR2 => "the bias-reduced CR2 sandwich estimator with Satterthwaite degrees of freedom and the HTZ test, as clubSandwich (Pustejovsky & Tipton 2018)",
+    };
+    format!(
+        "Cluster-robust standard errors, tests and confidence intervals, with the {} clusters of '{}', used {how}. ",
+        r.n_clusters, r.cluster
+    )
+}
+
 /// The Methods paragraph (plain text).
 pub fn methods(a: &Analysis) -> String {
     let fit = &a.fit;
@@ -348,6 +502,9 @@ pub fn methods(a: &Analysis) -> String {
             "Only one study was included, so nothing was pooled: its estimate and {} confidence interval are reported as they are. ",
             level(fit)
         ));
+    } else if let Some(mv) = &a.multilevel {
+        s.push_str(&multilevel_methods(mv));
+        s.push_str(&mv.robust.as_ref().map_or(String::new(), robust_sentence));
     } else {
         s.push_str(&model_sentences(fit));
         if let Some(by) = &a.spec.cfg.by {
@@ -359,6 +516,7 @@ pub fn methods(a: &Analysis) -> String {
                 a.spec.cfg.mods.join(", ")
             ));
         }
+        s.push_str(&options_methods(a));
         s.push_str(&small_study_methods(a));
     }
     s.push_str(&format!(
@@ -367,14 +525,22 @@ pub fn methods(a: &Analysis) -> String {
     s
 }
 
+/// The effect's name inside a sentence: "effect size" for generic effects.
+pub fn effect_words(a: &Analysis) -> String {
+    match a.effect_name.as_str() {
+        "Effect" => "effect size".to_string(),
+        n => mid_sentence(n),
+    }
+}
+
 /// The Results paragraph (plain text).
 pub fn results(a: &Analysis) -> String {
     let fit = &a.fit;
     let k = fit.k;
-    let name = match a.effect_name.as_str() {
-        "Effect" => "effect size".to_string(),
-        n => mid_sentence(n),
-    };
+    let name = effect_words(a);
+    if let Some(mv) = &a.multilevel {
+        return multilevel_results(a, mv);
+    }
     if k == 1 {
         return format!(
             "Single study: {name} {}.",
@@ -601,16 +767,20 @@ const REFERENCES: &[(&str, &str)] = &[
     ("Greenland & Robins 1985", "Greenland S, Robins JM (1985). Estimation of a common effect parameter from sparse follow-up data. Biometrics 41:55–68."),
     ("Hardy & Thompson 1996", "Hardy RJ, Thompson SG (1996). A likelihood approach to meta-analysis with random effects. Statistics in Medicine 15:619–629."),
     ("Hartung & Knapp 2001", "Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled clinical trials with binary outcome. Statistics in Medicine 20:3875–3889."),
+    ("Hedges, Tipton & Johnson 2010", "Hedges LV, Tipton E, Johnson MC (2010). Robust variance estimation in meta-regression with dependent effect size estimates. Research Synthesis Methods 1:39–65."),
     ("Hedges & Olkin 1985", "Hedges LV, Olkin I (1985). Statistical Methods for Meta-Analysis. Orlando: Academic Press."),
     ("Higgins & Thompson 2002", "Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. Statistics in Medicine 21:1539–1558."),
+    ("Higgins & Thompson 2004", "Higgins JPT, Thompson SG (2004). Controlling the risk of spurious findings from meta-regression. Statistics in Medicine 23:1663–1682."),
     ("Higgins, Thompson & Spiegelhalter 2009", "Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). A re-evaluation of random-effects meta-analysis. Journal of the Royal Statistical Society A 172:137–159."),
     ("Hunter & Schmidt 2004", "Hunter JE, Schmidt FL (2004). Methods of Meta-Analysis: Correcting Error and Bias in Research Findings, 2nd ed. Thousand Oaks: Sage."),
     ("Knapp & Hartung 2003", "Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression with a single covariate. Statistics in Medicine 22:2693–2710."),
     ("Mantel & Haenszel 1959", "Mantel N, Haenszel W (1959). Statistical aspects of the analysis of data from retrospective studies of disease. Journal of the National Cancer Institute 22:719–748."),
+    ("Konstantopoulos 2011", "Konstantopoulos S (2011). Fixed effects and variance components estimation in three-level meta-analysis. Research Synthesis Methods 2:61–76."),
     ("Morris 1983", "Morris CN (1983). Parametric empirical Bayes inference: theory and applications. Journal of the American Statistical Association 78:47–55."),
     ("Cochrane Handbook", "Page MJ, Higgins JPT, Sterne JAC (2023). Chapter 13: Assessing risk of bias due to missing results in a synthesis. In: Higgins JPT et al. (eds), Cochrane Handbook for Systematic Reviews of Interventions, version 6.4. Cochrane."),
     ("Paule & Mandel 1982", "Paule RC, Mandel J (1982). Consensus values and weighting factors. Journal of Research of the National Bureau of Standards 87:377–385."),
     ("Röver, Knapp & Friede 2015", "Röver C, Knapp G, Friede T (2015). Hartung-Knapp-Sidik-Jonkman approach and its modification for random-effects meta-analysis with few studies. BMC Medical Research Methodology 15:99."),
+    ("Pustejovsky & Tipton 2018", "Pustejovsky JE, Tipton E (2018). Small-sample methods for cluster-robust variance estimation and hypothesis testing in fixed effects models. Journal of Business & Economic Statistics 36(4):672–683."),
     ("Robins, Breslow & Greenland 1986", "Robins J, Breslow N, Greenland S (1986). Estimators of the Mantel-Haenszel variance consistent in both sparse data and large-strata limiting models. Biometrics 42:311–323."),
     ("Sato, Greenland & Robins 1989", "Sato T, Greenland S, Robins JM (1989). On the variance estimator for the Mantel-Haenszel risk difference. Biometrics 45:1323–1324."),
     ("Sidik & Jonkman 2005", "Sidik K, Jonkman JN (2005). Simple heterogeneity variance estimation for meta-analysis. Journal of the Royal Statistical Society C 54:367–384."),
