@@ -19,7 +19,7 @@ import json
 import math
 import os
 import warnings
-from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pandas as pd

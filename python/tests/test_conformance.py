@@ -150,5 +150,46 @@ def test_mh_peto(case_dir, a):
 
 def test_corpus_is_there():
     # Guards against a corpus path that moved: the parametrized tests would silently vanish.
-    assert len(ESCALC) > 20 and len(RMA) > 200 and len(TABLES) > 10
+    assert len(ESCALC) > 20 and len(RMA) > 200 and len(TABLES) > 10 and len(BIAS) > 30
     assert all(isinstance(x, np.ndarray) for x in ev.escalc("OR", ai=[1], bi=[2], ci=[3], di=[4]))
+
+
+BIAS = analyses({"regtest", "ranktest", "trimfill", "leave1out", "cumul", "influence"})
+
+
+def bias_run(res, a):
+    o = a["options"]
+    kind = a["kind"]
+    if kind == "regtest":
+        return ev.regtest(res, model=o["regtest_model"], predictor=o["predictor"])
+    if kind == "trimfill":
+        side = o.get("side") if o.get("side") in ("left", "right") else None
+        return ev.trimfill(res, estimator=o["estimator"], side=side)
+    return {"ranktest": ev.ranktest, "leave1out": ev.leave1out, "cumul": ev.cumul,
+            "influence": ev.influence}[kind](res)
+
+
+@pytest.mark.parametrize("case_dir,a", BIAS, ids=ids(BIAS))
+def test_bias_and_sensitivity(case_dir, a):
+    o, exp = a["options"], a["expected"]
+    res = ev.rma(
+        read_input(case_dir),
+        measure=o["measure"],
+        method=o["method"],
+        test=o.get("test", "z"),
+        level=o.get("level", 95),
+        control=control(o, a.get("call", "")),
+        scale=("log" if "estimate_exp" in exp else None) if o["measure"] == "GEN" else None,
+        **escalc_kwargs(o),
+    )
+    if "error" in exp:
+        with pytest.raises(ev.EvidentError):
+            bias_run(res, a)
+        return
+    got = bias_run(res, a).to_dict()
+    misses: list[str] = []
+    for key, e in exp.items():
+        if key == "order":  # the text describing the order, which names input.csv
+            continue
+        compare(key, e, got.get(key), key_rtol(key, RTOL), misses)
+    assert_no_misses(misses)
