@@ -29,6 +29,10 @@ from ._evident import ConvergenceError, EvidentError, InputError
 
 __version__: str = _evident.__version__
 
+# Where the library names no row or column (and for errors raised here), they are None.
+InputError.row = None
+InputError.column = None
+
 __all__ = [
     "ConvergenceError",
     "EvidentError",
