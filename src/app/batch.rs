@@ -550,43 +550,50 @@ pub fn header(log_scale: bool) -> Vec<&'static str> {
     h
 }
 
+/// The numbers of a batch row after `analysis` and `k`, in [`header`]'s order (NaN where a
+/// value is undefined): the one list the CSV row and the Python binding's DataFrame share.
+pub fn row_values(fit: &RmaFit, log_scale: bool) -> Vec<f64> {
+    let pi = fit.prediction();
+    let opt = |x: Option<f64>| x.unwrap_or(f64::NAN);
+    let mut v = vec![
+        fit.estimate,
+        fit.se,
+        fit.stat,
+        opt(fit.df),
+        fit.pval,
+        fit.ci_lb,
+        fit.ci_ub,
+        opt(pi.map(|p| p.lb)),
+        opt(pi.map(|p| p.ub)),
+        fit.tau2,
+        opt(fit.tau2_ci.map(|c| c.tau2_lb)),
+        opt(fit.tau2_ci.map(|c| c.tau2_ub)),
+        fit.het.i2,
+        fit.het.h2,
+        fit.het.q,
+        fit.het.q_pval,
+    ];
+    if log_scale {
+        v.extend([fit.estimate, fit.ci_lb, fit.ci_ub].map(f64::exp));
+        v.push(opt(pi.map(|p| p.lb.exp())));
+        v.push(opt(pi.map(|p| p.ub.exp())));
+    }
+    v
+}
+
 /// Appends one output CSV line for a result to `out`: numbers with full precision (shortest
 /// round-trip text), empty cells for undefined values, text cells quoted where CSV needs it.
 pub fn write_row(r: &BatchResult, log_scale: bool, out: &mut String) {
-    let num = |out: &mut String, x: f64| {
-        out.push(',');
-        if x.is_finite() {
-            crate::render::decimal::push_f64(out, x);
-        }
-    };
-    let opt = |out: &mut String, x: Option<f64>| num(out, x.unwrap_or(f64::NAN));
     write_text(out, &crate::render::csv_safe(&r.analysis));
     match &r.fit {
         Ok(fit) => {
-            let pi = fit.prediction();
             out.push(',');
             out.push_str(itoa::Buffer::new().format(fit.k));
-            for x in [fit.estimate, fit.se, fit.stat] {
-                num(out, x);
-            }
-            opt(out, fit.df);
-            for x in [fit.pval, fit.ci_lb, fit.ci_ub] {
-                num(out, x);
-            }
-            opt(out, pi.map(|p| p.lb));
-            opt(out, pi.map(|p| p.ub));
-            num(out, fit.tau2);
-            opt(out, fit.tau2_ci.map(|c| c.tau2_lb));
-            opt(out, fit.tau2_ci.map(|c| c.tau2_ub));
-            for x in [fit.het.i2, fit.het.h2, fit.het.q, fit.het.q_pval] {
-                num(out, x);
-            }
-            if log_scale {
-                for x in [fit.estimate, fit.ci_lb, fit.ci_ub] {
-                    num(out, x.exp());
+            for x in row_values(fit, log_scale) {
+                out.push(',');
+                if x.is_finite() {
+                    crate::render::decimal::push_f64(out, x);
                 }
-                opt(out, pi.map(|p| p.lb.exp()));
-                opt(out, pi.map(|p| p.ub.exp()));
             }
             out.push(',');
         }
@@ -601,8 +608,8 @@ pub fn write_row(r: &BatchResult, log_scale: bool, out: &mut String) {
 }
 
 /// Writes a text cell, quoted (with inner quotes doubled) when it holds a delimiter, a quote or a
-/// line break.
-fn write_text(out: &mut String, s: &str) {
+/// line break (also how the Python binding hands a DataFrame to [`run`]).
+pub fn write_text(out: &mut String, s: &str) {
     if s.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
