@@ -396,3 +396,46 @@ fn json_prediction_interval_follows_pi_type() {
         "{text}"
     );
 }
+
+/// `pool --measure PFT` back-transforms at the harmonic mean of the studies' n, as metafor's
+/// `transf.ipft.hm` (the corpus's pritz1997 REML fit); the measure's default scale once
+/// replaced escalc's and lost that n (0.932 printed for metafor's 0.803).
+#[test]
+fn pft_pooled_through_the_cli_back_transforms_at_the_harmonic_mean_n() {
+    let case =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases/pritz1997_pas_pft");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).unwrap())
+            .unwrap();
+    let want = expected["analyses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "rma_PFT_REML_z")
+        .unwrap()["expected"]
+        .clone();
+    let input = case.join("input.csv");
+    let r = evident([
+        "pool",
+        input.to_str().unwrap(),
+        "--measure",
+        "PFT",
+        "--method",
+        "REML",
+        "--add",
+        "0",
+        "--json",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let got: Value = serde_json::from_str(&r.stdout).unwrap();
+    for key in [
+        "estimate_ipft_hm",
+        "ci_lb_ipft_hm",
+        "ci_ub_ipft_hm",
+        "pi_lb_ipft_hm",
+        "pi_ub_ipft_hm",
+    ] {
+        let (g, w) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
+        assert!((g - w).abs() <= 1e-8 * w.abs(), "{key}: {g} vs metafor {w}");
+    }
+}

@@ -782,8 +782,11 @@ fn fit_model(
         Pooling::Rma(opts) => {
             let escalc = escalc_options(cfg)?;
             let mut set = EffectSet::from_studies(studies, measure, &escalc)?;
-            // As `pool` sets it: `scale` for given effects, log for reported ratios.
-            set.scale = studies.data.kind().scale(measure, po.scale);
+            // As `pool` sets it: a given `scale` (GEN) replaces escalc's, which otherwise
+            // stands (it carries PFT's harmonic-mean n).
+            if po.scale.is_some() {
+                set.scale = studies.data.kind().scale(measure, po.scale);
+            }
             let run = pool::run_rma(&set, &opts, po)?;
             Model {
                 fit: run.fit,

@@ -228,7 +228,11 @@ impl Loaded {
     /// The effect set for model fitting.
     pub fn effects(&self) -> Result<EffectSet> {
         let mut set = EffectSet::from_studies(&self.studies, self.measure, &self.escalc)?;
-        set.scale = self.studies.data.kind().scale(self.measure, self.scale);
+        // A given scale (GEN) replaces escalc's; otherwise escalc's stands (it carries PFT's
+        // harmonic-mean n, which the measure's default scale does not).
+        if self.scale.is_some() {
+            set.scale = self.studies.data.kind().scale(self.measure, self.scale);
+        }
         warn_mixed_ratios(&set);
         Ok(set)
     }

@@ -166,6 +166,7 @@ fn plot_refits(
 pub fn main() -> ExitCode {
     // First, before any thread exists (see signals.rs).
     signals::install();
+    signals::quiet_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => match choices::library_message(&e) {

@@ -9,6 +9,26 @@
 //! shell or a supervisor expects (`$?` = 128 + signal number). A signal the parent set to be
 //! ignored (`nohup`) stays ignored. Elsewhere ctrlc handles Ctrl-C and the exit code is 130.
 
+/// A closed standard output (`evident pool … | head`) ends the process quietly with 141 (128 +
+/// SIGPIPE, as a shell reports a pipe's writer) instead of the panic of `print!`: Rust ignores
+/// SIGPIPE, so the write fails with EPIPE and the print macros panic on it.
+pub fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            let _frozen = evident::app::atomic::freeze_in_flight();
+            std::process::exit(141);
+        }
+        default(info)
+    }));
+}
+
 /// Installs the handling; call before any other thread is started.
 #[cfg(unix)]
 pub fn install() {
