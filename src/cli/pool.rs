@@ -518,7 +518,7 @@ fn run_subgroup(
 fn reported_table(input: &InputArgs) -> Result<Table> {
     let r = &input.read;
     let given = [
-        ("--add", r.add != EscalcOptions::default().add),
+        ("--add", r.add.is_some()),
         ("--to", r.escalc()?.to != EscalcOptions::default().to),
         ("--drop00", r.drop00.is_some()),
         (
