@@ -143,3 +143,24 @@ fn cm_el_wald_test_is_the_exact_one() {
         );
     }
 }
+
+/// Complete separation (no events in group 1 of any study): the pooled log OR is −∞, so every
+/// OR model refuses instead of reporting where the optimiser stopped; likewise one study.
+#[test]
+fn separation_and_one_study_are_refused_by_every_model() {
+    let (_f, s) = csv("ai,bi,ci,di\n0,20,4,16\n0,17,6,14\n0,18,5,15\n0,15,9,11\n");
+    let (_g, one) = csv("ai,bi,ci,di\n2,18,5,15\n");
+    for model in [GlmmModel::UmFs, GlmmModel::CmAl, GlmmModel::CmEl] {
+        let o = GlmmOptions {
+            model,
+            ..GlmmOptions::default()
+        };
+        let e = err(&s, Measure::OR, &o);
+        assert!(e.contains("separation"), "{model:?}: {e}");
+        let e = err(&one, Measure::OR, &o);
+        assert!(e.contains("k > p"), "{model:?}: {e}");
+    }
+    let (_h, r) = csv("xi,ti\n3,100\n");
+    let e = err(&r, Measure::IRLN, &GlmmOptions::default());
+    assert!(e.contains("k > p"), "{e}");
+}

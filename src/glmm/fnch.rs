@@ -37,6 +37,17 @@ impl Fnch {
         self.x <= self.lo || self.x >= self.lo + (self.lcoef.len() - 1) as f64
     }
 
+    /// `Some(false)` when `x` is the smallest value of the support, `Some(true)` the largest.
+    pub fn bound(&self) -> Option<bool> {
+        if self.x <= self.lo {
+            Some(false)
+        } else if self.x >= self.lo + (self.lcoef.len() - 1) as f64 {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
     /// log P(X = x; ψ = e^η) and its first two η-derivatives, x − E[X] and −Var[X] (zero where the
     /// clamp of log ψ applies).
     pub fn ll(&self, eta: f64) -> (f64, f64, f64) {

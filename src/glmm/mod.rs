@@ -353,6 +353,7 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
         (Measure::OR, GlmmModel::CmEl) => Family::Fnch,
         _ => Family::Binomial,
     };
+    separation(&groups, family)?;
     let nuisance = match (measure, o.model) {
         (Measure::OR | Measure::IRR, GlmmModel::UmFs) => k,
         _ => 0,
@@ -369,6 +370,42 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
         sat,
         nuisance,
     })
+}
+
+/// Where a count lies: `Some(false)` at its minimum (no events), `Some(true)` at its maximum (only
+/// events; binomial and conditional counts), `None` inside.
+fn bound(o: &Obs, family: Family) -> Option<bool> {
+    match family {
+        Family::Fnch => o.fnch.as_ref().and_then(|f| f.bound()),
+        Family::Binomial if o.y >= o.n => Some(true),
+        _ if o.y <= 0.0 => Some(false),
+        _ => None,
+    }
+}
+
+/// Refuses complete separation: one group's count at the same end in every study makes the
+/// ML estimate infinite (glm and glmer stop at an arbitrary large value with a huge se).
+fn separation(groups: &[Vec<Obs>], family: Family) -> Result<()> {
+    let arms = groups.iter().map(Vec::len).min().unwrap_or(0);
+    for arm in 0..arms {
+        let first = bound(&groups[0][arm], family);
+        if first.is_some() && groups.iter().all(|g| bound(&g[arm], family) == first) {
+            let which = match (arms, arm) {
+                (1, _) => "the",
+                (_, 0) => "the first group's",
+                _ => "the second group's",
+            };
+            let end = if first == Some(true) {
+                "only events"
+            } else {
+                "no events"
+            };
+            return Err(Error::invalid(format!(
+                "complete separation: {which} count shows {end} in every study, so the GLMM estimate is infinite"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn wrong_data(measure: Measure) -> Error {
