@@ -422,6 +422,8 @@ fn pft_pooled_through_the_cli_back_transforms_at_the_harmonic_mean_n() {
         "PFT",
         "--method",
         "REML",
+        "--test",
+        "z",
         "--add",
         "0",
         "--json",
@@ -437,5 +439,61 @@ fn pft_pooled_through_the_cli_back_transforms_at_the_harmonic_mean_n() {
     ] {
         let (g, w) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
         assert!((g - w).abs() <= 1e-8 * w.abs(), "{key}: {g} vs metafor {w}");
+    }
+}
+
+/// A closed standard output (`evident pool … | head`) ends the command quietly, not with a
+/// panic of the print macros.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let bcg = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bcg.csv");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args(["pool", bcg, "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
+
+/// Issue 18 item 5, against metafor (tests/fixtures/default_add/gen.R): without `--add` each
+/// measure takes metafor's default correction, 0 for the arcsine and square-root measures (so
+/// PAS of 0/31 is exactly 0), ½ for the others (PLO, OR, IRLN with zero counts).
+#[test]
+fn default_add_is_the_measures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/default_add");
+    let want: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let runs = [
+        ("PFT", "input_prop.csv"),
+        ("PAS", "input_prop.csv"),
+        ("PLO", "input_prop.csv"),
+        ("AS", "input_2x2.csv"),
+        ("OR", "input_2x2.csv"),
+        ("IRFT", "input_rate.csv"),
+        ("IRLN", "input_rate.csv"),
+    ];
+    for (m, file) in runs {
+        let f = dir.join(file);
+        let r = evident(["effects", f.to_str().unwrap(), "--measure", m, "--json"]);
+        assert!(r.ok, "{m}: {}", r.stderr);
+        let got: Value = serde_json::from_str(&r.stdout).unwrap();
+        for key in ["yi", "vi"] {
+            let w = want[m][key].as_array().unwrap();
+            let g = got[key].as_array().unwrap();
+            assert_eq!(w.len(), g.len(), "{m} {key}");
+            for (w, g) in w.iter().zip(g) {
+                let w: f64 = w.as_str().unwrap().parse().unwrap();
+                let g = g.as_f64().unwrap();
+                assert!(
+                    (g - w).abs() <= ATOL + RTOL * w.abs(),
+                    "{m} {key}: {g} vs {w}"
+                );
+            }
+        }
     }
 }

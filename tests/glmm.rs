@@ -100,7 +100,7 @@ fn proportions_of_zero_and_one_and_all_zero_arms_fit() {
     assert!(fit.coefs[0].estimate.is_finite() && fit.tau2 >= 0.0);
     // A double-zero study is dropped (rma.glmm's drop00); an all-zero arm stays.
     let (_g, t) = csv("ai,bi,ci,di\n0,20,0,20\n0,20,4,16\n3,17,6,14\n2,18,5,15\n5,15,9,11\n");
-    for model in [GlmmModel::UmFs, GlmmModel::CmAl] {
+    for model in [GlmmModel::UmFs, GlmmModel::CmAl, GlmmModel::CmEl] {
         let o = GlmmOptions {
             model,
             ..GlmmOptions::default()
@@ -116,4 +116,51 @@ fn wrong_data_type_is_refused() {
     let (_f, s) = csv("xi,ni\n3,10\n5,12\n");
     let e = err(&s, Measure::OR, &GlmmOptions::default());
     assert!(e.contains("OR") && e.contains("single proportions"), "{e}");
+}
+
+/// CM.EL (OR): the Wald heterogeneity test from the exact conditional MLEs and information,
+/// against R (tests/fixtures/glmm_cmel/exact_wald.R; metafor's own QE_Wld uses a numerical
+/// Hessian of BiasedUrn's density and is matched loosely by the conformance corpus).
+#[test]
+fn cm_el_wald_test_is_the_exact_one() {
+    let text = std::fs::read_to_string("tests/fixtures/glmm_cmel/exact_wald.json").unwrap();
+    let refs: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(refs.len(), 2);
+    for r in refs {
+        let case = r["case"].as_str().unwrap();
+        let path = format!("tests/conformance/cases/{case}/input.csv");
+        let s = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
+        let o = GlmmOptions {
+            model: GlmmModel::CmEl,
+            ..GlmmOptions::default()
+        };
+        let fit = rma_glmm(&s, Measure::OR, &o).unwrap();
+        let want = r["QE_Wld_exact"].as_f64().unwrap();
+        assert!(
+            (fit.qe_wld - want).abs() < 1e-9 * want,
+            "{case}: {} vs {want}",
+            fit.qe_wld
+        );
+    }
+}
+
+/// Complete separation (no events in group 1 of any study): the pooled log OR is −∞, so every
+/// OR model refuses instead of reporting where the optimiser stopped; likewise one study.
+#[test]
+fn separation_and_one_study_are_refused_by_every_model() {
+    let (_f, s) = csv("ai,bi,ci,di\n0,20,4,16\n0,17,6,14\n0,18,5,15\n0,15,9,11\n");
+    let (_g, one) = csv("ai,bi,ci,di\n2,18,5,15\n");
+    for model in [GlmmModel::UmFs, GlmmModel::CmAl, GlmmModel::CmEl] {
+        let o = GlmmOptions {
+            model,
+            ..GlmmOptions::default()
+        };
+        let e = err(&s, Measure::OR, &o);
+        assert!(e.contains("separation"), "{model:?}: {e}");
+        let e = err(&one, Measure::OR, &o);
+        assert!(e.contains("k > p"), "{model:?}: {e}");
+    }
+    let (_h, r) = csv("xi,ti\n3,100\n");
+    let e = err(&r, Measure::IRLN, &GlmmOptions::default());
+    assert!(e.contains("k > p"), "{e}");
 }

@@ -431,7 +431,14 @@ impl PoolOptions {
         };
         o.escalc = EscalcOptions {
             allow_mixed_ratios: cfg.allow_mixed_ratios,
-            add: cfg.add.unwrap_or(o.escalc.add),
+            // metafor's default for the measure when the manifest names one (0 for the
+            // arcsine and square-root measures); the data's default measures all take ½.
+            add: cfg.add.unwrap_or_else(|| {
+                cfg.measure
+                    .as_deref()
+                    .and_then(|m| m.parse::<crate::measure::Measure>().ok())
+                    .map_or(o.escalc.add, crate::measure::Measure::default_add)
+            }),
             to: parse_key::<AddTo>("to", cfg.to.as_deref())?.unwrap_or(o.escalc.to),
             vtype: parse_key::<VType>("vtype", cfg.vtype.as_deref())?.unwrap_or(o.escalc.vtype),
             drop00: false,
@@ -576,6 +583,23 @@ pub fn escalc_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A manifest's `add` defaults to metafor's for its measure (0 for PFT, ½ for PLO or none).
+    #[test]
+    fn manifest_add_defaults_to_the_measures() {
+        let add = |measure: Option<&str>, add: Option<f64>| {
+            let cfg = crate::render::html::analysis::AnalysisConfig {
+                measure: measure.map(String::from),
+                add,
+                ..Default::default()
+            };
+            escalc_options(&cfg).unwrap().add
+        };
+        assert_eq!(add(Some("PFT"), None), 0.0);
+        assert_eq!(add(Some("PLO"), None), 0.5);
+        assert_eq!(add(None, None), 0.5);
+        assert_eq!(add(Some("PFT"), Some(0.25)), 0.25);
+    }
 
     #[test]
     fn keys_become_flags_for_the_command_line() {

@@ -71,9 +71,10 @@ pub struct ReadArgs {
     /// Sheet of a workbook (.xlsx, .xls, .ods) to read (default: the first).
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
-    /// Continuity correction added to zero cells.
-    #[arg(long, default_value_t = 0.5)]
-    pub add: f64,
+    /// Continuity correction added to zero cells (default: metafor's, 0 for AS, PHI, PAS, PFT,
+    /// IRS and IRFT, which are defined at zero counts, 0.5 otherwise).
+    #[arg(long)]
+    pub add: Option<f64>,
     /// Which studies get the correction.
     #[arg(long, value_enum, ignore_case = true, default_value = "only0")]
     pub to: AddToArg,
@@ -180,9 +181,12 @@ impl ReadArgs {
 
     /// `--add`, `--to`, `--drop00`, `--vtype`.
     pub fn escalc(&self) -> Result<EscalcOptions> {
+        let measure = self.measure()?;
         let o = PoolOptions {
             escalc: EscalcOptions {
-                add: self.add,
+                add: self
+                    .add
+                    .unwrap_or_else(|| measure.map_or(0.5, Measure::default_add)),
                 to: self.to.into(),
                 drop00: false,
                 vtype: self.vtype.into(),

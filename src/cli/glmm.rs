@@ -18,7 +18,7 @@ pub enum GlmmArg {
     /// Unconditional model, random study effects (not built yet).
     #[value(name = "UM.RS")]
     UmRs,
-    /// Conditional model, exact likelihood (IRR; OR not built yet).
+    /// Conditional model, exact likelihood.
     #[value(name = "CM.EL")]
     CmEl,
     /// Conditional model, approximate likelihood.

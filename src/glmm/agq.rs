@@ -2,7 +2,9 @@
 //! Gauss–Hermite quadrature centred at the conditional mode as lme4's `glmer(nAGQ = 7)`
 //! computes it (Pinheiro & Bates 1995, *J Comput Graph Stat* 4:12–35), and its maximisation.
 
+use super::fnch::Fnch;
 use nalgebra::{DMatrix, DVector};
+use std::sync::Arc;
 
 /// The response distribution with its canonical link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +13,8 @@ pub enum Family {
     Binomial,
     /// Poisson counts, log link.
     Poisson,
+    /// Fisher's noncentral hypergeometric (CM.EL of an odds ratio), η = log ψ.
+    Fnch,
 }
 
 /// One observation: `y` events (of `n` trials for the binomial), linear predictor
@@ -27,6 +31,8 @@ pub struct Obs {
     pub x: Vec<f64>,
     /// Coefficient of τ·u (1 for PLO/CM, ±½ for UM.FS).
     pub c: f64,
+    /// The table's conditional distribution ([`Family::Fnch`] only).
+    pub fnch: Option<Arc<Fnch>>,
 }
 
 /// The studies of a fit: each a group of observations sharing one random effect.
@@ -60,6 +66,7 @@ impl Family {
                 let l = o.y * eta - mu - crate::stats::lgamma(o.y + 1.0);
                 (l, o.y - mu, -mu)
             }
+            Family::Fnch => o.fnch.as_ref().map_or((f64::NAN, 0.0, 0.0), |f| f.ll(eta)),
         }
     }
 
@@ -71,6 +78,7 @@ impl Family {
                 crate::stats::lchoose(o.n, o.y) + xlogx(o.y) + xlogx(o.n - o.y) - xlogx(o.n)
             }
             Family::Poisson => xlogx(o.y) - o.y - crate::stats::lgamma(o.y + 1.0),
+            Family::Fnch => o.fnch.as_ref().map_or(f64::NAN, |f| f.mle().1),
         }
     }
 }

@@ -1,11 +1,13 @@
 //! Generalized linear mixed models for 2×2 tables, proportions and incidence counts, as metafor's
 //! `rma.glmm` fits them by ML (Stijnen, Hamza & Özdemir 2010, *Stat Med* 29:3046–3067).
 //!
-//! Built: binomial-normal for single proportions (PLO); UM.FS for OR (binomial) and IRR
-//! (Poisson); CM.AL for OR and CM.EL for IRR (the conditional binomial with offset
-//! log(n1/n2) or log(t1/t2)). Not built yet: UM.RS and CM.EL for OR (refused with an error).
+//! Built: binomial-normal for single proportions (PLO) and Poisson-normal for single rates
+//! (IRLN); UM.FS for OR (binomial) and IRR (Poisson); CM.AL for OR and CM.EL for IRR (the
+//! conditional binomial with offset log(n1/n2) or log(t1/t2)); CM.EL for OR (the exact
+//! noncentral hypergeometric likelihood, [`fnch`]). Not built yet: UM.RS (refused with an error).
 
 pub mod agq;
+pub mod fnch;
 
 use crate::data::{Data, Studies};
 use crate::effect::{EffectSet, EscalcOptions};
@@ -207,6 +209,127 @@ fn design(effects: &EffectSet, o: &GlmmOptions) -> Result<(DMatrix<f64>, Vec<Str
     })
 }
 
+fn obs(y: f64, n: f64, offset: f64, x: Vec<f64>, c: f64) -> Obs {
+    Obs {
+        y,
+        n,
+        offset,
+        x,
+        c,
+        fnch: None,
+    }
+}
+
+/// One study's observations and its saturated (estimate, weight) for the Wald test.
+type StudyObs = (Vec<Obs>, (f64, f64));
+
+/// `rest` behind the indicator of study `j` of `k` (UM.FS's fixed study intercepts).
+fn dummy(j: usize, k: usize, rest: Vec<f64>) -> Vec<f64> {
+    let mut v = vec![0.0; k];
+    v[j] = 1.0;
+    v.extend(rest);
+    v
+}
+
+/// A 2×2 table [a, b, c, d] of study `j` of `k` under `model`, `xr` its design row.
+fn or_study(t: [f64; 4], model: GlmmModel, xr: Vec<f64>, j: usize, k: usize) -> Result<StudyObs> {
+    let [a, b, c, d] = t;
+    let (n1, n2) = (a + b, c + d);
+    let p = xr.len();
+    Ok(match model {
+        GlmmModel::CmAl => {
+            let off = (n1 / n2).ln();
+            let (e, w) = sat_binom(a, a + c);
+            (vec![obs(a, a + c, off, xr, 1.0)], (e - off, w))
+        }
+        GlmmModel::CmEl => {
+            let f = fnch::Fnch::new(a, n1, n2, a + c);
+            // The conditional MLE of each log OR and its information (0 at a boundary).
+            let (e, _, w) = f.mle();
+            let mut o = obs(a, a + c, 0.0, xr, 1.0);
+            o.fnch = Some(std::sync::Arc::new(f));
+            (vec![o], (e, w))
+        }
+        GlmmModel::UmFs => {
+            let ((e1, w1), (e2, w2)) = (sat_binom(a, n1), sat_binom(c, n2));
+            let w = if w1 > 0.0 && w2 > 0.0 {
+                1.0 / (1.0 / w1 + 1.0 / w2)
+            } else {
+                0.0
+            };
+            let g = vec![
+                obs(a, n1, 0.0, dummy(j, k, xr), 0.5),
+                obs(c, n2, 0.0, dummy(j, k, vec![0.0; p]), -0.5),
+            ];
+            (g, (e1 - e2, w))
+        }
+        m => return Err(not_built(m, Measure::OR)),
+    })
+}
+
+/// Two-group incidence [x1, t1, x2, t2] of study `j` of `k` under `model`.
+fn irr_study(t: [f64; 4], model: GlmmModel, xr: Vec<f64>, j: usize, k: usize) -> Result<StudyObs> {
+    let [x1, t1, x2, t2] = t;
+    let p = xr.len();
+    Ok(match model {
+        GlmmModel::CmAl | GlmmModel::CmEl => {
+            let off = (t1 / t2).ln();
+            let (e, w) = sat_binom(x1, x1 + x2);
+            (vec![obs(x1, x1 + x2, off, xr, 1.0)], (e - off, w))
+        }
+        GlmmModel::UmFs => {
+            let w = if x1 > 0.0 && x2 > 0.0 {
+                1.0 / (1.0 / x1 + 1.0 / x2)
+            } else {
+                0.0
+            };
+            let g = vec![
+                obs(x1, 0.0, t1.ln(), dummy(j, k, xr), 0.5),
+                obs(x2, 0.0, t2.ln(), dummy(j, k, vec![0.0; p]), -0.5),
+            ];
+            (g, ((x1 / t1).ln() - (x2 / t2).ln(), w))
+        }
+        m => return Err(not_built(m, Measure::IRR)),
+    })
+}
+
+/// The observations of study row `i` (design row `xr`, position `j` of `k`).
+fn study_obs(
+    s: &Studies,
+    measure: Measure,
+    model: GlmmModel,
+    (i, j, k): (usize, usize, usize),
+    xr: Vec<f64>,
+) -> Result<StudyObs> {
+    let four = |cols: [(&[Option<f64>], &str); 4]| -> Result<[f64; 4]> {
+        let mut out = [0.0; 4];
+        for (o, (v, name)) in out.iter_mut().zip(cols) {
+            *o = count(v, i, name, s)?;
+        }
+        Ok(out)
+    };
+    Ok(match (&s.data, measure) {
+        (Data::Proportion { xi, ni }, Measure::PLO) => {
+            let (y, n) = (count(xi, i, "xi", s)?, count(ni, i, "ni", s)?);
+            (vec![obs(y, n, 0.0, xr, 1.0)], sat_binom(y, n))
+        }
+        (Data::Rate { xi, ti }, Measure::IRLN) => {
+            let (y, t) = (count(xi, i, "xi", s)?, count(ti, i, "ti", s)?);
+            let e = if y > 0.0 { (y / t).ln() } else { 0.0 };
+            (vec![obs(y, 0.0, t.ln(), xr, 1.0)], (e, y))
+        }
+        (Data::TwoByTwo { ai, bi, ci, di }, Measure::OR) => {
+            let t = four([(ai, "ai"), (bi, "bi"), (ci, "ci"), (di, "di")])?;
+            or_study(t, model, xr, j, k)?
+        }
+        (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR) => {
+            let t = four([(x1i, "x1i"), (t1i, "t1i"), (x2i, "x2i"), (t2i, "t2i")])?;
+            irr_study(t, model, xr, j, k)?
+        }
+        _ => return Err(wrong_data(measure)),
+    })
+}
+
 fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepared> {
     let eo = EscalcOptions {
         drop00: true,
@@ -217,87 +340,24 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
     let effects = effects.subset(&used);
     let p = x.ncols();
     let k = effects.k();
-    let row_x = |j: usize| x.row(j).iter().copied().collect::<Vec<f64>>();
     let mut groups = Vec::new();
     let mut sat = Vec::new();
-    let mut family = Family::Binomial;
-    let mut nuisance = 0;
-    let dummy = |j: usize, rest: Vec<f64>| {
-        let mut v = vec![0.0; k];
-        v[j] = 1.0;
-        v.extend(rest);
-        v
-    };
     for j in 0..k {
-        let i = effects.rows[j];
-        let obs = |y, n, offset, x, c| Obs { y, n, offset, x, c };
-        match (&studies.data, measure) {
-            (Data::Proportion { xi, ni }, Measure::PLO) => {
-                let (y, n) = (count(xi, i, "xi", studies)?, count(ni, i, "ni", studies)?);
-                groups.push(vec![obs(y, n, 0.0, row_x(j), 1.0)]);
-                sat.push(sat_binom(y, n));
-            }
-            (Data::TwoByTwo { ai, bi, ci, di }, Measure::OR) => {
-                let a = count(ai, i, "ai", studies)?;
-                let b = count(bi, i, "bi", studies)?;
-                let c = count(ci, i, "ci", studies)?;
-                let d = count(di, i, "di", studies)?;
-                let (n1, n2) = (a + b, c + d);
-                match o.model {
-                    GlmmModel::CmAl => {
-                        groups.push(vec![obs(a, a + c, (n1 / n2).ln(), row_x(j), 1.0)]);
-                        let (e, w) = sat_binom(a, a + c);
-                        sat.push((e - (n1 / n2).ln(), w));
-                    }
-                    GlmmModel::UmFs => {
-                        nuisance = k;
-                        groups.push(vec![
-                            obs(a, n1, 0.0, dummy(j, row_x(j)), 0.5),
-                            obs(c, n2, 0.0, dummy(j, vec![0.0; p]), -0.5),
-                        ]);
-                        let ((e1, w1), (e2, w2)) = (sat_binom(a, n1), sat_binom(c, n2));
-                        let w = if w1 > 0.0 && w2 > 0.0 {
-                            1.0 / (1.0 / w1 + 1.0 / w2)
-                        } else {
-                            0.0
-                        };
-                        sat.push((e1 - e2, w));
-                    }
-                    m => return Err(not_built(m, measure)),
-                }
-            }
-            (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR) => {
-                let x1 = count(x1i, i, "x1i", studies)?;
-                let t1 = count(t1i, i, "t1i", studies)?;
-                let x2 = count(x2i, i, "x2i", studies)?;
-                let t2 = count(t2i, i, "t2i", studies)?;
-                match o.model {
-                    GlmmModel::CmAl | GlmmModel::CmEl => {
-                        let off = (t1 / t2).ln();
-                        groups.push(vec![obs(x1, x1 + x2, off, row_x(j), 1.0)]);
-                        let (e, w) = sat_binom(x1, x1 + x2);
-                        sat.push((e - off, w));
-                    }
-                    GlmmModel::UmFs => {
-                        family = Family::Poisson;
-                        nuisance = k;
-                        groups.push(vec![
-                            obs(x1, 0.0, t1.ln(), dummy(j, row_x(j)), 0.5),
-                            obs(x2, 0.0, t2.ln(), dummy(j, vec![0.0; p]), -0.5),
-                        ]);
-                        let w = if x1 > 0.0 && x2 > 0.0 {
-                            1.0 / (1.0 / x1 + 1.0 / x2)
-                        } else {
-                            0.0
-                        };
-                        sat.push(((x1 / t1).ln() - (x2 / t2).ln(), w));
-                    }
-                    m => return Err(not_built(m, measure)),
-                }
-            }
-            _ => return Err(wrong_data(measure)),
-        }
+        let xr = x.row(j).iter().copied().collect::<Vec<f64>>();
+        let (g, s) = study_obs(studies, measure, o.model, (effects.rows[j], j, k), xr)?;
+        groups.push(g);
+        sat.push(s);
     }
+    let family = match (measure, o.model) {
+        (Measure::IRLN, _) | (Measure::IRR, GlmmModel::UmFs) => Family::Poisson,
+        (Measure::OR, GlmmModel::CmEl) => Family::Fnch,
+        _ => Family::Binomial,
+    };
+    separation(&groups, family)?;
+    let nuisance = match (measure, o.model) {
+        (Measure::OR | Measure::IRR, GlmmModel::UmFs) => k,
+        _ => 0,
+    };
     Ok(Prepared {
         model: Model {
             family,
@@ -312,6 +372,42 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
     })
 }
 
+/// Where a count lies: `Some(false)` at its minimum (no events), `Some(true)` at its maximum (only
+/// events; binomial and conditional counts), `None` inside.
+fn bound(o: &Obs, family: Family) -> Option<bool> {
+    match family {
+        Family::Fnch => o.fnch.as_ref().and_then(|f| f.bound()),
+        Family::Binomial if o.y >= o.n => Some(true),
+        _ if o.y <= 0.0 => Some(false),
+        _ => None,
+    }
+}
+
+/// Refuses complete separation: one group's count at the same end in every study makes the
+/// ML estimate infinite (glm and glmer stop at an arbitrary large value with a huge se).
+fn separation(groups: &[Vec<Obs>], family: Family) -> Result<()> {
+    let arms = groups.iter().map(Vec::len).min().unwrap_or(0);
+    for arm in 0..arms {
+        let first = bound(&groups[0][arm], family);
+        if first.is_some() && groups.iter().all(|g| bound(&g[arm], family) == first) {
+            let which = match (arms, arm) {
+                (1, _) => "the",
+                (_, 0) => "the first group's",
+                _ => "the second group's",
+            };
+            let end = if first == Some(true) {
+                "only events"
+            } else {
+                "no events"
+            };
+            return Err(Error::invalid(format!(
+                "complete separation: {which} count shows {end} in every study, so the GLMM estimate is infinite"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn wrong_data(measure: Measure) -> Error {
     Error::invalid(format!(
         "a GLMM for measure {measure:?} needs {} data",
@@ -319,6 +415,7 @@ fn wrong_data(measure: Measure) -> Error {
             Measure::PLO => "single-proportion (xi, ni)",
             Measure::OR => "2x2 table (ai, bi, ci, di)",
             Measure::IRR => "two-group incidence (x1i, t1i, x2i, t2i)",
+            Measure::IRLN => "single-group incidence (xi, ti)",
             _ => "other",
         }
     ))
@@ -333,13 +430,16 @@ fn not_built(m: GlmmModel, measure: Measure) -> Error {
 
 /// Fits metafor's `rma.glmm(..., method = "ML")` to the studies.
 pub fn rma_glmm(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
-    if !matches!(measure, Measure::PLO | Measure::OR | Measure::IRR) {
+    if !matches!(
+        measure,
+        Measure::PLO | Measure::IRLN | Measure::OR | Measure::IRR
+    ) {
         return Err(Error::invalid(format!(
-            "GLMMs are fitted for OR, IRR and PLO, not {measure:?}"
+            "GLMMs are fitted for OR, IRR, PLO and IRLN, not {measure:?}"
         )));
     }
     let model_used = match (measure, o.model) {
-        (Measure::PLO, _) => GlmmModel::UmFs,
+        (Measure::PLO | Measure::IRLN, _) => GlmmModel::UmFs,
         (Measure::IRR, GlmmModel::CmAl) => GlmmModel::CmEl,
         (_, m) => m,
     };
@@ -373,89 +473,142 @@ fn start(prep: &Prepared) -> Vec<f64> {
         s[j] = match m.family {
             Family::Binomial => logit((y + 0.5) / (n + 1.0)),
             Family::Poisson => ((y + 0.5) / g.iter().map(|o| o.offset.exp()).sum::<f64>()).ln(),
+            Family::Fnch => 0.0,
         };
     }
     s
 }
 
-fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
-    let m = &prep.model;
-    let rule = agq::gh_rule(7);
-    let f = |t: &[f64]| m.loglik(t, &rule);
-    let np = m.p + 1;
+/// The equal-effects fit (τ, at `tau_at`, held at 0) from `start` and the ML fit started from it
+/// with a few values of τ (the best kept; τ made non-negative, the likelihood being even in τ).
+fn ee_and_ml(
+    f: &dyn Fn(&[f64]) -> f64,
+    start: &[f64],
+    tau_at: usize,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let np = start.len();
     let mut free = vec![true; np];
-    free[m.p] = false;
-    let ee = agq::maximise(&f, &start(prep), &free).ok_or_else(|| fit_failed("equal-effects"))?;
-    let ll_ee = f(&ee);
+    free[tau_at] = false;
+    let ee = agq::maximise(f, start, &free).ok_or_else(|| fit_failed("equal-effects"))?;
     let mut best: Option<(Vec<f64>, f64)> = None;
     for tau0 in [0.5, 1.5, 0.1] {
         let mut s = ee.clone();
-        s[m.p] = tau0;
-        if let Some(t) = agq::maximise(&f, &s, &vec![true; np]) {
+        s[tau_at] = tau0;
+        if let Some(t) = agq::maximise(f, &s, &vec![true; np]) {
             let v = f(&t);
             if best.as_ref().is_none_or(|b| v > b.1 + 1e-9) {
                 best = Some((t, v));
             }
         }
     }
-    let (theta, _) = best.ok_or_else(|| fit_failed("random-effects"))?;
-    let tau = theta[m.p].abs();
-    let mut theta = theta;
-    theta[m.p] = tau;
-    let (_, h) = agq::derivatives(&f, &theta, 1e-4);
+    let (mut theta, _) = best.ok_or_else(|| fit_failed("random-effects"))?;
+    for t in theta[tau_at..].iter_mut() {
+        *t = t.abs();
+    }
+    Ok((ee, theta))
+}
+
+/// The covariance of the first `nb` parameters: the inverse information from the numerical
+/// Hessian of `f` at `theta`, or (variance components on the boundary or a singular Hessian) the
+/// inverse of its fixed-effects block.
+fn fixed_vcov(f: &dyn Fn(&[f64]) -> f64, theta: &[f64], nb: usize) -> Result<DMatrix<f64>> {
+    let (_, h) = agq::derivatives(f, theta, 1e-4);
     let info = -h;
-    let vb = match info.clone().cholesky() {
-        Some(ch) if tau > 1e-6 => ch.inverse(),
-        _ => {
-            let sub = info.view((0, 0), (m.p, m.p)).into_owned();
-            let inv = sub
-                .cholesky()
-                .ok_or_else(|| fit_failed("random-effects (singular information)"))?
-                .inverse();
-            let mut full = DMatrix::zeros(np, np);
-            full.view_mut((0, 0), (m.p, m.p)).copy_from(&inv);
-            full
-        }
+    let inner = theta[nb..].iter().all(|v| v.abs() > 1e-6);
+    match info.clone().cholesky() {
+        Some(ch) if inner => Ok(ch.inverse().view((0, 0), (nb, nb)).into_owned()),
+        _ => Ok(info
+            .view((0, 0), (nb, nb))
+            .into_owned()
+            .cholesky()
+            .ok_or_else(|| fit_failed("random-effects (singular information)"))?
+            .inverse()),
+    }
+}
+
+/// What a fitted model hands to [`finish`].
+struct Core {
+    /// The moderators' coefficients and their covariance.
+    beta: Vec<f64>,
+    vbeta: DMatrix<f64>,
+    tau2: f64,
+    sigma2: Option<f64>,
+    /// metafor's ll of the model, the equal-effects and the saturated fits.
+    loglik: f64,
+    ll_ee: f64,
+    ll_sat: f64,
+    qe_wld: f64,
+    /// Parameters and observations counted by AIC/BIC.
+    q: usize,
+    n_eff: usize,
+}
+
+fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
+    let m = &prep.model;
+    // CM.EL: metafor integrates the exact likelihood with integrate() and reports the maximised
+    // marginal log-likelihood; an adaptive 40-point rule is exact to double precision for these
+    // log-concave integrands. The lme4 fits use nAGQ = 7 and report the conditional ll.
+    let exact = m.family == Family::Fnch;
+    let rule = agq::gh_rule(if exact { 40 } else { 7 });
+    let f = |t: &[f64]| m.loglik(t, &rule);
+    let (ee, theta) = ee_and_ml(&f, &start(prep), m.p)?;
+    let vb = fixed_vcov(&f, &theta, m.p)?;
+    let (off, p, k) = (prep.nuisance, prep.x.ncols(), prep.effects.k());
+    let loglik = if exact {
+        f(&theta)
+    } else {
+        m.conditional_loglik(&theta, &rule)
     };
-    let off = prep.nuisance;
-    let p = prep.x.ncols();
-    let k = prep.effects.k();
+    let (q, n_eff) = match prep.nuisance {
+        0 => (p + 1, k),
+        _ => (p + k + 1, 2 * k),
+    };
+    let core = Core {
+        beta: theta[off..off + p].to_vec(),
+        vbeta: vb.view((off, off), (p, p)).into_owned(),
+        tau2: theta[m.p].powi(2),
+        sigma2: None,
+        loglik,
+        ll_ee: f(&ee),
+        ll_sat: m.saturated_loglik(),
+        qe_wld: wald_qe(prep),
+        q,
+        n_eff,
+    };
+    Ok(finish(core, prep, measure, o))
+}
+
+/// Inference, heterogeneity and fit statistics of a fitted GLMM.
+fn finish(c: Core, prep: &Prepared, measure: Measure, o: &GlmmOptions) -> GlmmFit {
+    let (p, k) = (prep.x.ncols(), prep.effects.k());
     let df = k - p;
-    let beta: Vec<f64> = theta[off..off + p].to_vec();
-    let vbeta = DMatrix::from_fn(p, p, |r, c| vb[(off + r, off + c)]);
     let t = o.test == Test::T;
     let crit = if t {
         qt_upper((1.0 - o.level / 100.0) / 2.0, df as f64)
     } else {
         qnorm_upper((1.0 - o.level / 100.0) / 2.0)
     };
-    let coefs = wald(&beta, &vbeta, &prep.names, t, crit, df);
-    let tau2 = tau * tau;
+    let coefs = wald(&c.beta, &c.vbeta, &prep.names, t, crit, df);
     let has_mods = o.mods.is_some();
     let pi = (!has_mods).then(|| {
-        let s = (coefs[0].se.powi(2) + tau2).sqrt();
-        (beta[0] - crit * s, beta[0] + crit * s)
+        let s = (coefs[0].se.powi(2) + c.tau2).sqrt();
+        (c.beta[0] - crit * s, c.beta[0] + crit * s)
     });
-    let qm = (has_mods && p > 1).then(|| omnibus(&beta, &vbeta, t, df));
+    let qm = (has_mods && p > 1).then(|| omnibus(&c.beta, &c.vbeta, t, df));
     let design = crate::model::design::Matrix::new(prep.x.clone());
     let het = crate::model::heterogeneity::heterogeneity(
         &design,
         &prep.effects.yi,
         &prep.effects.vi,
-        tau2,
+        c.tau2,
         false,
     );
-    let ll_sat = m.saturated_loglik();
-    let loglik = m.conditional_loglik(&theta, &rule);
-    let (q, n_eff) = match prep.nuisance {
-        0 => (p + 1, k),
-        _ => (p + k + 1, 2 * k),
-    };
-    let (qf, nf) = (q as f64, n_eff as f64);
-    let qe_wld = wald_qe(prep).max(0.0);
-    let qe_lrt = (-2.0 * (ll_ee - ll_sat)).max(0.0);
+    let (qf, nf) = (c.q as f64, c.n_eff as f64);
+    let qe_wld = c.qe_wld.max(0.0);
+    let qe_lrt = (-2.0 * (c.ll_ee - c.ll_sat)).max(0.0);
     let nc = nf.max(qf + 2.0);
-    Ok(GlmmFit {
+    let ll = c.loglik;
+    GlmmFit {
         measure,
         model: o.model,
         test: o.test,
@@ -465,8 +618,8 @@ fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<Gl
         coefs,
         df,
         pi,
-        tau2,
-        sigma2: None,
+        tau2: c.tau2,
+        sigma2: c.sigma2,
         i2: het.i2,
         h2: het.h2,
         vt: het.vt,
@@ -476,12 +629,12 @@ fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<Gl
         qe_lrt_pval: pchisq_upper(qe_lrt, df as f64),
         qe_df: df,
         qm,
-        loglik,
-        deviance: -2.0 * (loglik - ll_sat),
-        aic: -2.0 * loglik + 2.0 * qf,
-        bic: -2.0 * loglik + qf * nf.ln(),
-        aicc: -2.0 * loglik + 2.0 * qf * nc / (nc - qf - 1.0),
-    })
+        loglik: ll,
+        deviance: -2.0 * (ll - c.ll_sat),
+        aic: -2.0 * ll + 2.0 * qf,
+        bic: -2.0 * ll + qf * nf.ln(),
+        aicc: -2.0 * ll + 2.0 * qf * nc / (nc - qf - 1.0),
+    }
 }
 
 /// Wald z or t inference for each coefficient.

@@ -89,6 +89,21 @@ fn skipped(key: &str, model: &str) -> bool {
     model == "UM.RS" && key.starts_with("QE_Wld")
 }
 
+/// CM.EL (OR): metafor's QE_Wld takes the saturated model's information from numDeriv's Hessian
+/// of BiasedUrn's density, 1-5 % off per study (tests/fixtures/glmm_cmel/exact_wald.R), in the
+/// default and the `converged` block alike. Held here to the rule README_more gives for CM.EL's
+/// other Hessian-based keys; the exact statistic is held to R at 1e-9 in tests/glmm.rs.
+fn hessian_noise(key: &str, model: &str, measure: &str) -> Option<(Tol, Tol)> {
+    (model == "CM.EL" && measure == "OR" && key.starts_with("QE_Wld")).then(|| {
+        let t = if key.ends_with("pval") {
+            tol(0.5, 1e-6)
+        } else {
+            tol(5e-2, 2e-2)
+        };
+        (t, t)
+    })
+}
+
 fn within(e: &Value, g: &Value, t: Tol) -> bool {
     match (e.as_f64(), g.as_f64()) {
         (Some(e), Some(g)) => (g - e).abs() <= t.atol + t.rtol * e.abs(),
@@ -171,8 +186,13 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
         Ok(f) => glmm_json(&f),
         Err(e) => return misses.push(format!("{path}: fit failed: {e}")),
     };
-    let default_rules = |k: &str| (default_tol(k, model, measure_name), converged_tol(k));
-    let converged_rules = |k: &str| (converged_tol(k), converged_tol(k));
+    let default_rules = |k: &str| {
+        hessian_noise(k, model, measure_name)
+            .unwrap_or((default_tol(k, model, measure_name), converged_tol(k)))
+    };
+    let converged_rules = |k: &str| {
+        hessian_noise(k, model, measure_name).unwrap_or((converged_tol(k), converged_tol(k)))
+    };
     let conv = expected.get("converged");
     for (key, ev) in expected.as_object().unwrap() {
         if skipped(key, model) {

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Side-by-side comparison with R's metafor rma.glmm on the same simulated 2x2 tables and
+# proportions: fits each dataset with evident and with metafor, checks the estimate, se and tau2
+# against README_more's tolerances for metafor's default keys, and prints the time per fit.
+# Models: UM.FS and CM.EL for OR, the binomial-normal model for PLO (UM.RS is not built yet).
+# Usage: benches/compare_metafor_glmm.sh [DATASETS=5] [K values="10 100"]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-5}
+ks=${2:-"10 100"}
+command -v Rscript >/dev/null || { echo "Rscript not found" >&2; exit 1; }
+Rscript -e 'library(metafor); library(lme4); library(BiasedUrn)' >/dev/null 2>&1 || { echo "metafor, lme4 and BiasedUrn are needed" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cargo build --release -q
+for k in $ks; do
+  python3 - "$n" "$k" "$work" <<'PY'
+import sys, random, math
+n, k, work = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = random.Random(7)
+for a in range(n):
+    with open(f"{work}/or_{k}_{a}.csv", "w") as f, open(f"{work}/plo_{k}_{a}.csv", "w") as g:
+        f.write("study,ai,n1i,ci,n2i\n"); g.write("study,xi,ni\n")
+        for i in range(k):
+            n1 = 30 + int(rng.random() * 150); n2 = 30 + int(rng.random() * 150)
+            lo = math.log(0.15 / 0.85) + rng.gauss(0, 0.6); th = -0.4 + rng.gauss(0, 0.3)
+            p1 = 1 / (1 + math.exp(-(lo + th))); p2 = 1 / (1 + math.exp(-lo))
+            a1 = sum(rng.random() < p1 for _ in range(n1)); c1 = sum(rng.random() < p2 for _ in range(n2))
+            f.write(f"s{i},{a1},{n1},{c1},{n2}\n"); g.write(f"s{i},{c1},{n2}\n")
+PY
+done
+cat > "$work/run.R" <<'R'
+suppressMessages(library(metafor))
+a <- commandArgs(TRUE); d <- read.csv(a[1]); model <- a[2]
+t0 <- proc.time()[["elapsed"]]
+r <- if (model == "PLO") rma.glmm(xi = xi, ni = ni, data = d, measure = "PLO") else
+  suppressWarnings(rma.glmm(ai = ai, n1i = n1i, ci = ci, n2i = n2i, data = d, measure = "OR", model = model))
+cat(c(r$beta), r$se, r$tau2, proc.time()[["elapsed"]] - t0, "\n")
+R
+printf "%-6s %4s %3s  %12s %12s  %10s %10s  %s\n" model k set "metafor b" "evident b" "metafor s" "evident s" "agree"
+for k in $ks; do
+  for model in UM.FS CM.EL PLO; do
+    for a in $(seq 0 $((n - 1))); do
+      if [ "$model" = PLO ]; then f="$work/plo_${k}_${a}.csv"; args=(--measure PLO); else f="$work/or_${k}_${a}.csv"; args=(--measure OR); fi
+      read -r rb rse rtau rt < <(Rscript "$work/run.R" "$f" "$model" 2>/dev/null)
+      t0=$(date +%s.%N)
+      ev=$(./target/release/evident pool "$f" "${args[@]}" --method ML --glmm "${model/PLO/UM.FS}" --json)
+      t1=$(date +%s.%N)
+      python3 - "$model" "$k" "$a" "$rb" "$rse" "$rtau" "$rt" "$t0" "$t1" "$ev" <<'PY'
+import sys, json
+model, k, a = sys.argv[1:4]
+rb, rse, rtau, rt, t0, t1 = map(float, sys.argv[4:10])
+e = json.loads(sys.argv[10])
+# README_more, default keys: UM.FS 1e-1 (atol 1e-3); CM.EL se 5e-2 (2e-2); others 5e-3 (1e-6).
+tol = {"UM.FS": (1e-1, 1e-3), "CM.EL": (5e-3, 1e-6), "PLO": (5e-3, 1e-6)}[model]
+stol = (5e-2, 2e-2) if model == "CM.EL" else tol
+ok = lambda x, y, t: abs(x - y) <= t[1] + t[0] * abs(y)
+agree = ok(e["estimate"], rb, tol) and ok(e["se"], rse, stol) and ok(e["tau2"], rtau, (tol[0], 1e-6 if model != "UM.FS" else 1e-3))
+print(f"{model:<6} {k:>4} {a:>3}  {rb:12.6f} {e['estimate']:12.6f}  {rt:10.3f} {t1 - t0:10.3f}  {'yes' if agree else 'NO'}")
+PY
+    done
+  done
+done
