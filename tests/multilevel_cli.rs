@@ -428,42 +428,21 @@ fn struct_summary_matches_metafor_print() {
         "study_id",
         "--struct",
     ];
-    let runs: [(&str, &str, Vec<&str>); 6] = [
-        (
-            "k_CS",
-            K11,
-            vec!["--random", "~ school | district", "--struct", "CS"],
-        ),
-        (
-            "b_HCS",
-            "berkey1998_mv_multivariate",
-            [&berkey[..], &["HCS"]].concat(),
-        ),
-        (
-            "b_UN",
-            "berkey1998_mv_multivariate",
-            [&berkey[..], &["UN"]].concat(),
-        ),
-        (
-            "b_DIAG",
-            "berkey1998_mv_multivariate",
-            [&berkey[..], &["DIAG"]].concat(),
-        ),
-        (
-            "i_AR",
-            "ishak2007_mv_longitudinal",
-            [&ishak[..], &["AR"]].concat(),
-        ),
-        (
-            "i_HAR",
-            "ishak2007_mv_longitudinal",
-            [&ishak[..], &["HAR"]].concat(),
-        ),
+    let k11 = ["--random", "~ school | district", "--struct"];
+    let (b, i) = ("berkey1998_mv_multivariate", "ishak2007_mv_longitudinal");
+    let runs = [
+        ("k_CS", K11, &k11[..], "CS"),
+        ("b_HCS", b, &berkey[..], "HCS"),
+        ("b_UN", b, &berkey[..], "UN"),
+        ("b_DIAG", b, &berkey[..], "DIAG"),
+        ("i_AR", i, &ishak[..], "AR"),
+        ("i_HAR", i, &ishak[..], "HAR"),
     ];
-    for (id, case, args) in runs {
+    for (id, case, args, structure) in runs {
         let input = case_dir(case).join("input.csv");
         let mut all = vec!["pool", input.to_str().unwrap()];
         all.extend(args);
+        all.push(structure);
         let run = evident(&all);
         assert!(run.ok, "{id}: {}", run.stderr);
         let r = std::fs::read_to_string(fixture("mv_print").join(format!("{id}.txt"))).unwrap();

@@ -284,36 +284,20 @@ pub fn mv_confint(fit: &MvFit, cis: &MvProfile) -> String {
             [format!("{base}.{}", j + 1), format!("{root}.{}", j + 1)]
         }
     };
-    let ns = fit.components.len();
-    for (j, ci) in cis.sigma2.iter().enumerate() {
-        if let Some(ci) = ci {
-            let names = label("sigma^2", "sigma", j, ns);
-            one(&mut s, names, fit.components[j].sigma2, ci, true);
-        }
-    }
-    if let Some(g) = &fit.g {
-        let nt = g.components.tau2.len();
-        for (j, ci) in cis.tau2.iter().enumerate() {
+    let sigma2: Vec<f64> = fit.components.iter().map(|c| c.sigma2).collect();
+    let (tau2, rho) = fit.g.as_ref().map_or((&[][..], &[][..]), |g| {
+        (&g.components.tau2[..], &g.components.rho[..])
+    });
+    let groups = [
+        ("sigma^2", "sigma", &sigma2[..], &cis.sigma2, true),
+        ("tau^2", "tau", tau2, &cis.tau2, true),
+        ("rho", "", rho, &cis.rho, false),
+    ];
+    for (base, root, estimates, list, variance) in groups {
+        for (j, ci) in list.iter().enumerate() {
             if let Some(ci) = ci {
-                one(
-                    &mut s,
-                    label("tau^2", "tau", j, nt),
-                    g.components.tau2[j],
-                    ci,
-                    true,
-                );
-            }
-        }
-        let nr = cis.rho.len();
-        for (j, ci) in cis.rho.iter().enumerate() {
-            if let Some(ci) = ci {
-                one(
-                    &mut s,
-                    label("rho", "", j, nr),
-                    g.components.rho[j],
-                    ci,
-                    false,
-                );
+                let names = label(base, root, j, list.len());
+                one(&mut s, names, estimates[j], ci, variance);
             }
         }
     }
