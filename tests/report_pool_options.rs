@@ -344,11 +344,6 @@ fn bad_values_stop_the_run_at_their_line_and_key() {
             "`random` cannot be used with `permutations`",
         ),
         (
-            "random = '~ 1 | alloc'\ntau2_ci = 'pl'",
-            4,
-            "`random` cannot be used with `tau2_ci`",
-        ),
-        (
             "random = '~ 1 | alloc'\ncontrol_risk = 0.1",
             4,
             "`random` cannot be used with `control_risk`",
@@ -425,6 +420,7 @@ test = "t"
 dfs = "contain"
 robust = "CR2"
 cluster = "district"
+tau2_ci = "pl"
 [[analysis]]
 name = "che"
 file = "assink.csv"
@@ -463,6 +459,8 @@ cluster = "trial"
                 "CR2",
                 "--cluster",
                 "district",
+                "--tau2-ci",
+                "pl",
             ],
         ),
         (
@@ -511,6 +509,12 @@ cluster = "trial"
         }
     }
     let k11 = pool_json(&r.data("k11.csv"), cases[0].2);
+    // tau2_ci = "pl": the profile CIs of both σ² (results.json equals pool's, above).
+    assert_eq!(
+        k11["sigma2_ci_lb"].as_array().map(Vec::len),
+        Some(2),
+        "{k11}"
+    );
     let page = r.page("k11");
     for c in k11["robust"]["coefficients"].as_array().unwrap() {
         assert!(page.contains(&shown(&c["df"], 2)), "{c}");
