@@ -442,3 +442,85 @@ fn report_pages_carry_code_that_reproduces_them_in_r() {
         }
     }
 }
+
+/// A report's multilevel page carries the `rma.mv` code (and the `robust()` call) that `pool
+/// --random --show-r` prints; run in R from the report's input directory it gives the page's
+/// estimate, σ² and CR2 standard error (tolerances as for `pool --show-r` of rma.mv).
+#[test]
+fn a_multilevel_report_page_carries_code_that_reproduces_it_in_r() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let bcg = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/bcg.csv");
+    std::fs::copy(&bcg, input.join("bcg.csv")).unwrap();
+    std::fs::write(
+        input.join("evident.toml"),
+        "[[analysis]]\nname = \"mv\"\nfile = \"bcg.csv\"\nmeasure = \"OR\"\n\
+         random = \"~ 1 | alloc/year\"\nrobust = \"CR2\"\ncluster = \"alloc\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
+        .args([
+            "report",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = std::fs::read_to_string(out.join("mv/index.html")).unwrap();
+    let code = page_r_code(&page);
+    let pool = evident_json(&[
+        "data/bcg.csv",
+        "--measure",
+        "OR",
+        "--random",
+        "~ 1 | alloc/year",
+        "--robust",
+        "CR2",
+        "--cluster",
+        "alloc",
+    ]);
+    let printed = pool["r_code"]
+        .as_str()
+        .unwrap()
+        .replace("data/bcg.csv", "bcg.csv");
+    assert_eq!(code, printed, "the page's code is pool --show-r's");
+    assert!(code.contains("robust(res, cluster = dat[[\"alloc\"]], clubSandwich = TRUE)"));
+    if !r_available() {
+        eprintln!("skipped running the code: Rscript with metafor and jsonlite is not installed");
+        return;
+    }
+    let full = format!(
+        "{}\ncat(jsonlite::toJSON(list(b=unname(coef(res)), sigma2=res$sigma2, rse=rob$se), digits=NA))\n",
+        code.replace("robust(res,", "rob <- robust(res,")
+    );
+    let r = run_r(&dir.path().join("mv.R"), &full, &input, "report mv");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("mv/results.json")).unwrap())
+            .unwrap();
+    let near = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-8);
+    assert!(
+        near(num(&results["estimate"]), num(&r["b"][0]), 1e-6),
+        "{r}"
+    );
+    for (a, b) in results["sigma2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(r["sigma2"].as_array().unwrap())
+    {
+        assert!(
+            (num(a) - num(b)).abs() <= 1e-4 * num(b).abs().max(1e-4),
+            "sigma2 {a} vs R {b}"
+        );
+    }
+    let rse = num(&results["robust"]["coefficients"][0]["se"]);
+    assert!(
+        near(rse, num(&r["rse"][0]), 1e-5),
+        "robust se {rse} vs R {}",
+        r["rse"]
+    );
+}

@@ -16,6 +16,7 @@ use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::measure::{Measure, Scale};
+use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, RmaOptions, Test};
 use crate::moderators::metareg::MetaregFit;
 use crate::moderators::subgroup::SubgroupFit;
@@ -30,7 +31,9 @@ use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
 use crate::render::plot::rob::rob_columns;
 use crate::render::plot::robfig::{summary_bars, traffic_light, RobTable};
+use crate::render::rcode::RModel;
 use crate::render::slug;
+use crate::robust::RobustType;
 use crate::sensitivity::tables::leave1out_tables;
 use crate::sensitivity::{leave1out, RefitSeries};
 use rayon::prelude::*;
@@ -605,7 +608,9 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     warnings.extend(row_notes);
     // The R code reads the file's effect columns; reported rows have none to read.
     let r_code = (fit.k > 1 && !po.reported).then(|| {
-        r_code(spec, tables, &studies, &fit, &opts, &m.tables, &m.refit)
+        let model = rma_r_model(&opts, &m.tables, &m.refit);
+        let robust = po.robust.zip(po.cluster.as_deref());
+        r_code(spec, tables, &studies, &fit.effects, model, robust)
             .map_err(|e| format!("not available: {e}"))
     });
     Ok(Analysis {
@@ -660,6 +665,15 @@ fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<
         po.cluster.as_deref(),
     )?;
     let forest_svg = forest_svg(&studies, &view, cfg, &None, Some(layout))?;
+    let model = RModel::Mv {
+        options: &mv.options,
+        confint: (po.tau2_ci == Tau2CiType::ProfileLikelihood).then(|| pool::mv_pl_tol(po)),
+    };
+    let robust = mv.robust.as_ref().map(|r| (r.method, r.cluster.as_str()));
+    let r_code = Some(
+        r_code(spec, tables, &studies, &view.effects, model, robust)
+            .map_err(|e| format!("not available: {e}")),
+    );
     let mut warnings: Vec<String> = cfg.note.iter().cloned().collect();
     warnings.extend(studies.warnings.iter().map(|w| format!("{w}.")));
     warnings.extend(mv.fit.warnings.iter().cloned());
@@ -690,7 +704,7 @@ fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<
         warnings,
         sof: None,
         rob_svgs: None,
-        r_code: None,
+        r_code,
     })
 }
 
@@ -700,12 +714,11 @@ fn r_code(
     spec: &Spec,
     tables: &Tables,
     studies: &Studies,
-    fit: &RmaFit,
-    opts: &RmaOptions,
-    mh: &Option<MhFit>,
-    refit: &Option<(TablePooling, MhOptions)>,
+    set: &EffectSet,
+    model: RModel,
+    robust: Option<(RobustType, &str)>,
 ) -> Result<String> {
-    use crate::render::rcode::{metafor_code, RModel, RSource, RSpec};
+    use crate::render::rcode::{metafor_code, robust_call, RSource, RSpec};
     let table = tables.get(&spec.file, &csv_of(&spec.cfg))?;
     if table.sheet.is_some() {
         return Err(crate::error::Error::invalid(
@@ -715,7 +728,37 @@ fn r_code(
     let measure = spec.cfg.measure.as_deref().and_then(|m| m.parse().ok());
     let layout =
         crate::data::Layout::detect_for(&table.headers, &table.source, &spec.cfg.col, measure)?;
-    let model = match (mh, refit) {
+    let spec_r = RSpec {
+        source: RSource {
+            path: relative_to(&spec.file.display().to_string(), &spec.base),
+            sep: table.delimiter,
+            decimal_comma: table.decimal_comma,
+            columns: layout.field_columns(&table.headers),
+            subset: spec
+                .rows
+                .as_ref()
+                .map(|v| (ANALYSIS_COLUMN.to_string(), v.clone())),
+        },
+        kind: studies.data.kind(),
+        measure: set.measure,
+        escalc: escalc_options(&spec.cfg)?,
+        scale: set.scale,
+        model,
+    };
+    let mut code = metafor_code(&spec_r);
+    if let Some((method, cluster)) = robust {
+        code.push_str(&robust_call(method, cluster));
+    }
+    Ok(code)
+}
+
+/// The metafor call of the pooled model of a univariate analysis.
+fn rma_r_model<'a>(
+    opts: &'a RmaOptions,
+    mh: &Option<MhFit>,
+    refit: &'a Option<(TablePooling, MhOptions)>,
+) -> RModel<'a> {
+    match (mh, refit) {
         (None, _) => RModel::Rma {
             options: opts,
             mods: None,
@@ -731,25 +774,7 @@ fn r_code(
         (Some(_), None) => RModel::Unsupported(
             "RevMan 5's random-effects model (tau^2 from the Mantel-Haenszel Q) has no metafor call",
         ),
-    };
-    let spec_r = RSpec {
-        source: RSource {
-            path: relative_to(&spec.file.display().to_string(), &spec.base),
-            sep: table.delimiter,
-            decimal_comma: table.decimal_comma,
-            columns: layout.field_columns(&table.headers),
-            subset: spec
-                .rows
-                .as_ref()
-                .map(|v| (ANALYSIS_COLUMN.to_string(), v.clone())),
-        },
-        kind: studies.data.kind(),
-        measure: fit.effects.measure,
-        escalc: escalc_options(&spec.cfg)?,
-        scale: fit.effects.scale,
-        model,
-    };
-    Ok(metafor_code(&spec_r))
+    }
 }
 
 /// Why an analysis that refits inverse-variance models is not run for a table pooling.

@@ -487,12 +487,7 @@ pub(super) fn model_r_code(
     };
     let mut code = metafor_code(&spec);
     if let (Some(m), Some(c)) = (args.robust, &args.cluster) {
-        let how = match evident::robust::RobustType::from(m) {
-            evident::robust::RobustType::CR1 => "adjust = TRUE",
-            evident::robust::RobustType::CR2 => "clubSandwich = TRUE",
-        };
-        let col = evident::render::rcode::r_string(c);
-        code.push_str(&format!("robust(res, cluster = dat[[{col}]], {how})\n"));
+        code.push_str(&evident::render::rcode::robust_call(m.into(), c));
     }
     Ok(code)
 }

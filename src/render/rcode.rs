@@ -7,6 +7,7 @@ use crate::measure::{Measure, Scale};
 use crate::model::{Control, Method, PiType, RmaOptions, Solver, Test};
 use crate::multilevel::{Dfs, MvOptions, RandomFormula, SamplingCov};
 use crate::pool::mh::MhOptions;
+use crate::robust::RobustType;
 use std::fmt::Write;
 
 /// How the data file was read: what `read.csv` needs and the columns of each escalc argument.
@@ -545,6 +546,19 @@ fn tables_code(spec: &RSpec, call: &str, o: &MhOptions) -> String {
         s.push_str("predict(res, transf = exp)\n");
     }
     s
+}
+
+/// metafor's `robust()` of the fitted `res` on `cluster` (CR1: `adjust = TRUE`, the small-sample
+/// factor; CR2: clubSandwich's), as the line the printed code ends with.
+pub fn robust_call(method: RobustType, cluster: &str) -> String {
+    let how = match method {
+        RobustType::CR1 => "adjust = TRUE",
+        RobustType::CR2 => "clubSandwich = TRUE",
+    };
+    format!(
+        "robust(res, cluster = dat[[{}]], {how})\n",
+        r_string(cluster)
+    )
 }
 
 #[cfg(test)]
