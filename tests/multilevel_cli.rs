@@ -547,3 +547,29 @@ fn anova_of_multilevel_fits_matches_metafor() {
         run.stderr
     );
 }
+
+/// A negative working correlation reads as a value after `--rho` (`--rho -0.01`), the same fit
+/// as `--rho=-0.01`, not as an unknown flag.
+#[test]
+fn a_negative_rho_is_a_value() {
+    let input = case_dir("assink2016_mv_threelevel").join("input.csv");
+    let run = |rho: &[&str]| {
+        let mut args = vec![
+            "pool",
+            input.to_str().unwrap(),
+            "--random",
+            "~ 1 | study_id/esid",
+            "--cluster",
+            "study_id",
+            "--obs",
+            "esid",
+            "--json",
+        ];
+        args.extend_from_slice(rho);
+        let r = evident(args);
+        assert!(r.ok, "{rho:?}: {}", r.stderr);
+        r.stdout
+    };
+    assert_eq!(run(&["--rho", "-0.01"]), run(&["--rho=-0.01"]));
+    assert_ne!(run(&["--rho", "-0.01"]), run(&["--rho", "0.01"]));
+}

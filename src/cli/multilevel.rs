@@ -29,7 +29,7 @@ pub struct MultilevelArgs {
     #[arg(long, value_name = "RULE")]
     pub dfs: Option<String>,
     /// Sampling correlation between different --obs of one --cluster (metafor's vcalc).
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
     pub rho: Option<f64>,
     /// The observation column of --rho: rows of a cluster with equal values correlate fully.
     #[arg(long, value_name = "COLUMN")]
