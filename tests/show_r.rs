@@ -383,16 +383,12 @@ fn report_pages_carry_code_that_reproduces_them_in_r() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args([
-            "report",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::cli::run_ok([
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let pages = ["reml", "mh", "dl", "even", "odd"];
     let mut codes = Vec::new();
     for p in pages {
@@ -460,16 +456,12 @@ fn a_multilevel_report_page_carries_code_that_reproduces_it_in_r() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_evident"))
-        .args([
-            "report",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::cli::run_ok([
+        "report",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let page = std::fs::read_to_string(out.join("mv/index.html")).unwrap();
     let code = page_r_code(&page);
     let pool = evident_json(&[

@@ -40,6 +40,25 @@ pub struct MultilevelArgs {
     pub v_block: Vec<String>,
 }
 
+impl MultilevelArgs {
+    /// The library's multilevel options from the flags.
+    pub fn options(&self) -> Result<MultilevelOptions> {
+        Ok(MultilevelOptions {
+            random: self.random.clone(),
+            structure: self.structure.iter().map(|&s| s.into()).collect(),
+            rho: self.rho,
+            obs: self.obs.clone(),
+            v_block: self.v_block.clone(),
+            dfs: self
+                .dfs
+                .as_deref()
+                .map(str::parse::<Dfs>)
+                .transpose()
+                .context("--dfs")?,
+        })
+    }
+}
+
 /// The library's options of the multilevel flags, with the model's flags, the moderators, the
 /// --cluster column and --robust (not checked: `forest` also groups its rows by --cluster).
 fn pool_options(
@@ -53,19 +72,7 @@ fn pool_options(
         mods: mods.map(str::to_string),
         cluster: cluster.map(str::to_string),
         robust: robust.map(Into::into),
-        multilevel: MultilevelOptions {
-            random: ml.random.clone(),
-            structure: ml.structure.iter().map(|&s| s.into()).collect(),
-            rho: ml.rho,
-            obs: ml.obs.clone(),
-            v_block: ml.v_block.clone(),
-            dfs: ml
-                .dfs
-                .as_deref()
-                .map(str::parse::<Dfs>)
-                .transpose()
-                .context("--dfs")?,
-        },
+        multilevel: ml.options()?,
         ..model.options()
     })
 }

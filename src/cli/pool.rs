@@ -2,14 +2,13 @@
 
 use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
 use super::choices::{RobustArg, Tau2CiArg};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
-use evident::app::options::{MultilevelOptions, PoolOptions};
+use evident::app::options::PoolOptions;
 use evident::app::pool;
 use evident::data::Table;
 use evident::effect::Omitted;
 use evident::model::RmaFit;
-use evident::multilevel::Dfs;
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
 use evident::pool::sof::{self, Sof};
@@ -161,19 +160,7 @@ impl PoolArgs {
             events_desirable: self.events_desirable,
             reported: self.reported,
             include_p_bounds: self.include_p_bounds,
-            multilevel: MultilevelOptions {
-                random: ml.random.clone(),
-                structure: ml.structure.iter().map(|&s| s.into()).collect(),
-                rho: ml.rho,
-                obs: ml.obs.clone(),
-                v_block: ml.v_block.clone(),
-                dfs: ml
-                    .dfs
-                    .as_deref()
-                    .map(str::parse::<Dfs>)
-                    .transpose()
-                    .context("--dfs")?,
-            },
+            multilevel: ml.options()?,
             escalc: self.input.read.escalc()?,
             drop00: self.input.read.drop00,
             scale: self.input.read.scale(),

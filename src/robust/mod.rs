@@ -202,7 +202,8 @@ impl Marginal {
         let mut first: Option<(usize, usize)> = None;
         for blk in &bd.blocks {
             for (a, &i) in blk.rows.iter().enumerate() {
-                for (b, &j) in blk.rows.iter().enumerate() {
+                // M is symmetric: the lower triangle of each block covers every pair.
+                for (b, &j) in blk.rows.iter().enumerate().take(a) {
                     let pair = (i.max(j), i.min(j));
                     if clusters.of_row[i] != clusters.of_row[j]
                         && blk.cov[(a, b)] != 0.0
