@@ -148,14 +148,14 @@ pub(super) fn inference(
     opt: Optimum,
     scale: f64,
     warnings: Vec<String>,
-    g: Option<GFit>,
+    (g, h): (Option<GFit>, Option<GFit>),
 ) -> Result<MvFit> {
     let (k, p) = (model.k, model.p);
     let (b, vb) = (&opt.eval.b, &opt.eval.vb);
     let df: Vec<f64> = match (opts.test, opts.dfs) {
         (Test::T, Dfs::Contain) => {
             let mut all = factors.clone();
-            if let Some(g) = &g {
+            for g in g.iter().chain(&h) {
                 for grp in contain_groupings(&g.pos, &g.outer_ids) {
                     all.push(Factor {
                         name: String::new(),
@@ -173,12 +173,10 @@ pub(super) fn inference(
     let (_, qe, tr_p) = model.gls_v()?;
     let qe_df = k - p;
     let sum_s: f64 = opt.sigma2.iter().sum();
-    // With one tau2 the PI adds it; with one per inner level metafor gives none.
-    let tau2_pi = match &g {
-        None => Some(0.0),
-        Some(g) if g.components.tau2.len() == 1 => Some(g.components.tau2[0]),
-        Some(_) => None,
-    };
+    // With one tau2 (gamma2) the PI adds it; with one per inner level metafor gives none.
+    let tau2_pi = g.iter().chain(&h).try_fold(0.0, |sum, g| {
+        (g.components.tau2.len() == 1).then(|| sum + g.components.tau2[0])
+    });
     let pi = (p == 1 && d.intercept && tau2_pi.is_some()).then(|| {
         let sum_s = sum_s + tau2_pi.unwrap_or(0.0);
         let c = &coefficients[0];
@@ -197,7 +195,10 @@ pub(super) fn inference(
         .collect();
     let parms = p
         + fixed.iter().filter(|f| f.is_none()).count()
-        + g.as_ref().map_or(0, |g| g.gs.n_estimated(&g.fixed));
+        + g.iter()
+            .chain(&h)
+            .map(|g| g.gs.n_estimated(&g.fixed))
+            .sum::<usize>();
     let logdet_v: f64 = model
         .blocks
         .iter()
@@ -241,6 +242,7 @@ pub(super) fn inference(
         rows: d.rows.clone(),
         intercept: d.intercept,
         g,
+        h,
         model,
         lik,
         fixed,

@@ -7,8 +7,9 @@
 //! sum over blocks: a nested model costs O(k) per evaluation. With P = W − WX(X'WX)⁻¹X'W,
 //! D_j = Z_j Z_j' and W = M⁻¹, the score is −½ tr(P D_j) + ½ y'P D_j P y (REML; W for ML),
 //! the expected information ½ tr(P D_i P D_j) and the observed Hessian
-//! ½ tr(P D_i P D_j) − y'P D_i P D_j P y. A `~ inner | outer` term plugs in as more derivative
-//! matrices dM/dθ on the same blocks.
+//! ½ tr(P D_i P D_j) − y'P D_i P D_j P y. Each `~ inner | outer` term (at most two: metafor's
+//! G with tau2/rho and H with gamma2/phi) plugs in as more derivative matrices dM/dθ on the
+//! same blocks.
 
 use super::random::Factor;
 use super::sampling::VBlocks;
@@ -36,10 +37,10 @@ pub(crate) struct Block {
     pub y: DVector<f64>,
     /// D_j restricted to the block, one per factor.
     pub d: Vec<DMatrix<f64>>,
-    /// The inner-level positions and outer ids of the block's rows for the `~ inner | outer`
-    /// term (empty without one).
-    pub gpos: Vec<usize>,
-    pub gout: Vec<usize>,
+    /// For each `~ inner | outer` term (none without one): the inner-level positions and the
+    /// outer ids of the block's rows.
+    pub gpos: Vec<Vec<usize>>,
+    pub gout: Vec<Vec<usize>>,
 }
 
 /// An `~ inner | outer` term over the fit's rows: its structure, each row's inner-level
@@ -59,8 +60,8 @@ pub(crate) struct Model {
     pub blocks: Vec<Block>,
     /// ½ log|X'X| (metafor's REMLf term).
     pub half_logdet_xtx: f64,
-    /// The structure of the `~ inner | outer` term, if any.
-    pub g: Option<GStructure>,
+    /// The structures of the `~ inner | outer` terms, in order (θ of the first, then the second).
+    pub g: Vec<GStructure>,
 }
 
 /// The likelihood and what derives from it at one point.
@@ -95,17 +96,17 @@ impl Model {
         factors: &[Factor],
         couple: &[bool],
     ) -> Model {
-        Model::with_g(y, x, v, factors, couple, None)
+        Model::with_g(y, x, v, factors, couple, &[])
     }
 
-    /// As [`Model::new`], with an `~ inner | outer` term whose outer levels also couple rows.
+    /// As [`Model::new`], with `~ inner | outer` terms whose outer levels also couple rows.
     pub fn with_g(
         y: &[f64],
         x: &DMatrix<f64>,
         v: &VBlocks,
         factors: &[Factor],
         couple: &[bool],
-        g: Option<&GTerm>,
+        g: &[GTerm],
     ) -> Model {
         let k = y.len();
         let mut parent: Vec<usize> = (0..k).collect();
@@ -120,17 +121,20 @@ impl Model {
                 union(&mut parent, w[0], w[1]);
             }
         }
-        let outer = g.map(|t| Factor {
-            name: String::new(),
-            nlevels: t.outer.iter().max().map_or(0, |m| m + 1),
-            level: t.outer.clone(),
-        });
+        let outer: Vec<Factor> = g
+            .iter()
+            .map(|t| Factor {
+                name: String::new(),
+                nlevels: t.outer.iter().max().map_or(0, |m| m + 1),
+                level: t.outer.clone(),
+            })
+            .collect();
         let couplers = factors
             .iter()
             .zip(couple)
             .filter(|(_, c)| **c)
             .map(|(f, _)| f)
-            .chain(outer.as_ref());
+            .chain(&outer);
         for f in couplers {
             let mut first = vec![usize::MAX; f.nlevels];
             for (i, &l) in f.level.iter().enumerate() {
@@ -183,8 +187,14 @@ impl Model {
                     y: DVector::from_fn(n, |a, _| y[rows[a]]),
                     v: vm,
                     d,
-                    gpos: g.map_or(Vec::new(), |t| rows.iter().map(|&r| t.pos[r]).collect()),
-                    gout: g.map_or(Vec::new(), |t| rows.iter().map(|&r| t.outer[r]).collect()),
+                    gpos: g
+                        .iter()
+                        .map(|t| rows.iter().map(|&r| t.pos[r]).collect())
+                        .collect(),
+                    gout: g
+                        .iter()
+                        .map(|t| rows.iter().map(|&r| t.outer[r]).collect())
+                        .collect(),
                     rows,
                 }
             })
@@ -196,7 +206,7 @@ impl Model {
             p: x.ncols(),
             blocks,
             half_logdet_xtx,
-            g: g.map(|t| t.structure),
+            g: g.iter().map(|t| t.structure).collect(),
         }
     }
 
@@ -225,12 +235,30 @@ impl Model {
         self.eval_g(s, &[], lik, derivs)
     }
 
-    /// As [`Model::eval`] with the `~ inner | outer` term's G at `theta` (metafor's scale: ln
-    /// tau2, atanh rho; empty = no G); derivatives are in σ² and then in θ (θ after σ²).
+    /// The `~ inner | outer` terms' structures with their slices of `theta` (the terms' θ one
+    /// after the other; empty = no term).
+    fn split_theta<'t>(&self, theta: &'t [f64]) -> Vec<(GStructure, &'t [f64])> {
+        if theta.is_empty() {
+            return Vec::new();
+        }
+        let mut rest = theta;
+        self.g
+            .iter()
+            .map(|gs| {
+                let (mine, more) = rest.split_at(gs.n_params());
+                rest = more;
+                (*gs, mine)
+            })
+            .collect()
+    }
+
+    /// As [`Model::eval`] with the `~ inner | outer` terms' G at `theta` (metafor's scale: ln
+    /// tau2, atanh rho; the first term's θ, then the second's; empty = no term); derivatives
+    /// are in σ² and then in θ (θ after σ²).
     pub fn eval_g(&self, s: &[f64], theta: &[f64], lik: Likelihood, derivs: bool) -> Result<Eval> {
         let p = self.p;
-        let gs = self.g.filter(|_| !theta.is_empty());
-        let g = gs.map(|gs| gs.g(theta));
+        let terms = self.split_theta(theta);
+        let g: Vec<DMatrix<f64>> = terms.iter().map(|(gs, th)| gs.g(th)).collect();
         let mut logdet = 0.0;
         let mut xwx = DMatrix::zeros(p, p);
         let mut xwy = DVector::zeros(p);
@@ -242,8 +270,8 @@ impl Model {
                     m += d * s[j];
                 }
             }
-            if let Some(g) = &g {
-                add_g_block(g, &blk.gpos, &blk.gout, &mut m);
+            for (t, g) in g.iter().enumerate() {
+                add_g_block(g, &blk.gpos[t], &blk.gout[t], &mut m);
             }
             let ch = nalgebra::Cholesky::new(m).ok_or_else(|| {
                 Error::invalid("the marginal variance matrix is not positive definite")
@@ -285,23 +313,27 @@ impl Model {
             hess: DMatrix::zeros(0, 0),
         };
         if derivs {
-            let dg: Vec<DMatrix<f64>> = gs.map_or(Vec::new(), |gs| {
-                (0..theta.len()).map(|j| gs.dg(theta, j)).collect()
-            });
+            let dg: Vec<(usize, DMatrix<f64>)> = terms
+                .iter()
+                .enumerate()
+                .flat_map(|(t, (gs, th))| (0..th.len()).map(move |j| (t, gs.dg(th, j))))
+                .collect();
             self.derivatives(s.len(), &dg, lik, &ws, &wrs, &mut e);
-            if let Some(gs) = gs {
-                self.second_order(gs, theta, s.len(), lik, &ws, &wrs, &mut e);
+            let mut offset = s.len();
+            for (t, (gs, th)) in terms.iter().enumerate() {
+                self.second_order((t, *gs), th, offset, lik, &ws, &wrs, &mut e);
+                offset += th.len();
             }
         }
         Ok(e)
     }
 
     /// Score, expected information and observed Hessian from the blocks' W, WX and Wr, over
-    /// the `ns` σ² and then the θ whose ∂G/∂θ_j are `dg`.
+    /// the `ns` σ² and then the θ whose ∂G/∂θ_j are `dg` (with the index of their term).
     fn derivatives(
         &self,
         ns: usize,
-        dg: &[DMatrix<f64>],
+        dg: &[(usize, DMatrix<f64>)],
         lik: Likelihood,
         ws: &[(DMatrix<f64>, DMatrix<f64>)],
         wrs: &[DVector<f64>],
@@ -321,9 +353,9 @@ impl Model {
             let dm: Vec<DMatrix<f64>> = blk.d[..ns]
                 .iter()
                 .cloned()
-                .chain(dg.iter().map(|g| {
+                .chain(dg.iter().map(|(t, g)| {
                     let mut m = DMatrix::zeros(n, n);
-                    add_g_block(g, &blk.gpos, &blk.gout, &mut m);
+                    add_g_block(g, &blk.gpos[*t], &blk.gout[*t], &mut m);
                     m
                 }))
                 .collect();
@@ -379,12 +411,13 @@ impl Model {
         e.grad = grad;
     }
 
-    /// The observed Hessian's term in ∂²M/∂θ_i∂θ_j (G is not linear in θ):
-    /// −½ tr(P ∂²M) + ½ r'W ∂²M W r, added to the θ block of `e.hess` (θ after `ns` σ²).
+    /// The observed Hessian's term in ∂²M/∂θ_i∂θ_j of term `t` (G is not linear in θ; the
+    /// terms add, so there is none across terms): −½ tr(P ∂²M) + ½ r'W ∂²M W r, added to the
+    /// block of `e.hess` of the term's θ, which start at `ns`.
     #[allow(clippy::too_many_arguments)]
     fn second_order(
         &self,
-        gs: GStructure,
+        (t, gs): (usize, GStructure),
         theta: &[f64],
         ns: usize,
         lik: Likelihood,
@@ -404,7 +437,7 @@ impl Model {
                 for ((blk, (w, wx)), wr) in self.blocks.iter().zip(ws).zip(wrs) {
                     let n = blk.rows.len();
                     let mut m = DMatrix::zeros(n, n);
-                    add_g_block(&d2, &blk.gpos, &blk.gout, &mut m);
+                    add_g_block(&d2, &blk.gpos[t], &blk.gout[t], &mut m);
                     tr += (w * &m).trace();
                     quad += wr.dot(&(&m * wr));
                     if lik == Likelihood::Reml {

@@ -5,8 +5,9 @@
 //! the multilevel I², and profile-likelihood CIs of each σ² ([`profile`]).
 //!
 //! The random part is a list of components that add to M within blocks of rows
-//! ([`likelihood`]); `~ inner | outer` terms with a covariance structure plug in there as more
-//! components and are refused as unsupported until they do.
+//! ([`likelihood`]); up to two `~ inner | outer` terms with a covariance structure
+//! ([`structure`]) plug in there as more components: metafor's G (tau2, rho) and H (gamma2,
+//! phi).
 
 pub mod aggregate;
 pub mod anova;
@@ -25,7 +26,7 @@ pub use profile::{
 };
 pub use random::{Factor, RandomFormula};
 pub use sampling::SamplingCov;
-pub use structure::{GComponents, Structure};
+pub use structure::{GComponents, Structure, TermNames};
 use structure::{GStructure, InnerLevels};
 
 use crate::data::Studies;
@@ -84,8 +85,8 @@ pub struct MvOptions {
     pub level: Level,
     /// Components fixed at a value (metafor's `sigma2 = c(NA, 0)`), by position; empty = none.
     pub sigma2: Vec<Option<f64>>,
-    /// The variance structure of each `~ inner | outer` term (metafor's `struct`); a term
-    /// without one is CS, metafor's default.
+    /// The variance structure of each `~ inner | outer` term (metafor's `struct`), in order; a
+    /// single structure applies to both terms (as metafor recycles it), none is CS.
     pub structs: Vec<Structure>,
 }
 
@@ -120,8 +121,11 @@ pub struct GFit {
     pub structure: Structure,
     /// tau2, rho, the inner levels and the numbers of inner and outer levels.
     pub components: GComponents,
-    /// metafor's names of θ (`tau2`, `tau2.1`, `rho`, `rho.2.1`, ...).
+    /// metafor's names of θ (`tau2`, `tau2.1`, `rho`, `rho.2.1`, ...; the second term's
+    /// `gamma2`, `phi`, ...).
     pub names: Vec<String>,
+    /// Which term it is: the first (tau2, rho) or the second (gamma2, phi).
+    pub term: TermNames,
     /// Which θ are fixed (by metafor's automatic rules), else estimated.
     pub fixed: Vec<bool>,
     /// θ on metafor's optimiser scale (ln tau2, atanh rho).
@@ -247,8 +251,10 @@ pub struct MvFit {
     pub rows: Vec<usize>,
     /// Whether the design has an intercept.
     pub intercept: bool,
-    /// The `~ inner | outer` term, if any.
+    /// The first `~ inner | outer` term (tau2, rho), if any.
     pub g: Option<GFit>,
+    /// The second `~ inner | outer` term (gamma2, phi), if any.
+    pub h: Option<GFit>,
     pub(crate) model: likelihood::Model,
     pub(crate) lik: Likelihood,
     pub(crate) fixed: Vec<Option<f64>>,
@@ -297,10 +303,15 @@ impl MvFit {
         for (d, c) in blk.d.iter().zip(&self.components) {
             mb += d * c.sigma2;
         }
-        if let Some(g) = &self.g {
-            structure::add_g_block(&g.gs.g(&g.theta), &blk.gpos, &blk.gout, &mut mb);
+        for (t, g) in self.terms().into_iter().enumerate() {
+            structure::add_g_block(&g.gs.g(&g.theta), &blk.gpos[t], &blk.gout[t], &mut mb);
         }
         mb
+    }
+
+    /// The `~ inner | outer` terms, in order (G, then H).
+    pub fn terms(&self) -> Vec<&GFit> {
+        self.g.iter().chain(&self.h).collect()
     }
 }
 
@@ -404,10 +415,10 @@ pub fn rma_mv(studies: &Studies, opts: &MvOptions) -> Result<MvFit> {
             opts.structs.len()
         )));
     }
-    if n_structured > 1 {
-        return Err(Error::Unsupported {
-            what: "more than one '~ inner | outer' random term (gamma2, phi)".into(),
-        });
+    if n_structured > 2 {
+        return Err(Error::invalid(format!(
+            "{n_structured} '~ inner | outer' random terms: a model has at most two (tau2, rho and gamma2, phi)"
+        )));
     }
     let mut warnings = Vec::new();
     let d = design(studies, opts, &mut warnings)?;
@@ -444,95 +455,32 @@ pub fn rma_mv(studies: &Studies, opts: &MvOptions) -> Result<MvFit> {
     let couple: Vec<bool> = fixed.iter().map(|f| *f != Some(0.0)).collect();
     let n_free = fixed.iter().filter(|f| f.is_none()).count();
     let names: Vec<String> = factors.iter().map(|f| f.name.clone()).collect();
-    let structured = formulas
+    let structured: Vec<(&str, &str, &str)> = formulas
         .iter()
         .zip(&opts.random)
-        .find_map(|(f, text)| match f {
-            RandomFormula::Structured { inner, outer } => Some((text, inner, outer)),
+        .filter_map(|(f, text)| match f {
+            RandomFormula::Structured { inner, outer } => {
+                Some((text.as_str(), inner.as_str(), outer.as_str()))
+            }
             RandomFormula::Nested(_) => None,
-        });
-    if let Some((text, inner, outer)) = structured {
+        })
+        .collect();
+    if !structured.is_empty() {
+        let mut terms = Vec::with_capacity(structured.len());
+        for (t, &(text, inner, outer)) in structured.iter().enumerate() {
+            let st = match opts.structs.as_slice() {
+                [one] => *one,
+                many => many.get(t).copied().unwrap_or(Structure::CS),
+            };
+            terms.push(g_term(studies, &d.rows, (text, inner, outer), st, t)?);
+        }
         let inputs = (v, couple, n_free, names);
-        return fit_structured(
-            studies,
-            opts,
-            lik,
-            d,
-            factors,
-            fixed,
-            inputs,
-            warnings,
-            (text, inner, outer),
-        );
+        return fit_structured(opts, lik, d, factors, fixed, inputs, warnings, terms);
     }
     let model = likelihood::Model::new(&d.y, &d.x, &v, &factors, &couple);
     let start = start_value(&model, &d, n_free)?;
     let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
     let opt = optimize::maximise(&model, lik, &vec![start; q], &fixed, &names, scale)?;
-    fit::inference(
-        opts, lik, d, factors, fixed, model, opt, scale, warnings, None,
-    )
-}
-
-/// The fit of a model with an `~ inner | outer` term: G's θ estimated with the σ².
-#[allow(clippy::too_many_arguments)]
-fn fit_structured(
-    studies: &Studies,
-    opts: &MvOptions,
-    lik: Likelihood,
-    d: Design,
-    factors: Vec<Factor>,
-    fixed: Vec<Option<f64>>,
-    (v, couple, n_free, names): (sampling::VBlocks, Vec<bool>, usize, Vec<String>),
-    mut warnings: Vec<String>,
-    (text, inner, outer): (&String, &String, &String),
-) -> Result<MvFit> {
-    let k = d.rows.len();
-    let q = factors.len();
-    let st = opts.structs.first().copied().unwrap_or(Structure::CS);
-    let mut g = g_term(studies, &d.rows, text, inner, outer, st)?;
-    let term = likelihood::GTerm {
-        structure: g.gs,
-        pos: g.pos.clone(),
-        outer: g.outer_ids.clone(),
-    };
-    let model = likelihood::Model::with_g(&d.y, &d.x, &v, &factors, &couple, Some(&term));
-    let n_vc = structure::start_n_vc(n_free, Some(g.gs.n_tau2()), None);
-    let start = start_value(&model, &d, n_vc)?;
-    let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
-    let (theta_fixed, variance, all_names) = theta_layout(&fixed, &names, &g);
-    let n_est = g.gs.n_estimated(&g.fixed);
-    if d.x.ncols() + n_free + n_est > k {
-        return Err(Error::invalid(format!(
-            "the random term '{text}' with struct {st} has {} parameters besides {} coefficients: more than the {k} rows identify",
-            n_free + n_est,
-            d.x.ncols()
-        )));
-    }
-    for (_, name) in g.names.iter().enumerate().filter(|(j, _)| g.fixed[*j]) {
-        warnings.push(format!(
-            "'{text}': {name} cannot be estimated from these data and is fixed at 0"
-        ));
-    }
-    let mut start_theta = vec![start.ln(); q];
-    start_theta.extend(g.gs.start_theta(start));
-    let spec = optimize::ThetaSpec {
-        ns: q,
-        fixed: &theta_fixed,
-        variance: &variance,
-        g: g.gs,
-        names: &all_names,
-    };
-    let opt = optimize::maximise_theta(&model, lik, &start_theta, &spec, scale)?;
-    g.theta = opt.theta_g.clone();
-    let labels = g.components.g_levels.clone();
-    g.components =
-        g.gs.components(&g.theta, &labels, g.components.g_nlevels[1]);
-    let opt = optimize::Optimum {
-        sigma2: opt.sigma2,
-        eval: opt.eval,
-        iterations: opt.iterations,
-    };
     fit::inference(
         opts,
         lik,
@@ -543,27 +491,130 @@ fn fit_structured(
         opt,
         scale,
         warnings,
-        Some(g),
+        (None, None),
     )
 }
 
-/// The θ of a fit with an `~ inner | outer` term (ln σ², then G's parameters): the fixed values
-/// (`fixed` σ² on the log scale, G's automatically fixed parameters at tau2 = 0 or rho = 0),
-/// which θ are variances, and their names.
+/// The fit of a model with `~ inner | outer` terms: the terms' θ estimated with the σ².
+#[allow(clippy::too_many_arguments)]
+fn fit_structured(
+    opts: &MvOptions,
+    lik: Likelihood,
+    d: Design,
+    factors: Vec<Factor>,
+    fixed: Vec<Option<f64>>,
+    (v, couple, n_free, names): (sampling::VBlocks, Vec<bool>, usize, Vec<String>),
+    mut warnings: Vec<String>,
+    mut terms: Vec<GFit>,
+) -> Result<MvFit> {
+    let k = d.rows.len();
+    let q = factors.len();
+    let gterms: Vec<likelihood::GTerm> = terms
+        .iter()
+        .map(|g| likelihood::GTerm {
+            structure: g.gs,
+            pos: g.pos.clone(),
+            outer: g.outer_ids.clone(),
+        })
+        .collect();
+    let model = likelihood::Model::with_g(&d.y, &d.x, &v, &factors, &couple, &gterms);
+    let n_tau2 = |t: usize| terms.get(t).map(|g| g.gs.n_tau2());
+    let n_vc = structure::start_n_vc(n_free, n_tau2(0), n_tau2(1));
+    let start = start_value(&model, &d, n_vc)?;
+    let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
+    check_parameter_count(&d, n_free, &terms)?;
+    let refs: Vec<&GFit> = terms.iter().collect();
+    let (theta_fixed, variance, all_names) = theta_layout(&fixed, &names, &refs);
+    let mut start_theta = vec![start.ln(); q];
+    for g in &terms {
+        for (_, name) in g.names.iter().enumerate().filter(|(j, _)| g.fixed[*j]) {
+            warnings.push(format!(
+                "'{}': {name} cannot be estimated from these data and is fixed at 0",
+                g.formula
+            ));
+        }
+        start_theta.extend(g.gs.start_theta(start));
+    }
+    let structures: Vec<GStructure> = terms.iter().map(|g| g.gs).collect();
+    let spec = optimize::ThetaSpec {
+        ns: q,
+        fixed: &theta_fixed,
+        variance: &variance,
+        g: &structures,
+        names: &all_names,
+        max_iter: optimize::MAX_ITER,
+    };
+    optimize::check_identified(&model, lik, &start_theta, &spec)?;
+    let opt = optimize::maximise_theta(&model, lik, &start_theta, &spec, scale)?;
+    let mut rest = &opt.theta_g[..];
+    for g in &mut terms {
+        let (mine, more) = rest.split_at(g.gs.n_params());
+        rest = more;
+        g.theta = mine.to_vec();
+        let labels = g.components.g_levels.clone();
+        g.components =
+            g.gs.components(&g.theta, &labels, g.components.g_nlevels[1]);
+    }
+    let opt = optimize::Optimum {
+        sigma2: opt.sigma2,
+        eval: opt.eval,
+        iterations: opt.iterations,
+    };
+    let mut terms = terms.into_iter();
+    let gh = (terms.next(), terms.next());
+    fit::inference(
+        opts, lik, d, factors, fixed, model, opt, scale, warnings, gh,
+    )
+}
+
+/// More coefficients and variance parameters than rows cannot be estimated: refused, naming
+/// the terms and their parameters.
+fn check_parameter_count(d: &Design, n_free: usize, terms: &[GFit]) -> Result<()> {
+    let k = d.rows.len();
+    let n_est: usize = terms.iter().map(|g| g.gs.n_estimated(&g.fixed)).sum();
+    if d.x.ncols() + n_free + n_est <= k {
+        return Ok(());
+    }
+    let described: Vec<String> = terms
+        .iter()
+        .map(|g| {
+            format!(
+                "'{}' with struct {} ({}, {})",
+                g.formula,
+                g.structure,
+                g.term.variance(),
+                g.term.correlation()
+            )
+        })
+        .collect();
+    Err(Error::invalid(format!(
+        "the random terms {} and {n_free} sigma2 have {} parameters besides {} coefficients: more than the {k} rows identify",
+        described.join(" and "),
+        n_free + n_est,
+        d.x.ncols()
+    )))
+}
+
+/// The θ of a fit with `~ inner | outer` terms (ln σ², then each term's parameters): the fixed
+/// values (`fixed` σ² on the log scale, the terms' automatically fixed parameters at tau2 = 0 or
+/// rho = 0), which θ are variances, and their names for messages (`sigma2 of 'district'`,
+/// `gamma2 of '~ time | study'`).
 pub(crate) fn theta_layout(
     fixed: &[Option<f64>],
     names: &[String],
-    g: &GFit,
+    terms: &[&GFit],
 ) -> (Vec<Option<f64>>, Vec<bool>, Vec<String>) {
     let mut theta_fixed: Vec<Option<f64>> = fixed.iter().map(|f| f.map(f64::ln)).collect();
     let mut variance = vec![true; fixed.len()];
-    for j in 0..g.gs.n_params() {
-        let var = g.gs.is_variance(j);
-        variance.push(var);
-        theta_fixed.push(g.fixed[j].then_some(if var { f64::NEG_INFINITY } else { 0.0 }));
+    let mut all_names: Vec<String> = names.iter().map(|n| format!("sigma2 of '{n}'")).collect();
+    for g in terms {
+        for j in 0..g.gs.n_params() {
+            let var = g.gs.is_variance(j);
+            variance.push(var);
+            theta_fixed.push(g.fixed[j].then_some(if var { f64::NEG_INFINITY } else { 0.0 }));
+            all_names.push(format!("{} of '{}'", g.names[j], g.formula));
+        }
     }
-    let mut all_names = names.to_vec();
-    all_names.extend(g.names.iter().cloned());
     (theta_fixed, variance, all_names)
 }
 
@@ -572,10 +623,9 @@ pub(crate) fn theta_layout(
 fn g_term(
     studies: &Studies,
     rows: &[usize],
-    text: &str,
-    inner: &str,
-    outer: &str,
+    (text, inner, outer): (&str, &str, &str),
     st: Structure,
+    index: usize,
 ) -> Result<GFit> {
     let inner_col = random::grouping_column(studies, inner, "the random-effects variable")?;
     let levels = InnerLevels::new(inner_col)?;
@@ -594,7 +644,8 @@ fn g_term(
         outer: outer.to_string(),
         structure: st,
         components: gs.components(&theta, &levels.labels, outer_f.nlevels),
-        names: gs.param_names(),
+        names: gs.param_names_as(TermNames::of(index)),
+        term: TermNames::of(index),
         fixed,
         theta,
         gs,

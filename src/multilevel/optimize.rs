@@ -16,7 +16,7 @@ pub(crate) struct Optimum {
     pub iterations: usize,
 }
 
-const MAX_ITER: usize = 500;
+pub(crate) const MAX_ITER: usize = 500;
 
 /// Maximises over the components with `fixed[j] == None`; the others stay at their value.
 /// `names` name the components in a non-convergence error; `scale` sets the boundary (a
@@ -179,10 +179,26 @@ pub(crate) struct ThetaSpec<'a> {
     pub fixed: &'a [Option<f64>],
     /// Which θ are variances (the others correlations).
     pub variance: &'a [bool],
-    /// The G structure, to refuse inadmissible θ (UN).
-    pub g: super::structure::GStructure,
+    /// The structures of the `~ inner | outer` terms (their θ follow the σ² in this order), to
+    /// refuse inadmissible θ (UN).
+    pub g: &'a [super::structure::GStructure],
     /// Names of θ for a non-convergence error.
     pub names: &'a [String],
+    /// The iteration limit (`MAX_ITER` for fits).
+    pub max_iter: usize,
+}
+
+impl ThetaSpec<'_> {
+    /// The terms' θ after the σ² lie in metafor's parameter space (each UN G positive
+    /// semidefinite).
+    fn admissible(&self, theta: &[f64]) -> bool {
+        let mut rest = &theta[self.ns..];
+        self.g.iter().all(|gs| {
+            let (mine, more) = rest.split_at(gs.n_params());
+            rest = more;
+            gs.is_admissible(mine)
+        })
+    }
 }
 
 /// The log-likelihood and its derivatives in θ (σ² by the chain rule through ln σ²).
@@ -239,9 +255,12 @@ pub(crate) fn maximise_theta(
     let mut e = eval_theta(model, lik, ns, &th)?;
     let mut stalled = false;
     let tol = |ll: f64| 1e-12 * (1.0 + ll.abs());
-    for iter in 0..MAX_ITER {
+    for iter in 0..spec.max_iter {
+        // A parameter the likelihood does not depend on at all (the correlation of a term
+        // whose variance is 0: no score, no information) stays where it is.
         let free: Vec<usize> = (0..q)
             .filter(|&j| spec.fixed[j].is_none() && !at_bound[j])
+            .filter(|&j| e.grad[j] != 0.0 || e.info[(j, j)] != 0.0)
             .collect();
         let g: Vec<f64> = free.iter().map(|&j| e.grad[j]).collect();
         let step = theta_direction(&e, &free, &g);
@@ -254,7 +273,7 @@ pub(crate) fn maximise_theta(
                 let mut t = th.clone();
                 t[j] = inward(th[j], spec.variance[j], scale);
                 if let Ok(et) = eval_theta(model, lik, ns, &t) {
-                    if et.ll > e.ll + tol(e.ll) && spec.g.is_admissible(&t[ns..]) {
+                    if et.ll > e.ll + tol(e.ll) && spec.admissible(&t) {
                         (th, e, released) = (t, et, true);
                         at_bound[j] = false;
                         break;
@@ -283,7 +302,7 @@ pub(crate) fn maximise_theta(
                     nb[j] = true;
                 }
             }
-            if spec.g.is_admissible(&nt[ns..]) {
+            if spec.admissible(&nt) {
                 if let Ok(ne) = eval_theta(model, lik, ns, &nt) {
                     if ne.ll >= e.ll - tol(e.ll) {
                         (th, at_bound, e, stalled) = (nt, nb, ne, false);
@@ -304,8 +323,9 @@ pub(crate) fn maximise_theta(
             Likelihood::Reml => "REML",
         },
         detail: format!(
-            "the parameter '{}' did not settle in {MAX_ITER} iterations (score {:e})",
+            "the parameter {} did not settle in {} iterations (score {:e})",
             spec.names.get(worst).map_or("?", String::as_str),
+            spec.max_iter,
             e.grad[worst]
         ),
     })
@@ -318,4 +338,143 @@ fn theta_direction(e: &Eval, free: &[usize], g: &[f64]) -> Vec<f64> {
     let hess = DMatrix::from_fn(n, n, |a, b| -e.hess[(free[a], free[b])]);
     let info = DMatrix::from_fn(n, n, |a, b| e.info[(free[a], free[b])]);
     newton_step(hess, info, g, 3.0)
+}
+
+/// Refuses a model whose variance parameters cannot all be estimated: at the start θ, the
+/// expected information of each free parameter, in order (σ², then the first and the second
+/// `~ inner | outer` term), must not be (to rounding) a combination of the earlier ones'
+/// (a singular information matrix: e.g. a second term grouping the rows as the first, or a
+/// sigma2 factor equal to a term's outer factor next to its correlation). The error names the
+/// first dependent parameter.
+pub(crate) fn check_identified(
+    model: &Model,
+    lik: Likelihood,
+    start: &[f64],
+    spec: &ThetaSpec,
+) -> Result<()> {
+    let e = eval_theta(model, lik, spec.ns, start)?;
+    let mut kept: Vec<usize> = Vec::new();
+    for j in (0..start.len()).filter(|&j| spec.fixed[j].is_none()) {
+        let own = e.info[(j, j)];
+        let residual = if kept.is_empty() {
+            own
+        } else {
+            let n = kept.len();
+            let a = DMatrix::from_fn(n, n, |r, c| e.info[(kept[r], kept[c])]);
+            let b = DVector::from_fn(n, |r, _| e.info[(kept[r], j)]);
+            match nalgebra::Cholesky::new(a) {
+                Some(ch) => own - b.dot(&ch.solve(&b)),
+                None => own,
+            }
+        };
+        if !(residual > 1e-10 * own.abs()) || own <= 0.0 {
+            let earlier: Vec<&str> = kept
+                .iter()
+                .map(|&i| spec.names.get(i).map_or("?", String::as_str))
+                .collect();
+            let with = if earlier.is_empty() {
+                String::from(": the data carry no information on it")
+            } else {
+                format!(" from {}", earlier.join(", "))
+            };
+            return Err(Error::invalid(format!(
+                "the model is not identifiable: {} cannot be told apart{with}; drop or change a random term",
+                spec.names.get(j).map_or("?", String::as_str)
+            )));
+        }
+        kept.push(j);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::multilevel::likelihood::GTerm;
+    use crate::multilevel::sampling::VBlocks;
+    use crate::multilevel::structure::{GStructure, Structure};
+
+    /// A model of 8 rows in 4 clusters of an inner level 0 and 1, with a CS and an ID term on
+    /// the clusters.
+    fn two_term_model() -> (Model, Vec<GStructure>) {
+        let y = [0.1, 0.5, -0.2, 0.4, 0.9, 0.3, 0.0, 0.6];
+        let x = DMatrix::from_element(8, 1, 1.0);
+        let v = VBlocks {
+            blocks: (0..8)
+                .map(|i| (vec![i], DMatrix::from_element(1, 1, 0.02 + 0.01 * i as f64)))
+                .collect(),
+        };
+        let gs = vec![
+            GStructure::new(Structure::CS, 2).unwrap(),
+            GStructure::new(Structure::ID, 2).unwrap(),
+        ];
+        let term = |s: GStructure| GTerm {
+            structure: s,
+            pos: vec![0, 1, 0, 1, 0, 1, 0, 1],
+            outer: vec![0, 0, 1, 1, 2, 2, 3, 3],
+        };
+        let terms = [term(gs[0]), term(gs[1])];
+        (Model::with_g(&y, &x, &v, &[], &[], &terms), gs)
+    }
+
+    /// An optimiser that runs out of iterations names the parameter that had not settled, with
+    /// its term (here the only free one, gamma2 of the second term).
+    #[test]
+    fn non_convergence_names_the_parameter() {
+        let (model, gs) = two_term_model();
+        let names: Vec<String> = ["tau2", "rho", "gamma2"]
+            .iter()
+            .map(|n| format!("{n} of '~ b | a'"))
+            .collect();
+        let fixed = [Some(0.05f64.ln()), Some(0.3f64.atanh()), None];
+        let spec = ThetaSpec {
+            ns: 0,
+            fixed: &fixed,
+            variance: &[true, false, true],
+            g: &gs,
+            names: &names,
+            max_iter: 1,
+        };
+        let start = [0.05f64.ln(), 0.3f64.atanh(), -12.0];
+        let e = maximise_theta(&model, Likelihood::Reml, &start, &spec, 0.1).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("gamma2 of '~ b | a'") && msg.contains("did not settle in 1 iterations"),
+            "{msg}"
+        );
+        // With the usual limit the same start converges.
+        let spec = ThetaSpec {
+            max_iter: MAX_ITER,
+            ..spec
+        };
+        assert!(maximise_theta(&model, Likelihood::Reml, &start, &spec, 0.1).is_ok());
+    }
+
+    /// Two terms that group the rows identically (CS twice) cannot be told apart: the check
+    /// names the second term's variance.
+    #[test]
+    fn a_repeated_term_is_not_identified() {
+        let (model, _) = two_term_model();
+        let gs = vec![GStructure::new(Structure::CS, 2).unwrap(); 2];
+        let names: Vec<String> = ["tau2", "rho", "gamma2", "phi"]
+            .iter()
+            .map(|n| format!("{n} of '~ b | a'"))
+            .collect();
+        let model = Model {
+            g: gs.clone(),
+            ..model
+        };
+        let fixed = [None; 4];
+        let spec = ThetaSpec {
+            ns: 0,
+            fixed: &fixed,
+            variance: &[true, false, true, false],
+            g: &gs,
+            names: &names,
+            max_iter: MAX_ITER,
+        };
+        let start = [0.05f64.ln(), 0.5f64.atanh(), 0.05f64.ln(), 0.5f64.atanh()];
+        let e = check_identified(&model, Likelihood::Reml, &start, &spec).unwrap_err();
+        assert!(e.to_string().contains("gamma2 of '~ b | a'"), "{e}");
+    }
 }

@@ -7,7 +7,7 @@
 //! metafor does, moved inward in tenths of the way to the estimate while the fit at the end of
 //! the interval fails.
 
-use super::optimize::{maximise, maximise_theta, ThetaSpec};
+use super::optimize::{maximise, maximise_theta, ThetaSpec, MAX_ITER};
 use super::structure::variance_bracket;
 use super::{theta_layout, MvFit};
 use crate::error::{Error, Result};
@@ -38,10 +38,14 @@ pub enum Component {
     Tau2(usize),
     /// The `~ inner | outer` term's correlation `rho[j]`.
     Rho(usize),
+    /// The second `~ inner | outer` term's variance `gamma2[j]`.
+    Gamma2(usize),
+    /// The second `~ inner | outer` term's correlation `phi[j]`.
+    Phi(usize),
 }
 
-/// The profile-likelihood CIs of every component of a fit, in the order of `sigma2`, `tau2`
-/// and `rho`; `None` where the component is fixed (metafor gives it no CI).
+/// The profile-likelihood CIs of every component of a fit, in the order of `sigma2`, `tau2`,
+/// `rho`, `gamma2` and `phi`; `None` where the component is fixed (metafor gives it no CI).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MvProfile {
     /// One per sigma2.
@@ -50,12 +54,18 @@ pub struct MvProfile {
     pub tau2: Vec<Option<ProfileCi>>,
     /// One per estimable rho (none for ID and DIAG).
     pub rho: Vec<Option<ProfileCi>>,
+    /// One per gamma2 of the second `~ inner | outer` term (empty without one).
+    pub gamma2: Vec<Option<ProfileCi>>,
+    /// One per estimable phi of the second term.
+    pub phi: Vec<Option<ProfileCi>>,
 }
 
 impl MvProfile {
     /// No component has a CI.
     pub fn is_empty(&self) -> bool {
-        self.sigma2.is_empty() && self.tau2.is_empty() && self.rho.is_empty()
+        [&self.sigma2, &self.tau2, &self.rho, &self.gamma2, &self.phi]
+            .iter()
+            .all(|v| v.is_empty())
     }
 }
 
@@ -92,18 +102,30 @@ fn target(fit: &MvFit, comp: Component) -> Result<Target> {
             index: j,
         });
     }
-    let g = fit.g.as_ref().ok_or_else(|| {
-        Error::invalid("the model has no '~ inner | outer' term: it has no tau2 or rho")
+    let second = matches!(comp, Component::Gamma2(_) | Component::Phi(_));
+    let g = if second { &fit.h } else { &fit.g };
+    let g = g.as_ref().ok_or_else(|| {
+        Error::invalid(if second {
+            "the model has no second '~ inner | outer' term: it has no gamma2 or phi"
+        } else {
+            "the model has no '~ inner | outer' term: it has no tau2 or rho"
+        })
     })?;
     let nt = g.gs.n_tau2();
     let (j, estimate) = match comp {
-        Component::Tau2(j) if j < nt => (j, g.components.tau2[j]),
-        Component::Rho(j) if j < g.gs.n_rho() => (nt + j, g.components.rho[j]),
+        Component::Tau2(j) | Component::Gamma2(j) if j < nt => (j, g.components.tau2[j]),
+        Component::Rho(j) | Component::Phi(j) if j < g.gs.n_rho() => (nt + j, g.components.rho[j]),
         _ => {
             return Err(Error::invalid(format!(
                 "the model has no component {comp:?}"
             )))
         }
+    };
+    // θ of the second term follow the first term's.
+    let offset = if second {
+        fit.g.as_ref().map_or(0, |g| g.gs.n_params())
+    } else {
+        0
     };
     let name = format!("{} of '{}'", g.names[j], g.formula);
     if g.fixed[j] {
@@ -114,7 +136,7 @@ fn target(fit: &MvFit, comp: Component) -> Result<Target> {
         estimate,
         interval: g.gs.profile_bracket(j, estimate),
         variance: g.gs.is_variance(j),
-        index: ns + j,
+        index: ns + offset + j,
     })
 }
 
@@ -123,14 +145,15 @@ fn target(fit: &MvFit, comp: Component) -> Result<Target> {
 fn profile_ll(fit: &MvFit, t: &Target, value: f64) -> Result<f64> {
     let names: Vec<String> = fit.components.iter().map(|c| c.name.clone()).collect();
     let tiny = 1e-6 * fit.scale;
-    let Some(g) = &fit.g else {
+    let terms = fit.terms();
+    if terms.is_empty() {
         let mut fixed = fit.fixed.clone();
         fixed[t.index] = Some(value);
         let start: Vec<f64> = fit.components.iter().map(|c| c.sigma2.max(tiny)).collect();
         let o = maximise(&fit.model, fit.lik, &start, &fixed, &names, fit.scale)?;
         return Ok(o.eval.ll);
-    };
-    let (mut theta_fixed, variance, all_names) = theta_layout(&fit.fixed, &names, g);
+    }
+    let (mut theta_fixed, variance, all_names) = theta_layout(&fit.fixed, &names, &terms);
     theta_fixed[t.index] = Some(if t.variance {
         value.ln()
     } else {
@@ -142,8 +165,9 @@ fn profile_ll(fit: &MvFit, t: &Target, value: f64) -> Result<f64> {
         .iter()
         .map(|c| c.sigma2.max(tiny).ln())
         .chain(
-            g.theta
+            terms
                 .iter()
+                .flat_map(|g| &g.theta)
                 .zip(&variance[names.len()..])
                 .map(|(&th, &var)| {
                     if var {
@@ -154,12 +178,14 @@ fn profile_ll(fit: &MvFit, t: &Target, value: f64) -> Result<f64> {
                 }),
         )
         .collect();
+    let structures: Vec<_> = terms.iter().map(|g| g.gs).collect();
     let spec = ThetaSpec {
         ns: names.len(),
         fixed: &theta_fixed,
         variance: &variance,
-        g: g.gs,
+        g: &structures,
         names: &all_names,
+        max_iter: MAX_ITER,
     };
     Ok(
         maximise_theta(&fit.model, fit.lik, &start, &spec, fit.scale)?
@@ -266,6 +292,15 @@ pub fn confint_all(fit: &MvFit, tol: f64) -> Result<MvProfile> {
         }
         for j in 0..g.gs.n_rho() {
             out.rho.push(one(Component::Rho(j), g.fixed[nt + j])?);
+        }
+    }
+    if let Some(h) = &fit.h {
+        let nt = h.gs.n_tau2();
+        for j in 0..nt {
+            out.gamma2.push(one(Component::Gamma2(j), h.fixed[j])?);
+        }
+        for j in 0..h.gs.n_rho() {
+            out.phi.push(one(Component::Phi(j), h.fixed[nt + j])?);
         }
     }
     Ok(out)

@@ -253,6 +253,43 @@ pub struct GComponents {
     pub g_nlevels: [usize; 2],
 }
 
+/// Which of rma.mv's two `~ inner | outer` terms: the first (G: tau2, rho) or the second
+/// (H: gamma2, phi), as metafor names their parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermNames {
+    /// The first term: tau2 and rho.
+    G,
+    /// The second term: gamma2 and phi.
+    H,
+}
+
+impl TermNames {
+    /// The first (0) or second (1) term.
+    pub fn of(index: usize) -> TermNames {
+        if index == 0 {
+            TermNames::G
+        } else {
+            TermNames::H
+        }
+    }
+
+    /// `tau2` or `gamma2`.
+    pub fn variance(self) -> &'static str {
+        match self {
+            TermNames::G => "tau2",
+            TermNames::H => "gamma2",
+        }
+    }
+
+    /// `rho` or `phi`.
+    pub fn correlation(self) -> &'static str {
+        match self {
+            TermNames::G => "rho",
+            TermNames::H => "phi",
+        }
+    }
+}
+
 /// A structure over `n_levels` inner levels: the map from θ to the L×L matrix G.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GStructure {
@@ -412,12 +449,19 @@ impl GStructure {
     /// The names of θ's parameters as metafor labels them (ASCII): `tau2` or `tau2.1`, `tau2.2`,
     /// ...; `rho` or UN's `rho.2.1`, `rho.3.1`, ..., `rho.3.2` (1-based levels).
     pub fn param_names(&self) -> Vec<String> {
+        self.param_names_as(TermNames::G)
+    }
+
+    /// The names of θ's parameters for the first (`tau2`, `rho`) or second (`gamma2`, `phi`)
+    /// `~ inner | outer` term, as [`GStructure::param_names`].
+    pub fn param_names_as(&self, term: TermNames) -> Vec<String> {
+        let (var, cor) = (term.variance(), term.correlation());
         (0..self.n_params())
             .map(|j| match self.param(j) {
-                GParam::Tau2 { level: None } => "tau2".to_owned(),
-                GParam::Tau2 { level: Some(l) } => format!("tau2.{}", l + 1),
-                GParam::Rho { pair: None } => "rho".to_owned(),
-                GParam::Rho { pair: Some((r, c)) } => format!("rho.{}.{}", r + 1, c + 1),
+                GParam::Tau2 { level: None } => var.to_owned(),
+                GParam::Tau2 { level: Some(l) } => format!("{var}.{}", l + 1),
+                GParam::Rho { pair: None } => cor.to_owned(),
+                GParam::Rho { pair: Some((r, c)) } => format!("{cor}.{}.{}", r + 1, c + 1),
             })
             .collect()
     }

@@ -60,9 +60,10 @@ pub fn mv_options(opts: &Value) -> MvOptions {
 fn default_tol(key: &str, base: Tol) -> Tol {
     if key.ends_with("_precise") {
         PRECISE
-    } else if ["sigma2_ci_", "tau2_ci_", "rho_ci_"]
+    } else if CI_COMPONENTS
         .iter()
-        .any(|c| key.starts_with(c))
+        .map(|c| format!("{c}_ci_"))
+        .any(|c| key.starts_with(&c))
     {
         MV_CI_DEFAULT
     } else {
@@ -148,7 +149,7 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
         Ok(f) => f,
         Err(e) => return misses.push(format!("{path}: fit failed: {e}")),
     };
-    let profiled = ["sigma2", "tau2", "rho"]
+    let profiled = CI_COMPONENTS
         .iter()
         .any(|c| expected.get(format!("{c}_ci_lb")).is_some());
     let cis = if profiled {
@@ -160,15 +161,23 @@ pub fn run(case: &Case, a: &Value, misses: &mut Vec<String>) {
         MvProfile::default()
     };
     let mut got = mv_json(&fit, &cis);
-    // The bounds are found to 1e-10: they are the corpus's `_precise` bounds too.
-    for c in ["sigma2", "tau2", "rho"] {
+    copy_precise(&mut got);
+    compare_fit(&path, expected, &got, misses);
+}
+
+/// The components with profile-likelihood CIs, by their JSON names.
+pub const CI_COMPONENTS: [&str; 5] = ["sigma2", "tau2", "rho", "gamma2", "phi"];
+
+/// CI bounds found to 1e-10 are the corpus's `_precise` bounds too: copies `<c>_ci_lb` to
+/// `<c>_ci_lb_precise` (and ub).
+pub fn copy_precise(got: &mut Value) {
+    for c in CI_COMPONENTS {
         for side in ["lb", "ub"] {
             if let Some(v) = got.get(format!("{c}_ci_{side}")).cloned() {
                 got[format!("{c}_ci_{side}_precise")] = v;
             }
         }
     }
-    compare_fit(&path, expected, &got, misses);
 }
 
 /// Compares a fit's JSON with an analysis's `expected` block: every key within the default

@@ -51,6 +51,13 @@ pub fn mv_json(fit: &MvFit, cis: &MvProfile) -> Value {
         m.insert("g_levels".into(), json!(g.components.g_levels));
         m.insert("g_nlevels".into(), json!(g.components.g_nlevels));
     }
+    // The second term under metafor's names (res$gamma2, res$phi, res$h.levels.f, res$h.nlevels).
+    if let Some(h) = &fit.h {
+        m.insert("gamma2".into(), nums(&h.components.tau2));
+        m.insert("phi".into(), nums(&h.components.rho));
+        m.insert("h_levels".into(), json!(h.components.g_levels));
+        m.insert("h_nlevels".into(), json!(h.components.g_nlevels));
+    }
     m.insert("QE".into(), num(fit.qe.0));
     m.insert("QE_df".into(), json!(fit.qe.1));
     m.insert("QE_pval".into(), num(fit.qe.2));
@@ -72,6 +79,8 @@ pub fn mv_json(fit: &MvFit, cis: &MvProfile) -> Value {
         ("sigma2", &cis.sigma2),
         ("tau2", &cis.tau2),
         ("rho", &cis.rho),
+        ("gamma2", &cis.gamma2),
+        ("phi", &cis.phi),
     ] {
         insert_cis(&mut m, name, list);
     }

@@ -5,7 +5,7 @@
 
 use super::{fmt, q_clause, wald_cells, wald_head};
 use crate::model::Method;
-use crate::multilevel::{GFit, MvFit, MvProfile, ProfileCi, Structure};
+use crate::multilevel::{GFit, MvFit, MvProfile, ProfileCi, Structure, TermNames};
 use crate::render::pvalue::{p_value, PStyle};
 use std::fmt::Write;
 
@@ -47,8 +47,8 @@ pub fn mv_summary(fit: &MvFit) -> String {
             c.name
         );
     }
-    if let Some(g) = &fit.g {
-        if !fit.components.is_empty() {
+    for (t, g) in fit.terms().into_iter().enumerate() {
+        if t > 0 || !fit.components.is_empty() {
             s.push('\n');
         }
         g_components(&mut s, g);
@@ -156,7 +156,8 @@ fn abbreviate(name: &str) -> String {
 
 /// The `~ inner | outer` term as `print.rma.mv` shows it: the factors, then tau2 (one row,
 /// or one per inner level with its rows and label) and rho (one row, or UN's matrix of
-/// correlations beside the numbers of outer levels holding each pair).
+/// correlations beside the numbers of outer levels holding each pair); the second term the same
+/// with gamma2 and phi.
 fn g_components(s: &mut String, g: &GFit) {
     let [n_inner, n_outer] = g.components.g_nlevels;
     let w = g.outer.chars().count().max(g.inner.chars().count());
@@ -173,12 +174,16 @@ fn g_components(s: &mut String, g: &GFit) {
     let st = g.structure;
     let nt = g.components.tau2.len();
     let rho_fixed = g.fixed.get(nt).copied().unwrap_or(true);
-    let rho_row = |cells: Vec<String>| ("rho".to_string(), cells);
+    let (var, cor) = match g.term {
+        TermNames::G => ("tau", "rho"),
+        TermNames::H => ("gamma", "phi"),
+    };
+    let rho_row = |cells: Vec<String>| (cor.to_string(), cells);
     let strs = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     if !st.heteroscedastic() {
         let t = g.components.tau2[0];
         let mut rows = vec![(
-            "tau^2    ".to_string(),
+            format!("{:<9}", format!("{var}^2")),
             vec![fmt(t), fmt(t.sqrt()), yes_no(g.fixed[0]).into()],
         )];
         if st != Structure::ID {
@@ -192,9 +197,9 @@ fn g_components(s: &mut String, g: &GFit) {
         .map(|j| {
             let t = g.components.tau2[j];
             let name = if nt == 1 {
-                "tau^2   ".to_string()
+                format!("{:<8}", format!("{var}^2"))
             } else {
-                format!("tau^2.{}  ", j + 1)
+                format!("{var}^2.{}  ", j + 1)
             };
             let cells = vec![
                 fmt(t),
@@ -219,8 +224,9 @@ fn g_components(s: &mut String, g: &GFit) {
     }
 }
 
-/// UN's correlations: rho in the lower triangle and 1 on the diagonal, then the numbers of
-/// outer levels holding both levels above the diagonal and whether rho is fixed below it.
+/// UN's correlations: rho in the lower triangle and 1 on the diagonal (phi of the second term
+/// also above it, as print.rma.mv shows H in full), then the numbers of outer levels holding
+/// both levels above the diagonal and whether rho is fixed below it.
 fn un_rho(s: &mut String, g: &GFit) {
     let l = g.components.g_levels.len();
     let nt = g.components.tau2.len();
@@ -232,7 +238,9 @@ fn un_rho(s: &mut String, g: &GFit) {
         .iter()
         .map(|x| abbreviate(x))
         .collect();
-    let mut cols: Vec<String> = abbr.iter().map(|a| format!("rho.{a}")).collect();
+    let second = g.term == TermNames::H;
+    let cor = if second { "phi" } else { "rho" };
+    let mut cols: Vec<String> = abbr.iter().map(|a| format!("{cor}.{a}")).collect();
     cols.push(String::new());
     cols.extend(abbr.iter().cloned());
     let rows = (0..l)
@@ -241,6 +249,7 @@ fn un_rho(s: &mut String, g: &GFit) {
                 .map(|c| match r.cmp(&c) {
                     std::cmp::Ordering::Equal => "1".into(),
                     std::cmp::Ordering::Greater => fmt(g.components.rho[index(r, c)]),
+                    std::cmp::Ordering::Less if second => fmt(g.components.rho[index(c, r)]),
                     std::cmp::Ordering::Less => String::new(),
                 })
                 .collect();
@@ -285,13 +294,18 @@ pub fn mv_confint(fit: &MvFit, cis: &MvProfile) -> String {
         }
     };
     let sigma2: Vec<f64> = fit.components.iter().map(|c| c.sigma2).collect();
-    let (tau2, rho) = fit.g.as_ref().map_or((&[][..], &[][..]), |g| {
-        (&g.components.tau2[..], &g.components.rho[..])
-    });
+    fn parts(g: &Option<GFit>) -> (&[f64], &[f64]) {
+        g.as_ref().map_or((&[][..], &[][..]), |g| {
+            (&g.components.tau2[..], &g.components.rho[..])
+        })
+    }
+    let ((tau2, rho), (gamma2, phi)) = (parts(&fit.g), parts(&fit.h));
     let groups = [
         ("sigma^2", "sigma", &sigma2[..], &cis.sigma2, true),
         ("tau^2", "tau", tau2, &cis.tau2, true),
         ("rho", "", rho, &cis.rho, false),
+        ("gamma^2", "gamma", gamma2, &cis.gamma2, true),
+        ("phi", "", phi, &cis.phi, false),
     ];
     for (base, root, estimates, list, variance) in groups {
         for (j, ci) in list.iter().enumerate() {
