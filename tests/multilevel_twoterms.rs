@@ -430,3 +430,65 @@ fn non_identifiable_models_name_the_parameter() {
         "{e}"
     );
 }
+
+/// More variance parameters than the rows identify: refused naming both terms and their
+/// parameters (gamma2, phi), before any fit.
+#[test]
+fn more_parameters_than_rows_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("small.csv");
+    std::fs::write(
+        &path,
+        "study,yi,vi,t,a\n1,0.1,0.02,1,1\n2,0.3,0.03,2,1\n3,0.2,0.04,3,1\n\
+         4,0.5,0.02,1,2\n5,0.4,0.03,2,2\n6,0.0,0.05,3,2\n",
+    )
+    .unwrap();
+    let run = evident([
+        "pool",
+        path.to_str().unwrap(),
+        "--random",
+        "~ t | a",
+        "--random",
+        "~ t | a",
+        "--struct",
+        "UN",
+        "--struct",
+        "HCS",
+    ]);
+    assert!(!run.ok, "{}", run.stdout);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("more than the 6 rows identify")
+            && run
+                .stderr
+                .contains("'~ t | a' with struct HCS (gamma2, phi)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// One --struct applies to both terms, as metafor recycles `struct`.
+#[test]
+fn one_struct_applies_to_both_terms() {
+    let c = dir().join("crede.csv");
+    let run = |structs: &[&str]| {
+        let mut args = vec![
+            "pool",
+            c.to_str().unwrap(),
+            "--random",
+            "~ criterion | studyid",
+            "--random",
+            "~ criterion | sample",
+            "--json",
+        ];
+        for s in structs {
+            args.extend(["--struct", s]);
+        }
+        let r = evident(&args);
+        assert!(r.ok, "{structs:?}: {}", r.stderr);
+        r.stdout
+    };
+    let one = run(&["ID"]);
+    assert_eq!(one, run(&["ID", "ID"]));
+    assert_ne!(one, run(&["ID", "CS"]));
+}

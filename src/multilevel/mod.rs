@@ -588,8 +588,8 @@ fn check_parameter_count(d: &Design, n_free: usize, terms: &[GFit]) -> Result<()
         })
         .collect();
     Err(Error::invalid(format!(
-        "the random terms {} and {n_free} sigma2 have {} parameters besides {} coefficients: more than the {k} rows identify",
-        described.join(" and "),
+        "the random part ({}, {n_free} sigma2) has {} variance parameters besides {} coefficients: more than the {k} rows identify",
+        described.join(", "),
         n_free + n_est,
         d.x.ncols()
     )))

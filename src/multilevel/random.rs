@@ -3,8 +3,8 @@
 //!
 //! `~ 1 | a/b/c` gives three variance components, for the factors `a`, `a/b` (the combinations
 //! of a and b that occur) and `a/b/c`; several formulas (a list in R) are crossed components.
-//! `~ inner | outer` terms need a covariance structure for the inner levels (`structure.rs`,
-//! not part of this kernel yet): they are refused as unsupported.
+//! `~ inner | outer` terms (at most two) take a covariance structure for the inner levels
+//! (`structure.rs`).
 
 use crate::data::{Studies, Value};
 use crate::error::{Error, Location, Result};
