@@ -372,6 +372,30 @@ fn anova_of_two_terms_against_one() {
     let mut misses = Vec::new();
     compare_fit("anova", &all["anova"]["expected"], &got, &mut misses);
     assert!(misses.is_empty(), "{}", misses.join("\n"));
+    // The table names each term's structure as fitted: one --struct serves both terms.
+    let run = evident([
+        "anova",
+        csv(a).to_str().unwrap(),
+        "--random",
+        "~ criterion | studyid",
+        "--random",
+        "~ criterion | sample",
+        "--struct",
+        "UN",
+        "--mods",
+        "~ criterion - 1",
+        "--reduced",
+        "~ criterion - 1",
+        "--reduced-random",
+        "~ criterion | studyid",
+        "--reduced-struct",
+        "UN",
+        "--method",
+        "ML",
+    ]);
+    assert!(run.ok, "{}", run.stderr);
+    let want = "random ~ criterion | studyid (UN), ~ criterion | sample (UN)";
+    assert!(run.stdout.contains(want), "{}", run.stdout);
 }
 
 fn refused(args: &[&str]) -> String {

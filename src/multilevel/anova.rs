@@ -18,7 +18,8 @@ use crate::stats::pchisq_upper;
 
 /// How a model is described: its moderators (`1` for none) and random terms with structures.
 fn row(opts: &MvOptions, fit: &MvFit) -> ModelRow {
-    let mut structs = opts.structs.iter();
+    // The structures as fitted (one given structure serves both terms, as in metafor).
+    let mut structs = fit.terms().into_iter().map(|g| g.structure);
     let random = opts
         .random
         .iter()
