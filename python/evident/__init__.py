@@ -163,8 +163,12 @@ class Result:
         self._dict: dict = json.loads(rendered[0])
         self._text: str = rendered[1]
 
+    def _attributes(self) -> "dict | None":
+        # Read through __dict__: __getattr__ runs before __init__ has set it (copy, pickle).
+        return self.__dict__.get("_dict")
+
     def __getattr__(self, name: str) -> Any:
-        d = self.__dict__.get("_dict")
+        d = self._attributes()
         if d is None:
             raise AttributeError(name)
         key = self._aliases.get(name, name)
@@ -224,14 +228,9 @@ class RmaResult(Result):
         for w in fit.warnings():
             warnings.warn(w, EvidentWarning, stacklevel=3)
 
-    def __getattr__(self, name: str) -> Any:
-        flat = self.__dict__.get("_flat")
-        if flat is None:
-            raise AttributeError(name)
-        key = self._aliases.get(name, name)
-        if key in flat:
-            return _array(flat[key])
-        raise AttributeError(f"RmaResult has no attribute '{name}' (keys: {', '.join(flat)})")
+    def _attributes(self) -> "dict | None":
+        # The coefficient table's columns are attributes too (beta, se, ... as arrays).
+        return self.__dict__.get("_flat")
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table (metafor's ``coef(summary(res))``), one row per coefficient."""

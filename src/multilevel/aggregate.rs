@@ -98,7 +98,7 @@ pub fn aggregate(set: &EffectSet, opts: &AggregateOptions) -> Result<Aggregated>
             )));
         };
         let (yi, vi) = if opts.weighted {
-            let w = chol.inverse();
+            let w = crate::stats::linalg::cholesky_inverse(&chol);
             let sum_w = w.sum();
             ((&w * &y).sum() / sum_w, 1.0 / sum_w)
         } else {

@@ -22,9 +22,12 @@ impl MvFit {
         for blk in &self.model.blocks {
             let m = self.block_marginal(blk);
             let n = m.nrows();
-            let inv = m.cholesky().map(|c| c.inverse()).ok_or_else(|| {
-                Error::invalid("the marginal variance of a cluster is not positive definite")
-            })?;
+            let inv = m
+                .cholesky()
+                .map(|c| crate::stats::linalg::cholesky_inverse(&c))
+                .ok_or_else(|| {
+                    Error::invalid("the marginal variance of a cluster is not positive definite")
+                })?;
             for (a, &r) in blk.rows.iter().enumerate().take(n) {
                 w[r] = inv[(a, a)];
             }
