@@ -317,8 +317,8 @@ pub enum Error {
         hint: &'static str,
     },
 
-    /// A model feature the library does not implement yet (e.g. a `~ inner | outer` random
-    /// term before its covariance structures exist).
+    /// A model feature the library does not implement (e.g. a selection model with a fixed
+    /// tau2).
     #[error("{what} is not supported yet")]
     Unsupported {
         /// The feature, as the user wrote it.

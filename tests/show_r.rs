@@ -113,6 +113,7 @@ const KONST: &str = "tests/conformance/cases/konstantopoulos2011_mv_threelevel/i
 const ASSINK: &str = "tests/conformance/cases/assink2016_mv_threelevel/input.csv";
 const BERKEY: &str = "tests/conformance/cases/berkey1998_mv_multivariate/input.csv";
 const MCCURDY: &str = "tests/conformance/cases/mccurdy2020_mv_crossed/input.csv";
+const CREDE: &str = "tests/fixtures/mv_twoterms/crede.csv";
 
 /// Multilevel and multivariate models (`rma.mv`), with `vcalc` V, known V blocks, crossed terms,
 /// moderators, t tests with both df rules, and cluster-robust CR1 / CR2.
@@ -183,6 +184,23 @@ const MV_CASES: &[&[&str]] = &[
         "--cluster",
         "alloc",
     ],
+    &[
+        CREDE,
+        "--random",
+        "~ criterion | studyid",
+        "--random",
+        "~ criterion | sample",
+        "--struct",
+        "UN",
+        "--struct",
+        "ID",
+        "--mods",
+        "~ criterion - 1",
+        "--robust",
+        "CR2",
+        "--cluster",
+        "studyid",
+    ],
 ];
 
 /// `pool --show-r` of a multilevel model: the printed `rma.mv` code, run in R, gives evident's
@@ -210,6 +228,7 @@ fn printed_rma_mv_code_reproduces_the_fit_in_r() {
         let full = format!(
             "{code}\nif (!exists(\"rob\")) rob <- list(se = NA, dfs = NA)\n\
              cat(jsonlite::toJSON(list(b=unname(coef(res)), se=res$se, sigma2=res$sigma2, \
+             tau2=res$tau2, rho=res$rho, gamma2=res$gamma2, phi=res$phi, \
              rse=rob$se, rdf=rob$dfs), digits=NA))\n"
         );
         let script = dir.path().join(format!("mv{i}.R"));
@@ -232,16 +251,27 @@ fn printed_rma_mv_code_reproduces_the_fit_in_r() {
                 rse[j]
             );
         }
-        let s2: Vec<f64> = v["sigma2"].as_array().unwrap().iter().map(num).collect();
-        let rs2 = rv("sigma2");
-        assert_eq!(s2.len(), rs2.len(), "{case:?}: components");
-        for (a, b) in s2.iter().zip(&rs2) {
-            // metafor's nlminb stops short of the optimum in the 6th digit of some components
-            // (README_mv: evident's exact optimum is the `converged` target).
-            assert!(
-                (a - b).abs() <= 1e-4 * b.abs().max(1e-4),
-                "{case:?}: sigma2 {a} vs R {b}"
-            );
+        // The variance components and correlations evident reports, each against R's.
+        for key in ["sigma2", "tau2", "rho", "gamma2", "phi"] {
+            // An empty list: no such term (metafor then reports a placeholder 0).
+            let Some(got) = v
+                .get(key)
+                .and_then(|g| g.as_array())
+                .filter(|g| !g.is_empty())
+            else {
+                continue;
+            };
+            let got: Vec<f64> = got.iter().map(num).collect();
+            let want = rv(key);
+            assert_eq!(got.len(), want.len(), "{case:?}: {key}");
+            for (a, b) in got.iter().zip(&want) {
+                // metafor's nlminb stops short of the optimum in the 6th digit of some
+                // components (README_mv: evident's exact optimum is the `converged` target).
+                assert!(
+                    (a - b).abs() <= 1e-4 * b.abs().max(1e-4),
+                    "{case:?}: {key} {a} vs R {b}"
+                );
+            }
         }
         // Robust results inherit the components' optimiser noise.
         if let Some(rob) = v.get("robust") {
