@@ -120,6 +120,9 @@ pub struct ForestOptions {
     pub size: PlotSize,
     /// A multilevel model's clusters, label, heterogeneity and robust row; `None` for others.
     pub multilevel: Option<MultilevelLayout>,
+    /// Further pooled results drawn as diamonds without weights under the model's (the
+    /// report's GLMM), each with its test line under the plot (none when empty).
+    pub extra_pooled: Vec<RobustRow>,
 }
 
 /// A study without an effect, shown in its place with "Not estimable".
@@ -209,6 +212,7 @@ impl Default for ForestOptions {
             other_model: None,
             size: PlotSize::default(),
             multilevel: None,
+            extra_pooled: Vec::new(),
         }
     }
 }
@@ -679,6 +683,7 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
         rows.push(overall_row(fit, label, rv, other, total));
     }
     rows.extend(ml.and_then(|m| m.robust.as_ref()).map(Row::Robust));
+    rows.extend(opts.extra_pooled.iter().map(Row::Robust));
     rows.extend(other.filter(|o| !o.fixed).map(Row::Other));
     if rv.is_some() {
         revman::close_group(&mut rows, total, None);
@@ -1372,6 +1377,12 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
             .flat_map(|m| &m.robust)
             .map(|r| r.test.clone()),
     );
+    notes.extend(
+        opts.extra_pooled
+            .iter()
+            .filter(|r| !r.test.is_empty())
+            .map(|r| r.test.clone()),
+    );
     notes.extend(rv.and_then(|r| r.subgroup_differences.clone()));
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for n in &opts.not_estimable {
@@ -1419,6 +1430,32 @@ fn modified_kh_line(fit: &RmaFit, d: usize) -> Option<String> {
 
 /// Lays out the forest plot of `fit`, at the size asked in the options.
 pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
+    if fit.effects.study_ci.is_some() {
+        let (view, opts) = natural_axis(fit, opts);
+        return forest_of(&view, &opts);
+    }
+    forest_of(fit, opts)
+}
+
+/// Proportions and rates shown with their own study intervals (exact ones reach 0 and 1, which
+/// a logit or log axis cannot) are drawn on the natural axis, as R meta draws `metaprop`: the
+/// fit and the pooled rows of `opts` as seen on the display scale.
+fn natural_axis(fit: &RmaFit, opts: &ForestOptions) -> (RmaFit, ForestOptions) {
+    let b = |x: f64| fit.effects.scale.back(x);
+    let mut o = opts.clone();
+    for g in &mut o.subgroups {
+        g.fit = g.fit.on_display_scale();
+    }
+    if let Some(m) = &mut o.other_model {
+        (m.estimate, m.ci_lb, m.ci_ub) = (b(m.estimate), b(m.ci_lb), b(m.ci_ub));
+    }
+    for r in &mut o.extra_pooled {
+        (r.estimate, r.ci_lb, r.ci_ub) = (b(r.estimate), b(r.ci_lb), b(r.ci_ub));
+    }
+    (fit.on_display_scale(), o)
+}
+
+fn forest_of(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     check_columns(fit, opts)?;
     let mut l = Layout::new(fit, opts)?;
     if opts.size.is_natural() {
@@ -1506,7 +1543,12 @@ fn default_limits(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) ->
     for g in &opts.subgroups {
         widen(g.fit.ci_lb, g.fit.ci_ub);
     }
-    for r in opts.multilevel.iter().flat_map(|m| &m.robust) {
+    for r in opts
+        .multilevel
+        .iter()
+        .flat_map(|m| &m.robust)
+        .chain(&opts.extra_pooled)
+    {
         widen(r.ci_lb, r.ci_ub);
     }
     (lo, hi)
