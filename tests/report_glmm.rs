@@ -147,3 +147,44 @@ fn a_glmm_that_cannot_be_fitted_is_a_note_not_a_failure() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_manifest_chooses_the_study_intervals() {
+    let (dir, a) = setup(
+        "wilson",
+        "data/pilots_completion.csv",
+        "measure = \"PLO\"\nstudy_ci = \"wilson\"\n",
+    );
+    let results = json(&a.join("results.json"));
+    assert_eq!(results["studies"]["ci_method"], "wilson");
+    // prop.test(correct = FALSE)'s bounds (tests/fixtures/exact_ci/make.R) for 20/25, 8/10, 18/31.
+    let e = json(&root().join("tests/fixtures/exact_ci/expected.json"));
+    for (i, (x, n)) in [(20.0, 25.0), (8.0, 10.0), (18.0, 31.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let c = e["proportions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["x"] == x && c["n"] == n)
+            .unwrap();
+        for (key, j) in [("ci_lb", 0), ("ci_ub", 1)] {
+            let (got, want) = (
+                results["studies"][key][i].as_f64().unwrap(),
+                c["wilson"][j].as_f64().unwrap(),
+            );
+            assert!(
+                (got - want).abs() <= 1e-10 * want,
+                "{key} {x}/{n}: {got} vs {want}"
+            );
+        }
+    }
+    let md = read(&a.join("summary.md"));
+    assert!(
+        md.contains("Wilson score confidence interval (Wilson 1927)"),
+        "{md}"
+    );
+    assert!(read(&a.join("index.html")).contains("Wilson EB (1927)"));
+    std::fs::remove_dir_all(&dir).ok();
+}
