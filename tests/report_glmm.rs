@@ -94,7 +94,15 @@ fn proportions_are_pooled_with_the_binomial_normal_glmm() {
     assert!(html.contains("Generalized linear mixed model (binomial-normal GLMM)"));
     assert!(html.contains("Stijnen T, Hamza TH, Özdemir P (2010)"));
     let svg = read(&a.join("forest.svg"));
-    assert!(svg.contains("Binomial-normal GLMM (ML)"));
+    // The GLMM is the first, overall diamond; the inverse-variance model's row follows.
+    let texts = common::svg::text_content(&svg);
+    let at = |t: &str| {
+        texts
+            .iter()
+            .position(|x| x == t)
+            .unwrap_or_else(|| panic!("{t}: {texts:?}"))
+    };
+    assert!(at("Binomial-normal GLMM (ML)") < at("Sensitivity: random-effects model (REML)"));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -672,7 +672,7 @@ fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<
         mv.robust.as_ref(),
         po.cluster.as_deref(),
     )?;
-    let forest_svg = forest_svg(&studies, &view, cfg, &None, Some(layout), Vec::new())?;
+    let forest_svg = forest_svg(&studies, &view, cfg, &None, Some(layout), None)?;
     let model = RModel::Mv {
         options: &mv.options,
         confint: (po.tau2_ci == Tau2CiType::ProfileLikelihood).then(|| pool::mv_pl_tol(po)),
@@ -883,26 +883,23 @@ fn glmm_step(
 
 /// The GLMM's diamond on the forest plot, on the plotted fit's analysis scale (a proportion's
 /// GLMM is on the logit scale whatever the pooling scale); none when it was not fitted.
-fn glmm_forest_row(g: Option<&GlmmStep>, fit: &RmaFit) -> Vec<RobustRow> {
-    let Some((g, f)) = g.and_then(|g| g.fit.as_ref().ok().map(|f| (g, f))) else {
-        return Vec::new();
-    };
-    let Some((e, l, u)) = crate::render::html::analysis::fit_display(f) else {
-        return Vec::new();
-    };
+fn glmm_forest_row(g: Option<&GlmmStep>, fit: &RmaFit) -> Option<(RobustRow, GlmmRole)> {
+    let (g, f) = g.and_then(|g| g.fit.as_ref().ok().map(|f| (g, f)))?;
+    let (e, l, u) = crate::render::html::analysis::fit_display(f)?;
     let to = |x: f64| fit.effects.scale.forward(x);
     let name = g.name();
     let label = match g.spec.role {
         GlmmRole::Primary => format!("{}{} (ML)", name[..1].to_uppercase(), &name[1..]),
         GlmmRole::Sensitivity => format!("Sensitivity: {name} (ML)"),
     };
-    vec![RobustRow {
+    let row = RobustRow {
         label,
         estimate: to(e),
         ci_lb: to(l),
         ci_ub: to(u),
         test: String::new(),
-    }]
+    };
+    Some((row, g.spec.role))
 }
 
 /// The summary-of-findings row of a binary outcome at the manifest's control risk (or the
@@ -1059,7 +1056,7 @@ fn forest_svg(
     cfg: &AnalysisConfig,
     sg: &Option<Step<SubgroupFit>>,
     multilevel: Option<MultilevelLayout>,
-    extra_pooled: Vec<RobustRow>,
+    glmm: Option<(RobustRow, GlmmRole)>,
 ) -> Result<String> {
     let preset = preset(cfg)?;
     let choices = ForestChoices {
@@ -1087,7 +1084,12 @@ fn forest_svg(
     };
     let mut opts = forest_options(studies, fit, by, &choices, base)?;
     opts.multilevel = multilevel;
-    opts.extra_pooled = extra_pooled;
+    // The leading GLMM (single proportions) is the first diamond; a sensitivity one follows.
+    match glmm {
+        Some((row, GlmmRole::Primary)) => opts.lead_pooled = Some(row),
+        Some((row, GlmmRole::Sensitivity)) => opts.extra_pooled = vec![row],
+        None => {}
+    }
     forest(fit, &opts)?.to_svg()
 }
 

@@ -651,13 +651,10 @@ pub fn results(a: &Analysis) -> String {
     s.push_str(&small_study_results(a));
     match glmm_results(a, &name) {
         // The GLMM leads; the inverse-variance paragraph follows as the sensitivity analysis.
-        Some(lead) if a.glmm_leads() => {
-            let mut c = s.chars();
-            let rest: String = c
-                .next()
-                .map_or(String::new(), |f| f.to_lowercase().chain(c).collect());
-            format!("{lead} Sensitivity analysis with inverse-variance pooling: {rest}")
-        }
+        Some(lead) if a.glmm_leads() => format!(
+            "{lead} Sensitivity analysis with inverse-variance pooling: {}",
+            mid_sentence(&s)
+        ),
         Some(sensitivity) => s + &sensitivity,
         None => s,
     }
