@@ -881,25 +881,24 @@ fn glmm_step(
     Ok(Some(GlmmStep { spec, fit }))
 }
 
-/// The GLMM's diamond on the forest plot, on the plotted fit's analysis scale (a proportion's
-/// GLMM is on the logit scale whatever the pooling scale); none when it was not fitted.
-fn glmm_forest_row(g: Option<&GlmmStep>, fit: &RmaFit) -> Option<(RobustRow, GlmmRole)> {
+/// The leading GLMM's diamond on the forest plot (single proportions), on the plotted fit's
+/// analysis scale (a proportion's GLMM is on the logit scale whatever the pooling scale); none
+/// when it was not fitted. A sensitivity GLMM (sparse tables) is in the tables and text only,
+/// so that the plot stays the one `evident forest` draws.
+fn glmm_forest_row(g: Option<&GlmmStep>, fit: &RmaFit) -> Option<RobustRow> {
     let (g, f) = g.and_then(|g| g.fit.as_ref().ok().map(|f| (g, f)))?;
+    if g.spec.role != GlmmRole::Primary {
+        return None;
+    }
     let (e, l, u) = crate::render::html::analysis::fit_display(f)?;
     let to = |x: f64| fit.effects.scale.forward(x);
-    let name = g.name();
-    let label = match g.spec.role {
-        GlmmRole::Primary => format!("{}{} (ML)", name[..1].to_uppercase(), &name[1..]),
-        GlmmRole::Sensitivity => format!("Sensitivity: {name} (ML)"),
-    };
-    let row = RobustRow {
-        label,
+    Some(RobustRow {
+        label: "Binomial-normal GLMM (ML)".into(),
         estimate: to(e),
         ci_lb: to(l),
         ci_ub: to(u),
         test: String::new(),
-    };
-    Some((row, g.spec.role))
+    })
 }
 
 /// The summary-of-findings row of a binary outcome at the manifest's control risk (or the
@@ -1056,7 +1055,7 @@ fn forest_svg(
     cfg: &AnalysisConfig,
     sg: &Option<Step<SubgroupFit>>,
     multilevel: Option<MultilevelLayout>,
-    glmm: Option<(RobustRow, GlmmRole)>,
+    glmm: Option<RobustRow>,
 ) -> Result<String> {
     let preset = preset(cfg)?;
     let choices = ForestChoices {
@@ -1084,12 +1083,8 @@ fn forest_svg(
     };
     let mut opts = forest_options(studies, fit, by, &choices, base)?;
     opts.multilevel = multilevel;
-    // The leading GLMM (single proportions) is the first diamond; a sensitivity one follows.
-    match glmm {
-        Some((row, GlmmRole::Primary)) => opts.lead_pooled = Some(row),
-        Some((row, GlmmRole::Sensitivity)) => opts.extra_pooled = vec![row],
-        None => {}
-    }
+    // The leading GLMM (single proportions) is the first diamond.
+    opts.lead_pooled = glmm;
     forest(fit, &opts)?.to_svg()
 }
 

@@ -120,10 +120,6 @@ pub struct ForestOptions {
     pub size: PlotSize,
     /// A multilevel model's clusters, label, heterogeneity and robust row; `None` for others.
     pub multilevel: Option<MultilevelLayout>,
-    /// Further pooled results drawn as diamonds without weights under the model's (the
-    /// report's GLMM beside sparse tables), each with its test line under the plot (none when
-    /// empty).
-    pub extra_pooled: Vec<RobustRow>,
     /// A pooled result that leads the model's (the report's binomial-normal GLMM of single
     /// proportions): the first, bold overall diamond; the model's row is then labelled as the
     /// sensitivity analysis.
@@ -217,7 +213,6 @@ impl Default for ForestOptions {
             other_model: None,
             size: PlotSize::default(),
             multilevel: None,
-            extra_pooled: Vec::new(),
             lead_pooled: None,
         }
     }
@@ -704,7 +699,6 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
         rows.push(overall_row(fit, label, rv, other, total));
     }
     rows.extend(ml.and_then(|m| m.robust.as_ref()).map(Row::Robust));
-    rows.extend(opts.extra_pooled.iter().map(Row::Robust));
     rows.extend(other.filter(|o| !o.fixed).map(Row::Other));
     if rv.is_some() {
         revman::close_group(&mut rows, total, None);
@@ -1399,12 +1393,6 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
             .flat_map(|m| &m.robust)
             .map(|r| r.test.clone()),
     );
-    notes.extend(
-        opts.extra_pooled
-            .iter()
-            .filter(|r| !r.test.is_empty())
-            .map(|r| r.test.clone()),
-    );
     notes.extend(rv.and_then(|r| r.subgroup_differences.clone()));
     let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for n in &opts.not_estimable {
@@ -1471,7 +1459,7 @@ fn natural_axis(fit: &RmaFit, opts: &ForestOptions) -> (RmaFit, ForestOptions) {
     if let Some(m) = &mut o.other_model {
         (m.estimate, m.ci_lb, m.ci_ub) = (b(m.estimate), b(m.ci_lb), b(m.ci_ub));
     }
-    for r in o.extra_pooled.iter_mut().chain(o.lead_pooled.as_mut()) {
+    if let Some(r) = &mut o.lead_pooled {
         (r.estimate, r.ci_lb, r.ci_ub) = (b(r.estimate), b(r.ci_lb), b(r.ci_ub));
     }
     (fit.on_display_scale(), o)
@@ -1569,7 +1557,6 @@ fn default_limits(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) ->
         .multilevel
         .iter()
         .flat_map(|m| &m.robust)
-        .chain(&opts.extra_pooled)
         .chain(&opts.lead_pooled)
     {
         widen(r.ci_lb, r.ci_ub);
