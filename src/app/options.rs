@@ -5,7 +5,7 @@
 
 use crate::app::presets::{PoolMethod, Preset};
 use crate::data::CsvOptions;
-use crate::effect::{AddTo, EscalcOptions, VType};
+use crate::effect::{AddTo, EscalcOptions, StudyCi, VType};
 use crate::error::{Error, Result};
 use crate::measure::Scale;
 use crate::model::heterogeneity::Tau2CiType;
@@ -103,6 +103,8 @@ pub struct PoolOptions {
     pub include_p_bounds: bool,
     /// The multilevel model.
     pub multilevel: MultilevelOptions,
+    /// Each study's own interval for single proportions and rates.
+    pub study_ci: StudyCi,
 }
 
 impl Default for PoolOptions {
@@ -142,6 +144,7 @@ impl Default for PoolOptions {
             reported: false,
             include_p_bounds: false,
             multilevel: MultilevelOptions::default(),
+            study_ci: StudyCi::default(),
         }
     }
 }
@@ -404,6 +407,7 @@ impl PoolOptions {
                 .unwrap_or(cfg.direction == Some(crate::render::html::analysis::Direction::Higher)),
             reported: cfg.reported,
             include_p_bounds: cfg.include_p_bounds,
+            study_ci: parse_key("study_ci", cfg.study_ci.as_deref())?.unwrap_or_default(),
             multilevel: MultilevelOptions {
                 random: cfg.random.0.clone(),
                 structure: cfg

@@ -2,10 +2,13 @@
 //! which they combine with explicit choices. The command line, `batch` and the report all resolve
 //! their options here, so one preset means the same everywhere.
 
+use crate::data::Data;
 use crate::effect::EscalcOptions;
 use crate::error::{Error, Result};
+use crate::glmm::GlmmModel;
 use crate::measure::Measure;
 use crate::model::{Level, Method, PiType, RmaOptions, Test};
+use crate::render::html::analysis::{GlmmRole, ReportGlmm};
 use crate::render::plot::forest::ForestLayout;
 use std::str::FromStr;
 
@@ -155,9 +158,112 @@ impl Preset {
     }
 }
 
+/// The report's generalized linear mixed model: `glmm` in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GlmmChoice {
+    /// As current guidance: the binomial-normal model pools single proportions; UM.FS is added
+    /// beside the pooling of 2×2 tables with a zero cell.
+    #[default]
+    Auto,
+    /// No GLMM.
+    Off,
+    /// This model for 2×2 tables with a zero cell (single proportions take the binomial-normal
+    /// model whatever is named, as metafor).
+    Model(GlmmModel),
+}
+
+/// `auto`, `off` or a model of `rma.glmm` (`UM.FS`, `UM.RS`, `CM.EL`, `CM.AL`), case-insensitively.
+impl FromStr for GlmmChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "AUTO" => Ok(GlmmChoice::Auto),
+            "OFF" | "NONE" => Ok(GlmmChoice::Off),
+            "UM.FS" => Ok(GlmmChoice::Model(GlmmModel::UmFs)),
+            "UM.RS" => Ok(GlmmChoice::Model(GlmmModel::UmRs)),
+            "CM.EL" => Ok(GlmmChoice::Model(GlmmModel::CmEl)),
+            "CM.AL" => Ok(GlmmChoice::Model(GlmmModel::CmAl)),
+            _ => Err(Error::invalid(format!(
+                "unknown GLMM '{s}': expected auto, off, UM.FS, UM.RS, CM.EL or CM.AL"
+            ))),
+        }
+    }
+}
+
+/// The GLMM a report fits for these data, the measure it is fitted on and its role; `None`
+/// when there is none to fit. The one place the report decides it, following current guidance
+/// for sparse events (Stijnen, Hamza & Özdemir 2010; Schwarzer et al. 2019; Cochrane Handbook
+/// §10.4.4): single proportions are pooled with the binomial-normal model (R meta's `metaprop`
+/// default), the inverse-variance analysis becoming a sensitivity line; 2×2 tables analysed as
+/// odds ratios with any zero cell get UM.FS (metafor's default model) beside their pooling.
+pub fn report_glmm(choice: GlmmChoice, data: &Data, measure: Measure) -> Option<ReportGlmm> {
+    let model = match choice {
+        GlmmChoice::Off => return None,
+        GlmmChoice::Auto => GlmmModel::UmFs,
+        GlmmChoice::Model(m) => m,
+    };
+    let proportion = matches!(
+        measure,
+        Measure::PR | Measure::PLO | Measure::PAS | Measure::PFT | Measure::PLN
+    );
+    match data {
+        Data::Proportion { .. } if proportion => Some(ReportGlmm {
+            measure: Measure::PLO,
+            model: GlmmModel::UmFs,
+            role: GlmmRole::Primary,
+        }),
+        Data::TwoByTwo { ai, bi, ci, di }
+            if matches!(measure, Measure::OR | Measure::PETO)
+                && [ai, bi, ci, di].iter().any(|c| c.contains(&Some(0.0))) =>
+        {
+            Some(ReportGlmm {
+                measure: Measure::OR,
+                model,
+                role: GlmmRole::Sensitivity,
+            })
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_report_glmm_follows_the_data() {
+        let v = |x: &[f64]| x.iter().map(|&x| Some(x)).collect::<Vec<_>>();
+        let prop = Data::Proportion {
+            xi: v(&[0.0, 3.0]),
+            ni: v(&[31.0, 10.0]),
+        };
+        let lead = report_glmm(GlmmChoice::Auto, &prop, Measure::PFT).unwrap();
+        assert_eq!((lead.measure, lead.role), (Measure::PLO, GlmmRole::Primary));
+        assert!(report_glmm(GlmmChoice::Off, &prop, Measure::PLO).is_none());
+        let table = |a: f64| Data::TwoByTwo {
+            ai: v(&[a, 2.0]),
+            bi: v(&[10.0, 8.0]),
+            ci: v(&[3.0, 4.0]),
+            di: v(&[9.0, 7.0]),
+        };
+        let sparse = report_glmm(GlmmChoice::Auto, &table(0.0), Measure::OR).unwrap();
+        assert_eq!(
+            (sparse.model, sparse.role),
+            (GlmmModel::UmFs, GlmmRole::Sensitivity)
+        );
+        let chosen = GlmmChoice::Model(GlmmModel::CmEl);
+        assert_eq!(
+            report_glmm(chosen, &table(0.0), Measure::OR).unwrap().model,
+            GlmmModel::CmEl
+        );
+        assert!(report_glmm(GlmmChoice::Auto, &table(1.0), Measure::OR).is_none());
+        assert!(report_glmm(GlmmChoice::Auto, &table(0.0), Measure::RR).is_none());
+        assert_eq!(
+            " cm.al ".parse::<GlmmChoice>().unwrap(),
+            GlmmChoice::Model(GlmmModel::CmAl)
+        );
+        assert!("glmm".parse::<GlmmChoice>().is_err());
+    }
 
     #[test]
     fn presets_resolve_as_documented() {

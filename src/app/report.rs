@@ -2,6 +2,7 @@
 //! per analysis and an index. One failing analysis never stops the others.
 
 use super::manifest::{AnalysisConfig, Manifest, MANIFEST_NAME};
+use super::options::parse_key;
 use super::options::preset_of as preset;
 use super::options::PoolOptions;
 pub use super::options::{escalc_options, options};
@@ -9,12 +10,13 @@ use super::pool;
 use super::tables::Tables;
 use crate::app::forest::{forest_options, multilevel_forest, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
-use crate::app::presets::PoolMethod;
+use crate::app::presets::{report_glmm, GlmmChoice, PoolMethod};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
 use crate::bias::{Ranktest, Regtest, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
-use crate::effect::EffectSet;
+use crate::effect::{EffectSet, StudyIntervals};
 use crate::error::{Error, Result};
+use crate::glmm::{rma_glmm, GlmmOptions};
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, RmaOptions, Test};
@@ -24,9 +26,9 @@ use crate::pool::sof::Sof;
 use crate::pool::view::{fit_with_view, revman5_random};
 use crate::pool::{MhFit, MhOptions, TablePooling};
 pub use crate::render::html::analysis::{Analysis, Bubble, Entry, ReportOptions, Spec, Step};
-use crate::render::html::analysis::{MetaregExtras, PooledExtras};
+use crate::render::html::analysis::{GlmmRole, GlmmStep, MetaregExtras, PooledExtras};
 use crate::render::html::page;
-use crate::render::plot::forest::{forest, ForestOptions, MultilevelLayout, PlotSize};
+use crate::render::plot::forest::{forest, ForestOptions, MultilevelLayout, PlotSize, RobustRow};
 use crate::render::plot::funnel::{funnel, FunnelOptions};
 use crate::render::plot::render::svg_to_png;
 use crate::render::plot::rob::rob_columns;
@@ -596,7 +598,9 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
             None => Err(not_iv("leave-one-out of")),
         };
     }
-    let forest_svg = forest_svg(&studies, &fit, cfg, &sg, None)?;
+    let glmm = glmm_step(cfg, &studies, fit.effects.measure, opts.level)?;
+    let glmm_row = glmm_forest_row(glmm.as_ref(), &fit);
+    let forest_svg = forest_svg(&studies, &fit, cfg, &sg, None, glmm_row)?;
     let funnel_svg = funnel_svg(&fit, &tf);
     let bubbles = match &mr {
         Some(Ok(m)) => bubble_svgs(m, &cfg.xlab),
@@ -604,6 +608,9 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     };
     warnings.extend(xlab_warnings(cfg, &bubbles));
     let sof = sof_row(&studies, &fit, &po);
+    if let Some(g @ GlmmStep { fit: Err(why), .. }) = &glmm {
+        warnings.push(format!("The {} was {why}.", g.name()));
+    }
     let rob_svgs = rob_svgs(&fit);
     warnings.extend(row_notes);
     // The R code reads the file's effect columns; reported rows have none to read.
@@ -636,6 +643,7 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         sof,
         rob_svgs,
         r_code,
+        glmm,
     })
 }
 
@@ -664,7 +672,7 @@ fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<
         mv.robust.as_ref(),
         po.cluster.as_deref(),
     )?;
-    let forest_svg = forest_svg(&studies, &view, cfg, &None, Some(layout))?;
+    let forest_svg = forest_svg(&studies, &view, cfg, &None, Some(layout), None)?;
     let model = RModel::Mv {
         options: &mv.options,
         confint: (po.tau2_ci == Tau2CiType::ProfileLikelihood).then(|| pool::mv_pl_tol(po)),
@@ -705,6 +713,7 @@ fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<
         sof: None,
         rob_svgs: None,
         r_code,
+        glmm: None,
     })
 }
 
@@ -812,6 +821,7 @@ fn fit_model(
             if po.scale.is_some() {
                 set.scale = studies.data.kind().scale(measure, po.scale);
             }
+            set.study_ci = StudyIntervals::compute(studies, &set, po.study_ci, opts.level)?;
             let run = pool::run_rma(&set, &opts, po)?;
             Model {
                 fit: run.fit,
@@ -845,6 +855,49 @@ fn fit_model(
                 refit: None,
             }
         }
+    })
+}
+
+/// The GLMM current guidance asks for with these data ([`report_glmm`], the one policy), fitted
+/// as `pool --glmm MODEL --method ML` fits it (z tests, no moderators) at the analysis's level;
+/// a failure (k = 1, complete separation, ...) is kept as its reason, never stopping the page.
+fn glmm_step(
+    cfg: &AnalysisConfig,
+    studies: &Studies,
+    measure: Measure,
+    level: crate::model::Level,
+) -> Result<Option<GlmmStep>> {
+    let choice = parse_key::<GlmmChoice>("glmm", cfg.glmm.as_deref())?.unwrap_or_default();
+    let Some(spec) = report_glmm(choice, &studies.data, measure) else {
+        return Ok(None);
+    };
+    let o = GlmmOptions {
+        model: spec.model,
+        test: Test::Z,
+        mods: None,
+        level: level.percent(),
+    };
+    let fit = rma_glmm(studies, spec.measure, &o).map_err(|e| format!("not fitted: {e}"));
+    Ok(Some(GlmmStep { spec, fit }))
+}
+
+/// The leading GLMM's diamond on the forest plot (single proportions), on the plotted fit's
+/// analysis scale (a proportion's GLMM is on the logit scale whatever the pooling scale); none
+/// when it was not fitted. A sensitivity GLMM (sparse tables) is in the tables and text only,
+/// so that the plot stays the one `evident forest` draws.
+fn glmm_forest_row(g: Option<&GlmmStep>, fit: &RmaFit) -> Option<RobustRow> {
+    let (g, f) = g.and_then(|g| g.fit.as_ref().ok().map(|f| (g, f)))?;
+    if g.spec.role != GlmmRole::Primary {
+        return None;
+    }
+    let (e, l, u) = crate::render::html::analysis::fit_display(f)?;
+    let to = |x: f64| fit.effects.scale.forward(x);
+    Some(RobustRow {
+        label: "Binomial-normal GLMM (ML)".into(),
+        estimate: to(e),
+        ci_lb: to(l),
+        ci_ub: to(u),
+        test: String::new(),
     })
 }
 
@@ -1002,6 +1055,7 @@ fn forest_svg(
     cfg: &AnalysisConfig,
     sg: &Option<Step<SubgroupFit>>,
     multilevel: Option<MultilevelLayout>,
+    glmm: Option<RobustRow>,
 ) -> Result<String> {
     let preset = preset(cfg)?;
     let choices = ForestChoices {
@@ -1029,6 +1083,8 @@ fn forest_svg(
     };
     let mut opts = forest_options(studies, fit, by, &choices, base)?;
     opts.multilevel = multilevel;
+    // The leading GLMM (single proportions) is the first diamond.
+    opts.lead_pooled = glmm;
     forest(fit, &opts)?.to_svg()
 }
 
@@ -1146,6 +1202,19 @@ fn write_analysis(a: &Analysis, dir: &Path, ro: &ReportOptions) -> Result<()> {
     pool::add_pooled_json(&mut results, &a.extras);
     if let (Some(Ok(s)), Some(obj)) = (&a.sof, results.as_object_mut()) {
         obj.insert("sof".into(), crate::render::json::sof_json(s));
+    }
+    if let (Some(g), Some(obj)) = (&a.glmm, results.as_object_mut()) {
+        // The `pool --glmm --json` object, with its role on the page, or why it is missing.
+        let v = match &g.fit {
+            Ok(f) => crate::render::json::glmm_json(f),
+            Err(why) => serde_json::json!({ "error": why }),
+        };
+        obj.insert("glmm".into(), v);
+        let role = match g.spec.role {
+            GlmmRole::Primary => "primary",
+            GlmmRole::Sensitivity => "sensitivity",
+        };
+        obj.insert("glmm_role".into(), role.into());
     }
     let json = serde_json::to_string_pretty(&results)
         .map_err(|e| Error::invalid(format!("cannot serialise results: {e}")))?;

@@ -7,7 +7,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::ValueEnum;
 use evident::app::presets::{PoolMethod, Preset};
 use evident::bias::{Alternative, Estimator, Predictor, RegModel, SelType, Side};
-use evident::effect::{AddTo, VType};
+use evident::effect::{AddTo, StudyCi, VType};
 use evident::model::heterogeneity::Tau2CiType;
 use evident::model::{Method, PiType, Solver, Test};
 use evident::multilevel::Structure;
@@ -45,6 +45,22 @@ choices! {
         /// Profile likelihood (ML and REML fits), metafor's confint(type = "PL").
         #[value(alias = "PL", alias = "profile")]
         Pl => Tau2CiType::ProfileLikelihood,
+    }
+}
+
+choices! {
+    /// `--study-ci`: each study's own interval for single proportions and rates.
+    StudyCiArg => StudyCi {
+        /// Clopper–Pearson (Clopper & Pearson 1934) for proportions, Garwood's exact Poisson
+        /// interval for rates: R meta's method.ci = "CP".
+        #[value(alias = "CP", alias = "exact")]
+        Cp => StudyCi::Exact,
+        /// Wilson's score interval (Wilson 1927; the Poisson score interval for rates): R
+        /// meta's method.ci = "WS".
+        #[value(alias = "WS", alias = "ws")]
+        Wilson => StudyCi::Wilson,
+        /// yi ± z·√vi on the pooling scale, back-transformed (metafor's summary.escalc).
+        Wald => StudyCi::Wald,
     }
 }
 

@@ -5,7 +5,7 @@ use super::choices::{ForestLayoutArg, RobustArg};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use evident::app::forest::{forest_options, multilevel_forest, ForestChoices};
-use evident::effect::EffectSet;
+use evident::effect::{EffectSet, StudyCi, StudyIntervals};
 use evident::model::rma;
 use evident::model::RmaFit;
 use evident::model::Weighting;
@@ -119,6 +119,12 @@ pub struct ForestArgs {
     /// Draw the common-effect and the random-effects diamonds together, each with its weights.
     #[arg(long)]
     pub both_models: bool,
+    /// Each study's own interval for single proportions (PR, PLO, PAS, PFT, PLN) and rates
+    /// (IR, IRLN): cp (Clopper–Pearson; Garwood's exact interval for rates), wilson, or wald
+    /// (yi ± z·√vi back-transformed). Unless wald, the plot is drawn on the proportion (rate)
+    /// axis with each study at x/n.
+    #[arg(long, value_enum, ignore_case = true, default_value = "cp")]
+    pub study_ci: super::choices::StudyCiArg,
     /// With --random: the column whose clusters group the rows (default: the outermost factor
     /// of the first --random formula); also the clusters of --robust, --rho and --V-block.
     #[arg(long, value_name = "COLUMN", requires = "random")]
@@ -154,14 +160,21 @@ pub fn parse_xlim(s: &str) -> Result<(f64, f64)> {
 /// Mantel–Haenszel or Peto pooling (MH or Peto weights and estimate, studies' own intervals), or
 /// RevMan 5's random-effects model for binary data; with the Mantel–Haenszel or Peto fit behind
 /// the view, when the tables were pooled.
+///
+/// With `study_ci`, single proportions and rates carry their own study intervals (drawn on the
+/// natural axis); `None` for plots that do not show them.
 pub fn fit_for_plot(
     input: &InputArgs,
     model: &ModelArgs,
+    study_ci: Option<StudyCi>,
 ) -> Result<(Loaded, RmaFit, Option<MhFit>)> {
     let mut loaded = input.load()?;
     let (fit, tables) = match model.pooling(&mut loaded)? {
         Pooling::Rma(o) => {
-            let set = loaded.effects()?;
+            let mut set = loaded.effects()?;
+            if let Some(m) = study_ci {
+                set.study_ci = StudyIntervals::compute(&loaded.studies, &set, m, o.level)?;
+            }
             warn_omitted(&loaded, &set);
             (rma(&set, &o)?, None)
         }
@@ -277,7 +290,7 @@ pub fn run(args: &ForestArgs) -> Result<()> {
     if !args.multilevel.random.is_empty() {
         return run_multilevel(args);
     }
-    let (loaded, fit, tables) = fit_for_plot(&args.input, &args.model)?;
+    let (loaded, fit, tables) = fit_for_plot(&args.input, &args.model, Some(args.study_ci.into()))?;
     let choices = choices(args)?;
     // The diamonds and the test come from one subgroup analysis, as `evident pool --by` reports it.
     if args.by.is_some() {

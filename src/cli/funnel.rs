@@ -39,7 +39,7 @@ pub fn trimfill_layer(t: &TrimFill, opts: &mut FunnelOptions) {
 }
 
 pub fn run(args: &FunnelArgs) -> Result<()> {
-    let (_, fit, tables) = fit_for_plot(&args.input, &args.model)?;
+    let (_, fit, tables) = fit_for_plot(&args.input, &args.model, None)?;
     let mut opts = FunnelOptions {
         title: args.out.title.clone(),
         contours: args.contours,

@@ -7,7 +7,7 @@ use clap::Args;
 use evident::app::options::PoolOptions;
 use evident::app::pool;
 use evident::data::Table;
-use evident::effect::Omitted;
+use evident::effect::{Omitted, StudyIntervals};
 use evident::model::RmaFit;
 use evident::pool::mh::rma_mh;
 use evident::pool::peto::rma_peto;
@@ -72,6 +72,12 @@ pub struct PoolArgs {
     /// effect sizes come from): for --robust, and for --rho or --V-block of a multilevel model.
     #[arg(long, value_name = "COLUMN")]
     pub cluster: Option<String>,
+    /// Each study's own interval for single proportions (PR, PLO, PAS, PFT, PLN) and rates
+    /// (IR, IRLN), on the proportion (rate) scale around x/n: cp (Clopper–Pearson; Garwood's
+    /// exact interval for rates), wilson, or wald (yi ± z·√vi back-transformed); the JSON's
+    /// "studies" entry.
+    #[arg(long, value_enum, ignore_case = true, default_value = "cp")]
+    pub study_ci: super::choices::StudyCiArg,
     /// Print one JSON object with the conformance corpus's keys.
     #[arg(long)]
     pub json: bool,
@@ -164,6 +170,7 @@ impl PoolArgs {
             escalc: self.input.read.escalc()?,
             drop00: self.input.read.drop00,
             scale: self.input.read.scale(),
+            study_ci: self.study_ci.into(),
             ..self.model.options()
         };
         o.check().map_err(flags)?;
@@ -235,7 +242,8 @@ fn run_analysis(
     let loaded = &*loaded;
     match pooling {
         Pooling::Rma(o) => {
-            let set = loaded.effects()?;
+            let mut set = loaded.effects()?;
+            set.study_ci = StudyIntervals::compute(&loaded.studies, &set, po.study_ci, o.level)?;
             warn_omitted(&set.omitted, loaded);
             if let Some(f) = &args.mods {
                 let run = pool::run_metareg(&set, f, &o, po).map_err(flags)?;

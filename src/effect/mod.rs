@@ -12,8 +12,10 @@ mod incidence;
 mod mean;
 mod proportion;
 mod rate;
+mod study_ci;
 
 pub use continuous::smd_revman5;
+pub use study_ci::{StudyCi, StudyIntervals};
 
 use crate::data::{Data, Moderator, Studies};
 use crate::error::{Error, Result};
@@ -530,6 +532,9 @@ pub struct EffectSet {
     /// The different ratio measures pooled as one generic ratio because the caller allowed it
     /// (`OR`, `HR`, ...); empty otherwise. Every output says so when it is not empty.
     pub mixed_ratios: Vec<String>,
+    /// Single proportions and rates: each study's x/n (x/t) with the interval chosen to show it
+    /// ([`StudyIntervals::compute`]); `None` until a caller attaches them, and for other data.
+    pub study_ci: Option<StudyIntervals>,
 }
 
 impl EffectSet {
@@ -598,6 +603,7 @@ impl EffectSet {
             } else {
                 Vec::new()
             },
+            study_ci: None,
         };
         for (i, label) in labels.into_iter().enumerate().take(n) {
             match (es.yi[i], es.vi[i]) {
@@ -664,6 +670,7 @@ impl EffectSet {
             source: None,
             lines: Vec::new(),
             mixed_ratios: Vec::new(),
+            study_ci: None,
         }
     }
 
@@ -704,6 +711,7 @@ impl EffectSet {
                 .filter_map(|&i| self.lines.get(i).copied())
                 .collect(),
             mixed_ratios: self.mixed_ratios.clone(),
+            study_ci: self.study_ci.as_ref().map(|s| s.subset(idx)),
         }
     }
 }

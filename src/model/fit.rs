@@ -4,8 +4,9 @@ use super::design::{Design, Intercept};
 use super::scale::Rescale;
 use super::tau2::{self, Tau2Estimate};
 use super::{Control, Method, PiType, RmaOptions, Test};
-use crate::effect::EffectSet;
+use crate::effect::{EffectSet, StudyCi, StudyIntervals};
 use crate::error::{Error, Result};
+use crate::measure::Scale;
 use crate::model::heterogeneity::{
     heterogeneity, q_profile, Heterogeneity, QProfileControl, Tau2Ci,
 };
@@ -140,10 +141,62 @@ impl RmaFit {
     /// Study `i`'s own Wald CI at the model's level, `yi ± z·√vi` (what forest plots and study
     /// tables show; metafor's `summary.escalc`). Derived on demand, so fits that are never drawn
     /// (batches, refits) do not pay for it.
+    ///
+    /// When the effects carry their own study intervals (exact ones for proportions and rates),
+    /// those are returned instead, mapped onto the analysis scale (±∞ where the scale cannot
+    /// reach a bound, as logit 0): drawn on [`RmaFit::on_display_scale`]'s view they are exact.
     pub fn study_ci(&self, i: usize) -> (f64, f64) {
+        if let Some(s) = &self.effects.study_ci {
+            let f = |x: f64| self.effects.scale.forward(x);
+            return (f(s.ci_lb[i]), f(s.ci_ub[i]));
+        }
         let z = self.options.level.z();
         let (y, v) = (self.effects.yi[i], self.effects.vi[i]);
         (y - z * v.sqrt(), y + z * v.sqrt())
+    }
+
+    /// Study `i`'s estimate and interval on the display scale (proportion, rate, ratio): the
+    /// attached study interval with x/n when there is one, else the back-transformed Wald one.
+    pub fn study_display(&self, i: usize) -> (f64, f64, f64) {
+        if let Some(s) = &self.effects.study_ci {
+            return (s.estimate[i], s.ci_lb[i], s.ci_ub[i]);
+        }
+        let (lb, ub) = self.study_ci(i);
+        let b = |x: f64| self.effects.scale.back(x);
+        (b(self.effects.yi[i]), b(lb), b(ub))
+    }
+
+    /// The fit as seen on its display scale, for a plot drawn on the natural axis (proportions
+    /// 0–1, rates): every estimate and bound back-transformed, the scale made the identity, the
+    /// study estimates the attached x/n when there are study intervals. Nothing is refitted.
+    pub fn on_display_scale(&self) -> RmaFit {
+        let scale = self.effects.scale;
+        let b = |x: f64| scale.back(x);
+        let mut v = self.clone();
+        // The view's study intervals are the display ones, Wald's back-transformed when the
+        // studies carry none (a Wald interval of the back-transformed yi would be wrong).
+        let rows: Vec<_> = (0..self.k).map(|i| self.study_display(i)).collect();
+        let s = StudyIntervals {
+            method: self
+                .effects
+                .study_ci
+                .as_ref()
+                .map_or(StudyCi::Wald, |s| s.method),
+            estimate: rows.iter().map(|r| r.0).collect(),
+            ci_lb: rows.iter().map(|r| r.1).collect(),
+            ci_ub: rows.iter().map(|r| r.2).collect(),
+        };
+        v.effects.yi = s.estimate.clone();
+        v.effects.study_ci = Some(s);
+        v.effects.scale = Scale::Identity;
+        (v.estimate, v.ci_lb, v.ci_ub) = (b(self.estimate), b(self.ci_lb), b(self.ci_ub));
+        for p in [&mut v.pi, &mut v.pi_riley].into_iter().flatten() {
+            (p.lb, p.ub) = (b(p.lb), b(p.ub));
+        }
+        if let Some(m) = &mut v.modified_kh {
+            (m.ci_lb, m.ci_ub) = (b(m.ci_lb), b(m.ci_ub));
+        }
+        v
     }
 
     /// The main prediction interval as chosen by `pi_type`.

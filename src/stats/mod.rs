@@ -6,6 +6,7 @@
 //! give NaN rather than a panic, and quantiles are polished with Newton steps on the CDF so that
 //! critical values agree with R's `qnorm`, `qt`, `qchisq` to ~1e-13 relative.
 
+pub mod exact;
 pub mod kendall;
 pub mod level;
 pub mod linalg;

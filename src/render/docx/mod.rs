@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::render::html::analysis::Analysis;
 use crate::render::html::page;
-use crate::render::html::prose::{self, brackets, level};
+use crate::render::html::prose::{self, brackets, level, shown_brackets};
 use crate::render::plot::format::num;
 use crate::xml::xml_safe;
 use std::io::Write;
@@ -54,7 +54,7 @@ fn studies(a: &Analysis) -> String {
     ];
     let mut rows: Vec<Vec<String>> = page::study_rows(a)
         .into_iter()
-        .map(|(l, y, lb, ub, w)| vec![l, brackets(fit, y, lb, ub), format!("{}%", num(w, 1))])
+        .map(|(l, y, lb, ub, w)| vec![l, shown_brackets(y, lb, ub), format!("{}%", num(w, 1))])
         .collect();
     if fit.k > 1 {
         let pooled = if fit.options.method.is_fixed() {
@@ -62,11 +62,19 @@ fn studies(a: &Analysis) -> String {
         } else {
             "Pooled (random effects)"
         };
+        let glmm = crate::render::html::glmm::table_row(a);
+        let leads = a.glmm_leads();
+        if let Some((label, est)) = glmm.clone().filter(|_| leads) {
+            rows.push(vec![label, est, String::new()]);
+        }
         rows.push(vec![
-            pooled.into(),
+            crate::render::html::glmm::pooled_label(a, pooled),
             brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
             "100%".into(),
         ]);
+        if let Some((label, est)) = glmm.filter(|_| !leads) {
+            rows.push(vec![label, est, String::new()]);
+        }
     }
     table(&head, &rows, fit.k > 1)
 }

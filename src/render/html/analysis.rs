@@ -162,6 +162,12 @@ pub struct AnalysisConfig {
     pub common_tau2: bool,
     /// CI for τ²: `qp` (Q-profile, default) or `pl` (profile likelihood) (`--tau2-ci`).
     pub tau2_ci: Option<String>,
+    /// Each study's own interval for single proportions and rates: `cp` (Clopper–Pearson;
+    /// Garwood's exact interval for rates; default), `wilson` or `wald` (`--study-ci`).
+    pub study_ci: Option<String>,
+    /// The report's GLMM: `auto` (default: the binomial-normal model pools single proportions,
+    /// UM.FS beside 2×2 tables with a zero cell), `off`, or a model (`UM.FS`, `CM.EL`, ...).
+    pub glmm: Option<String>,
     /// Cluster-robust inference: `CR1` or `CR2` (`--robust`), with `cluster`.
     pub robust: Option<String>,
     /// The column grouping the rows into clusters (`--cluster`).
@@ -248,6 +254,70 @@ impl<'de> Deserialize<'de> for PredictPoint {
 /// A result that is either computed or, with the reason, not computed.
 pub type Step<T> = std::result::Result<T, String>;
 
+/// What a report's GLMM is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlmmRole {
+    /// The pooled result (single proportions): the inverse-variance model is a sensitivity line.
+    Primary,
+    /// A sensitivity analysis beside the pooling (sparse 2×2 tables).
+    Sensitivity,
+}
+
+/// The GLMM a report fits: measure, model and role (from `app::presets::report_glmm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportGlmm {
+    /// The measure it is fitted on (PLO for single proportions, OR for 2×2 tables).
+    pub measure: crate::measure::Measure,
+    /// metafor's model (ignored for PLO).
+    pub model: crate::glmm::GlmmModel,
+    /// Its role on the page.
+    pub role: GlmmRole,
+}
+
+/// The report's GLMM and its fit, or why it was not fitted.
+#[derive(Debug, Clone)]
+pub struct GlmmStep {
+    /// What was fitted.
+    pub spec: ReportGlmm,
+    /// The fit, or why there is none.
+    pub fit: Step<crate::glmm::GlmmFit>,
+}
+
+impl GlmmStep {
+    /// The GLMM as the page names it.
+    pub fn name(&self) -> String {
+        match self.spec.measure {
+            crate::measure::Measure::PLO => "binomial-normal GLMM".into(),
+            _ => format!("GLMM ({})", self.spec.model.name()),
+        }
+    }
+}
+
+/// A GLMM's pooled estimate and its CI on the display scale (proportion, OR).
+pub fn fit_display(fit: &crate::glmm::GlmmFit) -> Option<(f64, f64, f64)> {
+    let c = fit.coefs.first()?;
+    let scale = match fit.measure {
+        crate::measure::Measure::PLO => crate::measure::Scale::Logit,
+        _ => crate::measure::Scale::Log,
+    };
+    let b = |x: f64| scale.back(x);
+    Some((b(c.estimate), b(c.ci_lb), b(c.ci_ub)))
+}
+
+impl Analysis {
+    /// The page's GLMM with its fit, when it was fitted.
+    pub fn glmm_fit(&self) -> Option<(&GlmmStep, &crate::glmm::GlmmFit)> {
+        let g = self.glmm.as_ref()?;
+        g.fit.as_ref().ok().map(|f| (g, f))
+    }
+
+    /// Whether the page leads with the GLMM (single proportions, fitted).
+    pub fn glmm_leads(&self) -> bool {
+        self.glmm_fit()
+            .is_some_and(|(g, _)| g.spec.role == GlmmRole::Primary)
+    }
+}
+
 /// One analysis to run: its name, where its rows come from, and its settings.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -317,6 +387,8 @@ pub struct Analysis {
     /// The metafor code that reproduces the pooled model (as `pool --show-r`), reading the file
     /// by its path relative to the report's input; `None` for a single study (nothing pooled).
     pub r_code: Option<Step<String>>,
+    /// The GLMM of current guidance for these data, when there is one.
+    pub glmm: Option<GlmmStep>,
 }
 
 /// What the pooling options add to the pooled model (no moderators): cluster-robust inference

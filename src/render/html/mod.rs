@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod extras;
 pub mod findings;
+pub mod glmm;
 pub mod metareg;
 pub mod multilevel;
 pub mod page;

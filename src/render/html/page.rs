@@ -2,7 +2,7 @@
 
 use super::analysis::{Analysis, Entry, ReportOptions, Step};
 use super::escape_md as md;
-use super::prose::{self, brackets, level};
+use super::prose::{self, brackets, level, shown_brackets};
 pub use super::prose::{methods, results};
 use super::{document, escape_html as esc, inline_svg, table};
 use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K};
@@ -46,14 +46,15 @@ fn stat_text(stat: f64, df: Option<f64>) -> String {
     }
 }
 
-/// (label, display estimate, lb, ub, weight) of each study in the fit.
+/// (label, estimate, lb, ub, weight) of each study in the fit, on the display scale
+/// ([`RmaFit::study_display`]: x/n with its exact interval for proportions).
 pub(crate) fn study_rows(a: &Analysis) -> Vec<(String, f64, f64, f64, f64)> {
     let fit = &a.fit;
     let set = &fit.effects;
     (0..set.k())
         .map(|i| {
-            let (lb, ub) = fit.study_ci(i);
-            (set.labels[i].clone(), set.yi[i], lb, ub, fit.weights[i])
+            let (e, lb, ub) = fit.study_display(i);
+            (set.labels[i].clone(), e, lb, ub, fit.weights[i])
         })
         .collect()
 }
@@ -87,7 +88,7 @@ fn studies_table(a: &Analysis) -> String {
             for c in &cols {
                 r.push(esc(&c.values[i]));
             }
-            r.push(brackets(fit, y, lb, ub));
+            r.push(shown_brackets(y, lb, ub));
             r.push(format!("{}%", num(w, 1)));
             r
         })
@@ -101,7 +102,17 @@ fn studies_table(a: &Analysis) -> String {
     } else {
         "Pooled (random effects)"
     };
-    let mut last = vec![format!("<strong>{pooled}</strong>")];
+    if let Some((label, est)) = super::glmm::table_row(a).filter(|_| a.glmm_leads()) {
+        let mut r = vec![format!("<strong>{}</strong>", esc(&label))];
+        r.extend(cols.iter().map(|_| String::new()));
+        r.push(format!("<strong>{est}</strong>"));
+        r.push(String::new());
+        rows.push(r);
+    }
+    let mut last = vec![format!(
+        "<strong>{}</strong>",
+        esc(&super::glmm::pooled_label(a, pooled))
+    )];
     last.extend(cols.iter().map(|_| String::new()));
     last.push(format!(
         "<strong>{}</strong>",
@@ -109,6 +120,13 @@ fn studies_table(a: &Analysis) -> String {
     ));
     last.push("100%".into());
     rows.push(last);
+    if let Some((label, est)) = super::glmm::table_row(a).filter(|_| !a.glmm_leads()) {
+        let mut r = vec![esc(&label)];
+        r.extend(cols.iter().map(|_| String::new()));
+        r.push(est);
+        r.push(String::new());
+        rows.push(r);
+    }
     if let Some(m) = &fit.modified_kh {
         let mut r =
             vec!["<em>Modified Knapp–Hartung</em> (Knapp–Hartung narrower than Wald)".to_string()];
@@ -200,12 +218,25 @@ fn cards(a: &Analysis) -> String {
     let card = |k: &str, v: String, d: String| {
         format!("<div class=\"card\"><div class=\"k\">{k}</div><div class=\"v\">{v}</div><div class=\"d\">{d}</div></div>\n")
     };
-    if fit.k == 1 {
+    if fit.k == 1 && fit.effects.study_ci.is_some() {
+        // The single study as its row shows it: x/n with its own interval.
+        let [e, l, u] = {
+            let (e, l, u) = fit.study_display(0);
+            prose::shown_triple(e, l, u)
+        };
+        s.push_str(&card(
+            &esc(&a.effect_name),
+            e,
+            esc(&format!("{} CI {l} to {u}", level(fit))),
+        ));
+    } else if fit.k == 1 {
         s.push_str(&card(
             &esc(&a.effect_name),
             show(fit, fit.estimate),
             esc(&pooled_detail(a)),
         ));
+    }
+    if fit.k == 1 {
         s.push_str(&card(
             "Studies",
             "1".into(),
@@ -214,11 +245,29 @@ fn cards(a: &Analysis) -> String {
         s.push_str("</div>\n");
         return s;
     }
-    s.push_str(&card(
-        &format!("Pooled {}", esc(&a.effect_name)),
-        show(fit, fit.estimate),
-        esc(&pooled_detail(a)),
-    ));
+    match a.glmm_fit().filter(|_| a.glmm_leads()) {
+        Some((g, f)) => {
+            let [e, l, u] = super::analysis::fit_display(f).map_or_else(
+                || [String::new(), String::new(), String::new()],
+                |(e, l, u)| prose::shown_triple(e, l, u),
+            );
+            s.push_str(&card(
+                &format!("Pooled {}", esc(&a.effect_name)),
+                e,
+                esc(&format!(
+                    "{} CI {l} to {u}; {}; inverse variance (sensitivity): {}",
+                    level(fit),
+                    g.name(),
+                    brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
+                )),
+            ));
+        }
+        None => s.push_str(&card(
+            &format!("Pooled {}", esc(&a.effect_name)),
+            show(fit, fit.estimate),
+            esc(&pooled_detail(a)),
+        )),
+    }
     if let (Some(pi), false) = (fit.prediction(), fit.options.method.is_fixed()) {
         let [_, l, u] = prose::display_triple(fit, fit.estimate, pi.lb, pi.ub);
         s.push_str(&card(
@@ -432,6 +481,7 @@ fn univariate_sections(a: &Analysis) -> String {
         b.push_str("<h2>Heterogeneity</h2>\n");
         b.push_str(&het_table(fit));
     }
+    b.push_str(&super::glmm::section(a));
     b.push_str(&super::extras::pooled_section(a));
     b.push_str(&subgroup_section(a));
     b.push_str(&metareg_section(a));
@@ -578,17 +628,21 @@ pub fn studies_csv(a: &Analysis) -> Result<Vec<u8>> {
         "weight_percent".into(),
     ])
     .map_err(err)?;
-    let b = |x: f64| format!("{}", fit.effects.scale.back(x));
+    // yi, vi and their Wald interval on the analysis scale (metafor's summary.escalc); the
+    // display columns as the tables show the study (x/n with its own interval for proportions).
+    let set = &fit.effects;
+    let z = fit.options.level.z();
     for (i, (l, y, lb, ub, wt)) in study_rows(a).into_iter().enumerate() {
+        let (yi, half) = (set.yi[i], z * set.vi[i].sqrt());
         w.write_record([
             crate::render::csv_safe(&l),
+            format!("{yi}"),
+            format!("{}", set.vi[i]),
+            format!("{}", yi - half),
+            format!("{}", yi + half),
             format!("{y}"),
-            format!("{}", fit.effects.vi[i]),
             format!("{lb}"),
             format!("{ub}"),
-            b(y),
-            b(lb),
-            b(ub),
             format!("{wt}"),
         ])
         .map_err(err)?;
@@ -622,7 +676,7 @@ pub fn summary_md(a: &Analysis) -> String {
         s.push_str(&format!(
             "| {} | {} | {}% |\n",
             md(&l),
-            brackets(fit, y, lb, ub),
+            shown_brackets(y, lb, ub),
             num(w, 1)
         ));
     }
@@ -631,10 +685,18 @@ pub fn summary_md(a: &Analysis) -> String {
             crate::model::fit::Weighting::InverseVariance => String::new(),
             _ => format!(" ({})", crate::render::pooling::model_label(fit)),
         };
+        let glmm = super::glmm::table_row(a);
+        if let Some((label, est)) = glmm.as_ref().filter(|_| a.glmm_leads()) {
+            s.push_str(&format!("| **{}** | **{est}** | |\n", md(label)));
+        }
         s.push_str(&format!(
-            "| **Pooled{how}** | **{}** | 100% |\n",
+            "| **{}** | **{}** | 100% |\n",
+            md(&super::glmm::pooled_label(a, &format!("Pooled{how}"))),
             brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
         ));
+        if let Some((label, est)) = glmm.as_ref().filter(|_| !a.glmm_leads()) {
+            s.push_str(&format!("| {} | {est} | |\n", md(label)));
+        }
     }
     if let Some(m) = &fit.modified_kh {
         s.push_str(&format!(
@@ -644,6 +706,20 @@ pub fn summary_md(a: &Analysis) -> String {
     }
     s.push_str(&super::metareg::markdown(a, md));
     s
+}
+
+/// The index's estimate of an analysis: the GLMM's when it leads (single proportions), the
+/// study's own x/n and interval for a single study, the pooled model's otherwise.
+fn headline(a: &Analysis) -> String {
+    let fit = &a.fit;
+    if let Some((_, f)) = a.glmm_fit().filter(|_| a.glmm_leads()) {
+        return super::glmm::brackets(f);
+    }
+    if fit.k == 1 && fit.effects.study_ci.is_some() {
+        let (e, l, u) = fit.study_display(0);
+        return shown_brackets(e, l, u);
+    }
+    brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
 }
 
 fn flags(a: &Analysis) -> Vec<(&'static str, String)> {
@@ -715,11 +791,7 @@ pub fn index_html(title: Option<&str>, entries: &[Entry], ro: &ReportOptions) ->
                     .collect();
                 let (k, est, i2) = match super::metareg::index_cells(a) {
                     Some(c) => (esc(&c.k), esc(&c.estimate), esc(&c.i2)),
-                    None => (
-                        fit.k.to_string(),
-                        brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
-                        i2_text(a),
-                    ),
+                    None => (fit.k.to_string(), headline(a), i2_text(a)),
                 };
                 rows.push(vec![
                     format!(
@@ -788,11 +860,7 @@ pub fn index_md(title: Option<&str>, entries: &[Entry], ro: &ReportOptions) -> S
                 let tags: Vec<String> = flags(a).into_iter().map(|(_, t)| t).collect();
                 let (k, est, i2) = match super::metareg::index_cells(a) {
                     Some(c) => (md(&c.k), md(&c.estimate), md(&c.i2)),
-                    None => (
-                        fit.k.to_string(),
-                        brackets(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
-                        i2_text(a),
-                    ),
+                    None => (fit.k.to_string(), headline(a), i2_text(a)),
                 };
                 s.push_str(&format!(
                     "| [{}]({}/index.html) | {} | {} | {} | {} | {} |\n",

@@ -2,9 +2,10 @@
 //! done (estimator, test, continuity correction, which small-study methods ran), and the
 //! references they cite.
 
-use super::analysis::{Analysis, Direction, MvRun};
+use super::analysis::{fit_display, Analysis, Direction, GlmmRole, MvRun};
 use crate::bias::panel::{ADVICE_SOURCE, ADVISED_K};
 use crate::data::Data;
+use crate::effect::StudyCi;
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, Test};
@@ -31,10 +32,19 @@ pub fn level(fit: &RmaFit) -> String {
 /// An estimate and its bounds on the display scale, each with [`D`] decimals, or more where a
 /// value would otherwise round to 0 (0.003, not 0.00; a bound of 77.40 keeps two).
 pub fn display_triple(fit: &RmaFit, est: f64, lb: f64, ub: f64) -> [String; 3] {
-    [est, lb, ub].map(|x| {
-        let v = fit.effects.scale.back(x);
-        num(v, decimals_for(&[v], D, 6))
-    })
+    let b = |x: f64| fit.effects.scale.back(x);
+    shown_triple(b(est), b(lb), b(ub))
+}
+
+/// [`display_triple`] of values already on the display scale (a study's x/n and its interval).
+pub fn shown_triple(est: f64, lb: f64, ub: f64) -> [String; 3] {
+    [est, lb, ub].map(|v| num(v, decimals_for(&[v], D, 6)))
+}
+
+/// "0.49 [0.34, 0.70]" of values already on the display scale.
+pub fn shown_brackets(est: f64, lb: f64, ub: f64) -> String {
+    let [e, l, u] = shown_triple(est, lb, ub);
+    format!("{e} [{l}, {u}]")
 }
 
 /// "0.49 (95% CI 0.34 to 0.70)".
@@ -182,6 +192,22 @@ fn back_words(s: Scale) -> &'static str {
             "; results are back-transformed to proportions for display"
         }
         Scale::FisherZ => "; results are back-transformed to correlations for display",
+    }
+}
+
+/// How each study's own interval was found, when it is not the Wald interval of its effect
+/// size: single proportions and rates shown as x/n with an exact or score interval.
+fn study_ci_sentence(fit: &RmaFit) -> &'static str {
+    let Some(s) = &fit.effects.study_ci else {
+        return "";
+    };
+    let rate = matches!(fit.effects.measure, Measure::IR | Measure::IRLN);
+    match (s.method, rate) {
+        (StudyCi::Wald, _) => "",
+        (StudyCi::Exact, false) => "Each study's proportion is shown with its exact Clopper–Pearson confidence interval (Clopper & Pearson 1934), whatever the scale of pooling. ",
+        (StudyCi::Wilson, false) => "Each study's proportion is shown with its Wilson score confidence interval (Wilson 1927), whatever the scale of pooling. ",
+        (StudyCi::Exact, true) => "Each study's rate is shown with its exact Poisson confidence interval (Garwood 1936), whatever the scale of pooling. ",
+        (StudyCi::Wilson, true) => "Each study's rate is shown with its Poisson score confidence interval (the construction of Wilson 1927), whatever the scale of pooling. ",
     }
 }
 
@@ -492,11 +518,61 @@ fn robust_sentence(r: &crate::robust::RobustFit) -> String {
     )
 }
 
+/// The GLMM's Results sentence: the pooled result (leading) or the sensitivity analysis.
+fn glmm_results(a: &Analysis, effect: &str) -> Option<String> {
+    let (g, f) = a.glmm_fit()?;
+    let (e, l, u) = fit_display(f)?;
+    let [e, l, u] = shown_triple(e, l, u);
+    let tau2 = num(f.tau2, 2);
+    let ci = format!("{} CI {l} to {u}", level(&a.fit));
+    Some(match g.spec.role {
+        GlmmRole::Primary => format!(
+            "Across {} studies, the pooled {effect} from the {} was {e} ({ci}; τ² = {tau2}).",
+            f.k,
+            g.name()
+        ),
+        GlmmRole::Sensitivity => format!(
+            " In the sensitivity analysis with the {} (maximum likelihood), the pooled OR was {e} ({ci}; τ² = {tau2}).",
+            g.name()
+        ),
+    })
+}
+
+/// The GLMM's Methods sentence (Stijnen, Hamza & Özdemir 2010; for proportions also Schwarzer
+/// et al. 2019 on the inverse-variance back-transforms).
+fn glmm_methods(a: &Analysis) -> String {
+    let Some(g) = &a.glmm else {
+        return String::new();
+    };
+    let how = "fitted by maximum likelihood with adaptive Gauss–Hermite quadrature and z tests (as metafor's rma.glmm)";
+    let why = match &g.fit {
+        Ok(_) => None,
+        Err(e) => Some(e.strip_prefix("not fitted: ").unwrap_or(e)),
+    };
+    let model = g.spec.model.name();
+    match (g.spec.role, why) {
+        (GlmmRole::Primary, None) => format!(
+            "Following current guidance for single proportions (Stijnen et al. 2010; Schwarzer et al. 2019), the proportions were pooled with the binomial-normal generalized linear mixed model (random-effects logistic regression on the counts), {how}; the inverse-variance analysis is reported as a sensitivity analysis. "
+        ),
+        (GlmmRole::Primary, Some(why)) => format!(
+            "Current guidance for single proportions is to pool them with the binomial-normal generalized linear mixed model (Stijnen et al. 2010; Schwarzer et al. 2019), but it could not be fitted here ({why}), so the inverse-variance analysis is reported. "
+        ),
+        (GlmmRole::Sensitivity, None) => format!(
+            "Because some studies have a zero cell, a generalized linear mixed model for the odds ratio ({model}; Stijnen et al. 2010) was {how}, as a sensitivity analysis. "
+        ),
+        (GlmmRole::Sensitivity, Some(why)) => format!(
+            "Because some studies have a zero cell, a generalized linear mixed model for the odds ratio ({model}; Stijnen et al. 2010) was to be fitted as a sensitivity analysis, but it could not be fitted here ({why}). "
+        ),
+    }
+}
+
 /// The Methods paragraph (plain text).
 pub fn methods(a: &Analysis) -> String {
     let fit = &a.fit;
     let mut s = effects_sentence(a);
     s.push_str(&zero_cells_sentence(a));
+    s.push_str(study_ci_sentence(fit));
+    s.push_str(&glmm_methods(a));
     if fit.k == 1 {
         s.push_str(&format!(
             "Only one study was included, so nothing was pooled: its estimate and {} confidence interval are reported as they are. ",
@@ -542,10 +618,15 @@ pub fn results(a: &Analysis) -> String {
         return multilevel_results(a, mv);
     }
     if k == 1 {
-        return format!(
-            "Single study: {name} {}.",
-            est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub)
-        );
+        // The study as its row shows it (x/n with its own interval for proportions).
+        let [e, l, u] = match &fit.effects.study_ci {
+            Some(_) => {
+                let (e, l, u) = fit.study_display(0);
+                shown_triple(e, l, u)
+            }
+            None => display_triple(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
+        };
+        return format!("Single study: {name} {e} ({} CI {l} to {u}).", level(fit));
     }
     let model = crate::render::pooling::model_adjective(fit);
     let [e, l, u] = display_triple(fit, fit.estimate, fit.ci_lb, fit.ci_ub);
@@ -568,7 +649,15 @@ pub fn results(a: &Analysis) -> String {
     }
     s.push_str(&subgroup_sentence(a));
     s.push_str(&small_study_results(a));
-    s
+    match glmm_results(a, &name) {
+        // The GLMM leads; the inverse-variance paragraph follows as the sensitivity analysis.
+        Some(lead) if a.glmm_leads() => format!(
+            "{lead} Sensitivity analysis with inverse-variance pooling: {}",
+            mid_sentence(&s)
+        ),
+        Some(sensitivity) => s + &sensitivity,
+        None => s,
+    }
 }
 
 /// The modified Knapp–Hartung result, where the Knapp–Hartung interval is narrower than Wald's.
@@ -760,10 +849,12 @@ fn small_study_results(a: &Analysis) -> String {
 /// (in-text citation, full reference), alphabetical.
 const REFERENCES: &[(&str, &str)] = &[
     ("Begg & Mazumdar 1994", "Begg CB, Mazumdar M (1994). Operating characteristics of a rank correlation test for publication bias. Biometrics 50:1088–1101."),
+    ("Clopper & Pearson 1934", "Clopper CJ, Pearson ES (1934). The use of confidence or fiducial limits illustrated in the case of the binomial. Biometrika 26:404–413."),
     ("Deeks & Higgins 2010", "Deeks JJ, Higgins JPT (2010). Statistical algorithms in Review Manager 5. The Cochrane Collaboration."),
     ("DerSimonian & Laird 1986", "DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled Clinical Trials 7:177–188."),
     ("Duval & Tweedie 2000", "Duval S, Tweedie R (2000). Trim and fill: a simple funnel-plot-based method of testing and adjusting for publication bias in meta-analysis. Biometrics 56:455–463."),
     ("Egger et al. 1997", "Egger M, Davey Smith G, Schneider M, Minder C (1997). Bias in meta-analysis detected by a simple, graphical test. BMJ 315:629–634."),
+    ("Garwood 1936", "Garwood F (1936). Fiducial limits for the Poisson distribution. Biometrika 28:437–442."),
     ("Greenland & Robins 1985", "Greenland S, Robins JM (1985). Estimation of a common effect parameter from sparse follow-up data. Biometrics 41:55–68."),
     ("Hardy & Thompson 1996", "Hardy RJ, Thompson SG (1996). A likelihood approach to meta-analysis with random effects. Statistics in Medicine 15:619–629."),
     ("Hartung & Knapp 2001", "Hartung J, Knapp G (2001). A refined method for the meta-analysis of controlled clinical trials with binary outcome. Statistics in Medicine 20:3875–3889."),
@@ -783,10 +874,13 @@ const REFERENCES: &[(&str, &str)] = &[
     ("Pustejovsky & Tipton 2018", "Pustejovsky JE, Tipton E (2018). Small-sample methods for cluster-robust variance estimation and hypothesis testing in fixed effects models. Journal of Business & Economic Statistics 36(4):672–683."),
     ("Robins, Breslow & Greenland 1986", "Robins J, Breslow N, Greenland S (1986). Estimators of the Mantel-Haenszel variance consistent in both sparse data and large-strata limiting models. Biometrics 42:311–323."),
     ("Sato, Greenland & Robins 1989", "Sato T, Greenland S, Robins JM (1989). On the variance estimator for the Mantel-Haenszel risk difference. Biometrics 45:1323–1324."),
+    ("Schwarzer et al. 2019", "Schwarzer G, Chemaitelly H, Abu-Raddad LJ, Rücker G (2019). Seriously misleading results using inverse of Freeman-Tukey double arcsine transformation in meta-analysis of single proportions. Research Synthesis Methods 10:476–483."),
     ("Sidik & Jonkman 2005", "Sidik K, Jonkman JN (2005). Simple heterogeneity variance estimation for meta-analysis. Journal of the Royal Statistical Society C 54:367–384."),
+    ("Stijnen et al. 2010", "Stijnen T, Hamza TH, Özdemir P (2010). Random effects meta-analysis of event outcome in the framework of the generalized linear mixed model with applications in sparse data. Statistics in Medicine 29:3046–3067."),
     ("Viechtbauer 2005", "Viechtbauer W (2005). Bias and efficiency of meta-analytic variance estimators in the random-effects model. Journal of Educational and Behavioral Statistics 30:261–293."),
     ("Viechtbauer 2007", "Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Statistics in Medicine 26:37–52."),
     ("Viechtbauer 2010", "Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. Journal of Statistical Software 36(3):1–48."),
+    ("Wilson 1927", "Wilson EB (1927). Probable inference, the law of succession, and statistical inference. Journal of the American Statistical Association 22:209–212."),
     ("Yusuf et al. 1985", "Yusuf S, Peto R, Lewis J, Collins R, Sleight P (1985). Beta blockade during and after myocardial infarction: an overview of the randomized trials. Progress in Cardiovascular Diseases 27:335–371."),
 ];
 

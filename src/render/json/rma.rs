@@ -4,6 +4,7 @@ use super::{
     add_transformed, add_transformed_ci, insert_fit_stats, insert_q, insert_rma_wald, insert_wald,
     num, opt,
 };
+use crate::effect::StudyIntervals;
 use crate::model::heterogeneity::{Tau2Ci, Tau2CiType};
 use crate::model::{ModifiedKh, RmaFit};
 use crate::pool::mh::MhFit;
@@ -60,11 +61,27 @@ pub fn rma_json(fit: &RmaFit) -> Value {
     if let Some(kh) = &fit.modified_kh {
         m.insert("modified_knha".into(), modified_kh_json(fit, kh));
     }
+    if let Some(s) = &fit.effects.study_ci {
+        m.insert("studies".into(), study_ci_json(&fit.effects.labels, s));
+    }
     let notes: Vec<&String> = fit.notes.iter().chain(mixed.as_ref()).collect();
     if !notes.is_empty() {
         m.insert("notes".into(), json!(notes));
     }
     Value::Object(m)
+}
+
+/// Each study's x/n (x/t) and its own interval on the proportion (rate) scale, as arrays in
+/// study order (`slab`, `estimate`, `ci_lb`, `ci_ub`) with the method (`ci_method`).
+pub fn study_ci_json(labels: &[String], s: &StudyIntervals) -> Value {
+    let nums = |v: &[f64]| Value::Array(v.iter().map(|&x| num(x)).collect());
+    json!({
+        "slab": labels,
+        "estimate": nums(&s.estimate),
+        "ci_lb": nums(&s.ci_lb),
+        "ci_ub": nums(&s.ci_ub),
+        "ci_method": s.method.name(),
+    })
 }
 
 /// The modified Knapp–Hartung result given beside Knapp–Hartung (metafor's `test = "adhoc"`).

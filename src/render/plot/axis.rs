@@ -9,8 +9,8 @@ pub fn forward(scale: Scale, display: f64) -> f64 {
     scale.forward(display)
 }
 
-/// Where "no effect" lies on the analysis scale, if the measure has such a value (proportions
-/// do not).
+/// Where "no effect" lies on the analysis scale, if the measure has such a value (single
+/// proportions and rates do not).
 pub fn null_position(measure: crate::measure::Measure, scale: Scale) -> Option<f64> {
     if matches!(
         measure,
@@ -19,6 +19,10 @@ pub fn null_position(measure: crate::measure::Measure, scale: Scale) -> Option<f
             | crate::measure::Measure::PLN
             | crate::measure::Measure::PAS
             | crate::measure::Measure::PFT
+            | crate::measure::Measure::IR
+            | crate::measure::Measure::IRLN
+            | crate::measure::Measure::IRS
+            | crate::measure::Measure::IRFT
     ) {
         return None;
     }

@@ -120,6 +120,10 @@ pub struct ForestOptions {
     pub size: PlotSize,
     /// A multilevel model's clusters, label, heterogeneity and robust row; `None` for others.
     pub multilevel: Option<MultilevelLayout>,
+    /// A pooled result that leads the model's (the report's binomial-normal GLMM of single
+    /// proportions): the first, bold overall diamond; the model's row is then labelled as the
+    /// sensitivity analysis.
+    pub lead_pooled: Option<RobustRow>,
 }
 
 /// A study without an effect, shown in its place with "Not estimable".
@@ -209,6 +213,7 @@ impl Default for ForestOptions {
             other_model: None,
             size: PlotSize::default(),
             multilevel: None,
+            lead_pooled: None,
         }
     }
 }
@@ -488,6 +493,8 @@ enum Row<'a> {
     },
     /// The second model's summary.
     Other(&'a OtherModel),
+    /// A pooled result leading the model's ([`ForestOptions::lead_pooled`]).
+    Lead(&'a RobustRow),
     /// A multilevel model's cluster-robust interval.
     Robust(&'a RobustRow),
     /// RevMan's "Total events" row.
@@ -506,6 +513,7 @@ impl Row<'_> {
             Row::NotEstimable(i) => (opts.not_estimable[*i].label.clone(), false, FONT),
             Row::Other(o) => (o.label.clone(), true, FONT),
             Row::Robust(r) => (r.label.clone(), false, FONT),
+            Row::Lead(r) => (r.label.clone(), true, FONT),
             Row::Totals(_) => ("Total events".into(), false, FONT),
             Row::Summary { label, .. } => (label.clone(), true, FONT),
             Row::Prediction(_) => ("Prediction interval".into(), false, FONT),
@@ -528,6 +536,7 @@ impl Row<'_> {
             }
             Row::Other(o) => Some((display_ci(scale, o.estimate, o.ci_lb, o.ci_ub, d), true)),
             Row::Robust(r) => Some((display_ci(scale, r.estimate, r.ci_lb, r.ci_ub, d), false)),
+            Row::Lead(r) => Some((display_ci(scale, r.estimate, r.ci_lb, r.ci_ub, d), true)),
             Row::NotEstimable(_) => Some(("Not estimable".into(), false)),
             Row::Prediction(f) => f.prediction().map(|p| {
                 let (lb, ub) = (num(scale.back(p.lb), d), num(scale.back(p.ub), d));
@@ -675,7 +684,18 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
     rows.extend(other.filter(|o| o.fixed).map(Row::Other));
     // A single study is not pooled: no model row (RevMan's layout keeps its Total row).
     if fit.k > 1 || rv.is_some() || !opts.subgroups.is_empty() {
-        let label = ml.map(|m| m.model_label.as_str());
+        rows.extend(opts.lead_pooled.iter().map(Row::Lead));
+        let sensitivity = opts.lead_pooled.as_ref().map(|_| {
+            let name = model_name(fit);
+            let mut c = name.chars();
+            let rest: String = c
+                .next()
+                .map_or(String::new(), |f| f.to_lowercase().chain(c).collect());
+            format!("Sensitivity: {rest}")
+        });
+        let label = ml
+            .map(|m| m.model_label.as_str())
+            .or(sensitivity.as_deref());
         rows.push(overall_row(fit, label, rv, other, total));
     }
     rows.extend(ml.and_then(|m| m.robust.as_ref()).map(Row::Robust));
@@ -1200,6 +1220,7 @@ impl<'a> Layout<'a> {
                 }
                 Row::Other(o) => self.summary_mark(fig, (o.ci_lb, o.estimate, o.ci_ub), true, yc),
                 Row::Robust(r) => self.summary_mark(fig, (r.ci_lb, r.estimate, r.ci_ub), false, yc),
+                Row::Lead(r) => self.summary_mark(fig, (r.ci_lb, r.estimate, r.ci_ub), true, yc),
                 Row::Prediction(f) => {
                     if let Some(p) = f.prediction() {
                         let (px0, px1) = (self.x.px0, self.x.px1);
@@ -1419,6 +1440,32 @@ fn modified_kh_line(fit: &RmaFit, d: usize) -> Option<String> {
 
 /// Lays out the forest plot of `fit`, at the size asked in the options.
 pub fn forest(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
+    if fit.effects.study_ci.is_some() {
+        let (view, opts) = natural_axis(fit, opts);
+        return forest_of(&view, &opts);
+    }
+    forest_of(fit, opts)
+}
+
+/// Proportions and rates shown with their own study intervals (exact ones reach 0 and 1, which
+/// a logit or log axis cannot) are drawn on the natural axis, as R meta draws `metaprop`: the
+/// fit and the pooled rows of `opts` as seen on the display scale.
+fn natural_axis(fit: &RmaFit, opts: &ForestOptions) -> (RmaFit, ForestOptions) {
+    let b = |x: f64| fit.effects.scale.back(x);
+    let mut o = opts.clone();
+    for g in &mut o.subgroups {
+        g.fit = g.fit.on_display_scale();
+    }
+    if let Some(m) = &mut o.other_model {
+        (m.estimate, m.ci_lb, m.ci_ub) = (b(m.estimate), b(m.ci_lb), b(m.ci_ub));
+    }
+    if let Some(r) = &mut o.lead_pooled {
+        (r.estimate, r.ci_lb, r.ci_ub) = (b(r.estimate), b(r.ci_lb), b(r.ci_ub));
+    }
+    (fit.on_display_scale(), o)
+}
+
+fn forest_of(fit: &RmaFit, opts: &ForestOptions) -> Result<Figure> {
     check_columns(fit, opts)?;
     let mut l = Layout::new(fit, opts)?;
     if opts.size.is_natural() {
@@ -1506,7 +1553,12 @@ fn default_limits(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) ->
     for g in &opts.subgroups {
         widen(g.fit.ci_lb, g.fit.ci_ub);
     }
-    for r in opts.multilevel.iter().flat_map(|m| &m.robust) {
+    for r in opts
+        .multilevel
+        .iter()
+        .flat_map(|m| &m.robust)
+        .chain(&opts.lead_pooled)
+    {
         widen(r.ci_lb, r.ci_ub);
     }
     (lo, hi)
