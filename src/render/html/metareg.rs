@@ -468,6 +468,21 @@ fn mv_index_cells(a: &Analysis, mv: &super::analysis::MvRun) -> IndexCells {
     }
 }
 
+/// A coefficient's row of a Markdown table: name, estimate, SE, statistic, p, CI.
+pub(crate) fn markdown_row(md: &impl Fn(&str) -> String, name: &str, x: [f64; 6]) -> String {
+    let [estimate, se, stat, pval, lb, ub] = x;
+    format!(
+        "| {} | {} | {} | {} | {} | [{}, {}] |\n",
+        md(name),
+        num(estimate, D4),
+        num(se, D4),
+        num(stat, D4),
+        md(&p_number(pval, PStyle::Metafor)),
+        num(lb, D4),
+        num(ub, D4)
+    )
+}
+
 /// The meta-regression for `summary.md`: the Results sentence and the coefficient table, with
 /// `md` escaping user text; empty without moderators.
 pub fn markdown(a: &Analysis, md: impl Fn(&str) -> String) -> String {
@@ -489,16 +504,8 @@ pub fn markdown(a: &Analysis, md: impl Fn(&str) -> String) -> String {
         level(m)
     ));
     for c in &m.coefficients {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | [{}, {}] |\n",
-            md(&c.name),
-            num(c.estimate, D4),
-            num(c.se, D4),
-            num(c.stat, D4),
-            md(&p_number(c.pval, PStyle::Metafor)),
-            num(c.ci_lb, D4),
-            num(c.ci_ub, D4)
-        ));
+        let numbers = [c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub];
+        s.push_str(&markdown_row(&md, &c.name, numbers));
     }
     s.push_str(&format!(
         "\nTest of moderators: {}, {}. Residual heterogeneity: {}. R²: {}.\n",

@@ -166,16 +166,8 @@ pub fn markdown(mv: &MvRun, md: impl Fn(&str) -> String) -> String {
         num(fit.level.percent(), 0)
     );
     for c in &fit.coefficients {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | [{}, {}] |\n",
-            md(&c.name),
-            num(c.estimate, D4),
-            num(c.se, D4),
-            num(c.stat, D4),
-            md(&p_number(c.pval, PStyle::Metafor)),
-            num(c.ci_lb, D4),
-            num(c.ci_ub, D4)
-        ));
+        let numbers = [c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub];
+        s.push_str(&super::metareg::markdown_row(&md, &c.name, numbers));
     }
     s
 }
