@@ -527,24 +527,77 @@ cluster = "trial"
     assert!(svg.contains("district 11") || svg.contains("District 11"));
 }
 
+/// Issue 17 item 3: `random` with `mods` is a multilevel meta-regression: results.json is
+/// `pool --random --mods --json`'s, the page shows the variance components, the coefficients
+/// (and the robust table), the test of the moderators and the rma.mv call, and the forest
+/// draws each row's fitted value as a grey diamond instead of one pooled diamond.
 #[test]
-fn a_multilevel_meta_regression_is_refused_not_drawn_wrong() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("k11.csv"), K11).unwrap();
-    std::fs::write(
-        dir.path().join("evident.toml"),
-        "[[analysis]]\nname = 'mr'\nfile = 'k11.csv'\nrandom = '~ 1 | district/school'\nmods = ['year']\n",
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    evident([
-        "report",
-        dir.path().to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    let index = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
-    assert!(index.contains("`mods` with `random`"), "{index}");
+fn a_multilevel_meta_regression_matches_pool_and_draws_fitted_values() {
+    let r = Report::run(
+        r#"
+[[analysis]]
+name = "mr"
+file = "k11.csv"
+random = "~ 1 | district/school"
+mods = ["year"]
+robust = "CR2"
+cluster = "district"
+"#,
+        &[("k11.csv", K11)],
+    );
+    let p = pool_json(
+        &r.data("k11.csv"),
+        &[
+            "--random",
+            "~ 1 | district/school",
+            "--mods",
+            "year",
+            "--robust",
+            "CR2",
+            "--cluster",
+            "district",
+        ],
+    );
+    same(&r.json("mr", "results.json"), &p, "mr");
+    let page = r.page("mr");
+    assert!(page.contains("<h2>Multilevel model</h2>"));
+    assert!(
+        page.contains(&format!(
+            "Test of moderators (coefficient 2): QM(1) = {}",
+            shown(&p["QM"], 4)
+        )),
+        "QM on the page"
+    );
+    for v in p["sigma2"].as_array().unwrap() {
+        assert!(page.contains(&shown(v, 4)), "component {v}");
+    }
+    for c in p["coefficients"].as_array().unwrap() {
+        assert!(page.contains(&format!("<code>{}</code>", c["name"].as_str().unwrap())));
+        assert!(page.contains(&shown(&c["estimate"], 4)), "{c}");
+        assert!(page.contains(&shown(&c["se"], 4)), "{c}");
+    }
+    for c in p["robust"]["coefficients"].as_array().unwrap() {
+        assert!(page.contains(&shown(&c["se"], 4)), "robust {c}");
+    }
+    assert!(page.contains("mods = ~ year"), "the rma.mv call");
+    assert!(
+        page.contains("grey diamond"),
+        "the Methods say what the forest draws"
+    );
+    assert!(!page.contains("Pooled (random effects)"), "no pooled row");
+    let svg = std::fs::read_to_string(r.file("mr", "forest.svg")).unwrap();
+    let k = p["k"].as_u64().unwrap() as usize;
+    assert_eq!(
+        svg.matches("fill=\"#BEBEBE\"").count(),
+        k,
+        "one fitted diamond per row"
+    );
+    let text = common::svg::text_content(&svg);
+    assert!(
+        !text.iter().any(|t| t.starts_with("Multilevel model")),
+        "no pooled row"
+    );
+    assert!(text.iter().any(|t| t.contains("test of moderators: QM(1)")));
 }
 
 const MIXED: &str = include_str!("data/reported/mixed.csv");

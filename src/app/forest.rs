@@ -276,27 +276,25 @@ pub fn multilevel_forest(
         None => outer_factor(mv)?,
     };
     let values = grouping_column(studies, &column, "the cluster variable")?;
-    let mut clusters: Vec<(String, Cluster)> = Vec::new();
-    for (i, &row) in view.effects.rows.iter().enumerate() {
-        let key = values[row].as_text();
-        match clusters.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, c)) => c.members.push(i),
-            None => {
-                let name = match &values[row] {
-                    Value::Number(_) => format!("{column} {key}"),
-                    _ => key.clone(),
-                };
-                clusters.push((
-                    key,
-                    Cluster {
-                        name,
-                        members: vec![i],
-                    },
-                ))
+    let rows = &view.effects.rows;
+    let (of_row, first) = crate::data::levels::first_appearance(rows.iter().map(|&r| &values[r]));
+    let mut clusters: Vec<Cluster> = first
+        .iter()
+        .map(|&i| {
+            let value = &values[rows[i]];
+            let name = match value {
+                Value::Number(_) => format!("{column} {}", value.as_text()),
+                _ => value.as_text(),
+            };
+            Cluster {
+                name,
+                members: Vec::new(),
             }
-        }
+        })
+        .collect();
+    for (i, &c) in of_row.iter().enumerate() {
+        clusters[c].members.push(i);
     }
-    let clusters = clusters.into_iter().map(|(_, c)| c).collect();
     Ok((view, multilevel_layout(fit, robust, clusters)))
 }
 

@@ -647,17 +647,13 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
     })
 }
 
-/// A multilevel analysis (`random`): the `rma.mv` fit and robust inference of `pool --random`,
-/// drawn as `forest --random` draws it. The steps that assume independent effects (funnel,
-/// Egger, Begg, trim-and-fill, leave-one-out) are not run on dependent ones.
+/// A multilevel analysis (`random`; with `mods`, a multilevel meta-regression): the `rma.mv`
+/// fit and robust inference of `pool --random`, drawn as `forest --random` draws it (a
+/// meta-regression with each row's fitted value instead of a pooled diamond). The steps that
+/// assume independent effects (funnel, Egger, Begg, trim-and-fill, leave-one-out) are not run
+/// on dependent ones.
 fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<Analysis> {
     let cfg = &spec.cfg;
-    if po.mods.is_some() {
-        return Err(Error::invalid(
-            "`mods` with `random`: the report's multilevel page is of an intercept-only model \
-             (a multilevel meta-regression is run by `evident pool`)",
-        ));
-    }
     let studies = read(spec, tables)?;
     let measure = match &cfg.measure {
         Some(m) => m.parse::<Measure>()?,

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use evident::app::options::{as_flags, PoolOptions};
 use evident::app::presets::{PoolMethod, Preset};
-use evident::data::{ColumnMap, CsvOptions, Data, Studies, Table};
+use evident::data::{revman, ColumnMap, CsvOptions, Data, Studies, Table};
 use evident::effect::{EffectSet, EscalcOptions};
 use evident::model::{Level, RmaOptions};
 use evident::pool::mh::MhOptions;
@@ -104,19 +104,34 @@ pub struct ReadArgs {
 /// Reads a data file's table (a CSV file or a workbook's sheet); the path `-` is standard input
 /// (named `<stdin>` in errors; a workbook there is known by its first bytes).
 pub fn read_data_file(path: &std::path::Path, csv: &CsvOptions) -> Result<Table> {
+    let (source, bytes) = read_input_bytes(path)?;
+    Ok(Table::from_bytes(source, &bytes, csv)?)
+}
+
+/// The bytes of a data file, or of standard input for `-`, with the name errors give them.
+fn read_input_bytes(path: &std::path::Path) -> Result<(&std::path::Path, Vec<u8>)> {
     if path.as_os_str() != "-" {
-        return Ok(Table::from_path(path, csv)?);
+        return Ok((path, evident::data::source::read_bytes(path)?));
     }
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
         .context("cannot read standard input")?;
-    Ok(Table::from_bytes(
-        std::path::Path::new("<stdin>"),
-        &bytes,
-        csv,
-    )?)
+    Ok((std::path::Path::new("<stdin>"), bytes))
 }
 
+/// The input file read once: whether it is a RevMan review, and its table as the reading flags
+/// say (an error kept until the table is needed, so flag errors come first as before).
+pub struct ReadInput {
+    pub review: bool,
+    table: Result<Table>,
+}
+
+impl ReadInput {
+    /// The table (or why it could not be read).
+    pub fn table(self) -> Result<Table> {
+        self.table
+    }
+}
 /// What was read: the studies, the measure chosen and the escalc options.
 pub struct Loaded {
     pub studies: Studies,
@@ -202,8 +217,53 @@ impl ReadArgs {
 
 impl InputArgs {
     pub fn load(&self) -> Result<Loaded> {
+        let table = read_data_file(&self.file, &self.read.csv_options()?)?;
+        self.load_table(table)
+    }
+
+    /// Reads the file once for both questions: is it a review (`.rm5`, or a CSV file whose
+    /// header, read with the default options, is RevMan Web's), and its table. The table read
+    /// with the flags serves the review check too when they do not change the header.
+    pub fn read_input(&self) -> ReadInput {
+        let path = &self.file;
+        if revman::is_rm5(path) {
+            return ReadInput {
+                review: true,
+                table: Err(anyhow::anyhow!("{} is a RevMan 5 review", path.display())),
+            };
+        }
+        let (source, bytes) = match read_input_bytes(path) {
+            Ok(b) => b,
+            Err(e) => {
+                return ReadInput {
+                    review: false,
+                    table: Err(e),
+                }
+            }
+        };
+        let (table, same_header) = match self.read.csv_options() {
+            Ok(o) => (
+                Table::from_bytes(source, &bytes, &o).map_err(Into::into),
+                o.delimiter.is_none() && o.sheet.is_none(),
+            ),
+            Err(e) => (Err(e), false),
+        };
+        let review = match (&table, same_header) {
+            (Ok(t), true) => revman::is_review_table(path, t),
+            (Err(_), true) => false,
+            // Another delimiter or sheet: the header as the default options read it.
+            _ => {
+                revman::is_csv_name(path)
+                    && Table::from_bytes(source, &bytes, &CsvOptions::default())
+                        .is_ok_and(|t| revman::is_review_table(path, &t))
+            }
+        };
+        ReadInput { review, table }
+    }
+
+    /// The studies of a table read from the input, with the measure and escalc options.
+    pub fn load_table(&self, table: Table) -> Result<Loaded> {
         let r = &self.read;
-        let table = read_data_file(&self.file, &r.csv_options()?)?;
         let studies = Studies::from_table_for(&table, &r.column_map()?, r.measure()?)?;
         for w in &studies.warnings {
             eprintln!("warning: {w}");

@@ -1,6 +1,6 @@
 //! `evident pool`: pooled estimate, heterogeneity and intervals.
 
-use super::args::{InputArgs, Loaded, ModelArgs, Pooling};
+use super::args::{InputArgs, Loaded, ModelArgs, Pooling, ReadInput};
 use super::choices::{RobustArg, Tau2CiArg};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -181,7 +181,8 @@ impl PoolArgs {
 use super::hints::option_error as flags;
 
 pub fn run(args: &PoolArgs) -> Result<()> {
-    if super::review::is_review(&args.input.file) {
+    let input = args.input.read_input();
+    if input.review {
         return super::review::run_pool(args);
     }
     if let Some(id) = &args.outcome {
@@ -197,9 +198,9 @@ pub fn run(args: &PoolArgs) -> Result<()> {
             json: args.json,
             r_code: None,
         };
-        return run_reported(args, &po, &p);
+        return run_reported(args, &po, input, &p);
     }
-    let mut loaded = args.input.load()?;
+    let mut loaded = args.input.load_table(input.table()?)?;
     if !args.multilevel.random.is_empty() {
         return super::multilevel::run(args, &po, &loaded);
     }
@@ -381,9 +382,8 @@ fn print_subgroup(run: &pool::SubgroupRun, common_tau2: bool, p: &Printer) {
 
 /// Reads a file of reported rows as `--delimiter`, `--decimal` and `--col` say (the escalc
 /// options and `--scale`, which cannot apply to them, are refused by [`PoolOptions::check`]).
-fn reported_table(input: &InputArgs) -> Result<Table> {
+fn reported_table(input: &InputArgs, mut table: Table) -> Result<Table> {
     let r = &input.read;
-    let mut table = super::args::read_data_file(&input.file, &r.csv_options()?)?;
     for w in &table.warnings {
         eprintln!("warning: {w}");
     }
@@ -391,9 +391,9 @@ fn reported_table(input: &InputArgs) -> Result<Table> {
     Ok(table)
 }
 
-fn run_reported(args: &PoolArgs, po: &PoolOptions, p: &Printer) -> Result<()> {
+fn run_reported(args: &PoolArgs, po: &PoolOptions, input: ReadInput, p: &Printer) -> Result<()> {
     let options = args.model.rma_options()?;
-    let table = reported_table(&args.input)?;
+    let table = reported_table(&args.input, input.table()?)?;
     let (set, rows) = pool::reported_effects(&table, args.input.read.measure.as_deref(), po)?;
     super::args::warn_mixed_ratios(&set);
     for r in &rows {

@@ -8,8 +8,6 @@ use evident::app::review::{fit_outcome, Choice};
 use evident::data::revman::{read_review, Outcome, Review};
 use evident::render::{json, revman, text};
 
-pub use evident::data::revman::is_review_file as is_review;
-
 /// The outcome `id`, or the only one; else an error listing the outcomes.
 fn pick<'a>(review: &'a Review, id: Option<&str>) -> Result<&'a Outcome> {
     match id {

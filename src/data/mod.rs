@@ -7,6 +7,7 @@
 //! [`Grid`] of text cells) are separate, so `evident batch` recognises a long file once and reads
 //! each analysis with the same code that reads a file of its own.
 
+pub mod levels;
 pub(crate) mod records;
 pub mod revman;
 pub mod sanitize;

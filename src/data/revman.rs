@@ -164,11 +164,21 @@ pub fn is_review_file(path: &Path) -> bool {
     if is_rm5(path) {
         return true;
     }
-    let csv = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    csv && Table::from_path(path, &super::CsvOptions::default())
-        .is_ok_and(|t| is_revman_csv(&t.headers))
+    is_csv_name(path)
+        && Table::from_path(path, &super::CsvOptions::default())
+            .is_ok_and(|t| is_revman_csv(&t.headers))
+}
+
+/// Whether `path` has the extension `.csv` (a RevMan Web export is one).
+pub fn is_csv_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+/// Whether the table read (with the default options) from `path` is a RevMan Web CSV export:
+/// a `.csv` file with RevMan's header.
+pub fn is_review_table(path: &Path, table: &Table) -> bool {
+    is_csv_name(path) && is_revman_csv(&table.headers)
 }
 
 /// Reads a review: a `.rm5` file, or a RevMan Web CSV export recognised by its header.

@@ -77,6 +77,8 @@ pub(crate) struct Eval {
     pub info: DMatrix<f64>,
     /// Observed Hessian of the log-likelihood in σ².
     pub hess: DMatrix<f64>,
+    /// W = M⁻¹ of each block, for the callers that need it again (QE and I² at M = V).
+    pub w: Vec<DMatrix<f64>>,
 }
 
 fn find(parent: &mut [usize], mut a: usize) -> usize {
@@ -217,13 +219,13 @@ impl Model {
         // tr(P_V) = tr(V⁻¹) − tr((X'V⁻¹X)⁻¹ X'V⁻²X).
         let (mut tr_w, mut xw2x) = (0.0, DMatrix::zeros(self.p, self.p));
         let mut qe = 0.0;
-        for blk in &self.blocks {
-            let w = invert(&blk.v)?;
+        // M = V at σ² = 0: e's weights are V⁻¹ per block.
+        for (blk, w) in self.blocks.iter().zip(&e.w) {
             tr_w += w.trace();
-            let wx = &w * &blk.x;
+            let wx = w * &blk.x;
             xw2x += wx.transpose() * &wx;
             let r = &blk.y - &blk.x * &e.b;
-            qe += r.dot(&(&w * &r));
+            qe += r.dot(&(w * &r));
         }
         let tr_p = tr_w - (&e.vb * xw2x).trace();
         Ok((e.b, qe, tr_p))
@@ -311,6 +313,7 @@ impl Model {
             grad: Vec::new(),
             info: DMatrix::zeros(0, 0),
             hess: DMatrix::zeros(0, 0),
+            w: Vec::new(),
         };
         if derivs {
             let dg: Vec<(usize, DMatrix<f64>)> = terms
@@ -325,6 +328,7 @@ impl Model {
                 offset += th.len();
             }
         }
+        e.w = ws.into_iter().map(|(w, _)| w).collect();
         Ok(e)
     }
 
@@ -350,19 +354,20 @@ impl Model {
         let mut xwu = vec![DVector::zeros(p); q];
         for ((blk, (w, wx)), wr) in self.blocks.iter().zip(ws).zip(wrs) {
             let n = blk.rows.len();
-            let dm: Vec<DMatrix<f64>> = blk.d[..ns]
+            let gd: Vec<DMatrix<f64>> = dg
                 .iter()
-                .cloned()
-                .chain(dg.iter().map(|(t, g)| {
+                .map(|(t, g)| {
                     let mut m = DMatrix::zeros(n, n);
                     add_g_block(g, &blk.gpos[*t], &blk.gout[*t], &mut m);
                     m
-                }))
+                })
                 .collect();
-            let wd: Vec<DMatrix<f64>> = dm.iter().map(|d| w * d).collect();
-            let u: Vec<DVector<f64>> = dm.iter().map(|d| d * wr).collect();
+            // The factors' D_j are borrowed, not copied, at every evaluation.
+            let dm: Vec<&DMatrix<f64>> = blk.d[..ns].iter().chain(&gd).collect();
+            let wd: Vec<DMatrix<f64>> = dm.iter().map(|&d| w * d).collect();
+            let u: Vec<DVector<f64>> = dm.iter().map(|&d| d * wr).collect();
             let wu: Vec<DVector<f64>> = u.iter().map(|u| w * u).collect();
-            let dwx: Vec<DMatrix<f64>> = dm.iter().map(|d| d * wx).collect();
+            let dwx: Vec<DMatrix<f64>> = dm.iter().map(|&d| d * wx).collect();
             let wdwx: Vec<DMatrix<f64>> = dwx.iter().map(|m| w * m).collect();
             for i in 0..q {
                 tr_wd[i] += wd[i].trace();

@@ -28,6 +28,7 @@ pub use random::{Factor, RandomFormula};
 pub use sampling::SamplingCov;
 pub use structure::{GComponents, Structure, TermNames};
 use structure::{GStructure, InnerLevels};
+pub use view::Fitted;
 
 use crate::data::Studies;
 use crate::effect::{EffectSet, EscalcOptions};

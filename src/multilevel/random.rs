@@ -6,7 +6,7 @@
 //! `~ inner | outer` terms (at most two) take a covariance structure for the inner levels
 //! (`structure.rs`).
 
-use crate::data::{Studies, Value};
+use crate::data::{levels, Studies, Value};
 use crate::error::{Error, Location, Result};
 use std::collections::HashMap;
 
@@ -86,15 +86,6 @@ pub struct Factor {
     pub level: Vec<usize>,
 }
 
-/// The label of a cell for grouping: numbers by value, text as written.
-fn cell_key(v: &Value) -> String {
-    match v {
-        Value::Number(x) => format!("n{x}"),
-        Value::Text(s) => format!("t{s}"),
-        Value::Missing => String::new(),
-    }
-}
-
 /// A grouping column by name, every row present: a missing value is an error naming the
 /// column and the line (metafor: "No NAs allowed in variables specified in the 'random'
 /// argument"), even on a row the fit would drop.
@@ -137,20 +128,17 @@ pub fn factors(
             .iter()
             .map(|n| grouping_column(studies, n, "the random-effects variable"))
             .collect::<Result<_>>()?;
-        for depth in 1..=names.len() {
-            let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-            let level: Vec<usize> = rows
-                .iter()
-                .map(|&i| {
-                    let key: Vec<String> = cols[..depth].iter().map(|c| cell_key(&c[i])).collect();
-                    let n = index.len();
-                    *index.entry(key).or_insert(n)
-                })
-                .collect();
+        // Each column coded once, then `a/b` as the pairs (level of a, code of b) that occur:
+        // one hash lookup per row and depth.
+        let mut level = vec![0; rows.len()];
+        for (depth, col) in cols.iter().enumerate() {
+            let (codes, _) = levels::first_appearance(rows.iter().map(|&i| &col[i]));
+            let (nested, nlevels) = levels::nested(&level, &codes);
+            level = nested;
             out.push(Factor {
-                name: names[..depth].join("/"),
-                nlevels: index.len(),
-                level,
+                name: names[..=depth].join("/"),
+                nlevels,
+                level: level.clone(),
             });
         }
     }

@@ -7,12 +7,27 @@
 //! variance components (the total heterogeneity of the prediction interval), its Q the QE of
 //! the multilevel model. Renderers name the model and its components from the [`MvFit`].
 
-use super::MvFit;
+use super::{MvCoefficient, MvFit};
 use crate::effect::EffectSet;
 use crate::error::{Error, Result};
 use crate::model::fit::{FitStats, Prediction, RmaFit, Weighting};
 use crate::model::heterogeneity::Heterogeneity;
 use crate::model::{RmaOptions, Test};
+use crate::stats::{qnorm_upper, qt_upper};
+
+/// One row's fitted value with its standard error and CI (metafor's `predict(res)`: `pred`,
+/// `se`, `ci.lb`, `ci.ub`), on the analysis scale.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Fitted {
+    /// x_i'b.
+    pub pred: f64,
+    /// Its standard error.
+    pub se: f64,
+    /// Lower CI bound.
+    pub ci_lb: f64,
+    /// Upper CI bound.
+    pub ci_ub: f64,
+}
 
 impl MvFit {
     /// metafor's `weights(res)` (type "diagonal"): diag(M⁻¹) in percent of its sum, in model
@@ -36,14 +51,61 @@ impl MvFit {
         Ok(w.iter().map(|x| 100.0 * x / total).collect())
     }
 
-    /// The view of an intercept-only fit for drawing (see the module documentation); `effects`
-    /// are the effects of the data the fit was made from (its `rows` select and order them).
+    /// Whether the model has moderators (anything but an intercept alone): a meta-regression,
+    /// with no pooled estimate.
+    pub fn has_moderators(&self) -> bool {
+        self.p != 1 || !self.intercept
+    }
+
+    /// metafor's `predict(res)` at the fit's own rows, in model order: the fitted value
+    /// x_i'b, its standard error √(x_i' Var(b) x_i) and CI, with z, or with t on the smallest
+    /// df of the coefficients the row involves (k − p when none), as `predict.rma` takes them.
+    pub fn fitted(&self) -> Vec<Fitted> {
+        let x = self.design();
+        let b: Vec<f64> = self.coefficients.iter().map(|c| c.estimate).collect();
+        let alpha = self.level.alpha();
+        (0..self.k)
+            .map(|i| {
+                let xi: Vec<f64> = (0..self.p).map(|j| x[(i, j)]).collect();
+                let pred: f64 = xi.iter().zip(&b).map(|(a, c)| a * c).sum();
+                let var: f64 = (0..self.p)
+                    .map(|j| xi[j] * (0..self.p).map(|l| self.vb[(j, l)] * xi[l]).sum::<f64>())
+                    .sum();
+                let se = var.sqrt();
+                let crit = match self.test {
+                    Test::T => {
+                        let ddf = (0..self.p)
+                            .filter(|&j| xi[j] != 0.0)
+                            .filter_map(|j| self.coefficients[j].df)
+                            .fold(f64::NAN, f64::min);
+                        let ddf = if ddf.is_nan() {
+                            (self.k - self.p) as f64
+                        } else {
+                            ddf
+                        };
+                        if ddf > 0.0 {
+                            qt_upper(alpha / 2.0, ddf)
+                        } else {
+                            f64::NAN
+                        }
+                    }
+                    _ => qnorm_upper(alpha / 2.0),
+                };
+                Fitted {
+                    pred,
+                    se,
+                    ci_lb: pred - crit * se,
+                    ci_ub: pred + crit * se,
+                }
+            })
+            .collect()
+    }
+
+    /// The view of a fit for drawing (see the module documentation); `effects` are the effects
+    /// of the data the fit was made from (its `rows` select and order them). A meta-regression
+    /// has no pooled estimate: the view's estimate, its test and CI are NaN and it has no
+    /// prediction interval (renderers draw [`MvFit::fitted`] instead).
     pub fn forest_view(&self, effects: &EffectSet) -> Result<RmaFit> {
-        if self.p != 1 || !self.intercept {
-            return Err(Error::invalid(
-                "a forest plot of a multilevel model draws an intercept-only model (no moderators)",
-            ));
-        }
         let pos: Vec<usize> = self
             .rows
             .iter()
@@ -53,7 +115,20 @@ impl MvFit {
                 })
             })
             .collect::<Result<_>>()?;
-        let c = &self.coefficients[0];
+        let pooled = MvCoefficient {
+            name: String::new(),
+            estimate: f64::NAN,
+            se: f64::NAN,
+            stat: f64::NAN,
+            df: None,
+            pval: f64::NAN,
+            ci_lb: f64::NAN,
+            ci_ub: f64::NAN,
+        };
+        let c = match self.has_moderators() {
+            true => &pooled,
+            false => &self.coefficients[0],
+        };
         let (qe, qe_df, qe_pval) = self.qe;
         let tau2: f64 = self.components.iter().map(|c| c.sigma2).sum();
         let nan = f64::NAN;
@@ -75,11 +150,14 @@ impl MvFit {
             pval: c.pval,
             ci_lb: c.ci_lb,
             ci_ub: c.ci_ub,
-            pi: self.pi.map(|(lb, ub)| Prediction {
-                lb,
-                ub,
-                df: c.df.filter(|_| test == Test::T),
-            }),
+            pi: self
+                .pi
+                .filter(|_| !self.has_moderators())
+                .map(|(lb, ub)| Prediction {
+                    lb,
+                    ub,
+                    df: c.df.filter(|_| test == Test::T),
+                }),
             pi_riley: None,
             tau2,
             se_tau2: None,

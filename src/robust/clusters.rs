@@ -111,22 +111,11 @@ impl Clusters {
         values: &[&Value],
         missing: impl Fn(usize) -> Error,
     ) -> Result<Clusters> {
-        let mut labels: Vec<String> = Vec::new();
-        let mut of_row = Vec::with_capacity(values.len());
-        for (i, v) in values.iter().enumerate() {
-            if v.is_missing() {
-                return Err(missing(i));
-            }
-            let label = v.as_text();
-            let c = match labels.iter().position(|l| *l == label) {
-                Some(c) => c,
-                None => {
-                    labels.push(label);
-                    labels.len() - 1
-                }
-            };
-            of_row.push(c);
+        if let Some(i) = values.iter().position(|v| v.is_missing()) {
+            return Err(missing(i));
         }
+        let (of_row, first) = crate::data::levels::first_appearance(values.iter().copied());
+        let labels = first.iter().map(|&i| values[i].as_text()).collect();
         Clusters::from_index(column, labels, of_row)
     }
 

@@ -10,28 +10,35 @@ use nalgebra::DMatrix;
 pub fn cholesky_inverse(ch: &nalgebra::Cholesky<f64, nalgebra::Dyn>) -> DMatrix<f64> {
     let l = ch.l_dirty();
     let n = l.nrows();
-    let l = l.as_slice();
+    // lt = Lᵀ, so that row i of L is contiguous: lt[i * n + m] = L_im.
+    let lt = l.transpose();
+    let (l, lt) = (l.as_slice(), lt.as_slice());
     // li = L⁻¹, lower triangular, column-major: li[j * n + i] = (L⁻¹)_ij, by forward
-    // substitution on each column of I.
+    // substitution on each column of I (the sum over m in increasing order, on slices).
     let mut li = vec![0.0; n * n];
     for j in 0..n {
-        li[j * n + j] = 1.0 / l[j * n + j];
+        let col = &mut li[j * n..(j + 1) * n];
+        col[j] = 1.0 / l[j * n + j];
         for i in j + 1..n {
-            let s: f64 = (j..i).map(|m| l[m * n + i] * li[j * n + m]).sum();
-            li[j * n + i] = -s / l[i * n + i];
+            let s: f64 = lt[i * n + j..i * n + i]
+                .iter()
+                .zip(&col[j..i])
+                .map(|(a, b)| a * b)
+                .sum();
+            col[i] = -s / l[i * n + i];
         }
     }
     // (L⁻ᵀL⁻¹)_ij = Σ_{m ≥ max(i, j)} li_mi li_mj: columns i and j of li from row i on.
-    let mut inv = DMatrix::<f64>::zeros(n, n);
+    let mut inv = vec![0.0; n * n];
     for j in 0..n {
         for i in j..n {
             let (ci, cj) = (&li[i * n + i..(i + 1) * n], &li[j * n + i..(j + 1) * n]);
             let s: f64 = ci.iter().zip(cj).map(|(a, b)| a * b).sum();
-            inv[(i, j)] = s;
-            inv[(j, i)] = s;
+            inv[j * n + i] = s;
+            inv[i * n + j] = s;
         }
     }
-    inv
+    DMatrix::from_vec(n, n, inv)
 }
 
 /// tr(AB) of two n × n matrices without forming AB: Σ_ab A_ab B_ba.

@@ -56,7 +56,7 @@ fn studies(a: &Analysis) -> String {
         .into_iter()
         .map(|(l, y, lb, ub, w)| vec![l, shown_brackets(y, lb, ub), format!("{}%", num(w, 1))])
         .collect();
-    if fit.k > 1 {
+    if fit.k > 1 && a.mv_metareg().is_none() {
         let pooled = if fit.options.method.is_fixed() {
             "Pooled (fixed effect)"
         } else {
@@ -76,11 +76,48 @@ fn studies(a: &Analysis) -> String {
             rows.push(vec![label, est, String::new()]);
         }
     }
-    table(&head, &rows, fit.k > 1)
+    table(&head, &rows, fit.k > 1 && a.mv_metareg().is_none())
+}
+
+/// A multilevel meta-regression's results in place of a pooled estimate: the coefficients
+/// (analysis scale) with their CIs and p, and the test of the moderators.
+fn mv_metareg(mv: &crate::render::html::analysis::MvRun) -> String {
+    let fit = &mv.fit;
+    let l = num(fit.level.percent(), 0);
+    let mut rows: Vec<Vec<String>> = fit
+        .coefficients
+        .iter()
+        .map(|c| {
+            vec![
+                c.name.clone(),
+                num(c.estimate, 4),
+                format!(
+                    "{} to {}; {}",
+                    num(c.ci_lb, 4),
+                    num(c.ci_ub, 4),
+                    crate::render::pvalue::p_value(c.pval, crate::render::pvalue::PStyle::Journal)
+                ),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "Moderators".into(),
+        crate::render::plot::format::omnibus_stat(&fit.qm, 2),
+        crate::render::pvalue::p_value(fit.qm.pval, crate::render::pvalue::PStyle::Journal),
+    ]);
+    let head = [
+        "Coefficient".into(),
+        "Estimate".into(),
+        format!("{l}% CI / p"),
+    ];
+    table(&head, &rows, false)
 }
 
 /// The pooled results: estimate with CI and p, prediction interval, τ², I², Q.
 fn pooled(a: &Analysis) -> String {
+    if let Some(mv) = a.mv_metareg() {
+        return mv_metareg(mv);
+    }
     let fit = &a.fit;
     let mut rows = vec![vec![
         format!("Pooled {}", a.effect_name),
@@ -160,8 +197,12 @@ fn document(a: &Analysis, png: &[u8]) -> Result<String> {
     b.push_str(&para("Heading1", "Results", false));
     b.push_str(&para("Normal", &prose::results(a), false));
     b.push_str(&figure(png)?);
-    b.push_str(&para("Caption", &page::forest_caption(&a.fit), false));
-    b.push_str(&para("Heading1", "Pooled results", false));
+    b.push_str(&para("Caption", &page::forest_caption(a), false));
+    let heading = match a.mv_metareg() {
+        Some(_) => "Meta-regression results",
+        None => "Pooled results",
+    };
+    b.push_str(&para("Heading1", heading, false));
     b.push_str(&pooled(a));
     b.push_str(&para("Heading1", "Studies", false));
     b.push_str(&studies(a));

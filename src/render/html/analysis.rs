@@ -416,6 +416,14 @@ pub struct MetaregExtras {
     pub robust: Option<RobustFit>,
 }
 
+impl Analysis {
+    /// The multilevel meta-regression (`random` with `mods`), which has no pooled estimate:
+    /// renderers show its coefficients and QM where they would show the pooled row.
+    pub fn mv_metareg(&self) -> Option<&MvRun> {
+        self.multilevel.as_ref().filter(|m| m.fit.has_moderators())
+    }
+}
+
 /// A multilevel model (metafor's `rma.mv`) with its options and, under `robust`, its
 /// cluster-robust inference (fitted by `app::pool`, as `evident pool --random` does).
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@
 use super::analysis::Analysis;
 use super::{escape_html as esc, inline_svg, table};
 use crate::measure::Scale;
-use crate::moderators::metareg::{Coefficient, MetaregFit, OmnibusTest};
-use crate::render::plot::format::num;
+use crate::moderators::metareg::{Coefficient, MetaregFit};
+use crate::render::plot::format::{num, omnibus_stat};
 use crate::render::pvalue::{p_number, p_value, PStyle};
 
 /// Decimals of coefficients and test statistics, as `evident pool --mods` (and metafor) print
@@ -60,14 +60,6 @@ fn stat_clause(m: &MetaregFit, c: &Coefficient) -> String {
     match m.df {
         Some(df) => format!("t({}) = {}", num(df, 0), num(c.stat, 2)),
         None => format!("z = {}", num(c.stat, 2)),
-    }
-}
-
-/// "F(2, 10) = 4.96" or "QM(2) = 9.93" with `d` decimals.
-fn omnibus_stat(t: &OmnibusTest, d: usize) -> String {
-    match t.ddf {
-        Some(ddf) => format!("F({}, {}) = {}", t.df, num(ddf, 0), num(t.stat, d)),
-        None => format!("QM({}) = {}", t.df, num(t.stat, d)),
     }
 }
 
@@ -411,6 +403,9 @@ pub struct IndexCells {
 /// The index's summary of an analysis's meta-regression; `None` without moderators or when the
 /// model could not be fitted (the index then shows the pooled estimate and a flag).
 pub fn index_cells(a: &Analysis) -> Option<IndexCells> {
+    if let Some(mv) = a.mv_metareg() {
+        return Some(mv_index_cells(a, mv));
+    }
     let Some(Ok(m)) = &a.metareg else {
         return None;
     };
@@ -454,6 +449,40 @@ pub fn index_cells(a: &Analysis) -> Option<IndexCells> {
     })
 }
 
+/// A multilevel meta-regression's index cells: its test of the moderators (no pooled estimate)
+/// and the multilevel I² of the residual heterogeneity.
+fn mv_index_cells(a: &Analysis, mv: &super::analysis::MvRun) -> IndexCells {
+    let fit = &mv.fit;
+    IndexCells {
+        k: fit.k.to_string(),
+        estimate: format!(
+            "Multilevel meta-regression on {}: {}, {}",
+            a.spec.cfg.mods.join(" + "),
+            omnibus_stat(&fit.qm, 2),
+            p_value(fit.qm.pval, PStyle::Journal)
+        ),
+        i2: match fit.components.is_empty() {
+            true => "—".into(),
+            false => format!("{}% residual", num(fit.i2_total, 0)),
+        },
+    }
+}
+
+/// A coefficient's row of a Markdown table: name, estimate, SE, statistic, p, CI.
+pub(crate) fn markdown_row(md: &impl Fn(&str) -> String, name: &str, x: [f64; 6]) -> String {
+    let [estimate, se, stat, pval, lb, ub] = x;
+    format!(
+        "| {} | {} | {} | {} | {} | [{}, {}] |\n",
+        md(name),
+        num(estimate, D4),
+        num(se, D4),
+        num(stat, D4),
+        md(&p_number(pval, PStyle::Metafor)),
+        num(lb, D4),
+        num(ub, D4)
+    )
+}
+
 /// The meta-regression for `summary.md`: the Results sentence and the coefficient table, with
 /// `md` escaping user text; empty without moderators.
 pub fn markdown(a: &Analysis, md: impl Fn(&str) -> String) -> String {
@@ -475,16 +504,8 @@ pub fn markdown(a: &Analysis, md: impl Fn(&str) -> String) -> String {
         level(m)
     ));
     for c in &m.coefficients {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | [{}, {}] |\n",
-            md(&c.name),
-            num(c.estimate, D4),
-            num(c.se, D4),
-            num(c.stat, D4),
-            md(&p_number(c.pval, PStyle::Metafor)),
-            num(c.ci_lb, D4),
-            num(c.ci_ub, D4)
-        ));
+        let numbers = [c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub];
+        s.push_str(&markdown_row(&md, &c.name, numbers));
     }
     s.push_str(&format!(
         "\nTest of moderators: {}, {}. Residual heterogeneity: {}. R²: {}.\n",

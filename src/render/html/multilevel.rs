@@ -142,8 +142,32 @@ pub fn section(mv: &MvRun) -> String {
         num(qe, D4),
         esc(&p_value(p, PStyle::Metafor)),
     ));
+    if fit.has_moderators() {
+        s.push_str(&format!(
+            "<p>{}</p>\n",
+            esc(&super::prose::moderators_test(mv))
+        ));
+    }
     if let Some(r) = &mv.robust {
         s.push_str(&super::extras::robust_table(r));
+    }
+    s
+}
+
+/// A multilevel meta-regression for `summary.md`: the test of the moderators and the
+/// coefficient table (analysis scale), with `md` escaping user text.
+pub fn markdown(mv: &MvRun, md: impl Fn(&str) -> String) -> String {
+    let fit = &mv.fit;
+    let t = fit.coefficients.iter().any(|c| c.df.is_some());
+    let mut s = format!(
+        "\n## Multilevel meta-regression\n\n{}\n\n| Coefficient | Estimate | SE | {} | p | {}% CI |\n|---|---:|---:|---:|---:|---:|\n",
+        md(&super::prose::moderators_test(mv)),
+        if t { "t" } else { "z" },
+        num(fit.level.percent(), 0)
+    );
+    for c in &fit.coefficients {
+        let numbers = [c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub];
+        s.push_str(&super::metareg::markdown_row(&md, &c.name, numbers));
     }
     s
 }

@@ -94,7 +94,8 @@ fn studies_table(a: &Analysis) -> String {
         })
         .collect();
     let mut rows = rows;
-    if fit.k == 1 {
+    // A meta-regression has no pooled row (its coefficients are in the model's section).
+    if fit.k == 1 || a.mv_metareg().is_some() {
         return table(&head, &rows, &[]);
     }
     let pooled = if fit.options.method.is_fixed() {
@@ -557,11 +558,10 @@ fn r_code_block(a: &Analysis) -> String {
 }
 
 fn forest_figure(a: &Analysis) -> String {
-    let fit = &a.fit;
     format!(
         "<figure><a class=\"full\" href=\"forest.svg\" title=\"Open the forest plot at full size\">{}</a><figcaption>{} <a href=\"forest.svg\">Full size</a>.</figcaption></figure>\n",
         inline_svg(&a.forest_svg, "forest"),
-        forest_caption(fit)
+        forest_caption(a)
     )
 }
 
@@ -577,7 +577,15 @@ fn files_list(ro: &ReportOptions) -> String {
 }
 
 /// The forest plot's caption: what its marks are, and for one study that nothing was pooled.
-pub(crate) fn forest_caption(fit: &RmaFit) -> String {
+pub(crate) fn forest_caption(a: &Analysis) -> String {
+    let fit = &a.fit;
+    if a.mv_metareg().is_some() {
+        return format!(
+            "Forest plot of the multilevel meta-regression. Squares: estimates sized by weight, with {} CIs, grouped by cluster; grey diamonds: each estimate's fitted value with its {} CI (no pooled estimate).",
+            level(fit),
+            level(fit)
+        );
+    }
     if fit.k == 1 {
         return format!(
             "Forest plot of the single study: its estimate with its {} CI (nothing was pooled).",
@@ -680,7 +688,7 @@ pub fn summary_md(a: &Analysis) -> String {
             num(w, 1)
         ));
     }
-    if fit.k > 1 {
+    if fit.k > 1 && a.mv_metareg().is_none() {
         let how = match fit.weighting {
             crate::model::fit::Weighting::InverseVariance => String::new(),
             _ => format!(" ({})", crate::render::pooling::model_label(fit)),
@@ -705,6 +713,9 @@ pub fn summary_md(a: &Analysis) -> String {
         ));
     }
     s.push_str(&super::metareg::markdown(a, md));
+    if let Some(mv) = a.mv_metareg() {
+        s.push_str(&super::multilevel::markdown(mv, md));
+    }
     s
 }
 

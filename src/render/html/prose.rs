@@ -11,7 +11,7 @@ use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, Test};
 use crate::multilevel::{Dfs, SamplingCov};
 use crate::render::decimal::decimals_for;
-use crate::render::plot::format::num;
+use crate::render::plot::format::{num, omnibus_stat};
 use crate::render::pvalue::{p_value, PStyle};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -470,6 +470,14 @@ fn multilevel_methods(mv: &MvRun) -> String {
         _ => format!("Tests and {l}% confidence intervals are Wald-type, from the normal distribution. "),
     });
     s.push_str("Heterogeneity was assessed with the test for residual heterogeneity (QE) and the multilevel I². ");
+    if let Some(m) = &o.mods {
+        let m = m.trim();
+        s.push_str(&format!(
+            "The model is a multilevel meta-regression on {}, its moderators tested together with the omnibus Wald test (QM); it has no pooled estimate, so the forest plot draws each estimate with its fitted value from the model (a grey diamond spanning the fitted value's {}% confidence interval, as metafor's forest() of a meta-regression) and no pooled diamond. ",
+            m.strip_prefix('~').unwrap_or(m).trim(),
+            num(o.level.percent(), 0)
+        ));
+    }
     s
 }
 
@@ -477,6 +485,9 @@ fn multilevel_methods(mv: &MvRun) -> String {
 /// and the multilevel I² (of the σ² components; none for a `~ inner | outer` term alone).
 fn multilevel_results(a: &Analysis, mv: &MvRun) -> String {
     let fit = &a.fit;
+    if mv.fit.has_moderators() {
+        return multilevel_metareg_results(mv);
+    }
     let mut parts: Vec<String> = mv
         .fit
         .components
@@ -503,6 +514,61 @@ fn multilevel_results(a: &Analysis, mv: &MvRun) -> String {
         est_ci(fit, fit.estimate, fit.ci_lb, fit.ci_ub),
         p_value(fit.pval, PStyle::Journal),
         parts.join("; ")
+    )
+}
+
+/// The Results sentence of a multilevel meta-regression: the coefficients (analysis scale)
+/// with their CIs, the test of the moderators and the variance components.
+fn multilevel_metareg_results(mv: &MvRun) -> String {
+    let fit = &mv.fit;
+    let l = num(fit.level.percent(), 0);
+    let coefs: Vec<String> = fit
+        .coefficients
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} ({l}% CI {} to {}; {})",
+                c.name,
+                num(c.estimate, 4),
+                num(c.ci_lb, 4),
+                num(c.ci_ub, 4),
+                p_value(c.pval, PStyle::Journal)
+            )
+        })
+        .collect();
+    let comps: Vec<String> = fit
+        .components
+        .iter()
+        .map(|c| format!("σ² = {} for {}", num(c.sigma2, 4), c.name))
+        .collect();
+    let mut s = format!(
+        "Across {} estimates, the multilevel meta-regression gave {}. {}.",
+        fit.k,
+        coefs.join(", "),
+        moderators_test(mv)
+    );
+    if !comps.is_empty() {
+        s.push_str(&format!(
+            " Residual variance components: {}.",
+            comps.join("; ")
+        ));
+    }
+    s
+}
+
+/// "Test of moderators (coefficients 2:3): QM(2) = 9.9312, p-val = 0.007", as `print.rma.mv`
+/// names the tested coefficients.
+pub fn moderators_test(mv: &MvRun) -> String {
+    let (fit, qm) = (&mv.fit, &mv.fit.qm);
+    let first = if fit.intercept && fit.p > 1 { 2 } else { 1 };
+    let tested = match fit.p - first + 1 {
+        1 => format!("coefficient {first}"),
+        _ => format!("coefficients {first}:{}", fit.p),
+    };
+    format!(
+        "Test of moderators ({tested}): {}, {}",
+        omnibus_stat(qm, 4),
+        p_value(qm.pval, PStyle::Metafor)
     )
 }
 

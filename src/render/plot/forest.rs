@@ -22,6 +22,7 @@ use crate::model::RmaFit;
 use crate::model::Test;
 use crate::moderators::subgroup::Subgroup;
 use crate::moderators::SubgroupFit;
+use crate::multilevel::Fitted;
 use crate::render::pvalue::{p_value, PStyle};
 
 pub use super::rob::{is_rob_column, rob_columns, RobColumn, RobLevel};
@@ -57,6 +58,8 @@ pub const SUMMARY_COLOR: Color = POOLED_INK;
 pub const SUBGROUP_COLOR: Color = Color(0x6B, 0x6B, 0x6B);
 /// Ink of the prediction-interval bar.
 pub const PI_COLOR: Color = ACCENT;
+/// Ink of a meta-regression's fitted-value diamonds (metafor's `gray`).
+pub const FITTED_COLOR: Color = Color(0xBE, 0xBE, 0xBE);
 
 /// Study order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -682,8 +685,10 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
     let total = rv.and_then(|r| r.total.as_ref());
     let other = opts.other_model.as_ref();
     rows.extend(other.filter(|o| o.fixed).map(Row::Other));
-    // A single study is not pooled: no model row (RevMan's layout keeps its Total row).
-    if fit.k > 1 || rv.is_some() || !opts.subgroups.is_empty() {
+    // A single study is not pooled: no model row (RevMan's layout keeps its Total row); nor
+    // is a meta-regression, whose fitted values are drawn on the study rows.
+    let metareg = fitted(opts).is_some();
+    if !metareg && (fit.k > 1 || rv.is_some() || !opts.subgroups.is_empty()) {
         rows.extend(opts.lead_pooled.iter().map(Row::Lead));
         let sensitivity = opts.lead_pooled.as_ref().map(|_| {
             let name = model_name(fit);
@@ -703,10 +708,18 @@ fn rows<'a>(fit: &'a RmaFit, opts: &'a ForestOptions, prediction: bool) -> Resul
     if rv.is_some() {
         revman::close_group(&mut rows, total, None);
     }
-    if prediction {
+    if prediction && !metareg {
         rows.push(Row::Prediction(fit));
     }
     Ok(rows)
+}
+
+/// A multilevel meta-regression's fitted values, one per row of the fit; `None` otherwise.
+fn fitted(opts: &ForestOptions) -> Option<&[Fitted]> {
+    opts.multilevel
+        .as_ref()
+        .map(|m| m.fitted.as_slice())
+        .filter(|f| !f.is_empty())
 }
 
 /// The study rows of `idx` (already ordered) with the studies without an effect of the same
@@ -1209,7 +1222,14 @@ impl<'a> Layout<'a> {
             let yc = row_y(top, i);
             self.cells(fig, r, yc);
             match r {
-                Row::Study(j) => self.study_mark(fig, *j, yc, max_w),
+                Row::Study(j) => {
+                    // metafor's forest of a meta-regression: the fitted value's CI as a grey
+                    // polygon under the study's own mark.
+                    if let Some(f) = fitted(self.opts).and_then(|f| f.get(*j)) {
+                        self.fitted_mark(fig, f, yc);
+                    }
+                    self.study_mark(fig, *j, yc, max_w)
+                }
                 Row::Summary {
                     fit: f, overall, ..
                 } => {
@@ -1300,6 +1320,16 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// A fitted value's diamond (its CI across, clipped to the panel), in grey.
+    fn fitted_mark(&self, fig: &mut Figure, f: &Fitted, yc: f64) {
+        let (axis, px0, px1) = (&self.axis, self.x.px0, self.x.px1);
+        let at = |v: f64| axis.map(v, px0, px1);
+        if [f.ci_lb, f.pred, f.ci_ub].iter().all(|v| v.is_finite()) {
+            let (lb, est, ub) = (at(f.ci_lb), at(f.pred), at(f.ci_ub));
+            clipped_diamond(fig, (lb, est, ub), yc, (px0, px1), FITTED_COLOR);
+        }
+    }
+
     /// The diamond of a summary, with arrows where the axis limits cut it.
     fn summary_mark(
         &self,
@@ -1380,7 +1410,12 @@ fn notes(fit: &RmaFit, opts: &ForestOptions) -> Vec<String> {
             (None, None) => heterogeneity_line(fit),
         });
     }
-    if opts.overall_test {
+    notes.extend(
+        opts.multilevel
+            .iter()
+            .flat_map(|m| m.moderators_test.clone()),
+    );
+    if opts.overall_test && fitted(opts).is_none() {
         notes.push(match rv {
             Some(_) => revman::overall_line(fit),
             None => overall_test_line(fit),
@@ -1560,6 +1595,9 @@ fn default_limits(fit: &RmaFit, opts: &ForestOptions, pi: Option<(f64, f64)>) ->
         .chain(&opts.lead_pooled)
     {
         widen(r.ci_lb, r.ci_ub);
+    }
+    for f in fitted(opts).into_iter().flatten() {
+        widen(f.ci_lb, f.ci_ub);
     }
     (lo, hi)
 }

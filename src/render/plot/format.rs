@@ -37,6 +37,14 @@ pub fn tau2(t: f64) -> String {
     }
 }
 
+/// "F(2, 10) = 4.96" or "QM(2) = 9.93" with `d` decimals.
+pub fn omnibus_stat(t: &crate::moderators::metareg::OmnibusTest, d: usize) -> String {
+    match t.ddf {
+        Some(ddf) => format!("F({}, {}) = {}", t.df, num(ddf, 0), num(t.stat, d)),
+        None => format!("QM({}) = {}", t.df, num(t.stat, d)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,8 @@
 //! note, and the cluster-robust interval as a row of its own (Pustejovsky & Tipton 2018,
 //! *J Bus Econ Stat* 36:672–683, for CR2).
 
-use super::super::format::{num, tau2};
-use crate::multilevel::MvFit;
+use super::super::format::{num, omnibus_stat, tau2};
+use crate::multilevel::{Fitted, MvFit};
 use crate::render::pvalue::{p_value, PStyle};
 use crate::robust::RobustFit;
 
@@ -42,8 +42,15 @@ pub struct MultilevelLayout {
     pub model_label: String,
     /// The heterogeneity note.
     pub heterogeneity: String,
-    /// The cluster-robust row, under `--robust`.
+    /// The cluster-robust row, under `--robust` (of the pooled estimate: none for a
+    /// meta-regression).
     pub robust: Option<RobustRow>,
+    /// A meta-regression's fitted value of each drawn row (metafor's `predict(res)`), drawn as
+    /// a grey diamond on the row instead of one pooled diamond; empty for an intercept-only
+    /// model.
+    pub fitted: Vec<Fitted>,
+    /// A meta-regression's test of the moderators (QM), a note under the plot.
+    pub moderators_test: Option<String>,
 }
 
 /// The layout of `fit`'s plot with `clusters` and, if given, its cluster-robust inference.
@@ -52,12 +59,27 @@ pub fn multilevel_layout(
     robust: Option<&RobustFit>,
     clusters: Vec<Cluster>,
 ) -> MultilevelLayout {
+    let metareg = fit.has_moderators();
     MultilevelLayout {
         clusters,
         model_label: format!("Multilevel model ({})", fit.method.name()),
         heterogeneity: heterogeneity_note(fit),
-        robust: robust.and_then(|r| robust_row(r, fit.level.percent())),
+        robust: robust
+            .filter(|_| !metareg)
+            .and_then(|r| robust_row(r, fit.level.percent())),
+        fitted: if metareg { fit.fitted() } else { Vec::new() },
+        moderators_test: metareg.then(|| moderators_note(fit)),
     }
+}
+
+/// "Grey diamonds: fitted values with 95% CIs; test of moderators: QM(1) = 4.83, p = 0.028".
+fn moderators_note(fit: &MvFit) -> String {
+    format!(
+        "Grey diamonds: fitted values with {}% CIs; test of moderators: {}, {}",
+        num(fit.level.percent(), 0),
+        omnibus_stat(&fit.qm, 2),
+        p_value(fit.qm.pval, PStyle::Journal)
+    )
 }
 
 /// "σ²(district) = 0.065, σ²(district/school) = 0.033; I² = 95%; QE = 578.9, df = 55, p < 0.001".
@@ -69,7 +91,12 @@ fn heterogeneity_note(fit: &MvFit) -> String {
         .collect();
     let (q, df, p) = fit.qe;
     format!(
-        "Heterogeneity: {}; I² = {:.0}%; QE = {:.1}, df = {df}, {}",
+        "{}: {}; I² = {:.0}%; QE = {:.1}, df = {df}, {}",
+        if fit.has_moderators() {
+            "Residual heterogeneity"
+        } else {
+            "Heterogeneity"
+        },
         comps.join(", "),
         fit.i2_total,
         q,
