@@ -1,8 +1,8 @@
 //! The Laplace approximation to one study's marginal likelihood under two independent normal
-//! random effects, as lme4's `glmer(nAGQ = 1)` computes it for metafor's UM.RS model (Bates,
-//! Mächler, Bolker & Walker 2015, *J Stat Softw* 67(1), §3.6): the conditional mode of the
-//! standardised effects by Newton's method, then the log posterior there minus half the log
-//! determinant of its negative Hessian.
+//! random effects (Tierney & Kadane 1986, *J Am Stat Assoc* 81:82–86): the conditional mode of
+//! the standardised effects by Newton's method, then the log posterior there minus half the log
+//! determinant of its negative Hessian. Exact at the mode, it serves UM.RS's saturated fit; the
+//! model itself follows lme4's own evaluation ([`super::pirls`]).
 
 use super::agq::{Family, Obs};
 

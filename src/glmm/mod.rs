@@ -5,7 +5,8 @@
 //! (IRLN); UM.FS for OR (binomial) and IRR (Poisson); CM.AL for OR and CM.EL for IRR (the
 //! conditional binomial with offset log(n1/n2) or log(t1/t2)); CM.EL for OR (the exact
 //! noncentral hypergeometric likelihood, [`fnch`]); UM.RS for OR and IRR (random study
-//! intercepts and group effects, by Laplace: [`laplace`], [`umrs`]).
+//! intercepts and group effects, by Laplace as lme4 evaluates it: [`pirls`] and `umrs`). Every fit
+//! maximises by [`separable`]'s damped Newton steps, study by study.
 
 pub mod agq;
 pub mod fnch;
