@@ -2,7 +2,7 @@
 # Side-by-side comparison with R's metafor rma.glmm on the same simulated 2x2 tables and
 # proportions: fits each dataset with evident and with metafor, checks the estimate, se and tau2
 # against README_more's tolerances for metafor's default keys, and prints the time per fit.
-# Models: UM.FS and CM.EL for OR, the binomial-normal model for PLO (UM.RS is not built yet).
+# Models: UM.FS, UM.RS and CM.EL for OR, the binomial-normal model for PLO.
 # Usage: benches/compare_metafor_glmm.sh [DATASETS=5] [K values="10 100"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +39,7 @@ cat(c(r$beta), r$se, r$tau2, proc.time()[["elapsed"]] - t0, "\n")
 R
 printf "%-6s %4s %3s  %12s %12s  %10s %10s  %s\n" model k set "metafor b" "evident b" "metafor s" "evident s" "agree"
 for k in $ks; do
-  for model in UM.FS CM.EL PLO; do
+  for model in UM.FS UM.RS CM.EL PLO; do
     for a in $(seq 0 $((n - 1))); do
       if [ "$model" = PLO ]; then f="$work/plo_${k}_${a}.csv"; args=(--measure PLO); else f="$work/or_${k}_${a}.csv"; args=(--measure OR); fi
       read -r rb rse rtau rt < <(Rscript "$work/run.R" "$f" "$model" 2>/dev/null)
@@ -52,7 +52,7 @@ model, k, a = sys.argv[1:4]
 rb, rse, rtau, rt, t0, t1 = map(float, sys.argv[4:10])
 e = json.loads(sys.argv[10])
 # README_more, default keys: UM.FS 1e-1 (atol 1e-3); CM.EL se 5e-2 (2e-2); others 5e-3 (1e-6).
-tol = {"UM.FS": (1e-1, 1e-3), "CM.EL": (5e-3, 1e-6), "PLO": (5e-3, 1e-6)}[model]
+tol = {"UM.FS": (1e-1, 1e-3), "UM.RS": (5e-3, 1e-6), "CM.EL": (5e-3, 1e-6), "PLO": (5e-3, 1e-6)}[model]
 stol = (5e-2, 2e-2) if model == "CM.EL" else tol
 ok = lambda x, y, t: abs(x - y) <= t[1] + t[0] * abs(y)
 agree = ok(e["estimate"], rb, tol) and ok(e["se"], rse, stol) and ok(e["tau2"], rtau, (tol[0], 1e-6 if model != "UM.FS" else 1e-3))

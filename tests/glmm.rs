@@ -47,7 +47,7 @@ fn cli_json_is_the_library_fit() {
 }
 
 #[test]
-fn cli_refuses_other_methods_and_unbuilt_models() {
+fn cli_refuses_other_methods() {
     let r = evident([
         "pool",
         PRITZ,
@@ -59,9 +59,6 @@ fn cli_refuses_other_methods_and_unbuilt_models() {
         "UM.FS",
     ]);
     assert!(!r.ok && r.stderr.contains("--method ML"), "{}", r.stderr);
-    let bcg = "tests/conformance/cases/bcg_glmm_or/input.csv";
-    let r = evident(["pool", bcg, "--measure", "OR", "--glmm", "UM.RS"]);
-    assert!(!r.ok && r.stderr.contains("UM.RS"), "{}", r.stderr);
 }
 
 #[test]
@@ -163,4 +160,116 @@ fn separation_and_one_study_are_refused_by_every_model() {
     let (_h, r) = csv("xi,ti\n3,100\n");
     let e = err(&r, Measure::IRLN, &GlmmOptions::default());
     assert!(e.contains("k > p"), "{e}");
+}
+
+/// `|got − want| ≤ atol + rtol·|want|`.
+fn near(got: f64, want: f64, rtol: f64, atol: f64) -> bool {
+    (got - want).abs() <= atol + rtol * want.abs()
+}
+
+/// The JSON number or array of numbers as a vector.
+fn nums(v: &serde_json::Value) -> Vec<f64> {
+    match v.as_array() {
+        Some(a) => a.iter().map(|x| x.as_f64().unwrap()).collect(),
+        None => vec![v.as_f64().unwrap()],
+    }
+}
+
+/// A coefficient key of the fixture: its name, how to read it, rtol and atol.
+type CoefKey = (&'static str, fn(&evident::glmm::Coef) -> f64, f64, f64);
+
+/// UM.RS against metafor's tight lme4 fits (tests/fixtures/glmm_umrs/umrs.R): t tests, a study
+/// with no events in one arm, a double-zero study (dropped), IRR with a zero count, a moderator;
+/// README_more's `converged` tolerances.
+#[test]
+fn um_rs_matches_metafor_beyond_the_corpus() {
+    let text = std::fs::read_to_string("tests/fixtures/glmm_umrs/umrs.json").unwrap();
+    let refs: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert_eq!(refs.len(), 4);
+    for r in refs {
+        let name = r["name"].as_str().unwrap();
+        let path = r["file"].as_str().unwrap();
+        let s = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
+        let o = GlmmOptions {
+            model: GlmmModel::UmRs,
+            test: if r["test"] == "t" {
+                evident::model::Test::T
+            } else {
+                evident::model::Test::Z
+            },
+            mods: r["mods"].as_str().map(String::from),
+            ..GlmmOptions::default()
+        };
+        let measure: Measure = r["measure"].as_str().unwrap().parse().unwrap();
+        let fit = rma_glmm(&s, measure, &o).unwrap();
+        assert_eq!(fit.k as u64, r["k"].as_u64().unwrap(), "{name}");
+        let keys: [CoefKey; 5] = [
+            ("beta", |c| c.estimate, 1e-4, 1e-8),
+            ("se", |c| c.se, 2e-4, 1e-6),
+            ("ci_lb", |c| c.ci_lb, 2e-4, 1e-6),
+            ("ci_ub", |c| c.ci_ub, 2e-4, 1e-6),
+            ("pval", |c| c.pval, 2e-3, 1e-8),
+        ];
+        for (key, get, rtol, atol) in keys {
+            for (c, want) in fit.coefs.iter().zip(nums(&r[key])) {
+                let got = get(c);
+                assert!(near(got, want, rtol, atol), "{name} {key}: {got} vs {want}");
+            }
+        }
+        let scalars = [
+            ("tau2", fit.tau2, 1e-4, 1e-6),
+            ("sigma2", fit.sigma2.unwrap(), 1e-4, 1e-6),
+            ("loglik", fit.loglik, 1e-5, 1e-4),
+            ("QE_LRT", fit.qe_lrt, 1e-4, 1e-8),
+        ];
+        for (key, got, rtol, atol) in scalars {
+            let want = r[key].as_f64().unwrap();
+            assert!(near(got, want, rtol, atol), "{name} {key}: {got} vs {want}");
+        }
+    }
+}
+
+/// UM.RS refuses what metafor refuses or cannot estimate: one study, complete separation,
+/// non-integer counts; a study with every cell 0 is a double-zero study and is dropped.
+#[test]
+fn um_rs_bad_input() {
+    let o = GlmmOptions {
+        model: GlmmModel::UmRs,
+        ..GlmmOptions::default()
+    };
+    let (_a, one) = csv("ai,bi,ci,di\n2,18,5,15\n");
+    let e = err(&one, Measure::OR, &o);
+    assert!(e.contains("k > p"), "{e}");
+    let (_b, sep) = csv("ai,bi,ci,di\n0,20,4,16\n0,17,6,14\n0,18,5,15\n0,15,9,11\n");
+    let e = err(&sep, Measure::OR, &o);
+    assert!(e.contains("separation"), "{e}");
+    let (_c, frac) = csv("x1i,t1i,x2i,t2i\n3,100,5,90\n2.5,80,4,85\n6,120,9,110\n");
+    let e = err(&frac, Measure::IRR, &o);
+    assert!(
+        e.contains("line 3") && e.contains("x1i") && e.contains("whole number"),
+        "{e}"
+    );
+    let (_d, empty) = csv("ai,bi,ci,di\n0,0,0,0\n2,18,5,15\n3,17,6,14\n4,16,9,11\n1,19,4,16\n");
+    let fit = rma_glmm(&empty, Measure::OR, &o).unwrap();
+    assert_eq!(fit.k, 4);
+    assert!(fit.coefs[0].estimate.is_finite() && fit.coefs[0].se > 0.0);
+}
+
+#[test]
+fn cli_fits_um_rs() {
+    let hart = "tests/conformance/cases/hart1999_glmm_irr/input.csv";
+    let r = run_ok([
+        "pool",
+        hart,
+        "--measure",
+        "IRR",
+        "--method",
+        "ML",
+        "--glmm",
+        "UM.RS",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["model"], "UM.RS");
+    assert!(v["sigma2"].as_f64().unwrap() > 0.0 && v["estimate"].as_f64().unwrap() < 0.0);
 }

@@ -15,7 +15,7 @@ pub enum GlmmArg {
     /// Unconditional model, fixed study effects.
     #[value(name = "UM.FS")]
     UmFs,
-    /// Unconditional model, random study effects (not built yet).
+    /// Unconditional model, random study effects (Laplace).
     #[value(name = "UM.RS")]
     UmRs,
     /// Conditional model, exact likelihood.

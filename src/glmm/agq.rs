@@ -29,7 +29,7 @@ pub struct Obs {
     pub offset: f64,
     /// The row of the fixed-effects design.
     pub x: Vec<f64>,
-    /// Coefficient of τ·u (1 for PLO/CM, ±½ for UM.FS).
+    /// Coefficient of τ·u (1 for PLO/CM, the group coding ±½ for UM.FS and UM.RS).
     pub c: f64,
     /// The table's conditional distribution ([`Family::Fnch`] only).
     pub fnch: Option<Arc<Fnch>>,
@@ -42,8 +42,6 @@ pub struct Model {
     pub family: Family,
     /// Observations by study.
     pub studies: Vec<Vec<Obs>>,
-    /// Number of fixed effects.
-    pub p: usize,
 }
 
 impl Family {
@@ -110,7 +108,8 @@ pub struct StudyFit {
 }
 
 impl Model {
-    fn eta0(o: &Obs, beta: &[f64]) -> f64 {
+    /// The fixed part of an observation's linear predictor, offset + x'β.
+    pub fn eta0(o: &Obs, beta: &[f64]) -> f64 {
         o.offset + o.x.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>()
     }
 
@@ -181,29 +180,13 @@ impl Model {
         })
     }
 
-    /// The AGQ log marginal likelihood at θ = (β, τ); −∞ when a mode search fails.
-    pub fn loglik(&self, theta: &[f64], rule: &[(f64, f64)]) -> f64 {
-        let (beta, tau) = (&theta[..self.p], theta[self.p]);
-        let mut total = 0.0;
-        for i in 0..self.studies.len() {
-            match self.study(i, beta, tau, rule) {
-                Some(s) => total += s.ll,
-                None => return f64::NEG_INFINITY,
-            }
-        }
-        total
-    }
-
-    /// Σ log f(y | μ̂) at the conditional modes: the ll metafor reports for nAGQ = 7 fits.
-    pub fn conditional_loglik(&self, theta: &[f64], rule: &[(f64, f64)]) -> f64 {
-        let (beta, tau) = (&theta[..self.p], theta[self.p]);
-        let mut total = 0.0;
-        for (i, obs) in self.studies.iter().enumerate() {
-            let mode = self.study(i, beta, tau, rule).map_or(f64::NAN, |s| s.mode);
-            let eta0: Vec<f64> = obs.iter().map(|o| Self::eta0(o, beta)).collect();
-            total += self.study_ll(obs, &eta0, tau, mode).0;
-        }
-        total
+    /// Σ log f(y | μ̂) of study `i` at its conditional mode: what metafor reports as the ll of
+    /// nAGQ = 7 fits (NaN when the mode search fails).
+    pub fn conditional_study(&self, i: usize, beta: &[f64], tau: f64, rule: &[(f64, f64)]) -> f64 {
+        let obs = &self.studies[i];
+        let mode = self.study(i, beta, tau, rule).map_or(f64::NAN, |s| s.mode);
+        let eta0: Vec<f64> = obs.iter().map(|o| Self::eta0(o, beta)).collect();
+        self.study_ll(obs, &eta0, tau, mode).0
     }
 
     /// Σ log f(y | μ = y).
@@ -245,61 +228,4 @@ pub fn derivatives(f: &dyn Fn(&[f64]) -> f64, x: &[f64], h: f64) -> (DVector<f64
         }
     }
     (g, hess)
-}
-
-/// Maximises `f` from `x0` by Levenberg-damped Newton steps on finite-difference derivatives,
-/// `free` marking the coordinates that move. `None` when it does not converge.
-pub fn maximise(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], free: &[bool]) -> Option<Vec<f64>> {
-    let mut x = x0.to_vec();
-    let mut fx = f(&x);
-    if !fx.is_finite() {
-        return None;
-    }
-    let idx: Vec<usize> = (0..x.len()).filter(|&i| free[i]).collect();
-    let mut lambda = 1e-6;
-    for _ in 0..500 {
-        let sub = |y: &[f64]| {
-            let mut z = x.clone();
-            for (&i, &v) in idx.iter().zip(y) {
-                z[i] = v;
-            }
-            f(&z)
-        };
-        let xs: Vec<f64> = idx.iter().map(|&i| x[i]).collect();
-        let (g, h) = derivatives(&sub, &xs, 1e-5);
-        if g.amax() < 1e-8 * (1.0 + fx.abs()) {
-            return Some(x);
-        }
-        let mut improved = false;
-        for _ in 0..40 {
-            let a = -&h + DMatrix::identity(idx.len(), idx.len()) * lambda * (1.0 + h.amax());
-            let Some(ch) = a.cholesky() else {
-                lambda *= 10.0;
-                continue;
-            };
-            let d = ch.solve(&g);
-            let mut y = x.clone();
-            for (k, &i) in idx.iter().enumerate() {
-                y[i] += d[k];
-            }
-            let fy = f(&y);
-            if fy.is_finite() && fy >= fx {
-                let small = d.amax() < 1e-11 * (1.0 + x.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-                x = y;
-                let gain = fy - fx;
-                fx = fy;
-                lambda = (lambda / 10.0).max(1e-12);
-                improved = true;
-                if small || gain < 1e-15 * (1.0 + fx.abs()) {
-                    return Some(x);
-                }
-                break;
-            }
-            lambda *= 10.0;
-        }
-        if !improved {
-            return None;
-        }
-    }
-    None
 }

@@ -4,10 +4,16 @@
 //! Built: binomial-normal for single proportions (PLO) and Poisson-normal for single rates
 //! (IRLN); UM.FS for OR (binomial) and IRR (Poisson); CM.AL for OR and CM.EL for IRR (the
 //! conditional binomial with offset log(n1/n2) or log(t1/t2)); CM.EL for OR (the exact
-//! noncentral hypergeometric likelihood, [`fnch`]). Not built yet: UM.RS (refused with an error).
+//! noncentral hypergeometric likelihood, [`fnch`]); UM.RS for OR and IRR (random study
+//! intercepts and group effects, by Laplace as lme4 evaluates it: [`pirls`] and `umrs`). Every fit
+//! maximises by [`separable`]'s damped Newton steps, study by study.
 
 pub mod agq;
 pub mod fnch;
+pub mod laplace;
+pub mod pirls;
+pub mod separable;
+mod umrs;
 
 use crate::data::{Data, Studies};
 use crate::effect::{EffectSet, EscalcOptions};
@@ -19,6 +25,7 @@ use crate::moderators::metareg::OmnibusTest;
 use crate::stats::{pchisq_upper, pf_upper, pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
 use agq::{Family, Model, Obs};
 use nalgebra::{DMatrix, DVector};
+use separable::Separable;
 
 /// metafor's `model` argument of `rma.glmm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -223,19 +230,21 @@ fn obs(y: f64, n: f64, offset: f64, x: Vec<f64>, c: f64) -> Obs {
 /// One study's observations and its saturated (estimate, weight) for the Wald test.
 type StudyObs = (Vec<Obs>, (f64, f64));
 
-/// `rest` behind the indicator of study `j` of `k` (UM.FS's fixed study intercepts).
-fn dummy(j: usize, k: usize, rest: Vec<f64>) -> Vec<f64> {
-    let mut v = vec![0.0; k];
-    v[j] = 1.0;
-    v.extend(rest);
-    v
+/// The design rows of a two-arm study's arms: `lead` (the study intercept of UM.FS, the common
+/// intercept of UM.RS) in front of the moderators' row, which enters arm 1 only.
+fn arm_rows(xr: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
+    let p = xr.len();
+    let mut x1 = vec![1.0];
+    x1.extend(xr);
+    let mut x2 = vec![1.0];
+    x2.extend(vec![0.0; p]);
+    (x1, x2)
 }
 
 /// A 2×2 table [a, b, c, d] of study `j` of `k` under `model`, `xr` its design row.
-fn or_study(t: [f64; 4], model: GlmmModel, xr: Vec<f64>, j: usize, k: usize) -> Result<StudyObs> {
+fn or_study(t: [f64; 4], model: GlmmModel, xr: Vec<f64>) -> Result<StudyObs> {
     let [a, b, c, d] = t;
     let (n1, n2) = (a + b, c + d);
-    let p = xr.len();
     Ok(match model {
         GlmmModel::CmAl => {
             let off = (n1 / n2).ln();
@@ -250,55 +259,51 @@ fn or_study(t: [f64; 4], model: GlmmModel, xr: Vec<f64>, j: usize, k: usize) -> 
             o.fnch = Some(std::sync::Arc::new(f));
             (vec![o], (e, w))
         }
-        GlmmModel::UmFs => {
+        GlmmModel::UmFs | GlmmModel::UmRs => {
             let ((e1, w1), (e2, w2)) = (sat_binom(a, n1), sat_binom(c, n2));
             let w = if w1 > 0.0 && w2 > 0.0 {
                 1.0 / (1.0 / w1 + 1.0 / w2)
             } else {
                 0.0
             };
-            let g = vec![
-                obs(a, n1, 0.0, dummy(j, k, xr), 0.5),
-                obs(c, n2, 0.0, dummy(j, k, vec![0.0; p]), -0.5),
-            ];
+            let (x1, x2) = arm_rows(xr);
+            let g = vec![obs(a, n1, 0.0, x1, 0.5), obs(c, n2, 0.0, x2, -0.5)];
             (g, (e1 - e2, w))
         }
-        m => return Err(not_built(m, Measure::OR)),
     })
 }
 
-/// Two-group incidence [x1, t1, x2, t2] of study `j` of `k` under `model`.
-fn irr_study(t: [f64; 4], model: GlmmModel, xr: Vec<f64>, j: usize, k: usize) -> Result<StudyObs> {
+/// Two-group incidence [x1, t1, x2, t2] under `model`, `xr` its design row.
+fn irr_study(t: [f64; 4], model: GlmmModel, xr: Vec<f64>) -> Result<StudyObs> {
     let [x1, t1, x2, t2] = t;
-    let p = xr.len();
     Ok(match model {
         GlmmModel::CmAl | GlmmModel::CmEl => {
             let off = (t1 / t2).ln();
             let (e, w) = sat_binom(x1, x1 + x2);
             (vec![obs(x1, x1 + x2, off, xr, 1.0)], (e - off, w))
         }
-        GlmmModel::UmFs => {
+        GlmmModel::UmFs | GlmmModel::UmRs => {
             let w = if x1 > 0.0 && x2 > 0.0 {
                 1.0 / (1.0 / x1 + 1.0 / x2)
             } else {
                 0.0
             };
+            let (r1, r2) = arm_rows(xr);
             let g = vec![
-                obs(x1, 0.0, t1.ln(), dummy(j, k, xr), 0.5),
-                obs(x2, 0.0, t2.ln(), dummy(j, k, vec![0.0; p]), -0.5),
+                obs(x1, 0.0, t1.ln(), r1, 0.5),
+                obs(x2, 0.0, t2.ln(), r2, -0.5),
             ];
             (g, ((x1 / t1).ln() - (x2 / t2).ln(), w))
         }
-        m => return Err(not_built(m, Measure::IRR)),
     })
 }
 
-/// The observations of study row `i` (design row `xr`, position `j` of `k`).
+/// The observations of study row `i` (design row `xr`).
 fn study_obs(
     s: &Studies,
     measure: Measure,
     model: GlmmModel,
-    (i, j, k): (usize, usize, usize),
+    i: usize,
     xr: Vec<f64>,
 ) -> Result<StudyObs> {
     let four = |cols: [(&[Option<f64>], &str); 4]| -> Result<[f64; 4]> {
@@ -320,11 +325,11 @@ fn study_obs(
         }
         (Data::TwoByTwo { ai, bi, ci, di }, Measure::OR) => {
             let t = four([(ai, "ai"), (bi, "bi"), (ci, "ci"), (di, "di")])?;
-            or_study(t, model, xr, j, k)?
+            or_study(t, model, xr)?
         }
         (Data::Incidence { x1i, t1i, x2i, t2i }, Measure::IRR) => {
             let t = four([(x1i, "x1i"), (t1i, "t1i"), (x2i, "x2i"), (t2i, "t2i")])?;
-            irr_study(t, model, xr, j, k)?
+            irr_study(t, model, xr)?
         }
         _ => return Err(wrong_data(measure)),
     })
@@ -338,18 +343,17 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
     let effects = EffectSet::from_studies(studies, measure, &eo)?;
     let (x, names, used) = design(&effects, o)?;
     let effects = effects.subset(&used);
-    let p = x.ncols();
     let k = effects.k();
     let mut groups = Vec::new();
     let mut sat = Vec::new();
     for j in 0..k {
         let xr = x.row(j).iter().copied().collect::<Vec<f64>>();
-        let (g, s) = study_obs(studies, measure, o.model, (effects.rows[j], j, k), xr)?;
+        let (g, s) = study_obs(studies, measure, o.model, effects.rows[j], xr)?;
         groups.push(g);
         sat.push(s);
     }
     let family = match (measure, o.model) {
-        (Measure::IRLN, _) | (Measure::IRR, GlmmModel::UmFs) => Family::Poisson,
+        (Measure::IRLN, _) | (Measure::IRR, GlmmModel::UmFs | GlmmModel::UmRs) => Family::Poisson,
         (Measure::OR, GlmmModel::CmEl) => Family::Fnch,
         _ => Family::Binomial,
     };
@@ -362,7 +366,6 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
         model: Model {
             family,
             studies: groups,
-            p: p + nuisance,
         },
         effects,
         x,
@@ -421,13 +424,6 @@ fn wrong_data(measure: Measure) -> Error {
     ))
 }
 
-fn not_built(m: GlmmModel, measure: Measure) -> Error {
-    Error::invalid(format!(
-        "the GLMM model {} for measure {measure:?} is not implemented yet",
-        m.name()
-    ))
-}
-
 /// Fits metafor's `rma.glmm(..., method = "ML")` to the studies.
 pub fn rma_glmm(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
     if !matches!(
@@ -465,65 +461,77 @@ fn fit_failed(what: &str) -> Error {
     ))
 }
 
+/// Starting values (study intercepts of UM.FS, β, τ): each study intercept at the study's pooled
+/// logit or log rate, the rest 0.
 fn start(prep: &Prepared) -> Vec<f64> {
     let m = &prep.model;
-    let mut s = vec![0.0; m.p + 1];
+    let mut s = vec![0.0; prep.nuisance + prep.x.ncols() + 1];
     for (j, g) in m.studies.iter().enumerate().take(prep.nuisance) {
-        let (y, n): (f64, f64) = g.iter().fold((0.0, 0.0), |a, o| (a.0 + o.y, a.1 + o.n));
-        s[j] = match m.family {
-            Family::Binomial => logit((y + 0.5) / (n + 1.0)),
-            Family::Poisson => ((y + 0.5) / g.iter().map(|o| o.offset.exp()).sum::<f64>()).ln(),
-            Family::Fnch => 0.0,
-        };
+        s[j] = pooled_link(m.family, g);
     }
     s
 }
 
-/// The equal-effects fit (τ, at `tau_at`, held at 0) from `start` and the ML fit started from it
-/// with a few values of τ (the best kept; τ made non-negative, the likelihood being even in τ).
+/// The logit (binomial) or log (Poisson) of the pooled rate of `g`, ½ added to the events.
+fn pooled_link(family: Family, g: &[Obs]) -> f64 {
+    let (y, n): (f64, f64) = g.iter().fold((0.0, 0.0), |a, o| (a.0 + o.y, a.1 + o.n));
+    match family {
+        Family::Binomial => logit((y + 0.5) / (n + 1.0)),
+        Family::Poisson => ((y + 0.5) / g.iter().map(|o| o.offset.exp()).sum::<f64>()).ln(),
+        Family::Fnch => 0.0,
+    }
+}
+
+/// The equal-effects fit (τ, at `tau_at` of the full vector, held at 0) from `start` and the ML
+/// fit started from it with a few values of τ (the best kept); the last `nvar` coordinates, the
+/// random effects' SDs, made non-negative (the likelihood is even in each).
 fn ee_and_ml(
-    f: &dyn Fn(&[f64]) -> f64,
+    sep: &Separable,
     start: &[f64],
     tau_at: usize,
+    nvar: usize,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
-    let np = start.len();
-    let mut free = vec![true; np];
-    free[tau_at] = false;
-    let ee = agq::maximise(f, start, &free).ok_or_else(|| fit_failed("equal-effects"))?;
+    let (no, n) = (sep.n_own(), start.len());
+    let mut free = vec![true; n - no];
+    free[tau_at - no] = false;
+    let ee = sep
+        .maximise(start, &free)
+        .ok_or_else(|| fit_failed("equal-effects"))?;
     let mut best: Option<(Vec<f64>, f64)> = None;
     for tau0 in [0.5, 1.5, 0.1] {
         let mut s = ee.clone();
         s[tau_at] = tau0;
-        if let Some(t) = agq::maximise(f, &s, &vec![true; np]) {
-            let v = f(&t);
+        if let Some(t) = sep.maximise(&s, &vec![true; n - no]) {
+            let v = sep.value(&t);
             if best.as_ref().is_none_or(|b| v > b.1 + 1e-9) {
                 best = Some((t, v));
             }
         }
     }
     let (mut theta, _) = best.ok_or_else(|| fit_failed("random-effects"))?;
-    for t in theta[tau_at..].iter_mut() {
+    for t in theta[n - nvar..].iter_mut() {
         *t = t.abs();
     }
     Ok((ee, theta))
 }
 
-/// The covariance of the first `nb` parameters: the inverse information from the numerical
-/// Hessian of `f` at `theta`, or (variance components on the boundary or a singular Hessian) the
-/// inverse of its fixed-effects block.
-fn fixed_vcov(f: &dyn Fn(&[f64]) -> f64, theta: &[f64], nb: usize) -> Result<DMatrix<f64>> {
-    let (_, h) = agq::derivatives(f, theta, 1e-4);
-    let info = -h;
-    let inner = theta[nb..].iter().all(|v| v.abs() > 1e-6);
-    match info.clone().cholesky() {
-        Some(ch) if inner => Ok(ch.inverse().view((0, 0), (nb, nb)).into_owned()),
-        _ => Ok(info
-            .view((0, 0), (nb, nb))
-            .into_owned()
-            .cholesky()
-            .ok_or_else(|| fit_failed("random-effects (singular information)"))?
-            .inverse()),
+/// The covariance of the fixed effects (the shared coordinates before the last `nvar` SDs): their
+/// block of the inverse information in (fixed effects, SDs), as lme4's `vcov` of a GLMM (own
+/// parameters eliminated exactly). An SD at 0 is left out (the likelihood is even in it, so its
+/// cross-derivatives vanish); if the information is singular, the fixed-effects block alone.
+fn fixed_vcov(sep: &Separable, theta: &[f64], nvar: usize) -> Result<DMatrix<f64>> {
+    let no = sep.n_own();
+    let ns = theta.len() - no;
+    let nb = ns - nvar;
+    let keep: Vec<bool> = (0..ns)
+        .map(|j| j < nb || theta[no + j].abs() > 1e-6)
+        .collect();
+    if let Some(v) = sep.shared_cov(theta, &keep) {
+        return Ok(v.view((0, 0), (nb, nb)).into_owned());
     }
+    let fixed: Vec<bool> = (0..ns).map(|j| j < nb).collect();
+    sep.shared_cov(theta, &fixed)
+        .ok_or_else(|| fit_failed("random-effects (singular information)"))
 }
 
 /// What a fitted model hands to [`finish`].
@@ -544,32 +552,48 @@ struct Core {
 }
 
 fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
+    if o.model == GlmmModel::UmRs {
+        return umrs::fit(prep, measure, o);
+    }
     let m = &prep.model;
     // CM.EL: metafor integrates the exact likelihood with integrate() and reports the maximised
     // marginal log-likelihood; an adaptive 40-point rule is exact to double precision for these
     // log-concave integrands. The lme4 fits use nAGQ = 7 and report the conditional ll.
     let exact = m.family == Family::Fnch;
     let rule = agq::gh_rule(if exact { 40 } else { 7 });
-    let f = |t: &[f64]| m.loglik(t, &rule);
-    let (ee, theta) = ee_and_ml(&f, &start(prep), m.p)?;
-    let vb = fixed_vcov(&f, &theta, m.p)?;
     let (off, p, k) = (prep.nuisance, prep.x.ncols(), prep.effects.k());
-    let loglik = if exact {
-        f(&theta)
-    } else {
-        m.conditional_loglik(&theta, &rule)
+    // A study's θ is (β, τ[, its UM.FS intercept α]); its coefficients (α, β) or β.
+    let coefs = |t: &[f64]| -> Vec<f64> {
+        let mut b = t[p + 1..].to_vec();
+        b.extend_from_slice(&t[..p]);
+        b
     };
-    let (q, n_eff) = match prep.nuisance {
+    let term = |i: usize, t: &[f64]| m.study(i, &coefs(t), t[p], &rule).map(|s| s.ll);
+    let sep = Separable {
+        k,
+        local: off > 0,
+        term: &term,
+    };
+    let (ee, theta) = ee_and_ml(&sep, &start(prep), off + p, 1)?;
+    let vbeta = fixed_vcov(&sep, &theta, 1)?;
+    let loglik = if exact {
+        sep.value(&theta)
+    } else {
+        (0..k)
+            .map(|i| m.conditional_study(i, &coefs(&sep.args(&theta, i)), theta[off + p], &rule))
+            .sum()
+    };
+    let (q, n_eff) = match off {
         0 => (p + 1, k),
         _ => (p + k + 1, 2 * k),
     };
     let core = Core {
         beta: theta[off..off + p].to_vec(),
-        vbeta: vb.view((off, off), (p, p)).into_owned(),
-        tau2: theta[m.p].powi(2),
+        vbeta,
+        tau2: theta[off + p].powi(2),
         sigma2: None,
         loglik,
-        ll_ee: f(&ee),
+        ll_ee: sep.value(&ee),
         ll_sat: m.saturated_loglik(),
         qe_wld: wald_qe(prep),
         q,
@@ -604,7 +628,12 @@ fn finish(c: Core, prep: &Prepared, measure: Measure, o: &GlmmOptions) -> GlmmFi
         false,
     );
     let (qf, nf) = (c.q as f64, c.n_eff as f64);
-    let qe_wld = c.qe_wld.max(0.0);
+    // Truncated at 0 as metafor; NaN (no test possible) stays NaN.
+    let qe_wld = if c.qe_wld.is_nan() {
+        f64::NAN
+    } else {
+        c.qe_wld.max(0.0)
+    };
     let qe_lrt = (-2.0 * (c.ll_ee - c.ll_sat)).max(0.0);
     let nc = nf.max(qf + 2.0);
     let ll = c.loglik;
@@ -697,18 +726,21 @@ fn omnibus(beta: &[f64], vbeta: &DMatrix<f64>, t: bool, df: usize) -> OmnibusTes
 /// The Wald test that the saturated per-study effects lie in the column space of X: their
 /// weighted residual sum of squares, the saturated fit's covariance being diagonal.
 fn wald_qe(prep: &Prepared) -> f64 {
-    let p = prep.x.ncols();
-    let mut a = DMatrix::<f64>::zeros(p, p);
-    let mut b = DVector::<f64>::zeros(p);
-    let mut yy = 0.0;
-    for (j, &(e, w)) in prep.sat.iter().enumerate() {
-        let x = prep.x.row(j).transpose();
-        a += &x * x.transpose() * w;
-        b += &x * (w * e);
-        yy += w * e * e;
-    }
-    match a.cholesky() {
-        Some(ch) => yy - b.dot(&ch.solve(&b)),
+    let w = DMatrix::from_diagonal(&DVector::from_iterator(
+        prep.sat.len(),
+        prep.sat.iter().map(|s| s.1),
+    ));
+    let e = DVector::from_iterator(prep.sat.len(), prep.sat.iter().map(|s| s.0));
+    wald_residual(&w, &prep.x, &e)
+}
+
+/// e'We − e'WX(X'WX)⁻¹X'We: the Wald statistic of e ∈ col(X) when W is e's inverse covariance
+/// (NaN if X'WX is singular).
+fn wald_residual(w: &DMatrix<f64>, x: &DMatrix<f64>, e: &DVector<f64>) -> f64 {
+    let we = w * e;
+    let xwe = x.transpose() * &we;
+    match (x.transpose() * w * x).cholesky() {
+        Some(ch) => e.dot(&we) - xwe.dot(&ch.solve(&xwe)),
         None => f64::NAN,
     }
 }

@@ -81,7 +81,7 @@ case!(bcg_as_phi_yule__rma_or2dl_reml_knha, "bcg_as_phi_yule", "rma_OR2DL_REML_k
 case!(bcg_glmm_or__glmm_or_um_fs_z, "bcg_glmm_or", "glmm_OR_UM.FS_z");
 case!(bcg_glmm_or__glmm_or_cm_al_z, "bcg_glmm_or", "glmm_OR_CM.AL_z");
 case!(bcg_glmm_or__glmm_metareg_ablat_um_fs_z, "bcg_glmm_or", "glmm_metareg_ablat_UM.FS_z");
-pending!(bcg_glmm_or__glmm_metareg_ablat_um_rs_z, "bcg_glmm_or", "glmm_metareg_ablat_UM.RS_z");
+case!(bcg_glmm_or__glmm_metareg_ablat_um_rs_z, "bcg_glmm_or", "glmm_metareg_ablat_UM.RS_z");
 case!(bcg_glmm_or__glmm_metareg_ablat_cm_al_z, "bcg_glmm_or", "glmm_metareg_ablat_CM.AL_z");
 case!(bcg_glmm_or__glmm_metareg_ablat_cm_al_t, "bcg_glmm_or", "glmm_metareg_ablat_CM.AL_t");
 case!(bcg_k1__escalc_or, "bcg_k1", "escalc_OR");
@@ -233,7 +233,7 @@ case!(bourassa1996_phi__rma_phi_reml_knha, "bourassa1996_phi", "rma_PHI_REML_knh
 case!(bourassa1996_phi__rma_yuq_reml_z, "bourassa1996_phi", "rma_YUQ_REML_z");
 case!(bourassa1996_phi__rma_yuy_reml_z, "bourassa1996_phi", "rma_YUY_REML_z");
 case!(egger2001_glmm_or__glmm_or_um_fs_z, "egger2001_glmm_or", "glmm_OR_UM.FS_z");
-pending!(egger2001_glmm_or__glmm_or_um_rs_z, "egger2001_glmm_or", "glmm_OR_UM.RS_z");
+case!(egger2001_glmm_or__glmm_or_um_rs_z, "egger2001_glmm_or", "glmm_OR_UM.RS_z");
 case!(egger2001_glmm_or__glmm_or_cm_al_z, "egger2001_glmm_or", "glmm_OR_CM.AL_z");
 case!(egger2001_glmm_or__glmm_or_cm_al_t, "egger2001_glmm_or", "glmm_OR_CM.AL_t");
 case!(egger2001_glmm_or__glmm_or_cm_el_z, "egger2001_glmm_or", "glmm_OR_CM.EL_z");
@@ -305,13 +305,13 @@ case!(hahn2001_double_zero_2x2__escalc_as_drop00, "hahn2001_double_zero_2x2", "e
 case!(hahn2001_double_zero_2x2__rma_as_reml_z, "hahn2001_double_zero_2x2", "rma_AS_REML_z");
 case!(hahn2001_double_zero_2x2__rma_yuq_reml_z_drop00, "hahn2001_double_zero_2x2", "rma_YUQ_REML_z_drop00");
 case!(hahn2001_glmm_or__glmm_or_um_fs_z, "hahn2001_glmm_or", "glmm_OR_UM.FS_z");
-pending!(hahn2001_glmm_or__glmm_or_um_rs_z, "hahn2001_glmm_or", "glmm_OR_UM.RS_z");
+case!(hahn2001_glmm_or__glmm_or_um_rs_z, "hahn2001_glmm_or", "glmm_OR_UM.RS_z");
 case!(hahn2001_glmm_or__glmm_or_cm_al_z, "hahn2001_glmm_or", "glmm_OR_CM.AL_z");
 case!(hart1999_glmm_irln__glmm_irln_z, "hart1999_glmm_irln", "glmm_IRLN_z");
 case!(hart1999_glmm_irln__glmm_irln_t, "hart1999_glmm_irln", "glmm_IRLN_t");
 case!(hart1999_glmm_irr__glmm_irr_um_fs_z, "hart1999_glmm_irr", "glmm_IRR_UM.FS_z");
 case!(hart1999_glmm_irr__glmm_irr_um_fs_t, "hart1999_glmm_irr", "glmm_IRR_UM.FS_t");
-pending!(hart1999_glmm_irr__glmm_irr_um_rs_z, "hart1999_glmm_irr", "glmm_IRR_UM.RS_z");
+case!(hart1999_glmm_irr__glmm_irr_um_rs_z, "hart1999_glmm_irr", "glmm_IRR_UM.RS_z");
 case!(hart1999_glmm_irr__glmm_irr_cm_el_z, "hart1999_glmm_irr", "glmm_IRR_CM.EL_z");
 case!(hart1999_glmm_irr__glmm_irr_cm_al_z, "hart1999_glmm_irr", "glmm_IRR_CM.AL_z");
 case!(hart1999_ir__escalc_ir, "hart1999_ir", "escalc_IR");
@@ -415,7 +415,7 @@ case!(lehmann2018_smdh_vr__rma_rom_reml_z, "lehmann2018_smdh_vr", "rma_ROM_REML_
 case!(lehmann2018_smdh_vr__rma_cvr_reml_knha, "lehmann2018_smdh_vr", "rma_CVR_REML_knha");
 case!(li2007_glmm_or__glmm_or_um_fs_z, "li2007_glmm_or", "glmm_OR_UM.FS_z");
 case!(li2007_glmm_or__glmm_or_um_fs_t, "li2007_glmm_or", "glmm_OR_UM.FS_t");
-pending!(li2007_glmm_or__glmm_or_um_rs_z, "li2007_glmm_or", "glmm_OR_UM.RS_z");
+case!(li2007_glmm_or__glmm_or_um_rs_z, "li2007_glmm_or", "glmm_OR_UM.RS_z");
 case!(li2007_glmm_or__glmm_or_cm_al_z, "li2007_glmm_or", "glmm_OR_CM.AL_z");
 case!(li2007_glmm_or__glmm_or_cm_el_z, "li2007_glmm_or", "glmm_OR_CM.EL_z");
 case!(li2007_selmodel__selmodel_stepfun_0_025_less, "li2007_selmodel", "selmodel_stepfun_0.025_less");

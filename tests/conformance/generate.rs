@@ -49,8 +49,7 @@ fn kind(a: &Value) -> &str {
 }
 
 /// Kinds the harness lists but does not run yet (none since issue 19 made `selmodel` pass);
-/// `rma.glmm` models not built yet (UM.RS, CM.EL for OR, the Poisson-normal IRLN) and measures
-/// the library does not know wait too: see [`pending`].
+/// measures the library does not know wait too: see [`pending`].
 pub const PENDING: &[&str] = &[];
 
 /// Analyses whose reference numbers are rounding noise, not run: white2020's CR2 fit of
@@ -65,17 +64,11 @@ pub const NOISE: &[&str] = &["robust_CR2_colcomp_nested_expobs_REML"];
 pub fn pending(a: &Value) -> bool {
     match kind(a) {
         "robust" => NOISE.contains(&a["id"].as_str().unwrap_or("")),
-        "rma.glmm" if glmm_not_built(a) => true,
         "escalc" | "rma" | "rma.glmm" => a["options"]["measure"]
             .as_str()
             .is_some_and(|m| m.parse::<evident::Measure>().is_err()),
         k => PENDING.contains(&k),
     }
-}
-
-/// GLMMs evident does not fit yet: UM.RS (two random effects per study, Laplace).
-fn glmm_not_built(a: &Value) -> bool {
-    a["options"]["model"].as_str() == Some("UM.RS")
 }
 
 /// `tests/conformance/cases.rs`: one `case!(test, "case", "id");` line per analysis (`pending!`
