@@ -10,6 +10,7 @@ pub mod petpeese;
 pub mod ranktest;
 pub mod regtest;
 pub mod selmodel;
+pub mod svalue;
 pub mod trimfill;
 
 pub use fsn::{fsn, Fsn, FsnType};
@@ -18,4 +19,5 @@ pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
 pub use regtest::{regtest, regtest_metareg, sample_sizes, Limit, Predictor, RegModel, Regtest};
 pub use selmodel::{selection_curve, selmodel, Alternative, SelModel, SelOptions, SelType};
+pub use svalue::{corrected, svalue, Corrected, SValues, Sval, SvalModel, SvalOptions};
 pub use trimfill::{trimfill, Estimator, Side, TrimFill};

@@ -14,6 +14,7 @@ mod robust;
 mod selmodel;
 mod sensitivity;
 mod sof;
+mod svalue;
 
 pub use anova::anova_json;
 pub use bias::{
@@ -34,6 +35,7 @@ pub use sensitivity::{
     baujat_json, cumul_json, gosh_json, influence_json, leave1out_json, sensitivity_report_json,
 };
 pub use sof::sof_json;
+pub use svalue::{corrected_json, svalue_json};
 
 use crate::measure::Scale;
 use crate::model::heterogeneity::Heterogeneity;

@@ -15,6 +15,7 @@ mod robust;
 mod selmodel;
 mod sensitivity;
 mod sof;
+mod svalue;
 
 pub use anova::anova_summary;
 pub use bias::{
@@ -37,6 +38,7 @@ pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };
 pub use sof::{difference_words, nnt_words, sof_summary, source_words};
+pub use svalue::svalue_summary;
 
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2Ci;
