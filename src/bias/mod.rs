@@ -18,6 +18,8 @@ pub use panel::{BiasPanel, BiasReport, FewStudies};
 pub use petpeese::{pet_peese, PetPeese, PetPeeseChoice};
 pub use ranktest::{ranktest, Ranktest};
 pub use regtest::{regtest, regtest_metareg, sample_sizes, Limit, Predictor, RegModel, Regtest};
-pub use selmodel::{selection_curve, selmodel, Alternative, SelModel, SelOptions, SelType};
+pub use selmodel::{
+    selection_curve, selmodel, three_psm, Alternative, SelModel, SelOptions, SelType,
+};
 pub use svalue::{corrected, svalue, Corrected, SValues, Sval, SvalModel, SvalOptions};
 pub use trimfill::{trimfill, Estimator, Side, TrimFill};

@@ -2,9 +2,7 @@
 //! `fsn` objects, and PET-PEESE (Stanley & Doucouliagos 2014).
 
 use super::{add_transformed_ci, insert_rma_wald, num, nums, opt, or_error, rma_json};
-use crate::bias::{
-    BiasReport, Fsn, FsnType, PetPeese, PetPeeseChoice, Ranktest, Regtest, TrimFill,
-};
+use crate::bias::{BiasReport, Fsn, FsnType, PetPeese, Ranktest, Regtest, TrimFill};
 use crate::model::RmaFit;
 use serde_json::{json, Map, Value};
 
@@ -79,10 +77,7 @@ pub fn pet_peese_json(p: &PetPeese) -> Value {
         "pet": regtest_json(&p.pet),
         "peese": regtest_json(&p.peese),
         "alpha": p.alpha,
-        "choice": match p.choice {
-            PetPeeseChoice::Pet => "PET",
-            PetPeeseChoice::Peese => "PEESE",
-        },
+        "choice": p.choice.name(),
         "estimate": num(p.estimate),
         "ci_lb": num(p.ci_lb),
         "ci_ub": num(p.ci_ub),

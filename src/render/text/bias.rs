@@ -194,10 +194,7 @@ pub fn pet_peese_summary(p: &PetPeese) -> String {
             "does not differ from"
         },
         p.alpha,
-        match p.choice {
-            PetPeeseChoice::Pet => "PET",
-            PetPeeseChoice::Peese => "PEESE",
-        },
+        p.choice.name(),
         fmt(p.estimate),
         fmt(p.ci_lb),
         fmt(p.ci_ub)
