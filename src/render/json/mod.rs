@@ -18,7 +18,8 @@ mod svalue;
 
 pub use anova::anova_json;
 pub use bias::{
-    bias_report_json, fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json,
+    bias_report_json, fsn_json, mv_regtest_json, pet_peese_json, ranktest_json, regtest_json,
+    trimfill_json,
 };
 pub use blup::blup_json;
 pub use glmm::glmm_json;

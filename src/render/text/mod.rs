@@ -19,8 +19,8 @@ mod svalue;
 
 pub use anova::anova_summary;
 pub use bias::{
-    bias_report, fsn_summary, pet_peese_summary, ranktest_summary, regtest_summary,
-    small_k_warning, trimfill_summary,
+    bias_report, fsn_summary, mv_regtest_summary, pet_peese_summary, ranktest_summary,
+    regtest_summary, small_k_warning, trimfill_summary,
 };
 pub use blup::blup_table;
 pub use effects::effects_table;
