@@ -433,3 +433,89 @@ fn baujat_and_gosh_plots() {
     assert!(o.ok, "{}", o.stderr);
     assert!(std::fs::metadata(&out).unwrap().len() > 1000);
 }
+
+/// `funnel --3psm --pet-peese` marks both adjusted estimates, each a vertical line at the
+/// library's estimate (the 3PSM is `selmodel --type stepfun --steps 0.025`, checked against
+/// metafor in the corpus) with a marker and a legend entry; trim-and-fill's line then says which
+/// it is.
+#[test]
+fn funnel_marks_the_selection_model_and_pet_peese_estimates() {
+    use evident::render::plot::figure::Shape;
+    use evident::render::plot::funnel::{funnel, AdjustedLine, FunnelOptions};
+    let fit = bcg_fit();
+    let s = evident::bias::three_psm(&fit.effects, &fit.options).unwrap();
+    let selm = evident::bias::selmodel(
+        &rma(
+            &fit.effects,
+            &RmaOptions {
+                method: Method::ML,
+                ..RmaOptions::default()
+            },
+        )
+        .unwrap(),
+        &evident::bias::SelOptions {
+            sel_type: evident::bias::SelType::Stepfun,
+            steps: vec![0.025],
+            alternative: evident::bias::Alternative::Less,
+        },
+    )
+    .unwrap();
+    // bcg's pooled log odds ratio is negative: selection favours negative effects.
+    assert_eq!(s.estimate, selm.estimate);
+    let pp = evident::bias::pet_peese(&fit.effects, &fit.options, 0.10).unwrap();
+    let opts = FunnelOptions {
+        lines: vec![
+            AdjustedLine {
+                label: "3PSM".into(),
+                estimate: s.estimate,
+            },
+            AdjustedLine {
+                label: "PET-PEESE (PET)".into(),
+                estimate: pp.estimate,
+            },
+        ],
+        ..FunnelOptions::default()
+    };
+    let fig = funnel(&fit, &opts).unwrap();
+    let vertical: Vec<f64> = fig
+        .shapes
+        .iter()
+        .filter_map(|sh| match sh {
+            Shape::Line {
+                points,
+                dash: Some(_),
+                ..
+            } if points.len() == 2 && points[0].0 == points[1].0 => Some(points[0].0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(vertical.len(), 2, "{vertical:?}");
+    assert!(vertical[0] < vertical[1], "3PSM left of PET: {vertical:?}");
+    let svg = fig.to_svg().unwrap();
+    let back = |x: f64| format!("{:.2}", x.exp());
+    for lab in [
+        format!("3PSM estimate: {}", back(s.estimate)),
+        format!("PET-PEESE (PET) estimate: {}", back(pp.estimate)),
+    ] {
+        assert!(svg.contains(&lab), "{lab}");
+    }
+    let (_dir, out) = tmp("adj.svg");
+    let bcg = bcg_path();
+    let o = evident([
+        "funnel",
+        bcg.to_str().unwrap(),
+        "--measure",
+        "OR",
+        "--preset",
+        "metafor",
+        "--trimfill",
+        "--3psm",
+        "--pet-peese",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.ok, "{}", o.stderr);
+    let svg = std::fs::read_to_string(&out).unwrap();
+    assert!(svg.contains("Trim-and-fill estimate: "), "{svg}");
+    assert!(svg.contains(&format!("3PSM estimate: {}", back(s.estimate))));
+}

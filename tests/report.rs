@@ -903,3 +903,60 @@ fn a_meta_regression_gets_tables_bubble_plots_and_its_own_index_row() {
     assert!(row("missing").contains("meta-regression not fitted"));
     assert!(!out.join("missing/metareg.json").exists());
 }
+
+/// With k ≥ 10 the small-study section sets PET-PEESE and the 3PSM (the library's
+/// `three_psm`, whose `selmodel` matches metafor in the corpus) beside trim-and-fill, and says
+/// whether the adjusted estimates agree: bcg's disagree (PET-PEESE's interval includes no
+/// effect), those of a symmetric set of significant studies agree.
+#[test]
+fn the_bias_section_compares_the_adjusted_estimates() {
+    use evident::data::{read_studies, ColumnMap, CsvOptions};
+    use evident::effect::{EffectSet, EscalcOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let bcg = dir.path().join("bcg.csv");
+    std::fs::copy(format!("{}/bcg.csv", data_dir()), &bcg).unwrap();
+    let mut rows = String::from("study,yi,vi\n");
+    let (y, v) = (
+        [
+            0.52, 0.47, 0.55, 0.45, 0.5, 0.53, 0.48, 0.51, 0.46, 0.49, 0.54, 0.5, 0.3, 0.6,
+        ],
+        [
+            0.01, 0.02, 0.03, 0.015, 0.025, 0.012, 0.018, 0.022, 0.028, 0.011, 0.016, 0.02, 0.09,
+            0.1,
+        ],
+    );
+    for i in 0..y.len() {
+        rows.push_str(&format!("S{},{},{}\n", i + 1, y[i], v[i]));
+    }
+    let sym = dir.path().join("sym.csv");
+    std::fs::write(&sym, rows).unwrap();
+    for (csv, measure, says) in [
+        (&bcg, "RR", "The adjusted estimates disagree: the intervals of trim-and-fill and the 3PSM lie below no effect, while the interval of PET-PEESE includes no effect (the pooled one lies below no effect)"),
+        (&sym, "GEN", "The estimates adjusted by trim-and-fill, PET-PEESE and the 3PSM agree with the pooled estimate: every confidence interval lies above no effect, as the pooled one does."),
+    ] {
+        let stem = csv.file_stem().unwrap().to_str().unwrap();
+        let input = dir.path().join(format!("in_{stem}"));
+        std::fs::create_dir(&input).unwrap();
+        std::fs::copy(csv, input.join(format!("{stem}.csv"))).unwrap();
+        let toml = format!("[[analysis]]\nname = \"{stem}\"\nfile = \"{stem}.csv\"\nmeasure = \"{measure}\"\n");
+        std::fs::write(input.join("evident.toml"), toml).unwrap();
+        let out = dir.path().join(format!("out_{stem}"));
+        let run = report(&input, &out);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        let page = std::fs::read_to_string(out.join(stem).join("index.html")).unwrap();
+        assert!(page.contains(says), "{measure}: {says}");
+        let studies = read_studies(csv, &CsvOptions::default(), &ColumnMap::new()).unwrap();
+        let m = measure.parse().unwrap();
+        let set = EffectSet::from_studies(&studies, m, &EscalcOptions::default()).unwrap();
+        let s = evident::bias::three_psm(&set, &evident::model::RmaOptions::default()).unwrap();
+        let b = |x: f64| format!("{:.2}", if measure == "RR" { x.exp() } else { x });
+        let row = format!(
+            "<td>Selection model (3PSM)</td><td>adjusted {} {} [{}, {}]",
+            if measure == "RR" { "RR" } else { "Effect" },
+            b(s.estimate),
+            b(s.ci_lb),
+            b(s.ci_ub)
+        );
+        assert!(page.contains(&row), "{row}");
+    }
+}

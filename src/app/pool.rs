@@ -342,6 +342,7 @@ pub fn mv_options(o: &PoolOptions, measure: Measure, escalc: EscalcOptions) -> R
         level: o.level,
         sigma2: Vec::new(),
         structs: ml.structure.clone(),
+        precision: None,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::app::forest::{forest_options, multilevel_forest, ForestChoices};
 use crate::app::outdir::{create_dir_new, write_new, ReportDir};
 use crate::app::presets::{report_glmm, GlmmChoice, PoolMethod};
 use crate::bias::panel::{BiasPanel, FewStudies, ADVICE_SOURCE, ADVISED_K, MIN_K};
-use crate::bias::{Ranktest, Regtest, TrimFill};
+use crate::bias::{PetPeese, Ranktest, Regtest, SelModel, TrimFill};
 use crate::data::{ColumnMap, CsvOptions, Data, Studies, Table};
 use crate::effect::{EffectSet, StudyIntervals};
 use crate::error::{Error, Result};
@@ -598,6 +598,15 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
             None => Err(not_iv("leave-one-out of")),
         };
     }
+    let (pp, psm) = if m.tables.is_some() && fit.k >= ADVISED_K {
+        (
+            Err(not_iv("PET-PEESE of")),
+            Err(not_iv("the selection model of")),
+        )
+    } else {
+        adjusted_steps(&fit, &opts)
+    };
+    let adjusted_agreement = agreement(&fit, &tf, &pp, &psm);
     let glmm = glmm_step(cfg, &studies, fit.effects.measure, opts.level)?;
     let glmm_row = glmm_forest_row(glmm.as_ref(), &fit);
     let forest_svg = forest_svg(&studies, &fit, cfg, &sg, None, glmm_row)?;
@@ -636,6 +645,9 @@ fn analyse_with(spec: &Spec, tables: &Tables) -> Result<Analysis> {
         regtest: reg,
         ranktest: rank,
         trimfill: tf,
+        pet_peese: pp,
+        three_psm: psm,
+        adjusted_agreement,
         leave1out: l1o,
         forest_svg,
         funnel_svg,
@@ -702,6 +714,9 @@ fn analyse_multilevel(spec: &Spec, tables: &Tables, po: &PoolOptions) -> Result<
         regtest: Err(skip("Egger's test")),
         ranktest: Err(skip("Begg's test")),
         trimfill: Err(skip("trim-and-fill")),
+        pet_peese: Err(skip("PET-PEESE")),
+        three_psm: Err(skip("the selection model")),
+        adjusted_agreement: None,
         leave1out: Err(skip("leave-one-out")),
         forest_svg,
         funnel_svg: Err(skip("a funnel plot")),
@@ -1040,6 +1055,51 @@ fn small_study_steps(
         panel.trimfill.map_err(not_computed),
         l1o,
     )
+}
+
+/// PET-PEESE and the three-parameter selection model from [`ADVISED_K`] studies on, as the
+/// other funnel-based methods.
+fn adjusted_steps(fit: &RmaFit, opts: &RmaOptions) -> (Step<PetPeese>, Step<SelModel>) {
+    if let Some(few) = FewStudies::check(fit.k) {
+        return (
+            Err(few.not_done("PET-PEESE")),
+            Err(few.not_done("the selection model")),
+        );
+    }
+    let not_computed = |e: Error| format!("not computed: {e}");
+    (
+        crate::bias::pet_peese(&fit.effects, opts, 0.10).map_err(not_computed),
+        crate::bias::three_psm(&fit.effects, opts).map_err(not_computed),
+    )
+}
+
+/// The sentence on whether the adjusted estimates that could be computed agree with the pooled
+/// one (none for measures without a value of no effect, such as proportions).
+fn agreement(
+    fit: &RmaFit,
+    tf: &Step<TrimFill>,
+    pp: &Step<PetPeese>,
+    psm: &Step<SelModel>,
+) -> Option<String> {
+    use crate::bias::panel::{agreement_sentence, Interval};
+    let null = crate::render::plot::axis::null_position(fit.effects.measure, fit.effects.scale)?;
+    let iv = |method, ci_lb, ci_ub| Interval {
+        method,
+        ci_lb,
+        ci_ub,
+    };
+    let mut adjusted = Vec::new();
+    if let Ok(t) = tf {
+        adjusted.push(iv("trim-and-fill", t.fit.ci_lb, t.fit.ci_ub));
+    }
+    if let Ok(p) = pp {
+        adjusted.push(iv("PET-PEESE", p.ci_lb, p.ci_ub));
+    }
+    if let Ok(s) = psm {
+        adjusted.push(iv("the 3PSM", s.ci_lb, s.ci_ub));
+    }
+    let pooled = iv("the pooled estimate", fit.ci_lb, fit.ci_ub);
+    agreement_sentence(&pooled, &adjusted, null)
 }
 
 /// The forest plot in the analysis's layout (RevMan 5's under `preset = "revman5"` unless

@@ -150,9 +150,197 @@ impl BiasReport {
     }
 }
 
+/// An estimate with its confidence interval, as the agreement sentence compares them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// The method ("trim-and-fill", "PET-PEESE", "the 3PSM"; "the pooled estimate").
+    pub method: &'static str,
+    /// Lower confidence bound (analysis scale).
+    pub ci_lb: f64,
+    /// Upper confidence bound (analysis scale).
+    pub ci_ub: f64,
+}
+
+/// What an interval says about the effect: wholly above or below no effect, or including it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    Above,
+    Below,
+    Includes,
+}
+
+impl Reading {
+    fn of(i: &Interval, null: f64) -> Reading {
+        if i.ci_lb > null {
+            Reading::Above
+        } else if i.ci_ub < null {
+            Reading::Below
+        } else {
+            Reading::Includes
+        }
+    }
+
+    /// The predicate after "the interval(s) of …" (`plural`: several intervals).
+    fn phrase(self, plural: bool) -> String {
+        let (verb, inc) = if plural {
+            ("lie", "include")
+        } else {
+            ("lies", "includes")
+        };
+        match self {
+            Reading::Above => format!("{verb} above no effect"),
+            Reading::Below => format!("{verb} below no effect"),
+            Reading::Includes => format!("{inc} no effect"),
+        }
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The report's sentence setting the estimates adjusted for small-study effects (trim-and-fill,
+/// PET-PEESE, the three-parameter selection model, whichever could be computed) beside the
+/// pooled one: they agree when every confidence interval says the same about no effect (`null`
+/// on the analysis scale): wholly above it, wholly below it, or including it (read as a
+/// sensitivity analysis: does adjusting change the conclusion?). `None` without an adjusted
+/// estimate.
+pub fn agreement_sentence(pooled: &Interval, adjusted: &[Interval], null: f64) -> Option<String> {
+    let first = adjusted.first()?;
+    let base = Reading::of(pooled, null);
+    let readings: Vec<Reading> = adjusted.iter().map(|i| Reading::of(i, null)).collect();
+    let names: Vec<&str> = adjusted.iter().map(|i| i.method).collect();
+    let one = adjusted.len() == 1;
+    let of = if one {
+        format!("The estimate adjusted by {}", first.method)
+    } else {
+        format!("The estimates adjusted by {}", and_list(&names))
+    };
+    let r0 = readings[0];
+    if readings.iter().all(|&r| r == r0) {
+        let every = if one {
+            "its confidence interval"
+        } else {
+            "every confidence interval"
+        };
+        return Some(if r0 == base {
+            format!(
+                "{of} {} with the pooled estimate: {every} {}, as the pooled one does.",
+                if one { "agrees" } else { "agree" },
+                r0.phrase(false)
+            )
+        } else {
+            format!(
+                "{of} {} with the pooled estimate: {every} {}, while the pooled one {}; \
+                 the conclusion may not be robust to small-study effects.",
+                if one {
+                    "disagrees"
+                } else {
+                    "agree with one another but not"
+                },
+                r0.phrase(false),
+                base.phrase(false)
+            )
+        });
+    }
+    // Group the methods by what their intervals say, in the order they were given.
+    let mut groups: Vec<(Reading, Vec<&str>)> = Vec::new();
+    for (r, n) in readings.iter().zip(&names) {
+        match groups.iter_mut().find(|g| g.0 == *r) {
+            Some(g) => g.1.push(n),
+            None => groups.push((*r, vec![n])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(r, ns)| {
+            let plural = ns.len() > 1;
+            format!(
+                "the interval{} of {} {}",
+                if plural { "s" } else { "" },
+                and_list(ns),
+                r.phrase(plural)
+            )
+        })
+        .collect();
+    Some(format!(
+        "The adjusted estimates disagree: {} (the pooled one {}); the conclusion depends on how \
+         small-study effects are adjusted for.",
+        parts.join(", while "),
+        base.phrase(false)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn iv(method: &'static str, ci_lb: f64, ci_ub: f64) -> Interval {
+        Interval {
+            method,
+            ci_lb,
+            ci_ub,
+        }
+    }
+
+    #[test]
+    fn the_sentence_reads_when_the_adjusted_estimates_agree() {
+        let pooled = iv("the pooled estimate", -0.9, -0.4);
+        let all = [
+            iv("trim-and-fill", -0.8, -0.2),
+            iv("PET-PEESE", -1.2, -0.1),
+            iv("the 3PSM", -0.9, -0.3),
+        ];
+        assert_eq!(
+            agreement_sentence(&pooled, &all, 0.0).unwrap(),
+            "The estimates adjusted by trim-and-fill, PET-PEESE and the 3PSM agree with the \
+             pooled estimate: every confidence interval lies below no effect, as the pooled one \
+             does."
+        );
+        let none = [iv("trim-and-fill", -0.5, 0.2), iv("the 3PSM", -0.6, 0.1)];
+        assert_eq!(
+            agreement_sentence(&pooled, &none, 0.0).unwrap(),
+            "The estimates adjusted by trim-and-fill and the 3PSM agree with one another but not \
+             with the pooled estimate: every confidence interval includes no effect, while the \
+             pooled one lies below no effect; the conclusion may not be robust to small-study \
+             effects."
+        );
+        assert_eq!(
+            agreement_sentence(&pooled, &all[1..2], 0.0).unwrap(),
+            "The estimate adjusted by PET-PEESE agrees with the pooled estimate: its confidence \
+             interval lies below no effect, as the pooled one does."
+        );
+        assert_eq!(agreement_sentence(&pooled, &[], 0.0), None);
+    }
+
+    #[test]
+    fn the_sentence_reads_when_the_adjusted_estimates_disagree() {
+        let pooled = iv("the pooled estimate", 0.2, 0.6);
+        let mixed = [
+            iv("trim-and-fill", 0.1, 0.5),
+            iv("PET-PEESE", -0.3, 0.2),
+            iv("the 3PSM", 0.05, 0.55),
+        ];
+        assert_eq!(
+            agreement_sentence(&pooled, &mixed, 0.0).unwrap(),
+            "The adjusted estimates disagree: the intervals of trim-and-fill and the 3PSM lie \
+             above no effect, while the interval of PET-PEESE includes no effect (the pooled one \
+             lies above no effect); the conclusion depends on how small-study effects are \
+             adjusted for."
+        );
+        // A single adjusted estimate that changes the conclusion.
+        assert_eq!(
+            agreement_sentence(&pooled, &mixed[1..2], 0.0).unwrap(),
+            "The estimate adjusted by PET-PEESE disagrees with the pooled estimate: its \
+             confidence interval includes no effect, while the pooled one lies above no effect; \
+             the conclusion may not be robust to small-study effects."
+        );
+    }
 
     #[test]
     fn advice_from_ten_studies_on_is_silent() {

@@ -14,6 +14,16 @@ pub enum PetPeeseChoice {
     Peese,
 }
 
+impl PetPeeseChoice {
+    /// "PET" or "PEESE".
+    pub fn name(self) -> &'static str {
+        match self {
+            PetPeeseChoice::Pet => "PET",
+            PetPeeseChoice::Peese => "PEESE",
+        }
+    }
+}
+
 /// The result of PET-PEESE.
 #[derive(Debug, Clone)]
 pub struct PetPeese {

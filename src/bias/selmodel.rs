@@ -302,6 +302,38 @@ pub fn selection_curve(s: &SelModel, n: usize) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The one-sided p-value of the three-parameter selection model's step.
+pub const THREE_PSM_STEP: f64 = 0.025;
+
+/// The three-parameter selection model ("3PSM": one step at one-sided p = 0.025; Iyengar &
+/// Greenhouse 1988, *Stat Sci* 3:109–117; McShane, Böckenholt & Hansen 2016, *Perspect Psychol
+/// Sci* 11:730–749) of the ML random-effects model of `set` with `opts`' level and control,
+/// selection favouring significant effects in the direction of the unadjusted estimate.
+pub fn three_psm(
+    set: &crate::effect::EffectSet,
+    opts: &crate::model::RmaOptions,
+) -> Result<SelModel> {
+    let ml = crate::model::RmaOptions {
+        method: Method::ML,
+        test: crate::model::Test::Z,
+        ..*opts
+    };
+    let fit = crate::model::rma(set, &ml)?;
+    let alternative = if fit.estimate < 0.0 {
+        Alternative::Less
+    } else {
+        Alternative::Greater
+    };
+    selmodel(
+        &fit,
+        &SelOptions {
+            sel_type: SelType::Stepfun,
+            steps: vec![THREE_PSM_STEP],
+            alternative,
+        },
+    )
+}
+
 /// Fits the selection model `opts` to an ML or FE fit (metafor's `selmodel.rma.uni`).
 pub fn selmodel(fit: &RmaFit, opts: &SelOptions) -> Result<SelModel> {
     let fixed = match fit.options.method {

@@ -35,6 +35,7 @@ mod rob;
 mod selmodel;
 mod sensitivity;
 mod signals;
+mod svalue;
 mod trimfill;
 
 use clap::{Parser, Subcommand};
@@ -92,6 +93,10 @@ enum Command {
     Selmodel(selmodel::SelmodelArgs),
     /// Fail-safe N: Rosenthal, Orwin or Rosenberg (metafor's fsn).
     Fsn(fsn::FsnArgs),
+    /// S-values: how strongly publication must favour affirmative studies to explain the result
+    /// away, the worst case, and the estimate corrected for a selection ratio (Mathur &
+    /// VanderWeele 2020; the R package PublicationBias).
+    Svalue(svalue::SvalueArgs),
     /// SE, CI and p from what papers report: estimates with CIs or p-values, counts, medians.
     Recompute(recompute::RecomputeArgs),
     /// Rounding-aware check that each row's estimate, CI and p-value agree.
@@ -133,6 +138,7 @@ impl Command {
             Command::Hc(a) => a.text,
             Command::Selmodel(a) => a.text,
             Command::Fsn(a) => a.text,
+            Command::Svalue(a) => a.text,
             Command::Interaction(a) => match &a.kind {
                 Kind::Two(t) => t.text,
                 Kind::Additive(t) => t.text,
@@ -213,6 +219,7 @@ fn run(command: &Command) -> anyhow::Result<bool> {
         Command::Hc(a) => hc::run(a),
         Command::Selmodel(a) => selmodel::run(a),
         Command::Fsn(a) => fsn::run(a),
+        Command::Svalue(a) => svalue::run(a),
         Command::Recompute(a) => recompute::run(a),
         Command::Check(a) => check::run(a),
         Command::Combine(a) => combine::run(a),

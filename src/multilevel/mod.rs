@@ -89,6 +89,35 @@ pub struct MvOptions {
     /// The variance structure of each `~ inner | outer` term (metafor's `struct`), in order; a
     /// single structure applies to both terms (as metafor recycles it), none is CS.
     pub structs: Vec<Structure>,
+    /// A function of the sampling variances appended to the moderators (the small-study
+    /// regressions: `yi ~ sqrt(vi)` for Egger's test, `yi ~ vi` for PEESE); `None` for none.
+    pub precision: Option<PrecisionTerm>,
+}
+
+/// A moderator computed from the sampling variances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrecisionTerm {
+    /// The standard error √vi (metafor's coefficient `sqrt(vi)`).
+    Sei,
+    /// The sampling variance vi.
+    Vi,
+}
+
+impl PrecisionTerm {
+    /// The coefficient's name as metafor's for `mods = ~ sqrt(vi)` or `~ vi`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PrecisionTerm::Sei => "sqrt(vi)",
+            PrecisionTerm::Vi => "vi",
+        }
+    }
+
+    fn value(self, vi: f64) -> f64 {
+        match self {
+            PrecisionTerm::Sei => vi.sqrt(),
+            PrecisionTerm::Vi => vi,
+        }
+    }
 }
 
 impl Default for MvOptions {
@@ -105,6 +134,7 @@ impl Default for MvOptions {
             level: Level::new(95.0).expect("95 is a valid level"),
             sigma2: Vec::new(),
             structs: Vec::new(),
+            precision: None,
         }
     }
 }
@@ -347,6 +377,10 @@ fn design(studies: &Studies, opts: &MvOptions, warnings: &mut Vec<String>) -> Re
             true,
         ),
     };
+    let (x, names) = match opts.precision {
+        Some(t) => with_precision(x, names, t, used.iter().map(|&u| set.vi[u]))?,
+        None => (x, names),
+    };
     let omitted = studies.labels.len() - used.len();
     if omitted > 0 {
         warnings.push(format!(
@@ -361,6 +395,36 @@ fn design(studies: &Studies, opts: &MvOptions, warnings: &mut Vec<String>) -> Re
         names,
         intercept,
     })
+}
+
+/// The design with the precision term as its last column; an error when the term is the same
+/// for every row (it would only repeat the intercept).
+fn with_precision(
+    x: DMatrix<f64>,
+    mut names: Vec<String>,
+    term: PrecisionTerm,
+    vi: impl Iterator<Item = f64>,
+) -> Result<(DMatrix<f64>, Vec<String>)> {
+    let col: Vec<f64> = vi.map(|v| term.value(v)).collect();
+    if col.iter().all(|&c| c == col[0]) {
+        return Err(Error::invalid(format!(
+            "the predictor {} is the same for every row: there is no funnel asymmetry to test",
+            term.name()
+        )));
+    }
+    let p = x.ncols();
+    let mut x = x.insert_column(p, 0.0);
+    for (i, c) in col.into_iter().enumerate() {
+        x[(i, p)] = c;
+    }
+    if names.iter().any(|n| n == term.name()) {
+        return Err(Error::invalid(format!(
+            "the moderators already contain {}",
+            term.name()
+        )));
+    }
+    names.push(term.name().to_string());
+    Ok((x, names))
 }
 
 /// metafor's start: every component max(0.001·n, var(y − X b_V) − 1/mean(1/vi)) / n.

@@ -53,6 +53,7 @@ pub fn mv_options(opts: &Value) -> MvOptions {
             .iter()
             .map(|s| s.parse().unwrap())
             .collect(),
+        precision: None,
     }
 }
 

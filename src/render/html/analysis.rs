@@ -1,7 +1,7 @@
 //! What the report's pages show: one analysis with everything computed for it, and the rows of the
 //! index. The workflow that fills these in is `app::report`; the pages are pure functions of them.
 
-use crate::bias::{Ranktest, Regtest, TrimFill};
+use crate::bias::{PetPeese, Ranktest, Regtest, SelModel, TrimFill};
 use crate::data::Studies;
 use crate::model::RmaFit;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
@@ -371,6 +371,13 @@ pub struct Analysis {
     pub ranktest: Step<Ranktest>,
     /// Trim-and-fill (estimator L0).
     pub trimfill: Step<TrimFill>,
+    /// PET-PEESE at α = 0.10, as `evident bias`.
+    pub pet_peese: Step<PetPeese>,
+    /// The three-parameter selection model (one step at one-sided p = 0.025).
+    pub three_psm: Step<SelModel>,
+    /// Whether the adjusted estimates agree with the pooled one (the policy of
+    /// `bias::panel::agreement_sentence`); `None` when none was computed.
+    pub adjusted_agreement: Option<String>,
     /// Leave-one-out refits.
     pub leave1out: Step<RefitSeries>,
     /// The forest plot, as SVG.

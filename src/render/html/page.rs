@@ -424,7 +424,34 @@ fn bias_section(a: &Analysis) -> String {
             }),
         ],
     ];
+    let mut rows = rows;
+    rows.push(vec![
+        "PET-PEESE".into(),
+        step(&a.pet_peese, |p| {
+            format!(
+                "{} estimate {} {}",
+                p.choice.name(),
+                esc(&a.effect_name),
+                brackets(fit, p.estimate, p.ci_lb, p.ci_ub)
+            )
+        }),
+    ]);
+    rows.push(vec![
+        "Selection model (3PSM)".into(),
+        step(&a.three_psm, |m| {
+            format!(
+                "adjusted {} {}; test for selection LRT = {}, {}",
+                esc(&a.effect_name),
+                brackets(fit, m.estimate, m.ci_lb, m.ci_ub),
+                num(m.lrt, 2),
+                p_value(m.lrt_pval, PStyle::Journal)
+            )
+        }),
+    ]);
     s.push_str(&table(&["Method".into(), "Result".into()], &rows, &[1]));
+    if let Some(agree) = &a.adjusted_agreement {
+        s.push_str(&format!("<p>{}</p>\n", esc(agree)));
+    }
     s
 }
 

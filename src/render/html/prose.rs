@@ -354,6 +354,12 @@ fn small_study_methods(a: &Analysis) -> String {
         if a.trimfill.is_ok() {
             done.push("trim-and-fill (Duval & Tweedie 2000)");
         }
+        if a.pet_peese.is_ok() {
+            done.push("PET-PEESE (Stanley & Doucouliagos 2014)");
+        }
+        if a.three_psm.is_ok() {
+            done.push("a three-parameter selection model (Vevea & Hedges 1995)");
+        }
         s.push_str("Small-study effects were examined with a funnel plot");
         match done.split_last() {
             None => {}
@@ -942,7 +948,9 @@ const REFERENCES: &[(&str, &str)] = &[
     ("Sato, Greenland & Robins 1989", "Sato T, Greenland S, Robins JM (1989). On the variance estimator for the Mantel-Haenszel risk difference. Biometrics 45:1323–1324."),
     ("Schwarzer et al. 2019", "Schwarzer G, Chemaitelly H, Abu-Raddad LJ, Rücker G (2019). Seriously misleading results using inverse of Freeman-Tukey double arcsine transformation in meta-analysis of single proportions. Research Synthesis Methods 10:476–483."),
     ("Sidik & Jonkman 2005", "Sidik K, Jonkman JN (2005). Simple heterogeneity variance estimation for meta-analysis. Journal of the Royal Statistical Society C 54:367–384."),
+    ("Stanley & Doucouliagos 2014", "Stanley TD, Doucouliagos H (2014). Meta-regression approximations to reduce publication selection bias. Research Synthesis Methods 5:60–78."),
     ("Stijnen et al. 2010", "Stijnen T, Hamza TH, Özdemir P (2010). Random effects meta-analysis of event outcome in the framework of the generalized linear mixed model with applications in sparse data. Statistics in Medicine 29:3046–3067."),
+    ("Vevea & Hedges 1995", "Vevea JL, Hedges LV (1995). A general linear model for estimating effect size in the presence of publication bias. Psychometrika 60:419–435."),
     ("Viechtbauer 2005", "Viechtbauer W (2005). Bias and efficiency of meta-analytic variance estimators in the random-effects model. Journal of Educational and Behavioral Statistics 30:261–293."),
     ("Viechtbauer 2007", "Viechtbauer W (2007). Confidence intervals for the amount of heterogeneity in meta-analysis. Statistics in Medicine 26:37–52."),
     ("Viechtbauer 2010", "Viechtbauer W (2010). Conducting meta-analyses in R with the metafor package. Journal of Statistical Software 36(3):1–48."),

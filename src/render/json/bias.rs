@@ -2,9 +2,7 @@
 //! `fsn` objects, and PET-PEESE (Stanley & Doucouliagos 2014).
 
 use super::{add_transformed_ci, insert_rma_wald, num, nums, opt, or_error, rma_json};
-use crate::bias::{
-    BiasReport, Fsn, FsnType, PetPeese, PetPeeseChoice, Ranktest, Regtest, TrimFill,
-};
+use crate::bias::{BiasReport, Fsn, FsnType, MvRegtest, PetPeese, Ranktest, Regtest, TrimFill};
 use crate::model::RmaFit;
 use serde_json::{json, Map, Value};
 
@@ -25,6 +23,37 @@ pub fn regtest_json(r: &Regtest) -> Value {
         m.insert("limit_estimate".into(), num(l.estimate));
         m.insert("limit_ci_lb".into(), num(l.ci_lb));
         m.insert("limit_ci_ub".into(), num(l.ci_ub));
+    }
+    Value::Object(m)
+}
+
+/// The multilevel regression test: the keys of [`regtest_json`] (`model` "rma.mv", the
+/// cluster-robust `tval`, `df`, `pval` and limit estimate when clustered), with the fit (as
+/// `pool --random --json`) under `fit` and its robust block under `robust`.
+pub fn mv_regtest_json(r: &MvRegtest) -> Value {
+    let mut m = Map::new();
+    m.insert("model".into(), json!("rma.mv"));
+    m.insert("predictor".into(), json!(r.predictor.name()));
+    let t = &r.slope;
+    m.insert(
+        if t.df.is_some() { "tval" } else { "zval" }.into(),
+        num(t.stat),
+    );
+    if let Some(df) = t.df {
+        m.insert("df".into(), num(df));
+    }
+    m.insert("pval".into(), num(t.pval));
+    if let Some(l) = r.limit {
+        m.insert("limit_estimate".into(), num(l.estimate));
+        m.insert("limit_ci_lb".into(), num(l.ci_lb));
+        m.insert("limit_ci_ub".into(), num(l.ci_ub));
+    }
+    m.insert(
+        "fit".into(),
+        super::mv_json(&r.fit, &crate::multilevel::MvProfile::default()),
+    );
+    if let Some(rob) = &r.robust {
+        m.insert("robust".into(), super::robust_json(rob));
     }
     Value::Object(m)
 }
@@ -79,10 +108,7 @@ pub fn pet_peese_json(p: &PetPeese) -> Value {
         "pet": regtest_json(&p.pet),
         "peese": regtest_json(&p.peese),
         "alpha": p.alpha,
-        "choice": match p.choice {
-            PetPeeseChoice::Pet => "PET",
-            PetPeeseChoice::Peese => "PEESE",
-        },
+        "choice": p.choice.name(),
         "estimate": num(p.estimate),
         "ci_lb": num(p.ci_lb),
         "ci_ub": num(p.ci_ub),

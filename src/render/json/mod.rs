@@ -14,10 +14,12 @@ mod robust;
 mod selmodel;
 mod sensitivity;
 mod sof;
+mod svalue;
 
 pub use anova::anova_json;
 pub use bias::{
-    bias_report_json, fsn_json, pet_peese_json, ranktest_json, regtest_json, trimfill_json,
+    bias_report_json, fsn_json, mv_regtest_json, pet_peese_json, ranktest_json, regtest_json,
+    trimfill_json,
 };
 pub use blup::blup_json;
 pub use glmm::glmm_json;
@@ -34,6 +36,7 @@ pub use sensitivity::{
     baujat_json, cumul_json, gosh_json, influence_json, leave1out_json, sensitivity_report_json,
 };
 pub use sof::sof_json;
+pub use svalue::{corrected_json, svalue_json};
 
 use crate::measure::Scale;
 use crate::model::heterogeneity::Heterogeneity;

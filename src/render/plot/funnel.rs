@@ -44,7 +44,25 @@ pub struct FunnelOptions {
     /// the pseudo confidence region is centred on it (as metafor's `funnel` of a `trimfill` fit:
     /// the filled funnel is symmetric about the adjusted estimate, not the original one).
     pub adjusted: Option<f64>,
+    /// Estimates adjusted by other methods (a selection model, PET-PEESE): each a marked
+    /// vertical line with its legend entry; the region stays where it is.
+    pub lines: Vec<AdjustedLine>,
 }
+
+/// An adjusted estimate drawn as a marked vertical line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdjustedLine {
+    /// The method as the legend names it ("3PSM", "PET-PEESE (PEESE)").
+    pub label: String,
+    /// The estimate (analysis scale).
+    pub estimate: f64,
+}
+
+/// Inks and dashes of the adjusted lines, in order (then again).
+const LINE_STYLES: [(Color, (f64, f64)); 2] = [
+    (Color(0x1B, 0x6E, 0x3A), (1.5, 2.5)),
+    (Color(0x5E, 0x3C, 0x99), (8.0, 3.0)),
+];
 
 /// Ink of the adjusted (trim-and-fill) estimate line.
 pub const ADJUSTED_COLOR: Color = ACCENT;
@@ -205,7 +223,13 @@ fn x_axis(
         lo = lo.min(p.0);
         hi = hi.max(p.0);
     }
-    if let Some(a) = opts.adjusted.filter(|a| a.is_finite()) {
+    let lines = opts.lines.iter().map(|l| l.estimate);
+    for a in opts
+        .adjusted
+        .into_iter()
+        .chain(lines)
+        .filter(|a| a.is_finite())
+    {
         lo = lo.min(a);
         hi = hi.max(a);
     }
@@ -286,6 +310,28 @@ fn guides(fig: &mut Figure, p: &Panel, fit: &RmaFit, opts: &FunnelOptions, null:
             dash: Some((5.0, 3.0)),
         });
     }
+    for (l, (color, dash)) in opts.lines.iter().zip(LINE_STYLES.iter().cycle()) {
+        if !(l.estimate.is_finite() && inside(l.estimate)) {
+            continue;
+        }
+        let x = p.mx(l.estimate);
+        fig.shapes.push(Shape::Line {
+            points: vec![(x, p.py0), (x, p.py1)],
+            color: *color,
+            width: 1.5,
+            dash: Some(*dash),
+        });
+        line_marker(fig, x, p.py0, *color);
+    }
+}
+
+/// The mark of an adjusted line: a small triangle pointing down onto it.
+fn line_marker(fig: &mut Figure, x: f64, y: f64, color: Color) {
+    fig.shapes.push(Shape::Polygon {
+        points: vec![(x - 4.5, y - 7.0), (x + 4.5, y - 7.0), (x, y)],
+        fill: Some(color),
+        stroke: None,
+    });
 }
 
 /// The key to the contours' shading, in a line at `y` from `x`; returns where it ends.
@@ -323,7 +369,11 @@ fn legend(fig: &mut Figure, p: &Panel, fit: &RmaFit, opts: &FunnelOptions) -> (f
             "Dashed: pseudo {}% confidence region around the {} estimate",
             num(fit.options.level.percent(), 0),
             if opts.adjusted.is_some_and(f64::is_finite) {
-                "adjusted"
+                if opts.lines.is_empty() {
+                    "adjusted"
+                } else {
+                    "trim-and-fill"
+                }
             } else {
                 "pooled"
             }
@@ -359,11 +409,35 @@ fn legend(fig: &mut Figure, p: &Panel, fit: &RmaFit, opts: &FunnelOptions) -> (f
             dash: Some((5.0, 3.0)),
         });
         let scale = fit.effects.scale;
+        // Beside other adjusted estimates the trim-and-fill one says which it is.
         let lab = format!(
-            "Adjusted estimate: {} (pooled: {})",
+            "{} estimate: {} (pooled: {})",
+            if opts.lines.is_empty() {
+                "Adjusted"
+            } else {
+                "Trim-and-fill"
+            },
             num(scale.back(a), 2),
             num(scale.back(fit.estimate), 2)
         );
+        width = width.max(px0 + 24.0 + text_width(&lab, SMALL, false) + MARGIN);
+        fig.text(px0 + 24.0, y, lab, SMALL, false, Anchor::Start, TEXT);
+        y += 20.0;
+    }
+    let scale = fit.effects.scale;
+    for (l, (color, dash)) in opts.lines.iter().zip(LINE_STYLES.iter().cycle()) {
+        fig.shapes.push(Shape::Line {
+            points: vec![(px0, y), (px0 + 18.0, y)],
+            color: *color,
+            width: 1.5,
+            dash: Some(*dash),
+        });
+        line_marker(fig, px0 + 9.0, y - 1.0, *color);
+        let lab = if l.estimate.is_finite() {
+            format!("{} estimate: {}", l.label, num(scale.back(l.estimate), 2))
+        } else {
+            format!("{} estimate: not available", l.label)
+        };
         width = width.max(px0 + 24.0 + text_width(&lab, SMALL, false) + MARGIN);
         fig.text(px0 + 24.0, y, lab, SMALL, false, Anchor::Start, TEXT);
         y += 20.0;

@@ -5,7 +5,7 @@
 use super::rma::rma_summary;
 use super::{back_line, estimate_ci_p, fmt, or_unavailable, pooled_line};
 use crate::bias::panel::FewStudies;
-use crate::bias::{BiasReport, Fsn, PetPeese, Ranktest, Regtest, TrimFill};
+use crate::bias::{BiasReport, Fsn, MvRegtest, PetPeese, Ranktest, Regtest, TrimFill};
 use crate::model::RmaFit;
 use crate::render::pvalue::{p_value, PStyle};
 use std::fmt::Write;
@@ -18,6 +18,8 @@ pub fn small_k_warning(k: usize) -> Option<String> {
 
 fn stat_with_df(name: &str, stat: f64, df: Option<f64>) -> String {
     match df {
+        // Satterthwaite's df are not whole: printed as the other numbers.
+        Some(df) if df.fract() != 0.0 => format!("t = {} (df = {})", fmt(stat), fmt(df)),
         Some(df) => format!("t = {} (df = {df})", fmt(stat)),
         None => format!(
             "{} = {}",
@@ -59,6 +61,51 @@ pub fn regtest_summary(r: &Regtest) -> String {
             fmt(l.ci_lb),
             fmt(l.ci_ub)
         );
+    }
+    s
+}
+
+/// The multilevel regression test: the test and limit estimate, then the model (and its
+/// cluster-robust table) as `pool --random` prints them.
+pub fn mv_regtest_summary(r: &MvRegtest) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Regression test for funnel plot asymmetry, multilevel model (k = {})",
+        r.fit.k
+    );
+    let how = match &r.robust {
+        Some(rob) => format!(
+            "cluster-robust {} tests ({}) by '{}', {} clusters",
+            rob.method.name(),
+            rob.method.df_name(),
+            rob.cluster,
+            rob.n_clusters
+        ),
+        None => "model-based tests".to_string(),
+    };
+    let _ = writeln!(s, "Predictor: {}; {how}", r.predictor.name());
+    let t = &r.slope;
+    let _ = writeln!(
+        s,
+        "Test for asymmetry: {}, {}",
+        stat_with_df(if t.df.is_some() { "tval" } else { "zval" }, t.stat, t.df),
+        p_value(t.pval, PStyle::Metafor)
+    );
+    if let Some(l) = r.limit {
+        let _ = writeln!(
+            s,
+            "Limit estimate (as {} -> 0): {} (CI: {}, {})",
+            r.predictor.name(),
+            fmt(l.estimate),
+            fmt(l.ci_lb),
+            fmt(l.ci_ub)
+        );
+    }
+    s.push('\n');
+    s.push_str(&super::mv_summary(&r.fit));
+    if let Some(rob) = &r.robust {
+        s.push_str(&super::robust_summary(rob));
     }
     s
 }
@@ -194,10 +241,7 @@ pub fn pet_peese_summary(p: &PetPeese) -> String {
             "does not differ from"
         },
         p.alpha,
-        match p.choice {
-            PetPeeseChoice::Pet => "PET",
-            PetPeeseChoice::Peese => "PEESE",
-        },
+        p.choice.name(),
         fmt(p.estimate),
         fmt(p.ci_lb),
         fmt(p.ci_ub)

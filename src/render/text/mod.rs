@@ -15,11 +15,12 @@ mod robust;
 mod selmodel;
 mod sensitivity;
 mod sof;
+mod svalue;
 
 pub use anova::anova_summary;
 pub use bias::{
-    bias_report, fsn_summary, pet_peese_summary, ranktest_summary, regtest_summary,
-    small_k_warning, trimfill_summary,
+    bias_report, fsn_summary, mv_regtest_summary, pet_peese_summary, ranktest_summary,
+    regtest_summary, small_k_warning, trimfill_summary,
 };
 pub use blup::blup_table;
 pub use effects::effects_table;
@@ -37,6 +38,7 @@ pub use sensitivity::{
     cumul_table, gosh_summary, influence_table, leave1out_table, sensitivity_report,
 };
 pub use sof::{difference_words, nnt_words, sof_summary, source_words};
+pub use svalue::svalue_summary;
 
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2Ci;
