@@ -647,3 +647,49 @@ tau2_ci = "pl"
         "no R code reads reported rows"
     );
 }
+
+const CREDE: &str = include_str!("fixtures/mv_twoterms/crede.csv");
+
+/// Two `~ inner | outer` terms in a report: results.json is `pool`'s, and the page's
+/// components table, Results sentence and Methods text carry the second term's γ² and φ
+/// beside the first's τ² and ρ; the forest's note names both terms.
+#[test]
+fn a_two_term_multilevel_page_shows_gamma2_and_phi() {
+    let r = Report::run(
+        r#"
+[[analysis]]
+name = "crede"
+file = "crede.csv"
+random = ["~ criterion | studyid", "~ criterion | sample"]
+struct = ["UN", "ID"]
+"#,
+        &[("crede.csv", CREDE)],
+    );
+    let args = [
+        "--random",
+        "~ criterion | studyid",
+        "--random",
+        "~ criterion | sample",
+        "--struct",
+        "UN",
+        "--struct",
+        "ID",
+    ];
+    let p = pool_json(&r.data("crede.csv"), &args);
+    same(&r.json("crede", "results.json"), &p, "crede");
+    let page = r.page("crede");
+    let gamma2 = &p["gamma2"].as_array().unwrap()[0];
+    assert!(
+        page.contains(&format!("γ² = {}", shown(gamma2, 4))),
+        "{page}"
+    );
+    assert!(page.contains("γ²<sub>1</sub>"));
+    assert!(page.contains("φ<sub>1</sub>"));
+    for t in p["tau2"].as_array().unwrap() {
+        assert!(page.contains(&shown(t, 4)), "tau2 {t}");
+    }
+    assert!(page.contains("The term ~ criterion | sample has the ID covariance structure"));
+    let svg = std::fs::read_to_string(r.file("crede", "forest.svg")).unwrap();
+    assert!(svg.contains("γ²(~ criterion | sample)"), "forest note");
+    assert!(svg.contains("τ²(~ criterion | studyid)"), "forest note");
+}

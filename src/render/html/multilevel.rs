@@ -22,7 +22,7 @@ fn method_name(m: Method) -> &'static str {
 }
 
 /// The variance components: σ² with √σ² and the number of levels of each random-effects factor,
-/// and τ²/ρ of a `~ inner | outer` term.
+/// and τ²/ρ (γ²/φ) of each `~ inner | outer` term.
 fn components_table(mv: &MvRun) -> String {
     let fit = &mv.fit;
     let mut rows: Vec<Vec<String>> = fit
@@ -40,12 +40,13 @@ fn components_table(mv: &MvRun) -> String {
             ]
         })
         .collect();
-    if let Some(g) = &fit.g {
+    // The first term's components are metafor's tau2 and rho, the second's gamma2 and phi.
+    for (g, (var, cor)) in fit.terms().into_iter().zip([("τ²", "ρ"), ("γ²", "φ")]) {
         let c = &g.components;
         for (j, t) in c.tau2.iter().enumerate() {
             let level = c.g_levels.get(j).map_or(String::new(), |l| esc(l));
             rows.push(vec![
-                format!("τ²<sub>{}</sub>", j + 1),
+                format!("{var}<sub>{}</sub>", j + 1),
                 format!(
                     "<code>{}</code> ({}) {level}",
                     esc(&g.formula),
@@ -59,7 +60,7 @@ fn components_table(mv: &MvRun) -> String {
         }
         for (j, r) in c.rho.iter().enumerate() {
             rows.push(vec![
-                format!("ρ<sub>{}</sub>", j + 1),
+                format!("{cor}<sub>{}</sub>", j + 1),
                 format!("<code>{}</code> ({})", esc(&g.formula), g.structure.name()),
                 num(*r, D4),
                 String::new(),

@@ -9,7 +9,7 @@ use crate::effect::StudyCi;
 use crate::measure::{Measure, Scale};
 use crate::model::heterogeneity::Tau2CiType;
 use crate::model::{Method, RmaFit, Test};
-use crate::multilevel::{Dfs, SamplingCov};
+use crate::multilevel::{Dfs, MvFit, SamplingCov};
 use crate::render::decimal::decimals_for;
 use crate::render::plot::format::{num, omnibus_stat};
 use crate::render::pvalue::{p_value, PStyle};
@@ -452,7 +452,7 @@ fn multilevel_methods(mv: &MvRun) -> String {
         o.random.join(" and "),
         if o.method == Method::ML { "maximum likelihood" } else { "restricted maximum likelihood" }
     );
-    if let Some(g) = &mv.fit.g {
+    for g in mv.fit.terms() {
         s.push_str(&format!(
             "The term {} has the {} covariance structure. ",
             g.formula,
@@ -494,22 +494,7 @@ fn multilevel_results(a: &Analysis, mv: &MvRun) -> String {
     if mv.fit.has_moderators() {
         return multilevel_metareg_results(mv);
     }
-    let mut parts: Vec<String> = mv
-        .fit
-        .components
-        .iter()
-        .map(|c| format!("σ² = {} for {}", num(c.sigma2, 4), c.name))
-        .collect();
-    if let Some(g) = &mv.fit.g {
-        let t: Vec<String> = g.components.tau2.iter().map(|t| num(*t, 4)).collect();
-        let r: Vec<String> = g.components.rho.iter().map(|r| num(*r, 4)).collect();
-        parts.push(format!(
-            "τ² = {} and ρ = {} for {}",
-            t.join(", "),
-            r.join(", "),
-            g.formula
-        ));
-    }
+    let mut parts = component_parts(&mv.fit);
     if !mv.fit.components.is_empty() {
         parts.push(format!("multilevel I² = {}%", num(mv.fit.i2_total, 0)));
     }
@@ -521,6 +506,27 @@ fn multilevel_results(a: &Analysis, mv: &MvRun) -> String {
         p_value(fit.pval, PStyle::Journal),
         parts.join("; ")
     )
+}
+
+/// The variance components in words: "σ² = 0.0651 for district", then each `~ inner | outer`
+/// term's "τ² = … and ρ = … for ~ school | district" (the second term's γ² and φ).
+fn component_parts(fit: &MvFit) -> Vec<String> {
+    let mut parts: Vec<String> = fit
+        .components
+        .iter()
+        .map(|c| format!("σ² = {} for {}", num(c.sigma2, 4), c.name))
+        .collect();
+    for (g, (var, cor)) in fit.terms().into_iter().zip([("τ²", "ρ"), ("γ²", "φ")]) {
+        let t: Vec<String> = g.components.tau2.iter().map(|t| num(*t, 4)).collect();
+        let r: Vec<String> = g.components.rho.iter().map(|r| num(*r, 4)).collect();
+        let r = if r.is_empty() {
+            String::new()
+        } else {
+            format!(" and {cor} = {}", r.join(", "))
+        };
+        parts.push(format!("{var} = {}{r} for {}", t.join(", "), g.formula));
+    }
+    parts
 }
 
 /// The Results sentence of a multilevel meta-regression: the coefficients (analysis scale)
@@ -542,11 +548,7 @@ fn multilevel_metareg_results(mv: &MvRun) -> String {
             )
         })
         .collect();
-    let comps: Vec<String> = fit
-        .components
-        .iter()
-        .map(|c| format!("σ² = {} for {}", num(c.sigma2, 4), c.name))
-        .collect();
+    let comps = component_parts(fit);
     let mut s = format!(
         "Across {} estimates, the multilevel meta-regression gave {}. {}.",
         fit.k,

@@ -84,21 +84,38 @@ fn moderators_note(fit: &MvFit) -> String {
 
 /// "σ²(district) = 0.065, σ²(district/school) = 0.033; I² = 95%; QE = 578.9, df = 55, p < 0.001".
 fn heterogeneity_note(fit: &MvFit) -> String {
-    let comps: Vec<String> = fit
+    let mut comps: Vec<String> = fit
         .components
         .iter()
         .map(|c| format!("σ²({}) = {}", c.name, tau2(c.sigma2)))
         .collect();
+    // Each `~ inner | outer` term: its tau2 (gamma2) and rho (phi) values, metafor's names.
+    for (g, (var, cor)) in fit.terms().into_iter().zip([("τ²", "ρ"), ("γ²", "φ")]) {
+        let c = &g.components;
+        let t: Vec<String> = c.tau2.iter().map(|t| tau2(*t)).collect();
+        let r: Vec<String> = c.rho.iter().map(|r| num(*r, 2)).collect();
+        let r = if r.is_empty() {
+            String::new()
+        } else {
+            format!(", {cor} = {}", r.join("/"))
+        };
+        comps.push(format!("{var}({}) = {}{r}", g.formula, t.join("/")));
+    }
+    // The multilevel I² is of the σ² components; a term alone has none.
+    let i2 = if fit.components.is_empty() {
+        String::new()
+    } else {
+        format!("; I² = {:.0}%", fit.i2_total)
+    };
     let (q, df, p) = fit.qe;
     format!(
-        "{}: {}; I² = {:.0}%; QE = {:.1}, df = {df}, {}",
+        "{}: {}{i2}; QE = {:.1}, df = {df}, {}",
         if fit.has_moderators() {
             "Residual heterogeneity"
         } else {
             "Heterogeneity"
         },
         comps.join(", "),
-        fit.i2_total,
         q,
         p_value(p, PStyle::Journal)
     )
