@@ -33,6 +33,27 @@ pub struct Obs {
     pub c: f64,
     /// The table's conditional distribution ([`Family::Fnch`] only).
     pub fnch: Option<Arc<Fnch>>,
+    /// log C(n, y), the binomial density's constant: computed once, as the quadrature
+    /// evaluates the density thousands of times per study.
+    pub lchoose: f64,
+    /// log y!, the Poisson density's constant (computed once, as `lchoose`).
+    pub lfactorial: f64,
+}
+
+impl Obs {
+    /// An observation without a conditional distribution (binomial or Poisson).
+    pub fn new(y: f64, n: f64, offset: f64, x: Vec<f64>, c: f64) -> Obs {
+        Obs {
+            y,
+            n,
+            offset,
+            x,
+            c,
+            fnch: None,
+            lchoose: crate::stats::lchoose(n, y),
+            lfactorial: crate::stats::lgamma(y + 1.0),
+        }
+    }
 }
 
 /// The studies of a fit: each a group of observations sharing one random effect.
@@ -56,12 +77,12 @@ impl Family {
                     eta.exp().ln_1p()
                 };
                 let p = 1.0 / (1.0 + (-eta).exp());
-                let l = crate::stats::lchoose(o.n, o.y) + o.y * eta - o.n * log1pe;
+                let l = o.lchoose + o.y * eta - o.n * log1pe;
                 (l, o.y - o.n * p, -o.n * p * (1.0 - p))
             }
             Family::Poisson => {
                 let mu = eta.exp();
-                let l = o.y * eta - mu - crate::stats::lgamma(o.y + 1.0);
+                let l = o.y * eta - mu - o.lfactorial;
                 (l, o.y - mu, -mu)
             }
             Family::Fnch => o.fnch.as_ref().map_or((f64::NAN, 0.0, 0.0), |f| f.ll(eta)),
@@ -72,10 +93,8 @@ impl Family {
     pub fn ll_saturated(self, o: &Obs) -> f64 {
         let xlogx = |a: f64| if a > 0.0 { a * a.ln() } else { 0.0 };
         match self {
-            Family::Binomial => {
-                crate::stats::lchoose(o.n, o.y) + xlogx(o.y) + xlogx(o.n - o.y) - xlogx(o.n)
-            }
-            Family::Poisson => xlogx(o.y) - o.y - crate::stats::lgamma(o.y + 1.0),
+            Family::Binomial => o.lchoose + xlogx(o.y) + xlogx(o.n - o.y) - xlogx(o.n),
+            Family::Poisson => xlogx(o.y) - o.y - o.lfactorial,
             Family::Fnch => o.fnch.as_ref().map_or(f64::NAN, |f| f.mle().1),
         }
     }

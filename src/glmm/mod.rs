@@ -217,14 +217,7 @@ fn design(effects: &EffectSet, o: &GlmmOptions) -> Result<(DMatrix<f64>, Vec<Str
 }
 
 fn obs(y: f64, n: f64, offset: f64, x: Vec<f64>, c: f64) -> Obs {
-    Obs {
-        y,
-        n,
-        offset,
-        x,
-        c,
-        fnch: None,
-    }
+    Obs::new(y, n, offset, x, c)
 }
 
 /// One study's observations and its saturated (estimate, weight) for the Wald test.
