@@ -32,9 +32,30 @@ fn long_input(dir: &Path, n: usize) -> std::path::PathBuf {
 /// Sends `sig` to a run of `args` after `delay`; how it ended: `Err(signal)` when killed by a
 /// signal, `Ok(code)` when it exited first.
 fn signal_after(args: &[&str], sig: libc::c_int, delay: Duration) -> Result<i32, i32> {
-    use std::os::unix::process::ExitStatusExt;
-    let mut child = Cli::new(args)
-        .command()
+    signal_after_with(args, sig, delay, libc::SIG_DFL)
+}
+
+/// As [`signal_after`], the child started with `disposition` (SIG_DFL, or SIG_IGN as `nohup`
+/// leaves SIGHUP) for all three signals: the test does not depend on what its own parent
+/// ignores (a CI runner under `nohup`, a shell's background job).
+fn signal_after_with(
+    args: &[&str],
+    sig: libc::c_int,
+    delay: Duration,
+    disposition: libc::sighandler_t,
+) -> Result<i32, i32> {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let mut cmd = Cli::new(args).command();
+    // SAFETY: signal(2) is async-signal-safe, the only call between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::signal(s, disposition);
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -212,4 +233,26 @@ fn interrupted_report_rerun_keeps_a_whole_report() {
         }
     }
     assert!(interrupted > 0, "at least one rerun was stopped mid-way");
+}
+
+/// A signal the parent set to be ignored stays ignored (`nohup evident batch …` survives the
+/// SIGHUP of a closed terminal): the run ends normally with its complete output.
+#[test]
+fn an_ignored_sighup_stays_ignored() {
+    let n = 60_000;
+    let dir = tempfile::tempdir().unwrap();
+    let input = long_input(dir.path(), n);
+    let out = dir.path().join("out.csv");
+    let end = signal_after_with(
+        &batch_args(&input, &out),
+        libc::SIGHUP,
+        Duration::from_millis(100),
+        libc::SIG_IGN,
+    );
+    assert_eq!(end, Ok(0), "an ignored SIGHUP ended the run");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        csv::Reader::from_reader(text.as_bytes()).records().count(),
+        n
+    );
 }

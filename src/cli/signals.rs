@@ -7,7 +7,7 @@
 //! a signal handler, and the thread knows which signal came, so after the cleanup the process
 //! dies of that same signal (default action restored by never installing a handler), as a
 //! shell or a supervisor expects (`$?` = 128 + signal number). A signal the parent set to be
-//! ignored (`nohup`) stays ignored. Elsewhere ctrlc handles Ctrl-C and the exit code is 130.
+//! ignored (`nohup`) stays ignored: it is not taken. Elsewhere ctrlc handles Ctrl-C and the exit code is 130.
 
 /// A closed standard output (`evident pool … | head`) ends the process quietly with 141 (128 +
 /// SIGPIPE, as a shell reports a pipe's writer) instead of the panic of `print!`: Rust ignores
@@ -35,7 +35,9 @@ pub fn install() {
     use nix::sys::signal::{raise, SigSet, Signal};
     let mut set = SigSet::empty();
     for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        set.add(s);
+        if !ignored(s) {
+            set.add(s);
+        }
     }
     if set.thread_block().is_err() {
         return;
@@ -58,6 +60,24 @@ pub fn install() {
     if spawned.is_err() {
         // No thread to take them: let the signals act as they would without us.
         let _ = set.thread_unblock();
+    }
+}
+
+/// Whether the parent set `s` to be ignored (`nohup` does so for SIGHUP): such a signal is left
+/// out of the set, so it stays ignored instead of ending the run. A blocked signal is queued
+/// even when ignored, so taking it with `sigwait` would end a `nohup` run on SIGHUP.
+#[cfg(unix)]
+fn ignored(s: nix::sys::signal::Signal) -> bool {
+    use nix::sys::signal::{signal, SigHandler};
+    // SAFETY: installs the default action and puts back the one found: no handler code is
+    // involved, and this runs before any other thread exists.
+    match unsafe { signal(s, SigHandler::SigDfl) } {
+        Ok(SigHandler::SigIgn) => {
+            // SAFETY: as above, back to the inherited SIG_IGN.
+            let _ = unsafe { signal(s, SigHandler::SigIgn) };
+            true
+        }
+        _ => false,
     }
 }
 
