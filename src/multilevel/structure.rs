@@ -264,6 +264,15 @@ pub enum TermNames {
 }
 
 impl TermNames {
+    /// The variance and correlation symbols a table or a sentence prints: τ² and ρ for the
+    /// first term, γ² and φ for the second.
+    pub fn symbols(self) -> (&'static str, &'static str) {
+        match self {
+            TermNames::G => ("τ²", "ρ"),
+            TermNames::H => ("γ²", "φ"),
+        }
+    }
+
     /// The first (0) or second (1) term.
     pub fn of(index: usize) -> TermNames {
         if index == 0 {

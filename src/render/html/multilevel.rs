@@ -40,8 +40,8 @@ fn components_table(mv: &MvRun) -> String {
             ]
         })
         .collect();
-    // The first term's components are metafor's tau2 and rho, the second's gamma2 and phi.
-    for (g, (var, cor)) in fit.terms().into_iter().zip([("τ²", "ρ"), ("γ²", "φ")]) {
+    for g in fit.terms() {
+        let (var, cor) = g.term.symbols();
         let c = &g.components;
         for (j, t) in c.tau2.iter().enumerate() {
             let level = c.g_levels.get(j).map_or(String::new(), |l| esc(l));

@@ -516,7 +516,8 @@ fn component_parts(fit: &MvFit) -> Vec<String> {
         .iter()
         .map(|c| format!("σ² = {} for {}", num(c.sigma2, 4), c.name))
         .collect();
-    for (g, (var, cor)) in fit.terms().into_iter().zip([("τ²", "ρ"), ("γ²", "φ")]) {
+    for g in fit.terms() {
+        let (var, cor) = g.term.symbols();
         let t: Vec<String> = g.components.tau2.iter().map(|t| num(*t, 4)).collect();
         let r: Vec<String> = g.components.rho.iter().map(|r| num(*r, 4)).collect();
         let r = if r.is_empty() {

@@ -89,8 +89,8 @@ fn heterogeneity_note(fit: &MvFit) -> String {
         .iter()
         .map(|c| format!("σ²({}) = {}", c.name, tau2(c.sigma2)))
         .collect();
-    // Each `~ inner | outer` term: its tau2 (gamma2) and rho (phi) values, metafor's names.
-    for (g, (var, cor)) in fit.terms().into_iter().zip([("τ²", "ρ"), ("γ²", "φ")]) {
+    for g in fit.terms() {
+        let (var, cor) = g.term.symbols();
         let c = &g.components;
         let t: Vec<String> = c.tau2.iter().map(|t| tau2(*t)).collect();
         let r: Vec<String> = c.rho.iter().map(|r| num(*r, 2)).collect();
