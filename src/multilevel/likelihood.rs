@@ -11,11 +11,12 @@
 //! G with tau2/rho and H with gamma2/phi) plugs in as more derivative matrices dM/dθ on the
 //! same blocks.
 
+use super::indicator::{cell_lambda, Indicator, LowRank};
 use super::random::Factor;
 use super::sampling::VBlocks;
 use super::structure::{add_g_block, GStructure};
 use crate::error::{Error, Result};
-use crate::stats::linalg::{cholesky_inverse, trace_of_product};
+use crate::stats::linalg::cholesky_inverse;
 use nalgebra::{DMatrix, DVector};
 
 /// REML or ML.
@@ -35,12 +36,30 @@ pub(crate) struct Block {
     pub v: DMatrix<f64>,
     pub x: DMatrix<f64>,
     pub y: DVector<f64>,
-    /// D_j restricted to the block, one per factor.
-    pub d: Vec<DMatrix<f64>>,
+    /// D_j = Z_j Z_j' restricted to the block, one per factor: the rows' cells.
+    pub z: Vec<Indicator>,
     /// For each `~ inner | outer` term (none without one): the inner-level positions and the
-    /// outer ids of the block's rows.
+    /// outer ids of the block's rows, and the rows' (outer, inner) cells with each cell's ids.
     pub gpos: Vec<Vec<usize>>,
     pub gout: Vec<Vec<usize>>,
+    pub gz: Vec<Indicator>,
+    pub gcells: Vec<Vec<(usize, usize)>>,
+}
+
+impl Block {
+    /// M = V + Σ σ²_j D_j + the terms' G, restricted to the block.
+    pub fn marginal(&self, s: &[f64], g: &[DMatrix<f64>]) -> DMatrix<f64> {
+        let mut m = self.v.clone();
+        for (z, &sj) in self.z.iter().zip(s) {
+            if sj != 0.0 {
+                z.add_scaled(sj, &mut m);
+            }
+        }
+        for (t, g) in g.iter().enumerate() {
+            add_g_block(g, &self.gpos[t], &self.gout[t], &mut m);
+        }
+        m
+    }
 }
 
 /// An `~ inner | outer` term over the fit's rows: its structure, each row's inner-level
@@ -176,19 +195,21 @@ impl Model {
                         0.0
                     }
                 });
-                let d = factors
+                let z = factors
                     .iter()
-                    .map(|f| {
-                        DMatrix::from_fn(n, n, |a, b| {
-                            f64::from(u8::from(f.level[rows[a]] == f.level[rows[b]]))
-                        })
-                    })
+                    .map(|f| Indicator::new(rows.iter().map(|&r| f.level[r])).0)
                     .collect();
+                let (gz, gcells) = g
+                    .iter()
+                    .map(|t| Indicator::new(rows.iter().map(|&r| (t.outer[r], t.pos[r]))))
+                    .unzip();
                 Block {
                     x: DMatrix::from_fn(n, x.ncols(), |a, j| x[(rows[a], j)]),
                     y: DVector::from_fn(n, |a, _| y[rows[a]]),
                     v: vm,
-                    d,
+                    z,
+                    gz,
+                    gcells,
                     gpos: g
                         .iter()
                         .map(|t| rows.iter().map(|&r| t.pos[r]).collect())
@@ -214,7 +235,7 @@ impl Model {
 
     /// The GLS fit with M = V alone: b, (X'V⁻¹X)⁻¹, r'V⁻¹r, tr(V⁻¹) and X'V⁻²X (for QE and I²).
     pub fn gls_v(&self) -> Result<(DVector<f64>, f64, f64)> {
-        let zero = vec![0.0; self.blocks.first().map_or(0, |b| b.d.len())];
+        let zero = vec![0.0; self.blocks.first().map_or(0, |b| b.z.len())];
         let e = self.eval(&zero, Likelihood::Ml, false)?;
         // tr(P_V) = tr(V⁻¹) − tr((X'V⁻¹X)⁻¹ X'V⁻²X).
         let (mut tr_w, mut xw2x) = (0.0, DMatrix::zeros(self.p, self.p));
@@ -266,23 +287,15 @@ impl Model {
         let mut xwy = DVector::zeros(p);
         let mut ws = Vec::with_capacity(self.blocks.len());
         for blk in &self.blocks {
-            let mut m = blk.v.clone();
-            for (j, d) in blk.d.iter().enumerate() {
-                if s[j] != 0.0 {
-                    m += d * s[j];
-                }
-            }
-            for (t, g) in g.iter().enumerate() {
-                add_g_block(g, &blk.gpos[t], &blk.gout[t], &mut m);
-            }
+            let m = blk.marginal(s, &g);
             let ch = nalgebra::Cholesky::new(m).ok_or_else(|| {
                 Error::invalid("the marginal variance matrix is not positive definite")
             })?;
             logdet += 2.0 * ch.l_dirty().diagonal().iter().map(|x| x.ln()).sum::<f64>();
             let w = cholesky_inverse(&ch);
             let wx = &w * &blk.x;
-            xwx += blk.x.transpose() * &wx;
-            xwy += wx.transpose() * &blk.y;
+            xwx.gemm_tr(1.0, &blk.x, &wx, 1.0);
+            xwy.gemv_tr(1.0, &wx, &blk.y, 1.0);
             ws.push((w, wx));
         }
         let vb = invert(&xwx)?;
@@ -291,8 +304,8 @@ impl Model {
         let mut wrs = Vec::with_capacity(self.blocks.len());
         for (blk, (w, _)) in self.blocks.iter().zip(&ws) {
             let r = &blk.y - &blk.x * &b;
-            let wr = w * r;
-            rwr += wr.dot(&(&blk.y - &blk.x * &b));
+            let wr = w * &r;
+            rwr += wr.dot(&r);
             wrs.push(wr);
         }
         let (k, pf) = (self.k as f64, p as f64);
@@ -334,6 +347,10 @@ impl Model {
 
     /// Score, expected information and observed Hessian from the blocks' W, WX and Wr, over
     /// the `ns` σ² and then the θ whose ∂G/∂θ_j are `dg` (with the index of their term).
+    /// Each derivative matrix is D_i = Z_i Λ_i Z_i' on the block's cells, so with
+    /// S_ij = Z_i'WZ_j every trace and quadratic form is a product of cell-sized matrices:
+    /// tr(W D_i) = tr(Λ_i S_ii), tr(W D_i W D_j) = tr(Λ_i S_ij Λ_j S_ji),
+    /// X'W D_i W D_j W X = (Λ_i Z_i'WX)' S_ij (Λ_j Z_j'WX), and the same with Wr for WX.
     fn derivatives(
         &self,
         ns: usize,
@@ -353,33 +370,64 @@ impl Model {
         let mut uwu = DMatrix::<f64>::zeros(q, q);
         let mut xwu = vec![DVector::zeros(p); q];
         for ((blk, (w, wx)), wr) in self.blocks.iter().zip(ws).zip(wrs) {
-            let n = blk.rows.len();
-            let gd: Vec<DMatrix<f64>> = dg
+            let dm: Vec<LowRank> = blk.z[..ns]
                 .iter()
-                .map(|(t, g)| {
-                    let mut m = DMatrix::zeros(n, n);
-                    add_g_block(g, &blk.gpos[*t], &blk.gout[*t], &mut m);
-                    m
-                })
+                .map(|z| LowRank { z, lambda: None })
+                .chain(dg.iter().map(|(t, g)| LowRank {
+                    z: &blk.gz[*t],
+                    lambda: Some(cell_lambda(g, &blk.gcells[*t])),
+                }))
                 .collect();
-            // The factors' D_j are borrowed, not copied, at every evaluation.
-            let dm: Vec<&DMatrix<f64>> = blk.d[..ns].iter().chain(&gd).collect();
-            let wd: Vec<DMatrix<f64>> = dm.iter().map(|&d| w * d).collect();
-            let u: Vec<DVector<f64>> = dm.iter().map(|&d| d * wr).collect();
-            let wu: Vec<DVector<f64>> = u.iter().map(|u| w * u).collect();
-            let dwx: Vec<DMatrix<f64>> = dm.iter().map(|&d| d * wx).collect();
-            let wdwx: Vec<DMatrix<f64>> = dwx.iter().map(|m| w * m).collect();
+            // Z_i'W, Z_i'WX and Z_i'Wr, then Λ_i applied to the last two (borrowed for Λ = I).
+            let zw: Vec<DMatrix<f64>> = dm.iter().map(|d| d.z.sum_rows(w)).collect();
+            let zwx: Vec<DMatrix<f64>> = dm.iter().map(|d| d.z.sum_rows(wx)).collect();
+            let zr: Vec<DVector<f64>> = dm.iter().map(|d| d.z.sum_vec(wr)).collect();
+            let lzwx_own: Vec<Option<DMatrix<f64>>> = dm
+                .iter()
+                .zip(&zwx)
+                .map(|(d, m)| d.lambda.as_ref().map(|l| l * m))
+                .collect();
+            let lzr_own: Vec<Option<DVector<f64>>> = dm
+                .iter()
+                .zip(&zr)
+                .map(|(d, v)| d.lambda.as_ref().map(|l| l * v))
+                .collect();
+            let lzwx = |i: usize| lzwx_own[i].as_ref().unwrap_or(&zwx[i]);
+            let lzr = |i: usize| lzr_own[i].as_ref().unwrap_or(&zr[i]);
+            let mut tmp = DMatrix::zeros(0, 0);
             for i in 0..q {
-                tr_wd[i] += wd[i].trace();
-                quad[i] += wr.dot(&u[i]);
-                f[i] += wx.transpose() * &dwx[i];
-                xwu[i] += blk.x.transpose() * &wu[i];
+                quad[i] += zr[i].dot(lzr(i));
+                f[i].gemm_tr(1.0, &zwx[i], lzwx(i), 1.0);
+                xwu[i].gemv_tr(1.0, &zwx[i], lzr(i), 1.0);
                 // The q × q sums are symmetric (tr(AB) = tr(BA), h_ji = h_ij'): the lower
                 // triangle is computed and mirrored.
                 for j in 0..=i {
-                    t[(i, j)] += trace_of_product(&wd[i], &wd[j]);
-                    h[i * q + j] += dwx[i].transpose() * &wdwx[j];
-                    uwu[(i, j)] += u[i].dot(&wu[j]);
+                    let sij = if dm[j].z.is_identity() {
+                        std::borrow::Cow::Borrowed(&zw[i])
+                    } else {
+                        std::borrow::Cow::Owned(dm[j].z.sum_cols(&zw[i]))
+                    };
+                    if i == j {
+                        tr_wd[i] += dm[i].trace_with(&sij);
+                    }
+                    // tr(Λ_i S_ij Λ_j S_ji) = Σ (Λ_i S_ij Λ_j) ∘ S_ij.
+                    t[(i, j)] += match (&dm[i].lambda, &dm[j].lambda) {
+                        (None, None) => sij.norm_squared(),
+                        (li, lj) => {
+                            let mut m = sij.clone().into_owned();
+                            if let Some(l) = li {
+                                m = l * m;
+                            }
+                            if let Some(l) = lj {
+                                m *= l;
+                            }
+                            m.component_mul(&sij).sum()
+                        }
+                    };
+                    tmp.resize_mut(sij.nrows(), p, 0.0);
+                    tmp.gemm(1.0, &sij, lzwx(j), 0.0);
+                    h[i * q + j].gemm_tr(1.0, lzwx(i), &tmp, 1.0);
+                    uwu[(i, j)] += quadratic(lzr(i), &sij, lzr(j));
                 }
             }
         }
@@ -440,13 +488,14 @@ impl Model {
                 let (mut tr, mut quad) = (0.0, 0.0);
                 let mut f = DMatrix::zeros(self.p, self.p);
                 for ((blk, (w, wx)), wr) in self.blocks.iter().zip(ws).zip(wrs) {
-                    let n = blk.rows.len();
-                    let mut m = DMatrix::zeros(n, n);
-                    add_g_block(&d2, &blk.gpos[t], &blk.gout[t], &mut m);
-                    tr += (w * &m).trace();
-                    quad += wr.dot(&(&m * wr));
+                    let z = &blk.gz[t];
+                    let lambda = cell_lambda(&d2, &blk.gcells[t]);
+                    tr += lambda.component_mul(&z.sum_cols(&z.sum_rows(w))).sum();
+                    let zr = z.sum_vec(wr);
+                    quad += zr.dot(&(&lambda * &zr));
                     if lik == Likelihood::Reml {
-                        f += wx.transpose() * &m * wx;
+                        let zwx = z.sum_rows(wx);
+                        f += zwx.transpose() * &lambda * zwx;
                     }
                 }
                 if lik == Likelihood::Reml {
@@ -460,6 +509,15 @@ impl Model {
             }
         }
     }
+}
+
+/// a'Sb without a temporary.
+fn quadratic(a: &DVector<f64>, s: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
+    let mut sum = 0.0;
+    for (c, &bc) in b.iter().enumerate() {
+        sum += bc * s.column(c).dot(a);
+    }
+    sum
 }
 
 /// The inverse of a symmetric positive definite matrix.

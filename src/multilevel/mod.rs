@@ -12,6 +12,7 @@
 pub mod aggregate;
 pub mod anova;
 mod fit;
+mod indicator;
 pub mod likelihood;
 mod optimize;
 pub mod profile;
@@ -330,14 +331,9 @@ impl MvFit {
 
     /// The block of the marginal variance M = V + Σ σ²_j D_j of a block of rows.
     pub(crate) fn block_marginal(&self, blk: &likelihood::Block) -> DMatrix<f64> {
-        let mut mb = blk.v.clone();
-        for (d, c) in blk.d.iter().zip(&self.components) {
-            mb += d * c.sigma2;
-        }
-        for (t, g) in self.terms().into_iter().enumerate() {
-            structure::add_g_block(&g.gs.g(&g.theta), &blk.gpos[t], &blk.gout[t], &mut mb);
-        }
-        mb
+        let s: Vec<f64> = self.components.iter().map(|c| c.sigma2).collect();
+        let g: Vec<DMatrix<f64>> = self.terms().iter().map(|g| g.gs.g(&g.theta)).collect();
+        blk.marginal(&s, &g)
     }
 
     /// The `~ inner | outer` terms, in order (G, then H).

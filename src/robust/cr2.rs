@@ -28,12 +28,29 @@ struct Terms {
 /// x^power for a symmetric matrix, through its eigen-decomposition, eigenvalues ≤ 1e-12 set to
 /// 0 (clubSandwich's `matrix_power`: a pseudo-inverse for negative powers).
 fn matrix_power(x: &DMatrix<f64>, power: f64) -> DMatrix<f64> {
+    let (vecs, vals) = eigen_power(x, power);
+    &vecs * DMatrix::from_diagonal(&vals) * vecs.transpose()
+}
+
+/// left · x^power as [`matrix_power`], without forming the n × n power: (left V) Λ^power V'.
+fn times_power(left: &DMatrix<f64>, x: &DMatrix<f64>, power: f64) -> DMatrix<f64> {
+    let (vecs, vals) = eigen_power(x, power);
+    let mut lv = left * &vecs;
+    for (mut col, v) in lv.column_iter_mut().zip(vals.iter()) {
+        col *= *v;
+    }
+    lv * vecs.transpose()
+}
+
+/// The eigenvectors of a symmetric x and its eigenvalues raised to `power` (0 at or below
+/// [`EIGEN_TOL`]).
+fn eigen_power(x: &DMatrix<f64>, power: f64) -> (DMatrix<f64>, DVector<f64>) {
     let sym = (x + x.transpose()) * 0.5;
     let eig = sym.symmetric_eigen();
     let vals = eig
         .eigenvalues
         .map(|v| if v > EIGEN_TOL { v.powf(power) } else { 0.0 });
-    &eig.eigenvectors * DMatrix::from_diagonal(&vals) * eig.eigenvectors.transpose()
+    (eig.eigenvectors, vals)
 }
 
 /// The CR2 recipe: per cluster Θ_j, W_j = Θ_j⁻¹, R_j = chol(Θ_j) (Θ_j = R_j'R_j),
@@ -74,11 +91,11 @@ pub(super) fn cr2(model: &RobustModel, clusters: &Clusters) -> Result<Cr2> {
         h: Vec::new(),
     };
     for (theta, r, w, xj, ej) in &blocks {
-        let nj = xj.nrows();
-        let ih = DMatrix::identity(nj, nj) - xj * &b * xj.transpose() * w;
-        let g = r * ih * theta * r.transpose();
-        let a = r.transpose() * matrix_power(&g, -0.5) * r;
-        let ej_mat = xj.transpose() * w * a;
+        // (I − X_j B X_j'W_j) Θ_j = Θ_j − X_j B X_j', as W_j = Θ_j⁻¹.
+        let g = r * (theta - xj * &b * xj.transpose()) * r.transpose();
+        // E_j = X_j'W_j A_j with A_j = R_j' G_j^(-1/2) R_j, multiplied from the left (p rows)
+        // so that no n × n product beyond G_j is formed.
+        let ej_mat = times_power(&(xj.transpose() * w * r.transpose()), &g, -0.5) * r;
         let u = &ej_mat * ej;
         meat += &u * u.transpose();
         let be = &b * &ej_mat;
