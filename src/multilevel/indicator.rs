@@ -4,6 +4,7 @@
 //! W over cells, O(n²) per block instead of the O(n³) of dense n × n products.
 
 use nalgebra::{DMatrix, DVector};
+use std::borrow::Cow;
 
 /// Row a of the block sits in cell `cell[a]` of `n_cells`.
 #[derive(Debug, Clone)]
@@ -43,10 +44,10 @@ impl Indicator {
         self.identity
     }
 
-    /// Z'm: the rows of `m` summed by cell.
-    pub fn sum_rows(&self, m: &DMatrix<f64>) -> DMatrix<f64> {
+    /// Z'm: the rows of `m` summed by cell (`m` itself, borrowed, for Z = I).
+    pub fn sum_rows<'m>(&self, m: &'m DMatrix<f64>) -> Cow<'m, DMatrix<f64>> {
         if self.is_identity() {
-            return m.clone();
+            return Cow::Borrowed(m);
         }
         let mut out = DMatrix::zeros(self.n_cells, m.ncols());
         for j in 0..m.ncols() {
@@ -54,13 +55,13 @@ impl Indicator {
                 out[(c, j)] += m[(a, j)];
             }
         }
-        out
+        Cow::Owned(out)
     }
 
-    /// mZ: the columns of `m` summed by cell.
-    pub fn sum_cols(&self, m: &DMatrix<f64>) -> DMatrix<f64> {
+    /// mZ: the columns of `m` summed by cell (`m` itself, borrowed, for Z = I).
+    pub fn sum_cols<'m>(&self, m: &'m DMatrix<f64>) -> Cow<'m, DMatrix<f64>> {
         if self.is_identity() {
-            return m.clone();
+            return Cow::Borrowed(m);
         }
         let mut out = DMatrix::zeros(m.nrows(), self.n_cells);
         for (b, &c) in self.cell.iter().enumerate() {
@@ -68,7 +69,7 @@ impl Indicator {
                 out[(i, c)] += m[(i, b)];
             }
         }
-        out
+        Cow::Owned(out)
     }
 
     /// Z'v.
@@ -134,8 +135,8 @@ mod tests {
         let zd = DMatrix::from_fn(5, 3, |a, c| f64::from(u8::from(z.cell[a] == c)));
         let m = DMatrix::from_fn(5, 5, |a, b| (a * 5 + b) as f64 * 0.1 - 1.0);
         let v = DVector::from_fn(5, |a, _| a as f64 - 2.0);
-        assert_eq!(z.sum_rows(&m), zd.transpose() * &m);
-        assert_eq!(z.sum_cols(&m), &m * &zd);
+        assert_eq!(*z.sum_rows(&m), zd.transpose() * &m);
+        assert_eq!(*z.sum_cols(&m), &m * &zd);
         assert_eq!(z.sum_vec(&v), zd.transpose() * &v);
         let mut acc = DMatrix::zeros(5, 5);
         z.add_scaled(2.0, &mut acc);

@@ -18,6 +18,7 @@ use super::structure::{add_g_block, GStructure};
 use crate::error::{Error, Result};
 use crate::stats::linalg::cholesky_inverse;
 use nalgebra::{DMatrix, DVector};
+use std::borrow::Cow;
 
 /// REML or ML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +48,49 @@ pub(crate) struct Block {
 }
 
 impl Block {
+    /// log|M| and W = M⁻¹ of the block. A block whose M is a diagonal plus one constant
+    /// (V diagonal; each factor one cell of its own per row or one cell for all rows: the
+    /// three-level model) is inverted by Sherman–Morrison in O(n²); any other by Cholesky.
+    pub fn inverse(&self, s: &[f64], g: &[DMatrix<f64>]) -> Result<(f64, DMatrix<f64>)> {
+        if let Some(d) = self.diagonal_plus_constant(s, g) {
+            if let Some(out) = diagonal_plus_constant_inverse(&d.0, d.1) {
+                return Ok(out);
+            }
+        }
+        let ch = nalgebra::Cholesky::new(self.marginal(s, g)).ok_or_else(|| {
+            Error::invalid("the marginal variance matrix is not positive definite")
+        })?;
+        let logdet = 2.0 * ch.l_dirty().diagonal().iter().map(|x| x.ln()).sum::<f64>();
+        Ok((logdet, cholesky_inverse(&ch)))
+    }
+
+    /// M = diag(d) + c·11' when the block has that form (see [`Block::inverse`]).
+    fn diagonal_plus_constant(&self, s: &[f64], g: &[DMatrix<f64>]) -> Option<(Vec<f64>, f64)> {
+        let n = self.rows.len();
+        if !g.is_empty() || n < 2 {
+            return None;
+        }
+        let mut d: Vec<f64> = (0..n).map(|a| self.v[(a, a)]).collect();
+        for a in 0..n {
+            for b in 0..a {
+                if self.v[(a, b)] != 0.0 {
+                    return None;
+                }
+            }
+        }
+        let mut c = 0.0;
+        for (z, &sj) in self.z.iter().zip(s) {
+            if z.is_identity() {
+                d.iter_mut().for_each(|x| *x += sj);
+            } else if z.n_cells == 1 {
+                c += sj;
+            } else {
+                return None;
+            }
+        }
+        Some((d, c))
+    }
+
     /// M = V + Σ σ²_j D_j + the terms' G, restricted to the block.
     pub fn marginal(&self, s: &[f64], g: &[DMatrix<f64>]) -> DMatrix<f64> {
         let mut m = self.v.clone();
@@ -81,6 +125,8 @@ pub(crate) struct Model {
     pub half_logdet_xtx: f64,
     /// The structures of the `~ inner | outer` terms, in order (θ of the first, then the second).
     pub g: Vec<GStructure>,
+    /// [`Model::gls_v`], computed once: the start values and the fit statistics both need it.
+    pub gls_v: std::cell::OnceCell<(DVector<f64>, f64, f64)>,
 }
 
 /// The likelihood and what derives from it at one point.
@@ -230,11 +276,15 @@ impl Model {
             blocks,
             half_logdet_xtx,
             g: g.iter().map(|t| t.structure).collect(),
+            gls_v: std::cell::OnceCell::new(),
         }
     }
 
     /// The GLS fit with M = V alone: b, (X'V⁻¹X)⁻¹, r'V⁻¹r, tr(V⁻¹) and X'V⁻²X (for QE and I²).
     pub fn gls_v(&self) -> Result<(DVector<f64>, f64, f64)> {
+        if let Some(done) = self.gls_v.get() {
+            return Ok(done.clone());
+        }
         let zero = vec![0.0; self.blocks.first().map_or(0, |b| b.z.len())];
         let e = self.eval(&zero, Likelihood::Ml, false)?;
         // tr(P_V) = tr(V⁻¹) − tr((X'V⁻¹X)⁻¹ X'V⁻²X).
@@ -249,7 +299,7 @@ impl Model {
             qe += r.dot(&(w * &r));
         }
         let tr_p = tr_w - (&e.vb * xw2x).trace();
-        Ok((e.b, qe, tr_p))
+        Ok(self.gls_v.get_or_init(|| (e.b, qe, tr_p)).clone())
     }
 
     /// The log-likelihood at σ² = `s` and, with `derivs`, its score, expected information and
@@ -287,12 +337,8 @@ impl Model {
         let mut xwy = DVector::zeros(p);
         let mut ws = Vec::with_capacity(self.blocks.len());
         for blk in &self.blocks {
-            let m = blk.marginal(s, &g);
-            let ch = nalgebra::Cholesky::new(m).ok_or_else(|| {
-                Error::invalid("the marginal variance matrix is not positive definite")
-            })?;
-            logdet += 2.0 * ch.l_dirty().diagonal().iter().map(|x| x.ln()).sum::<f64>();
-            let w = cholesky_inverse(&ch);
+            let (ld, w) = blk.inverse(s, &g)?;
+            logdet += ld;
             let wx = &w * &blk.x;
             xwx.gemm_tr(1.0, &blk.x, &wx, 1.0);
             xwy.gemv_tr(1.0, &wx, &blk.y, 1.0);
@@ -379,20 +425,20 @@ impl Model {
                 }))
                 .collect();
             // Z_i'W, Z_i'WX and Z_i'Wr, then Λ_i applied to the last two (borrowed for Λ = I).
-            let zw: Vec<DMatrix<f64>> = dm.iter().map(|d| d.z.sum_rows(w)).collect();
-            let zwx: Vec<DMatrix<f64>> = dm.iter().map(|d| d.z.sum_rows(wx)).collect();
+            let zw: Vec<Cow<DMatrix<f64>>> = dm.iter().map(|d| d.z.sum_rows(w)).collect();
+            let zwx: Vec<Cow<DMatrix<f64>>> = dm.iter().map(|d| d.z.sum_rows(wx)).collect();
             let zr: Vec<DVector<f64>> = dm.iter().map(|d| d.z.sum_vec(wr)).collect();
             let lzwx_own: Vec<Option<DMatrix<f64>>> = dm
                 .iter()
                 .zip(&zwx)
-                .map(|(d, m)| d.lambda.as_ref().map(|l| l * m))
+                .map(|(d, m)| d.lambda.as_ref().map(|l| l * m.as_ref()))
                 .collect();
             let lzr_own: Vec<Option<DVector<f64>>> = dm
                 .iter()
                 .zip(&zr)
                 .map(|(d, v)| d.lambda.as_ref().map(|l| l * v))
                 .collect();
-            let lzwx = |i: usize| lzwx_own[i].as_ref().unwrap_or(&zwx[i]);
+            let lzwx = |i: usize| lzwx_own[i].as_ref().unwrap_or(zwx[i].as_ref());
             let lzr = |i: usize| lzr_own[i].as_ref().unwrap_or(&zr[i]);
             let mut tmp = DMatrix::zeros(0, 0);
             for i in 0..q {
@@ -402,11 +448,7 @@ impl Model {
                 // The q × q sums are symmetric (tr(AB) = tr(BA), h_ji = h_ij'): the lower
                 // triangle is computed and mirrored.
                 for j in 0..=i {
-                    let sij = if dm[j].z.is_identity() {
-                        std::borrow::Cow::Borrowed(&zw[i])
-                    } else {
-                        std::borrow::Cow::Owned(dm[j].z.sum_cols(&zw[i]))
-                    };
+                    let sij = dm[j].z.sum_cols(zw[i].as_ref());
                     if i == j {
                         tr_wd[i] += dm[i].trace_with(&sij);
                     }
@@ -495,7 +537,7 @@ impl Model {
                     quad += zr.dot(&(&lambda * &zr));
                     if lik == Likelihood::Reml {
                         let zwx = z.sum_rows(wx);
-                        f += zwx.transpose() * &lambda * zwx;
+                        f += zwx.transpose() * &lambda * zwx.as_ref();
                     }
                 }
                 if lik == Likelihood::Reml {
@@ -509,6 +551,27 @@ impl Model {
             }
         }
     }
+}
+
+/// log|M| and M⁻¹ = D⁻¹ − κ uu' (u = D⁻¹1, κ = c / (1 + c·Σu)) of M = diag(d) + c·11'
+/// (Sherman & Morrison 1950, *Ann Math Stat* 21:124–127); `None` unless d > 0 and c ≥ 0.
+fn diagonal_plus_constant_inverse(d: &[f64], c: f64) -> Option<(f64, DMatrix<f64>)> {
+    if c < 0.0
+        || d.iter()
+            .any(|&x| x.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater))
+    {
+        return None;
+    }
+    let u: Vec<f64> = d.iter().map(|x| 1.0 / x).collect();
+    let denom = 1.0 + c * u.iter().sum::<f64>();
+    let kappa = c / denom;
+    let logdet = d.iter().map(|x| x.ln()).sum::<f64>() + denom.ln();
+    let n = d.len();
+    let mut w = DMatrix::from_fn(n, n, |a, b| -kappa * u[a] * u[b]);
+    for a in 0..n {
+        w[(a, a)] += u[a];
+    }
+    Some((logdet, w))
 }
 
 /// a'Sb without a temporary.
@@ -590,6 +653,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The Sherman–Morrison inverse of diag(d) + c·11' and its log-determinant equal the
+    /// Cholesky ones, and a block of that form takes it.
+    #[test]
+    fn diagonal_plus_constant_equals_cholesky() {
+        let d = [0.02, 0.5, 0.07, 1.3, 0.04];
+        let c = 0.3;
+        let m = DMatrix::from_fn(5, 5, |a, b| c + if a == b { d[a] } else { 0.0 });
+        let (ld, w) = diagonal_plus_constant_inverse(&d, c).unwrap();
+        let ch = nalgebra::Cholesky::new(m.clone()).unwrap();
+        assert!((ld - logdet_spd(&m).unwrap()).abs() < 1e-12);
+        assert!((&w - cholesky_inverse(&ch)).amax() < 1e-10);
+        assert!(diagonal_plus_constant_inverse(&[0.1, 0.0], 0.2).is_none());
+        assert!(diagonal_plus_constant_inverse(&[0.1, 0.2], -0.01).is_none());
     }
 
     /// Score and Hessian agree with finite differences of the log-likelihood.
