@@ -12,11 +12,17 @@ pub fn xml_illegal(c: char) -> bool {
     matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
+/// Whether `s` may hold a character XML 1.0 refuses (a byte scan, no decoding): U+FFFE/U+FFFF
+/// are encoded EF BF BE/BF, every other refused character is a byte below 0x20 other than tab,
+/// line feed and carriage return.
+pub fn may_hold_xml_illegal(s: &str) -> bool {
+    s.bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+}
+
 /// `s` with every character XML 1.0 refuses replaced by U+FFFD (borrowed when there is none).
 pub fn xml_safe(s: &str) -> Cow<'_, str> {
-    // U+FFFE/U+FFFF are encoded EF BF BE/BF; every other refused character is a byte below 0x20.
-    let suspect = s.bytes().any(|b| b < 0x20 || b == 0xEF);
-    if !suspect || !s.chars().any(xml_illegal) {
+    if !may_hold_xml_illegal(s) || !s.chars().any(xml_illegal) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(

@@ -14,7 +14,7 @@ use evident::pool::mh::MhOptions;
 use evident::{Measure, Scale};
 use std::path::PathBuf;
 
-/// `--sheet NAME` alone, for the commands that read a table without [`ReadArgs`].
+// `--sheet NAME` alone, for the commands that read a table without [`ReadArgs`].
 #[derive(Args, Debug, Clone)]
 pub struct SheetArg {
     /// Sheet of a workbook (.xlsx, .xls, .ods) to read (default: the first).
@@ -32,7 +32,7 @@ impl SheetArg {
     }
 }
 
-/// How text output prints numbers (`--digits`), for every command that prints a summary.
+// How text output prints numbers (`--digits`), for every command that prints a summary.
 #[derive(Args, Debug, Clone, Copy)]
 pub struct TextArgs {
     /// Decimals of the numbers in the text summary (metafor's digits), from 1 to 12; JSON
@@ -41,7 +41,7 @@ pub struct TextArgs {
     pub digits: evident::render::text::Digits,
 }
 
-/// Input file and how to read it.
+// Input file and how to read it.
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// CSV file or workbook (.xlsx, .xls, .ods) of studies (columns as metafor's arguments:
@@ -51,7 +51,7 @@ pub struct InputArgs {
     pub read: ReadArgs,
 }
 
-/// How to read study data and compute effect sizes (shared by every command that reads studies).
+// How to read study data and compute effect sizes (shared by every command that reads studies).
 #[derive(Args, Debug, Clone)]
 pub struct ReadArgs {
     /// Effect measure (OR, RR, RD, PETO, MD, SMD, IRR, IRD, PR, PLO, ZCOR, COR, GEN); default by
@@ -317,7 +317,7 @@ pub fn warn_mixed_ratios(set: &EffectSet) {
     }
 }
 
-/// Model options.
+// Model options.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// τ² estimator or pooling method.

@@ -19,7 +19,7 @@ use evident::render::plot::forest::{
 use evident::render::plot::Figure;
 use std::path::PathBuf;
 
-/// Output options shared by the plot subcommands.
+// Output options shared by the plot subcommands.
 #[derive(Args, Debug, Clone)]
 pub struct PlotOutput {
     /// Output file: .svg, .png or .pdf.

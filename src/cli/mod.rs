@@ -53,7 +53,11 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-#[allow(clippy::large_enum_variant)] // parsed once; boxing would only obscure the clap derive
+#[allow(clippy::large_enum_variant)]
+// parsed once; boxing would only obscure the clap derive
+// Each subcommand's arguments are built only when it runs (or for help and error suggestions
+// that need them): building all 28 trees was most of a run's start-up instructions.
+#[command(defer = true)]
 enum Command {
     /// Per-study effect sizes and sampling variances (metafor's escalc).
     Effects(effects::EffectsArgs),
@@ -237,12 +241,37 @@ mod tests {
     use clap::CommandFactory;
     use std::collections::BTreeSet;
 
+    /// The subcommands' arguments are deferred, so they are added after the variant's doc comment
+    /// set the help's about: an `Args` struct with a doc comment (or help attributes) would
+    /// then replace it. Keep those structs' comments plain `//`.
+    #[test]
+    fn deferred_arguments_keep_each_subcommands_help_texts() {
+        let texts = |c: &clap::Command| {
+            [
+                c.get_about(),
+                c.get_long_about(),
+                c.get_before_help(),
+                c.get_before_long_help(),
+                c.get_after_help(),
+                c.get_after_long_help(),
+            ]
+            .map(|t| t.map(ToString::to_string))
+        };
+        let lazy = super::Cli::command();
+        let mut built = lazy.clone();
+        built.build();
+        for (l, b) in lazy.get_subcommands().zip(built.get_subcommands()) {
+            assert_eq!(texts(l), texts(b), "{}", l.get_name());
+        }
+    }
+
     /// clap checks for clashing flags only in debug builds of itself, and our tests run in
     /// release: a flattened argument group that adds a flag a subcommand already has (`--tol`)
     /// then fails every run with a puzzling "required argument" error. Check it here.
     #[test]
     fn no_subcommand_has_two_arguments_with_one_name() {
-        let cli = super::Cli::command();
+        let mut cli = super::Cli::command();
+        cli.build(); // runs the deferred argument definitions
         for sub in cli.get_subcommands() {
             let (mut ids, mut longs, mut shorts) =
                 (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());

@@ -14,7 +14,7 @@ use evident::multilevel::Dfs;
 use evident::render::rcode::RModel;
 use evident::render::text;
 
-/// The multilevel model's options of `evident pool`.
+// The multilevel model's options of `evident pool`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct MultilevelArgs {
     /// Multilevel model (metafor's rma.mv): a random-effects formula such as "~ 1 | study" or

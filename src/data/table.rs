@@ -91,14 +91,14 @@ impl Table {
             match &headers {
                 None => {
                     header_line = line;
-                    let cells = (0..rec.len).map(|i| rec.text(i).trim().to_owned());
+                    let cells = (0..rec.len).map(|i| trim(&rec.text(i)).to_owned());
                     headers = Some(header_names(cells.collect(), loc(Some(line)))?);
                 }
                 Some(h) => {
                     rec.check_width(h.len(), || loc(Some(line)))?;
                     rows.push(
                         (0..h.len())
-                            .map(|i| rec.text(i).trim().to_owned())
+                            .map(|i| trim(&rec.text(i)).to_owned())
                             .collect(),
                     );
                     lines.push(line);
@@ -115,8 +115,13 @@ impl Table {
         let decimal_comma = opts
             .decimal_comma
             .unwrap_or(delimiter == b';' && rows.iter().flatten().any(|c| looks_decimal_comma(c)));
-        let warnings =
-            super::sanitize::cells(source, None, &mut headers, &mut rows, &lines, header_line);
+        // Every cell is a piece of `text`: when the text cannot hold a refused character, no cell
+        // does, and the pass over every cell is skipped.
+        let warnings = if crate::xml::may_hold_xml_illegal(&text) {
+            super::sanitize::cells(source, None, &mut headers, &mut rows, &lines, header_line)
+        } else {
+            Vec::new()
+        };
         Ok(Table {
             source: source.to_path_buf(),
             headers,
@@ -386,6 +391,23 @@ mod tests {
         assert_eq!(t.headers, vec!["study", "yi", "vi"]);
         assert_eq!(t.rows.len(), 2);
         assert_eq!(t.lines, vec![3, 4]);
+    }
+
+    /// Reading skips the per-cell pass when the file's bytes cannot hold a refused character;
+    /// a file that holds one still has it replaced, with a warning naming the cell.
+    #[test]
+    fn refused_characters_are_replaced_on_reading() {
+        let t = parse("study,yi,vi\nA\t,1,0.1\n\"Ünal, \u{FF0C}\",2,0.2\n").unwrap();
+        assert!(t.warnings.is_empty());
+        assert_eq!(t.rows[1][0], "Ünal, \u{FF0C}");
+        let t = parse("study,yi,vi\nA,1,0.1\n\"B\u{1}\u{FFFF}\",2,0.2\n").unwrap();
+        assert_eq!(t.rows[1][0], "B\u{FFFD}\u{FFFD}");
+        assert_eq!(t.warnings.len(), 1);
+        assert!(
+            t.warnings[0].starts_with("t.csv, line 3, column 'study': control or non-character"),
+            "{:?}",
+            t.warnings
+        );
     }
 
     #[test]
