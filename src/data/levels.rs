@@ -45,8 +45,30 @@ pub fn first_appearance<'a>(
 }
 
 /// The levels of pairs (a level of an outer factor, a level of an inner one) in order of first
-/// appearance: the nesting `outer/inner` (the combinations that occur) and their number.
+/// appearance: the nesting `outer/inner` (the combinations that occur) and their number. The
+/// pairs are looked up in a table indexed by both levels when it stays within a few entries per
+/// row (the usual nesting: many outer levels, a few inner ones), else hashed.
 pub fn nested(outer: &[usize], inner: &[usize]) -> (Vec<usize>, usize) {
+    let n_inner = inner.iter().max().map_or(0, |m| m + 1);
+    let n_outer = outer.iter().max().map_or(0, |m| m + 1);
+    let cells = n_inner.checked_mul(n_outer).unwrap_or(usize::MAX);
+    if cells <= 4 * outer.len().max(16) {
+        let mut table = vec![usize::MAX; cells];
+        let mut n = 0;
+        let level = outer
+            .iter()
+            .zip(inner)
+            .map(|(&a, &b)| {
+                let slot = &mut table[a * n_inner + b];
+                if *slot == usize::MAX {
+                    *slot = n;
+                    n += 1;
+                }
+                *slot
+            })
+            .collect();
+        return (level, n);
+    }
     let mut index: HashMap<(usize, usize), usize> = HashMap::with_capacity(outer.len());
     let level = outer
         .iter()
@@ -79,6 +101,11 @@ mod tests {
         assert_eq!(
             nested(&[0, 0, 1, 1, 0], &[0, 1, 0, 1, 0]),
             (vec![0, 1, 2, 3, 0], 4)
+        );
+        // Levels too many for a table of pairs go through the hash, with the same coding.
+        assert_eq!(
+            nested(&[0, 1000, 0, 7], &[999, 0, 999, 0]),
+            (vec![0, 1, 0, 2], 3)
         );
     }
 }
