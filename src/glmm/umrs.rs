@@ -26,6 +26,7 @@ pub(super) fn fit(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<
         k: 1,
         local: false,
         term: &f,
+        grad: None,
     };
     let v = fixed_vcov(&sep, &theta, 2)?;
     let (ll_sat, qe_wld) = saturated(prep, &ee)?;
@@ -104,6 +105,7 @@ fn saturated(prep: &Prepared, ee: &[f64]) -> Result<(f64, f64)> {
         k,
         local: true,
         term: &term,
+        grad: None,
     };
     let mut x0: Vec<f64> = m
         .studies
