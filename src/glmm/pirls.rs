@@ -21,9 +21,24 @@ pub struct Glmer<'a> {
     pub family: Family,
     /// Observations by study.
     pub studies: &'a [Vec<Obs>],
+    /// Each observation's saturated log f (by study), computed once: every deviance needs it.
+    sat: Vec<Vec<f64>>,
 }
 
-impl Glmer<'_> {
+impl<'a> Glmer<'a> {
+    /// The model of `studies` under `family`.
+    pub fn new(family: Family, studies: &'a [Vec<Obs>]) -> Glmer<'a> {
+        let sat = studies
+            .iter()
+            .map(|g| g.iter().map(|o| family.ll_saturated(o)).collect())
+            .collect();
+        Glmer {
+            family,
+            studies,
+            sat,
+        }
+    }
+
     fn z(o: &Obs, theta: [f64; 2]) -> Vector2<f64> {
         Vector2::new(theta[0], theta[1] * o.c)
     }
@@ -38,10 +53,10 @@ impl Glmer<'_> {
     /// The penalised deviance Σ deviance residuals + ‖u‖² and −2 Σ log f (the "aic" term).
     fn deviances(&self, eta: &[Vec<f64>], u: &[Vector2<f64>]) -> (f64, f64) {
         let (mut dev, mut aic) = (0.0, 0.0);
-        for ((g, e), ui) in self.studies.iter().zip(eta).zip(u) {
-            for (o, &ej) in g.iter().zip(e) {
+        for (((g, e), ui), sat) in self.studies.iter().zip(eta).zip(u).zip(&self.sat) {
+            for ((o, &ej), ls) in g.iter().zip(e).zip(sat) {
                 let l = self.family.ll(o, ej).0;
-                dev += 2.0 * (self.family.ll_saturated(o) - l);
+                dev += 2.0 * (ls - l);
                 aic -= 2.0 * l;
             }
             dev += ui.norm_squared();
@@ -50,7 +65,8 @@ impl Glmer<'_> {
     }
 
     /// One iteration's per-study pieces: the system matrix I + ΛZ'WZΛ and the right-hand side,
-    /// with ΛZ'WX for the joint update added into `b` (2 × nb by columns, nb = `b.len()` / 2).
+    /// with ΛZ'WX for the joint update added into `b` (2 × nb by columns, nb = `b.len()` / 2);
+    /// `each` gets every observation's IRLS weight and working response.
     fn block(
         &self,
         g: &[Obs],
@@ -58,12 +74,14 @@ impl Glmer<'_> {
         off: &[f64],
         theta: [f64; 2],
         b: &mut [f64],
+        mut each: impl FnMut(&Obs, f64, f64),
     ) -> (Matrix2<f64>, Vector2<f64>) {
         let (mut a, mut r) = (Matrix2::identity(), Vector2::zeros());
         for ((o, &e), &f) in g.iter().zip(eta).zip(off) {
             let (w, res) = self.weight(o, e);
             let z = Self::z(o, theta);
             let zw = e - f + res;
+            each(o, w, zw);
             a += z * z.transpose() * w;
             r += z * (w * zw);
             for (bc, xc) in b.chunks_exact_mut(2).zip(&o.x) {
@@ -95,7 +113,14 @@ impl Glmer<'_> {
             let mut ld = 0.0;
             let prev = u.clone();
             for i in 0..k {
-                let (a, r) = self.block(&self.studies[i], &eta[i], &off[i], theta, &mut []);
+                let (a, r) = self.block(
+                    &self.studies[i],
+                    &eta[i],
+                    &off[i],
+                    theta,
+                    &mut [],
+                    |_, _, _| {},
+                );
                 ld += a.determinant().ln();
                 u[i] = a.lu().solve(&r)?;
             }
@@ -144,23 +169,21 @@ impl Glmer<'_> {
             for (i, (g, e)) in self.studies.iter().zip(eta.iter()).enumerate() {
                 let b = &mut bs[2 * nb * i..2 * nb * (i + 1)];
                 b.fill(0.0);
-                let (a, r) = super::agq::scratch(g.len(), |off| {
-                    for (f, o) in off.iter_mut().zip(g) {
-                        *f = o.offset;
-                    }
-                    self.block(g, e, off, theta, b)
-                });
-                for (o, &ej) in g.iter().zip(e.iter()) {
-                    let (w, res) = self.weight(o, ej);
+                let xwx = |o: &Obs, w: f64, zw: f64| {
                     let x = &o.x[..nb];
-                    let zw = w * (ej - o.offset + res);
                     for c in 0..nb {
                         for r in 0..nb {
                             s[(r, c)] += x[r] * x[c] * w;
                         }
-                        rb[c] += x[c] * zw;
+                        rb[c] += x[c] * (w * zw);
                     }
-                }
+                };
+                let (a, r) = super::agq::scratch(g.len(), |off| {
+                    for (f, o) in off.iter_mut().zip(g) {
+                        *f = o.offset;
+                    }
+                    self.block(g, e, off, theta, b, xwx)
+                });
                 let ainv = a.try_inverse()?;
                 ld += a.determinant().ln();
                 // (I + ΛZ'WZΛ)⁻¹ΛZ'WX eliminates u from the (β, u) system.

@@ -9,10 +9,7 @@ use super::*;
 pub(super) fn fit(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
     let m = &prep.model;
     let (p, k) = (prep.x.ncols(), prep.effects.k());
-    let g = pirls::Glmer {
-        family: m.family,
-        studies: &m.studies,
-    };
+    let g = pirls::Glmer::new(m.family, &m.studies);
     // θ = (μ, β, σ, τ): the arms' design rows are (1, xᵢ) and (1, 0).
     let nb = p + 1;
     let (ee, ll_ee, _) = glmer(&g, nb, false)?;
