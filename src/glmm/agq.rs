@@ -136,9 +136,11 @@ pub type GradFn<'a> = dyn Fn(&[f64], &mut [f64]) -> Option<()> + 'a;
 /// Runs `f` on `n` zeroed values, on the stack when few (the fit evaluates studies millions of
 /// times; an allocation each time was a fifth of its instructions).
 pub fn scratch<R>(n: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
-    let mut stack = [0.0; 48];
-    if n <= stack.len() {
-        f(&mut stack[..n])
+    // Two sizes, as zeroing the larger one for a handful of values costs as much as using them.
+    if n <= 8 {
+        f(&mut [0.0; 8][..n])
+    } else if n <= 48 {
+        f(&mut [0.0; 48][..n])
     } else {
         f(&mut vec![0.0; n])
     }

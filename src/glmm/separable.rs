@@ -102,8 +102,16 @@ impl Separable<'_> {
     /// The log-likelihood at the full parameter vector `x` (−∞ where a term fails).
     pub fn value(&self, x: &[f64]) -> f64 {
         let mut total = 0.0;
+        let (no, own) = (self.n_own(), usize::from(self.local));
         for i in 0..self.k {
-            match (self.term)(i, &self.args(x, i)) {
+            let v = super::agq::scratch(x.len() - no + own, |a| {
+                a[..x.len() - no].copy_from_slice(&x[no..]);
+                if self.local {
+                    a[x.len() - no] = x[i];
+                }
+                (self.term)(i, a)
+            });
+            match v {
                 Some(v) if v.is_finite() => total += v,
                 _ => return f64::NEG_INFINITY,
             }
