@@ -68,24 +68,35 @@ pub struct Model {
 impl Family {
     /// log f(y | η), with the constants of R's `dbinom`/`dpois`, and its first two η-derivatives.
     pub fn ll(self, o: &Obs, eta: f64) -> (f64, f64, f64) {
+        let [l, d1, d2, _] = self.ll3(o, eta);
+        (l, d1, d2)
+    }
+
+    /// log f(y | η) and its first three η-derivatives (the third moves the AGQ scale).
+    pub fn ll3(self, o: &Obs, eta: f64) -> [f64; 4] {
         match self {
             Family::Binomial => {
-                // log(1 + e^η) without overflow.
-                let log1pe = if eta > 0.0 {
-                    eta + (-eta).exp().ln_1p()
+                // One exponential, e^−|η|: log(1 + e^η) and p(1 − p) = e/(1 + e)² without
+                // overflow or cancellation on either side.
+                let e = (-eta.abs()).exp();
+                let log1pe = eta.max(0.0) + e.ln_1p();
+                let p = if eta > 0.0 {
+                    1.0 / (1.0 + e)
                 } else {
-                    eta.exp().ln_1p()
+                    e / (1.0 + e)
                 };
-                let p = 1.0 / (1.0 + (-eta).exp());
+                let v = e / ((1.0 + e) * (1.0 + e));
                 let l = o.lchoose + o.y * eta - o.n * log1pe;
-                (l, o.y - o.n * p, -o.n * p * (1.0 - p))
+                [l, o.y - o.n * p, -o.n * v, -o.n * v * (1.0 - 2.0 * p)]
             }
             Family::Poisson => {
                 let mu = eta.exp();
-                let l = o.y * eta - mu - o.lfactorial;
-                (l, o.y - mu, -mu)
+                [o.y * eta - mu - o.lfactorial, o.y - mu, -mu, -mu]
             }
-            Family::Fnch => o.fnch.as_ref().map_or((f64::NAN, 0.0, 0.0), |f| f.ll(eta)),
+            Family::Fnch => o
+                .fnch
+                .as_ref()
+                .map_or([f64::NAN, 0.0, 0.0, 0.0], |f| f.ll3(eta)),
         }
     }
 
@@ -100,8 +111,9 @@ impl Family {
     }
 }
 
-/// Nodes and weights of the 7-point Gauss–Hermite rule for the standard normal density
-/// (lme4's `GHrule(7)`), by the Golub–Welsch eigen-decomposition of the Jacobi matrix.
+/// Nodes and log weights of the n-point Gauss–Hermite rule for the standard normal density
+/// (lme4's `GHrule(7)`), by the Golub–Welsch eigen-decomposition of the Jacobi matrix (log
+/// weights, as every evaluation of a study adds them to log densities).
 pub fn gh_rule(n: usize) -> Vec<(f64, f64)> {
     let j = DMatrix::from_fn(n, n, |r, c| {
         if r + 1 == c || c + 1 == r {
@@ -112,10 +124,26 @@ pub fn gh_rule(n: usize) -> Vec<(f64, f64)> {
     });
     let eig = j.symmetric_eigen();
     let mut out: Vec<(f64, f64)> = (0..n)
-        .map(|i| (eig.eigenvalues[i], eig.eigenvectors[(0, i)].powi(2)))
+        .map(|i| (eig.eigenvalues[i], eig.eigenvectors[(0, i)].powi(2).ln()))
         .collect();
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     out
+}
+
+/// A gradient in θ, written into the second argument; `None` where it cannot be evaluated.
+pub type GradFn<'a> = dyn Fn(&[f64], &mut [f64]) -> Option<()> + 'a;
+
+/// Runs `f` on `n` zeroed values, on the stack when few (the fit evaluates studies millions of
+/// times; an allocation each time was a fifth of its instructions).
+pub fn scratch<R>(n: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
+    // Two sizes, as zeroing the larger one for a handful of values costs as much as using them.
+    if n <= 8 {
+        f(&mut [0.0; 8][..n])
+    } else if n <= 48 {
+        f(&mut [0.0; 48][..n])
+    } else {
+        f(&mut vec![0.0; n])
+    }
 }
 
 /// What one study contributes at (β, τ).
@@ -144,58 +172,167 @@ impl Model {
         (l, d1, d2)
     }
 
-    /// The AGQ log marginal likelihood of one study; `None` when the mode search fails.
-    pub fn study(&self, i: usize, beta: &[f64], tau: f64, rule: &[(f64, f64)]) -> Option<StudyFit> {
-        let obs = &self.studies[i];
-        let eta0: Vec<f64> = obs.iter().map(|o| Self::eta0(o, beta)).collect();
-        if tau == 0.0 {
-            let l = self.study_ll(obs, &eta0, 0.0, 0.0).0;
-            return Some(StudyFit { ll: l, mode: 0.0 });
-        }
-        // Newton on the concave log posterior l(u) − u²/2, halving steps that overshoot.
+    /// Runs `f` on the fixed parts of a study's linear predictors.
+    fn with_eta0<R>(obs: &[Obs], beta: &[f64], f: impl FnOnce(&[f64]) -> R) -> R {
+        scratch(obs.len(), |e| {
+            for (v, o) in e.iter_mut().zip(obs) {
+                *v = Self::eta0(o, beta);
+            }
+            f(e)
+        })
+    }
+
+    /// The conditional mode of u (τ ≠ 0) and Σ ∂²log f/∂u² there; `None` when Newton fails.
+    fn mode(&self, obs: &[Obs], eta0: &[f64], tau: f64) -> Option<(f64, f64)> {
+        // Newton on the concave log posterior l(u) − u²/2, halving steps that overshoot; the
+        // derivatives of an accepted point serve the next step.
         let mut u = 0.0;
-        let obj = |u: f64| self.study_ll(obs, &eta0, tau, u).0 - u * u / 2.0;
-        let mut f = obj(u);
-        let mut done = false;
+        let (mut f, mut d1, mut d2) = self.study_ll(obs, eta0, tau, u);
         for _ in 0..200 {
-            let (_, d1, d2) = self.study_ll(obs, &eta0, tau, u);
-            let g = d1 - u;
-            let h = d2 - 1.0;
-            let mut step = -g / h;
+            let mut step = -(d1 - u) / (d2 - 1.0);
             let mut tries = 0;
             loop {
-                let f_new = obj(u + step);
+                let (l, n1, n2) = self.study_ll(obs, eta0, tau, u + step);
+                let f_new = l - (u + step) * (u + step) / 2.0;
                 if f_new >= f - 1e-14 * f.abs().max(1.0) || tries > 60 {
                     u += step;
-                    f = f_new;
+                    (f, d1, d2) = (f_new, n1, n2);
                     break;
                 }
                 step /= 2.0;
                 tries += 1;
             }
             if step.abs() < 1e-13 * (1.0 + u.abs()) {
-                done = true;
-                break;
+                return u.is_finite().then_some((u, d2));
             }
         }
-        if !done || !u.is_finite() {
-            return None;
-        }
-        let (_, _, d2) = self.study_ll(obs, &eta0, tau, u);
-        let h = 1.0 - d2;
-        let s = 1.0 / h.sqrt();
-        let terms: Vec<f64> = rule
-            .iter()
-            .map(|&(z, w)| {
+        None
+    }
+
+    /// The AGQ log marginal likelihood of one study; `None` when the mode search fails.
+    pub fn study(&self, i: usize, beta: &[f64], tau: f64, rule: &[(f64, f64)]) -> Option<StudyFit> {
+        let obs = &self.studies[i];
+        Self::with_eta0(obs, beta, |eta0| {
+            if tau == 0.0 {
+                let l = self.study_ll(obs, eta0, 0.0, 0.0).0;
+                return Some(StudyFit { ll: l, mode: 0.0 });
+            }
+            let (u, d2) = self.mode(obs, eta0, tau)?;
+            let s = 1.0 / (1.0 - d2).sqrt();
+            let term = |&(z, lw): &(f64, f64)| {
                 let v = u + s * z;
-                w.ln() + self.study_ll(obs, &eta0, tau, v).0 - v * v / 2.0 + z * z / 2.0
+                lw + self.study_ll(obs, eta0, tau, v).0 - v * v / 2.0 + z * z / 2.0
+            };
+            scratch(rule.len(), |terms| {
+                for (t, r) in terms.iter_mut().zip(rule) {
+                    *t = term(r);
+                }
+                let m = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let sum: f64 = terms.iter().map(|t| (t - m).exp()).sum();
+                Some(StudyFit {
+                    ll: m + sum.ln() + s.ln(),
+                    mode: u,
+                })
             })
-            .collect();
-        let m = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = terms.iter().map(|t| (t - m).exp()).sum();
-        Some(StudyFit {
-            ll: m + sum.ln() + s.ln(),
-            mode: u,
+        })
+    }
+
+    /// The exact gradient of [`Model::study`] in (β, τ): the AGQ's nodes u* + s·z move with the
+    /// mode u* and the scale s = (−g″)^−½ of the log posterior g, du*/dθ = −∂g′/∂θ ÷ g″ by the
+    /// implicit function theorem and ds/dθ = s³/2 · (∂g″/∂θ + g‴·du*/dθ). `grad` (of length
+    /// β's + 1) receives it; `None` when the mode search fails.
+    pub fn study_grad(
+        &self,
+        i: usize,
+        beta: &[f64],
+        tau: f64,
+        rule: &[(f64, f64)],
+        grad: &mut [f64],
+    ) -> Option<()> {
+        let obs = &self.studies[i];
+        grad.fill(0.0);
+        Self::with_eta0(obs, beta, |eta0| {
+            if tau == 0.0 {
+                // The likelihood is even in τ and the nodes do not move.
+                for (o, &e) in obs.iter().zip(eta0) {
+                    let b = self.family.ll(o, e).1;
+                    grad.iter_mut().zip(&o.x).for_each(|(g, x)| *g += x * b);
+                }
+                return Some(());
+            }
+            let (u, _) = self.mode(obs, eta0, tau)?;
+            self.nodes_grad(obs, eta0, tau, u, rule, grad)
+        })
+    }
+
+    /// [`Model::study_grad`] at the mode `u` (τ ≠ 0).
+    fn nodes_grad(
+        &self,
+        obs: &[Obs],
+        eta0: &[f64],
+        tau: f64,
+        u: f64,
+        rule: &[(f64, f64)],
+        grad: &mut [f64],
+    ) -> Option<()> {
+        let n = grad.len();
+        scratch(3 * n, |buf| {
+            // du, ds: ∂g′/∂θ and ∂g″/∂θ at the mode, made du*/dθ and ds/dθ below; gv: ∂g/∂θ at
+            // a node.
+            let (du, rest) = buf.split_at_mut(n);
+            let (ds, gv) = rest.split_at_mut(n);
+            let (mut g2, mut g3) = (-1.0, 0.0);
+            for (o, &e) in obs.iter().zip(eta0) {
+                let ct = o.c * tau;
+                let [_, l1, l2, l3] = self.family.ll3(o, e + ct * u);
+                g2 += ct * ct * l2;
+                g3 += ct * ct * ct * l3;
+                for (k, x) in o.x.iter().enumerate() {
+                    du[k] += ct * x * l2;
+                    ds[k] += ct * ct * x * l3;
+                }
+                du[n - 1] += o.c * l1 + ct * o.c * u * l2;
+                ds[n - 1] += 2.0 * o.c * ct * l2 + ct * ct * o.c * u * l3;
+            }
+            let s = 1.0 / (-g2).sqrt();
+            for (a, b) in du.iter_mut().zip(ds.iter_mut()) {
+                *a /= -g2;
+                *b = s * s * s / 2.0 * (*b + g3 * *a);
+            }
+            // Σⱼ pⱼ dtⱼ/dθ, the node weights pⱼ ∝ e^tⱼ normalised on the fly (m the largest tⱼ
+            // so far, total = Σ e^(tⱼ − m)).
+            let (mut m, mut total) = (f64::NEG_INFINITY, 0.0);
+            for &(z, lw) in rule {
+                let v = u + s * z;
+                let (mut l, mut gp) = (-v * v / 2.0, -v);
+                gv.iter_mut().for_each(|g| *g = 0.0);
+                for (o, &e) in obs.iter().zip(eta0) {
+                    let (a, l1, _) = self.family.ll(o, e + o.c * tau * v);
+                    l += a;
+                    gp += o.c * tau * l1;
+                    gv.iter_mut().zip(&o.x).for_each(|(g, x)| *g += x * l1);
+                    gv[n - 1] += o.c * v * l1;
+                }
+                let t = lw + l + z * z / 2.0;
+                if !t.is_finite() {
+                    return None;
+                }
+                if t > m {
+                    let r = (m - t).exp();
+                    total *= r;
+                    grad.iter_mut().for_each(|g| *g *= r);
+                    m = t;
+                }
+                let p = (t - m).exp();
+                total += p;
+                for (k, g) in grad.iter_mut().enumerate() {
+                    *g += p * (gv[k] + gp * (du[k] + z * ds[k]));
+                }
+            }
+            for (g, d) in grad.iter_mut().zip(ds.iter()) {
+                *g = *g / total + d / s;
+            }
+            Some(())
         })
     }
 
@@ -204,8 +341,7 @@ impl Model {
     pub fn conditional_study(&self, i: usize, beta: &[f64], tau: f64, rule: &[(f64, f64)]) -> f64 {
         let obs = &self.studies[i];
         let mode = self.study(i, beta, tau, rule).map_or(f64::NAN, |s| s.mode);
-        let eta0: Vec<f64> = obs.iter().map(|o| Self::eta0(o, beta)).collect();
-        self.study_ll(obs, &eta0, tau, mode).0
+        Self::with_eta0(obs, beta, |eta0| self.study_ll(obs, eta0, tau, mode).0)
     }
 
     /// Σ log f(y | μ = y).
@@ -247,4 +383,95 @@ pub fn derivatives(f: &dyn Fn(&[f64]) -> f64, x: &[f64], h: f64) -> (DVector<f64
         }
     }
     (g, hess)
+}
+
+/// The gradient at `x` (`g` writes it into its second argument) and the Hessian by forward
+/// differences of it (steps relative to |x|), symmetrised; `None` where `g` fails or is not
+/// finite. For Newton steps: their convergence rests on the exact gradient, and an O(h) error
+/// in the Hessian only shrinks each step's gain by that factor.
+pub fn gradient_derivatives(g: &GradFn, x: &[f64], h: f64) -> Option<(DVector<f64>, DMatrix<f64>)> {
+    let n = x.len();
+    let mut g0 = DVector::zeros(n);
+    g(x, g0.as_mut_slice())?;
+    let mut hess = DMatrix::zeros(n, n);
+    let mut gp = vec![0.0; n];
+    let mut y = x.to_vec();
+    for i in 0..n {
+        y[i] = x[i] + h * (1.0 + x[i].abs());
+        let step = y[i] - x[i];
+        g(&y, &mut gp)?;
+        y[i] = x[i];
+        for r in 0..n {
+            hess[(r, i)] = (gp[r] - g0[r]) / step;
+        }
+    }
+    let hess = (&hess + hess.transpose()) / 2.0;
+    g0.iter()
+        .chain(hess.iter())
+        .all(|v| v.is_finite())
+        .then_some((g0, hess))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exact gradient of a study's AGQ log-likelihood against central differences of it.
+    fn check(model: &Model, beta: &[f64], tau: f64, n_rule: usize) {
+        let rule = gh_rule(n_rule);
+        let mut g = vec![0.0; beta.len() + 1];
+        model.study_grad(0, beta, tau, &rule, &mut g).unwrap();
+        let ll = |t: &[f64]| {
+            model
+                .study(0, &t[..beta.len()], t[beta.len()], &rule)
+                .unwrap()
+                .ll
+        };
+        let mut t: Vec<f64> = beta.iter().copied().chain([tau]).collect();
+        for (j, gj) in g.iter().enumerate() {
+            let h = 1e-5;
+            t[j] += h;
+            let up = ll(&t);
+            t[j] -= 2.0 * h;
+            let down = ll(&t);
+            t[j] += h;
+            let fd = (up - down) / (2.0 * h);
+            assert!(
+                (gj - fd).abs() < 1e-7 * (1.0 + fd.abs()),
+                "{j}: {gj} vs {fd}"
+            );
+        }
+    }
+
+    #[test]
+    fn study_gradient_is_the_derivative_of_the_agq_likelihood() {
+        let arms = |n: f64| {
+            vec![
+                Obs::new(7.0, n, 0.0, vec![1.0, 1.0], 0.5),
+                Obs::new(2.0, 30.0, 0.0, vec![1.0, 0.0], -0.5),
+            ]
+        };
+        let binomial = Model {
+            family: Family::Binomial,
+            studies: vec![arms(25.0)],
+        };
+        check(&binomial, &[-1.2, 0.4], 0.8, 7);
+        check(&binomial, &[2.5, -3.0], 1.7, 7);
+        check(&binomial, &[-1.2, 0.4], 0.0, 7);
+        let poisson = Model {
+            family: Family::Poisson,
+            studies: vec![vec![
+                Obs::new(4.0, 0.0, 2.0_f64.ln(), vec![1.0, 1.0], 0.5),
+                Obs::new(9.0, 0.0, 3.0_f64.ln(), vec![1.0, 0.0], -0.5),
+            ]],
+        };
+        check(&poisson, &[0.3, -0.5], 0.6, 7);
+        let mut o = Obs::new(9.0, 20.0, 0.0, vec![1.0], 1.0);
+        o.fnch = Some(Arc::new(Fnch::new(9.0, 40.0, 35.0, 20.0)));
+        let fnch = Model {
+            family: Family::Fnch,
+            studies: vec![vec![o]],
+        };
+        check(&fnch, &[0.4], 0.9, 40);
+    }
 }

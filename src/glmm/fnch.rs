@@ -51,6 +51,12 @@ impl Fnch {
     /// log P(X = x; ψ = e^η) and its first two η-derivatives, x − E[X] and −Var[X] (zero where the
     /// clamp of log ψ applies).
     pub fn ll(&self, eta: f64) -> (f64, f64, f64) {
+        let [l, d1, d2, _] = self.ll3(eta);
+        (l, d1, d2)
+    }
+
+    /// As [`Fnch::ll`] with the third η-derivative, −E[(X − E[X])³].
+    pub fn ll3(&self, eta: f64) -> [f64; 4] {
         let clamped = eta.abs() > LOG_PSI_MAX;
         let e = eta.clamp(-LOG_PSI_MAX, LOG_PSI_MAX);
         let terms = self
@@ -58,23 +64,32 @@ impl Fnch {
             .iter()
             .enumerate()
             .map(|(j, c)| c + (self.lo + j as f64) * e);
-        let m = terms.clone().fold(f64::NEG_INFINITY, f64::max);
-        let (mut s0, mut s1, mut s2) = (0.0, 0.0, 0.0);
+        let (jm, m) = terms
+            .clone()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |a, (j, t)| if t > a.1 { (j, t) } else { a },
+            );
+        // Moments about the most likely value, so the central ones do not cancel.
+        let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
         for (j, t) in terms.enumerate() {
             let w = (t - m).exp();
-            let y = j as f64;
+            let y = j as f64 - jm as f64;
             s0 += w;
             s1 += w * y;
             s2 += w * y * y;
+            s3 += w * y * y * y;
         }
         let mean = s1 / s0;
         let var = (s2 / s0 - mean * mean).max(0.0);
+        let k3 = s3 / s0 - 3.0 * mean * s2 / s0 + 2.0 * mean * mean * mean;
         let j = (self.x - self.lo) as usize;
         let l = self.lcoef[j] + self.x * e - m - s0.ln();
         if clamped {
-            (l, 0.0, 0.0)
+            [l, 0.0, 0.0, 0.0]
         } else {
-            (l, self.x - self.lo - mean, -var)
+            [l, self.x - self.lo - jm as f64 - mean, -var, -k3]
         }
     }
 

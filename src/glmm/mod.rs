@@ -561,11 +561,31 @@ fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<Gl
         b.extend_from_slice(&t[..p]);
         b
     };
-    let term = |i: usize, t: &[f64]| m.study(i, &coefs(t), t[p], &rule).map(|s| s.ll);
+    let a = usize::from(off > 0);
+    let term = |i: usize, t: &[f64]| {
+        agq::scratch(p + a, |b| {
+            b[..a].copy_from_slice(&t[p + 1..]);
+            b[a..].copy_from_slice(&t[..p]);
+            m.study(i, b, t[p], &rule).map(|s| s.ll)
+        })
+    };
+    // The gradient in (α, β, τ) reordered as θ = (β, τ[, α]).
+    let grad = |i: usize, t: &[f64], out: &mut [f64]| {
+        agq::scratch(2 * (p + a) + 1, |buf| {
+            let (b, g) = buf.split_at_mut(p + a);
+            b[..a].copy_from_slice(&t[p + 1..]);
+            b[a..].copy_from_slice(&t[..p]);
+            m.study_grad(i, b, t[p], &rule, g)?;
+            out[..=p].copy_from_slice(&g[a..]);
+            out[p + 1..].copy_from_slice(&g[..a]);
+            Some(())
+        })
+    };
     let sep = Separable {
         k,
         local: off > 0,
         term: &term,
+        grad: Some(&grad),
     };
     let (ee, theta) = ee_and_ml(&sep, &start(prep), off + p, 1)?;
     let vbeta = fixed_vcov(&sep, &theta, 1)?;

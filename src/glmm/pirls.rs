@@ -21,17 +21,24 @@ pub struct Glmer<'a> {
     pub family: Family,
     /// Observations by study.
     pub studies: &'a [Vec<Obs>],
+    /// Each observation's saturated log f (by study), computed once: every deviance needs it.
+    sat: Vec<Vec<f64>>,
 }
 
-/// One iteration's per-study pieces: the system matrix I + ΛZ'WZΛ and the right-hand side.
-struct Block {
-    a: Matrix2<f64>,
-    r: Vector2<f64>,
-    /// ΛZ'WX (2 × nb) and X'WX, X'Wz for the joint update.
-    b: DMatrix<f64>,
-}
+impl<'a> Glmer<'a> {
+    /// The model of `studies` under `family`.
+    pub fn new(family: Family, studies: &'a [Vec<Obs>]) -> Glmer<'a> {
+        let sat = studies
+            .iter()
+            .map(|g| g.iter().map(|o| family.ll_saturated(o)).collect())
+            .collect();
+        Glmer {
+            family,
+            studies,
+            sat,
+        }
+    }
 
-impl Glmer<'_> {
     fn z(o: &Obs, theta: [f64; 2]) -> Vector2<f64> {
         Vector2::new(theta[0], theta[1] * o.c)
     }
@@ -46,10 +53,10 @@ impl Glmer<'_> {
     /// The penalised deviance Σ deviance residuals + ‖u‖² and −2 Σ log f (the "aic" term).
     fn deviances(&self, eta: &[Vec<f64>], u: &[Vector2<f64>]) -> (f64, f64) {
         let (mut dev, mut aic) = (0.0, 0.0);
-        for ((g, e), ui) in self.studies.iter().zip(eta).zip(u) {
-            for (o, &ej) in g.iter().zip(e) {
+        for (((g, e), ui), sat) in self.studies.iter().zip(eta).zip(u).zip(&self.sat) {
+            for ((o, &ej), ls) in g.iter().zip(e).zip(sat) {
                 let l = self.family.ll(o, ej).0;
-                dev += 2.0 * (self.family.ll_saturated(o) - l);
+                dev += 2.0 * (ls - l);
                 aic -= 2.0 * l;
             }
             dev += ui.norm_squared();
@@ -57,24 +64,32 @@ impl Glmer<'_> {
         (dev, aic)
     }
 
-    fn block(&self, g: &[Obs], eta: &[f64], off: &[f64], theta: [f64; 2], nb: usize) -> Block {
-        let mut bl = Block {
-            a: Matrix2::identity(),
-            r: Vector2::zeros(),
-            b: DMatrix::zeros(2, nb),
-        };
+    /// One iteration's per-study pieces: the system matrix I + ΛZ'WZΛ and the right-hand side,
+    /// with ΛZ'WX for the joint update added into `b` (2 × nb by columns, nb = `b.len()` / 2);
+    /// `each` gets every observation's IRLS weight and working response.
+    fn block(
+        &self,
+        g: &[Obs],
+        eta: &[f64],
+        off: &[f64],
+        theta: [f64; 2],
+        b: &mut [f64],
+        mut each: impl FnMut(&Obs, f64, f64),
+    ) -> (Matrix2<f64>, Vector2<f64>) {
+        let (mut a, mut r) = (Matrix2::identity(), Vector2::zeros());
         for ((o, &e), &f) in g.iter().zip(eta).zip(off) {
             let (w, res) = self.weight(o, e);
             let z = Self::z(o, theta);
             let zw = e - f + res;
-            bl.a += z * z.transpose() * w;
-            bl.r += z * (w * zw);
-            for (c, xc) in o.x.iter().enumerate().take(nb) {
-                bl.b[(0, c)] += w * z[0] * xc;
-                bl.b[(1, c)] += w * z[1] * xc;
+            each(o, w, zw);
+            a += z * z.transpose() * w;
+            r += z * (w * zw);
+            for (bc, xc) in b.chunks_exact_mut(2).zip(&o.x) {
+                bc[0] += w * z[0] * xc;
+                bc[1] += w * z[1] * xc;
             }
         }
-        bl
+        (a, r)
     }
 
     /// Stage 2: lme4's Laplace deviance at (θ, β), penalised IRLS on u started from the linear
@@ -98,9 +113,16 @@ impl Glmer<'_> {
             let mut ld = 0.0;
             let prev = u.clone();
             for i in 0..k {
-                let bl = self.block(&self.studies[i], &eta[i], &off[i], theta, 0);
-                ld += bl.a.determinant().ln();
-                u[i] = bl.a.lu().solve(&bl.r)?;
+                let (a, r) = self.block(
+                    &self.studies[i],
+                    &eta[i],
+                    &off[i],
+                    theta,
+                    &mut [],
+                    |_, _, _| {},
+                );
+                ld += a.determinant().ln();
+                u[i] = a.lu().solve(&r)?;
             }
             let set = |eta: &mut Vec<Vec<f64>>, u: &[Vector2<f64>]| {
                 for i in 0..k {
@@ -133,35 +155,63 @@ impl Glmer<'_> {
     /// `eta` (updated), its coefficients, and its Laplace deviance. `None` if not converged.
     fn joint(&self, theta: [f64; 2], eta: &mut [Vec<f64>], nb: usize) -> Option<(Vec<f64>, f64)> {
         let k = self.studies.len();
-        let mut beta = DVector::zeros(nb);
+        let mut beta: DVector<f64> = DVector::zeros(nb);
         let mut u = vec![Vector2::zeros(); k];
+        // Each study's ΛZ'WX (2 × nb by columns), (I + ΛZ'WZΛ)⁻¹ and right-hand side, kept
+        // from one iteration to the next instead of allocated per study.
+        let mut bs = vec![0.0; 2 * nb * k];
+        let mut ar = vec![(Matrix2::<f64>::zeros(), Vector2::<f64>::zeros()); k];
+        let mut ab = vec![0.0; 2 * nb];
         for _ in 0..100 {
             let mut s = DMatrix::zeros(nb, nb);
             let mut rb = DVector::zeros(nb);
-            let mut blocks = Vec::with_capacity(k);
             let mut ld = 0.0;
-            for (g, e) in self.studies.iter().zip(eta.iter()) {
-                let off: Vec<f64> = g.iter().map(|o| o.offset).collect();
-                let bl = self.block(g, e, &off, theta, nb);
-                for (o, (&ej, &f)) in g.iter().zip(e.iter().zip(&off)) {
-                    let (w, res) = self.weight(o, ej);
-                    let x = DVector::from_column_slice(&o.x[..nb]);
-                    s += &x * x.transpose() * w;
-                    rb += x * (w * (ej - f + res));
+            for (i, (g, e)) in self.studies.iter().zip(eta.iter()).enumerate() {
+                let b = &mut bs[2 * nb * i..2 * nb * (i + 1)];
+                b.fill(0.0);
+                let xwx = |o: &Obs, w: f64, zw: f64| {
+                    let x = &o.x[..nb];
+                    for c in 0..nb {
+                        for r in 0..nb {
+                            s[(r, c)] += x[r] * x[c] * w;
+                        }
+                        rb[c] += x[c] * (w * zw);
+                    }
+                };
+                let (a, r) = super::agq::scratch(g.len(), |off| {
+                    for (f, o) in off.iter_mut().zip(g) {
+                        *f = o.offset;
+                    }
+                    self.block(g, e, off, theta, b, xwx)
+                });
+                let ainv = a.try_inverse()?;
+                ld += a.determinant().ln();
+                // (I + ΛZ'WZΛ)⁻¹ΛZ'WX eliminates u from the (β, u) system.
+                for (abc, bc) in ab.chunks_exact_mut(2).zip(b.chunks_exact(2)) {
+                    abc[0] = ainv[(0, 0)] * bc[0] + ainv[(0, 1)] * bc[1];
+                    abc[1] = ainv[(1, 0)] * bc[0] + ainv[(1, 1)] * bc[1];
                 }
-                let ainv = bl.a.try_inverse()?;
-                ld += bl.a.determinant().ln();
-                let ab = DMatrix::from_column_slice(2, 2, ainv.as_slice()) * &bl.b;
-                s -= bl.b.transpose() * &ab;
-                rb -= ab.transpose() * DVector::from_column_slice(bl.r.as_slice());
-                blocks.push((ainv, bl));
+                for c in 0..nb {
+                    let abc = &ab[2 * c..2 * c + 2];
+                    for rr in 0..nb {
+                        s[(rr, c)] -= b[2 * rr] * abc[0] + b[2 * rr + 1] * abc[1];
+                    }
+                    rb[c] -= abc[0] * r[0] + abc[1] * r[1];
+                }
+                ar[i] = (ainv, r);
             }
             let new_beta = s.cholesky()?.solve(&rb);
             let mut change = (&new_beta - &beta).amax();
             beta = new_beta;
-            for (i, (ainv, bl)) in blocks.iter().enumerate() {
-                let bb = &bl.b * &beta;
-                let ui = ainv * (bl.r - Vector2::new(bb[0], bb[1]));
+            for (i, (ainv, r)) in ar.iter().enumerate() {
+                let b = &bs[2 * nb * i..2 * nb * (i + 1)];
+                let bb = b
+                    .chunks_exact(2)
+                    .zip(beta.iter())
+                    .fold([0.0; 2], |t, (bc, be)| {
+                        [t[0] + bc[0] * be, t[1] + bc[1] * be]
+                    });
+                let ui = ainv * (r - Vector2::new(bb[0], bb[1]));
                 change = change.max((ui - u[i]).amax());
                 u[i] = ui;
                 for (j, o) in self.studies[i].iter().enumerate() {

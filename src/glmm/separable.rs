@@ -6,6 +6,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
+/// Study i's gradient in θ written into the last argument; `None` where it cannot be evaluated.
+pub type StudyGrad<'a> = dyn Fn(usize, &[f64], &mut [f64]) -> Option<()> + 'a;
+
 /// The log-likelihood Σᵢ termᵢ. The full parameter vector is (own₀, …, own_{k−1}, shared…), the
 /// own parameters present only when `local`; `term(i, θ)` gets θ = (shared…, ownᵢ) and returns
 /// study i's log-likelihood, `None` where it cannot be evaluated.
@@ -16,6 +19,9 @@ pub struct Separable<'a> {
     pub local: bool,
     /// Study i's log-likelihood.
     pub term: &'a dyn Fn(usize, &[f64]) -> Option<f64>,
+    /// Its exact gradient in θ, if known: the Newton steps then take the Hessian from
+    /// differences of it (2n + 1 evaluations of a study instead of 2n² + 1 of the term).
+    pub grad: Option<&'a StudyGrad<'a>>,
 }
 
 /// The gradient and the arrowhead Hessian over the free coordinates.
@@ -96,8 +102,16 @@ impl Separable<'_> {
     /// The log-likelihood at the full parameter vector `x` (−∞ where a term fails).
     pub fn value(&self, x: &[f64]) -> f64 {
         let mut total = 0.0;
+        let (no, own) = (self.n_own(), usize::from(self.local));
         for i in 0..self.k {
-            match (self.term)(i, &self.args(x, i)) {
+            let v = super::agq::scratch(x.len() - no + own, |a| {
+                a[..x.len() - no].copy_from_slice(&x[no..]);
+                if self.local {
+                    a[x.len() - no] = x[i];
+                }
+                (self.term)(i, a)
+            });
+            match v {
                 Some(v) if v.is_finite() => total += v,
                 _ => return f64::NEG_INFINITY,
             }
@@ -107,7 +121,8 @@ impl Separable<'_> {
 
     /// Study i's θ = (shared…, ownᵢ) from the full vector `x`.
     pub fn args(&self, x: &[f64], i: usize) -> Vec<f64> {
-        let mut a = x[self.n_own()..].to_vec();
+        let mut a = Vec::with_capacity(x.len() - self.n_own() + 1);
+        a.extend_from_slice(&x[self.n_own()..]);
         if self.local {
             a.push(x[i]);
         }
@@ -115,8 +130,9 @@ impl Separable<'_> {
     }
 
     /// Central-difference derivatives of every term in its free coordinates (`free` marks the
-    /// shared ones), assembled into the arrowhead; `None` if any is not finite.
-    fn arrow(&self, x: &[f64], free: &[bool], h: f64) -> Option<Arrow> {
+    /// shared ones), of the exact gradient when `exact` and one is known, of the term otherwise,
+    /// assembled into the arrowhead; `None` if any is not finite.
+    fn arrow(&self, x: &[f64], free: &[bool], h: f64, exact: bool) -> Option<Arrow> {
         let idx: Vec<usize> = (0..free.len()).filter(|&j| free[j]).collect();
         let ns = idx.len();
         let no = self.n_own();
@@ -133,7 +149,7 @@ impl Separable<'_> {
             if self.local {
                 sub.push(base[free.len()]);
             }
-            let f = |y: &[f64]| {
+            let at = |y: &[f64]| {
                 let mut t = base.clone();
                 for (&j, &v) in idx.iter().zip(y) {
                     t[j] = v;
@@ -141,12 +157,41 @@ impl Separable<'_> {
                 if self.local {
                     t[free.len()] = y[ns];
                 }
-                (self.term)(i, &t).unwrap_or(f64::NEG_INFINITY)
+                t
             };
-            let (g, hs) = super::agq::derivatives(&f, &sub, h);
-            if g.iter().chain(hs.iter()).any(|v| !v.is_finite()) {
-                return None;
-            }
+            let (g, hs) = match self.grad.filter(|_| exact) {
+                Some(grad) => {
+                    let gf = |y: &[f64], out: &mut [f64]| {
+                        super::agq::scratch(2 * base.len(), |buf| {
+                            let (t, g) = buf.split_at_mut(base.len());
+                            t.copy_from_slice(&base);
+                            for (&j, &v) in idx.iter().zip(y) {
+                                t[j] = v;
+                            }
+                            if self.local {
+                                t[free.len()] = y[ns];
+                            }
+                            grad(i, t, g)?;
+                            for (o, &j) in out.iter_mut().zip(&idx) {
+                                *o = g[j];
+                            }
+                            if self.local {
+                                out[ns] = g[free.len()];
+                            }
+                            Some(())
+                        })
+                    };
+                    super::agq::gradient_derivatives(&gf, &sub, h)?
+                }
+                None => {
+                    let f = |y: &[f64]| (self.term)(i, &at(y)).unwrap_or(f64::NEG_INFINITY);
+                    let (g, hs) = super::agq::derivatives(&f, &sub, h);
+                    if g.iter().chain(hs.iter()).any(|v| !v.is_finite()) {
+                        return None;
+                    }
+                    (g, hs)
+                }
+            };
             a.g_sh += g.rows(0, ns);
             a.s += hs.view((0, 0), (ns, ns));
             if self.local {
@@ -170,7 +215,7 @@ impl Separable<'_> {
         let idx: Vec<usize> = (0..free.len()).filter(|&j| free[j]).collect();
         let mut lambda = 1e-6;
         for _ in 0..500 {
-            let a = self.arrow(&x, free, 1e-5)?;
+            let a = self.arrow(&x, free, 1e-5, true)?;
             if a.amax_g() < 1e-8 * (1.0 + fx.abs()) {
                 return Some(x);
             }
@@ -214,7 +259,7 @@ impl Separable<'_> {
     /// the inverse information (−Hessian, central differences at relative step 1e-4, the own
     /// parameters eliminated exactly). `None` if the information is not positive definite.
     pub fn shared_cov(&self, x: &[f64], keep: &[bool]) -> Option<DMatrix<f64>> {
-        let a = self.arrow(x, keep, 1e-4)?;
+        let a = self.arrow(x, keep, 1e-4, false)?;
         let (m, _) = a.schur(0.0)?;
         Some(m.cholesky()?.inverse())
     }
@@ -226,7 +271,7 @@ impl Separable<'_> {
         if !self.local {
             return None;
         }
-        let a = self.arrow(x, keep, 1e-4)?;
+        let a = self.arrow(x, keep, 1e-4, false)?;
         let s = (-&a.s).cholesky()?;
         let sc = s.solve(&a.c.transpose());
         let mut info = -(&a.c * sc);
@@ -245,6 +290,7 @@ pub fn maximise(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], free: &[bool]) -> Option<
         k: 1,
         local: false,
         term: &term,
+        grad: None,
     };
     one.maximise(x0, free)
 }

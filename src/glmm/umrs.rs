@@ -9,10 +9,7 @@ use super::*;
 pub(super) fn fit(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<GlmmFit> {
     let m = &prep.model;
     let (p, k) = (prep.x.ncols(), prep.effects.k());
-    let g = pirls::Glmer {
-        family: m.family,
-        studies: &m.studies,
-    };
+    let g = pirls::Glmer::new(m.family, &m.studies);
     // θ = (μ, β, σ, τ): the arms' design rows are (1, xᵢ) and (1, 0).
     let nb = p + 1;
     let (ee, ll_ee, _) = glmer(&g, nb, false)?;
@@ -26,6 +23,7 @@ pub(super) fn fit(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<
         k: 1,
         local: false,
         term: &f,
+        grad: None,
     };
     let v = fixed_vcov(&sep, &theta, 2)?;
     let (ll_sat, qe_wld) = saturated(prep, &ee)?;
@@ -104,6 +102,7 @@ fn saturated(prep: &Prepared, ee: &[f64]) -> Result<(f64, f64)> {
         k,
         local: true,
         term: &term,
+        grad: None,
     };
     let mut x0: Vec<f64> = m
         .studies
