@@ -3,10 +3,11 @@
 # by side with R: metafor's rma.mv + robust(clubSandwich = TRUE) on the same simulated data at
 # k = 1,000 in 100 clusters and k = 10,000 in 1,000 clusters, one timed run each, with the two
 # fits' sigma2, estimate, log-likelihood and CR2 standard error and df printed next to each other.
-# Times: R's is rma.mv + robust alone (system.time inside the session, without R's start or
-# read.csv; at k = 1,000 the median of 3 after one untimed fit, at 10,000 one fit). evident's
-# are the whole command (start, CSV, fit, CR2, JSON; the median of 5 runs) and the fit + CR2
-# alone in-process (benches/fit_time.rs: the same measurement as R's). metafor runs with
+# Times, two pairs measured alike: fit = R's rma.mv + robust inside the session (system.time;
+# at k = 1,000 the median of 3 after one untimed fit, at 10,000 one fit) against evident's fit +
+# CR2 in-process (benches/fit_time.rs); cmd = R from its process start to the end of its first
+# fit (start-up, library(), read.csv, rma.mv, robust) against evident's whole command (start-up,
+# CSV, fit, CR2, JSON; the median of 5 runs). metafor runs with
 # sparse = TRUE (its dense algebra at k = 10,000 needs a 10,000 x 10,000 M).
 # Needs Rscript with metafor and clubSandwich (Debian: r-cran-metafor r-cran-clubsandwich).
 # R_TIMEOUT (seconds, default 3600) bounds each R run; a run cut short prints "timeout".
@@ -20,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 cargo build --release -q
 cargo bench --bench fit_time --no-run -q 2>/dev/null
 fit_time=$(ls -t target/release/deps/fit_time-* | grep -v '\.d$' | head -1)
-printf '%-6s %-8s %11s %11s %13s %13s %11s %11s %12s %12s %8s %8s %8s %9s %9s %7s %7s\n' k clusters ev_sigma2.1 R_sigma2.1 ev_estimate R_estimate ev_loglik R_loglik ev_CR2_se R_CR2_se ev_df R_df ev_cmd_s ev_fit_s R_s x_cmd x_fit
+printf '%-6s %-8s %11s %11s %13s %13s %11s %11s %12s %12s %8s %8s %9s %9s %9s %8s %7s %7s\n' k clusters ev_sigma2.1 R_sigma2.1 ev_estimate R_estimate ev_loglik R_loglik ev_CR2_se R_CR2_se ev_df R_df R_fit_s ev_fit_s R_cmd_s ev_cmd_s x_fit x_cmd
 for spec in "1000 100" "10000 1000"; do
   set -- $spec
   k=$1; nc=$2
@@ -47,25 +48,24 @@ fit <- function() {
   m <- rma.mv(yi, vi, random = ~ 1 | cluster/esid, data = d, method = "REML", sparse = TRUE)
   list(m = m, r = robust(m, cluster = d$cluster, clubSandwich = TRUE))
 }
-reps <- if (nrow(d) <= 1000) 3 else 1
-if (reps > 1) invisible(fit())
-ts <- sapply(seq_len(reps), function(i) system.time(f <<- fit())[["elapsed"]])
+t0 <- proc.time()[["elapsed"]]; f <- fit(); end <- proc.time()[["elapsed"]]
+ts <- if (nrow(d) <= 1000) sapply(1:3, function(i) system.time(f <<- fit())[["elapsed"]]) else end - t0
 m <- f$m; r <- f$r; t <- median(ts)
-cat(sprintf("%.10g %.10g %.10g %.10g %.10g %.3f\n", m$sigma2[1], coef(m)[1], logLik(m), r$se, r$ddf, t))
+cat(sprintf("%.10g %.10g %.10g %.10g %.10g %.3f %.3f\n", m$sigma2[1], coef(m)[1], logLik(m), r$se, r$ddf, t, end))
 R
   if ! out=$(timeout "${R_TIMEOUT:-3600}" Rscript "$work/run.R" "$work/in.csv"); then
-    out="nan nan nan nan nan timeout"
+    out="nan nan nan nan nan timeout timeout"
   fi
-  read -r rs2 rb rll rse rdf rt <<<"$out"
-  python3 - "$work/ev.json" "$k" "$nc" "$rs2" "$rb" "$rll" "$rse" "$rdf" "$evt" "$evfit" "$rt" <<'PY'
+  read -r rs2 rb rll rse rdf rt rcmd <<<"$out"
+  python3 - "$work/ev.json" "$k" "$nc" "$rs2" "$rb" "$rll" "$rse" "$rdf" "$evt" "$evfit" "$rt" "$rcmd" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))
-k, nc, rs2, rb, rll, rse, rdf, evt, evfit, rt = sys.argv[2:]
+k, nc, rs2, rb, rll, rse, rdf, evt, evfit, rt, rcmd = sys.argv[2:]
 rc = e["robust"]["coefficients"][0]
-ratio = "-" if rt == "timeout" else f"{float(rt) / float(evt):.0f}x"
 ratio_fit = "-" if rt == "timeout" else f"{float(rt) / float(evfit):.0f}x"
+ratio = "-" if rt == "timeout" else f"{float(rcmd) / float(evt):.0f}x"
 print(f"{k:<6} {nc:<8} {e['sigma2'][0]:11.8f} {float(rs2):11.8f} {e['estimate']:13.10f} {float(rb):13.10f} "
       f"{e['loglik']:11.4f} {float(rll):11.4f} {rc['se']:12.10f} {float(rse):12.10f} {rc['df']:8.3f} "
-      f"{float(rdf):8.3f} {float(evt):8.4f} {float(evfit):9.5f} {rt:>9} {ratio:>7} {ratio_fit:>7}")
+      f"{float(rdf):8.3f} {rt:>9} {float(evfit):9.5f} {rcmd:>9} {float(evt):8.4f} {ratio_fit:>7} {ratio:>7}")
 PY
 done
