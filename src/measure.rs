@@ -141,9 +141,9 @@ impl Measure {
         Measure::GEN,
     ];
 
-    /// The scale the effect is analysed on (GEN: identity unless the caller says otherwise; PFT:
-    /// back-transformed at n = 1 unless the data give the harmonic mean, see
-    /// [`Scale::freeman_tukey`]).
+    /// The scale the effect is analysed on (GEN: identity unless the caller says otherwise; PFT
+    /// and IRFT: back-transformed at n = 1 (t = 1) unless the data give the harmonic mean, see
+    /// [`Scale::freeman_tukey`] and [`Scale::freeman_tukey_rate`]).
     pub fn scale(self) -> Scale {
         match self {
             Measure::OR
@@ -162,6 +162,8 @@ impl Measure {
             Measure::PLO => Scale::Logit,
             Measure::PAS => Scale::Arcsine,
             Measure::PFT => Scale::freeman_tukey(1.0),
+            Measure::IRS => Scale::SquareRoot,
+            Measure::IRFT => Scale::freeman_tukey_rate(1.0),
             Measure::ZCOR | Measure::ZPCOR => Scale::FisherZ,
             _ => Scale::Identity,
         }
@@ -322,10 +324,15 @@ pub enum Scale {
     /// Freeman–Tukey double arcsine proportions: shown through Miller's (1978) inverse at the
     /// harmonic mean sample size (metafor's `transf.ipft.hm`).
     FreemanTukey(HarmonicN),
+    /// Square-root rates: shown as x², 0 below 0 (metafor's `transf.isqrt`).
+    SquareRoot,
+    /// Freeman–Tukey rates: shown through the inverse at the harmonic mean person-time
+    /// (metafor's `transf.iirft` with `ti` the harmonic mean of the studies' ti).
+    FreemanTukeyRate(HarmonicN),
 }
 
-/// The sample size the Freeman–Tukey inverse is taken at (the harmonic mean of the studies' n),
-/// kept as bits so that [`Scale`] stays `Eq` and `Hash`.
+/// The sample size (person-time) the Freeman–Tukey inverse is taken at: the harmonic mean of the
+/// studies' n (ti), kept as bits so that [`Scale`] stays `Eq` and `Hash`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HarmonicN(u64);
 
@@ -369,11 +376,37 @@ pub fn ipft(x: f64, n: f64) -> f64 {
     0.5 * (1.0 - c.signum() * inner.sqrt())
 }
 
+/// The Freeman–Tukey transform of a rate r at person-time t (metafor's `transf.irft`).
+pub fn irft(r: f64, t: f64) -> f64 {
+    0.5 * (r.sqrt() + (r + 1.0 / t).sqrt())
+}
+
+/// The inverse of [`irft`] at person-time t, 0 below `irft(0, t)` and where it rounds to 0
+/// (metafor's `transf.iirft`).
+pub fn iirft(x: f64, t: f64) -> f64 {
+    if x < irft(0.0, t) {
+        return 0.0;
+    }
+    let x2 = x * x;
+    let z = (1.0 / t - 8.0 * x2 + 16.0 * t * x2 * x2) / (16.0 * x2 * t);
+    if z <= f64::EPSILON {
+        0.0
+    } else {
+        z
+    }
+}
+
 impl Scale {
     /// The Freeman–Tukey scale back-transformed at sample size `n` (the harmonic mean of the
     /// studies' sample sizes, as metafor's `transf.ipft.hm`).
     pub fn freeman_tukey(n: f64) -> Scale {
         Scale::FreemanTukey(HarmonicN(n.to_bits()))
+    }
+
+    /// The Freeman–Tukey rate scale back-transformed at person-time `t` (the harmonic mean of
+    /// the studies' person-times).
+    pub fn freeman_tukey_rate(t: f64) -> Scale {
+        Scale::FreemanTukeyRate(HarmonicN(t.to_bits()))
     }
 
     /// Back-transformation to the display scale.
@@ -393,6 +426,14 @@ impl Scale {
                 }
             }
             Scale::FreemanTukey(n) => ipft(x, n.get()),
+            Scale::SquareRoot => {
+                if x < 0.0 {
+                    0.0
+                } else {
+                    x * x
+                }
+            }
+            Scale::FreemanTukeyRate(t) => iirft(x, t.get()),
         }
     }
 
@@ -412,6 +453,9 @@ impl Scale {
                     f64::NAN
                 }
             }
+            Scale::SquareRoot => display.sqrt(),
+            Scale::FreemanTukeyRate(t) if display >= 0.0 => irft(display, t.get()),
+            Scale::FreemanTukeyRate(_) => f64::NAN,
         }
     }
 
@@ -434,6 +478,8 @@ impl Scale {
             Scale::FisherZ => Some("ztor"),
             Scale::Arcsine => Some("iarcsin"),
             Scale::FreemanTukey(_) => Some("ipft_hm"),
+            Scale::SquareRoot => Some("isqrt"),
+            Scale::FreemanTukeyRate(_) => Some("iirft_hm"),
         }
     }
 

@@ -312,6 +312,7 @@ pub fn escalc(studies: &Studies, measure: Measure, opts: &EscalcOptions) -> Resu
     };
     let scale = match (&studies.data, measure) {
         (Data::Proportion { ni, .. }, Measure::PFT) => Scale::freeman_tukey(harmonic_mean(ni)),
+        (Data::Rate { ti, .. }, Measure::IRFT) => Scale::freeman_tukey_rate(harmonic_mean(ti)),
         _ => studies.data.kind().scale(measure, None),
     };
     Ok(Escalc {
@@ -382,8 +383,9 @@ fn refuse_negative_means(studies: &Studies, mi: &[Option<f64>], measure: Measure
     }
 }
 
-/// The harmonic mean of the sample sizes given (missing ones left out), at which metafor's
-/// `transf.ipft.hm` inverts the Freeman–Tukey transform.
+/// The harmonic mean of the sample sizes (person-times) given (missing ones left out), at which
+/// metafor's `transf.ipft.hm` inverts the Freeman–Tukey transform (and `transf.iirft` is taken
+/// for rates).
 pub fn harmonic_mean(ni: &[Option<f64>]) -> f64 {
     let n: Vec<f64> = ni.iter().flatten().copied().collect();
     1.0 / (n.iter().map(|n| 1.0 / n).sum::<f64>() / n.len() as f64)

@@ -74,19 +74,23 @@ pub struct StudyIntervals {
 }
 
 /// The measures whose back-transformed scale is the proportion (rate) itself, so that an
-/// interval for x/n (x/t) sits on the same axis as the pooled result. IRS and IRFT are shown
-/// on their transformed scale and keep their Wald intervals.
+/// interval for x/n (x/t) sits on the same axis as the pooled result.
 fn counted(measure: Measure) -> Option<Counted> {
     match measure {
         Measure::PR | Measure::PLO | Measure::PAS | Measure::PFT | Measure::PLN => {
             Some(Counted::Proportion)
         }
-        Measure::IR | Measure::IRLN => Some(Counted::Rate),
+        Measure::IR | Measure::IRLN | Measure::IRS | Measure::IRFT => Some(Counted::Rate),
         _ => None,
     }
 }
 
 impl StudyIntervals {
+    /// Whether the studies of `measure` are rates x/t with Poisson intervals (not proportions).
+    pub fn of_rates(measure: Measure) -> bool {
+        counted(measure) == Some(Counted::Rate)
+    }
+
     /// The intervals of the studies in `set` (computed from `studies` by [`EffectSet::new`]) at
     /// `level`; `None` for data other than single proportions and rates.
     pub fn compute(

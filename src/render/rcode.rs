@@ -316,14 +316,21 @@ fn rma_options_args(o: &RmaOptions) -> Vec<String> {
     a
 }
 
-/// `transf = ...` of `predict` that back-transforms the scale (none on the identity scale).
-fn transf(scale: Scale) -> Option<&'static str> {
-    match scale {
-        Scale::Log => Some("exp"),
-        Scale::Logit => Some("transf.ilogit"),
-        Scale::FisherZ => Some("transf.ztor"),
-        _ => None,
-    }
+/// `, transf = ...` of `predict` that back-transforms the scale (empty on the identity scale);
+/// IRFT's inverse at the harmonic mean of the person-times, as evident takes it.
+fn transf(spec: &RSpec) -> String {
+    let f = match spec.scale {
+        Scale::Log => "exp",
+        Scale::Logit => "transf.ilogit",
+        Scale::FisherZ => "transf.ztor",
+        Scale::SquareRoot => "transf.isqrt",
+        Scale::FreemanTukeyRate(_) => {
+            let ti = column(spec, "ti").unwrap_or_else(|| "dat$ti".into());
+            return format!(", transf = transf.iirft, targs = 1/mean(1/{ti}, na.rm = TRUE)");
+        }
+        _ => return String::new(),
+    };
+    format!(", transf = {f}")
 }
 
 /// `res <- rma(...)` with its follow-up calls.
@@ -365,9 +372,7 @@ fn rma_code(spec: &RSpec) -> String {
     let m = mods.map(|f| format!("mods = ~ {f}, ")).unwrap_or_default();
     let _ = writeln!(s, "res <- rma(yi, vi, {m}data = dat, {opts})");
     s.push_str("print(res)\n");
-    let tf = transf(spec.scale)
-        .map(|t| format!(", transf = {t}"))
-        .unwrap_or_default();
+    let tf = transf(spec);
     if mods.is_none() {
         let _ = writeln!(s, "predict(res{tf})");
     }
@@ -475,9 +480,7 @@ fn mv_code(spec: &RSpec, o: &MvOptions, confint: Option<f64>) -> String {
 ",
     );
     if o.mods.is_none() {
-        let tf = transf(spec.scale)
-            .map(|t| format!(", transf = {t}"))
-            .unwrap_or_default();
+        let tf = transf(spec);
         let _ = writeln!(s, "predict(res{tf})");
     }
     match confint {

@@ -32,6 +32,8 @@ fn scale_name(a: &Analysis, m: &MetaregFit) -> String {
         Scale::FisherZ => "Fisher's z".into(),
         Scale::Arcsine => "arcsine proportion".into(),
         Scale::FreemanTukey(_) => "Freeman–Tukey proportion".into(),
+        Scale::SquareRoot => "square-root rate".into(),
+        Scale::FreemanTukeyRate(_) => "Freeman–Tukey rate".into(),
         Scale::Identity => a.effect_name.clone(),
     }
 }

@@ -192,6 +192,9 @@ fn back_words(s: Scale) -> &'static str {
             "; results are back-transformed to proportions for display"
         }
         Scale::FisherZ => "; results are back-transformed to correlations for display",
+        Scale::SquareRoot | Scale::FreemanTukeyRate(_) => {
+            "; results are back-transformed to rates for display"
+        }
     }
 }
 
@@ -201,7 +204,7 @@ fn study_ci_sentence(fit: &RmaFit) -> &'static str {
     let Some(s) = &fit.effects.study_ci else {
         return "";
     };
-    let rate = matches!(fit.effects.measure, Measure::IR | Measure::IRLN);
+    let rate = crate::effect::StudyIntervals::of_rates(fit.effects.measure);
     match (s.method, rate) {
         (StudyCi::Wald, _) => "",
         (StudyCi::Exact, false) => "Each study's proportion is shown with its exact Clopper–Pearson confidence interval (Clopper & Pearson 1934), whatever the scale of pooling. ",

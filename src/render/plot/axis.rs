@@ -92,6 +92,12 @@ impl Axis {
                 t.retain(|&p| (0.0..=1.0).contains(&p));
                 t
             }
+            // Back-transformed rates are never negative.
+            Scale::SquareRoot | Scale::FreemanTukeyRate(_) => {
+                let mut t = linear_ticks(dlo.max(0.0), dhi, fixed);
+                t.retain(|&p| p >= 0.0);
+                t
+            }
         };
         // Back-transformed proportions and correlations cannot reach their bounds.
         ticks.retain(|&t| forward(scale, t).is_finite());

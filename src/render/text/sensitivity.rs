@@ -58,6 +58,8 @@ fn series_table(sr: &RefitSeries, head: &str) -> String {
                 Scale::FisherZ => "Fisher z",
                 Scale::Arcsine => "arcsine",
                 Scale::FreemanTukey(_) => "Freeman–Tukey",
+                Scale::SquareRoot => "square root",
+                Scale::FreemanTukeyRate(_) => "Freeman–Tukey rate",
                 Scale::Identity => "identity",
             },
             sr.scale.key_suffix().unwrap_or("")
