@@ -324,6 +324,11 @@ fn transf(spec: &RSpec) -> String {
         Scale::Logit => "transf.ilogit",
         Scale::FisherZ => "transf.ztor",
         Scale::SquareRoot => "transf.isqrt",
+        Scale::Arcsine => "transf.iarcsin",
+        Scale::FreemanTukey(_) => {
+            let ni = column(spec, "ni").unwrap_or_else(|| "dat$ni".into());
+            return format!(", transf = transf.ipft.hm, targs = list(ni = {ni})");
+        }
         Scale::FreemanTukeyRate(_) => {
             let ti = column(spec, "ti").unwrap_or_else(|| "dat$ti".into());
             return format!(", transf = transf.iirft, targs = 1/mean(1/{ti}, na.rm = TRUE)");
