@@ -12,11 +12,14 @@
 //! same blocks.
 
 use super::indicator::{cell_lambda, Indicator, LowRank};
+mod crossed;
+
 use super::random::Factor;
 use super::sampling::VBlocks;
 use super::structure::{add_g_block, GStructure};
 use crate::error::{Error, Result};
 use crate::stats::linalg::cholesky_inverse;
+use crossed::Crossed;
 use nalgebra::{DMatrix, DVector};
 use std::borrow::Cow;
 
@@ -91,6 +94,13 @@ impl Block {
         Some((d, c))
     }
 
+    /// D_j = Z_j Z_j' of factor j restricted to the block, as a dense matrix.
+    pub fn dense_d(&self, j: usize) -> DMatrix<f64> {
+        let mut d = DMatrix::zeros(self.rows.len(), self.rows.len());
+        self.z[j].add_scaled(1.0, &mut d);
+        d
+    }
+
     /// M = V + Σ σ²_j D_j + the terms' G, restricted to the block.
     pub fn marginal(&self, s: &[f64], g: &[DMatrix<f64>]) -> DMatrix<f64> {
         let mut m = self.v.clone();
@@ -127,6 +137,9 @@ pub(crate) struct Model {
     pub g: Vec<GStructure>,
     /// [`Model::gls_v`], computed once: the start values and the fit statistics both need it.
     pub gls_v: std::cell::OnceCell<(DVector<f64>, f64, f64)>,
+    /// The crossed factors kept out of the blocks (Woodbury path), if any: then `blocks` are
+    /// the blocks of V and the other factors only.
+    pub crossed: Option<Crossed>,
 }
 
 /// The likelihood and what derives from it at one point.
@@ -154,6 +167,47 @@ fn find(parent: &mut [usize], mut a: usize) -> usize {
     a
 }
 
+/// The largest block of rows the dense path factorises (a 10,000 × 10,000 matrix is 800 MB).
+pub(crate) const MAX_DENSE_ROWS: usize = 10_000;
+
+/// The connected components of "in one V block or sharing a level of a coupler", each in row
+/// order, ordered by their first row.
+pub(crate) fn partition(k: usize, v: &VBlocks, couplers: &[&Factor]) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..k).collect();
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    };
+    for (rows, _) in &v.blocks {
+        for w in rows.windows(2) {
+            union(&mut parent, w[0], w[1]);
+        }
+    }
+    for f in couplers {
+        let mut first = vec![usize::MAX; f.nlevels];
+        for (i, &l) in f.level.iter().enumerate() {
+            if first[l] == usize::MAX {
+                first[l] = i;
+            } else {
+                union(&mut parent, first[l], i);
+            }
+        }
+    }
+    let mut block_id = vec![usize::MAX; k];
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for i in 0..k {
+        let r = find(&mut parent, i);
+        if block_id[r] == usize::MAX {
+            block_id[r] = members.len();
+            members.push(Vec::new());
+        }
+        members[block_id[r]].push(i);
+    }
+    members
+}
+
 impl Model {
     /// Splits the rows into blocks: rows sharing a level of a factor in `couple` or a V block.
     pub fn new(
@@ -162,11 +216,13 @@ impl Model {
         v: &VBlocks,
         factors: &[Factor],
         couple: &[bool],
-    ) -> Model {
+    ) -> Result<Model> {
         Model::with_g(y, x, v, factors, couple, &[])
     }
 
     /// As [`Model::new`], with `~ inner | outer` terms whose outer levels also couple rows.
+    /// Without such terms, `~ 1 | f` factors that cross the others are kept out of the blocks
+    /// ([`Crossed`]); a block of more than [`MAX_DENSE_ROWS`] rows is refused.
     pub fn with_g(
         y: &[f64],
         x: &DMatrix<f64>,
@@ -174,20 +230,25 @@ impl Model {
         factors: &[Factor],
         couple: &[bool],
         g: &[GTerm],
-    ) -> Model {
-        let k = y.len();
-        let mut parent: Vec<usize> = (0..k).collect();
-        let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
-            let (ra, rb) = (find(parent, a), find(parent, b));
-            if ra != rb {
-                parent[ra.max(rb)] = ra.min(rb);
-            }
+    ) -> Result<Model> {
+        let chosen = match g.is_empty() {
+            true => crossed::choose(y.len(), v, factors, couple),
+            false => Vec::new(),
         };
-        for (rows, _) in &v.blocks {
-            for w in rows.windows(2) {
-                union(&mut parent, w[0], w[1]);
-            }
-        }
+        Model::build(y, x, v, factors, couple, g, chosen)
+    }
+
+    /// As [`Model::with_g`] with the factors `chosen` kept out of the blocks (empty: dense).
+    pub(crate) fn build(
+        y: &[f64],
+        x: &DMatrix<f64>,
+        v: &VBlocks,
+        factors: &[Factor],
+        couple: &[bool],
+        g: &[GTerm],
+        chosen: Vec<usize>,
+    ) -> Result<Model> {
+        let k = y.len();
         let outer: Vec<Factor> = g
             .iter()
             .map(|t| Factor {
@@ -196,31 +257,19 @@ impl Model {
                 level: t.outer.clone(),
             })
             .collect();
-        let couplers = factors
+        let mut couplers: Vec<&Factor> = factors
             .iter()
             .zip(couple)
             .filter(|(_, c)| **c)
             .map(|(f, _)| f)
-            .chain(&outer);
-        for f in couplers {
-            let mut first = vec![usize::MAX; f.nlevels];
-            for (i, &l) in f.level.iter().enumerate() {
-                if first[l] == usize::MAX {
-                    first[l] = i;
-                } else {
-                    union(&mut parent, first[l], i);
-                }
-            }
-        }
-        let mut block_id = vec![usize::MAX; k];
-        let mut members: Vec<Vec<usize>> = Vec::new();
-        for i in 0..k {
-            let r = find(&mut parent, i);
-            if block_id[r] == usize::MAX {
-                block_id[r] = members.len();
-                members.push(Vec::new());
-            }
-            members[block_id[r]].push(i);
+            .chain(&outer)
+            .collect();
+        couplers.retain(|f| !chosen.iter().any(|&j| std::ptr::eq(*f, &factors[j])));
+        let members = partition(k, v, &couplers);
+        if let Some(n) = members.iter().map(Vec::len).find(|&n| n > MAX_DENSE_ROWS) {
+            return Err(Error::invalid(format!(
+                "the random effects couple {n} rows into one dense block (at most {MAX_DENSE_ROWS}): too large to fit"
+            )));
         }
         let vb_of = v.block_of(k);
         let mut pos = vec![0; k];
@@ -229,7 +278,7 @@ impl Model {
                 pos[r] = a;
             }
         }
-        let blocks = members
+        let blocks: Vec<Block> = members
             .into_iter()
             .map(|rows| {
                 let n = rows.len();
@@ -270,13 +319,36 @@ impl Model {
             .collect();
         let xtx = x.transpose() * x;
         let half_logdet_xtx = 0.5 * logdet_spd(&xtx).unwrap_or(f64::NAN);
-        Model {
+        let crossed = (!chosen.is_empty()).then(|| Crossed::new(chosen, factors, &blocks));
+        Ok(Model {
             k,
             p: x.ncols(),
             blocks,
             half_logdet_xtx,
             g: g.iter().map(|t| t.structure).collect(),
             gls_v: std::cell::OnceCell::new(),
+            crossed,
+        })
+    }
+
+    /// The (restricted) log-likelihood from log|M|, X'WX and r'Wr.
+    pub(crate) fn log_likelihood(
+        &self,
+        lik: Likelihood,
+        logdet: f64,
+        xwx: &DMatrix<f64>,
+        rwr: f64,
+    ) -> f64 {
+        let (k, pf) = (self.k as f64, self.p as f64);
+        let ln2pi = (2.0 * std::f64::consts::PI).ln();
+        match lik {
+            Likelihood::Ml => -0.5 * k * ln2pi - 0.5 * logdet - 0.5 * rwr,
+            Likelihood::Reml => {
+                -0.5 * (k - pf) * ln2pi + self.half_logdet_xtx
+                    - 0.5 * logdet
+                    - 0.5 * logdet_spd(xwx).unwrap_or(f64::NAN)
+                    - 0.5 * rwr
+            }
         }
     }
 
@@ -329,6 +401,9 @@ impl Model {
     /// tau2, atanh rho; the first term's θ, then the second's; empty = no term); derivatives
     /// are in σ² and then in θ (θ after σ²).
     pub fn eval_g(&self, s: &[f64], theta: &[f64], lik: Likelihood, derivs: bool) -> Result<Eval> {
+        if let Some(c) = &self.crossed {
+            return c.eval(self, s, lik, derivs);
+        }
         let p = self.p;
         let terms = self.split_theta(theta);
         let g: Vec<DMatrix<f64>> = terms.iter().map(|(gs, th)| gs.g(th)).collect();
@@ -354,17 +429,7 @@ impl Model {
             rwr += wr.dot(&r);
             wrs.push(wr);
         }
-        let (k, pf) = (self.k as f64, p as f64);
-        let ln2pi = (2.0 * std::f64::consts::PI).ln();
-        let ll = match lik {
-            Likelihood::Ml => -0.5 * k * ln2pi - 0.5 * logdet - 0.5 * rwr,
-            Likelihood::Reml => {
-                -0.5 * (k - pf) * ln2pi + self.half_logdet_xtx
-                    - 0.5 * logdet
-                    - 0.5 * logdet_spd(&xwx).unwrap_or(f64::NAN)
-                    - 0.5 * rwr
-            }
-        };
+        let ll = self.log_likelihood(lik, logdet, &xwx, rwr);
         let mut e = Eval {
             ll,
             b,
@@ -480,30 +545,16 @@ impl Model {
                 uwu[(j, i)] = uwu[(i, j)];
             }
         }
-        let a = &e.vb;
-        let mut grad = vec![0.0; q];
-        let mut trpp = DMatrix::zeros(q, q);
-        for i in 0..q {
-            let tr_pd = match lik {
-                Likelihood::Ml => tr_wd[i],
-                Likelihood::Reml => tr_wd[i] - (a * &f[i]).trace(),
-            };
-            grad[i] = -0.5 * tr_pd + 0.5 * quad[i];
-            for j in 0..q {
-                trpp[(i, j)] = match lik {
-                    Likelihood::Ml => t[(i, j)],
-                    Likelihood::Reml => {
-                        t[(i, j)] - 2.0 * (a * &h[i * q + j]).trace()
-                            + (a * &f[i] * a * &f[j]).trace()
-                    }
-                };
-            }
-        }
-        let info = &trpp * 0.5;
-        let qpq = DMatrix::from_fn(q, q, |i, j| uwu[(i, j)] - xwu[i].dot(&(a * &xwu[j])));
-        e.hess = &info - qpq;
-        e.info = info;
-        e.grad = grad;
+        let sums = DerivSums {
+            tr_wd,
+            quad,
+            f,
+            t,
+            h,
+            uwu,
+            xwu,
+        };
+        sums.assemble(lik, e);
     }
 
     /// The observed Hessian's term in ∂²M/∂θ_i∂θ_j of term `t` (G is not linear in θ; the
@@ -583,6 +634,59 @@ fn quadratic(a: &DVector<f64>, s: &DMatrix<f64>, b: &DVector<f64>) -> f64 {
     sum
 }
 
+/// The sums over blocks from which the score, expected information and observed Hessian
+/// follow (one derivative direction per entry): tr(W D_i), r'W D_i W r, X'W D_i W X,
+/// tr(W D_i W D_j), X'W D_i W D_j W X (row-major q × q), r'W D_i W D_j W r and X'W D_i W r.
+pub(crate) struct DerivSums {
+    pub tr_wd: Vec<f64>,
+    pub quad: Vec<f64>,
+    pub f: Vec<DMatrix<f64>>,
+    pub t: DMatrix<f64>,
+    pub h: Vec<DMatrix<f64>>,
+    pub uwu: DMatrix<f64>,
+    pub xwu: Vec<DVector<f64>>,
+}
+
+impl DerivSums {
+    /// P = W − WX(X'WX)⁻¹X'W turns the sums into the score, information and Hessian of `e`.
+    pub fn assemble(self, lik: Likelihood, e: &mut Eval) {
+        let DerivSums {
+            tr_wd,
+            quad,
+            f,
+            t,
+            h,
+            uwu,
+            xwu,
+        } = self;
+        let q = tr_wd.len();
+        let a = &e.vb;
+        let mut grad = vec![0.0; q];
+        let mut trpp = DMatrix::zeros(q, q);
+        for i in 0..q {
+            let tr_pd = match lik {
+                Likelihood::Ml => tr_wd[i],
+                Likelihood::Reml => tr_wd[i] - (a * &f[i]).trace(),
+            };
+            grad[i] = -0.5 * tr_pd + 0.5 * quad[i];
+            for j in 0..q {
+                trpp[(i, j)] = match lik {
+                    Likelihood::Ml => t[(i, j)],
+                    Likelihood::Reml => {
+                        t[(i, j)] - 2.0 * (a * &h[i * q + j]).trace()
+                            + (a * &f[i] * a * &f[j]).trace()
+                    }
+                };
+            }
+        }
+        let info = &trpp * 0.5;
+        let qpq = DMatrix::from_fn(q, q, |i, j| uwu[(i, j)] - xwu[i].dot(&(a * &xwu[j])));
+        e.hess = &info - qpq;
+        e.info = info;
+        e.grad = grad;
+    }
+}
+
 /// The inverse of a symmetric positive definite matrix.
 pub(crate) fn invert(m: &DMatrix<f64>) -> Result<DMatrix<f64>> {
     nalgebra::Cholesky::new(m.clone())
@@ -627,7 +731,7 @@ mod tests {
             pos: vec![0, 1, 2, 1, 2, 0, 2, 0, 1],
             outer: vec![0, 0, 1, 1, 2, 2, 0, 1, 2],
         };
-        let m = Model::with_g(&y, &x, &v, &[], &[], &[cs, ar]);
+        let m = Model::with_g(&y, &x, &v, &[], &[], &[cs, ar]).unwrap();
         let theta = [0.04f64.ln(), 0.3f64.atanh(), 0.02f64.ln(), 0.6f64.atanh()];
         for lik in [Likelihood::Ml, Likelihood::Reml] {
             let e = m.eval_g(&[], &theta, lik, true).unwrap();
@@ -691,7 +795,7 @@ mod tests {
             nlevels: 7,
             level: (0..7).collect(),
         };
-        let m = Model::new(&y, &x, &v, &[f1, f2], &[true, true]);
+        let m = Model::new(&y, &x, &v, &[f1, f2], &[true, true]).unwrap();
         for lik in [Likelihood::Ml, Likelihood::Reml] {
             let s = [0.05, 0.02];
             let e = m.eval(&s, lik, true).unwrap();

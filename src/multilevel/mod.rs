@@ -297,9 +297,21 @@ impl MvFit {
     /// The fit's design X (k × p), outcomes y and marginal covariance
     /// M = V + Σ σ²_j Z_j Z_j' at the estimates, in model order. M is block-diagonal: each
     /// block's rows (positions in 0..k) with their covariance, so it takes O(Σ n_b²), not k².
+    /// Crossed random effects correlate every row: M is one dense block then, refused above
+    /// 5,000 rows.
     #[allow(clippy::type_complexity)]
-    pub fn marginal(&self) -> (DMatrix<f64>, Vec<f64>, Vec<(Vec<usize>, DMatrix<f64>)>) {
+    pub fn marginal(&self) -> Result<(DMatrix<f64>, Vec<f64>, Vec<(Vec<usize>, DMatrix<f64>)>)> {
         let (k, p) = (self.k, self.p);
+        if let Some(c) = &self.model.crossed {
+            let m = c.dense_marginal(&self.model, &self.sigma2())?;
+            let mut y = vec![0.0; k];
+            for blk in &self.model.blocks {
+                for (a, &ra) in blk.rows.iter().enumerate() {
+                    y[ra] = blk.y[a];
+                }
+            }
+            return Ok((self.design(), y, vec![((0..k).collect(), m)]));
+        }
         let (mut x, mut y) = (DMatrix::zeros(k, p), vec![0.0; k]);
         let mut m = Vec::with_capacity(self.model.blocks.len());
         for blk in &self.model.blocks {
@@ -311,7 +323,12 @@ impl MvFit {
             }
             m.push((blk.rows.clone(), self.block_marginal(blk)));
         }
-        (x, y, m)
+        Ok((x, y, m))
+    }
+
+    /// The fitted σ², in the order of the components.
+    pub(crate) fn sigma2(&self) -> Vec<f64> {
+        self.components.iter().map(|c| c.sigma2).collect()
     }
 }
 
@@ -538,7 +555,7 @@ pub fn rma_mv(studies: &Studies, opts: &MvOptions) -> Result<MvFit> {
         let inputs = (v, couple, n_free, names);
         return fit_structured(opts, lik, d, factors, fixed, inputs, warnings, terms);
     }
-    let model = likelihood::Model::new(&d.y, &d.x, &v, &factors, &couple);
+    let model = likelihood::Model::new(&d.y, &d.x, &v, &factors, &couple)?;
     let start = start_value(&model, &d, n_free)?;
     let scale = d.vi.iter().sum::<f64>() / k as f64 + start;
     let opt = optimize::maximise(&model, lik, &vec![start; q], &fixed, &names, scale)?;
@@ -578,7 +595,7 @@ fn fit_structured(
             outer: g.outer_ids.clone(),
         })
         .collect();
-    let model = likelihood::Model::with_g(&d.y, &d.x, &v, &factors, &couple, &gterms);
+    let model = likelihood::Model::with_g(&d.y, &d.x, &v, &factors, &couple, &gterms)?;
     let n_tau2 = |t: usize| terms.get(t).map(|g| g.gs.n_tau2());
     let n_vc = structure::start_n_vc(n_free, n_tau2(0), n_tau2(1));
     let start = start_value(&model, &d, n_vc)?;

@@ -414,7 +414,7 @@ mod tests {
             outer: vec![0, 0, 1, 1, 2, 2, 3, 3],
         };
         let terms = [term(gs[0]), term(gs[1])];
-        (Model::with_g(&y, &x, &v, &[], &[], &terms), gs)
+        (Model::with_g(&y, &x, &v, &[], &[], &terms).unwrap(), gs)
     }
 
     /// An optimiser that runs out of iterations names the parameter that had not settled, with

@@ -34,7 +34,15 @@ impl MvFit {
     /// order; computed block by block, O(k) for nested data.
     pub fn weights(&self) -> Result<Vec<f64>> {
         let mut w = vec![0.0; self.k];
-        for blk in &self.model.blocks {
+        if let Some(c) = &self.model.crossed {
+            w = c.diag_w(&self.model, &self.sigma2())?;
+        }
+        for blk in self
+            .model
+            .blocks
+            .iter()
+            .filter(|_| self.model.crossed.is_none())
+        {
             let m = self.block_marginal(blk);
             let n = m.nrows();
             let inv = m

@@ -547,7 +547,7 @@ pub fn robust_mv(
     method: RobustType,
 ) -> Result<RobustFit> {
     let clusters = Clusters::from_rows(studies, column, &fit.rows)?;
-    let (x, y, blocks) = fit.marginal();
+    let (x, y, blocks) = fit.marginal()?;
     let model = RobustModel {
         names: fit.coefficients.iter().map(|c| c.name.clone()).collect(),
         x,

@@ -38,11 +38,24 @@ pub fn cholesky_inverse(ch: &nalgebra::Cholesky<f64, nalgebra::Dyn>) -> DMatrix<
     w
 }
 
+/// tr(AB) of two n × n matrices without forming AB: Σ_ab A_ab B_ba.
+pub fn trace_of_product(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
+    let n = a.nrows();
+    let mut tr = 0.0;
+    for i in 0..n {
+        for j in 0..n {
+            tr += a[(i, j)] * b[(j, i)];
+        }
+    }
+    tr
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The loop inverse agrees with nalgebra's on an SPD matrix to rounding.
+    /// The loop inverse agrees with nalgebra's on an SPD matrix to rounding, and the trace of
+    /// a product with forming it.
     #[test]
     fn cholesky_inverse_matches_nalgebra() {
         let a = DMatrix::from_fn(7, 7, |i, j| ((i * 7 + j) as f64 * 0.37).sin());
@@ -53,6 +66,9 @@ mod tests {
         for (x, y) in ours.iter().zip(theirs.iter()) {
             assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{x} vs {y}");
         }
+        let b = DMatrix::from_fn(7, 7, |i, j| ((i + 2 * j) as f64).cos());
+        let direct = (&m * &b).trace();
+        assert!((trace_of_product(&m, &b) - direct).abs() <= 1e-12 * direct.abs().max(1.0));
         let id = &m * &ours;
         for i in 0..7 {
             for j in 0..7 {
