@@ -51,7 +51,7 @@ pub fn first_appearance<'a>(
 pub fn nested(outer: &[usize], inner: &[usize]) -> (Vec<usize>, usize) {
     let n_inner = inner.iter().max().map_or(0, |m| m + 1);
     let n_outer = outer.iter().max().map_or(0, |m| m + 1);
-    let cells = n_inner.checked_mul(n_outer).unwrap_or(usize::MAX);
+    let cells = n_inner.saturating_mul(n_outer);
     if cells <= 4 * outer.len().max(16) {
         let mut table = vec![usize::MAX; cells];
         let mut n = 0;
