@@ -5,6 +5,7 @@
 mod common;
 
 use common::cli::evident;
+use common::nums;
 use common::{ATOL, RTOL};
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions};
@@ -31,14 +32,6 @@ fn close(got: f64, want: f64, what: &str) {
         (got - want).abs() <= ATOL + RTOL * want.abs(),
         "{what}: {got} vs metafor {want}"
     );
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 #[test]

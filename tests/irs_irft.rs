@@ -7,6 +7,7 @@
 mod common;
 
 use common::cli::run_ok;
+use common::nums;
 use common::{ATOL, RTOL};
 use evident::data::{read_studies, ColumnMap, CsvOptions};
 use evident::effect::{EffectSet, EscalcOptions, StudyCi, StudyIntervals};
@@ -32,14 +33,6 @@ fn cases() -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 fn close(what: &str, got: f64, want: f64, rtol: f64, atol: f64) {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::nums;
 use common::tol::{Tol, MV_CONVERGED};
 use evident::multilevel::rma_mv;
 use serde_json::Value;
@@ -12,14 +13,6 @@ use std::path::{Path, PathBuf};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mv_crossed_large")
-}
-
-fn nums(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 /// Fits the case of `file` (sigma2 fixed where it gives them) and lists the keys off `tol`.

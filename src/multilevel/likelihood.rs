@@ -38,6 +38,8 @@ pub(crate) struct Block {
     /// The fit's rows in the block (for cluster-robust inference on the same blocks).
     pub rows: Vec<usize>,
     pub v: DMatrix<f64>,
+    /// Whether V's block is diagonal (checked once: [`Block::inverse`] asks at every evaluation).
+    pub v_diagonal: bool,
     pub x: DMatrix<f64>,
     pub y: DVector<f64>,
     /// D_j = Z_j Z_j' restricted to the block, one per factor: the rows' cells.
@@ -70,17 +72,10 @@ impl Block {
     /// M = diag(d) + c·11' when the block has that form (see [`Block::inverse`]).
     fn diagonal_plus_constant(&self, s: &[f64], g: &[DMatrix<f64>]) -> Option<(Vec<f64>, f64)> {
         let n = self.rows.len();
-        if !g.is_empty() || n < 2 {
+        if !g.is_empty() || n < 2 || !self.v_diagonal {
             return None;
         }
         let mut d: Vec<f64> = (0..n).map(|a| self.v[(a, a)]).collect();
-        for a in 0..n {
-            for b in 0..a {
-                if self.v[(a, b)] != 0.0 {
-                    return None;
-                }
-            }
-        }
         let mut c = 0.0;
         for (z, &sj) in self.z.iter().zip(s) {
             if z.is_identity() {
@@ -157,6 +152,21 @@ pub(crate) struct Eval {
     pub hess: DMatrix<f64>,
     /// W = M⁻¹ of each block, for the callers that need it again (QE and I² at M = V).
     pub w: Vec<DMatrix<f64>>,
+}
+
+impl Eval {
+    /// The likelihood and GLS fit at a point, before any derivatives.
+    pub fn new(ll: f64, b: DVector<f64>, vb: DMatrix<f64>) -> Eval {
+        Eval {
+            ll,
+            b,
+            vb,
+            grad: Vec::new(),
+            info: DMatrix::zeros(0, 0),
+            hess: DMatrix::zeros(0, 0),
+            w: Vec::new(),
+        }
+    }
 }
 
 fn find(parent: &mut [usize], mut a: usize) -> usize {
@@ -301,6 +311,7 @@ impl Model {
                 Block {
                     x: DMatrix::from_fn(n, x.ncols(), |a, j| x[(rows[a], j)]),
                     y: DVector::from_fn(n, |a, _| y[rows[a]]),
+                    v_diagonal: (0..n).all(|a| (0..a).all(|b| vm[(a, b)] == 0.0)),
                     v: vm,
                     z,
                     gz,
@@ -430,15 +441,7 @@ impl Model {
             wrs.push(wr);
         }
         let ll = self.log_likelihood(lik, logdet, &xwx, rwr);
-        let mut e = Eval {
-            ll,
-            b,
-            vb,
-            grad: Vec::new(),
-            info: DMatrix::zeros(0, 0),
-            hess: DMatrix::zeros(0, 0),
-            w: Vec::new(),
-        };
+        let mut e = Eval::new(ll, b, vb);
         if derivs {
             let dg: Vec<(usize, DMatrix<f64>)> = terms
                 .iter()

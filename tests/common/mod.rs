@@ -32,6 +32,15 @@ use evident::Scale;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
+/// A JSON array of numbers as a vector (panics naming the value if it is not one).
+pub fn nums(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
 pub fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/cases")
 }

@@ -163,6 +163,19 @@ impl Crossed {
         self.factors.iter().position(|&f| f == j)
     }
 
+    /// `s` with the crossing factors' σ² at 0: the σ² of A, the blocks' part of M.
+    fn nested(&self, s: &[f64]) -> Vec<f64> {
+        (0..s.len())
+            .map(|j| {
+                if self.crossing(j).is_some() {
+                    0.0
+                } else {
+                    s[j]
+                }
+            })
+            .collect()
+    }
+
     /// B, G, C⁻¹ and log|M| at σ² = `s`; a crossing factor at σ² = 0 drops out (its columns
     /// of Z are zero and C is 1 there).
     fn prepare(&self, model: &Model, s: &[f64]) -> Result<Work> {
@@ -173,13 +186,9 @@ impl Crossed {
         let mut c = DMatrix::zeros(self.q, self.q);
         let mut logdet = 0.0;
         let (mut bs, mut gs) = (Vec::new(), Vec::new());
+        let s_nested = self.nested(s);
         for (bi, blk) in model.blocks.iter().enumerate() {
-            let mut m = blk.v.clone();
-            for (j, z) in blk.z.iter().enumerate() {
-                if s[j] != 0.0 && self.crossing(j).is_none() {
-                    z.add_scaled(s[j], &mut m);
-                }
-            }
+            let m = blk.marginal(&s_nested, &[]);
             let ch = nalgebra::Cholesky::new(m).ok_or_else(not_pd)?;
             logdet += 2.0 * ch.l_dirty().diagonal().iter().map(|x| x.ln()).sum::<f64>();
             let b = cholesky_inverse(&ch);
@@ -290,15 +299,7 @@ impl Crossed {
         let wr = self.apply_w(&w, &rs);
         let rwr: f64 = rs.iter().zip(&wr).map(|(r, w)| r.dot(w)).sum();
         let ll = model.log_likelihood(lik, w.logdet, &xwx, rwr);
-        let mut e = Eval {
-            ll,
-            b,
-            vb,
-            grad: Vec::new(),
-            info: DMatrix::zeros(0, 0),
-            hess: DMatrix::zeros(0, 0),
-            w: Vec::new(),
-        };
+        let mut e = Eval::new(ll, b, vb);
         if derivs {
             let ys: Vec<DMatrix<f64>> = wx
                 .iter()
@@ -518,13 +519,9 @@ impl Crossed {
         }
         let mut m = DMatrix::zeros(k, k);
         let mut rows_of: Vec<Vec<usize>> = vec![Vec::new(); self.q];
+        let s_nested = self.nested(s);
         for (bi, blk) in model.blocks.iter().enumerate() {
-            let mut mb = blk.v.clone();
-            for (j, z) in blk.z.iter().enumerate() {
-                if self.crossing(j).is_none() {
-                    z.add_scaled(s[j], &mut mb);
-                }
-            }
+            let mb = blk.marginal(&s_nested, &[]);
             for (a, &ra) in blk.rows.iter().enumerate() {
                 for (b, &rb) in blk.rows.iter().enumerate() {
                     m[(ra, rb)] = mb[(a, b)];
