@@ -178,20 +178,18 @@ fn nums(v: &serde_json::Value) -> Vec<f64> {
 /// A coefficient key of the fixture: its name, how to read it, rtol and atol.
 type CoefKey = (&'static str, fn(&evident::glmm::Coef) -> f64, f64, f64);
 
-/// UM.RS against metafor's tight lme4 fits (tests/fixtures/glmm_umrs/umrs.R): t tests, a study
-/// with no events in one arm, a double-zero study (dropped), IRR with a zero count, a moderator;
-/// README_more's `converged` tolerances.
-#[test]
-fn um_rs_matches_metafor_beyond_the_corpus() {
-    let text = std::fs::read_to_string("tests/fixtures/glmm_umrs/umrs.json").unwrap();
+/// Every fit of a fixture of metafor's tight lme4 fits (`converged` settings) against evident's,
+/// at README_more's `converged` tolerances; `sigma2` where the model has one.
+fn matches_fixture(json: &str, model: GlmmModel, n: usize) {
+    let text = std::fs::read_to_string(json).unwrap();
     let refs: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
-    assert_eq!(refs.len(), 4);
+    assert_eq!(refs.len(), n);
     for r in refs {
         let name = r["name"].as_str().unwrap();
         let path = r["file"].as_str().unwrap();
         let s = read_studies(path.as_ref(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
         let o = GlmmOptions {
-            model: GlmmModel::UmRs,
+            model,
             test: if r["test"] == "t" {
                 evident::model::Test::T
             } else {
@@ -216,17 +214,34 @@ fn um_rs_matches_metafor_beyond_the_corpus() {
                 assert!(near(got, want, rtol, atol), "{name} {key}: {got} vs {want}");
             }
         }
-        let scalars = [
+        let mut scalars = vec![
             ("tau2", fit.tau2, 1e-4, 1e-6),
-            ("sigma2", fit.sigma2.unwrap(), 1e-4, 1e-6),
             ("loglik", fit.loglik, 1e-5, 1e-4),
             ("QE_LRT", fit.qe_lrt, 1e-4, 1e-8),
         ];
+        if let Some(sigma2) = fit.sigma2 {
+            scalars.push(("sigma2", sigma2, 1e-4, 1e-6));
+        }
         for (key, got, rtol, atol) in scalars {
             let want = r[key].as_f64().unwrap();
             assert!(near(got, want, rtol, atol), "{name} {key}: {got} vs {want}");
         }
     }
+}
+
+/// UM.RS against metafor's tight lme4 fits (tests/fixtures/glmm_umrs/umrs.R): t tests, a study
+/// with no events in one arm, a double-zero study (dropped), IRR with a zero count, a moderator.
+#[test]
+fn um_rs_matches_metafor_beyond_the_corpus() {
+    matches_fixture("tests/fixtures/glmm_umrs/umrs.json", GlmmModel::UmRs, 4);
+}
+
+/// The binomial-normal (PLO) and Poisson-normal (IRLN) models against metafor's tight lme4 fits
+/// (tests/fixtures/glmm_plo/gen.R): k from 2 to 100, τ² at 0 and τ = 2, proportions of 0 and 1,
+/// moderators under z and t, rates with a zero count, the bundled pilot data.
+#[test]
+fn plo_and_irln_match_metafor_beyond_the_corpus() {
+    matches_fixture("tests/fixtures/glmm_plo/plo.json", GlmmModel::UmFs, 17);
 }
 
 /// UM.RS refuses what metafor refuses or cannot estimate: one study, complete separation,
