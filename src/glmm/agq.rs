@@ -68,12 +68,13 @@ pub struct Model {
 impl Family {
     /// log f(y | η), with the constants of R's `dbinom`/`dpois`, and its first two η-derivatives.
     pub fn ll(self, o: &Obs, eta: f64) -> (f64, f64, f64) {
-        let [l, d1, d2, _] = self.ll3(o, eta);
+        let [l, d1, d2, ..] = self.ll4(o, eta);
         (l, d1, d2)
     }
 
-    /// log f(y | η) and its first three η-derivatives (the third moves the AGQ scale).
-    pub fn ll3(self, o: &Obs, eta: f64) -> [f64; 4] {
+    /// log f(y | η) and its first four η-derivatives (the third moves the AGQ scale, the fourth
+    /// its derivatives).
+    pub fn ll4(self, o: &Obs, eta: f64) -> [f64; 5] {
         match self {
             Family::Binomial => {
                 // One exponential, e^−|η|: log(1 + e^η) and p(1 − p) = e/(1 + e)² without
@@ -87,16 +88,18 @@ impl Family {
                 };
                 let v = e / ((1.0 + e) * (1.0 + e));
                 let l = o.lchoose + o.y * eta - o.n * log1pe;
-                [l, o.y - o.n * p, -o.n * v, -o.n * v * (1.0 - 2.0 * p)]
+                // dv/dη = v(1 − 2p) and d[v(1 − 2p)]/dη = v(1 − 6v).
+                let (d3, d4) = (-o.n * v * (1.0 - 2.0 * p), -o.n * v * (1.0 - 6.0 * v));
+                [l, o.y - o.n * p, -o.n * v, d3, d4]
             }
             Family::Poisson => {
                 let mu = eta.exp();
-                [o.y * eta - mu - o.lfactorial, o.y - mu, -mu, -mu]
+                [o.y * eta - mu - o.lfactorial, o.y - mu, -mu, -mu, -mu]
             }
             Family::Fnch => o
                 .fnch
                 .as_ref()
-                .map_or([f64::NAN, 0.0, 0.0, 0.0], |f| f.ll3(eta)),
+                .map_or([f64::NAN, 0.0, 0.0, 0.0, 0.0], |f| f.ll4(eta)),
         }
     }
 
@@ -130,20 +133,39 @@ pub fn gh_rule(n: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// A gradient in θ, written into the second argument; `None` where it cannot be evaluated.
-pub type GradFn<'a> = dyn Fn(&[f64], &mut [f64]) -> Option<()> + 'a;
-
 /// Runs `f` on `n` zeroed values, on the stack when few (the fit evaluates studies millions of
 /// times; an allocation each time was a fifth of its instructions).
 pub fn scratch<R>(n: usize, f: impl FnOnce(&mut [f64]) -> R) -> R {
-    // Two sizes, as zeroing the larger one for a handful of values costs as much as using them.
+    // Three sizes, as zeroing a larger one for a handful of values costs as much as using them.
     if n <= 8 {
         f(&mut [0.0; 8][..n])
     } else if n <= 48 {
         f(&mut [0.0; 48][..n])
+    } else if n <= 128 {
+        f(&mut [0.0; 128][..n])
     } else {
         f(&mut vec![0.0; n])
     }
+}
+
+/// A study's observations at (β, τ): the fixed parts of their linear predictors and the number
+/// of parameters θ = (β, τ).
+struct Point<'a> {
+    obs: &'a [Obs],
+    eta0: &'a [f64],
+    tau: f64,
+    n: usize,
+}
+
+/// How the AGQ nodes u* + s·z move with θ: the mode and scale, their gradients and Hessians
+/// (row-major).
+struct Moving<'a> {
+    u: f64,
+    s: f64,
+    du: &'a [f64],
+    ds: &'a [f64],
+    d2u: &'a [f64],
+    d2s: &'a [f64],
 }
 
 /// What one study contributes at (β, τ).
@@ -182,12 +204,15 @@ impl Model {
         })
     }
 
-    /// The conditional mode of u (τ ≠ 0) and Σ ∂²log f/∂u² there; `None` when Newton fails.
-    fn mode(&self, obs: &[Obs], eta0: &[f64], tau: f64) -> Option<(f64, f64)> {
+    /// The conditional mode of u (τ ≠ 0), searched from `start`, and Σ ∂²log f/∂u² there;
+    /// `None` when Newton fails.
+    fn mode(&self, obs: &[Obs], eta0: &[f64], tau: f64, start: f64) -> Option<(f64, f64)> {
         // Newton on the concave log posterior l(u) − u²/2, halving steps that overshoot; the
-        // derivatives of an accepted point serve the next step.
-        let mut u = 0.0;
-        let (mut f, mut d1, mut d2) = self.study_ll(obs, eta0, tau, u);
+        // derivatives of an accepted point serve the next step. A start at the mode of a nearby
+        // θ (the previous evaluation's) saves most of the steps.
+        let mut u = if start.is_finite() { start } else { 0.0 };
+        let (l, mut d1, mut d2) = self.study_ll(obs, eta0, tau, u);
+        let mut f = l - u * u / 2.0;
         for _ in 0..200 {
             let mut step = -(d1 - u) / (d2 - 1.0);
             let mut tries = 0;
@@ -209,15 +234,23 @@ impl Model {
         None
     }
 
-    /// The AGQ log marginal likelihood of one study; `None` when the mode search fails.
-    pub fn study(&self, i: usize, beta: &[f64], tau: f64, rule: &[(f64, f64)]) -> Option<StudyFit> {
+    /// The AGQ log marginal likelihood of one study, the mode searched from `start`; `None` when
+    /// the mode search fails.
+    pub fn study(
+        &self,
+        i: usize,
+        beta: &[f64],
+        tau: f64,
+        rule: &[(f64, f64)],
+        start: f64,
+    ) -> Option<StudyFit> {
         let obs = &self.studies[i];
         Self::with_eta0(obs, beta, |eta0| {
             if tau == 0.0 {
                 let l = self.study_ll(obs, eta0, 0.0, 0.0).0;
                 return Some(StudyFit { ll: l, mode: 0.0 });
             }
-            let (u, d2) = self.mode(obs, eta0, tau)?;
+            let (u, d2) = self.mode(obs, eta0, tau, start)?;
             let s = 1.0 / (1.0 - d2).sqrt();
             let term = |&(z, lw): &(f64, f64)| {
                 let v = u + s * z;
@@ -237,110 +270,234 @@ impl Model {
         })
     }
 
-    /// The exact gradient of [`Model::study`] in (β, τ): the AGQ's nodes u* + s·z move with the
-    /// mode u* and the scale s = (−g″)^−½ of the log posterior g, du*/dθ = −∂g′/∂θ ÷ g″ by the
-    /// implicit function theorem and ds/dθ = s³/2 · (∂g″/∂θ + g‴·du*/dθ). `grad` (of length
-    /// β's + 1) receives it; `None` when the mode search fails.
-    pub fn study_grad(
+    /// The exact gradient and Hessian of [`Model::study`] in θ = (β, τ), written into `grad` (of
+    /// length β's + 1) and `hess` (row-major), the mode searched from `start`; the study's fit,
+    /// or `None` when the mode search fails. The AGQ's nodes u* + s·z move with the mode u* and
+    /// the scale s = (−g″)^−½ of the log posterior g; their first and second θ-derivatives
+    /// follow from g′(u*; θ) = 0 by the implicit function theorem (Pinheiro & Bates 1995, §3).
+    #[allow(clippy::too_many_arguments)]
+    pub fn study_derivatives(
         &self,
         i: usize,
         beta: &[f64],
         tau: f64,
         rule: &[(f64, f64)],
+        start: f64,
         grad: &mut [f64],
-    ) -> Option<()> {
+        hess: &mut [f64],
+    ) -> Option<StudyFit> {
         let obs = &self.studies[i];
         grad.fill(0.0);
+        hess.fill(0.0);
         Self::with_eta0(obs, beta, |eta0| {
+            let n = grad.len();
+            let at = Point { obs, eta0, tau, n };
             if tau == 0.0 {
-                // The likelihood is even in τ and the nodes do not move.
-                for (o, &e) in obs.iter().zip(eta0) {
-                    let b = self.family.ll(o, e).1;
-                    grad.iter_mut().zip(&o.x).for_each(|(g, x)| *g += x * b);
-                }
-                return Some(());
+                return Some(self.derivatives_at_zero(&at, grad, hess));
             }
-            let (u, _) = self.mode(obs, eta0, tau)?;
-            self.nodes_grad(obs, eta0, tau, u, rule, grad)
+            let (u, _) = self.mode(obs, eta0, tau, start)?;
+            scratch(9 * n + 6 * n * n, |buf| {
+                let (moving, rest) = buf.split_at_mut(2 * n + 2 * n * n);
+                let (tmp, nodes) = rest.split_at_mut(3 * n + 2 * n * n);
+                let s = self.mode_derivatives(&at, u, moving, tmp);
+                let (du, rest) = moving.split_at(n);
+                let (ds, rest) = rest.split_at(n);
+                let (d2u, d2s) = rest.split_at(n * n);
+                let m = Moving {
+                    u,
+                    s,
+                    du,
+                    ds,
+                    d2u,
+                    d2s,
+                };
+                let ll = self.nodes_derivatives(&at, &m, rule, nodes, grad, hess)?;
+                Some(StudyFit { ll, mode: u })
+            })
         })
     }
 
-    /// [`Model::study_grad`] at the mode `u` (τ ≠ 0).
-    fn nodes_grad(
-        &self,
-        obs: &[Obs],
-        eta0: &[f64],
-        tau: f64,
-        u: f64,
-        rule: &[(f64, f64)],
-        grad: &mut [f64],
-    ) -> Option<()> {
+    /// τ = 0: the nodes collapse onto u = 0 and the likelihood is even in τ, so the τ-gradient
+    /// and the (β, τ) cross-derivatives vanish and ∂²/∂τ² is the integral's limit
+    /// (Σ c·l′)² + Σ c²·l″.
+    fn derivatives_at_zero(&self, at: &Point, grad: &mut [f64], hess: &mut [f64]) -> StudyFit {
         let n = grad.len();
-        scratch(3 * n, |buf| {
-            // du, ds: ∂g′/∂θ and ∂g″/∂θ at the mode, made du*/dθ and ds/dθ below; gv: ∂g/∂θ at
-            // a node.
-            let (du, rest) = buf.split_at_mut(n);
-            let (ds, gv) = rest.split_at_mut(n);
-            let (mut g2, mut g3) = (-1.0, 0.0);
-            for (o, &e) in obs.iter().zip(eta0) {
-                let ct = o.c * tau;
-                let [_, l1, l2, l3] = self.family.ll3(o, e + ct * u);
-                g2 += ct * ct * l2;
-                g3 += ct * ct * ct * l3;
-                for (k, x) in o.x.iter().enumerate() {
-                    du[k] += ct * x * l2;
-                    ds[k] += ct * ct * x * l3;
-                }
-                du[n - 1] += o.c * l1 + ct * o.c * u * l2;
-                ds[n - 1] += 2.0 * o.c * ct * l2 + ct * ct * o.c * u * l3;
-            }
-            let s = 1.0 / (-g2).sqrt();
-            for (a, b) in du.iter_mut().zip(ds.iter_mut()) {
-                *a /= -g2;
-                *b = s * s * s / 2.0 * (*b + g3 * *a);
-            }
-            // Σⱼ pⱼ dtⱼ/dθ, the node weights pⱼ ∝ e^tⱼ normalised on the fly (m the largest tⱼ
-            // so far, total = Σ e^(tⱼ − m)).
-            let (mut m, mut total) = (f64::NEG_INFINITY, 0.0);
-            for &(z, lw) in rule {
-                let v = u + s * z;
-                let (mut l, mut gp) = (-v * v / 2.0, -v);
-                gv.iter_mut().for_each(|g| *g = 0.0);
-                for (o, &e) in obs.iter().zip(eta0) {
-                    let (a, l1, _) = self.family.ll(o, e + o.c * tau * v);
-                    l += a;
-                    gp += o.c * tau * l1;
-                    gv.iter_mut().zip(&o.x).for_each(|(g, x)| *g += x * l1);
-                    gv[n - 1] += o.c * v * l1;
-                }
-                let t = lw + l + z * z / 2.0;
-                if !t.is_finite() {
-                    return None;
-                }
-                if t > m {
-                    let r = (m - t).exp();
-                    total *= r;
-                    grad.iter_mut().for_each(|g| *g *= r);
-                    m = t;
-                }
-                let p = (t - m).exp();
-                total += p;
-                for (k, g) in grad.iter_mut().enumerate() {
-                    *g += p * (gv[k] + gp * (du[k] + z * ds[k]));
+        let (mut ll, mut c1, mut c2) = (0.0, 0.0, 0.0);
+        for (o, &e) in at.obs.iter().zip(at.eta0) {
+            let (l0, l1, l2) = self.family.ll(o, e);
+            ll += l0;
+            c1 += o.c * l1;
+            c2 += o.c * o.c * l2;
+            for (a, xa) in o.x.iter().enumerate() {
+                grad[a] += xa * l1;
+                for (b, xb) in o.x.iter().enumerate() {
+                    hess[a * n + b] += l2 * xa * xb;
                 }
             }
-            for (g, d) in grad.iter_mut().zip(ds.iter()) {
-                *g = *g / total + d / s;
+        }
+        hess[n * n - 1] = c1 * c1 + c2;
+        StudyFit { ll, mode: 0.0 }
+    }
+
+    /// At the mode `u`: the scale s (returned) and, into `out`, du*/dθ, ds/dθ, d²u*/dθ² and
+    /// d²s/dθ² (`tmp` is scratch of 3n + 2n²). With g's partial derivatives at the mode,
+    /// du* = −g_uθ/g_uu and d²u* = −(g_uθθ + g_uuθ du*' + du* g_uuθ' + g_uuu du* du*')/g_uu;
+    /// G = g_uu(u*(θ), θ) moves by dG = g_uuθ + g_uuu du* and d²G = g_uuθθ + g_uuuθ du*' +
+    /// du* g_uuuθ' + g_uuuu du* du*' + g_uuu d²u*, and s = (−G)^−½.
+    fn mode_derivatives(&self, at: &Point, u: f64, out: &mut [f64], tmp: &mut [f64]) -> f64 {
+        let (n, t) = (at.n, at.n - 1);
+        let (guth, rest) = tmp.split_at_mut(n);
+        let (guuth, rest) = rest.split_at_mut(n);
+        let (guuuth, rest) = rest.split_at_mut(n);
+        let (guthth, guuthth) = rest.split_at_mut(n * n);
+        let (mut g2, mut g3, mut g4) = (-1.0, 0.0, 0.0);
+        for (o, &e) in at.obs.iter().zip(at.eta0) {
+            let b = o.c * at.tau;
+            let [_, l1, l2, l3, l4] = self.family.ll4(o, e + b * u);
+            g2 += l2 * b * b;
+            g3 += l3 * b * b * b;
+            g4 += l4 * b * b * b * b;
+            // a = ∂η/∂θ = (x, c·u) and m = ∂²η/∂u∂θ, c at τ and 0 elsewhere.
+            let a = |k: usize| if k < t { o.x[k] } else { o.c * u };
+            let m = |k: usize| if k < t { 0.0 } else { o.c };
+            for k in 0..n {
+                let (ak, mk) = (a(k), m(k));
+                guth[k] += l2 * b * ak + l1 * mk;
+                guuth[k] += l3 * b * b * ak + 2.0 * l2 * b * mk;
+                guuuth[k] += l4 * b * b * b * ak + 3.0 * l3 * b * b * mk;
+                for j in 0..n {
+                    let (aj, mj) = (a(j), m(j));
+                    let cross = ak * mj + mk * aj;
+                    guthth[k * n + j] += l3 * b * ak * aj + l2 * cross;
+                    guuthth[k * n + j] +=
+                        l4 * b * b * ak * aj + 2.0 * l3 * b * cross + 2.0 * l2 * mk * mj;
+                }
             }
-            Some(())
-        })
+        }
+        let (du, rest) = out.split_at_mut(n);
+        let (ds, rest) = rest.split_at_mut(n);
+        let (d2u, d2s) = rest.split_at_mut(n * n);
+        let s = 1.0 / (-g2).sqrt();
+        let (s3, s5) = (s * s * s, s * s * s * s * s);
+        for k in 0..n {
+            du[k] = -guth[k] / g2;
+            ds[k] = guuth[k] + g3 * du[k]; // dG, made ds below
+        }
+        for k in 0..n {
+            for j in 0..n {
+                let kj = k * n + j;
+                d2u[kj] =
+                    -(guthth[kj] + guuth[k] * du[j] + guuth[j] * du[k] + g3 * du[k] * du[j]) / g2;
+                let d2g = guuthth[kj]
+                    + guuuth[k] * du[j]
+                    + guuuth[j] * du[k]
+                    + g4 * du[k] * du[j]
+                    + g3 * d2u[kj];
+                d2s[kj] = s3 / 2.0 * d2g + 0.75 * s5 * ds[k] * ds[j];
+            }
+        }
+        ds.iter_mut().for_each(|d| *d *= s3 / 2.0);
+        s
+    }
+
+    /// The AGQ sum over the nodes v = u* + s·z with its exact θ-derivatives (`tmp` scratch of
+    /// 4n + 2n²): each node's log term t(θ) = g(v(θ); θ) + const has dt = g_θ + g_u dv and
+    /// d²t = g_θθ + g_uθ dv' + dv g_uθ' + g_uu dv dv' + g_u d²v, and with the normalised node
+    /// weights p, ll = log Σ eᵗ + log s has gradient Σ p dt + ds/s and Hessian
+    /// Σ p (d²t + dt dt') − (Σ p dt)(Σ p dt)' + d²s/s − ds ds'/s². Returns ll.
+    fn nodes_derivatives(
+        &self,
+        at: &Point,
+        mv: &Moving,
+        rule: &[(f64, f64)],
+        tmp: &mut [f64],
+        grad: &mut [f64],
+        hess: &mut [f64],
+    ) -> Option<f64> {
+        let n = grad.len();
+        let t = n - 1;
+        let (gth, rest) = tmp.split_at_mut(n);
+        let (guth, rest) = rest.split_at_mut(n);
+        let (dv, rest) = rest.split_at_mut(n);
+        let (gthth, _) = rest.split_at_mut(n * n);
+        // grad and hess accumulate Σ e^(t − m) dt and Σ e^(t − m) (d²t + dt dt'), m the largest
+        // t so far, total = Σ e^(t − m).
+        let (mut m, mut total) = (f64::NEG_INFINITY, 0.0);
+        for &(z, lw) in rule {
+            let v = mv.u + mv.s * z;
+            let (mut l, mut gu, mut guu) = (-v * v / 2.0, -v, -1.0);
+            gth.fill(0.0);
+            guth.fill(0.0);
+            gthth.fill(0.0);
+            for (o, &e) in at.obs.iter().zip(at.eta0) {
+                let b = o.c * at.tau;
+                let (l0, l1, l2) = self.family.ll(o, e + b * v);
+                l += l0;
+                gu += l1 * b;
+                guu += l2 * b * b;
+                let a = |k: usize| if k < t { o.x[k] } else { o.c * v };
+                for k in 0..n {
+                    let ak = a(k);
+                    gth[k] += l1 * ak;
+                    guth[k] += l2 * b * ak;
+                    for j in 0..n {
+                        gthth[k * n + j] += l2 * ak * a(j);
+                    }
+                }
+                guth[t] += l1 * o.c;
+            }
+            let tq = lw + l + z * z / 2.0;
+            if !tq.is_finite() {
+                return None;
+            }
+            if tq > m {
+                let r = (m - tq).exp();
+                total *= r;
+                grad.iter_mut().chain(hess.iter_mut()).for_each(|g| *g *= r);
+                m = tq;
+            }
+            let p = (tq - m).exp();
+            total += p;
+            for k in 0..n {
+                dv[k] = mv.du[k] + z * mv.ds[k];
+                gth[k] += gu * dv[k]; // dt
+            }
+            for k in 0..n {
+                grad[k] += p * gth[k];
+                for j in 0..n {
+                    let kj = k * n + j;
+                    let d2t = gthth[kj]
+                        + guth[k] * dv[j]
+                        + guth[j] * dv[k]
+                        + guu * dv[k] * dv[j]
+                        + gu * (mv.d2u[kj] + z * mv.d2s[kj]);
+                    hess[kj] += p * (d2t + gth[k] * gth[j]);
+                }
+            }
+        }
+        for g in grad.iter_mut() {
+            *g /= total;
+        }
+        for k in 0..n {
+            for j in 0..n {
+                let kj = k * n + j;
+                hess[kj] = hess[kj] / total - grad[k] * grad[j] + mv.d2s[kj] / mv.s
+                    - mv.ds[k] * mv.ds[j] / (mv.s * mv.s);
+            }
+        }
+        for (g, d) in grad.iter_mut().zip(mv.ds) {
+            *g += d / mv.s;
+        }
+        Some(m + total.ln() + mv.s.ln())
     }
 
     /// Σ log f(y | μ̂) of study `i` at its conditional mode: what metafor reports as the ll of
     /// nAGQ = 7 fits (NaN when the mode search fails).
     pub fn conditional_study(&self, i: usize, beta: &[f64], tau: f64, rule: &[(f64, f64)]) -> f64 {
         let obs = &self.studies[i];
-        let mode = self.study(i, beta, tau, rule).map_or(f64::NAN, |s| s.mode);
+        let mode = self
+            .study(i, beta, tau, rule, 0.0)
+            .map_or(f64::NAN, |s| s.mode);
         Self::with_eta0(obs, beta, |eta0| self.study_ll(obs, eta0, tau, mode).0)
     }
 
@@ -385,66 +542,57 @@ pub fn derivatives(f: &dyn Fn(&[f64]) -> f64, x: &[f64], h: f64) -> (DVector<f64
     (g, hess)
 }
 
-/// The gradient at `x` (`g` writes it into its second argument) and the Hessian by forward
-/// differences of it (steps relative to |x|), symmetrised; `None` where `g` fails or is not
-/// finite. For Newton steps: their convergence rests on the exact gradient, and an O(h) error
-/// in the Hessian only shrinks each step's gain by that factor.
-pub fn gradient_derivatives(g: &GradFn, x: &[f64], h: f64) -> Option<(DVector<f64>, DMatrix<f64>)> {
-    let n = x.len();
-    let mut g0 = DVector::zeros(n);
-    g(x, g0.as_mut_slice())?;
-    let mut hess = DMatrix::zeros(n, n);
-    let mut gp = vec![0.0; n];
-    let mut y = x.to_vec();
-    for i in 0..n {
-        y[i] = x[i] + h * (1.0 + x[i].abs());
-        let step = y[i] - x[i];
-        g(&y, &mut gp)?;
-        y[i] = x[i];
-        for r in 0..n {
-            hess[(r, i)] = (gp[r] - g0[r]) / step;
-        }
-    }
-    let hess = (&hess + hess.transpose()) / 2.0;
-    g0.iter()
-        .chain(hess.iter())
-        .all(|v| v.is_finite())
-        .then_some((g0, hess))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The exact gradient of a study's AGQ log-likelihood against central differences of it.
+    /// The exact gradient and Hessian of a study's AGQ log-likelihood against central
+    /// differences of the likelihood and of the gradient; the likelihood is [`Model::study`]'s.
     fn check(model: &Model, beta: &[f64], tau: f64, n_rule: usize) {
         let rule = gh_rule(n_rule);
-        let mut g = vec![0.0; beta.len() + 1];
-        model.study_grad(0, beta, tau, &rule, &mut g).unwrap();
+        let n = beta.len() + 1;
+        let derivs = |t: &[f64]| {
+            let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+            let fit = model
+                .study_derivatives(0, &t[..n - 1], t[n - 1], &rule, 0.3, &mut g, &mut h)
+                .unwrap();
+            (fit.ll, g, h)
+        };
         let ll = |t: &[f64]| {
             model
-                .study(0, &t[..beta.len()], t[beta.len()], &rule)
+                .study(0, &t[..n - 1], t[n - 1], &rule, 0.0)
                 .unwrap()
                 .ll
         };
         let mut t: Vec<f64> = beta.iter().copied().chain([tau]).collect();
-        for (j, gj) in g.iter().enumerate() {
+        let (l0, g, hess) = derivs(&t);
+        assert!((l0 - ll(&t)).abs() < 1e-12 * (1.0 + l0.abs()));
+        for j in 0..n {
             let h = 1e-5;
             t[j] += h;
-            let up = ll(&t);
+            let (up, gup) = (ll(&t), derivs(&t).1);
             t[j] -= 2.0 * h;
-            let down = ll(&t);
+            let (down, gdown) = (ll(&t), derivs(&t).1);
             t[j] += h;
             let fd = (up - down) / (2.0 * h);
             assert!(
-                (gj - fd).abs() < 1e-7 * (1.0 + fd.abs()),
-                "{j}: {gj} vs {fd}"
+                (g[j] - fd).abs() < 1e-7 * (1.0 + fd.abs()),
+                "{j}: {} vs {fd}",
+                g[j]
             );
+            for r in 0..n {
+                let fd = (gup[r] - gdown[r]) / (2.0 * h);
+                let got = hess[r * n + j];
+                assert!(
+                    (got - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "({r}, {j}): {got} vs {fd}"
+                );
+            }
         }
     }
 
     #[test]
-    fn study_gradient_is_the_derivative_of_the_agq_likelihood() {
+    fn study_gradient_and_hessian_are_the_derivatives_of_the_agq_likelihood() {
         let arms = |n: f64| {
             vec![
                 Obs::new(7.0, n, 0.0, vec![1.0, 1.0], 0.5),
@@ -466,6 +614,12 @@ mod tests {
             ]],
         };
         check(&poisson, &[0.3, -0.5], 0.6, 7);
+        let single = Model {
+            family: Family::Binomial,
+            studies: vec![vec![Obs::new(3.0, 40.0, 0.0, vec![1.0, 0.7], 1.0)]],
+        };
+        check(&single, &[-2.0, 0.5], 0.6, 7);
+        check(&single, &[-2.0, 0.5], 0.0, 7);
         let mut o = Obs::new(9.0, 20.0, 0.0, vec![1.0], 1.0);
         o.fnch = Some(Arc::new(Fnch::new(9.0, 40.0, 35.0, 20.0)));
         let fnch = Model {

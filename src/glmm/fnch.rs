@@ -51,12 +51,13 @@ impl Fnch {
     /// log P(X = x; ψ = e^η) and its first two η-derivatives, x − E[X] and −Var[X] (zero where the
     /// clamp of log ψ applies).
     pub fn ll(&self, eta: f64) -> (f64, f64, f64) {
-        let [l, d1, d2, _] = self.ll3(eta);
+        let [l, d1, d2, ..] = self.ll4(eta);
         (l, d1, d2)
     }
 
-    /// As [`Fnch::ll`] with the third η-derivative, −E[(X − E[X])³].
-    pub fn ll3(&self, eta: f64) -> [f64; 4] {
+    /// As [`Fnch::ll`] with the third and fourth η-derivatives, −κ₃ and −κ₄ (the cumulants of X:
+    /// log P is η·x minus X's cumulant generating function, up to a constant).
+    pub fn ll4(&self, eta: f64) -> [f64; 5] {
         let clamped = eta.abs() > LOG_PSI_MAX;
         let e = eta.clamp(-LOG_PSI_MAX, LOG_PSI_MAX);
         let terms = self
@@ -72,24 +73,28 @@ impl Fnch {
                 |a, (j, t)| if t > a.1 { (j, t) } else { a },
             );
         // Moments about the most likely value, so the central ones do not cancel.
-        let (mut s0, mut s1, mut s2, mut s3) = (0.0, 0.0, 0.0, 0.0);
+        let (mut s0, mut s1, mut s2, mut s3, mut s4) = (0.0, 0.0, 0.0, 0.0, 0.0);
         for (j, t) in terms.enumerate() {
             let w = (t - m).exp();
             let y = j as f64 - jm as f64;
+            let y2 = y * y;
             s0 += w;
             s1 += w * y;
-            s2 += w * y * y;
-            s3 += w * y * y * y;
+            s2 += w * y2;
+            s3 += w * y2 * y;
+            s4 += w * y2 * y2;
         }
-        let mean = s1 / s0;
-        let var = (s2 / s0 - mean * mean).max(0.0);
-        let k3 = s3 / s0 - 3.0 * mean * s2 / s0 + 2.0 * mean * mean * mean;
+        let (mean, r2, r3, r4) = (s1 / s0, s2 / s0, s3 / s0, s4 / s0);
+        let var = (r2 - mean * mean).max(0.0);
+        let k3 = r3 - 3.0 * mean * r2 + 2.0 * mean * mean * mean;
+        let mu4 = r4 - 4.0 * mean * r3 + 6.0 * mean * mean * r2 - 3.0 * mean.powi(4);
+        let k4 = mu4 - 3.0 * var * var;
         let j = (self.x - self.lo) as usize;
         let l = self.lcoef[j] + self.x * e - m - s0.ln();
         if clamped {
-            [l, 0.0, 0.0, 0.0]
+            [l, 0.0, 0.0, 0.0, 0.0]
         } else {
-            [l, self.x - self.lo - jm as f64 - mean, -var, -k3]
+            [l, self.x - self.lo - jm as f64 - mean, -var, -k3, -k4]
         }
     }
 
@@ -142,6 +147,11 @@ mod tests {
             let fd2 = (f.ll(eta + h).1 - f.ll(eta - h).1) / (2.0 * h);
             assert!((d1 - fd1).abs() < 1e-6, "{d1} {fd1}");
             assert!((d2 - fd2).abs() < 1e-6, "{d2} {fd2}");
+            let [.., d3, d4] = f.ll4(eta);
+            let fd3 = (f.ll4(eta + h)[2] - f.ll4(eta - h)[2]) / (2.0 * h);
+            let fd4 = (f.ll4(eta + h)[3] - f.ll4(eta - h)[3]) / (2.0 * h);
+            assert!((d3 - fd3).abs() < 1e-6 * (1.0 + d3.abs()), "{d3} {fd3}");
+            assert!((d4 - fd4).abs() < 1e-5 * (1.0 + d4.abs()), "{d4} {fd4}");
         }
         let (eta, _, info) = f.mle();
         assert!(f.ll(eta).1.abs() < 1e-9 && info > 0.0);

@@ -25,7 +25,7 @@ use crate::moderators::metareg::OmnibusTest;
 use crate::stats::{pchisq_upper, pf_upper, pnorm_two_sided, pt_two_sided, qnorm_upper, qt_upper};
 use agq::{Family, Model, Obs};
 use nalgebra::{DMatrix, DVector};
-use separable::Separable;
+use separable::{Optimum, Separable};
 
 /// metafor's `model` argument of `rma.glmm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -475,56 +475,92 @@ fn pooled_link(family: Family, g: &[Obs]) -> f64 {
     }
 }
 
-/// The equal-effects fit (τ, at `tau_at` of the full vector, held at 0) from `start` and the ML
-/// fit started from it with a few values of τ (the best kept); the last `nvar` coordinates, the
-/// random effects' SDs, made non-negative (the likelihood is even in each).
+/// A starting τ for the ML fit: the DerSimonian–Laird moment estimate on the inverse-variance
+/// effects (the GLMM's scale), kept within [0.1, 5] so that the start is off the likelihood's
+/// stationary point at τ = 0 and within reach of the quadrature.
+fn tau_start(prep: &Prepared) -> f64 {
+    let design = crate::model::design::Matrix::new(prep.x.clone());
+    let e = &prep.effects;
+    crate::model::tau2::estimate(
+        &design,
+        &e.yi,
+        &e.vi,
+        crate::model::Method::DL,
+        &crate::model::Control::default(),
+    )
+    .map_or(0.5, |t| t.tau2.max(0.0).sqrt())
+    .clamp(0.1, 5.0)
+}
+
+/// The equal-effects fit (τ, at `tau_at` of the full vector, held at 0) from `start`, then the
+/// ML fit from it with τ at `tau0`; the last `nvar` coordinates, the random effects' SDs, made
+/// non-negative (the likelihood is even in each). One start, as lme4, with two safeguards: if
+/// that fit fails, or the likelihood at its β with τ at one of 0.1, 0.5, 1.5 is higher, the fit
+/// is also run from those τ and the best optimum kept.
 fn ee_and_ml(
     sep: &Separable,
     start: &[f64],
     tau_at: usize,
     nvar: usize,
-) -> Result<(Vec<f64>, Vec<f64>)> {
+    tau0: f64,
+) -> Result<(Optimum, Optimum)> {
     let (no, n) = (sep.n_own(), start.len());
     let mut free = vec![true; n - no];
     free[tau_at - no] = false;
     let ee = sep
-        .maximise(start, &free)
+        .maximum(start, &free)
         .ok_or_else(|| fit_failed("equal-effects"))?;
-    let mut best: Option<(Vec<f64>, f64)> = None;
-    for tau0 in [0.5, 1.5, 0.1] {
-        let mut s = ee.clone();
-        s[tau_at] = tau0;
-        if let Some(t) = sep.maximise(&s, &vec![true; n - no]) {
-            let v = sep.value(&t);
-            if best.as_ref().is_none_or(|b| v > b.1 + 1e-9) {
-                best = Some((t, v));
+    let from = |base: &[f64], tau: f64| {
+        let mut s = base.to_vec();
+        s[tau_at] = tau;
+        s
+    };
+    let fit = |s: &[f64]| sep.maximum(s, &vec![true; n - no]);
+    let mut best = fit(&from(&ee.x, tau0));
+    let probes = [0.1, 0.5, 1.5];
+    let doubt = best.as_ref().is_none_or(|b| {
+        probes
+            .iter()
+            .any(|&tau| sep.value(&from(&b.x, tau)) > b.ll + 1e-9 * (1.0 + b.ll.abs()))
+    });
+    if doubt {
+        for tau in probes {
+            if let Some(c) = fit(&from(&ee.x, tau)) {
+                if best.as_ref().is_none_or(|b| c.ll > b.ll + 1e-9) {
+                    best = Some(c);
+                }
             }
         }
     }
-    let (mut theta, _) = best.ok_or_else(|| fit_failed("random-effects"))?;
-    for t in theta[n - nvar..].iter_mut() {
+    let mut ml = best.ok_or_else(|| fit_failed("random-effects"))?;
+    for t in ml.x[n - nvar..].iter_mut() {
         *t = t.abs();
     }
-    Ok((ee, theta))
+    Ok((ee, ml))
 }
 
 /// The covariance of the fixed effects (the shared coordinates before the last `nvar` SDs): their
 /// block of the inverse information in (fixed effects, SDs), as lme4's `vcov` of a GLMM (own
 /// parameters eliminated exactly). An SD at 0 is left out (the likelihood is even in it, so its
 /// cross-derivatives vanish); if the information is singular, the fixed-effects block alone.
-fn fixed_vcov(sep: &Separable, theta: &[f64], nvar: usize) -> Result<DMatrix<f64>> {
-    let no = sep.n_own();
+/// `cov` gives the covariance of the shared coordinates it is asked for (after the `no` own
+/// ones). The signs of the SDs do not matter: flipping one flips its cross-derivatives only.
+fn fixed_vcov(
+    theta: &[f64],
+    no: usize,
+    nvar: usize,
+    cov: impl Fn(&[bool]) -> Option<DMatrix<f64>>,
+) -> Result<DMatrix<f64>> {
     let ns = theta.len() - no;
     let nb = ns - nvar;
     let keep: Vec<bool> = (0..ns)
         .map(|j| j < nb || theta[no + j].abs() > 1e-6)
         .collect();
-    if let Some(v) = sep.shared_cov(theta, &keep) {
+    if let Some(v) = cov(&keep) {
         return Ok(v.view((0, 0), (nb, nb)).into_owned());
     }
     let fixed: Vec<bool> = (0..ns).map(|j| j < nb).collect();
-    sep.shared_cov(theta, &fixed)
-        .ok_or_else(|| fit_failed("random-effects (singular information)"))
+    cov(&fixed).ok_or_else(|| fit_failed("random-effects (singular information)"))
 }
 
 /// What a fitted model hands to [`finish`].
@@ -562,38 +598,52 @@ fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<Gl
         b
     };
     let a = usize::from(off > 0);
+    // Each study's latest conditional mode starts its next mode search: successive evaluations
+    // are at nearby θ.
+    let modes = std::cell::RefCell::new(vec![0.0; k]);
     let term = |i: usize, t: &[f64]| {
         agq::scratch(p + a, |b| {
             b[..a].copy_from_slice(&t[p + 1..]);
             b[a..].copy_from_slice(&t[..p]);
-            m.study(i, b, t[p], &rule).map(|s| s.ll)
+            let fit = m.study(i, b, t[p], &rule, modes.borrow()[i])?;
+            modes.borrow_mut()[i] = fit.mode;
+            Some(fit.ll)
         })
     };
-    // The gradient in (α, β, τ) reordered as θ = (β, τ[, α]).
-    let grad = |i: usize, t: &[f64], out: &mut [f64]| {
-        agq::scratch(2 * (p + a) + 1, |buf| {
-            let (b, g) = buf.split_at_mut(p + a);
+    // The derivatives in (α, β, τ) reordered as θ = (β, τ[, α]).
+    let at = |r: usize| if r < a { p + 1 + r } else { r - a };
+    let derivs = |i: usize, t: &[f64], grad: &mut [f64], hess: &mut [f64]| {
+        let n = p + a + 1;
+        agq::scratch(p + a + n + n * n, |buf| {
+            let (b, rest) = buf.split_at_mut(p + a);
+            let (g, h) = rest.split_at_mut(n);
             b[..a].copy_from_slice(&t[p + 1..]);
             b[a..].copy_from_slice(&t[..p]);
-            m.study_grad(i, b, t[p], &rule, g)?;
-            out[..=p].copy_from_slice(&g[a..]);
-            out[p + 1..].copy_from_slice(&g[..a]);
-            Some(())
+            let fit = m.study_derivatives(i, b, t[p], &rule, modes.borrow()[i], g, h)?;
+            modes.borrow_mut()[i] = fit.mode;
+            for r in 0..n {
+                grad[at(r)] = g[r];
+                for c in 0..n {
+                    hess[at(r) * n + at(c)] = h[r * n + c];
+                }
+            }
+            Some(fit.ll)
         })
     };
     let sep = Separable {
         k,
         local: off > 0,
         term: &term,
-        grad: Some(&grad),
+        exact: Some(&derivs),
     };
-    let (ee, theta) = ee_and_ml(&sep, &start(prep), off + p, 1)?;
-    let vbeta = fixed_vcov(&sep, &theta, 1)?;
+    let (ee, ml) = ee_and_ml(&sep, &start(prep), off + p, 1, tau_start(prep))?;
+    let vbeta = fixed_vcov(&ml.x, off, 1, |keep| sep.optimum_cov(&ml, keep))?;
+    let theta = &ml.x;
     let loglik = if exact {
-        sep.value(&theta)
+        ml.ll
     } else {
         (0..k)
-            .map(|i| m.conditional_study(i, &coefs(&sep.args(&theta, i)), theta[off + p], &rule))
+            .map(|i| m.conditional_study(i, &coefs(&sep.args(theta, i)), theta[off + p], &rule))
             .sum()
     };
     let (q, n_eff) = match off {
@@ -606,7 +656,7 @@ fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<Gl
         tau2: theta[off + p].powi(2),
         sigma2: None,
         loglik,
-        ll_ee: sep.value(&ee),
+        ll_ee: ee.ll,
         ll_sat: m.saturated_loglik(),
         qe_wld: wald_qe(prep),
         q,

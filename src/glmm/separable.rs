@@ -6,8 +6,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
-/// Study i's gradient in θ written into the last argument; `None` where it cannot be evaluated.
-pub type StudyGrad<'a> = dyn Fn(usize, &[f64], &mut [f64]) -> Option<()> + 'a;
+/// Study i's log-likelihood at θ with its exact gradient and Hessian (row-major) in θ written
+/// into the last two arguments; `None` where it cannot be evaluated.
+pub type StudyExact<'a> = dyn Fn(usize, &[f64], &mut [f64], &mut [f64]) -> Option<f64> + 'a;
 
 /// The log-likelihood Σᵢ termᵢ. The full parameter vector is (own₀, …, own_{k−1}, shared…), the
 /// own parameters present only when `local`; `term(i, θ)` gets θ = (shared…, ownᵢ) and returns
@@ -19,13 +20,47 @@ pub struct Separable<'a> {
     pub local: bool,
     /// Study i's log-likelihood.
     pub term: &'a dyn Fn(usize, &[f64]) -> Option<f64>,
-    /// Its exact gradient in θ, if known: the Newton steps then take the Hessian from
-    /// differences of it (2n + 1 evaluations of a study instead of 2n² + 1 of the term).
-    pub grad: Option<&'a StudyGrad<'a>>,
+    /// Its exact gradient and Hessian in θ, if known; else central differences of the term
+    /// (2n² + 1 evaluations of a study).
+    pub exact: Option<&'a StudyExact<'a>>,
+}
+
+/// A maximum found by [`Separable::maximum`].
+pub struct Optimum {
+    /// The full parameter vector there.
+    pub x: Vec<f64>,
+    /// The log-likelihood there.
+    pub ll: f64,
+    /// The shared coordinates that were free, and the derivatives over them there.
+    free: Vec<bool>,
+    arrow: Arrow,
+}
+
+impl Optimum {
+    fn new(x: Vec<f64>, arrow: Arrow, free: &[bool]) -> Optimum {
+        Optimum {
+            x,
+            ll: arrow.ll,
+            free: free.to_vec(),
+            arrow,
+        }
+    }
+}
+
+/// What a trial point of a Newton step gives.
+enum Trial {
+    /// Its log-likelihood is no lower: the derivatives there.
+    Better(Arrow),
+    /// Lower, or not finite.
+    Worse,
+    /// No lower, but its derivatives cannot be evaluated.
+    Failed,
 }
 
 /// The gradient and the arrowhead Hessian over the free coordinates.
 struct Arrow {
+    /// The log-likelihood at the point.
+    ll: f64,
     /// ∂/∂ownᵢ and ∂²/∂ownᵢ² (empty without own parameters).
     g_own: Vec<f64>,
     d: Vec<f64>,
@@ -37,6 +72,26 @@ struct Arrow {
 }
 
 impl Arrow {
+    /// The arrowhead over the shared coordinates marked in `keep`, a subset of the `free` ones
+    /// it was computed over.
+    fn restricted(&self, free: &[bool], keep: &[bool]) -> Arrow {
+        let pos: Vec<usize> = (0..free.len())
+            .filter(|&j| free[j])
+            .enumerate()
+            .filter(|&(_, j)| keep[j])
+            .map(|(r, _)| r)
+            .collect();
+        let m = pos.len();
+        Arrow {
+            ll: self.ll,
+            g_own: self.g_own.clone(),
+            d: self.d.clone(),
+            c: DMatrix::from_fn(self.c.nrows(), m, |i, c| self.c[(i, pos[c])]),
+            g_sh: DVector::from_fn(m, |r, _| self.g_sh[pos[r]]),
+            s: DMatrix::from_fn(m, m, |r, c| self.s[(pos[r], pos[c])]),
+        }
+    }
+
     fn amax_g(&self) -> f64 {
         self.g_own
             .iter()
@@ -129,95 +184,117 @@ impl Separable<'_> {
         a
     }
 
-    /// Central-difference derivatives of every term in its free coordinates (`free` marks the
-    /// shared ones), of the exact gradient when `exact` and one is known, of the term otherwise,
-    /// assembled into the arrowhead; `None` if any is not finite.
-    fn arrow(&self, x: &[f64], free: &[bool], h: f64, exact: bool) -> Option<Arrow> {
+    /// The derivatives of every term in its free coordinates (`free` marks the shared ones),
+    /// exact when known, else by central differences at relative step `h`, assembled into the
+    /// arrowhead with the log-likelihood `ll` (NaN when only differences are known: the caller
+    /// has it); `None` if any is not finite.
+    fn arrow(&self, x: &[f64], free: &[bool], h: f64) -> Option<Arrow> {
         let idx: Vec<usize> = (0..free.len()).filter(|&j| free[j]).collect();
-        let ns = idx.len();
-        let no = self.n_own();
+        let (ns, no) = (idx.len(), self.n_own());
         let mut a = Arrow {
+            ll: if self.exact.is_some() { 0.0 } else { f64::NAN },
             g_own: vec![0.0; no],
             d: vec![0.0; no],
             c: DMatrix::zeros(no, ns),
             g_sh: DVector::zeros(ns),
             s: DMatrix::zeros(ns, ns),
         };
+        // A study's free coordinates: the free shared ones, then its own.
+        let sub: Vec<usize> = idx
+            .iter()
+            .copied()
+            .chain(self.local.then_some(free.len()))
+            .collect();
+        let nt = free.len() + usize::from(self.local);
+        let (mut base, mut g, mut hs) = (vec![0.0; nt], vec![0.0; nt], vec![0.0; nt * nt]);
         for i in 0..self.k {
-            let base = self.args(x, i);
-            let mut sub: Vec<f64> = idx.iter().map(|&j| base[j]).collect();
+            base[..free.len()].copy_from_slice(&x[no..]);
             if self.local {
-                sub.push(base[free.len()]);
+                base[free.len()] = x[i];
             }
-            let at = |y: &[f64]| {
-                let mut t = base.clone();
-                for (&j, &v) in idx.iter().zip(y) {
-                    t[j] = v;
-                }
-                if self.local {
-                    t[free.len()] = y[ns];
-                }
-                t
-            };
-            let (g, hs) = match self.grad.filter(|_| exact) {
-                Some(grad) => {
-                    let gf = |y: &[f64], out: &mut [f64]| {
-                        super::agq::scratch(2 * base.len(), |buf| {
-                            let (t, g) = buf.split_at_mut(base.len());
-                            t.copy_from_slice(&base);
-                            for (&j, &v) in idx.iter().zip(y) {
-                                t[j] = v;
-                            }
-                            if self.local {
-                                t[free.len()] = y[ns];
-                            }
-                            grad(i, t, g)?;
-                            for (o, &j) in out.iter_mut().zip(&idx) {
-                                *o = g[j];
-                            }
-                            if self.local {
-                                out[ns] = g[free.len()];
-                            }
-                            Some(())
-                        })
-                    };
-                    super::agq::gradient_derivatives(&gf, &sub, h)?
-                }
+            match self.exact {
+                Some(exact) => a.ll += exact(i, &base, &mut g, &mut hs)?,
                 None => {
-                    let f = |y: &[f64]| (self.term)(i, &at(y)).unwrap_or(f64::NEG_INFINITY);
-                    let (g, hs) = super::agq::derivatives(&f, &sub, h);
-                    if g.iter().chain(hs.iter()).any(|v| !v.is_finite()) {
-                        return None;
+                    let at: Vec<f64> = sub.iter().map(|&j| base[j]).collect();
+                    let f = |y: &[f64]| {
+                        let mut t = base.clone();
+                        for (&j, &v) in sub.iter().zip(y) {
+                            t[j] = v;
+                        }
+                        (self.term)(i, &t).unwrap_or(f64::NEG_INFINITY)
+                    };
+                    let (gd, hd) = super::agq::derivatives(&f, &at, h);
+                    for (r, &jr) in sub.iter().enumerate() {
+                        g[jr] = gd[r];
+                        for (c, &jc) in sub.iter().enumerate() {
+                            hs[jr * nt + jc] = hd[(r, c)];
+                        }
                     }
-                    (g, hs)
                 }
-            };
-            a.g_sh += g.rows(0, ns);
-            a.s += hs.view((0, 0), (ns, ns));
+            }
+            let finite =
+                |j: usize| g[j].is_finite() && sub.iter().all(|&c| hs[j * nt + c].is_finite());
+            if !sub.iter().all(|&j| finite(j)) {
+                return None;
+            }
+            for (r, &jr) in idx.iter().enumerate() {
+                a.g_sh[r] += g[jr];
+                for (c, &jc) in idx.iter().enumerate() {
+                    a.s[(r, c)] += hs[jr * nt + jc];
+                }
+            }
             if self.local {
-                a.g_own[i] = g[ns];
-                a.d[i] = hs[(ns, ns)];
-                a.c.row_mut(i).copy_from(&hs.view((ns, 0), (1, ns)));
+                let o = free.len();
+                a.g_own[i] = g[o];
+                a.d[i] = hs[o * nt + o];
+                for (c, &jc) in idx.iter().enumerate() {
+                    a.c[(i, c)] = hs[o * nt + jc];
+                }
             }
         }
-        Some(a)
+        (!a.ll.is_nan() || self.exact.is_none()).then_some(a)
+    }
+
+    /// The arrowhead at a trial point `y` if its log-likelihood is finite and at least `fx`:
+    /// with exact derivatives one evaluation gives both (a point where they fail is rejected),
+    /// otherwise the value comes first and the differences only where it is accepted.
+    fn trial(&self, y: &[f64], free: &[bool], fx: f64) -> Trial {
+        if self.exact.is_some() {
+            return match self.arrow(y, free, 1e-5) {
+                Some(a) if a.ll.is_finite() && a.ll >= fx => Trial::Better(a),
+                _ => Trial::Worse,
+            };
+        }
+        let fy = self.value(y);
+        if !(fy.is_finite() && fy >= fx) {
+            return Trial::Worse;
+        }
+        match self.arrow(y, free, 1e-5) {
+            Some(a) => Trial::Better(Arrow { ll: fy, ..a }),
+            None => Trial::Failed,
+        }
     }
 
     /// Maximises from `x0` by Levenberg-damped Newton steps, `free` marking the shared
     /// coordinates that move (own parameters always move). `None` when it does not converge.
     pub fn maximise(&self, x0: &[f64], free: &[bool]) -> Option<Vec<f64>> {
+        self.maximum(x0, free).map(|o| o.x)
+    }
+
+    /// [`Separable::maximise`], with the log-likelihood and the derivatives at the maximum.
+    pub fn maximum(&self, x0: &[f64], free: &[bool]) -> Option<Optimum> {
         let mut x = x0.to_vec();
-        let mut fx = self.value(&x);
-        if !fx.is_finite() {
-            return None;
-        }
+        let mut a = match self.trial(&x, free, f64::NEG_INFINITY) {
+            Trial::Better(a) => a,
+            _ => return None,
+        };
         let no = self.n_own();
         let idx: Vec<usize> = (0..free.len()).filter(|&j| free[j]).collect();
         let mut lambda = 1e-6;
         for _ in 0..500 {
-            let a = self.arrow(&x, free, 1e-5, true)?;
+            let fx = a.ll;
             if a.amax_g() < 1e-8 * (1.0 + fx.abs()) {
-                return Some(x);
+                return Some(Optimum::new(x, a, free));
             }
             let mut improved = false;
             for _ in 0..40 {
@@ -232,21 +309,24 @@ impl Separable<'_> {
                 for (r, &j) in idx.iter().enumerate() {
                     y[no + j] += d_sh[r];
                 }
-                let fy = self.value(&y);
-                if fy.is_finite() && fy >= fx {
-                    let dmax = d_own.iter().fold(d_sh.amax(), |m, v| m.max(v.abs()));
-                    let small = dmax < 1e-11 * (1.0 + x.iter().fold(0.0f64, |m, v| m.max(v.abs())));
-                    x = y;
-                    let gain = fy - fx;
-                    fx = fy;
-                    lambda = (lambda / 10.0).max(1e-12);
-                    improved = true;
-                    if small || gain < 1e-15 * (1.0 + fx.abs()) {
-                        return Some(x);
+                match self.trial(&y, free, fx) {
+                    Trial::Better(next) => {
+                        let dmax = d_own.iter().fold(d_sh.amax(), |m, v| m.max(v.abs()));
+                        let size = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                        let small = dmax < 1e-11 * (1.0 + size);
+                        x = y;
+                        let gain = next.ll - fx;
+                        a = next;
+                        lambda = (lambda / 10.0).max(1e-12);
+                        improved = true;
+                        if small || gain < 1e-15 * (1.0 + a.ll.abs()) {
+                            return Some(Optimum::new(x, a, free));
+                        }
+                        break;
                     }
-                    break;
+                    Trial::Worse => lambda *= 10.0,
+                    Trial::Failed => return None,
                 }
-                lambda *= 10.0;
             }
             if !improved {
                 return None;
@@ -256,11 +336,22 @@ impl Separable<'_> {
     }
 
     /// The covariance of the shared coordinates marked in `keep`: the corresponding block of
-    /// the inverse information (−Hessian, central differences at relative step 1e-4, the own
-    /// parameters eliminated exactly). `None` if the information is not positive definite.
+    /// the inverse information (−Hessian, exact or by central differences at relative step
+    /// 1e-4, the own parameters eliminated exactly). `None` if the information is not positive definite.
     pub fn shared_cov(&self, x: &[f64], keep: &[bool]) -> Option<DMatrix<f64>> {
-        let a = self.arrow(x, keep, 1e-4, false)?;
+        let a = self.arrow(x, keep, 1e-4)?;
         let (m, _) = a.schur(0.0)?;
+        Some(m.cholesky()?.inverse())
+    }
+
+    /// [`Separable::shared_cov`] at a maximum: from the exact derivatives found there when the
+    /// `keep` coordinates were among those maximised over.
+    pub fn optimum_cov(&self, opt: &Optimum, keep: &[bool]) -> Option<DMatrix<f64>> {
+        let inside = keep.iter().zip(&opt.free).all(|(k, f)| !k || *f);
+        if self.exact.is_none() || !inside {
+            return self.shared_cov(&opt.x, keep);
+        }
+        let (m, _) = opt.arrow.restricted(&opt.free, keep).schur(0.0)?;
         Some(m.cholesky()?.inverse())
     }
 
@@ -271,7 +362,7 @@ impl Separable<'_> {
         if !self.local {
             return None;
         }
-        let a = self.arrow(x, keep, 1e-4, false)?;
+        let a = self.arrow(x, keep, 1e-4)?;
         let s = (-&a.s).cholesky()?;
         let sc = s.solve(&a.c.transpose());
         let mut info = -(&a.c * sc);
@@ -290,7 +381,7 @@ pub fn maximise(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], free: &[bool]) -> Option<
         k: 1,
         local: false,
         term: &term,
-        grad: None,
+        exact: None,
     };
     one.maximise(x0, free)
 }

@@ -23,9 +23,9 @@ pub(super) fn fit(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<
         k: 1,
         local: false,
         term: &f,
-        grad: None,
+        exact: None,
     };
-    let v = fixed_vcov(&sep, &theta, 2)?;
+    let v = fixed_vcov(&theta, 0, 2, |keep| sep.shared_cov(&theta, keep))?;
     let (ll_sat, qe_wld) = saturated(prep, &ee)?;
     let core = Core {
         beta: theta[1..=p].to_vec(),
@@ -102,7 +102,7 @@ fn saturated(prep: &Prepared, ee: &[f64]) -> Result<(f64, f64)> {
         k,
         local: true,
         term: &term,
-        grad: None,
+        exact: None,
     };
     let mut x0: Vec<f64> = m
         .studies
