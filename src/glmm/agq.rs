@@ -116,7 +116,7 @@ impl Family {
 
 /// Nodes and log weights of the n-point Gauss–Hermite rule for the standard normal density
 /// (lme4's `GHrule(7)`), by the Golub–Welsch eigen-decomposition of the Jacobi matrix (log
-/// weights, as every evaluation of a study adds them to log densities).
+/// weights, as every evaluation of a study adds them to log densities), heaviest first.
 pub fn gh_rule(n: usize) -> Vec<(f64, f64)> {
     let j = DMatrix::from_fn(n, n, |r, c| {
         if r + 1 == c || c + 1 == r {
@@ -129,7 +129,9 @@ pub fn gh_rule(n: usize) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = (0..n)
         .map(|i| (eig.eigenvalues[i], eig.eigenvectors[(0, i)].powi(2).ln()))
         .collect();
-    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Heaviest first: the largest log term of a sum over the nodes is then usually its first,
+    // and the running maximum that keeps the sum from overflowing rarely moves.
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.total_cmp(&b.0)));
     out
 }
 
@@ -419,32 +421,36 @@ impl Model {
         let (gth, rest) = tmp.split_at_mut(n);
         let (guth, rest) = rest.split_at_mut(n);
         let (dv, rest) = rest.split_at_mut(n);
-        let (gthth, _) = rest.split_at_mut(n * n);
-        // grad and hess accumulate Σ e^(t − m) dt and Σ e^(t − m) (d²t + dt dt'), m the largest
-        // t so far, total = Σ e^(t − m).
+        let gthth = &mut rest[..n * n];
+        // grad and the lower triangle of hess accumulate Σ e^(t − m) dt and
+        // Σ e^(t − m) (d²t + dt dt'), m the largest t so far, total = Σ e^(t − m).
         let (mut m, mut total) = (f64::NEG_INFINITY, 0.0);
         for &(z, lw) in rule {
             let v = mv.u + mv.s * z;
             let (mut l, mut gu, mut guu) = (-v * v / 2.0, -v, -1.0);
-            gth.fill(0.0);
-            guth.fill(0.0);
-            gthth.fill(0.0);
+            for g in gth.iter_mut().chain(guth.iter_mut()).chain(gthth.iter_mut()) {
+                *g = 0.0;
+            }
             for (o, &e) in at.obs.iter().zip(at.eta0) {
                 let b = o.c * at.tau;
                 let (l0, l1, l2) = self.family.ll(o, e + b * v);
                 l += l0;
                 gu += l1 * b;
                 guu += l2 * b * b;
-                let a = |k: usize| if k < t { o.x[k] } else { o.c * v };
-                for k in 0..n {
-                    let ak = a(k);
-                    gth[k] += l1 * ak;
-                    guth[k] += l2 * b * ak;
-                    for j in 0..n {
-                        gthth[k * n + j] += l2 * ak * a(j);
+                // ∂η/∂θ = (x, c·v); ∂²η/∂u∂τ = c.
+                let cv = o.c * v;
+                for (k, &xk) in o.x.iter().enumerate() {
+                    gth[k] += l1 * xk;
+                    guth[k] += l2 * b * xk;
+                    let w = l2 * xk;
+                    for (j, &xj) in o.x[..=k].iter().enumerate() {
+                        gthth[k * n + j] += w * xj;
                     }
+                    gthth[t * n + k] += w * cv;
                 }
-                guth[t] += l1 * o.c;
+                gth[t] += l1 * cv;
+                guth[t] += l2 * b * cv + l1 * o.c;
+                gthth[t * n + t] += l2 * cv * cv;
             }
             let tq = lw + l + z * z / 2.0;
             if !tq.is_finite() {
@@ -464,25 +470,26 @@ impl Model {
             }
             for k in 0..n {
                 grad[k] += p * gth[k];
-                for j in 0..n {
+                let (gk, uk, vk) = (gth[k], guth[k], dv[k]);
+                for j in 0..=k {
                     let kj = k * n + j;
-                    let d2t = gthth[kj]
-                        + guth[k] * dv[j]
-                        + guth[j] * dv[k]
-                        + guu * dv[k] * dv[j]
+                    let d2t = gthth[kj] + uk * dv[j] + guth[j] * vk + guu * vk * dv[j]
                         + gu * (mv.d2u[kj] + z * mv.d2s[kj]);
-                    hess[kj] += p * (d2t + gth[k] * gth[j]);
+                    hess[kj] += p * (d2t + gk * gth[j]);
                 }
             }
         }
         for g in grad.iter_mut() {
             *g /= total;
         }
+        let s2 = mv.s * mv.s;
         for k in 0..n {
-            for j in 0..n {
+            for j in 0..=k {
                 let kj = k * n + j;
-                hess[kj] = hess[kj] / total - grad[k] * grad[j] + mv.d2s[kj] / mv.s
-                    - mv.ds[k] * mv.ds[j] / (mv.s * mv.s);
+                let h = hess[kj] / total - grad[k] * grad[j] + mv.d2s[kj] / mv.s
+                    - mv.ds[k] * mv.ds[j] / s2;
+                hess[kj] = h;
+                hess[j * n + k] = h;
             }
         }
         for (g, d) in grad.iter_mut().zip(mv.ds) {

@@ -479,7 +479,7 @@ fn pooled_link(family: Family, g: &[Obs]) -> f64 {
 /// effects (the GLMM's scale), kept within [0.1, 5] so that the start is off the likelihood's
 /// stationary point at τ = 0 and within reach of the quadrature.
 fn tau_start(prep: &Prepared) -> f64 {
-    let design = crate::model::design::Matrix::new(prep.x.clone());
+    let design = crate::model::design::Auto::new(prep.x.clone());
     let e = &prep.effects;
     crate::model::tau2::estimate(
         &design,
@@ -682,7 +682,7 @@ fn finish(c: Core, prep: &Prepared, measure: Measure, o: &GlmmOptions) -> GlmmFi
         (c.beta[0] - crit * s, c.beta[0] + crit * s)
     });
     let qm = (has_mods && p > 1).then(|| omnibus(&c.beta, &c.vbeta, t, df));
-    let design = crate::model::design::Matrix::new(prep.x.clone());
+    let design = crate::model::design::Auto::new(prep.x.clone());
     let het = crate::model::heterogeneity::heterogeneity(
         &design,
         &prep.effects.yi,

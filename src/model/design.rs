@@ -189,6 +189,64 @@ pub struct Matrix {
     pub x: nalgebra::DMatrix<f64>,
 }
 
+/// X as the estimators best see it: the closed-form [`Intercept`] design when X is a single
+/// column of ones, else the [`Matrix`] one.
+#[derive(Debug, Clone)]
+pub enum Auto {
+    /// X = 1.
+    Intercept(Intercept),
+    /// Any other X.
+    Matrix(Matrix),
+}
+
+impl Auto {
+    /// The design of `x`.
+    pub fn new(x: nalgebra::DMatrix<f64>) -> Auto {
+        if x.ncols() == 1 && x.iter().all(|&v| v == 1.0) {
+            Auto::Intercept(Intercept { k: x.nrows() })
+        } else {
+            Auto::Matrix(Matrix::new(x))
+        }
+    }
+}
+
+/// Forwards each [`Design`] method to the design inside.
+macro_rules! forward {
+    ($self:ident, $d:ident => $call:expr) => {
+        match $self {
+            Auto::Intercept($d) => $call,
+            Auto::Matrix($d) => $call,
+        }
+    };
+}
+
+impl Design for Auto {
+    fn k(&self) -> usize {
+        forward!(self, d => d.k())
+    }
+    fn p(&self) -> usize {
+        forward!(self, d => d.p())
+    }
+    fn p_quantities(&self, y: &[f64], w: &[f64]) -> PQuantities {
+        forward!(self, d => d.p_quantities(y, w))
+    }
+    fn pv_quantities(&self, w: &[f64], v: &[f64]) -> PvQuantities {
+        forward!(self, d => d.pv_quantities(w, v))
+    }
+    fn wls(&self, y: &[f64], w: &[f64]) -> Option<WlsFit> {
+        forward!(self, d => d.wls(y, w))
+    }
+    fn log_det_xwx(&self, w: &[f64]) -> f64 {
+        forward!(self, d => d.log_det_xwx(w))
+    }
+    fn log_det_xx(&self) -> f64 {
+        forward!(self, d => d.log_det_xx())
+    }
+    fn q_gen(&self, y: &[f64], v: &[f64], tau2: f64) -> f64 {
+        forward!(self, d => d.q_gen(y, v, tau2))
+    }
+}
+
 /// The largest k for which [`Matrix`] forms the k × k projection P (8 MB at this size).
 pub const EXPLICIT_MAX_K: usize = 1000;
 
