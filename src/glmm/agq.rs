@@ -428,7 +428,11 @@ impl Model {
         for &(z, lw) in rule {
             let v = mv.u + mv.s * z;
             let (mut l, mut gu, mut guu) = (-v * v / 2.0, -v, -1.0);
-            for g in gth.iter_mut().chain(guth.iter_mut()).chain(gthth.iter_mut()) {
+            for g in gth
+                .iter_mut()
+                .chain(guth.iter_mut())
+                .chain(gthth.iter_mut())
+            {
                 *g = 0.0;
             }
             for (o, &e) in at.obs.iter().zip(at.eta0) {
@@ -473,7 +477,10 @@ impl Model {
                 let (gk, uk, vk) = (gth[k], guth[k], dv[k]);
                 for j in 0..=k {
                     let kj = k * n + j;
-                    let d2t = gthth[kj] + uk * dv[j] + guth[j] * vk + guu * vk * dv[j]
+                    let d2t = gthth[kj]
+                        + uk * dv[j]
+                        + guth[j] * vk
+                        + guu * vk * dv[j]
                         + gu * (mv.d2u[kj] + z * mv.d2s[kj]);
                     hess[kj] += p * (d2t + gk * gth[j]);
                 }
@@ -499,13 +506,17 @@ impl Model {
     }
 
     /// Σ log f(y | μ̂) of study `i` at its conditional mode: what metafor reports as the ll of
-    /// nAGQ = 7 fits (NaN when the mode search fails).
-    pub fn conditional_study(&self, i: usize, beta: &[f64], tau: f64, rule: &[(f64, f64)]) -> f64 {
+    /// nAGQ = 7 fits (NaN when the mode search fails), the mode searched from `start`.
+    pub fn conditional_study(&self, i: usize, beta: &[f64], tau: f64, start: f64) -> f64 {
         let obs = &self.studies[i];
-        let mode = self
-            .study(i, beta, tau, rule, 0.0)
-            .map_or(f64::NAN, |s| s.mode);
-        Self::with_eta0(obs, beta, |eta0| self.study_ll(obs, eta0, tau, mode).0)
+        Self::with_eta0(obs, beta, |eta0| {
+            let mode = if tau == 0.0 {
+                Some(0.0)
+            } else {
+                self.mode(obs, eta0, tau, start).map(|m| m.0)
+            };
+            mode.map_or(f64::NAN, |u| self.study_ll(obs, eta0, tau, u).0)
+        })
     }
 
     /// Σ log f(y | μ = y).

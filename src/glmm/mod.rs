@@ -643,7 +643,10 @@ fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<Gl
         ml.ll
     } else {
         (0..k)
-            .map(|i| m.conditional_study(i, &coefs(&sep.args(theta, i)), theta[off + p], &rule))
+            .map(|i| {
+                let b = coefs(&sep.args(theta, i));
+                m.conditional_study(i, &b, theta[off + p], modes.borrow()[i])
+            })
             .sum()
     };
     let (q, n_eff) = match off {
@@ -789,12 +792,11 @@ fn omnibus(beta: &[f64], vbeta: &DMatrix<f64>, t: bool, df: usize) -> OmnibusTes
 /// The Wald test that the saturated per-study effects lie in the column space of X: their
 /// weighted residual sum of squares, the saturated fit's covariance being diagonal.
 fn wald_qe(prep: &Prepared) -> f64 {
-    let w = DMatrix::from_diagonal(&DVector::from_iterator(
-        prep.sat.len(),
-        prep.sat.iter().map(|s| s.1),
-    ));
-    let e = DVector::from_iterator(prep.sat.len(), prep.sat.iter().map(|s| s.0));
-    wald_residual(&w, &prep.x, &e)
+    use crate::model::design::Design;
+    let (e, w): (Vec<f64>, Vec<f64>) = prep.sat.iter().copied().unzip();
+    crate::model::design::Auto::new(prep.x.clone())
+        .wls(&e, &w)
+        .map_or(f64::NAN, |f| f.rss)
 }
 
 /// e'We − e'WX(X'WX)⁻¹X'We: the Wald statistic of e ∈ col(X) when W is e's inverse covariance
