@@ -77,20 +77,11 @@ impl Family {
     pub fn ll4(self, o: &Obs, eta: f64) -> [f64; 5] {
         match self {
             Family::Binomial => {
-                // One exponential, e^−|η|: log(1 + e^η) and p(1 − p) = e/(1 + e)² without
-                // overflow or cancellation on either side.
-                let e = (-eta.abs()).exp();
+                let (e, p, v) = logistic(eta);
+                // log(1 + e^η) without overflow on either side.
                 let log1pe = eta.max(0.0) + e.ln_1p();
-                let p = if eta > 0.0 {
-                    1.0 / (1.0 + e)
-                } else {
-                    e / (1.0 + e)
-                };
-                let v = e / ((1.0 + e) * (1.0 + e));
-                let l = o.lchoose + o.y * eta - o.n * log1pe;
-                // dv/dη = v(1 − 2p) and d[v(1 − 2p)]/dη = v(1 − 6v).
-                let (d3, d4) = (-o.n * v * (1.0 - 2.0 * p), -o.n * v * (1.0 - 6.0 * v));
-                [l, o.y - o.n * p, -o.n * v, d3, d4]
+                let [d1, d2, d3, d4] = binomial_derivatives(o, p, v);
+                [o.lchoose + o.y * eta - o.n * log1pe, d1, d2, d3, d4]
             }
             Family::Poisson => {
                 let mu = eta.exp();
@@ -103,6 +94,22 @@ impl Family {
         }
     }
 
+    /// The first four η-derivatives of log f(y | η) without the density, which the mode search
+    /// and the nodes' movement never use (for the binomial its logarithm costs as much as the
+    /// rest).
+    pub fn dll4(self, o: &Obs, eta: f64) -> [f64; 4] {
+        match self {
+            Family::Binomial => {
+                let (_, p, v) = logistic(eta);
+                binomial_derivatives(o, p, v)
+            }
+            _ => {
+                let [_, d1, d2, d3, d4] = self.ll4(o, eta);
+                [d1, d2, d3, d4]
+            }
+        }
+    }
+
     /// log f(y | μ = y): the saturated model's contribution (0·log 0 = 0).
     pub fn ll_saturated(self, o: &Obs) -> f64 {
         let xlogx = |a: f64| if a > 0.0 { a * a.ln() } else { 0.0 };
@@ -112,6 +119,29 @@ impl Family {
             Family::Fnch => o.fnch.as_ref().map_or(f64::NAN, |f| f.mle().1),
         }
     }
+}
+
+/// e^−|η|, p = 1/(1 + e^−η) and p(1 − p) = e/(1 + e)², from one exponential and without
+/// overflow or cancellation on either side.
+fn logistic(eta: f64) -> (f64, f64, f64) {
+    let e = (-eta.abs()).exp();
+    let p = if eta > 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
+    (e, p, e / ((1.0 + e) * (1.0 + e)))
+}
+
+/// The binomial log density's η-derivatives y − np, −nv, −nv(1 − 2p) and −nv(1 − 6v), as
+/// dv/dη = v(1 − 2p) and d[v(1 − 2p)]/dη = v(1 − 6v).
+fn binomial_derivatives(o: &Obs, p: f64, v: f64) -> [f64; 4] {
+    [
+        o.y - o.n * p,
+        -o.n * v,
+        -o.n * v * (1.0 - 2.0 * p),
+        -o.n * v * (1.0 - 6.0 * v),
+    ]
 }
 
 /// Nodes and log weights of the n-point Gauss–Hermite rule for the standard normal density
@@ -206,31 +236,44 @@ impl Model {
         })
     }
 
+    /// Σ ∂log f/∂u and Σ ∂²log f/∂u² over a study at u, without the densities.
+    fn study_slope(&self, obs: &[Obs], eta0: &[f64], tau: f64, u: f64) -> (f64, f64) {
+        let (mut d1, mut d2) = (0.0, 0.0);
+        for (o, &e) in obs.iter().zip(eta0) {
+            let b = o.c * tau;
+            let [l1, l2, ..] = self.family.dll4(o, e + b * u);
+            d1 += b * l1;
+            d2 += b * b * l2;
+        }
+        (d1, d2)
+    }
+
     /// The conditional mode of u (τ ≠ 0), searched from `start`, and Σ ∂²log f/∂u² there;
     /// `None` when Newton fails.
     fn mode(&self, obs: &[Obs], eta0: &[f64], tau: f64, start: f64) -> Option<(f64, f64)> {
-        // Newton on the concave log posterior l(u) − u²/2, halving steps that overshoot; the
-        // derivatives of an accepted point serve the next step. A start at the mode of a nearby
-        // θ (the previous evaluation's) saves most of the steps.
+        // Newton on g′ = 0 for the log posterior g(u) = l(u) − u²/2, which is strictly concave
+        // (every family is an exponential family in η), halving steps that do not shrink |g′|:
+        // Newton's direction descends g′², so no density is needed. A start at the mode of a
+        // nearby θ (the previous evaluation's) saves most of the steps.
         let mut u = if start.is_finite() { start } else { 0.0 };
-        let (l, mut d1, mut d2) = self.study_ll(obs, eta0, tau, u);
-        let mut f = l - u * u / 2.0;
+        let (mut d1, mut d2) = self.study_slope(obs, eta0, tau, u);
         for _ in 0..200 {
             let mut step = -(d1 - u) / (d2 - 1.0);
             let mut tries = 0;
             loop {
-                let (l, n1, n2) = self.study_ll(obs, eta0, tau, u + step);
-                let f_new = l - (u + step) * (u + step) / 2.0;
-                if f_new >= f - 1e-14 * f.abs().max(1.0) || tries > 60 {
-                    u += step;
-                    (f, d1, d2) = (f_new, n1, n2);
+                let v = u + step;
+                let (n1, n2) = self.study_slope(obs, eta0, tau, v);
+                let tiny = step.abs() < 1e-13 * (1.0 + u.abs());
+                if (n1 - v).abs() <= (d1 - u).abs() || tiny || tries > 60 {
+                    u = v;
+                    (d1, d2) = (n1, n2);
                     break;
                 }
                 step /= 2.0;
                 tries += 1;
             }
             if step.abs() < 1e-13 * (1.0 + u.abs()) {
-                return u.is_finite().then_some((u, d2));
+                return (u.is_finite() && d2.is_finite()).then_some((u, d2));
             }
         }
         None
@@ -355,7 +398,7 @@ impl Model {
         let (mut g2, mut g3, mut g4) = (-1.0, 0.0, 0.0);
         for (o, &e) in at.obs.iter().zip(at.eta0) {
             let b = o.c * at.tau;
-            let [_, l1, l2, l3, l4] = self.family.ll4(o, e + b * u);
+            let [l1, l2, l3, l4] = self.family.dll4(o, e + b * u);
             g2 += l2 * b * b;
             g3 += l3 * b * b * b;
             g4 += l4 * b * b * b * b;

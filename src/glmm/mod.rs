@@ -456,12 +456,13 @@ fn fit_failed(what: &str) -> Error {
 
 /// Starting values (study intercepts of UM.FS, β, τ): each study intercept at the study's pooled
 /// logit or log rate, the rest 0.
-fn start(prep: &Prepared) -> Vec<f64> {
+fn start(prep: &Prepared, beta: &[f64]) -> Vec<f64> {
     let m = &prep.model;
     let mut s = vec![0.0; prep.nuisance + prep.x.ncols() + 1];
     for (j, g) in m.studies.iter().enumerate().take(prep.nuisance) {
         s[j] = pooled_link(m.family, g);
     }
+    s[prep.nuisance..prep.nuisance + beta.len()].copy_from_slice(beta);
     s
 }
 
@@ -475,25 +476,48 @@ fn pooled_link(family: Family, g: &[Obs]) -> f64 {
     }
 }
 
-/// A starting τ for the ML fit: the DerSimonian–Laird moment estimate on the inverse-variance
-/// effects (the GLMM's scale), kept within [0.1, 5] so that the start is off the likelihood's
-/// stationary point at τ = 0 and within reach of the quadrature.
-fn tau_start(prep: &Prepared) -> f64 {
+/// Starts on the inverse-variance effects (the GLMM's scale): the equal-effects fit's β, and
+/// the ML fit's β and τ as the DerSimonian–Laird random-effects model estimates them, τ kept
+/// within [0.1, 5] so that the start is off the likelihood's stationary point at τ = 0 and
+/// within reach of the quadrature. Zeros (and τ = 0.5) where an estimate is not finite.
+fn iv_starts(prep: &Prepared) -> IvStarts {
+    use crate::model::design::Design;
     let design = crate::model::design::Auto::new(prep.x.clone());
     let e = &prep.effects;
-    crate::model::tau2::estimate(
+    let tau2 = crate::model::tau2::estimate(
         &design,
         &e.yi,
         &e.vi,
         crate::model::Method::DL,
         &crate::model::Control::default(),
     )
-    .map_or(0.5, |t| t.tau2.max(0.0).sqrt())
-    .clamp(0.1, 5.0)
+    .map_or(f64::NAN, |t| t.tau2.max(0.0));
+    let beta_at = |tau2: f64| {
+        let w: Vec<f64> = e.vi.iter().map(|v| 1.0 / (v + tau2)).collect();
+        design
+            .wls(&e.yi, &w)
+            .map(|f| f.beta)
+            .filter(|b| b.iter().all(|v| v.is_finite()))
+            .unwrap_or_else(|| vec![0.0; design.p()])
+    };
+    let tau = if tau2.is_finite() { tau2.sqrt() } else { 0.5 };
+    IvStarts {
+        beta_ee: beta_at(0.0),
+        beta_re: beta_at(tau * tau),
+        tau: tau.clamp(0.1, 5.0),
+    }
+}
+
+/// The inverse-variance starting values of a GLMM fit ([`iv_starts`]).
+struct IvStarts {
+    beta_ee: Vec<f64>,
+    beta_re: Vec<f64>,
+    tau: f64,
 }
 
 /// The equal-effects fit (τ, at `tau_at` of the full vector, held at 0) from `start`, then the
-/// ML fit from it with τ at `tau0`; the last `nvar` coordinates, the random effects' SDs, made
+/// ML fit from it with the fixed effects (just before `tau_at`) at `re.beta_re` and τ at
+/// `re.tau`; the last `nvar` coordinates, the random effects' SDs, made
 /// non-negative (the likelihood is even in each). One start, as lme4, with two safeguards: if
 /// that fit fails, or the likelihood at its β with τ at one of 0.1, 0.5, 1.5 is higher, the fit
 /// is also run from those τ and the best optimum kept.
@@ -502,7 +526,7 @@ fn ee_and_ml(
     start: &[f64],
     tau_at: usize,
     nvar: usize,
-    tau0: f64,
+    re: &IvStarts,
 ) -> Result<(Optimum, Optimum)> {
     let (no, n) = (sep.n_own(), start.len());
     let mut free = vec![true; n - no];
@@ -516,7 +540,9 @@ fn ee_and_ml(
         s
     };
     let fit = |s: &[f64]| sep.maximum(s, &vec![true; n - no]);
-    let mut best = fit(&from(&ee.x, tau0));
+    let mut ml_start = from(&ee.x, re.tau);
+    ml_start[tau_at - re.beta_re.len()..tau_at].copy_from_slice(&re.beta_re);
+    let mut best = fit(&ml_start);
     let probes = [0.1, 0.5, 1.5];
     let doubt = best.as_ref().is_none_or(|b| {
         probes
@@ -636,7 +662,8 @@ fn fit_prepared(prep: &Prepared, measure: Measure, o: &GlmmOptions) -> Result<Gl
         term: &term,
         exact: Some(&derivs),
     };
-    let (ee, ml) = ee_and_ml(&sep, &start(prep), off + p, 1, tau_start(prep))?;
+    let iv = iv_starts(prep);
+    let (ee, ml) = ee_and_ml(&sep, &start(prep, &iv.beta_ee), off + p, 1, &iv)?;
     let vbeta = fixed_vcov(&ml.x, off, 1, |keep| sep.optimum_cov(&ml, keep))?;
     let theta = &ml.x;
     let loglik = if exact {

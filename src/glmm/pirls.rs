@@ -45,7 +45,7 @@ impl<'a> Glmer<'a> {
 
     /// IRLS weight and working residual (y − μ)/(dμ/dη)·… of an observation at η.
     fn weight(&self, o: &Obs, eta: f64) -> (f64, f64) {
-        let (_, d1, d2) = self.family.ll(o, eta);
+        let [d1, d2, ..] = self.family.dll4(o, eta);
         let w = (-d2).max(1e-300);
         (w, d1 / w)
     }
