@@ -519,8 +519,10 @@ struct IvStarts {
 /// ML fit from it with the fixed effects (just before `tau_at`) at `re.beta_re` and τ at
 /// `re.tau`; the last `nvar` coordinates, the random effects' SDs, made
 /// non-negative (the likelihood is even in each). One start, as lme4, with two safeguards: if
-/// that fit fails, or the likelihood at its β with τ at one of 0.1, 0.5, 1.5 is higher, the fit
-/// is also run from those τ and the best optimum kept.
+/// that fit fails, or its likelihood is below the equal-effects fit's or below that at its β with
+/// τ at one of 0.1, 0.5, 1.5 more than a factor of 3 from its τ, the fit is also run from those τ
+/// and the best optimum kept. (A probe nearer lies where the Newton path from the start has
+/// already climbed; the distant ones look for a second maximum, and cost a quarter of the fit.)
 fn ee_and_ml(
     sep: &Separable,
     start: &[f64],
@@ -545,9 +547,12 @@ fn ee_and_ml(
     let mut best = fit(&ml_start);
     let probes = [0.1, 0.5, 1.5];
     let doubt = best.as_ref().is_none_or(|b| {
-        probes
-            .iter()
-            .any(|&tau| sep.value(&from(&b.x, tau)) > b.ll + 1e-9 * (1.0 + b.ll.abs()))
+        let (tol, tau) = (1e-9 * (1.0 + b.ll.abs()), b.x[tau_at].abs());
+        ee.ll > b.ll + tol
+            || probes
+                .iter()
+                .filter(|&&p| !(p / 3.0 < tau && tau < 3.0 * p))
+                .any(|&p| sep.value(&from(&b.x, p)) > b.ll + tol)
     });
     if doubt {
         for tau in probes {
