@@ -350,7 +350,8 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
         (Measure::OR, GlmmModel::CmEl) => Family::Fnch,
         _ => Family::Binomial,
     };
-    separation(&groups, family)?;
+    separation(&groups, family, measure)
+        .map_err(|e| Error::invalid(format!("{}: {e}", studies.source.display())))?;
     let nuisance = match (measure, o.model) {
         (Measure::OR | Measure::IRR, GlmmModel::UmFs) => k,
         _ => 0,
@@ -381,15 +382,19 @@ fn bound(o: &Obs, family: Family) -> Option<bool> {
 
 /// Refuses complete separation: one group's count at the same end in every study makes the
 /// ML estimate infinite (glm and glmer stop at an arbitrary large value with a huge se).
-fn separation(groups: &[Vec<Obs>], family: Family) -> Result<()> {
+fn separation(groups: &[Vec<Obs>], family: Family, measure: Measure) -> Result<()> {
     let arms = groups.iter().map(Vec::len).min().unwrap_or(0);
     for arm in 0..arms {
         let first = bound(&groups[0][arm], family);
         if first.is_some() && groups.iter().all(|g| bound(&g[arm], family) == first) {
-            let which = match (arms, arm) {
-                (1, _) => "the",
-                (_, 0) => "the first group's",
-                _ => "the second group's",
+            let which = match (measure, arms, arm) {
+                (Measure::PLO | Measure::IRLN, ..) => "the count (column xi)",
+                (Measure::OR, 1, _) => "the table (column ai, given its margins)",
+                (_, 1, _) => "the count (column x1i, given x1i + x2i)",
+                (Measure::OR, _, 0) => "the first group's count (column ai)",
+                (Measure::OR, ..) => "the second group's count (column ci)",
+                (_, _, 0) => "the first group's count (column x1i)",
+                _ => "the second group's count (column x2i)",
             };
             let end = if first == Some(true) {
                 "only events"
@@ -397,7 +402,7 @@ fn separation(groups: &[Vec<Obs>], family: Family) -> Result<()> {
                 "no events"
             };
             return Err(Error::invalid(format!(
-                "complete separation: {which} count shows {end} in every study, so the GLMM estimate is infinite"
+                "complete separation: {which} shows {end} in every study, so the GLMM estimate is infinite"
             )));
         }
     }
@@ -440,9 +445,17 @@ pub fn rma_glmm(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<
     let k = prep.effects.k();
     let p = prep.x.ncols();
     if p + 1 > k {
+        let (studies_word, coefs_word) = (
+            if k == 1 { "study" } else { "studies" },
+            if p == 1 {
+                "coefficient"
+            } else {
+                "coefficients"
+            },
+        );
         return Err(Error::invalid(format!(
-            "{} studies cannot estimate {} coefficients and tau2 (the GLMM needs k > p)",
-            k, p
+            "{}: {k} {studies_word} cannot estimate {p} {coefs_word} and tau2 (a random-effects GLMM needs more studies than coefficients, k > p)",
+            studies.source.display()
         )));
     }
     fit_prepared(&prep, measure, &o)
