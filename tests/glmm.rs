@@ -288,3 +288,94 @@ fn cli_fits_um_rs() {
     assert_eq!(v["model"], "UM.RS");
     assert!(v["sigma2"].as_f64().unwrap() > 0.0 && v["estimate"].as_f64().unwrap() < 0.0);
 }
+
+/// A printed number and its decimals.
+type Printed = (f64, usize);
+
+/// The numbers of a text line, in order, each with its printed decimals; metafor's "< .0001"
+/// reads as 0.00005 ± 0.00005.
+fn line_numbers(line: &str) -> Vec<Printed> {
+    line.replace("< .0001", "<.0001")
+        .split(|c: char| c.is_whitespace() || matches!(c, '[' | ']' | ',' | ';' | '%' | '='))
+        .filter_map(|t| {
+            if t == "<.0001" {
+                return Some((5e-5, 4));
+            }
+            let decimals = t.split_once('.').map_or(0, |(_, d)| d.len());
+            t.parse::<f64>().ok().map(|x| (x, decimals))
+        })
+        .collect()
+}
+
+/// The text summary (metafor's `print.rma.glmm`) prints the fit metafor reports for
+/// Pritz et al. (1997), `dat.pritz1997`: the estimate row, its back-transform, τ², I², both
+/// tests of heterogeneity and the log-likelihood, each within its printed rounding of
+/// README_more's `converged` value (and that value's tolerance).
+#[test]
+fn text_summary_prints_metafor_pritz1997_fit() {
+    let r = run_ok([
+        "pool",
+        PRITZ,
+        "--measure",
+        "PLO",
+        "--method",
+        "ML",
+        "--glmm",
+        "UM.FS",
+        "--digits",
+        "6",
+    ]);
+    let text = std::fs::read_to_string("tests/conformance/cases/pritz1997_glmm_plo/expected.json")
+        .unwrap();
+    let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let want = &case["analyses"][0]["expected"]["converged"];
+    let lines: Vec<&str> = r.stdout.lines().map(str::trim_start).collect();
+    let after = |prefix: &str| -> Vec<Printed> {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starting {prefix:?} in\n{}", r.stdout));
+        line_numbers(line.strip_prefix(prefix).unwrap())
+    };
+    let head = lines
+        .iter()
+        .position(|l| l.starts_with("estimate"))
+        .unwrap();
+    let checks: Vec<(&str, Vec<Printed>, Vec<&str>)> = vec![
+        (
+            "row",
+            line_numbers(lines[head + 1]),
+            vec!["estimate", "se", "zval", "pval", "ci_lb", "ci_ub"],
+        ),
+        ("PI", after("Prediction interval:"), vec!["pi_lb", "pi_ub"]),
+        (
+            "back",
+            after("Back-transformed (ilogit):"),
+            vec![
+                "estimate_ilogit",
+                "ci_lb_ilogit",
+                "ci_ub_ilogit",
+                "pi_lb_ilogit",
+                "pi_ub_ilogit",
+            ],
+        ),
+        ("tau2", after("tau^2 ="), vec!["tau2"]),
+        ("I2", after("I^2"), vec!["I2"]),
+        ("Wld", after("Wld(df = 13)"), vec!["QE_Wld", "QE_Wld_pval"]),
+        ("LRT", after("LRT(df = 13)"), vec!["QE_LRT", "QE_LRT_pval"]),
+        (
+            "fit",
+            after("logLik (ML) ="),
+            vec!["loglik", "deviance", "AIC", "BIC", "AICc"],
+        ),
+    ];
+    for (what, got, keys) in checks {
+        assert_eq!(got.len(), keys.len(), "{what}: {got:?}\n{}", r.stdout);
+        for ((g, decimals), k) in got.into_iter().zip(keys) {
+            let w = want[k].as_f64().unwrap();
+            let rounding = 0.5 * 10f64.powi(-(decimals as i32)) * (1.0 + 1e-9);
+            let ok = (g - w).abs() <= rounding + 2e-4 * w.abs();
+            assert!(ok, "{what} {k}: printed {g}, metafor {w}\n{}", r.stdout);
+        }
+    }
+}

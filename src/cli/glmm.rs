@@ -55,11 +55,11 @@ pub fn run(args: &PoolArgs, model: GlmmArg, loaded: &Loaded) -> Result<()> {
         level: args.model.level.percent(),
     };
     let fit = rma_glmm(&loaded.studies, loaded.measure, &o)?;
-    let v = json::glmm_json(&fit);
+    super::args::warn_omitted(&fit.omitted, &loaded.studies.lines);
     if args.json {
-        println!("{v}");
+        println!("{}", json::glmm_json(&fit));
     } else {
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        print!("{}", evident::render::text::glmm_summary(&fit));
     }
     Ok(())
 }

@@ -148,6 +148,9 @@ pub struct GlmmFit {
     pub bic: f64,
     /// AICc.
     pub aicc: f64,
+    /// The rows left out: missing counts, and (2×2 tables) studies without events or without
+    /// non-events in both groups, which carry no information on the odds ratio.
+    pub omitted: Vec<crate::effect::Omitted>,
 }
 
 /// The fit's inputs after dropping uninformative studies: observations by study, the escalc
@@ -335,7 +338,18 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
     };
     let effects = EffectSet::from_studies(studies, measure, &eo)?;
     let (x, names, used) = design(&effects, o)?;
-    let effects = effects.subset(&used);
+    let mut omitted = effects.omitted.clone();
+    omitted.extend(
+        (0..effects.k())
+            .filter(|i| used.binary_search(i).is_err())
+            .map(|i| crate::effect::Omitted {
+                row: effects.rows[i],
+                label: effects.labels[i].clone(),
+                reason: "missing moderator value".into(),
+            }),
+    );
+    let mut effects = effects.subset(&used);
+    effects.omitted = omitted;
     let k = effects.k();
     let mut groups = Vec::new();
     let mut sat = Vec::new();
@@ -774,6 +788,7 @@ fn finish(c: Core, prep: &Prepared, measure: Measure, o: &GlmmOptions) -> GlmmFi
         aic: -2.0 * ll + 2.0 * qf,
         bic: -2.0 * ll + qf * nf.ln(),
         aicc: -2.0 * ll + 2.0 * qf * nc / (nc - qf - 1.0),
+        omitted: prep.effects.omitted.clone(),
     }
 }
 

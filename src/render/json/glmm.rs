@@ -2,7 +2,6 @@
 
 use super::{insert_qm, insert_wald, num};
 use crate::glmm::GlmmFit;
-use crate::measure::Measure;
 use crate::model::Test;
 use serde_json::{json, Map, Value};
 
@@ -38,20 +37,20 @@ pub fn glmm_json(fit: &GlmmFit) -> Value {
             m.insert("pi_lb".into(), num(lb));
             m.insert("pi_ub".into(), num(ub));
         }
-        let (name, f): (&str, fn(f64) -> f64) = match fit.measure {
-            Measure::PLO => ("ilogit", |x| 1.0 / (1.0 + (-x).exp())),
-            _ => ("exp", f64::exp),
-        };
-        let mut back = vec![
-            ("estimate", c.estimate),
-            ("ci_lb", c.ci_lb),
-            ("ci_ub", c.ci_ub),
-        ];
-        if let Some((lb, ub)) = fit.pi {
-            back.extend([("pi_lb", lb), ("pi_ub", ub)]);
-        }
-        for (key, x) in back {
-            m.insert(format!("{key}_{name}"), num(f(x)));
+        let scale = fit.measure.scale();
+        // Every GLMM measure is on a transformed scale (log or logit): the key names its inverse.
+        if let Some(name) = scale.key_suffix() {
+            let mut back = vec![
+                ("estimate", c.estimate),
+                ("ci_lb", c.ci_lb),
+                ("ci_ub", c.ci_ub),
+            ];
+            if let Some((lb, ub)) = fit.pi {
+                back.extend([("pi_lb", lb), ("pi_ub", ub)]);
+            }
+            for (key, x) in back {
+                m.insert(format!("{key}_{name}"), num(scale.back(x)));
+            }
         }
     }
     m.insert("tau2".into(), num(fit.tau2));

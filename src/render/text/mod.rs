@@ -6,6 +6,7 @@ mod anova;
 mod bias;
 mod blup;
 mod effects;
+mod glmm;
 mod hc;
 mod moderators;
 mod multilevel;
@@ -24,6 +25,7 @@ pub use bias::{
 };
 pub use blup::blup_table;
 pub use effects::effects_table;
+pub use glmm::glmm_summary;
 pub use hc::hc_summary;
 pub use moderators::{
     metareg_summary, permutation_summary, predictions_summary, reference_line, subgroup_summary,

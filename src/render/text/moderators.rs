@@ -14,7 +14,7 @@ use crate::render::pvalue::{p_number, p_value, PStyle};
 use std::fmt::Write;
 
 /// The omnibus test as "QM(df) = x, p" or "F(df1, df2) = x, p".
-fn omnibus_clause(t: &OmnibusTest) -> String {
+pub(super) fn omnibus_clause(t: &OmnibusTest) -> String {
     match t.ddf {
         Some(d) => format!(
             "F({}, {}) = {}, {}",
