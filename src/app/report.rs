@@ -513,15 +513,10 @@ fn effect_name(studies: &Studies, set: &EffectSet) -> String {
         }
         return "Ratio".into();
     }
-    match set.measure {
-        Measure::PLO | Measure::PR => "Proportion".into(),
-        Measure::ZCOR | Measure::COR => "Correlation".into(),
-        Measure::PETO => "OR".into(),
-        Measure::GEN => match set.scale {
-            Scale::Log => "Ratio".into(),
-            _ => "Effect".into(),
-        },
-        m => m.name().into(),
+    match (set.measure, set.scale) {
+        // Pre-computed effects on their own scale: the report's prose speaks of "the effect".
+        (Measure::GEN, Scale::Identity) => "Effect".into(),
+        (m, scale) => crate::render::plot::forest::effect_names_of(m, scale).0,
     }
 }
 

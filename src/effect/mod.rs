@@ -130,7 +130,8 @@ impl std::str::FromStr for VType {
 /// Options of `escalc`, with metafor's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct EscalcOptions {
-    /// metafor's `add`: the amount added to the cells of a corrected study (default ½).
+    /// metafor's `add`: the amount added to the cells of a corrected study (½ by default, 0 for
+    /// the measures defined at zero counts: [`EscalcOptions::for_measure`]).
     pub add: f64,
     /// metafor's `to`: which studies get the correction.
     pub to: AddTo,
@@ -144,6 +145,26 @@ pub struct EscalcOptions {
     pub allow_mixed_ratios: bool,
 }
 
+impl EscalcOptions {
+    /// metafor's defaults for `measure`: as [`EscalcOptions::default`], but `add` is 0 for the
+    /// measures defined at zero counts (AS, PHI, PAS, PFT, IRS, IRFT; see
+    /// [`Measure::default_add`]), as `escalc` chooses when no `add` is given.
+    ///
+    /// ```
+    /// use evident::{EscalcOptions, Measure};
+    /// assert_eq!(EscalcOptions::for_measure(Measure::IRFT).add, 0.0);
+    /// assert_eq!(EscalcOptions::for_measure(Measure::PLO).add, 0.5);
+    /// ```
+    pub fn for_measure(measure: Measure) -> Self {
+        EscalcOptions {
+            add: measure.default_add(),
+            ..EscalcOptions::default()
+        }
+    }
+}
+
+/// `add` ½, `to` only0, no drop00, vtype LS: metafor's defaults for every measure but those
+/// defined at zero counts, whose `add` is 0 ([`EscalcOptions::for_measure`]).
 impl Default for EscalcOptions {
     fn default() -> Self {
         EscalcOptions {

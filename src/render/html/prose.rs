@@ -184,15 +184,24 @@ fn source_words(d: &Data) -> &'static str {
 }
 
 /// How results are shown when the analysis scale is not the display scale.
-fn back_words(s: Scale) -> &'static str {
-    match s {
-        Scale::Identity => "",
-        Scale::Log => "; results are back-transformed to ratios for display",
-        Scale::Logit | Scale::Arcsine | Scale::FreemanTukey(_) => {
+fn back_words(m: Measure, s: Scale) -> &'static str {
+    match (m, s) {
+        (_, Scale::Identity) => "",
+        (Measure::PLN, Scale::Log) => "; results are back-transformed to proportions for display",
+        (Measure::IRLN, Scale::Log) => "; results are back-transformed to rates for display",
+        (Measure::MNLN, Scale::Log) => "; results are back-transformed to means for display",
+        (Measure::CVLN, Scale::Log) => {
+            "; results are back-transformed to coefficients of variation for display"
+        }
+        (Measure::SDLN, Scale::Log) => {
+            "; results are back-transformed to standard deviations for display"
+        }
+        (_, Scale::Log) => "; results are back-transformed to ratios for display",
+        (_, Scale::Logit | Scale::Arcsine | Scale::FreemanTukey(_)) => {
             "; results are back-transformed to proportions for display"
         }
-        Scale::FisherZ => "; results are back-transformed to correlations for display",
-        Scale::SquareRoot | Scale::FreemanTukeyRate(_) => {
+        (_, Scale::FisherZ) => "; results are back-transformed to correlations for display",
+        (_, Scale::SquareRoot | Scale::FreemanTukeyRate(_)) => {
             "; results are back-transformed to rates for display"
         }
     }
@@ -221,18 +230,18 @@ fn effects_sentence(a: &Analysis) -> String {
         Data::ReportedRatio { .. } => format!(
             "The reported {}s and their confidence intervals were converted to log ratios, with standard errors from the width of each interval{}. ",
             a.effect_name,
-            back_words(set.scale)
+            back_words(set.measure, set.scale)
         ),
         Data::Precomputed { .. } => format!(
             "The {} and their sampling variances were taken as given{}. ",
             measure_words(set.measure, set.scale),
-            back_words(set.scale)
+            back_words(set.measure, set.scale)
         ),
         _ => format!(
             "Effect sizes were computed as {} from {}{}. ",
             measure_words(set.measure, set.scale),
             source_words(&a.studies.data),
-            back_words(set.scale)
+            back_words(set.measure, set.scale)
         ),
     }
 }
@@ -975,4 +984,27 @@ pub fn references(a: &Analysis) -> Vec<&'static str> {
         .filter(|(cite, _)| text.contains(cite))
         .map(|(_, full)| *full)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Log-scale single-group measures are back-transformed to what they measure, not "ratios".
+    #[test]
+    fn back_words_name_what_a_log_measure_measures() {
+        let cases = [
+            (Measure::OR, "ratios"),
+            (Measure::PLN, "proportions"),
+            (Measure::IRLN, "rates"),
+            (Measure::MNLN, "means"),
+            (Measure::SDLN, "standard deviations"),
+            (Measure::CVLN, "coefficients of variation"),
+        ];
+        for (m, word) in cases {
+            let w = back_words(m, m.scale());
+            assert!(w.ends_with(&format!("to {word} for display")), "{m}: {w}");
+        }
+        assert_eq!(back_words(Measure::MD, Measure::MD.scale()), "");
+    }
 }

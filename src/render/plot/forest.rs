@@ -352,7 +352,7 @@ pub(crate) fn effect_names_of(m: crate::measure::Measure, scale: Scale) -> (Stri
             Scale::Identity => "Estimate".to_string(),
         },
         PLO | PR | PLN | PAS | PFT => "Proportion".into(),
-        IRS | IRFT => "Rate".into(),
+        IR | IRLN | IRS | IRFT => "Rate".into(),
         ZCOR | COR | UCOR => "Correlation".into(),
         PETO => "OR".into(),
         _ => m.name().into(),
@@ -367,7 +367,7 @@ pub(crate) fn effect_names_of(m: crate::measure::Measure, scale: Scale) -> (Stri
         SMD => "Standardised mean difference".into(),
         PLO | PR | PAS | PFT => "Proportion".into(),
         PLN => "Proportion".into(),
-        IRS | IRFT => "Incidence rate".into(),
+        IR | IRLN | IRS | IRFT => "Incidence rate".into(),
         ZCOR | COR | UCOR => "Correlation".into(),
         ROM => "Ratio of means".into(),
         VR => "Variability ratio".into(),
@@ -1673,5 +1673,27 @@ pub fn data_columns_for(data: &Data, rows: &[usize], arms: (&str, &str)) -> Vec<
             ]
         }
         Data::Precomputed { .. } | Data::ReportedRatio { .. } => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::Measure;
+
+    /// Rates are "Rate" on every scale, as proportions are "Proportion"; ratios keep their name.
+    #[test]
+    fn single_group_effects_are_named_for_what_they_estimate() {
+        for m in [Measure::IR, Measure::IRLN, Measure::IRS, Measure::IRFT] {
+            assert_eq!(effect_names_of(m, m.scale()).0, "Rate", "{m}");
+        }
+        for m in [Measure::PLO, Measure::PFT, Measure::PLN] {
+            assert_eq!(effect_names_of(m, m.scale()).0, "Proportion", "{m}");
+        }
+        assert_eq!(effect_names_of(Measure::PETO, Scale::Log).0, "OR");
+        assert_eq!(
+            effect_names_of(Measure::IRR, Scale::Log).1,
+            "Incidence rate ratio (log scale)"
+        );
     }
 }
