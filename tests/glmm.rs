@@ -379,3 +379,29 @@ fn text_summary_prints_metafor_pritz1997_fit() {
         }
     }
 }
+
+/// A library caller asking for Knapp–Hartung or a level outside (0, 100) is refused, not fitted
+/// with z; the model names parse as metafor spells them.
+#[test]
+fn refuses_knha_and_bad_levels_and_parses_model_names() {
+    let s = read_studies(PRITZ.as_ref(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
+    for test in [evident::model::Test::Knha, evident::model::Test::Adhoc] {
+        let o = GlmmOptions {
+            test,
+            ..GlmmOptions::default()
+        };
+        let e = err(&s, Measure::PLO, &o);
+        assert!(e.contains("z or t tests"), "{e}");
+    }
+    for level in [0.0, 100.0, f64::NAN] {
+        let o = GlmmOptions {
+            level,
+            ..GlmmOptions::default()
+        };
+        assert!(err(&s, Measure::PLO, &o).contains("confidence level"));
+    }
+    assert_eq!("um.rs".parse::<GlmmModel>().unwrap(), GlmmModel::UmRs);
+    assert_eq!("CM.EL".parse::<GlmmModel>().unwrap(), GlmmModel::CmEl);
+    let e = "UM".parse::<GlmmModel>().unwrap_err().to_string();
+    assert!(e.contains("UM.FS, UM.RS, CM.EL or CM.AL"), "{e}");
+}

@@ -1,7 +1,7 @@
 """evident: meta-analysis as R's metafor computes it, from Python.
 
 Effect sizes (``escalc``), the random- and fixed-effects models (``rma``), Mantel-Haenszel and
-Peto pooling (``rma_mh``, ``rma_peto``), publication-bias tests (``regtest``, ``ranktest``,
+Peto pooling (``rma_mh``, ``rma_peto``), GLMMs from the counts (``rma_glmm``), publication-bias tests (``regtest``, ``ranktest``,
 ``trimfill``), sensitivity analyses (``leave1out``, ``cumul``, ``influence``), forest and funnel
 plots, and thousands of analyses at once (``batch``). Every number is computed by the Rust
 library evident, which reproduces metafor (Viechtbauer 2010, J Stat Softw 36(3)) to 1e-8;
@@ -38,6 +38,7 @@ __all__ = [
     "EvidentError",
     "EvidentWarning",
     "InputError",
+    "GlmmResult",
     "Result",
     "RmaResult",
     "batch",
@@ -50,6 +51,7 @@ __all__ = [
     "ranktest",
     "regtest",
     "rma",
+    "rma_glmm",
     "rma_mh",
     "rma_peto",
     "trimfill",
@@ -74,6 +76,14 @@ _ALIASES = {
 }
 # metareg spells heterogeneity QE/QE_pval already; its coefficients become arrays.
 _METAREG_ALIASES = {"beta": "estimate", "b": "estimate", "QEp": "QE_pval", "QMp": "QM_pval"}
+# rma.glmm's QE.Wld, QEp.Wld, QE.LRT and QEp.LRT, with R's dots as underscores.
+_GLMM_ALIASES = {
+    "beta": "estimate",
+    "b": "estimate",
+    "QEp_Wld": "QE_Wld_pval",
+    "QEp_LRT": "QE_LRT_pval",
+    "QMp": "QM_pval",
+}
 
 
 def _missing(x: Any) -> bool:
@@ -365,6 +375,47 @@ def _tables(data, measure, level, add, to, drop00, correct, slab, peto, columns)
     cols = _columns(data, columns, slab)
     esc = _escalc_args(add, to, drop00, "LS")
     return RmaResult(_evident.rma_tables(cols, measure, esc, float(level), bool(correct), peto))
+
+
+class GlmmResult(RmaResult):
+    """A fitted ``rma_glmm``: ``beta``, ``se``, ``zval`` (or ``tval``), ``pval``, ``ci_lb``,
+    ``ci_ub``, ``tau2`` (and ``sigma2`` for UM.RS), ``I2``, ``H2``, the Wald and likelihood-ratio
+    tests of heterogeneity ``QE_Wld``, ``QEp_Wld``, ``QE_LRT``, ``QEp_LRT`` (metafor's
+    ``QE.Wld``, ...), ``loglik``, ``AIC``, ... As :class:`RmaResult`; the bias and sensitivity
+    functions take inverse-variance fits only."""
+
+    def __init__(self, fit: "_evident.Fit"):
+        super().__init__(fit)
+        self._aliases = _GLMM_ALIASES
+
+
+def rma_glmm(
+    data: Optional[pd.DataFrame] = None,
+    *,
+    measure: str,
+    model: str = "UM.FS",
+    method: str = "ML",
+    test: str = "z",
+    mods: Any = None,
+    level: float = 95,
+    slab: Optional[Column] = None,
+    **columns: Column,
+) -> GlmmResult:
+    """metafor's ``rma.glmm``: the generalized linear mixed model, by maximum likelihood, from
+    the counts themselves (Stijnen, Hamza & Oezdemir 2010).
+
+    ``measure`` OR (``ai, bi, ci, di``), IRR (``x1i, t1i, x2i, t2i``), PLO (``xi, ni``) or IRLN
+    (``xi, ti``); ``model`` UM.FS, UM.RS, CM.EL or CM.AL (metafor's; ignored for PLO and IRLN);
+    ``test`` z or t; ``mods`` a formula's right-hand side or moderator arrays, as for ``rma``.
+    Double-zero studies are dropped; complete separation, k <= p and non-integer counts raise
+    :class:`InputError`.
+    """
+    if str(method).upper() != "ML":
+        raise InputError(f"rma_glmm fits by maximum likelihood (method='ML'), not '{method}'")
+    formula, extra = _mods_columns(mods, data)
+    cols = _columns(data, {**columns, **extra}, slab)
+    fit = _evident.rma_glmm(cols, measure, model, test, float(level), formula)
+    return GlmmResult(fit)
 
 
 def rma_mh(

@@ -3,6 +3,7 @@
 
 use crate::errors::run;
 use evident::bias::{Estimator, Predictor, RegModel, Side};
+use evident::glmm::GlmmFit;
 use evident::moderators::MetaregFit;
 use evident::pool::sof;
 use evident::render::{json, text};
@@ -17,6 +18,8 @@ pub enum Model {
     Metareg(Box<MetaregFit>),
     /// `rma.mh` or `rma.peto`.
     Tables(Box<MhFit>),
+    /// `rma.glmm`.
+    Glmm(Box<GlmmFit>),
 }
 
 /// A fitted model with the studies it came from (for the summary-of-findings row).
@@ -55,7 +58,7 @@ impl Fit {
         match &self.model {
             Model::Rma(f) => sof::for_rma(f, &self.studies, None, false),
             Model::Tables(f) => sof::for_mh(f, &self.studies, f.level.percent(), None, false),
-            Model::Metareg(_) => Ok(None),
+            Model::Metareg(_) | Model::Glmm(_) => Ok(None),
         }
     }
 
@@ -65,6 +68,7 @@ impl Fit {
             Model::Rma(f) => (json::rma_json(f), text::rma_summary(f)),
             Model::Metareg(f) => (json::metareg_json(f), text::metareg_summary(f)),
             Model::Tables(f) => (json::mh_json(f), text::mh_summary(f)),
+            Model::Glmm(f) => (json::glmm_json(f), text::glmm_summary(f)),
         };
         if let (Some(s), Some(obj)) = (&sof, v.as_object_mut()) {
             obj.insert("sof".into(), json::sof_json(s));

@@ -13,6 +13,7 @@ mod options;
 use errors::{run, ConvergenceError, EvidentError, InputError};
 use evident::app::batch::{self as streaming, BatchOptions};
 use evident::data::Studies;
+use evident::glmm::GlmmOptions;
 use evident::render::text::omitted_warnings;
 use evident::{EffectSet, Measure};
 use fit::{Fit, Model};
@@ -126,6 +127,35 @@ fn rma_tables(
     })
 }
 
+/// metafor's `rma.glmm`: the GLMM of `measure` (OR, IRR, PLO, IRLN) from the counts, by ML.
+#[pyfunction]
+#[pyo3(signature = (columns, measure, model, test, level, mods=None))]
+fn rma_glmm(
+    py: Python<'_>,
+    columns: Columns<'_>,
+    measure: &str,
+    model: &str,
+    test: &str,
+    level: f64,
+    mods: Option<String>,
+) -> PyResult<Fit> {
+    let frame = Frame::new(columns)?;
+    run(py, || {
+        let m: Measure = measure.parse()?;
+        let studies = frame.studies(Some(m))?;
+        let o = GlmmOptions {
+            model: model.parse()?,
+            test: test.parse()?,
+            mods,
+            level: evident::model::Level::new(level)?.percent(),
+        };
+        let fit = evident::glmm::rma_glmm(&studies, m, &o)?;
+        let mut warnings = studies.warnings.clone();
+        warnings.extend(omitted_warnings(&fit.omitted, &[]));
+        Ok(Fit::new(Model::Glmm(Box::new(fit)), studies, warnings))
+    })
+}
+
 /// The columns of a batch: the header, the analyses' names, k, the numbers of each row (in
 /// the header's order after `k`) and each analysis's error.
 type BatchOut = (
@@ -196,6 +226,7 @@ fn _evident(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(escalc, m)?)?;
     m.add_function(wrap_pyfunction!(rma, m)?)?;
     m.add_function(wrap_pyfunction!(rma_tables, m)?)?;
+    m.add_function(wrap_pyfunction!(rma_glmm, m)?)?;
     m.add_function(wrap_pyfunction!(batch, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

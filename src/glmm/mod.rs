@@ -52,6 +52,27 @@ impl GlmmModel {
     }
 }
 
+impl std::str::FromStr for GlmmModel {
+    type Err = Error;
+    /// metafor's spelling, in any case (`UM.FS`, `um.rs`, ...).
+    fn from_str(s: &str) -> Result<Self> {
+        let up = s.trim().to_ascii_uppercase();
+        [
+            GlmmModel::UmFs,
+            GlmmModel::UmRs,
+            GlmmModel::CmEl,
+            GlmmModel::CmAl,
+        ]
+        .into_iter()
+        .find(|m| m.name() == up)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "unknown GLMM model '{s}': expected UM.FS, UM.RS, CM.EL or CM.AL"
+            ))
+        })
+    }
+}
+
 /// Settings of a GLMM fit.
 #[derive(Debug, Clone)]
 pub struct GlmmOptions {
@@ -444,6 +465,19 @@ pub fn rma_glmm(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<
     ) {
         return Err(Error::invalid(format!(
             "GLMMs are fitted for OR, IRR, PLO and IRLN, not {measure:?}"
+        )));
+    }
+    if !matches!(o.test, Test::Z | Test::T) {
+        return Err(Error::invalid(format!(
+            "a GLMM takes z or t tests, not {}: the Knapp–Hartung adjustment is defined for \
+             inverse-variance models",
+            o.test.name()
+        )));
+    }
+    if !(o.level > 0.0 && o.level < 100.0) {
+        return Err(Error::invalid(format!(
+            "the confidence level must lie between 0 and 100 percent, got {}",
+            o.level
         )));
     }
     let model_used = match (measure, o.model) {
