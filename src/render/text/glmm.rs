@@ -48,6 +48,15 @@ fn likelihood(measure: Measure, model: GlmmModel) -> &'static str {
     }
 }
 
+/// How the random effect is integrated out, as metafor does it for the model.
+fn integration(measure: Measure, model: GlmmModel) -> &'static str {
+    match (measure, model) {
+        (Measure::OR | Measure::IRR, GlmmModel::UmRs) => "the Laplace approximation (as lme4)",
+        (Measure::OR, GlmmModel::CmEl) => "adaptive quadrature of the exact likelihood",
+        _ => "7-point adaptive Gauss–Hermite quadrature",
+    }
+}
+
 /// The model, its likelihood, the measure and the test.
 fn glmm_header(s: &mut String, fit: &GlmmFit) {
     let kind = if fit.has_mods {
@@ -62,9 +71,10 @@ fn glmm_header(s: &mut String, fit: &GlmmFit) {
     };
     let _ = writeln!(
         s,
-        "{kind} (model {}: {}; ML by adaptive Gauss–Hermite quadrature); k = {}{p}",
+        "{kind} (model {}: {}; ML by {}); k = {}{p}",
         fit.model.name(),
         likelihood(fit.measure, fit.model),
+        integration(fit.measure, fit.model),
         fit.k
     );
     let df = (fit.test == Test::T).then_some(fit.df as f64);
