@@ -24,9 +24,9 @@ fn err(s: &Studies, m: Measure, o: &GlmmOptions) -> String {
 
 const PRITZ: &str = "tests/conformance/cases/pritz1997_glmm_plo/input.csv";
 
-#[test]
-fn cli_json_is_the_library_fit() {
-    let r = run_ok([
+/// `evident pool` of the Pritz et al. (1997) proportions by the binomial-normal GLMM, then `more`.
+fn pool_pritz(more: &[&str]) -> common::cli::Run {
+    let head = [
         "pool",
         PRITZ,
         "--measure",
@@ -35,10 +35,19 @@ fn cli_json_is_the_library_fit() {
         "ML",
         "--glmm",
         "UM.FS",
-        "--json",
-    ]);
+    ];
+    run_ok(head.iter().chain(more))
+}
+
+fn pritz_studies() -> Studies {
+    read_studies(PRITZ.as_ref(), &CsvOptions::default(), &ColumnMap::new()).unwrap()
+}
+
+#[test]
+fn cli_json_is_the_library_fit() {
+    let r = pool_pritz(&["--json"]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let s = read_studies(PRITZ.as_ref(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
+    let s = pritz_studies();
     let fit = rma_glmm(&s, Measure::PLO, &GlmmOptions::default()).unwrap();
     assert_eq!(v["k"], 14);
     assert_eq!(v["estimate"].as_f64().unwrap(), fit.coefs[0].estimate);
@@ -313,18 +322,7 @@ fn line_numbers(line: &str) -> Vec<Printed> {
 /// README_more's `converged` value (and that value's tolerance).
 #[test]
 fn text_summary_prints_metafor_pritz1997_fit() {
-    let r = run_ok([
-        "pool",
-        PRITZ,
-        "--measure",
-        "PLO",
-        "--method",
-        "ML",
-        "--glmm",
-        "UM.FS",
-        "--digits",
-        "6",
-    ]);
+    let r = pool_pritz(&["--digits", "6"]);
     let text = std::fs::read_to_string("tests/conformance/cases/pritz1997_glmm_plo/expected.json")
         .unwrap();
     let case: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -384,7 +382,7 @@ fn text_summary_prints_metafor_pritz1997_fit() {
 /// with z; the model names parse as metafor spells them.
 #[test]
 fn refuses_knha_and_bad_levels_and_parses_model_names() {
-    let s = read_studies(PRITZ.as_ref(), &CsvOptions::default(), &ColumnMap::new()).unwrap();
+    let s = pritz_studies();
     for test in [evident::model::Test::Knha, evident::model::Test::Adhoc] {
         let o = GlmmOptions {
             test,

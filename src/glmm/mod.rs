@@ -220,7 +220,16 @@ fn sat_binom(y: f64, n: f64) -> (f64, f64) {
 }
 
 /// The fixed-effects design: the moderators' model matrix, or the intercept alone.
-fn design(effects: &EffectSet, o: &GlmmOptions) -> Result<(DMatrix<f64>, Vec<String>, Vec<usize>)> {
+/// The model matrix, its coefficient names, the positions of the studies it covers and the
+/// studies left out for a missing moderator value.
+type Design = (
+    DMatrix<f64>,
+    Vec<String>,
+    Vec<usize>,
+    Vec<crate::effect::Omitted>,
+);
+
+fn design(effects: &EffectSet, o: &GlmmOptions) -> Result<Design> {
     Ok(match &o.mods {
         Some(m) => {
             let mm = Formula::parse(m)?.model_matrix(effects)?;
@@ -230,12 +239,14 @@ fn design(effects: &EffectSet, o: &GlmmOptions) -> Result<(DMatrix<f64>, Vec<Str
                     mm.redundant.join(", ")
                 )));
             }
-            (mm.x, mm.names, mm.used)
+            let omitted = mm.omitted(effects);
+            (mm.x, mm.names, mm.used, omitted)
         }
         None => (
             DMatrix::from_element(effects.k(), 1, 1.0),
             vec!["intrcpt".to_string()],
             (0..effects.k()).collect(),
+            Vec::new(),
         ),
     })
 }
@@ -358,17 +369,9 @@ fn prepare(studies: &Studies, measure: Measure, o: &GlmmOptions) -> Result<Prepa
         ..EscalcOptions::default()
     };
     let effects = EffectSet::from_studies(studies, measure, &eo)?;
-    let (x, names, used) = design(&effects, o)?;
+    let (x, names, used, no_moderator) = design(&effects, o)?;
     let mut omitted = effects.omitted.clone();
-    omitted.extend(
-        (0..effects.k())
-            .filter(|i| used.binary_search(i).is_err())
-            .map(|i| crate::effect::Omitted {
-                row: effects.rows[i],
-                label: effects.labels[i].clone(),
-                reason: "missing moderator value".into(),
-            }),
-    );
+    omitted.extend(no_moderator);
     let mut effects = effects.subset(&used);
     effects.omitted = omitted;
     let k = effects.k();

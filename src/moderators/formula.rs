@@ -9,7 +9,7 @@
 
 use super::expr::{self, number_label, Expr, Func, Tok};
 use crate::data::{Moderator, Value};
-use crate::effect::EffectSet;
+use crate::effect::{EffectSet, Omitted};
 use crate::error::{Error, Result};
 use nalgebra::DMatrix;
 
@@ -151,6 +151,20 @@ pub struct ModelMatrix {
     /// Columns dropped as linear combinations of earlier ones (metafor: "Redundant predictors
     /// dropped from the model"), by name.
     pub redundant: Vec<String>,
+}
+
+impl ModelMatrix {
+    /// The studies of `effects` dropped for a missing moderator value, as omitted rows.
+    pub fn omitted(&self, effects: &EffectSet) -> Vec<Omitted> {
+        self.dropped
+            .iter()
+            .map(|&i| Omitted {
+                row: effects.rows[i],
+                label: effects.labels[i].clone(),
+                reason: "missing moderator value".into(),
+            })
+            .collect()
+    }
 }
 
 /// Reads a number: digits with a decimal point and an optional exponent (`1e-3`).

@@ -257,14 +257,7 @@ pub fn metareg_formula(
     opts: &RmaOptions,
 ) -> Result<MetaregFit> {
     let mm = formula.model_matrix(effects)?;
-    let mut omitted = Vec::new();
-    for &i in &mm.dropped {
-        omitted.push(Omitted {
-            row: effects.rows[i],
-            label: effects.labels[i].clone(),
-            reason: "missing moderator value".into(),
-        });
-    }
+    let omitted = mm.omitted(effects);
     let set = effects.subset(&mm.used);
     let redundant = mm.redundant.clone();
     let mut fit = fit_matrix(&set, mm, opts)?;

@@ -1,6 +1,6 @@
 //! The GLMM: metafor's `rma.glmm` object (README_more's keys).
 
-use super::{insert_qm, insert_wald, num};
+use super::{add_transformed, insert_qm, insert_wald, num};
 use crate::glmm::GlmmFit;
 use crate::model::Test;
 use serde_json::{json, Map, Value};
@@ -37,21 +37,15 @@ pub fn glmm_json(fit: &GlmmFit) -> Value {
             m.insert("pi_lb".into(), num(lb));
             m.insert("pi_ub".into(), num(ub));
         }
-        let scale = fit.measure.scale();
-        // Every GLMM measure is on a transformed scale (log or logit): the key names its inverse.
-        if let Some(name) = scale.key_suffix() {
-            let mut back = vec![
-                ("estimate", c.estimate),
-                ("ci_lb", c.ci_lb),
-                ("ci_ub", c.ci_ub),
-            ];
-            if let Some((lb, ub)) = fit.pi {
-                back.extend([("pi_lb", lb), ("pi_ub", ub)]);
-            }
-            for (key, x) in back {
-                m.insert(format!("{key}_{name}"), num(scale.back(x)));
-            }
+        let mut back = vec![
+            ("estimate", Some(c.estimate)),
+            ("ci_lb", Some(c.ci_lb)),
+            ("ci_ub", Some(c.ci_ub)),
+        ];
+        if let Some((lb, ub)) = fit.pi {
+            back.extend([("pi_lb", Some(lb)), ("pi_ub", Some(ub))]);
         }
+        add_transformed(&mut m, fit.measure.scale(), &back);
     }
     m.insert("tau2".into(), num(fit.tau2));
     m.insert("tau".into(), num(fit.tau2.sqrt()));

@@ -4,10 +4,10 @@
 
 use super::moderators::omnibus_clause;
 use super::{
-    back_line, fit_stats_and_notes, fmt, label_width, measure_label, pad, q_clause, test_label,
-    wald_cells, wald_head,
+    coefficient_table, fit_stats_and_notes, fmt, measure_label, prediction_and_back, q_clause,
+    test_label, wald_cells, wald_head,
 };
-use crate::glmm::{GlmmFit, GlmmModel};
+use crate::glmm::{Coef, GlmmFit, GlmmModel};
 use crate::measure::Measure;
 use crate::model::{FitStats, Test};
 use std::fmt::Write;
@@ -130,45 +130,26 @@ fn glmm_heterogeneity(s: &mut String, fit: &GlmmFit) {
 /// back-transform.
 fn glmm_coefficients(s: &mut String, fit: &GlmmFit) {
     let stat_name = if fit.test == Test::T { "tval" } else { "zval" };
-    let width = if fit.has_mods {
-        label_width(fit.coefs.iter().map(|c| c.name.as_str()), 4)
-    } else {
-        0
-    };
-    let lead = |label: &str| {
-        if fit.has_mods {
-            format!("{} ", pad(label, width))
-        } else {
-            String::new()
-        }
-    };
-    let _ = writeln!(s, "{}{}", lead(""), wald_head(stat_name));
-    for c in &fit.coefs {
-        let _ = writeln!(
-            s,
-            "{}{}",
-            lead(&c.name),
-            wald_cells(c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub)
-        );
-    }
+    let cells = |c: &Coef| [c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub];
     if fit.has_mods {
-        return;
+        let rows: Vec<(&str, [f64; 6])> = fit
+            .coefs
+            .iter()
+            .map(|c| (c.name.as_str(), cells(c)))
+            .collect();
+        return coefficient_table(s, stat_name, &rows);
     }
     let Some(c) = fit.coefs.first() else { return };
-    if let Some((lb, ub)) = fit.pi {
-        let _ = writeln!(s, "Prediction interval: [{}, {}]", fmt(lb), fmt(ub));
-    }
-    let scale = fit.measure.scale();
-    if scale.is_transformed() {
-        let _ = write!(s, "\n{}", back_line(scale, c.estimate, c.ci_lb, c.ci_ub));
-        if let Some((lb, ub)) = fit.pi {
-            let _ = write!(
-                s,
-                "; prediction interval [{}, {}]",
-                fmt(scale.back(lb)),
-                fmt(scale.back(ub))
-            );
-        }
-        let _ = writeln!(s);
-    }
+    let _ = writeln!(s, "{}", wald_head(stat_name));
+    let _ = writeln!(
+        s,
+        "{}",
+        wald_cells(c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub)
+    );
+    prediction_and_back(
+        s,
+        fit.measure.scale(),
+        (c.estimate, c.ci_lb, c.ci_ub),
+        fit.pi,
+    );
 }

@@ -242,6 +242,46 @@ fn back_line(scale: Scale, estimate: f64, ci_lb: f64, ci_ub: f64) -> String {
     )
 }
 
+/// "Prediction interval: [lb, ub]" where there is one, then the estimate, its CI and the
+/// prediction interval back-transformed where the scale is transformed.
+fn prediction_and_back(
+    s: &mut String,
+    scale: Scale,
+    (estimate, ci_lb, ci_ub): (f64, f64, f64),
+    pi: Option<(f64, f64)>,
+) {
+    if let Some((lb, ub)) = pi {
+        let _ = writeln!(s, "Prediction interval: [{}, {}]", fmt(lb), fmt(ub));
+    }
+    if scale.is_transformed() {
+        let _ = write!(s, "\n{}", back_line(scale, estimate, ci_lb, ci_ub));
+        if let Some((lb, ub)) = pi {
+            let _ = write!(
+                s,
+                "; prediction interval [{}, {}]",
+                fmt(scale.back(lb)),
+                fmt(scale.back(ub))
+            );
+        }
+        let _ = writeln!(s);
+    }
+}
+
+/// A coefficient table: one row per (name, [estimate, se, stat, pval, ci.lb, ci.ub]) under
+/// [`wald_head`], the names left-aligned.
+fn coefficient_table(s: &mut String, stat_name: &str, rows: &[(&str, [f64; 6])]) {
+    let width = label_width(rows.iter().map(|r| r.0), 4);
+    let _ = writeln!(s, "{} {}", pad("", width), wald_head(stat_name));
+    for (name, [est, se, stat, p, lb, ub]) in rows {
+        let _ = writeln!(
+            s,
+            "{} {}",
+            pad(name, width),
+            wald_cells(*est, *se, *stat, *p, *lb, *ub)
+        );
+    }
+}
+
 /// The line of fit statistics that closes a model summary, then the model's notes.
 fn fit_stats_and_notes(s: &mut String, f: &FitStats, notes: &[String]) {
     let _ = writeln!(

@@ -3,8 +3,8 @@
 //! coefficient subsets (`anova`).
 
 use super::{
-    back_ci, fit_stats_and_notes, fmt, label_width, measure_label, pad, q_clause, tau2_line,
-    test_label, wald_cells, wald_head,
+    back_ci, coefficient_table, fit_stats_and_notes, fmt, label_width, measure_label, pad,
+    q_clause, tau2_line, test_label,
 };
 use crate::model::RmaFit;
 use crate::moderators::metareg::{MetaregFit, OmnibusTest, Predicted};
@@ -32,17 +32,16 @@ pub(super) fn omnibus_clause(t: &OmnibusTest) -> String {
     }
 }
 
-fn coefficient_table(s: &mut String, fit: &MetaregFit) {
-    let width = label_width(fit.coefficients.iter().map(|c| c.name.as_str()), 4);
-    let _ = writeln!(s, "{} {}", pad("", width), wald_head(fit.stat_name()));
-    for c in &fit.coefficients {
-        let _ = writeln!(
-            s,
-            "{} {}",
-            pad(&c.name, width),
-            wald_cells(c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub)
-        );
-    }
+fn metareg_coefficients(s: &mut String, fit: &MetaregFit) {
+    let rows: Vec<(&str, [f64; 6])> = fit
+        .coefficients
+        .iter()
+        .map(|c| {
+            let cells = [c.estimate, c.se, c.stat, c.pval, c.ci_lb, c.ci_ub];
+            (c.name.as_str(), cells)
+        })
+        .collect();
+    coefficient_table(s, fit.stat_name(), &rows);
 }
 
 /// The summary of a meta-regression: model, residual heterogeneity, QM, R² and coefficients.
@@ -50,7 +49,7 @@ pub fn metareg_summary(fit: &MetaregFit) -> String {
     let mut s = String::new();
     metareg_header(&mut s, fit);
     metareg_heterogeneity(&mut s, fit);
-    coefficient_table(&mut s, fit);
+    metareg_coefficients(&mut s, fit);
     fit_stats_and_notes(&mut s, &fit.fit, &fit.notes);
     s
 }
@@ -304,7 +303,7 @@ fn common_estimates(sg: &SubgroupFit, first: &RmaFit) -> String {
         "\nSubgroup estimates with a common tau^2 (~factor({}) - 1):",
         sg.column
     );
-    coefficient_table(&mut s, &sg.common);
+    metareg_coefficients(&mut s, &sg.common);
     if scale.is_transformed() {
         for c in &sg.common.coefficients {
             let _ = writeln!(

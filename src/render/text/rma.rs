@@ -2,8 +2,8 @@
 //! fits (`print.rma.mh`, `print.rma.peto`).
 
 use super::{
-    back_ci, back_line, fit_stats_and_notes, fmt, measure_label, q_clause, tau2_line, test_label,
-    wald_cells, wald_head,
+    back_ci, fit_stats_and_notes, fmt, measure_label, prediction_and_back, q_clause, tau2_line,
+    test_label, wald_cells, wald_head,
 };
 use crate::model::RmaFit;
 use crate::pool::mh::MhFit;
@@ -150,32 +150,15 @@ fn rma_estimate(s: &mut String, fit: &RmaFit) {
             wald_cells(fit.estimate, m.se, m.stat, m.pval, m.ci_lb, m.ci_ub)
         );
     }
-    if let Some(pi) = fit.prediction() {
-        let _ = writeln!(s, "Prediction interval: [{}, {}]", fmt(pi.lb), fmt(pi.ub));
-    }
     let scale = fit.effects.scale;
-    if scale.is_transformed() {
-        let _ = write!(
+    let pi = fit.prediction().map(|pi| (pi.lb, pi.ub));
+    prediction_and_back(s, scale, (fit.estimate, fit.ci_lb, fit.ci_ub), pi);
+    if let (true, Some(m)) = (scale.is_transformed(), &fit.modified_kh) {
+        let _ = writeln!(
             s,
-            "\n{}",
-            back_line(scale, fit.estimate, fit.ci_lb, fit.ci_ub)
+            "Modified Knapp–Hartung, back-transformed: {}",
+            back_ci(scale, fit.estimate, m.ci_lb, m.ci_ub)
         );
-        if let Some(pi) = fit.prediction() {
-            let _ = write!(
-                s,
-                "; prediction interval [{}, {}]",
-                fmt(scale.back(pi.lb)),
-                fmt(scale.back(pi.ub))
-            );
-        }
-        let _ = writeln!(s);
-        if let Some(m) = &fit.modified_kh {
-            let _ = writeln!(
-                s,
-                "Modified Knapp–Hartung, back-transformed: {}",
-                back_ci(scale, fit.estimate, m.ci_lb, m.ci_ub)
-            );
-        }
     }
 }
 
